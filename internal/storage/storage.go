@@ -1,0 +1,247 @@
+// Package storage defines what the authorization server persists and the
+// contract every backend meets. Backends live in the sqlite and postgres
+// subpackages; storagetest.Run is the conformance suite they all pass.
+//
+// Secrets never reach storage in the clear: authorization codes, refresh
+// tokens, device codes, session ids and client secrets are stored as
+// SHA-256 hashes (hex), passwords as argon2id strings and signing keys
+// encrypted with the server's secret key.
+//
+// Single-use things (codes, refresh tokens, device codes) change inside one
+// transaction through an updater closure: the backend loads the row with a
+// write lock, calls the closure, and writes the result only if the closure
+// returned nil. Two concurrent callers therefore never both see the same
+// unused code or token.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every backend returns; the conformance suite asserts them.
+var (
+	ErrNotFound      = errors.New("storage: not found")
+	ErrAlreadyExists = errors.New("storage: already exists")
+)
+
+// Client is a registered OAuth client.
+type Client struct {
+	ID   string
+	Name string
+	// SecretHash is the SHA-256 (hex) of the client secret; empty for
+	// public clients and private_key_jwt clients.
+	SecretHash string
+	Public     bool
+	// AuthMethod is the one token endpoint authentication method the client
+	// may use (protocol.AuthMethod*).
+	AuthMethod string
+	// JWKS is the client's public key set (JSON) for private_key_jwt.
+	JWKS         string
+	RedirectURIs []string
+	GrantTypes   []string
+	Scopes       []string
+	Roles        []string
+	// FirstParty clients skip the consent screen.
+	FirstParty bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// User is a local user account.
+type User struct {
+	ID string
+	// Username is stored normalised (trimmed, lower case); lookups normalise too.
+	Username     string
+	PasswordHash string // argon2id PHC string
+	Roles        []string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// AuthCode is an authorization code (RFC 6749 §4.1.2).
+type AuthCode struct {
+	Hash                string // SHA-256 hex of the code
+	ClientID            string
+	UserID              string
+	RedirectURI         string // as sent to /authorize; empty if omitted
+	Scopes              []string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Nonce               string
+	AuthTime            time.Time
+	ExpiresAt           time.Time
+	CreatedAt           time.Time
+	// Redeemed is set when the code is exchanged; GrantID names the grant
+	// (token family) it produced, so a replay can revoke it.
+	Redeemed bool
+	GrantID  string
+}
+
+// Grant is a token family: everything issued from one authorization code or
+// device approval. Revoking it makes every refresh token and access token of
+// the family inactive.
+type Grant struct {
+	ID        string
+	ClientID  string
+	UserID    string
+	Scopes    []string
+	AuthTime  time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	Revoked   bool
+	RevokedAt time.Time
+}
+
+// RefreshToken is one opaque refresh token of a grant.
+type RefreshToken struct {
+	Hash      string // SHA-256 hex of the token
+	GrantID   string
+	ClientID  string
+	UserID    string
+	Scopes    []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// Rotated is set once the token has been exchanged for a new one; any
+	// later presentation is reuse (RFC 9700 §4.14.2).
+	Rotated bool
+	Revoked bool
+}
+
+// Device code statuses.
+const (
+	DeviceStatusPending  = "pending"
+	DeviceStatusApproved = "approved"
+	DeviceStatusDenied   = "denied"
+	DeviceStatusConsumed = "consumed"
+)
+
+// DeviceCode is a device authorization (RFC 8628).
+type DeviceCode struct {
+	Hash       string // SHA-256 hex of the device_code
+	UserCode   string // normalised: upper case, no separator
+	ClientID   string
+	Scopes     []string
+	Status     string
+	UserID     string // set on approval
+	AuthTime   time.Time
+	Interval   time.Duration // current polling interval (grows on slow_down)
+	LastPolled time.Time
+	GrantID    string // set when tokens were issued
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
+// Session is a browser login session at the server.
+type Session struct {
+	Hash      string // SHA-256 hex of the cookie value
+	UserID    string
+	AuthTime  time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// SigningKey is a JWT signing key. The key is published in JWKS from
+// CreatedAt, used for signing from ActiveAt, and stays published until
+// RetiredAt plus the longest access token lifetime.
+type SigningKey struct {
+	ID                  string // kid
+	Algorithm           string // ES256 or EdDSA
+	PublicJWK           string // JSON
+	EncryptedPrivateKey []byte // sealed with the server secret key
+	CreatedAt           time.Time
+	ActiveAt            time.Time
+	RetiredAt           time.Time // zero while in use
+}
+
+// Consent records that a user allowed a third-party client some scopes.
+type Consent struct {
+	UserID    string
+	ClientID  string
+	Scopes    []string
+	CreatedAt time.Time
+}
+
+// Store is the persistence contract of the authorization server.
+//
+// Get* methods return ErrNotFound when nothing matches; Create* methods
+// return ErrAlreadyExists on a duplicate key. Update* methods load the row
+// under a write lock, call fn with a copy, and store the copy only if fn
+// returns nil; fn's error is returned unchanged (wrapped errors stay
+// comparable with errors.Is). fn may run more than once if the backend
+// retries a serialisation failure, so it must not have side effects.
+type Store interface {
+	// Clients.
+	CreateClient(ctx context.Context, c *Client) error
+	GetClient(ctx context.Context, id string) (*Client, error)
+	ListClients(ctx context.Context) ([]*Client, error)
+	UpdateClient(ctx context.Context, id string, fn func(*Client) error) error
+	DeleteClient(ctx context.Context, id string) error
+
+	// Users. Usernames are unique after normalisation.
+	CreateUser(ctx context.Context, u *User) error
+	GetUser(ctx context.Context, id string) (*User, error)
+	GetUserByName(ctx context.Context, username string) (*User, error)
+	ListUsers(ctx context.Context) ([]*User, error)
+	UpdateUser(ctx context.Context, id string, fn func(*User) error) error
+	// DeleteUser removes the user and their sessions, grants and consents.
+	DeleteUser(ctx context.Context, id string) error
+
+	// Authorization codes.
+	CreateAuthCode(ctx context.Context, c *AuthCode) error
+	UpdateAuthCode(ctx context.Context, hash string, fn func(*AuthCode) error) error
+
+	// Grants (token families) and refresh tokens.
+	CreateGrant(ctx context.Context, g *Grant) error
+	GetGrant(ctx context.Context, id string) (*Grant, error)
+	// RevokeGrant marks the grant and all its refresh tokens revoked. It
+	// succeeds on an already revoked grant and returns ErrNotFound for an
+	// unknown one.
+	RevokeGrant(ctx context.Context, id string, at time.Time) error
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	GetRefreshToken(ctx context.Context, hash string) (*RefreshToken, error)
+	// RotateRefreshToken exchanges a refresh token in one transaction: it
+	// locks the row with hash, calls fn with a copy of it (and of its
+	// grant), and if fn returns a new token without error it marks the old
+	// one Rotated and inserts the new one. fn sees Rotated or Revoked
+	// tokens too, so it can detect reuse.
+	RotateRefreshToken(ctx context.Context, hash string, fn func(old *RefreshToken, g *Grant) (*RefreshToken, error)) error
+
+	// Revoked access tokens (by jti), kept until they would have expired.
+	RevokeAccessToken(ctx context.Context, jti string, expiresAt time.Time) error
+	IsAccessTokenRevoked(ctx context.Context, jti string) (bool, error)
+
+	// Client assertion replay protection: UseJTI records jti until
+	// expiresAt and returns ErrAlreadyExists if it was already recorded.
+	UseJTI(ctx context.Context, jti string, expiresAt time.Time) error
+
+	// Device codes.
+	CreateDeviceCode(ctx context.Context, d *DeviceCode) error
+	GetDeviceCodeByUserCode(ctx context.Context, userCode string) (*DeviceCode, error)
+	UpdateDeviceCode(ctx context.Context, hash string, fn func(*DeviceCode) error) error
+
+	// Browser sessions.
+	CreateSession(ctx context.Context, s *Session) error
+	GetSession(ctx context.Context, hash string) (*Session, error)
+	DeleteSession(ctx context.Context, hash string) error
+
+	// Consents.
+	GetConsent(ctx context.Context, userID, clientID string) (*Consent, error)
+	SaveConsent(ctx context.Context, c *Consent) error // insert or replace
+
+	// Signing keys, newest first.
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	ListSigningKeys(ctx context.Context) ([]*SigningKey, error)
+	UpdateSigningKey(ctx context.Context, id string, fn func(*SigningKey) error) error
+
+	// DeleteExpired removes codes, device codes, sessions, refresh tokens,
+	// revoked-jti rows and grants that expired before now, and returns how
+	// many rows went.
+	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
+
+	// Ping checks that the database answers (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}
