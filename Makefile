@@ -1,0 +1,23 @@
+# Everyday targets. `make bench` runs the server benchmark (bench/) on SQLite,
+# then on PostgreSQL at $$GATEHOUSE_TEST_POSTGRES_DSN (default
+# postgres://postgres@127.0.0.1:5432/test?sslmode=disable) in a throw-away
+# schema. Pass flags with BENCHFLAGS, e.g. make bench BENCHFLAGS="--duration 30s".
+
+GO ?= go
+BENCHFLAGS ?=
+
+.PHONY: build test bench bench-sqlite bench-postgres
+
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/gatehouse ./cmd/gatehouse
+
+test:
+	$(GO) test ./...
+
+bench: bench-sqlite bench-postgres
+
+bench-sqlite:
+	$(GO) run ./bench $(BENCHFLAGS)
+
+bench-postgres:
+	$(GO) run ./bench --postgres $(BENCHFLAGS)

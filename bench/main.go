@@ -1,0 +1,156 @@
+// Command bench is the performance benchmark of the Gatehouse authorization
+// server. It is a tool, not a test: it measures, prints, and stops.
+//
+// It builds the real gatehouse binary (CGO_ENABLED=0) unless --binary names
+// one, starts `gatehouse server` on a free 127.0.0.1 port with a throw-away
+// data directory (SQLite), or in a freshly created PostgreSQL schema that is
+// dropped afterwards (--postgres, --db), registers its clients and user with
+// the real CLI on the same database, signs the user in through the HTML
+// login and consent pages to get one refresh token per worker, and then
+// drives each workload for --duration after a warm-up, with --concurrency
+// workers that each keep their own keep-alive connection:
+//
+//	client_credentials  POST /oauth2/token, grant_type=client_credentials, HTTP Basic
+//	refresh             POST /oauth2/token, grant_type=refresh_token; each worker
+//	                    rotates its own chain, always presenting the newest token
+//	introspect          POST /oauth2/introspect of a client_credentials JWT
+//
+// For every workload it reports requests, errors (any answer but 200, with the
+// first error body), requests/s, p50/p99/max latency over every request (no
+// sampling), the server's peak RSS (VmRSS polled every 50 ms) and CPU, and
+// the server's idle RSS right after start and after setup; then each DESIGN.md
+// target with PASS or MISS. --json prints the same as one JSON document.
+//
+// Usage:
+//
+//	go run ./bench [--duration 10s] [--warmup 1s] [--concurrency 32]
+//	               [--workloads cc,refresh,introspect] [--json]
+//	               [--postgres | --db postgres://...] [--binary PATH] [--keep]
+//
+// It only ever talks to 127.0.0.1, bounds every loop by time, and stops the
+// server (SIGTERM, then waits) before it exits.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// defaultPostgresDSN is used by --postgres when GATEHOUSE_TEST_POSTGRES_DSN
+// is not set.
+const defaultPostgresDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// options are the command-line flags.
+type options struct {
+	Binary      string
+	DB          string
+	Postgres    bool
+	Duration    time.Duration
+	Warmup      time.Duration
+	Concurrency int
+	Workloads   []string
+	JSON        bool
+	Keep        bool
+}
+
+func main() {
+	opts, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// Everything, setup included, ends by this deadline.
+	budget := 3*time.Minute + time.Duration(len(opts.Workloads))*(opts.Duration+opts.Warmup+time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+
+	rep, err := run(ctx, opts, os.Stderr)
+	if rep != nil {
+		if opts.JSON {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(rep)
+			rep.writeTable(os.Stderr)
+		} else {
+			rep.writeTable(os.Stdout)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// parseFlags reads the command line.
+func parseFlags(args []string, errOut io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.Usage = func() {
+		fmt.Fprintf(errOut, "Usage: go run ./bench [flags]\n\nBenchmarks a real gatehouse server on 127.0.0.1 and prints the results next to the DESIGN.md targets.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	o := &options{}
+	var workloads string
+	fs.StringVar(&o.Binary, "binary", "", "use this gatehouse `binary` instead of building ./cmd/gatehouse")
+	fs.StringVar(&o.DB, "db", "", "run on PostgreSQL: a postgres:// `URL`; the benchmark works in a fresh schema it drops afterwards")
+	fs.BoolVar(&o.Postgres, "postgres", false, "run on PostgreSQL at $GATEHOUSE_TEST_POSTGRES_DSN (default "+defaultPostgresDSN+")")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured `time` per workload")
+	fs.DurationVar(&o.Warmup, "warmup", time.Second, "unmeasured warm-up `time` before each workload")
+	fs.IntVar(&o.Concurrency, "concurrency", 32, "concurrent `workers`, one keep-alive connection each")
+	fs.StringVar(&workloads, "workloads", "cc,refresh,introspect", "comma-separated `list` of workloads: cc, refresh, introspect")
+	fs.BoolVar(&o.JSON, "json", false, "print a JSON document on stdout (the table goes to stderr)")
+	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (server log, audit log, database)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.Duration <= 0 || o.Duration > time.Hour {
+		return nil, fmt.Errorf("--duration must be between 0 and 1h")
+	}
+	if o.Warmup < 0 || o.Warmup > 10*time.Minute {
+		return nil, fmt.Errorf("--warmup must be between 0 and 10m")
+	}
+	if o.Concurrency < 1 || o.Concurrency > 1024 {
+		return nil, fmt.Errorf("--concurrency must be between 1 and 1024")
+	}
+	if o.Postgres && o.DB != "" {
+		return nil, fmt.Errorf("use --postgres or --db, not both")
+	}
+	if o.Postgres {
+		o.DB = os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
+		if o.DB == "" {
+			o.DB = defaultPostgresDSN
+		}
+	}
+	if o.DB != "" && !isPostgresDSN(o.DB) {
+		return nil, fmt.Errorf("--db must be a PostgreSQL URL (postgres://...); SQLite runs in a temporary --data-dir by default")
+	}
+	seen := map[string]bool{}
+	for _, w := range strings.Split(workloads, ",") {
+		name, ok := workloadAliases[strings.TrimSpace(w)]
+		if !ok {
+			return nil, fmt.Errorf("unknown workload %q; use cc, refresh or introspect", w)
+		}
+		if !seen[name] {
+			seen[name] = true
+			o.Workloads = append(o.Workloads, name)
+		}
+	}
+	return o, nil
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// settle is how long the server is left alone before its idle RSS is read
+// after setup.
+const settle = time.Second
+
+// run does the whole benchmark: build, start, set up, load, report. The
+// report is returned even when a later step fails, with what was measured.
+func run(ctx context.Context, opts *options, logw io.Writer) (rep *Report, err error) {
+	logf := func(format string, args ...any) { fmt.Fprintf(logw, "bench: "+format+"\n", args...) }
+
+	dir, err := os.MkdirTemp("", "gatehouse-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("temp dir: %w", err)
+	}
+	defer func() {
+		if opts.Keep {
+			logf("kept %s", dir)
+			return
+		}
+		os.RemoveAll(dir)
+	}()
+
+	bin := opts.Binary
+	if bin == "" {
+		bin = filepath.Join(dir, "gatehouse")
+		logf("building ./cmd/gatehouse (CGO_ENABLED=0)")
+		if err := buildBinary(ctx, bin); err != nil {
+			return nil, err
+		}
+	} else if bin, err = filepath.Abs(bin); err != nil {
+		return nil, fmt.Errorf("--binary: %w", err)
+	}
+
+	rep = &Report{
+		Machine:     describeMachine(bin),
+		Backend:     "sqlite",
+		Concurrency: opts.Concurrency,
+		Duration:    opts.Duration.String(),
+		Warmup:      opts.Warmup.String(),
+		Binary:      bin,
+	}
+
+	st := storageTarget{dataDir: filepath.Join(dir, "data")}
+	// dbComm names the database server's processes, whose CPU is shown
+	// separately (SQLite runs inside the gatehouse process).
+	dbComm := ""
+	if opts.DB != "" {
+		rep.Backend = "postgres"
+		dbComm = "postgres"
+		dsn, drop, err := freshSchema(ctx, opts.DB)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			// The server is stopped by then (deferred later, runs first).
+			dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if derr := drop(dctx); derr != nil {
+				logf("drop schema: %v", derr)
+			}
+		}()
+		st.dsn = dsn
+	}
+
+	env := childEnv()
+	logf("starting gatehouse server (%s)", rep.Backend)
+	srv, err := startServer(ctx, bin, dir, st, env)
+	if err != nil {
+		if srv != nil {
+			logf("server log (last lines):\n%s", srv.logTail(40))
+		}
+		return nil, err
+	}
+	defer func() {
+		rep.Memory.HWMKB, _ = readStatusKB(srv.pid, "VmHWM")
+		rep.Memory.PeakKB = rep.Memory.IdleKB
+		for _, w := range rep.Workloads {
+			rep.Memory.PeakKB = max(rep.Memory.PeakKB, w.PeakRSSKB)
+		}
+		rep.evaluate()
+		if serr := srv.stop(); serr != nil {
+			logf("stop server: %v", serr)
+		}
+		if err != nil {
+			logf("server log (last lines):\n%s", srv.logTail(40))
+		}
+	}()
+	rep.ServerPID = srv.pid
+	rep.Memory.StartKB, _ = readStatusKB(srv.pid, "VmRSS")
+	logf("server pid %d on %s", srv.pid, srv.base)
+
+	logf("setting up clients and user with the CLI")
+	fx, err := setup(ctx, bin, dir, st, env, srv.base, opts)
+	if err != nil {
+		return rep, err
+	}
+	defer fx.close()
+
+	if err := sleepCtx(ctx, settle); err != nil {
+		return rep, err
+	}
+	rep.Memory.IdleKB, _ = readStatusKB(srv.pid, "VmRSS")
+
+	for _, name := range opts.Workloads {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		w := fx.workload(name)
+		logf("running %s: %d workers, %s warm-up + %s", name, opts.Concurrency, opts.Warmup, opts.Duration)
+		res, err := runWorkload(ctx, w, opts, srv.pid, dbComm)
+		if err != nil {
+			return rep, fmt.Errorf("%s: %w", name, err)
+		}
+		rep.Workloads = append(rep.Workloads, res)
+	}
+	return rep, nil
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// childEnv is the environment of the server and CLI processes: this
+// process's, without any GATEHOUSE_* variable (a GATEHOUSE_DB in the
+// caller's shell must not point the benchmark at a real database), plus a
+// random admin password.
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if len(kv) >= 10 && kv[:10] == "GATEHOUSE_" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "GATEHOUSE_ADMIN_PASSWORD="+randomToken(18))
+}

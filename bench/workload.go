@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Workload names, as reported.
+const (
+	wlClientCredentials = "client_credentials"
+	wlRefresh           = "refresh"
+	wlIntrospect        = "introspect"
+)
+
+// workloadAliases maps what --workloads accepts to workload names.
+var workloadAliases = map[string]string{
+	"cc":                 wlClientCredentials,
+	"client_credentials": wlClientCredentials,
+	"refresh":            wlRefresh,
+	"refresh_token":      wlRefresh,
+	"introspect":         wlIntrospect,
+	"introspection":      wlIntrospect,
+}
+
+// requestTimeout bounds every request of a workload.
+const requestTimeout = 10 * time.Second
+
+// worker is one load generator's request loop state.
+type worker interface {
+	// do sends one request; nil means a 200 with the expected body.
+	do(ctx context.Context, c *http.Client) error
+	// recover runs, unmeasured, after a failed request; false means the
+	// worker cannot go on (its refresh chain is lost for good).
+	recover(ctx context.Context) bool
+}
+
+// workload makes the worker of each index.
+type workload struct {
+	name      string
+	newWorker func(i int) worker
+}
+
+// statusError is a request that was answered with something else than
+// what the workload expects.
+type statusError struct {
+	status int
+	body   string
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("HTTP %d: %s", e.status, e.body)
+}
+
+// post sends a form POST with an Authorization header and returns the body
+// of a 200 answer; any other status is a *statusError.
+func post(ctx context.Context, c *http.Client, target, auth, form string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(form))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", auth)
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	// Read to the end so that the connection is reused.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPage))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, &statusError{status: resp.StatusCode, body: snippet(body)}
+	}
+	return body, nil
+}
+
+// fixedWorker sends the same request every time.
+type fixedWorker struct {
+	target, auth, form string
+	// want, when set, must appear in the body of the answer.
+	want []byte
+}
+
+func (w *fixedWorker) do(ctx context.Context, c *http.Client) error {
+	body, err := post(ctx, c, w.target, w.auth, w.form)
+	if err == nil && w.want != nil && !bytes.Contains(body, w.want) {
+		return &statusError{status: http.StatusOK, body: "unexpected answer: " + snippet(body)}
+	}
+	return err
+}
+
+func (w *fixedWorker) recover(context.Context) bool { return true }
+
+// refreshWorker rotates its own refresh-token chain: every request presents
+// the token the previous answer returned.
+type refreshWorker struct {
+	fx    *fixture
+	token string
+}
+
+func (w *refreshWorker) do(ctx context.Context, c *http.Client) error {
+	form := "grant_type=refresh_token&refresh_token=" + url.QueryEscape(w.token)
+	body, err := post(ctx, c, w.fx.base+"/oauth2/token", w.fx.refresh.basicAuth(), form)
+	if err != nil {
+		return err
+	}
+	var tr tokenResponse
+	if err := json.Unmarshal(body, &tr); err != nil || tr.RefreshToken == "" {
+		return &statusError{status: http.StatusOK, body: "no refresh_token in: " + snippet(body)}
+	}
+	w.token = tr.RefreshToken
+	return nil
+}
+
+// recover starts a new chain: after a failure the old token may have been
+// rotated without the answer arriving, and presenting it again would revoke
+// the family as a replay.
+func (w *refreshWorker) recover(ctx context.Context) bool {
+	tok, err := w.fx.newRefreshChain(ctx)
+	if err != nil {
+		return false
+	}
+	w.token = tok
+	return true
+}
+
+// workload returns the named workload over the fixture.
+func (fx *fixture) workload(name string) workload {
+	switch name {
+	case wlClientCredentials:
+		w := &fixedWorker{target: fx.base + "/oauth2/token", auth: fx.cc.basicAuth(),
+			form: "grant_type=client_credentials&scope=" + benchScope}
+		return workload{name: name, newWorker: func(int) worker { return w }}
+	case wlIntrospect:
+		w := &fixedWorker{target: fx.base + "/oauth2/introspect", auth: fx.rs.basicAuth(),
+			form: url.Values{"token": {fx.accessToken}, "token_type_hint": {"access_token"}}.Encode(),
+			want: []byte(`"active":true`)}
+		return workload{name: name, newWorker: func(int) worker { return w }}
+	case wlRefresh:
+		return workload{name: name, newWorker: func(i int) worker {
+			return &refreshWorker{fx: fx, token: fx.chains[i]}
+		}}
+	}
+	panic("unknown workload " + name)
+}
+
+// newWorkerClient is an HTTP client with exactly one keep-alive connection,
+// counting the connections it opens in dials.
+func newWorkerClient(dials *atomic.Int64) *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			return d.DialContext(ctx, network, addr)
+		},
+		MaxIdleConns:        1,
+		MaxIdleConnsPerHost: 1,
+		MaxConnsPerHost:     1,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}
+	return &http.Client{Transport: tr, Timeout: requestTimeout}
+}
+
+// workerResult is what one worker measured.
+type workerResult struct {
+	latencies []time.Duration // of successful requests
+	errors    int
+	firstErr  error
+	lastDone  time.Time
+	lost      bool
+	// warmErrors and warmErr count and keep the first error of the
+	// warm-up.
+	warmErrors int
+	warmErr    error
+}
+
+// runWorkload runs w with opts.Concurrency workers: a warm-up that is not
+// measured, then opts.Duration of measured requests. A request counts when
+// it starts inside the measured window; the window closes when the last
+// such request has finished.
+func runWorkload(ctx context.Context, w workload, opts *options, pid int, dbComm string) (WorkloadResult, error) {
+	n := opts.Concurrency
+	var dials atomic.Int64
+	clients := make([]*http.Client, n)
+	workers := make([]worker, n)
+	for i := range n {
+		clients[i] = newWorkerClient(&dials)
+		workers[i] = w.newWorker(i)
+	}
+	defer func() {
+		for _, c := range clients {
+			c.CloseIdleConnections()
+		}
+	}()
+
+	start := time.Now()
+	from := start.Add(opts.Warmup)
+	end := from.Add(opts.Duration)
+	rss := sampleRSS(pid)
+
+	// CPU counters at the start of the measured window.
+	var cpu0, self0, busy0, db0 time.Duration
+	var dials0 int64
+	cpuRead := make(chan struct{})
+	cpuTimer := time.AfterFunc(time.Until(from), func() {
+		defer close(cpuRead)
+		cpu0, _ = cpuTime(pid)
+		self0 = selfCPUTime()
+		busy0, _ = machineBusy()
+		if dbComm != "" {
+			db0 = commandCPUTime(dbComm)
+		}
+		dials0 = dials.Load()
+	})
+
+	results := make([]workerResult, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &results[i]
+			r.latencies = make([]time.Duration, 0, 1<<14)
+			for {
+				t := time.Now()
+				if !t.Before(end) || ctx.Err() != nil {
+					return
+				}
+				err := workers[i].do(ctx, clients[i])
+				done := time.Now()
+				if !t.Before(from) {
+					r.lastDone = done
+					if err != nil {
+						r.errors++
+						if r.firstErr == nil {
+							r.firstErr = err
+						}
+					} else {
+						r.latencies = append(r.latencies, done.Sub(t))
+					}
+				}
+				if err != nil && t.Before(from) {
+					r.warmErrors++
+					if r.warmErr == nil {
+						r.warmErr = err
+					}
+				}
+				if err != nil && !workers[i].recover(ctx) {
+					r.lost = true
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	stopped := time.Now()
+	peak := rss.Stop()
+	if cpuTimer.Stop() {
+		// Every worker ended before the measured window began.
+		if err := ctx.Err(); err != nil {
+			return WorkloadResult{}, err
+		}
+		for _, r := range results {
+			if r.warmErr != nil {
+				return WorkloadResult{}, fmt.Errorf("every worker gave up during the warm-up: %w", r.warmErr)
+			}
+		}
+		return WorkloadResult{}, fmt.Errorf("every worker gave up during the warm-up")
+	}
+	<-cpuRead
+	if err := ctx.Err(); err != nil {
+		return WorkloadResult{}, err
+	}
+	cpu1, _ := cpuTime(pid)
+	self1 := selfCPUTime()
+	busy1, _ := machineBusy()
+	var db1 time.Duration
+	if dbComm != "" {
+		db1 = commandCPUTime(dbComm)
+	}
+
+	res := WorkloadResult{Name: w.name, PeakRSSKB: peak, Connections: int(dials.Load() - dials0)}
+	var all []time.Duration
+	last := from
+	for _, r := range results {
+		all = append(all, r.latencies...)
+		res.Errors += r.errors
+		res.WarmupErrors += r.warmErrors
+		if r.firstErr != nil && res.FirstError == "" {
+			res.FirstError = r.firstErr.Error()
+		}
+		if r.lastDone.After(last) {
+			last = r.lastDone
+		}
+		if r.lost {
+			res.LostWorkers++
+		}
+	}
+	elapsed := last.Sub(from)
+	if elapsed <= 0 {
+		elapsed = stopped.Sub(from)
+	}
+	res.OK = len(all)
+	res.Requests = res.OK + res.Errors
+	res.Seconds = elapsed.Seconds()
+	if elapsed > 0 {
+		res.RPS = float64(res.OK) / elapsed.Seconds()
+		res.ServerCPUPct = 100 * float64(cpu1-cpu0) / float64(elapsed)
+		res.BenchCPUPct = 100 * float64(self1-self0) / float64(elapsed)
+		res.DBCPUPct = 100 * float64(db1-db0) / float64(elapsed)
+		other := (busy1 - busy0) - (cpu1 - cpu0) - (self1 - self0) - (db1 - db0)
+		res.OtherCPUPct = max(0, 100*float64(other)/float64(elapsed))
+	}
+	if len(all) > 0 {
+		slices.Sort(all)
+		res.P50Ms = ms(percentile(all, 0.50))
+		res.P99Ms = ms(percentile(all, 0.99))
+		res.MaxMs = ms(all[len(all)-1])
+		var sum time.Duration
+		for _, d := range all {
+			sum += d
+		}
+		res.MeanMs = ms(sum / time.Duration(len(all)))
+	}
+	return res, nil
+}
+
+// percentile is the nearest-rank p-quantile of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	i := int(math.Ceil(float64(len(sorted))*p)) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

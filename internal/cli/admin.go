@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+// auditActor is the Actor of audit events from admin commands.
+const auditActor = "cli"
+
+// adminEnv is what the admin commands (clients, users, keys) work with:
+// the configuration, the database opened directly, and the audit trail.
+type adminEnv struct {
+	Config *config.Server
+	Store  storage.Store
+	// Audit receives the events of admin changes; a nil *audit.Logger
+	// discards them.
+	Audit *audit.Logger
+	Clock clock.Clock
+
+	sink io.Closer
+}
+
+// adminCommandLong is appended to the Long help of admin commands.
+const adminCommandLong = `
+This command works directly on the server's database: the SQLite database in
+--data-dir (default ./gatehouse-data), or the database named by --db or
+GATEHOUSE_DB. The settings may also come from the server's --config file.
+Audit events go where audit.output says; "stdout" is written to stderr here
+so that the command's output stays clean.`
+
+// addStorageFlags registers --config, --data-dir and --db on a command group
+// for all its subcommands.
+func addStorageFlags(cmd *cobra.Command) {
+	config.RegisterStorageFlags(cmd.PersistentFlags())
+}
+
+// openAdmin loads the configuration from cmd's flags and the environment and
+// opens the database and the audit output.
+func openAdmin(ctx context.Context, cmd *cobra.Command, streams IOStreams) (*adminEnv, error) {
+	cfg, err := config.Load(cmd.Flags(), streams.Getenv)
+	if err != nil {
+		return nil, &UsageError{Command: cmd.CommandPath(), Err: err}
+	}
+	if cfg.DB == "" {
+		if _, err := os.Stat(cfg.DataDir); errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(streams.ErrOut, "Note: %s does not exist; creating a new database there.\n", cfg.DataDir)
+		}
+	}
+	st, _, err := server.OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	env := &adminEnv{Config: cfg, Store: st, Clock: streams.Clock}
+	w, sink, err := auditWriter(cfg.Audit.Output, streams.ErrOut)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("audit output: %w", err)
+	}
+	env.sink = sink
+	env.Audit = audit.New(w, streams.Clock)
+	return env, nil
+}
+
+// auditWriter opens the audit output of an admin command. "stdout" and
+// "stderr" both go to errOut, so that --json documents on stdout stay
+// parseable; "off" gives a nil writer; anything else is a file that
+// audit.OpenOutput opens for appending.
+func auditWriter(output string, errOut io.Writer) (io.Writer, io.Closer, error) {
+	switch output {
+	case "", "stdout", "stderr":
+		return errOut, nil, nil
+	}
+	wc, err := audit.OpenOutput(output)
+	if err != nil || wc == nil {
+		return nil, nil, err
+	}
+	return wc, wc, nil
+}
+
+// Close flushes the audit trail and closes the database.
+func (a *adminEnv) Close() error {
+	var errs []error
+	if a.Audit != nil {
+		errs = append(errs, a.Audit.Close())
+	}
+	if a.sink != nil {
+		errs = append(errs, a.sink.Close())
+	}
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// log records an admin change in the audit trail.
+func (a *adminEnv) log(e audit.Event) {
+	e.Actor = auditActor
+	if e.Outcome == "" {
+		e.Outcome = audit.Success
+	}
+	a.Audit.Log(e)
+}
+
+// now is the current time in UTC.
+func (a *adminEnv) now() time.Time { return a.Clock.Now().UTC() }
+
+// runAdmin opens the admin environment for cmd, runs fn with it and closes
+// it, returning fn's error first.
+func runAdmin(cmd *cobra.Command, streams IOStreams, fn func(ctx context.Context, env *adminEnv) error) error {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	env, err := openAdmin(ctx, cmd, streams)
+	if err != nil {
+		return err
+	}
+	err = fn(ctx, env)
+	if cerr := env.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeJSON prints v as indented JSON followed by a newline.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// newTable returns a tabwriter for aligned columns; call Flush at the end.
+func newTable(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+}
+
+// jsonTime formats t as RFC 3339 in UTC; the zero time is "".
+func jsonTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// orDash returns s, or "-" when it is empty, for table cells.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// list joins a list for a table cell ("-" when empty).
+func list(items []string) string { return orDash(strings.Join(items, ",")) }

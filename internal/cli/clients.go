@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+func newClientsCmd(streams IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "clients",
+		Short: "Manage OAuth clients",
+		Long: `Register, inspect, rotate and remove the OAuth clients of the server.
+
+A confidential client gets a secret that is shown once, when it is created
+or rotated; the database keeps only its SHA-256. The built-in public client
+gatehouse-cli is what 'gatehouse login' uses.` + adminCommandLong,
+		Example: `  gatehouse clients create ci --grant client_credentials --scope read --role viewer --json
+  gatehouse clients list
+  gatehouse clients show ci --json
+  gatehouse clients rotate-secret ci
+  gatehouse clients delete ci`,
+	}
+	group(cmd)
+	addStorageFlags(cmd)
+	cmd.AddCommand(
+		newClientsCreateCmd(streams),
+		newClientsListCmd(streams),
+		newClientsShowCmd(streams),
+		newClientsDeleteCmd(streams),
+		newClientsRotateSecretCmd(streams),
+	)
+	return cmd
+}
+
+// Client types in listings.
+const (
+	clientPublic       = "public"
+	clientConfidential = "confidential"
+)
+
+// clientJSON is the stable --json form of a client. It never carries the
+// secret or its hash.
+type clientJSON struct {
+	ClientID     string          `json:"client_id"`
+	Name         string          `json:"name"`
+	Type         string          `json:"type"`
+	AuthMethod   string          `json:"token_endpoint_auth_method"`
+	GrantTypes   []string        `json:"grant_types"`
+	RedirectURIs []string        `json:"redirect_uris"`
+	Scopes       []string        `json:"scopes"`
+	Roles        []string        `json:"roles"`
+	FirstParty   bool            `json:"first_party"`
+	JWKS         json.RawMessage `json:"jwks,omitempty"`
+	CreatedAt    string          `json:"created_at,omitempty"`
+	UpdatedAt    string          `json:"updated_at,omitempty"`
+}
+
+func clientType(c *storage.Client) string {
+	if c.Public {
+		return clientPublic
+	}
+	return clientConfidential
+}
+
+func toClientJSON(c *storage.Client) clientJSON {
+	v := clientJSON{
+		ClientID:     c.ID,
+		Name:         c.Name,
+		Type:         clientType(c),
+		AuthMethod:   c.AuthMethod,
+		GrantTypes:   nonNil(c.GrantTypes),
+		RedirectURIs: nonNil(c.RedirectURIs),
+		Scopes:       nonNil(c.Scopes),
+		Roles:        nonNil(c.Roles),
+		FirstParty:   c.FirstParty,
+		CreatedAt:    jsonTime(c.CreatedAt),
+		UpdatedAt:    jsonTime(c.UpdatedAt),
+	}
+	if c.JWKS != "" && json.Valid([]byte(c.JWKS)) {
+		v.JWKS = json.RawMessage(c.JWKS)
+	}
+	return v
+}
+
+// clientSecretJSON is the --json output of create and rotate-secret.
+type clientSecretJSON struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret,omitempty"`
+}
+
+// getClient loads a client, turning ErrNotFound into advice.
+func getClient(ctx context.Context, st storage.Store, id string) (*storage.Client, error) {
+	c, err := st.GetClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("client %q not found; see 'gatehouse clients list'", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get client %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// nonNil returns s, or an empty slice for nil, so JSON shows [] not null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

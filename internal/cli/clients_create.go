@@ -1,0 +1,230 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+type clientsCreateOptions struct {
+	IO    IOStreams
+	Admin *adminEnv
+
+	Name         string
+	ID           string
+	Grants       []string
+	RedirectURIs []string
+	Scopes       []string
+	Roles        []string
+	Public       bool
+	FirstParty   bool
+	AuthMethod   string
+	JWKSFile     string
+	JSON         bool
+}
+
+func newClientsCreateCmd(streams IOStreams) *cobra.Command {
+	opts := &clientsCreateOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "create NAME --grant GRANT... [flags]",
+		Short: "Register a new OAuth client",
+		Long: `Register a new OAuth client called NAME.
+
+The client ID is --id, or NAME in lower case with other characters turned
+into "-". A confidential client gets a random secret that is printed once:
+store it now, the server keeps only its SHA-256. Public clients (--public)
+and private_key_jwt clients have no secret.
+
+Grants: authorization_code (needs at least one --redirect-uri; public
+clients must use PKCE), client_credentials (confidential clients only),
+refresh_token, and device_code (urn:ietf:params:oauth:grant-type:device_code).
+Redirect URIs are exact https URLs, http only on 127.0.0.1, [::1] or
+localhost (a loopback URI without port accepts any port), or private-use
+schemes like com.example.app:/callback.
+
+Roles (admin, editor, viewer) are what a client_credentials token carries.` + adminCommandLong,
+		Example: `  # A CI job that calls an API with its own credentials
+  gatehouse clients create ci --grant client_credentials --scope read --role viewer --json --data-dir ./gatehouse-data
+
+  # A web app (confidential, authorization code + refresh)
+  gatehouse clients create "Grafana" --grant authorization_code --grant refresh_token \
+      --redirect-uri https://grafana.example/login/generic_oauth --scope openid --scope profile
+
+  # A native app or CLI (public, PKCE, loopback redirect on any port)
+  gatehouse clients create mytool --public --grant authorization_code --grant device_code \
+      --grant refresh_token --redirect-uri http://127.0.0.1/callback`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
+				opts.Admin = env
+				return clientsCreateRun(ctx, opts)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&opts.Grants, "grant", nil, "grant `TYPE` the client may use; repeat or separate with commas")
+	f.StringArrayVar(&opts.RedirectURIs, "redirect-uri", nil, "allowed redirect `URI`; repeat for several")
+	f.BoolVar(&opts.Public, "public", false, "a public client (no secret; PKCE required), e.g. a native app or CLI")
+	f.StringArrayVar(&opts.Scopes, "scope", nil, "`SCOPE` the client may request; repeat for several")
+	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the client's own tokens (admin, editor, viewer); repeat for several")
+	f.BoolVar(&opts.FirstParty, "first-party", false, "skip the consent screen for this client")
+	f.StringVar(&opts.AuthMethod, "auth-method", "", "token endpoint authentication `METHOD`: client_secret_basic (default), client_secret_post or private_key_jwt")
+	f.StringVar(&opts.JWKSFile, "jwks-file", "", "JSON Web Key Set `FILE` with the client's public keys (private_key_jwt)")
+	f.StringVar(&opts.ID, "id", "", "client `ID` (default: derived from NAME)")
+	f.BoolVar(&opts.JSON, "json", false, "print {\"client_id\", \"client_secret\"} as JSON")
+	return cmd
+}
+
+// buildClient validates the options and returns the client to store,
+// without a secret.
+func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
+	name := strings.TrimSpace(opts.Name)
+	if name == "" {
+		return nil, usageErrorf("the client name must not be empty")
+	}
+	id := opts.ID
+	if id == "" {
+		var err error
+		if id, err = slugClientID(name); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkClientID(id); err != nil {
+		return nil, err
+	}
+	if len(opts.Grants) == 0 {
+		return nil, usageErrorf("give at least one --grant: authorization_code, client_credentials, refresh_token or device_code")
+	}
+	grants, err := normalizeGrants(opts.Grants)
+	if err != nil {
+		return nil, err
+	}
+	scopes, err := checkScopes(opts.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := checkRoles(opts.Roles)
+	if err != nil {
+		return nil, err
+	}
+	var uris []string
+	for _, u := range opts.RedirectURIs {
+		if err := checkRedirectURI(u); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(uris, u) {
+			uris = append(uris, u)
+		}
+	}
+
+	has := func(g string) bool { return slices.Contains(grants, g) }
+	switch {
+	case has(protocol.GrantAuthorizationCode) && len(uris) == 0:
+		return nil, usageErrorf("the authorization_code grant needs at least one --redirect-uri")
+	case !has(protocol.GrantAuthorizationCode) && len(uris) > 0:
+		return nil, usageErrorf("--redirect-uri is only used by the authorization_code grant; add --grant authorization_code or drop it")
+	case has(protocol.GrantRefreshToken) && !has(protocol.GrantAuthorizationCode) && !has(protocol.GrantDeviceCode):
+		return nil, usageErrorf("the refresh_token grant needs authorization_code or device_code: client_credentials gets no refresh tokens (RFC 6749 §4.4.3)")
+	case opts.Public && has(protocol.GrantClientCredentials):
+		return nil, usageErrorf("a public client cannot use client_credentials: it has no secret to authenticate with (RFC 6749 §4.4)")
+	}
+
+	method := opts.AuthMethod
+	switch {
+	case opts.Public && (method == "" || method == protocol.AuthMethodNone):
+		method = protocol.AuthMethodNone
+	case opts.Public:
+		return nil, usageErrorf("a public client authenticates with no secret; drop --auth-method %s or --public", method)
+	case method == "":
+		method = protocol.AuthMethodBasic
+	case method == protocol.AuthMethodNone:
+		return nil, usageErrorf("--auth-method none is for public clients; use --public")
+	case method != protocol.AuthMethodBasic && method != protocol.AuthMethodPost && method != protocol.AuthMethodPrivateKeyJWT:
+		return nil, usageErrorf("unknown --auth-method %q; use client_secret_basic, client_secret_post or private_key_jwt", method)
+	}
+	var jwks string
+	switch {
+	case method == protocol.AuthMethodPrivateKeyJWT && opts.JWKSFile == "":
+		return nil, usageErrorf("private_key_jwt needs the client's public keys: add --jwks-file FILE")
+	case method != protocol.AuthMethodPrivateKeyJWT && opts.JWKSFile != "":
+		return nil, usageErrorf("--jwks-file is only used with --auth-method private_key_jwt")
+	case opts.JWKSFile != "":
+		if jwks, err = readJWKS(opts.JWKSFile); err != nil {
+			return nil, err
+		}
+	}
+
+	return &storage.Client{
+		ID:           id,
+		Name:         name,
+		Public:       opts.Public,
+		AuthMethod:   method,
+		JWKS:         jwks,
+		RedirectURIs: uris,
+		GrantTypes:   grants,
+		Scopes:       scopes,
+		Roles:        roles,
+		FirstParty:   opts.FirstParty,
+	}, nil
+}
+
+// hasSecret reports whether a client authenticates with a shared secret.
+func hasSecret(c *storage.Client) bool {
+	return !c.Public && c.AuthMethod != protocol.AuthMethodPrivateKeyJWT && c.AuthMethod != protocol.AuthMethodNone
+}
+
+func clientsCreateRun(ctx context.Context, opts *clientsCreateOptions) error {
+	c, err := buildClient(opts)
+	if err != nil {
+		return err
+	}
+	env := opts.Admin
+	var sec string
+	if hasSecret(c) {
+		sec = secret.NewToken()
+		c.SecretHash = secret.Hash(sec)
+	}
+	c.CreatedAt = env.now()
+	c.UpdatedAt = c.CreatedAt
+	if err := env.Store.CreateClient(ctx, c); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return fmt.Errorf("client %q already exists; choose another ID with --id, or delete it first with 'gatehouse clients delete %s'", c.ID, c.ID)
+		}
+		return fmt.Errorf("create client: %w", err)
+	}
+	env.log(audit.Event{
+		Type:     audit.ClientCreated,
+		ClientID: c.ID,
+		Details: map[string]string{
+			"name":        c.Name,
+			"type":        clientType(c),
+			"auth_method": c.AuthMethod,
+			"grant_types": strings.Join(c.GrantTypes, " "),
+			"scopes":      strings.Join(c.Scopes, " "),
+			"roles":       strings.Join(c.Roles, " "),
+		},
+	})
+
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, clientSecretJSON{ClientID: c.ID, ClientSecret: sec})
+	}
+	out := opts.IO.Out
+	fmt.Fprintf(out, "Created %s client %q (%s).\n", clientType(c), c.Name, c.AuthMethod)
+	fmt.Fprintf(out, "Client ID:     %s\n", c.ID)
+	if sec == "" {
+		return nil
+	}
+	fmt.Fprintf(out, "Client secret: %s\n\n", sec)
+	_, err = fmt.Fprintf(out, "The secret is shown only this once: store it now. Replace it with 'gatehouse clients rotate-secret %s'.\n", c.ID)
+	return err
+}

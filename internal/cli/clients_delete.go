@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+type clientsDeleteOptions struct {
+	IO    IOStreams
+	Admin *adminEnv
+
+	ID    string
+	Force bool
+}
+
+func newClientsDeleteCmd(streams IOStreams) *cobra.Command {
+	opts := &clientsDeleteOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete an OAuth client",
+		Long: `Delete the client with this ID. It can no longer authenticate or obtain
+tokens.
+
+The built-in client ` + server.CLIClientID + ` is what 'gatehouse login' uses; deleting it
+needs --force (the server recreates it on its next start).` + adminCommandLong,
+		Example: `  gatehouse clients delete ci`,
+		Args:    usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
+				opts.Admin = env
+				return clientsDeleteRun(ctx, opts)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "also delete the built-in "+server.CLIClientID+" client")
+	return cmd
+}
+
+func clientsDeleteRun(ctx context.Context, opts *clientsDeleteOptions) error {
+	if opts.ID == server.CLIClientID && !opts.Force {
+		return usageErrorf("%s is the built-in client 'gatehouse login' uses; add --force to delete it anyway", server.CLIClientID)
+	}
+	env := opts.Admin
+	err := env.Store.DeleteClient(ctx, opts.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("client %q not found; see 'gatehouse clients list'", opts.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("delete client %q: %w", opts.ID, err)
+	}
+	env.log(audit.Event{Type: audit.ClientDeleted, ClientID: opts.ID})
+	_, err = fmt.Fprintf(opts.IO.Out, "Deleted client %q.\n", opts.ID)
+	return err
+}

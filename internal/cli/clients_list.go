@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+type clientsListOptions struct {
+	IO    IOStreams
+	Admin *adminEnv
+
+	JSON bool
+}
+
+func newClientsListCmd(streams IOStreams) *cobra.Command {
+	opts := &clientsListOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the OAuth clients",
+		Long: `List the registered OAuth clients: ID, name, type, grant types, scopes and
+roles. Secrets are never shown.` + adminCommandLong,
+		Example: `  gatehouse clients list
+  gatehouse clients list --json | jq -r '.[].client_id'`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
+				opts.Admin = env
+				return clientsListRun(ctx, opts)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of clients")
+	return cmd
+}
+
+func clientsListRun(ctx context.Context, opts *clientsListOptions) error {
+	clients, err := opts.Admin.Store.ListClients(ctx)
+	if err != nil {
+		return fmt.Errorf("list clients: %w", err)
+	}
+	if opts.JSON {
+		views := make([]clientJSON, 0, len(clients))
+		for _, c := range clients {
+			views = append(views, toClientJSON(c))
+		}
+		return writeJSON(opts.IO.Out, views)
+	}
+	tw := newTable(opts.IO.Out)
+	fmt.Fprintln(tw, "ID\tNAME\tTYPE\tGRANTS\tSCOPES\tROLES")
+	for _, c := range clients {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, orDash(c.Name), clientType(c),
+			list(shortGrants(c.GrantTypes)), list(c.Scopes), list(c.Roles))
+	}
+	return tw.Flush()
+}
+
+// shortGrants shortens the device grant URN for tables.
+func shortGrants(grants []string) []string {
+	out := make([]string, len(grants))
+	for i, g := range grants {
+		for alias, full := range grantAliases {
+			if g == full {
+				g = alias
+			}
+		}
+		out[i] = strings.TrimSpace(g)
+	}
+	return out
+}

@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+type clientsShowOptions struct {
+	IO    IOStreams
+	Admin *adminEnv
+
+	ID   string
+	JSON bool
+}
+
+func newClientsShowCmd(streams IOStreams) *cobra.Command {
+	opts := &clientsShowOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one OAuth client",
+		Long: `Show everything about the client with this ID except its secret, which
+the server does not have (it keeps only a hash).` + adminCommandLong,
+		Example: `  gatehouse clients show gatehouse-cli
+  gatehouse clients show ci --json`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
+				opts.Admin = env
+				return clientsShowRun(ctx, opts)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the client as JSON")
+	return cmd
+}
+
+func clientsShowRun(ctx context.Context, opts *clientsShowOptions) error {
+	c, err := getClient(ctx, opts.Admin.Store, opts.ID)
+	if err != nil {
+		return err
+	}
+	v := toClientJSON(c)
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, v)
+	}
+	tw := newTable(opts.IO.Out)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	row("Client ID", v.ClientID)
+	row("Name", orDash(v.Name))
+	row("Type", v.Type)
+	row("Auth method", v.AuthMethod)
+	row("Grant types", orDash(strings.Join(v.GrantTypes, " ")))
+	row("Redirect URIs", orDash(strings.Join(v.RedirectURIs, " ")))
+	row("Scopes", orDash(strings.Join(v.Scopes, " ")))
+	row("Roles", orDash(strings.Join(v.Roles, " ")))
+	row("First party", fmt.Sprint(v.FirstParty))
+	if c.JWKS != "" {
+		row("JWKS", c.JWKS)
+	}
+	row("Created", orDash(v.CreatedAt))
+	row("Updated", orDash(v.UpdatedAt))
+	return tw.Flush()
+}

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"sync"
+
+	"golang.org/x/term"
+
+	"github.com/gatehouse-auth/gatehouse/clock"
+)
+
+// IOStreams is the command tree's view of its process: the standard
+// streams, the terminal, the environment and the clock. System builds the
+// real one; NewTestIOStreams builds one on buffers so that whole commands
+// run in-process in tests.
+type IOStreams struct {
+	// In is standard input: passwords with --password-stdin.
+	In io.Reader
+	// Out receives the data a command prints (tables, --json documents).
+	Out io.Writer
+	// ErrOut receives messages for the operator: prompts, notes, logs,
+	// audit events written to "stdout" and errors.
+	ErrOut io.Writer
+	// IsTTY reports whether In is an interactive terminal, so that a
+	// command may prompt.
+	IsTTY func() bool
+	// ReadPassword reads one line from the terminal without echo. It
+	// returns ctx.Err() (with the terminal restored) when ctx ends first.
+	ReadPassword func(ctx context.Context) (string, error)
+	// Getenv reads the environment (os.Getenv in System).
+	Getenv func(string) string
+	// Clock gives the time for created/updated stamps and audit events.
+	Clock clock.Clock
+}
+
+// System returns the IOStreams of the running process.
+func System() IOStreams {
+	fd := int(os.Stdin.Fd())
+	return IOStreams{
+		In:     os.Stdin,
+		Out:    os.Stdout,
+		ErrOut: os.Stderr,
+		IsTTY:  func() bool { return term.IsTerminal(fd) },
+		ReadPassword: func(ctx context.Context) (string, error) {
+			return readTerminalPassword(ctx, fd)
+		},
+		Getenv: os.Getenv,
+		Clock:  clock.System,
+	}
+}
+
+// readTerminalPassword reads a line without echo from the terminal fd. If
+// ctx ends first (Ctrl-C) it restores the terminal, so echo comes back,
+// and returns ctx.Err(); the blocked read is abandoned.
+func readTerminalPassword(ctx context.Context, fd int) (string, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return "", err
+	}
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := term.ReadPassword(fd)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		return string(r.b), r.err
+	case <-ctx.Done():
+		_ = term.Restore(fd, state)
+		return "", ctx.Err()
+	}
+}
+
+// Buffer is a bytes.Buffer safe for concurrent use, for the output streams
+// of NewTestIOStreams (a running server logs from many goroutines).
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p to the buffer.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns everything written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// Reset empties the buffer.
+func (b *Buffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.b.Reset()
+}
+
+// NewTestIOStreams returns IOStreams for tests: In reads stdin, Out and
+// ErrOut are the returned buffers, there is no terminal (IsTTY is false and
+// ReadPassword fails), the environment is empty and the clock is the
+// system clock. Tests change the fields they need, e.g. Getenv.
+func NewTestIOStreams(stdin string) (streams IOStreams, out, errOut *Buffer) {
+	out, errOut = new(Buffer), new(Buffer)
+	streams = IOStreams{
+		In:     bytes.NewBufferString(stdin),
+		Out:    out,
+		ErrOut: errOut,
+		IsTTY:  func() bool { return false },
+		ReadPassword: func(context.Context) (string, error) {
+			return "", errors.New("no terminal")
+		},
+		Getenv: func(string) string { return "" },
+		Clock:  clock.System,
+	}
+	return streams, out, errOut
+}

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/signing"
+)
+
+func newKeysCmd(streams IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keys",
+		Short: "Manage the token signing keys",
+		Long: `List and rotate the keys that sign access and ID tokens.
+
+A new key is published in the JWKS first and starts signing only after
+signing.prepublish (default 1h), so resource servers that cache the JWKS
+already know it; a retired key stays published for signing.retain. Private
+keys are stored encrypted with the server secret key (DIR/secret.key or
+GATEHOUSE_SECRET_KEY), which these commands therefore need too.` + adminCommandLong,
+		Example: `  gatehouse keys list
+  gatehouse keys rotate
+  gatehouse keys rotate --activate-in 10m --json`,
+	}
+	group(cmd)
+	addStorageFlags(cmd)
+	cmd.AddCommand(
+		newKeysListCmd(streams),
+		newKeysRotateCmd(streams),
+	)
+	return cmd
+}
+
+// openKeyManager loads the server secret key and the signing keys.
+func openKeyManager(ctx context.Context, env *adminEnv) (*signing.Manager, error) {
+	key, _, err := server.LoadSecretKey(env.Config)
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	m := server.NewKeyManager(env.Config, env.Store, key, env.Clock)
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	return m, nil
+}
+
+// keyJSON is the stable --json form of a signing key (public metadata
+// only).
+type keyJSON struct {
+	ID        string `json:"kid"`
+	Algorithm string `json:"alg"`
+	State     string `json:"state"`
+	Signing   bool   `json:"signing"`
+	CreatedAt string `json:"created_at"`
+	ActiveAt  string `json:"active_at"`
+	RetiredAt string `json:"retired_at,omitempty"`
+}
+
+func toKeyJSON(k signing.KeyInfo) keyJSON {
+	return keyJSON{
+		ID:        k.ID,
+		Algorithm: k.Algorithm,
+		State:     k.State,
+		Signing:   k.Signing,
+		CreatedAt: jsonTime(k.CreatedAt),
+		ActiveAt:  jsonTime(k.ActiveAt),
+		RetiredAt: jsonTime(k.RetiredAt),
+	}
+}

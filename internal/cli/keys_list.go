@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+type keysListOptions struct {
+	IO    IOStreams
+	Admin *adminEnv
+
+	JSON bool
+}
+
+func newKeysListCmd(streams IOStreams) *cobra.Command {
+	opts := &keysListOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the signing keys",
+		Long: `List the signing keys with their state: "next" (published, not signing
+yet), "active" (signing), "retired" (published for verification only).
+On an empty database the first key is created.` + adminCommandLong,
+		Example: `  gatehouse keys list
+  gatehouse keys list --json`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
+				opts.Admin = env
+				return keysListRun(ctx, opts)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of keys")
+	return cmd
+}
+
+func keysListRun(ctx context.Context, opts *keysListOptions) error {
+	m, err := openKeyManager(ctx, opts.Admin)
+	if err != nil {
+		return err
+	}
+	keys := m.Keys()
+	if opts.JSON {
+		views := make([]keyJSON, 0, len(keys))
+		for _, k := range keys {
+			views = append(views, toKeyJSON(k))
+		}
+		return writeJSON(opts.IO.Out, views)
+	}
+	tw := newTable(opts.IO.Out)
+	fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED\tACTIVE\tRETIRED")
+	for _, k := range keys {
+		v := toKeyJSON(k)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Algorithm, v.State, orDash(v.CreatedAt), orDash(v.ActiveAt), orDash(v.RetiredAt))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// ownCommands walks the tree, skipping what cobra adds (help, completion).
+func ownCommands(cmd *cobra.Command, fn func(*cobra.Command)) {
+	fn(cmd)
+	for _, c := range cmd.Commands() {
+		if c.Name() == "help" || c.Name() == "completion" {
+			continue
+		}
+		ownCommands(c, fn)
+	}
+}
+
+func TestEveryCommandIsDocumented(t *testing.T) {
+	t.Parallel()
+	streams, _, _ := NewTestIOStreams("")
+	root := NewRootCmd(streams)
+	n := 0
+	ownCommands(root, func(c *cobra.Command) {
+		n++
+		path := c.CommandPath()
+		if c.Short == "" || strings.Contains(c.Short, "\n") || strings.HasSuffix(c.Short, ".") {
+			t.Errorf("%s: Short %q must be one line without a final period", path, c.Short)
+		}
+		if len(c.Long) < len(c.Short) {
+			t.Errorf("%s: no Long help", path)
+		}
+		if !strings.Contains(c.Example, "gatehouse ") {
+			t.Errorf("%s: no Examples", path)
+		}
+	})
+	if n < 16 {
+		t.Errorf("only %d commands in the tree", n)
+	}
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	t.Parallel()
+	streams, _, _ := NewTestIOStreams("")
+	var paths [][]string
+	ownCommands(NewRootCmd(streams), func(c *cobra.Command) {
+		paths = append(paths, strings.Fields(c.CommandPath())[1:])
+	})
+	h := newHarness(t)
+	for _, p := range paths {
+		r := h.runCtx(t.Context(), "", append(p, "--help")...)
+		if r.Err != nil || !strings.Contains(r.Out, "Usage:") || !strings.Contains(r.Out, "Examples:") {
+			t.Errorf("gatehouse %s --help: %v\n%s", strings.Join(p, " "), r.Err, r.Out)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	cases := [][]string{
+		{"bogus"},
+		{"clients", "bogus"},
+		{"users", "list", "extra"},
+		{"keys", "--nope"},
+		{"version", "x"},
+	}
+	for _, args := range cases {
+		r := h.runCtx(t.Context(), "", args...)
+		if r.Code != ExitUsage {
+			t.Errorf("gatehouse %s: exit %d (%v), want %d", strings.Join(args, " "), r.Code, r.Err, ExitUsage)
+		}
+		if r.Out != "" {
+			t.Errorf("gatehouse %s printed to stdout:\n%s", strings.Join(args, " "), r.Out)
+		}
+	}
+	// A group without a subcommand shows its help and succeeds.
+	if r := h.runCtx(t.Context(), "", "clients"); r.Err != nil || !strings.Contains(r.Out, "rotate-secret") {
+		t.Errorf("gatehouse clients: %v\n%s", r.Err, r.Out)
+	}
+}
+
+type codedError struct{}
+
+func (codedError) Error() string { return "not logged in" }
+func (codedError) ExitCode() int { return ExitNotLoggedIn }
+
+func TestExitCodeAndPrintError(t *testing.T) {
+	t.Parallel()
+	usage := &UsageError{Command: "gatehouse clients create", Err: errors.New("bad --grant")}
+	cases := []struct {
+		err  error
+		code int
+		out  string
+	}{
+		{nil, ExitOK, ""},
+		{errors.New("database is locked"), ExitError, "gatehouse: database is locked\n"},
+		{fmt.Errorf("wrapped: %w", usage), ExitUsage, "gatehouse: wrapped: bad --grant\nRun 'gatehouse clients create --help' for usage.\n"},
+		{usageErrorf("plain"), ExitUsage, "gatehouse: plain\n"},
+		{fmt.Errorf("login: %w", codedError{}), ExitNotLoggedIn, "gatehouse: login: not logged in\n"},
+	}
+	for _, tc := range cases {
+		if got := ExitCode(tc.err); got != tc.code {
+			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.code)
+		}
+		var b strings.Builder
+		PrintError(&b, tc.err)
+		if b.String() != tc.out {
+			t.Errorf("PrintError(%v) = %q, want %q", tc.err, b.String(), tc.out)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	r := h.runCtx(t.Context(), "", "version")
+	if r.Err != nil || !strings.HasPrefix(r.Out, "gatehouse ") || !strings.Contains(r.Out, "go1.") {
+		t.Errorf("version: %v %q", r.Err, r.Out)
+	}
+	r = h.runCtx(t.Context(), "", "--version")
+	if r.Err != nil || !strings.HasPrefix(r.Out, "gatehouse ") {
+		t.Errorf("--version: %v %q", r.Err, r.Out)
+	}
+}

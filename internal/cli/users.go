@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+func newUsersCmd(streams IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "users",
+		Short: "Manage local users",
+		Long: `Add, list and remove the server's local users, set their passwords and
+roles (admin, editor, viewer).
+
+Passwords are read from stdin with --password-stdin, or prompted for
+without echo on a terminal; they are stored as argon2id hashes. The last
+admin cannot be deleted or lose the admin role.` + adminCommandLong,
+		Example: `  printf '%s\n' "$PASSWORD" | gatehouse users add alice --role editor --password-stdin
+  gatehouse users list
+  gatehouse users passwd alice
+  gatehouse users set-role alice admin
+  gatehouse users delete alice`,
+	}
+	group(cmd)
+	addStorageFlags(cmd)
+	cmd.AddCommand(
+		newUsersAddCmd(streams),
+		newUsersListCmd(streams),
+		newUsersPasswdCmd(streams),
+		newUsersSetRoleCmd(streams),
+		newUsersDeleteCmd(streams),
+	)
+	return cmd
+}
+
+// userJSON is the stable --json form of a user. It never carries the
+// password hash.
+type userJSON struct {
+	ID        string   `json:"id"`
+	Username  string   `json:"username"`
+	Roles     []string `json:"roles"`
+	Disabled  bool     `json:"disabled"`
+	CreatedAt string   `json:"created_at,omitempty"`
+	UpdatedAt string   `json:"updated_at,omitempty"`
+}
+
+func toUserJSON(u *storage.User) userJSON {
+	return userJSON{
+		ID:        u.ID,
+		Username:  u.Username,
+		Roles:     nonNil(u.Roles),
+		Disabled:  u.Disabled,
+		CreatedAt: jsonTime(u.CreatedAt),
+		UpdatedAt: jsonTime(u.UpdatedAt),
+	}
+}
+
+// normalizeUsername trims and lower-cases a username, as storage does, and
+// rejects empty names and names with spaces or control characters.
+func normalizeUsername(name string) (string, error) {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if n == "" {
+		return "", usageErrorf("the username must not be empty")
+	}
+	if len(n) > 128 {
+		return "", usageErrorf("the username must be at most 128 bytes long")
+	}
+	if strings.IndexFunc(n, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return "", usageErrorf("username %q must not contain spaces or control characters", name)
+	}
+	return n, nil
+}
+
+// getUser loads a user by name, turning ErrNotFound into advice.
+func getUser(ctx context.Context, st storage.Store, name string) (*storage.User, error) {
+	u, err := st.GetUserByName(ctx, name)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("user %q not found; see 'gatehouse users list'", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// isAdmin reports whether u counts as an admin who can still log in.
+func isAdmin(u *storage.User) bool {
+	return !u.Disabled && slices.Contains(u.Roles, server.RoleAdmin)
+}
+
+// errLastAdmin is returned when a change would leave no admin.
+var errLastAdmin = errors.New("it is the last admin")
+
+// checkNotLastAdmin fails if u is an admin and no other enabled admin
+// exists, so that a change to u cannot lock everyone out of
+// administration (SECURITY-CASES 34).
+func checkNotLastAdmin(ctx context.Context, st storage.Store, u *storage.User) error {
+	if !isAdmin(u) {
+		return nil
+	}
+	users, err := st.ListUsers(ctx)
+	if err != nil {
+		return fmt.Errorf("list users: %w", err)
+	}
+	for _, o := range users {
+		if o.ID != u.ID && isAdmin(o) {
+			return nil
+		}
+	}
+	return errLastAdmin
+}
+
+// hasher hashes new passwords; one hash at a time is plenty for a command.
+func newHasher() *password.Hasher { return password.NewHasher(password.DefaultParams, 1) }
+
+// readNewPassword gets a new password for username: one line from stdin
+// with fromStdin, else typed twice without echo on a terminal. It checks
+// the password policy.
+func readNewPassword(ctx context.Context, streams IOStreams, fromStdin bool, username string) (string, error) {
+	var pw string
+	switch {
+	case fromStdin:
+		line, err := bufio.NewReader(streams.In).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("read password from stdin: %w", err)
+		}
+		pw = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+		if pw == "" {
+			return "", usageErrorf("--password-stdin: stdin is empty; pipe the password in, e.g. printf '%%s\\n' \"$PASSWORD\" | gatehouse users ...")
+		}
+	case streams.IsTTY():
+		fmt.Fprintf(streams.ErrOut, "New password for %s: ", username)
+		first, err := streams.ReadPassword(ctx)
+		fmt.Fprintln(streams.ErrOut)
+		if err != nil {
+			return "", promptError(ctx, err)
+		}
+		if err := password.CheckPolicy(first); err != nil {
+			return "", usageErrorf("%w", err)
+		}
+		fmt.Fprint(streams.ErrOut, "Repeat the password: ")
+		second, err := streams.ReadPassword(ctx)
+		fmt.Fprintln(streams.ErrOut)
+		if err != nil {
+			return "", promptError(ctx, err)
+		}
+		if first != second {
+			return "", usageErrorf("the passwords do not match")
+		}
+		pw = first
+	default:
+		return "", usageErrorf("no terminal to prompt for a password: use --password-stdin and pipe the password in")
+	}
+	if err := password.CheckPolicy(pw); err != nil {
+		return "", usageErrorf("%w", err)
+	}
+	return pw, nil
+}
+
+// promptError describes a failed password prompt; Ctrl-C is "interrupted".
+func promptError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", ctx.Err())
+	}
+	return fmt.Errorf("read password: %w", err)
+}

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+type usersAddOptions struct {
+	IO     IOStreams
+	Admin  *adminEnv
+	Hasher *password.Hasher
+
+	Name          string
+	Roles         []string
+	PasswordStdin bool
+	JSON          bool
+}
+
+func newUsersAddCmd(streams IOStreams) *cobra.Command {
+	opts := &usersAddOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "add NAME [--role ROLE]... [--password-stdin]",
+		Short: "Add a local user",
+		Long: `Add a local user called NAME (stored in lower case) with a password and
+roles (default viewer).
+
+The password is read from the first line of stdin with --password-stdin;
+otherwise it is prompted for twice without echo, which needs a terminal.
+It must be at least 8 characters long.` + adminCommandLong,
+		Example: `  # Prompt for the password
+  gatehouse users add alice --role editor
+
+  # In a script
+  printf '%s\n' "$PASSWORD" | gatehouse users add bob --role admin --password-stdin --json`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
+				opts.Admin = env
+				return usersAddRun(ctx, opts)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the user (admin, editor, viewer); repeat or separate with commas (default viewer)")
+	f.BoolVar(&opts.PasswordStdin, "password-stdin", false, "read the password from the first line of stdin")
+	f.BoolVar(&opts.JSON, "json", false, "print the new user as JSON")
+	return cmd
+}
+
+func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
+	name, err := normalizeUsername(opts.Name)
+	if err != nil {
+		return err
+	}
+	roles, err := checkRoles(opts.Roles)
+	if err != nil {
+		return err
+	}
+	if len(roles) == 0 {
+		roles = []string{server.RoleViewer}
+	}
+	env := opts.Admin
+	// Fail before asking for a password if the name is taken.
+	if _, err := env.Store.GetUserByName(ctx, name); err == nil {
+		return fmt.Errorf("user %q already exists; change the password with 'gatehouse users passwd %s'", name, name)
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("get user %q: %w", name, err)
+	}
+	pw, err := readNewPassword(ctx, opts.IO, opts.PasswordStdin, name)
+	if err != nil {
+		return err
+	}
+	h := opts.Hasher
+	if h == nil {
+		h = newHasher()
+	}
+	hash, err := h.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	now := env.now()
+	u := &storage.User{
+		ID:           server.NewID(),
+		Username:     name,
+		PasswordHash: hash,
+		Roles:        roles,
+		CreatedAt:    now,
+		UpdatedAt:    now,
+	}
+	if err := env.Store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return fmt.Errorf("user %q already exists", name)
+		}
+		return fmt.Errorf("create user %q: %w", name, err)
+	}
+	env.log(audit.Event{Type: audit.UserCreated, UserID: u.ID, Username: u.Username,
+		Details: map[string]string{"roles": strings.Join(u.Roles, " ")}})
+
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, toUserJSON(u))
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "Added user %q with roles %s.\n", u.Username, strings.Join(u.Roles, ", "))
+	return err
+}

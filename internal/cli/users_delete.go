@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+type usersDeleteOptions struct {
+	IO    IOStreams
+	Admin *adminEnv
+
+	Name string
+}
+
+func newUsersDeleteCmd(streams IOStreams) *cobra.Command {
+	opts := &usersDeleteOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a local user",
+		Long: `Delete the user NAME with their sessions, grants (so their refresh tokens
+stop working) and consents. The last admin cannot be deleted.` + adminCommandLong,
+		Example: `  gatehouse users delete alice`,
+		Args:    usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
+				opts.Admin = env
+				return usersDeleteRun(ctx, opts)
+			})
+		},
+	}
+	return cmd
+}
+
+func usersDeleteRun(ctx context.Context, opts *usersDeleteOptions) error {
+	name, err := normalizeUsername(opts.Name)
+	if err != nil {
+		return err
+	}
+	env := opts.Admin
+	u, err := getUser(ctx, env.Store, name)
+	if err != nil {
+		return err
+	}
+	if err := checkNotLastAdmin(ctx, env.Store, u); errors.Is(err, errLastAdmin) {
+		return fmt.Errorf("cannot delete %q: it is the last admin; give another user the admin role first ('gatehouse users set-role NAME admin')", u.Username)
+	} else if err != nil {
+		return err
+	}
+	err = env.Store.DeleteUser(ctx, u.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("user %q not found; see 'gatehouse users list'", name)
+	}
+	if err != nil {
+		return fmt.Errorf("delete user %q: %w", name, err)
+	}
+	env.log(audit.Event{Type: audit.UserDeleted, UserID: u.ID, Username: u.Username})
+	_, err = fmt.Fprintf(opts.IO.Out, "Deleted user %q.\n", u.Username)
+	return err
+}

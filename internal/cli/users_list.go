@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+type usersListOptions struct {
+	IO    IOStreams
+	Admin *adminEnv
+
+	JSON bool
+}
+
+func newUsersListCmd(streams IOStreams) *cobra.Command {
+	opts := &usersListOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the local users",
+		Long:  `List the local users with their roles and whether they are disabled.` + adminCommandLong,
+		Example: `  gatehouse users list
+  gatehouse users list --json | jq -r '.[] | select(.roles | index("admin")) | .username'`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
+				opts.Admin = env
+				return usersListRun(ctx, opts)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of users")
+	return cmd
+}
+
+func usersListRun(ctx context.Context, opts *usersListOptions) error {
+	users, err := opts.Admin.Store.ListUsers(ctx)
+	if err != nil {
+		return fmt.Errorf("list users: %w", err)
+	}
+	if opts.JSON {
+		views := make([]userJSON, 0, len(users))
+		for _, u := range users {
+			views = append(views, toUserJSON(u))
+		}
+		return writeJSON(opts.IO.Out, views)
+	}
+	tw := newTable(opts.IO.Out)
+	fmt.Fprintln(tw, "USERNAME\tROLES\tSTATUS\tCREATED")
+	for _, u := range users {
+		status := "active"
+		if u.Disabled {
+			status = "disabled"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Username, list(u.Roles), status, orDash(jsonTime(u.CreatedAt)))
+	}
+	return tw.Flush()
+}

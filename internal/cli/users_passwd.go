@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+type usersPasswdOptions struct {
+	IO     IOStreams
+	Admin  *adminEnv
+	Hasher *password.Hasher
+
+	Name          string
+	PasswordStdin bool
+}
+
+func newUsersPasswdCmd(streams IOStreams) *cobra.Command {
+	opts := &usersPasswdOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "passwd NAME [--password-stdin]",
+		Short: "Set a user's password",
+		Long: `Set a new password for the user NAME, read from the first line of stdin
+with --password-stdin or prompted for twice without echo on a terminal.` + adminCommandLong,
+		Example: `  gatehouse users passwd admin
+  printf '%s\n' "$NEW_PASSWORD" | gatehouse users passwd alice --password-stdin`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
+				opts.Admin = env
+				return usersPasswdRun(ctx, opts)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&opts.PasswordStdin, "password-stdin", false, "read the password from the first line of stdin")
+	return cmd
+}
+
+func usersPasswdRun(ctx context.Context, opts *usersPasswdOptions) error {
+	name, err := normalizeUsername(opts.Name)
+	if err != nil {
+		return err
+	}
+	env := opts.Admin
+	u, err := getUser(ctx, env.Store, name)
+	if err != nil {
+		return err
+	}
+	pw, err := readNewPassword(ctx, opts.IO, opts.PasswordStdin, u.Username)
+	if err != nil {
+		return err
+	}
+	h := opts.Hasher
+	if h == nil {
+		h = newHasher()
+	}
+	hash, err := h.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	now := env.now()
+	err = env.Store.UpdateUser(ctx, u.ID, func(u *storage.User) error {
+		u.PasswordHash = hash
+		u.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update user %q: %w", name, err)
+	}
+	env.log(audit.Event{Type: audit.UserUpdated, UserID: u.ID, Username: u.Username,
+		Details: map[string]string{"change": "password set"}})
+	_, err = fmt.Fprintf(opts.IO.Out, "Password of user %q changed.\n", u.Username)
+	return err
+}

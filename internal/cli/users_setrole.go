@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+type usersSetRoleOptions struct {
+	IO    IOStreams
+	Admin *adminEnv
+
+	Name  string
+	Roles []string
+}
+
+func newUsersSetRoleCmd(streams IOStreams) *cobra.Command {
+	opts := &usersSetRoleOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "set-role NAME ROLE...",
+		Short: "Replace a user's roles",
+		Long: `Give the user NAME exactly the roles listed (admin, editor, viewer),
+replacing the ones it had. The last admin cannot lose the admin role. The
+new roles are in the user's next tokens.` + adminCommandLong,
+		Example: `  gatehouse users set-role alice editor
+  gatehouse users set-role bob admin viewer`,
+		Args: usageArgs(cobra.MinimumNArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name, opts.Roles = args[0], args[1:]
+			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
+				opts.Admin = env
+				return usersSetRoleRun(ctx, opts)
+			})
+		},
+	}
+	return cmd
+}
+
+func usersSetRoleRun(ctx context.Context, opts *usersSetRoleOptions) error {
+	name, err := normalizeUsername(opts.Name)
+	if err != nil {
+		return err
+	}
+	var split []string
+	for _, r := range opts.Roles {
+		split = append(split, strings.Split(r, ",")...)
+	}
+	roles, err := checkRoles(split)
+	if err != nil {
+		return err
+	}
+	if len(roles) == 0 {
+		return usageErrorf("give at least one role: admin, editor or viewer")
+	}
+	env := opts.Admin
+	u, err := getUser(ctx, env.Store, name)
+	if err != nil {
+		return err
+	}
+	if isAdmin(u) && !isAdmin(&storage.User{Roles: roles}) {
+		if err := checkNotLastAdmin(ctx, env.Store, u); errors.Is(err, errLastAdmin) {
+			return fmt.Errorf("cannot remove the admin role from %q: it is the last admin; give another user the admin role first", u.Username)
+		} else if err != nil {
+			return err
+		}
+	}
+	now := env.now()
+	err = env.Store.UpdateUser(ctx, u.ID, func(u *storage.User) error {
+		u.Roles = roles
+		u.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update user %q: %w", name, err)
+	}
+	env.log(audit.Event{Type: audit.UserUpdated, UserID: u.ID, Username: u.Username,
+		Details: map[string]string{"change": "roles set", "roles": strings.Join(roles, " "), "previous_roles": strings.Join(u.Roles, " ")}})
+	_, err = fmt.Fprintf(opts.IO.Out, "User %q now has roles %s.\n", u.Username, strings.Join(roles, ", "))
+	return err
+}

@@ -1,0 +1,216 @@
+// Package config is the authorization server's typed configuration.
+//
+// A Server is built in layers of increasing precedence: the defaults
+// (Default), a YAML file named by --config or GATEHOUSE_CONFIG_FILE, the
+// GATEHOUSE_* environment variables, and finally the command-line flags
+// that were set explicitly. Load does all of that and then calls Validate,
+// so a server never starts on a configuration it does not understand:
+// unknown or misspelt YAML keys, bad durations and unsafe issuers are
+// errors that name the key at fault.
+//
+// docs/examples/server.yaml is a documented example of every key.
+package config
+
+import (
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Rate is a rate limit: Requests per Per, with Burst requests allowed at
+// once (GCRA, see internal/ratelimit).
+type Rate struct {
+	Requests int      `yaml:"requests"`
+	Per      Duration `yaml:"per"`
+	Burst    int      `yaml:"burst"`
+}
+
+// Server is the configuration of `gatehouse server`. The YAML key of every
+// field is in its tag; nested structs are nested YAML mappings.
+type Server struct {
+	// Addr is the HOST:PORT the server listens on.
+	Addr string `yaml:"addr"`
+	// Issuer is the public URL of the server exactly as clients see it; it
+	// appears byte-for-byte in discovery and in every token. Empty means
+	// "http://" + Addr, with an unspecified host (":8080", "0.0.0.0:8080")
+	// replaced by 127.0.0.1.
+	Issuer string `yaml:"issuer"`
+	// DataDir holds the SQLite database and the generated secret key.
+	DataDir string `yaml:"data_dir"`
+	// DB is the database URL; empty means SQLite in DataDir.
+	DB string `yaml:"db"`
+	// Redis is a Redis URL (redis://, rediss:// or unix://). Accepted but
+	// not used yet.
+	Redis string `yaml:"redis"`
+	// SecretKey comes from GATEHOUSE_SECRET_KEY only, never from a file or a
+	// flag. When set it is used instead of the key in SecretKeyFile.
+	SecretKey string `yaml:"-"`
+	// SecretKeyFile holds the key that encrypts signing keys at rest. Empty
+	// means DataDir/secret.key; use ResolvedSecretKeyFile to read it.
+	SecretKeyFile string `yaml:"secret_key_file"`
+	// MetricsAddr, when set, serves /metrics on its own listener instead of
+	// the main one.
+	MetricsAddr string `yaml:"metrics_addr"`
+	// ShutdownTimeout bounds the graceful shutdown.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed. None
+	// by default: the peer address is the client address.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+
+	Audit struct {
+		// Output is "stdout" (default), "stderr", "off" or a file path.
+		Output string `yaml:"output"`
+	} `yaml:"audit"`
+
+	Tokens struct {
+		AccessTokenTTL Duration `yaml:"access_token_ttl"`
+		IDTokenTTL     Duration `yaml:"id_token_ttl"`
+		// RefreshTokenTTL is the absolute lifetime of a grant: rotation
+		// does not extend it.
+		RefreshTokenTTL Duration `yaml:"refresh_token_ttl"`
+		// CodeTTL is the authorization code lifetime, at most 10 minutes.
+		CodeTTL        Duration `yaml:"code_ttl"`
+		DeviceCodeTTL  Duration `yaml:"device_code_ttl"`
+		DeviceInterval Duration `yaml:"device_interval"`
+		// SessionTTL is the lifetime of a browser login session at the
+		// server.
+		SessionTTL Duration `yaml:"session_ttl"`
+	} `yaml:"tokens"`
+
+	Signing struct {
+		// Algorithm is ES256 or EdDSA.
+		Algorithm string `yaml:"algorithm"`
+		// PrePublish is how long a new key is in the JWKS before it signs.
+		PrePublish Duration `yaml:"prepublish"`
+		// Retain is how long a retired key stays in the JWKS; longer than
+		// the access token lifetime.
+		Retain Duration `yaml:"retain"`
+		// ReloadInterval is how often the server re-reads the key set (to
+		// see rotations made by other instances or by `gatehouse keys`).
+		ReloadInterval Duration `yaml:"reload_interval"`
+	} `yaml:"signing"`
+
+	Limits struct {
+		LoginPerIP       Rate `yaml:"login_per_ip"`
+		LoginPerUser     Rate `yaml:"login_per_user"`
+		DeviceEntryPerIP Rate `yaml:"device_entry_per_ip"`
+		TokenPerClient   Rate `yaml:"token_per_client"`
+	} `yaml:"limits"`
+
+	// Argon2MaxConcurrent bounds how many argon2id password hashes run at
+	// once, so a login flood cannot exhaust memory and CPU.
+	Argon2MaxConcurrent int `yaml:"argon2_max_concurrent"`
+}
+
+// Signing algorithms.
+const (
+	AlgES256 = "ES256"
+	AlgEdDSA = "EdDSA"
+)
+
+// MaxCodeTTL is the longest authorization code lifetime Validate accepts.
+// RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is
+// RECOMMENDED."
+const MaxCodeTTL = 10 * time.Minute
+
+// Default returns the built-in configuration, Issuer included (derived
+// from Addr). SecretKeyFile is left empty so that it follows DataDir.
+func Default() Server {
+	c := base()
+	c.Issuer = defaultIssuer(c.Addr)
+	return c
+}
+
+// base is Default without the values derived from other fields.
+func base() Server {
+	var c Server
+	c.Addr = "127.0.0.1:8080"
+	c.DataDir = "./gatehouse-data"
+	c.ShutdownTimeout = Duration(20 * time.Second)
+	c.LogLevel = "info"
+	c.Audit.Output = "stdout"
+
+	c.Tokens.AccessTokenTTL = Duration(15 * time.Minute)
+	c.Tokens.IDTokenTTL = Duration(15 * time.Minute)
+	c.Tokens.RefreshTokenTTL = Duration(30 * 24 * time.Hour)
+	c.Tokens.CodeTTL = Duration(60 * time.Second)
+	c.Tokens.DeviceCodeTTL = Duration(10 * time.Minute)
+	c.Tokens.DeviceInterval = Duration(5 * time.Second)
+	c.Tokens.SessionTTL = Duration(12 * time.Hour)
+
+	c.Signing.Algorithm = AlgES256
+	c.Signing.PrePublish = Duration(time.Hour)
+	c.Signing.Retain = Duration(24 * time.Hour)
+	c.Signing.ReloadInterval = Duration(30 * time.Second)
+
+	c.Limits.LoginPerIP = Rate{Requests: 20, Per: Duration(time.Minute), Burst: 20}
+	c.Limits.LoginPerUser = Rate{Requests: 10, Per: Duration(time.Minute), Burst: 10}
+	c.Limits.DeviceEntryPerIP = Rate{Requests: 20, Per: Duration(time.Minute), Burst: 20}
+	// Generous on purpose: a per-client limit must not be what caps a
+	// 5,000 req/s client_credentials benchmark.
+	c.Limits.TokenPerClient = Rate{Requests: 20000, Per: Duration(time.Second), Burst: 20000}
+
+	c.Argon2MaxConcurrent = 2
+	return c
+}
+
+// defaultIssuer derives the issuer from the listen address. An unspecified
+// host (":8080", "0.0.0.0:8080", "[::]:8080") becomes 127.0.0.1.
+func defaultIssuer(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr // Validate reports the bad addr
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || err == nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// SecureCookies reports whether cookies must carry the Secure attribute,
+// that is whether the issuer is an https URL.
+func (c *Server) SecureCookies() bool {
+	u, err := url.Parse(c.Issuer)
+	return err == nil && u.Scheme == "https"
+}
+
+// ResolvedSecretKeyFile is SecretKeyFile, or DataDir/secret.key when it is
+// empty.
+func (c *Server) ResolvedSecretKeyFile() string {
+	if c.SecretKeyFile != "" {
+		return c.SecretKeyFile
+	}
+	return filepath.Join(c.DataDir, "secret.key")
+}
+
+// SlogLevel is LogLevel as a slog.Level (info when it is not recognised).
+func (c *Server) SlogLevel() slog.Level {
+	switch strings.ToLower(c.LogLevel) {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+// TrustedProxyPrefixes returns TrustedProxies parsed; entries that do not
+// parse (Validate rejects them) are skipped.
+func (c *Server) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		if p, err := netip.ParsePrefix(strings.TrimSpace(s)); err == nil {
+			out = append(out, p.Masked())
+		}
+	}
+	return out
+}

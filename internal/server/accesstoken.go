@@ -1,0 +1,65 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// errInactive means a token is not (or no longer) valid. Callers answer
+// with {"active":false} or invalid_token, never with the reason.
+var errInactive = errors.New("token inactive")
+
+// verifyAccessToken checks an access token presented to this server: a JWT
+// with typ at+jwt signed by a published key (RFC 9068 §4), issued by this
+// server, not expired, and neither revoked itself nor part of a revoked
+// grant.
+func (s *Server) verifyAccessToken(ctx context.Context, token string) (*AccessClaims, error) {
+	payload, err := s.keys.Verify(token, protocol.AccessTokenJWTType)
+	if err != nil {
+		return nil, errInactive
+	}
+	var c AccessClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return nil, errInactive
+	}
+	if c.Issuer != s.issuer || c.ID == "" || !s.clock.Now().Before(time.Unix(c.ExpiresAt, 0)) {
+		return nil, errInactive
+	}
+	revoked, err := s.store.IsAccessTokenRevoked(ctx, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("check revocation: %w", err)
+	}
+	if revoked {
+		return nil, errInactive
+	}
+	if c.GrantID != "" {
+		g, err := s.store.GetGrant(ctx, c.GrantID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, errInactive
+		}
+		if err != nil {
+			return nil, fmt.Errorf("check grant: %w", err)
+		}
+		if g.Revoked {
+			return nil, errInactive
+		}
+	}
+	return &c, nil
+}
+
+// looksLikeJWT reports whether a token has the three-part JWS shape.
+func looksLikeJWT(tok string) bool {
+	dots := 0
+	for i := 0; i < len(tok); i++ {
+		if tok[i] == '.' {
+			dots++
+		}
+	}
+	return dots == 2
+}

@@ -1,0 +1,314 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// The authorization endpoint: the authorization code grant (RFC 6749 §4.1)
+// with PKCE (RFC 7636) and the iss response parameter (RFC 9207).
+//
+// Until the client and its redirect URI are known to be genuine, errors are
+// shown on an error page and never redirected (RFC 6749 §4.1.2.1: "the
+// authorization server SHOULD inform the resource owner of the error and
+// MUST NOT automatically redirect the user-agent to the invalid redirection
+// URI"); afterwards they go back to the client as error parameters.
+
+// authorizeParams are the request parameters the endpoint reads. RFC 6749
+// §3.1: "Request and response parameters MUST NOT be included more than
+// once."
+var authorizeParams = []string{
+	"client_id", "redirect_uri", "response_type", "scope", "state",
+	"code_challenge", "code_challenge_method", "nonce", "prompt",
+}
+
+// authorizeRequest is a validated authorization request.
+type authorizeRequest struct {
+	client *storage.Client
+	// redirectURI is where the response goes; redirectParam is the
+	// redirect_uri parameter exactly as sent, "" when it was omitted (the
+	// token endpoint compares against it, RFC 6749 §4.1.3).
+	redirectURI   string
+	redirectParam string
+	// params are the recognised parameters as received.
+	params    url.Values
+	scopes    []string
+	challenge string
+	method    string
+	nonce     string
+	prompt    []string
+}
+
+func (ar *authorizeRequest) hasPrompt(p string) bool { return slices.Contains(ar.prompt, p) }
+
+func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	post := r.Method == http.MethodPost
+	var q url.Values
+	if post {
+		// The consent form posts the request back with its decision.
+		if !s.parsePostForm(w, r) {
+			return
+		}
+		q = r.PostForm
+	} else {
+		q = r.URL.Query()
+	}
+	ctx := r.Context()
+
+	ar, perr, err := s.authorizeClient(r, q)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	if perr != nil {
+		s.renderError(w, http.StatusBadRequest, "Invalid authorization request", perr.Description, perr.Code)
+		return
+	}
+	if perr := ar.validate(q); perr != nil {
+		s.authorizeError(w, ar, perr, post)
+		return
+	}
+
+	u, sess, err := s.currentUser(r)
+	if err != nil {
+		s.authorizeServerError(w, r, ar, err, post)
+		return
+	}
+	switch {
+	case u == nil && ar.hasPrompt("none"):
+		// OIDC Core §3.1.2.1: with prompt=none the server "MUST NOT
+		// display any authentication or consent user interface pages".
+		s.authorizeError(w, ar, protocol.NewError(protocol.ErrLoginRequired, "the user is not signed in"), post)
+		return
+	case post && u == nil:
+		redirect(w, loginURL(PathAuthorize+"?"+ar.params.Encode(), false), http.StatusSeeOther)
+		return
+	case !post && (u == nil || ar.hasPrompt("login")):
+		redirect(w, s.authorizeLoginURL(r, ar), http.StatusFound)
+		return
+	}
+
+	if post {
+		switch q.Get("decision") {
+		case "allow":
+			if err := s.grantConsent(r, ar, u); err != nil {
+				s.authorizeServerError(w, r, ar, err, post)
+				return
+			}
+		case "deny":
+			s.authorizeError(w, ar, protocol.NewError(protocol.ErrAccessDenied, "the user denied the request"), post)
+			return
+		default:
+			s.renderError(w, http.StatusBadRequest, "Invalid request", "Choose Allow or Deny.", protocol.ErrInvalidRequest)
+			return
+		}
+	} else {
+		need, err := s.needsConsent(ctx, ar, u)
+		if err != nil {
+			s.authorizeServerError(w, r, ar, err, post)
+			return
+		}
+		if need {
+			if ar.hasPrompt("none") {
+				s.authorizeError(w, ar, protocol.NewError(protocol.ErrConsentRequired, "the user has not allowed this client"), post)
+				return
+			}
+			s.renderConsent(w, r, ar, u)
+			return
+		}
+	}
+	s.issueCode(w, r, ar, u, sess, post)
+}
+
+// authorizeClient reads client_id and redirect_uri. A *protocol.Error
+// result is for the error page: nothing here may redirect.
+func (s *Server) authorizeClient(r *http.Request, q url.Values) (*authorizeRequest, *protocol.Error, error) {
+	for _, p := range []string{"client_id", "redirect_uri"} {
+		if len(q[p]) > 1 {
+			return nil, protocol.Errorf(protocol.ErrInvalidRequest, "%s is repeated", p), nil
+		}
+	}
+	id := q.Get("client_id")
+	if id == "" {
+		return nil, protocol.NewError(protocol.ErrInvalidRequest, "client_id is required"), nil
+	}
+	c, err := s.store.GetClient(r.Context(), id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, protocol.NewError(protocol.ErrInvalidClient, "unknown client"), nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("server: authorize: get client: %w", err)
+	}
+	param := q.Get("redirect_uri")
+	ru, perr := resolveRedirectURI(c, param, q.Has("redirect_uri"))
+	if perr != nil {
+		return nil, perr, nil
+	}
+	params := url.Values{}
+	for _, p := range authorizeParams {
+		if v, ok := q[p]; ok {
+			params[p] = slices.Clone(v)
+		}
+	}
+	return &authorizeRequest{client: c, redirectURI: ru, redirectParam: param, params: params}, nil, nil
+}
+
+// validate checks the rest of the request; its errors are redirected to
+// the client.
+func (ar *authorizeRequest) validate(q url.Values) *protocol.Error {
+	for _, p := range authorizeParams {
+		if len(q[p]) > 1 {
+			return protocol.Errorf(protocol.ErrInvalidRequest, "%s is repeated", p)
+		}
+	}
+	switch rt := q.Get("response_type"); rt {
+	case "code":
+	case "":
+		return protocol.NewError(protocol.ErrInvalidRequest, "response_type is required")
+	default:
+		return protocol.NewError(protocol.ErrUnsupportedResponseType, "only response_type=code is supported")
+	}
+	if !slices.Contains(ar.client.GrantTypes, protocol.GrantAuthorizationCode) {
+		return protocol.NewError(protocol.ErrUnauthorizedClient, "the client may not use the authorization code grant")
+	}
+	if perr := ar.validatePKCE(q); perr != nil {
+		return perr
+	}
+	scopes, err := resolveScopes(ar.client, parseScope(q.Get("scope")))
+	if err != nil {
+		return protocol.AsError(err)
+	}
+	ar.scopes = scopes
+	ar.nonce = q.Get("nonce")
+	ar.prompt = strings.Fields(q.Get("prompt"))
+	if ar.hasPrompt("none") && len(ar.prompt) > 1 {
+		// OIDC Core §3.1.2.1: "If this parameter contains none with any
+		// other value, an error is returned."
+		return protocol.NewError(protocol.ErrInvalidRequest, "prompt=none cannot be combined with other values")
+	}
+	return nil
+}
+
+// validatePKCE applies RFC 7636 with S256 only. RFC 9700 §2.1.1: public
+// clients MUST use PKCE; "plain" is never accepted, and a missing method
+// is not read as plain (RFC 7636 §4.3 defaults it to plain, which would be
+// a downgrade).
+func (ar *authorizeRequest) validatePKCE(q url.Values) *protocol.Error {
+	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
+	if !q.Has("code_challenge") {
+		if q.Has("code_challenge_method") {
+			return protocol.NewError(protocol.ErrInvalidRequest, "code_challenge_method without code_challenge")
+		}
+		if ar.client.Public {
+			return protocol.NewError(protocol.ErrInvalidRequest, "code_challenge is required (PKCE with S256)")
+		}
+		return nil
+	}
+	if method != protocol.CodeChallengeS256 {
+		return protocol.NewError(protocol.ErrInvalidRequest, "code_challenge_method must be S256")
+	}
+	if !validChallenge(challenge) {
+		return protocol.NewError(protocol.ErrInvalidRequest, "code_challenge must be 43 base64url characters")
+	}
+	ar.challenge, ar.method = challenge, method
+	return nil
+}
+
+// validChallenge accepts a BASE64URL-ENCODE(SHA256(verifier)): 43
+// characters of [A-Za-z0-9_-] (RFC 7636 §4.2).
+func validChallenge(c string) bool {
+	if len(c) != 43 {
+		return false
+	}
+	for i := 0; i < len(c); i++ {
+		if !isBase64URL(c[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// authorizeLoginURL sends the browser to the login page and back to this
+// request. With prompt=login the login form is shown even to a signed-in
+// browser, and "login" is dropped from the request it returns to, so the
+// fresh sign-in is not asked for again.
+func (s *Server) authorizeLoginURL(r *http.Request, ar *authorizeRequest) string {
+	if !ar.hasPrompt("login") {
+		return loginURL(r.URL.RequestURI(), false)
+	}
+	q := r.URL.Query()
+	rest := slices.DeleteFunc(slices.Clone(ar.prompt), func(p string) bool { return p == "login" })
+	if len(rest) == 0 {
+		q.Del("prompt")
+	} else {
+		q.Set("prompt", strings.Join(rest, " "))
+	}
+	return loginURL(PathAuthorize+"?"+q.Encode(), true)
+}
+
+// issueCode stores a new authorization code and sends it to the client.
+func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, ar *authorizeRequest, u *storage.User, sess *storage.Session, post bool) {
+	tok := secret.NewToken()
+	now := s.clock.Now().UTC()
+	code := &storage.AuthCode{
+		Hash:                secret.Hash(tok),
+		ClientID:            ar.client.ID,
+		UserID:              u.ID,
+		RedirectURI:         ar.redirectParam,
+		Scopes:              ar.scopes,
+		CodeChallenge:       ar.challenge,
+		CodeChallengeMethod: ar.method,
+		Nonce:               ar.nonce,
+		AuthTime:            sess.AuthTime,
+		ExpiresAt:           now.Add(time.Duration(s.cfg.Tokens.CodeTTL)),
+		CreatedAt:           now,
+	}
+	if err := s.store.CreateAuthCode(r.Context(), code); err != nil {
+		s.authorizeServerError(w, r, ar, fmt.Errorf("server: authorize: store code: %w", err), post)
+		return
+	}
+	resp := url.Values{"code": {tok}}
+	s.authorizeRespond(w, ar, resp, post)
+}
+
+// authorizeError sends an error response to the client's redirect URI
+// (RFC 6749 §4.1.2.1).
+func (s *Server) authorizeError(w http.ResponseWriter, ar *authorizeRequest, pe *protocol.Error, post bool) {
+	resp := url.Values{"error": {pe.Code}}
+	if pe.Description != "" {
+		resp.Set("error_description", pe.Description)
+	}
+	s.authorizeRespond(w, ar, resp, post)
+}
+
+// authorizeServerError logs err and redirects server_error to the client.
+func (s *Server) authorizeServerError(w http.ResponseWriter, r *http.Request, ar *authorizeRequest, err error, post bool) {
+	s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.authorizeError(w, ar, protocol.NewError(protocol.ErrServerError, ""), post)
+}
+
+// authorizeRespond redirects to the client with resp plus state (RFC 6749
+// §4.1.2: "REQUIRED if the state parameter was present in the client
+// authorization request") and iss (RFC 9207 §2). After a form POST the
+// redirect is a 303 so that the browser does not re-post the form to the
+// client (RFC 9700 §4.12).
+func (s *Server) authorizeRespond(w http.ResponseWriter, ar *authorizeRequest, resp url.Values, post bool) {
+	if ar.params.Has("state") {
+		resp.Set("state", ar.params.Get("state"))
+	}
+	resp.Set("iss", s.issuer)
+	status := http.StatusFound
+	if post {
+		status = http.StatusSeeOther
+	}
+	redirect(w, withQuery(ar.redirectURI, resp), status)
+}

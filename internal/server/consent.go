@@ -1,0 +1,131 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+// The consent screen. First-party clients (the gatehouse CLI and apps the
+// operator marks as such) skip it; a third-party client needs the user's
+// approval once for each set of scopes, which is stored and reused until it
+// no longer covers what the client asks for. prompt=consent always asks.
+
+// scopeDescriptions explain well-known scopes on the consent and device
+// pages.
+var scopeDescriptions = map[string]string{
+	"openid":         "confirm who you are",
+	"profile":        "see your username and roles",
+	"email":          "see your email address",
+	"offline_access": "stay signed in when you are away (refresh tokens)",
+}
+
+// scopeView is one scope as the pages show it.
+type scopeView struct {
+	Name        string
+	Description string
+}
+
+func scopeViews(scopes []string) []scopeView {
+	out := make([]scopeView, 0, len(scopes))
+	for _, sc := range scopes {
+		out = append(out, scopeView{Name: sc, Description: scopeDescriptions[sc]})
+	}
+	return out
+}
+
+// hiddenField is a request parameter the consent form posts back.
+type hiddenField struct {
+	Name, Value string
+}
+
+// consentPage is the data of the consent screen.
+type consentPage struct {
+	page
+	ClientName string
+	ClientID   string
+	Username   string
+	RedirectTo string
+	Scopes     []scopeView
+	Params     []hiddenField
+}
+
+// clientDisplayName is the client's name, or its id when it has none.
+func clientDisplayName(c *storage.Client) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.ID
+}
+
+// needsConsent reports whether the user must be asked before ar's client
+// gets a code.
+func (s *Server) needsConsent(ctx context.Context, ar *authorizeRequest, u *storage.User) (bool, error) {
+	if ar.hasPrompt("consent") {
+		return true, nil
+	}
+	if ar.client.FirstParty {
+		return false, nil
+	}
+	c, err := s.store.GetConsent(ctx, u.ID, ar.client.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("server: get consent: %w", err)
+	}
+	return !subsetOf(ar.scopes, c.Scopes), nil
+}
+
+// renderConsent shows the consent screen. Its form posts the request back
+// to the authorization endpoint, which answers with a redirect to the
+// client, so the client's origin joins form-action.
+func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, ar *authorizeRequest, u *storage.User) {
+	d := consentPage{
+		page:       page{Title: "Allow access?", CSRF: s.csrfToken(w, r)},
+		ClientName: clientDisplayName(ar.client),
+		ClientID:   ar.client.ID,
+		Username:   u.Username,
+		RedirectTo: ar.redirectURI,
+		Scopes:     scopeViews(ar.scopes),
+	}
+	for _, p := range authorizeParams {
+		// prompt stays behind: the POST is the answer to it.
+		if p == "prompt" || !ar.params.Has(p) {
+			continue
+		}
+		d.Params = append(d.Params, hiddenField{Name: p, Value: ar.params.Get(p)})
+	}
+	s.pages.render(w, http.StatusOK, pageConsent, d, redirectOrigin(ar.redirectURI))
+}
+
+// grantConsent records that u allowed ar's scopes, adding to what they
+// allowed the client before.
+func (s *Server) grantConsent(r *http.Request, ar *authorizeRequest, u *storage.User) error {
+	ctx := r.Context()
+	scopes := slices.Clone(ar.scopes)
+	prev, err := s.store.GetConsent(ctx, u.ID, ar.client.ID)
+	switch {
+	case err == nil:
+		for _, sc := range prev.Scopes {
+			if !slices.Contains(scopes, sc) {
+				scopes = append(scopes, sc)
+			}
+		}
+	case !errors.Is(err, storage.ErrNotFound):
+		return fmt.Errorf("server: get consent: %w", err)
+	}
+	c := &storage.Consent{UserID: u.ID, ClientID: ar.client.ID, Scopes: scopes, CreatedAt: s.clock.Now().UTC()}
+	if err := s.store.SaveConsent(ctx, c); err != nil {
+		return fmt.Errorf("server: save consent: %w", err)
+	}
+	s.audit.Log(audit.Event{Type: audit.ConsentGranted, Outcome: audit.Success,
+		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, ClientID: ar.client.ID, IP: s.clientIP(r),
+		Details: map[string]string{"scope": joinScope(ar.scopes)}})
+	return nil
+}

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// handleDeviceAuthorization is the device authorization endpoint
+// (RFC 8628 §3.1, §3.2).
+func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
+	resp, err := s.deviceAuthorization(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (*protocol.DeviceAuthorizationResponse, error) {
+	if err := parsePostForm(w, r); err != nil {
+		return nil, err
+	}
+	c, err := s.authenticateClient(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireGrantType(c, protocol.GrantDeviceCode); err != nil {
+		return nil, err
+	}
+	if res, err := s.allow(r.Context(), limitTokenClient, c.ID, s.cfg.Limits.TokenPerClient); err == nil && !res.Allowed {
+		return nil, tooManyRequests(res)
+	}
+	scopes, err := resolveScopes(c, parseScope(r.PostForm.Get("scope")))
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now().UTC()
+	ttl := time.Duration(s.cfg.Tokens.DeviceCodeTTL)
+	interval := time.Duration(s.cfg.Tokens.DeviceInterval)
+	deviceCode := secret.NewToken()
+	// A user code collision is possible but rare; try a few times.
+	for range 5 {
+		userCode := secret.NewUserCode()
+		d := &storage.DeviceCode{
+			Hash:      secret.Hash(deviceCode),
+			UserCode:  secret.NormalizeUserCode(userCode),
+			ClientID:  c.ID,
+			Scopes:    scopes,
+			Status:    storage.DeviceStatusPending,
+			Interval:  interval,
+			CreatedAt: now,
+			ExpiresAt: now.Add(ttl),
+		}
+		err := s.store.CreateDeviceCode(r.Context(), d)
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create device code: %w", err)
+		}
+		verify := s.issuer + PathDevice
+		return &protocol.DeviceAuthorizationResponse{
+			DeviceCode:              deviceCode,
+			UserCode:                userCode,
+			VerificationURI:         verify,
+			VerificationURIComplete: verify + "?user_code=" + url.QueryEscape(userCode),
+			ExpiresIn:               int64(ttl / time.Second),
+			Interval:                int64(interval / time.Second),
+		}, nil
+	}
+	return nil, errors.New("device authorization: could not allocate a unique user code")
+}

@@ -1,0 +1,134 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// verifierPattern is RFC 7636 §4.1: code_verifier = 43*128unreserved.
+var verifierPattern = regexp.MustCompile(`^[A-Za-z0-9\-._~]{43,128}$`)
+
+var errCodeReplayed = errors.New("authorization code replayed")
+
+// grantAuthorizationCode implements RFC 6749 §4.1.3 with PKCE (RFC 7636).
+func (s *Server) grantAuthorizationCode(r *http.Request, c *storage.Client) (*protocol.TokenResponse, error) {
+	if err := requireGrantType(c, protocol.GrantAuthorizationCode); err != nil {
+		return nil, err
+	}
+	code := r.PostForm.Get("code")
+	if code == "" {
+		return nil, protocol.NewError(protocol.ErrInvalidRequest, "code is required")
+	}
+	redirectURI := r.PostForm.Get("redirect_uri")
+	verifier := r.PostForm.Get("code_verifier")
+	now := s.clock.Now()
+	grantID := NewID()
+
+	var redeemed storage.AuthCode
+	var replayedGrant string
+	err := s.store.UpdateAuthCode(r.Context(), secret.Hash(code), func(ac *storage.AuthCode) error {
+		replayedGrant = ""
+		if ac.ClientID != c.ID {
+			// RFC 6749 §4.1.3: the code must have been issued to the
+			// authenticated client.
+			return protocol.NewError(protocol.ErrInvalidGrant, "invalid authorization code")
+		}
+		if ac.Redeemed {
+			// RFC 6749 §4.1.2: a code used twice must be refused, and
+			// the server SHOULD revoke the tokens it issued.
+			replayedGrant = ac.GrantID
+			return errCodeReplayed
+		}
+		if !now.Before(ac.ExpiresAt) {
+			return protocol.NewError(protocol.ErrInvalidGrant, "authorization code expired")
+		}
+		// RFC 6749 §4.1.3: redirect_uri is required if it was included
+		// in the authorization request, and the values must be identical.
+		if ac.RedirectURI != redirectURI {
+			return protocol.NewError(protocol.ErrInvalidGrant, "redirect_uri does not match the authorization request")
+		}
+		if err := checkPKCE(ac, verifier); err != nil {
+			return err
+		}
+		ac.Redeemed = true
+		ac.GrantID = grantID
+		redeemed = *ac
+		return nil
+	})
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, protocol.NewError(protocol.ErrInvalidGrant, "invalid authorization code")
+	case errors.Is(err, errCodeReplayed):
+		s.audit.Log(audit.Event{Type: audit.CodeReplay, Outcome: "failure", ClientID: c.ID, IP: s.clientIP(r),
+			Reason: "authorization code used twice; tokens issued from it revoked"})
+		if replayedGrant != "" {
+			if rerr := s.store.RevokeGrant(r.Context(), replayedGrant, now); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
+				return nil, fmt.Errorf("revoke replayed grant: %w", rerr)
+			}
+		}
+		return nil, protocol.NewError(protocol.ErrInvalidGrant, "invalid authorization code")
+	case err != nil:
+		return nil, err
+	}
+
+	u, err := s.activeUser(r, redeemed.UserID)
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.newGrant(r.Context(), grantID, c, u.ID, redeemed.Scopes, redeemed.AuthTime)
+	if err != nil {
+		return nil, err
+	}
+	return s.issueForGrant(r.Context(), c, u, g, redeemed.Nonce)
+}
+
+// checkPKCE verifies code_verifier against the stored challenge
+// (RFC 7636 §4.6) and refuses a PKCE downgrade: a verifier for a code that
+// was issued without a challenge (RFC 9700 §4.8.2).
+func checkPKCE(ac *storage.AuthCode, verifier string) error {
+	if ac.CodeChallenge == "" {
+		if verifier != "" {
+			return protocol.NewError(protocol.ErrInvalidGrant, "code_verifier sent for a code issued without code_challenge")
+		}
+		return nil
+	}
+	if verifier == "" {
+		return protocol.NewError(protocol.ErrInvalidGrant, "code_verifier is required")
+	}
+	if !verifierPattern.MatchString(verifier) {
+		return protocol.NewError(protocol.ErrInvalidGrant, "code_verifier is malformed")
+	}
+	if ac.CodeChallengeMethod != protocol.CodeChallengeS256 {
+		return protocol.NewError(protocol.ErrInvalidGrant, "unsupported code_challenge_method")
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	if !secret.Equal(base64.RawURLEncoding.EncodeToString(sum[:]), ac.CodeChallenge) {
+		return protocol.NewError(protocol.ErrInvalidGrant, "code_verifier does not match code_challenge")
+	}
+	return nil
+}
+
+// activeUser loads the user a grant is for; a deleted or disabled user gets
+// no more tokens.
+func (s *Server) activeUser(r *http.Request, id string) (*storage.User, error) {
+	u, err := s.store.GetUser(r.Context(), id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, protocol.NewError(protocol.ErrInvalidGrant, "the user no longer exists")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load user: %w", err)
+	}
+	if u.Disabled {
+		return nil, protocol.NewError(protocol.ErrInvalidGrant, "the user is disabled")
+	}
+	return u, nil
+}

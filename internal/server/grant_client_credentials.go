@@ -1,0 +1,26 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// grantClientCredentials implements RFC 6749 §4.4. Only confidential
+// clients registered for the grant may use it, and no refresh token is
+// issued (§4.4.3). Nothing is written to the database: the access token is
+// a self-contained JWT.
+func (s *Server) grantClientCredentials(r *http.Request, c *storage.Client) (*protocol.TokenResponse, error) {
+	if c.Public {
+		return nil, protocol.NewError(protocol.ErrUnauthorizedClient, "public clients cannot use client_credentials")
+	}
+	if err := requireGrantType(c, protocol.GrantClientCredentials); err != nil {
+		return nil, err
+	}
+	scopes, err := resolveScopes(c, parseScope(r.PostForm.Get("scope")))
+	if err != nil {
+		return nil, err
+	}
+	return s.respond(issuance{client: c, scopes: scopes})
+}

@@ -1,0 +1,86 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+var errRefreshReused = errors.New("refresh token reused")
+
+// grantRefreshToken implements RFC 6749 §6 with rotation: every use returns
+// a new refresh token and retires the old one; presenting a retired token
+// again revokes the whole family (RFC 9700 §4.14.2).
+func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client) (*protocol.TokenResponse, error) {
+	if err := requireGrantType(c, protocol.GrantRefreshToken); err != nil {
+		return nil, err
+	}
+	presented := r.PostForm.Get("refresh_token")
+	if presented == "" {
+		return nil, protocol.NewError(protocol.ErrInvalidRequest, "refresh_token is required")
+	}
+	requested := parseScope(r.PostForm.Get("scope"))
+	now := s.clock.Now()
+
+	var (
+		newToken    string
+		scopes      []string
+		grant       storage.Grant
+		reusedGrant string
+	)
+	err := s.store.RotateRefreshToken(r.Context(), secret.Hash(presented), func(old *storage.RefreshToken, g *storage.Grant) (*storage.RefreshToken, error) {
+		reusedGrant = ""
+		// RFC 6749 §6: the refresh token must have been issued to the
+		// authenticated client.
+		if old.ClientID != c.ID {
+			return nil, protocol.NewError(protocol.ErrInvalidGrant, "invalid refresh token")
+		}
+		if old.Revoked || g.Revoked {
+			return nil, protocol.NewError(protocol.ErrInvalidGrant, "refresh token revoked")
+		}
+		if old.Rotated {
+			reusedGrant = g.ID
+			return nil, errRefreshReused
+		}
+		if !now.Before(old.ExpiresAt) || !now.Before(g.ExpiresAt) {
+			return nil, protocol.NewError(protocol.ErrInvalidGrant, "refresh token expired")
+		}
+		// RFC 6749 §6: the requested scope must not include any scope
+		// not originally granted.
+		scopes = old.Scopes
+		if len(requested) > 0 {
+			if !subsetOf(requested, old.Scopes) {
+				return nil, protocol.NewError(protocol.ErrInvalidScope, "requested scope exceeds the original grant")
+			}
+			scopes = requested
+		}
+		tok, next := s.newRefreshToken(g, old.Scopes)
+		newToken = tok
+		grant = *g
+		return next, nil
+	})
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, protocol.NewError(protocol.ErrInvalidGrant, "invalid refresh token")
+	case errors.Is(err, errRefreshReused):
+		if rerr := s.store.RevokeGrant(r.Context(), reusedGrant, now); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
+			return nil, fmt.Errorf("revoke reused family: %w", rerr)
+		}
+		s.audit.Log(audit.Event{Type: audit.RefreshReuse, Outcome: "failure", ClientID: c.ID, IP: s.clientIP(r),
+			Reason: "rotated refresh token presented again; token family revoked",
+			Details: map[string]string{"grant_id": reusedGrant}})
+		return nil, protocol.NewError(protocol.ErrInvalidGrant, "refresh token already used")
+	case err != nil:
+		return nil, err
+	}
+	u, err := s.activeUser(r, grant.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return s.respond(issuance{client: c, user: u, scopes: scopes, grant: &grant, refresh: newToken, authTime: grant.AuthTime})
+}

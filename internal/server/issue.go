@@ -1,0 +1,187 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// AccessClaims are the claims of a Gatehouse access token, an RFC 9068 JWT
+// with header typ "at+jwt". Client-credentials tokens have the client as
+// subject and no grant; tokens from a user's login carry the grant (token
+// family) id in "gid", so revoking the grant deactivates them.
+type AccessClaims struct {
+	Issuer    string   `json:"iss"`
+	Subject   string   `json:"sub"`
+	Audience  []string `json:"aud"`
+	ExpiresAt int64    `json:"exp"`
+	IssuedAt  int64    `json:"iat"`
+	ID        string   `json:"jti"`
+	ClientID  string   `json:"client_id"`
+	Scope     string   `json:"scope,omitempty"`
+	Roles     []string `json:"roles,omitempty"`
+	AuthTime  int64    `json:"auth_time,omitempty"`
+	Username  string   `json:"preferred_username,omitempty"`
+	GrantID   string   `json:"gid,omitempty"`
+}
+
+// idClaims are the claims of an OpenID Connect ID token (OIDC Core §2).
+type idClaims struct {
+	Issuer    string   `json:"iss"`
+	Subject   string   `json:"sub"`
+	Audience  string   `json:"aud"`
+	ExpiresAt int64    `json:"exp"`
+	IssuedAt  int64    `json:"iat"`
+	AuthTime  int64    `json:"auth_time,omitempty"`
+	Nonce     string   `json:"nonce,omitempty"`
+	Username  string   `json:"preferred_username,omitempty"`
+	Roles     []string `json:"roles,omitempty"`
+}
+
+// issuance is what a grant decided to issue.
+type issuance struct {
+	client   *storage.Client
+	user     *storage.User // nil for client credentials
+	scopes   []string
+	grant    *storage.Grant // nil for client credentials
+	refresh  string         // the new refresh token, if any
+	nonce    string
+	authTime time.Time
+}
+
+// audience is the "aud" of access tokens: this server's issuer, which
+// resource servers configured with the issuer expect.
+func (s *Server) audience() []string { return []string{s.issuer} }
+
+// respond signs the access token (and ID token) for an issuance and builds
+// the token response (RFC 6749 §5.1).
+func (s *Server) respond(is issuance) (*protocol.TokenResponse, error) {
+	now := s.clock.Now()
+	ttl := time.Duration(s.cfg.Tokens.AccessTokenTTL)
+	claims := AccessClaims{
+		Issuer:    s.issuer,
+		Audience:  s.audience(),
+		IssuedAt:  now.Unix(),
+		ExpiresAt: now.Add(ttl).Unix(),
+		ID:        NewID(),
+		ClientID:  is.client.ID,
+		Scope:     joinScope(is.scopes),
+	}
+	if is.user != nil {
+		claims.Subject = is.user.ID
+		claims.Username = is.user.Username
+		claims.Roles = is.user.Roles
+		claims.AuthTime = is.authTime.Unix()
+	} else {
+		claims.Subject = is.client.ID
+		claims.Roles = is.client.Roles
+	}
+	if is.grant != nil {
+		claims.GrantID = is.grant.ID
+	}
+	at, err := s.keys.Sign(protocol.AccessTokenJWTType, claims)
+	if err != nil {
+		return nil, fmt.Errorf("sign access token: %w", err)
+	}
+	resp := &protocol.TokenResponse{
+		AccessToken:  at,
+		TokenType:    protocol.TokenTypeBearer,
+		ExpiresIn:    int64(ttl / time.Second),
+		RefreshToken: is.refresh,
+		Scope:        claims.Scope,
+	}
+	if is.user != nil && containsScope(is.scopes, "openid") {
+		id := idClaims{
+			Issuer:    s.issuer,
+			Subject:   is.user.ID,
+			Audience:  is.client.ID,
+			IssuedAt:  now.Unix(),
+			ExpiresAt: now.Add(time.Duration(s.cfg.Tokens.IDTokenTTL)).Unix(),
+			AuthTime:  is.authTime.Unix(),
+			Nonce:     is.nonce,
+			Username:  is.user.Username,
+			Roles:     is.user.Roles,
+		}
+		if resp.IDToken, err = s.keys.Sign("JWT", id); err != nil {
+			return nil, fmt.Errorf("sign id token: %w", err)
+		}
+	}
+	s.metrics.tokens.WithLabelValues(grantLabel(is)).Inc()
+	return resp, nil
+}
+
+func grantLabel(is issuance) string {
+	if is.user == nil {
+		return "client_credentials"
+	}
+	return "user"
+}
+
+func containsScope(scopes []string, s string) bool {
+	for _, x := range scopes {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// newGrant creates the token family with the given id for a user's
+// authorization.
+func (s *Server) newGrant(ctx context.Context, id string, c *storage.Client, userID string, scopes []string, authTime time.Time) (*storage.Grant, error) {
+	now := s.clock.Now().UTC()
+	g := &storage.Grant{
+		ID:        id,
+		ClientID:  c.ID,
+		UserID:    userID,
+		Scopes:    scopes,
+		AuthTime:  authTime,
+		CreatedAt: now,
+		ExpiresAt: now.Add(time.Duration(s.cfg.Tokens.RefreshTokenTTL)),
+	}
+	if err := s.store.CreateGrant(ctx, g); err != nil {
+		return nil, fmt.Errorf("create grant: %w", err)
+	}
+	return g, nil
+}
+
+// newRefreshToken makes a refresh token of grant g (not yet stored).
+func (s *Server) newRefreshToken(g *storage.Grant, scopes []string) (string, *storage.RefreshToken) {
+	tok := secret.NewToken()
+	return tok, &storage.RefreshToken{
+		Hash:      secret.Hash(tok),
+		GrantID:   g.ID,
+		ClientID:  g.ClientID,
+		UserID:    g.UserID,
+		Scopes:    scopes,
+		CreatedAt: s.clock.Now().UTC(),
+		ExpiresAt: g.ExpiresAt,
+	}
+}
+
+// issueForGrant stores a first refresh token (when the client may refresh)
+// and responds with tokens for a new grant.
+func (s *Server) issueForGrant(ctx context.Context, c *storage.Client, u *storage.User, g *storage.Grant, nonce string) (*protocol.TokenResponse, error) {
+	is := issuance{client: c, user: u, scopes: g.Scopes, grant: g, nonce: nonce, authTime: g.AuthTime}
+	if hasGrantType(c, protocol.GrantRefreshToken) {
+		tok, rt := s.newRefreshToken(g, g.Scopes)
+		if err := s.store.CreateRefreshToken(ctx, rt); err != nil {
+			return nil, fmt.Errorf("create refresh token: %w", err)
+		}
+		is.refresh = tok
+	}
+	return s.respond(is)
+}
+
+func hasGrantType(c *storage.Client, gt string) bool {
+	for _, g := range c.GrantTypes {
+		if g == gt {
+			return true
+		}
+	}
+	return false
+}

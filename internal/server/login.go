@@ -1,0 +1,284 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+// Login and logout pages.
+//
+// Brute force (SECURITY-CASES 30): every attempt is counted per client IP
+// and per normalised username before any password hashing, so username
+// variants ("Alice", " alice ") share one counter and a flood costs no
+// argon2 work. An unknown username is verified against a dummy hash, so it
+// takes as long as a wrong password and gets the same message.
+
+// maxUsernameLen bounds what is hashed, looked up and used as a rate-limit
+// key; no stored username is longer.
+const maxUsernameLen = 256
+
+const msgInvalidLogin = "Invalid username or password."
+
+// loginPage is the data of the login form.
+type loginPage struct {
+	page
+	Username string
+	ReturnTo string
+	Error    string
+}
+
+// signedInPage is shown at /login to a browser that is already signed in.
+type signedInPage struct {
+	page
+	Username string
+	ReturnTo string
+}
+
+// normalizeUsername is the form usernames are stored, looked up and rate
+// limited in.
+func normalizeUsername(u string) string { return strings.ToLower(strings.TrimSpace(u)) }
+
+// safeReturnTo reports whether p may be the target of the redirect after
+// login: a path on this server. It must start with "/" but not "//" or
+// "/\" (both mean another host to a browser), have no scheme or host, and
+// no control characters (browsers drop tabs and newlines, turning "/\t/x"
+// into "//x").
+func safeReturnTo(p string) bool {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x20 || p[i] == 0x7f {
+			return false
+		}
+	}
+	u, err := url.Parse(p)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil
+}
+
+// loginURL is the login page that returns to returnTo afterwards.
+func loginURL(returnTo string, force bool) string {
+	q := url.Values{"return_to": {returnTo}}
+	if force {
+		q.Set("prompt", "login")
+	}
+	return PathLogin + "?" + q.Encode()
+}
+
+func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	returnTo := q.Get("return_to")
+	if !safeReturnTo(returnTo) {
+		returnTo = ""
+	}
+	u, _, err := s.currentUser(r)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	if u != nil && q.Get("prompt") != "login" {
+		s.pages.render(w, http.StatusOK, pageSignedIn, signedInPage{
+			page:     page{Title: "Signed in"},
+			Username: u.Username,
+			ReturnTo: returnTo,
+		})
+		return
+	}
+	s.renderLogin(w, r, http.StatusOK, loginPage{ReturnTo: returnTo})
+}
+
+// renderLogin shows the login form. When the login continues an
+// authorization request, the form may end in a redirect to that client, so
+// its origin joins form-action.
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, d loginPage) {
+	d.page = page{Title: "Sign in", CSRF: s.csrfToken(w, r)}
+	s.pages.render(w, status, pageLogin, d, s.authorizeTargetOrigin(r.Context(), d.ReturnTo))
+}
+
+// authorizeTargetOrigin is the redirect origin of the authorization
+// request in returnTo, or "" if returnTo is not a valid one.
+func (s *Server) authorizeTargetOrigin(ctx context.Context, returnTo string) string {
+	u, err := url.Parse(returnTo)
+	if returnTo == "" || err != nil || u.Path != PathAuthorize {
+		return ""
+	}
+	q := u.Query()
+	c, err := s.store.GetClient(ctx, q.Get("client_id"))
+	if err != nil {
+		return ""
+	}
+	ru, perr := resolveRedirectURI(c, q.Get("redirect_uri"), q.Has("redirect_uri"))
+	if perr != nil {
+		return ""
+	}
+	return redirectOrigin(ru)
+}
+
+func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
+	if !s.parsePostForm(w, r) {
+		return
+	}
+	ctx := r.Context()
+	typed := r.PostFormValue("username")
+	pw := r.PostFormValue("password")
+	rawReturn := r.PostFormValue("return_to")
+	returnTo := rawReturn
+	if !safeReturnTo(returnTo) {
+		returnTo = ""
+	}
+	name := normalizeUsername(typed)
+	if len(name) > maxUsernameLen {
+		name = name[:maxUsernameLen]
+	}
+	ip := s.clientIP(r)
+
+	// Both limits are taken before the password is hashed; a limiter
+	// failure refuses the login (fail closed).
+	for _, l := range []struct {
+		prefix, subject string
+		rate            config.Rate
+	}{
+		{limitLoginIP, ip, s.cfg.Limits.LoginPerIP},
+		{limitLoginUser, name, s.cfg.Limits.LoginPerUser},
+	} {
+		res, err := s.allow(ctx, l.prefix, l.subject, l.rate)
+		if err != nil {
+			s.log.Error("login rate limiter failed", "err", err)
+			s.renderError(w, http.StatusServiceUnavailable, "Try again later",
+				"Sign-in is temporarily unavailable. Please try again in a moment.", "")
+			return
+		}
+		if !res.Allowed {
+			s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
+				Username: name, IP: ip, Reason: l.prefix})
+			s.renderTooMany(w, res)
+			return
+		}
+	}
+
+	u, reason, err := s.checkPassword(ctx, name, pw)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	if reason != "" {
+		ev := audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, Username: name, IP: ip, Reason: reason}
+		if u != nil {
+			ev.UserID = u.ID
+		}
+		s.audit.Log(ev)
+		s.renderLogin(w, r, http.StatusUnauthorized, loginPage{Username: typed, ReturnTo: returnTo, Error: msgInvalidLogin})
+		return
+	}
+	if err := s.startSession(w, r, u); err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
+		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: ip})
+	s.upgradeHash(ctx, u, pw)
+	switch {
+	case rawReturn == "":
+		returnTo = PathLogin // shows "signed in as"
+	case returnTo == "":
+		returnTo = "/" // not a local path: never redirect off-site
+	}
+	redirect(w, returnTo, http.StatusSeeOther)
+}
+
+// checkPassword verifies name and password. reason is empty on success and
+// otherwise says why for the audit trail (the user only ever sees one
+// generic message). u is returned when the user exists.
+func (s *Server) checkPassword(ctx context.Context, name, pw string) (u *storage.User, reason string, err error) {
+	u, err = s.store.GetUserByName(ctx, name)
+	if errors.Is(err, storage.ErrNotFound) {
+		// Same argon2 work as a real check, so timing does not tell
+		// which usernames exist.
+		s.hasher.VerifyDummy(ctx, pw)
+		return nil, "unknown_user", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	ok, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
+	if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case !ok:
+		return u, "bad_password", nil
+	case u.Disabled:
+		return u, "disabled", nil
+	}
+	return u, "", nil
+}
+
+// upgradeHash re-hashes a correct password stored with outdated argon2
+// parameters. Failures only cost the upgrade.
+func (s *Server) upgradeHash(ctx context.Context, u *storage.User, pw string) {
+	if !s.hasher.NeedsRehash(u.PasswordHash) {
+		return
+	}
+	h, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		return
+	}
+	old := u.PasswordHash
+	now := s.clock.Now().UTC()
+	err = s.store.UpdateUser(ctx, u.ID, func(cur *storage.User) error {
+		if cur.PasswordHash == old {
+			cur.PasswordHash = h
+			cur.UpdatedAt = now
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("password rehash failed", "user", u.ID, "err", err)
+	}
+}
+
+// logoutPage is the data of the sign-out confirmation.
+type logoutPage struct {
+	page
+	Username string
+}
+
+func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
+	u, _, err := s.currentUser(r)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	d := logoutPage{page: page{Title: "Sign out", CSRF: s.csrfToken(w, r)}}
+	if u != nil {
+		d.Username = u.Username
+	}
+	s.pages.render(w, http.StatusOK, pageLogout, d)
+}
+
+func (s *Server) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
+	if !s.parsePostForm(w, r) {
+		return
+	}
+	u, _, err := s.currentUser(r)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	if err := s.endSession(w, r); err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	if u != nil {
+		s.audit.Log(audit.Event{Type: audit.Logout, Outcome: audit.Success,
+			Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: s.clientIP(r)})
+	}
+	s.pages.render(w, http.StatusOK, pageLoggedOut, page{Title: "Signed out"})
+}

@@ -1,0 +1,166 @@
+package server
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/*
+var staticFS embed.FS
+
+// pages holds the parsed HTML pages of the login, consent and device
+// screens. Each page is parsed together with the shared layout.
+type pages struct {
+	tmpl   map[string]*template.Template
+	static http.Handler
+}
+
+// Page template names (files in templates/ without ".html").
+const (
+	pageLogin         = "login"
+	pageSignedIn      = "signed_in"
+	pageLogout        = "logout"
+	pageLoggedOut     = "logged_out"
+	pageConsent       = "consent"
+	pageDevice        = "device"
+	pageDeviceConfirm = "device_confirm"
+	pageDeviceDone    = "device_done"
+	pageError         = "error"
+)
+
+// newPages parses every page template.
+func newPages() (*pages, error) {
+	names := []string{pageLogin, pageSignedIn, pageLogout, pageLoggedOut, pageConsent,
+		pageDevice, pageDeviceConfirm, pageDeviceDone, pageError}
+	p := &pages{tmpl: make(map[string]*template.Template, len(names))}
+	for _, n := range names {
+		t, err := template.New(n).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html")
+		if err != nil {
+			return nil, fmt.Errorf("server: parse page %s: %w", n, err)
+		}
+		p.tmpl[n] = t
+	}
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, fmt.Errorf("server: static files: %w", err)
+	}
+	files := http.FileServerFS(sub)
+	p.static = http.StripPrefix(PathStatic[:len(PathStatic)-1], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	}))
+	return p, nil
+}
+
+// staticHandler serves the embedded style sheet and images under
+// PathStatic.
+func (p *pages) staticHandler() http.Handler { return p.static }
+
+// page is what every template sees: the title and the CSRF token for
+// forms. Page-specific data structs embed it.
+type page struct {
+	Title string
+	// CSRF is the value of the hidden csrf_token field of every form.
+	CSRF string
+}
+
+// contentSecurityPolicy is the policy of every page. Pages use no
+// scripts, no inline styles and no third-party resources, so everything
+// that is not named is refused. formActions lists the origins, besides the
+// server itself, that a form submission may end at: Chrome applies
+// form-action to every redirect that follows the submission, so a form
+// whose answer is a redirect to the client must allow the client's origin.
+func contentSecurityPolicy(formActions []string) string {
+	fa := "form-action 'self'"
+	for _, o := range formActions {
+		if o != "" {
+			fa += " " + o
+		}
+	}
+	return "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'; " + fa
+}
+
+// render writes page name with data and the security headers every page
+// carries. The page is executed into a buffer first, so a template error
+// never leaves half a page on the wire.
+func (p *pages) render(w http.ResponseWriter, status int, name string, data any, formActions ...string) {
+	var buf bytes.Buffer
+	t, ok := p.tmpl[name]
+	if !ok {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", contentSecurityPolicy(slices.Compact(slices.Sorted(slices.Values(formActions)))))
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// redirect answers with a redirect to loc, which is used exactly as given
+// (http.Redirect would clean the path of a relative target).
+func redirect(w http.ResponseWriter, loc string, status int) {
+	h := w.Header()
+	h.Set("Location", loc)
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+}
+
+// errorPage is the data of the error page. It never redirects anywhere.
+type errorPage struct {
+	page
+	Message string
+	// Code is the OAuth error code, if any.
+	Code string
+}
+
+// renderError shows the error page with status.
+func (s *Server) renderError(w http.ResponseWriter, status int, title, message, code string) {
+	s.pages.render(w, status, pageError, errorPage{page: page{Title: title}, Message: message, Code: code})
+}
+
+// renderServerError logs err and shows a generic error page.
+func (s *Server) renderServerError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.renderError(w, http.StatusInternalServerError, "Something went wrong",
+		"The server could not complete the request. Please try again later.", "")
+}
+
+// renderTooMany shows the rate-limit page with Retry-After.
+func (s *Server) renderTooMany(w http.ResponseWriter, res ratelimit.Result) {
+	pe := tooManyRequests(res)
+	if pe.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(pe.RetryAfter))
+	}
+	s.renderError(w, http.StatusTooManyRequests, "Too many attempts",
+		"Too many attempts. Wait a little and try again.", "")
+}
+
+// renderForbidden is the answer to a form without a valid CSRF token.
+func (s *Server) renderForbidden(w http.ResponseWriter) {
+	s.renderError(w, http.StatusForbidden, "Request refused",
+		"The form was stale or was not sent from this site. Go back, reload the page and try again.", "")
+}

@@ -1,0 +1,220 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/signing"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/storage/backend"
+)
+
+// gcInterval is how often expired rows are deleted.
+const gcInterval = 10 * time.Minute
+
+// limiterKeys bounds the in-memory rate limiter, so flooding random
+// usernames or addresses cannot grow it without limit.
+const limiterKeys = 100_000
+
+// OpenStore opens the database the configuration names.
+func OpenStore(ctx context.Context, cfg *config.Server) (storage.Store, string, error) {
+	return backend.Open(ctx, cfg.DB, cfg.DataDir)
+}
+
+// LoadSecretKey returns the server secret key: GATEHOUSE_SECRET_KEY if set,
+// else the key file, which is created on first start.
+func LoadSecretKey(cfg *config.Server) (key *secret.Key, created bool, err error) {
+	if cfg.SecretKey != "" {
+		k, err := secret.ParseKey(cfg.SecretKey)
+		if err != nil {
+			return nil, false, fmt.Errorf("GATEHOUSE_SECRET_KEY: %w", err)
+		}
+		return k, false, nil
+	}
+	return secret.LoadOrCreateKeyFile(cfg.ResolvedSecretKeyFile())
+}
+
+// NewKeyManager builds the signing key manager for a configuration.
+func NewKeyManager(cfg *config.Server, st storage.Store, key *secret.Key, clk clock.Clock) *signing.Manager {
+	return signing.NewManager(st, key, clk, signing.Options{
+		Algorithm:  cfg.Signing.Algorithm,
+		PrePublish: time.Duration(cfg.Signing.PrePublish),
+		Retain:     time.Duration(cfg.Signing.Retain),
+	})
+}
+
+// Instance is an assembled server with everything it opened.
+type Instance struct {
+	Server *Server
+	Store  storage.Store
+	Keys   *signing.Manager
+	audit  *audit.Logger
+	sink   io.WriteCloser
+	cfg    *config.Server
+	log    *slog.Logger
+}
+
+// Open assembles a server from its configuration: database, secret key,
+// signing keys, first-start bootstrap. Messages for the operator (where the
+// data is, the generated admin password) go to out. adminPassword is used
+// for the admin user only when the database has no user yet.
+func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.Writer, log *slog.Logger) (*Instance, error) {
+	st, desc, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	inst := &Instance{Store: st, cfg: cfg, log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			inst.Close()
+		}
+	}()
+	key, created, err := LoadSecretKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		fmt.Fprintf(out, "Generated a new secret key in %s; keep it safe and back it up.\n", cfg.ResolvedSecretKeyFile())
+	}
+	inst.Keys = NewKeyManager(cfg, st, key, clock.System)
+	if err := inst.Keys.Init(ctx); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	inst.sink, err = audit.OpenOutput(cfg.Audit.Output)
+	if err != nil {
+		return nil, fmt.Errorf("audit output: %w", err)
+	}
+	var w io.Writer
+	if inst.sink != nil {
+		w = inst.sink
+	}
+	inst.audit = audit.New(w, clock.System)
+	hasher := password.NewHasher(password.DefaultParams, cfg.Argon2MaxConcurrent)
+	generated, err := Bootstrap(ctx, st, hasher, adminPassword, clock.System)
+	if err != nil {
+		return nil, err
+	}
+	if generated != "" {
+		fmt.Fprintf(out, "Created user %q with password: %s\n(shown once; change it with `gatehouse users passwd admin`)\n", AdminUsername, generated)
+	}
+	if cfg.Redis != "" {
+		log.Warn("redis is configured but not used yet: rate limits are local to this process", "redis", cfg.Redis)
+	}
+	inst.Server, err = New(Deps{
+		Config:  cfg,
+		Store:   st,
+		Keys:    inst.Keys,
+		Hasher:  hasher,
+		Limiter: ratelimit.NewMemory(clock.System, limiterKeys),
+		Audit:   inst.audit,
+		Clock:   clock.System,
+		Logger:  log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("database", "backend", desc)
+	ok = true
+	return inst, nil
+}
+
+// Close releases what Open opened, flushing the audit log.
+func (inst *Instance) Close() error {
+	var errs []error
+	if inst.audit != nil {
+		errs = append(errs, inst.audit.Close())
+	}
+	if inst.sink != nil {
+		errs = append(errs, inst.sink.Close())
+	}
+	if inst.Store != nil {
+		errs = append(errs, inst.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Serve serves on ln until ctx is cancelled, then stops accepting and
+// drains in-flight requests for up to the configured shutdown timeout.
+// It also reloads signing keys and collects expired rows in the background.
+func (inst *Instance) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           inst.Server.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(inst.log.Handler(), slog.LevelWarn),
+	}
+	servers := []*http.Server{srv}
+	errc := make(chan error, 2)
+	if inst.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", inst.cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		msrv := &http.Server{Handler: inst.Server.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, msrv)
+		go func() { errc <- msrv.Serve(mln) }()
+	}
+	go func() { errc <- srv.Serve(ln) }()
+
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	go inst.background(bg)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	inst.log.Info("shutting down: draining in-flight requests", "timeout", time.Duration(inst.cfg.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(inst.cfg.ShutdownTimeout))
+	defer cancel()
+	var errs []error
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// background reloads signing keys (so a rotation made by another process
+// is picked up) and removes expired rows.
+func (inst *Instance) background(ctx context.Context) {
+	clk := clock.System
+	reload := clk.NewTicker(max(time.Duration(inst.cfg.Signing.ReloadInterval), time.Second))
+	defer reload.Stop()
+	gc := clk.NewTicker(gcInterval)
+	defer gc.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-reload.C():
+			if err := inst.Keys.Reload(ctx); err != nil {
+				inst.log.Warn("reload signing keys", "err", err)
+			}
+		case <-gc.C():
+			n, err := inst.Store.DeleteExpired(ctx, clk.Now())
+			if err != nil {
+				inst.log.Warn("delete expired rows", "err", err)
+			} else if n > 0 {
+				inst.log.Debug("deleted expired rows", "rows", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,48 @@
+package server
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// parseScope splits a space-delimited scope parameter (RFC 6749 §3.3),
+// dropping duplicates and keeping order.
+func parseScope(s string) []string {
+	var out []string
+	for _, f := range strings.Fields(s) {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func joinScope(scopes []string) string { return strings.Join(scopes, " ") }
+
+// resolveScopes checks a requested scope against what the client is
+// registered for. An empty request means every registered scope
+// (RFC 6749 §3.3 lets the server pick a default).
+func resolveScopes(c *storage.Client, requested []string) ([]string, error) {
+	if len(requested) == 0 {
+		return slices.Clone(c.Scopes), nil
+	}
+	for _, sc := range requested {
+		if !slices.Contains(c.Scopes, sc) {
+			return nil, protocol.Errorf(protocol.ErrInvalidScope, "scope %q is not allowed for this client", sc)
+		}
+	}
+	return requested, nil
+}
+
+// subsetOf reports whether every element of a is in b.
+func subsetOf(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}

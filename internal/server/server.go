@@ -1,0 +1,174 @@
+// Package server is the Gatehouse authorization server: the HTTP handlers of
+// the OAuth 2.0 endpoints (one file per endpoint, one file per grant), the
+// login, consent and device pages, and the wiring that assembles them from a
+// configuration.
+//
+// Handlers never format protocol errors themselves: grants and endpoints
+// return *protocol.Error values and writeError renders them (RFC 6749 §5.2);
+// anything else becomes server_error without details.
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
+	"github.com/gatehouse-auth/gatehouse/internal/signing"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+// Endpoint paths. Discovery publishes them; tests and the CLI use them.
+const (
+	PathDiscoveryOAuth   = "/.well-known/oauth-authorization-server"
+	PathDiscoveryOIDC    = "/.well-known/openid-configuration"
+	PathJWKS             = "/oauth2/jwks"
+	PathAuthorize        = "/oauth2/authorize"
+	PathToken            = "/oauth2/token"
+	PathDeviceAuthorize  = "/oauth2/device_authorization"
+	PathRevoke           = "/oauth2/revoke"
+	PathIntrospect       = "/oauth2/introspect"
+	PathUserinfo         = "/oauth2/userinfo"
+	PathDevice           = "/device"
+	PathLogin            = "/login"
+	PathLogout           = "/logout"
+	PathHealthz          = "/healthz"
+	PathReadyz           = "/readyz"
+	PathMetrics          = "/metrics"
+	PathStatic           = "/static/"
+	CLIClientID          = "gatehouse-cli"
+	AdminUsername        = "admin"
+	sessionCookieName    = "gatehouse_session"
+	csrfCookieName       = "gatehouse_csrf"
+	maxFormBytes         = 64 << 10
+)
+
+// Deps are the collaborators a Server needs. All fields are required except
+// Logger (slog.Default) and Clock (clock.System).
+type Deps struct {
+	Config  *config.Server
+	Store   storage.Store
+	Keys    *signing.Manager
+	Hasher  *password.Hasher
+	Limiter ratelimit.Limiter
+	Audit   *audit.Logger
+	Clock   clock.Clock
+	Logger  *slog.Logger
+}
+
+// Server serves the authorization server's HTTP endpoints.
+type Server struct {
+	cfg     *config.Server
+	store   storage.Store
+	keys    *signing.Manager
+	hasher  *password.Hasher
+	limiter ratelimit.Limiter
+	audit   *audit.Logger
+	clock   clock.Clock
+	log     *slog.Logger
+	issuer  string
+	metrics *metrics
+	pages   *pages
+	proxies *trustedProxies
+	handler http.Handler
+}
+
+// New builds a Server from its dependencies.
+func New(d Deps) (*Server, error) {
+	if d.Config == nil || d.Store == nil || d.Keys == nil || d.Hasher == nil || d.Limiter == nil || d.Audit == nil {
+		return nil, fmt.Errorf("server: missing dependency")
+	}
+	if d.Clock == nil {
+		d.Clock = clock.System
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	proxies, err := newTrustedProxies(d.Config.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := newPages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     d.Config,
+		store:   d.Store,
+		keys:    d.Keys,
+		hasher:  d.Hasher,
+		limiter: d.Limiter,
+		audit:   d.Audit,
+		clock:   d.Clock,
+		log:     d.Logger,
+		issuer:  d.Config.Issuer,
+		metrics: newMetrics(),
+		pages:   pg,
+		proxies: proxies,
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler of every endpoint.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// MetricsHandler serves the Prometheus metrics (for a separate listener).
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern, route string, h http.HandlerFunc) {
+		mux.Handle(pattern, s.metrics.instrument(route, h))
+	}
+	handle("GET "+PathDiscoveryOAuth, "discovery", s.handleDiscovery)
+	handle("GET "+PathDiscoveryOIDC, "discovery", s.handleDiscovery)
+	handle("GET "+PathJWKS, "jwks", s.handleJWKS)
+	handle("POST "+PathToken, "token", s.handleToken)
+	handle("POST "+PathDeviceAuthorize, "device_authorization", s.handleDeviceAuthorization)
+	handle("POST "+PathRevoke, "revoke", s.handleRevoke)
+	handle("POST "+PathIntrospect, "introspect", s.handleIntrospect)
+	handle("GET "+PathUserinfo, "userinfo", s.handleUserinfo)
+	handle("POST "+PathUserinfo, "userinfo", s.handleUserinfo)
+	handle("GET "+PathHealthz, "healthz", s.handleHealthz)
+	handle("GET "+PathReadyz, "readyz", s.handleReadyz)
+	if s.cfg.MetricsAddr == "" {
+		mux.Handle("GET "+PathMetrics, s.metrics.handler())
+	}
+
+	// Browser-facing pages. Cross-origin form posts are refused before
+	// they reach a handler (SECURITY-CASES 32), in addition to the
+	// per-form CSRF token.
+	cop := http.NewCrossOriginProtection()
+	page := func(pattern, route string, h http.HandlerFunc) {
+		mux.Handle(pattern, s.metrics.instrument(route, cop.Handler(h)))
+	}
+	page("GET "+PathAuthorize, "authorize", s.handleAuthorize)
+	page("POST "+PathAuthorize, "authorize", s.handleAuthorize)
+	page("GET "+PathLogin, "login", s.handleLoginPage)
+	page("POST "+PathLogin, "login", s.handleLoginSubmit)
+	page("GET "+PathLogout, "logout", s.handleLogoutPage)
+	page("POST "+PathLogout, "logout", s.handleLogoutSubmit)
+	page("GET "+PathDevice, "device", s.handleDevicePage)
+	page("POST "+PathDevice, "device", s.handleDeviceSubmit)
+	mux.Handle("GET "+PathStatic, s.pages.staticHandler())
+	mux.HandleFunc("/", s.handleNotFound)
+	return s.securityHeaders(mux)
+}
+
+// securityHeaders sets headers every response carries.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if s.cfg.SecureCookies() {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,62 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// userinfoResponse is the UserInfo response (OIDC Core §5.3.2).
+type userinfoResponse struct {
+	Subject  string   `json:"sub"`
+	Username string   `json:"preferred_username,omitempty"`
+	Roles    []string `json:"roles,omitempty"`
+	ClientID string   `json:"client_id,omitempty"`
+}
+
+// bearerToken extracts an RFC 6750 §2.1 bearer token.
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
+}
+
+// handleUserinfo answers who the bearer of an access token is. Roles come
+// from the database, so a role change shows at once.
+func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
+	tok, ok := bearerToken(r)
+	if !ok {
+		writeBearerError(w, &protocol.Error{Code: protocol.ErrInvalidRequest, Description: "a bearer token is required", Status: http.StatusUnauthorized})
+		return
+	}
+	claims, err := s.verifyAccessToken(r.Context(), tok)
+	if errors.Is(err, errInactive) {
+		writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the access token is invalid or expired"))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if claims.GrantID == "" {
+		// A client-credentials token: the subject is the client.
+		writeJSON(w, http.StatusOK, userinfoResponse{Subject: claims.Subject, ClientID: claims.ClientID, Roles: claims.Roles})
+		return
+	}
+	u, err := s.store.GetUser(r.Context(), claims.Subject)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
+		writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the user no longer exists"))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, userinfoResponse{Subject: u.ID, Username: u.Username, Roles: u.Roles})
+}

@@ -1,0 +1,118 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+var users = newTable("users",
+	"id", "username", "password_hash", "roles", "disabled", "created_at", "updated_at")
+
+func (s *Store) userArgs(u *storage.User) []any {
+	return []any{
+		u.ID, normaliseUsername(u.Username), u.PasswordHash, list(u.Roles), u.Disabled,
+		s.time(u.CreatedAt), s.time(u.UpdatedAt),
+	}
+}
+
+func scanUser(r rowScanner) (*storage.User, error) {
+	var u storage.User
+	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, listCol{&u.Roles}, &u.Disabled,
+		timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// CreateUser stores a new user with a normalised username. A duplicate ID
+// or a username taken after normalisation is storage.ErrAlreadyExists.
+func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
+	return s.insert(ctx, "user", users.insert, s.userArgs(u)...)
+}
+
+// GetUser returns the user with id.
+func (s *Store) GetUser(ctx context.Context, id string) (*storage.User, error) {
+	u, err := scanUser(s.readRow(ctx, users.byKey, id))
+	if err != nil {
+		return nil, s.wrap("get user", s.mapErr(err))
+	}
+	return u, nil
+}
+
+// GetUserByName returns the user whose username matches username after
+// normalisation.
+func (s *Store) GetUserByName(ctx context.Context, username string) (*storage.User, error) {
+	u, err := scanUser(s.readRow(ctx, users.sel+" WHERE username = $1", normaliseUsername(username)))
+	if err != nil {
+		return nil, s.wrap("get user by name", s.mapErr(err))
+	}
+	return u, nil
+}
+
+// ListUsers returns all users ordered by username.
+func (s *Store) ListUsers(ctx context.Context) ([]*storage.User, error) {
+	rows, err := s.r.QueryContext(ctx, users.sel+" ORDER BY username")
+	if err != nil {
+		return nil, s.wrap("list users", err)
+	}
+	defer rows.Close()
+	var out []*storage.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, s.wrap("list users", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("list users", err)
+	}
+	return out, nil
+}
+
+// UpdateUser changes a user through fn; the ID cannot change and the
+// username is normalised.
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*storage.User) error) error {
+	return update(ctx, s, "update user", users, id, scanUser, fn, func(tx *sql.Tx, v *storage.User) error {
+		v.ID = id
+		_, err := s.txExec(ctx, tx, users.update, s.userArgs(v)...)
+		return err
+	})
+}
+
+// DeleteUser removes the user and their sessions, grants with their refresh
+// tokens, consents, authorization codes and device codes. Refresh tokens
+// are found through their grants, which index user_id; the hot
+// refresh_tokens table carries no index on it.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := s.txExec(ctx, tx, "DELETE FROM users WHERE id = $1", id)
+		if err != nil {
+			return err
+		}
+		if err := affected(res); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			"DELETE FROM sessions WHERE user_id = $1",
+			"DELETE FROM refresh_tokens WHERE grant_id IN (SELECT id FROM grants WHERE user_id = $1)",
+			"DELETE FROM grants WHERE user_id = $1",
+			"DELETE FROM consents WHERE user_id = $1",
+			"DELETE FROM auth_codes WHERE user_id = $1",
+			"DELETE FROM device_codes WHERE user_id = $1",
+		} {
+			if _, err := s.txExec(ctx, tx, q, id); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return s.wrap("delete user", err)
+	}
+	return nil
+}
