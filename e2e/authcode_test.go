@@ -253,3 +253,88 @@ func TestReplayDetection(t *testing.T) {
 		}
 	})
 }
+
+// TestThirdPartyConsent: a confidential third-party web client (no
+// --first-party) gets a code only after the user allows it on the consent
+// page; the consent is remembered, and prompt=consent asks again, where
+// Deny sends access_denied back to the client.
+func TestThirdPartyConsent(t *testing.T) {
+	t.Parallel()
+	g := startServer(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	p, _ := discover(t, ctx, g)
+	const redirect = "https://app.example/oauth/callback"
+	id, secret := createClient(t, g, "webapp", "--grant", "authorization_code", "--grant", "refresh_token",
+		"--redirect-uri", redirect, "--scope", "openid", "--scope", "profile")
+	cfg := &oauth2.Config{ClientID: id, ClientSecret: secret, Endpoint: p.Endpoint(), RedirectURL: redirect,
+		Scopes: []string{oidc.ScopeOpenID, "profile"}}
+	b := newBrowser(t, g.URL)
+
+	// consentPage follows an authorization request to the consent form.
+	consentPage := func(t *testing.T, authURL string) *form {
+		t.Helper()
+		pg, err := browse(b, http.MethodGet, authURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pg.Location == nil && pg.isLoginForm() {
+			if pg, err = submitLogin(b, pg, "admin", adminPassword); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if pg.Location != nil {
+			t.Fatalf("redirected to the client without asking for consent: %s", pg)
+		}
+		f, err := pg.form("/oauth2/authorize")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(f.Buttons["decision"], "allow") || !slices.Contains(f.Buttons["decision"], "deny") {
+			t.Fatalf("consent form buttons = %v; want allow and deny", f.Buttons)
+		}
+		return f
+	}
+
+	ar := newAuthRequest(cfg)
+	next, err := consentPage(t, ar.URL).submit(b, url.Values{"decision": {"allow"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Location == nil || next.Location.Scheme+"://"+next.Location.Host+next.Location.Path != redirect {
+		t.Fatalf("after Allow: got %s; want a redirect to %s", next, redirect)
+	}
+	code := checkCallback(t, next.Location.Query(), ar, g.URL)
+	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(ar.Verifier))
+	if err != nil {
+		t.Fatalf("code exchange with client_secret_basic: %v", err)
+	}
+	if idt, _ := verifyIDToken(t, ctx, p, tok, id, ar.Nonce); idt.Audience[0] != id {
+		t.Errorf("ID token aud = %v, want [%s]", idt.Audience, id)
+	}
+	if at := verifyAccessToken(t, ctx, p, g, tok.AccessToken); at.ClientID != id {
+		t.Errorf("access token client_id = %q, want %q", at.ClientID, id)
+	}
+
+	// The consent is remembered.
+	ar2 := newAuthRequest(cfg)
+	code2 := authorizeHTTP(t, b, g, cfg, ar2, "admin", adminPassword)
+	if _, err := cfg.Exchange(ctx, code2, oauth2.VerifierOption(ar2.Verifier)); err != nil {
+		t.Fatalf("second code exchange: %v", err)
+	}
+
+	// prompt=consent asks again; Deny goes back to the client as an error.
+	ar3 := authRequest{Verifier: oauth2.GenerateVerifier(), State: rand.Text()}
+	ar3.URL = cfg.AuthCodeURL(ar3.State, oauth2.S256ChallengeOption(ar3.Verifier), oauth2.SetAuthURLParam("prompt", "consent"))
+	denied, err := consentPage(t, ar3.URL).submit(b, url.Values{"decision": {"deny"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if denied.Location == nil {
+		t.Fatalf("after Deny: got %s; want a redirect to the client", denied)
+	}
+	q := denied.Location.Query()
+	if q.Get("error") != "access_denied" || q.Get("state") != ar3.State || q.Get("iss") != g.URL || q.Has("code") {
+		t.Errorf("after Deny the client got %v; want error access_denied with state and iss, no code", q)
+	}
+}

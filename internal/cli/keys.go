@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +30,7 @@ GATEHOUSE_SECRET_KEY), which these commands therefore need too.` + adminCommandL
 	}
 	group(cmd)
 	addStorageFlags(cmd)
+	cmd.PersistentFlags().String("secret-key-file", "", "`FILE` with the server secret key that encrypts the signing keys (default DIR/secret.key; env GATEHOUSE_SECRET_KEY_FILE; GATEHOUSE_SECRET_KEY holds the key itself and wins)")
 	cmd.AddCommand(
 		newKeysListCmd(streams),
 		newKeysRotateCmd(streams),
@@ -34,11 +38,31 @@ GATEHOUSE_SECRET_KEY), which these commands therefore need too.` + adminCommandL
 	return cmd
 }
 
-// openKeyManager loads the server secret key and the signing keys.
-func openKeyManager(ctx context.Context, env *adminEnv) (*signing.Manager, error) {
-	key, _, err := server.LoadSecretKey(env.Config)
+// openKeyManager loads the server secret key and the signing keys. It
+// refuses to generate a new secret key for a database that already has
+// signing keys: they are encrypted with the server's key, which must then
+// be somewhere else (another data directory, GATEHOUSE_SECRET_KEY).
+func openKeyManager(ctx context.Context, streams IOStreams, env *adminEnv) (*signing.Manager, error) {
+	cfg := env.Config
+	file := cfg.ResolvedSecretKeyFile()
+	if cfg.SecretKey == "" {
+		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+			existing, err := env.Store.ListSigningKeys(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list signing keys: %w", err)
+			}
+			if len(existing) > 0 {
+				return nil, fmt.Errorf("the signing keys in this database are encrypted with the server's secret key, which is not in %s; "+
+					"pass --secret-key-file FILE or set GATEHOUSE_SECRET_KEY as for 'gatehouse server'", file)
+			}
+		}
+	}
+	key, created, err := server.LoadSecretKey(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	if created {
+		fmt.Fprintf(streams.ErrOut, "Generated a new secret key in %s; keep it safe and back it up.\n", file)
 	}
 	m := server.NewKeyManager(env.Config, env.Store, key, env.Clock)
 	if err := m.Init(ctx); err != nil {

@@ -37,7 +37,7 @@ On an empty database the first key is created.` + adminCommandLong,
 }
 
 func keysListRun(ctx context.Context, opts *keysListOptions) error {
-	m, err := openKeyManager(ctx, opts.Admin)
+	m, err := openKeyManager(ctx, opts.IO, opts.Admin)
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func keysRotateRun(ctx context.Context, opts *keysRotateOptions) error {
 	if d < 0 {
 		return usageErrorf("--activate-in must not be negative, got %s", d)
 	}
-	m, err := openKeyManager(ctx, env)
+	m, err := openKeyManager(ctx, opts.IO, env)
 	if err != nil {
 		return err
 	}

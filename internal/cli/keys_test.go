@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -73,4 +75,21 @@ func TestKeysRotateTakesOverAtActivation(t *testing.T) {
 	if k := states[first.ID]; k.State != "retired" || k.Signing {
 		t.Errorf("old key after the new one activated: %+v, want retired", k)
 	}
+}
+
+func TestKeysNeedTheServerSecretKey(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	r := h.ok("", "keys", "list")
+	if !strings.Contains(r.ErrOut, "Generated a new secret key") {
+		t.Errorf("no note about the generated secret key:\n%s", r.ErrOut)
+	}
+	// Elsewhere, the same database without its secret key: refuse rather
+	// than generate a key that cannot decrypt the signing keys.
+	elsewhere := filepath.Join(t.TempDir(), "other.key")
+	h.fail(ExitError, "--secret-key-file", "", "keys", "rotate", "--secret-key-file", elsewhere)
+	if _, err := os.Stat(elsewhere); err == nil {
+		t.Error("a new secret key file was created")
+	}
+	h.ok("", "keys", "list", "--secret-key-file", filepath.Join(h.dataDir, "secret.key"))
 }

@@ -389,3 +389,17 @@ func TestConsentPostNeedsSession(t *testing.T) {
 		t.Errorf("consent stored without a session: %v", err)
 	}
 }
+
+func TestCodeFlowEndToEnd(t *testing.T) {
+	// The code from the browser flow is what the token endpoint redeems.
+	f := newAuthzFixture(t)
+	loc := f.authorizeCode(f.browser, cliRequest())
+	st, body, _ := f.postForm(PathToken, url.Values{"grant_type": {"authorization_code"}, "client_id": {CLIClientID},
+		"code": {loc.Query().Get("code")}, "redirect_uri": {cliRedirect}, "code_verifier": {testVerifier}}, "", "")
+	if st != http.StatusOK || body["access_token"] == nil || body["refresh_token"] == nil {
+		t.Fatalf("token: %d %v", st, body)
+	}
+	if c := claimsOf(t, body["access_token"].(string)); c["sub"] != f.user.ID || c["client_id"] != CLIClientID {
+		t.Errorf("claims %v", c)
+	}
+}

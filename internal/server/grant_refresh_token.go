@@ -72,7 +72,7 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client) (*protoco
 			return nil, fmt.Errorf("revoke reused family: %w", rerr)
 		}
 		s.audit.Log(audit.Event{Type: audit.RefreshReuse, Outcome: "failure", ClientID: c.ID, IP: s.clientIP(r),
-			Reason: "rotated refresh token presented again; token family revoked",
+			Reason:  "rotated refresh token presented again; token family revoked",
 			Details: map[string]string{"grant_id": reusedGrant}})
 		return nil, protocol.NewError(protocol.ErrInvalidGrant, "refresh token already used")
 	case err != nil:

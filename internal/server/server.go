@@ -24,27 +24,27 @@ import (
 
 // Endpoint paths. Discovery publishes them; tests and the CLI use them.
 const (
-	PathDiscoveryOAuth   = "/.well-known/oauth-authorization-server"
-	PathDiscoveryOIDC    = "/.well-known/openid-configuration"
-	PathJWKS             = "/oauth2/jwks"
-	PathAuthorize        = "/oauth2/authorize"
-	PathToken            = "/oauth2/token"
-	PathDeviceAuthorize  = "/oauth2/device_authorization"
-	PathRevoke           = "/oauth2/revoke"
-	PathIntrospect       = "/oauth2/introspect"
-	PathUserinfo         = "/oauth2/userinfo"
-	PathDevice           = "/device"
-	PathLogin            = "/login"
-	PathLogout           = "/logout"
-	PathHealthz          = "/healthz"
-	PathReadyz           = "/readyz"
-	PathMetrics          = "/metrics"
-	PathStatic           = "/static/"
-	CLIClientID          = "gatehouse-cli"
-	AdminUsername        = "admin"
-	sessionCookieName    = "gatehouse_session"
-	csrfCookieName       = "gatehouse_csrf"
-	maxFormBytes         = 64 << 10
+	PathDiscoveryOAuth  = "/.well-known/oauth-authorization-server"
+	PathDiscoveryOIDC   = "/.well-known/openid-configuration"
+	PathJWKS            = "/oauth2/jwks"
+	PathAuthorize       = "/oauth2/authorize"
+	PathToken           = "/oauth2/token"
+	PathDeviceAuthorize = "/oauth2/device_authorization"
+	PathRevoke          = "/oauth2/revoke"
+	PathIntrospect      = "/oauth2/introspect"
+	PathUserinfo        = "/oauth2/userinfo"
+	PathDevice          = "/device"
+	PathLogin           = "/login"
+	PathLogout          = "/logout"
+	PathHealthz         = "/healthz"
+	PathReadyz          = "/readyz"
+	PathMetrics         = "/metrics"
+	PathStatic          = "/static/"
+	CLIClientID         = "gatehouse-cli"
+	AdminUsername       = "admin"
+	sessionCookieName   = "gatehouse_session"
+	csrfCookieName      = "gatehouse_csrf"
+	maxFormBytes        = 64 << 10
 )
 
 // Deps are the collaborators a Server needs. All fields are required except

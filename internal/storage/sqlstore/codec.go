@@ -10,6 +10,8 @@ import (
 
 // table builds the plain statements of a table whose first column is the key.
 type table struct {
+	name string
+	cols []string
 	// sel selects all columns; append a WHERE clause.
 	sel string
 	// byKey selects the row whose key is $1.
@@ -31,11 +33,22 @@ func newTable(name string, cols ...string) table {
 	}
 	list := strings.Join(cols, ", ")
 	return table{
+		name:   name,
+		cols:   cols,
 		sel:    "SELECT " + list + " FROM " + name,
 		byKey:  "SELECT " + list + " FROM " + name + " WHERE " + cols[0] + " = $1",
 		insert: "INSERT INTO " + name + " (" + list + ") VALUES (" + strings.Join(ph, ", ") + ")",
 		update: "UPDATE " + name + " SET " + strings.Join(set, ", ") + " WHERE " + cols[0] + " = $1",
 	}
+}
+
+// colsOf lists t's columns qualified with alias.
+func (t table) colsOf(alias string) string {
+	q := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		q[i] = alias + "." + c
+	}
+	return strings.Join(q, ", ")
 }
 
 // rowScanner is a *sql.Row or *sql.Rows.

@@ -19,11 +19,15 @@ func (s *Store) grantArgs(g *storage.Grant) []any {
 	}
 }
 
+// grantDest lists where the columns of grants scan into g.
+func grantDest(g *storage.Grant) []any {
+	return []any{&g.ID, &g.ClientID, &g.UserID, listCol{&g.Scopes}, timeCol{&g.AuthTime}, timeCol{&g.CreatedAt}, timeCol{&g.ExpiresAt},
+		&g.Revoked, timeCol{&g.RevokedAt}}
+}
+
 func scanGrant(r rowScanner) (*storage.Grant, error) {
 	var g storage.Grant
-	err := r.Scan(&g.ID, &g.ClientID, &g.UserID, listCol{&g.Scopes}, timeCol{&g.AuthTime}, timeCol{&g.CreatedAt}, timeCol{&g.ExpiresAt},
-		&g.Revoked, timeCol{&g.RevokedAt})
-	if err != nil {
+	if err := r.Scan(grantDest(&g)...); err != nil {
 		return nil, err
 	}
 	return &g, nil
@@ -47,16 +51,20 @@ func (s *Store) GetGrant(ctx context.Context, id string) (*storage.Grant, error)
 var (
 	revokeGrant       = "UPDATE grants SET revoked = $2, revoked_at = COALESCE(revoked_at, $3) WHERE id = $1"
 	revokeGrantTokens = "UPDATE refresh_tokens SET revoked = $2 WHERE grant_id = $1 AND revoked = $3"
-	lockGrantOfToken  = grants.sel + " WHERE id = (SELECT grant_id FROM refresh_tokens WHERE hash = $1)"
 	markRotated       = "UPDATE refresh_tokens SET rotated = $2 WHERE hash = $1"
+	// selectTokenAndGrant reads a refresh token with its grant. With FOR
+	// UPDATE, PostgreSQL locks the rows in FROM order: the grant first,
+	// then the token, the order RevokeGrant takes too.
+	selectTokenAndGrant = "SELECT " + grants.colsOf("g") + ", " + refreshTokens.colsOf("t") +
+		" FROM grants g JOIN refresh_tokens t ON t.grant_id = g.id WHERE t.hash = $1"
 )
 
 // RevokeGrant marks the grant and all its refresh tokens revoked. Revoking
 // a revoked grant succeeds and keeps the first revocation time.
 func (s *Store) RevokeGrant(ctx context.Context, id string, at time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		// The grant row is locked first, as RotateRefreshToken does, so
-		// the two never deadlock.
+		// The grant row is locked first, then its tokens, the order
+		// RotateRefreshToken locks in, so the two do not deadlock.
 		res, err := s.txExec(ctx, tx, revokeGrant, id, true, s.time(at))
 		if err != nil {
 			return err
@@ -84,11 +92,15 @@ func (s *Store) refreshTokenArgs(t *storage.RefreshToken) []any {
 	}
 }
 
+// refreshTokenDest lists where the columns of refresh_tokens scan into t.
+func refreshTokenDest(t *storage.RefreshToken) []any {
+	return []any{&t.Hash, &t.GrantID, &t.ClientID, &t.UserID, listCol{&t.Scopes}, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
+		&t.Rotated, &t.Revoked}
+}
+
 func scanRefreshToken(r rowScanner) (*storage.RefreshToken, error) {
 	var t storage.RefreshToken
-	err := r.Scan(&t.Hash, &t.GrantID, &t.ClientID, &t.UserID, listCol{&t.Scopes}, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
-		&t.Rotated, &t.Revoked)
-	if err != nil {
+	if err := r.Scan(refreshTokenDest(&t)...); err != nil {
 		return nil, err
 	}
 	return &t, nil
@@ -109,7 +121,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (*storage.Refr
 }
 
 // RotateRefreshToken exchanges the refresh token with hash in one
-// transaction: it locks the token's grant and then the token, calls fn with
+// transaction: it locks the token's grant and the token, calls fn with
 // both, and if fn returns a new token it marks the old one rotated and
 // inserts the new one. A nil token with a nil error writes nothing. A token
 // whose grant is gone is storage.ErrNotFound.
@@ -117,16 +129,13 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(old
 	fnFailed := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		fnFailed = false
-		// Lock order grant → token, the same as RevokeGrant.
-		g, err := scanGrant(s.txRow(ctx, tx, lockGrantOfToken+s.d.ForUpdate, hash))
-		if err != nil {
+		var g storage.Grant
+		var old storage.RefreshToken
+		dest := append(grantDest(&g), refreshTokenDest(&old)...)
+		if err := s.txRow(ctx, tx, selectTokenAndGrant+s.d.ForUpdate, hash).Scan(dest...); err != nil {
 			return s.mapErr(err)
 		}
-		old, err := scanRefreshToken(s.txRow(ctx, tx, refreshTokens.byKey+s.d.ForUpdate, hash))
-		if err != nil {
-			return s.mapErr(err)
-		}
-		next, err := fn(old, g)
+		next, err := fn(&old, &g)
 		if err != nil {
 			fnFailed = true
 			return err

@@ -122,7 +122,7 @@ func (s *Store) prepareTxQueries(ctx context.Context) error {
 		}
 	}
 	for _, q := range []string{
-		lockGrantOfToken + s.d.ForUpdate, refreshTokens.insert, markRotated,
+		selectTokenAndGrant + s.d.ForUpdate, markRotated, refreshTokens.insert,
 		revokeGrant, revokeGrantTokens,
 	} {
 		if _, err := s.stmts.get(ctx, s.w, q); err != nil {
