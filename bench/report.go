@@ -169,8 +169,11 @@ func (r *Report) writeTable(w io.Writer) {
 		}
 	}
 	mem := r.Memory
-	fmt.Fprintf(w, "\nserver RSS: %.1f MB right after start, %.1f MB idle after setup, %.1f MB peak under load, VmHWM %.1f MB\n",
-		mb(mem.StartKB), mb(mem.IdleKB), mb(mem.PeakKB), mb(mem.HWMKB))
+	fmt.Fprintf(w, "\nserver RSS: %.1f MB right after start, %.1f MB idle after setup", mb(mem.StartKB), mb(mem.IdleKB))
+	if len(r.Workloads) > 0 {
+		fmt.Fprintf(w, ", %.1f MB peak under load", mb(mem.PeakKB))
+	}
+	fmt.Fprintf(w, ", VmHWM %.1f MB\n", mb(mem.HWMKB))
 
 	if len(r.Targets) > 0 {
 		fmt.Fprintf(w, "\ntargets (DESIGN.md, 2-core machine):\n")

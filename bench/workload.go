@@ -190,6 +190,23 @@ type workerResult struct {
 	warmErr    error
 }
 
+// cpuSnapshot is the CPU time used so far by the server, the load
+// generator, the database server and the whole machine.
+type cpuSnapshot struct {
+	server, self, db, busy time.Duration
+}
+
+func takeCPU(pid int, dbComm string) cpuSnapshot {
+	var c cpuSnapshot
+	c.server, _ = cpuTime(pid)
+	c.self = selfCPUTime()
+	if dbComm != "" {
+		c.db = commandCPUTime(dbComm)
+	}
+	c.busy, _ = machineBusy()
+	return c
+}
+
 // runWorkload runs w with opts.Concurrency workers: a warm-up that is not
 // measured, then opts.Duration of measured requests. A request counts when
 // it starts inside the measured window; the window closes when the last
@@ -209,23 +226,17 @@ func runWorkload(ctx context.Context, w workload, opts *options, pid int, dbComm
 		}
 	}()
 
-	start := time.Now()
-	from := start.Add(opts.Warmup)
+	from := time.Now().Add(opts.Warmup)
 	end := from.Add(opts.Duration)
 	rss := sampleRSS(pid)
 
-	// CPU counters at the start of the measured window.
-	var cpu0, self0, busy0, db0 time.Duration
+	// Counters at the start of the measured window.
+	var cpu0 cpuSnapshot
 	var dials0 int64
 	cpuRead := make(chan struct{})
 	cpuTimer := time.AfterFunc(time.Until(from), func() {
 		defer close(cpuRead)
-		cpu0, _ = cpuTime(pid)
-		self0 = selfCPUTime()
-		busy0, _ = machineBusy()
-		if dbComm != "" {
-			db0 = commandCPUTime(dbComm)
-		}
+		cpu0 = takeCPU(pid, dbComm)
 		dials0 = dials.Load()
 	})
 
@@ -235,37 +246,7 @@ func runWorkload(ctx context.Context, w workload, opts *options, pid int, dbComm
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := &results[i]
-			r.latencies = make([]time.Duration, 0, 1<<14)
-			for {
-				t := time.Now()
-				if !t.Before(end) || ctx.Err() != nil {
-					return
-				}
-				err := workers[i].do(ctx, clients[i])
-				done := time.Now()
-				if !t.Before(from) {
-					r.lastDone = done
-					if err != nil {
-						r.errors++
-						if r.firstErr == nil {
-							r.firstErr = err
-						}
-					} else {
-						r.latencies = append(r.latencies, done.Sub(t))
-					}
-				}
-				if err != nil && t.Before(from) {
-					r.warmErrors++
-					if r.warmErr == nil {
-						r.warmErr = err
-					}
-				}
-				if err != nil && !workers[i].recover(ctx) {
-					r.lost = true
-					return
-				}
-			}
+			results[i] = drive(ctx, workers[i], clients[i], from, end)
 		}()
 	}
 	wg.Wait()
@@ -287,15 +268,61 @@ func runWorkload(ctx context.Context, w workload, opts *options, pid int, dbComm
 	if err := ctx.Err(); err != nil {
 		return WorkloadResult{}, err
 	}
-	cpu1, _ := cpuTime(pid)
-	self1 := selfCPUTime()
-	busy1, _ := machineBusy()
-	var db1 time.Duration
-	if dbComm != "" {
-		db1 = commandCPUTime(dbComm)
-	}
+	cpu1 := takeCPU(pid, dbComm)
 
-	res := WorkloadResult{Name: w.name, PeakRSSKB: peak, Connections: int(dials.Load() - dials0)}
+	res := summarize(w.name, results, from)
+	res.PeakRSSKB = peak
+	res.Connections = int(dials.Load() - dials0)
+	if window := stopped.Sub(from); window > 0 {
+		pct := func(d time.Duration) float64 { return 100 * float64(d) / float64(window) }
+		res.ServerCPUPct = pct(cpu1.server - cpu0.server)
+		res.BenchCPUPct = pct(cpu1.self - cpu0.self)
+		res.DBCPUPct = pct(cpu1.db - cpu0.db)
+		other := (cpu1.busy - cpu0.busy) - (cpu1.server - cpu0.server) - (cpu1.self - cpu0.self) - (cpu1.db - cpu0.db)
+		res.OtherCPUPct = max(0, pct(other))
+	}
+	return res, nil
+}
+
+// drive is one worker's loop: requests back to back until end, measured
+// from from on.
+func drive(ctx context.Context, wk worker, c *http.Client, from, end time.Time) workerResult {
+	r := workerResult{latencies: make([]time.Duration, 0, 1<<14)}
+	for {
+		t := time.Now()
+		if !t.Before(end) || ctx.Err() != nil {
+			return r
+		}
+		err := wk.do(ctx, c)
+		done := time.Now()
+		switch {
+		case t.Before(from) && err != nil:
+			r.warmErrors++
+			if r.warmErr == nil {
+				r.warmErr = err
+			}
+		case t.Before(from):
+		case err != nil:
+			r.lastDone = done
+			r.errors++
+			if r.firstErr == nil {
+				r.firstErr = err
+			}
+		default:
+			r.lastDone = done
+			r.latencies = append(r.latencies, done.Sub(t))
+		}
+		if err != nil && !wk.recover(ctx) {
+			r.lost = true
+			return r
+		}
+	}
+}
+
+// summarize merges the workers' measurements. The measured window runs
+// from from until the last measured request finished.
+func summarize(name string, results []workerResult, from time.Time) WorkloadResult {
+	res := WorkloadResult{Name: name}
 	var all []time.Duration
 	last := from
 	for _, r := range results {
@@ -312,20 +339,11 @@ func runWorkload(ctx context.Context, w workload, opts *options, pid int, dbComm
 			res.LostWorkers++
 		}
 	}
-	elapsed := last.Sub(from)
-	if elapsed <= 0 {
-		elapsed = stopped.Sub(from)
-	}
 	res.OK = len(all)
 	res.Requests = res.OK + res.Errors
-	res.Seconds = elapsed.Seconds()
-	if elapsed > 0 {
+	if elapsed := last.Sub(from); elapsed > 0 {
+		res.Seconds = elapsed.Seconds()
 		res.RPS = float64(res.OK) / elapsed.Seconds()
-		res.ServerCPUPct = 100 * float64(cpu1-cpu0) / float64(elapsed)
-		res.BenchCPUPct = 100 * float64(self1-self0) / float64(elapsed)
-		res.DBCPUPct = 100 * float64(db1-db0) / float64(elapsed)
-		other := (busy1 - busy0) - (cpu1 - cpu0) - (self1 - self0) - (db1 - db0)
-		res.OtherCPUPct = max(0, 100*float64(other)/float64(elapsed))
 	}
 	if len(all) > 0 {
 		slices.Sort(all)
@@ -338,7 +356,7 @@ func runWorkload(ctx context.Context, w workload, opts *options, pid int, dbComm
 		}
 		res.MeanMs = ms(sum / time.Duration(len(all)))
 	}
-	return res, nil
+	return res
 }
 
 // percentile is the nearest-rank p-quantile of sorted durations.
