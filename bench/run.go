@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// settle is how long the server is left alone before its idle RSS is read
+// settle is how long the server is left alone (no requests) before its idle RSS is read
 // after setup.
-const settle = time.Second
+const settle = 5 * time.Second
 
 // run does the whole benchmark: build, start, set up, load, report. The
 // report is returned even when a later step fails, with what was measured.

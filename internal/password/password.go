@@ -24,8 +24,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -66,6 +69,13 @@ type Hasher struct {
 	dummy  string
 	// derive is argon2.IDKey; tests replace it to observe concurrency.
 	derive func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
+
+	// release returns argon2's buffers to the operating system once no
+	// hash has run for a while; see ReleaseMemoryWhenIdle.
+	releaseMu    sync.Mutex
+	releaseDelay time.Duration
+	releaseTimer *time.Timer
+	releaseFunc  func()
 }
 
 // NewHasher returns a Hasher that makes new hashes with p and runs at most
@@ -164,8 +174,51 @@ func (h *Hasher) compute(ctx context.Context, p Params, password, salt []byte) (
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	defer func() { <-h.sem }()
+	defer func() {
+		<-h.sem
+		h.scheduleRelease()
+	}()
 	return h.derive(password, salt, p.Time, p.Memory, p.Threads, p.KeyLen), nil
+}
+
+// ReleaseMemoryWhenIdle makes the Hasher hand the memory of finished
+// hashes back to the operating system once no hash has run for delay.
+// Each argon2id computation allocates Params.Memory KiB (19 MiB by default)
+// that the Go runtime would otherwise keep mapped for minutes, which would
+// dominate the resident size of an idle server. Bursts of logins pay for
+// this once, after the burst. A delay <= 0 turns it off.
+func (h *Hasher) ReleaseMemoryWhenIdle(delay time.Duration) {
+	h.releaseMu.Lock()
+	defer h.releaseMu.Unlock()
+	h.releaseDelay = delay
+	if h.releaseFunc == nil {
+		h.releaseFunc = debug.FreeOSMemory
+	}
+}
+
+func (h *Hasher) scheduleRelease() {
+	h.releaseMu.Lock()
+	defer h.releaseMu.Unlock()
+	if h.releaseDelay <= 0 {
+		return
+	}
+	if h.releaseTimer == nil {
+		h.releaseTimer = time.AfterFunc(h.releaseDelay, h.releaseIfIdle)
+		return
+	}
+	h.releaseTimer.Reset(h.releaseDelay)
+}
+
+// releaseIfIdle frees memory unless a hash is running; a running hash
+// schedules another release when it ends.
+func (h *Hasher) releaseIfIdle() {
+	if len(h.sem) > 0 {
+		return
+	}
+	h.releaseMu.Lock()
+	f := h.releaseFunc
+	h.releaseMu.Unlock()
+	f()
 }
 
 func encode(p Params, salt, key []byte) string {

@@ -298,3 +298,39 @@ func TestCheckPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestReleaseMemoryWhenIdle(t *testing.T) {
+	h := NewHasher(fast, 2)
+	released := make(chan struct{}, 10)
+	h.ReleaseMemoryWhenIdle(20 * time.Millisecond)
+	h.releaseMu.Lock()
+	h.releaseFunc = func() { released <- struct{}{} }
+	h.releaseMu.Unlock()
+	for range 3 {
+		if _, err := h.Hash(context.Background(), "correct horse battery"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-released:
+	case <-time.After(5 * time.Second):
+		t.Fatal("memory was not released after the hashes finished")
+	}
+	// Back-to-back hashes are one burst: one release, not three.
+	time.Sleep(100 * time.Millisecond)
+	if n := len(released); n != 0 {
+		t.Errorf("%d extra releases after one burst", n)
+	}
+}
+
+func TestNoReleaseUnlessAsked(t *testing.T) {
+	h := NewHasher(fast, 1)
+	if _, err := h.Hash(context.Background(), "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	h.releaseMu.Lock()
+	defer h.releaseMu.Unlock()
+	if h.releaseTimer != nil {
+		t.Fatal("a release was scheduled without ReleaseMemoryWhenIdle")
+	}
+}

@@ -24,6 +24,10 @@ import (
 // gcInterval is how often expired rows are deleted.
 const gcInterval = 10 * time.Minute
 
+// hashMemoryRelease is how long after the last password hash its memory is
+// handed back to the operating system.
+const hashMemoryRelease = time.Second
+
 // limiterKeys bounds the in-memory rate limiter, so flooding random
 // usernames or addresses cannot grow it without limit.
 const limiterKeys = 100_000
@@ -103,6 +107,7 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 	}
 	inst.audit = audit.New(w, clock.System)
 	hasher := password.NewHasher(password.DefaultParams, cfg.Argon2MaxConcurrent)
+	hasher.ReleaseMemoryWhenIdle(hashMemoryRelease)
 	generated, err := Bootstrap(ctx, st, hasher, adminPassword, clock.System)
 	if err != nil {
 		return nil, err
