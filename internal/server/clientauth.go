@@ -93,7 +93,7 @@ func (s *Server) authenticateClient(r *http.Request) (*storage.Client, error) {
 	if clientID == "" {
 		return nil, errInvalidClient
 	}
-	c, err := s.store.GetClient(r.Context(), clientID)
+	c, err := s.clients.get(r.Context(), clientID)
 	if errors.Is(err, storage.ErrNotFound) {
 		s.clientAuthFailed(r, clientID, errInvalidClient)
 		return nil, errInvalidClient
@@ -175,7 +175,7 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (*s
 	if id := form.Get("client_id"); id != "" && id != clientID {
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "client_id does not match the assertion")
 	}
-	c, err := s.store.GetClient(ctx, clientID)
+	c, err := s.clients.get(ctx, clientID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errInvalidClient
 	}

@@ -72,6 +72,7 @@ type Server struct {
 	log     *slog.Logger
 	issuer  string
 	metrics *metrics
+	clients *clientCache
 	pages   *pages
 	proxies *trustedProxies
 	handler http.Handler
@@ -107,6 +108,7 @@ func New(d Deps) (*Server, error) {
 		log:     d.Logger,
 		issuer:  d.Config.Issuer,
 		metrics: newMetrics(),
+		clients: newClientCache(d.Store, d.Clock),
 		pages:   pg,
 		proxies: proxies,
 	}
