@@ -1,0 +1,63 @@
+// Package credstore keeps what a login leaves behind — tokens, API keys,
+// client secrets — for the Gatehouse client library and CLI, behind one
+// Store interface with several backends: a versioned JSON file (0600 in a
+// 0700 directory, written atomically), the OS keyring, and memory.
+//
+// A profile's stored credential is changed by several processes at once
+// (every `gatehouse token` may refresh), so each profile has a sidecar lock
+// file, never the data file itself: Lock it, re-read, decide, write, unlock.
+package credstore
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a profile has no stored credential.
+var ErrNotFound = errors.New("credstore: not found")
+
+// Kinds of credential.
+const (
+	KindUser              = "user"               // browser or device login: access + refresh token
+	KindClientCredentials = "client_credentials" // a client id + secret
+	KindAPIKey            = "api_key"            // a Gatehouse API key
+)
+
+// Credential is what is stored for one profile.
+type Credential struct {
+	Kind         string    `json:"kind"`
+	Issuer       string    `json:"issuer"`
+	ClientID     string    `json:"client_id,omitempty"`
+	ClientSecret string    `json:"client_secret,omitempty"`
+	APIKey       string    `json:"api_key,omitempty"`
+	TokenType    string    `json:"token_type,omitempty"`
+	AccessToken  string    `json:"access_token,omitempty"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	IDToken      string    `json:"id_token,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
+	Scopes       []string  `json:"scopes,omitempty"`
+	Subject      string    `json:"subject,omitempty"`
+	Username     string    `json:"username,omitempty"`
+	UpdatedAt    time.Time `json:"updated_at,omitzero"`
+}
+
+// Store keeps credentials by profile name.
+type Store interface {
+	// Name is the backend's name: "file", "keyring" or "memory".
+	Name() string
+	// Get returns the profile's credential or ErrNotFound. A corrupt,
+	// truncated or unknown-version store is a miss (ErrNotFound) and the
+	// backend reports a warning through its Warn option; never a crash.
+	Get(ctx context.Context, profile string) (*Credential, error)
+	// Put stores the credential, replacing any previous one, atomically.
+	Put(ctx context.Context, profile string, c *Credential) error
+	// Delete removes the profile's credential; deleting a missing one is
+	// not an error.
+	Delete(ctx context.Context, profile string) error
+	// List returns the profiles that have a credential, sorted.
+	List(ctx context.Context) ([]string, error)
+	// Lock takes the profile's exclusive cross-process lock, waiting until
+	// ctx ends. The returned function releases it.
+	Lock(ctx context.Context, profile string) (unlock func(), err error)
+}
