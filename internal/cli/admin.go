@@ -39,6 +39,7 @@ type adminEnv struct {
 
 // adminCommandLong is appended to the Long help of admin commands.
 const adminCommandLong = `
+
 This command works directly on the server's database: the SQLite database in
 --data-dir (default ./gatehouse-data), or the database named by --db or
 GATEHOUSE_DB. The settings may also come from the server's --config file.
