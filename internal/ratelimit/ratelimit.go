@@ -1,8 +1,15 @@
 // Package ratelimit limits how often a key (an IP, a username, a client)
 // may do something. Limiter is the interface the server depends on;
-// Memory implements it in process, and a Redis implementation for several
-// instances will follow. Every implementation passes the conformance suite
-// in ratelimittest.
+// Memory implements it in process, Redis shares it between the replicas of
+// a server, and Open picks one from a URL. Every implementation passes the
+// conformance suite in ratelimittest.
+//
+// A limiter that cannot decide (Redis is down or slow) returns an error,
+// never an allowed Result, and the caller chooses what an error means:
+// login, password and device-code entry paths fail closed (refuse the
+// attempt with 503, since an unlimited password guesser is worse than a
+// short outage), while the token endpoint fails open (machine clients keep
+// getting tokens during an outage; their credentials are still checked).
 //
 // The algorithm is GCRA (the generic cell rate algorithm, as in
 // go-redis/redis_rate): each key stores one time, its theoretical arrival

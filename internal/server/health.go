@@ -20,7 +20,8 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// handleReadyz reports whether the server can serve: the database answers.
+// handleReadyz reports whether the server can serve: the database answers,
+// and Redis does when rate limits are shared through it.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -30,6 +31,16 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("database unavailable\n"))
 		return
+	}
+	if p, ok := s.limiter.(interface{ Ping(context.Context) error }); ok {
+		if err := p.Ping(ctx); err != nil {
+			// Login limits fail closed without Redis, so the server
+			// cannot serve logins: not ready.
+			s.log.Warn("readiness: rate limiter", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("rate limiter unavailable\n"))
+			return
+		}
 	}
 	_, _ = w.Write([]byte("ready\n"))
 }

@@ -28,10 +28,6 @@ const gcInterval = 10 * time.Minute
 // handed back to the operating system.
 const hashMemoryRelease = time.Second
 
-// limiterKeys bounds the in-memory rate limiter, so flooding random
-// usernames or addresses cannot grow it without limit.
-const limiterKeys = 100_000
-
 // OpenStore opens the database the configuration names.
 func OpenStore(ctx context.Context, cfg *config.Server) (storage.Store, string, error) {
 	return backend.Open(ctx, cfg.DB, cfg.DataDir)
@@ -67,7 +63,9 @@ type Instance struct {
 	audit  *audit.Logger
 	sink   io.WriteCloser
 	cfg    *config.Server
-	log    *slog.Logger
+
+	closeLimiter func() error
+	log          *slog.Logger
 }
 
 // Open assembles a server from its configuration: database, secret key,
@@ -115,15 +113,20 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 	if generated != "" {
 		fmt.Fprintf(out, "Created user %q with password: %s\n(shown once; change it with `gatehouse users passwd admin`)\n", AdminUsername, generated)
 	}
-	if cfg.Redis != "" {
-		log.Warn("redis is configured but not used yet: rate limits are local to this process", "redis", cfg.Redis)
+	limiter, closeLimiter, err := ratelimit.Open(ctx, cfg.Redis, clock.System)
+	if err != nil {
+		return nil, fmt.Errorf("rate limiter: %w", err)
+	}
+	inst.closeLimiter = closeLimiter
+	if cfg.Redis == "" {
+		log.Warn("no redis configured: rate limits are local to this process; run several replicas only with --redis")
 	}
 	inst.Server, err = New(Deps{
 		Config:  cfg,
 		Store:   st,
 		Keys:    inst.Keys,
 		Hasher:  hasher,
-		Limiter: ratelimit.NewMemory(clock.System, limiterKeys),
+		Limiter: limiter,
 		Audit:   inst.audit,
 		Clock:   clock.System,
 		Logger:  log,
@@ -144,6 +147,9 @@ func (inst *Instance) Close() error {
 	}
 	if inst.sink != nil {
 		errs = append(errs, inst.sink.Close())
+	}
+	if inst.closeLimiter != nil {
+		errs = append(errs, inst.closeLimiter())
 	}
 	if inst.Store != nil {
 		errs = append(errs, inst.Store.Close())
