@@ -6,6 +6,44 @@
 // A profile's stored credential is changed by several processes at once
 // (every `gatehouse token` may refresh), so each profile has a sidecar lock
 // file, never the data file itself: Lock it, re-read, decide, write, unlock.
+//
+// # Backends
+//
+//   - File (NewFile): dir/credentials.json, {"version": 1, "profiles": {...}},
+//     written atomically (temporary file, fsync, rename, fsync of the
+//     directory), so a crash or SIGKILL never leaves a partial file.
+//   - Keyring (NewKeyring): the OS keyring holds a small random data key per
+//     profile; the credential, encrypted with it (AES-256-GCM), lives in
+//     dir/credentials-keyring.json under the same rules as File. Every
+//     keyring call has a timeout (WithTimeout).
+//   - Memory (NewMemory): in the process only.
+//
+// Every backend reads a corrupt, truncated or unknown-version store as
+// empty (ErrNotFound) and says so once through WithWarn; none crashes on
+// it. Profile names follow ValidateProfile in every backend, so a
+// credential can always move between them (Migrate).
+//
+// # Choosing a backend
+//
+// Resolve turns the storage setting (flag, then GATEHOUSE_AUTH_STORAGE,
+// then the config file, then "auto") into a Store and a Resolution that
+// says which one and why. "auto" probes the keyring and falls back to the
+// file store, before anything is written, with a one-line notice; the
+// choice is pinned through a callback so later runs do not probe again.
+// An explicit "keyring" never falls back: it fails with what to do.
+//
+// # Secrets in output
+//
+// Mask shows a secret as "****" plus its last 4 characters, and
+// Credential.Redacted masks every secret field, for status and profile
+// listings. Formatting a Credential with fmt, or logging it with log/slog,
+// masks its secrets too; only reading the fields (or encoding/json, which
+// the stores use) yields them.
+//
+// # Testing
+//
+// Package credstoretest is the conformance suite every backend passes;
+// run it on a new Store implementation.
 package credstore
 
 import (
