@@ -1,0 +1,312 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cli/browser"
+	"golang.org/x/oauth2"
+
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// DefaultBrowserTimeout is how long BrowserLogin waits for the callback.
+const DefaultBrowserTimeout = 5 * time.Minute
+
+// callbackPath is the path of the loopback redirect URI.
+const callbackPath = "/callback"
+
+// reservedAuthParams are the authorization request parameters the flow
+// sets itself; BrowserOptions.AuthParams may not override them.
+var reservedAuthParams = map[string]bool{
+	"response_type": true, "client_id": true, "redirect_uri": true, "state": true,
+	"code_challenge": true, "code_challenge_method": true,
+}
+
+// BrowserOptions tune BrowserLogin.
+type BrowserOptions struct {
+	// Ports are tried in order for the loopback listener; the first free
+	// one is used. Empty means a random free port. RFC 8252 §7.3: the
+	// server allows any port on a loopback redirect URI.
+	Ports []int
+	// OpenBrowser opens the authorization URL; nil means the system
+	// browser (github.com/cli/browser). An error ends the login at once
+	// with ErrBrowserUnavailable, so a headless run never hangs.
+	OpenBrowser func(url string) error
+	// ShowURL, when set, is called with the authorization URL before the
+	// browser opens, so that the user can open it by hand.
+	ShowURL func(url string)
+	// Timeout bounds the wait for the callback; zero means
+	// DefaultBrowserTimeout.
+	Timeout time.Duration
+	// AuthParams are extra authorization request parameters, such as
+	// prompt or login_hint. The flow's own parameters (state, PKCE,
+	// redirect_uri...) cannot be overridden.
+	AuthParams url.Values
+}
+
+// BrowserLogin runs the authorization code flow with PKCE for a native
+// app (RFC 8252): it listens on http://127.0.0.1:PORT/callback, opens the
+// browser at the authorization endpoint, waits for the callback, checks
+// it, and exchanges the code. The browser tab is told how it ended.
+//
+// A callback with an error, a wrong state, no code, or an iss naming
+// another issuer (RFC 9207) fails the login; nothing is exchanged.
+// Requests for other paths get a 404 and are otherwise ignored.
+func (c *Config) BrowserLogin(ctx context.Context, opts BrowserOptions) (*oauth2.Token, error) {
+	md, err := c.metadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if md.AuthorizationEndpoint == "" {
+		return nil, fmt.Errorf("client: %s has no authorization endpoint; use --device", md.Issuer)
+	}
+	ln, err := listenLoopback(opts.Ports)
+	if err != nil {
+		return nil, err
+	}
+	redirect := "http://" + ln.Addr().String() + callbackPath
+
+	// RFC 7636 §4.1 and RFC 9700 §2.1.1: PKCE with S256, a fresh
+	// verifier per request; state is a fresh unguessable value too.
+	verifier := oauth2.GenerateVerifier()
+	state := rand.Text()
+	oc := c.oauth2Config(md, redirect)
+	authOpts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	for k, vs := range opts.AuthParams {
+		if reservedAuthParams[k] {
+			return nil, fmt.Errorf("client: browser login: parameter %q is set by the flow", k)
+		}
+		for _, v := range vs {
+			authOpts = append(authOpts, oauth2.SetAuthURLParam(k, v))
+		}
+	}
+	authURL := oc.AuthCodeURL(state, authOpts...)
+
+	cb := &callback{
+		state:       state,
+		issuer:      md.Issuer,
+		issRequired: md.AuthorizationResponseIssParameterSupported,
+		results:     make(chan callbackResult, 1),
+		finished:    make(chan struct{}),
+		abandoned:   make(chan struct{}),
+	}
+	srv := &http.Server{Handler: cb.handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer shutdown(srv)
+	// Runs before shutdown: a handler still waiting for the exchange
+	// tells the browser the login ended.
+	defer close(cb.abandoned)
+
+	if opts.ShowURL != nil {
+		opts.ShowURL(authURL)
+	}
+	open := opts.OpenBrowser
+	if open == nil {
+		open = browser.OpenURL
+	}
+	browserErr := make(chan error, 1)
+	go func() {
+		if err := open(authURL); err != nil {
+			browserErr <- err
+		}
+	}()
+
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultBrowserTimeout
+	}
+	timer := c.clock().NewTimer(timeout)
+	defer timer.Stop()
+
+	select {
+	case res := <-cb.results:
+		if res.err != nil {
+			return nil, fmt.Errorf("client: browser login: %w", res.err)
+		}
+		tok, err := c.exchange(ctx, oc, res.code, verifier)
+		res.reply <- err
+		return tok, err
+	case err := <-browserErr:
+		return nil, fmt.Errorf("client: open browser: %w: %w", err, ErrBrowserUnavailable)
+	case <-timer.C():
+		return nil, fmt.Errorf("client: %w after %s; use --device to sign in with a code", ErrBrowserTimeout, formatDuration(timeout))
+	case <-ctx.Done():
+		return nil, fmt.Errorf("client: browser login: %w", ctx.Err())
+	}
+}
+
+// exchange redeems the code with the PKCE verifier (RFC 7636 §4.5).
+func (c *Config) exchange(ctx context.Context, oc *oauth2.Config, code, verifier string) (*oauth2.Token, error) {
+	tok, err := oc.Exchange(withHTTPClient(ctx, c.HTTPClient), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return nil, fmt.Errorf("client: exchange code: %w", ParseError(err))
+	}
+	return stampExpiry(tok, c.clock().Now()), nil
+}
+
+// listenLoopback listens on 127.0.0.1, on the first free port of ports or
+// on a random one. RFC 8252 §8.3: "loopback IP literals rather than
+// localhost", so the listener and the redirect URI name 127.0.0.1.
+func listenLoopback(ports []int) (net.Listener, error) {
+	if len(ports) == 0 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("client: listen for browser callback: %w", err)
+		}
+		return ln, nil
+	}
+	var errs []error
+	for _, p := range ports {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err == nil {
+			return ln, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("client: no free callback port in %v: %w", ports, errors.Join(errs...))
+}
+
+// shutdown stops the callback server, letting a handler that is writing
+// its page finish first.
+func shutdown(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if srv.Shutdown(ctx) != nil {
+		srv.Close()
+	}
+}
+
+// callback receives the authorization response on the loopback listener.
+type callback struct {
+	state       string
+	issuer      string
+	issRequired bool
+	results     chan callbackResult
+	once        sync.Once
+	finished    chan struct{} // closed when a result was delivered
+	abandoned   chan struct{} // closed when BrowserLogin returns
+}
+
+// callbackResult is one authorization response: a code to exchange
+// (and reply, on which the outcome of the exchange comes back so the
+// browser page can say it), or the reason it was refused.
+type callbackResult struct {
+	code  string
+	err   error
+	reply chan error
+}
+
+func (cb *callback) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+callbackPath, cb.serveCallback)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// Stray requests (favicon, probes) never touch the login.
+		renderPage(w, http.StatusNotFound, pageNotFound, "")
+	})
+	return mux
+}
+
+// deliver hands the first result to BrowserLogin; it reports false for
+// every later one.
+func (cb *callback) deliver(res callbackResult) bool {
+	ok := false
+	cb.once.Do(func() {
+		cb.results <- res
+		close(cb.finished)
+		ok = true
+	})
+	return ok
+}
+
+func (cb *callback) serveCallback(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead || r.URL.RawQuery == "" {
+		// Not an authorization response (a prefetch, a reload of the
+		// bare address): ignore it and keep waiting.
+		renderPage(w, http.StatusBadRequest, pageNotAResponse, "")
+		return
+	}
+	select {
+	case <-cb.finished:
+		renderPage(w, http.StatusConflict, pageFinished, "")
+		return
+	default:
+	}
+	code, err := cb.check(r.URL.Query())
+	if err != nil {
+		if cb.deliver(callbackResult{err: err}) {
+			renderFailure(w, err)
+		} else {
+			renderPage(w, http.StatusConflict, pageFinished, "")
+		}
+		return
+	}
+	reply := make(chan error, 1)
+	if !cb.deliver(callbackResult{code: code, reply: reply}) {
+		renderPage(w, http.StatusConflict, pageFinished, "")
+		return
+	}
+	select {
+	case err := <-reply:
+		if err != nil {
+			renderFailure(w, err)
+			return
+		}
+		renderPage(w, http.StatusOK, pageSuccess, "")
+	case <-cb.abandoned:
+		renderFailure(w, errors.New("the login was cancelled"))
+	case <-r.Context().Done():
+	}
+}
+
+// check validates an authorization response (RFC 6749 §4.1.2) and
+// returns its code.
+func (cb *callback) check(q url.Values) (string, error) {
+	// RFC 6749 §10.12: the client MUST reject a response whose state
+	// does not match the one it sent (CSRF).
+	if q.Get("state") != cb.state {
+		return "", ErrStateMismatch
+	}
+	// RFC 9207 §2.4: "Clients MUST then decode the value from its
+	// application/x-www-form-urlencoded form ... and compare the result to
+	// the issuer identifier of the authorization server where the
+	// authorization request was sent to. ... If the value does not match
+	// the expected issuer identifier, clients MUST reject the authorization
+	// response", and "Clients MUST reject authorization responses without
+	// the iss parameter from authorization servers that do support the
+	// parameter".
+	if iss, ok := q["iss"]; ok || cb.issRequired {
+		got := ""
+		if ok {
+			got = iss[0]
+		}
+		if got != cb.issuer {
+			return "", fmt.Errorf("authorization response from issuer %q, want %q: %w", got, cb.issuer, ErrIssuerMismatch)
+		}
+	}
+	if code := q.Get("error"); code != "" {
+		return "", &protocol.Error{Code: code, Description: q.Get("error_description"), URI: q.Get("error_uri")}
+	}
+	code := q.Get("code")
+	if code == "" {
+		return "", ErrMissingCode
+	}
+	return code, nil
+}
+
+// formatDuration prints whole minutes as "5m" and anything else as
+// time.Duration does.
+func formatDuration(d time.Duration) string {
+	if d >= time.Minute && d%time.Minute == 0 {
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	}
+	return d.String()
+}

@@ -1,0 +1,314 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// browserPage is what the fake browser ended up showing.
+type shownPage struct {
+	status int
+	body   string
+}
+
+// fakeBrowser is an OpenBrowser that acts like a browser: it first makes
+// the given stray requests to the loopback listener, then GETs the
+// authorization URL and follows the redirect to the callback. The last
+// page it shows is sent on the returned channel.
+func fakeBrowser(t *testing.T, stray ...string) (func(string) error, <-chan shownPage, <-chan string) {
+	t.Helper()
+	pages := make(chan shownPage, 1)
+	urls := make(chan string, 1)
+	open := func(authURL string) error {
+		urls <- authURL
+		u, err := url.Parse(authURL)
+		if err != nil {
+			return err
+		}
+		redirect, err := url.Parse(u.Query().Get("redirect_uri"))
+		if err != nil {
+			return err
+		}
+		hc := &http.Client{Timeout: 10 * time.Second}
+		for _, p := range stray {
+			resp, err := hc.Get("http://" + redirect.Host + p)
+			if err != nil {
+				t.Errorf("stray %s: %v", p, err)
+				continue
+			}
+			resp.Body.Close()
+			if p == "/callback" {
+				if resp.StatusCode != http.StatusBadRequest {
+					t.Errorf("stray %s: status %d", p, resp.StatusCode)
+				}
+			} else if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("stray %s: status %d, want 404", p, resp.StatusCode)
+			}
+		}
+		resp, err := hc.Get(authURL)
+		if err != nil {
+			pages <- shownPage{body: err.Error()}
+			return nil
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		pages <- shownPage{status: resp.StatusCode, body: string(b)}
+		return nil
+	}
+	return open, pages, urls
+}
+
+func page(t *testing.T, pages <-chan shownPage) shownPage {
+	t.Helper()
+	select {
+	case p := <-pages:
+		return p
+	case <-time.After(5 * time.Second):
+		t.Fatal("the browser showed no page")
+		return shownPage{}
+	}
+}
+
+func TestBrowserLogin(t *testing.T) {
+	as := newFakeAS(t)
+	as.set(func() { as.issSupport = true })
+	clk := newWaitClock()
+	cfg := as.config(clk)
+	open, pages, urls := fakeBrowser(t)
+	tok, err := cfg.BrowserLogin(context.Background(), BrowserOptions{OpenBrowser: open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := page(t, pages); p.status != http.StatusOK || !strings.Contains(p.body, "You are signed in") || !strings.Contains(p.body, "close this tab") {
+		t.Errorf("browser page = %d %s", p.status, p.body)
+	}
+	if tok.AccessToken == "" || tok.RefreshToken == "" || idToken(tok) == "" {
+		t.Errorf("token = %+v, id_token %q", tok, idToken(tok))
+	}
+	if want := start.Add(time.Hour); !tok.Expiry.Equal(want) {
+		t.Errorf("expiry = %v, want %v on the injected clock", tok.Expiry, want)
+	}
+
+	// The authorization request: PKCE S256, a random state, a loopback
+	// redirect URI on 127.0.0.1.
+	u, _ := url.Parse(<-urls)
+	q := u.Query()
+	if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 {
+		t.Errorf("PKCE parameters: %v", q)
+	}
+	if len(q.Get("state")) < 22 {
+		t.Errorf("state %q is too short", q.Get("state"))
+	}
+	redirect, _ := url.Parse(q.Get("redirect_uri"))
+	if redirect.Scheme != "http" || redirect.Hostname() != "127.0.0.1" || redirect.Path != "/callback" || redirect.Port() == "" {
+		t.Errorf("redirect_uri = %s", redirect)
+	}
+
+	cred := cfg.UserCredential(tok)
+	if cred.Kind != "user" || cred.Issuer != as.issuer || cred.ClientID != publicClient || cred.RefreshToken != tok.RefreshToken ||
+		cred.IDToken != idToken(tok) || strings.Join(cred.Scopes, " ") != "openid offline_access" || !cred.Expiry.Equal(tok.Expiry) {
+		t.Errorf("credential = %+v", cred)
+	}
+}
+
+// SECURITY-CASES 38: a callback with a wrong state, an error, no code, or
+// another issuer fails the login cleanly; nothing is exchanged or stored.
+func TestBrowserLoginRefusesBadCallbacks(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		issSupport bool
+		edit       func(q url.Values)
+		want       error
+		pageSays   string
+	}{
+		{"wrong state", false, func(q url.Values) { q.Set("state", "forged") }, ErrStateMismatch, "does not belong to the login"},
+		{"missing state", false, func(q url.Values) { q.Del("state") }, ErrStateMismatch, "does not belong to the login"},
+		{"error parameter", false, func(q url.Values) {
+			q.Del("code")
+			q.Set("error", "access_denied")
+			q.Set("error_description", "the user said <no>")
+		}, &protocol.Error{Code: protocol.ErrAccessDenied}, "the user said &lt;no&gt;"},
+		{"missing code", false, func(q url.Values) { q.Del("code") }, ErrMissingCode, "no authorization code"},
+		{"iss mismatch", false, func(q url.Values) { q.Set("iss", "https://attacker.example") }, ErrIssuerMismatch, "different server"},
+		{"iss missing though announced", true, func(q url.Values) { q.Del("iss") }, ErrIssuerMismatch, "different server"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			as := newFakeAS(t)
+			as.set(func() { as.callback = tc.edit; as.issSupport = tc.issSupport })
+			store := newMemStore()
+			cfg := as.config(newWaitClock())
+			open, pages, _ := fakeBrowser(t)
+			tok, err := cfg.BrowserLogin(context.Background(), BrowserOptions{OpenBrowser: open})
+			if err == nil {
+				// What a CLI would do; it must not get here.
+				store.Put(context.Background(), "default", cfg.UserCredential(tok))
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if tok != nil {
+				t.Errorf("token returned with the error: %+v", tok)
+			}
+			p := page(t, pages)
+			if p.status != http.StatusBadRequest || !strings.Contains(p.body, "Sign-in failed") || !strings.Contains(p.body, tc.pageSays) || !strings.Contains(p.body, "nothing was saved") {
+				t.Errorf("browser page = %d %s", p.status, p.body)
+			}
+			if n := as.count(&as.exchanges); n != 0 {
+				t.Errorf("code exchanged %d times", n)
+			}
+			if names, _ := store.List(context.Background()); len(names) != 0 {
+				t.Errorf("stored %v", names)
+			}
+		})
+	}
+}
+
+func TestBrowserLoginWithoutIssParameter(t *testing.T) {
+	// A server that does not announce RFC 9207 support and sends no iss
+	// is accepted.
+	as := newFakeAS(t)
+	as.set(func() { as.callback = func(q url.Values) { q.Del("iss") } })
+	open, pages, _ := fakeBrowser(t)
+	if _, err := as.config(newWaitClock()).BrowserLogin(context.Background(), BrowserOptions{OpenBrowser: open}); err != nil {
+		t.Fatal(err)
+	}
+	if p := page(t, pages); p.status != http.StatusOK {
+		t.Errorf("page status %d", p.status)
+	}
+}
+
+func TestBrowserLoginExchangeFailureShownInBrowser(t *testing.T) {
+	as := newFakeAS(t)
+	as.set(func() { as.callback = func(q url.Values) { q.Set("code", "not-issued") } })
+	open, pages, _ := fakeBrowser(t)
+	_, err := as.config(newWaitClock()).BrowserLogin(context.Background(), BrowserOptions{OpenBrowser: open})
+	if !errors.Is(err, &protocol.Error{Code: protocol.ErrInvalidGrant}) {
+		t.Fatalf("err = %v, want invalid_grant", err)
+	}
+	if p := page(t, pages); p.status != http.StatusBadRequest || !strings.Contains(p.body, "refused the sign-in (invalid_grant)") {
+		t.Errorf("browser page = %d %s", p.status, p.body)
+	}
+}
+
+func TestBrowserLoginIgnoresStrayRequests(t *testing.T) {
+	as := newFakeAS(t)
+	open, pages, _ := fakeBrowser(t, "/favicon.ico", "/", "/callback/extra", "/callback")
+	tok, err := as.config(newWaitClock()).BrowserLogin(context.Background(), BrowserOptions{OpenBrowser: open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := page(t, pages); p.status != http.StatusOK || tok.AccessToken == "" {
+		t.Errorf("page %d, token %+v", p.status, tok)
+	}
+}
+
+func TestBrowserLoginPortList(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	freePort := free.Addr().(*net.TCPAddr).Port
+	free.Close()
+
+	as := newFakeAS(t)
+	open, pages, urls := fakeBrowser(t)
+	ports := []int{busy.Addr().(*net.TCPAddr).Port, freePort}
+	if _, err := as.config(newWaitClock()).BrowserLogin(context.Background(), BrowserOptions{OpenBrowser: open, Ports: ports}); err != nil {
+		t.Fatal(err)
+	}
+	page(t, pages)
+	u, _ := url.Parse(<-urls)
+	if want := "http://127.0.0.1:" + strconv.Itoa(freePort) + "/callback"; u.Query().Get("redirect_uri") != want {
+		t.Errorf("redirect_uri = %s, want %s", u.Query().Get("redirect_uri"), want)
+	}
+
+	// No free port at all.
+	_, err = as.config(newWaitClock()).BrowserLogin(context.Background(), BrowserOptions{OpenBrowser: open, Ports: ports[:1]})
+	if err == nil || !strings.Contains(err.Error(), "no free callback port") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestBrowserLoginTimeout(t *testing.T) {
+	as := newFakeAS(t)
+	clk := newWaitClock()
+	shown := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := as.config(clk).BrowserLogin(context.Background(), BrowserOptions{
+			OpenBrowser: func(string) error { return nil }, // the user never comes back
+			ShowURL:     func(u string) { shown <- u },
+		})
+		done <- err
+	}()
+	if d := clk.nextWait(t); d != DefaultBrowserTimeout {
+		t.Fatalf("timeout = %v", d)
+	}
+	if u := <-shown; !strings.HasPrefix(u, as.issuer+"/authorize?") {
+		t.Errorf("ShowURL got %q", u)
+	}
+	clk.Advance(DefaultBrowserTimeout - time.Second)
+	select {
+	case err := <-done:
+		t.Fatalf("returned before the timeout: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	clk.Advance(time.Second)
+	err := <-done
+	if !errors.Is(err, ErrBrowserTimeout) || !strings.Contains(err.Error(), "no browser callback after 5m; use --device") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestBrowserLoginBrowserUnavailable(t *testing.T) {
+	as := newFakeAS(t)
+	_, err := as.config(newWaitClock()).BrowserLogin(context.Background(), BrowserOptions{
+		OpenBrowser: func(string) error { return errors.New("exec: xdg-open: not found") },
+	})
+	if !errors.Is(err, ErrBrowserUnavailable) || !strings.Contains(err.Error(), "xdg-open") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestBrowserLoginCancelled(t *testing.T) {
+	as := newFakeAS(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := as.config(newWaitClock()).BrowserLogin(ctx, BrowserOptions{
+		OpenBrowser: func(string) error { cancel(); return nil }, // Ctrl-C
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestBrowserLoginAuthParams(t *testing.T) {
+	as := newFakeAS(t)
+	open, pages, urls := fakeBrowser(t)
+	opts := BrowserOptions{OpenBrowser: open, AuthParams: url.Values{"login_hint": {"ana"}}}
+	if _, err := as.config(newWaitClock()).BrowserLogin(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	page(t, pages)
+	if u, _ := url.Parse(<-urls); u.Query().Get("login_hint") != "ana" {
+		t.Errorf("login_hint missing: %s", u)
+	}
+	opts.AuthParams = url.Values{"state": {"chosen"}}
+	if _, err := as.config(newWaitClock()).BrowserLogin(context.Background(), opts); err == nil {
+		t.Error("state override accepted")
+	}
+}
