@@ -2,11 +2,14 @@
 # then on PostgreSQL at $$GATEHOUSE_TEST_POSTGRES_DSN (default
 # postgres://postgres@127.0.0.1:5432/test?sslmode=disable) in a throw-away
 # schema. Pass flags with BENCHFLAGS, e.g. make bench BENCHFLAGS="--duration 30s".
+# `make bench-cli` measures the start-up of the client commands (bench/clistart;
+# flags in CLIBENCHFLAGS, e.g. CLIBENCHFLAGS="--runs 300 --baseline OLD-BINARY").
 
 GO ?= go
 BENCHFLAGS ?=
+CLIBENCHFLAGS ?=
 
-.PHONY: build test bench bench-sqlite bench-postgres
+.PHONY: build test bench bench-sqlite bench-postgres bench-cli
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/gatehouse ./cmd/gatehouse
@@ -21,3 +24,6 @@ bench-sqlite:
 
 bench-postgres:
 	$(GO) run ./bench --postgres $(BENCHFLAGS)
+
+bench-cli:
+	$(GO) run ./bench/clistart $(CLIBENCHFLAGS)

@@ -14,6 +14,8 @@
 //	refresh             POST /oauth2/token, grant_type=refresh_token; each worker
 //	                    rotates its own chain, always presenting the newest token
 //	introspect          POST /oauth2/introspect of a client_credentials JWT
+//	apikey-introspect   POST /oauth2/introspect of an API key made with
+//	                    `gatehouse apikeys create`
 //
 // For every workload it reports requests, errors (any answer but 200, with the
 // first error body), requests/s, p50/p99/max latency over every request (no
@@ -24,7 +26,7 @@
 // Usage:
 //
 //	go run ./bench [--duration 10s] [--warmup 1s] [--concurrency 32]
-//	               [--workloads cc,refresh,introspect] [--json]
+//	               [--workloads cc,refresh,introspect,apikey-introspect] [--json]
 //	               [--postgres | --db postgres://...] [--binary PATH] [--keep]
 //
 // It only ever talks to 127.0.0.1, bounds every loop by time, and stops the
@@ -111,7 +113,7 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured `time` per workload")
 	fs.DurationVar(&o.Warmup, "warmup", time.Second, "unmeasured warm-up `time` before each workload")
 	fs.IntVar(&o.Concurrency, "concurrency", 32, "concurrent `workers`, one keep-alive connection each")
-	fs.StringVar(&workloads, "workloads", "cc,refresh,introspect", "comma-separated `list` of workloads: cc, refresh, introspect")
+	fs.StringVar(&workloads, "workloads", "cc,refresh,introspect,apikey-introspect", "comma-separated `list` of workloads: cc, refresh, introspect, apikey-introspect")
 	fs.BoolVar(&o.JSON, "json", false, "print a JSON document on stdout (the table goes to stderr)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (server log, audit log, database)")
 	if err := fs.Parse(args); err != nil {
@@ -145,7 +147,7 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	for _, w := range strings.Split(workloads, ",") {
 		name, ok := workloadAliases[strings.TrimSpace(w)]
 		if !ok {
-			return nil, fmt.Errorf("unknown workload %q; use cc, refresh or introspect", w)
+			return nil, fmt.Errorf("unknown workload %q; use cc, refresh, introspect or apikey-introspect", w)
 		}
 		if !seen[name] {
 			seen[name] = true

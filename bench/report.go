@@ -121,6 +121,7 @@ func (r *Report) evaluate() {
 	}
 	rps(wlRefresh, "refresh_token rotation ("+r.Backend+")", targetRefreshRPS)
 	rps(wlIntrospect, "introspection (JWT)", targetIntrospectRPS)
+	rps(wlAPIKeyIntrospect, "introspection (API key)", targetIntrospectRPS)
 	if r.Memory.IdleKB > 0 {
 		r.Targets = append(r.Targets, Target{Name: "server RSS idle", Target: fmt.Sprintf("≤ %d MB", targetIdleMB),
 			Measured: fmt.Sprintf("%.1f MB", mb(r.Memory.IdleKB)), Pass: mb(r.Memory.IdleKB) <= targetIdleMB})

@@ -89,6 +89,8 @@ type fixture struct {
 	browser *browser
 	// accessToken is a client_credentials JWT for introspection.
 	accessToken string
+	// apiKey is an API key for introspection.
+	apiKey string
 
 	mu     sync.Mutex
 	chains []string // initial refresh tokens, one per worker
@@ -112,10 +114,20 @@ func setup(ctx context.Context, bin, dir string, st storageTarget, env []string,
 		"--grant", "client_credentials", "--scope", benchScope, "--role", "viewer"); err != nil {
 		return nil, err
 	}
-	if want(wlIntrospect) {
+	if want(wlIntrospect) || want(wlAPIKeyIntrospect) {
 		if fx.rs, err = c.createClient(ctx, rsClientID, "--grant", "client_credentials"); err != nil {
 			return nil, err
 		}
+	}
+	if want(wlAPIKeyIntrospect) {
+		if fx.apiKey, err = c.createAPIKey(ctx); err != nil {
+			return nil, err
+		}
+		if err := fx.checkAPIKeyIntrospection(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if want(wlIntrospect) {
 		if fx.accessToken, err = fx.clientCredentialsToken(ctx); err != nil {
 			return nil, err
 		}
@@ -202,6 +214,36 @@ func (fx *fixture) checkIntrospection(ctx context.Context) error {
 	}
 	if !ir.Active || ir.ClientID != fx.cc.ID {
 		return fmt.Errorf("introspect: token reported inactive or for client %q", ir.ClientID)
+	}
+	return nil
+}
+
+// createAPIKey runs `gatehouse apikeys create` and returns the key.
+func (c *cli) createAPIKey(ctx context.Context) (string, error) {
+	out, err := c.run(ctx, "", "apikeys", "create", "bench", "--role", "viewer", "--scope", benchScope, "--json")
+	if err != nil {
+		return "", err
+	}
+	var k struct {
+		Key string `json:"key"`
+	}
+	if err := json.Unmarshal(out, &k); err != nil || !strings.HasPrefix(k.Key, "gatehouse_") {
+		return "", fmt.Errorf("apikeys create: no key in the --json output: %v\n%s", err, out)
+	}
+	return k.Key, nil
+}
+
+// checkAPIKeyIntrospection makes sure the API key is active.
+func (fx *fixture) checkAPIKeyIntrospection(ctx context.Context) error {
+	var ir struct {
+		Active    bool   `json:"active"`
+		TokenType string `json:"token_type"`
+	}
+	if err := postJSON(ctx, fx.base+"/oauth2/introspect", fx.rs.basicAuth(), url.Values{"token": {fx.apiKey}}, &ir); err != nil {
+		return fmt.Errorf("introspect api key: %w", err)
+	}
+	if !ir.Active || ir.TokenType != "api_key" {
+		return fmt.Errorf("introspect api key: reported inactive or as %q", ir.TokenType)
 	}
 	return nil
 }

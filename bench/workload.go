@@ -22,6 +22,7 @@ const (
 	wlClientCredentials = "client_credentials"
 	wlRefresh           = "refresh"
 	wlIntrospect        = "introspect"
+	wlAPIKeyIntrospect  = "apikey-introspect"
 )
 
 // workloadAliases maps what --workloads accepts to workload names.
@@ -32,6 +33,8 @@ var workloadAliases = map[string]string{
 	"refresh_token":      wlRefresh,
 	"introspect":         wlIntrospect,
 	"introspection":      wlIntrospect,
+	"apikey-introspect":  wlAPIKeyIntrospect,
+	"apikey":             wlAPIKeyIntrospect,
 }
 
 // requestTimeout bounds every request of a workload.
@@ -149,6 +152,10 @@ func (fx *fixture) workload(name string) workload {
 		w := &fixedWorker{target: fx.base + "/oauth2/introspect", auth: fx.rs.basicAuth(),
 			form: url.Values{"token": {fx.accessToken}, "token_type_hint": {"access_token"}}.Encode(),
 			want: []byte(`"active":true`)}
+		return workload{name: name, newWorker: func(int) worker { return w }}
+	case wlAPIKeyIntrospect:
+		w := &fixedWorker{target: fx.base + "/oauth2/introspect", auth: fx.rs.basicAuth(),
+			form: url.Values{"token": {fx.apiKey}}.Encode(), want: []byte(`"active":true`)}
 		return workload{name: name, newWorker: func(int) worker { return w }}
 	case wlRefresh:
 		return workload{name: name, newWorker: func(i int) worker {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"sync"
 
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -36,13 +37,17 @@ type browserPage struct {
 	Failed  bool
 }
 
-var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+// pageTemplate is parsed on first use, not at package initialisation,
+// which every program importing the package would pay at start-up.
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · Gatehouse</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.4rem}{{if .Failed}}h1{color:#b00020}{{end}}p.detail{color:#555}</style></head>
 <body><h1>{{.Title}}</h1><p>{{.Message}}</p>{{if .Detail}}<p class="detail">{{.Detail}}</p>{{end}}</body></html>
 `))
+})
 
 // renderPage writes p. Every value is HTML-escaped by html/template; the
 // page loads nothing and runs no script.
@@ -56,7 +61,7 @@ func renderPage(w http.ResponseWriter, status int, p browserPage, detail string)
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
-	pageTemplate.Execute(w, p)
+	pageTemplate().Execute(w, p)
 }
 
 // renderFailure tells the browser why the login failed, in words; the

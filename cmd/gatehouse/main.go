@@ -1,5 +1,6 @@
-// Command gatehouse is the Gatehouse binary: the authorization server and
-// its admin commands (and, later, the client-side login commands).
+// Command gatehouse is the Gatehouse binary: the authorization server, its
+// admin commands, and the client commands (login, logout, token, status,
+// profiles, config, api, jwt, credential-helper).
 //
 // main only builds the command tree (internal/cli), runs it with a context
 // that SIGINT and SIGTERM cancel, prints the error once and exits with the

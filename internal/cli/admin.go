@@ -75,7 +75,7 @@ func openAdmin(ctx context.Context, cmd *cobra.Command, streams IOStreams) (*adm
 		return nil, fmt.Errorf("audit output: %w", err)
 	}
 	env.sink = sink
-	env.Audit = audit.New(w, streams.Clock)
+	env.Audit = audit.NewWithStore(w, st, streams.Clock)
 	return env, nil
 }
 

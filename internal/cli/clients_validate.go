@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -146,15 +147,19 @@ func loopbackHost(host string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
+// The regexps are compiled on first use, not at package initialisation,
+// which every gatehouse process (client commands included) would pay.
 var (
-	clientIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$`)
-	nonSlugRE  = regexp.MustCompile(`[^a-z0-9]+`)
+	clientIDRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$`)
+	})
+	nonSlugRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9]+`) })
 )
 
 // checkClientID accepts 1-128 URL-unreserved characters starting with a
 // letter or digit.
 func checkClientID(id string) error {
-	if !clientIDRE.MatchString(id) {
+	if !clientIDRE().MatchString(id) {
 		return usageErrorf("client ID %q must be 1-128 letters, digits, '.', '_', '~' or '-', starting with a letter or digit", id)
 	}
 	return nil
@@ -163,7 +168,7 @@ func checkClientID(id string) error {
 // slugClientID derives a client ID from a client name: lower case, runs of
 // other characters replaced by "-".
 func slugClientID(name string) (string, error) {
-	id := strings.Trim(nonSlugRE.ReplaceAllString(strings.ToLower(name), "-"), "-")
+	id := strings.Trim(nonSlugRE().ReplaceAllString(strings.ToLower(name), "-"), "-")
 	if len(id) > 64 {
 		id = strings.TrimRight(id[:64], "-")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/gatehouse-auth/gatehouse/cliauth"
 	"github.com/gatehouse-auth/gatehouse/clock"
 )
 
@@ -46,36 +47,10 @@ func System() IOStreams {
 		ErrOut: os.Stderr,
 		IsTTY:  func() bool { return term.IsTerminal(fd) },
 		ReadPassword: func(ctx context.Context) (string, error) {
-			return readTerminalPassword(ctx, fd)
+			return cliauth.ReadTerminalPassword(ctx, fd)
 		},
 		Getenv: os.Getenv,
 		Clock:  clock.System,
-	}
-}
-
-// readTerminalPassword reads a line without echo from the terminal fd. If
-// ctx ends first (Ctrl-C) it restores the terminal, so echo comes back,
-// and returns ctx.Err(); the blocked read is abandoned.
-func readTerminalPassword(ctx context.Context, fd int) (string, error) {
-	state, err := term.GetState(fd)
-	if err != nil {
-		return "", err
-	}
-	type result struct {
-		b   []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		b, err := term.ReadPassword(fd)
-		done <- result{b, err}
-	}()
-	select {
-	case r := <-done:
-		return string(r.b), r.err
-	case <-ctx.Done():
-		_ = term.Restore(fd, state)
-		return "", ctx.Err()
 	}
 }
 

@@ -10,9 +10,11 @@
 // prints the error once with PrintError and exits with ExitCode(err); bad
 // input is a *UsageError (ExitUsage).
 //
-// The server side is here today: `gatehouse server` and the admin commands
-// (`clients`, `users`, `keys`) that work directly on the database. Add a
-// command group with root.AddCommand in NewRootCmd.
+// The server side: `gatehouse server` and the admin commands (`clients`,
+// `users`, `keys`, ...) that work directly on the database. The client side:
+// login, logout, token, status, profiles and config come from package
+// cliauth (auth.go), and api and credential-helper use its credentials. Add
+// a command group with root.AddCommand in NewRootCmd.
 package cli
 
 import (
@@ -30,6 +32,10 @@ func NewRootCmd(streams IOStreams) *cobra.Command {
 		Long: `Gatehouse is an OAuth 2.0 / OpenID Connect authorization server with local
 users, roles, clients and signing keys, in one binary.
 
+Log in to a server once with 'gatehouse login --issuer URL'; then 'gatehouse
+token' prints a valid access token, 'gatehouse api URL' makes authenticated
+requests and 'gatehouse status' shows the login (see 'gatehouse login --help').
+
 Run the server with 'gatehouse server'. The admin commands (clients, users,
 keys) work directly on the server's database: the SQLite database in
 --data-dir (default ./gatehouse-data) or the database named by --db or
@@ -40,6 +46,10 @@ Exit codes: 0 success, 1 failure, 2 bad input or usage; 3 not logged in,
 commands).`,
 		Example: `  # Start a server on 127.0.0.1:8080 with its data in ./gatehouse-data
   gatehouse server
+
+  # Log in to it (browser, or a code with --device), then call an API
+  gatehouse login --issuer http://127.0.0.1:8080
+  gatehouse api /oauth2/userinfo
 
   # Register a machine client for CI
   gatehouse clients create ci --grant client_credentials --scope read --role viewer --json
@@ -59,11 +69,18 @@ commands).`,
 	})
 	group(root)
 
+	auth := newAuthApp(streams)
+	root.AddCommand(auth.Commands()...)
 	root.AddCommand(
+		newAPICmd(streams, auth),
+		newCredentialHelperCmd(streams, auth),
 		newServerCmd(streams),
 		newClientsCmd(streams),
 		newUsersCmd(streams),
+		newAPIKeysCmd(streams),
 		newKeysCmd(streams),
+		newAuditCmd(streams),
+		newJWTCmd(streams),
 		newVersionCmd(streams),
 	)
 	annotateUsageErrors(root)

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
@@ -226,16 +227,23 @@ func loadFile(c *Server, path string, sources map[string]string) error {
 	return nil
 }
 
+// The regexps are compiled on first use, not at package initialisation,
+// which every gatehouse process (client commands included) would pay.
 var (
-	lineRE    = regexp.MustCompile(`^line (\d+)(?: column (\d+))?: (.*)$`)
-	unknownRE = regexp.MustCompile(`^field (\S+) not found in type`)
-	dupRE     = regexp.MustCompile(`^field (\S+) already set in type`)
+	lineRE    = lazyRegexp(`^line (\d+)(?: column (\d+))?: (.*)$`)
+	unknownRE = lazyRegexp(`^field (\S+) not found in type`)
+	dupRE     = lazyRegexp(`^field (\S+) already set in type`)
 )
+
+// lazyRegexp returns a function that compiles expr once, on first call.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // describe turns a yaml.v3 decoding message ("line 7: field foo not found
 // in type config.Server") into "server.yaml:7: tokens.foo: unknown key".
 func describe(path, msg string, ix keyIndex) string {
-	m := lineRE.FindStringSubmatch(msg)
+	m := lineRE().FindStringSubmatch(msg)
 	if m == nil {
 		return path + ": " + msg
 	}
@@ -248,7 +256,7 @@ func describe(path, msg string, ix keyIndex) string {
 			key = k
 		}
 	}
-	switch u := unknownRE.FindStringSubmatch(rest); {
+	switch u := unknownRE().FindStringSubmatch(rest); {
 	case u != nil:
 		rest = "unknown key"
 		if field := u[1]; key != field && !strings.HasSuffix(key, "."+field) {
@@ -257,7 +265,7 @@ func describe(path, msg string, ix keyIndex) string {
 		if strings.HasSuffix(key, "secret_key") {
 			rest += " (the secret key itself comes only from GATEHOUSE_SECRET_KEY; a file can name secret_key_file)"
 		}
-	case dupRE.MatchString(rest):
+	case dupRE().MatchString(rest):
 		rest = "key given twice"
 	}
 	if key == "" {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
@@ -14,8 +13,22 @@ import (
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-// verifierPattern is RFC 7636 §4.1: code_verifier = 43*128unreserved.
-var verifierPattern = regexp.MustCompile(`^[A-Za-z0-9\-._~]{43,128}$`)
+// validVerifier checks RFC 7636 §4.1: code-verifier = 43*128unreserved,
+// unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~". (A loop rather than
+// a regexp: compiling {43,128} at package initialisation cost every
+// gatehouse process, client commands included, a tenth of a millisecond.)
+func validVerifier(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return false
+		}
+	}
+	return true
+}
 
 var errCodeReplayed = errors.New("authorization code replayed")
 
@@ -104,7 +117,7 @@ func checkPKCE(ac *storage.AuthCode, verifier string) error {
 	if verifier == "" {
 		return protocol.NewError(protocol.ErrInvalidGrant, "code_verifier is required")
 	}
-	if !verifierPattern.MatchString(verifier) {
+	if !validVerifier(verifier) {
 		return protocol.NewError(protocol.ErrInvalidGrant, "code_verifier is malformed")
 	}
 	if ac.CodeChallengeMethod != protocol.CodeChallengeS256 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse-auth/gatehouse/internal/apikey"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -68,6 +69,9 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*protocol.I
 			Jti:       claims.ID,
 			Roles:     claims.Roles,
 		}, nil
+	}
+	if apikey.HasPrefix(tok) {
+		return s.introspectAPIKey(r.Context(), tok)
 	}
 	return s.introspectRefreshToken(r, tok)
 }

@@ -5,51 +5,38 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	prom "github.com/gatehouse-auth/gatehouse/internal/metrics"
 )
 
 // metrics are the server's Prometheus metrics. Label values are fixed
 // strings chosen by the server (route names, grant types, status codes),
 // never anything a client sent.
 type metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	tokens   *prometheus.CounterVec
-	refused  *prometheus.CounterVec
+	reg      *prom.Registry
+	requests *prom.CounterVec
+	latency  *prom.HistogramVec
+	tokens   *prom.CounterVec
+	refused  *prom.CounterVec
 }
 
 func newMetrics() *metrics {
-	m := &metrics{
-		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gatehouse_http_requests_total",
-			Help: "HTTP requests by route and status code.",
-		}, []string{"route", "code"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "gatehouse_http_request_duration_seconds",
-			Help:    "HTTP request latency by route.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
-		}, []string{"route"}),
-		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gatehouse_tokens_issued_total",
-			Help: "Token responses issued by grant type.",
-		}, []string{"grant_type"}),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gatehouse_token_errors_total",
-			Help: "Token endpoint errors by OAuth error code.",
-		}, []string{"error"}),
+	reg := prom.NewRegistry()
+	reg.AddRuntimeMetrics()
+	return &metrics{
+		reg: reg,
+		requests: reg.NewCounterVec("gatehouse_http_requests_total",
+			"HTTP requests by route and status code.", "route", "code"),
+		latency: reg.NewHistogramVec("gatehouse_http_request_duration_seconds",
+			"HTTP request latency by route.",
+			[]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}, "route"),
+		tokens: reg.NewCounterVec("gatehouse_tokens_issued_total",
+			"Token responses issued by grant type.", "grant_type"),
+		refused: reg.NewCounterVec("gatehouse_token_errors_total",
+			"Token endpoint errors by OAuth error code.", "error"),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.tokens, m.refused,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m
 }
 
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
-}
+func (m *metrics) handler() http.Handler { return m.reg.Handler() }
 
 // statusRecorder remembers the status code written.
 type statusRecorder struct {
@@ -88,16 +75,22 @@ func (m *metrics) instrument(route string, next http.Handler) http.Handler {
 	})
 }
 
-// knownErrorCodes bounds the label values of gatehouse_token_errors_total.
-var knownErrorCodes = map[string]bool{
-	"invalid_request": true, "invalid_client": true, "invalid_grant": true,
-	"unauthorized_client": true, "unsupported_grant_type": true, "invalid_scope": true,
-	"access_denied": true, "server_error": true, "authorization_pending": true,
-	"slow_down": true, "expired_token": true, "too_many_requests": true,
+// knownErrorCode reports whether code is one of the values allowed for
+// the error label of gatehouse_token_errors_total, which bounds them. (A
+// switch, not a map: nothing to build at start-up.)
+func knownErrorCode(code string) bool {
+	switch code {
+	case "invalid_request", "invalid_client", "invalid_grant",
+		"unauthorized_client", "unsupported_grant_type", "invalid_scope",
+		"access_denied", "server_error", "authorization_pending",
+		"slow_down", "expired_token", "too_many_requests":
+		return true
+	}
+	return false
 }
 
 func (m *metrics) tokenError(code string) {
-	if !knownErrorCodes[code] {
+	if !knownErrorCode(code) {
 		code = "other"
 	}
 	m.refused.WithLabelValues(code).Inc()

@@ -103,7 +103,7 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 	if inst.sink != nil {
 		w = inst.sink
 	}
-	inst.audit = audit.New(w, clock.System)
+	inst.audit = audit.NewWithStore(w, st, clock.System, audit.WithErrorLog(log))
 	hasher := password.NewHasher(password.DefaultParams, cfg.Argon2MaxConcurrent)
 	hasher.ReleaseMemoryWhenIdle(hashMemoryRelease)
 	generated, err := Bootstrap(ctx, st, hasher, adminPassword, clock.System)
@@ -185,6 +185,7 @@ func (inst *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go inst.background(bg)
+	go inst.Server.recordAPIKeyUse(bg)
 
 	select {
 	case err := <-errc:

@@ -73,6 +73,7 @@ type Server struct {
 	issuer  string
 	metrics *metrics
 	clients *clientCache
+	apiKeys *apiKeyCache
 	pages   *pages
 	proxies *trustedProxies
 	handler http.Handler
@@ -109,6 +110,7 @@ func New(d Deps) (*Server, error) {
 		issuer:  d.Config.Issuer,
 		metrics: newMetrics(),
 		clients: newClientCache(d.Store, d.Clock),
+		apiKeys: newAPIKeyCache(d.Store, d.Clock),
 		pages:   pg,
 		proxies: proxies,
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-auth/gatehouse/internal/apikey"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -28,11 +29,16 @@ func bearerToken(r *http.Request) (string, bool) {
 }
 
 // handleUserinfo answers who the bearer of an access token is. Roles come
-// from the database, so a role change shows at once.
+// from the database, so a role change shows at once. An API key is
+// answered for too (userinfoAPIKey).
 func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	tok, ok := bearerToken(r)
 	if !ok {
 		writeBearerError(w, &protocol.Error{Code: protocol.ErrInvalidRequest, Description: "a bearer token is required", Status: http.StatusUnauthorized})
+		return
+	}
+	if apikey.HasPrefix(tok) {
+		s.userinfoAPIKey(w, r, tok)
 		return
 	}
 	claims, err := s.verifyAccessToken(r.Context(), tok)

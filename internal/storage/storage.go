@@ -164,6 +164,25 @@ type Consent struct {
 	CreatedAt time.Time
 }
 
+// APIKey is a long-lived credential for scripts and services, presented as
+// a bearer token "gatehouse_<id>_<secret>" (package apikey).
+type APIKey struct {
+	ID   string // the public part of the key (16 characters of [a-z0-9])
+	Name string
+	// SecretHash is the SHA-256 (hex) of the secret part of the key.
+	SecretHash string
+	// UserID, when set, makes the key act as that user: it gets the user's
+	// current roles (intersected with Roles when Roles is not empty) and
+	// stops working when the user is disabled or deleted.
+	UserID     string
+	Scopes     []string
+	Roles      []string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time // zero: never expires
+	RevokedAt  time.Time // zero: not revoked
+	LastUsedAt time.Time // zero: never used
+}
+
 // Store is the persistence contract of the authorization server.
 //
 // Get* methods return ErrNotFound when nothing matches; Create* methods
@@ -187,6 +206,7 @@ type Store interface {
 	ListUsers(ctx context.Context) ([]*User, error)
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) error
 	// DeleteUser removes the user and their sessions, grants and consents.
+	// It also deletes the API keys acting as the user.
 	DeleteUser(ctx context.Context, id string) error
 
 	// Authorization codes.
@@ -235,6 +255,27 @@ type Store interface {
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
 	ListSigningKeys(ctx context.Context) ([]*SigningKey, error)
 	UpdateSigningKey(ctx context.Context, id string, fn func(*SigningKey) error) error
+
+	// API keys, listed by CreatedAt then ID. DeleteUser deletes the keys
+	// acting as the user; expired and revoked keys stay until deleted.
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	GetAPIKey(ctx context.Context, id string) (*APIKey, error)
+	ListAPIKeys(ctx context.Context) ([]*APIKey, error)
+	UpdateAPIKey(ctx context.Context, id string, fn func(*APIKey) error) error
+
+	// Audit trail (see AuditRecord). AppendAudit appends events, each the
+	// canonical JSON of one event object with "time" (RFC 3339) and "type"
+	// members, in order and in one transaction that holds the chain head
+	// locked, so concurrent appenders (several replicas) form one chain. It
+	// returns the new records. AuditHead returns the seq and hash of the
+	// last record (0 and AuditGenesisHash when there is none). ListAudit
+	// returns matching records in Seq order; ScanAudit calls fn for every
+	// record after afterSeq in Seq order, streaming, and stops at fn's
+	// first error, which it returns unchanged.
+	AppendAudit(ctx context.Context, events [][]byte) ([]*AuditRecord, error)
+	AuditHead(ctx context.Context) (seq int64, hash string, err error)
+	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditRecord, error)
+	ScanAudit(ctx context.Context, afterSeq int64, fn func(*AuditRecord) error) error
 
 	// DeleteExpired removes codes, device codes, sessions, refresh tokens,
 	// revoked-jti rows and grants that expired before now, and returns how

@@ -85,7 +85,8 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*storage.User
 }
 
 // DeleteUser removes the user and their sessions, grants with their refresh
-// tokens, consents, authorization codes and device codes. Refresh tokens
+// tokens, consents, authorization codes, device codes and the API keys
+// acting as the user. Refresh tokens
 // are found through their grants, which index user_id; the hot
 // refresh_tokens table carries no index on it.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
@@ -104,6 +105,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 			"DELETE FROM consents WHERE user_id = $1",
 			"DELETE FROM auth_codes WHERE user_id = $1",
 			"DELETE FROM device_codes WHERE user_id = $1",
+			"DELETE FROM api_keys WHERE user_id = $1",
 		} {
 			if _, err := s.txExec(ctx, tx, q, id); err != nil {
 				return fmt.Errorf("%s: %w", q, err)

@@ -32,6 +32,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		clientTests, userTests, authCodeTests, grantTests, refreshTokenTests,
 		revocationTests, deviceCodeTests, sessionTests, consentTests,
 		signingKeyTests, expiryTests, concurrencyTests,
+		apiKeyTests,
+		auditTests,
 	} {
 		all = append(all, group...)
 	}

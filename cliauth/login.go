@@ -1,0 +1,294 @@
+package cliauth
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/client"
+	"github.com/gatehouse-auth/gatehouse/credstore"
+)
+
+// loginOptions are the flags of login.
+type loginOptions struct {
+	issuer            string
+	clientID          string
+	scopes            []string
+	setDefault        bool
+	device            bool
+	clientCredentials bool
+	secretStdin       bool
+	withAPIKey        bool
+}
+
+func (a *App) newLoginCmd() *cobra.Command {
+	var o loginOptions
+	cmd := &cobra.Command{
+		Use:   "login",
+		Short: "Log in and store the credentials",
+		Long: `Log in to an authorization server and store the result in a profile, so that
+every later command is authorized without a token in sight.
+
+The browser opens at the server's sign-in page (authorization code flow with
+PKCE, answered on http://127.0.0.1 at a random port or one of the
+redirect_ports). Where no browser can open (no display, an SSH session, the
+browser setting is "none") and on --device, it signs in with a code instead:
+open the printed URL on any device (or scan the QR code) and enter the code.
+Without a terminal and without a browser it stops at once and says what to
+run instead; --device then prints the URL and code and waits.
+
+--client-credentials logs a machine client in with its secret, read from the
+first line of stdin (--client-secret-stdin) or ${PREFIX}_CLIENT_SECRET.
+--with-api-key stores an API key read from stdin.
+
+The issuer is checked by discovery before anything is sent to it. The login
+goes to the profile named by --profile or ${PREFIX}_PROFILE, else the default
+profile; its issuer, client and scopes are remembered for the next login.`,
+		Example: `  # The first time: name the server
+  {tool} login --issuer https://auth.example.com
+
+  # A second server in its own profile, made the default
+  {tool} login --profile prod --issuer https://auth.prod.example.com --set-default
+
+  # On a machine without a browser
+  {tool} login --device
+
+  # CI: a machine client
+  printf '%s\n' "$SECRET" | {tool} login --client-credentials --client-id ci --client-secret-stdin`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.loginRun(cmd.Context(), &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.issuer, "issuer", "", "the authorization server's issuer `URL`")
+	f.StringVar(&o.clientID, "client-id", "", "the OAuth client `ID` (default: the profile's, else "+quoteOr(a.DefaultClientID, "none")+")")
+	f.StringArrayVar(&o.scopes, "scope", nil, "a `scope` to ask for; repeat it, or separate scopes with spaces (default: the profile's)")
+	f.BoolVar(&o.setDefault, "set-default", false, "make the profile the default one")
+	f.BoolVar(&o.device, "device", false, "sign in with a code on another device instead of a browser here")
+	f.BoolVar(&o.clientCredentials, "client-credentials", false, "log in as a machine client with its client secret")
+	f.BoolVar(&o.secretStdin, "client-secret-stdin", false, "read the client secret from the first line of stdin")
+	f.BoolVar(&o.withAPIKey, "with-api-key", false, "store an API key read from stdin")
+	return cmd
+}
+
+// login flows.
+const (
+	flowBrowser = iota
+	flowDevice
+	flowClientCredentials
+	flowAPIKey
+)
+
+func (o *loginOptions) flow() (int, error) {
+	n := 0
+	flow := flowBrowser
+	for _, f := range []struct {
+		on   bool
+		flow int
+	}{{o.device, flowDevice}, {o.clientCredentials, flowClientCredentials}, {o.withAPIKey, flowAPIKey}} {
+		if f.on {
+			n++
+			flow = f.flow
+		}
+	}
+	if n > 1 {
+		return 0, usageErrorf("--device, --client-credentials and --with-api-key exclude each other")
+	}
+	if o.secretStdin && flow != flowClientCredentials {
+		return 0, usageErrorf("--client-secret-stdin goes with --client-credentials")
+	}
+	return flow, nil
+}
+
+// loginTarget is what a login logs in to and where it stores the result.
+type loginTarget struct {
+	profile  string
+	issuer   string
+	clientID string
+	scopes   []string
+	secret   string // client secret or API key
+}
+
+func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
+	flow, err := o.flow()
+	if err != nil {
+		return err
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	t, err := a.loginTarget(ctx, cfg, o, flow)
+	if err != nil {
+		return err
+	}
+
+	// Decide on the browser before anything slow: a run that nobody can
+	// complete ends now, not after a timeout (no hanging in CI).
+	var open func(string) error
+	if flow == flowBrowser {
+		var why string
+		if open, why = a.browserOpener(ctx, cfg); open == nil {
+			if !a.IO.isTTY() {
+				return a.headlessError(o, t, why)
+			}
+			fmt.Fprintf(a.IO.errOut(), "No browser can open here (%s); signing in with a code instead.\n", why)
+			flow = flowDevice
+		}
+	}
+
+	st, _, err := a.openStore(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	md, err := client.Discover(ctx, a.authClient(), t.issuer)
+	if err != nil {
+		return a.explain(err, t.profile, cfg.defaultProfile(), t.issuer)
+	}
+	cc := &client.Config{
+		Issuer: t.issuer, Metadata: md, ClientID: t.clientID, Scopes: t.scopes,
+		HTTPClient: a.authClient(), Clock: a.clock(),
+	}
+	var cred *credstore.Credential
+	switch flow {
+	case flowClientCredentials:
+		cc.ClientSecret = t.secret
+		cred, err = a.loginClientCredentials(ctx, cc)
+	case flowAPIKey:
+		cred, err = a.loginAPIKey(ctx, md, t.secret)
+	default:
+		cred, err = a.loginUser(ctx, cc, cfg, o, t, flow, open)
+	}
+	if err != nil {
+		if cancelled(ctx, err) {
+			return &Error{Code: ExitError, Msg: "login cancelled; nothing was stored", Err: err}
+		}
+		return a.explain(err, t.profile, cfg.defaultProfile(), t.issuer)
+	}
+
+	replaced, _ := getCredential(ctx, st, t.profile)
+	if err := st.Put(ctx, t.profile, cred); err != nil {
+		return fmt.Errorf("cliauth: store the login: %w", err)
+	}
+	a.revokeReplaced(ctx, md, replaced, cred)
+	p := profileConfig{Issuer: t.issuer, ClientID: t.clientID, Scopes: t.scopes}
+	if flow == flowAPIKey {
+		p.ClientID, p.Scopes = "", nil
+	}
+	if o.setDefault || (cfg.DefaultProfile == "" && len(cfg.Profiles) == 0) {
+		cfg.DefaultProfile = t.profile
+	}
+	cfg.setProfile(t.profile, p)
+	if err := cfg.save(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.IO.errOut(), "Logged in to %s %s (profile %s).\n", t.issuer, describeLogin(cred), t.profile)
+	a.shadowWarnings(cfg, t.profile)
+	return nil
+}
+
+// loginTarget works out the profile, issuer, client and scopes of a login
+// from the flags, the environment, the profile and the tool's defaults,
+// and reads the secret the flow needs from stdin or the environment.
+func (a *App) loginTarget(ctx context.Context, cfg *configFile, o *loginOptions, flow int) (*loginTarget, error) {
+	name, _ := a.selectProfile(cfg)
+	if err := credstore.ValidateProfile(name); err != nil {
+		return nil, usageErrorf("profile: %v", err)
+	}
+	t := &loginTarget{profile: name}
+	prof := cfg.Profiles[name]
+	var err error
+	for _, candidate := range []string{o.issuer, a.env(envIssuer), profileIssuer(prof), a.DefaultIssuer} {
+		if candidate != "" {
+			if t.issuer, err = normalizeIssuer(candidate); err != nil {
+				return nil, usageErrorf("%v", err)
+			}
+			break
+		}
+	}
+	if t.issuer == "" {
+		return nil, usageErrorf("no issuer to log in to: pass --issuer URL (the authorization server), or set %s", a.envName(envIssuer))
+	}
+	// The profile's client and scopes belong to its issuer.
+	same := prof != nil && prof.Issuer == t.issuer
+	t.scopes = splitScopes(o.scopes)
+	switch flow {
+	case flowAPIKey:
+		if t.secret, err = a.IO.readSecret(ctx, "API key"); err != nil {
+			return nil, usageErrorf("--with-api-key: %v; pipe the key in: printf '%%s\\n' \"$KEY\" | %s login --with-api-key", err, a.Name)
+		}
+		return t, nil
+	case flowClientCredentials:
+		t.clientID = firstNonEmpty(o.clientID, a.env(envClientID))
+		if t.clientID == "" && same {
+			t.clientID = prof.ClientID
+		}
+		if t.clientID == "" {
+			return nil, usageErrorf("--client-credentials needs the client: pass --client-id ID or set %s", a.envName(envClientID))
+		}
+		if o.secretStdin {
+			if t.secret, err = a.IO.readSecret(ctx, "client secret"); err != nil {
+				return nil, usageErrorf("--client-secret-stdin: %v", err)
+			}
+		} else if t.secret = a.env(envClientSecret); t.secret == "" {
+			return nil, usageErrorf("no client secret: pass --client-secret-stdin and the secret on stdin, or set %s", a.envName(envClientSecret))
+		}
+		if len(t.scopes) == 0 && same {
+			t.scopes = prof.Scopes
+		}
+		return t, nil
+	}
+	t.clientID = o.clientID
+	if t.clientID == "" && same {
+		t.clientID = prof.ClientID
+	}
+	if t.clientID == "" {
+		t.clientID = a.DefaultClientID
+	}
+	if t.clientID == "" {
+		return nil, usageErrorf("no client to log in with: pass --client-id ID")
+	}
+	if len(t.scopes) == 0 && same {
+		t.scopes = prof.Scopes
+	}
+	if len(t.scopes) == 0 {
+		t.scopes = append([]string(nil), a.DefaultScopes...)
+	}
+	return t, nil
+}
+
+// splitScopes accepts repeated --scope flags and space- or comma-separated
+// lists in one.
+func splitScopes(in []string) []string {
+	var out []string
+	for _, s := range in {
+		out = append(out, strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })...)
+	}
+	return out
+}
+
+func profileIssuer(p *profileConfig) string {
+	if p == nil {
+		return ""
+	}
+	return p.Issuer
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func quoteOr(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
+}

@@ -1,0 +1,185 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+// ChainStore is the part of storage.Store that holds the hash-chained
+// audit trail; every storage backend implements it.
+type ChainStore interface {
+	// AppendAudit appends events (canonical JSON, in order) in one
+	// transaction and returns their records.
+	AppendAudit(ctx context.Context, events [][]byte) ([]*storage.AuditRecord, error)
+	// AuditHead returns the seq and hash of the last record.
+	AuditHead(ctx context.Context) (seq int64, hash string, err error)
+	// ScanAudit calls fn for each record after afterSeq, in seq order.
+	ScanAudit(ctx context.Context, afterSeq int64, fn func(*storage.AuditRecord) error) error
+}
+
+// Defaults of the options of NewWithStore.
+const (
+	// DefaultBatchSize is the most events appended in one transaction.
+	DefaultBatchSize = 256
+	// DefaultCloseTimeout is how long Close keeps retrying a failing
+	// database before it gives up on the events not yet appended.
+	DefaultCloseTimeout = 5 * time.Second
+)
+
+// Retry policy of a failed append: the wait doubles from minBackoff up to
+// maxBackoff; each attempt may take up to appendTimeout.
+const (
+	minBackoff    = 50 * time.Millisecond
+	maxBackoff    = 5 * time.Second
+	appendTimeout = 30 * time.Second
+)
+
+// Option configures a Logger made by NewWithStore.
+type Option func(*Logger)
+
+// WithErrorLog sets where database errors are reported (slog.Default()
+// when not set).
+func WithErrorLog(log *slog.Logger) Option {
+	return func(l *Logger) {
+		if log != nil {
+			l.log = log
+		}
+	}
+}
+
+// WithBatchSize sets the most events appended in one transaction
+// (DefaultBatchSize when not set or n < 1).
+func WithBatchSize(n int) Option {
+	return func(l *Logger) {
+		if n >= 1 {
+			l.maxBatch = n
+		}
+	}
+}
+
+// WithCloseTimeout sets how long Close retries a failing database
+// (DefaultCloseTimeout when not set).
+func WithCloseTimeout(d time.Duration) Option {
+	return func(l *Logger) { l.closeTimeout = d }
+}
+
+// NewWithStore returns a Logger that appends every event to the audit
+// trail in st and writes it to w as a JSON line carrying the event's place
+// in the chain: the event's members followed by "seq", "prev_hash" and
+// "hash". A nil w writes no lines; a nil st makes it New.
+//
+// Log never waits for the database: the writer goroutine takes whatever is
+// queued (up to the batch size) and appends it in one transaction, so the
+// rate of events it sustains grows with the load. An event's line is
+// written once its batch is in the database. When an append fails the
+// goroutine logs the error and retries the same batch with backoff, in
+// order, for as long as the Logger is open; meanwhile Log keeps queueing
+// and waits only when the queue is full. Close retries for the close
+// timeout at most; events it then gives up on are still written to w
+// (without chain members) and counted in Close's error.
+func NewWithStore(w io.Writer, st ChainStore, clk clock.Clock, opts ...Option) *Logger {
+	return newLogger(w, st, clk, opts)
+}
+
+// record appends batch to the store, retrying as NewWithStore describes.
+// It returns nil when it gave up.
+func (l *Logger) record(batch [][]byte) []*storage.AuditRecord {
+	backoff := minBackoff
+	closing := l.closing
+	var giveUp <-chan time.Time
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
+		recs, err := l.st.AppendAudit(ctx, batch)
+		cancel()
+		if err == nil && len(recs) == len(batch) {
+			if attempt > 1 {
+				l.log.Info("audit: appending to the database works again", "attempts", attempt)
+			}
+			return recs
+		}
+		if err == nil {
+			err = errShortAppend
+		}
+		if l.gaveUp {
+			l.abandon(batch, err)
+			return nil
+		}
+		l.log.Error("audit: appending events to the database failed; retrying",
+			"events", len(batch), "attempt", attempt, "retry_in", backoff, "err", err)
+		wait := l.clk.After(backoff)
+	waiting:
+		for {
+			select {
+			case <-wait:
+				break waiting
+			case <-closing:
+				closing = nil
+				giveUp = l.clk.After(l.closeTimeout)
+			case <-giveUp:
+				l.gaveUp = true
+				l.abandon(batch, err)
+				return nil
+			}
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// abandon notes that batch will not reach the database.
+func (l *Logger) abandon(batch [][]byte, err error) {
+	l.unrecorded += len(batch)
+	l.dbErr = err
+	l.log.Error("audit: giving up appending events to the database; they are only in the audit output",
+		"events", len(batch), "err", err)
+}
+
+// errShortAppend is a store that returned fewer records than events.
+var errShortAppend = errors.New("audit: the store returned fewer records than it was given events")
+
+// appendLine appends to dst the JSON line of event ev recorded as r: ev's
+// members, then "seq", "prev_hash" and "hash", then a newline. Removing
+// those three last members gives back the hashed event exactly.
+func appendLine(dst, ev []byte, r *storage.AuditRecord) []byte {
+	if len(ev) < 2 || ev[len(ev)-1] != '}' {
+		return append(append(dst, ev...), '\n') // not an object: cannot happen
+	}
+	dst = append(dst, ev[:len(ev)-1]...)
+	if len(ev) > 2 {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"seq":`...)
+	dst = strconv.AppendInt(dst, r.Seq, 10)
+	dst = append(dst, `,"prev_hash":`...)
+	dst = appendString(dst, r.PrevHash)
+	dst = append(dst, `,"hash":`...)
+	dst = appendString(dst, r.Hash)
+	return append(dst, "}\n"...)
+}
+
+// appendString appends s as a JSON string: hashes as they are, anything
+// else (a tampered row) escaped.
+func appendString(dst []byte, s string) []byte {
+	for i := range len(s) {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			b, _ := json.Marshal(s) // a string always marshals
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// RecordLine returns the JSON line of a stored record, newline included,
+// exactly as a Logger with a store writes it.
+func RecordLine(r *storage.AuditRecord) []byte {
+	return appendLine(nil, r.Event, r)
+}

@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// clientRun runs `gatehouse args...` in-process with env as the whole
+// environment (a temporary config directory added) and stdin.
+func clientRun(t *testing.T, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	streams, out, errOut := NewTestIOStreams(stdin)
+	all := map[string]string{"GATEHOUSE_CONFIG_DIR": t.TempDir(), "GATEHOUSE_AUTH_STORAGE": "file"}
+	for k, v := range env {
+		all[k] = v
+	}
+	streams.Getenv = func(k string) string { return all[k] }
+	root := NewRootCmd(streams)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: ExitCode(err)}
+}
+
+// echoServer answers every request with what it got, as JSON.
+func echoServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.URL.Path == "/missing" {
+			http.Error(w, `{"error":"not here"}`, http.StatusNotFound)
+			return
+		}
+		if r.URL.Path == "/elsewhere" {
+			http.Redirect(w, r, "http://192.0.2.1/steal", http.StatusFound)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{
+			"method": r.Method, "path": r.URL.Path, "auth": r.Header.Get("Authorization"),
+			"type": r.Header.Get("Content-Type"), "x": r.Header.Get("X-Test"), "body": string(body),
+		})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestAPI(t *testing.T) {
+	t.Parallel()
+	srv := echoServer(t)
+	env := map[string]string{"GATEHOUSE_TOKEN": "tok-123", "GATEHOUSE_ISSUER": srv.URL + "/base"}
+	decode := func(r result) map[string]string {
+		t.Helper()
+		if r.Err != nil {
+			t.Fatalf("gatehouse api: %v\n%s", r.Err, r.ErrOut)
+		}
+		var m map[string]string
+		if err := json.Unmarshal([]byte(r.Out), &m); err != nil {
+			t.Fatalf("output %q: %v", r.Out, err)
+		}
+		return m
+	}
+
+	got := decode(clientRun(t, env, "", "api", "things"))
+	if got["method"] != "GET" || got["path"] != "/base/things" || got["auth"] != "Bearer tok-123" {
+		t.Errorf("relative GET: %v", got)
+	}
+	if got := decode(clientRun(t, env, "", "api", "/oauth2/userinfo")); got["path"] != "/oauth2/userinfo" {
+		t.Errorf("origin-relative: %v", got)
+	}
+	got = decode(clientRun(t, env, "", "api", srv.URL+"/x", "-d", `{"a":1}`, "-H", "X-Test: yes"))
+	if got["method"] != "POST" || got["body"] != `{"a":1}` || got["type"] != "application/json" || got["x"] != "yes" {
+		t.Errorf("POST with -d: %v", got)
+	}
+	got = decode(clientRun(t, env, "a=b", "api", "-X", "put", srv.URL+"/x", "-d", "@-"))
+	if got["method"] != "PUT" || got["body"] != "a=b" || got["type"] != "application/x-www-form-urlencoded" {
+		t.Errorf("PUT from stdin: %v", got)
+	}
+
+	r := clientRun(t, env, "", "api", "/missing")
+	if r.Code != ExitError || !strings.Contains(r.Err.Error(), "HTTP 404 Not Found") || !strings.Contains(r.Out, "not here") {
+		t.Errorf("404: exit %d, %v, out %q", r.Code, r.Err, r.Out)
+	}
+	r = clientRun(t, env, "", "api", "-i", "/elsewhere")
+	if r.Err != nil || !strings.HasPrefix(r.Out, "HTTP/1.1 302 Found\n") || !strings.Contains(r.Out, "Location: http://192.0.2.1/steal") {
+		t.Errorf("a redirect to another origin must come back unfollowed: %v\n%s", r.Err, r.Out)
+	}
+	for _, bad := range [][]string{
+		{"api", "/x", "-H", "no-colon"},
+		{"api", "/x", "-H", "Authorization: Bearer mine"},
+		{"api", "ftp://example.com/x"},
+		{"api", "-X", "GET /", "/x"},
+		{"api"},
+	} {
+		if r := clientRun(t, env, "", bad...); r.Code != ExitUsage {
+			t.Errorf("gatehouse %s: exit %d (%v), want %d", strings.Join(bad, " "), r.Code, r.Err, ExitUsage)
+		}
+	}
+	if r := clientRun(t, map[string]string{"GATEHOUSE_TOKEN": "t"}, "", "api", "/x"); r.Code != ExitUsage || !strings.Contains(r.Err.Error(), "no issuer is known") {
+		t.Errorf("relative URL without issuer: exit %d, %v", r.Code, r.Err)
+	}
+	if r := clientRun(t, nil, "", "api", srv.URL+"/x"); r.Code != ExitNotLoggedIn || !strings.Contains(r.Err.Error(), "run `gatehouse login`") {
+		t.Errorf("not logged in: exit %d, %v", r.Code, r.Err)
+	}
+}
+
+// The client commands are part of the tree, with the global flags.
+func TestClientCommandsInTree(t *testing.T) {
+	t.Parallel()
+	r := clientRun(t, nil, "", "--help")
+	for _, name := range []string{"login", "logout", "token", "status", "profiles", "config", "api", "credential-helper", "completion"} {
+		if !strings.Contains(r.Out, "\n  "+name+" ") {
+			t.Errorf("--help lacks %s:\n%s", name, r.Out)
+		}
+	}
+	r = clientRun(t, nil, "", "token", "--help")
+	if !strings.Contains(r.Out, "-p, --profile NAME") || !strings.Contains(r.Out, "$GATEHOUSE_PROFILE") {
+		t.Errorf("token --help:\n%s", r.Out)
+	}
+	if r := clientRun(t, nil, "", "token", "--bogus"); r.Code != ExitUsage {
+		t.Errorf("unknown flag: exit %d", r.Code)
+	}
+	if r := clientRun(t, nil, "", "status"); r.Code != ExitNotLoggedIn {
+		t.Errorf("status without a login: exit %d", r.Code)
+	}
+}

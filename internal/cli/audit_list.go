@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+type auditListOptions struct {
+	IO    IOStreams
+	Admin *adminEnv
+
+	Since string
+	User  string
+	Type  string
+	Limit int
+	JSON  bool
+}
+
+// defaultAuditLimit is how many events audit list shows without --limit.
+const defaultAuditLimit = 100
+
+func newAuditListCmd(streams IOStreams) *cobra.Command {
+	opts := &auditListOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "list [--since DUR|TIME] [--user NAME] [--type TYPE] [--limit N] [--json]",
+		Short: "List audit events",
+		Long: `List the most recent audit events that match the filters, oldest first:
+the last --limit (default 100; 0 for all) since --since.
+
+--since takes a duration back from now (90m, 24h, 7d) or a time (RFC 3339,
+or 2030-01-02 / 2030-01-02T15:04:05 in UTC). --user takes a user name, or
+the ID of a deleted user. Event types include login.success, login.failure,
+token.issued, token.refused, token.revoked, refresh.reuse, code.replay,
+device.approved, client.created, user.created and key.rotated.
+
+--json prints one JSON object per line: the event with its seq, prev_hash
+and hash, as the server writes it to audit.output.` + adminCommandLong,
+		Example: `  gatehouse audit list
+  gatehouse audit list --since 24h --type login.failure
+  gatehouse audit list --user alice --limit 0 --json`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Limit < 0 {
+				return usageErrorf("--limit must not be negative")
+			}
+			if opts.Since != "" {
+				if _, err := parseSince(opts.Since, streams.Clock.Now()); err != nil {
+					return &UsageError{Err: err}
+				}
+			}
+			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
+				opts.Admin = env
+				return auditListRun(ctx, opts)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Since, "since", "", "only events since `DUR` ago (24h, 7d) or since a TIME")
+	f.StringVar(&opts.User, "user", "", "only events about the user `NAME`")
+	f.StringVar(&opts.Type, "type", "", "only events of `TYPE`, e.g. login.failure")
+	f.IntVar(&opts.Limit, "limit", defaultAuditLimit, "show the last `N` matching events; 0 for all")
+	f.BoolVar(&opts.JSON, "json", false, "print JSON lines")
+	return cmd
+}
+
+func auditListRun(ctx context.Context, opts *auditListOptions) error {
+	env := opts.Admin
+	f := storage.AuditFilter{Type: opts.Type, Limit: opts.Limit, Latest: true}
+	if opts.Since != "" {
+		since, err := parseSince(opts.Since, env.now())
+		if err != nil {
+			return &UsageError{Err: err}
+		}
+		f.Since = since
+	}
+	if opts.User != "" {
+		u, err := env.Store.GetUserByName(ctx, opts.User)
+		switch {
+		case err == nil:
+			f.UserID = u.ID
+		case errors.Is(err, storage.ErrNotFound):
+			fmt.Fprintf(opts.IO.ErrOut, "Note: no user is called %q; listing the events of the user ID %q.\n", opts.User, opts.User)
+			f.UserID = opts.User
+		default:
+			return fmt.Errorf("get user %q: %w", opts.User, err)
+		}
+	}
+	recs, err := env.Store.ListAudit(ctx, f)
+	if err != nil {
+		return fmt.Errorf("list audit events: %w", err)
+	}
+	if opts.JSON {
+		for _, r := range recs {
+			if _, err := opts.IO.Out.Write(audit.RecordLine(r)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := newTable(opts.IO.Out)
+	fmt.Fprintln(tw, "SEQ\tTIME\tTYPE\tOUTCOME\tACTOR\tUSER\tCLIENT\tIP\tDETAILS")
+	for _, r := range recs {
+		var e audit.Event
+		if err := json.Unmarshal(r.Event, &e); err != nil {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t-\t-\t-\t-\t-\t(unreadable event: %v)\n", r.Seq, jsonTime(r.Time), tableCell(r.Type), err)
+			continue
+		}
+		user := e.Username
+		if user == "" {
+			user = e.UserID
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Seq, jsonTime(e.Time), tableCell(e.Type),
+			tableCell(e.Outcome), tableCell(e.Actor), tableCell(user), tableCell(e.ClientID), tableCell(e.IP), eventDetails(e))
+	}
+	return tw.Flush()
+}
+
+// eventDetails is the DETAILS cell: the reason, then the details as
+// key=value in key order.
+func eventDetails(e audit.Event) string {
+	var parts []string
+	if e.Reason != "" {
+		parts = append(parts, e.Reason)
+	}
+	for _, k := range slices.Sorted(maps.Keys(e.Details)) {
+		parts = append(parts, k+"="+e.Details[k])
+	}
+	return tableCell(strings.Join(parts, " "))
+}
+
+// tableCell makes s safe for one table cell: "-" when empty, control
+// characters (tabs, newlines, terminal escapes) quoted.
+func tableCell(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0x9b }) >= 0 {
+		q := fmt.Sprintf("%q", s)
+		return q[1 : len(q)-1]
+	}
+	return orDash(s)
+}

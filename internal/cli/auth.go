@@ -1,0 +1,33 @@
+package cli
+
+import (
+	"github.com/gatehouse-auth/gatehouse/cliauth"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
+)
+
+// cliScopes are what `gatehouse login` asks for: the user's identity and a
+// refresh token, so that one login lasts.
+var cliScopes = []string{"openid", "profile", "offline_access"}
+
+// newAuthApp is the client side of the gatehouse binary: package cliauth
+// under the name gatehouse (GATEHOUSE_* variables, ~/.config/gatehouse),
+// logging in with the public client gatehouse-cli that every server
+// creates. The login commands come from its Commands; api and
+// credential-helper use its Client and TokenSource.
+func newAuthApp(streams IOStreams) *cliauth.App {
+	return &cliauth.App{
+		Name:            "gatehouse",
+		EnvPrefix:       "GATEHOUSE",
+		DefaultClientID: server.CLIClientID,
+		DefaultScopes:   cliScopes,
+		IO: cliauth.IO{
+			In:           streams.In,
+			Out:          streams.Out,
+			ErrOut:       streams.ErrOut,
+			IsTTY:        streams.IsTTY,
+			ReadPassword: streams.ReadPassword,
+			Getenv:       streams.Getenv,
+		},
+		Clock: streams.Clock,
+	}
+}

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/cliauth"
+)
+
+// gitUsername is the user name the git credential helper answers with; the
+// token is the password. Servers that take a bearer token as a Basic
+// password ignore the name.
+const gitUsername = "x-access-token"
+
+// credentialHelperOptions are the dependencies and flags of
+// `gatehouse credential-helper git`.
+type credentialHelperOptions struct {
+	IO     IOStreams
+	Auth   *cliauth.App
+	Hosts  []string
+	Action string
+}
+
+func newCredentialHelperCmd(streams IOStreams, auth *cliauth.App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "credential-helper",
+		Short: "Hand the current token to other tools",
+		Long: `Credential helpers that give other programs the access token of the
+credentials in force, so that they never store it themselves.`,
+		Example: `  git config --global credential.https://git.example.com.helper '!gatehouse credential-helper git --host git.example.com'`,
+	}
+	group(cmd)
+	opts := &credentialHelperOptions{IO: streams, Auth: auth}
+	git := &cobra.Command{
+		Use:   "git get|store|erase",
+		Short: "A git credential helper",
+		Long: `git's credential helper protocol (gitcredentials(7)). For 'get', git writes the
+request (protocol=, host=, ...) on stdin; when its protocol and host are the
+issuer's (or a --host), the helper answers
+
+    username=x-access-token
+    password=<access token>
+    password_expiry_utc=<when the token expires>
+
+and refreshes the token first if needed. For any other host it answers
+nothing, so git asks the next helper. 'store' and 'erase' do nothing: the
+token lives in gatehouse's own storage.`,
+		Example: `  # Use it for one host:
+  git config --global credential.https://git.example.com.helper '!gatehouse credential-helper git --host git.example.com'`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Action = args[0]
+			return credentialHelperRun(cmd.Context(), opts)
+		},
+	}
+	git.Flags().StringArrayVar(&opts.Hosts, "host", nil, "also answer for `HOST` (host or host:port); repeat it")
+	auth.AddFlags(git)
+	cmd.AddCommand(git)
+	return cmd
+}
+
+func credentialHelperRun(ctx context.Context, opts *credentialHelperOptions) error {
+	attrs, err := readGitAttributes(opts.IO.In)
+	if err != nil {
+		return err
+	}
+	if opts.Action != "get" {
+		// gitcredentials(7): store and erase have nothing to do here, and
+		// "if a helper receives any other operation, it should silently
+		// ignore the request".
+		return nil
+	}
+	// Another host is none of our business, logged in or not.
+	res, err := opts.Auth.Resolve(ctx)
+	if err != nil {
+		return err
+	}
+	if !gitHostAllowed(res.Issuer, opts.Hosts, attrs["protocol"], attrs["host"]) {
+		return nil
+	}
+	ts, _, err := opts.Auth.TokenSource(ctx)
+	if err != nil {
+		return err
+	}
+	tok, err := ts.Token()
+	if err != nil {
+		return err
+	}
+	out := opts.IO.Out
+	fmt.Fprintf(out, "username=%s\npassword=%s\n", gitUsername, tok.AccessToken)
+	if !tok.Expiry.IsZero() {
+		fmt.Fprintf(out, "password_expiry_utc=%d\n", tok.Expiry.Unix())
+	}
+	return nil
+}
+
+// readGitAttributes reads git's key=value lines up to a blank line or the
+// end of input.
+func readGitAttributes(r io.Reader) (map[string]string, error) {
+	attrs := map[string]string{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if line == "" {
+			break
+		}
+		if k, v, ok := strings.Cut(line, "="); ok {
+			attrs[k] = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read the request from git: %w", err)
+	}
+	return attrs, nil
+}
+
+// gitHostAllowed reports whether the token may go to protocol://host: the
+// issuer's own scheme and host, or a host named with --host over https.
+func gitHostAllowed(issuer string, extra []string, protocol, host string) bool {
+	if host == "" {
+		return false
+	}
+	if slices.ContainsFunc(extra, func(h string) bool { return strings.EqualFold(h, host) }) {
+		return protocol == "https"
+	}
+	u, err := url.Parse(issuer)
+	return err == nil && u.Scheme == protocol && strings.EqualFold(u.Host, host)
+}
