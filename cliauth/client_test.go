@@ -27,7 +27,7 @@ func TestClientRefreshesOn401(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Source != "default profile" || res.Username != "alice" || res.Issuer != srv.url {
+		if res.Source != "default profile" || res.Username != "alice" || res.Issuer != srv.URL {
 			t.Errorf("Resolved = %+v", res)
 		}
 		resp, err := hc.Get(res.Issuer + "/oauth2/userinfo")

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,15 +28,10 @@ import (
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
 	"github.com/gatehouse-auth/gatehouse/credstore"
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/config"
-	"github.com/gatehouse-auth/gatehouse/internal/password"
-	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
-	"github.com/gatehouse-auth/gatehouse/internal/signing"
+	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/sqlite"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
@@ -50,69 +44,25 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// testServer is the real Gatehouse authorization server on SQLite behind
-// an httptest listener, on a fake clock the CLI shares.
+// testServer is the real Gatehouse authorization server, on a fake clock
+// the CLI shares, with the user alice.
 type testServer struct {
-	url   string
-	store storage.Store
-	clock *clocktest.Fake
-	hc    *http.Client
-	ts    *httptest.Server
+	*servertest.Server
 	// introspector is a confidential client allowed to introspect.
 	introID, introSecret string
 }
 
 const (
-	adminPassword = "admin-password-1"
+	adminPassword = servertest.AdminPassword
 	alicePassword = "alice-password-1"
 )
 
-var serverStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+var serverStart = servertest.StartTime
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ts := httptest.NewUnstartedServer(nil)
-	cfg := config.Default()
-	cfg.Issuer = "http://" + ts.Listener.Addr().String()
-	clk := clocktest.New(serverStart)
-	key, err := secret.ParseKey(strings.Repeat("ab", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := signing.NewManager(st, key, clk, signing.Options{Algorithm: cfg.Signing.Algorithm})
-	if err := keys.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	al := audit.New(io.Discard, clk)
-	t.Cleanup(func() { al.Close() })
-	hasher := password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2)
-	srv, err := server.New(server.Deps{
-		Config: &cfg, Store: st, Keys: keys, Hasher: hasher,
-		Limiter: ratelimit.NewMemory(clk, 10000), Audit: al, Clock: clk,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := server.Bootstrap(ctx, st, hasher, adminPassword, clk); err != nil {
-		t.Fatal(err)
-	}
-	hash, err := hasher.Hash(ctx, alicePassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateUser(ctx, &storage.User{ID: "u-alice", Username: "alice", PasswordHash: hash, Roles: []string{"editor"}, CreatedAt: clk.Now(), UpdatedAt: clk.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
-	s := &testServer{url: cfg.Issuer, store: st, clock: clk, hc: ts.Client(), ts: ts}
+	s := &testServer{Server: servertest.Start(t)}
+	s.AddUser(t, "alice", alicePassword, "editor")
 	s.introID = "introspector"
 	s.introSecret = s.addClient(t, s.introID, []string{protocol.GrantClientCredentials}, nil)
 	return s
@@ -121,16 +71,7 @@ func newTestServer(t *testing.T) *testServer {
 // addClient registers a confidential client and returns its secret.
 func (s *testServer) addClient(t *testing.T, id string, grants, scopes []string) string {
 	t.Helper()
-	sec := secret.NewToken()
-	now := s.clock.Now()
-	err := s.store.CreateClient(context.Background(), &storage.Client{
-		ID: id, Name: id, SecretHash: secret.Hash(sec), AuthMethod: protocol.AuthMethodBasic,
-		GrantTypes: grants, Scopes: scopes, Roles: []string{"viewer"}, CreatedAt: now, UpdatedAt: now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sec
+	return s.AddClient(t, storage.Client{ID: id, GrantTypes: grants, Scopes: scopes, Roles: []string{"viewer"}})
 }
 
 // addAPIKey creates an API key acting as user alice and returns it.
@@ -138,8 +79,8 @@ func (s *testServer) addAPIKey(t *testing.T) string {
 	t.Helper()
 	id, key := apikey.Generate()
 	_, sec, _ := apikey.Parse(key)
-	err := s.store.CreateAPIKey(context.Background(), &storage.APIKey{
-		ID: id, Name: "test", SecretHash: secret.Hash(sec), UserID: "u-alice", CreatedAt: s.clock.Now(),
+	err := s.Store.CreateAPIKey(context.Background(), &storage.APIKey{
+		ID: id, Name: "test", SecretHash: secret.Hash(sec), UserID: "u-alice", CreatedAt: s.Clock.Now(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -150,13 +91,13 @@ func (s *testServer) addAPIKey(t *testing.T) string {
 // active asks the introspection endpoint whether token is active.
 func (s *testServer) active(t *testing.T, token string) bool {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.url+"/oauth2/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/oauth2/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(s.introID, s.introSecret)
-	resp, err := s.hc.Do(req)
+	resp, err := s.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,25 +109,6 @@ func (s *testServer) active(t *testing.T, token string) bool {
 		t.Fatalf("introspection: %d, %v", resp.StatusCode, err)
 	}
 	return in.Active
-}
-
-// approve does what the /device page does when alice approves userCode.
-func (s *testServer) approve(t *testing.T, userCode string) {
-	t.Helper()
-	ctx := context.Background()
-	dc, err := s.store.GetDeviceCodeByUserCode(ctx, secret.NormalizeUserCode(userCode))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = s.store.UpdateDeviceCode(ctx, dc.Hash, func(d *storage.DeviceCode) error {
-		d.Status = storage.DeviceStatusApproved
-		d.UserID = "u-alice"
-		d.AuthTime = s.clock.Now()
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 var hiddenInputRe = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
@@ -221,7 +143,7 @@ func (s *testServer) signIn(authURL, user, pass string) error {
 	for _, m := range hiddenInputRe.FindAllSubmatch(page, -1) {
 		form.Set(string(m[1]), html.UnescapeString(string(m[2])))
 	}
-	resp, err = c.PostForm(s.url+"/login", form)
+	resp, err = c.PostForm(s.URL+"/login", form)
 	if err != nil {
 		return fmt.Errorf("submit the login form: %w", err)
 	}
@@ -283,7 +205,7 @@ func newCLI(t *testing.T, srv *testServer) *testCLI {
 		env: map[string]string{"GATEHOUSE_CONFIG_DIR": dir, "GATEHOUSE_AUTH_STORAGE": "file"},
 	}
 	if srv != nil {
-		c.clock, c.hc = srv.clock, srv.hc
+		c.clock, c.hc = srv.Clock, srv.HTTP
 	}
 	return c
 }
@@ -393,7 +315,7 @@ func (c *testCLI) loginBrowser(args ...string) result {
 	errc := make(chan error, 1)
 	c.browser = c.srv.browser("alice", alicePassword, errc)
 	defer func() { c.browser = nil }()
-	args = append([]string{"login", "--issuer", c.srv.url}, args...)
+	args = append([]string{"login", "--issuer", c.srv.URL}, args...)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errOut, done := c.start(ctx, "", args...)

@@ -24,10 +24,10 @@ func TestLoginBrowser(t *testing.T) {
 	srv := newTestServer(t)
 	c := newCLI(t, srv)
 	r := c.loginBrowser()
-	if !strings.Contains(r.errOut, "Logged in to "+srv.url+" as alice (profile default).") {
+	if !strings.Contains(r.errOut, "Logged in to "+srv.URL+" as alice (profile default).") {
 		t.Errorf("login did not say who logged in:\n%s", r.errOut)
 	}
-	if !strings.Contains(r.errOut, "If it does not open, visit:\n\n    "+srv.url+"/oauth2/authorize?") {
+	if !strings.Contains(r.errOut, "If it does not open, visit:\n\n    "+srv.URL+"/oauth2/authorize?") {
 		t.Errorf("login did not show the URL to open by hand:\n%s", r.errOut)
 	}
 	if r.out != "" {
@@ -57,7 +57,7 @@ func TestLoginBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"default_profile: default", "issuer: " + srv.url, "client_id: gatehouse-cli", "scopes: [openid, profile, offline_access]"} {
+	for _, want := range []string{"default_profile: default", "issuer: " + srv.URL, "client_id: gatehouse-cli", "scopes: [openid, profile, offline_access]"} {
 		if !strings.Contains(string(cfg), want) {
 			t.Errorf("config.yaml lacks %q:\n%s", want, cfg)
 		}
@@ -100,15 +100,15 @@ func TestLoginProgress(t *testing.T) {
 // flow, and approves its code as alice.
 func deviceLogin(t *testing.T, c *testCLI, args ...string) result {
 	t.Helper()
-	clk := &timerClock{Fake: c.srv.clock, made: make(chan time.Duration, 16)}
+	clk := &timerClock{Fake: c.srv.Clock, made: make(chan time.Duration, 16)}
 	c.clock = clk
-	defer func() { c.clock = c.srv.clock }()
+	defer func() { c.clock = c.srv.Clock }()
 	errOut, done := c.start(context.Background(), "", append([]string{"login"}, args...)...)
 	code := waitFor(t, errOut, regexp.MustCompile(`enter the code: (\S+)`))
-	if !strings.Contains(errOut.String(), "open "+c.srv.url+"/device") {
+	if !strings.Contains(errOut.String(), "open "+c.srv.URL+"/device") {
 		t.Errorf("no verification URL:\n%s", errOut)
 	}
-	c.srv.approve(t, code)
+	c.srv.Approve(t, code, "alice")
 	clk.Advance(clk.next(t)) // the first poll gets the tokens
 	select {
 	case r := <-done:
@@ -128,8 +128,8 @@ func TestLoginDevice(t *testing.T) {
 
 	t.Run("--device without a terminal prints the code and waits", func(t *testing.T) {
 		c := newCLI(t, srv)
-		r := deviceLogin(t, c, "--device", "--issuer", srv.url, "--profile", "dev")
-		if !strings.Contains(r.errOut, "Logged in to "+srv.url+" as alice (profile dev).") {
+		r := deviceLogin(t, c, "--device", "--issuer", srv.URL, "--profile", "dev")
+		if !strings.Contains(r.errOut, "Logged in to "+srv.URL+" as alice (profile dev).") {
 			t.Errorf("stderr:\n%s", r.errOut)
 		}
 		if cred := c.stored("dev"); cred.RefreshToken == "" || cred.Username != "alice" {
@@ -141,7 +141,7 @@ func TestLoginDevice(t *testing.T) {
 		c := newCLI(t, srv)
 		c.tty = true
 		c.env["SSH_CONNECTION"] = "10.0.0.1 22 10.0.0.2 22"
-		r := deviceLogin(t, c, "--issuer", srv.url)
+		r := deviceLogin(t, c, "--issuer", srv.URL)
 		if !strings.Contains(r.errOut, "No browser can open here (this is a remote (SSH) session); signing in with a code instead.") {
 			t.Errorf("stderr:\n%s", r.errOut)
 		}
@@ -152,7 +152,7 @@ func TestLoginDevice(t *testing.T) {
 		c := newCLI(t, srv)
 		c.tty = true
 		c.browser = func(string) error { return errors.New("xdg-open: no method available") }
-		r := deviceLogin(t, c, "--issuer", srv.url)
+		r := deviceLogin(t, c, "--issuer", srv.URL)
 		if !strings.Contains(r.errOut, "Could not open a browser (xdg-open: no method available); signing in with a code instead.") {
 			t.Errorf("stderr:\n%s", r.errOut)
 		}
@@ -167,7 +167,7 @@ func TestLoginHeadlessFailsFast(t *testing.T) {
 	c := newCLI(t, srv)
 	c.env["SSH_CONNECTION"] = "10.0.0.1 22 10.0.0.2 22"
 	start := time.Now()
-	r := c.fail(cliauth.ExitUsage, "gatehouse login --device --issuer "+srv.url, "", "login", "--issuer", srv.url)
+	r := c.fail(cliauth.ExitUsage, "gatehouse login --device --issuer "+srv.URL, "", "login", "--issuer", srv.URL)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v", d)
 	}
@@ -185,14 +185,14 @@ func TestLoginHeadlessFailsFast(t *testing.T) {
 
 	// A browser command that fails, without a terminal: the same advice.
 	c.env = map[string]string{"GATEHOUSE_CONFIG_DIR": c.dir, "GATEHOUSE_AUTH_STORAGE": "file", "GATEHOUSE_BROWSER": "/nonexistent/browser"}
-	r = c.fail(cliauth.ExitUsage, "gatehouse login --device", "", "login", "--issuer", srv.url)
+	r = c.fail(cliauth.ExitUsage, "gatehouse login --device", "", "login", "--issuer", srv.URL)
 	if !strings.Contains(r.err.Error(), "no browser can open (/nonexistent/browser: ") {
 		t.Errorf("the reason is not the browser command's: %v", r.err)
 	}
 
 	// The browser setting "none" means the same.
 	c.env = map[string]string{"GATEHOUSE_CONFIG_DIR": c.dir, "GATEHOUSE_AUTH_STORAGE": "file", "BROWSER": "none"}
-	c.fail(cliauth.ExitUsage, "$BROWSER is none", "", "login", "--issuer", srv.url)
+	c.fail(cliauth.ExitUsage, "$BROWSER is none", "", "login", "--issuer", srv.URL)
 }
 
 func TestLoginCancelled(t *testing.T) {
@@ -202,7 +202,7 @@ func TestLoginCancelled(t *testing.T) {
 	opened := make(chan string, 1)
 	c.browser = func(u string) error { opened <- u; return nil } // nobody signs in
 	ctx, cancel := context.WithCancel(context.Background())
-	_, done := c.start(ctx, "", "login", "--issuer", srv.url)
+	_, done := c.start(ctx, "", "login", "--issuer", srv.URL)
 	<-opened
 	cancel() // Ctrl-C
 	r := <-done
@@ -221,8 +221,8 @@ func TestLoginClientCredentials(t *testing.T) {
 
 	t.Run("secret on stdin", func(t *testing.T) {
 		c := newCLI(t, srv)
-		r := c.ok(sec+"\n", "login", "--issuer", srv.url, "--client-credentials", "--client-id", "ci-bot", "--client-secret-stdin", "--scope", "api:read", "--profile", "ci")
-		if !strings.Contains(r.errOut, "Logged in to "+srv.url+" as client ci-bot (profile ci).") {
+		r := c.ok(sec+"\n", "login", "--issuer", srv.URL, "--client-credentials", "--client-id", "ci-bot", "--client-secret-stdin", "--scope", "api:read", "--profile", "ci")
+		if !strings.Contains(r.errOut, "Logged in to "+srv.URL+" as client ci-bot (profile ci).") {
 			t.Errorf("stderr:\n%s", r.errOut)
 		}
 		cred := c.stored("ci")
@@ -235,7 +235,7 @@ func TestLoginClientCredentials(t *testing.T) {
 			t.Errorf("token %q is not the stored, active one", tok)
 		}
 		// After expiry a new token is fetched with the stored secret.
-		srv.clock.Advance(time.Hour)
+		srv.Clock.Advance(time.Hour)
 		next := strings.TrimSpace(c.ok("", "token").out)
 		if next == tok || !srv.active(t, next) {
 			t.Error("no new active token after expiry")
@@ -246,7 +246,7 @@ func TestLoginClientCredentials(t *testing.T) {
 		c := newCLI(t, srv)
 		c.env["GATEHOUSE_CLIENT_ID"] = "ci-bot"
 		c.env["GATEHOUSE_CLIENT_SECRET"] = sec
-		r := c.ok("", "login", "--issuer", srv.url, "--client-credentials")
+		r := c.ok("", "login", "--issuer", srv.URL, "--client-credentials")
 		if !strings.Contains(r.errOut, "as client ci-bot (profile default)") {
 			t.Errorf("stderr:\n%s", r.errOut)
 		}
@@ -260,7 +260,7 @@ func TestLoginClientCredentials(t *testing.T) {
 	t.Run("wrong secret", func(t *testing.T) {
 		c := newCLI(t, srv)
 		r := c.fail(cliauth.ExitError, `the server refused the client credentials of "ci-bot": invalid_client`, "wrong\n",
-			"login", "--issuer", srv.url, "--client-credentials", "--client-id", "ci-bot", "--client-secret-stdin")
+			"login", "--issuer", srv.URL, "--client-credentials", "--client-id", "ci-bot", "--client-secret-stdin")
 		if strings.Contains(r.errOut+r.err.Error(), "wrong") {
 			t.Error("the secret was printed")
 		}
@@ -268,8 +268,8 @@ func TestLoginClientCredentials(t *testing.T) {
 
 	t.Run("no secret", func(t *testing.T) {
 		c := newCLI(t, srv)
-		c.fail(cliauth.ExitUsage, "no client secret", "", "login", "--issuer", srv.url, "--client-credentials", "--client-id", "ci-bot")
-		c.fail(cliauth.ExitUsage, "no client secret on stdin", "", "login", "--issuer", srv.url, "--client-credentials", "--client-id", "ci-bot", "--client-secret-stdin")
+		c.fail(cliauth.ExitUsage, "no client secret", "", "login", "--issuer", srv.URL, "--client-credentials", "--client-id", "ci-bot")
+		c.fail(cliauth.ExitUsage, "no client secret on stdin", "", "login", "--issuer", srv.URL, "--client-credentials", "--client-id", "ci-bot", "--client-secret-stdin")
 	})
 }
 
@@ -278,7 +278,7 @@ func TestLoginAPIKey(t *testing.T) {
 	srv := newTestServer(t)
 	key := srv.addAPIKey(t)
 	c := newCLI(t, srv)
-	r := c.ok(key+"\n", "login", "--issuer", srv.url, "--with-api-key")
+	r := c.ok(key+"\n", "login", "--issuer", srv.URL, "--with-api-key")
 	if !strings.Contains(r.errOut, "with API key "+credstore.Mask(key)+" as alice (profile default).") {
 		t.Errorf("stderr:\n%s", r.errOut)
 	}
@@ -288,7 +288,7 @@ func TestLoginAPIKey(t *testing.T) {
 	if got := strings.TrimSpace(c.ok("", "token").out); got != key {
 		t.Errorf("token = %q, want the key", got)
 	}
-	c.fail(cliauth.ExitError, "does not accept this API key", "gatehouse_aaaaaaaaaaaaaaaa_notthesecret\n", "login", "--issuer", srv.url, "--with-api-key", "--profile", "bad")
+	c.fail(cliauth.ExitError, "does not accept this API key", "gatehouse_aaaaaaaaaaaaaaaa_notthesecret\n", "login", "--issuer", srv.URL, "--with-api-key", "--profile", "bad")
 	c.fail(cliauth.ExitUsage, "no API key on stdin", "", "login", "--with-api-key")
 }
 
@@ -322,12 +322,12 @@ func TestLoginRefusals(t *testing.T) {
 	srv := newTestServer(t)
 	c := newCLI(t, srv)
 	c.fail(cliauth.ExitUsage, "no issuer to log in to: pass --issuer URL", "", "login")
-	c.fail(cliauth.ExitUsage, "exclude each other", "", "login", "--issuer", srv.url, "--device", "--client-credentials")
-	c.fail(cliauth.ExitUsage, "--client-secret-stdin goes with --client-credentials", "", "login", "--issuer", srv.url, "--client-secret-stdin")
+	c.fail(cliauth.ExitUsage, "exclude each other", "", "login", "--issuer", srv.URL, "--device", "--client-credentials")
+	c.fail(cliauth.ExitUsage, "--client-secret-stdin goes with --client-credentials", "", "login", "--issuer", srv.URL, "--client-secret-stdin")
 	c.fail(cliauth.ExitUsage, "not an http(s) URL", "", "login", "--issuer", "ftp://x")
 	// SECURITY-CASES 39: the same server under another name publishes
 	// its real issuer; the login refuses it and stores nothing.
-	other := strings.Replace(srv.url, "127.0.0.1", "localhost", 1)
+	other := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
 	if r := c.fail(cliauth.ExitError, "issuer", "", "login", "--issuer", other, "--device"); !errors.Is(r.err, client.ErrIssuerMismatch) {
 		t.Errorf("err = %v, want ErrIssuerMismatch", r.err)
 	}
@@ -348,10 +348,10 @@ func TestLoginCallbackRefused(t *testing.T) {
 		query func(state string) url.Values
 		want  string
 	}{
-		{"wrong state", func(string) url.Values { return url.Values{"state": {"forged"}, "code": {"x"}, "iss": {srv.url}} }, "state does not match"},
-		{"no code", func(s string) url.Values { return url.Values{"state": {s}, "iss": {srv.url}} }, "no code"},
+		{"wrong state", func(string) url.Values { return url.Values{"state": {"forged"}, "code": {"x"}, "iss": {srv.URL}} }, "state does not match"},
+		{"no code", func(s string) url.Values { return url.Values{"state": {s}, "iss": {srv.URL}} }, "no code"},
 		{"error", func(s string) url.Values {
-			return url.Values{"state": {s}, "iss": {srv.url}, "error": {"access_denied"}, "error_description": {"the user said no"}}
+			return url.Values{"state": {s}, "iss": {srv.URL}, "error": {"access_denied"}, "error_description": {"the user said no"}}
 		}, "access_denied"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -370,7 +370,7 @@ func TestLoginCallbackRefused(t *testing.T) {
 				}()
 				return nil
 			}
-			c.fail(cliauth.ExitError, tc.want, "", "login", "--issuer", srv.url)
+			c.fail(cliauth.ExitError, tc.want, "", "login", "--issuer", srv.URL)
 			if _, err := os.Stat(filepath.Join(c.dir, credstore.FileName)); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("something was stored: %v", err)
 			}

@@ -21,7 +21,7 @@ func TestLogoutRevokes(t *testing.T) {
 		t.Fatal("the login's tokens are not active before logout")
 	}
 	r := c.ok("", "logout")
-	if !strings.Contains(r.errOut, "Logged out of "+srv.url+" (profile default): the tokens are revoked and removed from this machine.") {
+	if !strings.Contains(r.errOut, "Logged out of "+srv.URL+" (profile default): the tokens are revoked and removed from this machine.") {
 		t.Errorf("stderr:\n%s", r.errOut)
 	}
 	if srv.active(t, cred.AccessToken) || srv.active(t, cred.RefreshToken) {
@@ -35,13 +35,13 @@ func TestLogoutRevokes(t *testing.T) {
 		t.Errorf("second logout: %s", r.errOut)
 	}
 	// The profile's settings stay for the next login.
-	if got := strings.TrimSpace(c.ok("", "profiles", "show", "--json").out); !strings.Contains(got, `"issuer": "`+srv.url+`"`) {
+	if got := strings.TrimSpace(c.ok("", "profiles", "show", "--json").out); !strings.Contains(got, `"issuer": "`+srv.URL+`"`) {
 		t.Errorf("profile settings gone: %s", got)
 	}
 
 	// A client-credentials login's token is revoked too.
 	sec := srv.addClient(t, "ci-bot", []string{protocol.GrantClientCredentials}, nil)
-	c.ok(sec+"\n", "login", "--issuer", srv.url, "--client-credentials", "--client-id", "ci-bot", "--client-secret-stdin", "--profile", "ci")
+	c.ok(sec+"\n", "login", "--issuer", srv.URL, "--client-credentials", "--client-id", "ci-bot", "--client-secret-stdin", "--profile", "ci")
 	ci := c.stored("ci")
 	c.ok("", "logout", "--profile", "ci")
 	if srv.active(t, ci.AccessToken) {
@@ -54,10 +54,10 @@ func TestLogoutServerDown(t *testing.T) {
 	srv := newTestServer(t)
 	c := newCLI(t, srv)
 	c.loginBrowser()
-	srv.ts.Close()
+	srv.TS.Close()
 	r := c.ok("", "logout")
 	for _, want := range []string{
-		"warning: could not revoke the tokens at " + srv.url + ": cannot reach",
+		"warning: could not revoke the tokens at " + srv.URL + ": cannot reach",
 		"they stay valid until they expire",
 		"Removed the credentials of profile default from this machine.",
 	} {

@@ -63,7 +63,7 @@ func TestStatusMasksSecrets(t *testing.T) {
 	sec := srv.addClient(t, "ci-bot", []string{protocol.GrantClientCredentials}, nil)
 	c := newCLI(t, srv)
 	c.loginBrowser()
-	c.ok(sec+"\n", "login", "--issuer", srv.url, "--client-credentials", "--client-id", "ci-bot", "--client-secret-stdin", "--profile", "ci")
+	c.ok(sec+"\n", "login", "--issuer", srv.URL, "--client-credentials", "--client-id", "ci-bot", "--client-secret-stdin", "--profile", "ci")
 	user, ci := c.stored("default"), c.stored("ci")
 	c.env["GATEHOUSE_TOKEN"] = "static-token-from-the-environment"
 
@@ -96,7 +96,7 @@ func TestStatusMasksSecrets(t *testing.T) {
 	for _, want := range []string{
 		"In use: bearer token from env GATEHOUSE_TOKEN",
 		"(overriding default profile)",
-		"  default (default)\n    issuer:   " + srv.url + "\n    client:   gatehouse-cli\n    login:    user, alice (subject ",
+		"  default (default)\n    issuer:   " + srv.URL + "\n    client:   gatehouse-cli\n    login:    user, alice (subject ",
 		"expires 2026-01-02T03:19:05Z (in 15m0s)",
 		"Storage: file " + c.dir,
 		"(from env GATEHOUSE_AUTH_STORAGE)",
@@ -115,10 +115,10 @@ func TestCredentialPrecedence(t *testing.T) {
 	key := srv.addAPIKey(t)
 	c := newCLI(t, srv)
 	c.loginBrowser()
-	c.ok(sec+"\n", "login", "--issuer", srv.url, "--client-credentials", "--client-id", "ci-bot", "--client-secret-stdin", "--profile", "other")
+	c.ok(sec+"\n", "login", "--issuer", srv.URL, "--client-credentials", "--client-id", "ci-bot", "--client-secret-stdin", "--profile", "other")
 	defaultTok, otherTok := c.stored("default").AccessToken, c.stored("other").AccessToken
 	base := map[string]string{"GATEHOUSE_CONFIG_DIR": c.dir, "GATEHOUSE_AUTH_STORAGE": "file"}
-	envCC := map[string]string{"GATEHOUSE_CLIENT_ID": "ci-bot", "GATEHOUSE_CLIENT_SECRET": sec, "GATEHOUSE_ISSUER": srv.url}
+	envCC := map[string]string{"GATEHOUSE_CLIENT_ID": "ci-bot", "GATEHOUSE_CLIENT_SECRET": sec, "GATEHOUSE_ISSUER": srv.URL}
 	all := map[string]string{"GATEHOUSE_TOKEN": "tok-from-env", "GATEHOUSE_API_KEY": key, "GATEHOUSE_PROFILE": "other"}
 	for k, v := range envCC {
 		all[k] = v

@@ -93,7 +93,7 @@ func TestTokenRefresh(t *testing.T) {
 		t.Error("the refresh token did not rotate")
 	}
 	// Close to expiry (less than the default minute left): refresh.
-	srv.clock.Advance(14*time.Minute + 30*time.Second)
+	srv.Clock.Advance(14*time.Minute + 30*time.Second)
 	third := token()
 	if third == second || !srv.active(t, third) {
 		t.Fatal("an almost expired token was not refreshed")
@@ -127,7 +127,7 @@ func TestTokenExitCodes(t *testing.T) {
 	if err := c.fileStore().Put(context.Background(), "default", cred); err != nil {
 		t.Fatal(err)
 	}
-	srv.clock.Advance(20 * time.Minute)
+	srv.Clock.Advance(20 * time.Minute)
 	r = c.fail(cliauth.ExitExpired, "the login of profile \"default\" has expired and the server refused to refresh it: invalid_grant", "", "token")
 	if !strings.HasSuffix(r.err.Error(), "run `gatehouse login`") {
 		t.Errorf("no next step: %v", r.err)
@@ -141,7 +141,7 @@ func TestTokenExitCodes(t *testing.T) {
 	c.fail(cliauth.ExitUnreachable, "cannot reach http://127.0.0.1:1", "", "token", "--profile", "down")
 
 	// A login without a refresh token cannot be renewed.
-	cred.Issuer, cred.RefreshToken = srv.url, ""
+	cred.Issuer, cred.RefreshToken = srv.URL, ""
 	if err := c.fileStore().Put(context.Background(), "norefresh", cred); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestTokenFromEnvironment(t *testing.T) {
 	c.env["GATEHOUSE_CLIENT_ID"] = "ci-bot"
 	c.env["GATEHOUSE_CLIENT_SECRET"] = sec
 	c.fail(cliauth.ExitUsage, "no issuer is known; set GATEHOUSE_ISSUER", "", "token")
-	c.env["GATEHOUSE_ISSUER"] = srv.url
+	c.env["GATEHOUSE_ISSUER"] = srv.URL
 	tok := strings.TrimSpace(c.ok("", "token").out)
 	if !srv.active(t, tok) {
 		t.Error("client credentials token from the environment is not active")

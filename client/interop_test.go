@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -18,113 +16,30 @@ import (
 	"github.com/gatehouse-auth/gatehouse/clock"
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
 	"github.com/gatehouse-auth/gatehouse/credstore"
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/config"
-	"github.com/gatehouse-auth/gatehouse/internal/password"
-	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
-	"github.com/gatehouse-auth/gatehouse/internal/signing"
+	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/sqlite"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-// realServer is the real Gatehouse authorization server on SQLite behind
-// an httptest listener. Server and client share one fake clock.
-type realServer struct {
-	url   string
-	store storage.Store
-	clock *clocktest.Fake
-	hc    *http.Client
-}
-
-func newRealServer(t *testing.T) *realServer {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir()+"/gatehouse.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ts := httptest.NewUnstartedServer(nil)
-	cfg := config.Default()
-	cfg.Issuer = "http://" + ts.Listener.Addr().String()
-	clk := clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	key, err := secret.ParseKey(strings.Repeat("ab", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := signing.NewManager(st, key, clk, signing.Options{Algorithm: cfg.Signing.Algorithm})
-	if err := keys.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	al := audit.New(io.Discard, clk)
-	t.Cleanup(func() { al.Close() })
-	hasher := password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2)
-	srv, err := server.New(server.Deps{
-		Config: &cfg, Store: st, Keys: keys, Hasher: hasher,
-		Limiter: ratelimit.NewMemory(clk, 10000), Audit: al, Clock: clk,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := server.Bootstrap(ctx, st, hasher, "admin-password-1", clk); err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return &realServer{url: cfg.Issuer, store: st, clock: clk, hc: ts.Client()}
-}
-
-// approve does what the /device page does when the signed-in admin
-// approves the user code.
-func (rs *realServer) approve(t *testing.T, userCode string) {
-	t.Helper()
-	ctx := context.Background()
-	dc, err := rs.store.GetDeviceCodeByUserCode(ctx, secret.NormalizeUserCode(userCode))
-	if err != nil {
-		t.Fatal(err)
-	}
-	users, err := rs.store.ListUsers(ctx)
-	if err != nil || len(users) == 0 {
-		t.Fatalf("users: %v, %v", users, err)
-	}
-	err = rs.store.UpdateDeviceCode(ctx, dc.Hash, func(d *storage.DeviceCode) error {
-		d.Status = storage.DeviceStatusApproved
-		d.UserID = users[0].ID
-		d.AuthTime = rs.clock.Now()
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestInteropClientCredentials(t *testing.T) {
-	rs := newRealServer(t)
+	rs := servertest.Start(t)
 	ctx := context.Background()
-	sec := secret.NewToken()
-	now := rs.clock.Now()
-	err := rs.store.CreateClient(ctx, &storage.Client{
-		ID: "ci-bot", Name: "CI", SecretHash: secret.Hash(sec), AuthMethod: protocol.AuthMethodBasic,
+	sec := rs.AddClient(t, storage.Client{
+		ID: "ci-bot", Name: "CI",
 		GrantTypes: []string{protocol.GrantClientCredentials}, Scopes: []string{"api:read", "api:write"},
-		CreatedAt: now, UpdatedAt: now,
 	})
+	md, err := client.Discover(ctx, rs.HTTP, rs.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	md, err := client.Discover(ctx, rs.hc, rs.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &client.Config{Metadata: md, ClientID: "ci-bot", ClientSecret: sec, Scopes: []string{"api:read"}, HTTPClient: rs.hc, Clock: rs.clock}
+	cfg := &client.Config{Metadata: md, ClientID: "ci-bot", ClientSecret: sec, Scopes: []string{"api:read"}, HTTPClient: rs.HTTP, Clock: rs.Clock}
 	tok, err := cfg.ClientCredentialsToken(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Count(tok.AccessToken, ".") != 2 || tok.RefreshToken != "" || !tok.Expiry.Equal(rs.clock.Now().Add(15*time.Minute)) {
+	if strings.Count(tok.AccessToken, ".") != 2 || tok.RefreshToken != "" || !tok.Expiry.Equal(rs.Clock.Now().Add(15*time.Minute)) {
 		t.Errorf("token = %+v", tok)
 	}
 
@@ -134,7 +49,7 @@ func TestInteropClientCredentials(t *testing.T) {
 	if err := store.Put(ctx, "ci", cfg.ClientCredential()); err != nil {
 		t.Fatal(err)
 	}
-	ts, err := client.NewTokenSource(client.TokenSourceOptions{Store: store, Profile: "ci", HTTPClient: rs.hc, Clock: rs.clock, Metadata: md})
+	ts, err := client.NewTokenSource(client.TokenSourceOptions{Store: store, Profile: "ci", HTTPClient: rs.HTTP, Clock: rs.Clock, Metadata: md})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +60,7 @@ func TestInteropClientCredentials(t *testing.T) {
 	if again, _ := ts.Token(); again.AccessToken != first.AccessToken {
 		t.Error("token not cached")
 	}
-	rs.clock.Advance(15 * time.Minute)
+	rs.Clock.Advance(15 * time.Minute)
 	next, err := ts.Token()
 	if err != nil || next.AccessToken == first.AccessToken {
 		t.Errorf("after expiry: %v, same token %v", err, next != nil && next.AccessToken == first.AccessToken)
@@ -161,12 +76,12 @@ func TestInteropClientCredentials(t *testing.T) {
 }
 
 func TestInteropDeviceLoginAndRefresh(t *testing.T) {
-	rs := newRealServer(t)
+	rs := servertest.Start(t)
 	ctx := context.Background()
 	// The fake clock reports each timer the device flow makes, so the
 	// test moves time only while the client waits.
-	clk := &timerClock{Fake: rs.clock, made: make(chan time.Duration, 10)}
-	cfg := &client.Config{Issuer: rs.url, ClientID: server.CLIClientID, Scopes: []string{"openid", "profile", "offline_access"}, HTTPClient: rs.hc, Clock: clk}
+	clk := &timerClock{Fake: rs.Clock, made: make(chan time.Duration, 10)}
+	cfg := &client.Config{Issuer: rs.URL, ClientID: server.CLIClientID, Scopes: []string{"openid", "profile", "offline_access"}, HTTPClient: rs.HTTP, Clock: clk}
 
 	codes := make(chan string, 1)
 	done := make(chan error, 1)
@@ -174,7 +89,7 @@ func TestInteropDeviceLoginAndRefresh(t *testing.T) {
 	go func() {
 		var err error
 		tok, err = cfg.DeviceLogin(ctx, client.DeviceOptions{Prompt: func(da *oauth2.DeviceAuthResponse) {
-			if !strings.HasPrefix(da.VerificationURIComplete, rs.url+"/device?user_code=") {
+			if !strings.HasPrefix(da.VerificationURIComplete, rs.URL+"/device?user_code=") {
 				t.Errorf("verification_uri_complete = %q", da.VerificationURIComplete)
 			}
 			codes <- da.UserCode
@@ -184,7 +99,7 @@ func TestInteropDeviceLoginAndRefresh(t *testing.T) {
 	userCode := <-codes
 	clk.Advance(clk.next(t, done)) // first poll: authorization_pending
 	d := clk.next(t, done)         // the client waits again
-	rs.approve(t, userCode)
+	rs.Approve(t, userCode, server.AdminUsername)
 	clk.Advance(d) // second poll: tokens
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -194,7 +109,7 @@ func TestInteropDeviceLoginAndRefresh(t *testing.T) {
 	}
 
 	cred := cfg.UserCredential(tok)
-	if cred.Username != "admin" || cred.Subject == "" || cred.Issuer != rs.url {
+	if cred.Username != "admin" || cred.Subject == "" || cred.Issuer != rs.URL {
 		t.Errorf("credential identity: subject %q, username %q, issuer %q", cred.Subject, cred.Username, cred.Issuer)
 	}
 	store := credstore.NewMemory()
@@ -206,11 +121,11 @@ func TestInteropDeviceLoginAndRefresh(t *testing.T) {
 	// real server revokes the whole login if its single-use refresh
 	// token is presented twice, so every one of them succeeding proves
 	// it was spent once.
-	rs.clock.Advance(15 * time.Minute)
+	rs.Clock.Advance(15 * time.Minute)
 	const n = 4
 	sources := make([]*client.TokenSource, n)
 	for i := range sources {
-		ts, err := client.NewTokenSource(client.TokenSourceOptions{Store: store, Profile: "default", HTTPClient: rs.hc, Clock: rs.clock})
+		ts, err := client.NewTokenSource(client.TokenSourceOptions{Store: store, Profile: "default", HTTPClient: rs.HTTP, Clock: rs.Clock})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,8 +161,8 @@ func TestInteropDeviceLoginAndRefresh(t *testing.T) {
 	if _, err := sources[0].ForceRefresh(ctx); err != nil {
 		t.Fatalf("force refresh after the concurrent refresh: %v", err)
 	}
-	hc := client.NewHTTPClient(sources[0], rs.hc)
-	resp, err := hc.Get(rs.url + "/oauth2/userinfo")
+	hc := client.NewHTTPClient(sources[0], rs.HTTP)
+	resp, err := hc.Get(rs.URL + "/oauth2/userinfo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,31 +175,31 @@ func TestInteropDeviceLoginAndRefresh(t *testing.T) {
 	// Replaying the spent refresh token (what a double spend would do)
 	// revokes the login at the real server; the client then reports an
 	// expired login.
-	oc := &oauth2.Config{ClientID: server.CLIClientID, Endpoint: oauth2.Endpoint{TokenURL: rs.url + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
-	_, err = oc.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, rs.hc), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	oc := &oauth2.Config{ClientID: server.CLIClientID, Endpoint: oauth2.Endpoint{TokenURL: rs.URL + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
+	_, err = oc.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, rs.HTTP), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
 	if !errors.Is(client.ParseError(err), &protocol.Error{Code: protocol.ErrInvalidGrant}) {
 		t.Fatalf("replay: err = %v", err)
 	}
-	rs.clock.Advance(15 * time.Minute)
+	rs.Clock.Advance(15 * time.Minute)
 	if _, err := sources[1].Token(); !errors.Is(err, client.ErrLoginExpired) {
 		t.Errorf("after the family was revoked: err = %v, want ErrLoginExpired", err)
 	}
 }
 
 func TestInteropDeviceDenied(t *testing.T) {
-	rs := newRealServer(t)
+	rs := servertest.Start(t)
 	ctx := context.Background()
-	clk := &timerClock{Fake: rs.clock, made: make(chan time.Duration, 10)}
-	cfg := &client.Config{Issuer: rs.url, ClientID: server.CLIClientID, HTTPClient: rs.hc, Clock: clk}
+	clk := &timerClock{Fake: rs.Clock, made: make(chan time.Duration, 10)}
+	cfg := &client.Config{Issuer: rs.URL, ClientID: server.CLIClientID, HTTPClient: rs.HTTP, Clock: clk}
 	da, err := cfg.DeviceAuthorization(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dc, err := rs.store.GetDeviceCodeByUserCode(ctx, secret.NormalizeUserCode(da.UserCode))
+	dc, err := rs.Store.GetDeviceCodeByUserCode(ctx, secret.NormalizeUserCode(da.UserCode))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rs.store.UpdateDeviceCode(ctx, dc.Hash, func(d *storage.DeviceCode) error {
+	if err := rs.Store.UpdateDeviceCode(ctx, dc.Hash, func(d *storage.DeviceCode) error {
 		d.Status = storage.DeviceStatusDenied
 		return nil
 	}); err != nil {
@@ -299,11 +214,11 @@ func TestInteropDeviceDenied(t *testing.T) {
 }
 
 func TestInteropDiscoveryIssuerMismatch(t *testing.T) {
-	rs := newRealServer(t)
+	rs := servertest.Start(t)
 	// The same server under another name: its document names its real
 	// issuer, which is not the one asked for.
-	other := strings.Replace(rs.url, "127.0.0.1", "localhost", 1)
-	if _, err := client.Discover(context.Background(), rs.hc, other); !errors.Is(err, client.ErrIssuerMismatch) {
+	other := strings.Replace(rs.URL, "127.0.0.1", "localhost", 1)
+	if _, err := client.Discover(context.Background(), rs.HTTP, other); !errors.Is(err, client.ErrIssuerMismatch) {
 		t.Errorf("err = %v", err)
 	}
 }

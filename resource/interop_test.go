@@ -5,12 +5,9 @@ package resource_test
 // drag the server into the programs that use it.
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -20,101 +17,42 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
-	"github.com/gatehouse-auth/gatehouse/internal/password"
-	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
-	"github.com/gatehouse-auth/gatehouse/internal/signing"
+	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/sqlite"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 	"github.com/gatehouse-auth/gatehouse/resource"
 )
 
 // gatehouse is a real server on SQLite behind an httptest listener.
-type gatehouse struct {
-	url   string
-	http  *http.Client
-	clock *clocktest.Fake
-	keys  *signing.Manager
-	store storage.Store
-}
+type gatehouse struct{ *servertest.Server }
 
 func startGatehouse(t *testing.T, alg string) *gatehouse {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir()+"/gatehouse.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ts := httptest.NewUnstartedServer(nil)
-	cfg := config.Default()
-	cfg.Issuer = "http://" + ts.Listener.Addr().String()
-	cfg.Signing.Algorithm = alg
-	clk := clocktest.New(t0)
-	key, err := secret.ParseKey(strings.Repeat("cd", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := signing.NewManager(st, key, clk, signing.Options{Algorithm: alg})
-	if err := keys.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	al := audit.New(io.Discard, clk)
-	t.Cleanup(func() { al.Close() })
-	hasher := password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2)
-	srv, err := server.New(server.Deps{
-		Config:  &cfg,
-		Store:   st,
-		Keys:    keys,
-		Hasher:  hasher,
-		Limiter: ratelimit.NewMemory(clk, 1000),
-		Audit:   al,
-		Clock:   clk,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := server.Bootstrap(ctx, st, hasher, "admin-password-1", clk); err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return &gatehouse{url: cfg.Issuer, http: ts.Client(), clock: clk, keys: keys, store: st}
+	return &gatehouse{servertest.Start(t, servertest.WithAlgorithm(alg), servertest.WithClock(clocktest.New(t0)))}
 }
 
 // addClient registers a confidential client_credentials client and
 // returns its secret.
 func (g *gatehouse) addClient(t *testing.T, id string, roles ...string) string {
 	t.Helper()
-	sec := secret.NewToken()
-	now := g.clock.Now()
-	err := g.store.CreateClient(context.Background(), &storage.Client{
-		ID: id, Name: id, SecretHash: secret.Hash(sec), AuthMethod: protocol.AuthMethodBasic,
-		GrantTypes: []string{protocol.GrantClientCredentials}, Scopes: []string{"read", "write"},
-		Roles: roles, CreatedAt: now, UpdatedAt: now,
+	return g.AddClient(t, storage.Client{
+		ID: id, GrantTypes: []string{protocol.GrantClientCredentials}, Scopes: []string{"read", "write"}, Roles: roles,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sec
 }
 
 // clientCredentials asks the token endpoint for an access token.
 func (g *gatehouse) clientCredentials(t *testing.T, id, sec, scope string) string {
 	t.Helper()
 	form := url.Values{"grant_type": {protocol.GrantClientCredentials}, "scope": {scope}}
-	req, err := http.NewRequest(http.MethodPost, g.url+"/oauth2/token", strings.NewReader(form.Encode()))
+	req, err := http.NewRequest(http.MethodPost, g.URL+"/oauth2/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(sec))
-	resp, err := g.http.Do(req)
+	resp, err := g.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,9 +74,9 @@ func TestInteropWithGatehouseServer(t *testing.T) {
 			// Endpoints come from the server's discovery document; the
 			// resource server introspects as the client "ci".
 			v, err := resource.NewVerifier(ctx, resource.Config{
-				Issuer:        g.url,
-				Clock:         g.clock,
-				HTTPClient:    g.http,
+				Issuer:        g.URL,
+				Clock:         g.Clock,
+				HTTPClient:    g.HTTP,
 				Introspection: &resource.IntrospectionConfig{ClientID: "ci", ClientSecret: sec},
 			})
 			if err != nil {
@@ -150,7 +88,7 @@ func TestInteropWithGatehouseServer(t *testing.T) {
 			}
 			want := &resource.Identity{
 				Subject: "ci", ClientID: "ci", Scopes: []string{"read"}, Roles: []string{"viewer"},
-				Expiry: g.clock.Now().Add(time.Duration(config.Default().Tokens.AccessTokenTTL)),
+				Expiry: g.Clock.Now().Add(time.Duration(config.Default().Tokens.AccessTokenTTL)),
 				Method: resource.MethodJWT,
 			}
 			if diff := cmp.Diff(want, id, cmpopts.IgnoreFields(resource.Identity{}, "TokenID", "Claims")); diff != "" {
@@ -167,10 +105,10 @@ func TestInteropWithGatehouseServer(t *testing.T) {
 
 			// Key rotation: the server signs with a new kid; the verifier
 			// fetches the JWKS again and accepts it.
-			if _, err := g.keys.Rotate(ctx, 0); err != nil {
+			if _, err := g.Keys.Rotate(ctx, 0); err != nil {
 				t.Fatal(err)
 			}
-			g.clock.Advance(resource.MinJWKSRefetchInterval)
+			g.Clock.Advance(resource.MinJWKSRefetchInterval)
 			rotated := g.clientCredentials(t, "ci", sec, "read write")
 			if kidOf(t, rotated) == kidOf(t, tok) {
 				t.Fatal("the server did not switch keys")
@@ -180,7 +118,7 @@ func TestInteropWithGatehouseServer(t *testing.T) {
 			}
 
 			// The token expires at the server's exp.
-			g.clock.Advance(time.Duration(config.Default().Tokens.AccessTokenTTL) + resource.DefaultLeeway)
+			g.Clock.Advance(time.Duration(config.Default().Tokens.AccessTokenTTL) + resource.DefaultLeeway)
 			if _, err := v.Verify(ctx, rotated); !errors.Is(err, resource.ErrExpiredToken) {
 				t.Fatalf("after exp: %v, want ErrExpiredToken", err)
 			}

@@ -2,21 +2,14 @@ package cli
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
-	"github.com/gatehouse-auth/gatehouse/internal/password"
-	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
-	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
-	"github.com/gatehouse-auth/gatehouse/internal/signing"
+	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
@@ -24,34 +17,9 @@ import (
 // database of h, with j's fake clock, and returns its issuer URL.
 func jwtStartServer(t *testing.T, h *harness, j *jwtTester) string {
 	t.Helper()
-	ctx := t.Context()
-	st := h.store()
-	ts := httptest.NewUnstartedServer(nil)
-	cfg := config.Default()
-	cfg.DataDir = h.dataDir
-	cfg.Issuer = "http://" + ts.Listener.Addr().String()
-	key, err := secret.ParseKey(strings.Repeat("cd", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := signing.NewManager(st, key, j.clock, signing.Options{Algorithm: cfg.Signing.Algorithm})
-	if err := keys.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	al := audit.New(io.Discard, j.clock)
-	t.Cleanup(func() { al.Close() })
-	srv, err := server.New(server.Deps{
-		Config: &cfg, Store: st, Keys: keys,
-		Hasher:  password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1),
-		Limiter: ratelimit.NewMemory(j.clock, 10000), Audit: al, Clock: j.clock,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return cfg.Issuer
+	srv := servertest.Start(t, servertest.WithStore(h.store()), servertest.WithClock(j.clock),
+		servertest.WithConfig(func(cfg *config.Server) { cfg.DataDir = h.dataDir }))
+	return srv.URL
 }
 
 // jwtTokenRequest posts a client_credentials grant authenticated with a

@@ -1,0 +1,203 @@
+// Package servertest starts the real Gatehouse authorization server
+// in-process for tests of other packages.
+package servertest
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/signing"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/storage/sqlite"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// AdminPassword is the password of the bootstrapped user "admin".
+const AdminPassword = "admin-password-1"
+
+// StartTime is where the server's fake clock starts unless WithClock
+// gives another clock.
+var StartTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// hashParams make password hashing fast; they are far too weak outside
+// tests.
+var hashParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// Server is the real authorization server behind an httptest listener.
+type Server struct {
+	// URL is the server's base URL and issuer.
+	URL string
+	// Store is the server's database.
+	Store storage.Store
+	// Clock is the fake clock the server runs on.
+	Clock *clocktest.Fake
+	// Keys signs the server's tokens.
+	Keys *signing.Manager
+	// HTTP is a client for the server.
+	HTTP *http.Client
+	// TS is the listener, which a test may close to take the server away.
+	TS *httptest.Server
+
+	hasher *password.Hasher
+}
+
+type options struct {
+	clock     *clocktest.Fake
+	store     storage.Store
+	algorithm string
+	config    []func(*config.Server)
+}
+
+// Option changes how Start sets the server up.
+type Option func(*options)
+
+// WithClock runs the server on clk instead of a new fake clock at
+// StartTime.
+func WithClock(clk *clocktest.Fake) Option {
+	return func(o *options) { o.clock = clk }
+}
+
+// WithStore runs the server on st, which the caller closes, instead of a
+// new SQLite database.
+func WithStore(st storage.Store) Option {
+	return func(o *options) { o.store = st }
+}
+
+// WithAlgorithm makes the server sign with alg (config signing.algorithm).
+func WithAlgorithm(alg string) Option {
+	return func(o *options) { o.algorithm = alg }
+}
+
+// WithConfig lets fn change the configuration after the issuer is set.
+func WithConfig(fn func(*config.Server)) Option {
+	return func(o *options) { o.config = append(o.config, fn) }
+}
+
+// Start starts the server, bootstraps the CLI client and the user "admin"
+// with AdminPassword, and stops it when the test ends.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ctx := context.Background()
+	st := o.store
+	if st == nil {
+		var err error
+		st, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+	}
+	clk := o.clock
+	if clk == nil {
+		clk = clocktest.New(StartTime)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	cfg := config.Default()
+	cfg.Issuer = "http://" + ts.Listener.Addr().String()
+	if o.algorithm != "" {
+		cfg.Signing.Algorithm = o.algorithm
+	}
+	for _, fn := range o.config {
+		fn(&cfg)
+	}
+	key, err := secret.ParseKey(strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := signing.NewManager(st, key, clk, signing.Options{Algorithm: cfg.Signing.Algorithm})
+	if err := keys.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	al := audit.New(io.Discard, clk)
+	t.Cleanup(func() { al.Close() })
+	hasher := password.NewHasher(hashParams, 2)
+	srv, err := server.New(server.Deps{
+		Config: &cfg, Store: st, Keys: keys, Hasher: hasher,
+		Limiter: ratelimit.NewMemory(clk, 10000), Audit: al, Clock: clk,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Bootstrap(ctx, st, hasher, AdminPassword, clk); err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return &Server{URL: cfg.Issuer, Store: st, Clock: clk, Keys: keys, HTTP: ts.Client(), TS: ts, hasher: hasher}
+}
+
+// AddClient registers c as a confidential client with a new secret, which
+// it returns. An empty Name becomes the ID, an empty AuthMethod
+// client_secret_basic.
+func (s *Server) AddClient(t testing.TB, c storage.Client) string {
+	t.Helper()
+	sec := secret.NewToken()
+	c.SecretHash = secret.Hash(sec)
+	if c.Name == "" {
+		c.Name = c.ID
+	}
+	if c.AuthMethod == "" {
+		c.AuthMethod = protocol.AuthMethodBasic
+	}
+	c.CreatedAt, c.UpdatedAt = s.Clock.Now(), s.Clock.Now()
+	if err := s.Store.CreateClient(context.Background(), &c); err != nil {
+		t.Fatal(err)
+	}
+	return sec
+}
+
+// AddUser creates the local user "u-"+name with a password and roles.
+func (s *Server) AddUser(t testing.TB, name, pass string, roles ...string) *storage.User {
+	t.Helper()
+	hash, err := s.hasher.Hash(context.Background(), pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &storage.User{ID: "u-" + name, Username: name, PasswordHash: hash, Roles: roles, CreatedAt: s.Clock.Now(), UpdatedAt: s.Clock.Now()}
+	if err := s.Store.CreateUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// Approve does what the /device page does when the signed-in user
+// username approves userCode.
+func (s *Server) Approve(t testing.TB, userCode, username string) {
+	t.Helper()
+	ctx := context.Background()
+	u, err := s.Store.GetUserByName(ctx, username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := s.Store.GetDeviceCodeByUserCode(ctx, secret.NormalizeUserCode(userCode))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Store.UpdateDeviceCode(ctx, dc.Hash, func(d *storage.DeviceCode) error {
+		d.Status = storage.DeviceStatusApproved
+		d.UserID = u.ID
+		d.AuthTime = s.Clock.Now()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
