@@ -11,6 +11,12 @@ import (
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
+// keyRefreshAge is how stale this replica's copy of the signing keys may be
+// before a token with an unknown key id, or a JWKS request, makes it re-read
+// them: replicas share one key table, and a key another replica created must
+// be accepted and published without waiting for the periodic reload.
+const keyRefreshAge = time.Second
+
 // errInactive means a token is not (or no longer) valid. Callers answer
 // with {"active":false} or invalid_token, never with the reason.
 var errInactive = errors.New("token inactive")
@@ -20,7 +26,7 @@ var errInactive = errors.New("token inactive")
 // server, not expired, and neither revoked itself nor part of a revoked
 // grant.
 func (s *Server) verifyAccessToken(ctx context.Context, token string) (*AccessClaims, error) {
-	payload, err := s.keys.Verify(token, protocol.AccessTokenJWTType)
+	payload, err := s.keys.VerifyFresh(ctx, token, protocol.AccessTokenJWTType, keyRefreshAge)
 	if err != nil {
 		return nil, errInactive
 	}

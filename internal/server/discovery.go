@@ -45,6 +45,9 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.keys.ReloadIfStale(r.Context(), keyRefreshAge); err != nil {
+		s.log.Warn("reload signing keys", "err", err) // serve what is loaded
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/jwk-set+json")
 	h.Set("Access-Control-Allow-Origin", "*")

@@ -11,8 +11,15 @@ import (
 // memStore is an in-memory KeyStore with the copy semantics of the real
 // backends.
 type memStore struct {
-	mu   sync.Mutex
-	rows map[string]storage.SigningKey
+	mu    sync.Mutex
+	rows  map[string]storage.SigningKey
+	lists int // ListSigningKeys calls
+}
+
+func (s *memStore) listCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lists
 }
 
 func newMemStore() *memStore { return &memStore{rows: make(map[string]storage.SigningKey)} }
@@ -35,6 +42,7 @@ func (s *memStore) CreateSigningKey(_ context.Context, k *storage.SigningKey) er
 func (s *memStore) ListSigningKeys(context.Context) ([]*storage.SigningKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.lists++
 	var out []*storage.SigningKey
 	for _, k := range s.rows {
 		out = append(out, cloneKey(k))

@@ -131,6 +131,10 @@ type Manager struct {
 	viewMu sync.Mutex // serialises building views and swapping sets
 	set    atomic.Pointer[keySet]
 	view   atomic.Pointer[view]
+
+	// loadedAt is when the keys were last read from the store (unix
+	// nanoseconds on clk), for ReloadIfStale.
+	loadedAt atomic.Int64
 }
 
 // keySet is what the last load found.
@@ -224,7 +228,42 @@ func (m *Manager) reload(ctx context.Context) error {
 	m.set.Store(set)
 	m.view.Store(nil)
 	m.viewMu.Unlock()
+	m.loadedAt.Store(now.UnixNano())
 	return nil
+}
+
+// ReloadIfStale re-reads the keys when they were last read more than maxAge
+// ago, and reports whether it did. Several replicas share one key table:
+// a key another replica created (two replicas starting together on an
+// empty database each create a first key; a rotation) becomes known here
+// without waiting for the periodic Reload. Concurrent callers share one
+// reload.
+func (m *Manager) ReloadIfStale(ctx context.Context, maxAge time.Duration) (bool, error) {
+	if m.clk.Now().UnixNano()-m.loadedAt.Load() <= int64(maxAge) {
+		return false, nil
+	}
+	m.ioMu.Lock()
+	defer m.ioMu.Unlock()
+	if m.clk.Now().UnixNano()-m.loadedAt.Load() <= int64(maxAge) {
+		return false, nil // another caller reloaded while we waited
+	}
+	return true, m.reload(ctx)
+}
+
+// VerifyFresh is Verify, except that a token signed with a key this
+// process does not know makes it re-read the keys (at most once per
+// maxAge) and try again, so tokens signed by another replica's new key
+// verify at once.
+func (m *Manager) VerifyFresh(ctx context.Context, token, typ string, maxAge time.Duration) ([]byte, error) {
+	payload, err := m.Verify(token, typ)
+	if !errors.Is(err, ErrUnknownKey) {
+		return payload, err
+	}
+	reloaded, rerr := m.ReloadIfStale(ctx, maxAge)
+	if rerr != nil || !reloaded {
+		return nil, err
+	}
+	return m.Verify(token, typ)
 }
 
 // Rotate creates a key of Options.Algorithm that is published now and

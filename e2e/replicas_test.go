@@ -1,0 +1,523 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// TestReplicas runs two `gatehouse server` processes on one PostgreSQL
+// schema and one Redis database, started at the same moment, and checks
+// that they behave as one server: tokens, codes, refresh token families,
+// revocations, browser sessions, login rate limits and signing keys are
+// shared. Both use replica A's URL as the issuer; requests go to either
+// address. It needs GATEHOUSE_TEST_POSTGRES_DSN and a Redis server at
+// GATEHOUSE_TEST_REDIS_URL (default redis://127.0.0.1:6379/0); it uses a
+// random database 1..15 of that server and empties it.
+func TestReplicas(t *testing.T) {
+	dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN is not set")
+	}
+	redisBase := os.Getenv("GATEHOUSE_TEST_REDIS_URL")
+	if redisBase == "" {
+		redisBase = "redis://127.0.0.1:6379/0"
+	}
+	t.Parallel()
+	redisURL := freshRedisDB(t, redisBase)
+	db := freshSchemaDSN(t, dsn)
+
+	key := make([]byte, 32)
+	rand.Read(key)
+	secretKey := hex.EncodeToString(key)
+	cfgFile := filepath.Join(t.TempDir(), "server.yaml")
+	const loginBudget = 4
+	yaml := fmt.Sprintf(`signing:
+  reload_interval: 1s
+limits:
+  login_per_ip: {requests: 1000, per: 1m, burst: 1000}
+  login_per_user: {requests: %d, per: 1m, burst: %d}
+`, loginBudget, loginBudget)
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	addrA, addrB := freeAddr(t), freeAddr(t)
+	issuer := "http://" + addrA
+	args := []string{"--issuer", issuer, "--db", db, "--redis", redisURL, "--config", cfgFile}
+	env := []string{"GATEHOUSE_SECRET_KEY=" + secretKey}
+	// Both start before either is waited for: the migrations and the
+	// first-start bootstrap run concurrently.
+	a := startReplica(t, addrA, env, args...)
+	b := startReplica(t, addrB, env, args...)
+	a.waitHealthy(t)
+	b.waitHealthy(t)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	p, m := discover(t, ctx, a)
+	introID, introSecret := createClient(t, a, "introspector", "--grant", "client_credentials", "--scope", "read")
+	ccA := clientcredentials.Config{ClientID: introID, ClientSecret: introSecret, TokenURL: p.Endpoint().TokenURL, Scopes: []string{"read"}}
+	ccB := ccA
+	ccB.TokenURL = at(t, b, ccA.TokenURL)
+	mB := m
+	mB.IntrospectionEndpoint = at(t, b, m.IntrospectionEndpoint)
+	mB.RevocationEndpoint = at(t, b, m.RevocationEndpoint)
+	jwksA := at(t, a, jwksURI(t, p))
+	jwksB := at(t, b, jwksURI(t, p))
+	redirect := "http://" + freeAddr(t) + "/callback"
+	cfgA := cliConfig(p, redirect)
+	cfgB := cliConfig(p, redirect)
+	cfgB.Endpoint.AuthURL = at(t, b, cfgA.Endpoint.AuthURL)
+	cfgB.Endpoint.TokenURL = at(t, b, cfgA.Endpoint.TokenURL)
+
+	// Started together on an empty database, both replicas may create a
+	// first signing key, each knowing only its own at first. A token with a
+	// key id a replica does not know makes it re-read the keys, so tokens
+	// of either replica are accepted by the other at once.
+	t.Run("tokens cross-verify right after a simultaneous start", func(t *testing.T) {
+		for _, s := range []struct {
+			from string
+			cc   clientcredentials.Config
+			at   metadata
+		}{{"A", ccA, mB}, {"B", ccB, m}} {
+			tok, err := s.cc.Token(ctx)
+			if err != nil {
+				t.Fatalf("client credentials at %s: %v", s.from, err)
+			}
+			if in := introspect(t, ctx, s.at, introID, introSecret, tok.AccessToken); !in.Active {
+				t.Errorf("token from %s is inactive at the other replica right after start: %+v", s.from, in)
+			}
+		}
+	})
+	// Their JWKS documents agree once each has re-read the key table (on
+	// a JWKS request at most a second after its last read).
+	if diverged := waitSameKeys(t, ctx, jwksA, jwksB, 5*time.Second); diverged != "" {
+		t.Logf("JWKS differed right after start: %s", diverged)
+	}
+
+	// browserA is signed in at A as admin.
+	browserA := newBrowser(t, a.URL)
+	if err := loginHTTP(browserA, a.URL, "admin", adminPassword); err != nil {
+		t.Fatalf("login at A: %v", err)
+	}
+	// codeAtA runs an authorization request through A with browserA.
+	codeAtA := func(t *testing.T) (string, authRequest) {
+		ar := newAuthRequest(cfgA)
+		return authorizeHTTP(t, browserA, a, cfgA, ar, "admin", adminPassword), ar
+	}
+
+	t.Run("readyz", func(t *testing.T) {
+		for _, g := range []*gatehouse{a, b} {
+			resp, err := http.Get(g.URL + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s/readyz = %d, want 200", g.URL, resp.StatusCode)
+			}
+		}
+	})
+
+	t.Run("token from A verifies and introspects at B", func(t *testing.T) {
+		tok, err := ccA.Token(ctx)
+		if err != nil {
+			t.Fatalf("client credentials at A: %v", err)
+		}
+		if _, err := verifierFor(ctx, issuer, jwksB).Verify(ctx, tok.AccessToken); err != nil {
+			t.Errorf("A's access token does not verify with B's JWKS: %v", err)
+		}
+		if in := introspect(t, ctx, mB, introID, introSecret, tok.AccessToken); !in.Active || in.ClientID != introID {
+			t.Errorf("introspection at B of A's token = %+v; want active, client_id %s", in, introID)
+		}
+	})
+
+	t.Run("code from A is redeemed once across replicas", func(t *testing.T) {
+		code, ar := codeAtA(t)
+		tok, err := cfgB.Exchange(ctx, code, oauth2.VerifierOption(ar.Verifier))
+		if err != nil {
+			t.Fatalf("redeem A's code at B: %v", err)
+		}
+		if _, err := verifierFor(ctx, issuer, jwksA).Verify(ctx, tok.AccessToken); err != nil {
+			t.Errorf("B's access token does not verify with A's JWKS: %v", err)
+		}
+		_, err = cfgA.Exchange(ctx, code, oauth2.VerifierOption(ar.Verifier))
+		wantOAuthError(t, err, "invalid_grant")
+	})
+
+	t.Run("refresh token reuse across replicas revokes the family", func(t *testing.T) {
+		code, ar := codeAtA(t)
+		tok, err := cfgA.Exchange(ctx, code, oauth2.VerifierOption(ar.Verifier))
+		if err != nil || tok.RefreshToken == "" {
+			t.Fatalf("code exchange at A: %v (refresh token %q)", err, tok.RefreshToken)
+		}
+		tok2, err := cfgA.TokenSource(ctx, expired(tok.RefreshToken)).Token()
+		if err != nil {
+			t.Fatalf("refresh at A: %v", err)
+		}
+		_, err = cfgB.TokenSource(ctx, expired(tok.RefreshToken)).Token()
+		wantOAuthError(t, err, "invalid_grant")
+		_, err = cfgA.TokenSource(ctx, expired(tok2.RefreshToken)).Token()
+		wantOAuthError(t, err, "invalid_grant")
+		if in := introspect(t, ctx, mB, introID, introSecret, tok2.AccessToken); in.Active {
+			t.Errorf("access token of a replayed family still active at B: %+v", in)
+		}
+	})
+
+	t.Run("revocation at A is seen by B", func(t *testing.T) {
+		code, ar := codeAtA(t)
+		tok, err := cfgA.Exchange(ctx, code, oauth2.VerifierOption(ar.Verifier))
+		if err != nil {
+			t.Fatalf("code exchange at A: %v", err)
+		}
+		for _, tk := range []string{tok.AccessToken, tok.RefreshToken} {
+			if in := introspect(t, ctx, mB, introID, introSecret, tk); !in.Active {
+				t.Fatalf("token inactive at B before revocation: %+v", in)
+			}
+		}
+		revoke(t, ctx, m, cliClientID, tok.AccessToken, "access_token")
+		if in := introspect(t, ctx, mB, introID, introSecret, tok.AccessToken); in.Active {
+			t.Errorf("access token revoked at A still active at B: %+v", in)
+		}
+		if in := introspect(t, ctx, mB, introID, introSecret, tok.RefreshToken); !in.Active {
+			t.Errorf("revoking the access token ended the refresh token too: %+v", in)
+		}
+		revoke(t, ctx, m, cliClientID, tok.RefreshToken, "refresh_token")
+		if in := introspect(t, ctx, mB, introID, introSecret, tok.RefreshToken); in.Active {
+			t.Errorf("refresh token revoked at A still active at B: %+v", in)
+		}
+	})
+
+	t.Run("browser session from A is valid at B", func(t *testing.T) {
+		browserB := newBrowser(t, b.URL)
+		// Cookies ignore ports, so a shared jar would already send A's
+		// cookie to B: copy only the session cookie into a fresh jar.
+		var session *http.Cookie
+		for _, c := range browserA.Jar.Cookies(mustURL(t, a.URL)) {
+			if strings.HasSuffix(c.Name, "gatehouse_session") {
+				session = c
+			}
+		}
+		if session == nil {
+			t.Fatalf("no session cookie in A's jar: %v", browserA.Jar.Cookies(mustURL(t, a.URL)))
+		}
+		browserB.Jar.SetCookies(mustURL(t, b.URL), []*http.Cookie{{Name: session.Name, Value: session.Value, Path: "/"}})
+		ar := newAuthRequest(cfgB)
+		pg, err := browse(browserB, http.MethodGet, ar.URL, nil)
+		if err != nil {
+			t.Fatalf("authorization request at B: %v", err)
+		}
+		if pg.Location == nil {
+			t.Fatalf("B did not accept A's session (want a redirect to the client): got %s", pg)
+		}
+		code := checkCallback(t, pg.Location.Query(), ar, issuer)
+		if _, err := cfgA.Exchange(ctx, code, oauth2.VerifierOption(ar.Verifier)); err != nil {
+			t.Errorf("redeem B's code at A: %v", err)
+		}
+	})
+
+	t.Run("login rate limit is shared", func(t *testing.T) {
+		user := randomName("nobody")
+		browsers := []*http.Client{newBrowser(t, a.URL), newBrowser(t, b.URL)}
+		urls := []string{a.URL, b.URL}
+		for i := range loginBudget + 1 {
+			pg, err := browse(browsers[i%2], http.MethodGet, urls[i%2]+"/login", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := submitLogin(browsers[i%2], pg, user, "wrong-password")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := http.StatusUnauthorized
+			if i == loginBudget {
+				want = http.StatusTooManyRequests
+			}
+			if res.Status != want {
+				t.Fatalf("failed login %d (at %s) = %d; want %d with a shared budget of %d", i+1, urls[i%2], res.Status, want, loginBudget)
+			}
+		}
+	})
+
+	t.Run("key rotation reaches both replicas", func(t *testing.T) {
+		out := runWithEnv(t, env, "keys", "rotate", "--activate-in", "0s", "--json", "--db", db, "--data-dir", a.DataDir)
+		var k struct {
+			ID string `json:"kid"`
+		}
+		if err := json.Unmarshal([]byte(out), &k); err != nil || k.ID == "" {
+			t.Fatalf("keys rotate --json: %v\n%s", err, out)
+		}
+		// Wait until both sign with the new key: each has then loaded it
+		// and publishes it.
+		deadline := time.Now().Add(10 * time.Second)
+		signed := map[string]string{}
+		for _, s := range []struct {
+			name string
+			cc   clientcredentials.Config
+		}{{"A", ccA}, {"B", ccB}} {
+			for {
+				tok, err := s.cc.Token(ctx)
+				if err != nil {
+					t.Fatalf("client credentials at %s: %v", s.name, err)
+				}
+				h, err := jwtHeader(tok.AccessToken)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if h.KeyID == k.ID {
+					signed[s.name] = tok.AccessToken
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s still signs with %s, not the rotated key %s, 10s after the rotation (reload_interval 1s)", s.name, h.KeyID, k.ID)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+		}
+		if _, err := verifierFor(ctx, issuer, jwksB).Verify(ctx, signed["A"]); err != nil {
+			t.Errorf("token signed by A with the new key does not verify with B's JWKS: %v", err)
+		}
+		if _, err := verifierFor(ctx, issuer, jwksA).Verify(ctx, signed["B"]); err != nil {
+			t.Errorf("token signed by B with the new key does not verify with A's JWKS: %v", err)
+		}
+	})
+}
+
+// startReplica starts `gatehouse server` on addr with a new data directory
+// and the extra environment env, without waiting for it to be healthy.
+func startReplica(t *testing.T, addr string, env []string, args ...string) *gatehouse {
+	t.Helper()
+	logs := t.TempDir()
+	dataDir := t.TempDir()
+	g := &gatehouse{
+		URL:     "http://" + addr,
+		Addr:    addr,
+		DataDir: dataDir,
+		storage: []string{"--data-dir", dataDir},
+		stdout:  filepath.Join(logs, "stdout.log"),
+		stderr:  filepath.Join(logs, "stderr.log"),
+		done:    make(chan struct{}),
+	}
+	for i, a := range args {
+		if a == "--db" && i+1 < len(args) {
+			g.storage = append(g.storage, "--db", args[i+1])
+		}
+	}
+	stdout, err := os.Create(g.stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	stderr, err := os.Create(g.stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	g.cmd = exec.Command(binary, append([]string{"server", "--addr", addr, "--data-dir", dataDir}, args...)...)
+	g.cmd.Env = append(append(baseEnv(), "GATEHOUSE_ADMIN_PASSWORD="+adminPassword), env...)
+	g.cmd.Stdout, g.cmd.Stderr = stdout, stderr
+	if err := g.cmd.Start(); err != nil {
+		t.Fatalf("start gatehouse server: %v", err)
+	}
+	go func() {
+		g.waitErr = g.cmd.Wait()
+		close(g.done)
+	}()
+	t.Cleanup(func() {
+		g.kill()
+		if t.Failed() {
+			t.Logf("gatehouse server %s stderr (tail):\n%s", g.URL, tail(g.stderrText(), 4000))
+		}
+	})
+	return g
+}
+
+// runWithEnv runs the gatehouse binary with args and the extra environment
+// env, failing the test unless it exits 0; it returns its stdout.
+func runWithEnv(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(baseEnv(), env...)
+	var errOut strings.Builder
+	cmd.Stderr = &errOut
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("gatehouse %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out, errOut.String())
+	}
+	return string(out)
+}
+
+// freshRedisDB picks a random Redis database 1..15 on the server of base,
+// empties it now and when the test ends, and returns its URL.
+func freshRedisDB(t *testing.T, base string) string {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "redis" || u.Host == "" {
+		t.Fatalf("GATEHOUSE_TEST_REDIS_URL must be a redis://host:port URL, got %q", base)
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = fmt.Sprintf("/%d", n.Int64()+1)
+	if err := flushRedisDB(u); err != nil {
+		t.Skipf("redis at %s does not answer: %v", u.Host, err)
+	}
+	t.Cleanup(func() {
+		if err := flushRedisDB(u); err != nil {
+			t.Errorf("flush redis %s: %v", u, err)
+		}
+	})
+	return u.String()
+}
+
+// flushRedisDB sends SELECT and FLUSHDB for the database of u over RESP.
+func flushRedisDB(u *url.URL) error {
+	conn, err := net.DialTimeout("tcp", u.Host, 2*time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	db := strings.TrimPrefix(u.Path, "/")
+	cmds := [][]string{{"SELECT", db}, {"FLUSHDB"}}
+	if pw, ok := u.User.Password(); ok {
+		cmds = append([][]string{{"AUTH", pw}}, cmds...)
+	}
+	var req strings.Builder
+	for _, c := range cmds {
+		fmt.Fprintf(&req, "*%d\r\n", len(c))
+		for _, a := range c {
+			fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+		}
+	}
+	if _, err := conn.Write([]byte(req.String())); err != nil {
+		return err
+	}
+	r := bufio.NewReader(conn)
+	for _, c := range cmds {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("%s: %w", c[0], err)
+		}
+		if !strings.HasPrefix(line, "+OK") {
+			return fmt.Errorf("%s: %s", c[0], strings.TrimSpace(line))
+		}
+	}
+	return nil
+}
+
+// at is endpoint (a URL under the shared issuer) at replica g instead.
+func at(t testing.TB, g *gatehouse, endpoint string) string {
+	t.Helper()
+	u := mustURL(t, endpoint)
+	u.Host = g.Addr
+	return u.String()
+}
+
+func mustURL(t testing.TB, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// jwksURI is the jwks_uri of the discovery document.
+func jwksURI(t testing.TB, p *oidc.Provider) string {
+	t.Helper()
+	var d struct {
+		JWKS string `json:"jwks_uri"`
+	}
+	if err := p.Claims(&d); err != nil || d.JWKS == "" {
+		t.Fatalf("discovery jwks_uri: %v (%q)", err, d.JWKS)
+	}
+	return d.JWKS
+}
+
+// jwksKids are the key ids of the JWK set at jwks, sorted.
+func jwksKids(ctx context.Context, jwks string) ([]string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, jwks, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: status %d", jwks, resp.StatusCode)
+	}
+	var set struct {
+		Keys []struct {
+			ID string `json:"kid"`
+		} `json:"keys"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		return nil, fmt.Errorf("GET %s: %w", jwks, err)
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		kids = append(kids, k.ID)
+	}
+	slices.Sort(kids)
+	return kids, nil
+}
+
+// waitSameKeys waits up to timeout for the JWK sets at jwksA and jwksB to
+// list the same keys. It returns "" if they did so at once, and otherwise
+// a description of how they differed first.
+func waitSameKeys(t testing.TB, ctx context.Context, jwksA, jwksB string, timeout time.Duration) string {
+	t.Helper()
+	first := ""
+	deadline := time.Now().Add(timeout)
+	for {
+		ka, err := jwksKids(ctx, jwksA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kb, err := jwksKids(ctx, jwksB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ka) > 0 && slices.Equal(ka, kb) {
+			return first
+		}
+		if first == "" {
+			first = fmt.Sprintf("JWKS of A lists %v, of B %v", ka, kb)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replicas' JWKS still differ after %s: A %v, B %v", timeout, ka, kb)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// verifierFor verifies access tokens of issuer (aud = issuer) with the
+// keys fetched anew from jwks.
+func verifierFor(ctx context.Context, issuer, jwks string) *oidc.IDTokenVerifier {
+	return oidc.NewVerifier(issuer, oidc.NewRemoteKeySet(ctx, jwks), &oidc.Config{ClientID: issuer, SupportedSigningAlgs: []string{"ES256", "EdDSA"}})
+}
