@@ -6,13 +6,18 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type clientsListOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API *adminAPI
 
-	JSON bool
+	JSON   bool
+	Server string
 }
 
 func newClientsListCmd(streams IOStreams) *cobra.Command {
@@ -21,11 +26,19 @@ func newClientsListCmd(streams IOStreams) *cobra.Command {
 		Use:   "list",
 		Short: "List the OAuth clients",
 		Long: `List the registered OAuth clients: ID, name, type, grant types, scopes and
-roles. Secrets are never shown.` + adminCommandLong,
+roles. Secrets are never shown.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse clients list
   gatehouse clients list --json | jq -r '.[].client_id'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			api, err := openAdminAPI(cmd.Context(), cmd, streams, opts.Server)
+			if err != nil {
+				return err
+			}
+			if api != nil {
+				opts.API = api
+				return clientsListRun(cmd.Context(), opts)
+			}
 			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
 				opts.Admin = env
 				return clientsListRun(ctx, opts)
@@ -33,11 +46,18 @@ roles. Secrets are never shown.` + adminCommandLong,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of clients")
+	addServerFlag(cmd, &opts.Server)
 	return cmd
 }
 
 func clientsListRun(ctx context.Context, opts *clientsListOptions) error {
-	clients, err := opts.Admin.Store.ListClients(ctx)
+	var clients []*storage.Client
+	var err error
+	if opts.API != nil {
+		clients, err = opts.API.listClients(ctx)
+	} else {
+		clients, err = opts.Admin.Store.ListClients(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("list clients: %w", err)
 	}

@@ -31,7 +31,8 @@ admin cannot be deleted or lose the admin role.` + adminCommandLong,
   gatehouse users list
   gatehouse users passwd alice
   gatehouse users set-role alice admin
-  gatehouse users delete alice`,
+  gatehouse users delete alice
+  gatehouse users mfa-reset alice`,
 	}
 	group(cmd)
 	addStorageFlags(cmd)
@@ -41,6 +42,7 @@ admin cannot be deleted or lose the admin role.` + adminCommandLong,
 		newUsersPasswdCmd(streams),
 		newUsersSetRoleCmd(streams),
 		newUsersDeleteCmd(streams),
+		newUsersMFAResetCmd(streams),
 	)
 	return cmd
 }

@@ -5,13 +5,18 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type usersListOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API *adminAPI
 
-	JSON bool
+	JSON   bool
+	Server string
 }
 
 func newUsersListCmd(streams IOStreams) *cobra.Command {
@@ -19,11 +24,19 @@ func newUsersListCmd(streams IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the local users",
-		Long:  `List the local users with their roles and whether they are disabled.` + adminCommandLong,
+		Long:  `List the local users with their roles and whether they are disabled.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse users list
   gatehouse users list --json | jq -r '.[] | select(.roles | index("admin")) | .username'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			api, err := openAdminAPI(cmd.Context(), cmd, streams, opts.Server)
+			if err != nil {
+				return err
+			}
+			if api != nil {
+				opts.API = api
+				return usersListRun(cmd.Context(), opts)
+			}
 			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
 				opts.Admin = env
 				return usersListRun(ctx, opts)
@@ -31,11 +44,18 @@ func newUsersListCmd(streams IOStreams) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of users")
+	addServerFlag(cmd, &opts.Server)
 	return cmd
 }
 
 func usersListRun(ctx context.Context, opts *usersListOptions) error {
-	users, err := opts.Admin.Store.ListUsers(ctx)
+	var users []*storage.User
+	var err error
+	if opts.API != nil {
+		users, err = opts.API.listUsers(ctx)
+	} else {
+		users, err = opts.Admin.Store.ListUsers(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("list users: %w", err)
 	}

@@ -103,6 +103,13 @@ type Server struct {
 		TokenPerClient   Rate `yaml:"token_per_client"`
 	} `yaml:"limits"`
 
+	MFA struct {
+		// RequiredRoles are the roles whose users must sign in with a TOTP
+		// code; such a user without one is sent to enrol after the
+		// password and gets no session until enrolled.
+		RequiredRoles []string `yaml:"required_roles"`
+	} `yaml:"mfa"`
+
 	// Argon2MaxConcurrent bounds how many argon2id password hashes run at
 	// once, so a login flood cannot exhaust memory and CPU.
 	Argon2MaxConcurrent int `yaml:"argon2_max_concurrent"`

@@ -99,6 +99,8 @@ func (c *Server) Validate() error {
 	rate(bad, "limits.device_entry_per_ip", l.DeviceEntryPerIP)
 	rate(bad, "limits.token_per_client", l.TokenPerClient)
 
+	validateMFA(bad, c.MFA.RequiredRoles)
+
 	if c.Argon2MaxConcurrent < 1 {
 		bad("argon2_max_concurrent", "must be at least 1, got %d", c.Argon2MaxConcurrent)
 	}
@@ -159,4 +161,26 @@ func isLoopback(host string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// validateMFA checks mfa.required_roles: role names (lower case letters,
+// digits, "-" and "_"), each once.
+func validateMFA(bad func(key, format string, args ...any), roles []string) {
+	seen := make(map[string]bool, len(roles))
+	for _, r := range roles {
+		ok := r != ""
+		for i := 0; i < len(r); i++ {
+			c := r[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				ok = false
+			}
+		}
+		switch {
+		case !ok:
+			bad("mfa.required_roles", "%q is not a role name (lower case letters, digits, - and _)", r)
+		case seen[r]:
+			bad("mfa.required_roles", "%q is listed twice", r)
+		}
+		seen[r] = true
+	}
 }

@@ -91,6 +91,8 @@ func newHarness(t *testing.T, opts ...harnessOption) *testHarness {
 		Limiter: ratelimit.NewMemory(clk, 10000),
 		Audit:   al,
 		Clock:   clk,
+		// SecretKey enables TOTP (mfa.go).
+		SecretKey: key,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -177,6 +177,9 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusUnauthorized, loginPage{Username: typed, ReturnTo: returnTo, Error: msgInvalidLogin})
 		return
 	}
+	if s.loginNeedsMFA(w, r, u, rawReturn) {
+		return // second step (mfa.go)
+	}
 	if err := s.startSession(w, r, u); err != nil {
 		s.renderServerError(w, r, err)
 		return

@@ -43,7 +43,7 @@ const (
 // newPages parses every page template.
 func newPages() (*pages, error) {
 	names := []string{pageLogin, pageSignedIn, pageLogout, pageLoggedOut, pageConsent,
-		pageDevice, pageDeviceConfirm, pageDeviceDone, pageError}
+		pageDevice, pageDeviceConfirm, pageDeviceDone, pageError, pageMFA, pageAccount}
 	p := &pages{tmpl: make(map[string]*template.Template, len(names))}
 	for _, n := range names {
 		t, err := template.New(n).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html")

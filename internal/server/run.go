@@ -130,6 +130,8 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 		Audit:   inst.audit,
 		Clock:   clock.System,
 		Logger:  log,
+		// SecretKey seals TOTP secrets (mfa.go).
+		SecretKey: key,
 	})
 	if err != nil {
 		return nil, err

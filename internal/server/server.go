@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -48,7 +49,8 @@ const (
 )
 
 // Deps are the collaborators a Server needs. All fields are required except
-// Logger (slog.Default) and Clock (clock.System).
+// Logger (slog.Default), Clock (clock.System) and SecretKey (without it
+// TOTP enrolment and the second login step are unavailable).
 type Deps struct {
 	Config  *config.Server
 	Store   storage.Store
@@ -58,6 +60,8 @@ type Deps struct {
 	Audit   *audit.Logger
 	Clock   clock.Clock
 	Logger  *slog.Logger
+	// SecretKey seals TOTP secrets at rest and the pending-login cookie.
+	SecretKey *secret.Key
 }
 
 // Server serves the authorization server's HTTP endpoints.
@@ -77,6 +81,8 @@ type Server struct {
 	pages   *pages
 	proxies *trustedProxies
 	handler http.Handler
+	// secretKey seals TOTP secrets and pending logins (mfa.go).
+	secretKey *secret.Key
 }
 
 // New builds a Server from its dependencies.
@@ -114,6 +120,7 @@ func New(d Deps) (*Server, error) {
 		pages:   pg,
 		proxies: proxies,
 	}
+	s.secretKey = d.SecretKey
 	s.handler = s.routes()
 	return s, nil
 }
@@ -159,7 +166,9 @@ func (s *Server) routes() http.Handler {
 	page("POST "+PathLogout, "logout", s.handleLogoutSubmit)
 	page("GET "+PathDevice, "device", s.handleDevicePage)
 	page("POST "+PathDevice, "device", s.handleDeviceSubmit)
+	s.mfaRoutes(page)
 	mux.Handle("GET "+PathStatic, s.pages.staticHandler())
+	s.registerAdmin(mux)
 	mux.HandleFunc("/", s.handleNotFound)
 	return s.securityHeaders(mux)
 }

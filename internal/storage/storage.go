@@ -183,6 +183,25 @@ type APIKey struct {
 	LastUsedAt time.Time // zero: never used
 }
 
+// TOTP is a user's time-based one-time password state (RFC 6238) for
+// multi-factor login. It exists from the start of enrolment; Enrolled is
+// set once the user confirmed a first valid code.
+type TOTP struct {
+	UserID string
+	// EncryptedSecret is the raw TOTP secret sealed with the server secret
+	// key (additional data "totp:" + UserID).
+	EncryptedSecret []byte
+	Enrolled        bool
+	// LastStep is the last accepted time step (Unix time / 30); a code of
+	// a step at or before it is a replay.
+	LastStep int64
+	// RecoveryCodes are the SHA-256 (hex) of the unused recovery codes;
+	// a used one is removed.
+	RecoveryCodes []string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
 // Store is the persistence contract of the authorization server.
 //
 // Get* methods return ErrNotFound when nothing matches; Create* methods
@@ -246,6 +265,18 @@ type Store interface {
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, hash string) (*Session, error)
 	DeleteSession(ctx context.Context, hash string) error
+	// ListUserSessions returns userID's sessions (expired ones included)
+	// by CreatedAt then Hash.
+	ListUserSessions(ctx context.Context, userID string) ([]*Session, error)
+	// DeleteUserSessions deletes userID's sessions except the one with
+	// hash exceptHash ("" keeps none) and returns how many went.
+	DeleteUserSessions(ctx context.Context, userID, exceptHash string) (int64, error)
+
+	// TOTP state, one per user. DeleteUser deletes it too.
+	CreateTOTP(ctx context.Context, t *TOTP) error
+	GetTOTP(ctx context.Context, userID string) (*TOTP, error)
+	UpdateTOTP(ctx context.Context, userID string, fn func(*TOTP) error) error
+	DeleteTOTP(ctx context.Context, userID string) error
 
 	// Consents.
 	GetConsent(ctx context.Context, userID, clientID string) (*Consent, error)

@@ -106,6 +106,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 			"DELETE FROM auth_codes WHERE user_id = $1",
 			"DELETE FROM device_codes WHERE user_id = $1",
 			"DELETE FROM api_keys WHERE user_id = $1",
+			"DELETE FROM user_totp WHERE user_id = $1",
 		} {
 			if _, err := s.txExec(ctx, tx, q, id); err != nil {
 				return fmt.Errorf("%s: %w", q, err)

@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		signingKeyTests, expiryTests, concurrencyTests,
 		apiKeyTests,
 		auditTests,
+		totpTests,
 	} {
 		all = append(all, group...)
 	}

@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+type usersMFAResetOptions struct {
+	IO    IOStreams
+	Admin *adminEnv
+
+	Name string
+}
+
+func newUsersMFAResetCmd(streams IOStreams) *cobra.Command {
+	opts := &usersMFAResetOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "mfa-reset NAME",
+		Short: "Remove a user's two-step verification (TOTP)",
+		Long: `Remove the TOTP key and recovery codes of the user NAME, for a user who lost
+their authenticator. They sign in with the password alone afterwards, or
+are asked to enrol again when their role requires it (mfa.required_roles).` + adminCommandLong,
+		Example: `  gatehouse users mfa-reset alice`,
+		Args:    usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
+				opts.Admin = env
+				return usersMFAResetRun(ctx, opts)
+			})
+		},
+	}
+	return cmd
+}
+
+func usersMFAResetRun(ctx context.Context, opts *usersMFAResetOptions) error {
+	name, err := normalizeUsername(opts.Name)
+	if err != nil {
+		return err
+	}
+	env := opts.Admin
+	u, err := getUser(ctx, env.Store, name)
+	if err != nil {
+		return err
+	}
+	err = env.Store.DeleteTOTP(ctx, u.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		_, err = fmt.Fprintf(opts.IO.Out, "User %q has no two-step verification.\n", u.Username)
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("reset mfa of %q: %w", name, err)
+	}
+	env.log(audit.Event{Type: audit.UserUpdated, UserID: u.ID, Username: u.Username,
+		Details: map[string]string{"change": "mfa reset"}})
+	_, err = fmt.Fprintf(opts.IO.Out, "Two-step verification of user %q removed.\n", u.Username)
+	return err
+}

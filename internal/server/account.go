@@ -1,0 +1,409 @@
+package server
+
+import (
+	"context"
+	"encoding/base32"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/pquerna/otp/totp"
+	"rsc.io/qr"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+// The /account page: change password (ends the other sessions), TOTP
+// enrolment and removal, and the user's own sessions. It needs a session,
+// except that a user who must enrol (mfa.required_roles) may enrol with
+// the pending-login cookie of the password step (mfa.go).
+
+// Page template names of the MFA and account pages.
+const (
+	pageMFA     = "mfa"
+	pageAccount = "account"
+)
+
+// totpIssuer names the server in authenticator apps.
+const totpIssuer = "Gatehouse"
+
+// accountPage is the data of the account page.
+type accountPage struct {
+	page
+	Username      string
+	HasSession    bool
+	MFARequired   bool
+	Enrolled      bool
+	Enrolling     *enrolment
+	RecoveryCodes []string
+	ContinueTo    string
+	Sessions      []sessionRow
+	APIKeys       []apiKeyRow
+	NewAPIKey     string
+	Message       string
+	Error         string
+}
+
+// enrolment is what the user needs to add the key to an app.
+type enrolment struct {
+	QR     template.URL // data: URI of a PNG
+	URI    string
+	Secret string
+}
+
+type sessionRow struct {
+	ID               string
+	Created, Expires string
+	Current          bool
+}
+
+// accountActor is the user the account page acts for: the signed-in user
+// (sess set) or a user in the middle of a required enrolment (pend set).
+type accountActor struct {
+	user *storage.User
+	sess *storage.Session
+	pend *pendingLogin
+}
+
+// actor finds who is using the account page; nil when nobody is.
+func (s *Server) actor(r *http.Request) (*accountActor, error) {
+	u, sess, err := s.currentUser(r)
+	if err != nil || u != nil {
+		if u == nil {
+			return nil, err
+		}
+		return &accountActor{user: u, sess: sess}, nil
+	}
+	p := s.pending(r, pendingKindEnrol)
+	if p == nil {
+		return nil, nil
+	}
+	u, err = s.store.GetUser(r.Context(), p.UserID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("server: get pending user: %w", err)
+	}
+	if u.Disabled {
+		return nil, nil
+	}
+	return &accountActor{user: u, pend: p}, nil
+}
+
+// accountRequest resolves the actor of a request to the account page and,
+// for a POST, parses and checks the form. needSession refuses the pending
+// enrolment actor. It answers the request itself and returns nil when the
+// request cannot go on.
+func (s *Server) accountRequest(w http.ResponseWriter, r *http.Request, needSession bool) *accountActor {
+	if r.Method == http.MethodPost && !s.parsePostForm(w, r) {
+		return nil
+	}
+	a, err := s.actor(r)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return nil
+	}
+	if a == nil || needSession && a.sess == nil {
+		redirect(w, loginURL(PathAccount, false), http.StatusSeeOther)
+		return nil
+	}
+	return a
+}
+
+// renderAccount fills in the common data and shows the account page.
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, a *accountActor, d accountPage) {
+	ctx := r.Context()
+	d.page = page{Title: "Account", CSRF: s.csrfToken(w, r)}
+	d.Username = a.user.Username
+	d.HasSession = a.sess != nil
+	d.MFARequired = s.mfaRequired(a.user)
+	t, err := s.store.GetTOTP(ctx, a.user.ID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.renderServerError(w, r, err)
+		return
+	}
+	d.Enrolled = t != nil && t.Enrolled
+	if a.sess != nil {
+		list, err := s.store.ListUserSessions(ctx, a.user.ID)
+		if err != nil {
+			s.renderServerError(w, r, err)
+			return
+		}
+		now := s.clock.Now()
+		for _, x := range list {
+			if !now.Before(x.ExpiresAt) {
+				continue
+			}
+			d.Sessions = append(d.Sessions, sessionRow{
+				ID:      x.Hash,
+				Created: x.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"),
+				Expires: x.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"),
+				Current: x.Hash == a.sess.Hash,
+			})
+		}
+		if d.APIKeys, err = s.ownAPIKeys(r, a.user.ID); err != nil {
+			s.renderServerError(w, r, err)
+			return
+		}
+	}
+	s.pages.render(w, status, pageAccount, d)
+}
+
+func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) {
+	if a := s.accountRequest(w, r, false); a != nil {
+		s.renderAccount(w, r, http.StatusOK, a, accountPage{})
+	}
+}
+
+func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
+	a := s.accountRequest(w, r, true)
+	if a == nil || !s.allowCodeAttempt(w, r, a.user) {
+		return
+	}
+	ctx := r.Context()
+	cur, pw, pw2 := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("new_password2")
+	ok, err := s.hasher.Verify(ctx, a.user.PasswordHash, cur)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	fail := func(msg string) {
+		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Error: msg})
+	}
+	switch {
+	case !ok:
+		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: a.user.ID,
+			Username: a.user.Username, IP: s.clientIP(r), Reason: "bad_password"})
+		fail("The current password is not correct.")
+		return
+	case pw != pw2:
+		fail("The new passwords do not match.")
+		return
+	}
+	if err := password.CheckPolicy(pw); err != nil {
+		fail(err.Error())
+		return
+	}
+	hash, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	now := s.clock.Now().UTC()
+	err = s.store.UpdateUser(ctx, a.user.ID, func(u *storage.User) error {
+		u.PasswordHash = hash
+		u.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	n, err := s.store.DeleteUserSessions(ctx, a.user.ID, a.sess.Hash)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
+		Details: map[string]string{"change": "password changed", "sessions_ended": fmt.Sprint(n)}})
+	s.renderAccount(w, r, http.StatusOK, a, accountPage{Message: "Password changed. Your other sessions were signed out."})
+}
+
+func (s *Server) handleMFAEnroll(w http.ResponseWriter, r *http.Request) {
+	a := s.accountRequest(w, r, false)
+	if a == nil {
+		return
+	}
+	if s.secretKey == nil {
+		s.renderServerError(w, r, errors.New("server: multi-factor login needs the secret key"))
+		return
+	}
+	ctx := r.Context()
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: a.user.Username})
+	if err != nil {
+		s.renderServerError(w, r, fmt.Errorf("server: generate totp key: %w", err))
+		return
+	}
+	sealed, err := s.secretKey.Seal([]byte(key.Secret()), totpAD(a.user.ID))
+	if err != nil {
+		s.renderServerError(w, r, fmt.Errorf("server: seal totp secret: %w", err))
+		return
+	}
+	now := s.clock.Now().UTC()
+	errEnrolled := errors.New("already enrolled")
+	err = s.store.UpdateTOTP(ctx, a.user.ID, func(t *storage.TOTP) error {
+		if t.Enrolled {
+			return errEnrolled
+		}
+		t.EncryptedSecret, t.LastStep, t.RecoveryCodes, t.UpdatedAt = sealed, 0, nil, now
+		return nil
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		err = s.store.CreateTOTP(ctx, &storage.TOTP{UserID: a.user.ID, EncryptedSecret: sealed, CreatedAt: now, UpdatedAt: now})
+	}
+	switch {
+	case errors.Is(err, errEnrolled):
+		s.renderAccount(w, r, http.StatusConflict, a, accountPage{Error: "Two-step verification is already on."})
+		return
+	case err != nil:
+		s.renderServerError(w, r, err)
+		return
+	}
+	e, err := newEnrolment(a.user.Username, key.Secret())
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	s.renderAccount(w, r, http.StatusOK, a, accountPage{Enrolling: e})
+}
+
+// newEnrolment builds the otpauth URI and its QR code for a base32 secret.
+func newEnrolment(username, b32 string) (*enrolment, error) {
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.TrimRight(b32, "="))
+	if err != nil {
+		return nil, fmt.Errorf("server: totp secret: %w", err)
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: username, Secret: raw})
+	if err != nil {
+		return nil, fmt.Errorf("server: totp key: %w", err)
+	}
+	code, err := qr.Encode(key.URL(), qr.M)
+	if err != nil {
+		return nil, fmt.Errorf("server: qr code: %w", err)
+	}
+	return &enrolment{
+		// Built here from our own PNG bytes, so it is a safe URL.
+		QR:     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(code.PNG())),
+		URI:    key.URL(),
+		Secret: key.Secret(),
+	}, nil
+}
+
+// pendingEnrolment rebuilds the enrolment of a not yet confirmed TOTP.
+func (s *Server) pendingEnrolment(ctx context.Context, u *storage.User) (*enrolment, error) {
+	t, err := s.store.GetTOTP(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if t.Enrolled {
+		return nil, nil
+	}
+	sec, err := s.secretKey.Open(t.EncryptedSecret, totpAD(u.ID))
+	if err != nil {
+		return nil, fmt.Errorf("server: open totp secret: %w", err)
+	}
+	return newEnrolment(u.Username, string(sec))
+}
+
+func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
+	a := s.accountRequest(w, r, false)
+	if a == nil || !s.allowCodeAttempt(w, r, a.user) {
+		return
+	}
+	ctx := r.Context()
+	codes, hashes := newRecoveryCodes()
+	ok, err := s.consumeCode(ctx, a.user.ID, r.PostFormValue("code"), false, func(t *storage.TOTP) {
+		t.Enrolled = true
+		t.RecoveryCodes = hashes
+	})
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	if !ok {
+		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: a.user.ID,
+			Username: a.user.Username, IP: s.clientIP(r), Reason: "bad_totp"})
+		e, err := s.pendingEnrolment(ctx, a.user)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			s.renderServerError(w, r, err)
+			return
+		}
+		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Enrolling: e, Error: msgBadCode})
+		return
+	}
+	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
+		Details: map[string]string{"change": "mfa enrolled"}})
+	d := accountPage{RecoveryCodes: codes}
+	if a.pend != nil {
+		// A required enrolment completes the login.
+		if err := s.startSession(w, r, a.user); err != nil {
+			s.renderServerError(w, r, err)
+			return
+		}
+		s.clearPending(w)
+		s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+			UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r), Details: map[string]string{"mfa": "totp"}})
+		d.ContinueTo = afterLogin(a.pend.ReturnTo)
+		a = &accountActor{user: a.user} // the page shows no session forms yet
+	}
+	s.renderAccount(w, r, http.StatusOK, a, d)
+}
+
+func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request) {
+	a := s.accountRequest(w, r, true)
+	if a == nil || !s.allowCodeAttempt(w, r, a.user) {
+		return
+	}
+	ctx := r.Context()
+	ok, err := s.consumeCode(ctx, a.user.ID, r.PostFormValue("code"), true, nil)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	if !ok {
+		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: a.user.ID,
+			Username: a.user.Username, IP: s.clientIP(r), Reason: "bad_totp"})
+		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Error: msgBadCode})
+		return
+	}
+	if err := s.store.DeleteTOTP(ctx, a.user.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.renderServerError(w, r, err)
+		return
+	}
+	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
+		Details: map[string]string{"change": "mfa disabled"}})
+	s.renderAccount(w, r, http.StatusOK, a, accountPage{Message: "Two-step verification is off."})
+}
+
+func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
+	a := s.accountRequest(w, r, true)
+	if a == nil {
+		return
+	}
+	ctx := r.Context()
+	id := r.PostFormValue("id")
+	list, err := s.store.ListUserSessions(ctx, a.user.ID)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	found := false
+	for _, x := range list {
+		found = found || x.Hash == id
+	}
+	if !found {
+		s.renderAccount(w, r, http.StatusNotFound, a, accountPage{Error: "That session has already ended."})
+		return
+	}
+	if err := s.store.DeleteSession(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.renderServerError(w, r, err)
+		return
+	}
+	s.audit.Log(audit.Event{Type: audit.Logout, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r), Details: map[string]string{"via": "account"}})
+	if id == a.sess.Hash {
+		http.SetCookie(w, s.newCookie(sessionCookieName, "", -1))
+		redirect(w, PathLogin, http.StatusSeeOther)
+		return
+	}
+	s.renderAccount(w, r, http.StatusOK, a, accountPage{Message: "Session ended."})
+}

@@ -1,0 +1,173 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+
+	"github.com/gatehouse-auth/gatehouse/internal/apikey"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// PathAdmin is the prefix of the admin JSON API (docs/admin-api.yaml).
+const PathAdmin = "/admin/v1"
+
+// maxAdminBodyBytes caps an admin API request body.
+const maxAdminBodyBytes = 64 << 10
+
+// Admin API error codes (besides the OAuth ones).
+const (
+	adminErrNotFound = "not_found"
+	adminErrConflict = "conflict"
+)
+
+// adminPrincipal is who called the admin API.
+type adminPrincipal struct {
+	// actor names the caller in audit events: "user:<id>", "apikey:<id>"
+	// or "client:<id>".
+	actor string
+}
+
+// adminHandler is an admin API handler; it runs only for an admin.
+type adminHandler func(w http.ResponseWriter, r *http.Request, p *adminPrincipal)
+
+// adminRoute is one route of the admin API.
+type adminRoute struct {
+	method, path string
+	h            adminHandler
+}
+
+// adminRoutes lists every route of the admin API; docs/admin-api.yaml
+// describes the same set (TestAdminOpenAPIMatchesRoutes).
+func (s *Server) adminRoutes() []adminRoute {
+	p := PathAdmin
+	return []adminRoute{
+		{"GET", p + "/users", s.adminListUsers},
+		{"POST", p + "/users", s.adminCreateUser},
+		{"GET", p + "/users/{id}", s.adminGetUser},
+		{"PATCH", p + "/users/{id}", s.adminUpdateUser},
+		{"DELETE", p + "/users/{id}", s.adminDeleteUser},
+		{"PUT", p + "/users/{id}/password", s.adminSetPassword},
+		{"GET", p + "/clients", s.adminListClients},
+		{"POST", p + "/clients", s.adminCreateClient},
+		{"GET", p + "/clients/{id}", s.adminGetClient},
+		{"DELETE", p + "/clients/{id}", s.adminDeleteClient},
+		{"POST", p + "/clients/{id}/rotate-secret", s.adminRotateClientSecret},
+		{"GET", p + "/apikeys", s.adminListAPIKeys},
+		{"POST", p + "/apikeys", s.adminCreateAPIKey},
+		{"POST", p + "/apikeys/{id}/revoke", s.adminRevokeAPIKey},
+		{"POST", p + "/apikeys/{id}/rotate", s.adminRotateAPIKey},
+		{"GET", p + "/keys", s.adminListKeys},
+		{"POST", p + "/keys/rotate", s.adminRotateKeys},
+		{"GET", p + "/audit", s.adminListAudit},
+		{"GET", p + "/audit/verify", s.adminVerifyAudit},
+	}
+}
+
+// registerAdmin adds the admin API to mux.
+func (s *Server) registerAdmin(mux *http.ServeMux) {
+	for _, rt := range s.adminRoutes() {
+		mux.Handle(rt.method+" "+rt.path, s.metrics.instrument("admin", s.requireAdmin(rt.h)))
+	}
+}
+
+// requireAdmin authenticates the bearer token of the request (an access
+// token or an API key; never the session cookie) and lets only callers
+// whose effective roles include admin through (SECURITY-CASES 34): no or
+// a bad token is 401, a valid one without the role 403.
+func (s *Server) requireAdmin(h adminHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := bearerToken(r)
+		if !ok {
+			writeBearerError(w, &protocol.Error{Code: protocol.ErrInvalidRequest, Description: "a bearer token is required", Status: http.StatusUnauthorized})
+			return
+		}
+		var (
+			roles []string
+			p     adminPrincipal
+		)
+		if apikey.HasPrefix(tok) {
+			e, err := s.verifyAPIKey(r.Context(), tok)
+			if errors.Is(err, errInactive) {
+				writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the API key is invalid, expired or revoked"))
+				return
+			}
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			roles, p.actor = e.roles, "apikey:"+e.key.ID
+		} else {
+			c, err := s.verifyAccessToken(r.Context(), tok)
+			if errors.Is(err, errInactive) {
+				writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the access token is invalid or expired"))
+				return
+			}
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if c.GrantID == "" {
+				// A client-credentials token: the client's own roles.
+				roles, p.actor = c.Roles, "client:"+c.ClientID
+			} else {
+				// A user's token: the user's current roles.
+				u, err := s.store.GetUser(r.Context(), c.Subject)
+				if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
+					writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the user no longer exists or is disabled"))
+					return
+				}
+				if err != nil {
+					s.writeError(w, r, err)
+					return
+				}
+				roles, p.actor = u.Roles, "user:"+u.ID
+			}
+		}
+		if !slices.Contains(roles, RoleAdmin) {
+			writeBearerError(w, protocol.NewError(protocol.ErrInsufficientScope, "the admin API needs the admin role"))
+			return
+		}
+		h(w, r, &p)
+	}
+}
+
+// adminError writes an admin API error.
+func adminError(w http.ResponseWriter, status int, code, desc string) {
+	writeJSON(w, status, &protocol.Error{Code: code, Description: desc})
+}
+
+// decodeAdminBody decodes the JSON request body into v: at most
+// maxAdminBodyBytes, no unknown fields, nothing after the value. On
+// failure it has written a 400 and returns false.
+func decodeAdminBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAdminBodyBytes))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errors.New("unexpected data after the JSON value")
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			adminError(w, http.StatusRequestEntityTooLarge, protocol.ErrInvalidRequest, "the request body is too large")
+			return false
+		}
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "invalid JSON body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// checkRoleNames reports whether every role is a built-in one.
+func checkRoleNames(roles []string) bool {
+	for _, r := range roles {
+		if !slices.Contains(BuiltinRoles, r) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,244 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// adminClient is a client as the admin API shows it: never the secret or
+// its hash.
+type adminClient struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	Public       bool      `json:"public"`
+	AuthMethod   string    `json:"auth_method"`
+	HasSecret    bool      `json:"has_secret"`
+	RedirectURIs []string  `json:"redirect_uris"`
+	GrantTypes   []string  `json:"grant_types"`
+	Scopes       []string  `json:"scopes"`
+	Roles        []string  `json:"roles"`
+	FirstParty   bool      `json:"first_party"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func toAdminClient(c *storage.Client) adminClient {
+	return adminClient{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, HasSecret: c.SecretHash != "",
+		RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Roles: nonNil(c.Roles),
+		FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+// clientSecretResponse carries a new client secret, shown only this once.
+type clientSecretResponse struct {
+	adminClient
+	ClientSecret string `json:"client_secret,omitempty"`
+}
+
+func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
+	cs, err := s.store.ListClients(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]adminClient, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, toAdminClient(c))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"clients": out})
+}
+
+func (s *Server) adminGetClient(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
+	c, err := s.store.GetClient(r.Context(), r.PathValue("id"))
+	if errors.Is(err, storage.ErrNotFound) {
+		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("client %q not found", r.PathValue("id")))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAdminClient(c))
+}
+
+type adminCreateClientRequest struct {
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	Public       bool     `json:"public"`
+	AuthMethod   string   `json:"auth_method"`
+	RedirectURIs []string `json:"redirect_uris"`
+	GrantTypes   []string `json:"grant_types"`
+	Scopes       []string `json:"scopes"`
+	Roles        []string `json:"roles"`
+	FirstParty   bool     `json:"first_party"`
+}
+
+var adminGrantTypes = []string{protocol.GrantAuthorizationCode, protocol.GrantClientCredentials, protocol.GrantRefreshToken, protocol.GrantDeviceCode}
+
+// buildAdminClient validates a create request; the error is the
+// description of a 400.
+func buildAdminClient(req *adminCreateClientRequest) (*storage.Client, error) {
+	c := &storage.Client{ID: strings.TrimSpace(req.ID), Name: strings.TrimSpace(req.Name), Public: req.Public, AuthMethod: req.AuthMethod,
+		RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes, Scopes: req.Scopes, Roles: req.Roles, FirstParty: req.FirstParty}
+	if c.Name == "" || c.ID == "" {
+		return nil, errors.New("id and name are required")
+	}
+	if len(c.GrantTypes) == 0 {
+		return nil, errors.New("grant_types must name at least one grant")
+	}
+	for _, g := range c.GrantTypes {
+		if !slices.Contains(adminGrantTypes, g) {
+			return nil, fmt.Errorf("unknown grant type %q", g)
+		}
+	}
+	if !checkRoleNames(c.Roles) {
+		return nil, errors.New("unknown role; roles are admin, editor and viewer")
+	}
+	hasCode := slices.Contains(c.GrantTypes, protocol.GrantAuthorizationCode)
+	if hasCode != (len(c.RedirectURIs) > 0) {
+		return nil, errors.New("redirect_uris are required with, and only with, the authorization_code grant")
+	}
+	for _, u := range c.RedirectURIs {
+		if err := validateRegisteredRedirectURI(u); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case c.Public && (c.AuthMethod == "" || c.AuthMethod == protocol.AuthMethodNone):
+		c.AuthMethod = protocol.AuthMethodNone
+	case c.Public:
+		return nil, errors.New("a public client uses auth_method none")
+	case c.AuthMethod == "":
+		c.AuthMethod = protocol.AuthMethodBasic
+	case c.AuthMethod != protocol.AuthMethodBasic && c.AuthMethod != protocol.AuthMethodPost:
+		return nil, errors.New("auth_method must be client_secret_basic or client_secret_post (or none for a public client)")
+	}
+	if c.Public && slices.Contains(c.GrantTypes, protocol.GrantClientCredentials) {
+		return nil, errors.New("a public client cannot use client_credentials")
+	}
+	return c, nil
+}
+
+func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
+	var req adminCreateClientRequest
+	if !decodeAdminBody(w, r, &req) {
+		return
+	}
+	c, err := buildAdminClient(&req)
+	if err != nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+		return
+	}
+	var sec string
+	if !c.Public {
+		sec = secret.NewToken()
+		c.SecretHash = secret.Hash(sec)
+	}
+	c.CreatedAt = s.clock.Now().UTC()
+	c.UpdatedAt = c.CreatedAt
+	if err := s.store.CreateClient(r.Context(), c); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("client %q already exists", c.ID))
+			return
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	s.clients.forget(c.ID)
+	s.audit.Log(audit.Event{Type: audit.ClientCreated, Outcome: audit.Success, Actor: p.actor, ClientID: c.ID,
+		Details: map[string]string{"name": c.Name, "auth_method": c.AuthMethod, "grant_types": strings.Join(c.GrantTypes, " "),
+			"scopes": strings.Join(c.Scopes, " "), "roles": strings.Join(c.Roles, " ")}})
+	writeJSON(w, http.StatusCreated, clientSecretResponse{adminClient: toAdminClient(c), ClientSecret: sec})
+}
+
+func (s *Server) adminDeleteClient(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
+	id := r.PathValue("id")
+	if id == CLIClientID {
+		adminError(w, http.StatusConflict, adminErrConflict, "the CLI's own client cannot be deleted")
+		return
+	}
+	err := s.store.DeleteClient(r.Context(), id)
+	s.clients.forget(id)
+	if errors.Is(err, storage.ErrNotFound) {
+		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("client %q not found", id))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.audit.Log(audit.Event{Type: audit.ClientDeleted, Outcome: audit.Success, Actor: p.actor, ClientID: id})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// errAdminNoSecret stops rotate-secret for a client without a secret.
+var errAdminNoSecret = errors.New("client has no secret")
+
+func (s *Server) adminRotateClientSecret(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
+	id := r.PathValue("id")
+	sec := secret.NewToken()
+	now := s.clock.Now().UTC()
+	var c storage.Client
+	err := s.store.UpdateClient(r.Context(), id, func(cur *storage.Client) error {
+		if cur.Public || cur.SecretHash == "" {
+			return errAdminNoSecret
+		}
+		cur.SecretHash, cur.UpdatedAt = secret.Hash(sec), now
+		c = *cur
+		return nil
+	})
+	s.clients.forget(id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("client %q not found", id))
+		return
+	case errors.Is(err, errAdminNoSecret):
+		adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("client %q has no secret to rotate", id))
+		return
+	case err != nil:
+		s.writeError(w, r, err)
+		return
+	}
+	s.audit.Log(audit.Event{Type: audit.ClientUpdated, Outcome: audit.Success, Actor: p.actor, ClientID: id,
+		Details: map[string]string{"change": "secret rotated"}})
+	writeJSON(w, http.StatusOK, clientSecretResponse{adminClient: toAdminClient(&c), ClientSecret: sec})
+}
+
+// validateRegisteredRedirectURI accepts https URIs, http only on a
+// loopback host, and private-use schemes (com.example.app:/cb).
+func validateRegisteredRedirectURI(s string) error {
+	if !plausibleRedirectURI(s) {
+		return fmt.Errorf("invalid redirect URI %q", s)
+	}
+	u, _ := url.Parse(s)
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		switch u.Hostname() {
+		case "127.0.0.1", "::1", "localhost":
+			return nil
+		}
+		return fmt.Errorf("redirect URI %q: http is allowed only on a loopback host", s)
+	}
+	if !strings.Contains(u.Scheme, ".") {
+		return fmt.Errorf("redirect URI %q: use https, loopback http or a private-use scheme like com.example.app", s)
+	}
+	return nil
+}

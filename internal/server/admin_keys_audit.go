@@ -1,0 +1,153 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/signing"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// adminSigningKey is a signing key as the admin API shows it: public
+// metadata only.
+type adminSigningKey struct {
+	ID        string     `json:"id"`
+	Algorithm string     `json:"algorithm"`
+	State     string     `json:"state"`
+	Signing   bool       `json:"signing"`
+	CreatedAt time.Time  `json:"created_at"`
+	ActiveAt  time.Time  `json:"active_at"`
+	RetiredAt *time.Time `json:"retired_at,omitempty"`
+}
+
+func (s *Server) adminListKeys(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
+	if _, err := s.keys.ReloadIfStale(r.Context(), keyRefreshAge); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	infos := s.keys.Keys()
+	out := make([]adminSigningKey, 0, len(infos))
+	for _, k := range infos {
+		out = append(out, adminSigningKey{ID: k.ID, Algorithm: k.Algorithm, State: k.State, Signing: k.Signing,
+			CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt, RetiredAt: timePtr(k.RetiredAt)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"keys": out})
+}
+
+type adminRotateKeysRequest struct {
+	// ActivateIn is how many seconds from now the new key starts signing;
+	// absent means signing.prepublish.
+	ActivateIn *int64 `json:"activate_in"`
+}
+
+func (s *Server) adminRotateKeys(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
+	var req adminRotateKeysRequest
+	if r.ContentLength != 0 && !decodeAdminBody(w, r, &req) {
+		return
+	}
+	activateIn := time.Duration(-1)
+	if req.ActivateIn != nil {
+		if *req.ActivateIn < 0 {
+			adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "activate_in must not be negative")
+			return
+		}
+		activateIn = time.Duration(*req.ActivateIn) * time.Second
+	}
+	k, err := s.keys.Rotate(r.Context(), activateIn)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.audit.Log(audit.Event{Type: audit.KeyRotated, Outcome: audit.Success, Actor: p.actor,
+		Details: map[string]string{"kid": k.ID, "algorithm": k.Algorithm, "active_at": k.ActiveAt.UTC().Format(time.RFC3339)}})
+	out := adminSigningKey{ID: k.ID, Algorithm: k.Algorithm, State: signing.StateNext, CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt}
+	for _, i := range s.keys.Keys() {
+		if i.ID == k.ID {
+			out.State, out.Signing = i.State, i.Signing
+		}
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// adminAuditRecord is one audit record: the event as logged and its place
+// in the hash chain.
+type adminAuditRecord struct {
+	Seq      int64           `json:"seq"`
+	Time     time.Time       `json:"time"`
+	Type     string          `json:"type"`
+	Event    json.RawMessage `json:"event"`
+	PrevHash string          `json:"prev_hash"`
+	Hash     string          `json:"hash"`
+}
+
+// Audit list paging limits.
+const (
+	adminAuditDefaultLimit = 100
+	adminAuditMaxLimit     = 1000
+)
+
+func (s *Server) adminListAudit(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
+	q := r.URL.Query()
+	f := storage.AuditFilter{Type: q.Get("type"), UserID: q.Get("user"), Limit: adminAuditDefaultLimit}
+	bad := func(desc string) { adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, desc) }
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			bad("since must be an RFC 3339 time")
+			return
+		}
+		f.Since = t
+	}
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			bad("after must be a non-negative sequence number")
+			return
+		}
+		f.AfterSeq = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > adminAuditMaxLimit {
+			bad("limit must be between 1 and 1000")
+			return
+		}
+		f.Limit = n
+	}
+	f.Latest = q.Get("after") == ""
+	recs, err := s.store.ListAudit(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]adminAuditRecord, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, adminAuditRecord{Seq: rec.Seq, Time: rec.Time, Type: rec.Type, Event: json.RawMessage(rec.Event), PrevHash: rec.PrevHash, Hash: rec.Hash})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+}
+
+// adminAuditVerifyResponse is the result of checking the audit chain.
+type adminAuditVerifyResponse struct {
+	OK      bool   `json:"ok"`
+	Checked int64  `json:"checked"`
+	Error   string `json:"error,omitempty"`
+}
+
+func (s *Server) adminVerifyAudit(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
+	checked, err := audit.Verify(r.Context(), s.store, nil)
+	if errors.Is(err, audit.ErrBrokenChain) {
+		writeJSON(w, http.StatusOK, adminAuditVerifyResponse{OK: false, Checked: checked, Error: err.Error()})
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, adminAuditVerifyResponse{OK: true, Checked: checked})
+}

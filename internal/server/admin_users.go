@@ -1,0 +1,258 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// adminUser is a user as the admin API shows it: never the password hash.
+type adminUser struct {
+	ID        string    `json:"id"`
+	Username  string    `json:"username"`
+	Roles     []string  `json:"roles"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func toAdminUser(u *storage.User) adminUser {
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	return adminUser{ID: u.ID, Username: u.Username, Roles: roles, Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+// errAdminLastAdmin stops a change that would leave no enabled admin.
+var errAdminLastAdmin = errors.New("last admin")
+
+func userIsAdmin(u *storage.User) bool { return !u.Disabled && slices.Contains(u.Roles, RoleAdmin) }
+
+// otherAdminExists reports whether an enabled admin other than id exists.
+func (s *Server) otherAdminExists(r *http.Request, id string) (bool, error) {
+	users, err := s.store.ListUsers(r.Context())
+	if err != nil {
+		return false, fmt.Errorf("list users: %w", err)
+	}
+	for _, o := range users {
+		if o.ID != id && userIsAdmin(o) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// adminLookupUser finds a user by id, or by username when no id matches.
+func (s *Server) adminLookupUser(w http.ResponseWriter, r *http.Request) (*storage.User, bool) {
+	id := r.PathValue("id")
+	u, err := s.store.GetUser(r.Context(), id)
+	if errors.Is(err, storage.ErrNotFound) {
+		u, err = s.store.GetUserByName(r.Context(), id)
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("user %q not found", id))
+		return nil, false
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	return u, true
+}
+
+func (s *Server) adminListUsers(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
+	users, err := s.store.ListUsers(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]adminUser, 0, len(users))
+	for _, u := range users {
+		out = append(out, toAdminUser(u))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": out})
+}
+
+func (s *Server) adminGetUser(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
+	if u, ok := s.adminLookupUser(w, r); ok {
+		writeJSON(w, http.StatusOK, toAdminUser(u))
+	}
+}
+
+type adminCreateUserRequest struct {
+	Username string   `json:"username"`
+	Password string   `json:"password"`
+	Roles    []string `json:"roles"`
+}
+
+func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
+	var req adminCreateUserRequest
+	if !decodeAdminBody(w, r, &req) {
+		return
+	}
+	name := strings.ToLower(strings.TrimSpace(req.Username))
+	switch {
+	case name == "":
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "username is required")
+		return
+	case !checkRoleNames(req.Roles):
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "unknown role; roles are admin, editor and viewer")
+		return
+	}
+	if err := password.CheckPolicy(req.Password); err != nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+		return
+	}
+	hash, err := s.hasher.Hash(r.Context(), req.Password)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	now := s.clock.Now().UTC()
+	u := &storage.User{ID: NewID(), Username: name, PasswordHash: hash, Roles: req.Roles, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateUser(r.Context(), u); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("user %q already exists", name))
+			return
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	s.audit.Log(audit.Event{Type: audit.UserCreated, Outcome: audit.Success, Actor: p.actor, UserID: u.ID, Username: u.Username,
+		Details: map[string]string{"roles": strings.Join(u.Roles, " ")}})
+	writeJSON(w, http.StatusCreated, toAdminUser(u))
+}
+
+type adminUpdateUserRequest struct {
+	Roles    *[]string `json:"roles"`
+	Disabled *bool     `json:"disabled"`
+}
+
+func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
+	var req adminUpdateUserRequest
+	if !decodeAdminBody(w, r, &req) {
+		return
+	}
+	if req.Roles != nil && !checkRoleNames(*req.Roles) {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "unknown role; roles are admin, editor and viewer")
+		return
+	}
+	u, ok := s.adminLookupUser(w, r)
+	if !ok {
+		return
+	}
+	others, err := s.otherAdminExists(r, u.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	now := s.clock.Now().UTC()
+	var before, after storage.User
+	err = s.store.UpdateUser(r.Context(), u.ID, func(cur *storage.User) error {
+		before = *cur
+		if req.Roles != nil {
+			cur.Roles = *req.Roles
+		}
+		if req.Disabled != nil {
+			cur.Disabled = *req.Disabled
+		}
+		if userIsAdmin(&before) && !userIsAdmin(cur) && !others {
+			return errAdminLastAdmin
+		}
+		cur.UpdatedAt = now
+		after = *cur
+		return nil
+	})
+	switch {
+	case errors.Is(err, errAdminLastAdmin):
+		adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("%q is the last admin: give another user the admin role first", u.Username))
+		return
+	case errors.Is(err, storage.ErrNotFound):
+		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("user %q not found", u.ID))
+		return
+	case err != nil:
+		s.writeError(w, r, err)
+		return
+	}
+	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: p.actor, UserID: after.ID, Username: after.Username,
+		Details: map[string]string{"roles": strings.Join(after.Roles, " "), "previous_roles": strings.Join(before.Roles, " "),
+			"disabled": fmt.Sprint(after.Disabled)}})
+	writeJSON(w, http.StatusOK, toAdminUser(&after))
+}
+
+type adminSetPasswordRequest struct {
+	Password string `json:"password"`
+}
+
+func (s *Server) adminSetPassword(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
+	var req adminSetPasswordRequest
+	if !decodeAdminBody(w, r, &req) {
+		return
+	}
+	if err := password.CheckPolicy(req.Password); err != nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+		return
+	}
+	u, ok := s.adminLookupUser(w, r)
+	if !ok {
+		return
+	}
+	hash, err := s.hasher.Hash(r.Context(), req.Password)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	now := s.clock.Now().UTC()
+	err = s.store.UpdateUser(r.Context(), u.ID, func(cur *storage.User) error {
+		cur.PasswordHash, cur.UpdatedAt = hash, now
+		return nil
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("user %q not found", u.ID))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: p.actor, UserID: u.ID, Username: u.Username,
+		Details: map[string]string{"change": "password set"}})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminDeleteUser(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
+	u, ok := s.adminLookupUser(w, r)
+	if !ok {
+		return
+	}
+	if userIsAdmin(u) {
+		others, err := s.otherAdminExists(r, u.ID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if !others {
+			adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("%q is the last admin and cannot be deleted: give another user the admin role first", u.Username))
+			return
+		}
+	}
+	if err := s.store.DeleteUser(r.Context(), u.ID); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("user %q not found", u.ID))
+			return
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	s.audit.Log(audit.Event{Type: audit.UserDeleted, Outcome: audit.Success, Actor: p.actor, UserID: u.ID, Username: u.Username})
+	w.WriteHeader(http.StatusNoContent)
+}

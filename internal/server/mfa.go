@@ -1,0 +1,374 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+// Multi-factor login with TOTP (RFC 6238; SECURITY-CASES 30, 31).
+//
+// After a correct password, a user with an enrolled TOTP gets no session
+// yet: a pending-login cookie, sealed with the server secret key, bound to
+// the user and valid for pendingTTL, leads to the code page. A code is
+// accepted for the current time step or one step either side, and only for
+// a step after the last accepted one, which is stored in the same
+// transaction (UpdateTOTP), so a code cannot be replayed. A recovery code
+// works once. Code attempts are rate limited per IP and per user with the
+// login limits, and failures are audited with reason "bad_totp".
+//
+// A user with a role in mfa.required_roles and no TOTP gets a pending
+// cookie of kind "enrol" instead, which only lets them enrol at /account;
+// the session starts when the first code is confirmed.
+
+// Paths of the second login step and the account page.
+const (
+	PathLoginMFA = "/login/mfa"
+	PathAccount  = "/account"
+)
+
+const (
+	pendingCookieName = "gatehouse_mfa"
+	pendingTTL        = 5 * time.Minute
+	totpPeriod        = 30
+	limitMFAIP        = "mfa-ip"
+	limitMFAUser      = "mfa-user"
+	recoveryCodeCount = 10
+	msgBadCode        = "That code is not valid. Try the current code from your app, or a recovery code."
+	pendingKindTOTP   = "totp"
+	pendingKindEnrol  = "enrol"
+)
+
+// errBadCode aborts a TOTP update when the code does not match.
+var errBadCode = errors.New("server: bad totp code")
+
+// pendingLogin is the sealed content of the pending-login cookie.
+type pendingLogin struct {
+	UserID   string `json:"u"`
+	Kind     string `json:"k"`
+	Expires  int64  `json:"e"`
+	ReturnTo string `json:"r"`
+}
+
+const pendingAD = "gatehouse-mfa-pending"
+
+// setPending starts the second login step for u.
+func (s *Server) setPending(w http.ResponseWriter, u *storage.User, kind, rawReturn string) error {
+	if s.secretKey == nil {
+		return errors.New("server: multi-factor login needs the secret key")
+	}
+	b, err := json.Marshal(pendingLogin{UserID: u.ID, Kind: kind,
+		Expires: s.clock.Now().Add(pendingTTL).Unix(), ReturnTo: rawReturn})
+	if err != nil {
+		return fmt.Errorf("server: pending login: %w", err)
+	}
+	sealed, err := s.secretKey.Seal(b, []byte(pendingAD))
+	if err != nil {
+		return fmt.Errorf("server: seal pending login: %w", err)
+	}
+	http.SetCookie(w, s.newCookie(pendingCookieName, base64.RawURLEncoding.EncodeToString(sealed), int(pendingTTL/time.Second)))
+	return nil
+}
+
+// pending returns the browser's unexpired pending login of kind, or nil.
+func (s *Server) pending(r *http.Request, kind string) *pendingLogin {
+	c, err := r.Cookie(s.cookieName(pendingCookieName))
+	if err != nil || s.secretKey == nil || len(c.Value) > 4096 {
+		return nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return nil
+	}
+	b, err := s.secretKey.Open(raw, []byte(pendingAD))
+	if err != nil {
+		return nil
+	}
+	var p pendingLogin
+	if json.Unmarshal(b, &p) != nil || p.Kind != kind || s.clock.Now().Unix() >= p.Expires {
+		return nil
+	}
+	return &p
+}
+
+func (s *Server) clearPending(w http.ResponseWriter) {
+	http.SetCookie(w, s.newCookie(pendingCookieName, "", -1))
+}
+
+// mfaRequired reports whether u's roles oblige them to use TOTP.
+func (s *Server) mfaRequired(u *storage.User) bool {
+	for _, r := range u.Roles {
+		if slices.Contains(s.cfg.MFA.RequiredRoles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// loginNeedsMFA is called after a correct password. When u must pass a
+// second step it sets the pending cookie, answers the request and returns
+// true; otherwise the caller starts the session.
+func (s *Server) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storage.User, rawReturn string) bool {
+	t, err := s.store.GetTOTP(r.Context(), u.ID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.renderServerError(w, r, err)
+		return true
+	}
+	kind, target := "", ""
+	switch {
+	case t != nil && t.Enrolled:
+		kind, target = pendingKindTOTP, PathLoginMFA
+	case s.mfaRequired(u):
+		kind, target = pendingKindEnrol, PathAccount
+	default:
+		return false
+	}
+	if err := s.setPending(w, u, kind, rawReturn); err != nil {
+		s.renderServerError(w, r, err)
+		return true
+	}
+	redirect(w, target, http.StatusSeeOther)
+	return true
+}
+
+// afterLogin is where a completed login goes: rawReturn when it is a
+// local path, the "signed in" page when there is none.
+func afterLogin(rawReturn string) string {
+	switch {
+	case rawReturn == "":
+		return PathLogin
+	case !safeReturnTo(rawReturn):
+		return "/"
+	}
+	return rawReturn
+}
+
+// mfaPage is the data of the code form.
+type mfaPage struct {
+	page
+	Error string
+}
+
+func (s *Server) handleMFAPage(w http.ResponseWriter, r *http.Request) {
+	if s.pending(r, pendingKindTOTP) == nil {
+		redirect(w, PathLogin, http.StatusSeeOther)
+		return
+	}
+	s.renderMFA(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.pages.render(w, status, pageMFA, mfaPage{page: page{Title: "Verification code", CSRF: s.csrfToken(w, r)}, Error: msg})
+}
+
+func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
+	if !s.parsePostForm(w, r) {
+		return
+	}
+	p := s.pending(r, pendingKindTOTP)
+	if p == nil {
+		redirect(w, PathLogin, http.StatusSeeOther)
+		return
+	}
+	ctx := r.Context()
+	u, err := s.store.GetUser(ctx, p.UserID)
+	if errors.Is(err, storage.ErrNotFound) || err == nil && u.Disabled {
+		s.clearPending(w)
+		redirect(w, PathLogin, http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	if !s.allowCodeAttempt(w, r, u) {
+		return
+	}
+	ok, err := s.consumeCode(ctx, u.ID, r.PostFormValue("code"), true, nil)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	ip := s.clientIP(r)
+	if !ok {
+		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure,
+			UserID: u.ID, Username: u.Username, IP: ip, Reason: "bad_totp"})
+		s.renderMFA(w, r, http.StatusUnauthorized, msgBadCode)
+		return
+	}
+	if err := s.startSession(w, r, u); err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	s.clearPending(w)
+	s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
+		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: ip,
+		Details: map[string]string{"mfa": "totp"}})
+	redirect(w, afterLogin(p.ReturnTo), http.StatusSeeOther)
+}
+
+// allowCodeAttempt counts a code attempt per IP and per user under the
+// login limits; when refused (or the limiter fails) it has answered.
+func (s *Server) allowCodeAttempt(w http.ResponseWriter, r *http.Request, u *storage.User) bool {
+	ip := s.clientIP(r)
+	for _, l := range []struct {
+		prefix, subject string
+		rate            config.Rate
+	}{
+		{limitMFAIP, ip, s.cfg.Limits.LoginPerIP},
+		{limitMFAUser, u.ID, s.cfg.Limits.LoginPerUser},
+	} {
+		res, err := s.allow(r.Context(), l.prefix, l.subject, l.rate)
+		if err != nil {
+			s.log.Error("mfa rate limiter failed", "err", err)
+			s.renderError(w, http.StatusServiceUnavailable, "Try again later",
+				"Sign-in is temporarily unavailable. Please try again in a moment.", "")
+			return false
+		}
+		if !res.Allowed {
+			s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
+				UserID: u.ID, Username: u.Username, IP: ip, Reason: l.prefix})
+			s.renderTooMany(w, res)
+			return false
+		}
+	}
+	return true
+}
+
+// totpAD binds a sealed TOTP secret to its user.
+func totpAD(userID string) []byte { return []byte("totp:" + userID) }
+
+// consumeCode checks code against userID's TOTP state and, when it
+// matches, records its use in the same transaction: a six-digit code of a
+// time step after the last accepted one (±1 step around now), or — for an
+// enrolled user — an unused recovery code, which is removed. enrolled says
+// which state the TOTP must be in;
+// then, if not nil, changes the state further in the same transaction.
+func (s *Server) consumeCode(ctx context.Context, userID, code string, enrolled bool, then func(*storage.TOTP)) (bool, error) {
+	if s.secretKey == nil {
+		return false, errors.New("server: multi-factor login needs the secret key")
+	}
+	code = strings.TrimSpace(code)
+	if code == "" || len(code) > 64 {
+		return false, nil
+	}
+	now := s.clock.Now()
+	err := s.store.UpdateTOTP(ctx, userID, func(t *storage.TOTP) error {
+		if t.Enrolled != enrolled {
+			return errBadCode
+		}
+		if isTOTPCode(code) {
+			sec, err := s.secretKey.Open(t.EncryptedSecret, totpAD(userID))
+			if err != nil {
+				return fmt.Errorf("server: open totp secret: %w", err)
+			}
+			cur := now.Unix() / totpPeriod
+			for step := cur - 1; step <= cur+1; step++ {
+				if step <= t.LastStep {
+					continue
+				}
+				ok, _ := totp.ValidateCustom(code, string(sec), time.Unix(step*totpPeriod, 0), totp.ValidateOpts{
+					Period: totpPeriod, Skew: 0, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
+				})
+				if ok {
+					t.LastStep = step
+					t.UpdatedAt = now.UTC()
+					if then != nil {
+						then(t)
+					}
+					return nil
+				}
+			}
+			return errBadCode
+		}
+		if !enrolled {
+			return errBadCode
+		}
+		h := secret.Hash(normalizeRecoveryCode(code))
+		i := slices.Index(t.RecoveryCodes, h)
+		if i < 0 {
+			return errBadCode
+		}
+		t.RecoveryCodes = slices.Delete(slices.Clone(t.RecoveryCodes), i, i+1)
+		t.UpdatedAt = now.UTC()
+		if then != nil {
+			then(t)
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, errBadCode), errors.Is(err, storage.ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("server: check totp code: %w", err)
+}
+
+func isTOTPCode(c string) bool {
+	if len(c) != 6 {
+		return false
+	}
+	for i := 0; i < len(c); i++ {
+		if c[i] < '0' || c[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeRecoveryCode drops separators and case, so "ABCDE-FGHIJ" and
+// "abcdefghij" are the same code.
+func normalizeRecoveryCode(c string) string {
+	c = strings.ToLower(c)
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == ' ' {
+			return -1
+		}
+		return r
+	}, c)
+}
+
+// newRecoveryCodes makes recoveryCodeCount codes ("xxxxx-xxxxx", base32
+// lower case, 50 bits each) and their stored hashes.
+func newRecoveryCodes() (codes, hashes []string) {
+	enc := base32.StdEncoding.WithPadding(base32.NoPadding)
+	for range recoveryCodeCount {
+		b := make([]byte, 7)
+		_, _ = rand.Read(b)
+		c := strings.ToLower(enc.EncodeToString(b))[:10]
+		c = c[:5] + "-" + c[5:]
+		codes = append(codes, c)
+		hashes = append(hashes, secret.Hash(normalizeRecoveryCode(c)))
+	}
+	return codes, hashes
+}
+
+func (s *Server) mfaRoutes(page func(pattern, route string, h http.HandlerFunc)) {
+	page("GET "+PathLoginMFA, "login_mfa", s.handleMFAPage)
+	page("POST "+PathLoginMFA, "login_mfa", s.handleMFASubmit)
+	page("GET "+PathAccount, "account", s.handleAccount)
+	page("POST "+PathAccount+"/password", "account", s.handleAccountPassword)
+	page("POST "+PathAccount+"/mfa/enroll", "account", s.handleMFAEnroll)
+	page("POST "+PathAccount+"/mfa/confirm", "account", s.handleMFAConfirm)
+	page("POST "+PathAccount+"/mfa/disable", "account", s.handleMFADisable)
+	page("POST "+PathAccount+"/sessions/end", "account", s.handleSessionEnd)
+	page("POST "+PathAccount+"/apikeys", "account", s.handleAPIKeyCreate)
+	page("POST "+PathAccount+"/apikeys/revoke", "account", s.handleAPIKeyRevoke)
+}
