@@ -4,12 +4,14 @@
 # schema. Pass flags with BENCHFLAGS, e.g. make bench BENCHFLAGS="--duration 30s".
 # `make bench-cli` measures the start-up of the client commands (bench/clistart;
 # flags in CLIBENCHFLAGS, e.g. CLIBENCHFLAGS="--runs 300 --baseline OLD-BINARY").
+# `make bench-replicas` runs two servers on one PostgreSQL schema and a free
+# database of the Redis at 127.0.0.1:6379 (flushed before and after).
 
 GO ?= go
 BENCHFLAGS ?=
 CLIBENCHFLAGS ?=
 
-.PHONY: build test bench bench-sqlite bench-postgres bench-cli
+.PHONY: build test bench bench-sqlite bench-postgres bench-replicas bench-cli
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/gatehouse ./cmd/gatehouse
@@ -24,6 +26,9 @@ bench-sqlite:
 
 bench-postgres:
 	$(GO) run ./bench --postgres $(BENCHFLAGS)
+
+bench-replicas:
+	$(GO) run ./bench --postgres --replicas 2 $(BENCHFLAGS)
 
 bench-cli:
 	$(GO) run ./bench/clistart $(CLIBENCHFLAGS)

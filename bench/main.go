@@ -28,6 +28,11 @@
 //	go run ./bench [--duration 10s] [--warmup 1s] [--concurrency 32]
 //	               [--workloads cc,refresh,introspect,apikey-introspect] [--json]
 //	               [--postgres | --db postgres://...] [--binary PATH] [--keep]
+//	               [--replicas 2 [--redis-url redis://127.0.0.1:6379]]
+//
+// --replicas 2 starts two servers on the same PostgreSQL schema and a free
+// Redis database (flushed before and after), with the same secret key and
+// issuer; worker i talks to replica i%2 (replicas.go).
 //
 // It only ever talks to 127.0.0.1, bounds every loop by time, and stops the
 // server (SIGTERM, then waits) before it exits.
@@ -62,6 +67,10 @@ type options struct {
 	Workloads   []string
 	JSON        bool
 	Keep        bool
+	// Replicas is 1, or 2 for two servers on the same PostgreSQL schema
+	// and Redis database (replicas.go).
+	Replicas int
+	RedisURL string
 }
 
 func main() {
@@ -115,6 +124,8 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.IntVar(&o.Concurrency, "concurrency", 32, "concurrent `workers`, one keep-alive connection each")
 	fs.StringVar(&workloads, "workloads", "cc,refresh,introspect,apikey-introspect", "comma-separated `list` of workloads: cc, refresh, introspect, apikey-introspect")
 	fs.BoolVar(&o.JSON, "json", false, "print a JSON document on stdout (the table goes to stderr)")
+	fs.IntVar(&o.Replicas, "replicas", 1, "`number` of servers: 1, or 2 on the same PostgreSQL schema and Redis (--redis-url); needs --postgres or --db")
+	fs.StringVar(&o.RedisURL, "redis-url", defaultRedisURL, "Redis `URL` for --replicas 2, without a database number (a free one is chosen and flushed)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (server log, audit log, database)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -142,6 +153,12 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	}
 	if o.DB != "" && !isPostgresDSN(o.DB) {
 		return nil, fmt.Errorf("--db must be a PostgreSQL URL (postgres://...); SQLite runs in a temporary --data-dir by default")
+	}
+	if o.Replicas != 1 && o.Replicas != 2 {
+		return nil, fmt.Errorf("--replicas must be 1 or 2")
+	}
+	if o.Replicas == 2 && o.DB == "" {
+		return nil, fmt.Errorf("--replicas 2 needs --postgres or --db: SQLite cannot be shared by two servers")
 	}
 	seen := map[string]bool{}
 	for _, w := range strings.Split(workloads, ",") {

@@ -9,16 +9,22 @@ import (
 
 // Report is everything one benchmark run measured; --json prints it.
 type Report struct {
-	Machine     Machine          `json:"machine"`
-	Backend     string           `json:"backend"`
-	Concurrency int              `json:"concurrency"`
-	Duration    string           `json:"duration"`
-	Warmup      string           `json:"warmup"`
-	Binary      string           `json:"binary"`
-	ServerPID   int              `json:"server_pid"`
-	Memory      Memory           `json:"memory"`
-	Workloads   []WorkloadResult `json:"workloads"`
-	Targets     []Target         `json:"targets"`
+	Machine     Machine `json:"machine"`
+	Backend     string  `json:"backend"`
+	Concurrency int     `json:"concurrency"`
+	Duration    string  `json:"duration"`
+	Warmup      string  `json:"warmup"`
+	Binary      string  `json:"binary"`
+	ServerPID   int     `json:"server_pid"`
+	Memory      Memory  `json:"memory"`
+	// Redis, ServerPIDB and MemoryB are set with --replicas 2: the Redis
+	// database both servers share, and the second server (replica B;
+	// ServerPID and Memory are replica A's).
+	Redis      string           `json:"redis,omitempty"`
+	ServerPIDB int              `json:"server_pid_b,omitempty"`
+	MemoryB    Memory           `json:"memory_b,omitzero"`
+	Workloads  []WorkloadResult `json:"workloads"`
+	Targets    []Target         `json:"targets"`
 }
 
 // Memory is the server's resident memory, in KiB.
@@ -50,6 +56,12 @@ type WorkloadResult struct {
 	P99Ms        float64 `json:"p99_ms"`
 	MaxMs        float64 `json:"max_ms"`
 	PeakRSSKB    int64   `json:"peak_rss_kb"`
+	// PeakRSSKBB is replica B's peak RSS with --replicas 2; PeakRSSKB and
+	// the server CPU are then replica A's and both replicas' together.
+	PeakRSSKBB int64 `json:"peak_rss_kb_b,omitempty"`
+	// RedisCPUPct is what redis-server used, with --replicas 2 (then not
+	// part of OtherCPUPct).
+	RedisCPUPct  float64 `json:"redis_cpu_pct,omitempty"`
 	ServerCPUPct float64 `json:"server_cpu_pct"`
 	BenchCPUPct  float64 `json:"bench_cpu_pct"`
 	// DBCPUPct is what the PostgreSQL server's processes used (0 for
@@ -145,6 +157,9 @@ func (r *Report) writeTable(w io.Writer) {
 		fmt.Fprintf(w, " at %s", m.Revision)
 	}
 	fmt.Fprintf(w, "\nserver: pid %d, %s; load generator on the same machine; load average %s at start\n", r.ServerPID, r.Binary, m.LoadAvg)
+	if r.ServerPIDB != 0 {
+		fmt.Fprintf(w, "replicas: A pid %d and B pid %d on one PostgreSQL schema and %s; worker i uses replica i%%2; peak RSS is A / B, server CPU is A + B, db CPU is PostgreSQL + redis-server\n", r.ServerPID, r.ServerPIDB, r.Redis)
+	}
 	fmt.Fprintf(w, "CPU columns are %% of one CPU (%d%% = all); db = PostgreSQL's processes; other = the rest of the machine meanwhile\n\n", 100*m.CPUs)
 
 	if len(r.Workloads) > 0 {
@@ -152,12 +167,17 @@ func (r *Report) writeTable(w io.Writer) {
 		fmt.Fprintln(tw, "workload\trequests\terrors\treq/s\tp50 ms\tp99 ms\tmax ms\tpeak RSS MB\tserver CPU\tdb CPU\tbench CPU\tother CPU\tnew conns\t")
 		for _, x := range r.Workloads {
 			dbCPU := "-"
-			if r.Backend == "postgres" {
+			if strings.HasPrefix(r.Backend, "postgres") {
 				dbCPU = fmt.Sprintf("%.0f%%", x.DBCPUPct)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.2f\t%.2f\t%.2f\t%.1f\t%.0f%%\t%s\t%.0f%%\t%.0f%%\t%d\t\n",
+			peak := fmt.Sprintf("%.1f", mb(x.PeakRSSKB))
+			if r.ServerPIDB != 0 {
+				peak += fmt.Sprintf(" / %.1f", mb(x.PeakRSSKBB))
+				dbCPU += fmt.Sprintf(" + redis %.0f%%", x.RedisCPUPct)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.2f\t%.2f\t%.2f\t%s\t%.0f%%\t%s\t%.0f%%\t%.0f%%\t%d\t\n",
 				x.Name, x.Requests, x.Errors, thousands(x.RPS), x.P50Ms, x.P99Ms, x.MaxMs,
-				mb(x.PeakRSSKB), x.ServerCPUPct, dbCPU, x.BenchCPUPct, x.OtherCPUPct, x.Connections)
+				peak, x.ServerCPUPct, dbCPU, x.BenchCPUPct, x.OtherCPUPct, x.Connections)
 		}
 		tw.Flush()
 		for _, x := range r.Workloads {
@@ -175,6 +195,11 @@ func (r *Report) writeTable(w io.Writer) {
 		fmt.Fprintf(w, ", %.1f MB peak under load", mb(mem.PeakKB))
 	}
 	fmt.Fprintf(w, ", VmHWM %.1f MB\n", mb(mem.HWMKB))
+	if r.ServerPIDB != 0 {
+		b := r.MemoryB
+		fmt.Fprintf(w, "replica B RSS: %.1f MB right after start, %.1f MB idle after setup, %.1f MB peak under load, VmHWM %.1f MB\n",
+			mb(b.StartKB), mb(b.IdleKB), mb(b.PeakKB), mb(b.HWMKB))
+	}
 
 	if len(r.Targets) > 0 {
 		fmt.Fprintf(w, "\ntargets (DESIGN.md, 2-core machine):\n")

@@ -73,13 +73,64 @@ func run(ctx context.Context, opts *options, logw io.Writer) (rep *Report, err e
 	}
 
 	env := childEnv()
-	logf("starting gatehouse server (%s)", rep.Backend)
-	srv, err := startServer(ctx, bin, dir, st, env)
-	if err != nil {
-		if srv != nil {
-			logf("server log (last lines):\n%s", srv.logTail(40))
+	var srv, srvB *server
+	if opts.Replicas == 2 {
+		redisURL, flush, err := freeRedisDB(ctx, opts.RedisURL)
+		if err != nil {
+			return nil, err
 		}
-		return nil, err
+		defer func() {
+			// Both servers are stopped by then (deferred later, run first).
+			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if ferr := flush(fctx); ferr != nil {
+				logf("flush redis: %v", ferr)
+			}
+		}()
+		rep.Backend = "postgres, 2 replicas, redis"
+		rep.Redis = redisURL
+		// The same secret key for both, and for the CLI.
+		env = append(env, "GATEHOUSE_SECRET_KEY="+randomHex(32))
+		logf("starting two gatehouse servers (postgres, %s)", redisURL)
+		srv, srvB, err = startReplicas(ctx, bin, dir, st, env, redisURL)
+		if srvB != nil {
+			defer func() {
+				rep.MemoryB.HWMKB, _ = readStatusKB(srvB.pid, "VmHWM")
+				rep.MemoryB.PeakKB = rep.MemoryB.IdleKB
+				for _, w := range rep.Workloads {
+					rep.MemoryB.PeakKB = max(rep.MemoryB.PeakKB, w.PeakRSSKBB)
+				}
+				if serr := srvB.stop(); serr != nil {
+					logf("stop replica b: %v", serr)
+				}
+			}()
+		}
+		if err != nil {
+			if srvB != nil {
+				logf("replica b log (last lines):\n%s", srvB.logTail(40))
+			}
+			if srv != nil {
+				logf("replica a log (last lines):\n%s", srv.logTail(40))
+				srv.stop()
+			}
+			return nil, err
+		}
+	} else {
+		logf("starting gatehouse server (%s)", rep.Backend)
+		srv, err = startServer(ctx, bin, dir, st, env)
+		if err != nil {
+			if srv != nil {
+				logf("server log (last lines):\n%s", srv.logTail(40))
+			}
+			return nil, err
+		}
+	}
+	pids := []int{srv.pid}
+	if srvB != nil {
+		pids = append(pids, srvB.pid)
+		rep.ServerPIDB = srvB.pid
+		rep.MemoryB.StartKB, _ = readStatusKB(srvB.pid, "VmRSS")
+		logf("replica b pid %d on %s", srvB.pid, srvB.base)
 	}
 	defer func() {
 		rep.Memory.HWMKB, _ = readStatusKB(srv.pid, "VmHWM")
@@ -105,11 +156,18 @@ func run(ctx context.Context, opts *options, logw io.Writer) (rep *Report, err e
 		return rep, err
 	}
 	defer fx.close()
+	fx.bases = []string{srv.base}
+	if srvB != nil {
+		fx.bases = append(fx.bases, srvB.base)
+	}
 
 	if err := sleepCtx(ctx, settle); err != nil {
 		return rep, err
 	}
 	rep.Memory.IdleKB, _ = readStatusKB(srv.pid, "VmRSS")
+	if srvB != nil {
+		rep.MemoryB.IdleKB, _ = readStatusKB(srvB.pid, "VmRSS")
+	}
 
 	for _, name := range opts.Workloads {
 		if err := ctx.Err(); err != nil {
@@ -117,7 +175,7 @@ func run(ctx context.Context, opts *options, logw io.Writer) (rep *Report, err e
 		}
 		w := fx.workload(name)
 		logf("running %s: %d workers, %s warm-up + %s", name, opts.Concurrency, opts.Warmup, opts.Duration)
-		res, err := runWorkload(ctx, w, opts, srv.pid, dbComm)
+		res, err := runWorkload(ctx, w, opts, pids, dbComm)
 		if err != nil {
 			return rep, fmt.Errorf("%s: %w", name, err)
 		}

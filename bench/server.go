@@ -101,14 +101,25 @@ func startServer(ctx context.Context, bin, dir string, st storageTarget, env []s
 	if err != nil {
 		return nil, err
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	logPath := filepath.Join(dir, "server.log")
+	return startServerAt(ctx, bin, dir, "", "127.0.0.1:"+strconv.Itoa(port), st, env, nil)
+}
+
+// startServerAt starts the server on addr with extra flags; a non-empty tag
+// names its log files (server-TAG.log, audit-TAG.log) so that replicas
+// sharing dir keep theirs apart.
+func startServerAt(ctx context.Context, bin, dir, tag, addr string, st storageTarget, env, extra []string) (*server, error) {
+	suffix := ""
+	if tag != "" {
+		suffix = "-" + tag
+	}
+	logPath := filepath.Join(dir, "server"+suffix+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("server log: %w", err)
 	}
 	args := append([]string{"server", "--addr", addr}, st.args()...)
-	args = append(args, "--audit-output", filepath.Join(dir, "audit.log"))
+	args = append(args, "--audit-output", filepath.Join(dir, "audit"+suffix+".log"))
+	args = append(args, extra...)
 	// Not CommandContext: the server is stopped with SIGTERM by stop, never
 	// killed mid-drain by a cancelled context.
 	cmd := exec.Command(bin, args...)

@@ -81,7 +81,10 @@ func (c *cli) createClient(ctx context.Context, name string, args ...string) (cl
 // fixture is what the workloads need: the server, credentials, and for
 // refresh a signed-in browser and one refresh token per worker.
 type fixture struct {
-	base    string
+	base string
+	// bases are the servers the workloads' workers take turns on: both
+	// replicas with --replicas 2 (setup itself only talks to base).
+	bases   []string
 	opts    *options
 	cc      clientCreds
 	rs      clientCreds

@@ -112,12 +112,13 @@ func (w *fixedWorker) recover(context.Context) bool { return true }
 // the token the previous answer returned.
 type refreshWorker struct {
 	fx    *fixture
+	base  string // the replica this worker talks to
 	token string
 }
 
 func (w *refreshWorker) do(ctx context.Context, c *http.Client) error {
 	form := "grant_type=refresh_token&refresh_token=" + url.QueryEscape(w.token)
-	body, err := post(ctx, c, w.fx.base+"/oauth2/token", w.fx.refresh.basicAuth(), form)
+	body, err := post(ctx, c, w.base+"/oauth2/token", w.fx.refresh.basicAuth(), form)
 	if err != nil {
 		return err
 	}
@@ -141,25 +142,40 @@ func (w *refreshWorker) recover(ctx context.Context) bool {
 	return true
 }
 
-// workload returns the named workload over the fixture.
+// workload returns the named workload over the fixture. Worker i talks to
+// replica i%len(fx.bases) (fx.base alone when bases is unset).
 func (fx *fixture) workload(name string) workload {
+	bases := fx.bases
+	if len(bases) == 0 {
+		bases = []string{fx.base}
+	}
+	per := func(mk func(base string) worker) func(int) worker {
+		ws := make([]worker, len(bases))
+		for i, b := range bases {
+			ws[i] = mk(b)
+		}
+		return func(i int) worker { return ws[i%len(ws)] }
+	}
 	switch name {
 	case wlClientCredentials:
-		w := &fixedWorker{target: fx.base + "/oauth2/token", auth: fx.cc.basicAuth(),
-			form: "grant_type=client_credentials&scope=" + benchScope}
-		return workload{name: name, newWorker: func(int) worker { return w }}
+		return workload{name: name, newWorker: per(func(base string) worker {
+			return &fixedWorker{target: base + "/oauth2/token", auth: fx.cc.basicAuth(),
+				form: "grant_type=client_credentials&scope=" + benchScope}
+		})}
 	case wlIntrospect:
-		w := &fixedWorker{target: fx.base + "/oauth2/introspect", auth: fx.rs.basicAuth(),
-			form: url.Values{"token": {fx.accessToken}, "token_type_hint": {"access_token"}}.Encode(),
-			want: []byte(`"active":true`)}
-		return workload{name: name, newWorker: func(int) worker { return w }}
+		return workload{name: name, newWorker: per(func(base string) worker {
+			return &fixedWorker{target: base + "/oauth2/introspect", auth: fx.rs.basicAuth(),
+				form: url.Values{"token": {fx.accessToken}, "token_type_hint": {"access_token"}}.Encode(),
+				want: []byte(`"active":true`)}
+		})}
 	case wlAPIKeyIntrospect:
-		w := &fixedWorker{target: fx.base + "/oauth2/introspect", auth: fx.rs.basicAuth(),
-			form: url.Values{"token": {fx.apiKey}}.Encode(), want: []byte(`"active":true`)}
-		return workload{name: name, newWorker: func(int) worker { return w }}
+		return workload{name: name, newWorker: per(func(base string) worker {
+			return &fixedWorker{target: base + "/oauth2/introspect", auth: fx.rs.basicAuth(),
+				form: url.Values{"token": {fx.apiKey}}.Encode(), want: []byte(`"active":true`)}
+		})}
 	case wlRefresh:
 		return workload{name: name, newWorker: func(i int) worker {
-			return &refreshWorker{fx: fx, token: fx.chains[i]}
+			return &refreshWorker{fx: fx, base: bases[i%len(bases)], token: fx.chains[i]}
 		}}
 	}
 	panic("unknown workload " + name)
@@ -201,14 +217,22 @@ type workerResult struct {
 // generator, the database server and the whole machine.
 type cpuSnapshot struct {
 	server, self, db, busy time.Duration
+	// redis is redis-server's CPU time, read only with two replicas.
+	redis time.Duration
 }
 
-func takeCPU(pid int, dbComm string) cpuSnapshot {
+func takeCPU(pids []int, dbComm string) cpuSnapshot {
 	var c cpuSnapshot
-	c.server, _ = cpuTime(pid)
+	for _, pid := range pids {
+		t, _ := cpuTime(pid)
+		c.server += t
+	}
 	c.self = selfCPUTime()
 	if dbComm != "" {
 		c.db = commandCPUTime(dbComm)
+	}
+	if len(pids) > 1 {
+		c.redis = commandCPUTime("redis-server")
 	}
 	c.busy, _ = machineBusy()
 	return c
@@ -218,7 +242,9 @@ func takeCPU(pid int, dbComm string) cpuSnapshot {
 // measured, then opts.Duration of measured requests. A request counts when
 // it starts inside the measured window; the window closes when the last
 // such request has finished.
-func runWorkload(ctx context.Context, w workload, opts *options, pid int, dbComm string) (WorkloadResult, error) {
+//
+// pids are the servers: one, or both replicas (server CPU is their sum).
+func runWorkload(ctx context.Context, w workload, opts *options, pids []int, dbComm string) (WorkloadResult, error) {
 	n := opts.Concurrency
 	var dials atomic.Int64
 	clients := make([]*http.Client, n)
@@ -235,7 +261,11 @@ func runWorkload(ctx context.Context, w workload, opts *options, pid int, dbComm
 
 	from := time.Now().Add(opts.Warmup)
 	end := from.Add(opts.Duration)
-	rss := sampleRSS(pid)
+	rss := sampleRSS(pids[0])
+	var rssB *rssSampler
+	if len(pids) > 1 {
+		rssB = sampleRSS(pids[1])
+	}
 
 	// Counters at the start of the measured window.
 	var cpu0 cpuSnapshot
@@ -243,7 +273,7 @@ func runWorkload(ctx context.Context, w workload, opts *options, pid int, dbComm
 	cpuRead := make(chan struct{})
 	cpuTimer := time.AfterFunc(time.Until(from), func() {
 		defer close(cpuRead)
-		cpu0 = takeCPU(pid, dbComm)
+		cpu0 = takeCPU(pids, dbComm)
 		dials0 = dials.Load()
 	})
 
@@ -259,6 +289,10 @@ func runWorkload(ctx context.Context, w workload, opts *options, pid int, dbComm
 	wg.Wait()
 	stopped := time.Now()
 	peak := rss.Stop()
+	var peakB int64
+	if rssB != nil {
+		peakB = rssB.Stop()
+	}
 	if cpuTimer.Stop() {
 		// Every worker ended before the measured window began.
 		if err := ctx.Err(); err != nil {
@@ -275,17 +309,19 @@ func runWorkload(ctx context.Context, w workload, opts *options, pid int, dbComm
 	if err := ctx.Err(); err != nil {
 		return WorkloadResult{}, err
 	}
-	cpu1 := takeCPU(pid, dbComm)
+	cpu1 := takeCPU(pids, dbComm)
 
 	res := summarize(w.name, results, from)
 	res.PeakRSSKB = peak
+	res.PeakRSSKBB = peakB
 	res.Connections = int(dials.Load() - dials0)
 	if window := stopped.Sub(from); window > 0 {
 		pct := func(d time.Duration) float64 { return 100 * float64(d) / float64(window) }
 		res.ServerCPUPct = pct(cpu1.server - cpu0.server)
 		res.BenchCPUPct = pct(cpu1.self - cpu0.self)
 		res.DBCPUPct = pct(cpu1.db - cpu0.db)
-		other := (cpu1.busy - cpu0.busy) - (cpu1.server - cpu0.server) - (cpu1.self - cpu0.self) - (cpu1.db - cpu0.db)
+		res.RedisCPUPct = pct(cpu1.redis - cpu0.redis)
+		other := (cpu1.busy - cpu0.busy) - (cpu1.server - cpu0.server) - (cpu1.self - cpu0.self) - (cpu1.db - cpu0.db) - (cpu1.redis - cpu0.redis)
 		res.OtherCPUPct = max(0, pct(other))
 	}
 	return res, nil

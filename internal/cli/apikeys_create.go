@@ -18,6 +18,9 @@ import (
 type apiKeysCreateOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API    *adminAPI
+	Server string
 
 	Name    string
 	Scopes  []string
@@ -44,7 +47,7 @@ and it stops working when the user is disabled or deleted.
 
 --scope lists the scopes introspection reports for the key. --expires
 makes the key stop working after a while: a number of days ("90d") or a Go
-duration ("720h", "30m"); without it the key does not expire.` + adminCommandLong,
+duration ("720h", "30m"); without it the key does not expire.` + adminCommandLong + adminAPILong,
 		Example: `  # A deploy job with read access for 90 days
   gatehouse apikeys create deploy --scope read --role viewer --expires 90d
 
@@ -57,12 +60,13 @@ duration ("720h", "30m"); without it the key does not expire.` + adminCommandLon
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			opts.UserSet = cmd.Flags().Changed("user")
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return apiKeysCreateRun(ctx, opts)
 			})
 		},
 	}
+	addServerFlag(cmd, &opts.Server)
 	f := cmd.Flags()
 	f.StringArrayVar(&opts.Scopes, "scope", nil, "`SCOPE` of the key; repeat for several")
 	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the key (admin, editor, viewer); repeat or separate with commas")
@@ -84,6 +88,9 @@ func apiKeysCreateRun(ctx context.Context, opts *apiKeysCreateOptions) error {
 	roles, err := checkRoles(opts.Roles)
 	if err != nil {
 		return err
+	}
+	if opts.API != nil {
+		return apiKeysCreateAPI(ctx, opts, name, scopes, roles)
 	}
 	env := opts.Admin
 	now := env.now()
@@ -161,4 +168,43 @@ func describeNewKey(k *storage.APIKey, u *storage.User) string {
 		fmt.Fprintf(&b, "Expires:  %s", jsonTime(k.ExpiresAt))
 	}
 	return b.String()
+}
+
+// apiKeysCreateAPI creates the key over the admin API.
+func apiKeysCreateAPI(ctx context.Context, opts *apiKeysCreateOptions, name string, scopes, roles []string) error {
+	var expiresIn int64
+	if opts.Expires != "" {
+		d, err := parseExpiry(opts.Expires)
+		if err != nil {
+			return err
+		}
+		expiresIn = int64(d.Seconds())
+	}
+	var user *storage.User
+	if opts.UserSet || opts.User != "" {
+		username, err := normalizeUsername(opts.User)
+		if err != nil {
+			return err
+		}
+		if user, err = opts.API.getUser(ctx, username); err != nil {
+			return apiUserError(username, err)
+		}
+		if user.Disabled {
+			return fmt.Errorf("user %q is disabled: a key acting as it would not work", user.Username)
+		}
+		for _, r := range roles {
+			if !slices.Contains(user.Roles, r) {
+				fmt.Fprintf(opts.IO.ErrOut, "Note: %q does not have the role %s now; the key gets it only while the user has it.\n", user.Username, r)
+			}
+		}
+	}
+	userID := ""
+	if user != nil {
+		userID = user.ID
+	}
+	k, key, err := opts.API.createAPIKey(ctx, name, userID, scopes, roles, expiresIn)
+	if err != nil {
+		return fmt.Errorf("create API key: %w", err)
+	}
+	return printNewKey(opts.IO, opts.JSON, k.ID, key, describeNewKey(k, user))
 }

@@ -13,6 +13,9 @@ import (
 type apiKeysListOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API    *adminAPI
+	Server string
 
 	JSON bool
 }
@@ -28,17 +31,18 @@ expires, was revoked and was last used. Keys and their hashes are never
 shown.
 
 The last use is recorded by the server at most once a minute per key and
-written within about 15 seconds, so it is approximate.` + adminCommandLong,
+written within about 15 seconds, so it is approximate.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse apikeys list
   gatehouse apikeys list --json | jq -r '.[] | select(.state == "active") | .id'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return apiKeysListRun(ctx, opts)
 			})
 		},
 	}
+	addServerFlag(cmd, &opts.Server)
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of keys")
 	return cmd
 }
@@ -82,12 +86,28 @@ func toAPIKeyJSON(k *storage.APIKey, usernames map[string]string, now time.Time)
 }
 
 func apiKeysListRun(ctx context.Context, opts *apiKeysListOptions) error {
-	env := opts.Admin
-	keys, err := env.Store.ListAPIKeys(ctx)
-	if err != nil {
-		return fmt.Errorf("list API keys: %w", err)
+	var (
+		keys  []*storage.APIKey
+		users []*storage.User
+		err   error
+		now   time.Time
+	)
+	if opts.API != nil {
+		keys, err = opts.API.listAPIKeys(ctx)
+		if err != nil {
+			return fmt.Errorf("list API keys: %w", err)
+		}
+		users, err = opts.API.listUsers(ctx)
+		now = opts.IO.Clock.Now().UTC()
+	} else {
+		env := opts.Admin
+		keys, err = env.Store.ListAPIKeys(ctx)
+		if err != nil {
+			return fmt.Errorf("list API keys: %w", err)
+		}
+		users, err = env.Store.ListUsers(ctx)
+		now = env.now()
 	}
-	users, err := env.Store.ListUsers(ctx)
 	if err != nil {
 		return fmt.Errorf("list users: %w", err)
 	}
@@ -95,7 +115,6 @@ func apiKeysListRun(ctx context.Context, opts *apiKeysListOptions) error {
 	for _, u := range users {
 		usernames[u.ID] = u.Username
 	}
-	now := env.now()
 	views := make([]apiKeyJSON, 0, len(keys))
 	for _, k := range keys {
 		views = append(views, toAPIKeyJSON(k, usernames, now))

@@ -15,6 +15,9 @@ import (
 type apiKeysRevokeOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API    *adminAPI
+	Server string
 
 	ID string
 }
@@ -28,18 +31,19 @@ func newAPIKeysRevokeCmd(streams IOStreams) *cobra.Command {
 key, e.g. one found in a leak. Revoking a revoked key changes nothing.
 
 The key stays in 'gatehouse apikeys list' as revoked; it is deleted with the
-user it acts as.` + apiKeysCacheNote + adminCommandLong,
+user it acts as.` + apiKeysCacheNote + adminCommandLong + adminAPILong,
 		Example: `  gatehouse apikeys revoke k3y1d0example000
   gatehouse apikeys revoke "$LEAKED_KEY"`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return apiKeysRevokeRun(ctx, opts)
 			})
 		},
 	}
+	addServerFlag(cmd, &opts.Server)
 	return cmd
 }
 
@@ -50,6 +54,9 @@ func apiKeysRevokeRun(ctx context.Context, opts *apiKeysRevokeOptions) error {
 	id, err := keyIDArg(opts.ID)
 	if err != nil {
 		return err
+	}
+	if opts.API != nil {
+		return apiKeysRevokeAPI(ctx, opts, id)
 	}
 	env := opts.Admin
 	now := env.now()
@@ -73,6 +80,23 @@ func apiKeysRevokeRun(ctx context.Context, opts *apiKeysRevokeOptions) error {
 	}
 	env.log(audit.Event{Type: audit.APIKeyRevoked, UserID: k.UserID,
 		Details: map[string]string{"apikey_id": id, "name": k.Name}})
+	_, err = fmt.Fprintf(opts.IO.Out, "Revoked API key %s (%q). A running server refuses it within 5 seconds.\n", id, k.Name)
+	return err
+}
+
+// apiKeysRevokeAPI revokes the key id over the admin API.
+func apiKeysRevokeAPI(ctx context.Context, opts *apiKeysRevokeOptions, id string) error {
+	k, err := opts.API.findAPIKey(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !k.RevokedAt.IsZero() {
+		_, err = fmt.Fprintf(opts.IO.Out, "API key %s (%q) was already revoked at %s.\n", id, k.Name, k.RevokedAt.UTC().Format(time.RFC3339))
+		return err
+	}
+	if err := opts.API.revokeAPIKey(ctx, id); err != nil {
+		return fmt.Errorf("revoke API key %s: %w", id, err)
+	}
 	_, err = fmt.Fprintf(opts.IO.Out, "Revoked API key %s (%q). A running server refuses it within 5 seconds.\n", id, k.Name)
 	return err
 }

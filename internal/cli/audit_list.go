@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +20,9 @@ import (
 type auditListOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API    *adminAPI
+	Server string
 
 	Since string
 	User  string
@@ -44,7 +49,7 @@ token.issued, token.refused, token.revoked, refresh.reuse, code.replay,
 device.approved, client.created, user.created and key.rotated.
 
 --json prints one JSON object per line: the event with its seq, prev_hash
-and hash, as the server writes it to audit.output.` + adminCommandLong,
+and hash, as the server writes it to audit.output.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse audit list
   gatehouse audit list --since 24h --type login.failure
   gatehouse audit list --user alice --limit 0 --json`,
@@ -58,8 +63,8 @@ and hash, as the server writes it to audit.output.` + adminCommandLong,
 					return &UsageError{Err: err}
 				}
 			}
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return auditListRun(ctx, opts)
 			})
 		},
@@ -70,21 +75,36 @@ and hash, as the server writes it to audit.output.` + adminCommandLong,
 	f.StringVar(&opts.Type, "type", "", "only events of `TYPE`, e.g. login.failure")
 	f.IntVar(&opts.Limit, "limit", defaultAuditLimit, "show the last `N` matching events; 0 for all")
 	f.BoolVar(&opts.JSON, "json", false, "print JSON lines")
+	addServerFlag(cmd, &opts.Server)
 	return cmd
 }
 
 func auditListRun(ctx context.Context, opts *auditListOptions) error {
-	env := opts.Admin
+	var now time.Time
+	if opts.API != nil {
+		now = opts.IO.Clock.Now().UTC()
+	} else {
+		now = opts.Admin.now()
+	}
 	f := storage.AuditFilter{Type: opts.Type, Limit: opts.Limit, Latest: true}
 	if opts.Since != "" {
-		since, err := parseSince(opts.Since, env.now())
+		since, err := parseSince(opts.Since, now)
 		if err != nil {
 			return &UsageError{Err: err}
 		}
 		f.Since = since
 	}
 	if opts.User != "" {
-		u, err := env.Store.GetUserByName(ctx, opts.User)
+		var u *storage.User
+		var err error
+		if opts.API != nil {
+			u, err = opts.API.getUser(ctx, opts.User)
+			if apiStatus(err, http.StatusNotFound) {
+				err = storage.ErrNotFound
+			}
+		} else {
+			u, err = opts.Admin.Store.GetUserByName(ctx, opts.User)
+		}
 		switch {
 		case err == nil:
 			f.UserID = u.ID
@@ -95,7 +115,13 @@ func auditListRun(ctx context.Context, opts *auditListOptions) error {
 			return fmt.Errorf("get user %q: %w", opts.User, err)
 		}
 	}
-	recs, err := env.Store.ListAudit(ctx, f)
+	var recs []*storage.AuditRecord
+	var err error
+	if opts.API != nil {
+		recs, err = opts.API.listAuditFiltered(ctx, f)
+	} else {
+		recs, err = opts.Admin.Store.ListAudit(ctx, f)
+	}
 	if err != nil {
 		return fmt.Errorf("list audit events: %w", err)
 	}

@@ -14,6 +14,9 @@ import (
 type auditVerifyOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API    *adminAPI
+	Server string
 
 	JSON bool
 }
@@ -32,17 +35,18 @@ On success it prints "audit trail intact: N events" and the last hash
 (compare it with a copy kept elsewhere: someone able to rewrite the whole
 table from some event on could forge a consistent chain). If an event was
 altered, removed or reordered it names the first broken link — its seq and
-the expected and stored hashes — and exits with status 1.` + adminCommandLong,
+the expected and stored hashes — and exits with status 1.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse audit verify
   gatehouse audit verify --json --db postgres://gatehouse@db/gatehouse`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return auditVerifyRun(ctx, opts)
 			})
 		},
 	}
+	addServerFlag(cmd, &opts.Server)
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	return cmd
 }
@@ -63,6 +67,9 @@ type auditVerifyJSON struct {
 }
 
 func auditVerifyRun(ctx context.Context, opts *auditVerifyOptions) error {
+	if opts.API != nil {
+		return auditVerifyAPI(ctx, opts)
+	}
 	var last *storage.AuditRecord
 	n, err := audit.Verify(ctx, opts.Admin.Store, func(r *storage.AuditRecord) { last = r })
 	var ce *audit.ChainError
@@ -95,4 +102,38 @@ func auditVerifyRun(ctx context.Context, opts *auditVerifyOptions) error {
 		return fmt.Errorf("%w (seq 1 before it is intact)", ce)
 	}
 	return fmt.Errorf("%w (seq 1 to %d before it are intact)", ce, n)
+}
+
+// auditVerifyAPI has the server verify its audit trail. The admin API
+// names the first broken link only in words, so a broken trail's JSON
+// carries just intact, events and error.
+func auditVerifyAPI(ctx context.Context, opts *auditVerifyOptions) error {
+	res, err := opts.API.verifyAudit(ctx)
+	if err != nil {
+		return fmt.Errorf("verify the audit trail: %w", err)
+	}
+	v := auditVerifyJSON{Intact: res.OK, Events: res.Checked, Error: res.Error}
+	if res.OK && res.Checked > 0 {
+		last, err := opts.API.lastAudit(ctx)
+		if err != nil {
+			return fmt.Errorf("verify the audit trail: %w", err)
+		}
+		if last != nil {
+			v.LastSeq, v.LastHash = last.Seq, last.Hash
+		}
+	}
+	if opts.JSON {
+		if err := writeJSON(opts.IO.Out, v); err != nil {
+			return err
+		}
+	} else if res.OK {
+		fmt.Fprintf(opts.IO.Out, "audit trail intact: %d events\n", res.Checked)
+		if v.LastHash != "" {
+			fmt.Fprintf(opts.IO.Out, "last event: seq %d, hash %s\n", v.LastSeq, v.LastHash)
+		}
+	}
+	if !res.OK {
+		return fmt.Errorf("audit trail broken: %s (%d events before it are intact)", res.Error, res.Checked)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -18,6 +19,9 @@ import (
 type clientsCreateOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API    *adminAPI
+	Server string
 
 	Name         string
 	ID           string
@@ -51,7 +55,9 @@ Redirect URIs are exact https URLs, http only on 127.0.0.1, [::1] or
 localhost (a loopback URI without port accepts any port), or private-use
 schemes like com.example.app:/callback.
 
-Roles (admin, editor, viewer) are what a client_credentials token carries.` + adminCommandLong,
+Roles (admin, editor, viewer) are what a client_credentials token carries.` + adminCommandLong + adminAPILong + `
+The admin API does not take private_key_jwt clients: create those with
+--db or --data-dir.`,
 		Example: `  # A CI job that calls an API with its own credentials
   gatehouse clients create ci --grant client_credentials --scope read --role viewer --json --data-dir ./gatehouse-data
 
@@ -65,8 +71,8 @@ Roles (admin, editor, viewer) are what a client_credentials token carries.` + ad
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return clientsCreateRun(ctx, opts)
 			})
 		},
@@ -82,6 +88,7 @@ Roles (admin, editor, viewer) are what a client_credentials token carries.` + ad
 	f.StringVar(&opts.JWKSFile, "jwks-file", "", "JSON Web Key Set `FILE` with the client's public keys (private_key_jwt)")
 	f.StringVar(&opts.ID, "id", "", "client `ID` (default: derived from NAME)")
 	f.BoolVar(&opts.JSON, "json", false, "print {\"client_id\", \"client_secret\"} as JSON")
+	addServerFlag(cmd, &opts.Server)
 	return cmd
 }
 
@@ -184,9 +191,22 @@ func hasSecret(c *storage.Client) bool {
 }
 
 func clientsCreateRun(ctx context.Context, opts *clientsCreateOptions) error {
+	if opts.API != nil && opts.AuthMethod == protocol.AuthMethodPrivateKeyJWT {
+		return usageErrorf("the admin API cannot create private_key_jwt clients (it takes no JWKS); use --db or --data-dir to create the client on the database")
+	}
 	c, err := buildClient(opts)
 	if err != nil {
 		return err
+	}
+	if opts.API != nil {
+		created, sec, err := opts.API.createClient(ctx, c)
+		if apiStatus(err, http.StatusConflict) {
+			return fmt.Errorf("client %q already exists; choose another ID with --id, or delete it first with 'gatehouse clients delete %s'", c.ID, c.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("create client: %w", err)
+		}
+		return printNewClient(opts, created, sec)
 	}
 	env := opts.Admin
 	var sec string
@@ -215,6 +235,11 @@ func clientsCreateRun(ctx context.Context, opts *clientsCreateOptions) error {
 		},
 	})
 
+	return printNewClient(opts, c, sec)
+}
+
+// printNewClient prints a client just created, with its secret if any.
+func printNewClient(opts *clientsCreateOptions, c *storage.Client, sec string) error {
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, clientSecretJSON{ClientID: c.ID, ClientSecret: sec})
 	}
@@ -225,6 +250,6 @@ func clientsCreateRun(ctx context.Context, opts *clientsCreateOptions) error {
 		return nil
 	}
 	fmt.Fprintf(out, "Client secret: %s\n\n", sec)
-	_, err = fmt.Fprintf(out, "The secret is shown only this once: store it now. Replace it with 'gatehouse clients rotate-secret %s'.\n", c.ID)
+	_, err := fmt.Fprintf(out, "The secret is shown only this once: store it now. Replace it with 'gatehouse clients rotate-secret %s'.\n", c.ID)
 	return err
 }

@@ -15,6 +15,9 @@ import (
 type clientsDeleteOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API    *adminAPI
+	Server string
 
 	ID    string
 	Force bool
@@ -29,17 +32,18 @@ func newClientsDeleteCmd(streams IOStreams) *cobra.Command {
 tokens.
 
 The built-in client ` + server.CLIClientID + ` is what 'gatehouse login' uses; deleting it
-needs --force (the server recreates it on its next start).` + adminCommandLong,
+needs --force (the server recreates it on its next start).` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse clients delete ci`,
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return clientsDeleteRun(ctx, opts)
 			})
 		},
 	}
+	addServerFlag(cmd, &opts.Server)
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "also delete the built-in "+server.CLIClientID+" client")
 	return cmd
 }
@@ -47,6 +51,16 @@ needs --force (the server recreates it on its next start).` + adminCommandLong,
 func clientsDeleteRun(ctx context.Context, opts *clientsDeleteOptions) error {
 	if opts.ID == server.CLIClientID && !opts.Force {
 		return usageErrorf("%s is the built-in client 'gatehouse login' uses; add --force to delete it anyway", server.CLIClientID)
+	}
+	if opts.API != nil {
+		if opts.ID == server.CLIClientID {
+			return fmt.Errorf("the admin API cannot delete the built-in client %s; use --db (or --data-dir) to delete it on the database", server.CLIClientID)
+		}
+		if err := opts.API.deleteClient(ctx, opts.ID); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(opts.IO.Out, "Deleted client %q.\n", opts.ID)
+		return err
 	}
 	env := opts.Admin
 	err := env.Store.DeleteClient(ctx, opts.ID)

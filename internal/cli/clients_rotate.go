@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,9 @@ import (
 type clientsRotateSecretOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API    *adminAPI
+	Server string
 
 	ID   string
 	JSON bool
@@ -29,18 +33,19 @@ func newClientsRotateSecretCmd(streams IOStreams) *cobra.Command {
 		Long: `Give the confidential client with this ID a new random secret and print it
 once. The old secret stops working at once; update the client's
 configuration right away. Public clients and private_key_jwt clients have
-no secret.` + adminCommandLong,
+no secret.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse clients rotate-secret ci
   gatehouse clients rotate-secret ci --json | jq -r .client_secret`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return clientsRotateSecretRun(ctx, opts)
 			})
 		},
 	}
+	addServerFlag(cmd, &opts.Server)
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print {\"client_id\", \"client_secret\"} as JSON")
 	return cmd
 }
@@ -50,6 +55,9 @@ no secret.` + adminCommandLong,
 var errNoSecret = errors.New("client has no secret")
 
 func clientsRotateSecretRun(ctx context.Context, opts *clientsRotateSecretOptions) error {
+	if opts.API != nil {
+		return clientsRotateSecretAPI(ctx, opts)
+	}
 	env := opts.Admin
 	sec := secret.NewToken()
 	now := env.now()
@@ -78,6 +86,33 @@ func clientsRotateSecretRun(ctx context.Context, opts *clientsRotateSecretOption
 	}
 	env.log(audit.Event{Type: audit.ClientUpdated, ClientID: opts.ID, Details: map[string]string{"change": "secret rotated"}})
 
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, clientSecretJSON{ClientID: opts.ID, ClientSecret: sec})
+	}
+	fmt.Fprintf(opts.IO.Out, "New secret for client %q: %s\n\n", opts.ID, sec)
+	_, err = fmt.Fprintln(opts.IO.Out, "The secret is shown only this once: store it now. The old secret no longer works.")
+	return err
+}
+
+// clientsRotateSecretAPI rotates the secret over the admin API.
+func clientsRotateSecretAPI(ctx context.Context, opts *clientsRotateSecretOptions) error {
+	sec, err := opts.API.rotateClientSecret(ctx, opts.ID)
+	if apiStatus(err, http.StatusConflict) {
+		c, gerr := opts.API.getClient(ctx, opts.ID)
+		switch {
+		case gerr != nil:
+			return err
+		case c.Public:
+			return fmt.Errorf("client %q is public: it has no secret to rotate", opts.ID)
+		case c.AuthMethod == protocol.AuthMethodPrivateKeyJWT:
+			return fmt.Errorf("client %q authenticates with private_key_jwt: it has no secret to rotate", opts.ID)
+		default:
+			return fmt.Errorf("client %q (auth method %s) has no secret to rotate", opts.ID, c.AuthMethod)
+		}
+	}
+	if err != nil {
+		return apiClientError(opts.ID, err)
+	}
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, clientSecretJSON{ClientID: opts.ID, ClientSecret: sec})
 	}

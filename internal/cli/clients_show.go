@@ -6,11 +6,16 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type clientsShowOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API    *adminAPI
+	Server string
 
 	ID   string
 	JSON bool
@@ -22,24 +27,31 @@ func newClientsShowCmd(streams IOStreams) *cobra.Command {
 		Use:   "show ID",
 		Short: "Show one OAuth client",
 		Long: `Show everything about the client with this ID except its secret, which
-the server does not have (it keeps only a hash).` + adminCommandLong,
+the server does not have (it keeps only a hash).` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse clients show gatehouse-cli
   gatehouse clients show ci --json`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return clientsShowRun(ctx, opts)
 			})
 		},
 	}
+	addServerFlag(cmd, &opts.Server)
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the client as JSON")
 	return cmd
 }
 
 func clientsShowRun(ctx context.Context, opts *clientsShowOptions) error {
-	c, err := getClient(ctx, opts.Admin.Store, opts.ID)
+	var c *storage.Client
+	var err error
+	if opts.API != nil {
+		c, err = opts.API.getClient(ctx, opts.ID)
+	} else {
+		c, err = getClient(ctx, opts.Admin.Store, opts.ID)
+	}
 	if err != nil {
 		return err
 	}

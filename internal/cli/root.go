@@ -73,6 +73,7 @@ commands).`,
 	root.AddCommand(auth.Commands()...)
 	root.AddCommand(
 		newAPICmd(streams, auth),
+		newAccountCmd(streams, auth),
 		newCredentialHelperCmd(streams, auth),
 		newServerCmd(streams),
 		newClientsCmd(streams),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,9 @@ type usersAddOptions struct {
 	Roles         []string
 	PasswordStdin bool
 	JSON          bool
+	// API, when set, is used instead of Admin (the admin API).
+	API    *adminAPI
+	Server string
 }
 
 func newUsersAddCmd(streams IOStreams) *cobra.Command {
@@ -35,7 +39,7 @@ roles (default viewer).
 
 The password is read from the first line of stdin with --password-stdin;
 otherwise it is prompted for twice without echo, which needs a terminal.
-It must be at least 8 characters long.` + adminCommandLong,
+It must be at least 8 characters long.` + adminCommandLong + adminAPILong,
 		Example: `  # Prompt for the password
   gatehouse users add alice --role editor
 
@@ -44,8 +48,8 @@ It must be at least 8 characters long.` + adminCommandLong,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return usersAddRun(ctx, opts)
 			})
 		},
@@ -54,6 +58,7 @@ It must be at least 8 characters long.` + adminCommandLong,
 	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the user (admin, editor, viewer); repeat or separate with commas (default viewer)")
 	f.BoolVar(&opts.PasswordStdin, "password-stdin", false, "read the password from the first line of stdin")
 	f.BoolVar(&opts.JSON, "json", false, "print the new user as JSON")
+	addServerFlag(cmd, &opts.Server)
 	return cmd
 }
 
@@ -68,6 +73,9 @@ func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
 	}
 	if len(roles) == 0 {
 		roles = []string{server.RoleViewer}
+	}
+	if opts.API != nil {
+		return usersAddAPI(ctx, opts, name, roles)
 	}
 	env := opts.Admin
 	// Fail before asking for a password if the name is taken.
@@ -106,6 +114,33 @@ func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
 	env.log(audit.Event{Type: audit.UserCreated, UserID: u.ID, Username: u.Username,
 		Details: map[string]string{"roles": strings.Join(u.Roles, " ")}})
 
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, toUserJSON(u))
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "Added user %q with roles %s.\n", u.Username, strings.Join(u.Roles, ", "))
+	return err
+}
+
+// usersAddAPI adds the user over the admin API.
+func usersAddAPI(ctx context.Context, opts *usersAddOptions, name string, roles []string) error {
+	exists := fmt.Errorf("user %q already exists; change the password with 'gatehouse users passwd %s'", name, name)
+	// Fail before asking for a password if the name is taken.
+	if _, err := opts.API.getUser(ctx, name); err == nil {
+		return exists
+	} else if !apiStatus(err, http.StatusNotFound) {
+		return fmt.Errorf("get user %q: %w", name, err)
+	}
+	pw, err := readNewPassword(ctx, opts.IO, opts.PasswordStdin, name)
+	if err != nil {
+		return err
+	}
+	u, err := opts.API.createUser(ctx, name, pw, roles)
+	if apiStatus(err, http.StatusConflict) {
+		return fmt.Errorf("user %q already exists", name)
+	}
+	if err != nil {
+		return fmt.Errorf("create user %q: %w", name, err)
+	}
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, toUserJSON(u))
 	}

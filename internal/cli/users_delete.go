@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/spf13/cobra"
 
@@ -14,8 +15,11 @@ import (
 type usersDeleteOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API *adminAPI
 
-	Name string
+	Name   string
+	Server string
 }
 
 func newUsersDeleteCmd(streams IOStreams) *cobra.Command {
@@ -24,23 +28,35 @@ func newUsersDeleteCmd(streams IOStreams) *cobra.Command {
 		Use:   "delete NAME",
 		Short: "Delete a local user",
 		Long: `Delete the user NAME with their sessions, grants (so their refresh tokens
-stop working) and consents. The last admin cannot be deleted.` + adminCommandLong,
+stop working) and consents. The last admin cannot be deleted.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse users delete alice`,
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return usersDeleteRun(ctx, opts)
 			})
 		},
 	}
+	addServerFlag(cmd, &opts.Server)
 	return cmd
 }
 
 func usersDeleteRun(ctx context.Context, opts *usersDeleteOptions) error {
 	name, err := normalizeUsername(opts.Name)
 	if err != nil {
+		return err
+	}
+	if opts.API != nil {
+		err := opts.API.deleteUser(ctx, name)
+		if apiStatus(err, http.StatusConflict) {
+			return fmt.Errorf("cannot delete %q: it is the last admin; give another user the admin role first ('gatehouse users set-role NAME admin')", name)
+		}
+		if err != nil {
+			return apiUserError(name, err)
+		}
+		_, err = fmt.Fprintf(opts.IO.Out, "Deleted user %q.\n", name)
 		return err
 	}
 	env := opts.Admin

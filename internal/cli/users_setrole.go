@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,9 +16,12 @@ import (
 type usersSetRoleOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API *adminAPI
 
-	Name  string
-	Roles []string
+	Name   string
+	Roles  []string
+	Server string
 }
 
 func newUsersSetRoleCmd(streams IOStreams) *cobra.Command {
@@ -27,18 +31,19 @@ func newUsersSetRoleCmd(streams IOStreams) *cobra.Command {
 		Short: "Replace a user's roles",
 		Long: `Give the user NAME exactly the roles listed (admin, editor, viewer),
 replacing the ones it had. The last admin cannot lose the admin role. The
-new roles are in the user's next tokens.` + adminCommandLong,
+new roles are in the user's next tokens.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse users set-role alice editor
   gatehouse users set-role bob admin viewer`,
 		Args: usageArgs(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name, opts.Roles = args[0], args[1:]
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return usersSetRoleRun(ctx, opts)
 			})
 		},
 	}
+	addServerFlag(cmd, &opts.Server)
 	return cmd
 }
 
@@ -57,6 +62,17 @@ func usersSetRoleRun(ctx context.Context, opts *usersSetRoleOptions) error {
 	}
 	if len(roles) == 0 {
 		return usageErrorf("give at least one role: admin, editor or viewer")
+	}
+	if opts.API != nil {
+		u, err := opts.API.setRoles(ctx, name, roles)
+		if apiStatus(err, http.StatusConflict) {
+			return fmt.Errorf("cannot remove the admin role from %q: it is the last admin; give another user the admin role first", name)
+		}
+		if err != nil {
+			return apiUserError(name, err)
+		}
+		_, err = fmt.Fprintf(opts.IO.Out, "User %q now has roles %s.\n", u.Username, strings.Join(roles, ", "))
+		return err
 	}
 	env := opts.Admin
 	u, err := getUser(ctx, env.Store, name)

@@ -221,47 +221,79 @@ func (s *Server) handleMFAEnroll(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	if s.secretKey == nil {
-		s.renderServerError(w, r, errors.New("server: multi-factor login needs the secret key"))
-		return
-	}
-	ctx := r.Context()
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: a.user.Username})
-	if err != nil {
-		s.renderServerError(w, r, fmt.Errorf("server: generate totp key: %w", err))
-		return
-	}
-	sealed, err := s.secretKey.Seal([]byte(key.Secret()), totpAD(a.user.ID))
-	if err != nil {
-		s.renderServerError(w, r, fmt.Errorf("server: seal totp secret: %w", err))
-		return
-	}
-	now := s.clock.Now().UTC()
-	errEnrolled := errors.New("already enrolled")
-	err = s.store.UpdateTOTP(ctx, a.user.ID, func(t *storage.TOTP) error {
-		if t.Enrolled {
-			return errEnrolled
-		}
-		t.EncryptedSecret, t.LastStep, t.RecoveryCodes, t.UpdatedAt = sealed, 0, nil, now
-		return nil
-	})
-	if errors.Is(err, storage.ErrNotFound) {
-		err = s.store.CreateTOTP(ctx, &storage.TOTP{UserID: a.user.ID, EncryptedSecret: sealed, CreatedAt: now, UpdatedAt: now})
-	}
+	e, err := s.beginEnrolment(r.Context(), a.user)
 	switch {
-	case errors.Is(err, errEnrolled):
+	case errors.Is(err, errAlreadyEnrolled):
 		s.renderAccount(w, r, http.StatusConflict, a, accountPage{Error: "Two-step verification is already on."})
 		return
 	case err != nil:
 		s.renderServerError(w, r, err)
 		return
 	}
-	e, err := newEnrolment(a.user.Username, key.Secret())
-	if err != nil {
-		s.renderServerError(w, r, err)
-		return
-	}
 	s.renderAccount(w, r, http.StatusOK, a, accountPage{Enrolling: e})
+}
+
+// errAlreadyEnrolled refuses a new enrolment of a user whose TOTP is on.
+var errAlreadyEnrolled = errors.New("server: totp already enrolled")
+
+// beginEnrolment starts (or restarts) u's TOTP enrolment with a new
+// secret, stored sealed and not yet enrolled. It returns
+// errAlreadyEnrolled when u's TOTP is already on.
+func (s *Server) beginEnrolment(ctx context.Context, u *storage.User) (*enrolment, error) {
+	if s.secretKey == nil {
+		return nil, errors.New("server: multi-factor login needs the secret key")
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: u.Username})
+	if err != nil {
+		return nil, fmt.Errorf("server: generate totp key: %w", err)
+	}
+	sealed, err := s.secretKey.Seal([]byte(key.Secret()), totpAD(u.ID))
+	if err != nil {
+		return nil, fmt.Errorf("server: seal totp secret: %w", err)
+	}
+	now := s.clock.Now().UTC()
+	err = s.store.UpdateTOTP(ctx, u.ID, func(t *storage.TOTP) error {
+		if t.Enrolled {
+			return errAlreadyEnrolled
+		}
+		t.EncryptedSecret, t.LastStep, t.RecoveryCodes, t.UpdatedAt = sealed, 0, nil, now
+		return nil
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		err = s.store.CreateTOTP(ctx, &storage.TOTP{UserID: u.ID, EncryptedSecret: sealed, CreatedAt: now, UpdatedAt: now})
+	}
+	switch {
+	case errors.Is(err, errAlreadyEnrolled):
+		return nil, errAlreadyEnrolled
+	case err != nil:
+		return nil, fmt.Errorf("server: store totp: %w", err)
+	}
+	return newEnrolment(u.Username, key.Secret())
+}
+
+// confirmEnrolment completes u's pending enrolment when code is a valid
+// first code (replays refused as for any code): TOTP is on from then and
+// the new recovery codes, returned here once, replace any others. ok is
+// false for a wrong code or when no enrolment is pending. Both outcomes
+// are audited.
+func (s *Server) confirmEnrolment(r *http.Request, u *storage.User, code string) (codes []string, ok bool, err error) {
+	codes, hashes := newRecoveryCodes()
+	ok, err = s.consumeCode(r.Context(), u.ID, code, false, func(t *storage.TOTP) {
+		t.Enrolled = true
+		t.RecoveryCodes = hashes
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if !ok {
+		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: u.ID,
+			Username: u.Username, IP: s.clientIP(r), Reason: "bad_totp"})
+		return nil, false, nil
+	}
+	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + u.ID,
+		UserID: u.ID, Username: u.Username, IP: s.clientIP(r),
+		Details: map[string]string{"change": "mfa enrolled"}})
+	return codes, true, nil
 }
 
 // newEnrolment builds the otpauth URI and its QR code for a base32 secret.
@@ -308,18 +340,12 @@ func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	codes, hashes := newRecoveryCodes()
-	ok, err := s.consumeCode(ctx, a.user.ID, r.PostFormValue("code"), false, func(t *storage.TOTP) {
-		t.Enrolled = true
-		t.RecoveryCodes = hashes
-	})
+	codes, ok, err := s.confirmEnrolment(r, a.user, r.PostFormValue("code"))
 	if err != nil {
 		s.renderServerError(w, r, err)
 		return
 	}
 	if !ok {
-		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: a.user.ID,
-			Username: a.user.Username, IP: s.clientIP(r), Reason: "bad_totp"})
 		e, err := s.pendingEnrolment(ctx, a.user)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			s.renderServerError(w, r, err)
@@ -328,9 +354,6 @@ func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
 		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Enrolling: e, Error: msgBadCode})
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
-		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
-		Details: map[string]string{"change": "mfa enrolled"}})
 	d := accountPage{RecoveryCodes: codes}
 	if a.pend != nil {
 		// A required enrolment completes the login.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -226,6 +227,24 @@ func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
 // allowCodeAttempt counts a code attempt per IP and per user under the
 // login limits; when refused (or the limiter fails) it has answered.
 func (s *Server) allowCodeAttempt(w http.ResponseWriter, r *http.Request, u *storage.User) bool {
+	refused, err := s.limitCodeAttempt(r, u)
+	if err != nil {
+		s.log.Error("mfa rate limiter failed", "err", err)
+		s.renderError(w, http.StatusServiceUnavailable, "Try again later",
+			"Sign-in is temporarily unavailable. Please try again in a moment.", "")
+		return false
+	}
+	if refused != nil {
+		s.renderTooMany(w, *refused)
+		return false
+	}
+	return true
+}
+
+// limitCodeAttempt counts a code attempt per IP and per user under the
+// login limits and returns the limiter's answer when the attempt is
+// refused (audited), nil when it may go on.
+func (s *Server) limitCodeAttempt(r *http.Request, u *storage.User) (*ratelimit.Result, error) {
 	ip := s.clientIP(r)
 	for _, l := range []struct {
 		prefix, subject string
@@ -236,19 +255,15 @@ func (s *Server) allowCodeAttempt(w http.ResponseWriter, r *http.Request, u *sto
 	} {
 		res, err := s.allow(r.Context(), l.prefix, l.subject, l.rate)
 		if err != nil {
-			s.log.Error("mfa rate limiter failed", "err", err)
-			s.renderError(w, http.StatusServiceUnavailable, "Try again later",
-				"Sign-in is temporarily unavailable. Please try again in a moment.", "")
-			return false
+			return nil, fmt.Errorf("server: mfa rate limit: %w", err)
 		}
 		if !res.Allowed {
 			s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
 				UserID: u.ID, Username: u.Username, IP: ip, Reason: l.prefix})
-			s.renderTooMany(w, res)
-			return false
+			return &res, nil
 		}
 	}
-	return true
+	return nil, nil
 }
 
 // totpAD binds a sealed TOTP secret to its user.

@@ -131,6 +131,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	srv, err := server.New(server.Deps{
 		Config: &cfg, Store: st, Keys: keys, Hasher: hasher,
 		Limiter: ratelimit.NewMemory(clk, 10000), Audit: al, Clock: clk,
+		SecretKey: key, // enables TOTP enrolment and the second login step
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/gatehouse-auth/gatehouse/credstore"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+)
+
+// deviceLogin logs username in with the device flow of the gatehouse-cli
+// client, as `gatehouse login --device` does, and returns the token
+// response.
+func deviceLogin(t *testing.T, srv *servertest.Server, username string) map[string]any {
+	t.Helper()
+	post := func(path string, form url.Values) map[string]any {
+		t.Helper()
+		resp, err := srv.HTTP.PostForm(srv.URL+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %v %v", path, resp.StatusCode, m, err)
+		}
+		return m
+	}
+	da := post(server.PathDeviceAuthorize, url.Values{"client_id": {server.CLIClientID}, "scope": {strings.Join(cliScopes, " ")}})
+	srv.Approve(t, da["user_code"].(string), username)
+	return post(server.PathToken, url.Values{"grant_type": {protocol.GrantDeviceCode},
+		"device_code": {da["device_code"].(string)}, "client_id": {server.CLIClientID}})
+}
+
+// accountCLI runs gatehouse commands on the clock of srv with a config
+// directory of its own.
+type accountCLI struct {
+	t   *testing.T
+	srv *servertest.Server
+	dir string
+}
+
+func newAccountCLI(t *testing.T, srv *servertest.Server) *accountCLI {
+	return &accountCLI{t: t, srv: srv, dir: t.TempDir()}
+}
+
+// storeLogin stores the login of username in the default profile, as
+// `gatehouse login` would have.
+func (c *accountCLI) storeLogin(username string) {
+	c.t.Helper()
+	tok := deviceLogin(c.t, c.srv, username)
+	now := c.srv.Clock.Now()
+	exp, _ := tok["expires_in"].(float64)
+	err := credstore.NewFile(c.dir).Put(context.Background(), "default", &credstore.Credential{
+		Kind: credstore.KindUser, Issuer: c.srv.URL, ClientID: server.CLIClientID, TokenType: "Bearer",
+		AccessToken: tok["access_token"].(string), RefreshToken: tok["refresh_token"].(string),
+		Expiry: now.Add(time.Duration(exp) * time.Second), Scopes: cliScopes, Username: username, UpdatedAt: now,
+	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *accountCLI) run(env map[string]string, stdin string, args ...string) result {
+	c.t.Helper()
+	return c.runEnv(env, func(*Buffer) io.Reader { return strings.NewReader(stdin) }, args...)
+}
+
+func (c *accountCLI) runWith(stdin func(out *Buffer) io.Reader, args ...string) result {
+	c.t.Helper()
+	return c.runEnv(nil, stdin, args...)
+}
+
+// runEnv runs a command with stdin made from its standard output buffer.
+func (c *accountCLI) runEnv(env map[string]string, stdin func(out *Buffer) io.Reader, args ...string) result {
+	c.t.Helper()
+	streams, out, errOut := NewTestIOStreams("")
+	streams.In = stdin(out)
+	streams.Clock = c.srv.Clock
+	all := map[string]string{"GATEHOUSE_CONFIG_DIR": c.dir, "GATEHOUSE_AUTH_STORAGE": "file", "GATEHOUSE_ISSUER": c.srv.URL}
+	for k, v := range env {
+		all[k] = v
+	}
+	streams.Getenv = func(k string) string { return all[k] }
+	root := NewRootCmd(streams)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: ExitCode(err)}
+}
+
+var (
+	enrollSecretRE = regexp.MustCompile(`Secret: ([A-Z2-7]+)\n`)
+	enrollURIRE    = regexp.MustCompile(`URI: +(otpauth://totp/\S+)\n`)
+	recoveryRE     = regexp.MustCompile(`(?m)^  ([a-z2-7]{5}-[a-z2-7]{5})$`)
+)
+
+func TestAccountMFAEnroll(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t)
+	alice := srv.AddUser(t, "alice", "alice-password-1")
+	c := newAccountCLI(t, srv)
+
+	// Not logged in.
+	r := c.run(nil, "123456\n", "account", "mfa", "enroll")
+	if r.Code != ExitNotLoggedIn || !strings.Contains(r.Err.Error(), "run `gatehouse login`") {
+		t.Fatalf("not logged in: exit %d, %v", r.Code, r.Err)
+	}
+
+	c.storeLogin("alice")
+	// A wrong code, then the end of the input: nothing is enrolled.
+	r = c.run(nil, "000000\n", "account", "mfa", "enroll")
+	m := enrollSecretRE.FindStringSubmatch(r.Out)
+	if r.Code != ExitError || m == nil || !strings.Contains(r.Out, "█") || !enrollURIRE.MatchString(r.Out) {
+		t.Fatalf("wrong code: exit %d %v\n%s", r.Code, r.Err, r.Out)
+	}
+	if totpCodeAt(t, m[1], srv.Clock.Now()) == "000000" {
+		t.Skip("000000 happens to be the code")
+	}
+	if r = c.run(nil, "", "account", "mfa", "enroll"); r.Code != ExitError || !strings.Contains(r.Err.Error(), "no code was entered") {
+		t.Fatalf("empty stdin: exit %d %v", r.Code, r.Err)
+	}
+	if tt, err := srv.Store.GetTOTP(context.Background(), alice.ID); err != nil || tt.Enrolled {
+		t.Fatalf("after failed attempts: %+v %v", tt, err)
+	}
+
+	// The code of the printed secret enrols: the stdin is read only after
+	// the secret was printed, so feed it through a pipe.
+	r = c.runWith(func(out *Buffer) io.Reader {
+		return &codeInput{out: out, now: srv.Clock.Now}
+	}, "account", "mfa", "enroll")
+	if r.Err != nil {
+		t.Fatalf("enroll: %v\n%s\n%s", r.Err, r.Out, r.ErrOut)
+	}
+	codes := recoveryRE.FindAllStringSubmatch(r.Out, -1)
+	if len(codes) != 10 || !strings.Contains(r.ErrOut, "not shown again") {
+		t.Fatalf("recovery codes: %d\n%s\n%s", len(codes), r.Out, r.ErrOut)
+	}
+	tt, err := srv.Store.GetTOTP(context.Background(), alice.ID)
+	if err != nil || !tt.Enrolled || len(tt.RecoveryCodes) != 10 {
+		t.Fatalf("after enroll: %+v %v", tt, err)
+	}
+
+	// Already enrolled: say how to reset.
+	r = c.run(nil, "123456\n", "account", "mfa", "enroll")
+	if r.Code != ExitError || !strings.Contains(r.Err.Error(), "gatehouse users mfa-reset") || !strings.Contains(r.Err.Error(), "/account") {
+		t.Errorf("already enrolled: exit %d %v", r.Code, r.Err)
+	}
+
+	// An API key is not a login.
+	if r := c.run(map[string]string{"GATEHOUSE_API_KEY": "gh_x"}, "", "account", "mfa", "enroll"); r.Code != ExitNotLoggedIn {
+		t.Errorf("API key: exit %d %v", r.Code, r.Err)
+	}
+}
+
+// codeInput is stdin that answers with the current code of the secret
+// the command printed, as a user reading the output would.
+type codeInput struct {
+	out  *Buffer
+	now  func() time.Time
+	done bool
+}
+
+func (r *codeInput) Read(p []byte) (int, error) {
+	if r.done {
+		return 0, io.EOF
+	}
+	r.done = true
+	m := enrollSecretRE.FindStringSubmatch(r.out.String())
+	if m == nil {
+		return 0, io.EOF
+	}
+	code, err := totp.GenerateCode(m[1], r.now())
+	if err != nil {
+		return 0, err
+	}
+	return copy(p, code+"\n"), nil
+}
+
+func totpCodeAt(t *testing.T, sec string, at time.Time) string {
+	t.Helper()
+	code, err := totp.GenerateCode(sec, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
