@@ -141,6 +141,7 @@ type Manager struct {
 type keySet struct {
 	rows []storage.SigningKey // every row, including expired keys
 	keys []*material          // parsed keys that were not expired
+	at   time.Time            // when it was loaded: keys expired then are left out
 }
 
 // NewManager returns a Manager with no keys; call Init before use.
@@ -200,7 +201,7 @@ func (m *Manager) reload(ctx context.Context) error {
 	for _, k := range m.set.Load().keys {
 		prev[k.row.ID] = k
 	}
-	set := &keySet{rows: make([]storage.SigningKey, 0, len(rows))}
+	set := &keySet{rows: make([]storage.SigningKey, 0, len(rows)), at: now}
 	for _, r := range rows {
 		if r == nil {
 			continue

@@ -24,15 +24,26 @@ var endOfTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 // current returns the view for now, building it if the cached one does not
 // cover now.
 func (m *Manager) current(now time.Time) *view {
+	// A caller that read the clock before the last reload would see the
+	// loaded keys at a moment when keys left out as expired still
+	// mattered; the keys are a snapshot of their load time, so never look
+	// at them from earlier.
+	if at := m.set.Load().at; now.Before(at) {
+		now = at
+	}
 	if v := m.view.Load(); v != nil && !now.Before(v.from) && now.Before(v.until) {
 		return v
 	}
 	m.viewMu.Lock()
 	defer m.viewMu.Unlock()
+	set := m.set.Load() // reload swaps sets under viewMu: this one stays
+	if now.Before(set.at) {
+		now = set.at
+	}
 	if v := m.view.Load(); v != nil && !now.Before(v.from) && now.Before(v.until) {
 		return v
 	}
-	v := m.build(m.set.Load(), now)
+	v := m.build(set, now)
 	m.view.Store(v)
 	return v
 }
