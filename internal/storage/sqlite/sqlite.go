@@ -114,7 +114,7 @@ func open(ctx context.Context, w, r *sql.DB) (*Store, error) {
 }
 
 func migrate(ctx context.Context, w *sql.DB) error {
-	conn, err := w.Conn(ctx)
+	conn, err := firstConn(ctx, w)
 	if err != nil {
 		return err
 	}
@@ -126,6 +126,32 @@ func migrate(ctx context.Context, w *sql.DB) error {
 	// Each migration runs in a BEGIN IMMEDIATE transaction, which
 	// serialises processes migrating the same file.
 	return sqlstore.Migrate(ctx, conn, sub)
+}
+
+// firstConn opens the first connection to the database. On a new file the
+// connection's "PRAGMA journal_mode=WAL" needs a lock that SQLite does not
+// wait for through busy_timeout, so processes opening a new database at the
+// same moment (a server and an admin command, two replicas) can get
+// SQLITE_BUSY here: retry for up to busyTimeout.
+func firstConn(ctx context.Context, w *sql.DB) (*sql.Conn, error) {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		conn, err := w.Conn(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLITE_BUSY (primary result code 5).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == 5
 }
 
 // dsn builds a modernc.org/sqlite data source name for the URI name.
