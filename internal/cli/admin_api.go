@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"io"
 	"net/http"
 	"net/url"
@@ -172,33 +173,23 @@ func (a *adminAPI) do(ctx context.Context, method, path string, body, v any) err
 	return nil
 }
 
-// apiUser is a user as the admin API returns it.
-type apiUser struct {
-	ID        string    `json:"id"`
-	Username  string    `json:"username"`
-	Roles     []string  `json:"roles"`
-	Disabled  bool      `json:"disabled"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
 // listUsers returns the users, as storage.User values without passwords.
 func (a *adminAPI) listUsers(ctx context.Context) ([]*storage.User, error) {
 	var resp struct {
-		Users []apiUser `json:"users"`
+		Users []adminapi.User `json:"users"`
 	}
 	if err := a.get(ctx, "/users", &resp); err != nil {
 		return nil, err
 	}
 	out := make([]*storage.User, 0, len(resp.Users))
 	for _, u := range resp.Users {
-		out = append(out, u.user())
+		out = append(out, userFromAPI(&u))
 	}
 	return out, nil
 }
 
 // user converts u to a storage.User without a password.
-func (u *apiUser) user() *storage.User {
+func userFromAPI(u *adminapi.User) *storage.User {
 	return &storage.User{ID: u.ID, Username: u.Username, Roles: u.Roles, Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
@@ -207,30 +198,30 @@ func userPath(name string) string { return "/users/" + url.PathEscape(name) }
 
 // createUser adds a user.
 func (a *adminAPI) createUser(ctx context.Context, name, password string, roles []string) (*storage.User, error) {
-	var u apiUser
+	var u adminapi.User
 	err := a.do(ctx, http.MethodPost, "/users", map[string]any{"username": name, "password": password, "roles": roles}, &u)
 	if err != nil {
 		return nil, err
 	}
-	return u.user(), nil
+	return userFromAPI(&u), nil
 }
 
 // getUser returns the user called name.
 func (a *adminAPI) getUser(ctx context.Context, name string) (*storage.User, error) {
-	var u apiUser
+	var u adminapi.User
 	if err := a.do(ctx, http.MethodGet, userPath(name), nil, &u); err != nil {
 		return nil, err
 	}
-	return u.user(), nil
+	return userFromAPI(&u), nil
 }
 
 // setRoles replaces the roles of the user called name.
 func (a *adminAPI) setRoles(ctx context.Context, name string, roles []string) (*storage.User, error) {
-	var u apiUser
+	var u adminapi.User
 	if err := a.do(ctx, http.MethodPatch, userPath(name), map[string]any{"roles": roles}, &u); err != nil {
 		return nil, err
 	}
-	return u.user(), nil
+	return userFromAPI(&u), nil
 }
 
 // setPassword sets the password of the user called name.
@@ -243,39 +234,24 @@ func (a *adminAPI) deleteUser(ctx context.Context, name string) error {
 	return a.do(ctx, http.MethodDelete, userPath(name), nil, nil)
 }
 
-// apiClient is a client as the admin API returns it.
-type apiClient struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name"`
-	Public       bool      `json:"public"`
-	AuthMethod   string    `json:"auth_method"`
-	RedirectURIs []string  `json:"redirect_uris"`
-	GrantTypes   []string  `json:"grant_types"`
-	Scopes       []string  `json:"scopes"`
-	Roles        []string  `json:"roles"`
-	FirstParty   bool      `json:"first_party"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
-}
-
 // listClients returns the clients, as storage.Client values without
 // secrets.
 func (a *adminAPI) listClients(ctx context.Context) ([]*storage.Client, error) {
 	var resp struct {
-		Clients []apiClient `json:"clients"`
+		Clients []adminapi.Client `json:"clients"`
 	}
 	if err := a.get(ctx, "/clients", &resp); err != nil {
 		return nil, err
 	}
 	out := make([]*storage.Client, 0, len(resp.Clients))
 	for _, c := range resp.Clients {
-		out = append(out, c.client())
+		out = append(out, clientFromAPI(&c))
 	}
 	return out, nil
 }
 
 // client converts c to a storage.Client without a secret.
-func (c *apiClient) client() *storage.Client {
+func clientFromAPI(c *adminapi.Client) *storage.Client {
 	return &storage.Client{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, RedirectURIs: c.RedirectURIs,
 		GrantTypes: c.GrantTypes, Scopes: c.Scopes, Roles: c.Roles, FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
@@ -294,11 +270,11 @@ func apiClientError(id string, err error) error {
 
 // getClient returns the client id.
 func (a *adminAPI) getClient(ctx context.Context, id string) (*storage.Client, error) {
-	var c apiClient
+	var c adminapi.Client
 	if err := a.do(ctx, http.MethodGet, clientPath(id), nil, &c); err != nil {
 		return nil, apiClientError(id, err)
 	}
-	return c.client(), nil
+	return clientFromAPI(&c), nil
 }
 
 // deleteClient deletes the client id.
@@ -352,22 +328,8 @@ func apiUserError(name string, err error) error {
 	return err
 }
 
-// apiAPIKey is an API key as the admin API returns it.
-type apiAPIKey struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	UserID     string     `json:"user_id"`
-	Scopes     []string   `json:"scopes"`
-	Roles      []string   `json:"roles"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  *time.Time `json:"expires_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	Key        string     `json:"key"`
-}
-
 // apiKey converts k to a storage.APIKey without a secret hash.
-func (k *apiAPIKey) apiKey() *storage.APIKey {
+func apiKeyFromAPI(k *adminapi.APIKey) *storage.APIKey {
 	at := func(t *time.Time) time.Time {
 		if t == nil {
 			return time.Time{}
@@ -381,14 +343,14 @@ func (k *apiAPIKey) apiKey() *storage.APIKey {
 // listAPIKeys returns the API keys.
 func (a *adminAPI) listAPIKeys(ctx context.Context) ([]*storage.APIKey, error) {
 	var resp struct {
-		APIKeys []apiAPIKey `json:"apikeys"`
+		APIKeys []adminapi.APIKey `json:"apikeys"`
 	}
 	if err := a.get(ctx, "/apikeys", &resp); err != nil {
 		return nil, err
 	}
 	out := make([]*storage.APIKey, 0, len(resp.APIKeys))
 	for _, k := range resp.APIKeys {
-		out = append(out, k.apiKey())
+		out = append(out, apiKeyFromAPI(&k))
 	}
 	return out, nil
 }
@@ -411,11 +373,11 @@ func (a *adminAPI) findAPIKey(ctx context.Context, id string) (*storage.APIKey, 
 // createAPIKey creates an API key and returns it with its secret key.
 func (a *adminAPI) createAPIKey(ctx context.Context, name, userID string, scopes, roles []string, expiresIn int64) (*storage.APIKey, string, error) {
 	req := map[string]any{"name": name, "user_id": userID, "scopes": scopes, "roles": roles, "expires_in": expiresIn}
-	var k apiAPIKey
+	var k adminapi.APIKeyWithKey
 	if err := a.do(ctx, http.MethodPost, "/apikeys", req, &k); err != nil {
 		return nil, "", err
 	}
-	return k.apiKey(), k.Key, nil
+	return apiKeyFromAPI(&k.APIKey), k.Key, nil
 }
 
 // revokeAPIKey revokes the API key id.
@@ -425,26 +387,15 @@ func (a *adminAPI) revokeAPIKey(ctx context.Context, id string) error {
 
 // rotateAPIKey gives the API key id a new secret and returns the new key.
 func (a *adminAPI) rotateAPIKey(ctx context.Context, id string) (string, error) {
-	var k apiAPIKey
+	var k adminapi.APIKeyWithKey
 	if err := a.do(ctx, http.MethodPost, "/apikeys/"+url.PathEscape(id)+"/rotate", nil, &k); err != nil {
 		return "", err
 	}
 	return k.Key, nil
 }
 
-// apiSigningKey is a signing key as the admin API returns it.
-type apiSigningKey struct {
-	ID        string     `json:"id"`
-	Algorithm string     `json:"algorithm"`
-	State     string     `json:"state"`
-	Signing   bool       `json:"signing"`
-	CreatedAt time.Time  `json:"created_at"`
-	ActiveAt  time.Time  `json:"active_at"`
-	RetiredAt *time.Time `json:"retired_at"`
-}
-
 // info converts k to a signing.KeyInfo.
-func (k *apiSigningKey) info() signing.KeyInfo {
+func keyInfoFromAPI(k *adminapi.SigningKey) signing.KeyInfo {
 	i := signing.KeyInfo{ID: k.ID, Algorithm: k.Algorithm, State: k.State, Signing: k.Signing, CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt}
 	if k.RetiredAt != nil {
 		i.RetiredAt = *k.RetiredAt
@@ -455,14 +406,14 @@ func (k *apiSigningKey) info() signing.KeyInfo {
 // listKeys returns the signing keys.
 func (a *adminAPI) listKeys(ctx context.Context) ([]signing.KeyInfo, error) {
 	var resp struct {
-		Keys []apiSigningKey `json:"keys"`
+		Keys []adminapi.SigningKey `json:"keys"`
 	}
 	if err := a.get(ctx, "/keys", &resp); err != nil {
 		return nil, err
 	}
 	out := make([]signing.KeyInfo, 0, len(resp.Keys))
 	for _, k := range resp.Keys {
-		out = append(out, k.info())
+		out = append(out, keyInfoFromAPI(&k))
 	}
 	return out, nil
 }
@@ -470,41 +421,24 @@ func (a *adminAPI) listKeys(ctx context.Context) ([]signing.KeyInfo, error) {
 // rotateKeys creates a new signing key that starts signing activateIn
 // seconds from now (nil: the server's signing.prepublish).
 func (a *adminAPI) rotateKeys(ctx context.Context, activateIn *int64) (signing.KeyInfo, error) {
-	var k apiSigningKey
+	var k adminapi.SigningKey
 	if err := a.do(ctx, http.MethodPost, "/keys/rotate", map[string]any{"activate_in": activateIn}, &k); err != nil {
 		return signing.KeyInfo{}, err
 	}
-	return k.info(), nil
-}
-
-// apiAuditVerify is the admin API's answer to an audit verification.
-type apiAuditVerify struct {
-	OK      bool   `json:"ok"`
-	Checked int64  `json:"checked"`
-	Error   string `json:"error"`
+	return keyInfoFromAPI(&k), nil
 }
 
 // verifyAudit has the server verify its audit trail.
-func (a *adminAPI) verifyAudit(ctx context.Context) (*apiAuditVerify, error) {
-	var v apiAuditVerify
+func (a *adminAPI) verifyAudit(ctx context.Context) (*adminapi.AuditVerify, error) {
+	var v adminapi.AuditVerify
 	if err := a.get(ctx, "/audit/verify", &v); err != nil {
 		return nil, err
 	}
 	return &v, nil
 }
 
-// apiAuditRecord is an audit event as the admin API returns it.
-type apiAuditRecord struct {
-	Seq      int64           `json:"seq"`
-	Time     time.Time       `json:"time"`
-	Type     string          `json:"type"`
-	Event    json.RawMessage `json:"event"`
-	PrevHash string          `json:"prev_hash"`
-	Hash     string          `json:"hash"`
-}
-
 // record converts r to a storage.AuditRecord.
-func (r *apiAuditRecord) record() *storage.AuditRecord {
+func recordFromAPI(r *adminapi.AuditRecord) *storage.AuditRecord {
 	return &storage.AuditRecord{Seq: r.Seq, Time: r.Time, Type: r.Type, Event: []byte(r.Event), PrevHash: r.PrevHash, Hash: r.Hash}
 }
 
@@ -512,14 +446,14 @@ func (r *apiAuditRecord) record() *storage.AuditRecord {
 // since, after, limit; see docs/admin-api.yaml).
 func (a *adminAPI) listAudit(ctx context.Context, q url.Values) ([]*storage.AuditRecord, error) {
 	var resp struct {
-		Events []apiAuditRecord `json:"events"`
+		Events []adminapi.AuditRecord `json:"events"`
 	}
 	if err := a.get(ctx, "/audit?"+q.Encode(), &resp); err != nil {
 		return nil, err
 	}
 	out := make([]*storage.AuditRecord, 0, len(resp.Events))
 	for _, r := range resp.Events {
-		out = append(out, r.record())
+		out = append(out, recordFromAPI(&r))
 	}
 	return out, nil
 }
@@ -538,14 +472,11 @@ func (a *adminAPI) lastAudit(ctx context.Context) (*storage.AuditRecord, error) 
 func (a *adminAPI) createClient(ctx context.Context, c *storage.Client) (*storage.Client, string, error) {
 	req := map[string]any{"id": c.ID, "name": c.Name, "public": c.Public, "auth_method": c.AuthMethod, "redirect_uris": c.RedirectURIs,
 		"grant_types": c.GrantTypes, "scopes": c.Scopes, "roles": c.Roles, "first_party": c.FirstParty}
-	var resp struct {
-		apiClient
-		ClientSecret string `json:"client_secret"`
-	}
+	var resp adminapi.ClientWithSecret
 	if err := a.do(ctx, http.MethodPost, "/clients", req, &resp); err != nil {
 		return nil, "", err
 	}
-	return resp.client(), resp.ClientSecret, nil
+	return clientFromAPI(&resp.Client), resp.ClientSecret, nil
 }
 
 // auditPage is the most events one admin API call returns.

@@ -31,16 +31,8 @@ roles. Secrets are never shown.` + adminCommandLong + adminAPILong,
   gatehouse clients list --json | jq -r '.[].client_id'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			api, err := openAdminAPI(cmd.Context(), cmd, streams, opts.Server)
-			if err != nil {
-				return err
-			}
-			if api != nil {
-				opts.API = api
-				return clientsListRun(cmd.Context(), opts)
-			}
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return clientsListRun(ctx, opts)
 			})
 		},

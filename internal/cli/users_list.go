@@ -29,16 +29,8 @@ func newUsersListCmd(streams IOStreams) *cobra.Command {
   gatehouse users list --json | jq -r '.[] | select(.roles | index("admin")) | .username'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			api, err := openAdminAPI(cmd.Context(), cmd, streams, opts.Server)
-			if err != nil {
-				return err
-			}
-			if api != nil {
-				opts.API = api
-				return usersListRun(cmd.Context(), opts)
-			}
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return usersListRun(ctx, opts)
 			})
 		},

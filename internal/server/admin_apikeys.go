@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"net/http"
 	"strings"
 	"time"
@@ -14,21 +15,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-// adminAPIKey is an API key as the admin API shows it: never the key or
-// the hash of its secret.
-type adminAPIKey struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	UserID     string     `json:"user_id,omitempty"`
-	Scopes     []string   `json:"scopes"`
-	Roles      []string   `json:"roles"`
-	State      string     `json:"state"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-}
-
 func timePtr(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -36,7 +22,7 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-func (s *Server) toAdminAPIKey(k *storage.APIKey) adminAPIKey {
+func (s *Server) toAdminAPIKey(k *storage.APIKey) adminapi.APIKey {
 	state := "active"
 	switch {
 	case !k.RevokedAt.IsZero():
@@ -44,14 +30,8 @@ func (s *Server) toAdminAPIKey(k *storage.APIKey) adminAPIKey {
 	case !k.ExpiresAt.IsZero() && !s.clock.Now().Before(k.ExpiresAt):
 		state = "expired"
 	}
-	return adminAPIKey{ID: k.ID, Name: k.Name, UserID: k.UserID, Scopes: nonNil(k.Scopes), Roles: nonNil(k.Roles), State: state,
+	return adminapi.APIKey{ID: k.ID, Name: k.Name, UserID: k.UserID, Scopes: nonNil(k.Scopes), Roles: nonNil(k.Roles), State: state,
 		CreatedAt: k.CreatedAt, ExpiresAt: timePtr(k.ExpiresAt), RevokedAt: timePtr(k.RevokedAt), LastUsedAt: timePtr(k.LastUsedAt)}
-}
-
-// apiKeyResponse carries a new API key, shown only this once.
-type apiKeyResponse struct {
-	adminAPIKey
-	Key string `json:"key"`
 }
 
 func (s *Server) adminListAPIKeys(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
@@ -60,7 +40,7 @@ func (s *Server) adminListAPIKeys(w http.ResponseWriter, r *http.Request, _ *adm
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]adminAPIKey, 0, len(ks))
+	out := make([]adminapi.APIKey, 0, len(ks))
 	for _, k := range ks {
 		out = append(out, s.toAdminAPIKey(k))
 	}
@@ -115,7 +95,7 @@ func (s *Server) adminCreateAPIKey(w http.ResponseWriter, r *http.Request, p *ad
 	}
 	s.audit.Log(audit.Event{Type: audit.APIKeyCreated, Outcome: audit.Success, Actor: p.actor, UserID: k.UserID,
 		Details: map[string]string{"apikey_id": id, "name": name, "roles": strings.Join(k.Roles, " "), "scopes": strings.Join(k.Scopes, " ")}})
-	writeJSON(w, http.StatusCreated, apiKeyResponse{adminAPIKey: s.toAdminAPIKey(k), Key: key})
+	writeJSON(w, http.StatusCreated, adminapi.APIKeyWithKey{APIKey: s.toAdminAPIKey(k), Key: key})
 }
 
 func (s *Server) adminRevokeAPIKey(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
@@ -172,5 +152,5 @@ func (s *Server) adminRotateAPIKey(w http.ResponseWriter, r *http.Request, p *ad
 	}
 	s.audit.Log(audit.Event{Type: audit.APIKeyRotated, Outcome: audit.Success, Actor: p.actor, UserID: k.UserID,
 		Details: map[string]string{"apikey_id": id, "name": k.Name}})
-	writeJSON(w, http.StatusOK, apiKeyResponse{adminAPIKey: s.toAdminAPIKey(&k), Key: key})
+	writeJSON(w, http.StatusOK, adminapi.APIKeyWithKey{APIKey: s.toAdminAPIKey(&k), Key: key})
 }

@@ -3,34 +3,17 @@ package server
 import (
 	"errors"
 	"fmt"
+	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
-
-// adminClient is a client as the admin API shows it: never the secret or
-// its hash.
-type adminClient struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name"`
-	Public       bool      `json:"public"`
-	AuthMethod   string    `json:"auth_method"`
-	HasSecret    bool      `json:"has_secret"`
-	RedirectURIs []string  `json:"redirect_uris"`
-	GrantTypes   []string  `json:"grant_types"`
-	Scopes       []string  `json:"scopes"`
-	Roles        []string  `json:"roles"`
-	FirstParty   bool      `json:"first_party"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
-}
 
 func nonNil(s []string) []string {
 	if s == nil {
@@ -39,16 +22,10 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func toAdminClient(c *storage.Client) adminClient {
-	return adminClient{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, HasSecret: c.SecretHash != "",
+func toAdminClient(c *storage.Client) adminapi.Client {
+	return adminapi.Client{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, HasSecret: c.SecretHash != "",
 		RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Roles: nonNil(c.Roles),
 		FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
-}
-
-// clientSecretResponse carries a new client secret, shown only this once.
-type clientSecretResponse struct {
-	adminClient
-	ClientSecret string `json:"client_secret,omitempty"`
 }
 
 func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
@@ -57,7 +34,7 @@ func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ *adm
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]adminClient, 0, len(cs))
+	out := make([]adminapi.Client, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, toAdminClient(c))
 	}
@@ -164,7 +141,7 @@ func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, p *ad
 	s.audit.Log(audit.Event{Type: audit.ClientCreated, Outcome: audit.Success, Actor: p.actor, ClientID: c.ID,
 		Details: map[string]string{"name": c.Name, "auth_method": c.AuthMethod, "grant_types": strings.Join(c.GrantTypes, " "),
 			"scopes": strings.Join(c.Scopes, " "), "roles": strings.Join(c.Roles, " ")}})
-	writeJSON(w, http.StatusCreated, clientSecretResponse{adminClient: toAdminClient(c), ClientSecret: sec})
+	writeJSON(w, http.StatusCreated, adminapi.ClientWithSecret{Client: toAdminClient(c), ClientSecret: sec})
 }
 
 func (s *Server) adminDeleteClient(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
@@ -217,7 +194,7 @@ func (s *Server) adminRotateClientSecret(w http.ResponseWriter, r *http.Request,
 	}
 	s.audit.Log(audit.Event{Type: audit.ClientUpdated, Outcome: audit.Success, Actor: p.actor, ClientID: id,
 		Details: map[string]string{"change": "secret rotated"}})
-	writeJSON(w, http.StatusOK, clientSecretResponse{adminClient: toAdminClient(&c), ClientSecret: sec})
+	writeJSON(w, http.StatusOK, adminapi.ClientWithSecret{Client: toAdminClient(&c), ClientSecret: sec})
 }
 
 // validateRegisteredRedirectURI accepts https URIs, http only on a

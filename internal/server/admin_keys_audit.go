@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"net/http"
 	"strconv"
 	"time"
@@ -13,27 +14,15 @@ import (
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-// adminSigningKey is a signing key as the admin API shows it: public
-// metadata only.
-type adminSigningKey struct {
-	ID        string     `json:"id"`
-	Algorithm string     `json:"algorithm"`
-	State     string     `json:"state"`
-	Signing   bool       `json:"signing"`
-	CreatedAt time.Time  `json:"created_at"`
-	ActiveAt  time.Time  `json:"active_at"`
-	RetiredAt *time.Time `json:"retired_at,omitempty"`
-}
-
 func (s *Server) adminListKeys(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
 	if _, err := s.keys.ReloadIfStale(r.Context(), keyRefreshAge); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	infos := s.keys.Keys()
-	out := make([]adminSigningKey, 0, len(infos))
+	out := make([]adminapi.SigningKey, 0, len(infos))
 	for _, k := range infos {
-		out = append(out, adminSigningKey{ID: k.ID, Algorithm: k.Algorithm, State: k.State, Signing: k.Signing,
+		out = append(out, adminapi.SigningKey{ID: k.ID, Algorithm: k.Algorithm, State: k.State, Signing: k.Signing,
 			CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt, RetiredAt: timePtr(k.RetiredAt)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"keys": out})
@@ -65,24 +54,13 @@ func (s *Server) adminRotateKeys(w http.ResponseWriter, r *http.Request, p *admi
 	}
 	s.audit.Log(audit.Event{Type: audit.KeyRotated, Outcome: audit.Success, Actor: p.actor,
 		Details: map[string]string{"kid": k.ID, "algorithm": k.Algorithm, "active_at": k.ActiveAt.UTC().Format(time.RFC3339)}})
-	out := adminSigningKey{ID: k.ID, Algorithm: k.Algorithm, State: signing.StateNext, CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt}
+	out := adminapi.SigningKey{ID: k.ID, Algorithm: k.Algorithm, State: signing.StateNext, CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt}
 	for _, i := range s.keys.Keys() {
 		if i.ID == k.ID {
 			out.State, out.Signing = i.State, i.Signing
 		}
 	}
 	writeJSON(w, http.StatusCreated, out)
-}
-
-// adminAuditRecord is one audit record: the event as logged and its place
-// in the hash chain.
-type adminAuditRecord struct {
-	Seq      int64           `json:"seq"`
-	Time     time.Time       `json:"time"`
-	Type     string          `json:"type"`
-	Event    json.RawMessage `json:"event"`
-	PrevHash string          `json:"prev_hash"`
-	Hash     string          `json:"hash"`
 }
 
 // Audit list paging limits.
@@ -125,29 +103,22 @@ func (s *Server) adminListAudit(w http.ResponseWriter, r *http.Request, _ *admin
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]adminAuditRecord, 0, len(recs))
+	out := make([]adminapi.AuditRecord, 0, len(recs))
 	for _, rec := range recs {
-		out = append(out, adminAuditRecord{Seq: rec.Seq, Time: rec.Time, Type: rec.Type, Event: json.RawMessage(rec.Event), PrevHash: rec.PrevHash, Hash: rec.Hash})
+		out = append(out, adminapi.AuditRecord{Seq: rec.Seq, Time: rec.Time, Type: rec.Type, Event: json.RawMessage(rec.Event), PrevHash: rec.PrevHash, Hash: rec.Hash})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": out})
-}
-
-// adminAuditVerifyResponse is the result of checking the audit chain.
-type adminAuditVerifyResponse struct {
-	OK      bool   `json:"ok"`
-	Checked int64  `json:"checked"`
-	Error   string `json:"error,omitempty"`
 }
 
 func (s *Server) adminVerifyAudit(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
 	checked, err := audit.Verify(r.Context(), s.store, nil)
 	if errors.Is(err, audit.ErrBrokenChain) {
-		writeJSON(w, http.StatusOK, adminAuditVerifyResponse{OK: false, Checked: checked, Error: err.Error()})
+		writeJSON(w, http.StatusOK, adminapi.AuditVerify{OK: false, Checked: checked, Error: err.Error()})
 		return
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, adminAuditVerifyResponse{OK: true, Checked: checked})
+	writeJSON(w, http.StatusOK, adminapi.AuditVerify{OK: true, Checked: checked})
 }

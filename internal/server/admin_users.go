@@ -3,10 +3,10 @@ package server
 import (
 	"errors"
 	"fmt"
+	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
@@ -14,22 +14,12 @@ import (
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-// adminUser is a user as the admin API shows it: never the password hash.
-type adminUser struct {
-	ID        string    `json:"id"`
-	Username  string    `json:"username"`
-	Roles     []string  `json:"roles"`
-	Disabled  bool      `json:"disabled"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-func toAdminUser(u *storage.User) adminUser {
+func toAdminUser(u *storage.User) adminapi.User {
 	roles := u.Roles
 	if roles == nil {
 		roles = []string{}
 	}
-	return adminUser{ID: u.ID, Username: u.Username, Roles: roles, Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	return adminapi.User{ID: u.ID, Username: u.Username, Roles: roles, Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 // errAdminLastAdmin stops a change that would leave no enabled admin.
@@ -75,7 +65,7 @@ func (s *Server) adminListUsers(w http.ResponseWriter, r *http.Request, _ *admin
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]adminUser, 0, len(users))
+	out := make([]adminapi.User, 0, len(users))
 	for _, u := range users {
 		out = append(out, toAdminUser(u))
 	}

@@ -1,0 +1,90 @@
+// Package adminapi holds the JSON shapes of the admin API (/admin/v1), shared
+// by the server that answers it and the CLI that calls it, so the two cannot
+// drift apart. docs/admin-api.yaml describes the same shapes.
+package adminapi
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// User is a local user: never the password hash.
+type User struct {
+	ID        string    `json:"id"`
+	Username  string    `json:"username"`
+	Roles     []string  `json:"roles"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Client is an OAuth client: never the secret or its hash.
+type Client struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	Public       bool      `json:"public"`
+	AuthMethod   string    `json:"auth_method"`
+	HasSecret    bool      `json:"has_secret"`
+	RedirectURIs []string  `json:"redirect_uris"`
+	GrantTypes   []string  `json:"grant_types"`
+	Scopes       []string  `json:"scopes"`
+	Roles        []string  `json:"roles"`
+	FirstParty   bool      `json:"first_party"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// ClientWithSecret answers create and rotate-secret: the only time the
+// secret is shown.
+type ClientWithSecret struct {
+	Client
+	ClientSecret string `json:"client_secret,omitempty"`
+}
+
+// APIKey is an API key: never the key or its hash.
+type APIKey struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	UserID     string     `json:"user_id,omitempty"`
+	Scopes     []string   `json:"scopes"`
+	Roles      []string   `json:"roles"`
+	State      string     `json:"state"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
+// APIKeyWithKey answers create and rotate: the only time the key is shown.
+type APIKeyWithKey struct {
+	APIKey
+	Key string `json:"key"`
+}
+
+// SigningKey is a token signing key (public facts only).
+type SigningKey struct {
+	ID        string     `json:"id"`
+	Algorithm string     `json:"algorithm"`
+	State     string     `json:"state"`
+	Signing   bool       `json:"signing"`
+	CreatedAt time.Time  `json:"created_at"`
+	ActiveAt  time.Time  `json:"active_at"`
+	RetiredAt *time.Time `json:"retired_at,omitempty"`
+}
+
+// AuditRecord is one event of the hash-chained audit trail.
+type AuditRecord struct {
+	Seq      int64           `json:"seq"`
+	Time     time.Time       `json:"time"`
+	Type     string          `json:"type"`
+	Event    json.RawMessage `json:"event"`
+	PrevHash string          `json:"prev_hash"`
+	Hash     string          `json:"hash"`
+}
+
+// AuditVerify is the result of checking the audit chain.
+type AuditVerify struct {
+	OK      bool   `json:"ok"`
+	Checked int64  `json:"checked"`
+	Error   string `json:"error,omitempty"`
+}
