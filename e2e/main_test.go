@@ -114,6 +114,17 @@ func startServer(t testing.TB, extraArgs ...string) *gatehouse {
 // GATEHOUSE_ADMIN_PASSWORD set to adminPW and waits until /healthz answers.
 func launch(t testing.TB, addr, dataDir, adminPW string, extraArgs ...string) *gatehouse {
 	t.Helper()
+	g := spawn(t, addr, dataDir, []string{"GATEHOUSE_ADMIN_PASSWORD=" + adminPW}, extraArgs...)
+	g.waitHealthy(t)
+	return g
+}
+
+// spawn starts `gatehouse server --addr addr --data-dir dataDir extraArgs...`
+// with env added to the base environment (GATEHOUSE_ADMIN_PASSWORD defaults
+// to adminPassword) and returns at once. The server is killed when the test
+// ends; its stderr is logged if the test failed.
+func spawn(t testing.TB, addr, dataDir string, env []string, extraArgs ...string) *gatehouse {
+	t.Helper()
 	logs := t.TempDir()
 	g := &gatehouse{
 		URL:     "http://" + addr,
@@ -142,7 +153,7 @@ func launch(t testing.TB, addr, dataDir, adminPW string, extraArgs ...string) *g
 
 	args := append([]string{"server", "--addr", addr, "--data-dir", dataDir}, extraArgs...)
 	g.cmd = exec.Command(binary, args...)
-	g.cmd.Env = append(baseEnv(), "GATEHOUSE_ADMIN_PASSWORD="+adminPW)
+	g.cmd.Env = append(append(baseEnv(), "GATEHOUSE_ADMIN_PASSWORD="+adminPassword), env...)
 	g.cmd.Stdout = stdout
 	g.cmd.Stderr = stderr
 	if err := g.cmd.Start(); err != nil {
@@ -158,7 +169,6 @@ func launch(t testing.TB, addr, dataDir, adminPW string, extraArgs ...string) *g
 			t.Logf("gatehouse server %s stderr (tail):\n%s", g.URL, tail(g.stderrText(), 4000))
 		}
 	})
-	g.waitHealthy(t)
 	return g
 }
 

@@ -306,49 +306,7 @@ limits:
 // and the extra environment env, without waiting for it to be healthy.
 func startReplica(t *testing.T, addr string, env []string, args ...string) *gatehouse {
 	t.Helper()
-	logs := t.TempDir()
-	dataDir := t.TempDir()
-	g := &gatehouse{
-		URL:     "http://" + addr,
-		Addr:    addr,
-		DataDir: dataDir,
-		storage: []string{"--data-dir", dataDir},
-		stdout:  filepath.Join(logs, "stdout.log"),
-		stderr:  filepath.Join(logs, "stderr.log"),
-		done:    make(chan struct{}),
-	}
-	for i, a := range args {
-		if a == "--db" && i+1 < len(args) {
-			g.storage = append(g.storage, "--db", args[i+1])
-		}
-	}
-	stdout, err := os.Create(g.stdout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdout.Close()
-	stderr, err := os.Create(g.stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stderr.Close()
-	g.cmd = exec.Command(binary, append([]string{"server", "--addr", addr, "--data-dir", dataDir}, args...)...)
-	g.cmd.Env = append(append(baseEnv(), "GATEHOUSE_ADMIN_PASSWORD="+adminPassword), env...)
-	g.cmd.Stdout, g.cmd.Stderr = stdout, stderr
-	if err := g.cmd.Start(); err != nil {
-		t.Fatalf("start gatehouse server: %v", err)
-	}
-	go func() {
-		g.waitErr = g.cmd.Wait()
-		close(g.done)
-	}()
-	t.Cleanup(func() {
-		g.kill()
-		if t.Failed() {
-			t.Logf("gatehouse server %s stderr (tail):\n%s", g.URL, tail(g.stderrText(), 4000))
-		}
-	})
-	return g
+	return spawn(t, addr, t.TempDir(), env, args...)
 }
 
 // runWithEnv runs the gatehouse binary with args and the extra environment
