@@ -2,7 +2,10 @@ package signing
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,12 +38,19 @@ func TestVerifyFreshSeesAnotherReplicasKey(t *testing.T) {
 	if _, err := a.VerifyFresh(ctx, tok, TypeAccessToken, time.Second); err != nil {
 		t.Fatalf("VerifyFresh after maxAge: %v", err)
 	}
-	// A garbage kid does not cause a reload per request.
+	// Tokens naming a key nobody has do not cause a reload per request:
+	// the first may (maxAge has passed since the last load), the rest not.
+	parts := strings.Split(tok, ".")
+	hdr, _ := json.Marshal(map[string]string{"alg": "ES256", "typ": TypeAccessToken, "kid": "no-such-key"})
+	unknown := base64.RawURLEncoding.EncodeToString(hdr) + "." + parts[1] + "." + parts[2]
+	f.clk.Advance(2 * time.Second)
 	loads := f.store.listCalls()
 	for range 10 {
-		_, _ = a.VerifyFresh(ctx, tok[:10]+"x"+tok[11:], TypeAccessToken, time.Second)
+		if _, err := a.VerifyFresh(ctx, unknown, TypeAccessToken, time.Second); !errors.Is(err, ErrUnknownKey) {
+			t.Fatalf("token with an unknown kid: %v, want ErrUnknownKey", err)
+		}
 	}
-	if got := f.store.listCalls() - loads; got > 1 {
-		t.Errorf("%d reloads for 10 bad tokens within maxAge", got)
+	if got := f.store.listCalls() - loads; got != 1 {
+		t.Errorf("%d reloads for 10 tokens with an unknown kid within maxAge, want 1", got)
 	}
 }
