@@ -86,6 +86,7 @@ type Logger struct {
 
 	maxBatch     int
 	closeTimeout time.Duration
+	observers    []func(Event) // WithObserver
 	log          *slog.Logger
 
 	mu          sync.RWMutex // held for reading while sending, for writing by Close
@@ -148,13 +149,19 @@ func newLogger(w io.Writer, st ChainStore, clk clock.Clock, opts []Option) *Logg
 // before Close, so that events from requests still finishing during
 // shutdown are kept. Errors after Close are logged, not returned.
 func (l *Logger) Log(e Event) {
-	if l == nil || (l.w == nil && l.st == nil) {
+	if l == nil {
 		return
 	}
 	if e.Time.IsZero() {
 		e.Time = l.clk.Now()
 	}
 	e.Time = e.Time.UTC()
+	for _, fn := range l.observers {
+		fn(e)
+	}
+	if l.w == nil && l.st == nil {
+		return
+	}
 	ev, err := json.Marshal(e)
 	if err != nil {
 		return // cannot happen: Event holds only strings and a time

@@ -71,6 +71,19 @@ func WithCloseTimeout(d time.Duration) Option {
 	return func(l *Logger) { l.closeTimeout = d }
 }
 
+// WithObserver has fn called with every event, synchronously inside Log
+// and before the event is queued, so that a component of the same process
+// (the gateway's user cache) can react to an admin change at once instead
+// of waiting for the chain to be written. fn must be fast and must not call
+// Log.
+func WithObserver(fn func(Event)) Option {
+	return func(l *Logger) {
+		if fn != nil {
+			l.observers = append(l.observers, fn)
+		}
+	}
+}
+
 // NewWithStore returns a Logger that appends every event to the audit
 // trail in st and writes it to w as a JSON line carrying the event's place
 // in the chain: the event's members followed by "seq", "prev_hash" and

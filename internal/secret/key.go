@@ -3,7 +3,9 @@ package secret
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -132,4 +134,14 @@ func (k *Key) Open(ciphertext, additionalData []byte) ([]byte, error) {
 		return nil, fmt.Errorf("secret: open: %w", ErrOpen)
 	}
 	return plain, nil
+}
+
+// Derive returns 32 bytes derived from the key for one purpose named by
+// label (HMAC-SHA-256 of the label under the key). Different labels give
+// independent values; processes sharing the key derive the same value,
+// which is how replicas agree on a secret without storing it.
+func (k *Key) Derive(label string) []byte {
+	m := hmac.New(sha256.New, k.raw[:])
+	m.Write([]byte("gatehouse derive v1\x00" + label))
+	return m.Sum(nil)
 }

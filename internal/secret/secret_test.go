@@ -238,3 +238,21 @@ func TestParseKey(t *testing.T) {
 		}
 	}
 }
+
+func TestDerive(t *testing.T) {
+	k := NewKey()
+	a, b := k.Derive("one"), k.Derive("two")
+	if len(a) != 32 || string(a) == string(b) {
+		t.Fatalf("Derive gave %x and %x", a, b)
+	}
+	same, err := ParseKey(k.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(same.Derive("one")) != string(a) {
+		t.Fatal("the same key derived different values")
+	}
+	if string(NewKey().Derive("one")) == string(a) {
+		t.Fatal("another key derived the same value")
+	}
+}

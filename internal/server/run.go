@@ -60,6 +60,11 @@ type Instance struct {
 	Server *Server
 	Store  storage.Store
 	Keys   *signing.Manager
+	// SecretKey is the server secret key (sealing at rest).
+	SecretKey *secret.Key
+	// Limiter is the rate limiter the server uses (shared through Redis
+	// when configured).
+	Limiter ratelimit.Limiter
 	audit  *audit.Logger
 	sink   io.WriteCloser
 	cfg    *config.Server
@@ -68,11 +73,28 @@ type Instance struct {
 	log          *slog.Logger
 }
 
+// OpenOption adjusts how Open assembles a server.
+type OpenOption func(*openOptions)
+
+type openOptions struct {
+	auditOptions []audit.Option
+}
+
+// WithAuditOptions passes options to the audit logger Open builds (the
+// gateway observes user changes through audit.WithObserver).
+func WithAuditOptions(opts ...audit.Option) OpenOption {
+	return func(o *openOptions) { o.auditOptions = append(o.auditOptions, opts...) }
+}
+
 // Open assembles a server from its configuration: database, secret key,
 // signing keys, first-start bootstrap. Messages for the operator (where the
 // data is, the generated admin password) go to out. adminPassword is used
 // for the admin user only when the database has no user yet.
-func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.Writer, log *slog.Logger) (*Instance, error) {
+func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.Writer, log *slog.Logger, opts ...OpenOption) (*Instance, error) {
+	var oo openOptions
+	for _, o := range opts {
+		o(&oo)
+	}
 	st, desc, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -103,7 +125,7 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 	if inst.sink != nil {
 		w = inst.sink
 	}
-	inst.audit = audit.NewWithStore(w, st, clock.System, audit.WithErrorLog(log))
+	inst.audit = audit.NewWithStore(w, st, clock.System, append([]audit.Option{audit.WithErrorLog(log)}, oo.auditOptions...)...)
 	hasher := password.NewHasher(password.DefaultParams, cfg.Argon2MaxConcurrent)
 	hasher.ReleaseMemoryWhenIdle(hashMemoryRelease)
 	generated, err := Bootstrap(ctx, st, hasher, adminPassword, clock.System)
@@ -118,6 +140,8 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 		return nil, fmt.Errorf("rate limiter: %w", err)
 	}
 	inst.closeLimiter = closeLimiter
+	inst.Limiter = limiter
+	inst.SecretKey = key
 	if cfg.Redis == "" {
 		log.Warn("no redis configured: rate limits are local to this process; run several replicas only with --redis")
 	}
