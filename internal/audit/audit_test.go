@@ -317,3 +317,16 @@ func BenchmarkLog(b *testing.B) {
 		}
 	})
 }
+
+func TestObserverSeesEventsSynchronously(t *testing.T) {
+	var seen []Event
+	l := NewWithStore(nil, nil, nil, WithObserver(func(e Event) { seen = append(seen, e) }))
+	l.Log(Event{Type: UserUpdated, UserID: "u1"})
+	// The observer ran inside Log: no waiting for a writer goroutine.
+	if len(seen) != 1 || seen[0].UserID != "u1" || seen[0].Time.IsZero() {
+		t.Fatalf("observer saw %+v", seen)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
