@@ -4,65 +4,35 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
-	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/forwarded"
 )
 
 // trustedProxies decides whose X-Forwarded-For is believed. With none
 // configured (the default) the client IP is always the TCP peer, so a client
-// cannot pick its own rate-limit key.
-type trustedProxies struct{ prefixes []netip.Prefix }
+// cannot pick its own rate-limit key. The logic lives in internal/forwarded,
+// shared with the gateway.
+type trustedProxies = forwarded.Trusted
 
 func newTrustedProxies(cidrs []string) (*trustedProxies, error) {
-	t := &trustedProxies{}
-	for _, c := range cidrs {
-		p, err := netip.ParsePrefix(strings.TrimSpace(c))
-		if err != nil {
-			return nil, fmt.Errorf("server: trusted proxy %q: %w", c, err)
-		}
-		t.prefixes = append(t.prefixes, p.Masked())
+	t, err := forwarded.New(cidrs)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	return t, nil
 }
 
-func (t *trustedProxies) trusted(a netip.Addr) bool {
-	for _, p := range t.prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
 // clientIP is the address of the client: the TCP peer, or, when the peer is
 // a trusted proxy, the right-most X-Forwarded-For entry that is not itself a
-// trusted proxy.
+// trusted proxy. A RemoteAddr that is not an IP address (not possible over
+// TCP) is used verbatim, never replaced by a header.
 func (s *Server) clientIP(r *http.Request) string {
+	if a := s.proxies.ClientIP(r); a.IsValid() {
+		return a.String()
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		host = r.RemoteAddr
+		return r.RemoteAddr
 	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	peer = peer.Unmap()
-	if len(s.proxies.prefixes) == 0 || !s.proxies.trusted(peer) {
-		return peer.String()
-	}
-	var hops []string
-	for _, v := range r.Header.Values("X-Forwarded-For") {
-		hops = append(hops, strings.Split(v, ",")...)
-	}
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break
-		}
-		a = a.Unmap()
-		if !s.proxies.trusted(a) {
-			return a.String()
-		}
-	}
-	return peer.String()
+	return host
 }
