@@ -143,6 +143,21 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
+// ProxySession is a browser session at the gateway (gatehouse proxy),
+// stored for package internal/proxy/session.
+type ProxySession struct {
+	Hash      string // SHA-256 hex of the cookie value
+	UserID    string
+	Username  string
+	Email     string
+	Roles     []string
+	AuthTime  time.Time
+	CreatedAt time.Time
+	LastSeen  time.Time
+	ExpiresAt time.Time
+	Data      []byte // opaque; empty comes back nil
+}
+
 // SigningKey is a JWT signing key. The key is published in JWKS from
 // CreatedAt, used for signing from ActiveAt, and stays published until
 // RetiredAt plus the longest access token lifetime.
@@ -272,6 +287,18 @@ type Store interface {
 	// hash exceptHash ("" keeps none) and returns how many went.
 	DeleteUserSessions(ctx context.Context, userID, exceptHash string) (int64, error)
 
+	// Gateway browser sessions. GetProxySession returns expired ones too.
+	// TouchProxySession sets LastSeen; it returns ErrNotFound for an
+	// unknown session and for one whose ExpiresAt is not after lastSeen.
+	// DeleteProxySession returns ErrNotFound for an unknown session.
+	// DeleteUserProxySessions deletes all of userID's and returns how many
+	// went. DeleteExpired removes expired ones.
+	CreateProxySession(ctx context.Context, s *ProxySession) error
+	GetProxySession(ctx context.Context, hash string) (*ProxySession, error)
+	TouchProxySession(ctx context.Context, hash string, lastSeen time.Time) error
+	DeleteProxySession(ctx context.Context, hash string) error
+	DeleteUserProxySessions(ctx context.Context, userID string) (int64, error)
+
 	// TOTP state, one per user. DeleteUser deletes it too.
 	CreateTOTP(ctx context.Context, t *TOTP) error
 	GetTOTP(ctx context.Context, userID string) (*TOTP, error)
@@ -308,9 +335,9 @@ type Store interface {
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditRecord, error)
 	ScanAudit(ctx context.Context, afterSeq int64, fn func(*AuditRecord) error) error
 
-	// DeleteExpired removes codes, device codes, sessions, refresh tokens,
-	// revoked-jti rows and grants that expired before now, and returns how
-	// many rows went.
+	// DeleteExpired removes codes, device codes, sessions (the server's
+	// and the gateway's), refresh tokens, revoked-jti rows and grants that
+	// expired before now, and returns how many rows went.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 
 	// Ping checks that the database answers (readiness).

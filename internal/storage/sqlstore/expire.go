@@ -12,6 +12,7 @@ var expiredQueries = []string{
 	"DELETE FROM auth_codes WHERE expires_at < $1",
 	"DELETE FROM device_codes WHERE expires_at < $1",
 	"DELETE FROM sessions WHERE expires_at < $1",
+	"DELETE FROM proxy_sessions WHERE expires_at < $1",
 	"DELETE FROM refresh_tokens WHERE expires_at < $1",
 	"DELETE FROM refresh_tokens WHERE grant_id IN (SELECT id FROM grants WHERE expires_at < $1)",
 	"DELETE FROM grants WHERE expires_at < $1",
@@ -19,9 +20,10 @@ var expiredQueries = []string{
 	"DELETE FROM used_jtis WHERE expires_at < $1",
 }
 
-// DeleteExpired removes codes, device codes, sessions, refresh tokens,
-// grants (with their refresh tokens) and revoked or used jtis that expired
-// before now, and returns how many rows went.
+// DeleteExpired removes codes, device codes, sessions (the server's and the
+// gateway's), refresh tokens, grants (with their refresh tokens) and
+// revoked or used jtis that expired before now, and returns how many rows
+// went.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
