@@ -1,0 +1,245 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/proxy/graphql"
+)
+
+// Default body limits, used when the policy file sets none.
+const (
+	DefaultMaxBody        = 10 << 20 // non-GraphQL requests
+	DefaultGraphQLMaxBody = 1 << 20  // requests to GraphQL endpoints
+)
+
+// Input is what the policy judges: one request, already normalised and
+// identified by the gateway. There is deliberately no header, user agent,
+// query string or client address in it (SECURITY-CASES 44, 46, 48).
+type Input struct {
+	Host          string              // request host, without port (case and a trailing dot do not matter)
+	Path          string              // normalised, decoded path (no query)
+	Method        string              // HTTP method (compared upper case)
+	Authenticated bool                // the caller was identified
+	Roles         []string            // the caller's roles; ignored unless Authenticated
+	GraphQL       []graphql.Operation // the operations of a GraphQL request; nil otherwise
+}
+
+// Decision is the policy's answer for one Input.
+type Decision struct {
+	Allow bool
+	// Rule is the name of the deciding rule, "" when no rule matched
+	// (default deny). When the operations of a GraphQL request were
+	// allowed by several rules, it is their names joined with ", ".
+	Rule string
+	// Reason is a short explanation for audit events and debug logs. It
+	// never contains request values (operation names, fields, roles).
+	Reason string
+}
+
+// Policy is a loaded, validated policy. It is immutable and safe for
+// concurrent use.
+type Policy struct {
+	source  string
+	maxBody int64
+	graphql *endpoints // nil: no GraphQL endpoints
+	rules   []*rule
+}
+
+// endpoints are the GraphQL endpoints of the application.
+type endpoints struct {
+	hosts   []hostPattern // nil: any host
+	paths   []pathPattern
+	maxBody int64
+}
+
+// rule is one compiled entry of rules:.
+type rule struct {
+	name     string
+	line     int
+	deny     bool
+	public   bool
+	hosts    []hostPattern   // nil: any host
+	paths    []pathPattern   // nil: any path
+	methods  map[string]bool // nil: any method
+	safeOnly bool            // methods lists only GET, HEAD, OPTIONS
+	roles    map[string]bool // nil: any authenticated caller (allow) / anyone (deny)
+	graphql  *opMatch        // nil: not a GraphQL rule
+}
+
+// opMatch is a rule's graphql: condition.
+type opMatch struct {
+	types  map[graphql.OperationType]bool // nil: any type
+	fields map[string]bool                // nil: any root fields
+	names  map[string]bool                // nil: any operation name
+}
+
+// request is an Input prepared for matching.
+type request struct {
+	host          string
+	segs          []string
+	method        string
+	authenticated bool
+	roles         []string
+}
+
+// Decide judges in. Deny is the default: a request is allowed only when
+// the first rule that matches it allows it, and a GraphQL request only
+// when every one of its operations is allowed that way.
+func (p *Policy) Decide(in Input) Decision {
+	if why := pathProblem(in.Path); why != "" {
+		return Decision{Reason: why}
+	}
+	req := request{
+		host:          normHost(in.Host),
+		segs:          splitPath(in.Path),
+		method:        strings.ToUpper(in.Method),
+		authenticated: in.Authenticated,
+	}
+	if in.Authenticated {
+		req.roles = in.Roles
+	}
+	if len(in.GraphQL) == 0 {
+		r := p.first(&req, nil)
+		switch {
+		case r == nil:
+			return Decision{Reason: "no rule matched (default deny)"}
+		case r.deny:
+			return Decision{Rule: r.name, Reason: "denied by rule"}
+		}
+		return Decision{Allow: true, Rule: r.name, Reason: "allowed by rule"}
+	}
+	var by []string
+	n := len(in.GraphQL)
+	for i := range in.GraphQL {
+		op := &in.GraphQL[i]
+		switch op.Type {
+		case graphql.Query, graphql.Mutation, graphql.Subscription:
+		default:
+			return Decision{Reason: fmt.Sprintf("graphql operation %d of %d: unknown operation type", i+1, n)}
+		}
+		r := p.first(&req, op)
+		switch {
+		case r == nil:
+			return Decision{Reason: fmt.Sprintf("graphql %s (operation %d of %d): no rule matched (default deny)", op.Type, i+1, n)}
+		case r.deny:
+			return Decision{Rule: r.name, Reason: fmt.Sprintf("graphql %s (operation %d of %d): denied by rule", op.Type, i+1, n)}
+		}
+		if !slices.Contains(by, r.name) {
+			by = append(by, r.name)
+		}
+	}
+	return Decision{Allow: true, Rule: strings.Join(by, ", "), Reason: fmt.Sprintf("%d graphql operation(s) allowed by rule", n)}
+}
+
+// first returns the first rule matching req (and op, for one operation of
+// a GraphQL request), or nil.
+func (p *Policy) first(req *request, op *graphql.Operation) *rule {
+	for _, r := range p.rules {
+		if r.match(req, op) {
+			return r
+		}
+	}
+	return nil
+}
+
+// Public reports whether an anonymous caller may make a plain (non-GraphQL)
+// request with method to host and path: whether Decide would allow it.
+func (p *Policy) Public(host, path, method string) bool {
+	return p.Decide(Input{Host: host, Path: path, Method: method}).Allow
+}
+
+// IsGraphQL reports whether host and path are a GraphQL endpoint, whose
+// request bodies, GET ?query= and WebSocket messages the gateway must parse
+// and pass to Decide. Paths compare case-insensitively, like rules.
+func (p *Policy) IsGraphQL(host, path string) bool {
+	if p.graphql == nil {
+		return false
+	}
+	if p.graphql.hosts != nil && !anyHost(p.graphql.hosts, normHost(host)) {
+		return false
+	}
+	return anyPath(p.graphql.paths, splitPath(path))
+}
+
+// MaxBody is the largest request body the gateway accepts for host and
+// path: graphql.max_body_bytes on GraphQL endpoints, max_body_bytes
+// elsewhere. It is always positive.
+func (p *Policy) MaxBody(host, path string) int64 {
+	if p.IsGraphQL(host, path) {
+		return p.graphql.maxBody
+	}
+	return p.maxBody
+}
+
+// Source is the file name (or "preset:NAME") the policy was loaded from.
+func (p *Policy) Source() string { return p.source }
+
+// match reports whether r applies to req; op is one operation of a
+// GraphQL request, or nil for a plain request.
+func (r *rule) match(req *request, op *graphql.Operation) bool {
+	if r.hosts != nil && !anyHost(r.hosts, req.host) {
+		return false
+	}
+	if r.paths != nil && !anyPath(r.paths, req.segs) {
+		return false
+	}
+	if r.methods != nil && !r.methods[req.method] {
+		return false
+	}
+	if !r.caller(req) {
+		return false
+	}
+	if r.graphql == nil {
+		// A mutation is a write whatever the HTTP method carrying it
+		// (GET ?query=, a message on a WebSocket opened with GET): an
+		// allow rule limited to read methods does not cover it.
+		return op == nil || r.deny || !r.safeOnly || op.Type != graphql.Mutation
+	}
+	return op != nil && r.graphql.match(op, r.deny)
+}
+
+// caller reports whether r applies to the caller of req.
+func (r *rule) caller(req *request) bool {
+	switch {
+	case r.public:
+		return true
+	case r.roles == nil:
+		return r.deny || req.authenticated
+	case !req.authenticated:
+		return false
+	}
+	for _, role := range req.roles {
+		if r.roles[role] {
+			return true
+		}
+	}
+	return false
+}
+
+// match reports whether op satisfies m. For an allow rule every root field
+// must be listed; for a deny rule one listed field is enough.
+func (m *opMatch) match(op *graphql.Operation, deny bool) bool {
+	if m.types != nil && !m.types[op.Type] {
+		return false
+	}
+	if m.names != nil && (op.Name == "" || !m.names[op.Name]) {
+		return false
+	}
+	if m.fields == nil {
+		return true
+	}
+	if deny {
+		return slices.ContainsFunc(op.Fields, func(f string) bool { return m.fields[f] })
+	}
+	return len(op.Fields) > 0 && !slices.ContainsFunc(op.Fields, func(f string) bool { return !m.fields[f] })
+}
+
+func anyHost(ps []hostPattern, host string) bool {
+	return slices.ContainsFunc(ps, func(h hostPattern) bool { return h.match(host) })
+}
+
+func anyPath(ps []pathPattern, segs []string) bool {
+	return slices.ContainsFunc(ps, func(p pathPattern) bool { return p.match(segs) })
+}
