@@ -17,7 +17,7 @@ import (
 // Keys of each mapping of a policy file; anything else is a load error.
 var (
 	topKeys     = []string{"version", "max_body_bytes", "graphql", "rules"}
-	endpointKey = []string{"paths", "hosts", "max_body_bytes"}
+	endpointKeys= []string{"paths", "hosts", "max_body_bytes"}
 	ruleKeys    = []string{"name", "hosts", "paths", "methods", "roles", "public", "action", "graphql"}
 	opKeys      = []string{"types", "fields", "names"}
 )
@@ -42,11 +42,7 @@ func Load(path string) (*Policy, error) {
 // version and non-positive sizes are errors naming source:line.
 func Parse(data []byte, source string) (*Policy, error) {
 	l := &loader{source: source}
-	p, err := l.policy(data)
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
+	return l.policy(data)
 }
 
 // loader turns a YAML document into a Policy.
@@ -115,7 +111,7 @@ func (l *loader) policy(data []byte) (*Policy, error) {
 }
 
 func (l *loader) endpoints(n *yaml.Node) (*endpoints, error) {
-	m, err := l.mapping(n, "graphql", endpointKey)
+	m, err := l.mapping(n, "graphql", endpointKeys)
 	if err != nil {
 		return nil, err
 	}
