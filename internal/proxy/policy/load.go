@@ -16,10 +16,10 @@ import (
 
 // Keys of each mapping of a policy file; anything else is a load error.
 var (
-	topKeys     = []string{"version", "max_body_bytes", "graphql", "rules"}
-	endpointKeys= []string{"paths", "hosts", "max_body_bytes"}
-	ruleKeys    = []string{"name", "hosts", "paths", "methods", "roles", "public", "action", "graphql"}
-	opKeys      = []string{"types", "fields", "names"}
+	topKeys      = []string{"version", "max_body_bytes", "graphql", "rules"}
+	endpointKeys = []string{"paths", "hosts", "max_body_bytes"}
+	ruleKeys     = []string{"name", "hosts", "paths", "methods", "roles", "public", "action", "graphql"}
+	opKeys       = []string{"types", "fields", "names"}
 )
 
 // safeMethods are the methods that do not change state (RFC 9110 §9.2.1)
