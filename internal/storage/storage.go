@@ -198,6 +198,19 @@ type APIKey struct {
 	LastUsedAt time.Time // zero: never used
 }
 
+// Role is a custom role: a named set of permissions, scope-like strings
+// (RFC 6749 §3.3 scope tokens) such as "runs:launch". Users, clients and
+// API keys name roles in their Roles; tokens carry the union of the
+// permissions of the subject's roles. The built-in roles (admin, editor,
+// viewer) are not stored.
+type Role struct {
+	Name        string
+	Description string
+	Permissions []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
 // TOTP is a user's time-based one-time password state (RFC 6238) for
 // multi-factor login. It exists from the start of enrolment; Enrolled is
 // set once the user confirmed a first valid code.
@@ -304,6 +317,14 @@ type Store interface {
 	GetTOTP(ctx context.Context, userID string) (*TOTP, error)
 	UpdateTOTP(ctx context.Context, userID string, fn func(*TOTP) error) error
 	DeleteTOTP(ctx context.Context, userID string) error
+
+	// Custom roles, listed by Name. DeleteRole returns ErrNotFound for an
+	// unknown role; it does not check who holds the role.
+	CreateRole(ctx context.Context, r *Role) error
+	GetRole(ctx context.Context, name string) (*Role, error)
+	ListRoles(ctx context.Context) ([]*Role, error)
+	UpdateRole(ctx context.Context, name string, fn func(*Role) error) error
+	DeleteRole(ctx context.Context, name string) error
 
 	// Consents.
 	GetConsent(ctx context.Context, userID, clientID string) (*Consent, error)

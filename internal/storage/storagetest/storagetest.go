@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		auditTests,
 		totpTests,
 		proxySessionTests,
+		roleTests,
 	} {
 		all = append(all, group...)
 	}
