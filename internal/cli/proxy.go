@@ -1,0 +1,253 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/proxy"
+	"github.com/gatehouse-auth/gatehouse/internal/proxy/policy"
+)
+
+// Environment variables of `gatehouse proxy` (flags win over them).
+const (
+	envProxyUpstream     = "GATEHOUSE_PROXY_UPSTREAM"
+	envProxyAddr         = "GATEHOUSE_PROXY_ADDR"
+	envProxyPublicURL    = "GATEHOUSE_PROXY_PUBLIC_URL"
+	envProxyIssuer       = "GATEHOUSE_PROXY_ISSUER"
+	envProxyClientID     = "GATEHOUSE_PROXY_CLIENT_ID"
+	envProxyClientSecret = "GATEHOUSE_PROXY_CLIENT_SECRET"
+	envProxyPolicy       = "GATEHOUSE_PROXY_POLICY"
+	envProxySessions     = "GATEHOUSE_PROXY_SESSIONS"
+)
+
+type proxyOptions struct {
+	IO IOStreams
+
+	Upstream          string
+	Addr              string
+	PublicURL         string
+	Issuer            string
+	ClientID          string
+	ClientSecretFile  string
+	Scopes            []string
+	RolesClaim        string
+	PolicyFile        string
+	Preset            string
+	Sessions          string
+	IdleTimeout       time.Duration
+	AbsoluteTimeout   time.Duration
+	TrustedProxies    []string
+	Menu              bool
+	BrandName         string
+	PassAuthorization bool
+
+	// Server is the embedded server's configuration (storage, Redis,
+	// audit output, log level).
+	Server *config.Server
+}
+
+func newProxyCmd(streams IOStreams) *cobra.Command {
+	opts := &proxyOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "proxy --upstream URL (--policy FILE | --preset NAME) [flags]",
+		Short: "Put login, roles, audit and rate limits in front of a web application",
+		Long: `Run the authenticating gateway in front of an unmodified web application.
+
+Browsers without a session are sent to a login page and come back to where
+they were; scripts and CLIs send "Authorization: Bearer" with an access token
+(verified against the issuer's keys) or an API key (checked by introspection).
+Every request is judged by the policy (deny by default; rules by host, path,
+method, role and GraphQL operation) and forwarded with the gateway's identity
+headers (X-Gatehouse-User, -User-Id, -Email, -Roles, -Auth and a signed
+X-Gatehouse-Assertion JWT); identity headers sent by clients are removed.
+
+The gateway's own routes are under /_gatehouse/: login?rd=, callback,
+logout, healthz, readyz, metrics, whoami, jwks, verify (forward-auth for
+nginx, Traefik and Caddy) and static assets.
+
+Without --issuer the gateway embeds the authorization server under
+/_gatehouse/auth, on the database of --data-dir/--db: users, API keys and
+clients are managed with the usual admin commands ('gatehouse users add
+alice --role viewer --data-dir DIR'), and 'gatehouse login --issuer
+PUBLIC_URL/_gatehouse/auth' logs the CLI in. With --issuer it is an OpenID
+Connect relying party of any issuer: register a confidential client whose
+redirect URI is PUBLIC_URL/_gatehouse/callback.
+
+A session lives server-side (--sessions memory, sql or redis://...); the
+browser holds only an opaque id in a __Host- cookie (on an https public URL).
+See docs/gateway.md for the policy format and worked examples.`,
+		Example: `  # Protect a local Dagster with the built-in Dagster policy and local users
+  gatehouse users add alice --role editor --data-dir ./gatehouse-data
+  gatehouse proxy --upstream http://127.0.0.1:3000 --preset dagster
+
+  # In production, behind TLS, with sessions in Redis and your own policy
+  gatehouse proxy --upstream http://dagster:3000 --addr 0.0.0.0:4180 \
+      --public-url https://dagster.example.com --policy /etc/gatehouse/policy.yaml \
+      --db postgres://gatehouse@db/gatehouse --redis redis://redis:6379/0 \
+      --trusted-proxy 10.0.0.0/8
+
+  # As a relying party of Keycloak
+  GATEHOUSE_PROXY_CLIENT_SECRET=... gatehouse proxy --upstream http://127.0.0.1:3000 \
+      --issuer https://keycloak.example.com/realms/main --client-id dagster \
+      --roles-claim realm_access.roles --policy policy.yaml \
+      --public-url https://dagster.example.com
+
+  # A script reaching the protected app with an API key
+  GATEHOUSE_API_KEY=gatehouse_... gatehouse api https://dagster.example.com/graphql \
+      -d '{"query":"{ version }"}'`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sc, err := config.Load(cmd.Flags(), streams.Getenv)
+			if err != nil {
+				return &UsageError{Command: cmd.CommandPath(), Err: err}
+			}
+			opts.Server = sc
+			opts.fromEnv(cmd, streams.Getenv)
+			return proxyRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Upstream, "upstream", "", "`URL` of the application to protect (env "+envProxyUpstream+")")
+	f.StringVar(&opts.Addr, "addr", proxy.DefaultAddr, "listen on `HOST:PORT` (env "+envProxyAddr+")")
+	f.StringVar(&opts.PublicURL, "public-url", "", "the gateway's origin as browsers reach it, e.g. https://app.example.com (default http://ADDR; env "+envProxyPublicURL+")")
+	f.StringVar(&opts.Issuer, "issuer", "", "external OpenID Connect issuer `URL`; empty embeds the authorization server (env "+envProxyIssuer+")")
+	f.StringVar(&opts.ClientID, "client-id", "", "OAuth client `ID` at the issuer (env "+envProxyClientID+"; embedded default gatehouse-proxy)")
+	f.StringVar(&opts.ClientSecretFile, "client-secret-file", "", "`FILE` holding the client secret (or env "+envProxyClientSecret+")")
+	f.StringSliceVar(&opts.Scopes, "scope", nil, "`SCOPE` to ask the external issuer for (repeatable; default openid profile email)")
+	f.StringVar(&opts.RolesClaim, "roles-claim", proxy.DefaultRolesClaim, "ID token `CLAIM` with the user's roles; dots reach into objects (realm_access.roles)")
+	f.StringVar(&opts.PolicyFile, "policy", "", "policy YAML `FILE` (env "+envProxyPolicy+")")
+	f.StringVar(&opts.Preset, "preset", "", "built-in policy `NAME` instead of --policy: dagster")
+	f.StringVar(&opts.Sessions, "sessions", "", "session store: memory, sql (the database) or a redis:// `URL` (default sql when embedded, else --redis, else memory; env "+envProxySessions+")")
+	f.DurationVar(&opts.IdleTimeout, "idle-timeout", proxy.DefaultIdleTimeout, "end sessions unused for this `DURATION`")
+	f.DurationVar(&opts.AbsoluteTimeout, "absolute-timeout", proxy.DefaultAbsoluteTimeout, "end every session this `DURATION` after login")
+	f.StringSliceVar(&opts.TrustedProxies, "trusted-proxy", nil, "`CIDR` of a proxy in front of the gateway whose X-Forwarded-* headers are believed (repeatable; none by default)")
+	f.BoolVar(&opts.Menu, "menu", false, "inject a small user menu (who is signed in, sign out) into the application's HTML pages")
+	f.StringVar(&opts.BrandName, "brand-name", "Gatehouse", "`NAME` shown on the gateway's pages")
+	f.BoolVar(&opts.PassAuthorization, "pass-authorization", false, "forward the caller's Authorization header to the application (removed by default)")
+	config.RegisterStorageFlags(f)
+	f.String("redis", "", "Redis `URL` shared by replicas: login rate limits (and sessions with --sessions redis://...) (env GATEHOUSE_REDIS)")
+	f.String("audit-output", "stdout", "where audit events go: stdout, stderr, off or a file `PATH` (env GATEHOUSE_AUDIT_OUTPUT)")
+	f.String("log-level", "info", "log `LEVEL`: debug, info, warn or error (env GATEHOUSE_LOG_LEVEL)")
+	f.String("secret-key-file", "", "`FILE` with the secret key (default DIR/secret.key; env GATEHOUSE_SECRET_KEY holds the key itself)")
+	return cmd
+}
+
+// fromEnv fills flags that were not given from the environment.
+func (o *proxyOptions) fromEnv(cmd *cobra.Command, getenv func(string) string) {
+	set := func(flag string, dst *string, env string) {
+		if !cmd.Flags().Changed(flag) {
+			if v := getenv(env); v != "" {
+				*dst = v
+			}
+		}
+	}
+	set("upstream", &o.Upstream, envProxyUpstream)
+	set("addr", &o.Addr, envProxyAddr)
+	set("public-url", &o.PublicURL, envProxyPublicURL)
+	set("issuer", &o.Issuer, envProxyIssuer)
+	set("client-id", &o.ClientID, envProxyClientID)
+	set("policy", &o.PolicyFile, envProxyPolicy)
+	set("sessions", &o.Sessions, envProxySessions)
+}
+
+// loadPolicy reads --policy or --preset; exactly one is required, and a
+// policy that does not load stops the gateway (SECURITY-CASES 54).
+func (o *proxyOptions) loadPolicy() (*policy.Policy, error) {
+	switch {
+	case o.PolicyFile != "" && o.Preset != "":
+		return nil, usageErrorf("give --policy or --preset, not both")
+	case o.PolicyFile != "":
+		return policy.Load(o.PolicyFile)
+	case o.Preset != "":
+		return policy.Preset(o.Preset)
+	}
+	return nil, usageErrorf("a policy is required: --policy FILE or --preset dagster (everything is denied without one)")
+}
+
+func proxyRun(ctx context.Context, o *proxyOptions) error {
+	pol, err := o.loadPolicy()
+	if err != nil {
+		return err
+	}
+	secretValue := o.IO.Getenv(envProxyClientSecret)
+	if o.ClientSecretFile != "" {
+		b, err := os.ReadFile(o.ClientSecretFile)
+		if err != nil {
+			return usageErrorf("--client-secret-file: %w", err)
+		}
+		secretValue = strings.TrimSpace(string(b))
+	}
+	adminPassword := o.IO.Getenv(envAdminPassword)
+	if adminPassword != "" && o.Issuer == "" {
+		if err := password.CheckPolicy(adminPassword); err != nil {
+			return usageErrorf("%s: %w", envAdminPassword, err)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: o.Server.SlogLevel()}))
+
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.Addr, err)
+	}
+	defer ln.Close()
+	public := o.PublicURL
+	if public == "" {
+		public = "http://" + listenURLHost(ln.Addr())
+	}
+	inst, err := proxy.Open(ctx, proxy.Options{
+		Config: proxy.Config{
+			Upstream: o.Upstream, PublicURL: public, Issuer: o.Issuer, ClientID: o.ClientID,
+			ClientSecret: secretValue, Scopes: o.Scopes, RolesClaim: o.RolesClaim,
+			TrustedProxies: o.TrustedProxies, IdleTimeout: o.IdleTimeout, AbsoluteTimeout: o.AbsoluteTimeout,
+			Menu: o.Menu, BrandName: o.BrandName, PassAuthorization: o.PassAuthorization,
+		},
+		Policy:        pol,
+		Server:        o.Server,
+		Sessions:      o.Sessions,
+		AdminPassword: adminPassword,
+		Out:           o.IO.ErrOut,
+		Log:           log,
+	})
+	if err != nil {
+		return err
+	}
+	issuer := o.Issuer
+	if issuer == "" {
+		issuer = strings.TrimSuffix(public, "/") + proxy.PathAuth + " (embedded)"
+	}
+	fmt.Fprintf(o.IO.ErrOut, "Gatehouse gateway listening on http://%s for %s, protecting %s (issuer %s)\n",
+		ln.Addr(), public, o.Upstream, issuer)
+	serveErr := inst.Serve(ctx, ln, time.Duration(o.Server.ShutdownTimeout))
+	closeErr := inst.Close()
+	if serveErr != nil {
+		return fmt.Errorf("serve: %w", serveErr)
+	}
+	if closeErr != nil {
+		return fmt.Errorf("shut down: %w", closeErr)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// listenURLHost is the bound address as a URL host, with an unspecified
+// address replaced by the loopback one.
+func listenURLHost(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	ip := tcp.IP
+	if ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
+}

@@ -1,0 +1,216 @@
+package proxy
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/proxy/graphql"
+	"github.com/gatehouse-auth/gatehouse/internal/proxy/policy"
+)
+
+// maxAuditPath bounds the path written into a deny event.
+const maxAuditPath = 256
+
+// serveApp authenticates and authorises a request for the application and
+// forwards it. r's context carries the normalised path.
+func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
+	path := normalPath(r)
+	id, err := g.identify(r)
+	if errors.Is(err, errBadCredential) {
+		g.refuseCredential(w, r, err)
+		return
+	}
+	if err != nil {
+		g.serverError(w, r, err)
+		return
+	}
+	host := g.host(r)
+	in := policy.Input{Host: host, Path: path, Method: r.Method, Authenticated: id != nil}
+	if id != nil {
+		in.Roles = id.Roles
+	}
+
+	upgrade := isWebSocketUpgrade(r)
+	isGraphQL := g.policy.IsGraphQL(host, path)
+	if isGraphQL && !upgrade {
+		ops, body, err := graphql.FromRequest(r, g.policy.MaxBody(host, path))
+		switch {
+		case errors.Is(err, graphql.ErrTooLarge):
+			g.metrics.rejected.WithLabelValues("too_large").Inc()
+			g.writeStatus(w, r, http.StatusRequestEntityTooLarge, "Request too large", "The request body is larger than allowed.")
+			return
+		case err != nil:
+			g.deny(w, r, id, path, policy.Decision{Reason: "graphql: " + graphqlReason(err)})
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		if r.ContentLength > 0 || r.Header.Get("Content-Length") != "" {
+			r.Header.Set("Content-Length", strconv.FormatInt(r.ContentLength, 10))
+		}
+		r.TransferEncoding = nil
+		in.GraphQL = ops
+	} else if max := g.policy.MaxBody(host, path); max > 0 && r.Body != nil && r.Body != http.NoBody {
+		if r.ContentLength > max {
+			g.metrics.rejected.WithLabelValues("too_large").Inc()
+			g.writeStatus(w, r, http.StatusRequestEntityTooLarge, "Request too large", "The request body is larger than allowed.")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+	}
+
+	d := g.policy.Decide(in)
+	if !d.Allow {
+		g.deny(w, r, id, path, d)
+		return
+	}
+	g.metrics.decisions.WithLabelValues("allow", via(id)).Inc()
+	if upgrade && isGraphQL {
+		r = withMessageCheck(r, g.wsCheck(r, id, in))
+	}
+	g.proxy.serve(w, r, id, path)
+}
+
+// graphqlReason is a fixed description of a GraphQL refusal.
+func graphqlReason(err error) string {
+	switch {
+	case errors.Is(err, graphql.ErrPersistedQuery):
+		return "persisted queries are not accepted"
+	case errors.Is(err, graphql.ErrUnparseable):
+		return "request not understood"
+	}
+	return "request refused"
+}
+
+func via(id *Identity) string {
+	if id == nil {
+		return "anonymous"
+	}
+	return id.Via
+}
+
+// deny answers a request the policy refused: anonymous browsers go to the
+// login page and come back; anonymous API callers get 401; identified
+// callers get 403. Every refusal of an identified caller, and every
+// refusal of a request that was not a plain "please log in", is audited.
+func (g *Gateway) deny(w http.ResponseWriter, r *http.Request, id *Identity, path string, d policy.Decision) {
+	if id == nil {
+		g.metrics.decisions.WithLabelValues("login_required", "anonymous").Inc()
+		if wantsHTML(r) {
+			redirectFound(w, loginURL(originalTarget(r, path)))
+			return
+		}
+		writeJSONError(w, http.StatusUnauthorized, "unauthorized", "authentication required: log in, or send Authorization: Bearer with a token or API key")
+		return
+	}
+	g.metrics.decisions.WithLabelValues("deny", id.Via).Inc()
+	g.auditDeny(r, id, d.Rule, d.Reason)
+	if wantsHTML(r) {
+		g.pages.render(w, http.StatusForbidden, pageForbidden, pageData{
+			Title: "Access denied", Brand: g.cfg.BrandName, User: id.Username, Logout: PathLogout,
+			Message: "Your account does not have access to this page.",
+		})
+		return
+	}
+	writeJSONError(w, http.StatusForbidden, "forbidden", "your roles do not allow this request")
+}
+
+// refuseCredential answers a bearer credential that did not verify, and
+// rate-limits repeated failures per client IP.
+func (g *Gateway) refuseCredential(w http.ResponseWriter, r *http.Request, err error) {
+	g.metrics.decisions.WithLabelValues("bad_credential", "bearer").Inc()
+	g.auditDeny(r, nil, "", "credential refused")
+	res, lerr := g.limiter.Allow(r.Context(), "proxy-authfail-ip:"+g.clientIP(r), limitOf(g.cfg.AuthFailureRate))
+	if lerr == nil && !res.Allowed {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(res.RetryAfter.Seconds()+0.999))))
+		writeJSONError(w, http.StatusTooManyRequests, "too_many_requests", "too many failed credentials; try again later")
+		return
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	writeJSONError(w, http.StatusUnauthorized, "invalid_token", "the bearer credential was refused")
+}
+
+// auditDeny records a refused request. The path is the normalised one,
+// truncated; nothing else the client sent is recorded.
+func (g *Gateway) auditDeny(r *http.Request, id *Identity, rule, reason string) {
+	p := normalPath(r)
+	if len(p) > maxAuditPath {
+		p = p[:maxAuditPath] + "..."
+	}
+	e := audit.Event{Type: EventDenied, Outcome: audit.Failure, IP: g.clientIP(r), Reason: reason,
+		Details: map[string]string{"method": methodLabel(r.Method), "path": p}}
+	if rule != "" {
+		e.Details["rule"] = rule
+	}
+	if id != nil {
+		e.Actor = "user:" + id.Subject
+		e.UserID, e.Username = id.Subject, id.Username
+		e.Details["via"] = id.Via
+		if id.ClientID != "" {
+			e.ClientID = id.ClientID
+		}
+	}
+	g.audit.Log(e)
+}
+
+// EventDenied is the audit event type of a request the gateway refused.
+const EventDenied = "proxy.denied"
+
+// methodLabel keeps standard methods and folds anything else, so neither
+// audit events nor metrics carry arbitrary client strings.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
+}
+
+// wantsHTML reports whether r is a browser navigation that should be sent
+// to the login page rather than answered with 401.
+func wantsHTML(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	if isWebSocketUpgrade(r) {
+		return false
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// originalTarget is the path and query to come back to after login.
+func originalTarget(r *http.Request, path string) string {
+	if r.URL.RawQuery != "" {
+		return path + "?" + r.URL.RawQuery
+	}
+	return path
+}
+
+func isWebSocketUpgrade(r *http.Request) bool {
+	return headerHasToken(r.Header, "Connection", "upgrade") && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// redirectFound answers 302 Found to loc.
+func redirectFound(w http.ResponseWriter, loc string) {
+	h := w.Header()
+	h.Set("Location", loc)
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusFound)
+}

@@ -1,0 +1,196 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/config"
+)
+
+// Reserved paths of the gateway. Everything under Prefix belongs to the
+// gateway and is never forwarded.
+const (
+	Prefix          = "/_gatehouse"
+	PathLogin       = Prefix + "/login"
+	PathCallback    = Prefix + "/callback"
+	PathLogout      = Prefix + "/logout"
+	PathHealthz     = Prefix + "/healthz"
+	PathReadyz      = Prefix + "/readyz"
+	PathMetrics     = Prefix + "/metrics"
+	PathJWKS        = Prefix + "/jwks"
+	PathWhoami      = Prefix + "/whoami"
+	PathForwardAuth = Prefix + "/verify"
+	PathStatic      = Prefix + "/static/"
+	// PathAuth is where the embedded authorization server is mounted: its
+	// issuer is the public URL followed by PathAuth.
+	PathAuth = Prefix + "/auth"
+)
+
+// Defaults of Config.
+const (
+	DefaultAddr             = "127.0.0.1:4180"
+	DefaultIdleTimeout      = time.Hour
+	DefaultAbsoluteTimeout  = 12 * time.Hour
+	DefaultSessionCacheTTL  = 5 * time.Second
+	DefaultUserCacheTTL     = 30 * time.Second
+	DefaultIntrospectionTTL = 10 * time.Second
+	DefaultAssertionTTL     = time.Minute
+	DefaultRolesClaim       = "roles"
+	// DefaultClientID is the OAuth client the embedded gateway registers
+	// for itself.
+	DefaultClientID = "gatehouse-proxy"
+)
+
+// Config configures a Gateway. Upstream and PublicURL are required, and
+// either Embedded (an in-process authorization server) or Issuer with
+// ClientID and ClientSecret.
+type Config struct {
+	// Upstream is the application's base URL (http or https).
+	Upstream string
+	// PublicURL is the gateway's origin exactly as browsers reach it
+	// (https://app.example.com). Cookies are Secure and __Host- prefixed
+	// when it is https.
+	PublicURL string
+
+	// Issuer is an external OpenID Connect issuer; empty with Embedded.
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// Scopes asked for at login (default: openid profile email).
+	Scopes []string
+	// RolesClaim names the ID token (or userinfo) claim holding the
+	// user's roles for an external issuer; a dotted path reaches into
+	// objects ("realm_access.roles"). Default "roles".
+	RolesClaim string
+
+	// TrustedProxies are the CIDRs whose X-Forwarded-* headers are
+	// believed (none by default).
+	TrustedProxies []string
+
+	// IdleTimeout ends a session not used for this long; AbsoluteTimeout
+	// ends every session this long after login.
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	// SessionCacheTTL is how long a session read from the store is reused
+	// without asking the store again: a logout on another replica takes
+	// up to this long to reach this one.
+	SessionCacheTTL time.Duration
+	// UserCacheTTL bounds how long the embedded server's user record is
+	// reused; changes made through any Gatehouse process are applied sooner
+	// (see users.go).
+	UserCacheTTL time.Duration
+	// IntrospectionTTL is how long an API key's introspection answer is
+	// reused: the longest a revoked key still gets through.
+	IntrospectionTTL time.Duration
+	// AssertionTTL is the lifetime of the signed assertion sent upstream.
+	AssertionTTL time.Duration
+
+	// LoginRate limits starts of the login flow per client IP.
+	LoginRate config.Rate
+	// AuthFailureRate limits failed bearer credentials per client IP.
+	AuthFailureRate config.Rate
+
+	// Menu injects a small user menu into HTML pages of the application.
+	Menu bool
+	// BrandName is shown on the gateway's pages (default "Gatehouse").
+	BrandName string
+	// PassAuthorization forwards the caller's Authorization header to
+	// the application (it is removed by default).
+	PassAuthorization bool
+}
+
+// withDefaults returns c with zero values replaced by the defaults.
+func (c Config) withDefaults() Config {
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.AbsoluteTimeout == 0 {
+		c.AbsoluteTimeout = DefaultAbsoluteTimeout
+	}
+	if c.SessionCacheTTL == 0 {
+		c.SessionCacheTTL = DefaultSessionCacheTTL
+	}
+	if c.UserCacheTTL == 0 {
+		c.UserCacheTTL = DefaultUserCacheTTL
+	}
+	if c.IntrospectionTTL == 0 {
+		c.IntrospectionTTL = DefaultIntrospectionTTL
+	}
+	if c.AssertionTTL == 0 {
+		c.AssertionTTL = DefaultAssertionTTL
+	}
+	if c.RolesClaim == "" {
+		c.RolesClaim = DefaultRolesClaim
+	}
+	if len(c.Scopes) == 0 {
+		c.Scopes = []string{"openid", "profile", "email"}
+	}
+	if c.LoginRate.Requests == 0 {
+		c.LoginRate = config.Rate{Requests: 30, Per: config.Duration(time.Minute), Burst: 10}
+	}
+	if c.AuthFailureRate.Requests == 0 {
+		c.AuthFailureRate = config.Rate{Requests: 30, Per: config.Duration(time.Minute), Burst: 20}
+	}
+	if c.BrandName == "" {
+		c.BrandName = "Gatehouse"
+	}
+	return c
+}
+
+// Validate reports every problem with c.
+func (c Config) Validate() error {
+	var errs []error
+	if _, err := parseOrigin("upstream", c.Upstream, true); err != nil {
+		errs = append(errs, err)
+	}
+	if u, err := parseOrigin("public URL", c.PublicURL, false); err != nil {
+		errs = append(errs, err)
+	} else if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		errs = append(errs, fmt.Errorf("proxy: public URL %q: use https (http only on a loopback address): session cookies must be Secure", c.PublicURL))
+	}
+	if c.Issuer != "" {
+		if c.ClientID == "" {
+			errs = append(errs, errors.New("proxy: --issuer needs --client-id"))
+		}
+		if c.ClientSecret == "" {
+			errs = append(errs, errors.New("proxy: --issuer needs a client secret (--client-secret-file or GATEHOUSE_PROXY_CLIENT_SECRET)"))
+		}
+	}
+	if c.IdleTimeout < 0 || c.AbsoluteTimeout < 0 || c.SessionCacheTTL < 0 || c.IntrospectionTTL < 0 {
+		errs = append(errs, errors.New("proxy: timeouts must not be negative"))
+	}
+	if c.IdleTimeout > 0 && c.AbsoluteTimeout > 0 && c.IdleTimeout > c.AbsoluteTimeout {
+		errs = append(errs, fmt.Errorf("proxy: idle timeout %s is longer than the absolute timeout %s", c.IdleTimeout, c.AbsoluteTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// parseOrigin parses an http(s) URL without query, fragment or user
+// information. A path is allowed only when withPath is set.
+func parseOrigin(what, s string, withPath bool) (*url.URL, error) {
+	if s == "" {
+		return nil, fmt.Errorf("proxy: %s is required", what)
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %s %q: %w", what, s, err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("proxy: %s %q: scheme must be http or https", what, s)
+	case u.Host == "":
+		return nil, fmt.Errorf("proxy: %s %q: no host", what, s)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("proxy: %s %q: no user, query or fragment allowed", what, s)
+	case !withPath && u.Path != "" && u.Path != "/":
+		return nil, fmt.Errorf("proxy: %s %q: must be an origin without a path", what, s)
+	}
+	return u, nil
+}
+
+func isLoopbackHost(h string) bool {
+	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1"
+}

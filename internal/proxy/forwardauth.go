@@ -1,0 +1,161 @@
+package proxy
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/proxy/graphql"
+	"github.com/gatehouse-auth/gatehouse/internal/proxy/inbound"
+	"github.com/gatehouse-auth/gatehouse/internal/proxy/policy"
+)
+
+// handleForwardAuth is the forward-auth endpoint for reverse proxies that
+// ask before forwarding: nginx `auth_request`, Traefik ForwardAuth and
+// Caddy `forward_auth`. It judges the request the proxy describes with the
+// same identification and policy as the gateway itself and answers
+//
+//   - 200 with the identity headers (X-Gatehouse-*) for the proxy to copy
+//     to the application;
+//   - for an anonymous browser: 302 to the login page (Traefik, Caddy pass
+//     it to the browser), or 401 when the caller is nginx (it sends
+//     X-Original-URI; use `error_page 401` to redirect);
+//   - 401 for other anonymous callers and refused credentials, 403 for a
+//     refusal of an identified caller, 400 for an unacceptable path.
+//
+// The original method, host and URI come from X-Forwarded-Method/-Host/-Uri
+// (Traefik, Caddy) or X-Original-Method/-URI (nginx). They are believed only
+// from a peer in --trusted-proxy: anyone else gets 403, since a caller that
+// could describe any request would learn decisions for requests it never
+// makes.
+//
+// GraphQL: the operations are judged when the proxy forwards the body
+// (Traefik's forwardBody) or the query is in the URI; a GraphQL POST whose
+// body the proxy did not send is judged as an operation of unknown type,
+// which only rules without a graphql section can allow.
+func (g *Gateway) handleForwardAuth(w http.ResponseWriter, r *http.Request) {
+	if _, trusted := g.trusted.Peer(r); !trusted {
+		g.auditDeny(r, nil, "", "forward-auth caller is not a trusted proxy")
+		writeJSONError(w, http.StatusForbidden, "forbidden", "forward-auth callers must be listed in --trusted-proxy")
+		return
+	}
+	nginx := r.Header.Get("X-Original-URI") != ""
+	orig, err := describedRequest(r)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	path, err := inbound.Path(orig.URL.EscapedPath())
+	if err != nil {
+		g.auditDeny(r, nil, "", "bad path")
+		writeJSONError(w, http.StatusBadRequest, "bad_request", "the request path is not acceptable")
+		return
+	}
+	orig = withNormalPath(orig, path)
+	if path == Prefix || strings.HasPrefix(path, Prefix+"/") {
+		// The gateway's own routes are public by construction.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	id, err := g.identify(orig)
+	if errors.Is(err, errBadCredential) {
+		g.refuseCredential(w, orig, err)
+		return
+	}
+	if err != nil {
+		g.serverError(w, r, err)
+		return
+	}
+	host := g.host(orig)
+	in := policy.Input{Host: host, Path: path, Method: orig.Method, Authenticated: id != nil}
+	if id != nil {
+		in.Roles = id.Roles
+	}
+	if g.policy.IsGraphQL(host, path) && !isWebSocketUpgrade(orig) {
+		ops, err := forwardedOperations(orig, r, g.policy.MaxBody(host, path))
+		if err != nil {
+			g.deny(w, orig, id, path, policy.Decision{Reason: "graphql: " + graphqlReason(err)})
+			return
+		}
+		in.GraphQL = ops
+	}
+	d := g.policy.Decide(in)
+	if !d.Allow {
+		if id == nil && nginx {
+			g.metrics.decisions.WithLabelValues("login_required", "anonymous").Inc()
+			writeJSONError(w, http.StatusUnauthorized, "unauthorized", "authentication required")
+			return
+		}
+		g.deny(w, orig, id, path, d)
+		return
+	}
+	g.metrics.decisions.WithLabelValues("allow", via(id)).Inc()
+	if id != nil {
+		h := w.Header()
+		h.Set(HeaderUser, headerValue(id.Username))
+		h.Set(HeaderUserID, headerValue(id.Subject))
+		h.Set(HeaderRoles, headerValue(strings.Join(id.Roles, ",")))
+		h.Set(HeaderAuth, id.Via)
+		if id.Email != "" {
+			h.Set(HeaderEmail, headerValue(id.Email))
+		}
+		if a, err := g.assertion.sign(id); err == nil {
+			h.Set(HeaderAssertion, a)
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// describedRequest rebuilds the request a forward-auth caller describes.
+// Its cookies and Authorization header are the forward-auth request's own
+// (every proxy copies them).
+func describedRequest(r *http.Request) (*http.Request, error) {
+	method := firstNonEmpty(r.Header.Get("X-Forwarded-Method"), r.Header.Get("X-Original-Method"), http.MethodGet)
+	rawURI := firstNonEmpty(r.Header.Get("X-Forwarded-Uri"), r.Header.Get("X-Original-URI"))
+	if rawURI == "" || rawURI[0] != '/' {
+		return nil, errors.New("forward-auth needs X-Forwarded-Uri or X-Original-URI with the original path")
+	}
+	u, err := url.ParseRequestURI(rawURI)
+	if err != nil {
+		return nil, errors.New("the original URI is not acceptable")
+	}
+	orig := r.Clone(r.Context())
+	orig.Method = strings.ToUpper(method)
+	orig.URL = u
+	orig.RequestURI = rawURI
+	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
+		orig.Host = h
+	}
+	// The original request's own upgrade headers, if the proxy copied them,
+	// are what tells a WebSocket from a page.
+	return orig, nil
+}
+
+// forwardedOperations are the GraphQL operations of a described request:
+// from the URI's query, or from the body when the proxy forwarded it; an
+// operation of unknown type for a POST whose body the proxy kept.
+func forwardedOperations(orig, r *http.Request, maxBody int64) ([]graphql.Operation, error) {
+	if orig.Method == http.MethodGet || orig.Method == http.MethodHead {
+		orig.Body = http.NoBody
+	} else if r.ContentLength == 0 {
+		return []graphql.Operation{{Type: "unknown"}}, nil
+	}
+	ops, body, err := graphql.FromRequest(orig, maxBody)
+	if err != nil {
+		return nil, err
+	}
+	orig.Body = io.NopCloser(bytes.NewReader(body))
+	return ops, nil
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

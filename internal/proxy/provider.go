@@ -1,0 +1,170 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// Login is who a completed login at the issuer established.
+type Login struct {
+	Subject  string
+	Username string
+	Email    string
+	Roles    []string
+	AuthTime time.Time
+}
+
+// Provider is the issuer the gateway sends browsers to for login: the
+// embedded authorization server or any OpenID Connect provider.
+type Provider interface {
+	// Issuer is the issuer URL (for the RFC 9207 iss check).
+	Issuer() string
+	// AuthCodeURL is where to send the browser to log in.
+	AuthCodeURL(state, nonce, verifier string) string
+	// Exchange redeems code (with the PKCE verifier), verifies the ID
+	// token and its nonce, and says who logged in.
+	Exchange(ctx context.Context, code, verifier, nonce string) (*Login, error)
+}
+
+// OIDCConfig configures an OIDC provider.
+type OIDCConfig struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	RedirectURL  string
+	Scopes       []string
+	// RolesClaim is the claim with the roles (dotted path into objects).
+	RolesClaim string
+	// HTTPClient makes every request to the issuer.
+	HTTPClient *http.Client
+}
+
+// oidcProvider is a Provider built on go-oidc and x/oauth2.
+type oidcProvider struct {
+	cfg      OIDCConfig
+	oauth    oauth2.Config
+	verifier *oidc.IDTokenVerifier
+	provider *oidc.Provider
+}
+
+// NewOIDCProvider reads the issuer's discovery document (which must name
+// exactly cfg.Issuer) and returns a Provider for it.
+func NewOIDCProvider(ctx context.Context, cfg OIDCConfig) (Provider, error) {
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	// go-oidc takes its HTTP client from the context; it keeps that context
+	// for later key set downloads, so it must not be a request's context.
+	octx := oidc.ClientContext(context.WithoutCancel(ctx), cfg.HTTPClient)
+	p, err := oidc.NewProvider(octx, cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: issuer discovery: %w", err)
+	}
+	return &oidcProvider{
+		cfg:      cfg,
+		provider: p,
+		verifier: p.Verifier(&oidc.Config{ClientID: cfg.ClientID}),
+		oauth: oauth2.Config{
+			ClientID:     cfg.ClientID,
+			ClientSecret: cfg.ClientSecret,
+			Endpoint:     p.Endpoint(),
+			RedirectURL:  cfg.RedirectURL,
+			Scopes:       cfg.Scopes,
+		},
+	}, nil
+}
+
+func (p *oidcProvider) Issuer() string { return p.cfg.Issuer }
+
+func (p *oidcProvider) AuthCodeURL(state, nonce, verifier string) string {
+	return p.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
+}
+
+func (p *oidcProvider) Exchange(ctx context.Context, code, verifier, nonce string) (*Login, error) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, p.cfg.HTTPClient)
+	tok, err := p.oauth.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return nil, fmt.Errorf("proxy: code exchange: %w", err)
+	}
+	raw, ok := tok.Extra("id_token").(string)
+	if !ok || raw == "" {
+		return nil, errors.New("proxy: the issuer returned no ID token (is the openid scope allowed for the client?)")
+	}
+	idt, err := p.verifier.Verify(oidc.ClientContext(ctx, p.cfg.HTTPClient), raw)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: ID token: %w", err)
+	}
+	if idt.Nonce != nonce {
+		return nil, errors.New("proxy: ID token nonce does not match the login")
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return nil, fmt.Errorf("proxy: ID token claims: %w", err)
+	}
+	l := &Login{Subject: idt.Subject, AuthTime: idt.IssuedAt}
+	if at, ok := claims["auth_time"].(float64); ok {
+		l.AuthTime = time.Unix(int64(at), 0).UTC()
+	}
+	roles, found := claimStrings(claims, p.cfg.RolesClaim)
+	l.Username, _ = claims["preferred_username"].(string)
+	l.Email, _ = claims["email"].(string)
+	if !found || l.Username == "" {
+		// Some providers put profile claims and roles only in userinfo.
+		if ui, err := p.provider.UserInfo(oidc.ClientContext(ctx, p.cfg.HTTPClient), oauth2.StaticTokenSource(tok)); err == nil {
+			var uc map[string]any
+			if ui.Claims(&uc) == nil && ui.Subject == idt.Subject {
+				if !found {
+					roles, _ = claimStrings(uc, p.cfg.RolesClaim)
+				}
+				if l.Username == "" {
+					l.Username, _ = uc["preferred_username"].(string)
+				}
+				if l.Email == "" {
+					l.Email = ui.Email
+				}
+			}
+		}
+	}
+	if l.Username == "" {
+		l.Username = l.Email
+	}
+	if l.Username == "" {
+		l.Username = l.Subject
+	}
+	l.Roles = roles
+	return l, nil
+}
+
+// claimStrings reads a list of strings (or one string) at a dotted path.
+func claimStrings(claims map[string]any, path string) ([]string, bool) {
+	var cur any = claims
+	for _, part := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = m[part]; !ok {
+			return nil, false
+		}
+	}
+	switch v := cur.(type) {
+	case string:
+		return []string{v}, true
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out, true
+	}
+	return nil, false
+}

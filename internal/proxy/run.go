@@ -1,0 +1,373 @@
+package proxy
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/proxy/policy"
+	"github.com/gatehouse-auth/gatehouse/internal/proxy/session"
+	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/storage/backend"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+	"github.com/gatehouse-auth/gatehouse/resource"
+)
+
+// Session store choices for Options.Sessions.
+const (
+	SessionsMemory = "memory"
+	SessionsSQL    = "sql"
+)
+
+// Options are what `gatehouse proxy` assembles a gateway from.
+type Options struct {
+	Config Config
+	Policy *policy.Policy
+	// Server is the configuration of the embedded server (database, data
+	// directory, Redis, audit output). With an external issuer only its
+	// data directory or secret key (for sealing login state and deriving
+	// the assertion key), Redis and audit output are used, and its
+	// database only for Sessions "sql".
+	Server *config.Server
+	// Sessions is "memory", "sql" (the database) or a redis:// URL; empty
+	// means "sql" for the embedded server, the Redis of Server.Redis when
+	// set, else "memory".
+	Sessions string
+	// AdminPassword is the first admin's password on an empty database
+	// (embedded server only; "" generates one and prints it).
+	AdminPassword string
+	// Out receives messages for the operator; Log the logs.
+	Out io.Writer
+	Log *slog.Logger
+}
+
+// Instance is a gateway with everything it opened.
+type Instance struct {
+	Gateway *Gateway
+	// Store is the embedded server's database (nil with an external issuer
+	// unless sessions are in SQL).
+	Store storage.Store
+
+	srv     *server.Instance // embedded server, or nil
+	users   *UserDirectory
+	log     *slog.Logger
+	closers []func() error
+}
+
+// Open assembles the gateway: with an empty Config.Issuer it opens the
+// embedded authorization server, registers the gateway's own client with
+// it and logs users in through it; otherwise it reads the external
+// issuer's discovery document.
+func Open(ctx context.Context, o Options) (_ *Instance, err error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	cfg := o.Config.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	inst := &Instance{log: o.Log}
+	defer func() {
+		if err != nil {
+			inst.Close()
+		}
+	}()
+	var d Deps
+	if cfg.Issuer == "" {
+		d, err = inst.openEmbedded(ctx, o, &cfg)
+	} else {
+		d, err = inst.openExternal(ctx, o, &cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.Config, d.Policy, d.Logger, d.Clock = cfg, o.Policy, o.Log, clock.System
+	sessions, closeSessions, err := openSessions(ctx, o, inst.Store)
+	if err != nil {
+		return nil, err
+	}
+	inst.closers = append(inst.closers, closeSessions)
+	d.Sessions = sessions
+	inst.Gateway, err = New(d)
+	if err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+// openEmbedded opens the authorization server the gateway embeds.
+func (inst *Instance) openEmbedded(ctx context.Context, o Options, cfg *Config) (Deps, error) {
+	sc := *o.Server
+	sc.Issuer = strings.TrimSuffix(cfg.PublicURL, "/") + PathAuth
+	sc.TrustedProxies = cfg.TrustedProxies
+	if err := sc.Validate(); err != nil {
+		return Deps{}, fmt.Errorf("proxy: embedded server: %w", err)
+	}
+	var dir atomic.Pointer[UserDirectory]
+	observe := func(e audit.Event) {
+		if d := dir.Load(); d != nil {
+			d.Observe(e)
+		}
+	}
+	srv, err := server.Open(ctx, &sc, o.AdminPassword, o.Out, o.Log, server.WithAuditOptions(audit.WithObserver(observe)))
+	if err != nil {
+		return Deps{}, err
+	}
+	inst.srv, inst.Store = srv, srv.Store
+	inst.closers = append(inst.closers, srv.Close)
+	inst.users = NewUserDirectory(srv.Store, clock.System, cfg.UserCacheTTL, o.Log)
+	dir.Store(inst.users)
+
+	clientSecret := hex.EncodeToString(srv.SecretKey.Derive("proxy client secret"))
+	redirectURI := strings.TrimSuffix(cfg.PublicURL, "/") + PathCallback
+	if cfg.ClientID == "" {
+		cfg.ClientID = DefaultClientID
+	}
+	if err := ensureClient(ctx, srv.Store, clock.System, cfg.ClientID, clientSecret, redirectURI); err != nil {
+		return Deps{}, err
+	}
+	httpClient := &http.Client{Transport: inProcess{h: srv.Server.Handler(), host: hostOf(cfg.PublicURL)}, Timeout: 10 * time.Second}
+	provider, err := NewOIDCProvider(ctx, OIDCConfig{
+		Issuer: sc.Issuer, ClientID: cfg.ClientID, ClientSecret: clientSecret, RedirectURL: redirectURI,
+		Scopes: []string{"openid", "profile"}, RolesClaim: DefaultRolesClaim, HTTPClient: httpClient,
+	})
+	if err != nil {
+		return Deps{}, err
+	}
+	verifier, err := resource.NewVerifier(ctx, resource.Config{
+		Issuer:     sc.Issuer,
+		HTTPClient: httpClient,
+		Introspection: &resource.IntrospectionConfig{
+			ClientID: cfg.ClientID, ClientSecret: clientSecret, CacheTTL: cfg.IntrospectionTTL,
+		},
+	})
+	if err != nil {
+		return Deps{}, fmt.Errorf("proxy: bearer verifier: %w", err)
+	}
+	return Deps{
+		Limiter:        srv.Limiter,
+		Audit:          srv.AuditLogger(),
+		SecretKey:      srv.SecretKey,
+		Provider:       provider,
+		Verifier:       verifier,
+		Users:          inst.users,
+		AuthServer:     srv.Server.Handler(),
+		EndAuthSession: srv.Server.EndBrowserSession,
+		Ready:          []ReadyCheck{{Name: "database", Check: srv.Store.Ping}},
+	}, nil
+}
+
+// ensureClient registers (or updates) the gateway's confidential client at
+// the embedded server: authorization code with PKCE to the callback, and
+// introspection for API keys. Its secret is derived from the secret key,
+// so replicas sharing the key agree on it without storing it anywhere.
+func ensureClient(ctx context.Context, st storage.Store, clk clock.Clock, id, clientSecret, redirectURI string) error {
+	now := clk.Now().UTC()
+	want := &storage.Client{
+		ID: id, Name: "Gatehouse gateway", SecretHash: secret.Hash(clientSecret),
+		AuthMethod: protocol.AuthMethodBasic, RedirectURIs: []string{redirectURI},
+		GrantTypes: []string{protocol.GrantAuthorizationCode}, Scopes: []string{"openid", "profile"},
+		FirstParty: true, CreatedAt: now, UpdatedAt: now,
+	}
+	err := st.CreateClient(ctx, want)
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		err = st.UpdateClient(ctx, id, func(c *storage.Client) error {
+			c.SecretHash, c.AuthMethod, c.Public = want.SecretHash, want.AuthMethod, false
+			if !slices.Contains(c.RedirectURIs, redirectURI) {
+				c.RedirectURIs = append(c.RedirectURIs, redirectURI)
+			}
+			for _, g := range want.GrantTypes {
+				if !slices.Contains(c.GrantTypes, g) {
+					c.GrantTypes = append(c.GrantTypes, g)
+				}
+			}
+			for _, s := range want.Scopes {
+				if !slices.Contains(c.Scopes, s) {
+					c.Scopes = append(c.Scopes, s)
+				}
+			}
+			c.FirstParty = true
+			c.UpdatedAt = now
+			return nil
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("proxy: register the gateway client %q: %w", id, err)
+	}
+	return nil
+}
+
+// openExternal prepares a gateway in front of an external issuer.
+func (inst *Instance) openExternal(ctx context.Context, o Options, cfg *Config) (Deps, error) {
+	key, created, err := server.LoadSecretKey(o.Server)
+	if err != nil {
+		return Deps{}, err
+	}
+	if created {
+		fmt.Fprintf(o.Out, "Generated a new secret key in %s; replicas of this gateway must share it.\n", o.Server.ResolvedSecretKeyFile())
+	}
+	limiter, closeLimiter, err := ratelimit.Open(ctx, o.Server.Redis, clock.System)
+	if err != nil {
+		return Deps{}, fmt.Errorf("proxy: rate limiter: %w", err)
+	}
+	inst.closers = append(inst.closers, closeLimiter)
+	if o.Server.Redis == "" {
+		o.Log.Warn("no redis configured: login rate limits are local to this process")
+	}
+	sink, err := audit.OpenOutput(o.Server.Audit.Output)
+	if err != nil {
+		return Deps{}, fmt.Errorf("proxy: audit output: %w", err)
+	}
+	var w io.Writer
+	if sink != nil {
+		w = sink
+		inst.closers = append(inst.closers, sink.Close)
+	}
+	al := audit.New(w, clock.System)
+	inst.closers = append(inst.closers, al.Close) // runs before sink.Close (closers run in reverse)
+	redirectURI := strings.TrimSuffix(cfg.PublicURL, "/") + PathCallback
+	httpClient := &http.Client{Timeout: 10 * time.Second}
+	provider, err := NewOIDCProvider(ctx, OIDCConfig{
+		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURL: redirectURI,
+		Scopes: cfg.Scopes, RolesClaim: cfg.RolesClaim, HTTPClient: httpClient,
+	})
+	if err != nil {
+		return Deps{}, err
+	}
+	verifier, err := resource.NewVerifier(ctx, resource.Config{
+		Issuer:     cfg.Issuer,
+		HTTPClient: httpClient,
+		Introspection: &resource.IntrospectionConfig{
+			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, CacheTTL: cfg.IntrospectionTTL,
+		},
+	})
+	if err != nil {
+		return Deps{}, fmt.Errorf("proxy: bearer verifier: %w", err)
+	}
+	if o.Sessions == SessionsSQL {
+		st, _, err := backend.Open(ctx, o.Server.DB, o.Server.DataDir)
+		if err != nil {
+			return Deps{}, err
+		}
+		inst.Store = st
+		inst.closers = append(inst.closers, st.Close)
+	}
+	return Deps{Limiter: limiter, Audit: al, SecretKey: key, Provider: provider, Verifier: verifier}, nil
+}
+
+// openSessions opens the session store o names.
+func openSessions(ctx context.Context, o Options, st storage.Store) (session.Store, func() error, error) {
+	choice := o.Sessions
+	if choice == "" {
+		switch {
+		case o.Config.Issuer == "":
+			choice = SessionsSQL
+		case o.Server.Redis != "":
+			choice = o.Server.Redis
+		default:
+			choice = SessionsMemory
+		}
+	}
+	if choice == SessionsSQL && st == nil {
+		return nil, nil, errors.New("proxy: sessions in sql need a database")
+	}
+	s, closeFn, err := session.Open(ctx, choice, st, clock.System)
+	if err != nil {
+		return nil, nil, fmt.Errorf("proxy: session store: %w", err)
+	}
+	return s, closeFn, nil
+}
+
+// Serve serves the gateway on ln until ctx ends, then drains in-flight
+// requests for up to shutdown. With the embedded server it also runs the
+// server's background work and follows user changes.
+func (inst *Instance) Serve(ctx context.Context, ln net.Listener, shutdown time.Duration) error {
+	srv := &http.Server{
+		Handler:           inst.Gateway.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		// No read or write timeout: streamed responses and WebSockets
+		// last as long as the application wants.
+		ErrorLog: slog.NewLogLogger(inst.log.Handler(), slog.LevelWarn),
+	}
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	if inst.srv != nil {
+		go inst.srv.RunBackground(bg)
+		go inst.users.Run(bg)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	inst.log.Info("shutting down: draining in-flight requests", "timeout", shutdown)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdown)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// Close releases what Open opened, in reverse order.
+func (inst *Instance) Close() error {
+	var errs []error
+	for i := len(inst.closers) - 1; i >= 0; i-- {
+		if err := inst.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	inst.closers = nil
+	return errors.Join(errs...)
+}
+
+// inProcess is an http.RoundTripper that serves requests for the gateway's
+// own host with the embedded server's handler, so the gateway talks to
+// its issuer without a network hop (and without needing to reach its own
+// public URL, which may be behind a load balancer).
+type inProcess struct {
+	h    http.Handler
+	host string
+}
+
+func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host != t.host {
+		return nil, fmt.Errorf("proxy: in-process issuer: unexpected host %q", req.URL.Host)
+	}
+	r := req.Clone(req.Context())
+	r.RequestURI = req.URL.RequestURI()
+	r.RemoteAddr = "127.0.0.1:0"
+	if r.Body == nil {
+		r.Body = http.NoBody
+	}
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	res := rec.Result()
+	res.Request = req
+	return res, nil
+}
+
+func hostOf(rawURL string) string {
+	_, rest, _ := strings.Cut(rawURL, "://")
+	host, _, _ := strings.Cut(rest, "/")
+	return host
+}
