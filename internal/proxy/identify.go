@@ -9,8 +9,8 @@ import (
 
 	"net/http"
 
-	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/proxy/session"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/resource"
 )
 
