@@ -73,6 +73,9 @@ func browse(c *http.Client, method, target string, form url.Values) (*page, erro
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	// What a browser sends for a navigation (the gateway tells pages from
+	// API calls by it).
+	req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
 	resp, err := c.Do(req)
 	if err != nil {
 		return nil, err

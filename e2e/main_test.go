@@ -95,6 +95,8 @@ type gatehouse struct {
 	// storage are the flags that point admin commands at the server's
 	// database.
 	storage []string
+	// health is the path waitHealthy polls.
+	health  string
 	cmd     *exec.Cmd
 	stdout  string // path of the file that receives the process's stdout
 	stderr  string // path of the file that receives its stderr
@@ -125,8 +127,17 @@ func launch(t testing.TB, addr, dataDir, adminPW string, extraArgs ...string) *g
 // ends; its stderr is logged if the test failed.
 func spawn(t testing.TB, addr, dataDir string, env []string, extraArgs ...string) *gatehouse {
 	t.Helper()
+	return spawnCommand(t, "server", "/healthz", addr, dataDir, env, extraArgs...)
+}
+
+// spawnCommand starts `gatehouse SUB --addr addr --data-dir dataDir
+// extraArgs...` like spawn; health is the path that answers 200 once the
+// process is ready.
+func spawnCommand(t testing.TB, sub, health, addr, dataDir string, env []string, extraArgs ...string) *gatehouse {
+	t.Helper()
 	logs := t.TempDir()
 	g := &gatehouse{
+		health:  health,
 		URL:     "http://" + addr,
 		Addr:    addr,
 		DataDir: dataDir,
@@ -151,13 +162,13 @@ func spawn(t testing.TB, addr, dataDir string, env []string, extraArgs ...string
 	}
 	defer stderr.Close()
 
-	args := append([]string{"server", "--addr", addr, "--data-dir", dataDir}, extraArgs...)
+	args := append([]string{sub, "--addr", addr, "--data-dir", dataDir}, extraArgs...)
 	g.cmd = exec.Command(binary, args...)
 	g.cmd.Env = append(append(baseEnv(), "GATEHOUSE_ADMIN_PASSWORD="+adminPassword), env...)
 	g.cmd.Stdout = stdout
 	g.cmd.Stderr = stderr
 	if err := g.cmd.Start(); err != nil {
-		t.Fatalf("start gatehouse server: %v", err)
+		t.Fatalf("start gatehouse %s: %v", sub, err)
 	}
 	go func() {
 		g.waitErr = g.cmd.Wait()
@@ -166,7 +177,7 @@ func spawn(t testing.TB, addr, dataDir string, env []string, extraArgs ...string
 	t.Cleanup(func() {
 		g.kill()
 		if t.Failed() {
-			t.Logf("gatehouse server %s stderr (tail):\n%s", g.URL, tail(g.stderrText(), 4000))
+			t.Logf("gatehouse %s %s stderr (tail):\n%s", sub, g.URL, tail(g.stderrText(), 4000))
 		}
 	})
 	return g
@@ -184,7 +195,7 @@ func (g *gatehouse) waitHealthy(t testing.TB) {
 			t.Fatalf("gatehouse server exited before it was healthy (%v); stderr:\n%s", g.waitErr, tail(g.stderrText(), 4000))
 		default:
 		}
-		resp, err := c.Get(g.URL + "/healthz")
+		resp, err := c.Get(g.URL + g.health)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

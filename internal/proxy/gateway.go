@@ -190,6 +190,12 @@ func (g *Gateway) routes() http.Handler {
 			g.writeStatus(w, r, http.StatusBadRequest, "Bad request", "The request path is not acceptable.")
 			return
 		}
+		if g.authSrv != nil && path == wellKnownAuthMetadata {
+			// RFC 8414 §3.1 puts the metadata of an issuer with a path at
+			// the origin's /.well-known/ with the path appended: that one
+			// URL belongs to the embedded server, not to the application.
+			path = PathAuth + "/.well-known/oauth-authorization-server"
+		}
 		if path == Prefix || strings.HasPrefix(path, Prefix+"/") {
 			// The gateway's own routes see the normalised path too.
 			r2 := r.Clone(r.Context())
@@ -200,6 +206,10 @@ func (g *Gateway) routes() http.Handler {
 		app.ServeHTTP(w, withNormalPath(r, path))
 	})
 }
+
+// wellKnownAuthMetadata is where RFC 8414 clients look for the embedded
+// server's metadata.
+const wellKnownAuthMetadata = "/.well-known/oauth-authorization-server" + PathAuth
 
 type normalPathKey struct{}
 

@@ -457,3 +457,22 @@ func TestCachedSessionDoesNoStoreQuery(t *testing.T) {
 		t.Fatalf("%d user lookups reached the database", users.n)
 	}
 }
+
+func TestEmbeddedIssuerMetadataAtTheRFC8414Location(t *testing.T) {
+	var served []string
+	h := newHarness(t, func(_ *Config, d *Deps) {
+		d.AuthServer = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			served = append(served, r.URL.Path)
+			w.WriteHeader(http.StatusOK)
+		})
+	})
+	if res := h.get(h.client(), "/.well-known/oauth-authorization-server"+PathAuth, nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	if len(served) != 1 || served[0] != PathAuth+"/.well-known/oauth-authorization-server" {
+		t.Fatalf("embedded server saw %v", served)
+	}
+	if len(h.seen.Requests()) != 0 {
+		t.Fatal("the app saw the metadata request")
+	}
+}

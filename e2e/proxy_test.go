@@ -1,0 +1,310 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
+
+	"github.com/gatehouse-auth/gatehouse/internal/proxy/proxytest"
+)
+
+// The gateway end to end: the real binary (`gatehouse proxy`, embedding
+// the authorization server) in front of the test app (HTTP, GraphQL,
+// WebSocket), browser logins, the Dagster policy for viewers, editors and
+// admins, and scripts with API keys and client credentials through
+// `gatehouse api`.
+
+const authPrefix = "/_gatehouse/auth"
+
+// gateway is a running `gatehouse proxy` and the app behind it.
+type gateway struct {
+	*gatehouse
+	app *proxytest.App
+}
+
+// startGateway starts the test app and `gatehouse proxy --preset dagster`
+// in front of it, with a new data directory.
+func startGateway(t *testing.T, extraArgs ...string) *gateway {
+	t.Helper()
+	app := proxytest.NewApp()
+	ts := httptest.NewServer(app.Handler())
+	t.Cleanup(ts.Close)
+	args := append([]string{"--upstream", ts.URL, "--preset", "dagster", "--audit-output", "off"}, extraArgs...)
+	g := spawnCommand(t, "proxy", "/_gatehouse/healthz", freeAddr(t), t.TempDir(), nil, args...)
+	g.waitHealthy(t)
+	return &gateway{gatehouse: g, app: app}
+}
+
+// addUser creates a user with a role on the gateway's database.
+func (gw *gateway) addUser(t *testing.T, name, role string) string {
+	t.Helper()
+	pass := "pw-" + name + "-e2e-12345"
+	argv := append([]string{"users", "add", name, "--role", role, "--password-stdin"}, gw.storage...)
+	if out, errOut, code := runCLI(t, pass+"\n", argv...); code != 0 {
+		t.Fatalf("users add %s: exit %d: %s %s", name, code, out, errOut)
+	}
+	return pass
+}
+
+// browserLogin signs a new HTTP browser in through the gateway: a page
+// request goes to the login page of the embedded server, the form is
+// submitted, and the browser lands back on the page it asked for.
+func (gw *gateway) browserLogin(t *testing.T, user, pass string) *http.Client {
+	t.Helper()
+	c := newBrowser(t, gw.URL)
+	p, err := browse(c, http.MethodGet, gw.URL+"/runs/7?tab=logs", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := p.form(authPrefix + "/login")
+	if err != nil || !f.Fields.Has("password") {
+		t.Fatalf("no login form: %v (%s)", err, p)
+	}
+	p, err = f.submit(c, url.Values{"username": {user}, "password": {pass}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != http.StatusOK || p.URL.Path != "/runs/7" || p.URL.RawQuery != "tab=logs" || !strings.Contains(p.Body, "Test app") {
+		t.Fatalf("after login: %s", p)
+	}
+	return c
+}
+
+// graphql posts a GraphQL document with c and returns the status.
+func (gw *gateway) graphql(t *testing.T, c *http.Client, hdr http.Header, query string) int {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, gw.URL+"/graphql", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
+}
+
+const (
+	queryRuns  = `{ runs { id status } }`
+	mutLaunch  = `mutation { launchRun(job: "etl") { id } }`
+	mutAliased = `mutation { harmless: launchRun(job: "etl") { id } }`
+	mutDelete  = `mutation { deleteRun(id: "1") }`
+)
+
+func TestGatewayEndToEnd(t *testing.T) {
+	t.Parallel()
+	gw := startGateway(t)
+	vera := gw.addUser(t, "vera", "viewer")
+	eddie := gw.addUser(t, "eddie", "editor")
+	ada := gw.addUser(t, "ada", "admin")
+
+	// Anonymous: pages go to login, API calls get 401.
+	res, err := http.Get(gw.URL + "/graphql")
+	if err != nil || res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("anonymous API call: %v %v", res, err)
+	}
+	res.Body.Close()
+
+	// Viewer: queries yes, mutations (plain or aliased) no.
+	vc := gw.browserLogin(t, "vera", vera)
+	if got := gw.graphql(t, vc, nil, queryRuns); got != http.StatusOK {
+		t.Fatalf("viewer query: %d", got)
+	}
+	for _, m := range []string{mutLaunch, mutAliased, queryRuns + " " + mutLaunch} {
+		if got := gw.graphql(t, vc, nil, m); got != http.StatusForbidden {
+			t.Errorf("viewer %s: %d, want 403", m, got)
+		}
+	}
+	if m := gw.app.Mutations(); len(m) != 0 {
+		t.Fatalf("viewer mutations reached the app: %v", m)
+	}
+
+	// Editor: may launch runs, may not delete them; admin may.
+	ec := gw.browserLogin(t, "eddie", eddie)
+	if got := gw.graphql(t, ec, nil, mutLaunch); got != http.StatusOK {
+		t.Fatalf("editor launch: %d", got)
+	}
+	if got := gw.graphql(t, ec, nil, mutDelete); got != http.StatusForbidden {
+		t.Fatalf("editor delete: %d", got)
+	}
+	ac := gw.browserLogin(t, "ada", ada)
+	if got := gw.graphql(t, ac, nil, mutDelete); got != http.StatusOK {
+		t.Fatalf("admin delete: %d", got)
+	}
+	if m := gw.app.Mutations(); !slices.Equal(m, []string{"launchRun", "deleteRun"}) {
+		t.Fatalf("app mutations %v", m)
+	}
+
+	// A role change made with the CLI on the database applies to vera's
+	// existing session within the audit poll interval.
+	gatehouseAdmin(t, gw.gatehouse, "users", "set-role", "vera", "editor")
+	deadline := time.Now().Add(10 * time.Second)
+	for gw.graphql(t, vc, nil, mutLaunch) != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("vera's promotion never reached her session")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// Deleting eddie ends his session.
+	gatehouseAdmin(t, gw.gatehouse, "users", "delete", "eddie")
+	deadline = time.Now().Add(10 * time.Second)
+	for gw.graphql(t, ec, nil, queryRuns) != http.StatusUnauthorized {
+		if time.Now().After(deadline) {
+			t.Fatal("eddie's session outlived his account")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// Logout ends the session.
+	p, err := browse(ac, http.MethodGet, gw.URL+"/_gatehouse/logout", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := p.form("/_gatehouse/logout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.submit(ac, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := gw.graphql(t, ac, nil, queryRuns); got != http.StatusUnauthorized {
+		t.Fatalf("after logout: %d", got)
+	}
+}
+
+func TestGatewayScriptsWithAPIKeysAndClientCredentials(t *testing.T) {
+	t.Parallel()
+	gw := startGateway(t)
+	gw.addUser(t, "vera", "viewer")
+	issuer := gw.URL + authPrefix
+	u := newCLIUser(t)
+
+	// An API key acting as the viewer, through `gatehouse api`.
+	_, key := createAPIKey(t, gw.gatehouse, "report", "--user", "vera")
+	env := []string{"GATEHOUSE_API_KEY=" + key, "GATEHOUSE_ISSUER=" + issuer}
+	out := u.ok(env, "api", "-X", "POST", gw.URL+"/graphql", "-H", "Content-Type: application/json",
+		"-d", `{"query":"{ runs { id } }"}`)
+	if !strings.Contains(out, `"runs"`) {
+		t.Fatalf("api with API key: %s", out)
+	}
+	if _, errOut, code := u.run(env, "", "api", "-X", "POST", gw.URL+"/graphql", "-H", "Content-Type: application/json",
+		"-d", `{"query":"`+mutLaunch+`"}`); code == 0 {
+		t.Fatalf("viewer key ran a mutation: %s", errOut)
+	}
+
+	// A client-credentials client with the editor role: exactly the rights
+	// a person with that role has.
+	outJSON := gatehouseAdmin(t, gw.gatehouse, "clients", "create", "ci", "--grant", "client_credentials", "--role", "editor", "--json")
+	var cl struct {
+		ID     string `json:"client_id"`
+		Secret string `json:"client_secret"`
+	}
+	if err := json.Unmarshal([]byte(outJSON), &cl); err != nil {
+		t.Fatal(err)
+	}
+	ccEnv := []string{"GATEHOUSE_CLIENT_ID=" + cl.ID, "GATEHOUSE_CLIENT_SECRET=" + cl.Secret, "GATEHOUSE_ISSUER=" + issuer}
+	out = u.ok(ccEnv, "api", "-X", "POST", gw.URL+"/graphql", "-H", "Content-Type: application/json",
+		"-d", fmt.Sprintf(`{"query":%q}`, mutLaunch))
+	if !strings.Contains(out, "launchRun") {
+		t.Fatalf("editor client launch: %s", out)
+	}
+	if _, _, code := u.run(ccEnv, "", "api", "-X", "POST", gw.URL+"/graphql", "-H", "Content-Type: application/json",
+		"-d", fmt.Sprintf(`{"query":%q}`, mutDelete)); code == 0 {
+		t.Fatal("editor client deleted a run")
+	}
+	if m := gw.app.Mutations(); !slices.Equal(m, []string{"launchRun"}) {
+		t.Fatalf("app mutations %v", m)
+	}
+
+	// A WebSocket round trip with the API key, and a GraphQL subscription
+	// that may not carry a mutation.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	hdr := http.Header{"Authorization": {"Bearer " + key}}
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(gw.URL, "http")+"/ws", &websocket.DialOptions{HTTPHeader: hdr})
+	if err != nil {
+		t.Fatalf("websocket through the gateway: %v", err)
+	}
+	if err := ws.Write(ctx, websocket.MessageText, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := ws.Read(ctx); err != nil || string(msg) != "hello" {
+		t.Fatalf("websocket echo %q %v", msg, err)
+	}
+	ws.Close(websocket.StatusNormalClosure, "")
+	if _, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(gw.URL, "http")+"/ws", nil); err == nil {
+		t.Fatal("an anonymous WebSocket was accepted")
+	}
+	payloads, err := proxytest.GraphQLWS(ctx, "ws"+strings.TrimPrefix(gw.URL, "http")+"/graphql", hdr, `subscription { runEvents }`)
+	if err != nil || len(payloads) == 0 {
+		t.Fatalf("viewer subscription: %v %v", payloads, err)
+	}
+	if _, err := proxytest.GraphQLWS(ctx, "ws"+strings.TrimPrefix(gw.URL, "http")+"/graphql", hdr, mutLaunch); err == nil {
+		t.Fatal("a viewer's mutation over WebSocket completed")
+	}
+	if m := gw.app.Mutations(); !slices.Equal(m, []string{"launchRun"}) {
+		t.Fatalf("app mutations after WebSocket %v", m)
+	}
+}
+
+// TestGatewayChromium logs in through the gateway in a real browser: the
+// redirect to the embedded server's login page, its CSP and cookies, and
+// the way back to the page first asked for, with the user menu injected.
+func TestGatewayChromium(t *testing.T) {
+	t.Parallel()
+	ctx := newChromium(t)
+	gw := startGateway(t, "--menu")
+	pass := gw.addUser(t, "vera", "viewer")
+	err := browserDo(ctx,
+		chromedp.Navigate(gw.URL+"/runs?tab=1"),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "vera"),
+		chromedp.SendKeys(chromedp.ID("password"), pass),
+		chromedp.Click(chromedp.CSS(`form[action="`+authPrefix+`/login"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("gatehouse-menu")),
+	)
+	if err != nil {
+		t.Fatalf("browser login through the gateway: %v (at %s)", err, browserLocation(ctx))
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	title, err := chromedp.Run(rctx, chromedp.Title())
+	if err != nil {
+		t.Fatal(err)
+	}
+	menu, err := chromedp.Run(rctx, chromedp.Text(chromedp.ID("gatehouse-menu")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := browserLocation(ctx); !strings.HasSuffix(loc, "/runs?tab=1") {
+		t.Errorf("landed on %s", loc)
+	}
+	if title != "Test app" || !strings.Contains(menu, "vera") {
+		t.Errorf("title %q, menu %q", title, menu)
+	}
+	// Sign out with the menu's button: the next page asks for a login.
+	err = browserDo(ctx,
+		chromedp.Click(chromedp.CSS(`#gatehouse-menu button`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/_gatehouse/login"]`)),
+		chromedp.Navigate(gw.URL+"/runs"),
+		chromedp.WaitVisible(chromedp.ID("username")),
+	)
+	if err != nil {
+		t.Fatalf("sign out: %v (at %s)", err, browserLocation(ctx))
+	}
+}
