@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -306,5 +309,77 @@ func TestGatewayChromium(t *testing.T) {
 	)
 	if err != nil {
 		t.Fatalf("sign out: %v (at %s)", err, browserLocation(ctx))
+	}
+}
+
+// TestGatewayExternalIssuer runs the gateway as an OpenID Connect relying
+// party of a separate `gatehouse server`: the browser is sent to the
+// server's own login page (another origin), the roles come from the ID
+// token, and the server's API keys work through introspection.
+func TestGatewayExternalIssuer(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	gwAddr := freeAddr(t)
+	out := gatehouseAdmin(t, srv, "clients", "create", "dagster", "--grant", "authorization_code",
+		"--redirect-uri", "http://"+gwAddr+"/_gatehouse/callback", "--scope", "openid", "--scope", "profile",
+		"--first-party", "--json")
+	var cl struct {
+		ID     string `json:"client_id"`
+		Secret string `json:"client_secret"`
+	}
+	if err := json.Unmarshal([]byte(out), &cl); err != nil {
+		t.Fatal(err)
+	}
+	secretFile := filepath.Join(t.TempDir(), "client-secret")
+	if err := os.WriteFile(secretFile, []byte(cl.Secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pass := "pw-vera-e2e-12345"
+	if o, e, code := runCLI(t, pass+"\n", append([]string{"users", "add", "vera", "--role", "viewer", "--password-stdin"}, srv.storage...)...); code != 0 {
+		t.Fatalf("users add: %s %s", o, e)
+	}
+
+	app := proxytest.NewApp()
+	ts := httptest.NewServer(app.Handler())
+	t.Cleanup(ts.Close)
+	g := spawnCommand(t, "proxy", "/_gatehouse/healthz", gwAddr, t.TempDir(), nil,
+		"--upstream", ts.URL, "--preset", "dagster", "--audit-output", "off",
+		"--issuer", srv.URL, "--client-id", cl.ID, "--client-secret-file", secretFile,
+		"--scope", "openid", "--scope", "profile")
+	g.waitHealthy(t)
+
+	// A browser that follows redirects across both origins.
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 20 * time.Second}
+	p, err := browse(c, http.MethodGet, g.URL+"/runs", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.URL.Host != strings.TrimPrefix(srv.URL, "http://") || !p.isLoginForm() {
+		t.Fatalf("not at the issuer's login page: %s", p)
+	}
+	p, err = submitLogin(c, p, "vera", pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != http.StatusOK || p.URL.Host != gwAddr || p.URL.Path != "/runs" {
+		t.Fatalf("after login: %s", p)
+	}
+	gw := &gateway{gatehouse: g, app: app}
+	if got := gw.graphql(t, c, nil, queryRuns); got != http.StatusOK {
+		t.Fatalf("viewer query: %d", got)
+	}
+	if got := gw.graphql(t, c, nil, mutLaunch); got != http.StatusForbidden {
+		t.Fatalf("viewer mutation: %d", got)
+	}
+	// An API key of the issuer, checked by introspection with the
+	// gateway's client.
+	_, key := createAPIKey(t, srv, "report", "--user", "vera")
+	hdr := http.Header{"Authorization": {"Bearer " + key}}
+	if got := gw.graphql(t, &http.Client{Timeout: 10 * time.Second}, hdr, queryRuns); got != http.StatusOK {
+		t.Fatalf("API key query: %d", got)
+	}
+	if m := app.Mutations(); len(m) != 0 {
+		t.Fatalf("mutations reached the app: %v", m)
 	}
 }
