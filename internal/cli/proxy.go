@@ -162,15 +162,24 @@ func (o *proxyOptions) fromEnv(cmd *cobra.Command, getenv func(string) string) {
 // loadPolicy reads --policy or --preset; exactly one is required, and a
 // policy that does not load stops the gateway (SECURITY-CASES 54).
 func (o *proxyOptions) loadPolicy() (*policy.Policy, error) {
+	var (
+		p   *policy.Policy
+		err error
+	)
 	switch {
 	case o.PolicyFile != "" && o.Preset != "":
 		return nil, usageErrorf("give --policy or --preset, not both")
 	case o.PolicyFile != "":
-		return policy.Load(o.PolicyFile)
+		p, err = policy.Load(o.PolicyFile)
 	case o.Preset != "":
-		return policy.Preset(o.Preset)
+		p, err = policy.Preset(o.Preset)
+	default:
+		return nil, usageErrorf("a policy is required: --policy FILE or --preset %s (everything is denied without one)", strings.Join(policy.Presets(), "|"))
 	}
-	return nil, usageErrorf("a policy is required: --policy FILE or --preset dagster (everything is denied without one)")
+	if err != nil {
+		return nil, usageErrorf("%w", err)
+	}
+	return p, nil
 }
 
 func proxyRun(ctx context.Context, o *proxyOptions) error {
