@@ -9,8 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -474,5 +476,88 @@ func TestEmbeddedIssuerMetadataAtTheRFC8414Location(t *testing.T) {
 	}
 	if len(h.seen.Requests()) != 0 {
 		t.Fatal("the app saw the metadata request")
+	}
+}
+
+func TestSessionIdleAndAbsoluteTimeouts(t *testing.T) {
+	h := newHarness(t, func(c *Config, _ *Deps) {
+		c.IdleTimeout = 10 * time.Minute
+		c.AbsoluteTimeout = 30 * time.Minute
+	})
+	u := h.srv.AddUser(t, "alice", "pw-alice-123", "viewer")
+	c := h.client()
+	h.login(c, u, "/")
+	// Used every 9 minutes, the session lives until the absolute timeout.
+	for range 3 {
+		h.srv.Clock.Advance(9 * time.Minute)
+		if res := h.get(c, "/echo", nil); res.StatusCode != http.StatusOK {
+			t.Fatalf("active session refused after %s: %d", h.srv.Clock.Now(), res.StatusCode)
+		}
+	}
+	h.srv.Clock.Advance(4 * time.Minute) // 31 minutes after login
+	if res := h.get(c, "/echo", nil); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("past the absolute timeout: %d", res.StatusCode)
+	}
+	// Idle: a new login left alone for longer than the idle timeout.
+	c2 := h.client()
+	h.login(c2, u, "/")
+	h.srv.Clock.Advance(11 * time.Minute)
+	if res := h.get(c2, "/echo", nil); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("past the idle timeout: %d", res.StatusCode)
+	}
+}
+
+func TestCallbackRefusesBadState(t *testing.T) {
+	h := newHarness(t)
+	u := h.srv.AddUser(t, "alice", "pw-alice-123", "viewer")
+	c := h.client()
+	res := h.get(c, PathLogin+"?rd=/x", nil)
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	state := loc.Query().Get("state")
+	code := "code-1"
+	h.provider.logins[code] = &Login{Subject: u.ID, Username: u.Username}
+	for name, q := range map[string]url.Values{
+		"wrong state":     {"state": {state[:len(state)-1] + "x"}, "code": {code}},
+		"no state":        {"code": {code}},
+		"other browser":   nil, // a fresh client has no login cookie
+		"issuer error":    {"state": {state}, "error": {"access_denied"}},
+		"no code":         {"state": {state}},
+		"issuer mismatch": {"state": {state}, "code": {code}, "iss": {"https://evil.example"}},
+	} {
+		cl := c
+		if q == nil {
+			cl = h.client()
+			q = url.Values{"state": {state}, "code": {code}}
+		}
+		res := h.get(cl, PathCallback+"?"+q.Encode(), nil)
+		if res.StatusCode < 400 {
+			t.Errorf("%s: status %d", name, res.StatusCode)
+		}
+		base, _ := url.Parse(h.ts.URL)
+		if cookieValue(cl, base, sessionCookie) != "" {
+			t.Fatalf("%s: a session was started", name)
+		}
+		if name != "other browser" && name != "wrong state" && name != "no state" {
+			// The login cookie was spent: start again for the next case.
+			res := h.get(c, PathLogin+"?rd=/x", nil)
+			loc, _ := url.Parse(res.Header.Get("Location"))
+			state = loc.Query().Get("state")
+		}
+	}
+	if !h.waitAudit(`"type":"login.failure"`) {
+		t.Error("no login.failure audit event")
+	}
+}
+
+func TestLoginStartsAreRateLimited(t *testing.T) {
+	h := newHarness(t, func(c *Config, _ *Deps) {
+		c.LoginRate = config.Rate{Requests: 3, Per: config.Duration(time.Minute), Burst: 3}
+	})
+	codes := []int{}
+	for range 5 {
+		codes = append(codes, h.get(h.client(), PathLogin, nil).StatusCode)
+	}
+	if codes[2] != http.StatusSeeOther || codes[3] != http.StatusTooManyRequests {
+		t.Fatalf("statuses %v: want three logins then 429", codes)
 	}
 }
