@@ -61,6 +61,24 @@ type APIKeyWithKey struct {
 	Key string `json:"key"`
 }
 
+// Role is a role: a built-in one (admin, editor, viewer; no permissions,
+// no times) or a custom one, a named set of permissions.
+type Role struct {
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Permissions []string   `json:"permissions"`
+	Builtin     bool       `json:"builtin"`
+	CreatedAt   *time.Time `json:"created_at,omitempty"`
+	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+}
+
+// MFAReset answers a user's MFA reset: Removed is false when the user had
+// no TOTP to remove.
+type MFAReset struct {
+	User    User `json:"user"`
+	Removed bool `json:"removed"`
+}
+
 // SigningKey is a token signing key (public facts only).
 type SigningKey struct {
 	ID        string     `json:"id"`

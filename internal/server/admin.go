@@ -51,6 +51,12 @@ func (s *Server) adminRoutes() []adminRoute {
 		{"PATCH", p + "/users/{id}", s.adminUpdateUser},
 		{"DELETE", p + "/users/{id}", s.adminDeleteUser},
 		{"PUT", p + "/users/{id}/password", s.adminSetPassword},
+		{"POST", p + "/users/{id}/mfa-reset", s.adminResetMFA},
+		{"GET", p + "/roles", s.adminListRoles},
+		{"POST", p + "/roles", s.adminCreateRole},
+		{"GET", p + "/roles/{name}", s.adminGetRole},
+		{"PATCH", p + "/roles/{name}", s.adminUpdateRole},
+		{"DELETE", p + "/roles/{name}", s.adminDeleteRole},
 		{"GET", p + "/clients", s.adminListClients},
 		{"POST", p + "/clients", s.adminCreateClient},
 		{"GET", p + "/clients/{id}", s.adminGetClient},
@@ -158,16 +164,6 @@ func decodeAdminBody(w http.ResponseWriter, r *http.Request, v any) bool {
 		}
 		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "invalid JSON body: "+err.Error())
 		return false
-	}
-	return true
-}
-
-// checkRoleNames reports whether every role is a built-in one.
-func checkRoleNames(roles []string) bool {
-	for _, r := range roles {
-		if !slices.Contains(BuiltinRoles, r) {
-			return false
-		}
 	}
 	return true
 }

@@ -66,11 +66,10 @@ func (s *Server) adminCreateAPIKey(w http.ResponseWriter, r *http.Request, p *ad
 	case name == "":
 		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "name is required")
 		return
-	case !checkRoleNames(req.Roles):
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "unknown role; roles are admin, editor and viewer")
-		return
 	case req.ExpiresIn < 0:
 		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "expires_in must not be negative")
+		return
+	case !s.adminCheckRoles(w, r, req.Roles):
 		return
 	}
 	if req.UserID != "" {

@@ -84,9 +84,6 @@ func buildAdminClient(req *adminCreateClientRequest) (*storage.Client, error) {
 			return nil, fmt.Errorf("unknown grant type %q", g)
 		}
 	}
-	if !checkRoleNames(c.Roles) {
-		return nil, errors.New("unknown role; roles are admin, editor and viewer")
-	}
 	hasCode := slices.Contains(c.GrantTypes, protocol.GrantAuthorizationCode)
 	if hasCode != (len(c.RedirectURIs) > 0) {
 		return nil, errors.New("redirect_uris are required with, and only with, the authorization_code grant")
@@ -120,6 +117,9 @@ func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, p *ad
 	c, err := buildAdminClient(&req)
 	if err != nil {
 		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+		return
+	}
+	if !s.adminCheckRoles(w, r, c.Roles) {
 		return
 	}
 	var sec string

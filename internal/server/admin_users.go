@@ -94,8 +94,7 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request, p *admi
 	case name == "":
 		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "username is required")
 		return
-	case !checkRoleNames(req.Roles):
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "unknown role; roles are admin, editor and viewer")
+	case !s.adminCheckRoles(w, r, req.Roles):
 		return
 	}
 	if err := password.CheckPolicy(req.Password); err != nil {
@@ -132,8 +131,7 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request, p *admi
 	if !decodeAdminBody(w, r, &req) {
 		return
 	}
-	if req.Roles != nil && !checkRoleNames(*req.Roles) {
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "unknown role; roles are admin, editor and viewer")
+	if req.Roles != nil && !s.adminCheckRoles(w, r, *req.Roles) {
 		return
 	}
 	u, ok := s.adminLookupUser(w, r)

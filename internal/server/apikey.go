@@ -88,7 +88,12 @@ func (s *Server) userinfoAPIKey(w http.ResponseWriter, r *http.Request, tok stri
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, userinfoResponse{Subject: e.subject, Username: e.username, Roles: e.roles})
+	perms, err := Permissions(r.Context(), s.store, e.roles)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, userinfoResponse{Subject: e.subject, Username: e.username, Roles: e.roles, Permissions: perms})
 }
 
 // RevokeAPIKey revokes the API key with id. This server refuses the key

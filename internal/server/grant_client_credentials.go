@@ -22,5 +22,5 @@ func (s *Server) grantClientCredentials(r *http.Request, c *storage.Client) (*pr
 	if err != nil {
 		return nil, err
 	}
-	return s.respond(issuance{client: c, scopes: scopes})
+	return s.respond(r.Context(), issuance{client: c, scopes: scopes})
 }

@@ -82,5 +82,5 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client) (*protoco
 	if err != nil {
 		return nil, err
 	}
-	return s.respond(issuance{client: c, user: u, scopes: scopes, grant: &grant, refresh: newToken, authTime: grant.AuthTime})
+	return s.respond(r.Context(), issuance{client: c, user: u, scopes: scopes, grant: &grant, refresh: newToken, authTime: grant.AuthTime})
 }

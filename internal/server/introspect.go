@@ -27,12 +27,20 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
+// introspection is an active introspection response with the
+// "permissions" member: the access token's own claim for a JWT; for a
+// refresh token or an API key, the permissions of the roles reported.
+type introspection struct {
+	*protocol.IntrospectionResponse
+	Permissions []string `json:"permissions,omitempty"`
+}
+
 // inactive renders as exactly {"active":false}.
 type inactive struct {
 	Active bool `json:"active"`
 }
 
-func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*protocol.IntrospectionResponse, error) {
+func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*introspection, error) {
 	if err := parsePostForm(w, r); err != nil {
 		return nil, err
 	}
@@ -50,12 +58,12 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*protocol.I
 	if looksLikeJWT(tok) {
 		claims, err := s.verifyAccessToken(r.Context(), tok)
 		if errors.Is(err, errInactive) {
-			return &protocol.IntrospectionResponse{}, nil
+			return &introspection{IntrospectionResponse: &protocol.IntrospectionResponse{}}, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		return &protocol.IntrospectionResponse{
+		return &introspection{IntrospectionResponse: &protocol.IntrospectionResponse{
 			Active:    true,
 			Scope:     claims.Scope,
 			ClientID:  claims.ClientID,
@@ -68,12 +76,26 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*protocol.I
 			Iss:       claims.Issuer,
 			Jti:       claims.ID,
 			Roles:     claims.Roles,
-		}, nil
+		}, Permissions: claims.Permissions}, nil
 	}
+	var resp *protocol.IntrospectionResponse
 	if apikey.HasPrefix(tok) {
-		return s.introspectAPIKey(r.Context(), tok)
+		resp, err = s.introspectAPIKey(r.Context(), tok)
+	} else {
+		resp, err = s.introspectRefreshToken(r, tok)
 	}
-	return s.introspectRefreshToken(r, tok)
+	if err != nil {
+		return nil, err
+	}
+	if !resp.Active {
+		return &introspection{IntrospectionResponse: resp}, nil
+	}
+	// Refresh tokens and API keys report the roles the subject has now.
+	perms, err := Permissions(r.Context(), s.store, resp.Roles)
+	if err != nil {
+		return nil, err
+	}
+	return &introspection{IntrospectionResponse: resp, Permissions: perms}, nil
 }
 
 func (s *Server) introspectRefreshToken(r *http.Request, tok string) (*protocol.IntrospectionResponse, error) {

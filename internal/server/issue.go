@@ -24,9 +24,12 @@ type AccessClaims struct {
 	ClientID  string   `json:"client_id"`
 	Scope     string   `json:"scope,omitempty"`
 	Roles     []string `json:"roles,omitempty"`
-	AuthTime  int64    `json:"auth_time,omitempty"`
-	Username  string   `json:"preferred_username,omitempty"`
-	GrantID   string   `json:"gid,omitempty"`
+	// Permissions is the sorted union of the permissions of Roles when
+	// the token was issued (see Permissions); omitted when empty.
+	Permissions []string `json:"permissions,omitempty"`
+	AuthTime    int64    `json:"auth_time,omitempty"`
+	Username    string   `json:"preferred_username,omitempty"`
+	GrantID     string   `json:"gid,omitempty"`
 }
 
 // idClaims are the claims of an OpenID Connect ID token (OIDC Core §2).
@@ -58,8 +61,10 @@ type issuance struct {
 func (s *Server) audience() []string { return []string{s.issuer} }
 
 // respond signs the access token (and ID token) for an issuance and builds
-// the token response (RFC 6749 §5.1).
-func (s *Server) respond(is issuance) (*protocol.TokenResponse, error) {
+// the token response (RFC 6749 §5.1). The access token carries the
+// subject's roles and their permissions as they are now, so a change to a
+// role shows in the tokens issued after it.
+func (s *Server) respond(ctx context.Context, is issuance) (*protocol.TokenResponse, error) {
 	now := s.clock.Now()
 	ttl := time.Duration(s.cfg.Tokens.AccessTokenTTL)
 	claims := AccessClaims{
@@ -83,6 +88,11 @@ func (s *Server) respond(is issuance) (*protocol.TokenResponse, error) {
 	if is.grant != nil {
 		claims.GrantID = is.grant.ID
 	}
+	perms, err := Permissions(ctx, s.store, claims.Roles)
+	if err != nil {
+		return nil, fmt.Errorf("role permissions: %w", err)
+	}
+	claims.Permissions = perms
 	at, err := s.keys.Sign(protocol.AccessTokenJWTType, claims)
 	if err != nil {
 		return nil, fmt.Errorf("sign access token: %w", err)
@@ -174,7 +184,7 @@ func (s *Server) issueForGrant(ctx context.Context, c *storage.Client, u *storag
 		}
 		is.refresh = tok
 	}
-	return s.respond(is)
+	return s.respond(ctx, is)
 }
 
 func hasGrantType(c *storage.Client, gt string) bool {

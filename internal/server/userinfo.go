@@ -15,7 +15,10 @@ type userinfoResponse struct {
 	Subject  string   `json:"sub"`
 	Username string   `json:"preferred_username,omitempty"`
 	Roles    []string `json:"roles,omitempty"`
-	ClientID string   `json:"client_id,omitempty"`
+	// Permissions is the union of the permissions of Roles (see
+	// Permissions); omitted when empty.
+	Permissions []string `json:"permissions,omitempty"`
+	ClientID    string   `json:"client_id,omitempty"`
 }
 
 // bearerToken extracts an RFC 6750 §2.1 bearer token.
@@ -28,9 +31,10 @@ func bearerToken(r *http.Request) (string, bool) {
 	return strings.TrimSpace(tok), true
 }
 
-// handleUserinfo answers who the bearer of an access token is. Roles come
-// from the database, so a role change shows at once. An API key is
-// answered for too (userinfoAPIKey).
+// handleUserinfo answers who the bearer of an access token is. A user's
+// roles, and their permissions, come from the database, so a change shows
+// at once; a client-credentials token is answered with its own claims. An
+// API key is answered for too (userinfoAPIKey).
 func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	tok, ok := bearerToken(r)
 	if !ok {
@@ -52,7 +56,8 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	if claims.GrantID == "" {
 		// A client-credentials token: the subject is the client.
-		writeJSON(w, http.StatusOK, userinfoResponse{Subject: claims.Subject, ClientID: claims.ClientID, Roles: claims.Roles})
+		writeJSON(w, http.StatusOK, userinfoResponse{Subject: claims.Subject, ClientID: claims.ClientID, Roles: claims.Roles,
+			Permissions: claims.Permissions})
 		return
 	}
 	u, err := s.store.GetUser(r.Context(), claims.Subject)
@@ -64,5 +69,10 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, userinfoResponse{Subject: u.ID, Username: u.Username, Roles: u.Roles})
+	perms, err := Permissions(r.Context(), s.store, u.Roles)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, userinfoResponse{Subject: u.ID, Username: u.Username, Roles: u.Roles, Permissions: perms})
 }
