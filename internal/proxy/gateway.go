@@ -45,6 +45,10 @@ type Deps struct {
 	// that role changes and deletions apply at once; nil with an external
 	// issuer.
 	Users *UserDirectory
+	// Revoked tells whether a JWT access token was revoked at the issuer
+	// (answers cached for RevocationTTL); nil accepts a JWT until it
+	// expires. Set with the embedded server.
+	Revoked RevocationCheck
 	// AuthServer serves the embedded authorization server under PathAuth;
 	// nil with an external issuer.
 	AuthServer http.Handler
@@ -72,6 +76,7 @@ type Gateway struct {
 	provider  Provider
 	verifier  *resource.Verifier
 	users     *UserDirectory
+	revoked   *revocations
 	authSrv   http.Handler
 	endAuth   func(http.ResponseWriter, *http.Request)
 	ready     []ReadyCheck
@@ -136,6 +141,9 @@ func New(d Deps) (*Gateway, error) {
 		metrics:  newMetrics(),
 	}
 	g.assertion = newAssertionSigner(d.SecretKey, public.String(), upstreamAudience(upstream), cfg.AssertionTTL, d.Clock)
+	if d.Revoked != nil {
+		g.revoked = newRevocations(d.Revoked, d.Clock)
+	}
 	if g.users != nil {
 		g.users.onSessionsEnd(func(ctx context.Context, userID string) {
 			g.endUserSessions(ctx, userID)

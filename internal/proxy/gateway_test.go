@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -559,5 +560,34 @@ func TestLoginStartsAreRateLimited(t *testing.T) {
 	}
 	if codes[2] != http.StatusSeeOther || codes[3] != http.StatusTooManyRequests {
 		t.Fatalf("statuses %v: want three logins then 429", codes)
+	}
+}
+
+// With the embedded server, a revoked JWT is refused within RevocationTTL,
+// not only when it expires.
+func TestRevokedJWTRefusedWithinTheRevocationTTL(t *testing.T) {
+	h := newHarness(t)
+	tok := h.clientToken("viewer-client", "viewer")
+	if res := h.get(h.client(), "/echo", bearer(tok)); res.StatusCode != http.StatusOK {
+		t.Fatalf("token: %d", res.StatusCode)
+	}
+	parts := strings.Split(tok, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct {
+		JTI string `json:"jti"`
+		Exp int64  `json:"exp"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil || claims.JTI == "" {
+		t.Fatalf("claims %s: %v", payload, err)
+	}
+	if err := h.srv.Store.RevokeAccessToken(context.Background(), claims.JTI, time.Unix(claims.Exp, 0)); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.Clock.Advance(RevocationTTL)
+	if res := h.get(h.client(), "/echo", bearer(tok)); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("revoked token after %s: %d, want 401", RevocationTTL, res.StatusCode)
 	}
 }

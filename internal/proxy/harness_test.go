@@ -159,7 +159,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	d := Deps{
 		Policy: pol, Sessions: h.sessions, Limiter: h.limiter, Audit: h.audit,
 		SecretKey: secret.NewKey(), Provider: h.provider, Verifier: verifier, Users: h.users,
-		Clock: srv.Clock,
+		Revoked: storeRevocationCheck(srv.Store), Clock: srv.Clock,
 	}
 	for _, o := range opts {
 		o(&cfg, &d)

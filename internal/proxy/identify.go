@@ -76,6 +76,15 @@ func (g *Gateway) identifyBearer(r *http.Request) (*Identity, error) {
 	}
 	if rid.Method == resource.MethodIntrospection {
 		id.Via = ViaAPIKey
+	} else if g.revoked != nil {
+		gid, _ := rid.Claims["gid"].(string)
+		revoked, err := g.revoked.revoked(r.Context(), rid.TokenID, gid)
+		if err != nil {
+			return nil, fmt.Errorf("proxy: check token revocation: %w", err)
+		}
+		if revoked {
+			return nil, fmt.Errorf("%w: the token was revoked", errBadCredential)
+		}
 	}
 	if id.Username == "" {
 		id.Username = rid.Subject

@@ -170,6 +170,7 @@ func (inst *Instance) openEmbedded(ctx context.Context, o Options, cfg *Config) 
 		Provider:       provider,
 		Verifier:       verifier,
 		Users:          inst.users,
+		Revoked:        storeRevocationCheck(srv.Store),
 		AuthServer:     srv.Server.Handler(),
 		EndAuthSession: srv.Server.EndBrowserSession,
 		Ready:          []ReadyCheck{{Name: "database", Check: srv.Store.Ping}},
@@ -214,6 +215,32 @@ func ensureClient(ctx context.Context, st storage.Store, clk clock.Clock, id, cl
 		return fmt.Errorf("proxy: register the gateway client %q: %w", id, err)
 	}
 	return nil
+}
+
+// storeRevocationCheck answers from the embedded server's database, the
+// way its own introspection does: a revoked jti, or a revoked or vanished
+// token family.
+func storeRevocationCheck(st storage.Store) RevocationCheck {
+	return func(ctx context.Context, jti, grantID string) (bool, error) {
+		if jti == "" {
+			return true, nil
+		}
+		revoked, err := st.IsAccessTokenRevoked(ctx, jti)
+		if err != nil || revoked {
+			return revoked, err
+		}
+		if grantID == "" {
+			return false, nil
+		}
+		g, err := st.GetGrant(ctx, grantID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return g.Revoked, nil
+	}
 }
 
 // openExternal prepares a gateway in front of an external issuer.
