@@ -157,9 +157,6 @@ func New(d Deps) (*Gateway, error) {
 // Handler is the gateway's HTTP handler.
 func (g *Gateway) Handler() http.Handler { return g.handler }
 
-// Close stops the gateway's background work.
-func (g *Gateway) Close() error { return nil }
-
 // upstreamAudience is the aud of assertions: the upstream's origin.
 func upstreamAudience(u *url.URL) string {
 	return u.Scheme + "://" + u.Host
