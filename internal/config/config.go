@@ -187,6 +187,18 @@ func (c *Server) SecureCookies() bool {
 	return err == nil && u.Scheme == "https"
 }
 
+// IssuerPath is the path of the issuer URL, "" for an issuer that is an
+// origin ("https://auth.example.com") and e.g. "/_gatehouse/auth" for
+// "https://app.example.com/_gatehouse/auth". The server serves every
+// endpoint and page under it.
+func (c *Server) IssuerPath() string {
+	u, err := url.Parse(c.Issuer)
+	if err != nil {
+		return ""
+	}
+	return u.EscapedPath()
+}
+
 // ResolvedSecretKeyFile is SecretKeyFile, or DataDir/secret.key when it is
 // empty.
 func (c *Server) ResolvedSecretKeyFile() string {

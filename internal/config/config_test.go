@@ -307,6 +307,19 @@ func TestIssuerRules(t *testing.T) {
 	}{
 		{"https://auth.example.com", true},
 		{"https://auth.example.com:8443/tenant", true},
+		{"https://app.example.com/_gatehouse/auth", true},
+		{"http://127.0.0.1:8080/a-b.c~d/e_f", true},
+		{"https://app.example.com/_gatehouse/auth/", false},
+		{"https://app.example.com//auth", false},
+		{"https://app.example.com/a//b", false},
+		{"https://app.example.com/a/./b", false},
+		{"https://app.example.com/a/../b", false},
+		{"https://app.example.com/a%2Fb", false},
+		{"https://app.example.com/a%20b", false},
+		{"https://app.example.com/a b", false},
+		{"https://app.example.com/{x}", false},
+		{"https://app.example.com/auth?x=1", false},
+		{"https://app.example.com/auth#f", false},
 		{"http://127.0.0.1:8080", true},
 		{"http://[::1]:8080", true},
 		{"http://localhost:8080", true},
@@ -337,6 +350,22 @@ func TestIssuerRules(t *testing.T) {
 		}
 		if err != nil && !strings.Contains(err.Error(), "issuer") {
 			t.Errorf("issuer %q: error %q does not name the key", tc.issuer, err)
+		}
+	}
+}
+
+func TestIssuerPath(t *testing.T) {
+	cases := map[string]string{
+		"https://auth.example.com":                "",
+		"http://127.0.0.1:8080":                   "",
+		"https://app.example.com/_gatehouse/auth": "/_gatehouse/auth",
+		"https://example.com/auth":                "/auth",
+	}
+	for iss, want := range cases {
+		c := Default()
+		c.Issuer = iss
+		if got := c.IssuerPath(); got != want {
+			t.Errorf("IssuerPath of %q = %q, want %q", iss, got, want)
 		}
 	}
 }

@@ -127,7 +127,11 @@ func rate(bad func(string, string, ...any), key string, r Rate) {
 
 // checkIssuer enforces the issuer rules: an absolute http(s) URL, without
 // query, fragment, user info or trailing slash (RFC 8414 §2), and https
-// unless the host is loopback.
+// unless the host is loopback. A path is allowed (the server then serves
+// under it, see IssuerPath) when it is plain: segments of letters, digits
+// and "-._~", none empty, "." or "..", and no percent-encoding, so the path
+// clients see, the one routed on and the one in generated links are the
+// same bytes.
 func checkIssuer(s string) error {
 	if s == "" {
 		return errors.New("must not be empty")
@@ -151,8 +155,33 @@ func checkIssuer(s string) error {
 		return fmt.Errorf("%q must not end with a slash; write %q", s, strings.TrimRight(s, "/"))
 	case u.Scheme == "http" && !isLoopback(u.Hostname()):
 		return fmt.Errorf("%q uses http with a non-loopback host; use https (http is only for 127.0.0.1, [::1] and localhost)", s)
+	case !plainPath(u.EscapedPath()):
+		return fmt.Errorf("%q has a path that is not plain (use segments of letters, digits and -._~, like /auth)", s)
 	}
 	return nil
+}
+
+// plainPath reports whether p is "" or "/" followed by non-empty segments
+// of unreserved characters (RFC 3986 §2.3) other than "." and "..".
+func plainPath(p string) bool {
+	if p == "" {
+		return true
+	}
+	if !strings.HasPrefix(p, "/") {
+		return false
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~", c) >= 0) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isLoopback(host string) bool {

@@ -110,7 +110,7 @@ func (s *Server) accountRequest(w http.ResponseWriter, r *http.Request, needSess
 		return nil
 	}
 	if a == nil || needSession && a.sess == nil {
-		redirect(w, loginURL(PathAccount, false), http.StatusSeeOther)
+		redirect(w, s.loginURL(s.at(PathAccount), false), http.StatusSeeOther)
 		return nil
 	}
 	return a
@@ -364,7 +364,7 @@ func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
 		s.clearPending(w)
 		s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success, Actor: "user:" + a.user.ID,
 			UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r), Details: map[string]string{"mfa": "totp"}})
-		d.ContinueTo = afterLogin(a.pend.ReturnTo)
+		d.ContinueTo = s.afterLogin(a.pend.ReturnTo)
 		a = &accountActor{user: a.user} // the page shows no session forms yet
 	}
 	s.renderAccount(w, r, http.StatusOK, a, d)
@@ -425,7 +425,7 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r), Details: map[string]string{"via": "account"}})
 	if id == a.sess.Hash {
 		http.SetCookie(w, s.newCookie(sessionCookieName, "", -1))
-		redirect(w, PathLogin, http.StatusSeeOther)
+		redirect(w, s.at(PathLogin), http.StatusSeeOther)
 		return
 	}
 	s.renderAccount(w, r, http.StatusOK, a, accountPage{Message: "Session ended."})

@@ -38,7 +38,7 @@ func accountAPI(t *testing.T, h *testHarness, c *http.Client, path, tok, body st
 	if c == nil {
 		c = http.DefaultClient
 	}
-	req, err := http.NewRequest(http.MethodPost, h.ts.URL+path, strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, h.url(path), strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

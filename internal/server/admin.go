@@ -73,10 +73,10 @@ func (s *Server) adminRoutes() []adminRoute {
 	}
 }
 
-// registerAdmin adds the admin API to mux.
-func (s *Server) registerAdmin(mux *http.ServeMux) {
+// registerAdmin adds the admin API with register (routes in server.go).
+func (s *Server) registerAdmin(register func(pattern string, h http.Handler)) {
 	for _, rt := range s.adminRoutes() {
-		mux.Handle(rt.method+" "+rt.path, s.metrics.instrument("admin", s.requireAdmin(rt.h)))
+		register(rt.method+" "+rt.path, s.metrics.instrument("admin", s.requireAdmin(rt.h)))
 	}
 }
 

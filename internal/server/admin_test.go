@@ -63,7 +63,7 @@ func (h *testHarness) adminCall(method, path, token string, body any) (int, map[
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, h.ts.URL+PathAdmin+path, rd)
+	req, err := http.NewRequest(method, h.url(PathAdmin+path), rd)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestAdminAuthentication(t *testing.T) {
 		AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("GET", f.ts.URL+PathAdmin+"/users", nil)
+	req, _ := http.NewRequest("GET", f.url(PathAdmin+"/users"), nil)
 	req.AddCookie(&http.Cookie{Name: f.srv.cookieName(sessionCookieName), Value: sess})
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

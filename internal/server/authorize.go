@@ -90,7 +90,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.authorizeError(w, ar, protocol.NewError(protocol.ErrLoginRequired, "the user is not signed in"), post)
 		return
 	case post && u == nil:
-		redirect(w, loginURL(PathAuthorize+"?"+ar.params.Encode(), false), http.StatusSeeOther)
+		redirect(w, s.loginURL(s.at(PathAuthorize)+"?"+ar.params.Encode(), false), http.StatusSeeOther)
 		return
 	case !post && (u == nil || ar.hasPrompt("login")):
 		redirect(w, s.authorizeLoginURL(r, ar), http.StatusFound)
@@ -243,7 +243,7 @@ func validChallenge(c string) bool {
 // fresh sign-in is not asked for again.
 func (s *Server) authorizeLoginURL(r *http.Request, ar *authorizeRequest) string {
 	if !ar.hasPrompt("login") {
-		return loginURL(r.URL.RequestURI(), false)
+		return s.loginURL(r.URL.RequestURI(), false) // the path already has the base
 	}
 	q := r.URL.Query()
 	rest := slices.DeleteFunc(slices.Clone(ar.prompt), func(p string) bool { return p == "login" })
@@ -252,7 +252,7 @@ func (s *Server) authorizeLoginURL(r *http.Request, ar *authorizeRequest) string
 	} else {
 		q.Set("prompt", strings.Join(rest, " "))
 	}
-	return loginURL(PathAuthorize+"?"+q.Encode(), true)
+	return s.loginURL(s.at(PathAuthorize)+"?"+q.Encode(), true)
 }
 
 // issueCode stores a new authorization code and sends it to the client.

@@ -189,7 +189,7 @@ func TestAuthorizeErrorPages(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := f.browse(f.browser, PathAuthorize+"?"+tc.q.Encode())
-			if p.status != http.StatusBadRequest || p.location() != nil || p.url.Path != PathAuthorize {
+			if p.status != http.StatusBadRequest || p.location() != nil || p.url.Path != f.base+PathAuthorize {
 				t.Fatalf("got %d at %s (Location %q), want the 400 error page", p.status, p.url, p.header.Get("Location"))
 			}
 			if !strings.Contains(p.body, "Invalid authorization request") {
@@ -275,7 +275,7 @@ func TestAuthorizeRequiresLogin(t *testing.T) {
 	// Through the login form and back: the code arrives.
 	c = f.newBrowser()
 	p = f.browse(c, reqURI)
-	if p.url.Path != PathLogin || formFields(p.body).Get("return_to") != reqURI {
+	if p.url.Path != f.base+PathLogin || formFields(p.body).Get("return_to") != reqURI {
 		t.Fatalf("login page %s: %s", p.url, p.body)
 	}
 	if csp := p.header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "form-action 'self' http://127.0.0.1:5000") {
@@ -294,7 +294,7 @@ func TestAuthorizePromptLogin(t *testing.T) {
 	p := f.browse(f.browser, PathAuthorize+"?"+q.Encode())
 	// The signed-in browser still gets the form, and the request it goes
 	// back to no longer asks for a login (no loop).
-	if p.url.Path != PathLogin || !strings.Contains(p.body, `name="password"`) {
+	if p.url.Path != f.base+PathLogin || !strings.Contains(p.body, `name="password"`) {
 		t.Fatalf("prompt=login: %d at %s", p.status, p.url)
 	}
 	back, _ := url.Parse(formFields(p.body).Get("return_to"))

@@ -89,20 +89,20 @@ func (h *testHarness) do(c *http.Client, req *http.Request) *browserPage {
 	return &browserPage{status: resp.StatusCode, header: resp.Header, body: string(b), url: resp.Request.URL}
 }
 
-// browse GETs path (relative to the server) with c.
+// browse GETs path (relative to the server's base path) with c.
 func (h *testHarness) browse(c *http.Client, path string) *browserPage {
 	h.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, h.ts.URL+path, nil)
+	req, err := http.NewRequest(http.MethodGet, h.url(path), nil)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	return h.do(c, req)
 }
 
-// submit POSTs form to path with c.
+// submit POSTs form to path (relative to the base path) with c.
 func (h *testHarness) submit(c *http.Client, path string, form url.Values) *browserPage {
 	h.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, h.ts.URL+path, strings.NewReader(form.Encode()))
+	req, err := http.NewRequest(http.MethodPost, h.url(path), strings.NewReader(form.Encode()))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func (h *testHarness) loginAs(c *http.Client, user, pass string) {
 func (h *testHarness) authorizeCode(c *http.Client, q url.Values) *url.URL {
 	h.t.Helper()
 	p := h.browse(c, PathAuthorize+"?"+q.Encode())
-	if p.status == http.StatusOK && strings.Contains(p.body, `action="/oauth2/authorize"`) {
+	if p.status == http.StatusOK && strings.Contains(p.body, `action="`+h.base+PathAuthorize+`"`) {
 		p = h.submit(c, PathAuthorize, fillForm(p.body, url.Values{"decision": {"allow"}}))
 	}
 	loc := p.location()

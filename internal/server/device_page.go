@@ -57,11 +57,11 @@ type deviceDonePage struct {
 }
 
 // deviceURL is the device page with an optional prefilled code.
-func deviceURL(userCode string) string {
+func (s *Server) deviceURL(userCode string) string {
 	if userCode == "" {
-		return PathDevice
+		return s.at(PathDevice)
 	}
-	return PathDevice + "?" + url.Values{"user_code": {userCode}}.Encode()
+	return s.at(PathDevice) + "?" + url.Values{"user_code": {userCode}}.Encode()
 }
 
 // formatUserCode shows a normalised code the way NewUserCode makes it.
@@ -83,7 +83,7 @@ func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u == nil {
-		redirect(w, loginURL(deviceURL(code), false), http.StatusFound)
+		redirect(w, s.loginURL(s.deviceURL(code), false), http.StatusFound)
 		return
 	}
 	s.renderDeviceForm(w, r, http.StatusOK, devicePage{Username: u.Username, UserCode: code})
@@ -109,7 +109,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u == nil {
-		redirect(w, loginURL(deviceURL(typed), false), http.StatusSeeOther)
+		redirect(w, s.loginURL(s.deviceURL(typed), false), http.StatusSeeOther)
 		return
 	}
 	ip := s.clientIP(r)

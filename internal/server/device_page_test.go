@@ -209,7 +209,7 @@ func TestDeviceEntryRateLimitedPerUser(t *testing.T) {
 	h.loginAs(c, "alice", "correct horse battery")
 	enter := func(ip string) int {
 		form := fillForm(h.browse(c, PathDevice).body, url.Values{"user_code": {"BCDF-GHJK"}})
-		req, _ := http.NewRequest(http.MethodPost, h.ts.URL+PathDevice, strings.NewReader(form.Encode()))
+		req, _ := http.NewRequest(http.MethodPost, h.url(PathDevice), strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-Forwarded-For", ip)
 		return h.do(c, req).status

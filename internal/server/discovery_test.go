@@ -30,7 +30,7 @@ func TestDiscoveryIssuerIsByteEqual(t *testing.T) {
 	// SECURITY-CASES 29.
 	h := newHarness(t)
 	for _, p := range []string{PathDiscoveryOAuth, PathDiscoveryOIDC} {
-		m, _ := getJSON(t, h.ts.URL+p)
+		m, _ := getJSON(t, h.url(p))
 		if m["issuer"] != h.issuer {
 			t.Errorf("%s issuer %q, want %q", p, m["issuer"], h.issuer)
 		}
@@ -51,7 +51,7 @@ func TestDiscoveryIssuerIsByteEqual(t *testing.T) {
 func TestJWKSHasNoPrivateMembers(t *testing.T) {
 	// SECURITY-CASES 29.
 	h := newHarness(t)
-	m, raw := getJSON(t, h.ts.URL+PathJWKS)
+	m, raw := getJSON(t, h.url(PathJWKS))
 	keys := m["keys"].([]any)
 	if len(keys) == 0 {
 		t.Fatal("empty JWKS")
@@ -75,7 +75,7 @@ func TestJWKSHasNoPrivateMembers(t *testing.T) {
 func TestHealthAndMetrics(t *testing.T) {
 	h := newHarness(t)
 	for _, p := range []string{PathHealthz, PathReadyz, PathMetrics} {
-		resp, err := http.Get(h.ts.URL + p)
+		resp, err := http.Get(h.url(p))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -80,13 +80,13 @@ func mask(v any, keys []string) any {
 
 func TestGoldenDiscovery(t *testing.T) {
 	h := newHarness(t)
-	_, raw := getJSON(t, h.ts.URL+PathDiscoveryOIDC)
+	_, raw := getJSON(t, h.url(PathDiscoveryOIDC))
 	golden(t, "discovery.json", stable(t, h, raw))
 }
 
 func TestGoldenJWKS(t *testing.T) {
 	h := newHarness(t)
-	_, raw := getJSON(t, h.ts.URL+PathJWKS)
+	_, raw := getJSON(t, h.url(PathJWKS))
 	golden(t, "jwks.json", stable(t, h, raw, "kid", "x", "y"))
 }
 

@@ -100,7 +100,7 @@ func TestClientCredentialsRejections(t *testing.T) {
 
 func TestTokenEndpointErrorsAreNotCached(t *testing.T) {
 	h := newHarness(t)
-	req, _ := http.NewRequest("POST", h.ts.URL+PathToken, strings.NewReader("grant_type=client_credentials"))
+	req, _ := http.NewRequest("POST", h.url(PathToken), strings.NewReader("grant_type=client_credentials"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("x:y")))
 	resp, err := http.DefaultClient.Do(req)

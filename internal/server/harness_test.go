@@ -32,7 +32,9 @@ type testHarness struct {
 	clock  *clocktest.Fake
 	cfg    *config.Server
 	issuer string
-	audit  *auditBuffer
+	// base is the issuer's path, "" unless a test serves under a path.
+	base  string
+	audit *auditBuffer
 }
 
 // auditBuffer collects audit lines for assertions.
@@ -103,8 +105,11 @@ func newHarness(t *testing.T, opts ...harnessOption) *testHarness {
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &testHarness{t: t, srv: srv, ts: ts, store: st, clock: clk, cfg: &cfg, issuer: cfg.Issuer, audit: ab}
+	return &testHarness{t: t, srv: srv, ts: ts, store: st, clock: clk, cfg: &cfg, issuer: cfg.Issuer, base: cfg.IssuerPath(), audit: ab}
 }
+
+// url is the listener's URL of the server path p (under the base path).
+func (h *testHarness) url(p string) string { return h.ts.URL + h.base + p }
 
 // waitAudit waits until an audit event of the given type was logged and
 // returns it decoded.
@@ -168,7 +173,7 @@ func (h *testHarness) addClient(c storage.Client) string {
 // the status and decoded JSON body.
 func (h *testHarness) postForm(path string, form url.Values, basicUser, basicPass string) (int, map[string]any, http.Header) {
 	h.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, h.ts.URL+path, strings.NewReader(form.Encode()))
+	req, err := http.NewRequest(http.MethodPost, h.url(path), strings.NewReader(form.Encode()))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
@@ -46,11 +47,14 @@ type signedInPage struct {
 func normalizeUsername(u string) string { return strings.ToLower(strings.TrimSpace(u)) }
 
 // safeReturnTo reports whether p may be the target of the redirect after
-// login: a path on this server. It must start with "/" but not "//" or
-// "/\" (both mean another host to a browser), have no scheme or host, and
-// no control characters (browsers drop tabs and newlines, turning "/\t/x"
-// into "//x").
-func safeReturnTo(p string) bool {
+// login: a path on this server, under its base path. It must start with
+// "/" but not "//" or "/\" (both mean another host to a browser), have no
+// scheme or host, and no control characters (browsers drop tabs and
+// newlines, turning "/\t/x" into "//x"). With a base path, the path must
+// stay under it as a browser resolves it: "." and ".." segments (also
+// percent-encoded) and backslashes, which browsers read as "/", are
+// resolved before the check, so "/base/../app" is refused.
+func safeReturnTo(base, p string) bool {
 	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
 		return false
 	}
@@ -60,22 +64,34 @@ func safeReturnTo(p string) bool {
 		}
 	}
 	u, err := url.Parse(p)
-	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return false
+	}
+	if base == "" {
+		return true
+	}
+	resolved := path.Clean(strings.ReplaceAll(u.Path, "\\", "/"))
+	return strings.HasPrefix(u.Path, base+"/") && (resolved == base || strings.HasPrefix(resolved, base+"/"))
 }
 
-// loginURL is the login page that returns to returnTo afterwards.
-func loginURL(returnTo string, force bool) string {
+// safeReturnTo reports whether p may be the target of the redirect after
+// login (the package function with the server's base path).
+func (s *Server) safeReturnTo(p string) bool { return safeReturnTo(s.base, p) }
+
+// loginURL is the login page that returns to returnTo (a path that
+// already carries the base path) afterwards.
+func (s *Server) loginURL(returnTo string, force bool) string {
 	q := url.Values{"return_to": {returnTo}}
 	if force {
 		q.Set("prompt", "login")
 	}
-	return PathLogin + "?" + q.Encode()
+	return s.at(PathLogin) + "?" + q.Encode()
 }
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	returnTo := q.Get("return_to")
-	if !safeReturnTo(returnTo) {
+	if !s.safeReturnTo(returnTo) {
 		returnTo = ""
 	}
 	u, _, err := s.currentUser(r)
@@ -106,7 +122,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 // request in returnTo, or "" if returnTo is not a valid one.
 func (s *Server) authorizeTargetOrigin(ctx context.Context, returnTo string) string {
 	u, err := url.Parse(returnTo)
-	if returnTo == "" || err != nil || u.Path != PathAuthorize {
+	if returnTo == "" || err != nil || u.Path != s.at(PathAuthorize) {
 		return ""
 	}
 	q := u.Query()
@@ -130,7 +146,7 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	pw := r.PostFormValue("password")
 	rawReturn := r.PostFormValue("return_to")
 	returnTo := rawReturn
-	if !safeReturnTo(returnTo) {
+	if !s.safeReturnTo(returnTo) {
 		returnTo = ""
 	}
 	name := normalizeUsername(typed)
@@ -187,13 +203,7 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
 		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: ip})
 	s.upgradeHash(ctx, u, pw)
-	switch {
-	case rawReturn == "":
-		returnTo = PathLogin // shows "signed in as"
-	case returnTo == "":
-		returnTo = "/" // not a local path: never redirect off-site
-	}
-	redirect(w, returnTo, http.StatusSeeOther)
+	redirect(w, s.afterLogin(rawReturn), http.StatusSeeOther)
 }
 
 // checkPassword verifies name and password. reason is empty on success and

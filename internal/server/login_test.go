@@ -43,7 +43,7 @@ func TestLoginSuccess(t *testing.T) {
 	u := h.addUser("alice", "correct horse battery")
 	c := h.newBrowser()
 	p := h.submit(c, PathLogin, h.loginForm(c, "alice", "correct horse battery"))
-	if p.status != http.StatusOK || p.url.Path != PathLogin || !strings.Contains(p.body, "You are signed in as <strong>alice</strong>") {
+	if p.status != http.StatusOK || p.url.Path != h.base+PathLogin || !strings.Contains(p.body, "You are signed in as <strong>alice</strong>") {
 		t.Fatalf("after login: %d at %s: %s", p.status, p.url, p.body)
 	}
 	ev := h.waitAudit(audit.LoginSuccess)
@@ -314,7 +314,7 @@ func TestSafeReturnTo(t *testing.T) {
 		"/x\x00":                        false,
 	}
 	for in, want := range tests {
-		if got := safeReturnTo(in); got != want {
+		if got := safeReturnTo("", in); got != want {
 			t.Errorf("safeReturnTo(%q) = %v, want %v", in, got, want)
 		}
 	}
@@ -396,7 +396,7 @@ func TestLogout(t *testing.T) {
 	h.loginAs(c, "alice", "correct horse battery")
 	tok := h.sessionCookie(c)
 	p := h.browse(c, PathLogout)
-	if p.status != http.StatusOK || !strings.Contains(p.body, `action="/logout"`) {
+	if p.status != http.StatusOK || !strings.Contains(p.body, `action="`+h.base+PathLogout+`"`) {
 		t.Fatalf("logout page: %d %s", p.status, p.body)
 	}
 	// GET alone signs nobody out.

@@ -134,9 +134,9 @@ func (s *Server) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storag
 	kind, target := "", ""
 	switch {
 	case t != nil && t.Enrolled:
-		kind, target = pendingKindTOTP, PathLoginMFA
+		kind, target = pendingKindTOTP, s.at(PathLoginMFA)
 	case s.mfaRequired(u):
-		kind, target = pendingKindEnrol, PathAccount
+		kind, target = pendingKindEnrol, s.at(PathAccount)
 	default:
 		return false
 	}
@@ -149,13 +149,15 @@ func (s *Server) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storag
 }
 
 // afterLogin is where a completed login goes: rawReturn when it is a
-// local path, the "signed in" page when there is none.
-func afterLogin(rawReturn string) string {
+// local path under the base path, the "signed in" page when there is
+// none, and the base path's root (never another site) when rawReturn is
+// not safe.
+func (s *Server) afterLogin(rawReturn string) string {
 	switch {
 	case rawReturn == "":
-		return PathLogin
-	case !safeReturnTo(rawReturn):
-		return "/"
+		return s.at(PathLogin)
+	case !s.safeReturnTo(rawReturn):
+		return s.at("/")
 	}
 	return rawReturn
 }
@@ -168,7 +170,7 @@ type mfaPage struct {
 
 func (s *Server) handleMFAPage(w http.ResponseWriter, r *http.Request) {
 	if s.pending(r, pendingKindTOTP) == nil {
-		redirect(w, PathLogin, http.StatusSeeOther)
+		redirect(w, s.at(PathLogin), http.StatusSeeOther)
 		return
 	}
 	s.renderMFA(w, r, http.StatusOK, "")
@@ -184,14 +186,14 @@ func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.pending(r, pendingKindTOTP)
 	if p == nil {
-		redirect(w, PathLogin, http.StatusSeeOther)
+		redirect(w, s.at(PathLogin), http.StatusSeeOther)
 		return
 	}
 	ctx := r.Context()
 	u, err := s.store.GetUser(ctx, p.UserID)
 	if errors.Is(err, storage.ErrNotFound) || err == nil && u.Disabled {
 		s.clearPending(w)
-		redirect(w, PathLogin, http.StatusSeeOther)
+		redirect(w, s.at(PathLogin), http.StatusSeeOther)
 		return
 	}
 	if err != nil {
@@ -221,7 +223,7 @@ func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
 	s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
 		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: ip,
 		Details: map[string]string{"mfa": "totp"}})
-	redirect(w, afterLogin(p.ReturnTo), http.StatusSeeOther)
+	redirect(w, s.afterLogin(p.ReturnTo), http.StatusSeeOther)
 }
 
 // allowCodeAttempt counts a code attempt per IP and per user under the

@@ -56,7 +56,7 @@ func (h *testHarness) wrongCode(sec string) string {
 func (h *testHarness) startEnrol(c *http.Client) (string, *browserPage) {
 	h.t.Helper()
 	p := h.browse(c, PathAccount)
-	if p.status != http.StatusOK || !strings.Contains(p.body, `action="/account/mfa/enroll"`) {
+	if p.status != http.StatusOK || !strings.Contains(p.body, `action="`+h.base+PathAccount+`/mfa/enroll"`) {
 		h.t.Fatalf("account page: %d %s", p.status, p.body)
 	}
 	p = h.submit(c, PathAccount+"/mfa/enroll", formFields(p.body))
@@ -91,7 +91,7 @@ func (h *testHarness) passwordStep(user, pass string) (*http.Client, *browserPag
 	h.t.Helper()
 	c := h.newBrowser()
 	p := h.submit(c, PathLogin, h.loginForm(c, user, pass))
-	if p.status != http.StatusOK || p.url.Path != PathLoginMFA || !strings.Contains(p.body, `name="code"`) {
+	if p.status != http.StatusOK || p.url.Path != h.base+PathLoginMFA || !strings.Contains(p.body, `name="code"`) {
 		h.t.Fatalf("password step: %d %s %s", p.status, p.url, p.body)
 	}
 	if h.sessionCookie(c) != "" {
@@ -238,7 +238,7 @@ func TestMFARequiredRoleMustEnrol(t *testing.T) {
 	h := newHarness(t, func(c *config.Server) { c.MFA.RequiredRoles = []string{RoleAdmin} })
 	c := h.newBrowser()
 	p := h.submit(c, PathLogin, h.loginForm(c, AdminUsername, "admin-password-1"))
-	if p.status != http.StatusOK || p.url.Path != PathAccount || !strings.Contains(p.body, "must use two-step") {
+	if p.status != http.StatusOK || p.url.Path != h.base+PathAccount || !strings.Contains(p.body, "must use two-step") {
 		t.Fatalf("after password: %d %s %s", p.status, p.url, p.body)
 	}
 	if h.sessionCookie(c) != "" {
@@ -322,7 +322,7 @@ func TestAccountSessionsListAndEnd(t *testing.T) {
 	h.loginAs(ce, "eve", "correct horse battery")
 	other := secret.Hash(h.sessionCookie(c2))
 	p := h.browse(c1, PathAccount)
-	if strings.Count(p.body, `action="/account/sessions/end"`) != 2 || !strings.Contains(p.body, other) ||
+	if strings.Count(p.body, `action="`+h.base+PathAccount+`/sessions/end"`) != 2 || !strings.Contains(p.body, other) ||
 		strings.Contains(p.body, secret.Hash(h.sessionCookie(ce))) {
 		t.Fatalf("session list: %s", p.body)
 	}
@@ -379,7 +379,7 @@ func TestMFAPagesHeadersAndCSRF(t *testing.T) {
 			t.Errorf("POST %s without the CSRF cookie's token: %d", tc.path, p.status)
 		}
 	}
-	if p := h.browse(h.newBrowser(), PathAccount); p.url.Path != PathLogin {
+	if p := h.browse(h.newBrowser(), PathAccount); p.url.Path != h.base+PathLogin {
 		t.Errorf("account page without a session: %d %s", p.status, p.url)
 	}
 }
@@ -409,7 +409,7 @@ func TestAccountAPIKeys(t *testing.T) {
 		t.Fatal("key not listed, or shown again")
 	}
 	pe := h.browse(ce, PathAccount)
-	if pe.status != http.StatusOK || pe.url.Path != PathAccount {
+	if pe.status != http.StatusOK || pe.url.Path != h.base+PathAccount {
 		t.Fatalf("eve's account page: %d %s", pe.status, pe.url)
 	}
 	if strings.Contains(pe.body, id) {

@@ -22,9 +22,17 @@ var staticFS embed.FS
 
 // pages holds the parsed HTML pages of the login, consent and device
 // screens. Each page is parsed together with the shared layout.
+//
+// Templates write every link, form action and asset URL as
+// {{base}}/path: the function base returns the server's base path (""
+// for an origin issuer), so the pages work under an issuer's path.
 type pages struct {
 	tmpl   map[string]*template.Template
 	static http.Handler
+	// formSelf is where the pages' own forms post to, as a
+	// form-action source: 'self' for an origin issuer, the issuer URL
+	// with a trailing slash (all of the base path) otherwise.
+	formSelf string
 }
 
 // Page template names (files in templates/ without ".html").
@@ -40,13 +48,18 @@ const (
 	pageError         = "error"
 )
 
-// newPages parses every page template.
-func newPages() (*pages, error) {
+// newPages parses every page template for a server whose issuer is issuer
+// and whose base path is base.
+func newPages(base, issuer string) (*pages, error) {
 	names := []string{pageLogin, pageSignedIn, pageLogout, pageLoggedOut, pageConsent,
 		pageDevice, pageDeviceConfirm, pageDeviceDone, pageError, pageMFA, pageAccount}
-	p := &pages{tmpl: make(map[string]*template.Template, len(names))}
+	p := &pages{tmpl: make(map[string]*template.Template, len(names)), formSelf: "'self'"}
+	if base != "" {
+		p.formSelf = issuer + "/"
+	}
+	funcs := template.FuncMap{"base": func() string { return base }}
 	for _, n := range names {
-		t, err := template.New(n).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html")
+		t, err := template.New(n).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html")
 		if err != nil {
 			return nil, fmt.Errorf("server: parse page %s: %w", n, err)
 		}
@@ -57,7 +70,7 @@ func newPages() (*pages, error) {
 		return nil, fmt.Errorf("server: static files: %w", err)
 	}
 	files := http.FileServerFS(sub)
-	p.static = http.StripPrefix(PathStatic[:len(PathStatic)-1], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p.static = http.StripPrefix(base+PathStatic[:len(PathStatic)-1], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/") {
 			http.NotFound(w, r) // no directory listings
 			return
@@ -69,7 +82,7 @@ func newPages() (*pages, error) {
 }
 
 // staticHandler serves the embedded style sheet and images under
-// PathStatic.
+// PathStatic (below the base path).
 func (p *pages) staticHandler() http.Handler { return p.static }
 
 // page is what every template sees: the title and the CSRF token for
@@ -82,12 +95,15 @@ type page struct {
 
 // contentSecurityPolicy is the policy of every page. Pages use no
 // scripts, no inline styles and no third-party resources, so everything
-// that is not named is refused. formActions lists the origins, besides the
-// server itself, that a form submission may end at: Chrome applies
-// form-action to every redirect that follows the submission, so a form
-// whose answer is a redirect to the client must allow the client's origin.
-func contentSecurityPolicy(formActions []string) string {
-	fa := "form-action 'self'"
+// that is not named is refused. self is the source of the server's own
+// forms (pages.formSelf): under an issuer's path, forms may post under
+// that path only, not elsewhere on the origin the server shares with an
+// application. formActions lists the origins, besides the server itself,
+// that a form submission may end at: Chrome applies form-action to every
+// redirect that follows the submission, so a form whose answer is a
+// redirect to the client must allow the client's origin.
+func contentSecurityPolicy(self string, formActions []string) string {
+	fa := "form-action " + self
 	for _, o := range formActions {
 		if o != "" {
 			fa += " " + o
@@ -112,7 +128,7 @@ func (p *pages) render(w http.ResponseWriter, status int, name string, data any,
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", contentSecurityPolicy(slices.Compact(slices.Sorted(slices.Values(formActions)))))
+	h.Set("Content-Security-Policy", contentSecurityPolicy(p.formSelf, slices.Compact(slices.Sorted(slices.Values(formActions)))))
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")

@@ -21,7 +21,7 @@ func TestReadyzReflectsRedis(t *testing.T) {
 	h.srv.limiter = ratelimit.NewRedis(rc, ratelimit.RedisOptions{Clock: h.clock})
 
 	status := func() int {
-		resp, err := http.Get(h.ts.URL + PathReadyz)
+		resp, err := http.Get(h.url(PathReadyz))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -38,7 +38,7 @@ func TestTokenFromAnotherReplicasNewKeyIsAccepted(t *testing.T) {
 		t.Fatalf("token signed with the other replica's new key: %v", got)
 	}
 	kid := headerOf(t, tok)["kid"].(string)
-	_, raw := getJSON(t, f.ts.URL+PathJWKS)
+	_, raw := getJSON(t, f.url(PathJWKS))
 	if !strings.Contains(string(raw), kid) {
 		t.Errorf("JWKS does not publish the other replica's key %s", kid)
 	}

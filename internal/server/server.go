@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
@@ -75,6 +76,10 @@ type Server struct {
 	clock   clock.Clock
 	log     *slog.Logger
 	issuer  string
+	// base is the issuer's path ("" for an origin issuer): every
+	// endpoint and page is served under it and every URL the server
+	// makes for a browser starts with it.
+	base    string
 	metrics *metrics
 	clients *clientCache
 	apiKeys *apiKeyCache
@@ -100,7 +105,8 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	pg, err := newPages()
+	base := d.Config.IssuerPath()
+	pg, err := newPages(base, d.Config.Issuer)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +120,7 @@ func New(d Deps) (*Server, error) {
 		clock:   d.Clock,
 		log:     d.Logger,
 		issuer:  d.Config.Issuer,
+		base:    base,
 		metrics: newMetrics(),
 		clients: newClientCache(d.Store, d.Clock),
 		apiKeys: newAPIKeyCache(d.Store, d.Clock),
@@ -125,16 +132,40 @@ func New(d Deps) (*Server, error) {
 	return s, nil
 }
 
-// Handler returns the HTTP handler of every endpoint.
+// Handler returns the HTTP handler of every endpoint. It serves the
+// requests whose path is under BasePath and answers 404 to any other, the
+// base path itself included.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// BasePath is the path of the issuer URL that the server serves under:
+// "" when the issuer is an origin, "/_gatehouse/auth" for the issuer
+// "https://app.example.com/_gatehouse/auth". The endpoint paths (PathToken,
+// PathLogin, ...) are relative to it.
+func (s *Server) BasePath() string { return s.base }
+
+// at is the absolute path of the server path p (one of the Path
+// constants, possibly with a query): p under the base path. Every URL the
+// server hands a browser is built with it.
+func (s *Server) at(p string) string { return s.base + p }
 
 // MetricsHandler serves the Prometheus metrics (for a separate listener).
 func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
 
+// routes registers every endpoint under the base path. The patterns carry
+// the base path, rather than the path being stripped before routing, so
+// handlers see the path the browser used and the redirects ServeMux makes
+// itself (to a cleaned path) stay right. Whatever matches no pattern,
+// everything outside the base path included, is 404.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	// register adds pattern ("METHOD /path") with the base path
+	// inserted before the path.
+	register := func(pattern string, h http.Handler) {
+		method, p, _ := strings.Cut(pattern, " ")
+		mux.Handle(method+" "+s.at(p), h)
+	}
 	handle := func(pattern, route string, h http.HandlerFunc) {
-		mux.Handle(pattern, s.metrics.instrument(route, h))
+		register(pattern, s.metrics.instrument(route, h))
 	}
 	handle("GET "+PathDiscoveryOAuth, "discovery", s.handleDiscovery)
 	handle("GET "+PathDiscoveryOIDC, "discovery", s.handleDiscovery)
@@ -149,7 +180,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET "+PathReadyz, "readyz", s.handleReadyz)
 	s.accountAPIRoutes(handle) // bearer token only: no cookies, so no CSRF
 	if s.cfg.MetricsAddr == "" {
-		mux.Handle("GET "+PathMetrics, s.metrics.handler())
+		register("GET "+PathMetrics, s.metrics.handler())
 	}
 
 	// Browser-facing pages. Cross-origin form posts are refused before
@@ -157,7 +188,7 @@ func (s *Server) routes() http.Handler {
 	// per-form CSRF token.
 	cop := http.NewCrossOriginProtection()
 	page := func(pattern, route string, h http.HandlerFunc) {
-		mux.Handle(pattern, s.metrics.instrument(route, cop.Handler(h)))
+		register(pattern, s.metrics.instrument(route, cop.Handler(h)))
 	}
 	page("GET "+PathAuthorize, "authorize", s.handleAuthorize)
 	page("POST "+PathAuthorize, "authorize", s.handleAuthorize)
@@ -168,8 +199,8 @@ func (s *Server) routes() http.Handler {
 	page("GET "+PathDevice, "device", s.handleDevicePage)
 	page("POST "+PathDevice, "device", s.handleDeviceSubmit)
 	s.mfaRoutes(page)
-	mux.Handle("GET "+PathStatic, s.pages.staticHandler())
-	s.registerAdmin(mux)
+	register("GET "+PathStatic, s.pages.staticHandler())
+	s.registerAdmin(register)
 	mux.HandleFunc("/", s.handleNotFound)
 	return s.securityHeaders(mux)
 }

@@ -10,7 +10,7 @@ import (
 
 func userinfo(t *testing.T, h *testHarness, tok string) (int, map[string]any, http.Header) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", h.ts.URL+PathUserinfo, nil)
+	req, _ := http.NewRequest("GET", h.url(PathUserinfo), nil)
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}

@@ -38,7 +38,8 @@ var hashParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, K
 
 // Server is the real authorization server behind an httptest listener.
 type Server struct {
-	// URL is the server's base URL and issuer.
+	// URL is the server's base URL and issuer (with the path of
+	// WithIssuerPath, if given); endpoint paths are appended to it.
 	URL string
 	// Store is the server's database.
 	Store storage.Store
@@ -55,10 +56,11 @@ type Server struct {
 }
 
 type options struct {
-	clock     *clocktest.Fake
-	store     storage.Store
-	algorithm string
-	config    []func(*config.Server)
+	issuerPath string
+	clock      *clocktest.Fake
+	store      storage.Store
+	algorithm  string
+	config     []func(*config.Server)
 }
 
 // Option changes how Start sets the server up.
@@ -79,6 +81,13 @@ func WithStore(st storage.Store) Option {
 // WithAlgorithm makes the server sign with alg (config signing.algorithm).
 func WithAlgorithm(alg string) Option {
 	return func(o *options) { o.algorithm = alg }
+}
+
+// WithIssuerPath serves the server under path p (like "/_gatehouse/auth",
+// no trailing slash): the issuer, and URL, become the listener's origin
+// followed by p, and every endpoint and page lives under p.
+func WithIssuerPath(p string) Option {
+	return func(o *options) { o.issuerPath = p }
 }
 
 // WithConfig lets fn change the configuration after the issuer is set.
@@ -110,7 +119,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	cfg := config.Default()
-	cfg.Issuer = "http://" + ts.Listener.Addr().String()
+	cfg.Issuer = "http://" + ts.Listener.Addr().String() + o.issuerPath
 	if o.algorithm != "" {
 		cfg.Signing.Algorithm = o.algorithm
 	}

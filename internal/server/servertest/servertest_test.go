@@ -84,3 +84,30 @@ func TestApproveAsUser(t *testing.T) {
 		t.Errorf("device code = %+v", dc)
 	}
 }
+
+func TestWithIssuerPath(t *testing.T) {
+	s := servertest.Start(t, servertest.WithIssuerPath("/_gatehouse/auth"))
+	if !strings.HasSuffix(s.URL, "/_gatehouse/auth") || !strings.HasPrefix(s.URL, s.TS.URL) {
+		t.Fatalf("URL %q, listener %q", s.URL, s.TS.URL)
+	}
+	resp, err := s.HTTP.Get(s.URL + server.PathDiscoveryOIDC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var md struct {
+		Issuer        string `json:"issuer"`
+		TokenEndpoint string `json:"token_endpoint"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&md); err != nil || md.Issuer != s.URL || md.TokenEndpoint != s.URL+server.PathToken {
+		t.Errorf("discovery %+v (%v), want issuer %q", md, err, s.URL)
+	}
+	outside, err := s.HTTP.Get(s.TS.URL + server.PathDiscoveryOIDC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside.Body.Close()
+	if outside.StatusCode != http.StatusNotFound {
+		t.Errorf("discovery outside the issuer path: %d, want 404", outside.StatusCode)
+	}
+}
