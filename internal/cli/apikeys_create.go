@@ -40,7 +40,7 @@ func newAPIKeysCreateCmd(streams IOStreams) *cobra.Command {
 		Long: `Create an API key called NAME and print it. The key is shown only this
 once; the database keeps the SHA-256 of its secret.
 
---role (admin, editor, viewer) gives the key its roles. With --user the key
+--role (admin, editor, viewer or a custom role) gives the key its roles. With --user the key
 acts as that user instead: it carries the user's current roles, limited to
 the --role list when one is given, so a demotion applies to the key too,
 and it stops working when the user is disabled or deleted.
@@ -69,7 +69,7 @@ duration ("720h", "30m"); without it the key does not expire.` + adminCommandLon
 	addServerFlag(cmd, &opts.Server)
 	f := cmd.Flags()
 	f.StringArrayVar(&opts.Scopes, "scope", nil, "`SCOPE` of the key; repeat for several")
-	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the key (admin, editor, viewer); repeat or separate with commas")
+	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the key (admin, editor, viewer or a custom role, see gatehouse roles); repeat or separate with commas")
 	f.StringVar(&opts.Expires, "expires", "", "lifetime of the key: days (`DUR` such as 90d) or a Go duration (720h); default: never expires")
 	f.StringVar(&opts.User, "user", "", "`USERNAME` the key acts as")
 	f.BoolVar(&opts.JSON, "json", false, "print {\"id\", \"key\"} as JSON")
@@ -93,6 +93,9 @@ func apiKeysCreateRun(ctx context.Context, opts *apiKeysCreateOptions) error {
 		return apiKeysCreateAPI(ctx, opts, name, scopes, roles)
 	}
 	env := opts.Admin
+	if err := checkRolesExist(ctx, env.Store, roles); err != nil {
+		return err
+	}
 	now := env.now()
 	k := &storage.APIKey{Name: name, Scopes: scopes, Roles: roles, CreatedAt: now}
 	if opts.Expires != "" {

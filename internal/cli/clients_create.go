@@ -55,7 +55,7 @@ Redirect URIs are exact https URLs, http only on 127.0.0.1, [::1] or
 localhost (a loopback URI without port accepts any port), or private-use
 schemes like com.example.app:/callback.
 
-Roles (admin, editor, viewer) are what a client_credentials token carries.` + adminCommandLong + adminAPILong + `
+Roles (admin, editor, viewer or custom roles) are what a client_credentials token carries.` + adminCommandLong + adminAPILong + `
 The admin API does not take private_key_jwt clients: create those with
 --db or --data-dir.`,
 		Example: `  # A CI job that calls an API with its own credentials
@@ -82,7 +82,7 @@ The admin API does not take private_key_jwt clients: create those with
 	f.StringArrayVar(&opts.RedirectURIs, "redirect-uri", nil, "allowed redirect `URI`; repeat for several")
 	f.BoolVar(&opts.Public, "public", false, "a public client (no secret; PKCE required), e.g. a native app or CLI")
 	f.StringArrayVar(&opts.Scopes, "scope", nil, "`SCOPE` the client may request; repeat for several")
-	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the client's own tokens (admin, editor, viewer); repeat for several")
+	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the client's own tokens (admin, editor, viewer or a custom role, see gatehouse roles); repeat for several")
 	f.BoolVar(&opts.FirstParty, "first-party", false, "skip the consent screen for this client")
 	f.StringVar(&opts.AuthMethod, "auth-method", "", "token endpoint authentication `METHOD`: client_secret_basic (default), client_secret_post or private_key_jwt")
 	f.StringVar(&opts.JWKSFile, "jwks-file", "", "JSON Web Key Set `FILE` with the client's public keys (private_key_jwt)")
@@ -209,6 +209,9 @@ func clientsCreateRun(ctx context.Context, opts *clientsCreateOptions) error {
 		return printNewClient(opts, created, sec)
 	}
 	env := opts.Admin
+	if err := checkRolesExist(ctx, env.Store, c.Roles); err != nil {
+		return err
+	}
 	var sec string
 	if hasSecret(c) {
 		sec = secret.NewToken()

@@ -50,13 +50,15 @@ func normalizeGrants(in []string) ([]string, error) {
 	return out, nil
 }
 
-// checkRoles removes duplicates and rejects roles that are not built in.
+// checkRoles removes duplicates and rejects names that cannot be roles.
+// Whether a custom role exists is checked on the database
+// (checkRolesExist) or by the admin API.
 func checkRoles(in []string) ([]string, error) {
 	var out []string
 	for _, r := range in {
 		r = strings.ToLower(strings.TrimSpace(r))
-		if !slices.Contains(server.BuiltinRoles, r) {
-			return nil, usageErrorf("unknown role %q; use one of %s", r, strings.Join(server.BuiltinRoles, ", "))
+		if !server.ValidRoleName(r) {
+			return nil, usageErrorf("unknown role %q: role names are [a-z][a-z0-9_.-]; the built-in ones are %s", r, strings.Join(server.BuiltinRoles, ", "))
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)

@@ -22,7 +22,7 @@ func newUsersCmd(streams IOStreams) *cobra.Command {
 		Use:   "users",
 		Short: "Manage local users",
 		Long: `Add, list and remove the server's local users, set their passwords and
-roles (admin, editor, viewer).
+roles (admin, editor, viewer, or custom roles: see gatehouse roles).
 
 Passwords are read from stdin with --password-stdin, or prompted for
 without echo on a terminal; they are stored as argon2id hashes. The last

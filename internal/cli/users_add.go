@@ -55,7 +55,7 @@ It must be at least 8 characters long.` + adminCommandLong + adminAPILong,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the user (admin, editor, viewer); repeat or separate with commas (default viewer)")
+	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the user (admin, editor, viewer or a custom role, see gatehouse roles); repeat or separate with commas (default viewer)")
 	f.BoolVar(&opts.PasswordStdin, "password-stdin", false, "read the password from the first line of stdin")
 	f.BoolVar(&opts.JSON, "json", false, "print the new user as JSON")
 	addServerFlag(cmd, &opts.Server)
@@ -78,6 +78,9 @@ func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
 		return usersAddAPI(ctx, opts, name, roles)
 	}
 	env := opts.Admin
+	if err := checkRolesExist(ctx, env.Store, roles); err != nil {
+		return err
+	}
 	// Fail before asking for a password if the name is taken.
 	if _, err := env.Store.GetUserByName(ctx, name); err == nil {
 		return fmt.Errorf("user %q already exists; change the password with 'gatehouse users passwd %s'", name, name)

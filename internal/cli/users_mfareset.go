@@ -14,6 +14,9 @@ import (
 type usersMFAResetOptions struct {
 	IO    IOStreams
 	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API    *adminAPI
+	Server string
 
 	Name string
 }
@@ -25,17 +28,19 @@ func newUsersMFAResetCmd(streams IOStreams) *cobra.Command {
 		Short: "Remove a user's two-step verification (TOTP)",
 		Long: `Remove the TOTP key and recovery codes of the user NAME, for a user who lost
 their authenticator. They sign in with the password alone afterwards, or
-are asked to enrol again when their role requires it (mfa.required_roles).` + adminCommandLong,
-		Example: `  gatehouse users mfa-reset alice`,
-		Args:    usageArgs(cobra.ExactArgs(1)),
+are asked to enrol again when their role requires it (mfa.required_roles).` + adminCommandLong + adminAPILong,
+		Example: `  gatehouse users mfa-reset alice
+  gatehouse users mfa-reset alice --server https://auth.example.com`,
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-				opts.Admin = env
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
 				return usersMFAResetRun(ctx, opts)
 			})
 		},
 	}
+	addServerFlag(cmd, &opts.Server)
 	return cmd
 }
 
@@ -43,6 +48,9 @@ func usersMFAResetRun(ctx context.Context, opts *usersMFAResetOptions) error {
 	name, err := normalizeUsername(opts.Name)
 	if err != nil {
 		return err
+	}
+	if opts.API != nil {
+		return usersMFAResetAPI(ctx, opts, name)
 	}
 	env := opts.Admin
 	u, err := getUser(ctx, env.Store, name)
@@ -59,6 +67,21 @@ func usersMFAResetRun(ctx context.Context, opts *usersMFAResetOptions) error {
 	}
 	env.log(audit.Event{Type: audit.UserUpdated, UserID: u.ID, Username: u.Username,
 		Details: map[string]string{"change": "mfa reset"}})
+	_, err = fmt.Fprintf(opts.IO.Out, "Two-step verification of user %q removed.\n", u.Username)
+	return err
+}
+
+// usersMFAResetAPI resets the user's MFA over the admin API, which writes
+// the audit event.
+func usersMFAResetAPI(ctx context.Context, opts *usersMFAResetOptions, name string) error {
+	u, removed, err := opts.API.resetMFA(ctx, name)
+	if err != nil {
+		return apiUserError(name, err)
+	}
+	if !removed {
+		_, err = fmt.Fprintf(opts.IO.Out, "User %q has no two-step verification.\n", u.Username)
+		return err
+	}
 	_, err = fmt.Fprintf(opts.IO.Out, "Two-step verification of user %q removed.\n", u.Username)
 	return err
 }

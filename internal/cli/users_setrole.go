@@ -29,7 +29,7 @@ func newUsersSetRoleCmd(streams IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "set-role NAME ROLE...",
 		Short: "Replace a user's roles",
-		Long: `Give the user NAME exactly the roles listed (admin, editor, viewer),
+		Long: `Give the user NAME exactly the roles listed (admin, editor, viewer or custom roles),
 replacing the ones it had. The last admin cannot lose the admin role. The
 new roles are in the user's next tokens.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse users set-role alice editor
@@ -75,6 +75,9 @@ func usersSetRoleRun(ctx context.Context, opts *usersSetRoleOptions) error {
 		return err
 	}
 	env := opts.Admin
+	if err := checkRolesExist(ctx, env.Store, roles); err != nil {
+		return err
+	}
 	u, err := getUser(ctx, env.Store, name)
 	if err != nil {
 		return err

@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+func newRolesCmd(streams IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "roles",
+		Short: "Manage custom roles",
+		Long: `Create, list, change and delete custom roles. A role is a named set of
+permissions: scope-like strings such as runs:launch or assets:materialize
+(RFC 6749 §3.3 scope tokens). Give roles to users (users add --role,
+users set-role), clients (clients create --role) and API keys (apikeys
+create --role); their access tokens, introspection and userinfo then carry
+a "permissions" claim, the sorted union of the permissions of their roles.
+
+Role names are lower case: [a-z][a-z0-9_.-], at most 64 characters. The
+built-in roles admin, editor and viewer always exist, carry no permissions
+and cannot be changed or deleted. A role still held by a user, a client or
+a usable API key cannot be deleted. A change shows in tokens issued after
+it; tokens issued before keep their permissions until they expire.` + adminCommandLong + adminAPILong,
+		Example: `  gatehouse roles create operator --permission runs:launch --permission assets:materialize \
+      --description "Runs and materializes pipelines"
+  gatehouse users set-role alice editor operator
+  gatehouse roles list
+  gatehouse roles show operator --json
+  gatehouse roles update operator --add-permission runs:cancel --remove-permission assets:materialize
+  gatehouse roles delete operator`,
+	}
+	group(cmd)
+	addStorageFlags(cmd)
+	cmd.AddCommand(
+		newRolesCreateCmd(streams),
+		newRolesListCmd(streams),
+		newRolesShowCmd(streams),
+		newRolesUpdateCmd(streams),
+		newRolesDeleteCmd(streams),
+	)
+	return cmd
+}
+
+// checkRolesExist fails with a usage error naming the known roles when
+// one of roles is neither built in nor stored (database mode; the admin
+// API checks the same on the server).
+func checkRolesExist(ctx context.Context, st storage.Store, roles []string) error {
+	err := server.CheckRoles(ctx, st, roles)
+	var unknown *server.UnknownRoleError
+	if errors.As(err, &unknown) {
+		return usageErrorf("%w", err)
+	}
+	return err
+}
+
+// roleError turns an error of the role functions of package server into
+// what the role commands print: a usage error for invalid input, advice
+// for an unknown role, the message itself otherwise.
+func roleError(name string, err error) error {
+	var unknown *server.UnknownRoleError
+	switch {
+	case errors.Is(err, server.ErrInvalidRole), errors.As(err, &unknown):
+		return usageErrorf("%w", err)
+	case errors.Is(err, storage.ErrNotFound):
+		return fmt.Errorf("role %q not found; see 'gatehouse roles list'", name)
+	}
+	return err
+}
+
+// apiRoleError gives the admin API's answers the messages and exit codes
+// of the database mode: 400 is a usage error, 404 advice, 409 the
+// server's explanation.
+func apiRoleError(name string, err error) error {
+	var e *adminAPIError
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch e.Status {
+	case http.StatusBadRequest:
+		return usageErrorf("%s", e.Description)
+	case http.StatusNotFound:
+		return fmt.Errorf("role %q not found; see 'gatehouse roles list'", name)
+	case http.StatusConflict:
+		return errors.New(e.Description)
+	}
+	return err
+}
+
+// printRole prints a role as a table of fields.
+func printRole(opts IOStreams, r *storage.Role) error {
+	tw := newTable(opts.Out)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	row("Name", r.Name)
+	row("Description", orDash(r.Description))
+	row("Permissions", orDash(strings.Join(r.Permissions, " ")))
+	row("Built in", yesNo(server.IsBuiltinRole(r.Name)))
+	if !r.CreatedAt.IsZero() {
+		row("Created", jsonTime(r.CreatedAt))
+		row("Updated", jsonTime(r.UpdatedAt))
+	}
+	return tw.Flush()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// permissionsText lists permissions for a message.
+func permissionsText(perms []string) string {
+	if len(perms) == 0 {
+		return "no permissions"
+	}
+	return "permissions " + strings.Join(perms, ", ")
+}

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+type rolesListOptions struct {
+	IO    IOStreams
+	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API    *adminAPI
+	Server string
+
+	JSON bool
+}
+
+func newRolesListCmd(streams IOStreams) *cobra.Command {
+	opts := &rolesListOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the roles",
+		Long:  `List the built-in roles and the custom roles with their permissions.` + adminCommandLong + adminAPILong,
+		Example: `  gatehouse roles list
+  gatehouse roles list --json | jq -r '.[] | select(.permissions | index("runs:launch")) | .name'`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
+				return rolesListRun(ctx, opts)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of roles")
+	addServerFlag(cmd, &opts.Server)
+	return cmd
+}
+
+func rolesListRun(ctx context.Context, opts *rolesListOptions) error {
+	var roles []*storage.Role
+	var err error
+	if opts.API != nil {
+		roles, err = opts.API.listRoles(ctx)
+	} else {
+		roles, err = server.KnownRoles(ctx, opts.Admin.Store)
+	}
+	if err != nil {
+		return fmt.Errorf("list roles: %w", err)
+	}
+	if opts.JSON {
+		views := make([]adminapi.Role, 0, len(roles))
+		for _, r := range roles {
+			views = append(views, server.ToAdminRole(r))
+		}
+		return writeJSON(opts.IO.Out, views)
+	}
+	tw := newTable(opts.IO.Out)
+	fmt.Fprintln(tw, "NAME\tPERMISSIONS\tDESCRIPTION")
+	for _, r := range roles {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name, list(r.Permissions), orDash(r.Description))
+	}
+	return tw.Flush()
+}
