@@ -65,9 +65,9 @@ type Instance struct {
 	// Limiter is the rate limiter the server uses (shared through Redis
 	// when configured).
 	Limiter ratelimit.Limiter
-	audit  *audit.Logger
-	sink   io.WriteCloser
-	cfg    *config.Server
+	audit   *audit.Logger
+	sink    io.WriteCloser
+	cfg     *config.Server
 
 	closeLimiter func() error
 	log          *slog.Logger
