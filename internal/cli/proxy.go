@@ -118,7 +118,7 @@ See docs/gateway.md for the policy format and worked examples.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.Upstream, "upstream", "", "`URL` of the application to protect (env "+envProxyUpstream+")")
 	f.StringVar(&opts.Addr, "addr", proxy.DefaultAddr, "listen on `HOST:PORT` (env "+envProxyAddr+")")
-	f.StringVar(&opts.PublicURL, "public-url", "", "the gateway's origin as browsers reach it, e.g. https://app.example.com (default http://ADDR; env "+envProxyPublicURL+")")
+	f.StringVar(&opts.PublicURL, "public-url", "", "the gateway's origin `URL` as browsers reach it, e.g. https://app.example.com (default http://ADDR; env "+envProxyPublicURL+")")
 	f.StringVar(&opts.Issuer, "issuer", "", "external OpenID Connect issuer `URL`; empty embeds the authorization server (env "+envProxyIssuer+")")
 	f.StringVar(&opts.ClientID, "client-id", "", "OAuth client `ID` at the issuer (env "+envProxyClientID+"; embedded default gatehouse-proxy)")
 	f.StringVar(&opts.ClientSecretFile, "client-secret-file", "", "`FILE` holding the client secret (or env "+envProxyClientSecret+")")
