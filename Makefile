@@ -6,12 +6,15 @@
 # flags in CLIBENCHFLAGS, e.g. CLIBENCHFLAGS="--runs 300 --baseline OLD-BINARY").
 # `make bench-replicas` runs two servers on one PostgreSQL schema and a free
 # database of the Redis at 127.0.0.1:6379 (flushed before and after).
+# `make bench-gateway` measures `gatehouse proxy` in front of the test app
+# (added latency and throughput against direct requests; flags in
+# BENCHFLAGS, e.g. BENCHFLAGS="--duration 10s --concurrency 64").
 
 GO ?= go
 BENCHFLAGS ?=
 CLIBENCHFLAGS ?=
 
-.PHONY: build test bench bench-sqlite bench-postgres bench-replicas bench-cli
+.PHONY: build test bench bench-sqlite bench-postgres bench-replicas bench-cli bench-gateway
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/gatehouse ./cmd/gatehouse
@@ -29,6 +32,9 @@ bench-postgres:
 
 bench-replicas:
 	$(GO) run ./bench --postgres --replicas 2 $(BENCHFLAGS)
+
+bench-gateway:
+	$(GO) run ./bench --gateway $(BENCHFLAGS)
 
 bench-cli:
 	$(GO) run ./bench/clistart $(CLIBENCHFLAGS)

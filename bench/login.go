@@ -102,41 +102,58 @@ func (b *browser) authorize(ctx context.Context, clientID, redirectURI, scope st
 		"code_challenge":        {challenge},
 		"code_challenge_method": {"S256"},
 	}
-	next := b.base.ResolveReference(&url.URL{Path: "/oauth2/authorize", RawQuery: q.Encode()})
-	method, post := http.MethodGet, url.Values(nil)
+	start := b.base.ResolveReference(&url.URL{Path: "/oauth2/authorize", RawQuery: q.Encode()})
+	loc, err := b.walk(ctx, start, func(u *url.URL, redirect bool) bool {
+		return redirect && strings.HasPrefix(u.String(), redirectURI)
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return codeFrom(loc, state, verifier)
+}
+
+// walk goes from start the way a browser would: it follows redirects on
+// the server's host and, on a page answered with 200, fills in and submits
+// its first POST form, until done accepts a redirect's location or a
+// page's URL (redirect false), which it returns.
+func (b *browser) walk(ctx context.Context, start *url.URL, done func(u *url.URL, redirect bool) bool) (*url.URL, error) {
+	next, method, post := start, http.MethodGet, url.Values(nil)
 	for step := 0; step < maxSteps; step++ {
 		resp, page, err := b.do(ctx, method, next, post)
 		if err != nil {
-			return "", "", err
+			return nil, err
 		}
 		switch {
 		case resp.StatusCode >= 300 && resp.StatusCode < 400:
 			loc, err := next.Parse(resp.Header.Get("Location"))
 			if err != nil {
-				return "", "", fmt.Errorf("bad redirect %q: %w", resp.Header.Get("Location"), err)
+				return nil, fmt.Errorf("bad redirect %q: %w", resp.Header.Get("Location"), err)
 			}
-			if strings.HasPrefix(loc.String(), redirectURI) {
-				return codeFrom(loc, state, verifier)
+			if done(loc, true) {
+				return loc, nil
 			}
 			if loc.Host != b.base.Host {
-				return "", "", fmt.Errorf("unexpected redirect to %s", loc.Redacted())
+				return nil, fmt.Errorf("unexpected redirect to %s", loc.Redacted())
 			}
 			next, method, post = loc, http.MethodGet, nil
 		case resp.StatusCode == http.StatusOK:
+			if done(next, false) {
+				return next, nil
+			}
 			action, form, err := b.fill(page)
 			if err != nil {
-				return "", "", fmt.Errorf("page %s: %w", next.Path, err)
+				return nil, fmt.Errorf("page %s: %w", next.Path, err)
 			}
 			target, err := next.Parse(action)
 			if err != nil || target.Host != b.base.Host {
-				return "", "", fmt.Errorf("page %s: form posts to %q", next.Path, action)
+				return nil, fmt.Errorf("page %s: form posts to %q", next.Path, action)
 			}
 			next, method, post = target, http.MethodPost, form
 		default:
-			return "", "", fmt.Errorf("%s %s: %s: %s", method, next.Path, resp.Status, snippet(page))
+			return nil, fmt.Errorf("%s %s: %s: %s", method, next.Path, resp.Status, snippet(page))
 		}
 	}
-	return "", "", fmt.Errorf("no code after %d steps", maxSteps)
+	return nil, fmt.Errorf("%s: not done after %d steps", start.Path, maxSteps)
 }
 
 // codeFrom reads the authorization response at the client's redirect URI.
@@ -167,6 +184,9 @@ func (b *browser) do(ctx context.Context, method string, u *url.URL, form url.Va
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	// A navigation: the gateway sends such requests to its login page
+	// rather than answering 401.
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
 	resp, err := b.client.Do(req)
 	if err != nil {
 		return nil, nil, err

@@ -33,11 +33,7 @@ func describeMachine(bin string) Machine {
 		OS:       runtime.GOOS + "/" + runtime.GOARCH,
 		GoBench:  runtime.Version(),
 	}
-	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
-		if f := strings.Fields(string(data)); len(f) >= 3 {
-			m.LoadAvg = strings.Join(f[:3], " ")
-		}
-	}
+	m.LoadAvg = loadAverage()
 	if kb, err := readMemTotalKB(); err == nil {
 		m.MemTotalM = kb / 1024
 	}
@@ -62,6 +58,19 @@ func describeMachine(bin string) Machine {
 		}
 	}
 	return m
+}
+
+// loadAverage is the 1, 5 and 15 minute load of /proc/loadavg, "" if it
+// cannot be read.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	if f := strings.Fields(string(data)); len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return ""
 }
 
 // cpuModel is the first "model name" of /proc/cpuinfo.

@@ -34,6 +34,21 @@
 // Redis database (flushed before and after), with the same secret key and
 // issuer; worker i talks to replica i%2 (replicas.go).
 //
+// --gateway benchmarks the authenticating gateway instead (gateway.go): it
+// builds the test app (internal/proxy/proxytest/testapp) and runs it on
+// 127.0.0.1, starts `gatehouse proxy` in front of it with a policy that
+// lets viewers read, creates the viewer "bench" with the CLI, signs it in
+// through the gateway's login pages for a session cookie, creates an API
+// key acting as it and a client_credentials client with the viewer role
+// for a JWT, and then measures GET /status/200 of the app directly and
+// through the gateway with each credential, once with one worker
+// (latency; the added latency is the gateway's p50 minus direct's) and
+// once with --concurrency workers (throughput), --duration 5s each unless
+// given. --workloads picks among session, apikey and jwt; direct always
+// runs.
+//
+//	go run ./bench --gateway [--duration 5s] [--concurrency 32] [--workloads session,apikey,jwt]
+//
 // It only ever talks to 127.0.0.1, bounds every loop by time, and stops the
 // server (SIGTERM, then waits) before it exits.
 package main
@@ -71,6 +86,9 @@ type options struct {
 	// and Redis database (replicas.go).
 	Replicas int
 	RedisURL string
+	// Gateway selects the gateway benchmark; Workloads are then
+	// gateway workloads other than direct.
+	Gateway bool
 }
 
 func main() {
@@ -85,11 +103,26 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// Everything, setup included, ends by this deadline.
-	budget := 3*time.Minute + time.Duration(len(opts.Workloads))*(opts.Duration+opts.Warmup+time.Minute)
+	runs := len(opts.Workloads)
+	if opts.Gateway {
+		runs = 2 * (runs + 1) // each with one worker and with many, and direct
+	}
+	budget := 3*time.Minute + time.Duration(runs)*(opts.Duration+opts.Warmup+time.Minute)
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 
-	rep, err := run(ctx, opts, os.Stderr)
+	var rep interface{ writeTable(io.Writer) }
+	if opts.Gateway {
+		var g *GatewayReport
+		if g, err = runGateway(ctx, opts, os.Stderr); g != nil {
+			rep = g
+		}
+	} else {
+		var r *Report
+		if r, err = run(ctx, opts, os.Stderr); r != nil {
+			rep = r
+		}
+	}
 	if rep != nil {
 		if opts.JSON {
 			enc := json.NewEncoder(os.Stdout)
@@ -127,6 +160,7 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.IntVar(&o.Replicas, "replicas", 1, "`number` of servers: 1, or 2 on the same PostgreSQL schema and Redis (--redis-url); needs --postgres or --db")
 	fs.StringVar(&o.RedisURL, "redis-url", defaultRedisURL, "Redis `URL` for --replicas 2, without a database number (a free one is chosen and flushed)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (server log, audit log, database)")
+	fs.BoolVar(&o.Gateway, "gateway", false, "benchmark the gateway (gatehouse proxy) in front of the test app instead; workloads session, apikey, jwt (direct always runs), --duration 5s unless given")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -160,13 +194,29 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	if o.Replicas == 2 && o.DB == "" {
 		return nil, fmt.Errorf("--replicas 2 needs --postgres or --db: SQLite cannot be shared by two servers")
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	aliases, known := workloadAliases, "cc, refresh, introspect or apikey-introspect"
+	if o.Gateway {
+		if o.DB != "" || o.Replicas != 1 {
+			return nil, fmt.Errorf("--gateway runs on SQLite with one gateway: leave out --postgres, --db and --replicas")
+		}
+		if !given["duration"] {
+			o.Duration = gatewayDefaultDuration
+		}
+		if !given["workloads"] {
+			workloads = strings.Join([]string{gwSession, gwAPIKey, gwJWT}, ",")
+		}
+		aliases, known = gatewayAliases, "session, apikey or jwt"
+	}
 	seen := map[string]bool{}
 	for _, w := range strings.Split(workloads, ",") {
-		name, ok := workloadAliases[strings.TrimSpace(w)]
+		name, ok := aliases[strings.TrimSpace(w)]
 		if !ok {
-			return nil, fmt.Errorf("unknown workload %q; use cc, refresh, introspect or apikey-introspect", w)
+			return nil, fmt.Errorf("unknown workload %q; use %s", w, known)
 		}
-		if !seen[name] {
+		// direct is the gateway benchmark's baseline and always runs first.
+		if !seen[name] && name != gwDirect {
 			seen[name] = true
 			o.Workloads = append(o.Workloads, name)
 		}

@@ -149,14 +149,8 @@ func (r *Report) writeTable(w io.Writer) {
 	m := r.Machine
 	fmt.Fprintf(w, "\nGatehouse server benchmark — %s, %d workers, %s per workload after %s warm-up\n",
 		r.Backend, r.Concurrency, r.Duration, r.Warmup)
-	fmt.Fprintf(w, "machine: %d CPUs, %s, %s, %d MB RAM; bench %s", m.CPUs, m.CPUModel, m.OS, m.MemTotalM, m.GoBench)
-	if m.GoServer != "" {
-		fmt.Fprintf(w, ", server built with %s", m.GoServer)
-	}
-	if m.Revision != "" {
-		fmt.Fprintf(w, " at %s", m.Revision)
-	}
-	fmt.Fprintf(w, "\nserver: pid %d, %s; load generator on the same machine; load average %s at start\n", r.ServerPID, r.Binary, m.LoadAvg)
+	m.writeLine(w)
+	fmt.Fprintf(w, "server: pid %d, %s; load generator on the same machine; load average %s at start\n", r.ServerPID, r.Binary, m.LoadAvg)
 	if r.ServerPIDB != 0 {
 		fmt.Fprintf(w, "replicas: A pid %d and B pid %d on one PostgreSQL schema and %s; worker i uses replica i%%2; peak RSS is A / B, server CPU is A + B, db CPU is PostgreSQL + redis-server\n", r.ServerPID, r.ServerPIDB, r.Redis)
 	}
@@ -180,14 +174,7 @@ func (r *Report) writeTable(w io.Writer) {
 				peak, x.ServerCPUPct, dbCPU, x.BenchCPUPct, x.OtherCPUPct, x.Connections)
 		}
 		tw.Flush()
-		for _, x := range r.Workloads {
-			if x.FirstError != "" {
-				fmt.Fprintf(w, "  %s: first error: %s\n", x.Name, x.FirstError)
-			}
-			if x.WarmupErrors > 0 || x.LostWorkers > 0 {
-				fmt.Fprintf(w, "  %s: %d errors during warm-up, %d workers gave up\n", x.Name, x.WarmupErrors, x.LostWorkers)
-			}
-		}
+		writeErrorNotes(w, r.Workloads)
 	}
 	mem := r.Memory
 	fmt.Fprintf(w, "\nserver RSS: %.1f MB right after start, %.1f MB idle after setup", mb(mem.StartKB), mb(mem.IdleKB))
@@ -201,19 +188,50 @@ func (r *Report) writeTable(w io.Writer) {
 			mb(b.StartKB), mb(b.IdleKB), mb(b.PeakKB), mb(b.HWMKB))
 	}
 
-	if len(r.Targets) > 0 {
-		fmt.Fprintf(w, "\ntargets (DESIGN.md, 2-core machine):\n")
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		for _, t := range r.Targets {
-			verdict := "MISS"
-			if t.Pass {
-				verdict = "PASS"
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", t.Name, t.Target, t.Measured, verdict)
-		}
-		tw.Flush()
+	writeTargets(w, r.Targets)
+	fmt.Fprintln(w)
+}
+
+// writeLine prints the machine in one line.
+func (m Machine) writeLine(w io.Writer) {
+	fmt.Fprintf(w, "machine: %d CPUs, %s, %s, %d MB RAM; bench %s", m.CPUs, m.CPUModel, m.OS, m.MemTotalM, m.GoBench)
+	if m.GoServer != "" {
+		fmt.Fprintf(w, ", server built with %s", m.GoServer)
+	}
+	if m.Revision != "" {
+		fmt.Fprintf(w, " at %s", m.Revision)
 	}
 	fmt.Fprintln(w)
+}
+
+// writeErrorNotes prints the first error and the warm-up errors of each
+// workload that had any.
+func writeErrorNotes(w io.Writer, results []WorkloadResult) {
+	for _, x := range results {
+		if x.FirstError != "" {
+			fmt.Fprintf(w, "  %s: first error: %s\n", x.Name, x.FirstError)
+		}
+		if x.WarmupErrors > 0 || x.LostWorkers > 0 {
+			fmt.Fprintf(w, "  %s: %d errors during warm-up, %d workers gave up\n", x.Name, x.WarmupErrors, x.LostWorkers)
+		}
+	}
+}
+
+// writeTargets prints the targets with PASS or MISS.
+func writeTargets(w io.Writer, targets []Target) {
+	if len(targets) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\ntargets (DESIGN.md, 2-core machine):\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, t := range targets {
+		verdict := "MISS"
+		if t.Pass {
+			verdict = "PASS"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", t.Name, t.Target, t.Measured, verdict)
+	}
+	tw.Flush()
 }
 
 // thousands formats v rounded to an integer with "," between thousands.

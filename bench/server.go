@@ -43,17 +43,23 @@ func (t storageTarget) args() []string {
 // buildBinary builds ./cmd/gatehouse of the module the working directory is
 // in, without cgo, to out.
 func buildBinary(ctx context.Context, out string) error {
+	return buildPackage(ctx, out, "./cmd/gatehouse")
+}
+
+// buildPackage builds the command pkg (a path relative to the module root)
+// without cgo, to out.
+func buildPackage(ctx context.Context, out, pkg string) error {
 	root, err := moduleRoot(ctx)
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/gatehouse")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build ./cmd/gatehouse: %w\n%s", err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("build %s: %w\n%s", pkg, err, strings.TrimSpace(stderr.String()))
 	}
 	return nil
 }
@@ -83,11 +89,13 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// server is a running `gatehouse server` process.
+// server is a running child process that serves HTTP: `gatehouse server`,
+// `gatehouse proxy` or the gateway benchmark's test app.
 type server struct {
 	cmd     *exec.Cmd
 	pid     int
 	base    string // http://127.0.0.1:PORT
+	health  string // path that answers 200 once it serves
 	logPath string
 	logFile *os.File
 	exited  chan struct{}
@@ -112,32 +120,14 @@ func startServerAt(ctx context.Context, bin, dir, tag, addr string, st storageTa
 	if tag != "" {
 		suffix = "-" + tag
 	}
-	logPath := filepath.Join(dir, "server"+suffix+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, fmt.Errorf("server log: %w", err)
-	}
 	args := append([]string{"server", "--addr", addr}, st.args()...)
 	args = append(args, "--audit-output", filepath.Join(dir, "audit"+suffix+".log"))
 	args = append(args, extra...)
-	// Not CommandContext: the server is stopped with SIGTERM by stop, never
-	// killed mid-drain by a cancelled context.
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// Its own process group: a Ctrl-C at the terminal reaches only the
-	// benchmark, which then stops the server in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
+	s, err := spawn(bin, dir, "server"+suffix+".log", args, env, nil)
+	if err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	s := &server{cmd: cmd, pid: cmd.Process.Pid, base: "http://" + addr, logPath: logPath, logFile: logFile, exited: make(chan struct{})}
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
+	s.base, s.health = "http://"+addr, "/healthz"
 	if err := s.waitHealthy(ctx); err != nil {
 		s.stop()
 		return s, err
@@ -145,8 +135,40 @@ func startServerAt(ctx context.Context, bin, dir, tag, addr string, st storageTa
 	return s, nil
 }
 
-// waitHealthy polls /healthz until it answers 200, the server exits, or
-// healthTimeout passes.
+// spawn starts bin with args in dir, in its own process group, its stderr
+// (and its stdout unless stdout is given) appended to dir/logName.
+func spawn(bin, dir, logName string, args, env []string, stdout *os.File) (*server, error) {
+	logPath := filepath.Join(dir, logName)
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("log file: %w", err)
+	}
+	// Not CommandContext: the process is stopped with SIGTERM by stop,
+	// never killed mid-drain by a cancelled context.
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if stdout != nil {
+		cmd.Stdout = stdout
+	}
+	// Its own process group: a Ctrl-C at the terminal reaches only the
+	// benchmark, which then stops the process in order.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	s := &server{cmd: cmd, pid: cmd.Process.Pid, logPath: logPath, logFile: logFile, exited: make(chan struct{})}
+	go func() {
+		s.waitErr = cmd.Wait()
+		close(s.exited)
+	}()
+	return s, nil
+}
+
+// waitHealthy polls the health path until it answers 200, the process
+// exits, or healthTimeout passes.
 func (s *server) waitHealthy(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
@@ -155,7 +177,7 @@ func (s *server) waitHealthy(ctx context.Context) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/healthz", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+s.health, nil)
 		if resp, err := c.Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

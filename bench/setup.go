@@ -123,7 +123,7 @@ func setup(ctx context.Context, bin, dir string, st storageTarget, env []string,
 		}
 	}
 	if want(wlAPIKeyIntrospect) {
-		if fx.apiKey, err = c.createAPIKey(ctx); err != nil {
+		if fx.apiKey, err = c.createAPIKey(ctx, "bench", "--role", "viewer", "--scope", benchScope); err != nil {
 			return nil, err
 		}
 		if err := fx.checkAPIKeyIntrospection(ctx); err != nil {
@@ -221,9 +221,10 @@ func (fx *fixture) checkIntrospection(ctx context.Context) error {
 	return nil
 }
 
-// createAPIKey runs `gatehouse apikeys create` and returns the key.
-func (c *cli) createAPIKey(ctx context.Context) (string, error) {
-	out, err := c.run(ctx, "", "apikeys", "create", "bench", "--role", "viewer", "--scope", benchScope, "--json")
+// createAPIKey runs `gatehouse apikeys create NAME ARGS... --json` and
+// returns the key.
+func (c *cli) createAPIKey(ctx context.Context, name string, args ...string) (string, error) {
+	out, err := c.run(ctx, "", append([]string{"apikeys", "create", name}, append(args, "--json")...)...)
 	if err != nil {
 		return "", err
 	}
