@@ -45,13 +45,19 @@ func TestAnonymousBrowserGoesToLoginAndComesBack(t *testing.T) {
 		t.Fatal("no login.success audit event")
 	}
 
-	// Logout is a POST; afterwards the page needs a login again.
+	// Logout is a POST; afterwards the page needs a login again, and a
+	// copy of the old cookie is worthless.
+	base, _ := url.Parse(h.ts.URL)
+	old := cookieValue(c, base, sessionCookie)
 	res = h.do(c, http.MethodPost, PathLogout, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, []byte("rd=/"))
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("logout: %d", res.StatusCode)
 	}
 	if res := h.get(c, "/echo/page", htmlAccept()); res.StatusCode != http.StatusFound {
 		t.Fatalf("after logout: %d, want 302 to login", res.StatusCode)
+	}
+	if res := h.get(h.client(), "/echo", http.Header{"Cookie": {sessionCookie + "=" + old}}); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the old session cookie after logout: %d", res.StatusCode)
 	}
 	if !h.waitAudit(`"type":"logout"`) {
 		t.Fatal("no logout audit event")
