@@ -9,15 +9,18 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // Workloads of --gateway. Every one requests gatewayPath of the test app:
-// directly, or through the gateway with one kind of credential.
+// directly, through the bare reverse proxy of bench/bareproxy, or through
+// the gateway with one kind of credential.
 const (
 	gwDirect  = "direct"
+	gwBare    = "bare"
 	gwSession = "session"
 	gwAPIKey  = "apikey"
 	gwJWT     = "jwt"
@@ -27,6 +30,7 @@ const (
 // names; direct always runs, as the baseline.
 var gatewayAliases = map[string]string{
 	"direct":  gwDirect,
+	"bare":    gwBare,
 	"session": gwSession,
 	"cookie":  gwSession,
 	"apikey":  gwAPIKey,
@@ -46,8 +50,10 @@ const (
 	// comes back to.
 	gatewayLoginPage = "/bench/page"
 	// appName is the test app's binary and so its command name in /proc,
-	// by which its CPU time is found while the gateway is measured.
+	// by which its CPU time is found while a proxy is measured.
 	appName = "gh-bench-app"
+	// bareName is the bare proxy's binary.
+	bareName = "gh-bench-bare"
 	// appHeader is set by the test app on every answer: a 200 without it
 	// came from the gateway, not the application.
 	appHeader = "X-Test-App"
@@ -68,7 +74,7 @@ rules:
 
 // gatewayFixture is what the gateway workloads send.
 type gatewayFixture struct {
-	app, gw string // base URLs
+	app, gw, bare string // base URLs
 	// header is the credential header of each gateway workload.
 	header map[string][2]string
 }
@@ -119,7 +125,7 @@ func runGateway(ctx context.Context, opts *options, logw io.Writer) (rep *Gatewa
 	env := childEnv()
 
 	logf("starting the test app")
-	app, err := startApp(ctx, appBin, dir, env)
+	app, err := startListening(ctx, appBin, dir, "app.log", nil, env)
 	if err != nil {
 		if app != nil {
 			logf("app log (last lines):\n%s", app.logTail(40))
@@ -132,6 +138,27 @@ func runGateway(ctx context.Context, opts *options, logw io.Writer) (rep *Gatewa
 		}
 	}()
 	rep.AppPID = app.pid
+
+	var bare *server
+	if slices.Contains(opts.Workloads, gwBare) {
+		bareBin := filepath.Join(dir, bareName)
+		logf("building ./bench/bareproxy")
+		if err := buildPackage(ctx, bareBin, "./bench/bareproxy"); err != nil {
+			return nil, err
+		}
+		if bare, err = startListening(ctx, bareBin, dir, "bare.log", []string{"--upstream", app.base}, env); err != nil {
+			if bare != nil {
+				logf("bare proxy log (last lines):\n%s", bare.logTail(40))
+			}
+			return nil, err
+		}
+		defer func() {
+			if serr := bare.stop(); serr != nil {
+				logf("stop bare proxy: %v", serr)
+			}
+		}()
+		rep.BarePID = bare.pid
+	}
 
 	st := storageTarget{dataDir: filepath.Join(dir, "data")}
 	logf("starting gatehouse proxy in front of %s", app.base)
@@ -146,7 +173,7 @@ func runGateway(ctx context.Context, opts *options, logw io.Writer) (rep *Gatewa
 	defer func() {
 		rep.Memory.HWMKB, _ = readStatusKB(gw.pid, "VmHWM")
 		for _, w := range append(rep.Latency, rep.Throughput...) {
-			if w.Name != gwDirect { // direct's RSS is the app's
+			if w.Name != gwDirect && w.Name != gwBare { // the app's and the bare proxy's
 				rep.Memory.PeakKB = max(rep.Memory.PeakKB, w.PeakRSSKB)
 			}
 		}
@@ -164,8 +191,11 @@ func runGateway(ctx context.Context, opts *options, logw io.Writer) (rep *Gatewa
 	logf("gateway pid %d on %s, app pid %d on %s", gw.pid, gw.base, app.pid, app.base)
 
 	logf("creating the user, API key and client with the CLI; signing in through the gateway")
-	fx, err := gatewaySetup(ctx, &cli{bin: bin, dir: dir, st: st, env: env}, app.base, gw.base, opts.Workloads)
-	if err != nil {
+	fx := &gatewayFixture{app: app.base, gw: gw.base, header: map[string][2]string{}}
+	if bare != nil {
+		fx.bare = bare.base
+	}
+	if err := fx.setup(ctx, &cli{bin: bin, dir: dir, st: st, env: env}, opts.Workloads); err != nil {
 		return rep, err
 	}
 	// The login's password hash is handed back to the OS a second after.
@@ -186,8 +216,11 @@ func runGateway(ctx context.Context, opts *options, logw io.Writer) (rep *Gatewa
 				return rep, err
 			}
 			pids, other := []int{gw.pid}, appName
-			if name == gwDirect {
+			switch name {
+			case gwDirect:
 				pids, other = []int{app.pid}, ""
+			case gwBare:
+				pids = []int{bare.pid}
 			}
 			logf("running %s: %d workers, %s warm-up + %s", name, run.o.Concurrency, run.o.Warmup, run.o.Duration)
 			res, err := runWorkload(ctx, fx.workload(name), run.o, pids, other)
@@ -200,18 +233,20 @@ func runGateway(ctx context.Context, opts *options, logw io.Writer) (rep *Gatewa
 	return rep, nil
 }
 
-// startApp starts the test app on a port of its choosing and waits until
-// it answers /healthz.
-func startApp(ctx context.Context, bin, dir string, env []string) (*server, error) {
+// startListening starts the test app or the bare proxy (bin with args)
+// on a port of its choosing, which it prints as "listening on ADDR", and
+// waits until it answers /healthz (the bare proxy forwards it to the app).
+func startListening(ctx context.Context, bin, dir, logName string, args, env []string) (*server, error) {
+	name := filepath.Base(bin)
 	r, w, err := os.Pipe()
 	if err != nil {
-		return nil, fmt.Errorf("start app: %w", err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	s, err := spawn(bin, dir, "app.log", []string{"--addr", "127.0.0.1:0"}, env, w)
+	s, err := spawn(bin, dir, logName, append([]string{"--addr", "127.0.0.1:0"}, args...), env, w)
 	w.Close()
 	if err != nil {
 		r.Close()
-		return nil, fmt.Errorf("start app: %w", err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	lines := make(chan string, 1)
 	go func() {
@@ -232,7 +267,7 @@ func startApp(ctx context.Context, bin, dir string, env []string) (*server, erro
 	addr, ok := listenAddr(line)
 	if !ok {
 		s.stop()
-		return s, fmt.Errorf("start app: expected \"listening on ADDR\", got %q", strings.TrimSpace(line))
+		return s, fmt.Errorf("start %s: expected \"listening on ADDR\", got %q", name, strings.TrimSpace(line))
 	}
 	s.base, s.health = "http://"+addr, "/healthz"
 	if err := s.waitHealthy(ctx); err != nil {
@@ -242,7 +277,7 @@ func startApp(ctx context.Context, bin, dir string, env []string) (*server, erro
 	return s, nil
 }
 
-// listenAddr reads the test app's first line, "listening on HOST:PORT",
+// listenAddr reads the first line of the test app or the bare proxy, "listening on HOST:PORT",
 // and accepts only a loopback address with a port.
 func listenAddr(line string) (string, bool) {
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
@@ -285,42 +320,42 @@ func startGateway(ctx context.Context, bin, dir, upstream string, st storageTarg
 	return s, nil
 }
 
-// gatewaySetup creates the viewer "bench", signs it in through the
-// gateway for a session cookie, and creates an API key acting as it and a
+// setup creates the viewer "bench", signs it in through the gateway for a
+// session cookie, and creates an API key acting as it and a
 // client_credentials client with the viewer role for a JWT, as workloads
-// need them. Each credential is tried once through the gateway.
-func gatewaySetup(ctx context.Context, c *cli, app, gw string, workloads []string) (*gatewayFixture, error) {
-	fx := &gatewayFixture{app: app, gw: gw, header: map[string][2]string{}}
+// need them. Every workload's request is tried once.
+func (fx *gatewayFixture) setup(ctx context.Context, c *cli, workloads []string) error {
+	gw := fx.gw
 	pw := randomToken(18)
 	if _, err := c.run(ctx, pw+"\n", "users", "add", benchUser, "--role", "viewer", "--password-stdin"); err != nil {
-		return nil, err
+		return err
 	}
 	for _, name := range workloads {
 		switch name {
 		case gwSession:
 			cookie, err := gatewaySession(ctx, gw, benchUser, pw)
 			if err != nil {
-				return nil, fmt.Errorf("sign in through the gateway: %w", err)
+				return fmt.Errorf("sign in through the gateway: %w", err)
 			}
 			fx.header[name] = [2]string{"Cookie", gatewayCookie + "=" + cookie}
 		case gwAPIKey:
 			key, err := c.createAPIKey(ctx, "bench", "--user", benchUser)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			fx.header[name] = [2]string{"Authorization", "Bearer " + key}
 		case gwJWT:
 			cl, err := c.createClient(ctx, jwtClientID, "--grant", "client_credentials", "--role", "viewer")
 			if err != nil {
-				return nil, err
+				return err
 			}
 			var tr tokenResponse
 			form := url.Values{"grant_type": {"client_credentials"}}
 			if err := postJSON(ctx, gw+"/_gatehouse/auth/oauth2/token", cl.basicAuth(), form, &tr); err != nil {
-				return nil, fmt.Errorf("client_credentials token: %w", err)
+				return fmt.Errorf("client_credentials token: %w", err)
 			}
 			if strings.Count(tr.AccessToken, ".") != 2 {
-				return nil, fmt.Errorf("client_credentials token: the access token is not a JWT")
+				return fmt.Errorf("client_credentials token: the access token is not a JWT")
 			}
 			fx.header[name] = [2]string{"Authorization", "Bearer " + tr.AccessToken}
 		}
@@ -328,11 +363,11 @@ func gatewaySetup(ctx context.Context, c *cli, app, gw string, workloads []strin
 	for _, name := range append([]string{gwDirect}, workloads...) {
 		w := fx.workload(name).newWorker(0)
 		if err := w.do(ctx, setupClient); err != nil {
-			return nil, fmt.Errorf("%s: first request: %w", name, err)
+			return fmt.Errorf("%s: first request: %w", name, err)
 		}
 	}
 	setupClient.CloseIdleConnections()
-	return fx, nil
+	return nil
 }
 
 // gatewaySession signs user in the way a browser does — a page request,
@@ -358,11 +393,12 @@ func gatewaySession(ctx context.Context, gw, user, password string) (string, err
 // workload returns the named workload: GET gatewayPath of the app, or of
 // the gateway with the workload's credential.
 func (fx *gatewayFixture) workload(name string) workload {
-	w := &getWorker{target: fx.gw + gatewayPath}
-	if name == gwDirect {
+	w := &getWorker{target: fx.gw + gatewayPath, header: fx.header[name]}
+	switch name {
+	case gwDirect:
 		w.target = fx.app + gatewayPath
-	} else {
-		w.header = fx.header[name]
+	case gwBare:
+		w.target = fx.bare + gatewayPath
 	}
 	return workload{name: name, newWorker: func(int) worker { return w }}
 }

@@ -39,20 +39,26 @@ func TestCompareToDirect(t *testing.T) {
 		{Name: gwSession, OK: 100, P50Ms: 0.35, P99Ms: 0.90},
 		{Name: gwJWT, OK: 90, Errors: 10, P50Ms: 0.30, P99Ms: 0.50},
 		{Name: gwAPIKey, OK: 100, P50Ms: 0.30, P99Ms: 0.50},
+		{Name: gwBare, OK: 100, P50Ms: 0.25, P99Ms: 0.60},
 	}
 	throughput := []WorkloadResult{
 		{Name: gwDirect, OK: 1000, RPS: 10000},
+		{Name: gwBare, OK: 1000, RPS: 8000},
 		{Name: gwSession, OK: 1000, RPS: 6500},
 		{Name: gwJWT, OK: 1000, RPS: 5000},
 		// apikey has no throughput run: left out.
 	}
 	got := compareToDirect(latency, throughput)
-	if len(got) != 2 {
-		t.Fatalf("got %d comparisons, want session and jwt: %+v", len(got), got)
+	if len(got) != 3 {
+		t.Fatalf("got %d comparisons, want session, jwt and bare: %+v", len(got), got)
 	}
-	s, j := got[0], got[1]
-	if s.Name != gwSession || !near(s.AddedP50Ms, 0.20) || !near(s.AddedP99Ms, 0.50) || !near(s.ThroughputRatio, 0.65) || !s.Valid {
+	s, j, b := got[0], got[1], got[2]
+	if s.Name != gwSession || !near(s.AddedP50Ms, 0.20) || !near(s.AddedP99Ms, 0.50) || !near(s.ThroughputRatio, 0.65) || !s.Valid ||
+		!near(s.AddedOverBareP50Ms, 0.10) || !near(s.BareRatio, 0.8125) {
 		t.Errorf("session: %+v", s)
+	}
+	if b.Name != gwBare || !near(b.AddedP50Ms, 0.10) || !near(b.ThroughputRatio, 0.8) || b.BareRatio != 0 || !b.Valid {
+		t.Errorf("bare: %+v", b)
 	}
 	if j.Name != gwJWT || !near(j.ThroughputRatio, 0.5) || j.Valid {
 		t.Errorf("jwt (errors in its latency run): %+v", j)
@@ -70,12 +76,14 @@ func TestGatewayEvaluate(t *testing.T) {
 			{Name: gwSession, OK: 100, P50Ms: 0.40}, // +0.30: met
 			{Name: gwAPIKey, OK: 100, P50Ms: 0.41},  // +0.31: missed
 			{Name: gwJWT, OK: 100, P50Ms: 0.20},
+			{Name: gwBare, OK: 100, P50Ms: 0.15},
 		},
 		Throughput: []WorkloadResult{
 			{Name: gwDirect, OK: 1000, RPS: 10000},
 			{Name: gwSession, OK: 1000, RPS: 5999}, // 59.99%: missed
 			{Name: gwAPIKey, OK: 1000, RPS: 6000},  // 60%: met
 			{Name: gwJWT, OK: 1000, Errors: 1, RPS: 9000},
+			{Name: gwBare, OK: 1000, RPS: 9000},
 		},
 	}
 	r.evaluate()
@@ -87,6 +95,7 @@ func TestGatewayEvaluate(t *testing.T) {
 		// Errors in either run: never met.
 		"added latency, p50, 1 worker (jwt)": false,
 		"throughput, 32 workers (jwt)":       false,
+		// bare is the floor: no targets.
 	}
 	if len(r.Targets) != len(want) {
 		t.Fatalf("targets: %+v", r.Targets)
@@ -117,7 +126,7 @@ func TestParseFlagsGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Duration != gatewayDefaultDuration || o.Concurrency != 32 || strings.Join(o.Workloads, ",") != "session,apikey,jwt" {
+	if o.Duration != gatewayDefaultDuration || o.Concurrency != 32 || strings.Join(o.Workloads, ",") != "bare,session,apikey,jwt" {
 		t.Errorf("defaults: %+v", o)
 	}
 	o, err = parseFlags([]string{"--gateway", "--duration", "2s", "--workloads", "direct,jwt,cookie,jwt"}, io.Discard)

@@ -44,10 +44,11 @@
 // through the gateway with each credential, once with one worker
 // (latency; the added latency is the gateway's p50 minus direct's) and
 // once with --concurrency workers (throughput), --duration 5s each unless
-// given. --workloads picks among session, apikey and jwt; direct always
-// runs.
+// given. "bare" is the floor: the same requests through a reverse proxy
+// made of nothing but net/http/httputil (bench/bareproxy). --workloads
+// picks among bare, session, apikey and jwt; direct always runs.
 //
-//	go run ./bench --gateway [--duration 5s] [--concurrency 32] [--workloads session,apikey,jwt]
+//	go run ./bench --gateway [--duration 5s] [--concurrency 32] [--workloads bare,session,apikey,jwt]
 //
 // It only ever talks to 127.0.0.1, bounds every loop by time, and stops the
 // server (SIGTERM, then waits) before it exits.
@@ -160,7 +161,7 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.IntVar(&o.Replicas, "replicas", 1, "`number` of servers: 1, or 2 on the same PostgreSQL schema and Redis (--redis-url); needs --postgres or --db")
 	fs.StringVar(&o.RedisURL, "redis-url", defaultRedisURL, "Redis `URL` for --replicas 2, without a database number (a free one is chosen and flushed)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (server log, audit log, database)")
-	fs.BoolVar(&o.Gateway, "gateway", false, "benchmark the gateway (gatehouse proxy) in front of the test app instead; workloads session, apikey, jwt (direct always runs), --duration 5s unless given")
+	fs.BoolVar(&o.Gateway, "gateway", false, "benchmark the gateway (gatehouse proxy) in front of the test app instead; workloads bare, session, apikey, jwt (direct always runs), --duration 5s unless given")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -205,9 +206,9 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 			o.Duration = gatewayDefaultDuration
 		}
 		if !given["workloads"] {
-			workloads = strings.Join([]string{gwSession, gwAPIKey, gwJWT}, ",")
+			workloads = strings.Join([]string{gwBare, gwSession, gwAPIKey, gwJWT}, ",")
 		}
-		aliases, known = gatewayAliases, "session, apikey or jwt"
+		aliases, known = gatewayAliases, "bare, session, apikey or jwt"
 	}
 	seen := map[string]bool{}
 	for _, w := range strings.Split(workloads, ",") {
