@@ -86,28 +86,11 @@ type gatewayFixture struct {
 func runGateway(ctx context.Context, opts *options, logw io.Writer) (rep *GatewayReport, err error) {
 	logf := func(format string, args ...any) { fmt.Fprintf(logw, "bench: "+format+"\n", args...) }
 
-	dir, err := os.MkdirTemp("", "gatehouse-bench-gateway-")
+	dir, bin, cleanup, err := workspace(ctx, opts, "gatehouse-bench-gateway-", logf)
 	if err != nil {
-		return nil, fmt.Errorf("temp dir: %w", err)
+		return nil, err
 	}
-	defer func() {
-		if opts.Keep {
-			logf("kept %s", dir)
-			return
-		}
-		os.RemoveAll(dir)
-	}()
-
-	bin := opts.Binary
-	if bin == "" {
-		bin = filepath.Join(dir, "gatehouse")
-		logf("building ./cmd/gatehouse (CGO_ENABLED=0)")
-		if err := buildBinary(ctx, bin); err != nil {
-			return nil, err
-		}
-	} else if bin, err = filepath.Abs(bin); err != nil {
-		return nil, fmt.Errorf("--binary: %w", err)
-	}
+	defer cleanup()
 	appBin := filepath.Join(dir, appName)
 	logf("building ./internal/proxy/proxytest/testapp")
 	if err := buildPackage(ctx, appBin, "./internal/proxy/proxytest/testapp"); err != nil {

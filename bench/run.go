@@ -18,28 +18,11 @@ const settle = 5 * time.Second
 func run(ctx context.Context, opts *options, logw io.Writer) (rep *Report, err error) {
 	logf := func(format string, args ...any) { fmt.Fprintf(logw, "bench: "+format+"\n", args...) }
 
-	dir, err := os.MkdirTemp("", "gatehouse-bench-")
+	dir, bin, cleanup, err := workspace(ctx, opts, "gatehouse-bench-", logf)
 	if err != nil {
-		return nil, fmt.Errorf("temp dir: %w", err)
+		return nil, err
 	}
-	defer func() {
-		if opts.Keep {
-			logf("kept %s", dir)
-			return
-		}
-		os.RemoveAll(dir)
-	}()
-
-	bin := opts.Binary
-	if bin == "" {
-		bin = filepath.Join(dir, "gatehouse")
-		logf("building ./cmd/gatehouse (CGO_ENABLED=0)")
-		if err := buildBinary(ctx, bin); err != nil {
-			return nil, err
-		}
-	} else if bin, err = filepath.Abs(bin); err != nil {
-		return nil, fmt.Errorf("--binary: %w", err)
-	}
+	defer cleanup()
 
 	rep = &Report{
 		Machine:     describeMachine(bin),
@@ -182,6 +165,36 @@ func run(ctx context.Context, opts *options, logw io.Writer) (rep *Report, err e
 		rep.Workloads = append(rep.Workloads, res)
 	}
 	return rep, nil
+}
+
+// workspace makes the temporary directory of a run and builds the
+// gatehouse binary into it, unless --binary names one. cleanup removes the
+// directory, or with --keep says where it is.
+func workspace(ctx context.Context, opts *options, prefix string, logf func(string, ...any)) (dir, bin string, cleanup func(), err error) {
+	dir, err = os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("temp dir: %w", err)
+	}
+	cleanup = func() {
+		if opts.Keep {
+			logf("kept %s", dir)
+			return
+		}
+		os.RemoveAll(dir)
+	}
+	bin = opts.Binary
+	if bin == "" {
+		bin = filepath.Join(dir, "gatehouse")
+		logf("building ./cmd/gatehouse (CGO_ENABLED=0)")
+		err = buildBinary(ctx, bin)
+	} else if bin, err = filepath.Abs(bin); err != nil {
+		err = fmt.Errorf("--binary: %w", err)
+	}
+	if err != nil {
+		cleanup()
+		return "", "", nil, err
+	}
+	return dir, bin, cleanup, nil
 }
 
 // sleepCtx waits d or until ctx ends.
