@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/proxy/graphql"
@@ -49,6 +50,9 @@ var strippedHeaders = []string{
 // strippedPrefixes start header names that are removed the same way.
 var strippedPrefixes = []string{"X-Gatehouse-"}
 
+// stripped is strippedHeaders and strippedPrefixes, normalised once.
+var stripped = inbound.NewHeaderSet(strippedHeaders, strippedPrefixes)
+
 // maxWSMessage bounds one inspected WebSocket message.
 const maxWSMessage = 1 << 20
 
@@ -77,9 +81,13 @@ func newUpstreamProxy(g *Gateway, base http.RoundTripper) *upstreamProxy {
 	}
 	p := &upstreamProxy{g: g}
 	p.rp = &httputil.ReverseProxy{
-		Rewrite:        p.rewrite,
-		Transport:      &inspectingTransport{base: base},
-		FlushInterval:  -1, // stream: every write reaches the client at once
+		Rewrite:   p.rewrite,
+		Transport: &inspectingTransport{base: base},
+		// 0: ReverseProxy still flushes every write of a streamed response
+		// (text/event-stream, or no Content-Length) at once, and buffers
+		// the others, which saves a goroutine and a flush per response.
+		FlushInterval:  0,
+		BufferPool:     copyBuffers{},
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
 		ErrorLog:       nil,
@@ -104,7 +112,7 @@ func (p *upstreamProxy) rewrite(pr *httputil.ProxyRequest) {
 	out.URL.Path, out.URL.RawPath = info.path, ""
 	pr.SetURL(g.upstream)
 
-	inbound.StripHeaders(out.Header, strippedHeaders, strippedPrefixes)
+	stripped.Strip(out.Header)
 	inbound.SanitizeConnection(out.Header, func(tok string) bool {
 		return tok == "upgrade" || tok == "keep-alive" || tok == "close"
 	})
@@ -218,6 +226,24 @@ func (p *upstreamProxy) errorHandler(w http.ResponseWriter, r *http.Request, err
 	p.g.metrics.upstreamErrors.Inc()
 	p.g.log.Warn("upstream request failed", "err", err)
 	p.g.writeStatus(w, r, http.StatusBadGateway, "Application unavailable", "The application did not answer. Try again shortly.")
+}
+
+// copyBufferSize is the size of the buffers responses are copied with.
+const copyBufferSize = 32 << 10
+
+var copyBufferPool = sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}
+
+// copyBuffers lends ReverseProxy its copy buffers from a pool instead of
+// allocating 32 KiB per response.
+type copyBuffers struct{}
+
+func (copyBuffers) Get() []byte { return *copyBufferPool.Get().(*[]byte) }
+
+func (copyBuffers) Put(b []byte) {
+	if cap(b) == copyBufferSize {
+		b = b[:copyBufferSize]
+		copyBufferPool.Put(&b)
+	}
 }
 
 // messageCheckKey carries the check of WebSocket messages for a request.

@@ -16,21 +16,39 @@ import (
 // Deleting a key removes all its values, duplicated or comma-joined. Empty
 // prefixes are ignored.
 func StripHeaders(h http.Header, names []string, prefixes []string) []string {
-	want := make(map[string]bool, len(names))
+	return NewHeaderSet(names, prefixes).Strip(h)
+}
+
+// HeaderSet is a set of header names and name prefixes, normalised once,
+// for stripping the same headers from many requests (StripHeaders builds
+// one per call).
+type HeaderSet struct {
+	names    map[string]bool
+	prefixes []string
+}
+
+// NewHeaderSet normalises names and prefixes (empty prefixes are ignored).
+func NewHeaderSet(names, prefixes []string) *HeaderSet {
+	s := &HeaderSet{names: make(map[string]bool, len(names))}
 	for _, n := range names {
-		want[normalise(n)] = true
+		s.names[normalise(n)] = true
 	}
-	var pre []string
 	for _, p := range prefixes {
 		if p = normalise(p); p != "" {
-			pre = append(pre, p)
+			s.prefixes = append(s.prefixes, p)
 		}
 	}
+	return s
+}
+
+// Strip removes from h every header in the set, as StripHeaders
+// describes, and returns the removed keys, sorted.
+func (s *HeaderSet) Strip(h http.Header) []string {
 	var removed []string
 	for k := range h {
 		n := normalise(k)
-		hit := want[n]
-		for _, p := range pre {
+		hit := s.names[n]
+		for _, p := range s.prefixes {
 			hit = hit || strings.HasPrefix(n, p)
 		}
 		if hit {
