@@ -43,8 +43,9 @@ var gatewayAliases = map[string]string{
 const gatewayDefaultDuration = 5 * time.Second
 
 const (
-	// gatewayPath is the cheap endpoint of the test app every workload
-	// asks for: it answers {"status":200}.
+	// gatewayPath is the endpoint of the test app every workload asks for
+	// unless --gateway-path names another: the cheapest one, it answers
+	// {"status":200}.
 	gatewayPath = "/status/200"
 	// gatewayLoginPage is the page the browser login starts from and
 	// comes back to.
@@ -66,7 +67,13 @@ const (
 
 // gatewayPolicy lets viewers read everything and nothing else.
 const gatewayPolicy = `version: 1
+graphql:
+  paths: ["/graphql"]
 rules:
+  - name: bench viewers query
+    roles: [viewer]
+    paths: ["/graphql"]
+    graphql: {types: [query]}
   - name: bench viewers read
     roles: [viewer]
     methods: [GET, HEAD]
@@ -75,6 +82,7 @@ rules:
 // gatewayFixture is what the gateway workloads send.
 type gatewayFixture struct {
 	app, gw, bare string // base URLs
+	path          string // what every workload GETs
 	// header is the credential header of each gateway workload.
 	header map[string][2]string
 }
@@ -103,7 +111,7 @@ func runGateway(ctx context.Context, opts *options, logw io.Writer) (rep *Gatewa
 		Duration:    opts.Duration.String(),
 		Warmup:      opts.Warmup.String(),
 		Binary:      bin,
-		Path:        gatewayPath,
+		Path:        opts.GatewayPath,
 	}
 	env := childEnv()
 
@@ -174,7 +182,7 @@ func runGateway(ctx context.Context, opts *options, logw io.Writer) (rep *Gatewa
 	logf("gateway pid %d on %s, app pid %d on %s", gw.pid, gw.base, app.pid, app.base)
 
 	logf("creating the user, API key and client with the CLI; signing in through the gateway")
-	fx := &gatewayFixture{app: app.base, gw: gw.base, header: map[string][2]string{}}
+	fx := &gatewayFixture{app: app.base, gw: gw.base, path: opts.GatewayPath, header: map[string][2]string{}}
 	if bare != nil {
 		fx.bare = bare.base
 	}
@@ -373,15 +381,15 @@ func gatewaySession(ctx context.Context, gw, user, password string) (string, err
 	return "", fmt.Errorf("back at %s without a %s cookie", gatewayLoginPage, gatewayCookie)
 }
 
-// workload returns the named workload: GET gatewayPath of the app, or of
+// workload returns the named workload: GET fx.path of the app, or of
 // the gateway with the workload's credential.
 func (fx *gatewayFixture) workload(name string) workload {
-	w := &getWorker{target: fx.gw + gatewayPath, header: fx.header[name]}
+	w := &getWorker{target: fx.gw + fx.path, header: fx.header[name]}
 	switch name {
 	case gwDirect:
-		w.target = fx.app + gatewayPath
+		w.target = fx.app + fx.path
 	case gwBare:
-		w.target = fx.bare + gatewayPath
+		w.target = fx.bare + fx.path
 	}
 	return workload{name: name, newWorker: func(int) worker { return w }}
 }

@@ -90,6 +90,8 @@ type options struct {
 	// Gateway selects the gateway benchmark; Workloads are then
 	// gateway workloads other than direct.
 	Gateway bool
+	// GatewayPath is the path of the test app the gateway workloads GET.
+	GatewayPath string
 }
 
 func main() {
@@ -161,12 +163,16 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.IntVar(&o.Replicas, "replicas", 1, "`number` of servers: 1, or 2 on the same PostgreSQL schema and Redis (--redis-url); needs --postgres or --db")
 	fs.StringVar(&o.RedisURL, "redis-url", defaultRedisURL, "Redis `URL` for --replicas 2, without a database number (a free one is chosen and flushed)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (server log, audit log, database)")
+	fs.StringVar(&o.GatewayPath, "gateway-path", gatewayPath, "with --gateway: the test app `path` every workload GETs, e.g. '/graphql?query={runs{id status job}}' (the gateway then parses the GraphQL query)")
 	fs.BoolVar(&o.Gateway, "gateway", false, "benchmark the gateway (gatehouse proxy) in front of the test app instead; workloads bare, session, apikey, jwt (direct always runs), --duration 5s unless given")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if !strings.HasPrefix(o.GatewayPath, "/") {
+		return nil, fmt.Errorf("--gateway-path must start with /")
 	}
 	if o.Duration <= 0 || o.Duration > time.Hour {
 		return nil, fmt.Errorf("--duration must be between 0 and 1h")
