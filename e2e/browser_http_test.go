@@ -224,6 +224,15 @@ func loginHTTP(c *http.Client, issuer, user, pass string) error {
 	return nil
 }
 
+// mustParse parses a URL the test built itself.
+func mustParse(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
 // approveDeviceHTTP enters userCode on the device page of a signed-in
 // browser and presses the button for decision ("approve" or "deny").
 func approveDeviceHTTP(c *http.Client, issuer, userCode, decision string) error {
@@ -234,7 +243,10 @@ func approveDeviceHTTP(c *http.Client, issuer, userCode, decision string) error 
 	if p.Status != http.StatusOK {
 		return fmt.Errorf("device page: got %s", p)
 	}
-	f, err := p.form("/device")
+	// The device page of an issuer with a path (the gateway's embedded
+	// server) is under that path.
+	devicePath := mustParse(issuer).Path + "/device"
+	f, err := p.form(devicePath)
 	if err != nil {
 		return err
 	}
@@ -248,7 +260,7 @@ func approveDeviceHTTP(c *http.Client, issuer, userCode, decision string) error 
 	if confirm.Status != http.StatusOK {
 		return fmt.Errorf("after entering the user code: got %s", confirm)
 	}
-	cf, err := confirm.form("/device")
+	cf, err := confirm.form(devicePath)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -382,4 +383,33 @@ func TestGatewayExternalIssuer(t *testing.T) {
 	if m := app.Mutations(); len(m) != 0 {
 		t.Fatalf("mutations reached the app: %v", m)
 	}
+}
+
+// TestGatewayCLIDeviceLogin: a person logs the CLI in at the gateway's
+// embedded issuer with the device flow, approves in the browser session
+// they have at the gateway, and uses the app through `gatehouse api`.
+func TestGatewayCLIDeviceLogin(t *testing.T) {
+	t.Parallel()
+	gw := startGateway(t)
+	pass := gw.addUser(t, "vera", "viewer")
+	issuer := gw.URL + authPrefix
+	u := newCLIUser(t)
+	p := u.start(nil, "", "login", "--device", "--issuer", issuer)
+	code := p.waitStderr(t, regexp.MustCompile(`enter the code: (\S+)`))
+	b := gw.browserLogin(t, "vera", pass)
+	if err := approveDeviceHTTP(b, issuer, code, "approve"); err != nil {
+		t.Fatal(err)
+	}
+	if exit := p.wait(t, 40*time.Second); exit != 0 {
+		t.Fatalf("device login: exit %d\n%s", exit, p.stderr.String())
+	}
+	out := u.ok(nil, "api", gw.URL+"/graphql?query="+url.QueryEscape(queryRuns))
+	if !strings.Contains(out, `"runs"`) {
+		t.Fatalf("api through the gateway with the CLI login: %s", out)
+	}
+	if _, _, code := u.run(nil, "", "api", "-X", "POST", gw.URL+"/graphql", "-H", "Content-Type: application/json",
+		"-d", fmt.Sprintf(`{"query":%q}`, mutLaunch)); code == 0 {
+		t.Fatal("the viewer's CLI login ran a mutation")
+	}
+	u.ok(nil, "logout")
 }
