@@ -35,8 +35,13 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 		in.Roles = id.Roles
 	}
 
-	upgrade := isWebSocketUpgrade(r)
+	upgrade := isUpgrade(r)
 	isGraphQL := g.policy.IsGraphQL(host, path)
+	if isGraphQL && upgrade && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		// Only WebSocket messages can be inspected.
+		g.deny(w, r, id, path, policy.Decision{Reason: "graphql: upgrade to another protocol than websocket"})
+		return
+	}
 	if isGraphQL && !upgrade {
 		ops, body, err := graphql.FromRequest(r, g.policy.MaxBody(host, path))
 		switch {
@@ -70,7 +75,9 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.metrics.decisions.WithLabelValues("allow", via(id)).Inc()
-	if upgrade && isGraphQL {
+	if isGraphQL {
+		// Every protocol switch on a GraphQL path is inspected (the
+		// transport applies the check to any 101 answer).
 		r = withMessageCheck(r, g.wsCheck(r, id, in))
 	}
 	g.proxy.serve(w, r, id, path)
@@ -178,7 +185,7 @@ func wantsHTML(r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
-	if isWebSocketUpgrade(r) {
+	if isUpgrade(r) {
 		return false
 	}
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
@@ -192,8 +199,13 @@ func originalTarget(r *http.Request, path string) string {
 	return path
 }
 
-func isWebSocketUpgrade(r *http.Request) bool {
-	return headerHasToken(r.Header, "Connection", "upgrade") && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+// isUpgrade reports whether r asks to switch protocols, by the same rule
+// httputil.ReverseProxy uses to forward it as an upgrade: a Connection
+// token "upgrade" and any Upgrade header. (Judging upgrades by a stricter
+// rule than the one that forwards them would let a request the gateway
+// took for plain HTTP become a tunnel.)
+func isUpgrade(r *http.Request) bool {
+	return headerHasToken(r.Header, "Connection", "upgrade") && r.Header.Get("Upgrade") != ""
 }
 
 func headerHasToken(h http.Header, name, token string) bool {

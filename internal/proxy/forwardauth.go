@@ -74,7 +74,7 @@ func (g *Gateway) handleForwardAuth(w http.ResponseWriter, r *http.Request) {
 	if id != nil {
 		in.Roles = id.Roles
 	}
-	if g.policy.IsGraphQL(host, path) && !isWebSocketUpgrade(orig) {
+	if g.policy.IsGraphQL(host, path) && !isUpgrade(orig) {
 		ops, err := forwardedOperations(orig, r, g.policy.MaxBody(host, path))
 		if err != nil {
 			g.deny(w, orig, id, path, policy.Decision{Reason: "graphql: " + graphqlReason(err)})

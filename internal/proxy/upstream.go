@@ -120,7 +120,7 @@ func (p *upstreamProxy) rewrite(pr *httputil.ProxyRequest) {
 		out.Header.Del("Authorization")
 	}
 	removeGatewayCookies(out.Header)
-	if isWebSocketUpgrade(pr.In) && messageCheckFrom(pr.In.Context()) != nil {
+	if isUpgrade(pr.In) && messageCheckFrom(pr.In.Context()) != nil {
 		// Inspected WebSockets carry plain frames: no compression.
 		out.Header.Del("Sec-WebSocket-Extensions")
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -251,5 +252,37 @@ func TestReadyz(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(res.Body)
 		t.Fatalf("readyz %d %s", res.StatusCode, body)
+	}
+}
+
+// An upgrade that httputil would forward but that is not exactly a
+// WebSocket ("Upgrade: websocket, x") never opens an uninspected tunnel
+// on a GraphQL path.
+func TestOtherUpgradesOnGraphQLPathsAreRefused(t *testing.T) {
+	h := newHarness(t)
+	tok := h.clientToken("viewer-client", "viewer")
+	for _, up := range []string{"websocket, h2c", "h2c", "WebSocket/13"} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(h.ts.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := "GET /graphql?query=%7Bruns%7Bid%7D%7D HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok +
+			"\r\nConnection: Upgrade\r\nUpgrade: " + up +
+			"\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+		if _, err := conn.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("Upgrade: %s: status %d, want 403", up, res.StatusCode)
+		}
+	}
+	if got := h.seen.Requests(); len(got) != 0 {
+		t.Fatalf("the app saw %v", got)
 	}
 }
