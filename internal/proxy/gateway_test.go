@@ -197,6 +197,8 @@ func TestClientIdentityHeadersAreStripped(t *testing.T) {
 	req.Header["X-Forwarded-Email"] = []string{"root@example.com, other@example.com"}
 	req.Header["Remote-User"] = []string{"root"}
 	req.Header["X-Gatehouse-Assertion"] = []string{"forged"}
+	req.Header["X-Http-Method-Override"] = []string{"DELETE"}
+	req.Header["X_HTTP_Method"] = []string{"DELETE"}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -211,6 +213,11 @@ func TestClientIdentityHeadersAreStripped(t *testing.T) {
 		}
 		if n == "x-gatehouse-user" && len(values) != 1 {
 			t.Errorf("%s has %d values", name, len(values))
+		}
+	}
+	for name := range e.Headers {
+		if strings.Contains(strings.ToLower(strings.ReplaceAll(name, "_", "-")), "method") {
+			t.Errorf("method override %s reached the upstream", name)
 		}
 	}
 	if got := e.Header("X-Gatehouse-User"); got != "viewer-client" {

@@ -45,6 +45,9 @@ var strippedHeaders = []string{
 	"X-Forwarded-Prefix", "X-Forwarded-Server", "X-Forwarded-Method", "X-Forwarded-Ssl", "Forwarded",
 	"X-Original-URL", "X-Original-URI", "X-Original-Method", "X-Rewrite-URL", "X-Real-IP", "X-Client-IP",
 	"True-Client-IP", "X-Cluster-Client-IP",
+	// Method overrides: frameworks that honour them would run a method the
+	// policy did not judge (a viewer's GET turned into a DELETE).
+	"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override",
 }
 
 // strippedPrefixes start header names that are removed the same way.
