@@ -272,11 +272,21 @@ func TestGatewayScriptsWithAPIKeysAndClientCredentials(t *testing.T) {
 func TestGatewayChromium(t *testing.T) {
 	t.Parallel()
 	ctx := newChromium(t)
-	gw := startGateway(t, "--menu")
+	gw := startGateway(t, "--menu", "--brand-name", "Acme Data")
 	pass := gw.addUser(t, "vera", "viewer")
 	err := browserDo(ctx,
 		chromedp.Navigate(gw.URL+"/runs?tab=1"),
 		chromedp.WaitVisible(chromedp.ID("username")),
+	)
+	if err != nil {
+		t.Fatalf("login page: %v (at %s)", err, browserLocation(ctx))
+	}
+	tctx, tcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer tcancel()
+	if loginTitle, err := chromedp.Run(tctx, chromedp.Title()); err != nil || !strings.Contains(loginTitle, "Acme Data") {
+		t.Errorf("login page title %q (%v): the brand did not reach the embedded server's page", loginTitle, err)
+	}
+	err = browserDo(ctx,
 		chromedp.SendKeys(chromedp.ID("username"), "vera"),
 		chromedp.SendKeys(chromedp.ID("password"), pass),
 		chromedp.Click(chromedp.CSS(`form[action="`+authPrefix+`/login"] button[type="submit"]`)),

@@ -110,6 +110,13 @@ type Server struct {
 		RequiredRoles []string `yaml:"required_roles"`
 	} `yaml:"mfa"`
 
+	UI struct {
+		// BrandName is shown on the login, consent, device and account
+		// pages instead of "Gatehouse" (the gateway sets it from
+		// --brand-name).
+		BrandName string `yaml:"brand_name"`
+	} `yaml:"ui"`
+
 	// Argon2MaxConcurrent bounds how many argon2id password hashes run at
 	// once, so a login flood cannot exhaust memory and CPU.
 	Argon2MaxConcurrent int `yaml:"argon2_max_concurrent"`
@@ -142,6 +149,7 @@ func base() Server {
 	c.ShutdownTimeout = Duration(20 * time.Second)
 	c.LogLevel = "info"
 	c.Audit.Output = "stdout"
+	c.UI.BrandName = "Gatehouse"
 
 	c.Tokens.AccessTokenTTL = Duration(15 * time.Minute)
 	c.Tokens.IDTokenTTL = Duration(15 * time.Minute)

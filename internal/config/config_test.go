@@ -131,6 +131,7 @@ signing:
 		{"access_token_ttl (flag over env over file)", c.Tokens.AccessTokenTTL, Duration(9 * time.Minute)},
 		{"id_token_ttl (default)", c.Tokens.IDTokenTTL, Duration(15 * time.Minute)},
 		{"secure cookies", c.SecureCookies(), true},
+		{"ui.brand_name", c.UI.BrandName, "Gatehouse"},
 	}
 	for _, tc := range checks {
 		if tc.got != tc.want {
@@ -498,10 +499,26 @@ func TestExampleConfig(t *testing.T) {
 		{"code_ttl", c.Tokens.CodeTTL, Duration(60 * time.Second)},
 		{"token_per_client", c.Limits.TokenPerClient, Rate{20000, Duration(time.Second), 20000}},
 		{"secure cookies", c.SecureCookies(), true},
+		{"ui.brand_name", c.UI.BrandName, "Gatehouse"},
 	}
 	for _, tc := range checks {
 		if tc.got != tc.want {
 			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
 		}
+	}
+}
+
+func TestBrandNameRules(t *testing.T) {
+	for _, b := range []string{"", strings.Repeat("x", 65), "Acme\nCorp"} {
+		c := Default()
+		c.UI.BrandName = b
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "ui.brand_name") {
+			t.Errorf("brand %q: %v", b, err)
+		}
+	}
+	c := Default()
+	c.UI.BrandName = "Acme Data Platform"
+	if err := c.Validate(); err != nil {
+		t.Errorf("a plain brand was refused: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // FieldError is one problem Validate found, naming the YAML key at fault.
@@ -100,6 +101,10 @@ func (c *Server) Validate() error {
 	rate(bad, "limits.token_per_client", l.TokenPerClient)
 
 	validateMFA(bad, c.MFA.RequiredRoles)
+
+	if b := c.UI.BrandName; b == "" || len(b) > 64 || strings.IndexFunc(b, unicode.IsControl) >= 0 {
+		bad("ui.brand_name", "must be 1 to 64 characters without control characters")
+	}
 
 	if c.Argon2MaxConcurrent < 1 {
 		bad("argon2_max_concurrent", "must be at least 1, got %d", c.Argon2MaxConcurrent)

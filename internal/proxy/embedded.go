@@ -30,6 +30,7 @@ func (inst *Instance) openEmbedded(ctx context.Context, o Options, cfg *Config) 
 	sc := *o.Server
 	sc.Issuer = strings.TrimSuffix(cfg.PublicURL, "/") + PathAuth
 	sc.TrustedProxies = cfg.TrustedProxies
+	sc.UI.BrandName = cfg.BrandName
 	if err := sc.Validate(); err != nil {
 		return Deps{}, fmt.Errorf("proxy: embedded server: %w", err)
 	}

@@ -49,15 +49,15 @@ const (
 )
 
 // newPages parses every page template for a server whose issuer is issuer
-// and whose base path is base.
-func newPages(base, issuer string) (*pages, error) {
+// and whose base path is base; brand is the name the pages show.
+func newPages(base, issuer, brand string) (*pages, error) {
 	names := []string{pageLogin, pageSignedIn, pageLogout, pageLoggedOut, pageConsent,
 		pageDevice, pageDeviceConfirm, pageDeviceDone, pageError, pageMFA, pageAccount}
 	p := &pages{tmpl: make(map[string]*template.Template, len(names)), formSelf: "'self'"}
 	if base != "" {
 		p.formSelf = issuer + "/"
 	}
-	funcs := template.FuncMap{"base": func() string { return base }}
+	funcs := template.FuncMap{"base": func() string { return base }, "brand": func() string { return brand }}
 	for _, n := range names {
 		t, err := template.New(n).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html")
 		if err != nil {

@@ -106,7 +106,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	base := d.Config.IssuerPath()
-	pg, err := newPages(base, d.Config.Issuer)
+	pg, err := newPages(base, d.Config.Issuer, d.Config.UI.BrandName)
 	if err != nil {
 		return nil, err
 	}
