@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
@@ -17,17 +16,7 @@ import (
 // a session on the other, a logout on one ends it on both, and a role
 // change made with the CLI reaches both.
 func TestGatewayReplicas(t *testing.T) {
-	dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN is not set")
-	}
-	redisBase := os.Getenv("GATEHOUSE_TEST_REDIS_URL")
-	if redisBase == "" {
-		redisBase = "redis://127.0.0.1:6379/0"
-	}
-	t.Parallel()
-	redisURL := freshRedisDB(t, redisBase)
-	db := freshSchemaDSN(t, dsn)
+	db, redisURL := sharedBackends(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	env := []string{"GATEHOUSE_SECRET_KEY=" + hex.EncodeToString(key)}

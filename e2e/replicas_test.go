@@ -33,17 +33,7 @@ import (
 // GATEHOUSE_TEST_REDIS_URL (default redis://127.0.0.1:6379/0); it uses a
 // random database 1..15 of that server and empties it.
 func TestReplicas(t *testing.T) {
-	dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN is not set")
-	}
-	redisBase := os.Getenv("GATEHOUSE_TEST_REDIS_URL")
-	if redisBase == "" {
-		redisBase = "redis://127.0.0.1:6379/0"
-	}
-	t.Parallel()
-	redisURL := freshRedisDB(t, redisBase)
-	db := freshSchemaDSN(t, dsn)
+	db, redisURL := sharedBackends(t)
 
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -300,6 +290,23 @@ limits:
 			t.Errorf("token signed by B with the new key does not verify with A's JWKS: %v", err)
 		}
 	})
+}
+
+// sharedBackends is what replicas share: a fresh PostgreSQL schema (its
+// DSN) and a fresh Redis database (its URL). It skips t without
+// GATEHOUSE_TEST_POSTGRES_DSN, and marks it parallel otherwise.
+func sharedBackends(t *testing.T) (db, redisURL string) {
+	t.Helper()
+	dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN is not set")
+	}
+	redisBase := os.Getenv("GATEHOUSE_TEST_REDIS_URL")
+	if redisBase == "" {
+		redisBase = "redis://127.0.0.1:6379/0"
+	}
+	t.Parallel()
+	return freshSchemaDSN(t, dsn), freshRedisDB(t, redisBase)
 }
 
 // startReplica starts `gatehouse server` on addr with a new data directory

@@ -1,6 +1,8 @@
 package ratelimit_test
 
 import (
+	"github.com/gatehouse-auth/gatehouse/internal/redistest"
+
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -46,7 +48,7 @@ func TestRedisConformance(t *testing.T) {
 		})
 	})
 	t.Run("real", func(t *testing.T) {
-		client := realRedis(t)
+		client := redistest.Client(t)
 		ratelimittest.Run(t, func(t *testing.T, clk *clocktest.Fake) ratelimit.Limiter {
 			return ratelimit.NewRedis(client, ratelimit.RedisOptions{Prefix: testPrefix(t, client), Clock: clk})
 		})
@@ -93,26 +95,6 @@ func (f followClock) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 		f.mr.SetTime(f.clk.Now())
 		return next(ctx, cmds)
 	}
-}
-
-// realRedis returns a client of the Redis at GATEHOUSE_TEST_REDIS_URL, or
-// skips the test.
-func realRedis(tb testing.TB) *redis.Client {
-	tb.Helper()
-	u := os.Getenv("GATEHOUSE_TEST_REDIS_URL")
-	if u == "" {
-		tb.Skip("GATEHOUSE_TEST_REDIS_URL not set")
-	}
-	opts, err := redis.ParseURL(u)
-	if err != nil {
-		tb.Fatalf("GATEHOUSE_TEST_REDIS_URL: %v", err)
-	}
-	client := redis.NewClient(opts)
-	tb.Cleanup(func() { client.Close() })
-	if err := client.Ping(context.Background()).Err(); err != nil {
-		tb.Fatalf("GATEHOUSE_TEST_REDIS_URL: %v", err)
-	}
-	return client
 }
 
 // testPrefix returns a key prefix of its own for tb and deletes its keys
@@ -181,7 +163,7 @@ func TestRedisSharedBudget(t *testing.T) {
 		check(t, ls[0], ls[1])
 	})
 	t.Run("real", func(t *testing.T) {
-		c1 := realRedis(t)
+		c1 := redistest.Client(t)
 		c2 := redis.NewClient(c1.Options())
 		t.Cleanup(func() { c2.Close() })
 		prefix := testPrefix(t, c1)
@@ -333,7 +315,7 @@ func TestRedisMicroseconds(t *testing.T) {
 // TestRedisServerTimeReal runs the production mode (Redis's TIME) against
 // the real Redis, on the wall clock.
 func TestRedisServerTimeReal(t *testing.T) {
-	client := realRedis(t)
+	client := redistest.Client(t)
 	l := ratelimit.NewRedis(client, ratelimit.RedisOptions{Prefix: testPrefix(t, client), Clock: clock.System})
 	lim := ratelimit.Limit{Rate: 20, Per: time.Second, Burst: 3} // one per 50ms
 	for i := range lim.Burst {
@@ -449,7 +431,7 @@ func TestOpen(t *testing.T) {
 // wait on Redis at once, so ns/op is the cost per Allow under load, not
 // one round trip's latency.
 func BenchmarkRedisAllow(b *testing.B) {
-	client := realRedis(b)
+	client := redistest.Client(b)
 	l := ratelimit.NewRedis(client, ratelimit.RedisOptions{Prefix: testPrefix(b, client)})
 	lim := ratelimit.Limit{Rate: 20000, Per: time.Second, Burst: 20000}
 	keys := make([]string, 1024)

@@ -1,10 +1,11 @@
 package session_test
 
 import (
+	"github.com/gatehouse-auth/gatehouse/internal/redistest"
+
 	"context"
 	"crypto/rand"
 	"errors"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func TestRedisConformance(t *testing.T) {
 		})
 	})
 	t.Run("real", func(t *testing.T) {
-		client := realRedis(t)
+		client := redistest.Client(t)
 		sessiontest.Run(t, func(t *testing.T, clk *clocktest.Fake) session.Store {
 			return session.NewRedis(client, testPrefix(t, client), clk)
 		})
@@ -78,26 +79,6 @@ func (f followClock) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 		f.mr.SetTime(f.clk.Now())
 		return next(ctx, cmds)
 	}
-}
-
-// realRedis returns a client of the Redis at GATEHOUSE_TEST_REDIS_URL, or
-// skips t.
-func realRedis(t *testing.T) *redis.Client {
-	t.Helper()
-	u := os.Getenv("GATEHOUSE_TEST_REDIS_URL")
-	if u == "" {
-		t.Skip("GATEHOUSE_TEST_REDIS_URL not set")
-	}
-	opts, err := redis.ParseURL(u)
-	if err != nil {
-		t.Fatalf("GATEHOUSE_TEST_REDIS_URL: %v", err)
-	}
-	client := redis.NewClient(opts)
-	t.Cleanup(func() { client.Close() })
-	if err := client.Ping(t.Context()).Err(); err != nil {
-		t.Fatalf("GATEHOUSE_TEST_REDIS_URL: %v", err)
-	}
-	return client
 }
 
 // testPrefix returns a key prefix of t's own and deletes its keys when t
@@ -204,7 +185,7 @@ func TestRedisForgets(t *testing.T) {
 // TTL to its ExpiresAt and that Redis really drops them then: the session
 // is created 300ms before its expiry by the fake clock and polled for.
 func TestRedisTTL(t *testing.T) {
-	client := realRedis(t)
+	client := redistest.Client(t)
 	prefix := testPrefix(t, client)
 	clk := start()
 	s := session.NewRedis(client, prefix, clk)
