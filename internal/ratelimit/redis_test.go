@@ -38,7 +38,7 @@ var _ ratelimit.Limiter = (*ratelimit.Redis)(nil)
 func TestRedisConformance(t *testing.T) {
 	t.Run("miniredis/clock", func(t *testing.T) {
 		ratelimittest.Run(t, func(t *testing.T, clk *clocktest.Fake) ratelimit.Limiter {
-			_, client := newMiniredis(t)
+			_, client := redistest.Miniredis(t)
 			return ratelimit.NewRedis(client, ratelimit.RedisOptions{Clock: clk})
 		})
 	})
@@ -55,46 +55,13 @@ func TestRedisConformance(t *testing.T) {
 	})
 }
 
-func newMiniredis(t *testing.T) (*miniredis.Miniredis, *redis.Client) {
-	t.Helper()
-	mr := miniredis.RunT(t)
-	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1, DialerRetries: 1})
-	t.Cleanup(func() { client.Close() })
-	return mr, client
-}
-
 // newServerTimeMiniredis returns a client of a fresh miniredis whose TIME
 // and key expiry follow clk.
 func newServerTimeMiniredis(t *testing.T, clk *clocktest.Fake) *redis.Client {
 	t.Helper()
-	mr, client := newMiniredis(t)
-	mr.SetTime(clk.Now())
-	mr.ClockTTL(true)
-	client.AddHook(followClock{mr, clk})
+	mr, client := redistest.Miniredis(t)
+	redistest.FollowClock(mr, client, clk)
 	return client
-}
-
-// followClock sets miniredis's time to the fake clock's before each
-// command.
-type followClock struct {
-	mr  *miniredis.Miniredis
-	clk clock.Clock
-}
-
-func (f followClock) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (f followClock) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		f.mr.SetTime(f.clk.Now())
-		return next(ctx, cmd)
-	}
-}
-
-func (f followClock) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		f.mr.SetTime(f.clk.Now())
-		return next(ctx, cmds)
-	}
 }
 
 // testPrefix returns a key prefix of its own for tb and deletes its keys
@@ -174,7 +141,7 @@ func TestRedisSharedBudget(t *testing.T) {
 }
 
 func TestRedisKeysPrefixedAndExpire(t *testing.T) {
-	mr, client := newMiniredis(t)
+	mr, client := redistest.Miniredis(t)
 	clk := clocktest.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 	lim := ratelimit.Limit{Rate: 1, Per: time.Minute, Burst: 3}
 	def := ratelimit.NewRedis(client, ratelimit.RedisOptions{Clock: clk})
@@ -218,7 +185,7 @@ func TestRedisKeysPrefixedAndExpire(t *testing.T) {
 }
 
 func TestRedisReset(t *testing.T) {
-	_, client := newMiniredis(t)
+	_, client := redistest.Miniredis(t)
 	l := ratelimit.NewRedis(client, ratelimit.RedisOptions{Clock: clocktest.New(time.Unix(1_900_000_000, 0))})
 	ctx := context.Background()
 	lim := ratelimit.Limit{Rate: 1, Per: time.Hour, Burst: 1}
@@ -244,7 +211,7 @@ func TestRedisReset(t *testing.T) {
 // TestRedisDown: with Redis gone, Allow, Reset and Ping fail; nothing is
 // silently allowed.
 func TestRedisDown(t *testing.T) {
-	mr, client := newMiniredis(t)
+	mr, client := redistest.Miniredis(t)
 	l := ratelimit.NewRedis(client, ratelimit.RedisOptions{})
 	ctx := context.Background()
 	lim := ratelimit.Limit{Rate: 1, Per: time.Second, Burst: 10}
@@ -269,7 +236,7 @@ func TestRedisDown(t *testing.T) {
 }
 
 func TestRedisErrorReply(t *testing.T) {
-	mr, client := newMiniredis(t)
+	mr, client := redistest.Miniredis(t)
 	l := ratelimit.NewRedis(client, ratelimit.RedisOptions{})
 	mr.SetError("LOADING Redis is loading the dataset in memory")
 	r, err := l.Allow(context.Background(), "k", ratelimit.Limit{Rate: 1, Per: time.Second, Burst: 1})
@@ -279,7 +246,7 @@ func TestRedisErrorReply(t *testing.T) {
 }
 
 func TestRedisMicroseconds(t *testing.T) {
-	_, client := newMiniredis(t)
+	_, client := redistest.Miniredis(t)
 	clk := clocktest.New(time.Unix(1_900_000_000, 0))
 	l := ratelimit.NewRedis(client, ratelimit.RedisOptions{Clock: clk})
 

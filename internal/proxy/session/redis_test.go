@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
@@ -29,16 +28,14 @@ import (
 func TestRedisConformance(t *testing.T) {
 	t.Run("miniredis", func(t *testing.T) {
 		sessiontest.Run(t, func(t *testing.T, clk *clocktest.Fake) session.Store {
-			_, client := newMiniredis(t)
+			_, client := redistest.Miniredis(t)
 			return session.NewRedis(client, "", clk)
 		})
 	})
 	t.Run("miniredis/clock-ttl", func(t *testing.T) {
 		sessiontest.Run(t, func(t *testing.T, clk *clocktest.Fake) session.Store {
-			mr, client := newMiniredis(t)
-			mr.SetTime(clk.Now())
-			mr.ClockTTL(true)
-			client.AddHook(followClock{mr, clk})
+			mr, client := redistest.Miniredis(t)
+			redistest.FollowClock(mr, client, clk)
 			return session.NewRedis(client, "", clk)
 		})
 	})
@@ -48,37 +45,6 @@ func TestRedisConformance(t *testing.T) {
 			return session.NewRedis(client, testPrefix(t, client), clk)
 		})
 	})
-}
-
-func newMiniredis(t *testing.T) (*miniredis.Miniredis, *redis.Client) {
-	t.Helper()
-	mr := miniredis.RunT(t)
-	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1, DialerRetries: 1})
-	t.Cleanup(func() { client.Close() })
-	return mr, client
-}
-
-// followClock sets miniredis's time (and with ClockTTL its key expiry) to
-// the fake clock's before each command.
-type followClock struct {
-	mr  *miniredis.Miniredis
-	clk *clocktest.Fake
-}
-
-func (f followClock) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (f followClock) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		f.mr.SetTime(f.clk.Now())
-		return next(ctx, cmd)
-	}
-}
-
-func (f followClock) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		f.mr.SetTime(f.clk.Now())
-		return next(ctx, cmds)
-	}
 }
 
 // testPrefix returns a key prefix of t's own and deletes its keys when t
@@ -102,7 +68,7 @@ func testPrefix(t *testing.T, client *redis.Client) string {
 // TestRedisKeys: a session is one hash under the prefix whose TTL ends at
 // ExpiresAt, plus its user's set; nothing else is written.
 func TestRedisKeys(t *testing.T) {
-	mr, client := newMiniredis(t)
+	mr, client := redistest.Miniredis(t)
 	clk := start()
 	s := session.NewRedis(client, "", clk)
 	sess := newSession(clk, "c1", "alice", 2*time.Hour)
@@ -124,7 +90,7 @@ func TestRedisKeys(t *testing.T) {
 // set, and each Create prunes the expired members of the user's set, so
 // it does not grow with every login of a user.
 func TestRedisForgets(t *testing.T) {
-	mr, client := newMiniredis(t)
+	mr, client := redistest.Miniredis(t)
 	clk := start()
 	s := session.NewRedis(client, "", clk)
 	ctx := t.Context()
@@ -228,7 +194,7 @@ func TestRedisTTL(t *testing.T) {
 // TestRedisDown: with Redis gone every operation fails with an error that
 // is not ErrNotFound, so an outage is never mistaken for a logout.
 func TestRedisDown(t *testing.T) {
-	mr, client := newMiniredis(t)
+	mr, client := redistest.Miniredis(t)
 	clk := start()
 	s := session.NewRedis(client, "", clk)
 	ctx := t.Context()
