@@ -53,11 +53,10 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 			g.deny(w, r, id, path, policy.Decision{Reason: "graphql: " + graphqlReason(err)})
 			return
 		}
+		// The exact bytes that were judged go upstream, with their length
+		// (the transport writes Content-Length from ContentLength).
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
-		if r.ContentLength > 0 || r.Header.Get("Content-Length") != "" {
-			r.Header.Set("Content-Length", strconv.FormatInt(r.ContentLength, 10))
-		}
 		r.TransferEncoding = nil
 		in.GraphQL = ops
 	} else if max := g.policy.MaxBody(host, path); max > 0 && r.Body != nil && r.Body != http.NoBody {

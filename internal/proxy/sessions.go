@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -99,9 +98,6 @@ type sessionCache struct {
 	clock clock.Clock
 	ttl   time.Duration
 	cache *lru.Cache[string, cachedSession]
-
-	mu     sync.Mutex
-	byUser map[string]map[string]struct{} // user id -> cached session ids
 }
 
 type cachedSession struct {
@@ -110,18 +106,8 @@ type cachedSession struct {
 }
 
 func newSessionCache(st session.Store, clk clock.Clock, ttl time.Duration) *sessionCache {
-	c := &sessionCache{store: st, clock: clk, ttl: ttl, byUser: map[string]map[string]struct{}{}}
-	c.cache, _ = lru.NewWithEvict(sessionCacheSize, func(id string, v cachedSession) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if ids := c.byUser[v.s.UserID]; ids != nil {
-			delete(ids, id)
-			if len(ids) == 0 {
-				delete(c.byUser, v.s.UserID)
-			}
-		}
-	})
-	return c
+	c, _ := lru.New[string, cachedSession](sessionCacheSize)
+	return &sessionCache{store: st, clock: clk, ttl: ttl, cache: c}
 }
 
 func (c *sessionCache) get(ctx context.Context, id string) (*session.Session, error) {
@@ -139,14 +125,6 @@ func (c *sessionCache) get(ctx context.Context, id string) (*session.Session, er
 }
 
 func (c *sessionCache) put(s *session.Session, now time.Time) {
-	c.mu.Lock()
-	ids := c.byUser[s.UserID]
-	if ids == nil {
-		ids = map[string]struct{}{}
-		c.byUser[s.UserID] = ids
-	}
-	ids[s.ID] = struct{}{}
-	c.mu.Unlock()
 	c.cache.Add(s.ID, cachedSession{s: s, fetched: now})
 }
 
@@ -175,15 +153,14 @@ func (c *sessionCache) delete(ctx context.Context, id string) {
 	_ = c.store.Delete(ctx, id)
 }
 
+// deleteUser ends every session of userID. It walks the whole cache,
+// which is bounded and rare work (a deleted user, a changed password)
+// rather than an index kept up to date on every request.
 func (c *sessionCache) deleteUser(ctx context.Context, userID string) (int, error) {
-	c.mu.Lock()
-	var ids []string
-	for id := range c.byUser[userID] {
-		ids = append(ids, id)
-	}
-	c.mu.Unlock()
-	for _, id := range ids {
-		c.cache.Remove(id)
+	for _, id := range c.cache.Keys() {
+		if v, ok := c.cache.Peek(id); ok && v.s.UserID == userID {
+			c.cache.Remove(id)
+		}
 	}
 	n, err := c.store.DeleteUser(ctx, userID)
 	if err != nil && !errors.Is(err, session.ErrNotFound) {

@@ -165,3 +165,28 @@ func TestSessionIdleAndAbsoluteTimeouts(t *testing.T) {
 		t.Fatalf("past the idle timeout: %d", res.StatusCode)
 	}
 }
+
+// A changed password ends the user's gateway sessions, cached ones
+// included, although the user still exists.
+func TestPasswordChangeEndsCachedSessions(t *testing.T) {
+	h := newHarness(t)
+	u := h.srv.AddUser(t, "alice", "pw-alice-123", "viewer")
+	other := h.srv.AddUser(t, "bob", "pw-bob-12345", "viewer")
+	c, cb := h.client(), h.client()
+	h.login(c, u, "/")
+	h.login(cb, other, "/")
+	if res := h.get(c, "/echo", nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("before: %d", res.StatusCode)
+	}
+	h.users.Observe(audit.Event{Type: audit.UserUpdated, UserID: u.ID, Details: map[string]string{"change": "password changed"}})
+	deadline := time.Now().Add(5 * time.Second)
+	for h.get(c, "/echo", nil).StatusCode != http.StatusUnauthorized {
+		if time.Now().After(deadline) {
+			t.Fatal("alice's session outlived her password change")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if res := h.get(cb, "/echo", nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("bob's session ended too: %d", res.StatusCode)
+	}
+}
