@@ -149,20 +149,36 @@ func (d *UserDirectory) Run(ctx context.Context) {
 	}
 }
 
-// poll applies the user events after seq and returns the last seq read.
+// poll applies the user events after seq and returns the seq it read up
+// to. It asks only for the two event types it acts on (the audit table is
+// indexed by type and seq), so a busy trail of token events costs nothing
+// here; events appended after the head it read are left for the next poll.
 func (d *UserDirectory) poll(ctx context.Context, seq int64) int64 {
-	err := d.store.ScanAudit(ctx, seq, func(rec *storage.AuditRecord) error {
-		seq = rec.Seq
-		e, ok := userEvent(rec)
-		if ok {
-			d.Observe(e)
+	head, _, err := d.store.AuditHead(ctx)
+	if err != nil || head <= seq {
+		if err != nil && ctx.Err() == nil {
+			d.log.Warn("audit trail: read its head", "err", err)
 		}
-		return nil
-	})
-	if err != nil && ctx.Err() == nil {
-		d.log.Warn("audit trail: read user changes", "err", err)
+		return seq
 	}
-	return seq
+	for _, typ := range []string{audit.UserUpdated, audit.UserDeleted} {
+		recs, err := d.store.ListAudit(ctx, storage.AuditFilter{Type: typ, AfterSeq: seq})
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Warn("audit trail: read user changes", "err", err)
+			}
+			return seq // read the same range again next time
+		}
+		for _, rec := range recs {
+			if rec.Seq > head {
+				break
+			}
+			if e, ok := userEvent(rec); ok {
+				d.Observe(e)
+			}
+		}
+	}
+	return head
 }
 
 // userEvent decodes the user change an audit record holds, if any.
