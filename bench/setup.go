@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os/exec"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -95,7 +94,6 @@ type fixture struct {
 	// apiKey is an API key for introspection.
 	apiKey string
 
-	mu     sync.Mutex
 	chains []string // initial refresh tokens, one per worker
 }
 

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -91,18 +89,6 @@ func keyIDArg(arg string) (string, error) {
 		return "", usageErrorf("%q is not an API key id (16 characters of a-z and 0-9) or an API key; see 'gatehouse apikeys list'", arg)
 	}
 	return arg, nil
-}
-
-// getAPIKey loads a key, turning ErrNotFound into advice.
-func getAPIKey(ctx context.Context, st storage.Store, id string) (*storage.APIKey, error) {
-	k, err := st.GetAPIKey(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("API key %q not found; see 'gatehouse apikeys list'", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get API key %q: %w", id, err)
-	}
-	return k, nil
 }
 
 // maxExpiryDays bounds --expires given in days.

@@ -40,7 +40,6 @@ type testHarness struct {
 // auditBuffer collects audit lines for assertions.
 type auditBuffer struct {
 	lines chan string
-	buf   strings.Builder
 }
 
 var testHashParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
