@@ -224,9 +224,7 @@ func TestHost(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := request(c.remote)
-			for _, v := range c.xfh {
-				r.Header["X-Forwarded-Host"] = append(r.Header["X-Forwarded-Host"], v)
-			}
+			r.Header["X-Forwarded-Host"] = append(r.Header["X-Forwarded-Host"], c.xfh...)
 			if got := tr.Host(r); got != c.want {
 				t.Errorf("Host = %q, want %q", got, c.want)
 			}
