@@ -4,8 +4,9 @@
 # schema. Pass flags with BENCHFLAGS, e.g. make bench BENCHFLAGS="--duration 30s".
 # `make bench-cli` measures the start-up of the client commands (bench/clistart;
 # flags in CLIBENCHFLAGS, e.g. CLIBENCHFLAGS="--runs 300 --baseline OLD-BINARY").
-# `make bench-replicas` runs two servers on one PostgreSQL schema and a free
-# database of the Redis at 127.0.0.1:6379 (flushed before and after).
+# `make bench-replicas` runs two servers on one PostgreSQL schema and the
+# Redis at 127.0.0.1:6379/0, under a key prefix of the run's own (its keys
+# are deleted at the end; nothing else is touched).
 # `make bench-gateway` measures `gatehouse proxy` in front of the test app
 # (added latency and throughput against direct requests; flags in
 # BENCHFLAGS, e.g. BENCHFLAGS="--duration 10s --concurrency 64").

@@ -28,7 +28,7 @@
 //	go run ./bench [--duration 10s] [--warmup 1s] [--concurrency 32]
 //	               [--workloads cc,refresh,introspect,apikey-introspect] [--json]
 //	               [--postgres | --db postgres://...] [--binary PATH] [--keep]
-//	               [--replicas 2 [--redis-url redis://127.0.0.1:6379]]
+//	               [--replicas 2 [--redis-url redis://127.0.0.1:6379/0]]
 //
 // --replicas 2 starts two servers on the same PostgreSQL schema and a free
 // Redis database (flushed before and after), with the same secret key and
@@ -161,7 +161,7 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.StringVar(&workloads, "workloads", "cc,refresh,introspect,apikey-introspect", "comma-separated `list` of workloads: cc, refresh, introspect, apikey-introspect")
 	fs.BoolVar(&o.JSON, "json", false, "print a JSON document on stdout (the table goes to stderr)")
 	fs.IntVar(&o.Replicas, "replicas", 1, "`number` of servers: 1, or 2 on the same PostgreSQL schema and Redis (--redis-url); needs --postgres or --db")
-	fs.StringVar(&o.RedisURL, "redis-url", defaultRedisURL, "Redis `URL` for --replicas 2, without a database number (a free one is chosen and flushed)")
+	fs.StringVar(&o.RedisURL, "redis-url", defaultRedisURL, "Redis `URL` for --replicas 2; the run's keys go under a key prefix of its own and are deleted at the end")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (server log, audit log, database)")
 	fs.StringVar(&o.GatewayPath, "gateway-path", gatewayPath, "with --gateway: the test app `path` every workload GETs, e.g. '/graphql?query={runs{id status job}}' (the gateway then parses the GraphQL query)")
 	fs.BoolVar(&o.Gateway, "gateway", false, "benchmark the gateway (gatehouse proxy) in front of the test app instead; workloads bare, session, apikey, jwt (direct always runs), --duration 5s unless given")

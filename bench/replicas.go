@@ -2,53 +2,58 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
+	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/gatehouse-auth/gatehouse/internal/redisconn"
 )
 
-// defaultRedisURL is the Redis server --replicas 2 uses; the database
-// number is chosen at run time.
-const defaultRedisURL = "redis://127.0.0.1:6379"
+// defaultRedisURL is the Redis database --replicas 2 uses; its keys go
+// under a key prefix of the run's own.
+const defaultRedisURL = "redis://127.0.0.1:6379/0"
 
-// freeRedisDB finds an empty database (1..15) on the Redis server at base,
-// flushes it, and returns its URL and a function that flushes it again.
-// An empty database is taken to be unused; the benchmark never touches
-// one that holds keys.
-func freeRedisDB(ctx context.Context, base string) (string, func(context.Context) error, error) {
-	base = strings.TrimRight(base, "/")
-	for n := 1; n < 16; n++ {
-		u := base + "/" + strconv.Itoa(n)
-		ro, err := redis.ParseURL(u)
-		if err != nil {
-			return "", nil, fmt.Errorf("redis: parse URL: %w", err)
+// redisWithPrefix returns base with a key_prefix of this run's own, and a
+// function that deletes the keys under that prefix (and nothing else: the
+// database may hold other people's data).
+func redisWithPrefix(ctx context.Context, base string) (string, func(context.Context) error, error) {
+	ru, err := redisconn.Parse(base)
+	if err != nil {
+		return "", nil, fmt.Errorf("redis: %w", err)
+	}
+	c := redis.NewClient(ru.Options)
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		return "", nil, fmt.Errorf("redis at %s: %w", ru.Options.Addr, err)
+	}
+	prefix := "gatehouse-bench:" + rand.Text() + ":"
+	u, err := url.Parse(base)
+	if err != nil {
+		c.Close()
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("key_prefix", prefix)
+	u.RawQuery = q.Encode()
+	cleanup := func(ctx context.Context) error {
+		defer c.Close()
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
 		}
-		c := redis.NewClient(ro)
-		size, err := c.DBSize(ctx).Result()
-		if err != nil {
-			c.Close()
-			return "", nil, fmt.Errorf("redis: dbsize %d: %w", n, err)
+		if err := iter.Err(); err != nil {
+			return fmt.Errorf("redis: scan %s*: %w", prefix, err)
 		}
-		if size != 0 {
-			c.Close()
-			continue
-		}
-		if err := c.FlushDB(ctx).Err(); err != nil {
-			c.Close()
-			return "", nil, fmt.Errorf("redis: flushdb %d: %w", n, err)
-		}
-		flush := func(ctx context.Context) error {
-			defer c.Close()
-			if err := c.FlushDB(ctx).Err(); err != nil {
-				return fmt.Errorf("redis: flushdb %d: %w", n, err)
-			}
+		if len(keys) == 0 {
 			return nil
 		}
-		return u, flush, nil
+		return c.Del(ctx, keys...).Err()
 	}
-	return "", nil, fmt.Errorf("redis: no empty database among 1..15 at %s", base)
+	return u.String(), cleanup, nil
 }
 
 // startReplicas starts two servers on the same database and Redis, with

@@ -58,7 +58,7 @@ func run(ctx context.Context, opts *options, logw io.Writer) (rep *Report, err e
 	env := childEnv()
 	var srv, srvB *server
 	if opts.Replicas == 2 {
-		redisURL, flush, err := freeRedisDB(ctx, opts.RedisURL)
+		redisURL, cleanup, err := redisWithPrefix(ctx, opts.RedisURL)
 		if err != nil {
 			return nil, err
 		}
@@ -66,8 +66,8 @@ func run(ctx context.Context, opts *options, logw io.Writer) (rep *Report, err e
 			// Both servers are stopped by then (deferred later, run first).
 			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if ferr := flush(fctx); ferr != nil {
-				logf("flush redis: %v", ferr)
+			if cerr := cleanup(fctx); cerr != nil {
+				logf("delete redis keys: %v", cerr)
 			}
 		}()
 		rep.Backend = "postgres, 2 replicas, redis"

@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math/big"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,8 +17,11 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/gatehouse-auth/gatehouse/internal/redisconn"
 )
 
 // TestReplicas runs two `gatehouse server` processes on one PostgreSQL
@@ -30,8 +30,8 @@ import (
 // revocations, browser sessions, login rate limits and signing keys are
 // shared. Both use replica A's URL as the issuer; requests go to either
 // address. It needs GATEHOUSE_TEST_POSTGRES_DSN and a Redis server at
-// GATEHOUSE_TEST_REDIS_URL (default redis://127.0.0.1:6379/0); it uses a
-// random database 1..15 of that server and empties it.
+// GATEHOUSE_TEST_REDIS_URL; its keys go under a prefix of the test's own
+// in the URL's database and are deleted when it ends.
 func TestReplicas(t *testing.T) {
 	db, redisURL := sharedBackends(t)
 
@@ -101,7 +101,7 @@ limits:
 	// Their JWKS documents agree once each has re-read the key table (on
 	// a JWKS request at most a second after its last read).
 	if diverged := waitSameKeys(t, ctx, jwksA, jwksB, 5*time.Second); diverged != "" {
-		t.Logf("JWKS differed right after start: %s", diverged)
+		t.Errorf("JWKS still differ 5 s after start: %s", diverged)
 	}
 
 	// browserA is signed in at A as admin.
@@ -303,7 +303,7 @@ func sharedBackends(t *testing.T) (db, redisURL string) {
 	}
 	redisBase := os.Getenv("GATEHOUSE_TEST_REDIS_URL")
 	if redisBase == "" {
-		redisBase = "redis://127.0.0.1:6379/0"
+		t.Skip("GATEHOUSE_TEST_REDIS_URL is not set")
 	}
 	t.Parallel()
 	return freshSchemaDSN(t, dsn), freshRedisDB(t, redisBase)
@@ -333,64 +333,54 @@ func runWithEnv(t *testing.T, env []string, args ...string) string {
 	return string(out)
 }
 
-// freshRedisDB picks a random Redis database 1..15 on the server of base,
-// empties it now and when the test ends, and returns its URL.
+// freshRedisDB returns a Redis URL on the server and database of base
+// (GATEHOUSE_TEST_REDIS_URL) with a key_prefix of the test's own, and
+// deletes the keys under that prefix, and only those, when the test ends.
+// It never flushes a database: the Redis may hold other people's data.
 func freshRedisDB(t *testing.T, base string) string {
 	t.Helper()
-	u, err := url.Parse(base)
-	if err != nil || u.Scheme != "redis" || u.Host == "" {
-		t.Fatalf("GATEHOUSE_TEST_REDIS_URL must be a redis://host:port URL, got %q", base)
+	ru, err := redisconn.Parse(base)
+	if err != nil {
+		t.Fatalf("GATEHOUSE_TEST_REDIS_URL: %v", err)
 	}
-	n, err := rand.Int(rand.Reader, big.NewInt(15))
+	client := redis.NewClient(ru.Options)
+	if err := client.Ping(t.Context()).Err(); err != nil {
+		client.Close()
+		t.Fatalf("redis at %s does not answer: %v", ru.Options.Addr, err)
+	}
+	prefix := "gatehouse-test:" + rand.Text() + ":"
+	t.Cleanup(func() {
+		defer client.Close()
+		n, err := deleteKeys(context.Background(), client, prefix)
+		if err != nil {
+			t.Errorf("delete redis keys %s*: %v", prefix, err)
+		}
+		t.Logf("deleted %d redis keys under %s", n, prefix)
+	})
+	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Path = fmt.Sprintf("/%d", n.Int64()+1)
-	if err := flushRedisDB(u); err != nil {
-		t.Skipf("redis at %s does not answer: %v", u.Host, err)
-	}
-	t.Cleanup(func() {
-		if err := flushRedisDB(u); err != nil {
-			t.Errorf("flush redis %s: %v", u, err)
-		}
-	})
+	q := u.Query()
+	q.Set("key_prefix", prefix)
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 
-// flushRedisDB sends SELECT and FLUSHDB for the database of u over RESP.
-func flushRedisDB(u *url.URL) error {
-	conn, err := net.DialTimeout("tcp", u.Host, 2*time.Second)
-	if err != nil {
-		return err
+// deleteKeys deletes the keys under prefix and returns how many there were.
+func deleteKeys(ctx context.Context, client *redis.Client, prefix string) (int, error) {
+	iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
 	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	db := strings.TrimPrefix(u.Path, "/")
-	cmds := [][]string{{"SELECT", db}, {"FLUSHDB"}}
-	if pw, ok := u.User.Password(); ok {
-		cmds = append([][]string{{"AUTH", pw}}, cmds...)
+	if err := iter.Err(); err != nil {
+		return 0, err
 	}
-	var req strings.Builder
-	for _, c := range cmds {
-		fmt.Fprintf(&req, "*%d\r\n", len(c))
-		for _, a := range c {
-			fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
-		}
+	if len(keys) == 0 {
+		return 0, nil
 	}
-	if _, err := conn.Write([]byte(req.String())); err != nil {
-		return err
-	}
-	r := bufio.NewReader(conn)
-	for _, c := range cmds {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return fmt.Errorf("%s: %w", c[0], err)
-		}
-		if !strings.HasPrefix(line, "+OK") {
-			return fmt.Errorf("%s: %s", c[0], strings.TrimSpace(line))
-		}
-	}
-	return nil
+	return len(keys), client.Del(ctx, keys...).Err()
 }
 
 // at is endpoint (a URL under the shared issuer) at replica g instead.

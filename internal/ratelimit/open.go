@@ -2,13 +2,12 @@ package ratelimit
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/internal/redisconn"
 )
 
 // Open returns the limiter a server configuration names, and a function
@@ -17,7 +16,8 @@ import (
 // An empty rawURL gives NewMemory(clk, DefaultMaxKeys): limits per
 // process. A redis://, rediss:// or unix:// URL (as redis.ParseURL reads
 // it, for example "redis://:password@redis:6379/0") gives a Redis limiter
-// with DefaultRedisPrefix, shared by every process on that Redis; Open
+// whose keys start with the URL's key_prefix (redisconn.DefaultKeyPrefix
+// when absent) followed by "rl:", shared by every process on that Redis; Open
 // pings it once and fails when it does not answer. The Redis limiter uses
 // the Redis server's time unless clk is a clock other than clock.System
 // (see RedisOptions.Clock).
@@ -27,26 +27,15 @@ func Open(ctx context.Context, rawURL string, clk clock.Clock) (Limiter, func() 
 	if rawURL == "" {
 		return NewMemory(clk, DefaultMaxKeys), func() error { return nil }, nil
 	}
-	u, err := url.Parse(rawURL)
+	ru, err := redisconn.Parse(rawURL)
 	if err != nil {
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			err = ue.Err // url.Error repeats the whole URL
-		}
-		return nil, nil, fmt.Errorf("ratelimit: parse redis url: %w", err)
+		return nil, nil, fmt.Errorf("ratelimit: %w", err)
 	}
-	switch u.Scheme {
-	case "redis", "rediss", "unix":
-	default:
-		return nil, nil, fmt.Errorf("ratelimit: unsupported url scheme %q (want redis://, rediss:// or unix://)", u.Scheme)
-	}
-	opts, err := redis.ParseURL(rawURL)
-	if err != nil {
-		return nil, nil, fmt.Errorf("ratelimit: parse redis url: %w", err)
-	}
+	opts := ru.Options
 	client := redis.NewClient(opts)
 	if err := client.Ping(ctx).Err(); err != nil {
 		client.Close()
 		return nil, nil, fmt.Errorf("ratelimit: ping redis at %s: %w", opts.Addr, err)
 	}
-	return NewRedis(client, RedisOptions{Clock: clk}), client.Close, nil
+	return NewRedis(client, RedisOptions{Clock: clk, Prefix: ru.KeyPrefix + "rl:"}), client.Close, nil
 }

@@ -373,7 +373,7 @@ func TestOpen(t *testing.T) {
 	}{
 		{"redis://:s3cret@" + downAddr + "/0?max_retries=-1", "ratelimit: ping redis at " + downAddr},
 		{"unix://:s3cret@/nonexistent/gatehouse-test.sock?max_retries=-1", "ratelimit: ping redis at /nonexistent/gatehouse-test.sock"},
-		{"http://" + downAddr, `unsupported url scheme "http"`},
+		{"http://" + downAddr, `unsupported redis url scheme "http"`},
 		{"127.0.0.1:6379", "parse redis url"},
 		{"redis://:s3cret@" + downAddr + "/zero", "invalid database number"},
 		{"redis://:s3cret%zz@" + downAddr, "parse redis url"},
