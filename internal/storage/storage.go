@@ -43,7 +43,13 @@ type Client struct {
 	GrantTypes   []string
 	Scopes       []string
 	Roles        []string
-	// FirstParty clients skip the consent screen.
+	// Audiences are the resources (RFC 8707 resource indicators: absolute
+	// URIs) the client may ask tokens for; they are also its default
+	// audience when a request names none. The server's own APIs (the admin
+	// and account resources) are never a default.
+	Audiences []string
+	// FirstParty clients skip the consent screen and are the only ones
+	// that may obtain the admin and account scopes and resources.
 	FirstParty bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
@@ -71,9 +77,12 @@ type AuthCode struct {
 	CodeChallenge       string
 	CodeChallengeMethod string
 	Nonce               string
-	AuthTime            time.Time
-	ExpiresAt           time.Time
-	CreatedAt           time.Time
+	// Resources are the resource indicators (RFC 8707) the authorization
+	// was given for: the audiences of the tokens it can produce.
+	Resources []string
+	AuthTime  time.Time
+	ExpiresAt time.Time
+	CreatedAt time.Time
 	// Redeemed is set when the code is exchanged; GrantID names the grant
 	// (token family) it produced, so a replay can revoke it.
 	Redeemed bool
@@ -84,10 +93,13 @@ type AuthCode struct {
 // device approval. Revoking it makes every refresh token and access token of
 // the family inactive.
 type Grant struct {
-	ID        string
-	ClientID  string
-	UserID    string
-	Scopes    []string
+	ID       string
+	ClientID string
+	UserID   string
+	Scopes   []string
+	// Resources are the resource indicators the family was authorised for;
+	// each access token's aud is these or a subset a request asked for.
+	Resources []string
 	AuthTime  time.Time
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -107,7 +119,10 @@ type RefreshToken struct {
 	// Rotated is set once the token has been exchanged for a new one; any
 	// later presentation is reuse (RFC 9700 §4.14.2).
 	Rotated bool
-	Revoked bool
+	// RotatedAt is when Rotated was set (zero before, and for tokens
+	// rotated before this field existed).
+	RotatedAt time.Time
+	Revoked   bool
 }
 
 // Device code statuses.
@@ -124,6 +139,7 @@ type DeviceCode struct {
 	UserCode   string // normalised: upper case, no separator
 	ClientID   string
 	Scopes     []string
+	Resources  []string // resource indicators asked for (RFC 8707)
 	Status     string
 	UserID     string // set on approval
 	AuthTime   time.Time
@@ -272,7 +288,8 @@ type Store interface {
 	// RotateRefreshToken exchanges a refresh token in one transaction: it
 	// locks the row with hash, calls fn with a copy of it (and of its
 	// grant), and if fn returns a new token without error it marks the old
-	// one Rotated and inserts the new one. fn sees Rotated or Revoked
+	// one Rotated (RotatedAt = the new token's CreatedAt) and inserts the
+	// new one. fn sees Rotated or Revoked
 	// tokens too, so it can detect reuse.
 	RotateRefreshToken(ctx context.Context, hash string, fn func(old *RefreshToken, g *Grant) (*RefreshToken, error)) error
 
