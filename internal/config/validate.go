@@ -83,6 +83,10 @@ func (c *Server) Validate() error {
 		bad("tokens.device_interval", "%s must be shorter than tokens.device_code_ttl (%s)", t.DeviceInterval, t.DeviceCodeTTL)
 	}
 	positive(bad, "tokens.session_ttl", t.SessionTTL)
+	if t.RefreshReuseInterval < 0 || time.Duration(t.RefreshReuseInterval) > time.Minute {
+		bad("tokens.refresh_reuse_interval", "%s is not between 0 and 1m (a longer interval lets a stolen refresh token be replayed without revoking its family for longer)", t.RefreshReuseInterval)
+	}
+	positive(bad, "tokens.account_recent_auth", t.AccountRecentAuth)
 
 	s := &c.Signing
 	if s.Algorithm != AlgES256 && s.Algorithm != AlgEdDSA {

@@ -42,6 +42,7 @@ type authorizeRequest struct {
 	// params are the recognised parameters as received.
 	params    url.Values
 	scopes    []string
+	resources []string // the audiences of the code (RFC 8707)
 	challenge string
 	method    string
 	nonce     string
@@ -77,6 +78,12 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.authorizeError(w, ar, perr, post)
 		return
 	}
+	resources, err := s.resolveResources(ar.client, resourceParams(q))
+	if err != nil {
+		s.authorizeError(w, ar, protocol.AsError(err), post)
+		return
+	}
+	ar.resources = resources
 
 	u, sess, err := s.currentUser(r)
 	if err != nil {
@@ -158,6 +165,10 @@ func (s *Server) authorizeClient(r *http.Request, q url.Values) (*authorizeReque
 		if v, ok := q[p]; ok {
 			params[p] = slices.Clone(v)
 		}
+	}
+	if v, ok := q["resource"]; ok {
+		// RFC 8707 §2: the one parameter that may be repeated.
+		params["resource"] = slices.Clone(v)
 	}
 	return &authorizeRequest{client: c, redirectURI: ru, redirectParam: param, params: params}, nil, nil
 }
@@ -268,6 +279,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, ar *authorize
 		CodeChallenge:       ar.challenge,
 		CodeChallengeMethod: ar.method,
 		Nonce:               ar.nonce,
+		Resources:           ar.resources,
 		AuthTime:            sess.AuthTime,
 		ExpiresAt:           now.Add(time.Duration(s.cfg.Tokens.CodeTTL)),
 		CreatedAt:           now,

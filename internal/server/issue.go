@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
@@ -47,18 +48,16 @@ type idClaims struct {
 
 // issuance is what a grant decided to issue.
 type issuance struct {
-	client   *storage.Client
-	user     *storage.User // nil for client credentials
-	scopes   []string
-	grant    *storage.Grant // nil for client credentials
-	refresh  string         // the new refresh token, if any
-	nonce    string
-	authTime time.Time
+	client *storage.Client
+	user   *storage.User // nil for client credentials
+	scopes []string
+	// resources are the access token's aud (RFC 8707, RFC 9068 §2.2).
+	resources []string
+	grant     *storage.Grant // nil for client credentials
+	refresh   string         // the new refresh token, if any
+	nonce     string
+	authTime  time.Time
 }
-
-// audience is the "aud" of access tokens: this server's issuer, which
-// resource servers configured with the issuer expect.
-func (s *Server) audience() []string { return []string{s.issuer} }
 
 // respond signs the access token (and ID token) for an issuance and builds
 // the token response (RFC 6749 §5.1). The access token carries the
@@ -69,7 +68,7 @@ func (s *Server) respond(ctx context.Context, is issuance) (*protocol.TokenRespo
 	ttl := time.Duration(s.cfg.Tokens.AccessTokenTTL)
 	claims := AccessClaims{
 		Issuer:    s.issuer,
-		Audience:  s.audience(),
+		Audience:  is.resources,
 		IssuedAt:  now.Unix(),
 		ExpiresAt: now.Add(ttl).Unix(),
 		ID:        NewID(),
@@ -141,14 +140,15 @@ func containsScope(scopes []string, s string) bool {
 }
 
 // newGrant creates the token family with the given id for a user's
-// authorization.
-func (s *Server) newGrant(ctx context.Context, id string, c *storage.Client, userID string, scopes []string, authTime time.Time) (*storage.Grant, error) {
+// authorization of scopes for resources.
+func (s *Server) newGrant(ctx context.Context, id string, c *storage.Client, userID string, scopes, resources []string, authTime time.Time) (*storage.Grant, error) {
 	now := s.clock.Now().UTC()
 	g := &storage.Grant{
 		ID:        id,
 		ClientID:  c.ID,
 		UserID:    userID,
 		Scopes:    scopes,
+		Resources: resources,
 		AuthTime:  authTime,
 		CreatedAt: now,
 		ExpiresAt: now.Add(time.Duration(s.cfg.Tokens.RefreshTokenTTL)),
@@ -174,9 +174,15 @@ func (s *Server) newRefreshToken(g *storage.Grant, scopes []string) (string, *st
 }
 
 // issueForGrant stores a first refresh token (when the client may refresh)
-// and responds with tokens for a new grant.
-func (s *Server) issueForGrant(ctx context.Context, c *storage.Client, u *storage.User, g *storage.Grant, nonce string) (*protocol.TokenResponse, error) {
-	is := issuance{client: c, user: u, scopes: g.Scopes, grant: g, nonce: nonce, authTime: g.AuthTime}
+// and responds with tokens for a new grant, the access token for the
+// resource parameters of the token request (RFC 8707 §2.2), or for all of
+// the grant's resources without any.
+func (s *Server) issueForGrant(ctx context.Context, r *http.Request, c *storage.Client, u *storage.User, g *storage.Grant, nonce string) (*protocol.TokenResponse, error) {
+	aud, err := narrowResources(g.Resources, resourceParams(r.PostForm))
+	if err != nil {
+		return nil, err
+	}
+	is := issuance{client: c, user: u, scopes: g.Scopes, resources: aud, grant: g, nonce: nonce, authTime: g.AuthTime}
 	if hasGrantType(c, protocol.GrantRefreshToken) {
 		tok, rt := s.newRefreshToken(g, g.Scopes)
 		if err := s.store.CreateRefreshToken(ctx, rt); err != nil {
