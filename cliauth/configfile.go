@@ -55,6 +55,8 @@ type profileConfig struct {
 	Issuer   string   `yaml:"issuer"`
 	ClientID string   `yaml:"client_id,omitempty"`
 	Scopes   []string `yaml:"scopes,omitempty,flow"`
+	// Resources are the resource indicators (RFC 8707) logins ask for.
+	Resources []string `yaml:"resources,omitempty,flow"`
 }
 
 // loadConfig reads config.yaml; a missing file is an empty configuration.
@@ -87,7 +89,7 @@ func (a *App) loadConfig() (*configFile, error) {
 // validate checks every value of the file.
 func (c *configFile) validate() error {
 	if c.DefaultProfile != "" {
-		if err := credstore.ValidateProfile(c.DefaultProfile); err != nil {
+		if err := validateProfile(c.DefaultProfile); err != nil {
 			return fmt.Errorf("default_profile: %w", err)
 		}
 	}
@@ -107,7 +109,7 @@ func (c *configFile) validate() error {
 		}
 	}
 	for name, p := range c.Profiles {
-		if err := credstore.ValidateProfile(name); err != nil {
+		if err := validateProfile(name); err != nil {
 			return fmt.Errorf("profiles: %w", err)
 		}
 		if p == nil || p.Issuer == "" {

@@ -52,7 +52,7 @@ func checkClientCredentials(t *testing.T, g *gatehouse) {
 	// its claims changed.
 	forged := payload(t, tok.AccessToken)
 	forged["roles"] = []string{"admin"}
-	if _, err := p.VerifierContext(ctx, &oidc.Config{ClientID: g.URL}).Verify(ctx, withPayload(t, tok.AccessToken, forged)); err == nil {
+	if _, err := p.VerifierContext(ctx, &oidc.Config{ClientID: id}).Verify(ctx, withPayload(t, tok.AccessToken, forged)); err == nil {
 		t.Errorf("go-oidc accepted an access token whose roles were changed after signing")
 	}
 

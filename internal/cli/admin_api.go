@@ -72,12 +72,16 @@ func openAdminAPI(ctx context.Context, cmd *cobra.Command, streams IOStreams, se
 			return nil, nil
 		}
 	}
-	hc, res, err := newAuthApp(streams).Client(ctx)
-	if err != nil {
-		if serverURL != "" {
-			return nil, fmt.Errorf("admin API: %w", err)
-		}
+	auth := newAuthApp(streams)
+	if r, err := auth.Resolve(ctx); serverURL == "" && (err != nil || !r.LoggedIn()) {
 		return nil, nil
+	}
+	// The admin API takes tokens for its own resource and scope: the
+	// profile's admin sign-in (asked for on a terminal when missing), an
+	// API key, or client credentials asking for them.
+	hc, res, err := auth.ElevatedClient(ctx, elevationAdmin)
+	if err != nil {
+		return nil, fmt.Errorf("admin API: %w", err)
 	}
 	base := serverURL
 	if base == "" {

@@ -88,16 +88,16 @@ func headerOf(t *testing.T, jwt string) map[string]any {
 // confidential web client with a secret, plus an introspecting service.
 type userFixture struct {
 	*testHarness
-	user         *storage.User
-	webSecret    string
+	user      *storage.User
+	webSecret string
 	// consoleSecret is the secret of "console", a first-party confidential
 	// client (the operator's own web console) that may ask for the admin
 	// and account resources.
 	consoleSecret string
 	rsSecret      string
-	otherSecret  string
-	webRedirect  string
-	publicClient string
+	otherSecret   string
+	webRedirect   string
+	publicClient  string
 }
 
 func newUserFixture(t *testing.T) *userFixture {
