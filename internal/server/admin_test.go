@@ -24,7 +24,14 @@ type adminFixture struct {
 
 func newAdminFixture(t *testing.T) *adminFixture {
 	t.Helper()
-	f := &adminFixture{userFixture: newUserFixture(t)}
+	return newAdminFixtureOn(newHarness(t))
+}
+
+// newAdminFixtureOn is newAdminFixture on the harness h.
+func newAdminFixtureOn(h *testHarness) *adminFixture {
+	t := h.t
+	t.Helper()
+	f := &adminFixture{userFixture: newUserFixtureOn(h)}
 	a, err := f.store.GetUserByName(context.Background(), AdminUsername)
 	if err != nil {
 		t.Fatal(err)

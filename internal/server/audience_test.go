@@ -25,8 +25,10 @@ func audOf(t *testing.T, tok string) []string {
 	return out
 }
 
-func TestAudienceOfClientCredentials(t *testing.T) {
-	f := newUserFixture(t)
+func TestAudienceOfClientCredentials(t *testing.T) { onEachBackend(t, testAudienceOfClientCredentials) }
+
+func testAudienceOfClientCredentials(t *testing.T, open storeOpener) {
+	f := newUserFixtureOn(newHarnessOn(t, open))
 	plainSec := f.addClient(storage.Client{ID: "plain", GrantTypes: []string{"client_credentials"}, Scopes: []string{"read"}})
 	apiSec := f.addClient(storage.Client{ID: "ci", GrantTypes: []string{"client_credentials"}, Scopes: []string{"read"},
 		Audiences: []string{"https://api.example", "https://other.example"}})
@@ -87,7 +89,11 @@ func TestAudienceOfClientCredentials(t *testing.T) {
 // whatever the user may do; only a first-party client's token for that
 // resource with that scope is accepted.
 func TestOwnAPIsNeedTheirAudienceAndScope(t *testing.T) {
-	f := newAdminFixture(t)
+	onEachBackend(t, testOwnAPIsNeedTheirAudienceAndScope)
+}
+
+func testOwnAPIsNeedTheirAudienceAndScope(t *testing.T, open storeOpener) {
+	f := newAdminFixtureOn(newHarnessOn(t, open))
 	admin := f.admin.ID
 	// The web client is third-party: a token the admin's login gave it.
 	webTok := func() string {
@@ -146,8 +152,10 @@ func TestOwnAPIsNeedTheirAudienceAndScope(t *testing.T) {
 
 // Client credentials: a first-party client with the admin role reaches the
 // admin API only with a token it asked for the admin resource and scope.
-func TestAdminByClientCredentials(t *testing.T) {
-	f := newAdminFixture(t)
+func TestAdminByClientCredentials(t *testing.T) { onEachBackend(t, testAdminByClientCredentials) }
+
+func testAdminByClientCredentials(t *testing.T, open storeOpener) {
+	f := newAdminFixtureOn(newHarnessOn(t, open))
 	sec := f.addClient(storage.Client{ID: "ops-bot", GrantTypes: []string{"client_credentials"}, Roles: []string{"admin"}, FirstParty: true})
 	third := f.addClient(storage.Client{ID: "bot", GrantTypes: []string{"client_credentials"}, Roles: []string{"admin"}, Scopes: []string{"read"}})
 	get := func(id, sec string, form url.Values) (int, map[string]any) {
@@ -183,7 +191,11 @@ func TestAdminByClientCredentials(t *testing.T) {
 // Registration refuses the admin and account scopes and resources for a
 // client that is not first-party, over the admin API.
 func TestRegistrationRefusesOwnAPIsForThirdParty(t *testing.T) {
-	f := newAdminFixture(t)
+	onEachBackend(t, testRegistrationRefusesOwnAPIsForThirdParty)
+}
+
+func testRegistrationRefusesOwnAPIsForThirdParty(t *testing.T, open storeOpener) {
+	f := newAdminFixtureOn(newHarnessOn(t, open))
 	base := map[string]any{"name": "Wiki", "grant_types": []string{"authorization_code"}, "redirect_uris": []string{"https://wiki.example/cb"}}
 	with := func(id string, extra map[string]any) map[string]any {
 		m := map[string]any{"id": id}
@@ -220,8 +232,10 @@ func TestRegistrationRefusesOwnAPIsForThirdParty(t *testing.T) {
 
 // RFC 8707 §2.2 at the token endpoint: a resource that was not authorised
 // is invalid_target, and the code or refresh token stays usable.
-func TestNarrowingAtTheTokenEndpoint(t *testing.T) {
-	f := newUserFixture(t)
+func TestNarrowingAtTheTokenEndpoint(t *testing.T) { onEachBackend(t, testNarrowingAtTheTokenEndpoint) }
+
+func testNarrowingAtTheTokenEndpoint(t *testing.T, open storeOpener) {
+	f := newUserFixtureOn(newHarnessOn(t, open))
 	sec := f.addClient(storage.Client{ID: "app", RedirectURIs: []string{f.webRedirect}, GrantTypes: []string{"authorization_code", "refresh_token"},
 		Scopes: []string{"read"}, Audiences: []string{"https://a.example", "https://b.example"}})
 	code := f.insertCode(codeOpts{clientID: "app", userID: f.user.ID, redirectURI: f.webRedirect, scopes: []string{"read"},
@@ -261,8 +275,10 @@ func TestNarrowingAtTheTokenEndpoint(t *testing.T) {
 
 // The reuse interval: a repeat by the same client soon after rotation is
 // refused without revoking the family; after it, reuse revokes.
-func TestRefreshReuseInterval(t *testing.T) {
-	f := newUserFixture(t)
+func TestRefreshReuseInterval(t *testing.T) { onEachBackend(t, testRefreshReuseInterval) }
+
+func testRefreshReuseInterval(t *testing.T, open storeOpener) {
+	f := newUserFixtureOn(newHarnessOn(t, open))
 	first := f.codeTokens("read")
 	st, second := f.refresh("web", f.webSecret, first["refresh_token"].(string), nil)
 	if st != 200 {
@@ -299,7 +315,11 @@ func TestRefreshReuseInterval(t *testing.T) {
 }
 
 func TestRefreshReuseIntervalZeroRevokesAtOnce(t *testing.T) {
-	h := newHarness(t, func(c *config.Server) { c.Tokens.RefreshReuseInterval = 0 })
+	onEachBackend(t, testRefreshReuseIntervalZeroRevokesAtOnce)
+}
+
+func testRefreshReuseIntervalZeroRevokesAtOnce(t *testing.T, open storeOpener) {
+	h := newHarnessOn(t, open, func(c *config.Server) { c.Tokens.RefreshReuseInterval = 0 })
 	f := &userFixture{testHarness: h, webRedirect: "https://app.example/cb"}
 	f.user = h.addUser("alice", "correct horse battery")
 	f.webSecret = h.addClient(storage.Client{ID: "web", RedirectURIs: []string{f.webRedirect},
@@ -317,7 +337,11 @@ func TestRefreshReuseIntervalZeroRevokesAtOnce(t *testing.T) {
 // Starting an MFA enrolment over the account API needs a recent sign-in
 // or the current password.
 func TestAccountAPINeedsRecentAuthentication(t *testing.T) {
-	f := newUserFixture(t)
+	onEachBackend(t, testAccountAPINeedsRecentAuthentication)
+}
+
+func testAccountAPINeedsRecentAuthentication(t *testing.T, open storeOpener) {
+	f := newUserFixtureOn(newHarnessOn(t, open))
 	// A token of a sign-in older than the window (as a refresh gives).
 	old := f.clock.Now().Add(-time.Duration(f.cfg.Tokens.AccountRecentAuth) - time.Second)
 	tok := f.resourceTokenAuthTime(f.user.ID, []string{ScopeAccount}, []string{AccountResource(f.issuer)}, old)

@@ -101,7 +101,11 @@ type userFixture struct {
 }
 
 func newUserFixture(t *testing.T) *userFixture {
-	h := newHarness(t)
+	return newUserFixtureOn(newHarness(t))
+}
+
+// newUserFixtureOn is newUserFixture on the harness h.
+func newUserFixtureOn(h *testHarness) *userFixture {
 	f := &userFixture{testHarness: h, webRedirect: "https://app.example/cb", publicClient: CLIClientID}
 	f.user = h.addUser("alice", "correct horse battery", "editor")
 	f.webSecret = h.addClient(storage.Client{ID: "web", Name: "Web", RedirectURIs: []string{f.webRedirect},
