@@ -40,9 +40,12 @@ type Client struct {
 	// JWKS is the client's public key set (JSON) for private_key_jwt.
 	JWKS         string
 	RedirectURIs []string
-	GrantTypes   []string
-	Scopes       []string
-	Roles        []string
+	// PostLogoutRedirectURIs are where RP-initiated logout may send the
+	// browser afterwards (OIDC RP-Initiated Logout 1.0 §3), exact match.
+	PostLogoutRedirectURIs []string
+	GrantTypes             []string
+	Scopes                 []string
+	Roles                  []string
 	// Audiences are the resources (RFC 8707 resource indicators: absolute
 	// URIs) the client may ask tokens for; they are also its default
 	// audience when a request names none. The server's own APIs (the admin
@@ -63,8 +66,15 @@ type User struct {
 	PasswordHash string // argon2id PHC string
 	Roles        []string
 	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Email is optional ("" when unset) and unique among users regardless
+	// of case when set; a duplicate is ErrAlreadyExists. EmailVerified
+	// says whether it was verified (OIDC Core §5.1 email_verified).
+	Email         string
+	EmailVerified bool
+	// Name is the display name (OIDC Core §5.1 name), optional.
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // AuthCode is an authorization code (RFC 6749 §4.1.2).

@@ -86,19 +86,20 @@ func must(t *testing.T, what string, err error) {
 
 func newClient(id string) *storage.Client {
 	return &storage.Client{
-		ID:           id,
-		Name:         "Client " + id,
-		SecretHash:   hash("secret-" + id),
-		AuthMethod:   "client_secret_basic",
-		JWKS:         `{"keys":[]}`,
-		RedirectURIs: []string{"https://app.example/callback", "http://127.0.0.1/cb"},
-		GrantTypes:   []string{"authorization_code", "refresh_token"},
-		Scopes:       []string{"openid", "profile", "offline_access"},
-		Roles:        []string{"reader"},
-		Audiences:    []string{"https://api.example", "https://other.example/x"},
-		FirstParty:   true,
-		CreatedAt:    base,
-		UpdatedAt:    base.Add(time.Minute),
+		ID:                     id,
+		Name:                   "Client " + id,
+		SecretHash:             hash("secret-" + id),
+		AuthMethod:             "client_secret_basic",
+		JWKS:                   `{"keys":[]}`,
+		RedirectURIs:           []string{"https://app.example/callback", "http://127.0.0.1/cb"},
+		PostLogoutRedirectURIs: []string{"https://app.example/signed-out"},
+		GrantTypes:             []string{"authorization_code", "refresh_token"},
+		Scopes:                 []string{"openid", "profile", "offline_access"},
+		Roles:                  []string{"reader"},
+		Audiences:              []string{"https://api.example", "https://other.example/x"},
+		FirstParty:             true,
+		CreatedAt:              base,
+		UpdatedAt:              base.Add(time.Minute),
 	}
 }
 
