@@ -121,6 +121,13 @@ type Server struct {
 		RequiredRoles []string `yaml:"required_roles"`
 	} `yaml:"mfa"`
 
+	OIDC struct {
+		// GroupsClaim names the claim that carries a user's roles in ID
+		// tokens and userinfo when the client asked for the groups scope
+		// (default "groups").
+		GroupsClaim string `yaml:"groups_claim"`
+	} `yaml:"oidc"`
+
 	UI struct {
 		// BrandName is shown on the login, consent, device and account
 		// pages instead of "Gatehouse" (the gateway sets it from
@@ -161,6 +168,7 @@ func base() Server {
 	c.LogLevel = "info"
 	c.Audit.Output = "stdout"
 	c.UI.BrandName = "Gatehouse"
+	c.OIDC.GroupsClaim = "groups"
 
 	c.Tokens.AccessTokenTTL = Duration(15 * time.Minute)
 	c.Tokens.IDTokenTTL = Duration(15 * time.Minute)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -67,6 +68,13 @@ func (c *Server) Validate() error {
 		if _, err := netip.ParsePrefix(strings.TrimSpace(s)); err != nil {
 			bad(fmt.Sprintf("trusted_proxies[%d]", i), "%q is not a CIDR (write a single address as 10.0.0.1/32)", s)
 		}
+	}
+
+	switch g := c.OIDC.GroupsClaim; {
+	case g == "":
+		bad("oidc.groups_claim", "must not be empty")
+	case slices.Contains(reservedClaims, g):
+		bad("oidc.groups_claim", "%q is a registered claim of ID tokens; choose another name", g)
 	}
 
 	t := &c.Tokens
@@ -222,3 +230,8 @@ func validateMFA(bad func(key, format string, args ...any), roles []string) {
 		seen[r] = true
 	}
 }
+
+// reservedClaims are claims whose meaning the ID token fixes; the groups
+// claim cannot take their name.
+var reservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "acr", "amr", "azp",
+	"name", "email", "email_verified", "preferred_username", "roles", "sid"}

@@ -33,19 +33,6 @@ type AccessClaims struct {
 	GrantID     string   `json:"gid,omitempty"`
 }
 
-// idClaims are the claims of an OpenID Connect ID token (OIDC Core §2).
-type idClaims struct {
-	Issuer    string   `json:"iss"`
-	Subject   string   `json:"sub"`
-	Audience  string   `json:"aud"`
-	ExpiresAt int64    `json:"exp"`
-	IssuedAt  int64    `json:"iat"`
-	AuthTime  int64    `json:"auth_time,omitempty"`
-	Nonce     string   `json:"nonce,omitempty"`
-	Username  string   `json:"preferred_username,omitempty"`
-	Roles     []string `json:"roles,omitempty"`
-}
-
 // issuance is what a grant decided to issue.
 type issuance struct {
 	client *storage.Client
@@ -104,16 +91,13 @@ func (s *Server) respond(ctx context.Context, is issuance) (*protocol.TokenRespo
 		Scope:        claims.Scope,
 	}
 	if is.user != nil && containsScope(is.scopes, "openid") {
-		id := idClaims{
-			Issuer:    s.issuer,
-			Subject:   is.user.ID,
-			Audience:  is.client.ID,
-			IssuedAt:  now.Unix(),
-			ExpiresAt: now.Add(time.Duration(s.cfg.Tokens.IDTokenTTL)).Unix(),
-			AuthTime:  is.authTime.Unix(),
-			Nonce:     is.nonce,
-			Username:  is.user.Username,
-			Roles:     is.user.Roles,
+		// OIDC Core §2 and, for the scopes asked for, §5.4.
+		id := s.userClaims(is.user, is.scopes)
+		id["iss"], id["sub"], id["aud"] = s.issuer, is.user.ID, is.client.ID
+		id["iat"], id["exp"] = now.Unix(), now.Add(time.Duration(s.cfg.Tokens.IDTokenTTL)).Unix()
+		id["auth_time"] = is.authTime.Unix()
+		if is.nonce != "" {
+			id["nonce"] = is.nonce
 		}
 		if resp.IDToken, err = s.keys.Sign("JWT", id); err != nil {
 			return nil, fmt.Errorf("sign id token: %w", err)

@@ -38,6 +38,9 @@ func resolveScopes(c *storage.Client, requested []string) ([]string, error) {
 			}
 			continue
 		}
+		if identityScope(sc) && slices.Contains(c.Scopes, ScopeOpenID) {
+			continue // OIDC Core §5.4: any OpenID client may ask for claims
+		}
 		if !slices.Contains(c.Scopes, sc) {
 			return nil, protocol.Errorf(protocol.ErrInvalidScope, "scope %q is not allowed for this client", sc)
 		}
