@@ -31,6 +31,9 @@ const (
 	// ErrInvalidTarget is RFC 8707 §2: "The requested resource is invalid,
 	// missing, unknown, or malformed."
 	ErrInvalidTarget = "invalid_target"
+	// OIDC Core §3.1.2.6: request objects are not supported.
+	ErrRequestNotSupported    = "request_not_supported"
+	ErrRequestURINotSupported = "request_uri_not_supported"
 )
 
 // Error is an OAuth 2.0 error response (RFC 6749 §5.2). Grants return it as

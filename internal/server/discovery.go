@@ -37,6 +37,8 @@ func (s *Server) metadata() *protocol.Metadata {
 		ClaimsSupported: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "preferred_username", "roles",
 			"name", "email", "email_verified", s.cfg.OIDC.GroupsClaim},
 		AuthorizationResponseIssParameterSupported: true,
+		RequestParameterSupported:                  new(false),
+		RequestURIParameterSupported:               new(false),
 	}
 }
 
