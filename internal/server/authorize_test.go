@@ -183,7 +183,7 @@ func TestAuthorizeErrorPages(t *testing.T) {
 		{"omitted with two registered", with(web, url.Values{"redirect_uri": nil})},
 		{"omitted loopback pattern", with(cliRequest(), url.Values{"client_id": {"loop"}, "redirect_uri": nil, "scope": nil})},
 		{"loopback, other path", with(cliRequest(), url.Values{"client_id": {"loop"}, "redirect_uri": {"http://127.0.0.1:5000/cb2"}, "scope": nil})},
-		{"localhost for loopback IP", with(cliRequest(), url.Values{"redirect_uri": {"http://localhost:5000/callback"}})},
+		{"localhost with another path", with(cliRequest(), url.Values{"redirect_uri": {"http://localhost:5000/elsewhere"}})},
 		{"empty redirect_uri", with(web, url.Values{"redirect_uri": {""}})},
 	}
 	for _, tc := range tests {
