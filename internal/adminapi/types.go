@@ -31,10 +31,12 @@ type Client struct {
 	Roles        []string `json:"roles"`
 	// Audiences are the resources (RFC 8707) the client may ask tokens
 	// for, and its default audience.
-	Audiences  []string  `json:"audiences"`
-	FirstParty bool      `json:"first_party"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	Audiences []string `json:"audiences"`
+	// PostLogoutRedirectURIs are where RP-initiated logout may return.
+	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
+	FirstParty             bool      `json:"first_party"`
+	CreatedAt              time.Time `json:"created_at"`
+	UpdatedAt              time.Time `json:"updated_at"`
 }
 
 // ClientWithSecret answers create and rotate-secret: the only time the

@@ -56,6 +56,7 @@ type clientJSON struct {
 	Scopes       []string        `json:"scopes"`
 	Roles        []string        `json:"roles"`
 	Audiences    []string        `json:"audiences"`
+	PostLogout   []string        `json:"post_logout_redirect_uris"`
 	FirstParty   bool            `json:"first_party"`
 	JWKS         json.RawMessage `json:"jwks,omitempty"`
 	CreatedAt    string          `json:"created_at,omitempty"`
@@ -80,6 +81,7 @@ func toClientJSON(c *storage.Client) clientJSON {
 		Scopes:       nonNil(c.Scopes),
 		Roles:        nonNil(c.Roles),
 		Audiences:    nonNil(c.Audiences),
+		PostLogout:   nonNil(c.PostLogoutRedirectURIs),
 		FirstParty:   c.FirstParty,
 		CreatedAt:    jsonTime(c.CreatedAt),
 		UpdatedAt:    jsonTime(c.UpdatedAt),

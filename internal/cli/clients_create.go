@@ -32,6 +32,7 @@ type clientsCreateOptions struct {
 	Scopes       []string
 	Roles        []string
 	Audiences    []string
+	PostLogout   []string
 	Public       bool
 	FirstParty   bool
 	AuthMethod   string
@@ -94,6 +95,7 @@ The admin API does not take private_key_jwt clients: create those with
 	f.BoolVar(&opts.Public, "public", false, "a public client (no secret; PKCE required), e.g. a native app or CLI")
 	f.StringArrayVar(&opts.Scopes, "scope", nil, "`SCOPE` the client may request; repeat for several")
 	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the client's own tokens (admin, editor, viewer or a custom role, see gatehouse roles); repeat for several")
+	f.StringArrayVar(&opts.PostLogout, "post-logout-redirect-uri", nil, "`URI` where OpenID Connect RP-initiated logout may send the browser back (exact match; repeatable)")
 	f.StringArrayVar(&opts.Audiences, "audience", nil, "resource `URI` (RFC 8707) the client may ask tokens for; without a resource parameter its tokens are for all of them (default audience: the client id); repeat for several")
 	f.BoolVar(&opts.FirstParty, "first-party", false, "a client of the operator's own: no consent screen, and it may ask for the admin and account scopes and resources")
 	f.StringVar(&opts.AuthMethod, "auth-method", "", "token endpoint authentication `METHOD`: client_secret_basic (default), client_secret_post or private_key_jwt")
@@ -183,6 +185,15 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 		}
 	}
 
+	var postLogout []string
+	for _, u := range opts.PostLogout {
+		if err := checkRedirectURI(u); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(postLogout, u) {
+			postLogout = append(postLogout, u)
+		}
+	}
 	var audiences []string
 	for _, a := range opts.Audiences {
 		if !slices.Contains(audiences, a) {
@@ -201,6 +212,8 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 		Roles:        roles,
 		Audiences:    audiences,
 		FirstParty:   opts.FirstParty,
+
+		PostLogoutRedirectURIs: postLogout,
 	}
 	if err := server.CheckClientRegistration(opts.issuer(), c); err != nil {
 		return nil, usageErrorf("%v (add --first-party for a client of your own)", err)

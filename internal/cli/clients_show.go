@@ -70,6 +70,7 @@ func clientsShowRun(ctx context.Context, opts *clientsShowOptions) error {
 	row("Scopes", orDash(strings.Join(v.Scopes, " ")))
 	row("Roles", orDash(strings.Join(v.Roles, " ")))
 	row("Audiences", orDash(strings.Join(v.Audiences, " ")))
+	row("Post-logout redirect URIs", orDash(strings.Join(v.PostLogout, " ")))
 	row("First party", fmt.Sprint(v.FirstParty))
 	if c.JWKS != "" {
 		row("JWKS", c.JWKS)

@@ -26,7 +26,7 @@ func nonNil(s []string) []string {
 func toAdminClient(c *storage.Client) adminapi.Client {
 	return adminapi.Client{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, HasSecret: c.SecretHash != "",
 		RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Roles: nonNil(c.Roles),
-		Audiences: nonNil(c.Audiences), FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Audiences: nonNil(c.Audiences), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
@@ -65,7 +65,9 @@ type adminCreateClientRequest struct {
 	Scopes       []string `json:"scopes"`
 	Roles        []string `json:"roles"`
 	Audiences    []string `json:"audiences"`
-	FirstParty   bool     `json:"first_party"`
+	// PostLogoutRedirectURIs (OIDC RP-Initiated Logout) match exactly.
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	FirstParty             bool     `json:"first_party"`
 }
 
 var adminGrantTypes = []string{protocol.GrantAuthorizationCode, protocol.GrantClientCredentials, protocol.GrantRefreshToken, protocol.GrantDeviceCode}
@@ -74,7 +76,7 @@ var adminGrantTypes = []string{protocol.GrantAuthorizationCode, protocol.GrantCl
 // description of a 400.
 func buildAdminClient(req *adminCreateClientRequest) (*storage.Client, error) {
 	c := &storage.Client{ID: strings.TrimSpace(req.ID), Name: strings.TrimSpace(req.Name), Public: req.Public, AuthMethod: req.AuthMethod,
-		RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes, Scopes: req.Scopes, Roles: req.Roles, Audiences: req.Audiences, FirstParty: req.FirstParty}
+		RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes, Scopes: req.Scopes, Roles: req.Roles, Audiences: req.Audiences, PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty}
 	if c.Name == "" || c.ID == "" {
 		return nil, errors.New("id and name are required")
 	}
@@ -90,7 +92,7 @@ func buildAdminClient(req *adminCreateClientRequest) (*storage.Client, error) {
 	if hasCode != (len(c.RedirectURIs) > 0) {
 		return nil, errors.New("redirect_uris are required with, and only with, the authorization_code grant")
 	}
-	for _, u := range c.RedirectURIs {
+	for _, u := range append(slices.Clone(c.RedirectURIs), c.PostLogoutRedirectURIs...) {
 		if err := validateRegisteredRedirectURI(u); err != nil {
 			return nil, err
 		}

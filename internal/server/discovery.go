@@ -20,6 +20,7 @@ func (s *Server) metadata() *protocol.Metadata {
 		IntrospectionEndpoint:       iss + PathIntrospect,
 		UserinfoEndpoint:            iss + PathUserinfo,
 		JWKSURI:                     iss + PathJWKS,
+		EndSessionEndpoint:          iss + PathLogout,
 		ScopesSupported:             []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeGroups, "offline_access", ScopeAdmin, ScopeAccount},
 		ResponseTypesSupported:      []string{"code"},
 		ResponseModesSupported:      []string{"query"},

@@ -261,23 +261,68 @@ func (s *Server) upgradeHash(ctx context.Context, u *storage.User, pw string) {
 type logoutPage struct {
 	page
 	Username string
+	// ClientName names the application that asked for the sign-out.
+	ClientName string
+	Params     []hiddenField
 }
 
+// handleLogoutPage asks the user to confirm the sign-out. With the
+// parameters of RP-Initiated Logout (logout_rp.go) and a valid
+// id_token_hint of the signed-in user (or nobody signed in) it signs out
+// at once and sends the browser back to the application.
 func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
+	lr, perr, err := s.parseRPLogout(r, r.URL.Query())
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	if perr != nil {
+		s.renderError(w, http.StatusBadRequest, "Invalid sign-out request", perr.Description, perr.Code)
+		return
+	}
 	u, _, err := s.currentUser(r)
 	if err != nil {
 		s.renderServerError(w, r, err)
+		return
+	}
+	if lr.redirectTo != "" && (u == nil || (lr.hintSubject != "" && lr.hintSubject == u.ID)) {
+		if err := s.logout(w, r, u, lr); err != nil {
+			s.renderServerError(w, r, err)
+			return
+		}
+		s.finishRPLogout(w, lr, http.StatusFound)
 		return
 	}
 	d := logoutPage{page: page{Title: "Sign out", CSRF: s.csrfToken(w, r)}}
 	if u != nil {
 		d.Username = u.Username
 	}
-	s.pages.render(w, http.StatusOK, pageLogout, d)
+	if lr.client != nil {
+		d.ClientName = clientDisplayName(lr.client)
+	}
+	for _, p := range rpLogoutParams {
+		if lr.params.Has(p) {
+			d.Params = append(d.Params, hiddenField{Name: p, Value: lr.params.Get(p)})
+		}
+	}
+	var actions []string
+	if lr.redirectTo != "" {
+		actions = append(actions, redirectOrigin(lr.redirectTo))
+	}
+	s.pages.render(w, http.StatusOK, pageLogout, d, actions...)
 }
 
 func (s *Server) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
 	if !s.parsePostForm(w, r) {
+		return
+	}
+	lr, perr, err := s.parseRPLogout(r, r.PostForm)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	if perr != nil {
+		s.renderError(w, http.StatusBadRequest, "Invalid sign-out request", perr.Description, perr.Code)
 		return
 	}
 	u, _, err := s.currentUser(r)
@@ -285,13 +330,26 @@ func (s *Server) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderServerError(w, r, err)
 		return
 	}
-	if err := s.endSession(w, r); err != nil {
+	if err := s.logout(w, r, u, lr); err != nil {
 		s.renderServerError(w, r, err)
 		return
 	}
-	if u != nil {
-		s.audit.Log(audit.Event{Type: audit.Logout, Outcome: audit.Success,
-			Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: s.clientIP(r)})
+	s.finishRPLogout(w, lr, http.StatusSeeOther)
+}
+
+// logout ends the browser session of u (nil: nobody signed in) and audits
+// it, naming the application that asked when lr does.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, u *storage.User, lr *rpLogout) error {
+	if err := s.endSession(w, r); err != nil {
+		return err
 	}
-	s.pages.render(w, http.StatusOK, pageLoggedOut, page{Title: "Signed out"})
+	if u != nil {
+		e := audit.Event{Type: audit.Logout, Outcome: audit.Success,
+			Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: s.clientIP(r)}
+		if lr != nil && lr.client != nil {
+			e.ClientID = lr.client.ID
+		}
+		s.audit.Log(e)
+	}
+	return nil
 }
