@@ -176,6 +176,9 @@ func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
 	if err != nil {
 		return a.explain(err, t.profile, cfg.defaultProfile(), t.issuer)
 	}
+	// The server's own spelling of the issuer (a bare origin may end in
+	// "/", as Hydra's and Auth0's do): tokens are compared with it.
+	t.issuer = md.Issuer
 	cc := &client.Config{
 		Issuer: t.issuer, Metadata: md, ClientID: t.clientID, Scopes: t.scopes, Resources: t.resources,
 		HTTPClient: a.authClient(), Clock: a.clock(),

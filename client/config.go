@@ -178,7 +178,8 @@ func idToken(tok *oauth2.Token) string {
 }
 
 // identity reads who logged in from an ID token: its sub and
-// preferred_username claims, when its iss and aud are the expected ones.
+// preferred_username (else name, else email) claims, when its iss and aud
+// are the expected ones.
 // The token came straight from the token endpoint, where OpenID Connect
 // Core §3.1.3.7 lets TLS server validation stand in for the signature
 // check; the claims only label the stored login, they authorize nothing.
@@ -196,6 +197,8 @@ func identity(idToken, issuer, clientID string) (subject, username string) {
 		Sub      string          `json:"sub"`
 		Aud      json.RawMessage `json:"aud"`
 		Username string          `json:"preferred_username"`
+		Name     string          `json:"name"`
+		Email    string          `json:"email"`
 	}
 	if json.Unmarshal(payload, &claims) != nil || claims.Iss != issuer {
 		return "", ""
@@ -210,7 +213,15 @@ func identity(idToken, issuer, clientID string) (subject, username string) {
 	if !slices.Contains(many, clientID) {
 		return "", ""
 	}
-	return claims.Sub, claims.Username
+	// A person's name for the login: the username, else (Dex, Entra ID,
+	// Google send none) the display name, else the email address; never
+	// the opaque sub when the token has better.
+	for _, n := range []string{claims.Username, claims.Name, claims.Email} {
+		if n != "" {
+			return claims.Sub, n
+		}
+	}
+	return claims.Sub, ""
 }
 
 // grantedScopes returns the token response's scope (RFC 6749 §5.1), or

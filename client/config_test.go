@@ -23,6 +23,9 @@ func TestIdentity(t *testing.T) {
 	}{
 		{"aud string", fakeIDToken(map[string]any{"iss": iss, "aud": aud, "sub": "u1", "preferred_username": "ana"}), "u1", "ana"},
 		{"aud list", fakeIDToken(map[string]any{"iss": iss, "aud": []string{"x", aud}, "sub": "u1"}), "u1", ""},
+		{"name without username (Dex)", fakeIDToken(map[string]any{"iss": iss, "aud": aud, "sub": "CiQwOGE4", "name": "Ana Lima", "email": "ana@example.org"}), "CiQwOGE4", "Ana Lima"},
+		{"only an email", fakeIDToken(map[string]any{"iss": iss, "aud": aud, "sub": "CiQwOGE4", "email": "ana@example.org"}), "CiQwOGE4", "ana@example.org"},
+		{"username first", fakeIDToken(map[string]any{"iss": iss, "aud": aud, "sub": "u1", "preferred_username": "ana", "name": "Ana Lima"}), "u1", "ana"},
 		{"other issuer", fakeIDToken(map[string]any{"iss": "https://evil.example", "aud": aud, "sub": "u1"}), "", ""},
 		{"other audience", fakeIDToken(map[string]any{"iss": iss, "aud": "other", "sub": "u1"}), "", ""},
 		{"not a JWT", "opaque", "", ""},

@@ -40,7 +40,12 @@ var errNoDocument = errors.New("no discovery document")
 // URI string was inserted to create the URL used to retrieve the metadata.
 // If these values are not identical, the data contained in the response
 // MUST NOT be used." The comparison is byte for byte; a mismatch is
-// ErrIssuerMismatch and no other document is tried.
+// ErrIssuerMismatch and no other document is tried. One case is no
+// mismatch: an issuer that is a bare origin, given with or without the
+// trailing "/" (https://auth.example.com vs https://auth.example.com/),
+// names the very same metadata URLs, so the document is that issuer's; its
+// own spelling is the issuer then (Metadata.Issuer), and tokens are
+// compared with it byte for byte.
 func Discover(ctx context.Context, hc *http.Client, issuer string) (*protocol.Metadata, error) {
 	if hc == nil {
 		hc = http.DefaultClient
@@ -59,7 +64,7 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*protocol.Me
 		if err != nil {
 			return nil, err
 		}
-		if md.Issuer != issuer {
+		if md.Issuer != issuer && !SameBareOrigin(md.Issuer, issuer) {
 			return nil, fmt.Errorf("client: discovery %s: document names issuer %q, not %q: %w", u, md.Issuer, issuer, ErrIssuerMismatch)
 		}
 		if md.TokenEndpoint == "" {
@@ -153,4 +158,24 @@ func secretAuthStyle(md *protocol.Metadata) oauth2.AuthStyle {
 		return oauth2.AuthStyleInHeader
 	}
 	return oauth2.AuthStyleInParams
+}
+
+// SameBareOrigin reports whether a and b are one issuer that is a bare
+// origin (no path but "/"), written with and without its trailing slash.
+// Such issuers share their metadata URLs (RFC 8414 §3.1 removes the
+// terminating "/"), which is why Hydra's default issuer
+// "https://host/" and the "https://host" a person types are the same
+// server. Issuers with a path are never treated so: there the slash is
+// part of the identifier.
+func SameBareOrigin(a, b string) bool {
+	if strings.TrimSuffix(a, "/") != strings.TrimSuffix(b, "/") {
+		return false
+	}
+	for _, s := range []string{a, b} {
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return false
+		}
+	}
+	return true
 }

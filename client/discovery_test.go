@@ -90,7 +90,7 @@ func TestDiscoverIssuerWithPath(t *testing.T) {
 func TestDiscoverIssuerMismatchRefused(t *testing.T) {
 	for name, issuer := range map[string]func(string) string{
 		"other host":     func(string) string { return "https://attacker.example" },
-		"trailing slash": func(b string) string { return b + "/" },
+		"double slash":   func(b string) string { return b + "//" },
 		"upper case":     func(b string) string { return strings.ToUpper(b) },
 		"other path":     func(b string) string { return b + "/other" },
 		"empty":          func(string) string { return "" },
@@ -166,6 +166,49 @@ func TestEndpoint(t *testing.T) {
 		// A public client always sends client_id in the body.
 		if got := endpointFor(md, ""); got.AuthStyle != oauth2.AuthStyleInParams {
 			t.Errorf("methods %v: public client style = %v", tc.methods, got.AuthStyle)
+		}
+	}
+}
+
+// An issuer that is a bare origin is the same issuer with or without its
+// trailing slash (Hydra's default, Auth0 tenants): discovery adopts the
+// document's spelling. With a path, the slash is part of the identifier.
+func TestDiscoverBareOriginTrailingSlash(t *testing.T) {
+	slash := func(b string) string { return b + "/" }
+	srv, _ := docServer(t, map[string]func(string) string{wellKnownOAuth: slash})
+	for _, typed := range []string{srv.URL, srv.URL + "/"} {
+		md, err := Discover(context.Background(), srv.Client(), typed)
+		if err != nil {
+			t.Fatalf("Discover(%q): %v", typed, err)
+		}
+		if md.Issuer != srv.URL+"/" {
+			t.Errorf("Discover(%q): issuer %q, want the document's %q", typed, md.Issuer, srv.URL+"/")
+		}
+	}
+	bare, _ := docServer(t, map[string]func(string) string{wellKnownOAuth: same})
+	if md, err := Discover(context.Background(), bare.Client(), bare.URL+"/"); err != nil || md.Issuer != bare.URL {
+		t.Errorf("typed with a slash, published without: %+v %v", md, err)
+	}
+	path, _ := docServer(t, map[string]func(string) string{wellKnownOAuth + "/realms/dev": func(b string) string { return b + "/realms/dev/" }})
+	if _, err := Discover(context.Background(), path.Client(), path.URL+"/realms/dev"); !errors.Is(err, ErrIssuerMismatch) {
+		t.Errorf("an issuer with a path and another slash: %v, want ErrIssuerMismatch", err)
+	}
+}
+
+func TestSameBareOrigin(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"https://a.example", "https://a.example/", true},
+		{"https://a.example/", "https://a.example/", true},
+		{"https://a.example/x", "https://a.example/x/", false},
+		{"https://a.example", "https://b.example/", false},
+		{"https://a.example//", "https://a.example", false},
+		{"https://a.example/?q", "https://a.example", false},
+	} {
+		if got := SameBareOrigin(tt.a, tt.b); got != tt.want {
+			t.Errorf("SameBareOrigin(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
 		}
 	}
 }
