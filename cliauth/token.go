@@ -2,6 +2,7 @@ package cliauth
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -47,7 +48,8 @@ Output formats:
   text             the token alone (the default)
   json             {"access_token": ..., "token_type": ..., "expires_at": ...}
   header           Authorization: Bearer <token>
-  exec-credential  a client.authentication.k8s.io/v1 ExecCredential, for kubectl`,
+  exec-credential  an ExecCredential for kubectl: client.authentication.k8s.io/v1,
+                   or v1beta1 when kubectl's KUBERNETES_EXEC_INFO asks for it`,
 		Example: `  curl -H "Authorization: Bearer $({tool} token)" https://api.example.com/things
   curl -H "$({tool} token --output header)" https://api.example.com/things
   {tool} token --min-ttl 10m --output json
@@ -99,7 +101,45 @@ func (a *App) tokenRun(ctx context.Context, o *tokenOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.output == outputExecCredential {
+		return writeExecCredential(a.IO.out(), execAPIVersion(a.IO.getenv(envKubernetesExecInfo)), tok)
+	}
 	return writeToken(a.IO.out(), o.output, tok)
+}
+
+// envKubernetesExecInfo is where kubectl describes the ExecCredential it
+// expects (client-go's exec plugin protocol).
+const envKubernetesExecInfo = "KUBERNETES_EXEC_INFO"
+
+// ExecCredential API versions kubectl speaks.
+const (
+	execV1      = "client.authentication.k8s.io/v1"
+	execV1beta1 = "client.authentication.k8s.io/v1beta1"
+)
+
+// execAPIVersion is the apiVersion to answer kubectl with: the one of its
+// KUBERNETES_EXEC_INFO when it is one we speak, else v1.
+func execAPIVersion(info string) string {
+	var req struct {
+		APIVersion string `json:"apiVersion"`
+	}
+	if json.Unmarshal([]byte(info), &req) == nil && (req.APIVersion == execV1 || req.APIVersion == execV1beta1) {
+		return req.APIVersion
+	}
+	return execV1
+}
+
+// writeExecCredential prints tok as kubectl's ExecCredential of apiVersion.
+func writeExecCredential(w io.Writer, apiVersion string, tok *oauth2.Token) error {
+	expires := ""
+	if !tok.Expiry.IsZero() {
+		expires = tok.Expiry.UTC().Format(time.RFC3339)
+	}
+	return writeJSON(w, execCredential{
+		APIVersion: apiVersion,
+		Kind:       "ExecCredential",
+		Status:     execCredentialStatus{Token: tok.AccessToken, ExpirationTimestamp: expires},
+	})
 }
 
 // tokenJSON is --output json.
@@ -134,11 +174,7 @@ func writeToken(w io.Writer, output string, tok *oauth2.Token) error {
 	case outputHeader:
 		_, err = fmt.Fprintf(w, "Authorization: %s %s\n", tok.Type(), tok.AccessToken)
 	case outputExecCredential:
-		return writeJSON(w, execCredential{
-			APIVersion: "client.authentication.k8s.io/v1",
-			Kind:       "ExecCredential",
-			Status:     execCredentialStatus{Token: tok.AccessToken, ExpirationTimestamp: expires},
-		})
+		return writeExecCredential(w, execV1, tok)
 	default:
 		_, err = fmt.Fprintln(w, tok.AccessToken)
 	}

@@ -66,6 +66,25 @@ func TestTokenOutputs(t *testing.T) {
 			t.Errorf("%s output is not JSON: %s", tc.output, got)
 		}
 	}
+	// kubectl asks for v1beta1 in KUBERNETES_EXEC_INFO: the answer follows.
+	for info, want := range map[string]string{
+		`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}`: "client.authentication.k8s.io/v1beta1",
+		`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}`:      "client.authentication.k8s.io/v1",
+		`{"apiVersion":"client.authentication.k8s.io/v2"}`: "client.authentication.k8s.io/v1",
+		`not json`: "client.authentication.k8s.io/v1",
+	} {
+		c.env["KUBERNETES_EXEC_INFO"] = info
+		var got struct {
+			APIVersion string `json:"apiVersion"`
+			Status     struct {
+				Token string `json:"token"`
+			} `json:"status"`
+		}
+		if err := json.Unmarshal([]byte(c.ok("", "token", "--output", "exec-credential").out), &got); err != nil || got.APIVersion != want || got.Status.Token != tok {
+			t.Errorf("KUBERNETES_EXEC_INFO %s: %+v %v, want apiVersion %s", info, got, err, want)
+		}
+	}
+	delete(c.env, "KUBERNETES_EXEC_INFO")
 	c.fail(cliauth.ExitUsage, `--output "yaml"`, "", "token", "--output", "yaml")
 	c.fail(cliauth.ExitUsage, "takes no arguments", "", "token", "extra")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/client"
 	"github.com/gatehouse-auth/gatehouse/cliauth"
 )
 
@@ -50,8 +51,9 @@ issuer's (or a --host), the helper answers
     password_expiry_utc=<when the token expires>
 
 and refreshes the token first if needed. For any other host it answers
-nothing, so git asks the next helper. 'store' and 'erase' do nothing: the
-token lives in gatehouse's own storage.`,
+nothing, so git asks the next helper. 'erase' (git's answer to a refused
+credential) drops that token and renews the login, so git's retry gets a
+fresh one; 'store' does nothing: the token lives in gatehouse's own storage.`,
 		Example: `  # Use it for one host:
   git config --global credential.https://git.example.com.helper '!gatehouse credential-helper git --host git.example.com'`,
 		Args: usageArgs(cobra.ExactArgs(1)),
@@ -71,15 +73,18 @@ func credentialHelperRun(ctx context.Context, opts *credentialHelperOptions) err
 	if err != nil {
 		return err
 	}
-	if opts.Action != "get" {
-		// gitcredentials(7): store and erase have nothing to do here, and
-		// "if a helper receives any other operation, it should silently
-		// ignore the request".
+	if opts.Action != "get" && opts.Action != "erase" {
+		// gitcredentials(7): store has nothing to do here (the token lives
+		// in gatehouse's storage), and "if a helper receives any other
+		// operation, it should silently ignore the request".
 		return nil
 	}
 	// Another host is none of our business, logged in or not.
 	res, err := opts.Auth.Resolve(ctx)
 	if err != nil {
+		if opts.Action == "erase" {
+			return nil
+		}
 		return err
 	}
 	if !gitHostAllowed(res.Issuer, opts.Hosts, attrs["protocol"], attrs["host"]) {
@@ -87,7 +92,21 @@ func credentialHelperRun(ctx context.Context, opts *credentialHelperOptions) err
 	}
 	ts, _, err := opts.Auth.TokenSource(ctx)
 	if err != nil {
+		if opts.Action == "erase" {
+			return nil
+		}
 		return err
+	}
+	if opts.Action == "erase" {
+		// git erases a credential the server refused: drop that token so
+		// that git's next get has a fresh one (a refresh), instead of the
+		// same refused token until it expires.
+		if inv, ok := ts.(client.Invalidator); ok && attrs["password"] != "" {
+			if _, err := inv.Invalidate(ctx, attrs["password"]); err != nil {
+				fmt.Fprintf(opts.IO.ErrOut, "gatehouse: the refused token could not be renewed: %v\n", err)
+			}
+		}
+		return nil
 	}
 	tok, err := ts.Token()
 	if err != nil {

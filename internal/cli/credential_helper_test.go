@@ -1,6 +1,12 @@
 package cli
 
-import "testing"
+import (
+	"net/url"
+	"regexp"
+	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
+)
 
 func TestCredentialHelperGit(t *testing.T) {
 	t.Parallel()
@@ -33,5 +39,43 @@ func TestCredentialHelperGit(t *testing.T) {
 	// Another host while not logged in: silence, so git asks the next helper.
 	if r := clientRun(t, nil, "protocol=https\nhost=x.example.com\n\n", "credential-helper", "git", "get"); r.Err != nil || r.Out != "" {
 		t.Errorf("not logged in, other host: %v %q", r.Err, r.Out)
+	}
+}
+
+// git erases a credential the server refused; the next get must not hand
+// out that same token again.
+func TestCredentialHelperGitEraseRenews(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t)
+	srv.AddUser(t, "alice", "alice-password-1")
+	c := newAccountCLI(t, srv)
+	c.storeLogin("alice")
+	u, _ := url.Parse(srv.URL)
+	req := "protocol=http\nhost=" + u.Host + "\npath=org/repo.git\n\n"
+	get := func() string {
+		t.Helper()
+		r := c.run(nil, req, "credential-helper", "git", "get")
+		m := regexp.MustCompile(`(?m)^password=(\S+)$`).FindStringSubmatch(r.Out)
+		if r.Err != nil || m == nil {
+			t.Fatalf("get: %v %q", r.Err, r.Out)
+		}
+		return m[1]
+	}
+	first := get()
+	if again := get(); again != first {
+		t.Fatalf("a second get without erase changed the token")
+	}
+	r := c.run(nil, "protocol=http\nhost="+u.Host+"\nusername=x-access-token\npassword="+first+"\n\n", "credential-helper", "git", "erase")
+	if r.Err != nil || r.Out != "" {
+		t.Fatalf("erase: %v %q", r.Err, r.Out)
+	}
+	if next := get(); next == first {
+		t.Error("after erase, get hands out the refused token again")
+	}
+	// Erasing a token that is no longer the stored one changes nothing.
+	second := get()
+	c.run(nil, "protocol=http\nhost="+u.Host+"\nusername=x-access-token\npassword="+first+"\n\n", "credential-helper", "git", "erase")
+	if get() != second {
+		t.Error("erasing an old token replaced the current one")
 	}
 }
