@@ -48,6 +48,10 @@ type App struct {
 	// Elevations are the stronger sign-ins some commands of the tool need
 	// (see Elevation); login gets a --NAME flag for each.
 	Elevations []Elevation
+	// Settings are the tool's own settings, beside cliauth's in `config
+	// get|set|list` and config.yaml (under "settings"); read them with
+	// App.Setting.
+	Settings []Setting
 
 	// IO is the process's streams and environment; its zero value is the
 	// real one.

@@ -22,6 +22,63 @@ const (
 
 var settingKeys = []string{keyStorage, keyBrowser, keyDefaultProfile, keyRedirectPorts}
 
+// A Setting is a setting of the tool itself, kept in config.yaml with
+// cliauth's own and managed by the same `config` commands.
+type Setting struct {
+	// Name is the key (lower case, digits and '_').
+	Name string
+	// Help describes it in `config --help`.
+	Help string
+	// Values, when set, are what shell completion offers for it.
+	Values []string
+	// Check, when set, refuses a value (an empty value resets and is not
+	// checked); its error is shown as it is.
+	Check func(string) error
+}
+
+// allKeys are cliauth's settings and the tool's.
+func (a *App) allKeys() []string {
+	keys := slices.Clone(settingKeys)
+	for _, s := range a.Settings {
+		keys = append(keys, s.Name)
+	}
+	return keys
+}
+
+// toolSetting is the tool's setting called name, or nil.
+func (a *App) toolSetting(name string) *Setting {
+	for i := range a.Settings {
+		if a.Settings[i].Name == name {
+			return &a.Settings[i]
+		}
+	}
+	return nil
+}
+
+// Setting returns the value of the tool's setting name ("" when unset or
+// when config.yaml cannot be read).
+func (a *App) Setting(name string) string {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return ""
+	}
+	return cfg.Settings[name]
+}
+
+// settingValues are the values completion offers for key.
+func (a *App) settingValues(key string) []string {
+	switch key {
+	case keyStorage:
+		return []string{string(credstore.ModeAuto), string(credstore.ModeKeyring), string(credstore.ModeFile)}
+	case keyBrowser:
+		return []string{"none"}
+	}
+	if s := a.toolSetting(key); s != nil {
+		return s.Values
+	}
+	return nil
+}
+
 func (a *App) newConfigCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
@@ -44,8 +101,25 @@ func (a *App) newConfigCmd() *cobra.Command {
   {tool} config set redirect_ports 8085,8086
   {tool} config get storage`,
 	}
+	for _, s := range a.Settings {
+		cmd.Long += fmt.Sprintf("\n  %-16s %s", s.Name, s.Help)
+	}
 	group(cmd)
-	keys := cobra.FixedCompletions(settingKeys, cobra.ShellCompDirectiveNoFileComp)
+	keys := func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) == 0 {
+			return a.allKeys(), cobra.ShellCompDirectiveNoFileComp
+		}
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	keyThenValue := func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		switch len(args) {
+		case 0:
+			return a.allKeys(), cobra.ShellCompDirectiveNoFileComp
+		case 1:
+			return a.settingValues(args[0]), cobra.ShellCompDirectiveNoFileComp
+		}
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
 	var asJSON bool
 	list := &cobra.Command{
 		Use:   "list",
@@ -63,9 +137,9 @@ func (a *App) newConfigCmd() *cobra.Command {
 		&cobra.Command{
 			Use:               "get KEY",
 			Short:             "Print one setting",
-			Long:              "Print one setting: " + strings.Join(settingKeys, ", ") + ".",
+			Long:              "Print one setting: " + strings.Join(a.allKeys(), ", ") + ".",
 			Example:           "  {tool} config get storage",
-			Args:              exactArgs(1, "one KEY: "+strings.Join(settingKeys, ", ")),
+			Args:              exactArgs(1, "one KEY: "+strings.Join(a.allKeys(), ", ")),
 			ValidArgsFunction: keys,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				return a.configGetRun(args[0])
@@ -80,7 +154,7 @@ moves the stored credentials to the new store; nobody has to log in again.`,
   {tool} config set browser none
   {tool} config set redirect_ports ""`,
 			Args:              exactArgs(2, "KEY and VALUE"),
-			ValidArgsFunction: keys,
+			ValidArgsFunction: keyThenValue,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				return a.configSetRun(cmd.Context(), args[0], args[1])
 			},
@@ -90,7 +164,16 @@ moves the stored credentials to the new store; nobody has to log in again.`,
 	return cmd
 }
 
-// settings returns the settings of cfg, in settingKeys order.
+// settings returns cliauth's settings of cfg and the tool's.
+func (a *App) settings(cfg *configFile) map[string]string {
+	m := settings(cfg)
+	for _, s := range a.Settings {
+		m[s.Name] = cfg.Settings[s.Name]
+	}
+	return m
+}
+
+// settings returns cliauth's settings of cfg.
 func settings(cfg *configFile) map[string]string {
 	ports := make([]string, len(cfg.RedirectPorts))
 	for i, p := range cfg.RedirectPorts {
@@ -104,22 +187,22 @@ func settings(cfg *configFile) map[string]string {
 	}
 }
 
-func checkKey(key string) error {
-	if !slices.Contains(settingKeys, key) {
-		return usageErrorf("unknown setting %q; the settings are %s", key, strings.Join(settingKeys, ", "))
+func (a *App) checkKey(key string) error {
+	if !slices.Contains(a.allKeys(), key) {
+		return usageErrorf("unknown setting %q; the settings are %s", key, strings.Join(a.allKeys(), ", "))
 	}
 	return nil
 }
 
 func (a *App) configGetRun(key string) error {
-	if err := checkKey(key); err != nil {
+	if err := a.checkKey(key); err != nil {
 		return err
 	}
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(a.IO.out(), settings(cfg)[key])
+	_, err = fmt.Fprintln(a.IO.out(), a.settings(cfg)[key])
 	return err
 }
 
@@ -128,7 +211,7 @@ func (a *App) configListRun(ctx context.Context, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	s := settings(cfg)
+	s := a.settings(cfg)
 	if asJSON {
 		doc := map[string]any{}
 		for k, v := range s {
@@ -139,7 +222,7 @@ func (a *App) configListRun(ctx context.Context, asJSON bool) error {
 		return writeJSON(a.IO.out(), doc)
 	}
 	w := a.IO.out()
-	for _, k := range settingKeys {
+	for _, k := range a.allKeys() {
 		fmt.Fprintf(w, "%s=%s\n", k, s[k])
 	}
 	if cfg.PinnedStorage != "" {
@@ -149,10 +232,13 @@ func (a *App) configListRun(ctx context.Context, asJSON bool) error {
 }
 
 func (a *App) configSetRun(ctx context.Context, key, value string) error {
-	if err := checkKey(key); err != nil {
+	if err := a.checkKey(key); err != nil {
 		return err
 	}
 	value = strings.TrimSpace(value)
+	if s := a.toolSetting(key); s != nil {
+		return a.setToolSetting(s, value)
+	}
 	switch key {
 	case keyStorage:
 		return a.setStorage(ctx, value)
@@ -251,5 +337,32 @@ func (a *App) setStorage(ctx context.Context, value string) error {
 	default:
 		fmt.Fprintf(w, "Moved the logins of profiles %s.\n", strings.Join(moved, ", "))
 	}
+	return nil
+}
+
+// setToolSetting checks and saves a value of the tool's setting s ("" is
+// a reset).
+func (a *App) setToolSetting(s *Setting, value string) error {
+	if value != "" && s.Check != nil {
+		if err := s.Check(value); err != nil {
+			return usageErrorf("%s: %v", s.Name, err)
+		}
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	if value == "" {
+		delete(cfg.Settings, s.Name)
+	} else {
+		if cfg.Settings == nil {
+			cfg.Settings = map[string]string{}
+		}
+		cfg.Settings[s.Name] = value
+	}
+	if err := cfg.save(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.IO.errOut(), "%s=%s\n", s.Name, value)
 	return nil
 }

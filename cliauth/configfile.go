@@ -45,6 +45,8 @@ type configFile struct {
 	Browser        string                    `yaml:"browser,omitempty"`
 	RedirectPorts  []int                     `yaml:"redirect_ports,omitempty,flow"`
 	Profiles       map[string]*profileConfig `yaml:"profiles,omitempty"`
+	// Settings are the values of the tool's own settings (App.Settings).
+	Settings map[string]string `yaml:"settings,omitempty"`
 
 	// path is where the file was read from and is written to.
 	path string

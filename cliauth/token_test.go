@@ -69,8 +69,8 @@ func TestTokenOutputs(t *testing.T) {
 	// kubectl asks for v1beta1 in KUBERNETES_EXEC_INFO: the answer follows.
 	for info, want := range map[string]string{
 		`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}`: "client.authentication.k8s.io/v1beta1",
-		`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}`:      "client.authentication.k8s.io/v1",
-		`{"apiVersion":"client.authentication.k8s.io/v2"}`: "client.authentication.k8s.io/v1",
+		`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}`:       "client.authentication.k8s.io/v1",
+		`{"apiVersion":"client.authentication.k8s.io/v2"}`:                                                           "client.authentication.k8s.io/v1",
 		`not json`: "client.authentication.k8s.io/v1",
 	} {
 		c.env["KUBERNETES_EXEC_INFO"] = info

@@ -11,10 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
-
-	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
@@ -26,71 +23,6 @@ import (
 type adminAPI struct {
 	hc   *http.Client
 	base string // the server's base URL, without a trailing slash
-}
-
-// adminAPILong is appended to the Long help of admin commands that can
-// work over the admin API.
-const adminAPILong = `
-
-Without --db, --data-dir, --config (or GATEHOUSE_DB, GATEHOUSE_DATA_DIR,
-GATEHOUSE_CONFIG_FILE), and with credentials at hand (GATEHOUSE_API_KEY or
-a stored 'gatehouse login'), the command asks the server's admin API instead:
-the server named by --server, or the issuer of the login. The credentials
-need the admin role.`
-
-// addServerFlag registers --server on an admin command that can work over
-// the admin API.
-func addServerFlag(cmd *cobra.Command, serverURL *string) {
-	cmd.Flags().StringVar(serverURL, "server", "", "use the admin API of the server at `URL` (default: the issuer of the stored login)")
-}
-
-// adminStorageFlags name the database directly; any of them set means the
-// command works on the database, not over the API.
-var adminStorageFlags = []string{"db", "data-dir", "config"}
-
-// adminStorageEnv are the environment variables naming the database.
-var adminStorageEnv = []string{"GATEHOUSE_DB", "GATEHOUSE_DATA_DIR", "GATEHOUSE_CONFIG_FILE"}
-
-// openAdminAPI decides how an admin command runs. It returns nil (work on
-// the database) when a database flag or variable is set, or when no
-// credentials are available and --server was not given; otherwise the
-// admin API of --server or of the stored login's issuer.
-func openAdminAPI(ctx context.Context, cmd *cobra.Command, streams IOStreams, serverURL string) (*adminAPI, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	for _, name := range adminStorageFlags {
-		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
-			if serverURL != "" {
-				return nil, usageErrorf("--server and --%s are exclusive: use the admin API or the database", name)
-			}
-			return nil, nil
-		}
-	}
-	for _, name := range adminStorageEnv {
-		if streams.Getenv(name) != "" && serverURL == "" {
-			return nil, nil
-		}
-	}
-	auth := newAuthApp(streams)
-	if r, err := auth.Resolve(ctx); serverURL == "" && (err != nil || !r.LoggedIn()) {
-		return nil, nil
-	}
-	// The admin API takes tokens for its own resource and scope: the
-	// profile's admin sign-in (asked for on a terminal when missing), an
-	// API key, or client credentials asking for them.
-	hc, res, err := auth.ElevatedClient(ctx, elevationAdmin)
-	if err != nil {
-		return nil, fmt.Errorf("admin API: %w", err)
-	}
-	base := serverURL
-	if base == "" {
-		base = res.Issuer
-	}
-	if base == "" {
-		return nil, nil
-	}
-	return &adminAPI{hc: hc, base: strings.TrimRight(base, "/")}, nil
 }
 
 // get fetches path under /admin/v1 and decodes the JSON answer into v.
@@ -300,23 +232,6 @@ func (a *adminAPI) rotateClientSecret(ctx context.Context, id string) (string, e
 // runAdminOrAPI runs an admin command over the admin API when
 // openAdminAPI picks it (api set, env nil), else on the database (env
 // set, api nil).
-func runAdminOrAPI(cmd *cobra.Command, streams IOStreams, serverURL string, run func(ctx context.Context, api *adminAPI, env *adminEnv) error) error {
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	api, err := openAdminAPI(ctx, cmd, streams, serverURL)
-	if err != nil {
-		return err
-	}
-	if api != nil {
-		return run(ctx, api, nil)
-	}
-	return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
-		return run(ctx, nil, env)
-	})
-}
-
 // apiStatus reports whether err is an admin API answer with status.
 func apiStatus(err error, status int) bool {
 	var e *adminAPIError

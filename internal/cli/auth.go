@@ -28,6 +28,11 @@ func newAuthApp(streams IOStreams) *cliauth.App {
 		EnvPrefix:       "GATEHOUSE",
 		DefaultClientID: server.CLIClientID,
 		DefaultScopes:   cliScopes,
+		Settings: []cliauth.Setting{{
+			Name:  adminTargetSetting,
+			Help:  "where admin commands work without --server/--db/--data-dir: a server URL\n                   (its admin API) or a data directory",
+			Check: checkAdminTarget,
+		}},
 		Elevations: []cliauth.Elevation{
 			{Name: elevationAdmin, Purpose: "the admin API", Resource: server.AdminResource, Scopes: []string{server.ScopeAdmin}},
 			{Name: elevationAccount, Purpose: "the account API (two-step verification)", Resource: server.AccountResource, Scopes: []string{server.ScopeAccount}},

@@ -28,7 +28,9 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	return &harness{t: t, dataDir: t.TempDir(), env: map[string]string{}}
+	// A configuration directory of its own: no setting of the person
+	// running the tests (admin_target, a login) reaches the commands.
+	return &harness{t: t, dataDir: t.TempDir(), env: map[string]string{"GATEHOUSE_CONFIG_DIR": t.TempDir(), "GATEHOUSE_AUTH_STORAGE": "file"}}
 }
 
 // run executes `gatehouse args... --data-dir DIR` with stdin.
