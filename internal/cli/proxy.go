@@ -225,6 +225,7 @@ func proxyRun(ctx context.Context, o *proxyOptions) error {
 		Server:        o.Server,
 		Sessions:      o.Sessions,
 		AdminPassword: adminPassword,
+		AdminUser:     o.IO.Getenv(envAdminUser),
 		Out:           o.IO.ErrOut,
 		Log:           log,
 	})

@@ -18,6 +18,9 @@ import (
 // envAdminPassword names the variable with the first admin's password.
 const envAdminPassword = "GATEHOUSE_ADMIN_PASSWORD"
 
+// envAdminUser names the variable with the first admin's username.
+const envAdminUser = "GATEHOUSE_ADMIN_USER"
+
 type serverOptions struct {
 	IO IOStreams
 	// Config is the loaded configuration.
@@ -92,7 +95,7 @@ func serverRun(ctx context.Context, opts *serverOptions) error {
 		return err
 	}
 
-	inst, err := server.Open(ctx, cfg, opts.AdminPassword, opts.IO.ErrOut, log)
+	inst, err := server.Open(ctx, cfg, opts.AdminPassword, opts.IO.ErrOut, log, server.WithAdminUser(opts.IO.Getenv(envAdminUser)))
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func (inst *Instance) openEmbedded(ctx context.Context, o Options, cfg *Config) 
 			d.Observe(e)
 		}
 	}
-	srv, err := server.Open(ctx, &sc, o.AdminPassword, o.Out, o.Log, server.WithAuditOptions(audit.WithObserver(observe)))
+	srv, err := server.Open(ctx, &sc, o.AdminPassword, o.Out, o.Log, server.WithAuditOptions(audit.WithObserver(observe)), server.WithAdminUser(o.AdminUser))
 	if err != nil {
 		return Deps{}, err
 	}

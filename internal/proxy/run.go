@@ -46,6 +46,8 @@ type Options struct {
 	// AdminPassword is the first admin's password on an empty database
 	// (embedded server only; "" generates one and prints it).
 	AdminPassword string
+	// AdminUser names that admin (default "admin").
+	AdminUser string
 	// Out receives messages for the operator; Log the logs.
 	Out io.Writer
 	Log *slog.Logger

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -45,17 +47,49 @@ func CLIClient() *storage.Client {
 	}
 }
 
-// Bootstrap prepares an empty database: it creates the user "admin" (with
-// adminPassword, or a generated one that it returns) and the public client
-// gatehouse-cli. It changes nothing that already exists, so it is safe on
-// every start.
+// BootstrapOptions tune BootstrapWith.
+type BootstrapOptions struct {
+	// AdminUser names the admin user to create (default "admin").
+	AdminUser string
+	// AdminPassword is its password; empty generates one, returned once.
+	AdminPassword string
+	// Audit receives a user.created and a client.created event (actor
+	// "bootstrap") for what is created; nil records nothing.
+	Audit *audit.Logger
+	Clock clock.Clock
+}
+
+// Bootstrap is BootstrapWith for the user "admin" without audit events.
 func Bootstrap(ctx context.Context, st storage.Store, h *password.Hasher, adminPassword string, clk clock.Clock) (generated string, err error) {
+	return BootstrapWith(ctx, st, h, BootstrapOptions{AdminPassword: adminPassword, Clock: clk})
+}
+
+// BootstrapWith makes a database usable: it creates the public client
+// gatehouse-cli (or gives an older one the redirect URIs it has gained),
+// and, whenever no enabled user holds the admin role, the admin user with
+// o.AdminPassword or a generated password that it returns. So a database
+// that got users before the server first started (`gatehouse users add`
+// on a new data directory) still gets its admin. It changes nothing else,
+// so it is safe on every start and on every replica.
+func BootstrapWith(ctx context.Context, st storage.Store, h *password.Hasher, o BootstrapOptions) (generated string, err error) {
+	clk := o.Clock
+	if clk == nil {
+		clk = clock.System
+	}
+	name := strings.ToLower(strings.TrimSpace(o.AdminUser))
+	if name == "" {
+		name = AdminUsername
+	}
 	now := clk.Now().UTC()
 	cli := CLIClient()
 	cli.CreatedAt, cli.UpdatedAt = now, now
 	err = st.CreateClient(ctx, cli)
-	if errors.Is(err, storage.ErrAlreadyExists) {
+	switch {
+	case errors.Is(err, storage.ErrAlreadyExists):
 		err = upgradeCLIClient(ctx, st, cli)
+	case err == nil && o.Audit != nil:
+		o.Audit.Log(audit.Event{Type: audit.ClientCreated, Outcome: audit.Success, Actor: "bootstrap", ClientID: cli.ID,
+			Details: map[string]string{"name": cli.Name, "type": "public", "grant_types": strings.Join(cli.GrantTypes, " ")}})
 	}
 	if err != nil {
 		return "", fmt.Errorf("bootstrap: create %s client: %w", CLIClientID, err)
@@ -64,10 +98,13 @@ func Bootstrap(ctx context.Context, st storage.Store, h *password.Hasher, adminP
 	if err != nil {
 		return "", fmt.Errorf("bootstrap: list users: %w", err)
 	}
-	if len(users) > 0 {
+	if slices.ContainsFunc(users, func(u *storage.User) bool { return !u.Disabled && slices.Contains(u.Roles, RoleAdmin) }) {
 		return "", nil
 	}
-	pw := adminPassword
+	if slices.ContainsFunc(users, func(u *storage.User) bool { return u.Username == name }) {
+		return "", fmt.Errorf("bootstrap: no enabled user has the admin role and the username %q is taken: give a user the admin role with `gatehouse users set-role NAME admin --data-dir DIR` (or set GATEHOUSE_ADMIN_USER to a free name)", name)
+	}
+	pw := o.AdminPassword
 	if pw == "" {
 		generated = secret.NewToken()[:24]
 		pw = generated
@@ -78,7 +115,7 @@ func Bootstrap(ctx context.Context, st storage.Store, h *password.Hasher, adminP
 	}
 	admin := &storage.User{
 		ID:           NewID(),
-		Username:     AdminUsername,
+		Username:     name,
 		PasswordHash: hash,
 		Roles:        []string{RoleAdmin},
 		CreatedAt:    now,
@@ -89,6 +126,14 @@ func Bootstrap(ctx context.Context, st storage.Store, h *password.Hasher, adminP
 			return "", nil // another replica won the race
 		}
 		return "", fmt.Errorf("bootstrap: create admin: %w", err)
+	}
+	if o.Audit != nil {
+		pwSource := "given"
+		if generated != "" {
+			pwSource = "generated"
+		}
+		o.Audit.Log(audit.Event{Type: audit.UserCreated, Outcome: audit.Success, Actor: "bootstrap", UserID: admin.ID, Username: admin.Username,
+			Details: map[string]string{"roles": RoleAdmin, "password": pwSource}})
 	}
 	return generated, nil
 }

@@ -78,6 +78,13 @@ type OpenOption func(*openOptions)
 
 type openOptions struct {
 	auditOptions []audit.Option
+	adminUser    string
+}
+
+// WithAdminUser names the admin user the first start creates (default
+// "admin"; the CLI reads GATEHOUSE_ADMIN_USER).
+func WithAdminUser(name string) OpenOption {
+	return func(o *openOptions) { o.adminUser = name }
 }
 
 // WithAuditOptions passes options to the audit logger Open builds (the
@@ -89,7 +96,7 @@ func WithAuditOptions(opts ...audit.Option) OpenOption {
 // Open assembles a server from its configuration: database, secret key,
 // signing keys, first-start bootstrap. Messages for the operator (where the
 // data is, the generated admin password) go to out. adminPassword is used
-// for the admin user only when the database has no user yet.
+// for the admin user only when no enabled user holds the admin role yet.
 func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.Writer, log *slog.Logger, opts ...OpenOption) (*Instance, error) {
 	var oo openOptions
 	for _, o := range opts {
@@ -128,12 +135,16 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 	inst.audit = audit.NewWithStore(w, st, clock.System, append([]audit.Option{audit.WithErrorLog(log)}, oo.auditOptions...)...)
 	hasher := password.NewHasher(password.DefaultParams, cfg.Argon2MaxConcurrent)
 	hasher.ReleaseMemoryWhenIdle(hashMemoryRelease)
-	generated, err := Bootstrap(ctx, st, hasher, adminPassword, clock.System)
+	adminUser := oo.adminUser
+	if adminUser == "" {
+		adminUser = AdminUsername
+	}
+	generated, err := BootstrapWith(ctx, st, hasher, BootstrapOptions{AdminUser: adminUser, AdminPassword: adminPassword, Audit: inst.audit, Clock: clock.System})
 	if err != nil {
 		return nil, err
 	}
 	if generated != "" {
-		fmt.Fprintf(out, "Created user %q with password: %s\n(shown once; change it with `gatehouse users passwd admin`)\n", AdminUsername, generated)
+		fmt.Fprintf(out, "Created user %q with password: %s\n(shown once; change it with `gatehouse users passwd %s`)\n", adminUser, generated, adminUser)
 	}
 	limiter, closeLimiter, err := ratelimit.Open(ctx, cfg.Redis, clock.System)
 	if err != nil {
