@@ -57,6 +57,9 @@ func clientCredentialsToken(ctx context.Context, hc *http.Client, clk clock.Cloc
 	if err != nil {
 		return nil, fmt.Errorf("client: client credentials: %w", ParseError(err))
 	}
+	if err := checkTokenType(tok); err != nil {
+		return nil, fmt.Errorf("client: client credentials: %w", err)
+	}
 	return stampExpiry(tok, clk.Now()), nil
 }
 
