@@ -30,7 +30,6 @@ func holders(t *testing.T, s storage.Store, role string) int {
 	return n
 }
 
-
 func addRoleUser(t *testing.T, s storage.Store, id, role string) {
 	t.Helper()
 	must(t, "create "+id, s.CreateUser(context.Background(), &storage.User{ID: id, Username: id, Roles: []string{role, "viewer"}, CreatedAt: base, UpdatedAt: base}))
