@@ -231,6 +231,11 @@ type TOTP struct {
 	RecoveryCodes []string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// Failures counts the wrong codes since the last accepted one, and
+	// LockedUntil (zero when not locked) is when the next code may be
+	// tried: the server's back-off against guessing.
+	Failures    int
+	LockedUntil time.Time
 }
 
 // Store is the persistence contract of the authorization server.
