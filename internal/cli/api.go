@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/cliauth"
+	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 )
 
 // apiOptions are the dependencies and flags of `gatehouse api`.
@@ -201,7 +202,7 @@ func checkAPIHost(target, issuer string, apiHosts []string) error {
 		if !strings.Contains(h, ":") || strings.HasSuffix(h, "]") {
 			h = net.JoinHostPort(strings.Trim(h, "[]"), defaultPort(t.Scheme))
 		}
-		if (t.Scheme == "https" || loopbackHost(t.Hostname())) && strings.EqualFold(hostPort(t), h) {
+		if (t.Scheme == "https" || clientreg.LoopbackHost(t.Hostname())) && strings.EqualFold(hostPort(t), h) {
 			return nil
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -73,6 +74,10 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request, p *admi
 		return
 	}
 	name := strings.ToLower(strings.TrimSpace(req.Username))
+	if err := clientreg.CheckName("username", req.Username); err != nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+		return
+	}
 	switch {
 	case name == "":
 		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "username is required")
