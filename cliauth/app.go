@@ -45,6 +45,9 @@ type App struct {
 	DefaultClientID string
 	// DefaultScopes are requested by a user login without --scope.
 	DefaultScopes []string
+	// Elevations are the stronger sign-ins some commands of the tool need
+	// (see Elevation); login gets a --NAME flag for each.
+	Elevations []Elevation
 
 	// IO is the process's streams and environment; its zero value is the
 	// real one.
@@ -78,7 +81,7 @@ type profileFlag struct {
 func (p *profileFlag) String() string { return p.name }
 func (p *profileFlag) Type() string   { return "NAME" }
 func (p *profileFlag) Set(s string) error {
-	if err := credstore.ValidateProfile(s); err != nil {
+	if err := validateProfile(s); err != nil {
 		return err
 	}
 	p.name, p.set = s, true

@@ -55,6 +55,8 @@ type profileConfig struct {
 	Issuer   string   `yaml:"issuer"`
 	ClientID string   `yaml:"client_id,omitempty"`
 	Scopes   []string `yaml:"scopes,omitempty,flow"`
+	// Resources are the resource indicators (RFC 8707) logins ask for.
+	Resources []string `yaml:"resources,omitempty,flow"`
 	// APIHosts are hosts ("api.example.com", or with a port
 	// "api.example.com:8443") besides the issuer's origin that may receive
 	// the profile's token from a tool's own requests (`gatehouse api`).
@@ -91,7 +93,7 @@ func (a *App) loadConfig() (*configFile, error) {
 // validate checks every value of the file.
 func (c *configFile) validate() error {
 	if c.DefaultProfile != "" {
-		if err := credstore.ValidateProfile(c.DefaultProfile); err != nil {
+		if err := validateProfile(c.DefaultProfile); err != nil {
 			return fmt.Errorf("default_profile: %w", err)
 		}
 	}
@@ -111,7 +113,7 @@ func (c *configFile) validate() error {
 		}
 	}
 	for name, p := range c.Profiles {
-		if err := credstore.ValidateProfile(name); err != nil {
+		if err := validateProfile(name); err != nil {
 			return fmt.Errorf("profiles: %w", err)
 		}
 		if p == nil || p.Issuer == "" {

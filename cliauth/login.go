@@ -21,6 +21,11 @@ type loginOptions struct {
 	clientCredentials bool
 	secretStdin       bool
 	withAPIKey        bool
+	resources         []string
+	// elevation names the Elevation this login is for ("" for the
+	// profile's everyday login); elevated are the --NAME flags.
+	elevation string
+	elevated  map[string]*bool
 }
 
 func (a *App) newLoginCmd() *cobra.Command {
@@ -71,6 +76,11 @@ profile; its issuer, client and scopes are remembered for the next login.`,
 	f.BoolVar(&o.clientCredentials, "client-credentials", false, "log in as a machine client with its client secret")
 	f.BoolVar(&o.secretStdin, "client-secret-stdin", false, "read the client secret from the first line of stdin")
 	f.BoolVar(&o.withAPIKey, "with-api-key", false, "store an API key read from stdin")
+	f.StringArrayVar(&o.resources, "resource", nil, "a resource `URI` (RFC 8707) the tokens are for; repeat for several (default: the profile's, else the server's default audience for the client)")
+	o.elevated = map[string]*bool{}
+	for _, el := range a.Elevations {
+		o.elevated[el.Name] = f.Bool(el.Name, false, fmt.Sprintf("sign in for %s as well, stored apart from the everyday login (scopes %s)", el.Purpose, strings.Join(el.Scopes, " ")))
+	}
 	return cmd
 }
 
@@ -105,17 +115,35 @@ func (o *loginOptions) flow() (int, error) {
 
 // loginTarget is what a login logs in to and where it stores the result.
 type loginTarget struct {
-	profile  string
-	issuer   string
-	clientID string
-	scopes   []string
-	secret   string // client secret or API key
+	profile   string
+	issuer    string
+	clientID  string
+	scopes    []string
+	resources []string
+	secret    string // client secret or API key
 }
 
 func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
+	for name, on := range o.elevated {
+		if *on {
+			if o.elevation != "" {
+				return usageErrorf("--%s and --%s exclude each other: log in for one at a time", o.elevation, name)
+			}
+			o.elevation = name
+		}
+	}
 	flow, err := o.flow()
 	if err != nil {
 		return err
+	}
+	var el *Elevation
+	if o.elevation != "" {
+		if el, err = a.elevation(o.elevation); err != nil {
+			return err
+		}
+		if flow == flowClientCredentials || flow == flowAPIKey {
+			return usageErrorf("--%s is a user sign-in (browser or --device); client credentials and API keys are given their access on the server", el.Name)
+		}
 	}
 	cfg, err := a.loadConfig()
 	if err != nil {
@@ -149,8 +177,16 @@ func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
 		return a.explain(err, t.profile, cfg.defaultProfile(), t.issuer)
 	}
 	cc := &client.Config{
-		Issuer: t.issuer, Metadata: md, ClientID: t.clientID, Scopes: t.scopes,
+		Issuer: t.issuer, Metadata: md, ClientID: t.clientID, Scopes: t.scopes, Resources: t.resources,
 		HTTPClient: a.authClient(), Clock: a.clock(),
+	}
+	storeAs := t.profile
+	if el != nil {
+		// The elevated login: the profile's scopes and the elevation's,
+		// for the elevation's resource alone, stored beside the profile.
+		cc.Scopes = withScopes(t.scopes, el.Scopes)
+		cc.Resources = []string{el.Resource(t.issuer)}
+		storeAs = elevatedProfile(t.profile, el.Name)
 	}
 	var cred *credstore.Credential
 	switch flow {
@@ -169,12 +205,22 @@ func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
 		return a.explain(err, t.profile, cfg.defaultProfile(), t.issuer)
 	}
 
-	replaced, _ := getCredential(ctx, st, t.profile)
-	if err := st.Put(ctx, t.profile, cred); err != nil {
+	replaced, _ := getCredential(ctx, st, storeAs)
+	if err := st.Put(ctx, storeAs, cred); err != nil {
 		return fmt.Errorf("cliauth: store the login: %w", err)
 	}
 	a.revokeReplaced(ctx, md, replaced, cred)
-	p := profileConfig{Issuer: t.issuer, ClientID: t.clientID, Scopes: t.scopes}
+	if el != nil {
+		if prof := cfg.Profiles[t.profile]; prof == nil || prof.Issuer != t.issuer {
+			cfg.setProfile(t.profile, profileConfig{Issuer: t.issuer, ClientID: t.clientID, Scopes: t.scopes, Resources: t.resources})
+			if err := cfg.save(); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(a.IO.errOut(), "Signed in to %s %s for %s (profile %s); your everyday login is unchanged.\n", t.issuer, describeLogin(cred), el.Purpose, t.profile)
+		return nil
+	}
+	p := profileConfig{Issuer: t.issuer, ClientID: t.clientID, Scopes: t.scopes, Resources: t.resources}
 	if flow == flowAPIKey {
 		p.ClientID, p.Scopes = "", nil
 	}
@@ -195,7 +241,7 @@ func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
 // and reads the secret the flow needs from stdin or the environment.
 func (a *App) loginTarget(ctx context.Context, cfg *configFile, o *loginOptions, flow int) (*loginTarget, error) {
 	name, _ := a.selectProfile(cfg)
-	if err := credstore.ValidateProfile(name); err != nil {
+	if err := validateProfile(name); err != nil {
 		return nil, usageErrorf("profile: %v", err)
 	}
 	t := &loginTarget{profile: name}
@@ -239,6 +285,10 @@ func (a *App) loginTarget(ctx context.Context, cfg *configFile, o *loginOptions,
 		if len(t.scopes) == 0 && same {
 			t.scopes = prof.Scopes
 		}
+		t.resources = o.resources
+		if len(t.resources) == 0 && same {
+			t.resources = prof.Resources
+		}
 		return t, nil
 	}
 	t.clientID = o.clientID
@@ -256,6 +306,10 @@ func (a *App) loginTarget(ctx context.Context, cfg *configFile, o *loginOptions,
 	}
 	if len(t.scopes) == 0 {
 		t.scopes = append([]string(nil), a.DefaultScopes...)
+	}
+	t.resources = o.resources
+	if len(t.resources) == 0 && same {
+		t.resources = prof.Resources
 	}
 	return t, nil
 }

@@ -104,11 +104,14 @@ func (a *App) logoutProfile(ctx context.Context, st credstore.Store, name string
 	}
 	if cred == nil {
 		fmt.Fprintf(w, "Not logged in (profile %s); nothing to do.\n", name)
-		return nil
+		return a.logoutElevated(ctx, st, name)
 	}
 	revokeErr := a.revokeCredential(ctx, cred)
 	if err := st.Delete(ctx, name); err != nil {
 		return fmt.Errorf("cliauth: remove the credentials of profile %q: %w", name, err)
+	}
+	if err := a.logoutElevated(ctx, st, name); err != nil {
+		return err
 	}
 	switch {
 	case cred.Kind == credstore.KindAPIKey:

@@ -176,7 +176,7 @@ the other credentials, and tokens are fetched with it when needed.`,
 }
 
 func (a *App) profilesAddRun(ctx context.Context, name string, o *profilesAddOptions) error {
-	if err := credstore.ValidateProfile(name); err != nil {
+	if err := validateProfile(name); err != nil {
 		return usageErrorf("%v", err)
 	}
 	issuer, err := normalizeIssuer(o.issuer)

@@ -149,7 +149,7 @@ func (a *App) selectProfile(cfg *configFile) (name, source string) {
 // resolveProfile fills r from the profile's configuration and stored
 // credential.
 func (a *App) resolveProfile(ctx context.Context, r *Resolved) error {
-	if err := credstore.ValidateProfile(r.Profile); err != nil {
+	if err := validateProfile(r.Profile); err != nil {
 		return usageErrorf("profile: %v", err)
 	}
 	st, info, err := a.openStore(ctx, r.cfg, false)
@@ -223,6 +223,12 @@ func (a *App) Client(ctx context.Context) (*http.Client, *Resolved, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return a.authorizedClient(ts), r, nil
+}
+
+// authorizedClient is an *http.Client whose requests carry ts's tokens and
+// that follows no redirect to another origin (see Client).
+func (a *App) authorizedClient(ts oauth2.TokenSource) *http.Client {
 	base := a.HTTPClient
 	if base == nil {
 		base = &http.Client{}
@@ -242,7 +248,7 @@ func (a *App) Client(ctx context.Context) (*http.Client, *Resolved, error) {
 		}
 		return nil
 	}
-	return hc, r, nil
+	return hc
 }
 
 // source builds the token source of r.

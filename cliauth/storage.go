@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/credstore"
@@ -123,5 +124,6 @@ func storedProfiles(ctx context.Context, st credstore.Store) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cliauth: list stored credentials: %w", err)
 	}
-	return names, nil
+	// Elevated logins belong to their profile; they are no profiles.
+	return slices.DeleteFunc(names, isElevatedSlot), nil
 }

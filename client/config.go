@@ -36,6 +36,10 @@ type Config struct {
 	ClientSecret string
 	// Scopes are requested by every flow.
 	Scopes []string
+	// Resources are the resource indicators (RFC 8707) every flow sends as
+	// resource parameters: the audiences the access tokens are for. Empty
+	// leaves the audience to the server (the client's default).
+	Resources []string
 	// HTTPClient makes every request to the server.
 	HTTPClient *http.Client
 	// Clock tells the time: token expiry, device polling, login timeout.

@@ -69,6 +69,9 @@ func (c *Config) deviceAuthorization(ctx context.Context, md *protocol.Metadata)
 	if len(c.Scopes) > 0 {
 		form.Set("scope", strings.Join(c.Scopes, " "))
 	}
+	for _, r := range c.Resources {
+		form.Add("resource", r)
+	}
 	var resp protocol.DeviceAuthorizationResponse
 	err := postForm(ctx, c.HTTPClient, md.DeviceAuthorizationEndpoint, form, c.ClientID, c.ClientSecret, secretAuthStyle(md), &resp)
 	if err != nil {

@@ -90,6 +90,18 @@ func (c *Config) BrowserLogin(ctx context.Context, opts BrowserOptions) (*oauth2
 		}
 	}
 	authURL := oc.AuthCodeURL(state, authOpts...)
+	if len(c.Resources) > 0 {
+		// RFC 8707 §2: one resource parameter per resource (AuthCodeURL's
+		// options can set a parameter only once).
+		u, err := url.Parse(authURL)
+		if err != nil {
+			return nil, fmt.Errorf("client: browser login: %w", err)
+		}
+		q := u.Query()
+		q["resource"] = c.Resources
+		u.RawQuery = q.Encode()
+		authURL = u.String()
+	}
 
 	cb := &callback{
 		state:       state,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -26,7 +27,7 @@ func (c *Config) ClientCredentialsToken(ctx context.Context) (*oauth2.Token, err
 	if err != nil {
 		return nil, err
 	}
-	return clientCredentialsToken(ctx, c.HTTPClient, c.clock(), md, c.ClientID, c.ClientSecret, c.Scopes)
+	return clientCredentialsTokenFor(ctx, c.HTTPClient, c.clock(), md, c.ClientID, c.ClientSecret, c.Scopes, c.Resources)
 }
 
 // ClientCredentialsSource returns a TokenSource that fetches tokens with
@@ -43,6 +44,12 @@ func (c *Config) ClientCredentialsSource() oauth2.TokenSource {
 }
 
 func clientCredentialsToken(ctx context.Context, hc *http.Client, clk clock.Clock, md *protocol.Metadata, id, secret string, scopes []string) (*oauth2.Token, error) {
+	return clientCredentialsTokenFor(ctx, hc, clk, md, id, secret, scopes, nil)
+}
+
+// clientCredentialsTokenFor is clientCredentialsToken for the resources
+// (RFC 8707 resource parameters) given.
+func clientCredentialsTokenFor(ctx context.Context, hc *http.Client, clk clock.Clock, md *protocol.Metadata, id, secret string, scopes, resources []string) (*oauth2.Token, error) {
 	if secret == "" {
 		return nil, fmt.Errorf("client: client credentials for %q: no client secret", id)
 	}
@@ -52,6 +59,9 @@ func clientCredentialsToken(ctx context.Context, hc *http.Client, clk clock.Cloc
 		TokenURL:     md.TokenEndpoint,
 		Scopes:       scopes,
 		AuthStyle:    secretAuthStyle(md),
+	}
+	if len(resources) > 0 {
+		cc.EndpointParams = url.Values{"resource": resources}
 	}
 	tok, err := cc.Token(withHTTPClient(ctx, hc))
 	if err != nil {

@@ -178,10 +178,12 @@ func checkAuthCodeFlow(t *testing.T, g *gatehouse) {
 
 // TestReplayDetection: a code used twice and a refresh token used after it
 // was rotated both end everything their grant issued (RFC 6749 §4.1.2,
-// RFC 9700 §4.14).
+// RFC 9700 §4.14). The server runs with no refresh reuse interval, so a
+// repeat at once is reuse (TestRefreshReuseInterval has the default).
 func TestReplayDetection(t *testing.T) {
 	t.Parallel()
-	g := startServer(t)
+	g := spawn(t, freeAddr(t), t.TempDir(), []string{"GATEHOUSE_REFRESH_REUSE_INTERVAL=0s"})
+	g.waitHealthy(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 45*time.Second)
 	defer cancel()
 	p, m := discover(t, ctx, g)
@@ -338,5 +340,38 @@ func TestThirdPartyConsent(t *testing.T) {
 	q := denied.Location.Query()
 	if q.Get("error") != "access_denied" || q.Get("state") != ar3.State || q.Get("iss") != g.URL || q.Has("code") {
 		t.Errorf("after Deny the client got %v; want error access_denied with state and iss, no code", q)
+	}
+}
+
+// TestRefreshReuseInterval: with the default interval, a refresh token
+// presented again right after its rotation (a lost response, a killed
+// process, two racing refreshes) is refused without ending the login: the
+// successor keeps working.
+func TestRefreshReuseInterval(t *testing.T) {
+	t.Parallel()
+	g := startServer(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 45*time.Second)
+	defer cancel()
+	p, m := discover(t, ctx, g)
+	cfg := cliConfig(p, "http://"+freeAddr(t)+"/callback")
+	b := newBrowser(t, g.URL)
+	iid, isecret := createClient(t, g, "introspector", "--grant", "client_credentials")
+	ar := newAuthRequest(cfg)
+	code := authorizeHTTP(t, b, g, cfg, ar, "admin", adminPassword)
+	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(ar.Verifier))
+	if err != nil {
+		t.Fatalf("code exchange: %v", err)
+	}
+	tok2, err := cfg.TokenSource(ctx, expired(tok.RefreshToken)).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	_, err = cfg.TokenSource(ctx, expired(tok.RefreshToken)).Token()
+	wantOAuthError(t, err, "invalid_grant")
+	if in := introspect(t, ctx, m, iid, isecret, tok2.AccessToken); !in.Active {
+		t.Errorf("a repeat within the reuse interval ended the login")
+	}
+	if _, err := cfg.TokenSource(ctx, expired(tok2.RefreshToken)).Token(); err != nil {
+		t.Errorf("the successor refresh token no longer works after a repeat within the interval: %v", err)
 	}
 }

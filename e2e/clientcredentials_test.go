@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"context"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
 
@@ -52,7 +54,7 @@ func checkClientCredentials(t *testing.T, g *gatehouse) {
 	// its claims changed.
 	forged := payload(t, tok.AccessToken)
 	forged["roles"] = []string{"admin"}
-	if _, err := p.VerifierContext(ctx, &oidc.Config{ClientID: g.URL}).Verify(ctx, withPayload(t, tok.AccessToken, forged)); err == nil {
+	if _, err := p.VerifierContext(ctx, &oidc.Config{ClientID: id}).Verify(ctx, withPayload(t, tok.AccessToken, forged)); err == nil {
 		t.Errorf("go-oidc accepted an access token whose roles were changed after signing")
 	}
 
@@ -77,4 +79,48 @@ func checkClientCredentials(t *testing.T, g *gatehouse) {
 	wide.Scopes = []string{"read", "write"}
 	_, err = wide.Token(ctx)
 	wantOAuthError(t, err, "invalid_scope")
+}
+
+// TestResourceIndicatorsWithXOAuth2: x/oauth2 asks for an audience with
+// the resource parameter (RFC 8707) and go-oidc verifies the token as the
+// resource server it is for; another resource server refuses it, and a
+// resource the client is not registered for is invalid_target.
+func TestResourceIndicatorsWithXOAuth2(t *testing.T) {
+	t.Parallel()
+	g := startServer(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	p, _ := discover(t, ctx, g)
+	id, secret := createClient(t, g, "reporter", "--grant", "client_credentials", "--role", "viewer",
+		"--audience", "https://a.example", "--audience", "https://b.example")
+	token := func(resource ...string) (*oauth2.Token, error) {
+		cfg := clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: p.Endpoint().TokenURL,
+			EndpointParams: url.Values{"resource": resource}, AuthStyle: oauth2.AuthStyleInHeader}
+		return cfg.Token(ctx)
+	}
+	tok, err := token("https://b.example")
+	if err != nil {
+		t.Fatalf("client credentials with resource: %v", err)
+	}
+	if _, err := p.VerifierContext(ctx, &oidc.Config{ClientID: "https://b.example"}).Verify(ctx, tok.AccessToken); err != nil {
+		t.Errorf("the resource server it is for refuses the token: %v", err)
+	}
+	if _, err := p.VerifierContext(ctx, &oidc.Config{ClientID: "https://a.example"}).Verify(ctx, tok.AccessToken); err == nil {
+		t.Errorf("another resource server accepts the token")
+	}
+	if aud := payload(t, tok.AccessToken)["aud"]; len(toStrings(aud)) != 1 {
+		t.Errorf("aud = %v, want only https://b.example", aud)
+	}
+	// Without resource: every registered audience.
+	tok, err = token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aud := toStrings(payload(t, tok.AccessToken)["aud"]); !slices.Equal(aud, []string{"https://a.example", "https://b.example"}) {
+		t.Errorf("default aud = %v", aud)
+	}
+	_, err = token("https://c.example")
+	wantOAuthError(t, err, "invalid_target")
+	_, err = token(g.URL + "/admin")
+	wantOAuthError(t, err, "invalid_target")
 }

@@ -213,7 +213,22 @@ func TestGatewayScriptsWithAPIKeysAndClientCredentials(t *testing.T) {
 
 	// A client-credentials client with the editor role: exactly the rights
 	// a person with that role has.
-	outJSON := gatehouseAdmin(t, gw.gatehouse, "clients", "create", "ci", "--grant", "client_credentials", "--role", "editor", "--json")
+	// Its tokens are for the gateway (--audience): a client without that
+	// audience gets tokens the gateway refuses, whatever its role.
+	outJSON := gatehouseAdmin(t, gw.gatehouse, "clients", "create", "other-app", "--grant", "client_credentials", "--role", "admin", "--json")
+	var other struct {
+		ID     string `json:"client_id"`
+		Secret string `json:"client_secret"`
+	}
+	if err := json.Unmarshal([]byte(outJSON), &other); err != nil {
+		t.Fatal(err)
+	}
+	otherEnv := []string{"GATEHOUSE_CLIENT_ID=" + other.ID, "GATEHOUSE_CLIENT_SECRET=" + other.Secret, "GATEHOUSE_ISSUER=" + issuer}
+	if _, errOut, code := u.run(otherEnv, "", "api", gw.URL+"/graphql?query=%7Bruns%7Bid%7D%7D"); code == 0 {
+		t.Fatalf("a token for another audience opened the gateway: %s", errOut)
+	}
+	outJSON = gatehouseAdmin(t, gw.gatehouse, "clients", "create", "ci", "--grant", "client_credentials", "--role", "editor",
+		"--audience", gw.URL, "--json")
 	var cl struct {
 		ID     string `json:"client_id"`
 		Secret string `json:"client_secret"`

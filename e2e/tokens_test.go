@@ -64,11 +64,14 @@ type accessClaims struct {
 	Username string   `json:"preferred_username"`
 	ID       string   `json:"jti"`
 	Expiry   int64    `json:"exp"`
+	Audience []string `json:"aud"`
 }
 
 // verifyAccessToken checks raw as an RFC 9068 access token of g: header
-// typ at+jwt, ES256 and a kid, and a signature, issuer, audience (the
-// issuer) and expiry that go-oidc accepts with the keys from the JWKS.
+// typ at+jwt, ES256 and a kid, and a signature, issuer, audience and
+// expiry that go-oidc accepts with the keys from the JWKS. The clients of
+// these tests register no audience, so the token's aud is its client's
+// own id (never the issuer: a token for one client opens nothing else).
 func verifyAccessToken(t testing.TB, ctx context.Context, p *oidc.Provider, g *gatehouse, raw string) accessClaims {
 	t.Helper()
 	h, err := jwtHeader(raw)
@@ -78,13 +81,19 @@ func verifyAccessToken(t testing.TB, ctx context.Context, p *oidc.Provider, g *g
 	if h.Type != "at+jwt" || h.Algorithm != "ES256" || h.KeyID == "" {
 		t.Errorf("access token header = %+v; want typ at+jwt, alg ES256 and a kid", h)
 	}
-	tok, err := p.VerifierContext(ctx, &oidc.Config{ClientID: g.URL}).Verify(ctx, raw)
+	tok, err := p.VerifierContext(ctx, &oidc.Config{SkipClientIDCheck: true}).Verify(ctx, raw)
 	if err != nil {
-		t.Fatalf("go-oidc rejects the access token (aud = issuer): %v", err)
+		t.Fatalf("go-oidc rejects the access token: %v", err)
 	}
 	var c accessClaims
 	if err := tok.Claims(&c); err != nil {
 		t.Fatal(err)
+	}
+	if len(c.Audience) != 1 || c.Audience[0] != c.ClientID {
+		t.Errorf("access token aud = %v; want the client's own id [%s]", c.Audience, c.ClientID)
+	}
+	if _, err := p.VerifierContext(ctx, &oidc.Config{ClientID: g.URL}).Verify(ctx, raw); err == nil {
+		t.Errorf("a verifier expecting the issuer as audience accepts the access token")
 	}
 	if c.Issuer != g.URL || c.Subject == "" || c.ID == "" || c.ClientID == "" {
 		t.Errorf("access token claims = %+v; want iss %s and non-empty sub, jti, client_id", c, g.URL)

@@ -6,8 +6,8 @@ import (
 	"net/http"
 )
 
-// Error codes from RFC 6749 §4.1.2.1 and §5.2, RFC 8628 §3.5, RFC 7009 §2.2.1
-// and RFC 6750 §3.1.
+// Error codes from RFC 6749 §4.1.2.1 and §5.2, RFC 8628 §3.5, RFC 7009 §2.2.1,
+// RFC 6750 §3.1 and RFC 8707 §2.
 const (
 	ErrInvalidRequest          = "invalid_request"
 	ErrInvalidClient           = "invalid_client"
@@ -28,6 +28,12 @@ const (
 	ErrLoginRequired           = "login_required"
 	ErrConsentRequired         = "consent_required"
 	ErrTooManyRequests         = "too_many_requests"
+	// ErrInvalidTarget is RFC 8707 §2: "The requested resource is invalid,
+	// missing, unknown, or malformed."
+	ErrInvalidTarget = "invalid_target"
+	// OIDC Core §3.1.2.6: request objects are not supported.
+	ErrRequestNotSupported    = "request_not_supported"
+	ErrRequestURINotSupported = "request_uri_not_supported"
 )
 
 // Error is an OAuth 2.0 error response (RFC 6749 §5.2). Grants return it as

@@ -57,6 +57,11 @@ type Metadata struct {
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
 	ClaimsSupported                            []string `json:"claims_supported,omitempty"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	// RequestParameterSupported and RequestURIParameterSupported are OIDC
+	// Discovery §3 metadata; request_uri_parameter_supported defaults to
+	// true there, so a server without it says false explicitly.
+	RequestParameterSupported    *bool `json:"request_parameter_supported,omitempty"`
+	RequestURIParameterSupported *bool `json:"request_uri_parameter_supported,omitempty"`
 }
 
 // TokenResponse is a successful token endpoint response (RFC 6749 §5.1).

@@ -33,12 +33,16 @@ func startGatehouse(t *testing.T, alg string) *gatehouse {
 	return &gatehouse{servertest.Start(t, servertest.WithAlgorithm(alg), servertest.WithClock(clocktest.New(t0)))}
 }
 
-// addClient registers a confidential client_credentials client and
-// returns its secret.
+// apiAudience is the resource the tests' resource server is.
+const apiAudience = "https://api.example"
+
+// addClient registers a confidential client_credentials client whose
+// tokens are for apiAudience, and returns its secret.
 func (g *gatehouse) addClient(t *testing.T, id string, roles ...string) string {
 	t.Helper()
 	return g.AddClient(t, storage.Client{
 		ID: id, GrantTypes: []string{protocol.GrantClientCredentials}, Scopes: []string{"read", "write"}, Roles: roles,
+		Audiences: []string{apiAudience},
 	})
 }
 
@@ -75,6 +79,7 @@ func TestInteropWithGatehouseServer(t *testing.T) {
 			// resource server introspects as the client "ci".
 			v, err := resource.NewVerifier(ctx, resource.Config{
 				Issuer:        g.URL,
+				Audience:      []string{apiAudience},
 				Clock:         g.Clock,
 				HTTPClient:    g.HTTP,
 				Introspection: &resource.IntrospectionConfig{ClientID: "ci", ClientSecret: sec},
@@ -96,6 +101,12 @@ func TestInteropWithGatehouseServer(t *testing.T) {
 			}
 			if id.TokenID == "" {
 				t.Error("no token id")
+			}
+			// A token the server gave another client (for its own
+			// default audience) is not for this resource server.
+			otherSec := g.AddClient(t, storage.Client{ID: "other", GrantTypes: []string{protocol.GrantClientCredentials}, Roles: []string{"admin"}})
+			if _, err := v.Verify(ctx, g.clientCredentials(t, "other", otherSec, "")); err == nil {
+				t.Error("a token for another audience verified")
 			}
 
 			// An opaque credential the server does not know is inactive.

@@ -20,18 +20,21 @@ type User struct {
 
 // Client is an OAuth client: never the secret or its hash.
 type Client struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name"`
-	Public       bool      `json:"public"`
-	AuthMethod   string    `json:"auth_method"`
-	HasSecret    bool      `json:"has_secret"`
-	RedirectURIs []string  `json:"redirect_uris"`
-	GrantTypes   []string  `json:"grant_types"`
-	Scopes       []string  `json:"scopes"`
-	Roles        []string  `json:"roles"`
-	FirstParty   bool      `json:"first_party"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	Public       bool     `json:"public"`
+	AuthMethod   string   `json:"auth_method"`
+	HasSecret    bool     `json:"has_secret"`
+	RedirectURIs []string `json:"redirect_uris"`
+	GrantTypes   []string `json:"grant_types"`
+	Scopes       []string `json:"scopes"`
+	Roles        []string `json:"roles"`
+	// Audiences are the resources (RFC 8707) the client may ask tokens
+	// for, and its default audience.
+	Audiences  []string  `json:"audiences"`
+	FirstParty bool      `json:"first_party"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // ClientWithSecret answers create and rotate-secret: the only time the

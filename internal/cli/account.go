@@ -41,9 +41,19 @@ type accountAPI struct {
 }
 
 // newAccountAPI resolves the credentials in force, which must be a user
-// login: the account API refuses API keys and client credentials.
+// login: the account API refuses API keys and client credentials. Its
+// tokens are those of the profile's account sign-in (elevationAccount),
+// which it asks for on a terminal when there is none.
 func newAccountAPI(ctx context.Context, auth *cliauth.App) (*accountAPI, error) {
-	hc, res, err := auth.Client(ctx)
+	r, err := auth.Resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if r.Kind != "" && r.Kind != credstore.KindUser && r.Kind != cliauth.KindToken {
+		return nil, &cliauth.Error{Code: ExitNotLoggedIn,
+			Msg: fmt.Sprintf("this needs your own login, not %s credentials (%s); run `gatehouse login`", r.Kind, r.Source)}
+	}
+	hc, res, err := auth.ElevatedClient(ctx, elevationAccount)
 	if err != nil {
 		return nil, err
 	}

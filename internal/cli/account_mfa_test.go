@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ import (
 // deviceLogin logs username in with the device flow of the gatehouse-cli
 // client, as `gatehouse login --device` does, and returns the token
 // response.
-func deviceLogin(t *testing.T, srv *servertest.Server, username string) map[string]any {
+func deviceLogin(t *testing.T, srv *servertest.Server, username string, scopes []string, resources ...string) map[string]any {
 	t.Helper()
 	post := func(path string, form url.Values) map[string]any {
 		t.Helper()
@@ -37,7 +38,7 @@ func deviceLogin(t *testing.T, srv *servertest.Server, username string) map[stri
 		}
 		return m
 	}
-	da := post(server.PathDeviceAuthorize, url.Values{"client_id": {server.CLIClientID}, "scope": {strings.Join(cliScopes, " ")}})
+	da := post(server.PathDeviceAuthorize, url.Values{"client_id": {server.CLIClientID}, "scope": {strings.Join(scopes, " ")}, "resource": resources})
 	srv.Approve(t, da["user_code"].(string), username)
 	return post(server.PathToken, url.Values{"grant_type": {protocol.GrantDeviceCode},
 		"device_code": {da["device_code"].(string)}, "client_id": {server.CLIClientID}})
@@ -59,13 +60,25 @@ func newAccountCLI(t *testing.T, srv *servertest.Server) *accountCLI {
 // `gatehouse login` would have.
 func (c *accountCLI) storeLogin(username string) {
 	c.t.Helper()
-	tok := deviceLogin(c.t, c.srv, username)
+	c.storeLoginAs("default", username, cliScopes)
+}
+
+// storeAccountLogin stores the account sign-in of the default profile, as
+// `gatehouse login --account` would.
+func (c *accountCLI) storeAccountLogin(username string) {
+	c.t.Helper()
+	c.storeLoginAs("default#account", username, append(slices.Clone(cliScopes), server.ScopeAccount), server.AccountResource(c.srv.URL))
+}
+
+func (c *accountCLI) storeLoginAs(slot, username string, scopes []string, resources ...string) {
+	c.t.Helper()
+	tok := deviceLogin(c.t, c.srv, username, scopes, resources...)
 	now := c.srv.Clock.Now()
 	exp, _ := tok["expires_in"].(float64)
-	err := credstore.NewFile(c.dir).Put(context.Background(), "default", &credstore.Credential{
+	err := credstore.NewFile(c.dir).Put(context.Background(), slot, &credstore.Credential{
 		Kind: credstore.KindUser, Issuer: c.srv.URL, ClientID: server.CLIClientID, TokenType: "Bearer",
 		AccessToken: tok["access_token"].(string), RefreshToken: tok["refresh_token"].(string),
-		Expiry: now.Add(time.Duration(exp) * time.Second), Scopes: cliScopes, Username: username, UpdatedAt: now,
+		Expiry: now.Add(time.Duration(exp) * time.Second), Scopes: scopes, Username: username, UpdatedAt: now,
 	})
 	if err != nil {
 		c.t.Fatal(err)
@@ -118,6 +131,13 @@ func TestAccountMFAEnroll(t *testing.T) {
 	}
 
 	c.storeLogin("alice")
+	// The everyday login does not open the account API; without a
+	// terminal the command says which sign-in to make.
+	r = c.run(nil, "123456\n", "account", "mfa", "enroll")
+	if r.Code != ExitNotLoggedIn || !strings.Contains(r.Err.Error(), "gatehouse login --account") {
+		t.Fatalf("without the account sign-in: exit %d, %v", r.Code, r.Err)
+	}
+	c.storeAccountLogin("alice")
 	// A wrong code, then the end of the input: nothing is enrolled.
 	r = c.run(nil, "000000\n", "account", "mfa", "enroll")
 	m := enrollSecretRE.FindStringSubmatch(r.Out)

@@ -72,12 +72,16 @@ func openAdminAPI(ctx context.Context, cmd *cobra.Command, streams IOStreams, se
 			return nil, nil
 		}
 	}
-	hc, res, err := newAuthApp(streams).Client(ctx)
-	if err != nil {
-		if serverURL != "" {
-			return nil, fmt.Errorf("admin API: %w", err)
-		}
+	auth := newAuthApp(streams)
+	if r, err := auth.Resolve(ctx); serverURL == "" && (err != nil || !r.LoggedIn()) {
 		return nil, nil
+	}
+	// The admin API takes tokens for its own resource and scope: the
+	// profile's admin sign-in (asked for on a terminal when missing), an
+	// API key, or client credentials asking for them.
+	hc, res, err := auth.ElevatedClient(ctx, elevationAdmin)
+	if err != nil {
+		return nil, fmt.Errorf("admin API: %w", err)
 	}
 	base := serverURL
 	if base == "" {
@@ -253,7 +257,7 @@ func (a *adminAPI) listClients(ctx context.Context) ([]*storage.Client, error) {
 // client converts c to a storage.Client without a secret.
 func clientFromAPI(c *adminapi.Client) *storage.Client {
 	return &storage.Client{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, RedirectURIs: c.RedirectURIs,
-		GrantTypes: c.GrantTypes, Scopes: c.Scopes, Roles: c.Roles, FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		GrantTypes: c.GrantTypes, Scopes: c.Scopes, Roles: c.Roles, Audiences: c.Audiences, FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 // clientPath is the admin API path of the client id.
@@ -471,7 +475,7 @@ func (a *adminAPI) lastAudit(ctx context.Context) (*storage.AuditRecord, error) 
 // stored with its new secret, if it has one.
 func (a *adminAPI) createClient(ctx context.Context, c *storage.Client) (*storage.Client, string, error) {
 	req := map[string]any{"id": c.ID, "name": c.Name, "public": c.Public, "auth_method": c.AuthMethod, "redirect_uris": c.RedirectURIs,
-		"grant_types": c.GrantTypes, "scopes": c.Scopes, "roles": c.Roles, "first_party": c.FirstParty}
+		"grant_types": c.GrantTypes, "scopes": c.Scopes, "roles": c.Roles, "audiences": c.Audiences, "first_party": c.FirstParty}
 	var resp adminapi.ClientWithSecret
 	if err := a.do(ctx, http.MethodPost, "/clients", req, &resp); err != nil {
 		return nil, "", err

@@ -9,6 +9,14 @@ import (
 // refresh token, so that one login lasts.
 var cliScopes = []string{"openid", "profile", "offline_access"}
 
+// The elevated sign-ins of the gatehouse CLI: `gatehouse login --admin`
+// for the admin API and `--account` for the account API. Admin and
+// account commands sign in for them on first use on a terminal.
+const (
+	elevationAdmin   = "admin"
+	elevationAccount = "account"
+)
+
 // newAuthApp is the client side of the gatehouse binary: package cliauth
 // under the name gatehouse (GATEHOUSE_* variables, ~/.config/gatehouse),
 // logging in with the public client gatehouse-cli that every server
@@ -20,6 +28,10 @@ func newAuthApp(streams IOStreams) *cliauth.App {
 		EnvPrefix:       "GATEHOUSE",
 		DefaultClientID: server.CLIClientID,
 		DefaultScopes:   cliScopes,
+		Elevations: []cliauth.Elevation{
+			{Name: elevationAdmin, Purpose: "the admin API", Resource: server.AdminResource, Scopes: []string{server.ScopeAdmin}},
+			{Name: elevationAccount, Purpose: "the account API (two-step verification)", Resource: server.AccountResource, Scopes: []string{server.ScopeAccount}},
+		},
 		IO: cliauth.IO{
 			In:           streams.In,
 			Out:          streams.Out,

@@ -55,6 +55,7 @@ type clientJSON struct {
 	RedirectURIs []string        `json:"redirect_uris"`
 	Scopes       []string        `json:"scopes"`
 	Roles        []string        `json:"roles"`
+	Audiences    []string        `json:"audiences"`
 	FirstParty   bool            `json:"first_party"`
 	JWKS         json.RawMessage `json:"jwks,omitempty"`
 	CreatedAt    string          `json:"created_at,omitempty"`
@@ -78,6 +79,7 @@ func toClientJSON(c *storage.Client) clientJSON {
 		RedirectURIs: nonNil(c.RedirectURIs),
 		Scopes:       nonNil(c.Scopes),
 		Roles:        nonNil(c.Roles),
+		Audiences:    nonNil(c.Audiences),
 		FirstParty:   c.FirstParty,
 		CreatedAt:    jsonTime(c.CreatedAt),
 		UpdatedAt:    jsonTime(c.UpdatedAt),

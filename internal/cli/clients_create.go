@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -30,6 +32,7 @@ type clientsCreateOptions struct {
 	RedirectURIs []string
 	Scopes       []string
 	Roles        []string
+	Audiences    []string
 	Public       bool
 	FirstParty   bool
 	AuthMethod   string
@@ -56,11 +59,19 @@ Redirect URIs are exact https URLs, http only on 127.0.0.1, [::1] or
 localhost (a loopback URI without port accepts any port), or private-use
 schemes like com.example.app:/callback.
 
-Roles (admin, editor, viewer or custom roles) are what a client_credentials token carries.` + adminCommandLong + adminAPILong + `
+Roles (admin, editor, viewer or custom roles) are what a client_credentials token carries.
+
+Audiences (--audience, RFC 8707 resource indicators) are the resource
+servers the client's tokens may be for: an access token's aud is the
+resources the client asked for, or all of its audiences when it asked for
+none, or its own client id when it has none. The server's own APIs
+(ISSUER/admin and ISSUER/account) and the admin and account scopes are open
+only to --first-party clients, and never part of a default.` + adminCommandLong + adminAPILong + `
 The admin API does not take private_key_jwt clients: create those with
 --db or --data-dir.`,
 		Example: `  # A CI job that calls an API with its own credentials
-  gatehouse clients create ci --grant client_credentials --scope read --role viewer --json --data-dir ./gatehouse-data
+  gatehouse clients create ci --grant client_credentials --scope read --role viewer \
+      --audience https://api.example.com --json --data-dir ./gatehouse-data
 
   # A web app (confidential, authorization code + refresh)
   gatehouse clients create "Grafana" --grant authorization_code --grant refresh_token \
@@ -84,7 +95,8 @@ The admin API does not take private_key_jwt clients: create those with
 	f.BoolVar(&opts.Public, "public", false, "a public client (no secret; PKCE required), e.g. a native app or CLI")
 	f.StringArrayVar(&opts.Scopes, "scope", nil, "`SCOPE` the client may request; repeat for several")
 	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the client's own tokens (admin, editor, viewer or a custom role, see gatehouse roles); repeat for several")
-	f.BoolVar(&opts.FirstParty, "first-party", false, "skip the consent screen for this client")
+	f.StringArrayVar(&opts.Audiences, "audience", nil, "resource `URI` (RFC 8707) the client may ask tokens for; without a resource parameter its tokens are for all of them (default audience: the client id); repeat for several")
+	f.BoolVar(&opts.FirstParty, "first-party", false, "a client of the operator's own: no consent screen, and it may ask for the admin and account scopes and resources")
 	f.StringVar(&opts.AuthMethod, "auth-method", "", "token endpoint authentication `METHOD`: client_secret_basic (default), client_secret_post or private_key_jwt")
 	f.StringVar(&opts.JWKSFile, "jwks-file", "", "JSON Web Key Set `FILE` with the client's public keys (private_key_jwt)")
 	f.StringVar(&opts.ID, "id", "", "client `ID` (default: derived from NAME)")
@@ -167,7 +179,13 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 		}
 	}
 
-	return &storage.Client{
+	var audiences []string
+	for _, a := range opts.Audiences {
+		if !slices.Contains(audiences, a) {
+			audiences = append(audiences, a)
+		}
+	}
+	c := &storage.Client{
 		ID:           id,
 		Name:         name,
 		Public:       opts.Public,
@@ -177,8 +195,22 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 		GrantTypes:   grants,
 		Scopes:       scopes,
 		Roles:        roles,
+		Audiences:    audiences,
 		FirstParty:   opts.FirstParty,
-	}, nil
+	}
+	if err := server.CheckClientRegistration(opts.issuer(), c); err != nil {
+		return nil, usageErrorf("%v (add --first-party for a client of your own)", err)
+	}
+	return c, nil
+}
+
+// issuer is the issuer of the server whose database the command works on
+// ("" over the admin API, where the server checks its own resources).
+func (o *clientsCreateOptions) issuer() string {
+	if o.Admin == nil || o.Admin.Config == nil {
+		return ""
+	}
+	return o.Admin.Config.Issuer
 }
 
 // hasSecret reports whether a client authenticates with a shared secret.
@@ -231,6 +263,8 @@ func clientsCreateRun(ctx context.Context, opts *clientsCreateOptions) error {
 			"grant_types": strings.Join(c.GrantTypes, " "),
 			"scopes":      strings.Join(c.Scopes, " "),
 			"roles":       strings.Join(c.Roles, " "),
+			"audiences":   strings.Join(c.Audiences, " "),
+			"first_party": strconv.FormatBool(c.FirstParty),
 		},
 	})
 

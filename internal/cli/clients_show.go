@@ -69,6 +69,7 @@ func clientsShowRun(ctx context.Context, opts *clientsShowOptions) error {
 	row("Redirect URIs", orDash(strings.Join(v.RedirectURIs, " ")))
 	row("Scopes", orDash(strings.Join(v.Scopes, " ")))
 	row("Roles", orDash(strings.Join(v.Roles, " ")))
+	row("Audiences", orDash(strings.Join(v.Audiences, " ")))
 	row("First party", fmt.Sprint(v.FirstParty))
 	if c.JWKS != "" {
 		row("JWKS", c.JWKS)

@@ -87,7 +87,7 @@ func TestClientsCreateShowsSecretOnce(t *testing.T) {
 	want := clientJSON{
 		ClientID: "ci", Name: "ci", Type: "confidential", AuthMethod: "client_secret_basic",
 		GrantTypes: []string{"client_credentials"}, RedirectURIs: []string{}, Scopes: []string{"read"},
-		Roles: []string{"viewer"}, CreatedAt: shown.CreatedAt, UpdatedAt: shown.UpdatedAt,
+		Roles: []string{"viewer"}, Audiences: []string{}, CreatedAt: shown.CreatedAt, UpdatedAt: shown.UpdatedAt,
 	}
 	if diff := cmp.Diff(want, shown); diff != "" {
 		t.Errorf("show --json (-want +got):\n%s", diff)

@@ -76,12 +76,13 @@ func TestJWTAssertionWithRealServer(t *testing.T) {
 	}
 
 	// The access token verifies as a resource server would check it...
-	doc := jwtVerified(t, j.ok("", "jwt", "verify", access, "--issuer", issuer, "--json").Out)
+	// (Its audience is the client's own id: svc registered none.)
+	doc := jwtVerified(t, j.ok("", "jwt", "verify", access, "--issuer", issuer, "--audience", "svc", "--json").Out)
 	if !doc.SignatureVerified || doc.Claims["sub"] != "svc" || doc.Claims["iss"] != issuer || doc.Header["typ"] != "at+jwt" {
 		t.Errorf("verify --issuer: %+v", doc)
 	}
 	// ...and against the published JWKS alone.
-	j.ok("", "jwt", "verify", access, "--jwks", issuer+"/oauth2/jwks", "--audience", issuer)
+	j.ok("", "jwt", "verify", access, "--jwks", issuer+"/oauth2/jwks", "--audience", "svc")
 
 	j.fail(ExitError, "token rejected", "", "jwt", "verify", access, "--issuer", issuer, "--audience", "https://other.example")
 	// A client assertion is not an access token (typ JWT, unknown kid).
@@ -90,6 +91,6 @@ func TestJWTAssertionWithRealServer(t *testing.T) {
 	j.fail(ExitError, `alg "none"`, "", "jwt", "verify", none, "--issuer", issuer)
 
 	j.clock.Advance(24 * time.Hour)
-	j.fail(ExitError, "expired", "", "jwt", "verify", access, "--issuer", issuer)
+	j.fail(ExitError, "expired", "", "jwt", "verify", access, "--issuer", issuer, "--audience", "svc")
 	j.fail(ExitError, "expired", "", "jwt", "verify", access, "--jwks", issuer+"/oauth2/jwks")
 }

@@ -39,6 +39,7 @@ type proxyOptions struct {
 	ClientID          string
 	ClientSecretFile  string
 	Scopes            []string
+	Audiences         []string
 	RolesClaim        string
 	PolicyFile        string
 	Preset            string
@@ -123,6 +124,7 @@ See docs/gateway.md for the policy format and worked examples.`,
 	f.StringVar(&opts.ClientID, "client-id", "", "OAuth client `ID` at the issuer (env "+envProxyClientID+"; embedded default gatehouse-proxy)")
 	f.StringVar(&opts.ClientSecretFile, "client-secret-file", "", "`FILE` holding the client secret (or env "+envProxyClientSecret+")")
 	f.StringSliceVar(&opts.Scopes, "scope", nil, "`SCOPE` to ask the external issuer for (repeatable; default openid profile email)")
+	f.StringArrayVar(&opts.Audiences, "audience", nil, "further `AUD` a bearer JWT may name to be accepted, besides the gateway's public URL and client id (repeatable)")
 	f.StringVar(&opts.RolesClaim, "roles-claim", proxy.DefaultRolesClaim, "ID token `CLAIM` with the user's roles; dots reach into objects (realm_access.roles)")
 	f.StringVar(&opts.PolicyFile, "policy", "", "policy YAML `FILE` (env "+envProxyPolicy+")")
 	f.StringVar(&opts.Preset, "preset", "", "built-in policy `NAME` instead of --policy: dagster")
@@ -215,7 +217,7 @@ func proxyRun(ctx context.Context, o *proxyOptions) error {
 	inst, err := proxy.Open(ctx, proxy.Options{
 		Config: proxy.Config{
 			Upstream: o.Upstream, PublicURL: public, Issuer: o.Issuer, ClientID: o.ClientID,
-			ClientSecret: secretValue, Scopes: o.Scopes, RolesClaim: o.RolesClaim,
+			ClientSecret: secretValue, Scopes: o.Scopes, Audiences: o.Audiences, RolesClaim: o.RolesClaim,
 			TrustedProxies: o.TrustedProxies, IdleTimeout: o.IdleTimeout, AbsoluteTimeout: o.AbsoluteTimeout,
 			Menu: o.Menu, BrandName: o.BrandName, PassAuthorization: o.PassAuthorization,
 		},

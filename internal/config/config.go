@@ -81,6 +81,17 @@ type Server struct {
 		// SessionTTL is the lifetime of a browser login session at the
 		// server.
 		SessionTTL Duration `yaml:"session_ttl"`
+		// RefreshReuseInterval is how long after a refresh token was
+		// rotated a repeat of it by the same client is refused with
+		// invalid_grant without revoking its family (a lost response, a
+		// killed process or two racing refreshes). After it, a repeat is
+		// reuse and revokes the family (RFC 9700 §4.14.2). 0 revokes at
+		// once.
+		RefreshReuseInterval Duration `yaml:"refresh_reuse_interval"`
+		// AccountRecentAuth is how recent a user's sign-in (auth_time) must
+		// be for the account API to change MFA without the current
+		// password in the request.
+		AccountRecentAuth Duration `yaml:"account_recent_auth"`
 	} `yaml:"tokens"`
 
 	Signing struct {
@@ -119,6 +130,13 @@ type Server struct {
 		// password and gets no session until enrolled.
 		RequiredRoles []string `yaml:"required_roles"`
 	} `yaml:"mfa"`
+
+	OIDC struct {
+		// GroupsClaim names the claim that carries a user's roles in ID
+		// tokens and userinfo when the client asked for the groups scope
+		// (default "groups").
+		GroupsClaim string `yaml:"groups_claim"`
+	} `yaml:"oidc"`
 
 	UI struct {
 		// BrandName is shown on the login, consent, device and account
@@ -160,6 +178,7 @@ func base() Server {
 	c.LogLevel = "info"
 	c.Audit.Output = "stdout"
 	c.UI.BrandName = "Gatehouse"
+	c.OIDC.GroupsClaim = "groups"
 
 	c.Tokens.AccessTokenTTL = Duration(15 * time.Minute)
 	c.Tokens.IDTokenTTL = Duration(15 * time.Minute)
@@ -168,6 +187,8 @@ func base() Server {
 	c.Tokens.DeviceCodeTTL = Duration(10 * time.Minute)
 	c.Tokens.DeviceInterval = Duration(5 * time.Second)
 	c.Tokens.SessionTTL = Duration(12 * time.Hour)
+	c.Tokens.RefreshReuseInterval = Duration(5 * time.Second)
+	c.Tokens.AccountRecentAuth = Duration(5 * time.Minute)
 
 	c.Signing.Algorithm = AlgES256
 	c.Signing.PrePublish = Duration(time.Hour)

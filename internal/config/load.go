@@ -49,6 +49,7 @@ var settings = []setting{
 	{"audit.output", "GATEHOUSE_AUDIT_OUTPUT", "audit-output", str(func(c *Server) *string { return &c.Audit.Output })},
 	{"tokens.access_token_ttl", "GATEHOUSE_ACCESS_TOKEN_TTL", "access-token-ttl", dur(func(c *Server) *Duration { return &c.Tokens.AccessTokenTTL })},
 	{"tokens.refresh_token_ttl", "GATEHOUSE_REFRESH_TOKEN_TTL", "", dur(func(c *Server) *Duration { return &c.Tokens.RefreshTokenTTL })},
+	{"tokens.refresh_reuse_interval", "GATEHOUSE_REFRESH_REUSE_INTERVAL", "", dur(func(c *Server) *Duration { return &c.Tokens.RefreshReuseInterval })},
 	{"signing.algorithm", "GATEHOUSE_SIGNING_ALGORITHM", "signing-alg", str(func(c *Server) *string { return &c.Signing.Algorithm })},
 }
 

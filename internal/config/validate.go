@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -69,6 +70,13 @@ func (c *Server) Validate() error {
 		}
 	}
 
+	switch g := c.OIDC.GroupsClaim; {
+	case g == "":
+		bad("oidc.groups_claim", "must not be empty")
+	case slices.Contains(reservedClaims, g):
+		bad("oidc.groups_claim", "%q is a registered claim of ID tokens; choose another name", g)
+	}
+
 	t := &c.Tokens
 	positive(bad, "tokens.access_token_ttl", t.AccessTokenTTL)
 	positive(bad, "tokens.id_token_ttl", t.IDTokenTTL)
@@ -83,6 +91,10 @@ func (c *Server) Validate() error {
 		bad("tokens.device_interval", "%s must be shorter than tokens.device_code_ttl (%s)", t.DeviceInterval, t.DeviceCodeTTL)
 	}
 	positive(bad, "tokens.session_ttl", t.SessionTTL)
+	if t.RefreshReuseInterval < 0 || time.Duration(t.RefreshReuseInterval) > time.Minute {
+		bad("tokens.refresh_reuse_interval", "%s is not between 0 and 1m (a longer interval lets a stolen refresh token be replayed without revoking its family for longer)", t.RefreshReuseInterval)
+	}
+	positive(bad, "tokens.account_recent_auth", t.AccountRecentAuth)
 
 	s := &c.Signing
 	if s.Algorithm != AlgES256 && s.Algorithm != AlgEdDSA {
@@ -223,3 +235,8 @@ func validateMFA(bad func(key, format string, args ...any), roles []string) {
 		seen[r] = true
 	}
 }
+
+// reservedClaims are claims whose meaning the ID token fixes; the groups
+// claim cannot take their name.
+var reservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "acr", "amr", "azp",
+	"name", "email", "email_verified", "preferred_username", "roles", "sid"}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,6 +66,9 @@ type Config struct {
 	// user's roles for an external issuer; a dotted path reaches into
 	// objects ("realm_access.roles"). Default "roles".
 	RolesClaim string
+	// Audiences are further aud values a bearer JWT may name to be
+	// accepted, besides the gateway's own (BearerAudiences).
+	Audiences []string
 
 	// TrustedProxies are the CIDRs whose X-Forwarded-* headers are
 	// believed (none by default).
@@ -193,4 +197,24 @@ func parseOrigin(what, s string, withPath bool) (*url.URL, error) {
 
 func isLoopbackHost(h string) bool {
 	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1"
+}
+
+// BearerAudiences are the aud values of the bearer JWTs the gateway
+// accepts: its public origin, its client id and Audiences. A token the
+// issuer gave another client for another resource names none of them and
+// is refused (RFC 9068 §4), so a token handed to one application does not
+// open this one.
+func (c Config) BearerAudiences() []string {
+	var out []string
+	add := func(a string) {
+		if a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	add(strings.TrimSuffix(c.PublicURL, "/"))
+	add(c.ClientID)
+	for _, a := range c.Audiences {
+		add(a)
+	}
+	return out
 }

@@ -65,8 +65,12 @@ func (inst *Instance) openEmbedded(ctx context.Context, o Options, cfg *Config) 
 	if err != nil {
 		return Deps{}, err
 	}
+	if err := ensureCLIAudience(ctx, srv.Store, strings.TrimSuffix(cfg.PublicURL, "/")); err != nil {
+		return Deps{}, err
+	}
 	verifier, err := resource.NewVerifier(ctx, resource.Config{
 		Issuer:     sc.Issuer,
+		Audience:   cfg.BearerAudiences(),
 		HTTPClient: httpClient,
 		Introspection: &resource.IntrospectionConfig{
 			ClientID: cfg.ClientID, ClientSecret: clientSecret, CacheTTL: cfg.IntrospectionTTL,
@@ -125,6 +129,23 @@ func ensureClient(ctx context.Context, st storage.Store, clk clock.Clock, id, cl
 	}
 	if err != nil {
 		return fmt.Errorf("proxy: register the gateway client %q: %w", id, err)
+	}
+	return nil
+}
+
+// ensureCLIAudience makes the gateway an audience of the CLI's client
+// (gatehouse-cli) in the embedded server, so that `gatehouse login` at the
+// embedded issuer gives tokens the gateway accepts (the CLI's default
+// audience) and `gatehouse api` reaches the application.
+func ensureCLIAudience(ctx context.Context, st storage.Store, audience string) error {
+	err := st.UpdateClient(ctx, server.CLIClientID, func(c *storage.Client) error {
+		if !slices.Contains(c.Audiences, audience) {
+			c.Audiences = append(c.Audiences, audience)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("proxy: make the gateway an audience of %s: %w", server.CLIClientID, err)
 	}
 	return nil
 }

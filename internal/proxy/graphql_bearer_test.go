@@ -131,3 +131,28 @@ func TestRevokedJWTRefusedWithinTheRevocationTTL(t *testing.T) {
 		t.Fatalf("revoked token after %s: %d, want 401", RevocationTTL, res.StatusCode)
 	}
 }
+
+// A bearer JWT the issuer gave another client for another resource is
+// refused, whatever its roles: only tokens whose aud names the gateway
+// open it.
+func TestBearerJWTForAnotherAudienceIsRefused(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		name      string
+		audiences []string
+		want      int
+	}{
+		{"default audience (the client's own id)", nil, http.StatusUnauthorized},
+		{"another resource server", []string{"https://wiki.example"}, http.StatusUnauthorized},
+		{"the gateway", []string{gatewayAudience}, http.StatusOK},
+		{"the gateway among others", []string{"https://wiki.example", gatewayAudience}, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := h.clientTokenFor("c-"+strings.ReplaceAll(tc.name, " ", "-"), tc.audiences, "admin")
+			res := h.get(h.client(), "/echo", bearer(tok))
+			if res.StatusCode != tc.want {
+				t.Errorf("status %d, want %d", res.StatusCode, tc.want)
+			}
+		})
+	}
+}

@@ -134,7 +134,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	h := &harness{t: t, srv: srv, app: app, appURL: appTS.URL, seen: rec, provider: &fakeProvider{logins: map[string]*Login{}}}
 	introSecret := srv.AddClient(t, storage.Client{ID: "gateway", GrantTypes: []string{protocol.GrantClientCredentials}})
 	verifier, err := resource.NewVerifier(context.Background(), resource.Config{
-		Issuer: srv.URL, HTTPClient: srv.HTTP, Clock: srv.Clock,
+		Issuer: srv.URL, HTTPClient: srv.HTTP, Clock: srv.Clock, Audience: []string{gatewayAudience},
 		Introspection: &resource.IntrospectionConfig{ClientID: "gateway", ClientSecret: introSecret, CacheTTL: DefaultIntrospectionTTL},
 	})
 	if err != nil {
@@ -336,11 +336,21 @@ func (c *countingUsers) GetUser(ctx context.Context, id string) (*storage.User, 
 	return c.Store.GetUser(ctx, id)
 }
 
+// gatewayAudience is the aud the harness's gateway accepts in bearer JWTs.
+const gatewayAudience = "https://gateway.example"
+
 // clientToken gets a client-credentials access token for a new client
-// with roles.
+// with roles, whose audience is the gateway.
 func (h *harness) clientToken(id string, roles ...string) string {
 	h.t.Helper()
-	sec := h.srv.AddClient(h.t, storage.Client{ID: id, GrantTypes: []string{protocol.GrantClientCredentials}, Roles: roles})
+	return h.clientTokenFor(id, []string{gatewayAudience}, roles...)
+}
+
+// clientTokenFor gets a client-credentials access token for a new client
+// with roles registered for audiences (none: its own id).
+func (h *harness) clientTokenFor(id string, audiences []string, roles ...string) string {
+	h.t.Helper()
+	sec := h.srv.AddClient(h.t, storage.Client{ID: id, GrantTypes: []string{protocol.GrantClientCredentials}, Roles: roles, Audiences: audiences})
 	form := url.Values{"grant_type": {"client_credentials"}}
 	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/oauth2/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

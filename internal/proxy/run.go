@@ -147,6 +147,7 @@ func (inst *Instance) openExternal(ctx context.Context, o Options, cfg *Config) 
 	}
 	verifier, err := resource.NewVerifier(ctx, resource.Config{
 		Issuer:     cfg.Issuer,
+		Audience:   cfg.BearerAudiences(),
 		HTTPClient: httpClient,
 		Introspection: &resource.IntrospectionConfig{
 			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, CacheTTL: cfg.IntrospectionTTL,

@@ -15,19 +15,12 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
-// accessTokenOf runs a code exchange for userID with the web client of f
-// and returns the access token: a user login, with a grant.
+// accessTokenOf returns an account API access token for userID: a user
+// login of the first-party console client with the account resource and
+// scope, signed in just now.
 func accessTokenOf(f *userFixture, userID string) string {
 	f.t.Helper()
-	code := f.insertCode(codeOpts{clientID: "web", userID: userID, redirectURI: f.webRedirect, scopes: []string{"openid"},
-		challenge: s256(testVerifier), method: "S256"})
-	st, body, _ := f.postForm(PathToken, url.Values{"grant_type": {"authorization_code"}, "code": {code},
-		"redirect_uri": {f.webRedirect}, "code_verifier": {testVerifier}}, "web", f.webSecret)
-	tok, _ := body["access_token"].(string)
-	if st != http.StatusOK || tok == "" {
-		f.t.Fatalf("code exchange: %d %v", st, body)
-	}
-	return tok
+	return f.resourceToken(userID, []string{"openid", ScopeAccount}, []string{AccountResource(f.issuer)})
 }
 
 // accountAPI posts body to an account API path with c (nil: a plain
@@ -164,7 +157,7 @@ func TestAccountAPIAuthorisation(t *testing.T) {
 	}
 	_, key := h.addAPIKey(storage.APIKey{UserID: f.user.ID})
 	revoked := accessTokenOf(f, f.user.ID)
-	if st, _, _ := f.postForm(PathRevoke, url.Values{"token": {revoked}}, "web", f.webSecret); st != http.StatusOK {
+	if st, _, _ := f.postForm(PathRevoke, url.Values{"token": {revoked}}, "console", f.consoleSecret); st != http.StatusOK {
 		t.Fatalf("revoke: %d", st)
 	}
 
@@ -216,8 +209,8 @@ func TestAccountAPIConfirmRateLimited(t *testing.T) {
 	h := newHarness(t, func(c *config.Server) { c.Limits.LoginPerUser = perMinute(2) })
 	f := &userFixture{testHarness: h, webRedirect: "https://app.example/cb"}
 	f.user = h.addUser("alice", "correct horse battery")
-	f.webSecret = h.addClient(storage.Client{ID: "web", Name: "Web", RedirectURIs: []string{f.webRedirect},
-		GrantTypes: []string{"authorization_code"}, Scopes: []string{"openid"}})
+	f.consoleSecret = h.addClient(storage.Client{ID: "console", Name: "Console", RedirectURIs: []string{f.webRedirect},
+		GrantTypes: []string{"authorization_code"}, Scopes: []string{"openid"}, FirstParty: true})
 	tok := accessTokenOf(f, f.user.ID)
 	sec := apiEnrol(t, h, tok)
 	for range 2 {

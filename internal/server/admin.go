@@ -85,6 +85,13 @@ func (s *Server) registerAdmin(register func(pattern string, h http.Handler)) {
 // token or an API key; never the session cookie) and lets only callers
 // whose effective roles include admin through (SECURITY-CASES 34): no or
 // a bad token is 401, a valid one without the role 403.
+//
+// An access token must moreover be meant for the admin API: its aud names
+// AdminResource, it carries the admin scope, and it was issued to a
+// first-party client (checkAdminToken). A token a user's login gave any
+// other client, or a token for another resource, is refused whatever the
+// user's roles. An admin API key is an admin-resource credential by
+// construction: it acts with the roles it was given.
 func (s *Server) requireAdmin(h adminHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := bearerToken(r)
@@ -115,6 +122,10 @@ func (s *Server) requireAdmin(h adminHandler) http.HandlerFunc {
 			}
 			if err != nil {
 				s.writeError(w, r, err)
+				return
+			}
+			if perr := s.checkAdminToken(r, c); perr != nil {
+				writeBearerError(w, perr)
 				return
 			}
 			if c.GrantID == "" {
@@ -173,4 +184,27 @@ func decodeAdminBody(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// checkAdminToken applies the audience rules of the admin API to an
+// access token that verified: aud includes the admin resource, scope
+// includes admin, and the client it was issued to is (still) first-party.
+// RFC 6750 §3.1: a token for another resource or without the scope is
+// insufficient_scope (403).
+func (s *Server) checkAdminToken(r *http.Request, c *AccessClaims) *protocol.Error {
+	if !hasAudience(c.Audience, AdminResource(s.issuer)) {
+		return protocol.Errorf(protocol.ErrInsufficientScope, "the access token is not for the admin API (its audience must include %s; sign in with resource=%s and scope=%s)", AdminResource(s.issuer), AdminResource(s.issuer), ScopeAdmin)
+	}
+	if !containsScope(parseScope(c.Scope), ScopeAdmin) {
+		return protocol.Errorf(protocol.ErrInsufficientScope, "the access token lacks the %s scope", ScopeAdmin)
+	}
+	client, err := s.clients.get(r.Context(), c.ClientID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		return protocol.NewError(protocol.ErrServerError, "")
+	}
+	if err != nil || !client.FirstParty {
+		return protocol.NewError(protocol.ErrInsufficientScope, "the admin API accepts only tokens issued to a first-party client")
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
@@ -24,7 +25,7 @@ func nonNil(s []string) []string {
 func toAdminClient(c *storage.Client) adminapi.Client {
 	return adminapi.Client{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, HasSecret: c.SecretHash != "",
 		RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Roles: nonNil(c.Roles),
-		FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Audiences: nonNil(c.Audiences), FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
@@ -62,6 +63,7 @@ type adminCreateClientRequest struct {
 	GrantTypes   []string `json:"grant_types"`
 	Scopes       []string `json:"scopes"`
 	Roles        []string `json:"roles"`
+	Audiences    []string `json:"audiences"`
 	FirstParty   bool     `json:"first_party"`
 }
 
@@ -69,7 +71,7 @@ type adminCreateClientRequest struct {
 // applies (internal/clientreg); the error is the description of a 400.
 func buildAdminClient(req *adminCreateClientRequest) (*storage.Client, error) {
 	c := &storage.Client{ID: req.ID, Name: strings.TrimSpace(req.Name), Public: req.Public, AuthMethod: req.AuthMethod,
-		RedirectURIs: req.RedirectURIs, Roles: req.Roles, FirstParty: req.FirstParty}
+		RedirectURIs: req.RedirectURIs, Roles: req.Roles, Audiences: req.Audiences, FirstParty: req.FirstParty}
 	if err := clientreg.CheckClientID(c.ID); err != nil {
 		return nil, err
 	}
@@ -111,6 +113,9 @@ func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, p *ad
 		return
 	}
 	c, err := buildAdminClient(&req)
+	if err == nil {
+		err = s.checkClientRegistration(c)
+	}
 	if err != nil {
 		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
 		return
@@ -136,7 +141,8 @@ func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, p *ad
 	s.clients.forget(c.ID)
 	s.audit.Log(audit.Event{Type: audit.ClientCreated, Outcome: audit.Success, Actor: p.actor, ClientID: c.ID,
 		Details: map[string]string{"name": c.Name, "auth_method": c.AuthMethod, "grant_types": strings.Join(c.GrantTypes, " "),
-			"scopes": strings.Join(c.Scopes, " "), "roles": strings.Join(c.Roles, " ")}})
+			"scopes": strings.Join(c.Scopes, " "), "roles": strings.Join(c.Roles, " "),
+			"audiences": strings.Join(c.Audiences, " "), "first_party": strconv.FormatBool(c.FirstParty)}})
 	writeJSON(w, http.StatusCreated, adminapi.ClientWithSecret{Client: toAdminClient(c), ClientSecret: sec})
 }
 

@@ -24,7 +24,14 @@ type adminFixture struct {
 
 func newAdminFixture(t *testing.T) *adminFixture {
 	t.Helper()
-	f := &adminFixture{userFixture: newUserFixture(t)}
+	return newAdminFixtureOn(newHarness(t))
+}
+
+// newAdminFixtureOn is newAdminFixture on the harness h.
+func newAdminFixtureOn(h *testHarness) *adminFixture {
+	t := h.t
+	t.Helper()
+	f := &adminFixture{userFixture: newUserFixtureOn(h)}
 	a, err := f.store.GetUserByName(context.Background(), AdminUsername)
 	if err != nil {
 		t.Fatal(err)
@@ -34,18 +41,11 @@ func newAdminFixture(t *testing.T) *adminFixture {
 	return f
 }
 
-// tokenFor runs the code exchange of the web client for a user and
-// returns the access token.
+// tokenFor returns an admin API access token of the first-party console
+// client for a user: audience the admin resource, scope admin.
 func (f *adminFixture) tokenFor(userID string) string {
 	f.t.Helper()
-	code := f.insertCode(codeOpts{clientID: "web", userID: userID, redirectURI: f.webRedirect, scopes: []string{"openid"},
-		challenge: s256(testVerifier), method: "S256"})
-	st, body, _ := f.postForm(PathToken, url.Values{"grant_type": {"authorization_code"}, "code": {code},
-		"redirect_uri": {f.webRedirect}, "code_verifier": {testVerifier}}, "web", f.webSecret)
-	if st != 200 {
-		f.t.Fatalf("code exchange: %d %v", st, body)
-	}
-	return body["access_token"].(string)
+	return f.resourceToken(userID, []string{"openid", ScopeAdmin}, []string{AdminResource(f.issuer)})
 }
 
 // adminCall sends a request to the admin API with a bearer token (none if
@@ -322,8 +322,8 @@ func TestAdminClients(t *testing.T) {
 			t.Errorf("secret shown again: %s", b)
 		}
 	}
-	if n := len(f.mustCall(200, "GET", "/clients", nil)["clients"].([]any)); n != 6 {
-		t.Errorf("list: %d clients, want 6", n)
+	if n := len(f.mustCall(200, "GET", "/clients", nil)["clients"].([]any)); n != 7 {
+		t.Errorf("list: %d clients, want 7 (gatehouse-cli, web, other, rs, console and the two created)", n)
 	}
 
 	rot := f.mustCall(200, "POST", "/clients/ci/rotate-secret", nil)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ import (
 // once."
 var authorizeParams = []string{
 	"client_id", "redirect_uri", "response_type", "scope", "state",
-	"code_challenge", "code_challenge_method", "nonce", "prompt",
+	"code_challenge", "code_challenge_method", "nonce", "prompt", "max_age",
 }
 
 // authorizeRequest is a validated authorization request.
@@ -42,10 +43,13 @@ type authorizeRequest struct {
 	// params are the recognised parameters as received.
 	params    url.Values
 	scopes    []string
+	resources []string // the audiences of the code (RFC 8707)
 	challenge string
 	method    string
 	nonce     string
 	prompt    []string
+	// maxAge is max_age in seconds (OIDC Core §3.1.2.1), -1 when absent.
+	maxAge int64
 }
 
 func (ar *authorizeRequest) hasPrompt(p string) bool { return slices.Contains(ar.prompt, p) }
@@ -77,13 +81,29 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.authorizeError(w, ar, perr, post)
 		return
 	}
+	resources, err := s.resolveResources(ar.client, resourceParams(q))
+	if err != nil {
+		s.authorizeError(w, ar, protocol.AsError(err), post)
+		return
+	}
+	ar.resources = resources
 
 	u, sess, err := s.currentUser(r)
 	if err != nil {
 		s.authorizeServerError(w, r, ar, err, post)
 		return
 	}
+	// OIDC Core §3.1.2.1 max_age: "If the elapsed time is greater than
+	// this value, the OP MUST attempt to actively re-authenticate the
+	// End-User."
+	stale := u != nil && ar.maxAge >= 0 && s.clock.Now().Sub(sess.AuthTime) > time.Duration(ar.maxAge)*time.Second
 	switch {
+	case stale && ar.hasPrompt("none"):
+		s.authorizeError(w, ar, protocol.NewError(protocol.ErrLoginRequired, "the sign-in is older than max_age"), post)
+		return
+	case stale:
+		redirect(w, s.loginURL(s.at(PathAuthorize)+"?"+ar.params.Encode(), true), http.StatusFound)
+		return
 	case u == nil && ar.hasPrompt("none"):
 		// OIDC Core §3.1.2.1: with prompt=none the server "MUST NOT
 		// display any authentication or consent user interface pages".
@@ -159,6 +179,10 @@ func (s *Server) authorizeClient(r *http.Request, q url.Values) (*authorizeReque
 			params[p] = slices.Clone(v)
 		}
 	}
+	if v, ok := q["resource"]; ok {
+		// RFC 8707 §2: the one parameter that may be repeated.
+		params["resource"] = slices.Clone(v)
+	}
 	return &authorizeRequest{client: c, redirectURI: ru, redirectParam: param, params: params}, nil, nil
 }
 
@@ -189,6 +213,22 @@ func (ar *authorizeRequest) validate(q url.Values) *protocol.Error {
 	}
 	ar.scopes = scopes
 	ar.nonce = q.Get("nonce")
+	// OIDC Core §6.1, §6.2: request objects are not supported; say so
+	// instead of ignoring parameters the client relies on.
+	if q.Has("request") {
+		return protocol.NewError(protocol.ErrRequestNotSupported, "request objects are not supported; send the parameters in the query")
+	}
+	if q.Has("request_uri") {
+		return protocol.NewError(protocol.ErrRequestURINotSupported, "request_uri is not supported; send the parameters in the query")
+	}
+	ar.maxAge = -1
+	if q.Has("max_age") {
+		n, err := strconv.ParseInt(q.Get("max_age"), 10, 64)
+		if err != nil || n < 0 {
+			return protocol.NewError(protocol.ErrInvalidRequest, "max_age must be a non-negative number of seconds")
+		}
+		ar.maxAge = n
+	}
 	ar.prompt = strings.Fields(q.Get("prompt"))
 	if ar.hasPrompt("none") && len(ar.prompt) > 1 {
 		// OIDC Core §3.1.2.1: "If this parameter contains none with any
@@ -268,6 +308,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, ar *authorize
 		CodeChallenge:       ar.challenge,
 		CodeChallengeMethod: ar.method,
 		Nonce:               ar.nonce,
+		Resources:           ar.resources,
 		AuthTime:            sess.AuthTime,
 		ExpiresAt:           now.Add(time.Duration(s.cfg.Tokens.CodeTTL)),
 		CreatedAt:           now,

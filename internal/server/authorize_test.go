@@ -183,7 +183,7 @@ func TestAuthorizeErrorPages(t *testing.T) {
 		{"omitted with two registered", with(web, url.Values{"redirect_uri": nil})},
 		{"omitted loopback pattern", with(cliRequest(), url.Values{"client_id": {"loop"}, "redirect_uri": nil, "scope": nil})},
 		{"loopback, other path", with(cliRequest(), url.Values{"client_id": {"loop"}, "redirect_uri": {"http://127.0.0.1:5000/cb2"}, "scope": nil})},
-		{"localhost for loopback IP", with(cliRequest(), url.Values{"redirect_uri": {"http://localhost:5000/callback"}})},
+		{"localhost with another path", with(cliRequest(), url.Values{"redirect_uri": {"http://localhost:5000/elsewhere"}})},
 		{"empty redirect_uri", with(web, url.Values{"redirect_uri": {""}})},
 	}
 	for _, tc := range tests {
@@ -227,7 +227,15 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 		{"long challenge", with(cli, url.Values{"code_challenge": {s256(testVerifier) + "A"}}), "invalid_request"},
 		{"challenge bad characters", with(cli, url.Values{"code_challenge": {s256(testVerifier)[:41] + "+/"}}), "invalid_request"},
 		{"empty challenge", with(cli, url.Values{"code_challenge": {""}}), "invalid_request"},
-		{"scope not allowed", with(cli, url.Values{"scope": {"openid admin"}}), "invalid_scope"},
+		{"scope not allowed", with(cli, url.Values{"scope": {"openid write"}}), "invalid_scope"},
+		{"request object", with(cli, url.Values{"request": {"eyJhbGciOiJub25lIn0.e30."}}), "request_not_supported"},
+		{"request_uri", with(cli, url.Values{"request_uri": {"urn:ietf:params:oauth:request_uri:x"}}), "request_uri_not_supported"},
+		{"max_age not a number", with(cli, url.Values{"max_age": {"soon"}}), "invalid_request"},
+		{"max_age negative", with(cli, url.Values{"max_age": {"-1"}}), "invalid_request"},
+		{"repeated max_age", with(cli, url.Values{"max_age": {"1", "2"}}), "invalid_request"},
+		{"resource not an audience of the client", with(cli, url.Values{"resource": {"https://api.example"}}), "invalid_target"},
+		{"resource not absolute", with(cli, url.Values{"resource": {"/admin"}}), "invalid_target"},
+		{"resource with fragment", with(cli, url.Values{"resource": {"https://api.example/#x"}}), "invalid_target"},
 		{"repeated scope", with(cli, url.Values{"scope": {"openid", "openid"}}), "invalid_request"},
 		{"repeated response_type", with(cli, url.Values{"response_type": {"code", "code"}}), "invalid_request"},
 		{"repeated code_challenge", with(cli, url.Values{"code_challenge": {s256(testVerifier), s256("other")}}), "invalid_request"},
@@ -401,5 +409,33 @@ func TestCodeFlowEndToEnd(t *testing.T) {
 	}
 	if c := claimsOf(t, body["access_token"].(string)); c["sub"] != f.user.ID || c["client_id"] != CLIClientID {
 		t.Errorf("claims %v", c)
+	}
+}
+
+// OIDC Core §3.1.2.1 max_age: a sign-in older than max_age signs in again;
+// with prompt=none it is login_required; a recent one passes.
+func TestAuthorizeMaxAge(t *testing.T) {
+	f := newAuthzFixture(t)
+	f.clock.Advance(10 * time.Minute) // the browser signed in 10 minutes ago
+	q := with(cliRequest(), url.Values{"max_age": {"60"}})
+	p := f.browse(f.browser, PathAuthorize+"?"+q.Encode())
+	if p.url.Path != f.base+PathLogin || !strings.Contains(p.body, `name="password"`) {
+		t.Fatalf("stale sign-in with max_age=60: %d at %s", p.status, p.url)
+	}
+	none := with(q, url.Values{"prompt": {"none"}})
+	p = f.browse(f.browser, PathAuthorize+"?"+none.Encode())
+	if loc := p.location(); loc == nil || loc.Query().Get("error") != "login_required" {
+		t.Fatalf("stale sign-in with prompt=none: %d %v", p.status, p.location())
+	}
+	recent := with(cliRequest(), url.Values{"max_age": {"3600"}})
+	p = f.browse(f.browser, PathAuthorize+"?"+recent.Encode())
+	if loc := p.location(); loc == nil || loc.Query().Get("code") == "" {
+		t.Fatalf("a sign-in within max_age: %d %v %s", p.status, p.location(), p.body)
+	}
+	// Signing in again satisfies max_age and issues a code.
+	p = f.browse(f.browser, PathAuthorize+"?"+q.Encode())
+	p = f.submit(f.browser, PathLogin, fillForm(p.body, url.Values{"username": {"alice"}, "password": {"correct horse battery"}}))
+	if loc := p.location(); loc == nil || !strings.HasPrefix(loc.String(), cliRedirect+"?code=") {
+		t.Fatalf("after signing in again: %d %v %s", p.status, loc, p.body)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
@@ -33,6 +34,10 @@ func CLIClient() *storage.Client {
 		RedirectURIs: []string{
 			"http://127.0.0.1/callback",
 			"http://[::1]/callback",
+			// Native clients that use localhost (RFC 8252 §8.3), such as
+			// kubelogin's default http://localhost:8000.
+			"http://localhost/callback",
+			"http://localhost",
 		},
 		GrantTypes: []string{protocol.GrantAuthorizationCode, protocol.GrantDeviceCode, protocol.GrantRefreshToken},
 		Scopes:     []string{"openid", "profile", "offline_access"},
@@ -48,7 +53,11 @@ func Bootstrap(ctx context.Context, st storage.Store, h *password.Hasher, adminP
 	now := clk.Now().UTC()
 	cli := CLIClient()
 	cli.CreatedAt, cli.UpdatedAt = now, now
-	if err := st.CreateClient(ctx, cli); err != nil && !errors.Is(err, storage.ErrAlreadyExists) {
+	err = st.CreateClient(ctx, cli)
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		err = upgradeCLIClient(ctx, st, cli)
+	}
+	if err != nil {
 		return "", fmt.Errorf("bootstrap: create %s client: %w", CLIClientID, err)
 	}
 	users, err := st.ListUsers(ctx)
@@ -87,3 +96,25 @@ func Bootstrap(ctx context.Context, st storage.Store, h *password.Hasher, adminP
 // NewID returns a random identifier for users, grants and tokens
 // (128 bits, base64url).
 func NewID() string { return secret.NewToken()[:22] }
+
+// upgradeCLIClient gives the built-in client of a database made by an
+// older version the redirect URIs it has gained since; it removes nothing
+// and writes only when something is missing.
+func upgradeCLIClient(ctx context.Context, st storage.Store, want *storage.Client) error {
+	cur, err := st.GetClient(ctx, CLIClientID)
+	if err != nil {
+		return err
+	}
+	missing := slices.DeleteFunc(slices.Clone(want.RedirectURIs), func(u string) bool { return slices.Contains(cur.RedirectURIs, u) })
+	if len(missing) == 0 {
+		return nil
+	}
+	return st.UpdateClient(ctx, CLIClientID, func(c *storage.Client) error {
+		for _, u := range missing {
+			if !slices.Contains(c.RedirectURIs, u) {
+				c.RedirectURIs = append(c.RedirectURIs, u)
+			}
+		}
+		return nil
+	})
+}

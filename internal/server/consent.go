@@ -23,6 +23,38 @@ var scopeDescriptions = map[string]string{
 	"profile":        "see your username and roles",
 	"email":          "see your email address",
 	"offline_access": "stay signed in when you are away (refresh tokens)",
+	ScopeAdmin:       "administer this server: users, clients, roles, keys and the audit trail",
+	ScopeAccount:     "change your account's security settings (two-step verification)",
+}
+
+// consentResourcePrefix marks a resource among the scopes of a stored
+// consent: a consent covers the scopes and the resources (audiences) the
+// user allowed, and asking for a new resource asks again.
+const consentResourcePrefix = "resource:"
+
+// consentItems are what a consent for ar must cover.
+func consentItems(ar *authorizeRequest) []string {
+	items := slices.Clone(ar.scopes)
+	for _, res := range ar.resources {
+		items = append(items, consentResourcePrefix+res)
+	}
+	return items
+}
+
+// resourceViews describe the audiences of a request in words.
+func (s *Server) resourceViews(resources []string) []scopeView {
+	out := make([]scopeView, 0, len(resources))
+	for _, res := range resources {
+		v := scopeView{Name: res}
+		switch res {
+		case AdminResource(s.issuer):
+			v.Description = "this server's admin API"
+		case AccountResource(s.issuer):
+			v.Description = "this server's account API"
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // scopeView is one scope as the pages show it.
@@ -52,6 +84,7 @@ type consentPage struct {
 	Username   string
 	RedirectTo string
 	Scopes     []scopeView
+	Resources  []scopeView
 	Params     []hiddenField
 }
 
@@ -79,7 +112,7 @@ func (s *Server) needsConsent(ctx context.Context, ar *authorizeRequest, u *stor
 	if err != nil {
 		return false, fmt.Errorf("server: get consent: %w", err)
 	}
-	return !subsetOf(ar.scopes, c.Scopes), nil
+	return !subsetOf(consentItems(ar), c.Scopes), nil
 }
 
 // renderConsent shows the consent screen. Its form posts the request back
@@ -93,6 +126,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, ar *autho
 		Username:   u.Username,
 		RedirectTo: ar.redirectURI,
 		Scopes:     scopeViews(ar.scopes),
+		Resources:  s.resourceViews(ar.resources),
 	}
 	for _, p := range authorizeParams {
 		// prompt stays behind: the POST is the answer to it.
@@ -101,6 +135,9 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, ar *autho
 		}
 		d.Params = append(d.Params, hiddenField{Name: p, Value: ar.params.Get(p)})
 	}
+	for _, res := range ar.params["resource"] {
+		d.Params = append(d.Params, hiddenField{Name: "resource", Value: res})
+	}
 	s.pages.render(w, http.StatusOK, pageConsent, d, redirectOrigin(ar.redirectURI))
 }
 
@@ -108,7 +145,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, ar *autho
 // allowed the client before.
 func (s *Server) grantConsent(r *http.Request, ar *authorizeRequest, u *storage.User) error {
 	ctx := r.Context()
-	scopes := slices.Clone(ar.scopes)
+	scopes := consentItems(ar)
 	prev, err := s.store.GetConsent(ctx, u.ID, ar.client.ID)
 	switch {
 	case err == nil:

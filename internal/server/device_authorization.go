@@ -46,6 +46,10 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (*p
 	if err != nil {
 		return nil, err
 	}
+	resources, err := s.resolveResources(c, resourceParams(r.PostForm))
+	if err != nil {
+		return nil, err
+	}
 	now := s.clock.Now().UTC()
 	ttl := time.Duration(s.cfg.Tokens.DeviceCodeTTL)
 	interval := time.Duration(s.cfg.Tokens.DeviceInterval)
@@ -58,6 +62,7 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (*p
 			UserCode:  secret.NormalizeUserCode(userCode),
 			ClientID:  c.ID,
 			Scopes:    scopes,
+			Resources: resources,
 			Status:    storage.DeviceStatusPending,
 			Interval:  interval,
 			CreatedAt: now,

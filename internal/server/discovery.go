@@ -20,7 +20,7 @@ func (s *Server) metadata() *protocol.Metadata {
 		IntrospectionEndpoint:       iss + PathIntrospect,
 		UserinfoEndpoint:            iss + PathUserinfo,
 		JWKSURI:                     iss + PathJWKS,
-		ScopesSupported:             []string{"openid", "profile", "offline_access"},
+		ScopesSupported:             []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeGroups, "offline_access", ScopeAdmin, ScopeAccount},
 		ResponseTypesSupported:      []string{"code"},
 		ResponseModesSupported:      []string{"query"},
 		GrantTypesSupported: []string{
@@ -34,8 +34,11 @@ func (s *Server) metadata() *protocol.Metadata {
 		RevocationEndpointAuthMethodsSupported:     authMethods,
 		IntrospectionEndpointAuthMethodsSupported:  authMethods[:3],
 		CodeChallengeMethodsSupported:              []string{protocol.CodeChallengeS256},
-		ClaimsSupported:                            []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "preferred_username", "roles"},
+		ClaimsSupported: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "preferred_username", "roles",
+			"name", "email", "email_verified", s.cfg.OIDC.GroupsClaim},
 		AuthorizationResponseIssParameterSupported: true,
+		RequestParameterSupported:                  new(false),
+		RequestURIParameterSupported:               new(false),
 	}
 }
 

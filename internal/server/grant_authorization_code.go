@@ -72,6 +72,13 @@ func (s *Server) grantAuthorizationCode(r *http.Request, c *storage.Client) (*pr
 		if err := checkPKCE(ac, verifier); err != nil {
 			return err
 		}
+		if len(ac.Resources) == 0 {
+			ac.Resources = s.defaultAudience(c) // a code issued before resources were stored
+		}
+		// Checked before the code is spent (RFC 8707 §2.2).
+		if _, err := narrowResources(ac.Resources, resourceParams(r.PostForm)); err != nil {
+			return err
+		}
 		ac.Redeemed = true
 		ac.GrantID = grantID
 		redeemed = *ac
@@ -97,11 +104,11 @@ func (s *Server) grantAuthorizationCode(r *http.Request, c *storage.Client) (*pr
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.newGrant(r.Context(), grantID, c, u.ID, redeemed.Scopes, redeemed.AuthTime)
+	g, err := s.newGrant(r.Context(), grantID, c, u.ID, redeemed.Scopes, redeemed.Resources, redeemed.AuthTime)
 	if err != nil {
 		return nil, err
 	}
-	return s.issueForGrant(r.Context(), c, u, g, redeemed.Nonce)
+	return s.issueForGrant(r.Context(), r, c, u, g, redeemed.Nonce)
 }
 
 // checkPKCE verifies code_verifier against the stored challenge

@@ -22,5 +22,9 @@ func (s *Server) grantClientCredentials(r *http.Request, c *storage.Client) (*pr
 	if err != nil {
 		return nil, err
 	}
-	return s.respond(r.Context(), issuance{client: c, scopes: scopes})
+	aud, err := s.resolveResources(c, resourceParams(r.PostForm))
+	if err != nil {
+		return nil, err
+	}
+	return s.respond(r.Context(), issuance{client: c, scopes: scopes, resources: aud})
 }

@@ -59,6 +59,13 @@ func (s *Server) grantDeviceCode(r *http.Request, c *storage.Client) (*protocol.
 			outcome = protocol.NewError(protocol.ErrAuthorizationPending, "the user has not yet approved the request")
 			return nil
 		}
+		if len(d.Resources) == 0 {
+			d.Resources = s.defaultAudience(c) // a device code issued before resources were stored
+		}
+		// Checked before the device code is spent (RFC 8707 §2.2).
+		if _, err := narrowResources(d.Resources, resourceParams(r.PostForm)); err != nil {
+			return err
+		}
 		d.Status = storage.DeviceStatusConsumed
 		d.GrantID = grantID
 		approved = *d
@@ -77,9 +84,9 @@ func (s *Server) grantDeviceCode(r *http.Request, c *storage.Client) (*protocol.
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.newGrant(r.Context(), grantID, c, u.ID, approved.Scopes, approved.AuthTime)
+	g, err := s.newGrant(r.Context(), grantID, c, u.ID, approved.Scopes, approved.Resources, approved.AuthTime)
 	if err != nil {
 		return nil, err
 	}
-	return s.issueForGrant(r.Context(), c, u, g, "")
+	return s.issueForGrant(r.Context(), r, c, u, g, "")
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
@@ -11,11 +12,22 @@ import (
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-var errRefreshReused = errors.New("refresh token reused")
+var (
+	errRefreshReused = errors.New("refresh token reused")
+	// errRefreshRepeated is a rotated token presented again by its client
+	// within the reuse interval.
+	errRefreshRepeated = errors.New("refresh token repeated within the reuse interval")
+)
 
 // grantRefreshToken implements RFC 6749 §6 with rotation: every use returns
 // a new refresh token and retires the old one; presenting a retired token
-// again revokes the whole family (RFC 9700 §4.14.2).
+// again revokes the whole family (RFC 9700 §4.14.2) — unless the same
+// client repeats it within tokens.refresh_reuse_interval of its rotation
+// (two racing refreshes, a lost response, a process killed before it saved
+// the new token). Such a repeat is refused with invalid_grant but leaves
+// the family, and the successor another request already received, valid.
+// The successor is not sent again: that would mean keeping refresh tokens
+// in the clear, and the store holds only their hashes.
 func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client) (*protocol.TokenResponse, error) {
 	if err := requireGrantType(c, protocol.GrantRefreshToken); err != nil {
 		return nil, err
@@ -25,11 +37,13 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client) (*protoco
 		return nil, protocol.NewError(protocol.ErrInvalidRequest, "refresh_token is required")
 	}
 	requested := parseScope(r.PostForm.Get("scope"))
+	requestedResources := resourceParams(r.PostForm)
 	now := s.clock.Now()
 
 	var (
 		newToken    string
 		scopes      []string
+		aud         []string
 		grant       storage.Grant
 		reusedGrant string
 	)
@@ -45,6 +59,9 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client) (*protoco
 		}
 		if old.Rotated {
 			reusedGrant = g.ID
+			if grace := time.Duration(s.cfg.Tokens.RefreshReuseInterval); grace > 0 && !old.RotatedAt.IsZero() && !now.After(old.RotatedAt.Add(grace)) {
+				return nil, errRefreshRepeated
+			}
 			return nil, errRefreshReused
 		}
 		if !now.Before(old.ExpiresAt) || !now.Before(g.ExpiresAt) {
@@ -59,6 +76,17 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client) (*protoco
 			}
 			scopes = requested
 		}
+		// RFC 8707 §2.2: a resource parameter asks for an access token
+		// for some of the grant's resources. Checked before rotating, so a
+		// refused request leaves the presented token usable.
+		granted := g.Resources
+		if len(granted) == 0 {
+			granted = s.defaultAudience(c) // a family from before resources were stored
+		}
+		var err error
+		if aud, err = narrowResources(granted, requestedResources); err != nil {
+			return nil, err
+		}
 		tok, next := s.newRefreshToken(g, old.Scopes)
 		newToken = tok
 		grant = *g
@@ -67,6 +95,11 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client) (*protoco
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, protocol.NewError(protocol.ErrInvalidGrant, "invalid refresh token")
+	case errors.Is(err, errRefreshRepeated):
+		s.audit.Log(audit.Event{Type: audit.RefreshReuse, Outcome: "failure", ClientID: c.ID, IP: s.clientIP(r),
+			Reason:  "rotated refresh token presented again within the reuse interval; token family kept",
+			Details: map[string]string{"grant_id": reusedGrant}})
+		return nil, protocol.NewError(protocol.ErrInvalidGrant, "refresh token already used; use the newer refresh token from the previous response")
 	case errors.Is(err, errRefreshReused):
 		if rerr := s.store.RevokeGrant(r.Context(), reusedGrant, now); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
 			return nil, fmt.Errorf("revoke reused family: %w", rerr)
@@ -82,5 +115,5 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client) (*protoco
 	if err != nil {
 		return nil, err
 	}
-	return s.respond(r.Context(), issuance{client: c, user: u, scopes: scopes, grant: &grant, refresh: newToken, authTime: grant.AuthTime})
+	return s.respond(r.Context(), issuance{client: c, user: u, scopes: scopes, resources: aud, grant: &grant, refresh: newToken, authTime: grant.AuthTime})
 }

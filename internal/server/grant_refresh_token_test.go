@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestRefreshRotates(t *testing.T) {
@@ -36,6 +37,8 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 	if st != 200 {
 		t.Fatalf("refresh: %d %v", st, second)
 	}
+	// Past the reuse interval a repeat is reuse.
+	f.clock.Advance(time.Duration(f.cfg.Tokens.RefreshReuseInterval) + time.Second)
 	st, reuse := f.refresh("web", f.webSecret, first["refresh_token"].(string), nil)
 	if st != 400 || errCode(reuse) != "invalid_grant" {
 		t.Fatalf("reuse: %d %v", st, reuse)

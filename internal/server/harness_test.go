@@ -19,6 +19,8 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/storage/pgtest"
+	"github.com/gatehouse-auth/gatehouse/internal/storage/postgres"
 	"github.com/gatehouse-auth/gatehouse/internal/storage/sqlite"
 )
 
@@ -48,12 +50,52 @@ type harnessOption func(*config.Server)
 
 func newHarness(t *testing.T, opts ...harnessOption) *testHarness {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir()+"/gatehouse.db")
+	return newHarnessOn(t, openSQLite, opts...)
+}
+
+// storeOpener opens an empty store for a test, closed when it ends.
+type storeOpener func(t *testing.T) storage.Store
+
+func openSQLite(t *testing.T) storage.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), t.TempDir()+"/gatehouse.db")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// openPostgres opens a store in a schema of the test's own on the
+// PostgreSQL of GATEHOUSE_TEST_POSTGRES_DSN, or skips.
+func openPostgres(t *testing.T) storage.Store {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), pgtest.FreshSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// onEachBackend runs test on SQLite, and on PostgreSQL when
+// GATEHOUSE_TEST_POSTGRES_DSN is set.
+func onEachBackend(t *testing.T, test func(t *testing.T, open storeOpener)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, openSQLite) })
+	t.Run("postgres", func(t *testing.T) {
+		if !pgtest.Enabled() {
+			t.Skip(pgtest.EnvDSN + " not set")
+		}
+		test(t, openPostgres)
+	})
+}
+
+// newHarnessOn is newHarness on the store open gives.
+func newHarnessOn(t *testing.T, open storeOpener, opts ...harnessOption) *testHarness {
+	t.Helper()
+	ctx := context.Background()
+	st := open(t)
+	var err error
 
 	ts := httptest.NewUnstartedServer(nil)
 	cfg := config.Default()

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
@@ -32,33 +33,18 @@ type AccessClaims struct {
 	GrantID     string   `json:"gid,omitempty"`
 }
 
-// idClaims are the claims of an OpenID Connect ID token (OIDC Core §2).
-type idClaims struct {
-	Issuer    string   `json:"iss"`
-	Subject   string   `json:"sub"`
-	Audience  string   `json:"aud"`
-	ExpiresAt int64    `json:"exp"`
-	IssuedAt  int64    `json:"iat"`
-	AuthTime  int64    `json:"auth_time,omitempty"`
-	Nonce     string   `json:"nonce,omitempty"`
-	Username  string   `json:"preferred_username,omitempty"`
-	Roles     []string `json:"roles,omitempty"`
-}
-
 // issuance is what a grant decided to issue.
 type issuance struct {
-	client   *storage.Client
-	user     *storage.User // nil for client credentials
-	scopes   []string
-	grant    *storage.Grant // nil for client credentials
-	refresh  string         // the new refresh token, if any
-	nonce    string
-	authTime time.Time
+	client *storage.Client
+	user   *storage.User // nil for client credentials
+	scopes []string
+	// resources are the access token's aud (RFC 8707, RFC 9068 §2.2).
+	resources []string
+	grant     *storage.Grant // nil for client credentials
+	refresh   string         // the new refresh token, if any
+	nonce     string
+	authTime  time.Time
 }
-
-// audience is the "aud" of access tokens: this server's issuer, which
-// resource servers configured with the issuer expect.
-func (s *Server) audience() []string { return []string{s.issuer} }
 
 // respond signs the access token (and ID token) for an issuance and builds
 // the token response (RFC 6749 §5.1). The access token carries the
@@ -69,7 +55,7 @@ func (s *Server) respond(ctx context.Context, is issuance) (*protocol.TokenRespo
 	ttl := time.Duration(s.cfg.Tokens.AccessTokenTTL)
 	claims := AccessClaims{
 		Issuer:    s.issuer,
-		Audience:  s.audience(),
+		Audience:  is.resources,
 		IssuedAt:  now.Unix(),
 		ExpiresAt: now.Add(ttl).Unix(),
 		ID:        NewID(),
@@ -105,16 +91,13 @@ func (s *Server) respond(ctx context.Context, is issuance) (*protocol.TokenRespo
 		Scope:        claims.Scope,
 	}
 	if is.user != nil && containsScope(is.scopes, "openid") {
-		id := idClaims{
-			Issuer:    s.issuer,
-			Subject:   is.user.ID,
-			Audience:  is.client.ID,
-			IssuedAt:  now.Unix(),
-			ExpiresAt: now.Add(time.Duration(s.cfg.Tokens.IDTokenTTL)).Unix(),
-			AuthTime:  is.authTime.Unix(),
-			Nonce:     is.nonce,
-			Username:  is.user.Username,
-			Roles:     is.user.Roles,
+		// OIDC Core §2 and, for the scopes asked for, §5.4.
+		id := s.userClaims(is.user, is.scopes)
+		id["iss"], id["sub"], id["aud"] = s.issuer, is.user.ID, is.client.ID
+		id["iat"], id["exp"] = now.Unix(), now.Add(time.Duration(s.cfg.Tokens.IDTokenTTL)).Unix()
+		id["auth_time"] = is.authTime.Unix()
+		if is.nonce != "" {
+			id["nonce"] = is.nonce
 		}
 		if resp.IDToken, err = s.keys.Sign("JWT", id); err != nil {
 			return nil, fmt.Errorf("sign id token: %w", err)
@@ -141,14 +124,15 @@ func containsScope(scopes []string, s string) bool {
 }
 
 // newGrant creates the token family with the given id for a user's
-// authorization.
-func (s *Server) newGrant(ctx context.Context, id string, c *storage.Client, userID string, scopes []string, authTime time.Time) (*storage.Grant, error) {
+// authorization of scopes for resources.
+func (s *Server) newGrant(ctx context.Context, id string, c *storage.Client, userID string, scopes, resources []string, authTime time.Time) (*storage.Grant, error) {
 	now := s.clock.Now().UTC()
 	g := &storage.Grant{
 		ID:        id,
 		ClientID:  c.ID,
 		UserID:    userID,
 		Scopes:    scopes,
+		Resources: resources,
 		AuthTime:  authTime,
 		CreatedAt: now,
 		ExpiresAt: now.Add(time.Duration(s.cfg.Tokens.RefreshTokenTTL)),
@@ -174,9 +158,15 @@ func (s *Server) newRefreshToken(g *storage.Grant, scopes []string) (string, *st
 }
 
 // issueForGrant stores a first refresh token (when the client may refresh)
-// and responds with tokens for a new grant.
-func (s *Server) issueForGrant(ctx context.Context, c *storage.Client, u *storage.User, g *storage.Grant, nonce string) (*protocol.TokenResponse, error) {
-	is := issuance{client: c, user: u, scopes: g.Scopes, grant: g, nonce: nonce, authTime: g.AuthTime}
+// and responds with tokens for a new grant, the access token for the
+// resource parameters of the token request (RFC 8707 §2.2), or for all of
+// the grant's resources without any.
+func (s *Server) issueForGrant(ctx context.Context, r *http.Request, c *storage.Client, u *storage.User, g *storage.Grant, nonce string) (*protocol.TokenResponse, error) {
+	aud, err := narrowResources(g.Resources, resourceParams(r.PostForm))
+	if err != nil {
+		return nil, err
+	}
+	is := issuance{client: c, user: u, scopes: g.Scopes, resources: aud, grant: g, nonce: nonce, authTime: g.AuthTime}
 	if hasGrantType(c, protocol.GrantRefreshToken) {
 		tok, rt := s.newRefreshToken(g, g.Scopes)
 		if err := s.store.CreateRefreshToken(ctx, rt); err != nil {

@@ -17,12 +17,15 @@ import (
 // native apps". RFC 8252 §7.3: "The authorization server MUST allow any port
 // to be specified at the time of the request for loopback IP redirect URIs,
 // to accommodate clients that obtain an available ephemeral port from the
-// operating system at the time of the request." RFC 8252 §8.3 recommends
-// the loopback IP literals over "localhost", so a registered localhost URI
-// gets no port freedom: it must match exactly.
+// operating system at the time of the request." RFC 8252 §8.3 calls
+// "localhost" NOT RECOMMENDED (the name could resolve elsewhere), yet
+// common native clients use it (kubelogin's default is
+// http://localhost:8000): a client registered with http://localhost... and
+// no port gets the same port freedom, by the operator's choice. A
+// registration with a port matches exactly.
 
 // loopbackPrefixes are the registered-URI prefixes that get port freedom.
-var loopbackPrefixes = []string{"http://127.0.0.1", "http://[::1]"}
+var loopbackPrefixes = []string{"http://127.0.0.1", "http://[::1]", "http://localhost"}
 
 // loopbackPattern splits a registered URI of the form
 // http://127.0.0.1/path or http://[::1]/path (no port) into its prefix and

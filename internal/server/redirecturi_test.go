@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/url"
+	"slices"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -72,9 +73,17 @@ func TestMatchRedirectURI(t *testing.T) {
 		// A port in the registration pins it.
 		{"http://127.0.0.1:8080/cb", "http://127.0.0.1:8080/cb", true},
 		{"http://127.0.0.1:8080/cb", "http://127.0.0.1:9090/cb", false},
-		// localhost follows the registration exactly (RFC 8252 §8.3).
+		// localhost registered without a port gets port freedom (a choice
+		// for native clients such as kubelogin, RFC 8252 §8.3); with a port
+		// it matches exactly; the name's case and lookalikes never match.
 		{"http://localhost/cb", "http://localhost/cb", true},
-		{"http://localhost/cb", "http://localhost:8080/cb", false},
+		{"http://localhost/cb", "http://localhost:8080/cb", true},
+		{"http://localhost", "http://localhost:8000", true},
+		{"http://localhost", "http://localhost:8000/", false},
+		{"http://localhost/cb", "http://LOCALHOST:8080/cb", false},
+		{"http://localhost/cb", "http://localhost.evil.example:8080/cb", false},
+		{"http://localhost/cb", "http://localhost:8080@evil.example/cb", false},
+		{"http://localhost/cb", "https://localhost:8080/cb", false},
 		{"http://localhost:3000/cb", "http://localhost:3000/cb", true},
 		{"http://localhost:3000/cb", "http://localhost:3001/cb", false},
 		{"https://127.0.0.1/cb", "https://127.0.0.1:8443/cb", false},
@@ -151,6 +160,31 @@ func TestWithQuery(t *testing.T) {
 	for in, want := range tests {
 		if got := withQuery(in, p); got != want {
 			t.Errorf("withQuery(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A database made before gatehouse-cli accepted localhost gets the new
+// redirect URIs at the next start, and keeps what it had.
+func TestBootstrapUpgradesTheCLIClient(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	if err := h.store.UpdateClient(ctx, CLIClientID, func(c *storage.Client) error {
+		c.RedirectURIs = []string{"http://127.0.0.1/callback", "http://127.0.0.1/mine"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Bootstrap(ctx, h.store, h.srv.hasher, "", h.clock); err != nil {
+		t.Fatal(err)
+	}
+	c, err := h.store.GetClient(ctx, CLIClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"http://127.0.0.1/mine", "http://localhost", "http://localhost/callback", "http://[::1]/callback"} {
+		if !slices.Contains(c.RedirectURIs, want) {
+			t.Errorf("redirect URIs after the upgrade = %v, missing %s", c.RedirectURIs, want)
 		}
 	}
 }

@@ -23,9 +23,10 @@ func parsePostForm(w http.ResponseWriter, r *http.Request) error {
 		return protocol.NewError(protocol.ErrInvalidRequest, "malformed form body")
 	}
 	// RFC 6749 §3.2: parameters sent without a value are treated as
-	// omitted; parameters must not be repeated.
+	// omitted; parameters must not be repeated — except resource, which
+	// RFC 8707 §2 lets a client send several times.
 	for k, v := range r.PostForm {
-		if len(v) > 1 {
+		if len(v) > 1 && k != "resource" {
 			return protocol.Errorf(protocol.ErrInvalidRequest, "parameter %q is repeated", k)
 		}
 	}

@@ -28,6 +28,8 @@ type codeOpts struct {
 	userID      string
 	redirectURI string
 	scopes      []string
+	resources   []string
+	authTime    time.Time // the sign-in; now when zero
 	challenge   string
 	method      string
 }
@@ -36,10 +38,14 @@ func (h *testHarness) insertCode(o codeOpts) string {
 	h.t.Helper()
 	code := secret.NewToken()
 	now := h.clock.Now()
+	authTime := o.authTime
+	if authTime.IsZero() {
+		authTime = now
+	}
 	err := h.store.CreateAuthCode(context.Background(), &storage.AuthCode{
 		Hash: secret.Hash(code), ClientID: o.clientID, UserID: o.userID, RedirectURI: o.redirectURI,
-		Scopes: o.scopes, CodeChallenge: o.challenge, CodeChallengeMethod: o.method,
-		AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Duration(h.cfg.Tokens.CodeTTL)),
+		Scopes: o.scopes, Resources: o.resources, CodeChallenge: o.challenge, CodeChallengeMethod: o.method,
+		AuthTime: authTime, CreatedAt: now, ExpiresAt: now.Add(time.Duration(h.cfg.Tokens.CodeTTL)),
 	})
 	if err != nil {
 		h.t.Fatal(err)
@@ -82,16 +88,24 @@ func headerOf(t *testing.T, jwt string) map[string]any {
 // confidential web client with a secret, plus an introspecting service.
 type userFixture struct {
 	*testHarness
-	user         *storage.User
-	webSecret    string
-	rsSecret     string
-	otherSecret  string
-	webRedirect  string
-	publicClient string
+	user      *storage.User
+	webSecret string
+	// consoleSecret is the secret of "console", a first-party confidential
+	// client (the operator's own web console) that may ask for the admin
+	// and account resources.
+	consoleSecret string
+	rsSecret      string
+	otherSecret   string
+	webRedirect   string
+	publicClient  string
 }
 
 func newUserFixture(t *testing.T) *userFixture {
-	h := newHarness(t)
+	return newUserFixtureOn(newHarness(t))
+}
+
+// newUserFixtureOn is newUserFixture on the harness h.
+func newUserFixtureOn(h *testHarness) *userFixture {
 	f := &userFixture{testHarness: h, webRedirect: "https://app.example/cb", publicClient: CLIClientID}
 	f.user = h.addUser("alice", "correct horse battery", "editor")
 	f.webSecret = h.addClient(storage.Client{ID: "web", Name: "Web", RedirectURIs: []string{f.webRedirect},
@@ -99,7 +113,30 @@ func newUserFixture(t *testing.T) *userFixture {
 	f.otherSecret = h.addClient(storage.Client{ID: "other", Name: "Other", RedirectURIs: []string{"https://other.example/cb"},
 		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"}, Scopes: []string{"openid", "read", "write"}})
 	f.rsSecret = h.addClient(storage.Client{ID: "rs", Name: "Resource server", GrantTypes: []string{"client_credentials"}})
+	f.consoleSecret = h.addClient(storage.Client{ID: "console", Name: "Console", RedirectURIs: []string{f.webRedirect},
+		GrantTypes: []string{"authorization_code", "refresh_token"}, Scopes: []string{"openid"}, FirstParty: true})
 	return f
+}
+
+// resourceToken runs a code exchange of the first-party console client for
+// userID with scopes and resources, and returns the access token.
+func (f *userFixture) resourceToken(userID string, scopes, resources []string) string {
+	f.t.Helper()
+	return f.resourceTokenAuthTime(userID, scopes, resources, time.Time{})
+}
+
+// resourceTokenAuthTime is resourceToken for a sign-in at authTime.
+func (f *userFixture) resourceTokenAuthTime(userID string, scopes, resources []string, authTime time.Time) string {
+	f.t.Helper()
+	code := f.insertCode(codeOpts{clientID: "console", userID: userID, redirectURI: f.webRedirect, scopes: scopes,
+		resources: resources, authTime: authTime, challenge: s256(testVerifier), method: "S256"})
+	st, body, _ := f.postForm(PathToken, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {f.webRedirect}, "code_verifier": {testVerifier}}, "console", f.consoleSecret)
+	tok, _ := body["access_token"].(string)
+	if st != 200 || tok == "" {
+		f.t.Fatalf("code exchange: %d %v", st, body)
+	}
+	return tok
 }
 
 // codeTokens runs the code exchange for the web client and returns the

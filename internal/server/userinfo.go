@@ -33,7 +33,8 @@ func bearerToken(r *http.Request) (string, bool) {
 
 // handleUserinfo answers who the bearer of an access token is. A user's
 // roles, and their permissions, come from the database, so a change shows
-// at once; a client-credentials token is answered with its own claims. An
+// at once; name, email and groups follow the scopes of the token (OIDC
+// Core §5.4); a client-credentials token is answered with its own claims. An
 // API key is answered for too (userinfoAPIKey).
 func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	tok, ok := bearerToken(r)
@@ -74,5 +75,11 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, userinfoResponse{Subject: u.ID, Username: u.Username, Roles: u.Roles, Permissions: perms})
+	// OIDC Core §5.3.2: the claims of the scopes the token was granted.
+	out := s.userClaims(u, parseScope(claims.Scope))
+	out["sub"] = u.ID
+	if len(perms) > 0 {
+		out["permissions"] = perms
+	}
+	writeJSON(w, http.StatusOK, out)
 }

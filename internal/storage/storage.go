@@ -43,10 +43,19 @@ type Client struct {
 	// JWKS is the client's public key set (JSON) for private_key_jwt.
 	JWKS         string
 	RedirectURIs []string
-	GrantTypes   []string
-	Scopes       []string
-	Roles        []string
-	// FirstParty clients skip the consent screen.
+	// PostLogoutRedirectURIs are where RP-initiated logout may send the
+	// browser afterwards (OIDC RP-Initiated Logout 1.0 §3), exact match.
+	PostLogoutRedirectURIs []string
+	GrantTypes             []string
+	Scopes                 []string
+	Roles                  []string
+	// Audiences are the resources (RFC 8707 resource indicators: absolute
+	// URIs) the client may ask tokens for; they are also its default
+	// audience when a request names none. The server's own APIs (the admin
+	// and account resources) are never a default.
+	Audiences []string
+	// FirstParty clients skip the consent screen and are the only ones
+	// that may obtain the admin and account scopes and resources.
 	FirstParty bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
@@ -60,8 +69,15 @@ type User struct {
 	PasswordHash string // argon2id PHC string
 	Roles        []string
 	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Email is optional ("" when unset) and unique among users regardless
+	// of case when set; a duplicate is ErrAlreadyExists. EmailVerified
+	// says whether it was verified (OIDC Core §5.1 email_verified).
+	Email         string
+	EmailVerified bool
+	// Name is the display name (OIDC Core §5.1 name), optional.
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // AuthCode is an authorization code (RFC 6749 §4.1.2).
@@ -74,9 +90,12 @@ type AuthCode struct {
 	CodeChallenge       string
 	CodeChallengeMethod string
 	Nonce               string
-	AuthTime            time.Time
-	ExpiresAt           time.Time
-	CreatedAt           time.Time
+	// Resources are the resource indicators (RFC 8707) the authorization
+	// was given for: the audiences of the tokens it can produce.
+	Resources []string
+	AuthTime  time.Time
+	ExpiresAt time.Time
+	CreatedAt time.Time
 	// Redeemed is set when the code is exchanged; GrantID names the grant
 	// (token family) it produced, so a replay can revoke it.
 	Redeemed bool
@@ -87,10 +106,13 @@ type AuthCode struct {
 // device approval. Revoking it makes every refresh token and access token of
 // the family inactive.
 type Grant struct {
-	ID        string
-	ClientID  string
-	UserID    string
-	Scopes    []string
+	ID       string
+	ClientID string
+	UserID   string
+	Scopes   []string
+	// Resources are the resource indicators the family was authorised for;
+	// each access token's aud is these or a subset a request asked for.
+	Resources []string
 	AuthTime  time.Time
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -110,7 +132,10 @@ type RefreshToken struct {
 	// Rotated is set once the token has been exchanged for a new one; any
 	// later presentation is reuse (RFC 9700 §4.14.2).
 	Rotated bool
-	Revoked bool
+	// RotatedAt is when Rotated was set (zero before, and for tokens
+	// rotated before this field existed).
+	RotatedAt time.Time
+	Revoked   bool
 }
 
 // Device code statuses.
@@ -127,6 +152,7 @@ type DeviceCode struct {
 	UserCode   string // normalised: upper case, no separator
 	ClientID   string
 	Scopes     []string
+	Resources  []string // resource indicators asked for (RFC 8707)
 	Status     string
 	UserID     string // set on approval
 	AuthTime   time.Time
@@ -290,7 +316,8 @@ type Store interface {
 	// RotateRefreshToken exchanges a refresh token in one transaction: it
 	// locks the row with hash, calls fn with a copy of it (and of its
 	// grant), and if fn returns a new token without error it marks the old
-	// one Rotated and inserts the new one. fn sees Rotated or Revoked
+	// one Rotated (RotatedAt = the new token's CreatedAt) and inserts the
+	// new one. fn sees Rotated or Revoked
 	// tokens too, so it can detect reuse.
 	RotateRefreshToken(ctx context.Context, hash string, fn func(old *RefreshToken, g *Grant) (*RefreshToken, error)) error
 

@@ -11,13 +11,13 @@ import (
 var authCodes = newTable("auth_codes",
 	"hash", "client_id", "user_id", "redirect_uri", "scopes", "code_challenge",
 	"code_challenge_method", "nonce", "auth_time", "expires_at", "created_at",
-	"redeemed", "grant_id")
+	"redeemed", "grant_id", "resources")
 
 func (s *Store) authCodeArgs(c *storage.AuthCode) []any {
 	return []any{
 		c.Hash, c.ClientID, c.UserID, c.RedirectURI, list(c.Scopes), c.CodeChallenge,
 		c.CodeChallengeMethod, c.Nonce, s.time(c.AuthTime), s.time(c.ExpiresAt), s.time(c.CreatedAt),
-		c.Redeemed, c.GrantID,
+		c.Redeemed, c.GrantID, list(c.Resources),
 	}
 }
 
@@ -25,7 +25,7 @@ func scanAuthCode(r rowScanner) (*storage.AuthCode, error) {
 	var c storage.AuthCode
 	err := r.Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, listCol{&c.Scopes}, &c.CodeChallenge,
 		&c.CodeChallengeMethod, &c.Nonce, timeCol{&c.AuthTime}, timeCol{&c.ExpiresAt}, timeCol{&c.CreatedAt},
-		&c.Redeemed, &c.GrantID)
+		&c.Redeemed, &c.GrantID, listCol{&c.Resources})
 	if err != nil {
 		return nil, err
 	}
@@ -49,12 +49,12 @@ func (s *Store) UpdateAuthCode(ctx context.Context, hash string, fn func(*storag
 
 var deviceCodes = newTable("device_codes",
 	"hash", "user_code", "client_id", "scopes", "status", "user_id", "auth_time",
-	"interval_ns", "last_polled", "grant_id", "created_at", "expires_at")
+	"interval_ns", "last_polled", "grant_id", "created_at", "expires_at", "resources")
 
 func (s *Store) deviceCodeArgs(d *storage.DeviceCode) []any {
 	return []any{
 		d.Hash, d.UserCode, d.ClientID, list(d.Scopes), d.Status, d.UserID, s.time(d.AuthTime),
-		int64(d.Interval), s.time(d.LastPolled), d.GrantID, s.time(d.CreatedAt), s.time(d.ExpiresAt),
+		int64(d.Interval), s.time(d.LastPolled), d.GrantID, s.time(d.CreatedAt), s.time(d.ExpiresAt), list(d.Resources),
 	}
 }
 
@@ -62,7 +62,7 @@ func scanDeviceCode(r rowScanner) (*storage.DeviceCode, error) {
 	var d storage.DeviceCode
 	var interval int64
 	err := r.Scan(&d.Hash, &d.UserCode, &d.ClientID, listCol{&d.Scopes}, &d.Status, &d.UserID, timeCol{&d.AuthTime},
-		&interval, timeCol{&d.LastPolled}, &d.GrantID, timeCol{&d.CreatedAt}, timeCol{&d.ExpiresAt})
+		&interval, timeCol{&d.LastPolled}, &d.GrantID, timeCol{&d.CreatedAt}, timeCol{&d.ExpiresAt}, listCol{&d.Resources})
 	if err != nil {
 		return nil, err
 	}

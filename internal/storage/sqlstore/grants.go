@@ -10,19 +10,19 @@ import (
 
 var grants = newTable("grants",
 	"id", "client_id", "user_id", "scopes", "auth_time", "created_at", "expires_at",
-	"revoked", "revoked_at")
+	"revoked", "revoked_at", "resources")
 
 func (s *Store) grantArgs(g *storage.Grant) []any {
 	return []any{
 		g.ID, g.ClientID, g.UserID, list(g.Scopes), s.time(g.AuthTime), s.time(g.CreatedAt), s.time(g.ExpiresAt),
-		g.Revoked, s.time(g.RevokedAt),
+		g.Revoked, s.time(g.RevokedAt), list(g.Resources),
 	}
 }
 
 // grantDest lists where the columns of grants scan into g.
 func grantDest(g *storage.Grant) []any {
 	return []any{&g.ID, &g.ClientID, &g.UserID, listCol{&g.Scopes}, timeCol{&g.AuthTime}, timeCol{&g.CreatedAt}, timeCol{&g.ExpiresAt},
-		&g.Revoked, timeCol{&g.RevokedAt}}
+		&g.Revoked, timeCol{&g.RevokedAt}, listCol{&g.Resources}}
 }
 
 func scanGrant(r rowScanner) (*storage.Grant, error) {
@@ -51,7 +51,7 @@ func (s *Store) GetGrant(ctx context.Context, id string) (*storage.Grant, error)
 var (
 	revokeGrant       = "UPDATE grants SET revoked = $2, revoked_at = COALESCE(revoked_at, $3) WHERE id = $1"
 	revokeGrantTokens = "UPDATE refresh_tokens SET revoked = $2 WHERE grant_id = $1 AND revoked = $3"
-	markRotated       = "UPDATE refresh_tokens SET rotated = $2 WHERE hash = $1"
+	markRotated       = "UPDATE refresh_tokens SET rotated = $2, rotated_at = $3 WHERE hash = $1"
 	// selectTokenAndGrant reads a refresh token with its grant. With FOR
 	// UPDATE, PostgreSQL locks the rows in FROM order: the grant first,
 	// then the token, the order RevokeGrant takes too.
@@ -83,19 +83,19 @@ func (s *Store) RevokeGrant(ctx context.Context, id string, at time.Time) error 
 
 var refreshTokens = newTable("refresh_tokens",
 	"hash", "grant_id", "client_id", "user_id", "scopes", "created_at", "expires_at",
-	"rotated", "revoked")
+	"rotated", "revoked", "rotated_at")
 
 func (s *Store) refreshTokenArgs(t *storage.RefreshToken) []any {
 	return []any{
 		t.Hash, t.GrantID, t.ClientID, t.UserID, list(t.Scopes), s.time(t.CreatedAt), s.time(t.ExpiresAt),
-		t.Rotated, t.Revoked,
+		t.Rotated, t.Revoked, s.time(t.RotatedAt),
 	}
 }
 
 // refreshTokenDest lists where the columns of refresh_tokens scan into t.
 func refreshTokenDest(t *storage.RefreshToken) []any {
 	return []any{&t.Hash, &t.GrantID, &t.ClientID, &t.UserID, listCol{&t.Scopes}, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
-		&t.Rotated, &t.Revoked}
+		&t.Rotated, &t.Revoked, timeCol{&t.RotatedAt}}
 }
 
 func scanRefreshToken(r rowScanner) (*storage.RefreshToken, error) {
@@ -143,7 +143,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(old
 		if next == nil {
 			return nil
 		}
-		if _, err := s.txExec(ctx, tx, markRotated, hash, true); err != nil {
+		if _, err := s.txExec(ctx, tx, markRotated, hash, true, s.time(next.CreatedAt)); err != nil {
 			return err
 		}
 		_, err = s.txExec(ctx, tx, refreshTokens.insert, s.refreshTokenArgs(next)...)

@@ -6,24 +6,28 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 var users = newTable("users",
-	"id", "username", "password_hash", "roles", "disabled", "created_at", "updated_at")
+	"id", "username", "password_hash", "roles", "disabled", "created_at", "updated_at",
+	"email", "email_verified", "name")
 
 func (s *Store) userArgs(u *storage.User) []any {
 	return []any{
 		u.ID, normaliseUsername(u.Username), u.PasswordHash, list(u.Roles), u.Disabled,
 		s.time(u.CreatedAt), s.time(u.UpdatedAt),
+		strings.TrimSpace(u.Email), u.EmailVerified, u.Name,
 	}
 }
 
 func scanUser(r rowScanner) (*storage.User, error) {
 	var u storage.User
 	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, listCol{&u.Roles}, &u.Disabled,
-		timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
+		timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt},
+		&u.Email, &u.EmailVerified, &u.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -146,6 +146,7 @@ func testRotate(t *testing.T, s storage.Store) {
 	must(t, "get old", err)
 	wantOld := *old
 	wantOld.Rotated = true
+	wantOld.RotatedAt = next.CreatedAt // when it was rotated
 	diff(t, "rotated token", &wantOld, gotOld)
 	gotNext, err := s.GetRefreshToken(ctx, next.Hash)
 	must(t, "get new", err)

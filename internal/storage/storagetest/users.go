@@ -9,6 +9,7 @@ import (
 var userTests = []test{
 	{"User/RoundTrip", testUserRoundTrip},
 	{"User/NormalisedUnique", testUserUnique},
+	{"User/EmailUniqueWhenSet", testUserEmailUnique},
 	{"User/NotFound", testUserNotFound},
 	{"User/List", testUserList},
 	{"User/Update", testUserUpdate},
@@ -159,4 +160,23 @@ func testUserDelete(t *testing.T, s storage.Store) {
 	if _, err := s.GetConsent(ctx, "u2", "app"); err != nil {
 		t.Errorf("other user's consent: %v", err)
 	}
+}
+
+func testUserEmailUnique(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	a := newUser("u1", "alice")
+	a.Email, a.EmailVerified, a.Name = "Alice@Example.org", true, "Alice Liddell"
+	must(t, "create with email", s.CreateUser(ctx, a))
+	got, err := s.GetUser(ctx, "u1")
+	must(t, "get", err)
+	diff(t, "user with email and name", a, got)
+	b := newUser("u2", "bob")
+	b.Email = "alice@example.ORG"
+	wantErr(t, "same email in another case", s.CreateUser(ctx, b), storage.ErrAlreadyExists)
+	// Users without an email do not collide.
+	must(t, "create without email", s.CreateUser(ctx, newUser("u3", "carol")))
+	must(t, "create another without email", s.CreateUser(ctx, newUser("u4", "dave")))
+	err = s.UpdateUser(ctx, "u3", func(u *storage.User) error { u.Email = "ALICE@example.org"; return nil })
+	wantErr(t, "update to a taken email", err, storage.ErrAlreadyExists)
+	must(t, "update to a free email", s.UpdateUser(ctx, "u3", func(u *storage.User) error { u.Email = "carol@example.org"; return nil }))
 }

@@ -1,0 +1,70 @@
+// Package pgtest gives tests a PostgreSQL schema of their own on the
+// server named by GATEHOUSE_TEST_POSTGRES_DSN: created empty, dropped when
+// the test ends, never anything else touched.
+package pgtest
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the pgx database/sql driver
+)
+
+// EnvDSN names the variable with the test server's DSN.
+const EnvDSN = "GATEHOUSE_TEST_POSTGRES_DSN"
+
+// Enabled reports whether PostgreSQL tests can run.
+func Enabled() bool { return os.Getenv(EnvDSN) != "" }
+
+// FreshSchema creates an empty schema, drops it when tb ends, and returns a
+// DSN whose search_path is that schema. It skips tb without EnvDSN.
+func FreshSchema(tb testing.TB) string {
+	tb.Helper()
+	dsn := os.Getenv(EnvDSN)
+	if dsn == "" {
+		tb.Skipf("%s not set", EnvDSN)
+	}
+	b := make([]byte, 8)
+	rand.Read(b)
+	schema := "gatehouse_test_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { admin.Close() })
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		tb.Fatalf("create schema: %v", err)
+	}
+	tb.Cleanup(func() {
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return WithParams(tb, dsn, map[string]string{"search_path": schema, "synchronous_commit": "off"})
+}
+
+// WithParams adds run-time parameters to a URL or key=value DSN.
+func WithParams(tb testing.TB, dsn string, params map[string]string) string {
+	tb.Helper()
+	if !strings.Contains(dsn, "://") {
+		for k, v := range params {
+			dsn += " " + k + "=" + v
+		}
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		tb.Fatalf("parse %s: %v", EnvDSN, err)
+	}
+	q := u.Query()
+	for k, v := range params {
+		q.Set(k, v)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
