@@ -40,8 +40,12 @@ func TestReplicas(t *testing.T) {
 	secretKey := hex.EncodeToString(key)
 	cfgFile := filepath.Join(t.TempDir(), "server.yaml")
 	const loginBudget = 4
+	// No refresh reuse interval: a repeat at once is reuse (as in
+	// TestReplayDetection).
 	yaml := fmt.Sprintf(`signing:
   reload_interval: 1s
+tokens:
+  refresh_reuse_interval: 0s
 limits:
   login_per_ip: {requests: 1000, per: 1m, burst: 1000}
   login_per_user: {requests: %d, per: 1m, burst: %d}
