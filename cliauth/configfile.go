@@ -59,6 +59,10 @@ type profileConfig struct {
 	Scopes   []string `yaml:"scopes,omitempty,flow"`
 	// Resources are the resource indicators (RFC 8707) logins ask for.
 	Resources []string `yaml:"resources,omitempty,flow"`
+	// APIHosts are hosts ("api.example.com", or with a port
+	// "api.example.com:8443") besides the issuer's origin that may receive
+	// the profile's token from a tool's own requests (`gatehouse api`).
+	APIHosts []string `yaml:"api_hosts,omitempty,flow"`
 }
 
 // loadConfig reads config.yaml; a missing file is an empty configuration.
@@ -119,6 +123,11 @@ func (c *configFile) validate() error {
 		}
 		if err := checkIssuer(p.Issuer); err != nil {
 			return fmt.Errorf("profiles: %s: %w", name, err)
+		}
+		for _, h := range p.APIHosts {
+			if u, err := url.Parse("//" + h); h == "" || err != nil || u.Host != h || u.User != nil {
+				return fmt.Errorf("profiles: %s: api_hosts: %q is not a host or host:port", name, h)
+			}
 		}
 	}
 	return nil

@@ -41,6 +41,9 @@ type Resolved struct {
 	// requests resolve against it.
 	Issuer   string `json:"issuer,omitempty"`
 	ClientID string `json:"client_id,omitempty"`
+	// APIHosts are the profile's api_hosts: hosts besides the issuer's
+	// origin that the tool may send the token to.
+	APIHosts []string `json:"api_hosts,omitempty"`
 	// Subject and Username say who is logged in, when known.
 	Subject  string   `json:"subject,omitempty"`
 	Username string   `json:"username,omitempty"`
@@ -104,7 +107,8 @@ func (a *App) resolve(ctx context.Context, cfg *configFile) (*Resolved, error) {
 	p := cfg.Profiles[profile]
 	r.Issuer = a.env(envIssuer)
 	if r.Issuer == "" && p != nil {
-		r.Issuer = p.Issuer
+		// Its api_hosts go with its issuer, never with another one.
+		r.Issuer, r.APIHosts = p.Issuer, slices.Clone(p.APIHosts)
 	}
 	if r.Issuer == "" {
 		r.Issuer = a.DefaultIssuer
@@ -155,6 +159,7 @@ func (a *App) resolveProfile(ctx context.Context, r *Resolved) error {
 	r.store, r.Storage = st, info
 	if p := r.cfg.Profiles[r.Profile]; p != nil {
 		r.Issuer, r.ClientID, r.Scopes = p.Issuer, p.ClientID, slices.Clone(p.Scopes)
+		r.APIHosts = slices.Clone(p.APIHosts)
 	}
 	cred, err := getCredential(ctx, st, r.Profile)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -102,6 +103,23 @@ func withHTTPClient(ctx context.Context, hc *http.Client) context.Context {
 		return ctx
 	}
 	return context.WithValue(ctx, oauth2.HTTPClient, hc)
+}
+
+// ErrTokenType is returned for a token response whose token_type the
+// client does not understand: anything but Bearer (RFC 6750) or DPoP
+// (RFC 9449), compared without regard to case, including none at all.
+var ErrTokenType = errors.New("unsupported token_type")
+
+// checkTokenType refuses a token response with a token_type other than
+// Bearer or DPoP. RFC 6749 §7.1: "The client MUST NOT use an access token
+// if it does not understand the token type"; §5.1 makes token_type
+// REQUIRED. A token of another type (MAC, N_A, a typo) is never sent as a
+// bearer token.
+func checkTokenType(tok *oauth2.Token) error {
+	if strings.EqualFold(tok.TokenType, protocol.TokenTypeBearer) || strings.EqualFold(tok.TokenType, "DPoP") {
+		return nil
+	}
+	return fmt.Errorf("%w %q in the token response; expected Bearer or DPoP", ErrTokenType, tok.TokenType)
 }
 
 // stampExpiry sets tok.Expiry from expires_in on the injected clock.

@@ -134,6 +134,9 @@ func (c *Config) deviceToken(ctx context.Context, md *protocol.Metadata, da *oau
 		switch {
 		case err == nil:
 			tok, err := tokenFromJSON(raw)
+			if err == nil {
+				err = checkTokenType(tok)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("client: device login: %w", err)
 			}

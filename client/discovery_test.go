@@ -89,11 +89,11 @@ func TestDiscoverIssuerWithPath(t *testing.T) {
 // other document is tried instead.
 func TestDiscoverIssuerMismatchRefused(t *testing.T) {
 	for name, issuer := range map[string]func(string) string{
-		"other host":     func(string) string { return "https://attacker.example" },
-		"double slash":   func(b string) string { return b + "//" },
-		"upper case":     func(b string) string { return strings.ToUpper(b) },
-		"other path":     func(b string) string { return b + "/other" },
-		"empty":          func(string) string { return "" },
+		"other host":   func(string) string { return "https://attacker.example" },
+		"double slash": func(b string) string { return b + "//" },
+		"upper case":   func(b string) string { return strings.ToUpper(b) },
+		"other path":   func(b string) string { return b + "/other" },
+		"empty":        func(string) string { return "" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv, hits := docServer(t, map[string]func(string) string{wellKnownOAuth: issuer, wellKnownOIDC: same})

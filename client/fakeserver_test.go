@@ -46,6 +46,7 @@ type fakeAS struct {
 	deviceSteps []string           // answers to device polls, in order; then "ok"
 	refreshGate chan struct{}      // when set, refresh requests wait for it
 	apiRejects  bool               // /api answers 401 to every token
+	tokenType   string             // token_type of token responses: "" = Bearer, "-" = none
 	// State.
 	seq        int
 	codes      map[string]authCode
@@ -274,6 +275,13 @@ func (as *fakeAS) issueTokens(w http.ResponseWriter, family *bool, idToken bool)
 		"access_token": fmt.Sprintf("at-%d", as.seq),
 		"token_type":   "Bearer",
 		"expires_in":   as.expiresIn,
+	}
+	switch as.tokenType {
+	case "":
+	case "-":
+		delete(resp, "token_type")
+	default:
+		resp["token_type"] = as.tokenType
 	}
 	as.access[resp["access_token"].(string)] = true
 	if family != nil {

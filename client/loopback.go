@@ -162,6 +162,9 @@ func (c *Config) exchange(ctx context.Context, oc *oauth2.Config, code, verifier
 	if err != nil {
 		return nil, fmt.Errorf("client: exchange code: %w", ParseError(err))
 	}
+	if err := checkTokenType(tok); err != nil {
+		return nil, fmt.Errorf("client: exchange code: %w", err)
+	}
 	return stampExpiry(tok, c.clock().Now()), nil
 }
 

@@ -67,6 +67,9 @@ func clientCredentialsTokenFor(ctx context.Context, hc *http.Client, clk clock.C
 	if err != nil {
 		return nil, fmt.Errorf("client: client credentials: %w", ParseError(err))
 	}
+	if err := checkTokenType(tok); err != nil {
+		return nil, fmt.Errorf("client: client credentials: %w", err)
+	}
 	return stampExpiry(tok, clk.Now()), nil
 }
 

@@ -291,6 +291,9 @@ func (s *TokenSource) renew(ctx context.Context, cur *credstore.Credential) (*cr
 			}
 			return nil, fmt.Errorf("client: refresh profile %q: %w", s.profile, err)
 		}
+		if err := checkTokenType(tok); err != nil {
+			return nil, fmt.Errorf("client: refresh profile %q: %w", s.profile, err)
+		}
 		stampExpiry(tok, s.clk.Now())
 		next.AccessToken, next.TokenType, next.Expiry = tok.AccessToken, tok.Type(), tok.Expiry
 		if tok.RefreshToken != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/cliauth"
+	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 )
 
 // apiOptions are the dependencies and flags of `gatehouse api`.
@@ -27,6 +28,9 @@ type apiOptions struct {
 	Data    string
 	Headers []string
 	Include bool
+	// AllowAnyHost lets the token go to a host that is neither the
+	// issuer's origin nor in the profile's api_hosts.
+	AllowAnyHost bool
 }
 
 func newAPICmd(streams IOStreams, auth *cliauth.App) *cobra.Command {
@@ -41,6 +45,11 @@ once and the request sent again.
 A relative URL is resolved against the issuer ("/oauth2/userinfo",
 "admin/v1/users"). The token is only ever sent to the URL given: a redirect
 to another origin is not followed.
+
+The token goes only to the issuer's origin (scheme, host and port) and to
+the hosts listed in the profile's api_hosts (config.yaml: api_hosts:
+[api.example.com]); a URL for any other host, "//other-host/x" included,
+is refused unless --allow-any-host is given.
 
 -d sends a body (and makes the default method POST): the text itself,
 @FILE for a file's contents, or @- for stdin. Without a Content-Type
@@ -66,6 +75,7 @@ An HTTP error status (400 and above) prints the body and exits with 1.`,
 	f.StringVarP(&opts.Data, "data", "d", "", "the request `BODY`: text, @FILE or @- for stdin")
 	f.StringArrayVarP(&opts.Headers, "header", "H", nil, "a request header `'KEY: VALUE'`; repeat it")
 	f.BoolVarP(&opts.Include, "include", "i", false, "print the status line and response headers first")
+	f.BoolVar(&opts.AllowAnyHost, "allow-any-host", false, "send the token to a host other than the issuer's and the profile's api_hosts")
 	auth.AddFlags(cmd)
 	return cmd
 }
@@ -90,6 +100,11 @@ func apiRun(ctx context.Context, opts *apiOptions) error {
 	target, err := resolveAPIURL(res.Issuer, opts.URL)
 	if err != nil {
 		return err
+	}
+	if !opts.AllowAnyHost {
+		if err := checkAPIHost(target, res.Issuer, res.APIHosts); err != nil {
+			return err
+		}
 	}
 	var rd io.Reader
 	if body != nil {
@@ -167,6 +182,52 @@ func resolveAPIURL(issuer, raw string) (string, error) {
 		return "", fmt.Errorf("issuer %q: %w", issuer, err)
 	}
 	return base.ResolveReference(u).String(), nil
+}
+
+// checkAPIHost refuses a target that would send the token somewhere the
+// credentials were not meant for: only the issuer's origin (same scheme,
+// host and port) and the profile's api_hosts may receive it, over https
+// (or http on a loopback host). An api_hosts entry without a port matches
+// the host on the scheme's default port only.
+func checkAPIHost(target, issuer string, apiHosts []string) error {
+	t, err := url.Parse(target)
+	if err != nil {
+		return usageErrorf("URL %q: %v", target, err)
+	}
+	if iss, err := url.Parse(issuer); issuer != "" && err == nil &&
+		t.Scheme == iss.Scheme && strings.EqualFold(hostPort(t), hostPort(iss)) {
+		return nil
+	}
+	for _, h := range apiHosts {
+		if !strings.Contains(h, ":") || strings.HasSuffix(h, "]") {
+			h = net.JoinHostPort(strings.Trim(h, "[]"), defaultPort(t.Scheme))
+		}
+		if (t.Scheme == "https" || clientreg.LoopbackHost(t.Hostname())) && strings.EqualFold(hostPort(t), h) {
+			return nil
+		}
+	}
+	where := "the issuer's origin"
+	if issuer == "" {
+		where = "an issuer (none is known)"
+	}
+	return usageErrorf("refusing to send the token to %s: it is not %s nor in the profile's api_hosts; "+
+		"add the host to api_hosts in the profile, or pass --allow-any-host if you trust it", t.Host, where)
+}
+
+// hostPort is u's host:port with the scheme's default port made explicit.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = defaultPort(u.Scheme)
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+func defaultPort(scheme string) string {
+	if scheme == "http" {
+		return "80"
+	}
+	return "443"
 }
 
 // parseHeaders reads -H "Key: value" flags.

@@ -6,7 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -125,5 +129,63 @@ func TestClientCommandsInTree(t *testing.T) {
 	}
 	if r := clientRun(t, nil, "", "status"); r.Code != ExitNotLoggedIn {
 		t.Errorf("status without a login: exit %d", r.Code)
+	}
+}
+
+// TestAPINeverSendsTheTokenElsewhere: the token goes only to the issuer's
+// origin and the profile's api_hosts; "//other-host/..." and absolute
+// URLs of another origin are refused before any request, unless
+// --allow-any-host.
+func TestAPINeverSendsTheTokenElsewhere(t *testing.T) {
+	t.Parallel()
+	issuer := echoServer(t)
+	var hits atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		json.NewEncoder(w).Encode(map[string]string{"auth": r.Header.Get("Authorization")})
+	}))
+	t.Cleanup(other.Close)
+	ou, _ := url.Parse(other.URL)
+	env := map[string]string{"GATEHOUSE_TOKEN": "tok-123", "GATEHOUSE_ISSUER": issuer.URL}
+
+	for _, target := range []string{
+		"//" + ou.Host + "/x",
+		other.URL + "/x",
+		"https://" + ou.Host + "/x",
+		strings.Replace(issuer.URL, "http://", "https://", 1) + "/x", // same host, other scheme
+	} {
+		r := clientRun(t, env, "", "api", target)
+		if r.Code != ExitUsage || !strings.Contains(r.Err.Error(), "refusing to send the token") {
+			t.Errorf("gatehouse api %s: exit %d, %v", target, r.Code, r.Err)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the other host got %d requests", n)
+	}
+	// A static token without any issuer has no origin of its own.
+	if r := clientRun(t, map[string]string{"GATEHOUSE_TOKEN": "t"}, "", "api", other.URL+"/x"); r.Code != ExitUsage {
+		t.Errorf("no issuer: exit %d, %v", r.Code, r.Err)
+	}
+
+	r := clientRun(t, env, "", "api", "--allow-any-host", other.URL+"/x")
+	if r.Err != nil || !strings.Contains(r.Out, "Bearer tok-123") {
+		t.Errorf("--allow-any-host: %v %q", r.Err, r.Out)
+	}
+
+	// A profile that lists the host lets the token go there.
+	dir := t.TempDir()
+	cfg := "profiles:\n  default:\n    issuer: " + issuer.URL + "\n    api_hosts: [\"" + ou.Host + "\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	penv := map[string]string{"GATEHOUSE_TOKEN": "tok-123", "GATEHOUSE_CONFIG_DIR": dir}
+	r = clientRun(t, penv, "", "api", other.URL+"/x")
+	if r.Err != nil || !strings.Contains(r.Out, "Bearer tok-123") {
+		t.Errorf("host in api_hosts: %v %q", r.Err, r.Out)
+	}
+	// ... but not with a token for another issuer.
+	penv["GATEHOUSE_ISSUER"] = "https://auth.example.com"
+	if r := clientRun(t, penv, "", "api", other.URL+"/x"); r.Code != ExitUsage {
+		t.Errorf("api_hosts of a profile whose issuer is not in force: exit %d, %v", r.Code, r.Err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -148,16 +149,11 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 		}
 	}
 
-	has := func(g string) bool { return slices.Contains(grants, g) }
-	switch {
-	case has(protocol.GrantAuthorizationCode) && len(uris) == 0:
-		return nil, usageErrorf("the authorization_code grant needs at least one --redirect-uri")
-	case !has(protocol.GrantAuthorizationCode) && len(uris) > 0:
-		return nil, usageErrorf("--redirect-uri is only used by the authorization_code grant; add --grant authorization_code or drop it")
-	case has(protocol.GrantRefreshToken) && !has(protocol.GrantAuthorizationCode) && !has(protocol.GrantDeviceCode):
-		return nil, usageErrorf("the refresh_token grant needs authorization_code or device_code: client_credentials gets no refresh tokens (RFC 6749 §4.4.3)")
-	case opts.Public && has(protocol.GrantClientCredentials):
-		return nil, usageErrorf("a public client cannot use client_credentials: it has no secret to authenticate with (RFC 6749 §4.4)")
+	if err := clientreg.CheckGrants(grants, uris, opts.Public); err != nil {
+		return nil, usageErrorf("%v (see --grant, --redirect-uri, --public)", err)
+	}
+	if err := clientreg.CheckName("the client name", name); err != nil {
+		return nil, usageErrorf("%v", err)
 	}
 
 	method := opts.AuthMethod

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -73,12 +74,7 @@ func clientsListRun(ctx context.Context, opts *clientsListOptions) error {
 func shortGrants(grants []string) []string {
 	out := make([]string, len(grants))
 	for i, g := range grants {
-		for alias, full := range grantAliases {
-			if g == full {
-				g = alias
-			}
-		}
-		out[i] = strings.TrimSpace(g)
+		out[i] = strings.TrimSpace(clientreg.ShortGrant(g))
 	}
 	return out
 }

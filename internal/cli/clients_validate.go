@@ -3,9 +3,8 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net/netip"
-	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -14,38 +13,16 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
-	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-// grantAliases are the short names accepted by --grant.
-var grantAliases = map[string]string{
-	"device_code": protocol.GrantDeviceCode,
-}
-
-// knownGrants are the grant types a client may be registered for.
-var knownGrants = []string{
-	protocol.GrantAuthorizationCode,
-	protocol.GrantClientCredentials,
-	protocol.GrantRefreshToken,
-	protocol.GrantDeviceCode,
-}
-
 // normalizeGrants resolves aliases, removes duplicates and rejects unknown
-// grant types.
+// grant types (clientreg.NormalizeGrants, shared with the admin API).
 func normalizeGrants(in []string) ([]string, error) {
-	var out []string
-	for _, g := range in {
-		g = strings.TrimSpace(g)
-		if a, ok := grantAliases[g]; ok {
-			g = a
-		}
-		if !slices.Contains(knownGrants, g) {
-			return nil, usageErrorf("unknown grant type %q; use authorization_code, client_credentials, refresh_token or device_code", g)
-		}
-		if !slices.Contains(out, g) {
-			out = append(out, g)
-		}
+	out, err := clientreg.NormalizeGrants(in)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
 	}
 	return out, nil
 }
@@ -68,104 +45,39 @@ func checkRoles(in []string) ([]string, error) {
 }
 
 // checkScopes splits space-separated values and checks each scope token
-// against RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-// A comma is legal there but almost always a mistake on a command line.
+// (clientreg.CheckScopes, shared with the admin API).
 func checkScopes(in []string) ([]string, error) {
-	var out []string
-	for _, v := range in {
-		for _, s := range strings.Fields(v) {
-			for i := 0; i < len(s); i++ {
-				c := s[i]
-				if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
-					return nil, usageErrorf("scope %q contains a character RFC 6749 §3.3 does not allow", s)
-				}
-			}
-			if strings.Contains(s, ",") {
-				return nil, usageErrorf("scope %q contains a comma; repeat --scope for each scope", s)
-			}
-			if !slices.Contains(out, s) {
-				out = append(out, s)
-			}
-		}
+	out, err := clientreg.CheckScopes(in)
+	if errors.Is(err, clientreg.ErrScopeComma) {
+		return nil, usageErrorf("%v; repeat --scope for each scope", err)
+	}
+	if err != nil {
+		return nil, usageErrorf("%v", err)
 	}
 	return out, nil
 }
 
-// checkRedirectURI enforces the registration rules for a redirect URI:
-// absolute, without fragment (RFC 6749 §3.1.2 "The endpoint URI MUST NOT
-// include a fragment component") or user info; https, http only for a
-// loopback host (RFC 8252 §7.3; a loopback URI without port matches any
-// port), or a private-use scheme in reverse domain form (RFC 8252 §7.1).
+// checkRedirectURI enforces the registration rules for a redirect URI
+// (clientreg.CheckRedirectURI, shared with the admin API).
 func checkRedirectURI(s string) error {
-	bad := func(why string) error { return usageErrorf("redirect URI %q %s", s, why) }
-	if s == "" {
-		return bad("is empty")
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] == 0x7f || s[i] == '\\' {
-			return bad("contains a space, control character or backslash")
-		}
-	}
-	if strings.Contains(s, "#") {
-		return bad("must not contain a fragment (RFC 6749 §3.1.2)")
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return bad("is not a URL")
-	}
-	if u.Scheme == "" {
-		return bad("must be absolute, e.g. https://app.example/callback")
-	}
-	if u.User != nil {
-		return bad("must not contain user info")
-	}
-	if !strings.HasPrefix(s, u.Scheme+":") {
-		return bad("must have a lowercase scheme")
-	}
-	switch u.Scheme {
-	case "https":
-		if u.Hostname() == "" {
-			return bad("has no host")
-		}
-	case "http":
-		if !loopbackHost(u.Hostname()) {
-			return bad("uses http with a non-loopback host; use https (http is only for 127.0.0.1, [::1] and localhost)")
-		}
-	default:
-		// RFC 8252 §7.1: private-use URI schemes "based on a domain name
-		// under their control, expressed in reverse order".
-		if !strings.Contains(u.Scheme, ".") {
-			return bad("must use https, http on a loopback host, or a private-use scheme in reverse domain form (com.example.app:/callback)")
-		}
+	if err := clientreg.CheckRedirectURI(s); err != nil {
+		return usageErrorf("%v", err)
 	}
 	return nil
 }
-
-func loopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
-}
-
-// The regexps are compiled on first use, not at package initialisation,
-// which every gatehouse process (client commands included) would pay.
-var (
-	clientIDRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$`)
-	})
-	nonSlugRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9]+`) })
-)
 
 // checkClientID accepts 1-128 URL-unreserved characters starting with a
-// letter or digit.
+// letter or digit (clientreg.CheckClientID, shared with the admin API).
 func checkClientID(id string) error {
-	if !clientIDRE().MatchString(id) {
-		return usageErrorf("client ID %q must be 1-128 letters, digits, '.', '_', '~' or '-', starting with a letter or digit", id)
+	if err := clientreg.CheckClientID(id); err != nil {
+		return usageErrorf("%v", err)
 	}
 	return nil
 }
+
+// The regexp is compiled on first use, not at package initialisation,
+// which every gatehouse process (client commands included) would pay.
+var nonSlugRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9]+`) })
 
 // slugClientID derives a client ID from a client name: lower case, runs of
 // other characters replaced by "-".

@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"unicode"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/password"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -95,33 +93,6 @@ func getUser(ctx context.Context, st storage.Store, name string) (*storage.User,
 		return nil, fmt.Errorf("get user %q: %w", name, err)
 	}
 	return u, nil
-}
-
-// isAdmin reports whether u counts as an admin who can still log in.
-func isAdmin(u *storage.User) bool {
-	return !u.Disabled && slices.Contains(u.Roles, server.RoleAdmin)
-}
-
-// errLastAdmin is returned when a change would leave no admin.
-var errLastAdmin = errors.New("it is the last admin")
-
-// checkNotLastAdmin fails if u is an admin and no other enabled admin
-// exists, so that a change to u cannot lock everyone out of
-// administration (SECURITY-CASES 34).
-func checkNotLastAdmin(ctx context.Context, st storage.Store, u *storage.User) error {
-	if !isAdmin(u) {
-		return nil
-	}
-	users, err := st.ListUsers(ctx)
-	if err != nil {
-		return fmt.Errorf("list users: %w", err)
-	}
-	for _, o := range users {
-		if o.ID != u.ID && isAdmin(o) {
-			return nil
-		}
-	}
-	return errLastAdmin
 }
 
 // hasher hashes new passwords; one hash at a time is plenty for a command.

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -64,12 +65,12 @@ func usersDeleteRun(ctx context.Context, opts *usersDeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := checkNotLastAdmin(ctx, env.Store, u); errors.Is(err, errLastAdmin) {
+	// The store checks for another admin in the deleting transaction
+	// (SECURITY-CASES 34).
+	err = env.Store.DeleteUserKeepingRole(ctx, u.ID, server.RoleAdmin)
+	if errors.Is(err, storage.ErrLastRoleHolder) {
 		return fmt.Errorf("cannot delete %q: it is the last admin; give another user the admin role first ('gatehouse users set-role NAME admin')", u.Username)
-	} else if err != nil {
-		return err
 	}
-	err = env.Store.DeleteUser(ctx, u.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("user %q not found; see 'gatehouse users list'", name)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -82,19 +83,15 @@ func usersSetRoleRun(ctx context.Context, opts *usersSetRoleOptions) error {
 	if err != nil {
 		return err
 	}
-	if isAdmin(u) && !isAdmin(&storage.User{Roles: roles}) {
-		if err := checkNotLastAdmin(ctx, env.Store, u); errors.Is(err, errLastAdmin) {
-			return fmt.Errorf("cannot remove the admin role from %q: it is the last admin; give another user the admin role first", u.Username)
-		} else if err != nil {
-			return err
-		}
-	}
 	now := env.now()
-	err = env.Store.UpdateUser(ctx, u.ID, func(u *storage.User) error {
+	err = env.Store.UpdateUserKeepingRole(ctx, u.ID, server.RoleAdmin, func(u *storage.User) error {
 		u.Roles = roles
 		u.UpdatedAt = now
 		return nil
 	})
+	if errors.Is(err, storage.ErrLastRoleHolder) {
+		return fmt.Errorf("cannot remove the admin role from %q: it is the last admin; give another user the admin role first", u.Username)
+	}
 	if err != nil {
 		return fmt.Errorf("update user %q: %w", name, err)
 	}

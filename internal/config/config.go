@@ -112,6 +112,16 @@ type Server struct {
 		LoginPerUser     Rate `yaml:"login_per_user"`
 		DeviceEntryPerIP Rate `yaml:"device_entry_per_ip"`
 		TokenPerClient   Rate `yaml:"token_per_client"`
+		// DeviceAuthPerClient and DeviceAuthPerIP limit
+		// POST /oauth2/device_authorization, which stores a row per call
+		// and is open to anyone who knows a public client's id.
+		DeviceAuthPerClient Rate `yaml:"device_authorization_per_client"`
+		DeviceAuthPerIP     Rate `yaml:"device_authorization_per_ip"`
+		// IPv6PrefixLength is how much of an IPv6 client address keys the
+		// per-IP limits: a host usually holds a whole /64, so counting
+		// single addresses would give it 2^64 budgets. IPv4 addresses
+		// count one by one.
+		IPv6PrefixLength int `yaml:"ipv6_prefix_length"`
 	} `yaml:"limits"`
 
 	MFA struct {
@@ -191,6 +201,11 @@ func base() Server {
 	// Generous on purpose: a per-client limit must not be what caps a
 	// 5,000 req/s client_credentials benchmark.
 	c.Limits.TokenPerClient = Rate{Requests: 20000, Per: Duration(time.Second), Burst: 20000}
+	// A device login takes minutes of a person's time: a few per minute
+	// per address and some hundreds per client are plenty.
+	c.Limits.DeviceAuthPerIP = Rate{Requests: 10, Per: Duration(time.Minute), Burst: 10}
+	c.Limits.DeviceAuthPerClient = Rate{Requests: 300, Per: Duration(time.Minute), Burst: 100}
+	c.Limits.IPv6PrefixLength = 64
 
 	c.Argon2MaxConcurrent = 2
 	return c

@@ -66,6 +66,9 @@ func TestDefault(t *testing.T) {
 		{"login_per_user", c.Limits.LoginPerUser, Rate{10, Duration(time.Minute), 10}},
 		{"device_entry_per_ip", c.Limits.DeviceEntryPerIP, Rate{20, Duration(time.Minute), 20}},
 		{"token_per_client", c.Limits.TokenPerClient, Rate{20000, Duration(time.Second), 20000}},
+		{"device_authorization_per_client", c.Limits.DeviceAuthPerClient, Rate{300, Duration(time.Minute), 100}},
+		{"device_authorization_per_ip", c.Limits.DeviceAuthPerIP, Rate{10, Duration(time.Minute), 10}},
+		{"ipv6_prefix_length", c.Limits.IPv6PrefixLength, 64},
 		{"argon2_max_concurrent", c.Argon2MaxConcurrent, 2},
 		{"secure cookies", c.SecureCookies(), false},
 		{"trusted proxies", len(c.TrustedProxies), 0},
@@ -440,6 +443,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	c.Signing.Retain = c.Tokens.AccessTokenTTL
 	c.Limits.LoginPerIP.Requests = 0
 	c.Limits.TokenPerClient.Burst = -1
+	c.Limits.IPv6PrefixLength = 129
 	c.Argon2MaxConcurrent = 0
 	c.MetricsAddr = c.Addr
 	c.Redis = "http://redis"
@@ -460,7 +464,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	want := []string{
 		"addr", "data_dir", "redis", "metrics_addr", "log_level", "trusted_proxies[1]",
 		"tokens.device_interval", "signing.algorithm", "signing.retain",
-		"limits.login_per_ip.requests", "limits.token_per_client.burst", "argon2_max_concurrent",
+		"limits.login_per_ip.requests", "limits.token_per_client.burst", "limits.ipv6_prefix_length", "argon2_max_concurrent",
 	}
 	if diff := cmp.Diff(want, keys); diff != "" {
 		t.Errorf("problems reported (-want +got):\n%s", diff)
@@ -498,6 +502,9 @@ func TestExampleConfig(t *testing.T) {
 		{"trusted proxies", len(c.TrustedProxyPrefixes()), 2},
 		{"code_ttl", c.Tokens.CodeTTL, Duration(60 * time.Second)},
 		{"token_per_client", c.Limits.TokenPerClient, Rate{20000, Duration(time.Second), 20000}},
+		{"device_authorization_per_client", c.Limits.DeviceAuthPerClient, Rate{300, Duration(time.Minute), 100}},
+		{"device_authorization_per_ip", c.Limits.DeviceAuthPerIP, Rate{10, Duration(time.Minute), 10}},
+		{"ipv6_prefix_length", c.Limits.IPv6PrefixLength, 64},
 		{"secure cookies", c.SecureCookies(), true},
 		{"ui.brand_name", c.UI.BrandName, "Gatehouse"},
 	}

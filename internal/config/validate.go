@@ -111,6 +111,11 @@ func (c *Server) Validate() error {
 	rate(bad, "limits.login_per_user", l.LoginPerUser)
 	rate(bad, "limits.device_entry_per_ip", l.DeviceEntryPerIP)
 	rate(bad, "limits.token_per_client", l.TokenPerClient)
+	rate(bad, "limits.device_authorization_per_client", l.DeviceAuthPerClient)
+	rate(bad, "limits.device_authorization_per_ip", l.DeviceAuthPerIP)
+	if l.IPv6PrefixLength < 1 || l.IPv6PrefixLength > 128 {
+		bad("limits.ipv6_prefix_length", "must be 1 to 128 (64 keys a host's usual /64), got %d", l.IPv6PrefixLength)
+	}
 
 	validateMFA(bad, c.MFA.RequiredRoles)
 

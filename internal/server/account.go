@@ -163,7 +163,7 @@ func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
 	a := s.accountRequest(w, r, true)
-	if a == nil || !s.allowCodeAttempt(w, r, a.user) {
+	if a == nil || !s.allowPasswordAttempt(w, r, a.user) {
 		return
 	}
 	ctx := r.Context()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -62,6 +63,16 @@ func (s *Server) adminCreateAPIKey(w http.ResponseWriter, r *http.Request, p *ad
 		return
 	}
 	name := strings.TrimSpace(req.Name)
+	if err := clientreg.CheckName("the API key name", req.Name); err != nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+		return
+	}
+	scopes, err := clientreg.CheckScopeList(req.Scopes)
+	if err != nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+		return
+	}
+	req.Scopes = scopes
 	switch {
 	case name == "":
 		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "name is required")

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -70,32 +70,33 @@ type adminCreateClientRequest struct {
 	FirstParty             bool     `json:"first_party"`
 }
 
-var adminGrantTypes = []string{protocol.GrantAuthorizationCode, protocol.GrantClientCredentials, protocol.GrantRefreshToken, protocol.GrantDeviceCode}
-
-// buildAdminClient validates a create request; the error is the
-// description of a 400.
+// buildAdminClient validates a create request with the rules the CLI
+// applies (internal/clientreg); the error is the description of a 400.
 func buildAdminClient(req *adminCreateClientRequest) (*storage.Client, error) {
-	c := &storage.Client{ID: strings.TrimSpace(req.ID), Name: strings.TrimSpace(req.Name), Public: req.Public, AuthMethod: req.AuthMethod,
-		RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes, Scopes: req.Scopes, Roles: req.Roles, Audiences: req.Audiences, PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty}
-	if c.Name == "" || c.ID == "" {
-		return nil, errors.New("id and name are required")
+	c := &storage.Client{ID: req.ID, Name: strings.TrimSpace(req.Name), Public: req.Public, AuthMethod: req.AuthMethod,
+		RedirectURIs: req.RedirectURIs, Roles: req.Roles, Audiences: req.Audiences,
+		PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty}
+	if err := clientreg.CheckClientID(c.ID); err != nil {
+		return nil, err
 	}
-	if len(c.GrantTypes) == 0 {
-		return nil, errors.New("grant_types must name at least one grant")
+	if err := clientreg.CheckName("the client name", req.Name); err != nil {
+		return nil, err
 	}
-	for _, g := range c.GrantTypes {
-		if !slices.Contains(adminGrantTypes, g) {
-			return nil, fmt.Errorf("unknown grant type %q", g)
-		}
+	grants, err := clientreg.NormalizeGrants(req.GrantTypes)
+	if err != nil {
+		return nil, err
 	}
-	hasCode := slices.Contains(c.GrantTypes, protocol.GrantAuthorizationCode)
-	if hasCode != (len(c.RedirectURIs) > 0) {
-		return nil, errors.New("redirect_uris are required with, and only with, the authorization_code grant")
+	c.GrantTypes = grants
+	if c.Scopes, err = clientreg.CheckScopeList(req.Scopes); err != nil {
+		return nil, err
 	}
 	for _, u := range append(slices.Clone(c.RedirectURIs), c.PostLogoutRedirectURIs...) {
-		if err := validateRegisteredRedirectURI(u); err != nil {
+		if err := clientreg.CheckRedirectURI(u); err != nil {
 			return nil, err
 		}
+	}
+	if err := clientreg.CheckGrants(c.GrantTypes, c.RedirectURIs, c.Public); err != nil {
+		return nil, err
 	}
 	switch {
 	case c.Public && (c.AuthMethod == "" || c.AuthMethod == protocol.AuthMethodNone):
@@ -106,9 +107,6 @@ func buildAdminClient(req *adminCreateClientRequest) (*storage.Client, error) {
 		c.AuthMethod = protocol.AuthMethodBasic
 	case c.AuthMethod != protocol.AuthMethodBasic && c.AuthMethod != protocol.AuthMethodPost:
 		return nil, errors.New("auth_method must be client_secret_basic or client_secret_post (or none for a public client)")
-	}
-	if c.Public && slices.Contains(c.GrantTypes, protocol.GrantClientCredentials) {
-		return nil, errors.New("a public client cannot use client_credentials")
 	}
 	return c, nil
 }
@@ -203,27 +201,4 @@ func (s *Server) adminRotateClientSecret(w http.ResponseWriter, r *http.Request,
 	s.audit.Log(audit.Event{Type: audit.ClientUpdated, Outcome: audit.Success, Actor: p.actor, ClientID: id,
 		Details: map[string]string{"change": "secret rotated"}})
 	writeJSON(w, http.StatusOK, adminapi.ClientWithSecret{Client: toAdminClient(&c), ClientSecret: sec})
-}
-
-// validateRegisteredRedirectURI accepts https URIs, http only on a
-// loopback host, and private-use schemes (com.example.app:/cb).
-func validateRegisteredRedirectURI(s string) error {
-	if !plausibleRedirectURI(s) {
-		return fmt.Errorf("invalid redirect URI %q", s)
-	}
-	u, _ := url.Parse(s)
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		switch u.Hostname() {
-		case "127.0.0.1", "::1", "localhost":
-			return nil
-		}
-		return fmt.Errorf("redirect URI %q: http is allowed only on a loopback host", s)
-	}
-	if !strings.Contains(u.Scheme, ".") {
-		return fmt.Errorf("redirect URI %q: use https, loopback http or a private-use scheme like com.example.app", s)
-	}
-	return nil
 }

@@ -192,7 +192,7 @@ func TestRolePermissionsInTokens(t *testing.T) {
 	if d := cmp.Diff(want, f.introspect(at)["permissions"]); d != "" {
 		t.Errorf("introspection permissions (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff(want, f.introspect(rt)["permissions"]); d != "" {
+	if d := cmp.Diff(want, f.introspectAs("web", f.webSecret, rt)["permissions"]); d != "" {
 		t.Errorf("refresh token introspection permissions (-want +got):\n%s", d)
 	}
 	st, body, _ := userinfo(t, f.testHarness, at)

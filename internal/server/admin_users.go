@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -22,24 +23,7 @@ func toAdminUser(u *storage.User) adminapi.User {
 	return adminapi.User{ID: u.ID, Username: u.Username, Roles: roles, Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
-// errAdminLastAdmin stops a change that would leave no enabled admin.
-var errAdminLastAdmin = errors.New("last admin")
-
 func userIsAdmin(u *storage.User) bool { return !u.Disabled && slices.Contains(u.Roles, RoleAdmin) }
-
-// otherAdminExists reports whether an enabled admin other than id exists.
-func (s *Server) otherAdminExists(r *http.Request, id string) (bool, error) {
-	users, err := s.store.ListUsers(r.Context())
-	if err != nil {
-		return false, fmt.Errorf("list users: %w", err)
-	}
-	for _, o := range users {
-		if o.ID != id && userIsAdmin(o) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
 
 // adminLookupUser finds a user by id, or by username when no id matches.
 func (s *Server) adminLookupUser(w http.ResponseWriter, r *http.Request) (*storage.User, bool) {
@@ -90,6 +74,10 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request, p *admi
 		return
 	}
 	name := strings.ToLower(strings.TrimSpace(req.Username))
+	if err := clientreg.CheckName("username", req.Username); err != nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+		return
+	}
 	switch {
 	case name == "":
 		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "username is required")
@@ -138,14 +126,12 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request, p *admi
 	if !ok {
 		return
 	}
-	others, err := s.otherAdminExists(r, u.ID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	now := s.clock.Now().UTC()
 	var before, after storage.User
-	err = s.store.UpdateUser(r.Context(), u.ID, func(cur *storage.User) error {
+	// The store checks for another enabled admin in the same transaction
+	// that changes the user, so two concurrent demotions cannot leave none
+	// (SECURITY-CASES 34).
+	err := s.store.UpdateUserKeepingRole(r.Context(), u.ID, RoleAdmin, func(cur *storage.User) error {
 		before = *cur
 		if req.Roles != nil {
 			cur.Roles = *req.Roles
@@ -153,15 +139,12 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request, p *admi
 		if req.Disabled != nil {
 			cur.Disabled = *req.Disabled
 		}
-		if userIsAdmin(&before) && !userIsAdmin(cur) && !others {
-			return errAdminLastAdmin
-		}
 		cur.UpdatedAt = now
 		after = *cur
 		return nil
 	})
 	switch {
-	case errors.Is(err, errAdminLastAdmin):
+	case errors.Is(err, storage.ErrLastRoleHolder):
 		adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("%q is the last admin: give another user the admin role first", u.Username))
 		return
 	case errors.Is(err, storage.ErrNotFound):
@@ -222,18 +205,11 @@ func (s *Server) adminDeleteUser(w http.ResponseWriter, r *http.Request, p *admi
 	if !ok {
 		return
 	}
-	if userIsAdmin(u) {
-		others, err := s.otherAdminExists(r, u.ID)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if !others {
+	if err := s.store.DeleteUserKeepingRole(r.Context(), u.ID, RoleAdmin); err != nil {
+		if errors.Is(err, storage.ErrLastRoleHolder) {
 			adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("%q is the last admin and cannot be deleted: give another user the admin role first", u.Username))
 			return
 		}
-	}
-	if err := s.store.DeleteUser(r.Context(), u.ID); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("user %q not found", u.ID))
 			return

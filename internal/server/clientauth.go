@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -214,8 +213,8 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (*s
 	switch {
 	case cl.Issuer != c.ID || cl.Subject != c.ID:
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "client assertion iss and sub must be the client_id")
-	case !slices.Contains(cl.Audience, s.issuer) && !slices.Contains(cl.Audience, s.issuer+PathToken):
-		return nil, protocol.NewError(protocol.ErrInvalidClient, "client assertion aud must name this server")
+	case !s.assertionAudienceOK(cl.Audience):
+		return nil, protocol.NewError(protocol.ErrInvalidClient, "client assertion aud must be this server's issuer (or its token endpoint) as the only audience")
 	case cl.ExpiresAt == nil:
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "client assertion has no exp")
 	case !now.Before(time.Unix(*cl.ExpiresAt, 0)):
@@ -234,6 +233,22 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (*s
 		return nil, fmt.Errorf("client assertion jti: %w", err)
 	}
 	return c, nil
+}
+
+// assertionAudienceOK reports whether aud names this server and nothing
+// else. draft-ietf-oauth-rfc7523bis §5 (updating RFC 7523 §3): "The
+// authorization server MUST reject any JWT that does not contain its
+// issuer identifier as its sole audience value", because an assertion that
+// also names another party may have been made for, or shown to, that
+// party. So an array is accepted only with exactly one element, and an
+// array with extra values is refused even when one of them is ours. For
+// RFC 7523 §3 and OIDC Core §9 ("The Audience SHOULD be the URL of the
+// Authorization Server's Token Endpoint") the token endpoint URL is still
+// accepted as that one value: it names this server alone too, and existing
+// clients (`gatehouse jwt sign --token-endpoint` among them) send it.
+// Values are compared as exact strings (RFC 3986 §6.2.1).
+func (s *Server) assertionAudienceOK(aud audience) bool {
+	return len(aud) == 1 && (aud[0] == s.issuer || aud[0] == s.issuer+PathToken)
 }
 
 // clockSkew is the tolerance for nbf/iat checks on tokens from others.

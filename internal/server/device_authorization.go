@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -36,6 +38,9 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (*p
 	}
 	if res, err := s.allow(r.Context(), limitTokenClient, c.ID, s.cfg.Limits.TokenPerClient); err == nil && !res.Allowed {
 		return nil, tooManyRequests(res)
+	}
+	if err := s.limitDeviceAuthorization(r, c); err != nil {
+		return nil, err
 	}
 	scopes, err := resolveScopes(c, parseScope(r.PostForm.Get("scope")))
 	if err != nil {
@@ -81,4 +86,32 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (*p
 		}, nil
 	}
 	return nil, errors.New("device authorization: could not allocate a unique user code")
+}
+
+// limitDeviceAuthorization counts a device authorization request per client
+// address and per client: each one stores a device code, and the public
+// CLI client needs no secret, so without these limits anyone could fill
+// the table. A refused request is a 429 with Retry-After and an audit
+// event. Like the token endpoint (and unlike login), a limiter failure lets
+// the request through.
+func (s *Server) limitDeviceAuthorization(r *http.Request, c *storage.Client) error {
+	ip := s.clientIP(r)
+	for _, l := range []struct {
+		prefix, subject string
+		rate            config.Rate
+	}{
+		{limitDeviceAuthIP, ip, s.cfg.Limits.DeviceAuthPerIP},
+		{limitDeviceAuthClient, c.ID, s.cfg.Limits.DeviceAuthPerClient},
+	} {
+		res, err := s.allow(r.Context(), l.prefix, l.subject, l.rate)
+		if err != nil {
+			s.log.Warn("device authorization rate limiter failed", "err", err)
+			continue
+		}
+		if !res.Allowed {
+			s.audit.Log(audit.Event{Type: audit.RateLimited, Outcome: audit.Failure, ClientID: c.ID, IP: ip, Reason: l.prefix})
+			return tooManyRequests(res)
+		}
+	}
+	return nil
 }

@@ -107,6 +107,9 @@ func TestCodeExchangeRejections(t *testing.T) {
 		{name: "verifier bad chars", form: url.Values{"code_verifier": {strings.Repeat("a", 44) + "+/"}}, wantErr: "invalid_grant"},
 		// SECURITY-CASES 11.
 		{name: "expired code", advance: 61 * time.Second, wantErr: "invalid_grant"},
+		// A code is dead at its expiry instant, not one step later
+		// (TestCodeUsableUntilExpiry is the other side of the boundary).
+		{name: "code used exactly at expiry", advance: 60 * time.Second, wantErr: "invalid_grant"},
 		{name: "unknown code", form: url.Values{"code": {"not-a-code"}}, wantErr: "invalid_grant"},
 	}
 	for _, tc := range tests {
@@ -156,5 +159,19 @@ func TestPublicClientCodeExchangeWithPKCE(t *testing.T) {
 		"redirect_uri": {"http://127.0.0.1:43123/callback"}, "code_verifier": {testVerifier}}, "", "")
 	if st != 200 || body["refresh_token"] == nil {
 		t.Fatalf("public exchange: %d %v", st, body)
+	}
+}
+
+// TestCodeUsableUntilExpiry is the other side of the "exactly at expiry"
+// row of TestCodeExchangeRejections: a microsecond before its expiry (the
+// stored precision) the code is still good. SECURITY-CASES 11.
+func TestCodeUsableUntilExpiry(t *testing.T) {
+	f := newUserFixture(t)
+	code := f.insertCode(codeOpts{clientID: "web", userID: f.user.ID, redirectURI: f.webRedirect, challenge: s256(testVerifier), method: "S256"})
+	f.clock.Advance(time.Duration(f.cfg.Tokens.CodeTTL) - time.Microsecond)
+	st, body, _ := f.postForm(PathToken, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {f.webRedirect}, "code_verifier": {testVerifier}}, "web", f.webSecret)
+	if st != 200 {
+		t.Fatalf("code a microsecond before expiry: %d %v", st, body)
 	}
 }

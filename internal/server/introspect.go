@@ -82,7 +82,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*introspect
 	if apikey.HasPrefix(tok) {
 		resp, err = s.introspectAPIKey(r.Context(), tok)
 	} else {
-		resp, err = s.introspectRefreshToken(r, tok)
+		resp, err = s.introspectRefreshToken(r, tok, c)
 	}
 	if err != nil {
 		return nil, err
@@ -98,7 +98,14 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*introspect
 	return &introspection{IntrospectionResponse: resp, Permissions: perms}, nil
 }
 
-func (s *Server) introspectRefreshToken(r *http.Request, tok string) (*protocol.IntrospectionResponse, error) {
+// introspectRefreshToken answers for a refresh token. Only the client the
+// token was issued to sees it as active: a refresh token is a credential
+// between that client and this server, never presented to a resource
+// server, so any other caller learns nothing. RFC 7662 §2.2: "the
+// authorization server MAY respond ... with an 'active' value of 'false'"
+// when "the protected resource is not allowed to know about this token".
+// A rotated (spent) token is inactive too.
+func (s *Server) introspectRefreshToken(r *http.Request, tok string, caller *storage.Client) (*protocol.IntrospectionResponse, error) {
 	ctx := r.Context()
 	rt, err := s.store.GetRefreshToken(ctx, secret.Hash(tok))
 	if errors.Is(err, storage.ErrNotFound) {
@@ -108,7 +115,7 @@ func (s *Server) introspectRefreshToken(r *http.Request, tok string) (*protocol.
 		return nil, err
 	}
 	now := s.clock.Now()
-	if rt.Rotated || rt.Revoked || !now.Before(rt.ExpiresAt) {
+	if rt.ClientID != caller.ID || rt.Rotated || rt.Revoked || !now.Before(rt.ExpiresAt) {
 		return &protocol.IntrospectionResponse{}, nil
 	}
 	g, err := s.store.GetGrant(ctx, rt.GrantID)

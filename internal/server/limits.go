@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"math"
+	"net/netip"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
@@ -12,16 +13,28 @@ import (
 
 // Rate-limit key prefixes; the limiter sees "<prefix>:<subject>".
 const (
-	limitLoginIP     = "login-ip"
-	limitLoginUser   = "login-user"
-	limitDeviceIP    = "device-ip"
-	limitTokenClient = "token-client"
-	limitClientAuth  = "client-auth-ip"
+	limitLoginIP          = "login-ip"
+	limitLoginUser        = "login-user"
+	limitDeviceIP         = "device-ip"
+	limitTokenClient      = "token-client"
+	limitClientAuth       = "client-auth-ip"
+	limitDeviceAuthIP     = "device-auth-ip"
+	limitDeviceAuthClient = "device-auth-client"
 )
+
+// perIP are the limits whose subject is a client IP address; allow keys
+// them with ipLimitKey, so no caller can forget to.
+var perIP = map[string]bool{
+	limitLoginIP: true, limitDeviceIP: true, limitClientAuth: true,
+	limitMFAIP: true, limitDeviceAuthIP: true,
+}
 
 // allow consumes one event of key under rate. A limiter failure is reported
 // as an error; callers on login paths fail closed.
 func (s *Server) allow(ctx context.Context, prefix, subject string, rate config.Rate) (ratelimit.Result, error) {
+	if perIP[prefix] {
+		subject = ipLimitKey(subject, s.cfg.Limits.IPv6PrefixLength)
+	}
 	return s.limiter.Allow(ctx, prefix+":"+subject, ratelimit.Limit{
 		Rate:  rate.Requests,
 		Per:   time.Duration(rate.Per),
@@ -36,4 +49,26 @@ func tooManyRequests(res ratelimit.Result) *protocol.Error {
 		Description: "too many requests; try again later",
 		RetryAfter:  int(math.Ceil(res.RetryAfter.Seconds())),
 	}
+}
+
+// ipLimitKey is the per-IP rate-limit subject for the client address ip:
+// an IPv4 address (also written IPv4-mapped, ::ffff:a.b.c.d) counts alone;
+// an IPv6 address counts by its first bits bits (limits.ipv6_prefix_length,
+// 64 by default), since one host or subscriber usually holds a whole /64
+// and could otherwise pick a fresh address, and a fresh budget, for every
+// request. A subject that is not an address is used as it is.
+func ipLimitKey(ip string, bits int) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.WithZone("").Prefix(bits)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
 }

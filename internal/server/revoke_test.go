@@ -18,7 +18,7 @@ func TestRevokeRefreshTokenDeactivatesFamily(t *testing.T) {
 	if got := f.introspect(tok["access_token"].(string)); got["active"] != false {
 		t.Errorf("access token active after its refresh token was revoked: %v", got)
 	}
-	if got := f.introspect(tok["refresh_token"].(string)); got["active"] != false {
+	if got := f.introspectAs("web", f.webSecret, tok["refresh_token"].(string)); got["active"] != false {
 		t.Errorf("refresh token active after revocation: %v", got)
 	}
 	f.waitAudit("token.revoked")
@@ -38,7 +38,7 @@ func TestRevokeAccessTokenIsImmediate(t *testing.T) {
 		t.Errorf("revoked access token still active: %v", got)
 	}
 	// The refresh token of the grant is not affected by revoking one access token.
-	if got := f.introspect(tok["refresh_token"].(string)); got["active"] != true {
+	if got := f.introspectAs("web", f.webSecret, tok["refresh_token"].(string)); got["active"] != true {
 		t.Errorf("refresh token affected: %v", got)
 	}
 }
@@ -52,7 +52,7 @@ func TestRevokeOtherClientsTokenDoesNothing(t *testing.T) {
 		if st != 200 {
 			t.Fatalf("%s: status %d", k, st)
 		}
-		if got := f.introspect(tok[k].(string)); got["active"] != true {
+		if got := f.introspectAs("web", f.webSecret, tok[k].(string)); got["active"] != true {
 			t.Errorf("%s revoked by another client", k)
 		}
 	}
@@ -110,5 +110,33 @@ func TestIntrospectClientCredentialsToken(t *testing.T) {
 	}
 	if got := f.introspect(body["access_token"].(string)); got["active"] != false {
 		t.Errorf("revoked client-credentials token active: %v", got)
+	}
+}
+
+// TestIntrospectRefreshTokenOnlyForItsClient: a refresh token is active
+// only to the client it was issued to; any other authenticated caller gets
+// exactly {"active":false} (RFC 7662 §2.2). A rotated (spent) refresh
+// token is inactive even to its own client. SECURITY-CASES 24.
+func TestIntrospectRefreshTokenOnlyForItsClient(t *testing.T) {
+	f := newUserFixture(t)
+	tok := f.codeTokens("read")
+	rt := tok["refresh_token"].(string)
+	if got := f.introspectAs("web", f.webSecret, rt); got["active"] != true || got["client_id"] != "web" {
+		t.Fatalf("own client: %v", got)
+	}
+	for _, c := range []struct{ id, sec string }{{"rs", f.rsSecret}, {"other", f.otherSecret}} {
+		if got := f.introspectAs(c.id, c.sec, rt); len(got) != 1 || got["active"] != false {
+			t.Errorf("refresh token introspected by %s: %v", c.id, got)
+		}
+	}
+	st, body := f.refresh("web", f.webSecret, rt, nil)
+	if st != 200 {
+		t.Fatalf("refresh: %d %v", st, body)
+	}
+	if got := f.introspectAs("web", f.webSecret, rt); len(got) != 1 || got["active"] != false {
+		t.Errorf("rotated refresh token: %v", got)
+	}
+	if got := f.introspectAs("web", f.webSecret, body["refresh_token"].(string)); got["active"] != true {
+		t.Errorf("new refresh token: %v", got)
 	}
 }

@@ -156,7 +156,14 @@ func (f *userFixture) codeTokens(scopes ...string) map[string]any {
 // introspect asks the server about tok as the resource server.
 func (f *userFixture) introspect(tok string) map[string]any {
 	f.t.Helper()
-	st, body, _ := f.postForm(PathIntrospect, url.Values{"token": {tok}}, "rs", f.rsSecret)
+	return f.introspectAs("rs", f.rsSecret, tok)
+}
+
+// introspectAs asks the server about tok as the client id with secret
+// sec. Refresh tokens are active only for the client they were issued to.
+func (f *userFixture) introspectAs(id, sec, tok string) map[string]any {
+	f.t.Helper()
+	st, body, _ := f.postForm(PathIntrospect, url.Values{"token": {tok}}, id, sec)
 	if st != 200 {
 		f.t.Fatalf("introspect: %d %v", st, body)
 	}

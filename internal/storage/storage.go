@@ -24,6 +24,9 @@ import (
 var (
 	ErrNotFound      = errors.New("storage: not found")
 	ErrAlreadyExists = errors.New("storage: already exists")
+	// ErrLastRoleHolder stops a change that would leave no enabled user
+	// with a guarded role (UpdateUserKeepingRole, DeleteUserKeepingRole).
+	ErrLastRoleHolder = errors.New("storage: the last enabled user with the role")
 )
 
 // Client is a registered OAuth client.
@@ -254,6 +257,11 @@ type TOTP struct {
 	RecoveryCodes []string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// Failures counts the wrong codes since the last accepted one, and
+	// LockedUntil (zero when not locked) is when the next code may be
+	// tried: the server's back-off against guessing.
+	Failures    int
+	LockedUntil time.Time
 }
 
 // Store is the persistence contract of the authorization server.
@@ -281,6 +289,16 @@ type Store interface {
 	// DeleteUser removes the user and their sessions, grants and consents.
 	// It also deletes the API keys acting as the user.
 	DeleteUser(ctx context.Context, id string) error
+	// UpdateUserKeepingRole is UpdateUser that fails with
+	// ErrLastRoleHolder when the user is enabled with role before fn and
+	// not after, and no other enabled user has role. The check and the
+	// change are one transaction holding the row locks of every enabled
+	// user, so two concurrent demotions (or deletions) of the last two
+	// holders never both succeed.
+	UpdateUserKeepingRole(ctx context.Context, id, role string, fn func(*User) error) error
+	// DeleteUserKeepingRole is DeleteUser with the guard of
+	// UpdateUserKeepingRole.
+	DeleteUserKeepingRole(ctx context.Context, id, role string) error
 
 	// Authorization codes.
 	CreateAuthCode(ctx context.Context, c *AuthCode) error

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -69,6 +71,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
 		return open(ctx, db, db)
+	}
+	if err := privateFiles(path); err != nil {
+		return nil, err
 	}
 	name := "file:" + escapePath(path)
 	w, err := sql.Open("sqlite", dsn(name, true, false))
@@ -175,4 +180,43 @@ func dsn(name string, write, readOnly bool) string {
 // filename.
 func escapePath(p string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+// privateFiles makes sure the database at path is readable by its owner
+// only, wherever it is: the directory is created 0700 if missing, the file
+// is created 0600 before SQLite opens it, and an existing file, WAL or
+// shared-memory file with group or other permissions is narrowed to 0600.
+// SQLite creates the -wal and -shm files with the database file's mode, so
+// they follow. The database holds password hashes, sealed keys and the
+// hashes of live tokens.
+func privateFiles(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return fmt.Errorf("sqlite: create directory: %w", err)
+			}
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite: open: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("sqlite: open: %w", err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700|0o600); err != nil {
+				return fmt.Errorf("sqlite: make %s private: %w", p, err)
+			}
+		}
+	}
+	return nil
 }

@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -88,13 +90,105 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*storage.User
 	})
 }
 
+// holdsRole reports whether u is enabled and has role.
+func holdsRole(u *storage.User, role string) bool {
+	return !u.Disabled && slices.Contains(u.Roles, role)
+}
+
+// lockRoleHolders locks the rows of every enabled user in tx, in id order
+// (so two lockers never deadlock), and returns the ids of those with role.
+// On PostgreSQL a row changed by a transaction that committed while this
+// one waited is re-read in its new version and dropped if it is no longer
+// enabled, or was deleted; on SQLite BEGIN IMMEDIATE already serialises
+// writers.
+func (s *Store) lockRoleHolders(ctx context.Context, tx *sql.Tx, role string) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, users.sel+" WHERE disabled = $1 ORDER BY id"+s.d.ForUpdate, false)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	holders := map[string]bool{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		if holdsRole(u, role) {
+			holders[u.ID] = true
+		}
+	}
+	return holders, rows.Err()
+}
+
+// UpdateUserKeepingRole is UpdateUser that refuses, with
+// storage.ErrLastRoleHolder, to take role from its last enabled holder.
+func (s *Store) UpdateUserKeepingRole(ctx context.Context, id, role string, fn func(*storage.User) error) error {
+	fnFailed := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		fnFailed = false
+		holders, err := s.lockRoleHolders(ctx, tx, role)
+		if err != nil {
+			return err
+		}
+		v, err := scanUser(s.txRow(ctx, tx, users.byKey+s.d.ForUpdate, id))
+		if err != nil {
+			return s.mapErr(err)
+		}
+		was := holdsRole(v, role)
+		if err := fn(v); err != nil {
+			fnFailed = true
+			return err
+		}
+		v.ID = id
+		delete(holders, id)
+		if was && !holdsRole(v, role) && len(holders) == 0 {
+			fnFailed = true
+			return storage.ErrLastRoleHolder
+		}
+		_, err = s.txExec(ctx, tx, users.update, s.userArgs(v)...)
+		return s.mapErr(err)
+	})
+	if err != nil && !fnFailed {
+		return s.wrap("update user", err)
+	}
+	return err
+}
+
+// DeleteUserKeepingRole is DeleteUser that refuses, with
+// storage.ErrLastRoleHolder, to delete the last enabled holder of role.
+func (s *Store) DeleteUserKeepingRole(ctx context.Context, id, role string) error {
+	return s.deleteUser(ctx, id, func(tx *sql.Tx) error {
+		holders, err := s.lockRoleHolders(ctx, tx, role)
+		if err != nil {
+			return err
+		}
+		if holders[id] && len(holders) == 1 {
+			return storage.ErrLastRoleHolder
+		}
+		return nil
+	})
+}
+
 // DeleteUser removes the user and their sessions, grants with their refresh
 // tokens, consents, authorization codes, device codes and the API keys
 // acting as the user. Refresh tokens
 // are found through their grants, which index user_id; the hot
 // refresh_tokens table carries no index on it.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	return s.deleteUser(ctx, id, nil)
+}
+
+// deleteUser deletes id and everything of theirs in one transaction, after
+// guard (if not nil) allowed it; guard's error is returned unwrapped.
+func (s *Store) deleteUser(ctx context.Context, id string, guard func(tx *sql.Tx) error) error {
+	var guardErr error
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		guardErr = nil
+		if guard != nil {
+			if guardErr = guard(tx); guardErr != nil {
+				return guardErr
+			}
+		}
 		res, err := s.txExec(ctx, tx, "DELETE FROM users WHERE id = $1", id)
 		if err != nil {
 			return err
@@ -118,6 +212,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+	if err != nil && guardErr != nil && errors.Is(err, guardErr) {
+		return guardErr
+	}
 	if err != nil {
 		return s.wrap("delete user", err)
 	}

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		totpTests,
 		proxySessionTests,
 		roleTests,
+		lastHolderTests,
 	} {
 		all = append(all, group...)
 	}

@@ -93,12 +93,24 @@ func testTOTP(t *testing.T, s storage.Store) {
 		v.LastStep = 58_000_000
 		v.RecoveryCodes = v.RecoveryCodes[1:]
 		v.UpdatedAt = base.Add(time.Minute)
+		v.Failures, v.LockedUntil = 7, base.Add(time.Hour)
 		return nil
 	}))
 	want.Enrolled, want.LastStep, want.RecoveryCodes, want.UpdatedAt = true, 58_000_000, want.RecoveryCodes[1:], base.Add(time.Minute)
+	want.Failures, want.LockedUntil = 7, base.Add(time.Hour)
 	got, err = s.GetTOTP(ctx, "u1")
 	must(t, "get updated", err)
 	diff(t, "updated totp", want, got)
+
+	// The back-off state clears again.
+	must(t, "clear back-off", s.UpdateTOTP(ctx, "u1", func(v *storage.TOTP) error {
+		v.Failures, v.LockedUntil = 0, time.Time{}
+		return nil
+	}))
+	want.Failures, want.LockedUntil = 0, time.Time{}
+	got, err = s.GetTOTP(ctx, "u1")
+	must(t, "get cleared", err)
+	diff(t, "cleared totp", want, got)
 
 	must(t, "delete", s.DeleteTOTP(ctx, "u1"))
 	_, err = s.GetTOTP(ctx, "u1")

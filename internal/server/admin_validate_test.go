@@ -1,0 +1,95 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestAdminRefusesBadNamesAndBodies: the admin API answers 400 with a clear
+// message to control characters (CR, LF, NUL, ...) in any name, to what
+// the CLI refuses when it registers a client (same validator,
+// internal/clientreg), and to a body with a duplicate member, in any case.
+// Nothing is created. SECURITY-CASES 34.
+func TestAdminRefusesBadNamesAndBodies(t *testing.T) {
+	f := newAdminFixture(t)
+	const pw = `"password": "a long enough password"`
+	client := func(extra string) string {
+		return `{"id": "ci", "name": "CI", "grant_types": ["client_credentials"]` + extra + `}`
+	}
+	tests := []struct {
+		name, path, body, want string
+	}{
+		{"username CR LF", "/users", `{"username": "eve\r\nadmin", ` + pw + `}`, "control character"},
+		{"username LF at the end", "/users", `{"username": "eve\n", ` + pw + `}`, "control character"},
+		{"username NUL", "/users", `{"username": "eve\u0000", ` + pw + `}`, "control character"},
+		{"username line separator", "/users", `{"username": "eve\u2028x", ` + pw + `}`, "control character"},
+		{"username DEL", "/users", `{"username": "eve\u007f", ` + pw + `}`, "control character"},
+		{"client name CR LF", "/clients", `{"id": "ci", "name": "CI\r\nX-Evil: 1", "grant_types": ["client_credentials"]}`, "control character"},
+		{"client name tab", "/clients", `{"id": "ci", "name": "C\tI", "grant_types": ["client_credentials"]}`, "control character"},
+		{"client id path", "/clients", `{"id": "bad id/../x", "name": "CI", "grant_types": ["client_credentials"]}`, "client ID"},
+		{"client id LF", "/clients", `{"id": "ci\n", "name": "CI", "grant_types": ["client_credentials"]}`, "client ID"},
+		{"client scope with a space", "/clients", client(`, "scopes": ["a b"]`), "without spaces"},
+		{"client scope with a quote", "/clients", client(`, "scopes": ["a\"b"]`), "RFC 6749"},
+		{"refresh without code", "/clients", `{"id": "ci", "name": "CI", "grant_types": ["client_credentials", "refresh_token"]}`, "refresh_token grant needs"},
+		{"refresh alone", "/clients", `{"id": "ci", "name": "CI", "grant_types": ["refresh_token"]}`, "refresh_token grant needs"},
+		{"unknown grant", "/clients", `{"id": "ci", "name": "CI", "grant_types": ["password"]}`, "unknown grant type"},
+		{"redirect with fragment", "/clients", `{"id": "ci", "name": "CI", "grant_types": ["authorization_code"], "redirect_uris": ["https://a.example/cb#x"]}`, "fragment"},
+		{"redirect plain http", "/clients", `{"id": "ci", "name": "CI", "grant_types": ["authorization_code"], "redirect_uris": ["http://a.example/cb"]}`, "non-loopback"},
+		{"public client credentials", "/clients", `{"id": "ci", "name": "CI", "public": true, "grant_types": ["client_credentials"]}`, "public client"},
+		{"API key name LF", "/apikeys", `{"name": "deploy\nkey"}`, "control character"},
+		{"API key scope with a space", "/apikeys", `{"name": "deploy", "scopes": ["a b"]}`, "without spaces"},
+		{"role name LF", "/roles", `{"name": "ops\n"}`, "role name"},
+		{"role description CR", "/roles", `{"name": "ops", "description": "runs\rjobs"}`, "control characters"},
+		{"duplicate member", "/users", `{"username": "bob", "username": "root", ` + pw + `}`, "more than once"},
+		{"duplicate member other case", "/users", `{"username": "bob", "Username": "root", ` + pw + `}`, "more than once"},
+		{"duplicate member upper case", "/clients", `{"id": "ci", "ID": "other", "name": "CI", "grant_types": ["client_credentials"]}`, "more than once"},
+		{"duplicate roles", "/users", `{"username": "bob", ` + pw + `, "roles": ["viewer"], "ROLES": ["admin"]}`, "more than once"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st, body, _ := f.adminCall("POST", tc.path, f.adminToken, tc.body)
+			desc, _ := body["error_description"].(string)
+			if st != http.StatusBadRequest || errCode(body) != "invalid_request" || !strings.Contains(desc, tc.want) {
+				t.Errorf("%d %v, want 400 invalid_request mentioning %q", st, body, tc.want)
+			}
+		})
+	}
+	// Nothing was created, and a good request still works.
+	for _, path := range []string{"/users/eve", "/users/bob", "/clients/ci", "/roles/ops"} {
+		if st, _, _ := f.adminCall("GET", path, f.adminToken, nil); st != http.StatusNotFound {
+			t.Errorf("GET %s after refused creates: %d", path, st)
+		}
+	}
+	f.mustCall(http.StatusCreated, "POST", "/clients", map[string]any{"id": "ci", "name": "CI", "grant_types": []string{"client_credentials"}, "scopes": []string{"read", "write"}})
+	f.mustCall(http.StatusCreated, "POST", "/users", map[string]any{"username": "bob", "password": "a long enough password", "roles": []string{"viewer"}})
+}
+
+// TestDuplicateKey covers the scanner on nesting and arrays.
+func TestDuplicateKey(t *testing.T) {
+	for body, dup := range map[string]bool{
+		`{}`:               false,
+		`{"a": 1, "b": 2}`: false,
+		`{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]}`: false,
+		`{"a": [1, 2], "A": 3}`:                      true,
+		`{"x": {"k": 1, "K": 2}}`:                    true,
+		`[{"a": 1}, {"a": 1, "a": 2}]`:               true,
+		`{"a": {}, "b": [], "c": {"d": [[], {}]}}`:   false,
+		`not json`: false,
+		`{"a": 1,`: false,
+	} {
+		if got := duplicateKey([]byte(body)) != nil; got != dup {
+			t.Errorf("duplicateKey(%s) = %v, want %v", body, got, dup)
+		}
+	}
+}
+
+// FuzzDuplicateKey: the scanner never panics on any input.
+func FuzzDuplicateKey(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `{"a":1,"A":2}`, `[{"a":[{"b":{}}]}]`, `{"a":`, `"x"`, `{"a":{"b":1,"b":2}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_ = duplicateKey(data)
+	})
+}
