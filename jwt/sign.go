@@ -106,7 +106,7 @@ func (s *Signer) Sign(typ string, claims any) (string, error) {
 // JSON object without duplicate member names.
 func (s *Signer) SignJSON(typ string, payload []byte) (string, error) {
 	if _, err := decodeObject(payload); err != nil {
-		return "", fmt.Errorf("jwt: claims: %w", err)
+		return "", errorf(ErrMalformed, "claims: %v", err)
 	}
 	return s.sign(typ, payload)
 }

@@ -159,6 +159,9 @@ func VerifySignature(ctx context.Context, token string, keys KeySource, algorith
 		}
 		tried++
 		if verifySignature(h.Algorithm, k.Public, k.secret, input, t.signature) {
+			if err := t.decodeClaims(); err != nil {
+				return nil, err
+			}
 			t.Key = k
 			return t, nil
 		}
@@ -204,7 +207,7 @@ func (v *Verifier) checkClaims(t *Token, now time.Time) error {
 	// RFC 7519 §4.1.4: "the current date/time MUST be before the
 	// expiration date/time listed in the "exp" claim."
 	case !exp.IsZero() && !now.Before(exp.Add(v.leeway)):
-		return errorf(ErrExpired, "expired at %s", exp.UTC().Format(time.RFC3339))
+		return errorf(ErrExpired, "exp %s has passed", exp.UTC().Format(time.RFC3339))
 	}
 	// RFC 7519 §4.1.5: the JWT "MUST NOT be accepted for processing"
 	// before nbf.
@@ -213,7 +216,7 @@ func (v *Verifier) checkClaims(t *Token, now time.Time) error {
 		return err
 	}
 	if !nbf.IsZero() && nbf.After(now.Add(v.leeway)) {
-		return errorf(ErrNotYetValid, "not valid before %s", nbf.UTC().Format(time.RFC3339))
+		return errorf(ErrNotYetValid, "nbf %s is in the future", nbf.UTC().Format(time.RFC3339))
 	}
 	// A token issued in the future was made by a clock we do not share.
 	iat, err := v.date(c, "iat")
@@ -221,7 +224,7 @@ func (v *Verifier) checkClaims(t *Token, now time.Time) error {
 		return err
 	}
 	if !iat.IsZero() && iat.After(now.Add(v.leeway)) {
-		return errorf(ErrNotYetValid, "issued in the future, at %s", iat.UTC().Format(time.RFC3339))
+		return errorf(ErrNotYetValid, "iat %s is in the future", iat.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

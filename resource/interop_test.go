@@ -74,7 +74,10 @@ func TestInteropWithGatehouseServer(t *testing.T) {
 			// Endpoints come from the server's discovery document; the
 			// resource server introspects as the client "ci".
 			v, err := resource.NewVerifier(ctx, resource.Config{
-				Issuer:        g.URL,
+				Issuer: g.URL,
+				// The audience a Gatehouse server gives a client's tokens
+				// when the client names no resource.
+				Audience:      []string{g.URL},
 				Clock:         g.Clock,
 				HTTPClient:    g.HTTP,
 				Introspection: &resource.IntrospectionConfig{ClientID: "ci", ClientSecret: sec},

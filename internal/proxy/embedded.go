@@ -66,7 +66,10 @@ func (inst *Instance) openEmbedded(ctx context.Context, o Options, cfg *Config) 
 		return Deps{}, err
 	}
 	verifier, err := resource.NewVerifier(ctx, resource.Config{
-		Issuer:     sc.Issuer,
+		Issuer: sc.Issuer,
+		// TODO(audience): the gateway's own audience; today the issuer
+		// is the audience Gatehouse gives tokens by default.
+		Audience:   []string{sc.Issuer},
 		HTTPClient: httpClient,
 		Introspection: &resource.IntrospectionConfig{
 			ClientID: cfg.ClientID, ClientSecret: clientSecret, CacheTTL: cfg.IntrospectionTTL,

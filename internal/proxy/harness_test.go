@@ -134,7 +134,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	h := &harness{t: t, srv: srv, app: app, appURL: appTS.URL, seen: rec, provider: &fakeProvider{logins: map[string]*Login{}}}
 	introSecret := srv.AddClient(t, storage.Client{ID: "gateway", GrantTypes: []string{protocol.GrantClientCredentials}})
 	verifier, err := resource.NewVerifier(context.Background(), resource.Config{
-		Issuer: srv.URL, HTTPClient: srv.HTTP, Clock: srv.Clock,
+		Issuer: srv.URL, Audience: []string{srv.URL}, HTTPClient: srv.HTTP, Clock: srv.Clock,
 		Introspection: &resource.IntrospectionConfig{ClientID: "gateway", ClientSecret: introSecret, CacheTTL: DefaultIntrospectionTTL},
 	})
 	if err != nil {

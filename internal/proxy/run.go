@@ -146,7 +146,10 @@ func (inst *Instance) openExternal(ctx context.Context, o Options, cfg *Config) 
 		return Deps{}, err
 	}
 	verifier, err := resource.NewVerifier(ctx, resource.Config{
-		Issuer:     cfg.Issuer,
+		Issuer: cfg.Issuer,
+		// TODO(audience): the gateway's own audience; today the issuer
+		// is the audience Gatehouse gives tokens by default.
+		Audience:   []string{cfg.Issuer},
 		HTTPClient: httpClient,
 		Introspection: &resource.IntrospectionConfig{
 			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, CacheTTL: cfg.IntrospectionTTL,
