@@ -191,7 +191,13 @@ func TestRemoteKeySetRS256Issuer(t *testing.T) {
 	if keys.Cached("r1") != r1 {
 		t.Error("an unchanged key lost its identity across a refresh")
 	}
-	if _, err := keys.Keys(ctx, ""); !errors.Is(err, jwt.ErrUnknownKey) {
-		t.Errorf("empty kid: %v", err)
+	// A token without kid is tried against every key, unless the set
+	// requires a kid.
+	if all, err := keys.Keys(ctx, ""); err != nil || len(all) != 2 {
+		t.Errorf("empty kid: %v, %v", all, err)
+	}
+	strict := jwt.NewRemoteKeySet(is.srv.URL, jwt.RemoteOptions{HTTPClient: is.srv.Client(), Clock: clk, RequireKeyID: true})
+	if _, err := strict.Keys(ctx, ""); !errors.Is(err, jwt.ErrUnknownKey) {
+		t.Errorf("empty kid with RequireKeyID: %v", err)
 	}
 }

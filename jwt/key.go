@@ -140,7 +140,7 @@ func (s *KeySet) Keys(_ context.Context, kid string) ([]*Key, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, errorf(ErrUnknownKey, "no key for kid %.64q", kid)
+		return nil, errorf(ErrUnknownKey, "no key with kid %.64q", kid)
 	}
 	return out, nil
 }

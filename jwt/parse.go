@@ -96,7 +96,7 @@ func parse(token string) (*Token, error) {
 	case 4:
 		return nil, errorf(ErrMalformed, "five parts: an encrypted JWT (JWE) is not supported")
 	default:
-		return nil, errorf(ErrMalformed, "want three dot-separated parts, have %d", dots+1)
+		return nil, errorf(ErrMalformed, "want three base64url parts separated by '.', have %d", dots+1)
 	}
 	first := strings.IndexByte(token, '.')
 	last := strings.LastIndexByte(token, '.')
@@ -138,7 +138,7 @@ func (t *Token) decodeClaims() error {
 // (encoding/json would also fill a struct field from "ALG").
 func parseHeader(b []byte) (Header, error) {
 	if !json.Valid(b) {
-		return Header{}, errorf(ErrMalformed, "header is not JSON")
+		return Header{}, errorf(ErrMalformed, "header is not a JSON object")
 	}
 	h := Header{Raw: b}
 	var names [16]string

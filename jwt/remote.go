@@ -38,6 +38,10 @@ type RemoteOptions struct {
 	HTTPClient *http.Client
 	// Clock tells the time. Default: clock.System.
 	Clock clock.Clock
+	// RequireKeyID refuses tokens without a kid (ErrUnknownKey). Without
+	// it such a token is tried against every key of the set, which costs
+	// one signature check per key.
+	RequireKeyID bool
 }
 
 // RemoteKeySet is a KeySet fetched from a JWKS URL. It fetches lazily,
@@ -45,11 +49,12 @@ type RemoteOptions struct {
 // set's Cache-Control max-age has passed (DefaultJWKSRefresh without one) —
 // at most once per MinJWKSRefetchInterval, one fetch at a time, so a
 // stream of made-up kids cannot flood the issuer. Keys without a kid are
-// not used. It is safe for concurrent use.
+// used only for tokens without one. It is safe for concurrent use.
 type RemoteKeySet struct {
-	url    string
-	client *http.Client
-	clock  clock.Clock
+	url          string
+	client       *http.Client
+	clock        clock.Clock
+	requireKeyID bool
 
 	set         atomic.Pointer[remoteSet] // nil until the first good fetch
 	lastAttempt atomic.Int64              // UnixNano of the last fetch started; 0: none
@@ -60,13 +65,14 @@ type RemoteKeySet struct {
 // remoteSet is one fetched JWKS.
 type remoteSet struct {
 	keys      map[string]*Key // by kid
+	all       []*Key          // every key, with or without kid
 	refreshAt time.Time       // when to fetch it again
 }
 
 // NewRemoteKeySet returns a key source for the JWKS at url. Nothing is
 // fetched until a key is needed.
 func NewRemoteKeySet(url string, opts RemoteOptions) *RemoteKeySet {
-	s := &RemoteKeySet{url: url, client: opts.HTTPClient, clock: opts.Clock}
+	s := &RemoteKeySet{url: url, client: opts.HTTPClient, clock: opts.Clock, requireKeyID: opts.RequireKeyID}
 	if s.client == nil {
 		s.client = http.DefaultClient
 	}
@@ -78,10 +84,23 @@ func NewRemoteKeySet(url string, opts RemoteOptions) *RemoteKeySet {
 
 // Keys returns the key named kid. A kid the current set does not hold
 // makes it fetch the JWKS again (if the rate limit allows) and look once
-// more.
+// more. For an empty kid it returns every key, unless RequireKeyID.
 func (s *RemoteKeySet) Keys(ctx context.Context, kid string) ([]*Key, error) {
 	if kid == "" {
-		return nil, errorf(ErrUnknownKey, "the token has no kid")
+		if s.requireKeyID {
+			return nil, errorf(ErrUnknownKey, "the token has no kid")
+		}
+		set := s.set.Load()
+		if set == nil {
+			var err error
+			if set, err = s.refetch(ctx, s.clock.Now()); set == nil {
+				return nil, err
+			}
+		}
+		if len(set.all) == 0 {
+			return nil, errorf(ErrUnknownKey, "the JWKS has no usable key")
+		}
+		return set.all, nil
 	}
 	if k := s.Cached(kid); k != nil {
 		return []*Key{k}, nil
@@ -184,7 +203,7 @@ func (s *RemoteKeySet) fetch(ctx context.Context, now time.Time) (*remoteSet, er
 	// The fetch is shared: one caller giving up must not fail the others.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultHTTPTimeout)
 	defer cancel()
-	keys, maxAge, err := s.download(ctx)
+	keys, all, maxAge, err := s.download(ctx)
 	if err != nil {
 		return s.set.Load(), fmt.Errorf("%w: jwks: %w", ErrUnavailable, err)
 	}
@@ -196,33 +215,38 @@ func (s *RemoteKeySet) fetch(ctx context.Context, now time.Time) (*remoteSet, er
 			}
 		}
 	}
-	set := &remoteSet{keys: keys, refreshAt: s.clock.Now().Add(maxAge)}
+	for i, k := range all {
+		if k.ID != "" {
+			all[i] = keys[k.ID]
+		}
+	}
+	set := &remoteSet{keys: keys, all: all, refreshAt: s.clock.Now().Add(maxAge)}
 	s.set.Store(set)
 	return set, nil
 }
 
 // download GETs the JWKS and parses it.
-func (s *RemoteKeySet) download(ctx context.Context) (map[string]*Key, time.Duration, error) {
+func (s *RemoteKeySet) download(ctx context.Context) (map[string]*Key, []*Key, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("HTTP %d", resp.StatusCode)
+		return nil, nil, 0, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes))
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	list, err := parseJWKS(body, false)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	keys := make(map[string]*Key, len(list))
 	for _, k := range list {
@@ -230,7 +254,7 @@ func (s *RemoteKeySet) download(ctx context.Context) (map[string]*Key, time.Dura
 			keys[k.ID] = k
 		}
 	}
-	return keys, refreshInterval(resp.Header.Values("Cache-Control")), nil
+	return keys, list, refreshInterval(resp.Header.Values("Cache-Control")), nil
 }
 
 // refreshInterval reads max-age from Cache-Control as the time to use the

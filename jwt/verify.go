@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
@@ -145,6 +146,9 @@ func VerifySignature(ctx context.Context, token string, keys KeySource, algorith
 		algorithms = DefaultAlgorithms
 	}
 	if !slices.Contains(algorithms, h.Algorithm) {
+		if IsSymmetric(h.Algorithm) {
+			return nil, errorf(ErrAlgorithm, "alg %s is not allowed: HMAC needs a shared secret configured for it (RFC 8725 §3.1)", h.Algorithm)
+		}
 		return nil, errorf(ErrAlgorithm, "alg %.32q is not allowed", h.Algorithm)
 	}
 	candidates, err := keys.Keys(ctx, h.KeyID)
@@ -195,7 +199,11 @@ func (v *Verifier) checkClaims(t *Token, now time.Time) error {
 	// identify itself with a value in the "aud" claim when this claim is
 	// present, then the JWT MUST be rejected."
 	if !v.cfg.AnyAudience && !containsAny(t.Claims.Audience, v.cfg.Audience) {
-		return errorf(ErrAudience, "aud does not name %q", v.cfg.Audience)
+		want := strings.Join(v.cfg.Audience, " or ")
+		if len(t.Claims.Audience) == 0 {
+			return errorf(ErrAudience, "the token has no aud; want %s", want)
+		}
+		return errorf(ErrAudience, "aud %.128q does not name %s", t.Claims.Audience, want)
 	}
 	exp, err := v.date(c, "exp")
 	if err != nil {
@@ -207,7 +215,7 @@ func (v *Verifier) checkClaims(t *Token, now time.Time) error {
 	// RFC 7519 §4.1.4: "the current date/time MUST be before the
 	// expiration date/time listed in the "exp" claim."
 	case !exp.IsZero() && !now.Before(exp.Add(v.leeway)):
-		return errorf(ErrExpired, "exp %s has passed", exp.UTC().Format(time.RFC3339))
+		return errorf(ErrExpired, "expired at %s", exp.UTC().Format(time.RFC3339))
 	}
 	// RFC 7519 §4.1.5: the JWT "MUST NOT be accepted for processing"
 	// before nbf.
@@ -216,7 +224,7 @@ func (v *Verifier) checkClaims(t *Token, now time.Time) error {
 		return err
 	}
 	if !nbf.IsZero() && nbf.After(now.Add(v.leeway)) {
-		return errorf(ErrNotYetValid, "nbf %s is in the future", nbf.UTC().Format(time.RFC3339))
+		return errorf(ErrNotYetValid, "nbf: not valid before %s", nbf.UTC().Format(time.RFC3339))
 	}
 	// A token issued in the future was made by a clock we do not share.
 	iat, err := v.date(c, "iat")

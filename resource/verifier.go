@@ -111,7 +111,7 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resource: cache: %w", err)
 	}
-	keys := jwt.NewRemoteKeySet(s.jwksURL, jwt.RemoteOptions{HTTPClient: s.client, Clock: s.clock})
+	keys := jwt.NewRemoteKeySet(s.jwksURL, jwt.RemoteOptions{HTTPClient: s.client, Clock: s.clock, RequireKeyID: true})
 	jv, err := newJWTVerifier(s, keys)
 	if err != nil {
 		return nil, err
