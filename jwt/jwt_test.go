@@ -434,3 +434,30 @@ func TestHelpers(t *testing.T) {
 		t.Error("an access token without its required claims was signed")
 	}
 }
+
+// TestAlgorithmBoundToKey checks the key-type binding on its own: with
+// every algorithm allowed, a header alg that does not fit the key is
+// refused before any signature check, and so is one the JWK pins away.
+func TestAlgorithmBoundToKey(t *testing.T) {
+	testKeys(t)
+	all := append([]string{jwt.HS256}, jwt.DefaultAlgorithms...)
+	claims := mustJSON(t, goodClaims())
+	for _, tt := range []struct {
+		name string
+		key  *jwt.Key
+		alg  string
+	}{
+		{"RS256 on an EC key", newKey(t, &ec256.PublicKey, "k", ""), jwt.RS256},
+		{"ES384 on a P-256 key", newKey(t, &ec256.PublicKey, "k", ""), jwt.ES384},
+		{"EdDSA on an EC key", newKey(t, &ec256.PublicKey, "k", ""), jwt.EdDSA},
+		{"HS256 on an EC key", newKey(t, &ec256.PublicKey, "k", ""), jwt.HS256},
+		{"HS256 on an RSA key", newKey(t, &rsaKey.PublicKey, "k", ""), jwt.HS256},
+		{"PS256 on an RSA key pinned to RS256", newKey(t, &rsaKey.PublicKey, "k", jwt.RS256), jwt.PS256},
+	} {
+		tok := rawToken(`{"alg":"`+tt.alg+`","kid":"k"}`, claims, make([]byte, 64))
+		_, err := newVerifier(t, jwt.NewKeySet(tt.key), func(c *jwt.Config) { c.Algorithms = all }).Verify(ctx, tok)
+		if !errors.Is(err, jwt.ErrBadSignature) || !strings.Contains(err.Error(), "does not fit") {
+			t.Errorf("%s: %v, want a refusal before the signature check", tt.name, err)
+		}
+	}
+}

@@ -78,6 +78,13 @@ func TestVerifyTypes(t *testing.T) {
 	if _, err := m.Verify(noTyp, TypeAccessToken); !errors.Is(err, ErrBadType) {
 		t.Errorf("token without typ: %v, want ErrBadType", err)
 	}
+	// An empty typ asks for a token without one.
+	if _, err := m.Verify(noTyp, ""); err != nil {
+		t.Errorf("token without typ, none wanted: %v", err)
+	}
+	if _, err := m.Verify(atTok, ""); !errors.Is(err, ErrBadType) {
+		t.Errorf("token with typ, none wanted: %v, want ErrBadType", err)
+	}
 	for _, typ := range []string{"application/at+jwt", "AT+JWT", "Application/AT+JWT"} {
 		if _, err := m.Verify(sign(t, m, typ), TypeAccessToken); err != nil {
 			t.Errorf("typ %q as at+jwt: %v", typ, err)
