@@ -39,12 +39,14 @@ func benchVerify(b *testing.B, key crypto.Signer) {
 	toks := benchTokens(b, s, 64)
 	b.ReportAllocs()
 	i := 0
+	cpu := processCPU()
 	for b.Loop() {
 		if _, err := v.Verify(ctx, toks[i%len(toks)]); err != nil {
 			b.Fatal(err)
 		}
 		i++
 	}
+	reportCPU(b, cpu)
 }
 
 func BenchmarkVerifyES256(b *testing.B) { testKeys(b); benchVerify(b, ec256) }
@@ -60,11 +62,13 @@ func BenchmarkRawES256(b *testing.B) {
 	d := sha256.Sum256([]byte(tok[:last]))
 	r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		if !ecdsa.Verify(&ec256.PublicKey, d[:], r, s) {
 			b.Fatal("bad signature")
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkRawRS256 is the floor for RS256: rsa.VerifyPKCS1v15 of one
@@ -76,22 +80,26 @@ func BenchmarkRawRS256(b *testing.B) {
 	sig, _ := base64.RawURLEncoding.DecodeString(tok[last+1:])
 	d := sha256.Sum256([]byte(tok[:last]))
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		if err := rsa.VerifyPKCS1v15(&rsaKey.PublicKey, crypto.SHA256, d[:], sig); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 func BenchmarkDecodeUnverified(b *testing.B) {
 	testKeys(b)
 	tok := benchTokens(b, newSigner(b, ec256, "", "k"), 1)[0]
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		if _, err := jwt.DecodeUnverified(tok); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 func BenchmarkSignES256(b *testing.B) {
@@ -99,9 +107,11 @@ func BenchmarkSignES256(b *testing.B) {
 	s := newSigner(b, ec256, "", "k")
 	c := goodClaims()
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		if _, err := s.Sign(jwt.TypeAccessToken, c); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }

@@ -15,10 +15,10 @@ type Claims struct {
 	Audience []string // aud: one value is written as a string
 	// ExpiresAt, NotBefore and IssuedAt are exp, nbf and iat, written as
 	// whole seconds (NumericDate, RFC 7519 §2).
-	ExpiresAt time.Time
-	NotBefore time.Time
-	IssuedAt  time.Time
-	ID        string // jti
+	ExpiresAt time.Time // exp
+	NotBefore time.Time // nbf
+	IssuedAt  time.Time // iat
+	ID        string    // jti
 	// Extra holds further claims to sign (custom ones, client_id, scope,
 	// ...). Setting a registered claim both here and in its field is an
 	// error.

@@ -18,10 +18,9 @@ var b64 = base64.RawURLEncoding.Strict()
 
 // Header holds the protected header of a token.
 type Header struct {
-	// Algorithm is alg, KeyID kid, Type typ (empty when absent).
-	Algorithm string
-	KeyID     string
-	Type      string
+	Algorithm string // alg
+	KeyID     string // kid; empty when absent
+	Type      string // typ; empty when absent
 	// Raw is the header JSON object as it was signed.
 	Raw []byte
 
@@ -33,7 +32,7 @@ type Header struct {
 type Token struct {
 	// Raw is the compact serialization as given.
 	Raw    string
-	Header Header
+	Header Header // the protected header
 	// Claims holds the registered claims that have the JSON type RFC 7519
 	// gives them; a claim of another type is left zero here (Verify refuses
 	// it). Claims.Extra is nil: every claim is in ClaimSet.
@@ -47,11 +46,21 @@ type Token struct {
 	// DecodeUnverified.
 	Key *Key
 
-	signature []byte
+	signature   []byte
+	first, last int // the indexes of the two dots in Raw
 }
 
 // signingInput is the part of Raw the signature covers (RFC 7515 §5.1).
-func (t *Token) signingInput() string { return t.Raw[:strings.LastIndexByte(t.Raw, '.')] }
+func (t *Token) signingInput() string { return t.Raw[:t.last] }
+
+// compactChars maps the bytes of a compact serialization to themselves
+// (non-zero) and every other byte to zero.
+var compactChars = func() (t [256]byte) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") {
+		t[c] = c
+	}
+	return t
+}()
 
 // DecodeUnverified parses a compact JWS and returns its header and claims
 // WITHOUT verifying the signature or any claim: anyone can make a token
@@ -83,12 +92,11 @@ func parse(token string) (*Token, error) {
 	// one token from having several spellings.
 	dots := 0
 	for i := 0; i < len(token); i++ {
-		switch c := token[i]; {
-		case c == '.':
+		switch compactChars[token[i]] {
+		case 0:
+			return nil, errorf(ErrMalformed, "character %q is not base64url", token[i])
+		case '.':
 			dots++
-		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
-		default:
-			return nil, errorf(ErrMalformed, "character %q is not base64url", c)
 		}
 	}
 	switch dots {
@@ -100,7 +108,7 @@ func parse(token string) (*Token, error) {
 	}
 	first := strings.IndexByte(token, '.')
 	last := strings.LastIndexByte(token, '.')
-	t := &Token{Raw: token}
+	t := &Token{Raw: token, first: first, last: last}
 
 	hb, err := b64.DecodeString(token[:first])
 	if err != nil {
@@ -118,10 +126,8 @@ func parse(token string) (*Token, error) {
 // decodeClaims decodes the payload of a parsed token. Verification calls
 // it only after the signature is good, so forged payloads are not parsed.
 func (t *Token) decodeClaims() error {
-	first := strings.IndexByte(t.Raw, '.')
-	last := strings.LastIndexByte(t.Raw, '.')
 	var err error
-	if t.Payload, err = b64.DecodeString(t.Raw[first+1 : last]); err != nil {
+	if t.Payload, err = b64.DecodeString(t.Raw[t.first+1 : t.last]); err != nil {
 		return errorf(ErrMalformed, "payload is not base64url")
 	}
 	if t.ClaimSet, err = decodeObject(t.Payload); err != nil {
@@ -262,14 +268,24 @@ func jsonString(raw []byte) (string, bool) {
 // duplicate member name." Nested objects keep the last duplicate
 // (encoding/json), which that sentence allows.
 func decodeObject(b []byte) (map[string]any, error) {
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+	// Sized up front, the map is not grown member by member (members
+	// reads invalid JSON too; Unmarshal refuses it below).
+	n := members(b)
+	m := make(map[string]any, min(n, 64))
+	if err := json.Unmarshal(b, &m); err != nil || !startsWithObject(b) {
 		return nil, errors.New("not a JSON object")
 	}
-	if members(b) != len(m) {
+	if n != len(m) {
 		return nil, errors.New("duplicate member name")
 	}
 	return m, nil
+}
+
+// startsWithObject reports whether the JSON text b begins with '{' after
+// white space.
+func startsWithObject(b []byte) bool {
+	i := skipSpace(b, 0)
+	return i < len(b) && b[i] == '{'
 }
 
 // members counts the members of the JSON object b (valid JSON, checked by

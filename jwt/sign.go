@@ -236,15 +236,15 @@ func (s *Signer) SignClientAssertion(clientID, tokenEndpoint string, now time.Ti
 // AccessToken describes an RFC 9068 JWT access token, for tests and for
 // issuers other than Gatehouse's server.
 type AccessToken struct {
-	Issuer   string
-	Subject  string
-	ClientID string
-	Audience []string
+	Issuer   string   // iss
+	Subject  string   // sub
+	ClientID string   // client_id
+	Audience []string // aud: the resource(s) the token is for
 	// Scope is the space-separated scope claim; empty: left out.
 	Scope string
 	// IssuedAt is iat; exp is IssuedAt + Lifetime.
 	IssuedAt time.Time
-	Lifetime time.Duration
+	Lifetime time.Duration // exp - iat
 	// ID is jti; empty: a random one.
 	ID string
 	// Extra holds further claims (roles, preferred_username, ...).

@@ -25,11 +25,13 @@ func BenchmarkVerifyRepeated(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		if _, err := v.Verify(ctx, tok); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkVerifyFirstSight verifies tokens never seen before: parse,
@@ -46,11 +48,13 @@ func BenchmarkVerifyFirstSight(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU()
 	for i := 0; i < b.N; i++ {
 		if _, err := v.Verify(ctx, toks[i]); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkRawES256Verify is the floor: ecdsa.Verify of one token's
@@ -70,9 +74,11 @@ func BenchmarkRawES256Verify(b *testing.B) {
 		b.Fatal("signature does not verify")
 	}
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		ecdsa.Verify(pub, digest[:], r, s)
 	}
+	reportCPU(b, cpu)
 }
 
 func BenchmarkVerifyFirstSightEdDSA(b *testing.B) {
@@ -90,11 +96,13 @@ func BenchmarkVerifyFirstSightEdDSA(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU()
 	for i := 1; i < b.N; i++ {
 		if _, err := v.Verify(ctx, toks[i]); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // rsaBench returns an issuer whose only key is RS256 and a verifier that
@@ -114,11 +122,13 @@ func BenchmarkVerifyRepeatedRS256(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		if _, err := v.Verify(ctx, tok); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 func BenchmarkVerifyFirstSightRS256(b *testing.B) {
@@ -134,11 +144,13 @@ func BenchmarkVerifyFirstSightRS256(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU()
 	for i := 0; i < b.N; i++ {
 		if _, err := v.Verify(ctx, toks[i]); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkRawRS256Verify is the RS256 floor: rsa.VerifyPKCS1v15 of one
@@ -154,9 +166,11 @@ func BenchmarkRawRS256Verify(b *testing.B) {
 	digest := sha256.Sum256([]byte(tok[:last]))
 	pub := k.priv.Public().(*rsa.PublicKey)
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }

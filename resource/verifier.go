@@ -206,14 +206,21 @@ func scanToken(tok string) (dots int, ok bool) {
 		return 0, false
 	}
 	for i := 0; i < len(body); i++ {
-		switch c := body[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '-', c == '_', c == '~', c == '+', c == '/':
-		case c == '.':
-			dots++
-		default:
+		switch b64tokenChars[body[i]] {
+		case 0:
 			return 0, false
+		case '.':
+			dots++
 		}
 	}
 	return dots, true
 }
+
+// b64tokenChars maps the characters of b64token other than "=" to
+// themselves (non-zero) and every other byte to zero.
+var b64tokenChars = func() (t [256]byte) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/") {
+		t[c] = c
+	}
+	return t
+}()

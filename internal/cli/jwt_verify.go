@@ -49,7 +49,7 @@ current.
 --jwks URL (or a local JWK Set file) and --key FILE (a PEM public key,
 private key or certificate, or a JWK or JWK Set) check any JWT signed with
 an asymmetric algorithm: the signature with the key whose kid matches,
-then exp and nbf when present, and aud when --audience is given.
+then exp, nbf and iat when present, and aud when --audience is given.
 
 Unsigned (alg "none") and HMAC (HS256...) tokens are always rejected.
 Exit status: 0 valid, 1 rejected, 2 malformed token or bad flags, 5 the
