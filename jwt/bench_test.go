@@ -6,11 +6,14 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-auth/gatehouse/jwt"
 )
@@ -126,3 +129,35 @@ func BenchmarkSignES256(b *testing.B) {
 	}
 	reportCPU(b, cpu)
 }
+
+// benchGoJose is the alternative of issue #12: go-jose everywhere. It
+// parses, verifies and decodes the claims into a map, without the claim
+// checks.
+func benchGoJose(b *testing.B, key crypto.Signer, alg jose.SignatureAlgorithm) {
+	testKeys(b)
+	toks := benchTokens(b, newSigner(b, key, "", "k"), 64)
+	runtime.GC() // the garbage of the setup is not charged to the loop
+	b.ResetTimer()
+	b.ReportAllocs()
+	cpu := processCPU()
+	i := 0
+	for b.Loop() {
+		obj, err := jose.ParseSignedCompact(toks[i%len(toks)], []jose.SignatureAlgorithm{alg})
+		if err != nil {
+			b.Fatal(err)
+		}
+		payload, err := obj.Verify(key.Public())
+		if err != nil {
+			b.Fatal(err)
+		}
+		var claims map[string]any
+		if err := json.Unmarshal(payload, &claims); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	reportCPU(b, cpu)
+}
+
+func BenchmarkGoJoseVerifyES256(b *testing.B) { testKeys(b); benchGoJose(b, ec256, jose.ES256) }
+func BenchmarkGoJoseVerifyRS256(b *testing.B) { testKeys(b); benchGoJose(b, rsaKey, jose.RS256) }
