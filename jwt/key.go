@@ -200,9 +200,8 @@ func parseJWK(raw []byte, allowPrivate bool) (*Key, error) {
 	if !jwk.IsPublic() && !allowPrivate {
 		return nil, fmt.Errorf("jwt: jwk %q: a private key in a key set", jwk.KeyID)
 	}
-	if _, isSecret := jwk.Key.([]byte); isSecret {
-		return nil, fmt.Errorf("jwt: jwk %q: symmetric keys are never read from a JWK", jwk.KeyID)
-	}
+	// NewKey takes asymmetric keys only: a symmetric ("oct") JWK is
+	// refused there.
 	return NewKey(jwk.Key, jwk.KeyID, jwk.Algorithm)
 }
 

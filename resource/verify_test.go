@@ -345,3 +345,15 @@ func TestRSAAllowList(t *testing.T) {
 		t.Errorf("RS256 header on an EC key: %v", err)
 	}
 }
+
+// TestValidateRequiresAudience: Config.Validate alone (which the CLI calls
+// before NewVerifier) refuses a config without an audience.
+func TestValidateRequiresAudience(t *testing.T) {
+	err := resource.Config{Issuer: "https://auth.example"}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "audience is required") {
+		t.Fatalf("Validate = %v, want an audience required", err)
+	}
+	if err := (resource.Config{Issuer: "https://auth.example", Audience: []string{"https://api.example"}}).Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
