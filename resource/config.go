@@ -13,14 +13,28 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/jwt"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-// Signature algorithms a Verifier implements (RFC 7518 §3.4, RFC 8037 §3.1).
+// Signature algorithms for Config.Algorithms (RFC 7518 §3, RFC 8037
+// §3.1). ES256 and EdDSA, what a Gatehouse server signs with, are the
+// default; the others are for issuers that sign differently.
 const (
-	ES256 = "ES256"
-	EdDSA = "EdDSA"
+	ES256 = jwt.ES256
+	EdDSA = jwt.EdDSA
+	ES384 = jwt.ES384
+	ES512 = jwt.ES512
+	RS256 = jwt.RS256
+	RS384 = jwt.RS384
+	RS512 = jwt.RS512
+	PS256 = jwt.PS256
+	PS384 = jwt.PS384
+	PS512 = jwt.PS512
 )
+
+// DefaultAlgorithms is the allow-list when Config.Algorithms is empty.
+var DefaultAlgorithms = []string{ES256, EdDSA}
 
 // Defaults for the zero values of Config and IntrospectionConfig.
 const (
@@ -43,19 +57,26 @@ const (
 // maxResponseBytes bounds what is read from the issuer.
 const maxResponseBytes = 1 << 20
 
-// Config configures a Verifier. Only Issuer is required.
+// Config configures a Verifier. Issuer and Audience are required.
 type Config struct {
 	// Issuer is the issuer URL; a token's iss must equal it byte for byte
 	// (RFC 9068 §4), and so must the issuer in the discovery document
 	// (RFC 8414 §3.3).
 	Issuer string
 	// Audience lists the aud values this resource server accepts; a token
-	// must name at least one (RFC 9068 §4). Default: []string{Issuer}, the
-	// audience Gatehouse puts in its access tokens.
+	// must name at least one (RFC 9068 §4), and an introspection answer
+	// that has an aud too. It is required, with no default: a resource
+	// server that accepted any audience would accept tokens issued for
+	// other services (RFC 8725 §3.9, RFC 8707). Use the resource indicator
+	// the issuer puts in tokens for this service.
 	Audience []string
-	// Algorithms is the allow-list of signature algorithms, a subset of
-	// ES256 and EdDSA (the default is both). "none" and the HMAC algorithms
-	// are refused: a public key is not a shared secret (RFC 8725 §2.1).
+	// Algorithms is the allow-list of signature algorithms. Default:
+	// DefaultAlgorithms (ES256 and EdDSA, which Gatehouse servers use).
+	// RS256, PS256 and the other asymmetric algorithms of RFC 7518 are
+	// accepted when listed, for issuers that sign with RSA. "none" and the
+	// HMAC algorithms are refused: a public key is not a shared secret
+	// (RFC 8725 §2.1). A key verifies only the algorithms that fit its
+	// type, whatever the token's header says.
 	Algorithms []string
 	// JWKSURL is where the issuer's public keys are. Default: jwks_uri from
 	// the discovery document, else Issuer + "/oauth2/jwks".
@@ -119,12 +140,15 @@ func (c Config) Validate() error {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("resource: config: issuer %q is not an http(s) URL without query or fragment", c.Issuer)
 	}
+	if len(c.Audience) == 0 {
+		return errors.New("resource: config: audience is required: the aud value(s) this resource server accepts (RFC 9068 §4)")
+	}
 	if slices.Contains(c.Audience, "") {
 		return errors.New("resource: config: empty audience")
 	}
 	for _, a := range c.Algorithms {
-		if a != ES256 && a != EdDSA {
-			return fmt.Errorf("resource: config: algorithm %q is not supported; use ES256 or EdDSA", a)
+		if !slices.Contains(jwt.DefaultAlgorithms, a) {
+			return fmt.Errorf("resource: config: algorithm %q is not supported; use ES256, EdDSA, or an RSA or other EC algorithm of RFC 7518", a)
 		}
 	}
 	if c.CacheSize < 0 {
@@ -153,11 +177,8 @@ func resolve(ctx context.Context, cfg Config) (*settings, error) {
 		client:         cfg.HTTPClient,
 		clock:          cfg.Clock,
 	}
-	if len(s.audience) == 0 {
-		s.audience = []string{s.issuer}
-	}
 	if len(s.algorithms) == 0 {
-		s.algorithms = []string{ES256, EdDSA}
+		s.algorithms = slices.Clone(DefaultAlgorithms)
 	}
 	switch {
 	case s.leeway == 0:

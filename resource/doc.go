@@ -1,8 +1,9 @@
 // Package resource lets a Go HTTP service (an OAuth 2.0 resource server)
 // accept the credentials a Gatehouse server issues:
 //
-//   - JWT access tokens (RFC 9068, header typ "at+jwt", ES256 or EdDSA),
-//     verified offline against the issuer's JWKS;
+//   - JWT access tokens (RFC 9068, header typ "at+jwt", ES256 or EdDSA by
+//     default), verified offline against the issuer's JWKS with the
+//     package github.com/gatehouse-auth/gatehouse/jwt;
 //   - API keys ("gatehouse_<id>_<secret>") and other opaque tokens, checked
 //     by token introspection (RFC 7662) when Config.Introspection is set.
 //
@@ -11,12 +12,30 @@
 // (RFC 6750 §3) when the token is not good, and otherwise hands the request
 // on with the caller's Identity in its context:
 //
-//	v, err := resource.NewVerifier(ctx, resource.Config{Issuer: "https://auth.example.com"})
+//	v, err := resource.NewVerifier(ctx, resource.Config{
+//		Issuer:   "https://auth.example.com",
+//		Audience: []string{"https://api.example.com"},
+//	})
 //	if err != nil { ... }
 //	mux.Handle("/api/", v.Middleware(api))
 //	mux.Handle("/admin/", v.Middleware(resource.RequireRoles("admin")(admin)))
 //
 // and a handler asks who is calling with FromContext.
+//
+// # Audience and algorithms
+//
+// Config.Audience is required: the aud values (RFC 8707 resource
+// indicators) this resource server accepts. There is no default, since a
+// verifier that accepted any audience would accept tokens issued for other
+// services (RFC 8725 §3.9).
+//
+// Config.Algorithms is the signature algorithm allow-list. It defaults to
+// ES256 and EdDSA, what Gatehouse servers sign with. For an issuer that
+// signs with RSA, list RS256 or PS256 (or another asymmetric algorithm of
+// RFC 7518); "none" and HMAC are never accepted. Whatever the list, a key
+// from the JWKS verifies only the algorithms that fit its type (and its
+// "alg", when the JWK names one), so a token cannot choose how its key is
+// used.
 //
 // # How fresh the answers are
 //

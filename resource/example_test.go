@@ -16,7 +16,9 @@ import (
 // under /admin/.
 func ExampleVerifier_Middleware() {
 	v, err := resource.NewVerifier(context.Background(), resource.Config{
-		Issuer:         "https://auth.example.com",
+		Issuer: "https://auth.example.com",
+		// The resource indicator clients ask tokens for (RFC 8707).
+		Audience:       []string{"https://api.example.com"},
 		RequiredScopes: []string{"api"},
 		// API keys are checked by introspection, as the client "my-api".
 		Introspection: &resource.IntrospectionConfig{

@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -54,6 +55,10 @@ const (
 	introClientID     = "resource-server"
 	introClientSecret = "s3cret:with/odd&chars"
 )
+
+// testRSAKey returns an RSA key made once per test binary (making one
+// takes a while).
+var testRSAKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
 
 var t0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
@@ -138,6 +143,8 @@ func (is *testIssuer) addKey(alg string) *testKey {
 		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	case resource.EdDSA:
 		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	case resource.RS256, resource.PS256:
+		priv, err = testRSAKey()
 	}
 	if err != nil || priv == nil {
 		is.t.Fatalf("generate %s key: %v", alg, err)
@@ -250,6 +257,19 @@ func rawSign(t testing.TB, k *testKey, input []byte) []byte {
 		return sig
 	case ed25519.PrivateKey:
 		return ed25519.Sign(priv, input)
+	case *rsa.PrivateKey:
+		digest := sha256.Sum256(input)
+		var sig []byte
+		var err error
+		if k.alg == resource.PS256 {
+			sig, err = rsa.SignPSS(rand.Reader, priv, crypto.SHA256, digest[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+		} else {
+			sig, err = rsa.SignPKCS1v15(rand.Reader, priv, crypto.SHA256, digest[:])
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sig
 	}
 	t.Fatalf("unknown key type %T", k.priv)
 	return nil
@@ -259,7 +279,7 @@ func rawSign(t testing.TB, k *testKey, input []byte) []byte {
 // adjusts the config.
 func (is *testIssuer) verifier(mod ...func(*resource.Config)) *resource.Verifier {
 	is.t.Helper()
-	cfg := resource.Config{Issuer: is.url, Clock: is.clock, HTTPClient: is.srv.Client()}
+	cfg := resource.Config{Issuer: is.url, Audience: []string{is.url}, Clock: is.clock, HTTPClient: is.srv.Client()}
 	for _, m := range mod {
 		m(&cfg)
 	}

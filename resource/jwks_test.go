@@ -218,7 +218,7 @@ func TestDiscovery(t *testing.T) {
 	})
 	t.Run("discovery for another issuer", func(t *testing.T) {
 		is := newTestIssuer(t)
-		_, err := resource.NewVerifier(ctx, resource.Config{Issuer: is.url + "/", HTTPClient: is.srv.Client()})
+		_, err := resource.NewVerifier(ctx, resource.Config{Issuer: is.url + "/", Audience: []string{is.url}, HTTPClient: is.srv.Client()})
 		if err == nil || !strings.Contains(err.Error(), "issuer") {
 			t.Fatalf("err = %v, want a refusal of the mix-up (RFC 8414 §3.3)", err)
 		}
@@ -226,7 +226,7 @@ func TestDiscovery(t *testing.T) {
 	t.Run("issuer down", func(t *testing.T) {
 		is := newTestIssuer(t)
 		is.srv.Close()
-		if _, err := resource.NewVerifier(ctx, resource.Config{Issuer: is.url}); err == nil {
+		if _, err := resource.NewVerifier(ctx, resource.Config{Issuer: is.url, Audience: []string{is.url}}); err == nil {
 			t.Fatal("want an error")
 		}
 	})

@@ -2,137 +2,90 @@ package resource
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
-// b64 decodes the parts of a compact JWS: unpadded base64url, strictly.
-var b64 = base64.RawURLEncoding.Strict()
-
-// jwsHeader holds the protected header members a Verifier looks at.
-type jwsHeader struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Typ  string          `json:"typ"`
-	Crit json.RawMessage `json:"crit"`
+// newJWTVerifier builds the jwt.Verifier for access tokens: RFC 9068 §4
+// says "The resource server MUST verify that the "typ" header value is
+// "at+jwt" or "application/at+jwt" and reject tokens carrying any other
+// value" (this keeps ID tokens out, RFC 8725 §3.11); "The issuer
+// identifier for the authorization server ... MUST exactly match the value
+// of the "iss" claim"; and "The resource server MUST validate that the
+// "aud" claim contains a resource indicator value corresponding to an
+// identifier the resource server expects for itself."
+func newJWTVerifier(s *settings, keys jwt.KeySource) (*jwt.Verifier, error) {
+	v, err := jwt.NewVerifier(jwt.Config{
+		Keys:       keys,
+		Algorithms: s.algorithms,
+		Type:       jwt.TypeAccessToken,
+		Issuer:     s.issuer,
+		Audience:   s.audience,
+		Leeway:     leewayFor(s.leeway),
+		Clock:      s.clock,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resource: %w", err)
+	}
+	return v, nil
 }
 
-// verifyJWT checks a JWT access token following RFC 9068 §4, in the
-// compact serialisation (RFC 7515 §7.1), parsed here rather than by a
-// general JOSE library: the header and claims are decoded once and the
-// signature is checked with the cached public key. It returns the
-// Identity and the kid and key that verified it.
-func (v *Verifier) verifyJWT(ctx context.Context, token string, now time.Time) (*Identity, *publicKey, string, error) {
-	first := strings.IndexByte(token, '.')
-	last := strings.LastIndexByte(token, '.')
+// leewayFor turns a resolved leeway (zero: none) into jwt.Config's
+// convention (zero: the default, negative: none).
+func leewayFor(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
 
-	hb, err := b64.DecodeString(token[:first])
+// verifyJWT checks a JWT access token following RFC 9068 §4 with the jwt
+// package (header rules, algorithm allow-list bound to the key, signature,
+// iss, aud, exp, nbf, iat) and then the claims RFC 9068 §2.2 requires. It
+// returns the Identity and the key that verified it.
+func (v *Verifier) verifyJWT(ctx context.Context, token string) (*Identity, *jwt.Key, string, error) {
+	t, err := v.jwt.Verify(ctx, token)
 	if err != nil {
-		return nil, nil, "", invalidf("header is not base64url")
+		return nil, nil, "", jwtError(err)
 	}
-	var h jwsHeader
-	if err := json.Unmarshal(hb, &h); err != nil {
-		return nil, nil, "", invalidf("header is not a JSON object of strings")
-	}
-	// RFC 7515 §4.1.11: extensions listed in "crit" MUST be understood;
-	// this verifier understands none.
-	if h.Crit != nil {
-		return nil, nil, "", invalidf(`header has "crit"`)
-	}
-	// RFC 9068 §4: "The resource server MUST verify that the "typ" header
-	// value is "at+jwt" or "application/at+jwt" and reject tokens carrying
-	// any other value." This is what keeps ID tokens (typ JWT) out
-	// (RFC 8725 §3.11).
-	if !isAccessTokenType(h.Typ) {
-		return nil, nil, "", invalidf("typ %.32q is not at+jwt", h.Typ)
-	}
-	// RFC 8725 §3.1: only algorithms on the allow-list; "none" and HMAC
-	// never are.
-	if !slices.Contains(v.algorithms, h.Alg) {
-		return nil, nil, "", invalidf("alg %.32q is not allowed", h.Alg)
-	}
-	key, err := v.keys.lookup(ctx, h.Kid, now)
+	id, err := identityOf(t)
 	if err != nil {
 		return nil, nil, "", err
 	}
-	// RFC 8725 §3.1: the algorithm must be the one the key is for, so a
-	// key can never be used with an algorithm chosen by the token.
-	if h.Alg != key.alg {
-		return nil, nil, "", invalidf("alg %s is not the algorithm of key %.64q", h.Alg, h.Kid)
-	}
-	sig, err := b64.DecodeString(token[last+1:])
-	if err != nil {
-		return nil, nil, "", invalidf("signature is not base64url")
-	}
-	if !key.verify(token[:last], sig) {
-		return nil, nil, "", invalidf("bad signature")
-	}
-
-	payload, err := b64.DecodeString(token[first+1 : last])
-	if err != nil {
-		return nil, nil, "", invalidf("payload is not base64url")
-	}
-	var claims map[string]any
-	if err := json.Unmarshal(payload, &claims); err != nil || claims == nil {
-		return nil, nil, "", invalidf("payload is not a JSON object")
-	}
-	id, err := v.checkClaims(claims, now)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	return id, key, h.Kid, nil
+	return id, t.Key, t.Header.KeyID, nil
 }
 
-// isAccessTokenType accepts "at+jwt" and "application/at+jwt"; media type
-// names are case-insensitive (RFC 7515 §4.1.9, RFC 2045 §5.1).
-func isAccessTokenType(typ string) bool {
-	if len(typ) > len("application/") && strings.EqualFold(typ[:len("application/")], "application/") {
-		typ = typ[len("application/"):]
+// jwtError maps an error of the jwt package to this package's errors,
+// keeping the jwt error in the chain for errors.Is.
+func jwtError(err error) error {
+	switch {
+	case errors.Is(err, jwt.ErrUnavailable):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case errors.Is(err, jwt.ErrExpired):
+		return fmt.Errorf("%w: %w", ErrExpiredToken, err)
 	}
-	return strings.EqualFold(typ, "at+jwt")
+	return fmt.Errorf("%w: %w", ErrInvalidToken, err)
 }
 
-// checkClaims checks the claims of a JWT access token whose signature is
-// good (RFC 9068 §2.2, §4; RFC 7519 §4.1) and returns its Identity.
-func (v *Verifier) checkClaims(c map[string]any, now time.Time) (*Identity, error) {
-	// RFC 9068 §4: "The issuer identifier for the authorization server
-	// ... MUST exactly match the value of the "iss" claim."
-	if iss, _ := c["iss"].(string); iss != v.issuer {
-		return nil, invalidf("iss %.64q is not the configured issuer", iss)
+// identityOf checks the claims RFC 9068 §2.2 requires beyond those the jwt
+// package checked, and returns the Identity of a verified token.
+func identityOf(t *jwt.Token) (*Identity, error) {
+	c := t.ClaimSet
+	// exp and iat are REQUIRED (RFC 9068 §2.2); the jwt package checked
+	// their type and value when present.
+	if t.Claims.ExpiresAt.IsZero() {
+		return nil, invalidf("exp is missing")
 	}
-	// RFC 9068 §4: "The resource server MUST validate that the "aud" claim
-	// contains a resource indicator value corresponding to an identifier
-	// the resource server expects for itself."
-	aud, ok := stringList(c["aud"])
-	if !ok || !v.acceptsAudience(aud) {
-		return nil, invalidf("aud does not name this resource server")
+	if _, ok := c["iat"]; !ok {
+		return nil, invalidf("iat is missing")
 	}
-	// RFC 9068 §4: "The current time MUST be before the time represented
-	// by the "exp" claim." exp is REQUIRED (§2.2).
-	exp, ok := numericDate(c["exp"])
-	if !ok {
-		return nil, invalidf("exp is missing or not a number")
-	}
-	if !now.Before(exp.Add(v.leeway)) {
-		return nil, ErrExpiredToken
-	}
-	// RFC 7519 §4.1.5: not to be accepted before nbf.
-	if raw, present := c["nbf"]; present {
-		nbf, ok := numericDate(raw)
-		if !ok || nbf.After(now.Add(v.leeway)) {
-			return nil, invalidf("nbf is in the future or not a number")
-		}
-	}
-	// iat is REQUIRED (RFC 9068 §2.2); a token from the future is refused.
-	iat, ok := numericDate(c["iat"])
-	if !ok || iat.After(now.Add(v.leeway)) {
-		return nil, invalidf("iat is missing, in the future, or not a number")
-	}
-	id := &Identity{Expiry: exp, Method: MethodJWT, Claims: c}
+	id := &Identity{Expiry: t.Claims.ExpiresAt, Method: MethodJWT, Claims: c}
 	// sub, client_id and jti are REQUIRED (RFC 9068 §2.2).
 	for _, f := range []struct {
 		name     string

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
 // Errors returned (wrapped) by Verify; compare with errors.Is. Their text
@@ -76,7 +78,8 @@ func (id *Identity) HasRole(role string) bool { return slices.Contains(id.Roles,
 // make one per issuer and share it.
 type Verifier struct {
 	settings
-	keys  *keySource
+	keys  *jwt.RemoteKeySet
+	jwt   *jwt.Verifier
 	intro *introspector // nil: introspection not configured
 	// cache holds verified credentials and introspection answers by the
 	// SHA-256 of the credential, so the credential itself is not kept.
@@ -91,7 +94,7 @@ type entry struct {
 	// kid and key are set for JWTs: the entry holds only while the JWKS
 	// still maps kid to this very key.
 	kid string
-	key *publicKey
+	key *jwt.Key
 }
 
 // NewVerifier checks cfg and returns a Verifier. When Config.JWKSURL (or the
@@ -108,11 +111,12 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resource: cache: %w", err)
 	}
-	v := &Verifier{
-		settings: *s,
-		keys:     &keySource{url: s.jwksURL, client: s.client, clock: s.clock},
-		cache:    cache,
+	keys := jwt.NewRemoteKeySet(s.jwksURL, jwt.RemoteOptions{HTTPClient: s.client, Clock: s.clock, RequireKeyID: true})
+	jv, err := newJWTVerifier(s, keys)
+	if err != nil {
+		return nil, err
 	}
+	v := &Verifier{settings: *s, keys: keys, jwt: jv, cache: cache}
 	if in := s.introspection; in != nil {
 		v.intro = &introspector{
 			url:          in.URL,
@@ -138,7 +142,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) 
 		return nil, invalidf("empty or longer than %d bytes", maxTokenLen)
 	}
 	now := v.clock.Now()
-	v.keys.refreshIfStale(ctx, now)
+	v.keys.RefreshIfStale(ctx)
 	sum := sha256.Sum256([]byte(token))
 	if e, ok := v.cache.Get(sum); ok {
 		if v.usable(e, now) {
@@ -155,7 +159,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) 
 	case !ok:
 		return nil, invalidf("not a bearer token (RFC 6750 §2.1)")
 	case dots == 2:
-		id, key, kid, err := v.verifyJWT(ctx, token, now)
+		id, key, kid, err := v.verifyJWT(ctx, token)
 		if err != nil {
 			return nil, err
 		}
@@ -180,8 +184,7 @@ func (v *Verifier) usable(e *entry, now time.Time) bool {
 	if e.key == nil {
 		return true
 	}
-	set := v.keys.current()
-	return set != nil && set.keys[e.kid] == e.key
+	return v.keys.Cached(e.kid) == e.key
 }
 
 // authorize checks Config.RequiredScopes.
@@ -203,14 +206,21 @@ func scanToken(tok string) (dots int, ok bool) {
 		return 0, false
 	}
 	for i := 0; i < len(body); i++ {
-		switch c := body[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '-', c == '_', c == '~', c == '+', c == '/':
-		case c == '.':
-			dots++
-		default:
+		switch b64tokenChars[body[i]] {
+		case 0:
 			return 0, false
+		case '.':
+			dots++
 		}
 	}
 	return dots, true
 }
+
+// b64tokenChars maps the characters of b64token other than "=" to
+// themselves (non-zero) and every other byte to zero.
+var b64tokenChars = func() (t [256]byte) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/") {
+		t[c] = c
+	}
+	return t
+}()

@@ -178,10 +178,10 @@ func TestVerifyRejects(t *testing.T) {
 		{"alg of another key type", nil, func() string {
 			k := is.key(0) // ES256 key and signature, header says EdDSA
 			return sign(t, k, apply(header(k), true, []change{hdr("alg", resource.EdDSA)}), is.claims())
-		}, resource.ErrInvalidToken, "not the algorithm of key"},
+		}, resource.ErrInvalidToken, "does not fit the key"},
 		{"EdDSA key with ES256 header", nil, func() string {
 			return sign(t, ed, apply(header(ed), true, []change{hdr("alg", resource.ES256)}), is.claims())
-		}, resource.ErrInvalidToken, "not the algorithm of key"},
+		}, resource.ErrInvalidToken, "does not fit the key"},
 		{"crit header", nil, func() string { return signWith(is, hdr("crit", []string{"exp"})) }, resource.ErrInvalidToken, "crit"},
 		// Keys.
 		{"unknown kid", nil, func() string { return signWith(is, hdr("kid", "nobody")) }, resource.ErrInvalidToken, "kid"},
@@ -202,7 +202,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"expired", nil, func() string { return signWith(is, claim("exp", now-31)) }, resource.ErrExpiredToken, "expired"},
 		{"expired without leeway", func(c *resource.Config) { c.Leeway = -1 }, func() string { return signWith(is, claim("exp", now)) }, resource.ErrExpiredToken, "expired"},
 		{"no exp", nil, func() string { return signWith(is, claim("exp", nil)) }, resource.ErrInvalidToken, "exp is missing"},
-		{"exp a string", nil, func() string { return signWith(is, claim("exp", "tomorrow")) }, resource.ErrInvalidToken, "exp is missing"},
+		{"exp a string", nil, func() string { return signWith(is, claim("exp", "tomorrow")) }, resource.ErrInvalidToken, "exp is not a NumericDate"},
 		{"nbf in the future", nil, func() string { return signWith(is, claim("nbf", now+31)) }, resource.ErrInvalidToken, "nbf"},
 		{"iat in the future", nil, func() string { return signWith(is, claim("iat", now+31)) }, resource.ErrInvalidToken, "iat"},
 		{"no iat", nil, func() string { return signWith(is, claim("iat", nil)) }, resource.ErrInvalidToken, "iat"},
@@ -215,7 +215,7 @@ func TestVerifyRejects(t *testing.T) {
 		// Shape.
 		{"garbage with two dots", nil, func() string { return "a.b.c" }, resource.ErrInvalidToken, "header"},
 		{"header not JSON", nil, func() string { return enc.EncodeToString([]byte("[1]")) + ".e30.AA" }, resource.ErrInvalidToken, "header"},
-		{"padded part", nil, func() string { return signWith(is) + "==" }, resource.ErrInvalidToken, "signature"},
+		{"padded part", nil, func() string { return signWith(is) + "==" }, resource.ErrInvalidToken, "base64url"},
 		{"not a bearer token", nil, func() string { return "abc def" }, resource.ErrInvalidToken, "not a bearer token"},
 		{"opaque without introspection", nil, func() string { return "gatehouse_k1_c2VjcmV0" }, resource.ErrInvalidToken, "introspection is not configured"},
 		{"empty", nil, func() string { return "" }, resource.ErrInvalidToken, "empty"},
@@ -288,19 +288,21 @@ func TestRequiredScopes(t *testing.T) {
 
 func TestNewVerifierConfig(t *testing.T) {
 	is := newTestIssuer(t)
+	aud := []string{is.url}
 	tests := []struct {
 		name string
 		cfg  resource.Config
 	}{
-		{"no issuer", resource.Config{}},
-		{"issuer not a URL", resource.Config{Issuer: "auth.example"}},
-		{"issuer with query", resource.Config{Issuer: "https://auth.example/?x=1", JWKSURL: "https://auth.example/jwks"}},
-		{"alg none", resource.Config{Issuer: is.url, Algorithms: []string{"none"}}},
-		{"alg HS256", resource.Config{Issuer: is.url, Algorithms: []string{"HS256"}}},
-		{"alg RS256", resource.Config{Issuer: is.url, Algorithms: []string{"ES256", "RS256"}}},
+		{"no issuer", resource.Config{Audience: aud}},
+		{"issuer not a URL", resource.Config{Issuer: "auth.example", Audience: aud}},
+		{"issuer with query", resource.Config{Issuer: "https://auth.example/?x=1", Audience: aud, JWKSURL: "https://auth.example/jwks"}},
+		{"no audience", resource.Config{Issuer: is.url}},
+		{"alg none", resource.Config{Issuer: is.url, Audience: aud, Algorithms: []string{"none"}}},
+		{"alg HS256", resource.Config{Issuer: is.url, Audience: aud, Algorithms: []string{"HS256"}}},
+		{"alg unknown", resource.Config{Issuer: is.url, Audience: aud, Algorithms: []string{"ES256", "RS257"}}},
 		{"empty audience", resource.Config{Issuer: is.url, Audience: []string{""}}},
-		{"introspection without secret", resource.Config{Issuer: is.url, Introspection: &resource.IntrospectionConfig{ClientID: "x"}}},
-		{"negative cache size", resource.Config{Issuer: is.url, CacheSize: -1}},
+		{"introspection without secret", resource.Config{Issuer: is.url, Audience: aud, Introspection: &resource.IntrospectionConfig{ClientID: "x"}}},
+		{"negative cache size", resource.Config{Issuer: is.url, Audience: aud, CacheSize: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -309,5 +311,49 @@ func TestNewVerifierConfig(t *testing.T) {
 				t.Fatalf("NewVerifier = %v, want an error", v)
 			}
 		})
+	}
+}
+
+// TestRSAAllowList checks that RSA tokens pass only when the operator
+// lists their algorithm, and that the key's type and alg still bind.
+func TestRSAAllowList(t *testing.T) {
+	is := newTestIssuer(t)
+	rs := is.addKey(resource.RS256)
+	ps := is.addKey(resource.PS256)
+	rsTok := sign(t, rs, header(rs), is.claims())
+	psTok := sign(t, ps, header(ps), is.claims())
+	allowRSA := func(c *resource.Config) { c.Algorithms = []string{resource.ES256, resource.RS256, resource.PS256} }
+
+	if _, err := is.verifier().Verify(ctx, rsTok); !errors.Is(err, resource.ErrInvalidToken) || !strings.Contains(err.Error(), "not allowed") {
+		t.Errorf("RS256 with the default allow-list: %v", err)
+	}
+	v := is.verifier(allowRSA)
+	for name, tok := range map[string]string{"RS256": rsTok, "PS256": psTok, "ES256": is.token()} {
+		if _, err := v.Verify(ctx, tok); err != nil {
+			t.Errorf("%s with RSA allowed: %v", name, err)
+		}
+	}
+	// The JWK of rs says RS256: a PS256 signature under its kid fails,
+	// though PS256 is allowed and the key is RSA.
+	psUnderRS := &testKey{kid: rs.kid, alg: resource.PS256, priv: rs.priv}
+	if _, err := v.Verify(ctx, sign(t, psUnderRS, header(psUnderRS), is.claims())); !errors.Is(err, resource.ErrInvalidToken) || !strings.Contains(err.Error(), "does not fit") {
+		t.Errorf("PS256 under an RS256 key: %v", err)
+	}
+	// RS256 named for an EC key fails: the token does not pick the key type.
+	ec := is.key(0)
+	if _, err := v.Verify(ctx, sign(t, ec, apply(header(ec), true, []change{hdr("alg", resource.RS256)}), is.claims())); !errors.Is(err, resource.ErrInvalidToken) {
+		t.Errorf("RS256 header on an EC key: %v", err)
+	}
+}
+
+// TestValidateRequiresAudience: Config.Validate alone (which the CLI calls
+// before NewVerifier) refuses a config without an audience.
+func TestValidateRequiresAudience(t *testing.T) {
+	err := resource.Config{Issuer: "https://auth.example"}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "audience is required") {
+		t.Fatalf("Validate = %v, want an audience required", err)
+	}
+	if err := (resource.Config{Issuer: "https://auth.example", Audience: []string{"https://api.example"}}).Validate(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
 func newJWTCmd(streams IOStreams) *cobra.Command {
@@ -47,18 +47,13 @@ RS384, RS512, PS256, PS384, PS512. Unsigned tokens (alg "none") and HMAC
 	return cmd
 }
 
-// jwtAlgorithms are the signature algorithms the jwt commands sign and
-// verify with: asymmetric ones only, so that neither "none" nor an HMAC
-// keyed with a public key can ever verify (RFC 8725 §2.1, §3.1).
-var jwtAlgorithms = []jose.SignatureAlgorithm{
-	jose.ES256, jose.ES384, jose.ES512, jose.EdDSA,
-	jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512,
-}
-
-// jwtCheckAlgorithm explains why alg is not one the jwt commands accept.
+// jwtCheckAlgorithm explains why alg is not one `jwt sign` makes:
+// asymmetric algorithms only (jwt.DefaultAlgorithms), so that neither
+// "none" nor an HMAC keyed with a public key is ever produced (RFC 8725
+// §2.1, §3.1).
 func jwtCheckAlgorithm(alg string) error {
 	switch {
-	case slices.Contains(jwtAlgorithms, jose.SignatureAlgorithm(alg)):
+	case slices.Contains(jwt.DefaultAlgorithms, alg):
 		return nil
 	case strings.EqualFold(alg, "none"):
 		return errors.New(`alg "none": unsigned tokens are never accepted`)
@@ -67,15 +62,7 @@ func jwtCheckAlgorithm(alg string) error {
 	case alg == "":
 		return errors.New("the header has no alg")
 	}
-	return fmt.Errorf("alg %q is not supported; use one of %s", alg, jwtAlgorithmList())
-}
-
-func jwtAlgorithmList() string {
-	names := make([]string, len(jwtAlgorithms))
-	for i, a := range jwtAlgorithms {
-		names[i] = string(a)
-	}
-	return strings.Join(names, ", ")
+	return fmt.Errorf("alg %q is not supported; use one of %s", alg, strings.Join(jwt.DefaultAlgorithms, ", "))
 }
 
 // jwtParts is a compact JWS split and decoded, not verified.
@@ -86,8 +73,6 @@ type jwtParts struct {
 	// as json.Number so that large values print unchanged.
 	Header map[string]any
 	Claims map[string]any
-	// Signature is the decoded signature.
-	Signature []byte
 }
 
 // jwtExitError is an error of the jwt commands with its own exit code.
@@ -106,7 +91,9 @@ func jwtMalformed(format string, args ...any) error {
 	return &jwtExitError{code: ExitUsage, err: fmt.Errorf("malformed JWT: "+format, args...)}
 }
 
-// jwtSplit decodes a compact JWS (RFC 7515 §7.1) without verifying it.
+// jwtSplit decodes a compact JWS (RFC 7515 §7.1) without verifying it,
+// with jwt.DecodeUnverified; the header and claims are decoded again with
+// numbers kept as written, for display.
 func jwtSplit(token string) (*jwtParts, error) {
 	token = strings.TrimSpace(token)
 	if rest, ok := strings.CutPrefix(token, "Bearer "); ok {
@@ -115,35 +102,18 @@ func jwtSplit(token string) (*jwtParts, error) {
 	if token == "" {
 		return nil, jwtMalformed("the token is empty")
 	}
-	parts := strings.Split(token, ".")
-	switch len(parts) {
-	case 3:
-	case 5:
-		return nil, jwtMalformed("this is an encrypted JWT (JWE, five parts); it cannot be decoded without the recipient's key")
-	default:
-		return nil, jwtMalformed("a JWT has three base64url parts separated by '.', this has %d", len(parts))
+	t, err := jwt.DecodeUnverified(token)
+	if err != nil {
+		return nil, jwtMalformed("%s", strings.TrimPrefix(err.Error(), jwt.ErrMalformed.Error()+": "))
 	}
 	p := &jwtParts{Raw: token}
-	var err error
-	if p.Header, err = jwtDecodeObject(parts[0]); err != nil {
+	if p.Header, err = jwtJSONObject(t.Header.Raw); err != nil {
 		return nil, jwtMalformed("header: %w", err)
 	}
-	if p.Claims, err = jwtDecodeObject(parts[1]); err != nil {
+	if p.Claims, err = jwtJSONObject(t.Payload); err != nil {
 		return nil, jwtMalformed("claims: %w", err)
 	}
-	if p.Signature, err = base64.RawURLEncoding.DecodeString(parts[2]); err != nil {
-		return nil, jwtMalformed("signature is not base64url: %w", err)
-	}
 	return p, nil
-}
-
-// jwtDecodeObject decodes one base64url part holding a JSON object.
-func jwtDecodeObject(part string) (map[string]any, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(part)
-	if err != nil {
-		return nil, fmt.Errorf("not base64url: %w", err)
-	}
-	return jwtJSONObject(raw)
 }
 
 // jwtJSONObject decodes a JSON object, keeping numbers as json.Number and

@@ -17,11 +17,13 @@ import (
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
 // jwtMinRSABits is the smallest RSA key used for signing or verifying
 // (RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used").
-const jwtMinRSABits = 2048
+const jwtMinRSABits = jwt.MinRSABits
 
 // jwtReadKeys reads a key file: PEM (private keys in PKCS #8, SEC 1 or
 // PKCS #1; public keys in PKIX or PKCS #1; certificates), a JWK, or a JWK

@@ -3,8 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,11 +15,13 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
 // jwtAssertionLifetime is the exp of a client assertion made with
 // --assertion: short, since the server remembers its jti until then.
-const jwtAssertionLifetime = 60 * time.Second
+const jwtAssertionLifetime = jwt.DefaultAssertionLifetime
 
 type jwtSignOptions struct {
 	IO IOStreams
@@ -117,22 +118,15 @@ func jwtSignRun(_ context.Context, opts *jwtSignOptions) error {
 		return fmt.Errorf("encode claims: %w", err)
 	}
 	payload := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	so := &jose.SignerOptions{}
-	if opts.Typ != "" {
-		so = so.WithType(jose.ContentType(opts.Typ))
+	priv, ok := key.(crypto.Signer)
+	if !ok {
+		return usageErrorf("key file %s: %T cannot sign", opts.KeyFile, key)
 	}
-	if kid != "" {
-		so = so.WithHeader(jose.HeaderKey("kid"), kid)
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, so)
+	signer, err := jwt.NewSigner(priv, string(alg), kid)
 	if err != nil {
-		return fmt.Errorf("jwt sign: %w", err)
+		return &UsageError{Err: fmt.Errorf("--alg: %w", err)}
 	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		return fmt.Errorf("jwt sign: %w", err)
-	}
-	tok, err := jws.CompactSerialize()
+	tok, err := signer.SignJSON(opts.Typ, payload)
 	if err != nil {
 		return fmt.Errorf("jwt sign: %w", err)
 	}
@@ -233,7 +227,7 @@ func jwtBuildClaims(opts *jwtSignOptions) (map[string]any, error) {
 	}
 	now := opts.IO.Clock.Now()
 	if opts.Assertion {
-		jti, err := jwtRandomID()
+		jti, err := jwt.RandomID()
 		if err != nil {
 			return nil, err
 		}
@@ -279,13 +273,4 @@ func jwtJSONValue(raw string) (any, error) {
 		return nil, errors.New("data after the value")
 	}
 	return v, nil
-}
-
-// jwtRandomID returns 128 random bits, base64url: a jti.
-func jwtRandomID() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("random jti: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
 }

@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/jwt"
 	"github.com/gatehouse-auth/gatehouse/resource"
 )
 
@@ -50,7 +49,7 @@ current.
 --jwks URL (or a local JWK Set file) and --key FILE (a PEM public key,
 private key or certificate, or a JWK or JWK Set) check any JWT signed with
 an asymmetric algorithm: the signature with the key whose kid matches,
-then exp and nbf when present, and aud when --audience is given.
+then exp, nbf and iat when present, and aud when --audience is given.
 
 Unsigned (alg "none") and HMAC (HS256...) tokens are always rejected.
 Exit status: 0 valid, 1 rejected, 2 malformed token or bad flags, 5 the
@@ -110,9 +109,6 @@ func jwtVerifyRun(ctx context.Context, opts *jwtVerifyOptions) error {
 		return err
 	}
 	alg := p.jwtHeaderString("alg")
-	if err := jwtCheckAlgorithm(alg); err != nil {
-		return jwtRejected(err)
-	}
 
 	var source string
 	if opts.Issuer != "" {
@@ -121,20 +117,17 @@ func jwtVerifyRun(ctx context.Context, opts *jwtVerifyOptions) error {
 		}
 		source = "the JWKS of issuer " + opts.Issuer
 	} else {
-		keys, from, err := jwtVerifyKeys(ctx, opts)
+		keys, from, err := jwtVerifyKeys(opts)
 		if err != nil {
 			return err
 		}
-		key, err := jwtVerifySignature(p, keys)
+		t, err := jwtVerifyWithKeys(ctx, opts, keys, p.Raw)
 		if err != nil {
-			return jwtRejected(err)
-		}
-		if err := jwtCheckClaims(p.Claims, opts.IO.Clock.Now(), opts.Leeway, opts.Audience); err != nil {
-			return jwtRejected(err)
+			return err
 		}
 		source = from
-		if key.KeyID != "" {
-			source = fmt.Sprintf("key %q from %s", key.KeyID, from)
+		if t.Key.ID != "" {
+			source = fmt.Sprintf("key %q from %s", t.Key.ID, from)
 		}
 	}
 
@@ -158,9 +151,14 @@ func jwtVerifyAtIssuer(ctx context.Context, opts *jwtVerifyOptions, p *jwtParts)
 	if leeway == 0 {
 		leeway = -1 // resource: a negative leeway means none
 	}
+	audience := opts.Audience
+	if len(audience) == 0 {
+		// The audience a Gatehouse server gives tokens by default.
+		audience = []string{opts.Issuer}
+	}
 	cfg := resource.Config{
 		Issuer:     opts.Issuer,
-		Audience:   opts.Audience,
+		Audience:   audience,
 		Leeway:     leeway,
 		CacheSize:  1,
 		HTTPClient: opts.HTTPClient,
@@ -182,132 +180,51 @@ func jwtVerifyAtIssuer(ctx context.Context, opts *jwtVerifyOptions, p *jwtParts)
 	return nil
 }
 
-// jwtVerifyKeys loads the keys of --jwks or --key and says where they came
-// from.
-func jwtVerifyKeys(ctx context.Context, opts *jwtVerifyOptions) ([]jose.JSONWebKey, string, error) {
-	if opts.KeyFile != "" {
-		keys, err := jwtReadKeys(opts.KeyFile)
-		return keys, opts.KeyFile, err
+// jwtVerifyKeys returns the key source of --jwks or --key and says where
+// the keys come from: a JWK Set URL is fetched when a key is needed; a
+// file holds PEM keys or certificates, a JWK or a JWK Set.
+func jwtVerifyKeys(opts *jwtVerifyOptions) (jwt.KeySource, string, error) {
+	path := opts.KeyFile
+	if path == "" {
+		if strings.HasPrefix(opts.JWKS, "https://") || strings.HasPrefix(opts.JWKS, "http://") {
+			return jwt.NewRemoteKeySet(opts.JWKS, jwt.RemoteOptions{HTTPClient: opts.HTTPClient, Clock: opts.IO.Clock}), opts.JWKS, nil
+		}
+		path = opts.JWKS
 	}
-	if !strings.HasPrefix(opts.JWKS, "https://") && !strings.HasPrefix(opts.JWKS, "http://") {
-		keys, err := jwtReadKeys(opts.JWKS)
-		return keys, opts.JWKS, err
+	keys, err := jwt.ReadKeyFile(path)
+	if err != nil {
+		return nil, "", usageErrorf("key file: %w", err)
 	}
-	keys, err := jwtFetchJWKS(ctx, opts.HTTPClient, opts.JWKS)
-	return keys, opts.JWKS, err
+	return keys, path, nil
 }
 
-// jwtFetchJWKS downloads and parses a JWK Set.
-func jwtFetchJWKS(ctx context.Context, client *http.Client, url string) ([]jose.JSONWebKey, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// jwtVerifyWithKeys checks a token with the jwt package: header rules,
+// an asymmetric algorithm that fits the key, the signature, then exp and
+// nbf when present (with --leeway) and aud when --audience is given.
+func jwtVerifyWithKeys(ctx context.Context, opts *jwtVerifyOptions, keys jwt.KeySource, token string) (*jwt.Token, error) {
+	leeway := opts.Leeway
+	if leeway == 0 {
+		leeway = -1 // jwt: a negative leeway means none
+	}
+	cfg := jwt.Config{
+		Keys:           keys,
+		AnyIssuer:      true,
+		Audience:       opts.Audience,
+		AnyAudience:    len(opts.Audience) == 0,
+		Leeway:         leeway,
+		ExpiryOptional: true,
+		Clock:          opts.IO.Clock,
+	}
+	v, err := jwt.NewVerifier(cfg)
 	if err != nil {
-		return nil, usageErrorf("--jwks: %w", err)
+		return nil, &UsageError{Err: err}
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, jwtUnreachable(fmt.Errorf("fetch JWKS: %w", err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, jwtUnreachable(fmt.Errorf("fetch JWKS %s: HTTP %d", url, resp.StatusCode))
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, jwtUnreachable(fmt.Errorf("fetch JWKS: %w", err))
-	}
-	keys, err := jwtParseJWKs(body)
-	if err != nil {
-		return nil, fmt.Errorf("JWKS %s: %w", url, err)
-	}
-	return keys, nil
-}
-
-// jwtVerifySignature checks the token's signature against keys and
-// returns the key that verified it. A key is tried when its kid matches
-// the header's (keys without a kid always match), its alg and use (if it
-// names them) fit, and its type fits the header's alg.
-func jwtVerifySignature(p *jwtParts, keys []jose.JSONWebKey) (*jose.JSONWebKey, error) {
-	alg := jose.SignatureAlgorithm(p.jwtHeaderString("alg"))
-	jws, err := jose.ParseSigned(p.Raw, jwtAlgorithms)
-	if err != nil {
-		return nil, fmt.Errorf("not a valid JWS: %w", err)
-	}
-	if len(jws.Signatures) != 1 {
-		return nil, errors.New("not a valid JWS: want exactly one signature")
-	}
-	kid := p.jwtHeaderString("kid")
-	tried := 0
-	for i := range keys {
-		k := &keys[i]
-		if kid != "" && k.KeyID != "" && k.KeyID != kid {
-			continue
-		}
-		if (k.Algorithm != "" && k.Algorithm != string(alg)) || (k.Use != "" && k.Use != "sig") {
-			continue
-		}
-		if jwtKeyFitsAlgorithm(k.Key, alg) != nil {
-			continue
-		}
-		tried++
-		if _, err := jws.Verify(jwtPublicKey(k.Key)); err == nil {
-			return k, nil
-		}
-	}
+	t, err := v.Verify(ctx, token)
 	switch {
-	case tried == 0 && kid != "":
-		return nil, fmt.Errorf("no key with kid %q for %s among the %d key(s) given", kid, alg, len(keys))
-	case tried == 0:
-		return nil, fmt.Errorf("none of the %d key(s) given can check %s signatures", len(keys), alg)
+	case errors.Is(err, jwt.ErrUnavailable):
+		return nil, jwtUnreachable(fmt.Errorf("fetch JWKS %s: %w", opts.JWKS, err))
+	case err != nil:
+		return nil, jwtRejected(err)
 	}
-	return nil, errors.New("the signature does not verify: the token was altered or signed with another key")
-}
-
-// jwtCheckClaims checks exp and nbf when present (RFC 7519 §4.1.4,
-// §4.1.5), allowing leeway for clock skew, and that aud names one of
-// audiences when any are given (§4.1.3).
-func jwtCheckClaims(claims map[string]any, now time.Time, leeway time.Duration, audiences []string) error {
-	if v, ok := claims["exp"]; ok {
-		exp, ok := jwtNumericDate(v)
-		if !ok {
-			return errors.New("exp is not a NumericDate")
-		}
-		// RFC 7519 §4.1.4: "the current date/time MUST be before the
-		// expiration date/time listed in the "exp" claim."
-		if !now.Before(exp.Add(leeway)) {
-			return fmt.Errorf("expired at %s (%s ago)", exp.Format(time.RFC3339), now.Sub(exp).Round(time.Second))
-		}
-	}
-	if v, ok := claims["nbf"]; ok {
-		nbf, ok := jwtNumericDate(v)
-		if !ok {
-			return errors.New("nbf is not a NumericDate")
-		}
-		if now.Add(leeway).Before(nbf) {
-			return fmt.Errorf("not valid before %s (in %s)", nbf.Format(time.RFC3339), nbf.Sub(now).Round(time.Second))
-		}
-	}
-	if len(audiences) == 0 {
-		return nil
-	}
-	var aud []string
-	switch v := claims["aud"].(type) {
-	case string:
-		aud = []string{v}
-	case []any:
-		for _, a := range v {
-			if s, ok := a.(string); ok {
-				aud = append(aud, s)
-			}
-		}
-	}
-	for _, a := range audiences {
-		if slices.Contains(aud, a) {
-			return nil
-		}
-	}
-	if len(aud) == 0 {
-		return fmt.Errorf("the token has no aud; want %s", strings.Join(audiences, " or "))
-	}
-	return fmt.Errorf("aud %q does not name %s", aud, strings.Join(audiences, " or "))
+	return t, nil
 }

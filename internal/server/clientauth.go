@@ -9,11 +9,10 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/jwt"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
@@ -158,16 +157,13 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (*s
 	if form.Get("client_assertion_type") != protocol.ClientAssertionTypeJWT {
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "unsupported client_assertion_type")
 	}
-	algs := make([]jose.SignatureAlgorithm, len(assertionAlgorithms))
-	for i, a := range assertionAlgorithms {
-		algs[i] = jose.SignatureAlgorithm(a)
-	}
-	jws, err := jose.ParseSigned(form.Get("client_assertion"), algs)
-	if err != nil || len(jws.Signatures) != 1 {
+	assertion := form.Get("client_assertion")
+	unverifiedToken, err := jwt.DecodeUnverified(assertion)
+	if err != nil {
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "malformed client assertion")
 	}
 	var unverified assertionClaims
-	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &unverified); err != nil {
+	if err := json.Unmarshal(unverifiedToken.Payload, &unverified); err != nil {
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "malformed client assertion claims")
 	}
 	clientID := unverified.Issuer
@@ -184,27 +180,20 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (*s
 	if c.AuthMethod != protocol.AuthMethodPrivateKeyJWT {
 		return nil, protocol.Errorf(protocol.ErrInvalidClient, "client must authenticate with %s", c.AuthMethod)
 	}
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal([]byte(c.JWKS), &set); err != nil {
+	// Only the public signature keys of the registered JWKS, each for the
+	// algorithms that fit its type (RFC 8725 §3.1).
+	keys, err := jwt.ParseJWKS([]byte(c.JWKS))
+	if err != nil {
 		return nil, fmt.Errorf("client %s: registered JWKS: %w", c.ID, err)
 	}
-	kid := jws.Signatures[0].Header.KeyID
-	var payload []byte
-	for _, k := range set.Keys {
-		if kid != "" && k.KeyID != kid {
-			continue
-		}
-		if !k.IsPublic() {
-			continue
-		}
-		if p, err := jws.Verify(k.Key); err == nil {
-			payload = p
-			break
-		}
+	verified, err := jwt.VerifySignature(ctx, assertion, keys, assertionAlgorithms, "")
+	if errors.Is(err, jwt.ErrMalformed) {
+		return nil, protocol.NewError(protocol.ErrInvalidClient, "malformed client assertion")
 	}
-	if payload == nil {
+	if err != nil {
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "client assertion signature does not verify")
 	}
+	payload := verified.Payload
 	var cl assertionClaims
 	if err := json.Unmarshal(payload, &cl); err != nil {
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "malformed client assertion claims")

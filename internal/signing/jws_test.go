@@ -1,7 +1,9 @@
 package signing
 
 import (
+	"crypto/ecdsa"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -11,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
 var enc = base64.RawURLEncoding
@@ -74,6 +78,13 @@ func TestVerifyTypes(t *testing.T) {
 	if _, err := m.Verify(noTyp, TypeAccessToken); !errors.Is(err, ErrBadType) {
 		t.Errorf("token without typ: %v, want ErrBadType", err)
 	}
+	// An empty typ asks for a token without one.
+	if _, err := m.Verify(noTyp, ""); err != nil {
+		t.Errorf("token without typ, none wanted: %v", err)
+	}
+	if _, err := m.Verify(atTok, ""); !errors.Is(err, ErrBadType) {
+		t.Errorf("token with typ, none wanted: %v, want ErrBadType", err)
+	}
 	for _, typ := range []string{"application/at+jwt", "AT+JWT", "Application/AT+JWT"} {
 		if _, err := m.Verify(sign(t, m, typ), TypeAccessToken); err != nil {
 			t.Errorf("typ %q as at+jwt: %v", typ, err)
@@ -100,13 +111,25 @@ func TestVerifyRejects(t *testing.T) {
 
 	// Re-sign arbitrary header/payload with the real key, to reach the
 	// checks behind the signature.
+	row := f.store.row(kid)
+	der, err := f.key.Open(row.EncryptedPrivateKey, []byte(row.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		t.Fatal(err)
+	}
 	resign := func(header, payload string) string {
-		s := m.current(f.clk.Now()).signer
 		in := enc.EncodeToString([]byte(header)) + "." + enc.EncodeToString([]byte(payload))
-		sg, err := s.sign([]byte(in))
+		d := sha256.Sum256([]byte(in))
+		r, ss, err := ecdsa.Sign(rand.Reader, priv.(*ecdsa.PrivateKey), d[:])
 		if err != nil {
 			t.Fatal(err)
 		}
+		sg := make([]byte, 64)
+		r.FillBytes(sg[:32])
+		ss.FillBytes(sg[32:])
 		return in + "." + enc.EncodeToString(sg)
 	}
 	// HS256 keyed with the public JWK (RFC 8725 §2.1 key confusion).
@@ -124,21 +147,23 @@ func TestVerifyRejects(t *testing.T) {
 		tok  string
 		want error
 	}{
-		"alg none":             {forge(`{"alg":"none","kid":"`+kid+`","typ":"at+jwt"}`, `{"sub":"alice"}`, nil), ErrBadSignature},
-		"alg none no kid":      {forge(`{"alg":"none","typ":"at+jwt"}`, `{"sub":"alice"}`, nil), ErrUnknownKey},
-		"alg NONE":             {forge(`{"alg":"NONE","kid":"`+kid+`","typ":"at+jwt"}`, `{"sub":"alice"}`, nil), ErrBadSignature},
-		"alg HS256":            {hs256, ErrBadSignature},
-		"alg EdDSA on EC key":  {forge(`{"alg":"EdDSA","kid":"`+kid+`","typ":"at+jwt"}`, `{}`, sig), ErrBadSignature},
-		"alg es256 lowercase":  {forge(`{"alg":"es256","kid":"`+kid+`","typ":"at+jwt"}`, `{}`, sig), ErrBadSignature},
-		"signed, alg none":     {resign(`{"alg":"none","kid":"`+kid+`","typ":"at+jwt"}`, `{}`), ErrBadSignature},
-		"signed, alg ES384":    {resign(`{"alg":"ES384","kid":"`+kid+`","typ":"at+jwt"}`, `{}`), ErrBadSignature},
-		"signed, no alg":       {resign(`{"kid":"`+kid+`","typ":"at+jwt"}`, `{}`), ErrBadSignature},
-		"tampered payload":     {tamperedPayload, ErrBadSignature},
-		"flipped signature":    {parts[0] + "." + parts[1] + "." + enc.EncodeToString(flipped), ErrBadSignature},
-		"short signature":      {parts[0] + "." + parts[1] + "." + enc.EncodeToString(sig[:63]), ErrBadSignature},
-		"zero signature":       {parts[0] + "." + parts[1] + "." + enc.EncodeToString(make([]byte, 64)), ErrBadSignature},
-		"empty signature":      {parts[0] + "." + parts[1] + ".", ErrBadSignature},
-		"unknown kid":          {forge(`{"alg":"ES256","kid":"nope","typ":"at+jwt"}`, `{}`, sig), ErrUnknownKey},
+		"alg none":            {forge(`{"alg":"none","kid":"`+kid+`","typ":"at+jwt"}`, `{"sub":"alice"}`, nil), ErrBadSignature},
+		"alg none no kid":     {forge(`{"alg":"none","typ":"at+jwt"}`, `{"sub":"alice"}`, nil), ErrBadSignature},
+		"alg NONE":            {forge(`{"alg":"NONE","kid":"`+kid+`","typ":"at+jwt"}`, `{"sub":"alice"}`, nil), ErrBadSignature},
+		"alg HS256":           {hs256, ErrBadSignature},
+		"alg EdDSA on EC key": {forge(`{"alg":"EdDSA","kid":"`+kid+`","typ":"at+jwt"}`, `{}`, sig), ErrBadSignature},
+		"alg es256 lowercase": {forge(`{"alg":"es256","kid":"`+kid+`","typ":"at+jwt"}`, `{}`, sig), ErrBadSignature},
+		"signed, alg none":    {resign(`{"alg":"none","kid":"`+kid+`","typ":"at+jwt"}`, `{}`), ErrBadSignature},
+		"signed, alg ES384":   {resign(`{"alg":"ES384","kid":"`+kid+`","typ":"at+jwt"}`, `{}`), ErrBadSignature},
+		"signed, no alg":      {resign(`{"kid":"`+kid+`","typ":"at+jwt"}`, `{}`), ErrBadSignature},
+		"tampered payload":    {tamperedPayload, ErrBadSignature},
+		"flipped signature":   {parts[0] + "." + parts[1] + "." + enc.EncodeToString(flipped), ErrBadSignature},
+		"short signature":     {parts[0] + "." + parts[1] + "." + enc.EncodeToString(sig[:63]), ErrBadSignature},
+		"zero signature":      {parts[0] + "." + parts[1] + "." + enc.EncodeToString(make([]byte, 64)), ErrBadSignature},
+		"empty signature":     {parts[0] + "." + parts[1] + ".", ErrBadSignature},
+		"unknown kid":         {forge(`{"alg":"ES256","kid":"nope","typ":"at+jwt"}`, `{}`, sig), ErrUnknownKey},
+		// The allow-list (ES256, EdDSA) is applied before the key lookup.
+		"RS256, unknown kid":   {forge(`{"alg":"RS256","kid":"nope","typ":"at+jwt"}`, `{}`, sig), ErrBadSignature},
 		"no kid":               {forge(`{"alg":"ES256","typ":"at+jwt"}`, `{}`, sig), ErrUnknownKey},
 		"two parts":            {parts[0] + "." + parts[1], ErrMalformed},
 		"four parts":           {good + ".x", ErrMalformed},
@@ -156,7 +181,8 @@ func TestVerifyRejects(t *testing.T) {
 		"payload not object":   {resign(hdr, `"sub"`), ErrMalformed},
 		"payload not json":     {resign(hdr, `{"sub":`), ErrMalformed},
 		"payload empty":        {resign(hdr, ``), ErrMalformed},
-		"too long":             {strings.Repeat("a", maxTokenLen+1), ErrMalformed},
+		"too long":             {strings.Repeat("a", jwt.MaxTokenSize+1), ErrMalformed},
+		"duplicate claim":      {resign(hdr, `{"sub":"alice","sub":"admin"}`), ErrMalformed},
 		"payload not base64":   {parts[0] + ".!!!." + parts[2], ErrMalformed},
 		"header not base64url": {"e30*." + parts[1] + "." + parts[2], ErrMalformed},
 	} {
@@ -238,7 +264,7 @@ func TestGoJoseInterop(t *testing.T) {
 				t.Fatal(err)
 			}
 			tok := sign(t, m, TypeAccessToken)
-			jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+			jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 			if err != nil {
 				t.Fatalf("go-jose parse: %v", err)
 			}

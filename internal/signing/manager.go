@@ -346,7 +346,7 @@ func (m *Manager) Keys() []KeyInfo {
 			CreatedAt: r.CreatedAt,
 			ActiveAt:  r.ActiveAt,
 			RetiredAt: r.RetiredAt,
-			Signing:   v.signer != nil && v.signer.kid == r.ID,
+			Signing:   v.signer != nil && v.signer.KeyID() == r.ID,
 		}
 		switch {
 		case m.expired(r, now):

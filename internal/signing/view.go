@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
 // view is what the keys look like during [from, until): the signing key,
@@ -13,7 +15,7 @@ import (
 // it or the keys are reloaded.
 type view struct {
 	from, until time.Time
-	signer      *signer
+	signer      *jwt.Signer
 	published   map[string]*material
 	jwks        []byte
 }
