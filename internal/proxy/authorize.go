@@ -35,6 +35,17 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 		in.Roles = id.Roles
 	}
 
+	if id == nil && !g.policy.AnonymousMayPass(host, path, r.Method) {
+		// No rule lets an anonymous caller through here, whatever the
+		// body says: answer before reading or parsing any of it
+		// (SECURITY-CASES 67).
+		if r.ContentLength != 0 {
+			w.Header().Set("Connection", "close")
+		}
+		g.deny(w, r, nil, path, policy.Decision{Reason: "login required"})
+		return
+	}
+
 	upgrade := isUpgrade(r)
 	isGraphQL := g.policy.IsGraphQL(host, path)
 	if isGraphQL && upgrade && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
@@ -43,11 +54,22 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if isGraphQL && !upgrade {
-		ops, body, err := graphql.FromRequest(r, g.policy.MaxBody(host, path))
+		ops, body, release, err := g.inspect.operations(r, g.policy.MaxBody(host, path))
+		defer release()
 		switch {
+		case errors.Is(err, errBusy):
+			g.metrics.rejected.WithLabelValues("busy").Inc()
+			w.Header().Set("Retry-After", "1")
+			g.writeStatus(w, r, http.StatusServiceUnavailable, "Busy", "Too many requests are being inspected. Try again shortly.")
+			return
 		case errors.Is(err, graphql.ErrTooLarge):
 			g.metrics.rejected.WithLabelValues("too_large").Inc()
 			g.writeStatus(w, r, http.StatusRequestEntityTooLarge, "Request too large", "The request body is larger than allowed.")
+			return
+		case errors.Is(err, errBodyRead):
+			g.metrics.rejected.WithLabelValues("body_timeout").Inc()
+			w.Header().Set("Connection", "close")
+			g.writeStatus(w, r, http.StatusRequestTimeout, "Request timeout", "The request body did not arrive in time.")
 			return
 		case err != nil:
 			g.deny(w, r, id, path, policy.Decision{Reason: "graphql: " + graphqlReason(err)})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -90,6 +91,7 @@ type Gateway struct {
 	assertion *assertionSigner
 	pages     *pages
 	metrics   *metrics
+	inspect   *inspection
 	handler   http.Handler
 }
 
@@ -139,6 +141,7 @@ func New(d Deps) (*Gateway, error) {
 		secure:   public.Scheme == "https",
 		pages:    pg,
 		metrics:  newMetrics(),
+		inspect:  newInspection(cfg.InspectBytes, cfg.GraphQLParses, cfg.InspectWait),
 	}
 	g.assertion = newAssertionSigner(d.SecretKey, public.String(), upstreamAudience(upstream), cfg.AssertionTTL, d.Clock)
 	if d.Revoked != nil {
@@ -156,6 +159,20 @@ func New(d Deps) (*Gateway, error) {
 
 // Handler is the gateway's HTTP handler.
 func (g *Gateway) Handler() http.Handler { return g.handler }
+
+// Server is an HTTP server for Handler with the gateway's connection
+// limits: a header timeout, an idle timeout for keep-alive connections
+// and (in Handler) a body timeout. There is no read timeout for the whole
+// request and no write timeout: streamed responses and WebSockets last as
+// long as the application wants.
+func (g *Gateway) Server(errorLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           g.handler,
+		ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
+		IdleTimeout:       g.cfg.ConnIdleTimeout,
+		ErrorLog:          errorLog,
+	}
+}
 
 // upstreamAudience is the aud of assertions: the upstream's origin.
 func upstreamAudience(u *url.URL) string {
@@ -188,6 +205,7 @@ func (g *Gateway) routes() http.Handler {
 	app := g.metrics.instrument("upstream", http.HandlerFunc(g.serveApp))
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		withBodyTimeout(w, r, g.cfg.BodyTimeout)
 		path, err := inbound.Path(r.URL.EscapedPath())
 		if err != nil {
 			g.metrics.rejected.WithLabelValues("bad_path").Inc()

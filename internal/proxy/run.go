@@ -193,14 +193,7 @@ func openSessions(ctx context.Context, o Options, st storage.Store) (session.Sto
 // requests for up to shutdown. With the embedded server it also runs the
 // server's background work and follows user changes.
 func (inst *Instance) Serve(ctx context.Context, ln net.Listener, shutdown time.Duration) error {
-	srv := &http.Server{
-		Handler:           inst.Gateway.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		// No read or write timeout: streamed responses and WebSockets
-		// last as long as the application wants.
-		ErrorLog: slog.NewLogLogger(inst.log.Handler(), slog.LevelWarn),
-	}
+	srv := inst.Gateway.Server(slog.NewLogLogger(inst.log.Handler(), slog.LevelWarn))
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	if inst.srv != nil {

@@ -150,6 +150,40 @@ func (p *Policy) Public(host, path, method string) bool {
 	return p.Decide(Input{Host: host, Path: path, Method: method}).Allow
 }
 
+// AnonymousMayPass reports whether any rule could allow an anonymous
+// caller's request with method to host and path, whatever its GraphQL
+// operations: whether a public allow rule matches them. When it does not,
+// Decide refuses every anonymous request there, so the gateway answers
+// without reading or parsing the body (SECURITY-CASES 67).
+func (p *Policy) AnonymousMayPass(host, path, method string) bool {
+	if pathProblem(path) != "" {
+		return false
+	}
+	req := request{host: normHost(host), segs: splitPath(path), method: strings.ToUpper(method)}
+	for _, r := range p.rules {
+		if r.hosts != nil && !anyHost(r.hosts, req.host) {
+			continue
+		}
+		if r.paths != nil && !anyPath(r.paths, req.segs) {
+			continue
+		}
+		if r.methods != nil && !r.methods[req.method] {
+			continue
+		}
+		if !r.caller(&req) {
+			continue
+		}
+		if r.deny && r.graphql == nil {
+			// Denies every anonymous request that reaches it.
+			return false
+		}
+		if !r.deny {
+			return true
+		}
+	}
+	return false
+}
+
 // IsGraphQL reports whether host and path are a GraphQL endpoint, whose
 // request bodies, GET ?query= and WebSocket messages the gateway must parse
 // and pass to Decide. Paths compare case-insensitively, like rules.
