@@ -49,6 +49,11 @@ type proxyOptions struct {
 	Menu              bool
 	BrandName         string
 	PassAuthorization bool
+	ReadHeaderTimeout time.Duration
+	BodyTimeout       time.Duration
+	ConnIdleTimeout   time.Duration
+	InspectBytes      int64
+	GraphQLParses     int
 
 	// Server is the embedded server's configuration (storage, Redis,
 	// audit output, log level).
@@ -133,6 +138,11 @@ See docs/gateway.md for the policy format and worked examples.`,
 	f.BoolVar(&opts.Menu, "menu", false, "inject a small user menu (who is signed in, sign out) into the application's HTML pages")
 	f.StringVar(&opts.BrandName, "brand-name", "Gatehouse", "`NAME` shown on the gateway's pages")
 	f.BoolVar(&opts.PassAuthorization, "pass-authorization", false, "forward the caller's Authorization header to the application (removed by default)")
+	f.DurationVar(&opts.ReadHeaderTimeout, "read-header-timeout", proxy.DefaultReadHeaderTimeout, "close connections whose request headers take longer than this `DURATION`")
+	f.DurationVar(&opts.BodyTimeout, "body-timeout", proxy.DefaultBodyTimeout, "cut uploads whose request body takes longer than this `DURATION` (responses, streams and WebSockets have no timeout)")
+	f.DurationVar(&opts.ConnIdleTimeout, "conn-idle-timeout", proxy.DefaultConnIdleTimeout, "close keep-alive connections idle for this `DURATION`")
+	f.Int64Var(&opts.InspectBytes, "graphql-inspect-bytes", proxy.DefaultInspectBytes, "at most this many `BYTES` of GraphQL request bodies held for inspection at once (503 beyond)")
+	f.IntVar(&opts.GraphQLParses, "graphql-parses", 0, "at most this `NUMBER` of GraphQL documents parsed at once (default twice the CPUs)")
 	config.RegisterStorageFlags(f)
 	f.String("redis", "", "Redis `URL` shared by replicas: login rate limits (and sessions with --sessions redis://...) (env GATEHOUSE_REDIS)")
 	f.String("audit-output", "stdout", "where audit events go: stdout, stderr, off or a file `PATH` (env GATEHOUSE_AUDIT_OUTPUT)")
@@ -218,6 +228,8 @@ func proxyRun(ctx context.Context, o *proxyOptions) error {
 			ClientSecret: secretValue, Scopes: o.Scopes, RolesClaim: o.RolesClaim,
 			TrustedProxies: o.TrustedProxies, IdleTimeout: o.IdleTimeout, AbsoluteTimeout: o.AbsoluteTimeout,
 			Menu: o.Menu, BrandName: o.BrandName, PassAuthorization: o.PassAuthorization,
+			ReadHeaderTimeout: o.ReadHeaderTimeout, BodyTimeout: o.BodyTimeout, ConnIdleTimeout: o.ConnIdleTimeout,
+			InspectBytes: o.InspectBytes, GraphQLParses: o.GraphQLParses,
 		},
 		Policy:        pol,
 		Server:        o.Server,
