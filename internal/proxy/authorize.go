@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -53,7 +54,12 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 		g.deny(w, r, id, path, policy.Decision{Reason: "graphql: upgrade to another protocol than websocket"})
 		return
 	}
-	if isGraphQL && !upgrade {
+	ide := false
+	if isGraphQL && !upgrade && (r.Method == http.MethodGet || r.Method == http.MethodHead) && wantsHTML(r) && !r.URL.Query().Has("query") {
+		// A browser opening the endpoint: GraphQL servers answer with
+		// their IDE, which any caller who may query may open.
+		ide = true
+	} else if isGraphQL && !upgrade {
 		ops, body, release, err := g.inspect.operations(r, g.policy.MaxBody(host, path))
 		defer release()
 		switch {
@@ -90,9 +96,14 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, max)
 	}
 
-	d := g.policy.Decide(in)
+	var d policy.Decision
+	if ide {
+		d = g.policy.DecideIDE(in)
+	} else {
+		d = g.policy.Decide(in)
+	}
 	if !d.Allow {
-		g.deny(w, r, id, path, d)
+		g.denyOps(w, r, id, path, d, in.GraphQL)
 		return
 	}
 	g.metrics.decisions.WithLabelValues("allow", via(id)).Inc()
@@ -126,26 +137,47 @@ func via(id *Identity) string {
 // login page and come back; anonymous API callers get 401; identified
 // callers get 403. Every refusal of an identified caller, and every
 // refusal of a request that was not a plain "please log in", is audited.
+// On a GraphQL endpoint the answer is a GraphQL response with errors.
 func (g *Gateway) deny(w http.ResponseWriter, r *http.Request, id *Identity, path string, d policy.Decision) {
+	g.denyOps(w, r, id, path, d, nil)
+}
+
+// denyOps is deny for a GraphQL request with its operations.
+func (g *Gateway) denyOps(w http.ResponseWriter, r *http.Request, id *Identity, path string, d policy.Decision, ops []graphql.Operation) {
+	gql := !wantsHTML(r) && g.policy.IsGraphQL(g.host(r), path)
 	if id == nil {
 		g.metrics.decisions.WithLabelValues("login_required", "anonymous").Inc()
-		if wantsHTML(r) {
+		switch {
+		case wantsHTML(r):
 			redirectFound(w, loginURL(originalTarget(r, path)))
-			return
+		case gql:
+			writeGraphQLError(w, http.StatusUnauthorized, gqlUnauthenticated, "authentication required: log in, or send Authorization: Bearer with a token or API key")
+		default:
+			writeJSONError(w, http.StatusUnauthorized, "unauthorized", "authentication required: log in, or send Authorization: Bearer with a token or API key")
 		}
-		writeJSONError(w, http.StatusUnauthorized, "unauthorized", "authentication required: log in, or send Authorization: Bearer with a token or API key")
 		return
 	}
 	g.metrics.decisions.WithLabelValues("deny", id.Via).Inc()
-	g.auditDeny(r, id, d.Rule, d.Reason)
-	if wantsHTML(r) {
+	g.auditDenyOps(r, id, d.Rule, d.Reason, ops)
+	switch {
+	case wantsHTML(r):
 		g.pages.render(w, http.StatusForbidden, pageForbidden, pageData{
 			Title: "Access denied", Brand: g.cfg.BrandName, User: id.Username, Logout: PathLogout,
 			Message: "Your account does not have access to this page.",
 		})
-		return
+	case gql:
+		writeGraphQLError(w, g.policy.GraphQLRefusalStatus(), gqlForbidden, refusalMessage(ops))
+	default:
+		writeJSONError(w, http.StatusForbidden, "forbidden", "your roles do not allow this request")
 	}
-	writeJSONError(w, http.StatusForbidden, "forbidden", "your roles do not allow this request")
+}
+
+// refusalMessage tells a GraphQL client what was refused.
+func refusalMessage(ops []graphql.Operation) string {
+	if len(ops) == 1 && ops[0].Name != "" {
+		return fmt.Sprintf("your roles do not allow the %s %s", ops[0].Type, ops[0].Name)
+	}
+	return "your roles do not allow this operation"
 }
 
 // refuseCredential answers a bearer credential that did not verify, and
@@ -166,6 +198,17 @@ func (g *Gateway) refuseCredential(w http.ResponseWriter, r *http.Request, err e
 // auditDeny records a refused request. The path is the normalised one,
 // truncated; nothing else the client sent is recorded.
 func (g *Gateway) auditDeny(r *http.Request, id *Identity, rule, reason string) {
+	g.auditDenyOps(r, id, rule, reason, nil)
+}
+
+// maxAuditOps bounds the operations listed in a deny event.
+const maxAuditOps = 256
+
+// auditDenyOps is auditDeny for a GraphQL request: the event also names
+// its operations ("mutation DeleteRun", "query" for an anonymous one) and
+// their root fields. Names and fields come from the parser, so they are
+// GraphQL names, never arbitrary bytes.
+func (g *Gateway) auditDenyOps(r *http.Request, id *Identity, rule, reason string, ops []graphql.Operation) {
 	p := normalPath(r)
 	if len(p) > maxAuditPath {
 		p = p[:maxAuditPath] + "..."
@@ -179,11 +222,32 @@ func (g *Gateway) auditDeny(r *http.Request, id *Identity, rule, reason string) 
 		e.Actor = "user:" + id.Subject
 		e.UserID, e.Username = id.Subject, id.Username
 		e.Details["via"] = id.Via
+		e.Details["roles"] = strings.Join(id.Roles, ",")
 		if id.ClientID != "" {
 			e.ClientID = id.ClientID
 		}
 	}
+	if len(ops) > 0 {
+		var names, fields []string
+		for _, op := range ops {
+			n := string(op.Type)
+			if op.Name != "" {
+				n += " " + op.Name
+			}
+			names = append(names, n)
+			fields = append(fields, op.Fields...)
+		}
+		e.Details["operations"] = truncate(strings.Join(names, ", "), maxAuditOps)
+		e.Details["fields"] = truncate(strings.Join(fields, ","), maxAuditOps)
+	}
 	g.audit.Log(e)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 // EventDenied is the audit event type of a request the gateway refused.

@@ -121,6 +121,11 @@ type Config struct {
 	GraphQLParses int
 	InspectWait   time.Duration
 
+	// ForwardAuthUninspectedWebSockets lets the forward-auth endpoint allow
+	// WebSocket upgrades on GraphQL paths, judged as a GET: the proxy that
+	// asks forwards their messages without the gateway seeing them.
+	ForwardAuthUninspectedWebSockets bool
+
 	// PassAuthorization forwards the caller's Authorization header to
 	// the application (it is removed by default).
 	PassAuthorization bool

@@ -74,7 +74,19 @@ func (g *Gateway) handleForwardAuth(w http.ResponseWriter, r *http.Request) {
 	if id != nil {
 		in.Roles = id.Roles
 	}
-	if g.policy.IsGraphQL(host, path) && !isUpgrade(orig) {
+	isGraphQL := g.policy.IsGraphQL(host, path)
+	if isGraphQL && describesUpgrade(orig) && !g.cfg.ForwardAuthUninspectedWebSockets {
+		// The proxy that asks cannot show the gateway the messages of the
+		// WebSocket it would open: a viewer's socket could carry any
+		// mutation. Route GraphQL WebSockets through the gateway itself
+		// (docs/gateway.md), or opt in with
+		// --forward-auth-uninspected-websockets.
+		g.metrics.decisions.WithLabelValues("deny", via(id)).Inc()
+		g.auditDenyOps(orig, id, "", "forward-auth: websocket on a graphql path cannot be inspected", nil)
+		writeJSONError(w, http.StatusForbidden, "forbidden", "WebSockets on GraphQL paths must go through the gateway itself, which inspects their messages")
+		return
+	}
+	if isGraphQL && !describesUpgrade(orig) {
 		ops, err := forwardedOperations(orig, r, g.policy.MaxBody(host, path))
 		if err != nil {
 			g.deny(w, orig, id, path, policy.Decision{Reason: "graphql: " + graphqlReason(err)})
@@ -86,6 +98,11 @@ func (g *Gateway) handleForwardAuth(w http.ResponseWriter, r *http.Request) {
 	if !d.Allow {
 		if id == nil && nginx {
 			g.metrics.decisions.WithLabelValues("login_required", "anonymous").Inc()
+			if wantsHTML(orig) {
+				// nginx turns the 401 into a redirect with error_page; it
+				// cannot URL-encode, so the gateway names the login URL.
+				w.Header().Set(HeaderLogin, loginURL(originalTarget(orig, path)))
+			}
 			writeJSONError(w, http.StatusUnauthorized, "unauthorized", "authentication required")
 			return
 		}
@@ -99,8 +116,10 @@ func (g *Gateway) handleForwardAuth(w http.ResponseWriter, r *http.Request) {
 		h.Set(HeaderUserID, headerValue(id.Subject))
 		h.Set(HeaderRoles, headerValue(strings.Join(id.Roles, ",")))
 		h.Set(HeaderAuth, id.Via)
+		h.Set(HeaderForwardedUser, headerValue(id.Username))
 		if id.Email != "" {
 			h.Set(HeaderEmail, headerValue(id.Email))
+			h.Set(HeaderForwardedEmail, headerValue(id.Email))
 		}
 		if a, err := g.assertion.sign(id); err == nil {
 			h.Set(HeaderAssertion, a)
@@ -149,6 +168,19 @@ func forwardedOperations(orig, r *http.Request, maxBody int64) ([]graphql.Operat
 	}
 	orig.Body = io.NopCloser(bytes.NewReader(body))
 	return ops, nil
+}
+
+// HeaderLogin is the login URL the forward-auth endpoint gives nginx with
+// the 401 of an anonymous browser (nginx redirects to it).
+const HeaderLogin = "X-Gatehouse-Login"
+
+// describesUpgrade reports whether a described request opens a WebSocket
+// (or another protocol). Proxies differ in what they copy to the
+// forward-auth request: Caddy and Traefik send the Upgrade and Connection
+// headers, nginx drops them but keeps Sec-WebSocket-Key.
+func describesUpgrade(orig *http.Request) bool {
+	return isUpgrade(orig) || orig.Header.Get("Upgrade") != "" || orig.Header.Get("Sec-WebSocket-Key") != "" ||
+		orig.Header.Get("Sec-WebSocket-Version") != ""
 }
 
 func firstNonEmpty(vs ...string) string {
