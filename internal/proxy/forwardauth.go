@@ -110,6 +110,12 @@ func (g *Gateway) handleForwardAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.metrics.decisions.WithLabelValues("allow", via(id)).Inc()
+	// The request's cookies without the gateway's (and its embedded
+	// server's): the proxy forwards this as the Cookie header, so the
+	// application never sees a session id (SECURITY-CASES 49).
+	kept := http.Header{"Cookie": orig.Header.Values("Cookie")}
+	removeGatewayCookies(kept)
+	w.Header().Set(HeaderCookie, headerValue(kept.Get("Cookie")))
 	if id != nil {
 		h := w.Header()
 		h.Set(HeaderUser, headerValue(id.Username))
@@ -173,6 +179,10 @@ func forwardedOperations(orig, r *http.Request, maxBody int64) ([]graphql.Operat
 // HeaderLogin is the login URL the forward-auth endpoint gives nginx with
 // the 401 of an anonymous browser (nginx redirects to it).
 const HeaderLogin = "X-Gatehouse-Login"
+
+// HeaderCookie is the Cookie header the forward-auth endpoint tells the
+// proxy to forward: the request's, without the gateway's own cookies.
+const HeaderCookie = "X-Gatehouse-Cookie"
 
 // describesUpgrade reports whether a described request opens a WebSocket
 // (or another protocol). Proxies differ in what they copy to the
