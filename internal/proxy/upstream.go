@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -287,8 +288,36 @@ func (t *inspectingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		rwc.Close()
 		return nil, fmt.Errorf("proxy: upstream negotiated WebSocket extensions %q that were not offered", ext)
 	}
-	res.Body = wsinspect.WrapConn(rwc, wsinspect.NewWriter(rwc, maxWSMessage, check))
+	res.Body = wsinspect.Wrap(rwc, maxWSMessage, check)
 	return res, nil
+}
+
+// wsRefusalReply is the server's answer to a refused subscribe (or, in the
+// legacy subscriptions-transport-ws, start) message: an "error" message for
+// its id, whose payload is a list of GraphQL errors in graphql-transport-ws
+// and one error object in the legacy protocol. nil when msg has no id.
+func wsRefusalReply(msg []byte, text string) []byte {
+	var m struct {
+		ID   json.RawMessage `json:"id"`
+		Type string          `json:"type"`
+	}
+	if json.Unmarshal(msg, &m) != nil || len(m.ID) == 0 || string(m.ID) == "null" {
+		return nil
+	}
+	errs := newGraphQLErrors(gqlForbidden, text).Errors
+	var payload any = errs
+	if m.Type == "start" {
+		payload = errs[0]
+	}
+	b, err := json.Marshal(struct {
+		ID      json.RawMessage `json:"id"`
+		Type    string          `json:"type"`
+		Payload any             `json:"payload"`
+	}{m.ID, "error", payload})
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // wsCheck judges every GraphQL operation sent over a WebSocket with the
@@ -312,8 +341,14 @@ func (g *Gateway) wsCheck(r *http.Request, id *Identity, in policy.Input) messag
 		in2.GraphQL = ops
 		if d := g.policy.Decide(in2); !d.Allow {
 			g.metrics.decisions.WithLabelValues("deny", "websocket").Inc()
-			g.auditDeny(r, id, d.Rule, "websocket: "+d.Reason)
-			return fmt.Errorf("proxy: operation denied: %s", d.Reason)
+			g.auditDenyOps(r, id, d.Rule, "websocket: "+d.Reason, ops)
+			err := fmt.Errorf("proxy: operation denied: %s", d.Reason)
+			if reply := wsRefusalReply(msg, refusalMessage(ops)); reply != nil {
+				// The operation gets the protocol's error message and the
+				// socket stays open for the others.
+				return &wsinspect.Refusal{Reply: reply, Err: err}
+			}
+			return err
 		}
 		return nil
 	}

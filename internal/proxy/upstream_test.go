@@ -70,12 +70,29 @@ func TestWebSockets(t *testing.T) {
 	if _, msg, err := g.Read(ctx); err != nil || !strings.Contains(string(msg), `"next"`) {
 		t.Fatalf("subscription: %q %v", msg, err)
 	}
-	_ = send(`{"id":"2","type":"subscribe","payload":{"query":"mutation { launchRun(job: \"x\") { id } }"}}`)
-	for {
-		if _, _, err := g.Read(ctx); err != nil {
-			break // the gateway closed the connection
+	// A refused operation gets graphql-transport-ws's error message for its
+	// id; the socket stays open for the others.
+	_ = send(`{"id":"2","type":"subscribe","payload":{"query":"mutation Go { launchRun(job: \"x\") { id } }"}}`)
+	waitFor := func(id, typ string) string {
+		t.Helper()
+		for {
+			_, msg, err := g.Read(ctx)
+			if err != nil {
+				t.Fatalf("waiting for %s %s: %v", typ, id, err)
+			}
+			var m struct{ ID, Type string }
+			json.Unmarshal(msg, &m)
+			if m.ID == id && m.Type == typ {
+				return string(msg)
+			}
 		}
 	}
+	if msg := waitFor("2", "error"); !strings.Contains(msg, `"payload":[{"message":"your roles do not allow the mutation Go","extensions":{"code":"FORBIDDEN"}}]`) {
+		t.Fatalf("error message %s", msg)
+	}
+	_ = send(`{"id":"3","type":"subscribe","payload":{"query":"subscription { runEvents }"}}`)
+	waitFor("3", "next")
+	g.Close(websocket.StatusNormalClosure, "")
 	if m := h.app.Mutations(); len(m) != 0 {
 		t.Fatalf("a viewer's mutation over WebSocket reached the app: %v", m)
 	}

@@ -82,6 +82,10 @@ type Writer struct {
 	msgPayload []byte
 
 	closed bool // a Close frame went through
+
+	// replies receives the Reply of a Refusal (set by Wrap); nil: a
+	// Refusal fails the stream like any other check error.
+	replies func([]byte)
 }
 
 // NewWriter returns a Writer that forwards to dst the client frames
@@ -293,6 +297,12 @@ func (w *Writer) endFrame() error {
 		msg = []byte{}
 	}
 	if err := w.check(op, msg); err != nil {
+		if ref, ok := isRefusal(err); ok && w.replies != nil {
+			// This message is dropped; the client hears why and the
+			// connection carries on.
+			w.replies(ref.Reply)
+			return nil
+		}
 		return fmt.Errorf("%w: %w", ErrDenied, err)
 	}
 	return w.forward(raw)

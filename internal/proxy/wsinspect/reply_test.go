@@ -1,0 +1,111 @@
+package wsinspect
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+	"time"
+)
+
+// readN reads exactly n bytes from r within a second.
+func readN(t *testing.T, r io.Reader, n int) []byte {
+	t.Helper()
+	got := make(chan []byte, 1)
+	go func() {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r, b); err != nil {
+			b = nil
+		}
+		got <- b
+	}()
+	select {
+	case b := <-got:
+		if b == nil {
+			t.Fatal("read failed")
+		}
+		return b
+	case <-time.After(time.Second):
+		t.Fatalf("no %d bytes within a second", n)
+	}
+	return nil
+}
+
+// A reply reaches the client while the server is idle, and never in the
+// middle of a server frame or of a fragmented server message.
+func TestRepliesGoBetweenServerMessages(t *testing.T) {
+	pr, pw := io.Pipe()
+	r := newReplyReader(pr)
+	defer close(r.done)
+
+	r.reply([]byte("r1"))
+	if got := readN(t, r, 4); !bytes.Equal(got, serverTextFrame([]byte("r1"))) {
+		t.Fatalf("idle reply: %x", got)
+	}
+
+	first := []byte{OpText, 2, 'a', 'b'} // not FIN: a fragmented message
+	ping := []byte{0x80 | OpPing, 0}
+	last := []byte{0x80 | OpContinuation, 2, 'c', 'd'}
+	go func() {
+		pw.Write(first[:3]) // a frame split across reads
+		time.Sleep(20 * time.Millisecond)
+		r.reply([]byte("r2"))
+		time.Sleep(20 * time.Millisecond)
+		pw.Write(first[3:])
+		pw.Write(ping)
+		time.Sleep(20 * time.Millisecond)
+		pw.Write(last)
+	}()
+	want := append(append(append(append([]byte{}, first...), ping...), last...), serverTextFrame([]byte("r2"))...)
+	if got := readN(t, r, len(want)); !bytes.Equal(got, want) {
+		t.Fatalf("stream\n got %x\nwant %x", got, want)
+	}
+}
+
+// A Refusal drops its message and sends the reply; the next message is
+// checked and forwarded as usual.
+func TestRefusalKeepsTheConnection(t *testing.T) {
+	var upstream bytes.Buffer
+	rwc := &bufConn{w: &upstream, r: bytes.NewReader(nil)}
+	c := Wrap(rwc, 1024, func(_ int, msg []byte) error {
+		if bytes.Equal(msg, []byte("no")) {
+			return &Refusal{Reply: []byte("refused"), Err: errors.New("no")}
+		}
+		return nil
+	})
+	if _, err := c.Write(maskedText("no")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write(maskedText("yes")); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(upstream.Bytes(), maskedText("yes")) {
+		t.Fatalf("upstream got %x", upstream.Bytes())
+	}
+	if got := readN(t, c, 9); !bytes.Equal(got, serverTextFrame([]byte("refused"))) {
+		t.Fatalf("reply %x", got)
+	}
+	c.Close()
+}
+
+func maskedText(s string) []byte {
+	mask := []byte{1, 2, 3, 4}
+	b := []byte{0x80 | OpText, 0x80 | byte(len(s))}
+	b = append(b, mask...)
+	for i := range len(s) {
+		b = append(b, s[i]^mask[i%4])
+	}
+	return b
+}
+
+type bufConn struct {
+	w io.Writer
+	r io.Reader
+}
+
+func (b *bufConn) Read(p []byte) (int, error) {
+	time.Sleep(time.Hour) // an idle server
+	return 0, io.EOF
+}
+func (b *bufConn) Write(p []byte) (int, error) { return b.w.Write(p) }
+func (b *bufConn) Close() error                { return nil }
