@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,19 @@ const maxAuditPath = 256
 // forwards it. r's context carries the normalised path.
 func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 	path := normalPath(r)
+	upHost, judged := "", ""
+	if g.policy.UsesHosts() {
+		// The policy tells hosts apart, so the application must receive
+		// the host that was judged, and only hosts the policy knows.
+		name, hostport, ok := g.judgedHost(r)
+		if !ok || !(g.policy.NamesHost(name) || name == g.public.Hostname()) {
+			g.metrics.rejected.WithLabelValues("unknown_host").Inc()
+			g.auditDeny(r, nil, "", "host not named by the policy")
+			writeJSONError(w, http.StatusMisdirectedRequest, "misdirected_request", "this gateway does not serve that host")
+			return
+		}
+		upHost, judged = hostport, name
+	}
 	id, err := g.identify(r)
 	if errors.Is(err, errBadCredential) {
 		g.refuseCredential(w, r, err)
@@ -31,6 +45,9 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host := g.host(r)
+	if judged != "" {
+		host = judged
+	}
 	in := policy.Input{Host: host, Path: path, Method: r.Method, Authenticated: id != nil}
 	if id != nil {
 		in.Roles = id.Roles
@@ -112,7 +129,39 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 		// transport applies the check to any 101 answer).
 		r = withMessageCheck(r, g.wsCheck(r, id, in))
 	}
-	g.proxy.serve(w, r, id, path)
+	g.proxy.serve(w, r, forwardInfo{id: id, path: path, host: upHost})
+}
+
+// judgedHost is the request's host as the policy judges it (lower case,
+// no trailing dot) and as the application receives it (with the port the
+// client used). ok is false for a host that is not a DNS name or an IP
+// literal.
+func (g *Gateway) judgedHost(r *http.Request) (name, hostport string, ok bool) {
+	h := g.trusted.Host(r)
+	port := ""
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
+		h, port = h[:i], h[i+1:]
+		if port == "" || strings.Trim(port, "0123456789") != "" || len(port) > 5 {
+			return "", "", false
+		}
+	}
+	name = strings.TrimSuffix(strings.ToLower(h), ".")
+	if name == "" || len(name) > 253 {
+		return "", "", false
+	}
+	if strings.HasPrefix(name, "[") {
+		if _, err := netip.ParseAddr(strings.Trim(name, "[]")); err != nil || !strings.HasSuffix(name, "]") {
+			return "", "", false
+		}
+	} else if strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789-.") != "" || strings.Contains(name, "..") ||
+		strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") {
+		return "", "", false
+	}
+	hostport = name
+	if port != "" {
+		hostport += ":" + port
+	}
+	return strings.Trim(name, "[]"), hostport, true
 }
 
 // graphqlReason is a fixed description of a GraphQL refusal.

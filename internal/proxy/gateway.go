@@ -205,7 +205,7 @@ func (g *Gateway) routes() http.Handler {
 	app := g.metrics.instrument("upstream", http.HandlerFunc(g.serveApp))
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		withBodyTimeout(w, r, g.cfg.BodyTimeout)
+		r = withBodyTimeout(w, r, g.cfg.BodyTimeout)
 		path, err := inbound.Path(r.URL.EscapedPath())
 		if err != nil {
 			g.metrics.rejected.WithLabelValues("bad_path").Inc()

@@ -141,15 +141,20 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 // body: the connection's read deadline is set to now + d for the body and
 // cleared when it has been read. A stalled upload fails at the deadline,
 // wherever the body is being read (GraphQL inspection, the copy to the
-// application, the server discarding an unread body).
-func withBodyTimeout(w http.ResponseWriter, r *http.Request, d time.Duration) {
+// application, the server discarding an unread body). It returns a
+// shallow copy of r with the wrapped body: the server's own request keeps
+// its body, whose type tells the server how to finish an unread one.
+func withBodyTimeout(w http.ResponseWriter, r *http.Request, d time.Duration) *http.Request {
 	if d <= 0 || r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
-		return
+		return r
 	}
 	rc := http.NewResponseController(w)
 	// A socket deadline is wall-clock time, not the gateway's clock.
 	if rc.SetReadDeadline(time.Now().Add(d)) != nil {
-		return
+		return r
 	}
-	r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+	return r2
 }

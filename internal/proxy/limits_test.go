@@ -52,7 +52,7 @@ func (h *harness) addr() string { return strings.TrimPrefix(h.ts.URL, "http://")
 func TestAnonymousRequestsAreAnsweredWithoutReadingTheBody(t *testing.T) {
 	h := newHarness(t)
 	for _, path := range []string{"/graphql", "/echo"} {
-		conn := rawRequest(t, h.addr(), "POST "+path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048576", `{"query":"`)
+		conn := rawRequest(t, h.addr(), "POST "+path+" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1048576", `{"query":"`)
 		res, _ := readAnswer(t, conn, 3*time.Second)
 		if res.StatusCode != http.StatusUnauthorized || !res.Close {
 			t.Fatalf("%s: %d %v", path, res.StatusCode, res.Header)
@@ -98,7 +98,7 @@ func TestStalledUploadsAreCutAtTheBodyTimeout(t *testing.T) {
 	h := newHarness(t, func(c *Config, _ *Deps) { c.BodyTimeout = 300 * time.Millisecond })
 	admin := h.clientToken("admin-client", "admin")
 	for _, path := range []string{"/graphql", "/echo"} {
-		conn := rawRequest(t, h.addr(), "POST "+path+" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+admin+
+		conn := rawRequest(t, h.addr(), "POST "+path+" HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "+admin+
 			"\r\nContent-Type: application/json\r\nContent-Length: 1000", `{"query":"`)
 		start := time.Now()
 		conn.SetReadDeadline(start.Add(5 * time.Second))
@@ -131,7 +131,7 @@ func TestSlowHeadersAreCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n")
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
 	start := time.Now()
 	conn.SetReadDeadline(start.Add(5 * time.Second))
 	_, err = io.ReadAll(conn)
@@ -151,7 +151,7 @@ func TestInspectionBudgetIsBounded(t *testing.T) {
 		c.InspectWait = 100 * time.Millisecond
 	})
 	viewer := h.clientToken("viewer-client", "viewer")
-	head := "POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + viewer + "\r\nContent-Type: application/json\r\nContent-Length: "
+	head := "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + viewer + "\r\nContent-Type: application/json\r\nContent-Length: "
 	// Holds the budget: declares 1000 bytes and stalls.
 	holder := rawRequest(t, h.addr(), head+"1000", `{"query":"`)
 	_ = holder

@@ -72,6 +72,9 @@ type forwardKey struct{}
 type forwardInfo struct {
 	id   *Identity
 	path string
+	// host is the Host the application receives when the policy tells
+	// hosts apart ("": the upstream URL's host).
+	host string
 }
 
 func newUpstreamProxy(g *Gateway, base http.RoundTripper) *upstreamProxy {
@@ -99,8 +102,8 @@ func newUpstreamProxy(g *Gateway, base http.RoundTripper) *upstreamProxy {
 	return p
 }
 
-func (p *upstreamProxy) serve(w http.ResponseWriter, r *http.Request, id *Identity, path string) {
-	r = r.WithContext(context.WithValue(r.Context(), forwardKey{}, forwardInfo{id: id, path: path}))
+func (p *upstreamProxy) serve(w http.ResponseWriter, r *http.Request, info forwardInfo) {
+	r = r.WithContext(context.WithValue(r.Context(), forwardKey{}, info))
 	p.rp.ServeHTTP(w, r)
 }
 
@@ -137,6 +140,11 @@ func (p *upstreamProxy) rewrite(pr *httputil.ProxyRequest) {
 	out.Header.Set("X-Forwarded-For", ip)
 	out.Header.Set("X-Real-IP", ip)
 	out.Header.Set("X-Forwarded-Host", g.public.Host)
+	if info.host != "" {
+		// The host the policy judged is the host the application serves.
+		out.Host = info.host
+		out.Header.Set("X-Forwarded-Host", info.host)
+	}
 	out.Header.Set("X-Forwarded-Proto", g.public.Scheme)
 
 	if id := info.id; id != nil {

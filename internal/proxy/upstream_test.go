@@ -283,7 +283,7 @@ func TestOtherUpgradesOnGraphQLPathsAreRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := "GET /graphql?query=%7Bruns%7Bid%7D%7D HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok +
+		req := "GET /graphql?query=%7Bruns%7Bid%7D%7D HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + tok +
 			"\r\nConnection: Upgrade\r\nUpgrade: " + up +
 			"\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
 		if _, err := conn.Write([]byte(req)); err != nil {

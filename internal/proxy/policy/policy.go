@@ -156,6 +156,25 @@ func (p *Policy) Public(host, path, method string) bool {
 	return p.Decide(Input{Host: host, Path: path, Method: method}).Allow
 }
 
+// UsesHosts reports whether any rule (or the GraphQL endpoints) names
+// hosts: the gateway then forwards the Host it judged and refuses hosts
+// that nothing names (SECURITY-CASES 68).
+func (p *Policy) UsesHosts() bool {
+	if p.graphql != nil && p.graphql.hosts != nil {
+		return true
+	}
+	return slices.ContainsFunc(p.rules, func(r *rule) bool { return r.hosts != nil })
+}
+
+// NamesHost reports whether a hosts: list of the policy matches host.
+func (p *Policy) NamesHost(host string) bool {
+	h := normHost(host)
+	if p.graphql != nil && p.graphql.hosts != nil && anyHost(p.graphql.hosts, h) {
+		return true
+	}
+	return slices.ContainsFunc(p.rules, func(r *rule) bool { return r.hosts != nil && anyHost(r.hosts, h) })
+}
+
 // AnonymousMayPass reports whether any rule could allow an anonymous
 // caller's request with method to host and path, whatever its GraphQL
 // operations: whether a public allow rule matches them. When it does not,
