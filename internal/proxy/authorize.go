@@ -22,6 +22,17 @@ const maxAuditPath = 256
 // forwards it. r's context carries the normalised path.
 func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 	path := normalPath(r)
+	// The policy compares methods in upper case; the application gets the
+	// method in that same form ("delete" is judged and sent as DELETE).
+	r.Method = strings.ToUpper(r.Method)
+	if isUpgrade(r) && !strings.EqualFold(strings.TrimSpace(r.Header.Get("Upgrade")), "websocket") {
+		// Only WebSockets are forwarded as upgrades: an h2c upgrade would
+		// open an HTTP/2 connection to the application past the gateway.
+		g.metrics.rejected.WithLabelValues("bad_upgrade").Inc()
+		g.auditDeny(r, nil, "", "upgrade to another protocol than websocket")
+		writeJSONError(w, http.StatusBadRequest, "bad_request", "only WebSocket upgrades are accepted")
+		return
+	}
 	upHost, judged := "", ""
 	if g.policy.UsesHosts() {
 		// The policy tells hosts apart, so the application must receive

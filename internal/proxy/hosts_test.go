@@ -81,3 +81,35 @@ func TestHostsAreTheHostTheAppReceives(t *testing.T) {
 		res.Body.Close()
 	}
 }
+
+// A method is judged and forwarded in the same form: "delete" is a DELETE
+// for the policy and for the application.
+func TestLowerCaseMethodsAreJudgedAndSentUpperCase(t *testing.T) {
+	h := newHarness(t)
+	viewer := h.clientToken("viewer-client", "viewer")
+	admin := h.clientToken("admin-client", "admin")
+	if res := h.do(h.client(), "delete", "/echo", bearer(viewer), nil); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("viewer delete: %d", res.StatusCode)
+	}
+	if e := echo(t, h.do(h.client(), "delete", "/echo", bearer(admin), nil)); e.Method != http.MethodDelete {
+		t.Fatalf("the app got method %q", e.Method)
+	}
+	if e := echo(t, h.do(h.client(), "get", "/echo", bearer(viewer), nil)); e.Method != http.MethodGet {
+		t.Fatalf("the app got method %q", e.Method)
+	}
+}
+
+// Paths that a case-folding or Windows application would read as another
+// path are refused before anything is judged.
+func TestLookalikePathsAreRefused(t *testing.T) {
+	h := newHarness(t)
+	admin := h.clientToken("admin-client", "admin")
+	for _, p := range []string{"/adm%C4%B1n/x", "/%C5%BFecret", "/admin./x", "/admin%20/x", "/%EF%BD%81dmin"} {
+		if res := h.get(h.client(), p, bearer(admin)); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", p, res.StatusCode)
+		}
+	}
+	if got := h.seen.Requests(); len(got) != 0 {
+		t.Fatalf("the app saw %v", got)
+	}
+}

@@ -120,6 +120,10 @@ func (p *upstreamProxy) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(g.upstream)
 
 	stripped.Strip(out.Header)
+	if !strings.EqualFold(strings.TrimSpace(out.Header.Get("Upgrade")), "websocket") {
+		// Never an upgrade to anything but a WebSocket (h2c smuggling).
+		out.Header.Del("Upgrade")
+	}
 	inbound.SanitizeConnection(out.Header, func(tok string) bool {
 		return tok == "upgrade" || tok == "keep-alive" || tok == "close"
 	})

@@ -273,18 +273,22 @@ func TestReadyz(t *testing.T) {
 }
 
 // An upgrade that httputil would forward but that is not exactly a
-// WebSocket ("Upgrade: websocket, x") never opens an uninspected tunnel
-// on a GraphQL path.
-func TestOtherUpgradesOnGraphQLPathsAreRefused(t *testing.T) {
+// WebSocket ("Upgrade: websocket, x", h2c) is never forwarded, on any path
+// (SECURITY-CASES 69: no h2c smuggling past the gateway).
+func TestOtherUpgradesAreRefused(t *testing.T) {
 	h := newHarness(t)
-	tok := h.clientToken("viewer-client", "viewer")
-	for _, up := range []string{"websocket, h2c", "h2c", "WebSocket/13"} {
+	tok := h.clientToken("admin-client", "admin")
+	for _, c := range []struct{ path, up string }{
+		{"/graphql?query=%7Bruns%7Bid%7D%7D", "websocket, h2c"}, {"/graphql?query=%7Bruns%7Bid%7D%7D", "h2c"},
+		{"/graphql?query=%7Bruns%7Bid%7D%7D", "WebSocket/13"}, {"/echo", "h2c"}, {"/ws", "h2c, websocket"},
+	} {
+		up := c.up
 		conn, err := net.Dial("tcp", strings.TrimPrefix(h.ts.URL, "http://"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := "GET /graphql?query=%7Bruns%7Bid%7D%7D HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + tok +
-			"\r\nConnection: Upgrade\r\nUpgrade: " + up +
+		req := "GET " + c.path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + tok +
+			"\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: " + up + "\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA" +
 			"\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
 		if _, err := conn.Write([]byte(req)); err != nil {
 			t.Fatal(err)
@@ -295,8 +299,8 @@ func TestOtherUpgradesOnGraphQLPathsAreRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.StatusCode != http.StatusForbidden {
-			t.Errorf("Upgrade: %s: status %d, want 403", up, res.StatusCode)
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s Upgrade: %s: status %d, want 400", c.path, up, res.StatusCode)
 		}
 	}
 	if got := h.seen.Requests(); len(got) != 0 {
