@@ -247,6 +247,7 @@ func (g *Gateway) refuseCredential(w http.ResponseWriter, r *http.Request, err e
 	g.auditDeny(r, nil, "", "credential refused")
 	res, lerr := g.limiter.Allow(r.Context(), "proxy-authfail-ip:"+g.clientIP(r), limitOf(g.cfg.AuthFailureRate))
 	if lerr == nil && !res.Allowed {
+		g.refused.limit(g.clientIP(r), res.RetryAfter)
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(res.RetryAfter.Seconds()+0.999))))
 		writeJSONError(w, http.StatusTooManyRequests, "too_many_requests", "too many failed credentials; try again later")
 		return

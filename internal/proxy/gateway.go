@@ -92,6 +92,7 @@ type Gateway struct {
 	pages     *pages
 	metrics   *metrics
 	inspect   *inspection
+	refused   *refusedCredentials
 	handler   http.Handler
 }
 
@@ -142,6 +143,7 @@ func New(d Deps) (*Gateway, error) {
 		pages:    pg,
 		metrics:  newMetrics(),
 		inspect:  newInspection(cfg.InspectBytes, cfg.GraphQLParses, cfg.InspectWait),
+		refused:  newRefusedCredentials(d.Clock),
 	}
 	g.assertion = newAssertionSigner(d.SecretKey, public.String(), upstreamAudience(upstream), cfg.AssertionTTL, d.Clock)
 	if d.Revoked != nil {
