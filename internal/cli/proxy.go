@@ -57,6 +57,7 @@ type proxyOptions struct {
 	// ForwardAuthWS allows uninspected WebSockets on GraphQL paths at the
 	// forward-auth endpoint.
 	ForwardAuthWS bool
+	MetricsAddr   string
 
 	// Server is the embedded server's configuration (storage, Redis,
 	// audit output, log level).
@@ -147,6 +148,7 @@ See docs/gateway.md for the policy format and worked examples.`,
 	f.Int64Var(&opts.InspectBytes, "graphql-inspect-bytes", proxy.DefaultInspectBytes, "at most this many `BYTES` of GraphQL request bodies held for inspection at once (503 beyond)")
 	f.IntVar(&opts.GraphQLParses, "graphql-parses", 0, "at most this `NUMBER` of GraphQL documents parsed at once (default twice the CPUs)")
 	f.BoolVar(&opts.ForwardAuthWS, "forward-auth-uninspected-websockets", false, "let /_gatehouse/verify allow WebSocket upgrades on GraphQL paths although the proxy that asks forwards their messages unseen (any operation then runs with the upgrade's rights; refused by default)")
+	f.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve /_gatehouse/metrics on a listener of its own at `HOST:PORT` (default: on the public origin, to admins only)")
 	config.RegisterStorageFlags(f)
 	f.String("redis", "", "Redis `URL` shared by replicas: login rate limits (and sessions with --sessions redis://...) (env GATEHOUSE_REDIS)")
 	f.String("audit-output", "stdout", "where audit events go: stdout, stderr, off or a file `PATH` (env GATEHOUSE_AUDIT_OUTPUT)")
@@ -234,7 +236,7 @@ func proxyRun(ctx context.Context, o *proxyOptions) error {
 			Menu: o.Menu, BrandName: o.BrandName, PassAuthorization: o.PassAuthorization,
 			ReadHeaderTimeout: o.ReadHeaderTimeout, BodyTimeout: o.BodyTimeout, ConnIdleTimeout: o.ConnIdleTimeout,
 			InspectBytes: o.InspectBytes, GraphQLParses: o.GraphQLParses,
-			ForwardAuthUninspectedWebSockets: o.ForwardAuthWS,
+			ForwardAuthUninspectedWebSockets: o.ForwardAuthWS, MetricsAddr: o.MetricsAddr,
 		},
 		Policy:        pol,
 		Server:        o.Server,

@@ -121,6 +121,10 @@ type Config struct {
 	GraphQLParses int
 	InspectWait   time.Duration
 
+	// MetricsAddr is a listener of its own for /_gatehouse/metrics
+	// ("host:port"); empty serves them on the public origin to admins only.
+	MetricsAddr string
+
 	// ForwardAuthUninspectedWebSockets lets the forward-auth endpoint allow
 	// WebSocket upgrades on GraphQL paths, judged as a GET: the proxy that
 	// asks forwards their messages without the gateway seeing them.

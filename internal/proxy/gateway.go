@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
@@ -176,6 +177,37 @@ func (g *Gateway) Server(errorLog *log.Logger) *http.Server {
 	}
 }
 
+// MetricsHandler serves the Prometheus metrics to anyone: for a listener
+// of its own (Config.MetricsAddr), never the public one.
+func (g *Gateway) MetricsHandler() http.Handler { return g.metrics.handler() }
+
+// handleMetrics serves the metrics on the public origin to admins only
+// (a session, token or API key with the admin role), and not at all when
+// they have a listener of their own (SECURITY-CASES 69).
+func (g *Gateway) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	if g.cfg.MetricsAddr != "" {
+		g.writeStatus(w, r, http.StatusNotFound, "Not found", "There is nothing here.")
+		return
+	}
+	id, err := g.identify(r)
+	switch {
+	case errors.Is(err, errBadCredential):
+		g.refuseCredential(w, r, err)
+		return
+	case err != nil:
+		g.serverError(w, r, err)
+		return
+	case id == nil:
+		writeJSONError(w, http.StatusUnauthorized, "unauthorized", "metrics need an admin's credential, or --metrics-addr")
+		return
+	case !slices.Contains(id.Roles, "admin"):
+		g.auditDeny(r, id, "", "metrics: not an admin")
+		writeJSONError(w, http.StatusForbidden, "forbidden", "metrics are for admins")
+		return
+	}
+	g.metrics.handler().ServeHTTP(w, r)
+}
+
 // upstreamAudience is the aud of assertions: the upstream's origin.
 func upstreamAudience(u *url.URL) string {
 	return u.Scheme + "://" + u.Host
@@ -193,7 +225,7 @@ func (g *Gateway) routes() http.Handler {
 	own.Handle("POST "+PathLogout, g.metrics.instrument("logout", cop.Handler(http.HandlerFunc(g.handleLogout))))
 	route("GET "+PathHealthz, "healthz", g.handleHealthz)
 	route("GET "+PathReadyz, "readyz", g.handleReadyz)
-	own.Handle("GET "+PathMetrics, g.metrics.handler())
+	own.Handle("GET "+PathMetrics, g.metrics.instrument("metrics", http.HandlerFunc(g.handleMetrics)))
 	route("GET "+PathJWKS, "jwks", g.handleJWKS)
 	route("GET "+PathWhoami, "whoami", g.handleWhoami)
 	route(PathForwardAuth, "forward_auth", g.handleForwardAuth)

@@ -200,7 +200,19 @@ func (inst *Instance) Serve(ctx context.Context, ln net.Listener, shutdown time.
 		go inst.srv.RunBackground(bg)
 		go inst.users.Run(bg)
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if addr := inst.Gateway.cfg.MetricsAddr; addr != "" {
+		mln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("proxy: metrics listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET "+PathMetrics, inst.Gateway.MetricsHandler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: srv.ErrorLog}
+		go func() { errc <- msrv.Serve(mln) }()
+		defer msrv.Close()
+		inst.log.Info("metrics listener", "addr", mln.Addr().String(), "path", PathMetrics)
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -162,7 +163,7 @@ func TestMetricsCarryNoClientValues(t *testing.T) {
 	}
 	h.do(c, "EVILMETHOD", "/echo", nil, nil)
 	h.login(c, h.srv.AddUser(t, "evil-username", "pw-evil-12345", "viewer"), "/evil-rd")
-	body, _ := io.ReadAll(h.get(c, PathMetrics, nil).Body)
+	body, _ := io.ReadAll(h.get(h.client(), PathMetrics, bearer(h.clientToken("metrics-admin", "admin"))).Body)
 	for _, s := range []string{"evil", "EVILMETHOD"} {
 		if strings.Contains(string(body), s) {
 			t.Fatalf("metrics contain %q:\n%s", s, body)
@@ -170,6 +171,31 @@ func TestMetricsCarryNoClientValues(t *testing.T) {
 	}
 	if !strings.Contains(string(body), "gatehouse_proxy_decisions_total") {
 		t.Fatal("no decision metric")
+	}
+}
+
+// Metrics are not served anonymously on the public origin: admins only,
+// or nobody there when they have a listener of their own.
+func TestMetricsAreNotPublic(t *testing.T) {
+	h := newHarness(t)
+	if res := h.get(h.client(), PathMetrics, nil); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("anonymous metrics: %d", res.StatusCode)
+	}
+	if res := h.get(h.client(), PathMetrics, bearer(h.clientToken("viewer-client", "viewer"))); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("viewer metrics: %d", res.StatusCode)
+	}
+	if res := h.get(h.client(), PathMetrics, bearer(h.clientToken("admin-client", "admin"))); res.StatusCode != http.StatusOK {
+		t.Fatalf("admin metrics: %d", res.StatusCode)
+	}
+
+	h2 := newHarness(t, func(c *Config, _ *Deps) { c.MetricsAddr = "127.0.0.1:0" })
+	if res := h2.get(h2.client(), PathMetrics, bearer(h2.clientToken("admin-client", "admin"))); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("public metrics with a metrics listener: %d", res.StatusCode)
+	}
+	rec := httptest.NewRecorder()
+	h2.gw.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, PathMetrics, nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "gatehouse_proxy_") {
+		t.Fatalf("metrics handler: %d", rec.Code)
 	}
 }
 
