@@ -6,12 +6,14 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/coder/websocket"
@@ -331,5 +333,47 @@ func TestOtherUpgradesAreRefused(t *testing.T) {
 	}
 	if got := h.seen.Requests(); len(got) != 0 {
 		t.Fatalf("the app saw %v", got)
+	}
+}
+
+// The menu goes into pages of any size without buffering them: a 5 MiB
+// page (over the old 4 MiB limit) and a streamed one get it, right after
+// <head>, and arrive whole.
+func TestMenuInLargeAndStreamedPages(t *testing.T) {
+	h := newHarness(t, func(c *Config, _ *Deps) { c.Menu = true })
+	u := h.srv.AddUser(t, "alice", "pw-alice-123", "viewer")
+	c := h.client()
+	h.login(c, u, "/")
+	const size = 5 << 20
+	res := h.get(c, fmt.Sprintf("/big?html=1&bytes=%d", size), htmlAccept())
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || len(body) != size+len(menuTag) ||
+		!strings.HasPrefix(string(body), "<!doctype html><html><head>"+string(menuTag)+"<title>") {
+		t.Fatalf("big page: %d, %d bytes, starts %q", res.StatusCode, len(body), body[:min(len(body), 120)])
+	}
+	for _, page := range []string{"<html><HEAD lang=en><title>x</title></head><body>x</body></html>", "<header>no head</header><body>x</body>"} {
+		r := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/html"}}, ContentLength: -1,
+			Body: io.NopCloser(iotest.OneByteReader(strings.NewReader(page)))}
+		if err := injectMenu(r); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(r.Body)
+		if strings.Count(string(got), string(menuTag)) != 1 || strings.ReplaceAll(string(got), string(menuTag), "") != page {
+			t.Errorf("streamed page %q became %q", page, got)
+		}
+	}
+}
+
+// The menu can be collapsed and its controls are at least 24 px.
+func TestMenuIsCollapsibleWithLargeTargets(t *testing.T) {
+	js, _ := staticFS.ReadFile("static/menu.js")
+	css, _ := staticFS.ReadFile("static/menu.css")
+	for _, want := range []string{`aria-expanded`, `gatehouse-menu-collapsed`, `body.hidden = collapsed`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("menu.js lacks %q", want)
+		}
+	}
+	if !strings.Contains(string(css), "min-width: 24px; min-height: 24px") {
+		t.Error("menu buttons are not at least 24 x 24 px")
 	}
 }
