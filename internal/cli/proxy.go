@@ -93,6 +93,15 @@ redirect URI is PUBLIC_URL/_gatehouse/callback.
 
 A session lives server-side (--sessions memory, sql or redis://...); the
 browser holds only an opaque id in a __Host- cookie (on an https public URL).
+
+Anonymous requests to protected paths are answered before their body is
+read. Slow clients are cut by --read-header-timeout and --body-timeout;
+GraphQL inspection is bounded by --graphql-inspect-bytes and
+--graphql-parses (503 beyond). Metrics are served to admins only, or on
+--metrics-addr. Behind nginx or Caddy (forward-auth at /_gatehouse/verify),
+WebSockets on GraphQL paths are refused unless
+--forward-auth-uninspected-websockets: route the GraphQL endpoint through
+the gateway itself, as docs/gateway.md shows.
 See docs/gateway.md for the policy format and worked examples.`,
 		Example: `  # Protect a local Dagster with the built-in Dagster policy and local users
   gatehouse users add alice --role editor --data-dir ./gatehouse-data
