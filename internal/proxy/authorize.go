@@ -29,6 +29,7 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 		// Only WebSockets are forwarded as upgrades: an h2c upgrade would
 		// open an HTTP/2 connection to the application past the gateway.
 		g.metrics.rejected.WithLabelValues("bad_upgrade").Inc()
+		closeUnread(w, r)
 		g.auditDeny(r, nil, "", "upgrade to another protocol than websocket")
 		writeJSONError(w, http.StatusBadRequest, "bad_request", "only WebSocket upgrades are accepted")
 		return
@@ -40,6 +41,7 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 		name, hostport, ok := g.judgedHost(r)
 		if !ok || !(g.policy.NamesHost(name) || name == g.public.Hostname()) {
 			g.metrics.rejected.WithLabelValues("unknown_host").Inc()
+			closeUnread(w, r)
 			g.auditDeny(r, nil, "", "host not named by the policy")
 			writeJSONError(w, http.StatusMisdirectedRequest, "misdirected_request", "this gateway does not serve that host")
 			return
@@ -68,9 +70,6 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 		// No rule lets an anonymous caller through here, whatever the
 		// body says: answer before reading or parsing any of it
 		// (SECURITY-CASES 67).
-		if r.ContentLength != 0 {
-			w.Header().Set("Connection", "close")
-		}
 		g.deny(w, r, nil, path, policy.Decision{Reason: "login required"})
 		return
 	}
@@ -175,6 +174,15 @@ func (g *Gateway) judgedHost(r *http.Request) (name, hostport string, ok bool) {
 	return strings.Trim(name, "[]"), hostport, true
 }
 
+// closeUnread marks the answer to a request whose body the gateway does
+// not read: the connection closes after the answer, so the server does not
+// read (up to 256 KiB of) the body either.
+func closeUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 {
+		w.Header().Set("Connection", "close")
+	}
+}
+
 // graphqlReason is a fixed description of a GraphQL refusal.
 func graphqlReason(err error) string {
 	switch {
@@ -206,6 +214,7 @@ func (g *Gateway) deny(w http.ResponseWriter, r *http.Request, id *Identity, pat
 func (g *Gateway) denyOps(w http.ResponseWriter, r *http.Request, id *Identity, path string, d policy.Decision, ops []graphql.Operation) {
 	gql := !wantsHTML(r) && g.policy.IsGraphQL(g.host(r), path)
 	if id == nil {
+		closeUnread(w, r)
 		g.metrics.decisions.WithLabelValues("login_required", "anonymous").Inc()
 		switch {
 		case wantsHTML(r):
@@ -243,6 +252,7 @@ func refusalMessage(ops []graphql.Operation) string {
 // refuseCredential answers a bearer credential that did not verify, and
 // rate-limits repeated failures per client IP.
 func (g *Gateway) refuseCredential(w http.ResponseWriter, r *http.Request, err error) {
+	closeUnread(w, r)
 	g.metrics.decisions.WithLabelValues("bad_credential", "bearer").Inc()
 	g.auditDeny(r, nil, "", "credential refused")
 	res, lerr := g.limiter.Allow(r.Context(), "proxy-authfail-ip:"+g.clientIP(r), limitOf(g.cfg.AuthFailureRate))

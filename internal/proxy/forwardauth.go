@@ -167,6 +167,7 @@ func describedRequest(r *http.Request) (*http.Request, error) {
 // for nginx (whose error_page redirects browsers to the login URL the
 // gateway names), else the gateway's own answer (302 for browsers).
 func (g *Gateway) refuseAnonymous(w http.ResponseWriter, orig *http.Request, path string, nginx bool) {
+	closeUnread(w, orig)
 	if !nginx {
 		g.deny(w, orig, nil, path, policy.Decision{Reason: "login required"})
 		return

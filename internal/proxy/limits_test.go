@@ -183,7 +183,7 @@ func TestInspectionBudgetIsBounded(t *testing.T) {
 func TestForwardAuthAnonymousBodiesAreNotRead(t *testing.T) {
 	h := newHarness(t, func(c *Config, _ *Deps) { c.TrustedProxies = []string{"127.0.0.0/8"} })
 	conn := rawRequest(t, h.addr(), "POST "+PathForwardAuth+" HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Uri: /graphql\r\nX-Forwarded-Method: POST"+
-		"\r\nContent-Type: application/json\r\nContent-Length: 1048576", `{"query":"`)
+		"\r\nContent-Type: application/json\r\nContent-Length: 60000", `{"query":"`)
 	res, _ := readAnswer(t, conn, 3*time.Second)
 	if res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("anonymous forward-auth: %d", res.StatusCode)
