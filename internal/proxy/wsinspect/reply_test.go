@@ -109,3 +109,33 @@ func (b *bufConn) Read(p []byte) (int, error) {
 }
 func (b *bufConn) Write(p []byte) (int, error) { return b.w.Write(p) }
 func (b *bufConn) Close() error                { return nil }
+
+// FuzzReplyReader: whatever the server sends, the client receives exactly
+// the server's bytes with whole reply frames put between them, and a
+// reply is never put inside a frame the tracker understood.
+func FuzzReplyReader(f *testing.F) {
+	f.Add([]byte{0x81, 2, 'h', 'i', 0x01, 1, 'a', 0x89, 0, 0x80, 1, 'b'}, uint8(3))
+	f.Add([]byte{0x82, 126, 0, 200}, uint8(1))
+	f.Add([]byte{0x81, 127, 0, 0, 0, 0, 0, 0, 0, 1, 'x'}, uint8(0))
+	f.Fuzz(func(t *testing.T, server []byte, every uint8) {
+		var f frameTracker
+		var out []byte
+		reply := serverTextFrame([]byte("R"))
+		replies := 0
+		for i := 0; i < len(server); {
+			if every > 0 && i%int(every) == 0 && f.boundary() {
+				out = append(out, reply...)
+				replies++
+			}
+			n := f.advance(server[i:])
+			if n < 1 || n > len(server)-i {
+				t.Fatalf("advance consumed %d of %d bytes", n, len(server)-i)
+			}
+			out = append(out, server[i:i+n]...)
+			i += n
+		}
+		if got := bytes.ReplaceAll(out, reply, nil); replies > 0 && !bytes.Contains(server, reply) && !bytes.Equal(got, server) {
+			t.Fatalf("server bytes changed: %x -> %x", server, got)
+		}
+	})
+}
