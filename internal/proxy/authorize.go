@@ -76,11 +76,6 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 
 	upgrade := isUpgrade(r)
 	isGraphQL := g.policy.IsGraphQL(host, path)
-	if isGraphQL && upgrade && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-		// Only WebSocket messages can be inspected.
-		g.deny(w, r, id, path, policy.Decision{Reason: "graphql: upgrade to another protocol than websocket"})
-		return
-	}
 	ide := false
 	if isGraphQL && !upgrade && (r.Method == http.MethodGet || r.Method == http.MethodHead) && wantsHTML(r) && !r.URL.Query().Has("query") {
 		// A browser opening the endpoint: GraphQL servers answer with
@@ -92,16 +87,18 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, errBusy):
 			g.metrics.rejected.WithLabelValues("busy").Inc()
+			closeUnread(w, r)
 			w.Header().Set("Retry-After", "1")
 			g.writeStatus(w, r, http.StatusServiceUnavailable, "Busy", "Too many requests are being inspected. Try again shortly.")
 			return
 		case errors.Is(err, graphql.ErrTooLarge):
 			g.metrics.rejected.WithLabelValues("too_large").Inc()
+			closeUnread(w, r)
 			g.writeStatus(w, r, http.StatusRequestEntityTooLarge, "Request too large", "The request body is larger than allowed.")
 			return
 		case errors.Is(err, errBodyRead):
 			g.metrics.rejected.WithLabelValues("body_timeout").Inc()
-			w.Header().Set("Connection", "close")
+			closeUnread(w, r)
 			g.writeStatus(w, r, http.StatusRequestTimeout, "Request timeout", "The request body did not arrive in time.")
 			return
 		case err != nil:
@@ -117,6 +114,7 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 	} else if max := g.policy.MaxBody(host, path); max > 0 && r.Body != nil && r.Body != http.NoBody {
 		if r.ContentLength > max {
 			g.metrics.rejected.WithLabelValues("too_large").Inc()
+			closeUnread(w, r)
 			g.writeStatus(w, r, http.StatusRequestEntityTooLarge, "Request too large", "The request body is larger than allowed.")
 			return
 		}
