@@ -89,7 +89,7 @@ func newUpstreamProxy(g *Gateway, base http.RoundTripper) *upstreamProxy {
 	p := &upstreamProxy{g: g}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
-		Transport: &inspectingTransport{base: base},
+		Transport: &inspectingTransport{base: base, budget: g.inspect.bytes},
 		// 0: ReverseProxy still flushes every write of a streamed response
 		// (text/event-stream, or no Content-Length) at once, and buffers
 		// the others, which saves a goroutine and a flush per response.
@@ -280,7 +280,12 @@ func messageCheckFrom(ctx context.Context) messageCheck {
 // messages must be checked: httputil.ReverseProxy writes the client's
 // bytes into the 101 response's body, so wrapping that body puts every
 // client message through the check before it reaches the application.
-type inspectingTransport struct{ base http.RoundTripper }
+type inspectingTransport struct {
+	base http.RoundTripper
+	// budget bounds the bytes of WebSocket messages held for inspection,
+	// shared with GraphQL request bodies.
+	budget wsinspect.Budget
+}
 
 func (t *inspectingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	res, err := t.base.RoundTrip(req)
@@ -300,7 +305,7 @@ func (t *inspectingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		rwc.Close()
 		return nil, fmt.Errorf("proxy: upstream negotiated WebSocket extensions %q that were not offered", ext)
 	}
-	res.Body = wsinspect.Wrap(rwc, maxWSMessage, check)
+	res.Body = wsinspect.Wrap(rwc, maxWSMessage, check, t.budget)
 	return res, nil
 }
 

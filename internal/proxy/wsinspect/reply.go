@@ -249,18 +249,29 @@ type replyConn struct {
 // replies of Refusal errors going back to the client in the server's
 // stream. The result exposes no other method of rwc (such as
 // io.ReaderFrom), so io.Copy cannot go around the Writer.
-func Wrap(rwc io.ReadWriteCloser, maxMessage int64, check func(opcode int, msg []byte) error) io.ReadWriteCloser {
+//
+// With a non-nil budget, the bytes held for the client's messages come
+// from it (shared by every connection), and a message that finds no room
+// fails the connection with ErrBusy.
+func Wrap(rwc io.ReadWriteCloser, maxMessage int64, check func(opcode int, msg []byte) error, budget Budget) io.ReadWriteCloser {
 	c := &replyConn{r: newReplyReader(rwc), rwc: rwc}
 	c.w = NewWriter(rwc, maxMessage, check)
 	c.w.replies = c.r.reply
+	if budget != nil {
+		c.w.SetBudget(budget)
+	}
 	return c
 }
 
 func (c *replyConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
 func (c *replyConn) Write(p []byte) (int, error) { return c.w.Write(p) }
 func (c *replyConn) Close() error {
-	c.once.Do(func() { close(c.r.done) })
-	return c.rwc.Close()
+	err := c.rwc.Close() // first: a Write blocked on rwc returns
+	c.once.Do(func() {
+		close(c.r.done)
+		c.w.Release()
+	})
+	return err
 }
 
 // isRefusal tells a Refusal from other check errors.

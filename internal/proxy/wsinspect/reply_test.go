@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // readN reads exactly n bytes from r within a second.
@@ -72,7 +75,7 @@ func TestRefusalKeepsTheConnection(t *testing.T) {
 			return &Refusal{Reply: []byte("refused"), Err: errors.New("no")}
 		}
 		return nil
-	})
+	}, nil)
 	if _, err := c.Write(maskedText("no")); err != nil {
 		t.Fatal(err)
 	}
@@ -138,4 +141,36 @@ func FuzzReplyReader(f *testing.F) {
 			t.Fatalf("server bytes changed: %x -> %x", server, got)
 		}
 	})
+}
+
+// The bytes a Writer holds come from the shared budget and go back to it
+// when a message is forwarded, when the stream fails and at Release.
+func TestWriterBudget(t *testing.T) {
+	b := semaphore.NewWeighted(100)
+	var up bytes.Buffer
+	w := NewWriter(&up, 1024, func(int, []byte) error { return nil })
+	w.SetBudget(b)
+	if _, err := w.Write(maskedText("small")); err != nil {
+		t.Fatal(err)
+	}
+	if !b.TryAcquire(100) {
+		t.Fatal("a forwarded message kept its share of the budget")
+	}
+	b.Release(100)
+	part := maskedText(strings.Repeat("x", 40))
+	if _, err := w.Write(part[:10]); err != nil { // holds 2+4+80 bytes
+		t.Fatal(err)
+	}
+	if b.TryAcquire(20) {
+		t.Fatal("the message being read holds no budget")
+	}
+	w2 := NewWriter(io.Discard, 1024, func(int, []byte) error { return nil })
+	w2.SetBudget(b)
+	if _, err := w2.Write(maskedText(strings.Repeat("y", 40))); !errors.Is(err, ErrBusy) {
+		t.Fatalf("over budget: %v", err)
+	}
+	w.Release()
+	if !b.TryAcquire(100) {
+		t.Fatal("Release did not give the budget back")
+	}
 }
