@@ -309,6 +309,10 @@ func (t *inspectingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	return res, nil
 }
 
+// maxWSReplyID bounds the operation id echoed in a refusal; a message
+// with a longer one fails the connection instead.
+const maxWSReplyID = 256
+
 // wsRefusalReply is the server's answer to a refused subscribe (or, in the
 // legacy subscriptions-transport-ws, start) message: an "error" message for
 // its id, whose payload is a list of GraphQL errors in graphql-transport-ws
@@ -318,7 +322,7 @@ func wsRefusalReply(msg []byte, text string) []byte {
 		ID   json.RawMessage `json:"id"`
 		Type string          `json:"type"`
 	}
-	if json.Unmarshal(msg, &m) != nil || len(m.ID) == 0 || string(m.ID) == "null" {
+	if json.Unmarshal(msg, &m) != nil || len(m.ID) == 0 || len(m.ID) > maxWSReplyID || string(m.ID) == "null" {
 		return nil
 	}
 	errs := newGraphQLErrors(gqlForbidden, text).Errors
