@@ -287,7 +287,7 @@ func listenAddr(line string) (string, bool) {
 
 // startGateway writes the policy and starts `gatehouse proxy` on a free
 // loopback port in front of upstream, with the embedded server on st.
-func startGateway(ctx context.Context, bin, dir, upstream string, st storageTarget, env []string) (*server, error) {
+func startGateway(ctx context.Context, bin, dir, upstream string, st storageTarget, env []string, extra ...string) (*server, error) {
 	policyFile := filepath.Join(dir, "policy.yaml")
 	if err := os.WriteFile(policyFile, []byte(gatewayPolicy), 0o600); err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
@@ -299,6 +299,7 @@ func startGateway(ctx context.Context, bin, dir, upstream string, st storageTarg
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	args := append([]string{"proxy", "--upstream", upstream, "--addr", addr, "--policy", policyFile,
 		"--audit-output", "off"}, st.args()...)
+	args = append(args, extra...)
 	s, err := spawn(bin, dir, "gateway.log", args, env, nil)
 	if err != nil {
 		return nil, fmt.Errorf("start gateway: %w", err)

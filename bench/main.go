@@ -34,6 +34,13 @@
 // Redis database (flushed before and after), with the same secret key and
 // issuer; worker i talks to replica i%2 (replicas.go).
 //
+// --gateway-flood measures the gateway under hostile load instead
+// (flood.go): 48 concurrent anonymous 1 MiB GraphQL bodies (peak RSS and
+// time until all are answered) and 200 stalled uploads (cut at the body
+// timeout).
+//
+//	go run ./bench --gateway-flood
+//
 // --gateway benchmarks the authenticating gateway instead (gateway.go): it
 // builds the test app (internal/proxy/proxytest/testapp) and runs it on
 // 127.0.0.1, starts `gatehouse proxy` in front of it with a policy that
@@ -90,6 +97,8 @@ type options struct {
 	// Gateway selects the gateway benchmark; Workloads are then
 	// gateway workloads other than direct.
 	Gateway bool
+	// GatewayFlood selects the gateway flood benchmark (flood.go).
+	GatewayFlood bool
 	// GatewayPath is the path of the test app the gateway workloads GET.
 	GatewayPath string
 }
@@ -115,7 +124,12 @@ func main() {
 	defer cancel()
 
 	var rep interface{ writeTable(io.Writer) }
-	if opts.Gateway {
+	if opts.GatewayFlood {
+		var f *FloodReport
+		if f, err = runGatewayFlood(ctx, opts, os.Stderr); f != nil {
+			rep = f
+		}
+	} else if opts.Gateway {
 		var g *GatewayReport
 		if g, err = runGateway(ctx, opts, os.Stderr); g != nil {
 			rep = g
@@ -164,6 +178,7 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.StringVar(&o.RedisURL, "redis-url", defaultRedisURL, "Redis `URL` for --replicas 2; the run's keys go under a key prefix of its own and are deleted at the end")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (server log, audit log, database)")
 	fs.StringVar(&o.GatewayPath, "gateway-path", gatewayPath, "with --gateway: the test app `path` every workload GETs, e.g. '/graphql?query={runs{id status job}}' (the gateway then parses the GraphQL query)")
+	fs.BoolVar(&o.GatewayFlood, "gateway-flood", false, "measure the gateway under 48 concurrent anonymous 1 MiB GraphQL bodies and 200 stalled uploads (RSS, time to answer, body timeout)")
 	fs.BoolVar(&o.Gateway, "gateway", false, "benchmark the gateway (gatehouse proxy) in front of the test app instead; workloads bare, session, apikey, jwt (direct always runs), --duration 5s unless given")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

@@ -326,9 +326,35 @@ func TestGatewayChromium(t *testing.T) {
 	if title != "Test app" || !strings.Contains(menu, "vera") {
 		t.Errorf("title %q, menu %q", title, menu)
 	}
+	// Every control of the menu is at least 24 x 24 px, and the menu
+	// collapses to its toggle and opens again.
+	eval := func(js string) bool {
+		t.Helper()
+		ectx, ecancel := context.WithTimeout(ctx, 10*time.Second)
+		defer ecancel()
+		v, err := chromedp.Run(ectx, chromedp.Evaluate[bool](js))
+		if err != nil {
+			t.Errorf("%s: %v", js, err)
+		}
+		return v
+	}
+	toggle := func() {
+		t.Helper()
+		if err := browserDo(ctx, chromedp.Click(chromedp.CSS(`#gatehouse-menu .gatehouse-menu-toggle`))); err != nil {
+			t.Errorf("menu toggle: %v", err)
+		}
+	}
+	big := eval(`[...document.querySelectorAll('#gatehouse-menu button')].every(b => { const r = b.getBoundingClientRect(); return r.width >= 24 && r.height >= 24 })`)
+	toggle()
+	collapsed := eval(`document.getElementById('gatehouse-menu-body').hidden && document.querySelector('#gatehouse-menu button[type=submit]').getBoundingClientRect().width === 0`)
+	toggle()
+	opened := eval(`!document.getElementById('gatehouse-menu-body').hidden`)
+	if !big || !collapsed || !opened {
+		t.Errorf("menu: targets >= 24 px %v, collapses %v, opens again %v", big, collapsed, opened)
+	}
 	// Sign out with the menu's button: the next page asks for a login.
 	err = browserDo(ctx,
-		chromedp.Click(chromedp.CSS(`#gatehouse-menu button`)),
+		chromedp.Click(chromedp.CSS(`#gatehouse-menu button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/_gatehouse/login"]`)),
 		chromedp.Navigate(gw.URL+"/runs"),
 		chromedp.WaitVisible(chromedp.ID("username")),

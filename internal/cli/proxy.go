@@ -50,6 +50,15 @@ type proxyOptions struct {
 	Menu              bool
 	BrandName         string
 	PassAuthorization bool
+	ReadHeaderTimeout time.Duration
+	BodyTimeout       time.Duration
+	ConnIdleTimeout   time.Duration
+	InspectBytes      int64
+	GraphQLParses     int
+	// ForwardAuthWS allows uninspected WebSockets on GraphQL paths at the
+	// forward-auth endpoint.
+	ForwardAuthWS bool
+	MetricsAddr   string
 
 	// Server is the embedded server's configuration (storage, Redis,
 	// audit output, log level).
@@ -85,6 +94,15 @@ redirect URI is PUBLIC_URL/_gatehouse/callback.
 
 A session lives server-side (--sessions memory, sql or redis://...); the
 browser holds only an opaque id in a __Host- cookie (on an https public URL).
+
+Anonymous requests to protected paths are answered before their body is
+read. Slow clients are cut by --read-header-timeout and --body-timeout;
+GraphQL inspection is bounded by --graphql-inspect-bytes and
+--graphql-parses (503 beyond). Metrics are served to admins only, or on
+--metrics-addr. Behind nginx or Caddy (forward-auth at /_gatehouse/verify),
+WebSockets on GraphQL paths are refused unless
+--forward-auth-uninspected-websockets: route the GraphQL endpoint through
+the gateway itself, as docs/gateway.md shows.
 See docs/gateway.md for the policy format and worked examples.`,
 		Example: `  # Protect a local Dagster with the built-in Dagster policy and local users
   gatehouse users add alice --role editor --data-dir ./gatehouse-data
@@ -135,6 +153,13 @@ See docs/gateway.md for the policy format and worked examples.`,
 	f.BoolVar(&opts.Menu, "menu", false, "inject a small user menu (who is signed in, sign out) into the application's HTML pages")
 	f.StringVar(&opts.BrandName, "brand-name", "Gatehouse", "`NAME` shown on the gateway's pages")
 	f.BoolVar(&opts.PassAuthorization, "pass-authorization", false, "forward the caller's Authorization header to the application (removed by default)")
+	f.DurationVar(&opts.ReadHeaderTimeout, "read-header-timeout", proxy.DefaultReadHeaderTimeout, "close connections whose request headers take longer than this `DURATION`")
+	f.DurationVar(&opts.BodyTimeout, "body-timeout", proxy.DefaultBodyTimeout, "cut uploads whose request body takes longer than this `DURATION` (responses, streams and WebSockets have no timeout)")
+	f.DurationVar(&opts.ConnIdleTimeout, "conn-idle-timeout", proxy.DefaultConnIdleTimeout, "close keep-alive connections idle for this `DURATION`")
+	f.Int64Var(&opts.InspectBytes, "graphql-inspect-bytes", proxy.DefaultInspectBytes, "at most this many `BYTES` of GraphQL request bodies held for inspection at once (503 beyond)")
+	f.IntVar(&opts.GraphQLParses, "graphql-parses", 0, "at most this `NUMBER` of GraphQL documents parsed at once (default twice the CPUs)")
+	f.BoolVar(&opts.ForwardAuthWS, "forward-auth-uninspected-websockets", false, "let /_gatehouse/verify allow WebSocket upgrades on GraphQL paths although the proxy that asks forwards their messages unseen (any operation then runs with the upgrade's rights; refused by default)")
+	f.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve /_gatehouse/metrics on a listener of its own at `HOST:PORT` (default: on the public origin, to admins only)")
 	config.RegisterStorageFlags(f)
 	f.String("redis", "", "Redis `URL` shared by replicas: login rate limits (and sessions with --sessions redis://...) (env GATEHOUSE_REDIS)")
 	f.String("audit-output", "stdout", "where audit events go: stdout, stderr, off or a file `PATH` (env GATEHOUSE_AUDIT_OUTPUT)")
@@ -220,6 +245,9 @@ func proxyRun(ctx context.Context, o *proxyOptions) error {
 			ClientSecret: secretValue, Scopes: o.Scopes, Audiences: o.Audiences, RolesClaim: o.RolesClaim,
 			TrustedProxies: o.TrustedProxies, IdleTimeout: o.IdleTimeout, AbsoluteTimeout: o.AbsoluteTimeout,
 			Menu: o.Menu, BrandName: o.BrandName, PassAuthorization: o.PassAuthorization,
+			ReadHeaderTimeout: o.ReadHeaderTimeout, BodyTimeout: o.BodyTimeout, ConnIdleTimeout: o.ConnIdleTimeout,
+			InspectBytes: o.InspectBytes, GraphQLParses: o.GraphQLParses,
+			ForwardAuthUninspectedWebSockets: o.ForwardAuthWS, MetricsAddr: o.MetricsAddr,
 		},
 		Policy:        pol,
 		Server:        o.Server,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -40,6 +41,14 @@ const (
 	DefaultIntrospectionTTL = 10 * time.Second
 	DefaultAssertionTTL     = time.Minute
 	DefaultRolesClaim       = "roles"
+	// Connection limits of the gateway's HTTP server.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultBodyTimeout       = 60 * time.Second
+	DefaultConnIdleTimeout   = 120 * time.Second
+	// Bounds of GraphQL inspection: bytes of bodies held at once, documents
+	// parsed at once, and how long a request waits for its turn.
+	DefaultInspectBytes = 64 << 20
+	DefaultInspectWait  = 2 * time.Second
 	// DefaultClientID is the OAuth client the embedded gateway registers
 	// for itself.
 	DefaultClientID = "gatehouse-proxy"
@@ -101,6 +110,30 @@ type Config struct {
 	Menu bool
 	// BrandName is shown on the gateway's pages (default "Gatehouse").
 	BrandName string
+	// ReadHeaderTimeout bounds reading a request's headers; BodyTimeout
+	// reading its body (a stalled upload is cut); ConnIdleTimeout closes
+	// keep-alive connections idle this long. Responses, streams and
+	// WebSockets have no timeout.
+	ReadHeaderTimeout time.Duration
+	BodyTimeout       time.Duration
+	ConnIdleTimeout   time.Duration
+	// InspectBytes bounds the bytes of GraphQL bodies held for inspection
+	// at once, GraphQLParses the documents parsed at once (default twice
+	// the CPUs); a request that does not get its turn within InspectWait
+	// gets 503.
+	InspectBytes  int64
+	GraphQLParses int
+	InspectWait   time.Duration
+
+	// MetricsAddr is a listener of its own for /_gatehouse/metrics
+	// ("host:port"); empty serves them on the public origin to admins only.
+	MetricsAddr string
+
+	// ForwardAuthUninspectedWebSockets lets the forward-auth endpoint allow
+	// WebSocket upgrades on GraphQL paths, judged as a GET: the proxy that
+	// asks forwards their messages without the gateway seeing them.
+	ForwardAuthUninspectedWebSockets bool
+
 	// PassAuthorization forwards the caller's Authorization header to
 	// the application (it is removed by default).
 	PassAuthorization bool
@@ -138,6 +171,24 @@ func (c Config) withDefaults() Config {
 	if c.AuthFailureRate.Requests == 0 {
 		c.AuthFailureRate = config.Rate{Requests: 30, Per: config.Duration(time.Minute), Burst: 20}
 	}
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if c.BodyTimeout == 0 {
+		c.BodyTimeout = DefaultBodyTimeout
+	}
+	if c.ConnIdleTimeout == 0 {
+		c.ConnIdleTimeout = DefaultConnIdleTimeout
+	}
+	if c.InspectBytes == 0 {
+		c.InspectBytes = DefaultInspectBytes
+	}
+	if c.GraphQLParses == 0 {
+		c.GraphQLParses = 2 * runtime.GOMAXPROCS(0)
+	}
+	if c.InspectWait == 0 {
+		c.InspectWait = DefaultInspectWait
+	}
 	if c.BrandName == "" {
 		c.BrandName = "Gatehouse"
 	}
@@ -162,6 +213,10 @@ func (c Config) Validate() error {
 		if c.ClientSecret == "" {
 			errs = append(errs, errors.New("proxy: --issuer needs a client secret (--client-secret-file or GATEHOUSE_PROXY_CLIENT_SECRET)"))
 		}
+	}
+	if c.ReadHeaderTimeout < 0 || c.BodyTimeout < 0 || c.ConnIdleTimeout < 0 || c.InspectWait < 0 ||
+		c.InspectBytes < 0 || c.GraphQLParses < 0 {
+		errs = append(errs, errors.New("proxy: connection timeouts and inspection limits must not be negative"))
 	}
 	if c.IdleTimeout < 0 || c.AbsoluteTimeout < 0 || c.SessionCacheTTL < 0 || c.IntrospectionTTL < 0 {
 		errs = append(errs, errors.New("proxy: timeouts must not be negative"))

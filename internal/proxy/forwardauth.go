@@ -1,9 +1,7 @@
 package proxy
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -74,8 +72,32 @@ func (g *Gateway) handleForwardAuth(w http.ResponseWriter, r *http.Request) {
 	if id != nil {
 		in.Roles = id.Roles
 	}
-	if g.policy.IsGraphQL(host, path) && !isUpgrade(orig) {
-		ops, err := forwardedOperations(orig, r, g.policy.MaxBody(host, path))
+	isGraphQL := g.policy.IsGraphQL(host, path)
+	if id == nil && !g.policy.AnonymousMayPass(host, path, orig.Method) {
+		// As in the gateway itself: an anonymous request no public rule
+		// could allow costs no body read or parse (a forwarded body).
+		g.refuseAnonymous(w, orig, path, nginx)
+		return
+	}
+	if isGraphQL && describesUpgrade(orig) && !g.cfg.ForwardAuthUninspectedWebSockets {
+		// The proxy that asks cannot show the gateway the messages of the
+		// WebSocket it would open: a viewer's socket could carry any
+		// mutation. Route GraphQL WebSockets through the gateway itself
+		// (docs/gateway.md), or opt in with
+		// --forward-auth-uninspected-websockets.
+		g.metrics.decisions.WithLabelValues("deny", via(id)).Inc()
+		g.auditDenyOps(orig, id, "", "forward-auth: websocket on a graphql path cannot be inspected", nil)
+		writeJSONError(w, http.StatusForbidden, "forbidden", "WebSockets on GraphQL paths must go through the gateway itself, which inspects their messages")
+		return
+	}
+	if isGraphQL && !describesUpgrade(orig) {
+		ops, release, err := g.forwardedOperations(orig, r, g.policy.MaxBody(host, path))
+		defer release()
+		if errors.Is(err, errBusy) {
+			w.Header().Set("Retry-After", "1")
+			writeJSONError(w, http.StatusServiceUnavailable, "busy", "too many requests are being inspected")
+			return
+		}
 		if err != nil {
 			g.deny(w, orig, id, path, policy.Decision{Reason: "graphql: " + graphqlReason(err)})
 			return
@@ -84,23 +106,30 @@ func (g *Gateway) handleForwardAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	d := g.policy.Decide(in)
 	if !d.Allow {
-		if id == nil && nginx {
-			g.metrics.decisions.WithLabelValues("login_required", "anonymous").Inc()
-			writeJSONError(w, http.StatusUnauthorized, "unauthorized", "authentication required")
+		if id == nil {
+			g.refuseAnonymous(w, orig, path, nginx)
 			return
 		}
-		g.deny(w, orig, id, path, d)
+		g.denyOps(w, orig, id, path, d, in.GraphQL)
 		return
 	}
 	g.metrics.decisions.WithLabelValues("allow", via(id)).Inc()
+	// The request's cookies without the gateway's (and its embedded
+	// server's): the proxy forwards this as the Cookie header, so the
+	// application never sees a session id (SECURITY-CASES 49).
+	kept := http.Header{"Cookie": orig.Header.Values("Cookie")}
+	removeGatewayCookies(kept)
+	w.Header().Set(HeaderCookie, headerValue(kept.Get("Cookie")))
 	if id != nil {
 		h := w.Header()
 		h.Set(HeaderUser, headerValue(id.Username))
 		h.Set(HeaderUserID, headerValue(id.Subject))
 		h.Set(HeaderRoles, headerValue(strings.Join(id.Roles, ",")))
 		h.Set(HeaderAuth, id.Via)
+		h.Set(HeaderForwardedUser, headerValue(id.Username))
 		if id.Email != "" {
 			h.Set(HeaderEmail, headerValue(id.Email))
+			h.Set(HeaderForwardedEmail, headerValue(id.Email))
 		}
 		if a, err := g.assertion.sign(id); err == nil {
 			h.Set(HeaderAssertion, a)
@@ -134,21 +163,53 @@ func describedRequest(r *http.Request) (*http.Request, error) {
 	return orig, nil
 }
 
+// refuseAnonymous answers an anonymous request the policy refuses: 401
+// for nginx (whose error_page redirects browsers to the login URL the
+// gateway names), else the gateway's own answer (302 for browsers).
+func (g *Gateway) refuseAnonymous(w http.ResponseWriter, orig *http.Request, path string, nginx bool) {
+	closeUnread(w, orig)
+	if !nginx {
+		g.deny(w, orig, nil, path, policy.Decision{Reason: "login required"})
+		return
+	}
+	g.metrics.decisions.WithLabelValues("login_required", "anonymous").Inc()
+	if wantsHTML(orig) {
+		// nginx turns the 401 into a redirect with error_page; it cannot
+		// URL-encode, so the gateway names the login URL.
+		w.Header().Set(HeaderLogin, loginURL(originalTarget(orig, path)))
+	}
+	writeJSONError(w, http.StatusUnauthorized, "unauthorized", "authentication required")
+}
+
 // forwardedOperations are the GraphQL operations of a described request:
-// from the URI's query, or from the body when the proxy forwarded it; an
-// operation of unknown type for a POST whose body the proxy kept.
-func forwardedOperations(orig, r *http.Request, maxBody int64) ([]graphql.Operation, error) {
+// from the URI's query, or from the body when the proxy forwarded it
+// (read within the inspection budget); an operation of unknown type for a
+// POST whose body the proxy kept.
+func (g *Gateway) forwardedOperations(orig, r *http.Request, maxBody int64) ([]graphql.Operation, func(), error) {
 	if orig.Method == http.MethodGet || orig.Method == http.MethodHead {
-		orig.Body = http.NoBody
+		orig.Body, orig.ContentLength = http.NoBody, 0
 	} else if r.ContentLength == 0 {
-		return []graphql.Operation{{Type: "unknown"}}, nil
+		return []graphql.Operation{{Type: "unknown"}}, func() {}, nil
 	}
-	ops, body, err := graphql.FromRequest(orig, maxBody)
-	if err != nil {
-		return nil, err
-	}
-	orig.Body = io.NopCloser(bytes.NewReader(body))
-	return ops, nil
+	ops, _, release, err := g.inspect.operations(orig, maxBody)
+	return ops, release, err
+}
+
+// HeaderLogin is the login URL the forward-auth endpoint gives nginx with
+// the 401 of an anonymous browser (nginx redirects to it).
+const HeaderLogin = "X-Gatehouse-Login"
+
+// HeaderCookie is the Cookie header the forward-auth endpoint tells the
+// proxy to forward: the request's, without the gateway's own cookies.
+const HeaderCookie = "X-Gatehouse-Cookie"
+
+// describesUpgrade reports whether a described request opens a WebSocket
+// (or another protocol). Proxies differ in what they copy to the
+// forward-auth request: Caddy and Traefik send the Upgrade and Connection
+// headers, nginx drops them but keeps Sec-WebSocket-Key.
+func describesUpgrade(orig *http.Request) bool {
+	return isUpgrade(orig) || orig.Header.Get("Upgrade") != "" || orig.Header.Get("Sec-WebSocket-Key") != "" ||
+		orig.Header.Get("Sec-WebSocket-Version") != ""
 }
 
 func firstNonEmpty(vs ...string) string {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
@@ -90,6 +92,8 @@ type Gateway struct {
 	assertion *assertionSigner
 	pages     *pages
 	metrics   *metrics
+	inspect   *inspection
+	refused   *refusedCredentials
 	handler   http.Handler
 }
 
@@ -139,6 +143,8 @@ func New(d Deps) (*Gateway, error) {
 		secure:   public.Scheme == "https",
 		pages:    pg,
 		metrics:  newMetrics(),
+		inspect:  newInspection(cfg.InspectBytes, cfg.GraphQLParses, cfg.InspectWait),
+		refused:  newRefusedCredentials(d.Clock),
 	}
 	g.assertion = newAssertionSigner(d.SecretKey, public.String(), upstreamAudience(upstream), cfg.AssertionTTL, d.Clock)
 	if d.Revoked != nil {
@@ -157,6 +163,51 @@ func New(d Deps) (*Gateway, error) {
 // Handler is the gateway's HTTP handler.
 func (g *Gateway) Handler() http.Handler { return g.handler }
 
+// Server is an HTTP server for Handler with the gateway's connection
+// limits: a header timeout, an idle timeout for keep-alive connections
+// and (in Handler) a body timeout. There is no read timeout for the whole
+// request and no write timeout: streamed responses and WebSockets last as
+// long as the application wants.
+func (g *Gateway) Server(errorLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           g.handler,
+		ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
+		IdleTimeout:       g.cfg.ConnIdleTimeout,
+		ErrorLog:          errorLog,
+	}
+}
+
+// MetricsHandler serves the Prometheus metrics to anyone: for a listener
+// of its own (Config.MetricsAddr), never the public one.
+func (g *Gateway) MetricsHandler() http.Handler { return g.metrics.handler() }
+
+// handleMetrics serves the metrics on the public origin to admins only
+// (a session, token or API key with the admin role), and not at all when
+// they have a listener of their own (SECURITY-CASES 69).
+func (g *Gateway) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	if g.cfg.MetricsAddr != "" {
+		g.writeStatus(w, r, http.StatusNotFound, "Not found", "There is nothing here.")
+		return
+	}
+	id, err := g.identify(r)
+	switch {
+	case errors.Is(err, errBadCredential):
+		g.refuseCredential(w, r, err)
+		return
+	case err != nil:
+		g.serverError(w, r, err)
+		return
+	case id == nil:
+		writeJSONError(w, http.StatusUnauthorized, "unauthorized", "metrics need an admin's credential, or --metrics-addr")
+		return
+	case !slices.Contains(id.Roles, "admin"):
+		g.auditDeny(r, id, "", "metrics: not an admin")
+		writeJSONError(w, http.StatusForbidden, "forbidden", "metrics are for admins")
+		return
+	}
+	g.metrics.handler().ServeHTTP(w, r)
+}
+
 // upstreamAudience is the aud of assertions: the upstream's origin.
 func upstreamAudience(u *url.URL) string {
 	return u.Scheme + "://" + u.Host
@@ -174,7 +225,7 @@ func (g *Gateway) routes() http.Handler {
 	own.Handle("POST "+PathLogout, g.metrics.instrument("logout", cop.Handler(http.HandlerFunc(g.handleLogout))))
 	route("GET "+PathHealthz, "healthz", g.handleHealthz)
 	route("GET "+PathReadyz, "readyz", g.handleReadyz)
-	own.Handle("GET "+PathMetrics, g.metrics.handler())
+	own.Handle("GET "+PathMetrics, g.metrics.instrument("metrics", http.HandlerFunc(g.handleMetrics)))
 	route("GET "+PathJWKS, "jwks", g.handleJWKS)
 	route("GET "+PathWhoami, "whoami", g.handleWhoami)
 	route(PathForwardAuth, "forward_auth", g.handleForwardAuth)
@@ -188,6 +239,7 @@ func (g *Gateway) routes() http.Handler {
 	app := g.metrics.instrument("upstream", http.HandlerFunc(g.serveApp))
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = withBodyTimeout(w, r, g.cfg.BodyTimeout)
 		path, err := inbound.Path(r.URL.EscapedPath())
 		if err != nil {
 			g.metrics.rejected.WithLabelValues("bad_path").Inc()

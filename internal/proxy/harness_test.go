@@ -257,6 +257,7 @@ func (l *requestLog) Requests() []string {
 
 // echoed is the test app's /echo answer.
 type echoed struct {
+	Host    string              `json:"host"`
 	Method  string              `json:"method"`
 	Path    string              `json:"path"`
 	Headers map[string][]string `json:"headers"`

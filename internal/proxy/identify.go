@@ -60,9 +60,19 @@ func (g *Gateway) identifyBearer(r *http.Request) (*Identity, error) {
 	if g.verifier == nil {
 		return nil, fmt.Errorf("%w: bearer credentials are not accepted", errBadCredential)
 	}
+	// Nothing is asked of the issuer for an address that is over its limit
+	// of refused credentials, or for a credential refused a moment ago.
+	if g.refused.limited(g.clientIP(r)) {
+		return nil, fmt.Errorf("%w: too many refused credentials from this address", errBadCredential)
+	}
+	hash := secret.Hash(token)
+	if g.refused.refused(hash) {
+		return nil, fmt.Errorf("%w: refused a moment ago", errBadCredential)
+	}
 	rid, err := g.verifier.Verify(r.Context(), token)
 	if err != nil {
 		if errors.Is(err, resource.ErrInvalidToken) || errors.Is(err, resource.ErrInsufficientScope) {
+			g.refused.remember(hash)
 			return nil, fmt.Errorf("%w: %v", errBadCredential, err)
 		}
 		return nil, fmt.Errorf("proxy: verify bearer credential: %w", err)

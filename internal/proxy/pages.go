@@ -111,6 +111,34 @@ func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]string{"error": code, "error_description": msg})
 }
 
+// GraphQL error codes of the gateway's refusals (extensions.code, as
+// Apollo Server and GraphQL Yoga name them).
+const (
+	gqlUnauthenticated = "UNAUTHENTICATED"
+	gqlForbidden       = "FORBIDDEN"
+)
+
+// graphQLErrors is a GraphQL response with errors and no data (GraphQL
+// over HTTP: clients such as GraphiQL and Apollo show its messages).
+type graphQLErrors struct {
+	Errors []graphQLError `json:"errors"`
+}
+
+type graphQLError struct {
+	Message    string            `json:"message"`
+	Extensions map[string]string `json:"extensions"`
+}
+
+func newGraphQLErrors(code, msg string) graphQLErrors {
+	return graphQLErrors{Errors: []graphQLError{{Message: msg, Extensions: map[string]string{"code": code}}}}
+}
+
+// writeGraphQLError answers a refused GraphQL request with a GraphQL
+// response, so that GraphQL clients show the reason.
+func writeGraphQLError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, newGraphQLErrors(code, msg))
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, _ := json.Marshal(v)
 	h := w.Header()

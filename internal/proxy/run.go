@@ -196,21 +196,26 @@ func openSessions(ctx context.Context, o Options, st storage.Store) (session.Sto
 // requests for up to shutdown. With the embedded server it also runs the
 // server's background work and follows user changes.
 func (inst *Instance) Serve(ctx context.Context, ln net.Listener, shutdown time.Duration) error {
-	srv := &http.Server{
-		Handler:           inst.Gateway.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		// No read or write timeout: streamed responses and WebSockets
-		// last as long as the application wants.
-		ErrorLog: slog.NewLogLogger(inst.log.Handler(), slog.LevelWarn),
-	}
+	srv := inst.Gateway.Server(slog.NewLogLogger(inst.log.Handler(), slog.LevelWarn))
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	if inst.srv != nil {
 		go inst.srv.RunBackground(bg)
 		go inst.users.Run(bg)
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if addr := inst.Gateway.cfg.MetricsAddr; addr != "" {
+		mln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("proxy: metrics listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET "+PathMetrics, inst.Gateway.MetricsHandler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: srv.ErrorLog}
+		go func() { errc <- msrv.Serve(mln) }()
+		defer msrv.Close()
+		inst.log.Info("metrics listener", "addr", mln.Addr().String(), "path", PathMetrics)
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:

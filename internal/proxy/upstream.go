@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +72,9 @@ type forwardKey struct{}
 type forwardInfo struct {
 	id   *Identity
 	path string
+	// host is the Host the application receives when the policy tells
+	// hosts apart ("": the upstream URL's host).
+	host string
 }
 
 func newUpstreamProxy(g *Gateway, base http.RoundTripper) *upstreamProxy {
@@ -85,7 +89,7 @@ func newUpstreamProxy(g *Gateway, base http.RoundTripper) *upstreamProxy {
 	p := &upstreamProxy{g: g}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
-		Transport: &inspectingTransport{base: base},
+		Transport: &inspectingTransport{base: base, budget: g.inspect.bytes},
 		// 0: ReverseProxy still flushes every write of a streamed response
 		// (text/event-stream, or no Content-Length) at once, and buffers
 		// the others, which saves a goroutine and a flush per response.
@@ -98,8 +102,8 @@ func newUpstreamProxy(g *Gateway, base http.RoundTripper) *upstreamProxy {
 	return p
 }
 
-func (p *upstreamProxy) serve(w http.ResponseWriter, r *http.Request, id *Identity, path string) {
-	r = r.WithContext(context.WithValue(r.Context(), forwardKey{}, forwardInfo{id: id, path: path}))
+func (p *upstreamProxy) serve(w http.ResponseWriter, r *http.Request, info forwardInfo) {
+	r = r.WithContext(context.WithValue(r.Context(), forwardKey{}, info))
 	p.rp.ServeHTTP(w, r)
 }
 
@@ -116,6 +120,10 @@ func (p *upstreamProxy) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(g.upstream)
 
 	stripped.Strip(out.Header)
+	if !strings.EqualFold(strings.TrimSpace(out.Header.Get("Upgrade")), "websocket") {
+		// Never an upgrade to anything but a WebSocket (h2c smuggling).
+		out.Header.Del("Upgrade")
+	}
 	inbound.SanitizeConnection(out.Header, func(tok string) bool {
 		return tok == "upgrade" || tok == "keep-alive" || tok == "close"
 	})
@@ -136,6 +144,11 @@ func (p *upstreamProxy) rewrite(pr *httputil.ProxyRequest) {
 	out.Header.Set("X-Forwarded-For", ip)
 	out.Header.Set("X-Real-IP", ip)
 	out.Header.Set("X-Forwarded-Host", g.public.Host)
+	if info.host != "" {
+		// The host the policy judged is the host the application serves.
+		out.Host = info.host
+		out.Header.Set("X-Forwarded-Host", info.host)
+	}
 	out.Header.Set("X-Forwarded-Proto", g.public.Scheme)
 
 	if id := info.id; id != nil {
@@ -267,7 +280,12 @@ func messageCheckFrom(ctx context.Context) messageCheck {
 // messages must be checked: httputil.ReverseProxy writes the client's
 // bytes into the 101 response's body, so wrapping that body puts every
 // client message through the check before it reaches the application.
-type inspectingTransport struct{ base http.RoundTripper }
+type inspectingTransport struct {
+	base http.RoundTripper
+	// budget bounds the bytes of WebSocket messages held for inspection,
+	// shared with GraphQL request bodies.
+	budget wsinspect.Budget
+}
 
 func (t *inspectingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	res, err := t.base.RoundTrip(req)
@@ -287,8 +305,40 @@ func (t *inspectingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		rwc.Close()
 		return nil, fmt.Errorf("proxy: upstream negotiated WebSocket extensions %q that were not offered", ext)
 	}
-	res.Body = wsinspect.WrapConn(rwc, wsinspect.NewWriter(rwc, maxWSMessage, check))
+	res.Body = wsinspect.Wrap(rwc, maxWSMessage, check, t.budget)
 	return res, nil
+}
+
+// maxWSReplyID bounds the operation id echoed in a refusal; a message
+// with a longer one fails the connection instead.
+const maxWSReplyID = 256
+
+// wsRefusalReply is the server's answer to a refused subscribe (or, in the
+// legacy subscriptions-transport-ws, start) message: an "error" message for
+// its id, whose payload is a list of GraphQL errors in graphql-transport-ws
+// and one error object in the legacy protocol. nil when msg has no id.
+func wsRefusalReply(msg []byte, text string) []byte {
+	var m struct {
+		ID   json.RawMessage `json:"id"`
+		Type string          `json:"type"`
+	}
+	if json.Unmarshal(msg, &m) != nil || len(m.ID) == 0 || len(m.ID) > maxWSReplyID || string(m.ID) == "null" {
+		return nil
+	}
+	errs := newGraphQLErrors(gqlForbidden, text).Errors
+	var payload any = errs
+	if m.Type == "start" {
+		payload = errs[0]
+	}
+	b, err := json.Marshal(struct {
+		ID      json.RawMessage `json:"id"`
+		Type    string          `json:"type"`
+		Payload any             `json:"payload"`
+	}{m.ID, "error", payload})
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // wsCheck judges every GraphQL operation sent over a WebSocket with the
@@ -312,8 +362,14 @@ func (g *Gateway) wsCheck(r *http.Request, id *Identity, in policy.Input) messag
 		in2.GraphQL = ops
 		if d := g.policy.Decide(in2); !d.Allow {
 			g.metrics.decisions.WithLabelValues("deny", "websocket").Inc()
-			g.auditDeny(r, id, d.Rule, "websocket: "+d.Reason)
-			return fmt.Errorf("proxy: operation denied: %s", d.Reason)
+			g.auditDenyOps(r, id, d.Rule, "websocket: "+d.Reason, ops)
+			err := fmt.Errorf("proxy: operation denied: %s", d.Reason)
+			if reply := wsRefusalReply(msg, refusalMessage(ops)); reply != nil {
+				// The operation gets the protocol's error message and the
+				// socket stays open for the others.
+				return &wsinspect.Refusal{Reply: reply, Err: err}
+			}
+			return err
 		}
 		return nil
 	}

@@ -6,11 +6,14 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/coder/websocket"
@@ -70,12 +73,29 @@ func TestWebSockets(t *testing.T) {
 	if _, msg, err := g.Read(ctx); err != nil || !strings.Contains(string(msg), `"next"`) {
 		t.Fatalf("subscription: %q %v", msg, err)
 	}
-	_ = send(`{"id":"2","type":"subscribe","payload":{"query":"mutation { launchRun(job: \"x\") { id } }"}}`)
-	for {
-		if _, _, err := g.Read(ctx); err != nil {
-			break // the gateway closed the connection
+	// A refused operation gets graphql-transport-ws's error message for its
+	// id; the socket stays open for the others.
+	_ = send(`{"id":"2","type":"subscribe","payload":{"query":"mutation Go { launchRun(job: \"x\") { id } }"}}`)
+	waitFor := func(id, typ string) string {
+		t.Helper()
+		for {
+			_, msg, err := g.Read(ctx)
+			if err != nil {
+				t.Fatalf("waiting for %s %s: %v", typ, id, err)
+			}
+			var m struct{ ID, Type string }
+			json.Unmarshal(msg, &m)
+			if m.ID == id && m.Type == typ {
+				return string(msg)
+			}
 		}
 	}
+	if msg := waitFor("2", "error"); !strings.Contains(msg, `"payload":[{"message":"your roles do not allow the mutation Go","extensions":{"code":"FORBIDDEN"}}]`) {
+		t.Fatalf("error message %s", msg)
+	}
+	_ = send(`{"id":"3","type":"subscribe","payload":{"query":"subscription { runEvents }"}}`)
+	waitFor("3", "next")
+	g.Close(websocket.StatusNormalClosure, "")
 	if m := h.app.Mutations(); len(m) != 0 {
 		t.Fatalf("a viewer's mutation over WebSocket reached the app: %v", m)
 	}
@@ -145,7 +165,7 @@ func TestMetricsCarryNoClientValues(t *testing.T) {
 	}
 	h.do(c, "EVILMETHOD", "/echo", nil, nil)
 	h.login(c, h.srv.AddUser(t, "evil-username", "pw-evil-12345", "viewer"), "/evil-rd")
-	body, _ := io.ReadAll(h.get(c, PathMetrics, nil).Body)
+	body, _ := io.ReadAll(h.get(h.client(), PathMetrics, bearer(h.clientToken("metrics-admin", "admin"))).Body)
 	for _, s := range []string{"evil", "EVILMETHOD"} {
 		if strings.Contains(string(body), s) {
 			t.Fatalf("metrics contain %q:\n%s", s, body)
@@ -153,6 +173,31 @@ func TestMetricsCarryNoClientValues(t *testing.T) {
 	}
 	if !strings.Contains(string(body), "gatehouse_proxy_decisions_total") {
 		t.Fatal("no decision metric")
+	}
+}
+
+// Metrics are not served anonymously on the public origin: admins only,
+// or nobody there when they have a listener of their own.
+func TestMetricsAreNotPublic(t *testing.T) {
+	h := newHarness(t)
+	if res := h.get(h.client(), PathMetrics, nil); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("anonymous metrics: %d", res.StatusCode)
+	}
+	if res := h.get(h.client(), PathMetrics, bearer(h.clientToken("viewer-client", "viewer"))); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("viewer metrics: %d", res.StatusCode)
+	}
+	if res := h.get(h.client(), PathMetrics, bearer(h.clientToken("admin-client", "admin"))); res.StatusCode != http.StatusOK {
+		t.Fatalf("admin metrics: %d", res.StatusCode)
+	}
+
+	h2 := newHarness(t, func(c *Config, _ *Deps) { c.MetricsAddr = "127.0.0.1:0" })
+	if res := h2.get(h2.client(), PathMetrics, bearer(h2.clientToken("admin-client", "admin"))); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("public metrics with a metrics listener: %d", res.StatusCode)
+	}
+	rec := httptest.NewRecorder()
+	h2.gw.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, PathMetrics, nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "gatehouse_proxy_") {
+		t.Fatalf("metrics handler: %d", rec.Code)
 	}
 }
 
@@ -256,18 +301,22 @@ func TestReadyz(t *testing.T) {
 }
 
 // An upgrade that httputil would forward but that is not exactly a
-// WebSocket ("Upgrade: websocket, x") never opens an uninspected tunnel
-// on a GraphQL path.
-func TestOtherUpgradesOnGraphQLPathsAreRefused(t *testing.T) {
+// WebSocket ("Upgrade: websocket, x", h2c) is never forwarded, on any path
+// (SECURITY-CASES 69: no h2c smuggling past the gateway).
+func TestOtherUpgradesAreRefused(t *testing.T) {
 	h := newHarness(t)
-	tok := h.clientToken("viewer-client", "viewer")
-	for _, up := range []string{"websocket, h2c", "h2c", "WebSocket/13"} {
+	tok := h.clientToken("admin-client", "admin")
+	for _, c := range []struct{ path, up string }{
+		{"/graphql?query=%7Bruns%7Bid%7D%7D", "websocket, h2c"}, {"/graphql?query=%7Bruns%7Bid%7D%7D", "h2c"},
+		{"/graphql?query=%7Bruns%7Bid%7D%7D", "WebSocket/13"}, {"/echo", "h2c"}, {"/ws", "h2c, websocket"},
+	} {
+		up := c.up
 		conn, err := net.Dial("tcp", strings.TrimPrefix(h.ts.URL, "http://"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := "GET /graphql?query=%7Bruns%7Bid%7D%7D HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok +
-			"\r\nConnection: Upgrade\r\nUpgrade: " + up +
+		req := "GET " + c.path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + tok +
+			"\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: " + up + "\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA" +
 			"\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
 		if _, err := conn.Write([]byte(req)); err != nil {
 			t.Fatal(err)
@@ -278,11 +327,53 @@ func TestOtherUpgradesOnGraphQLPathsAreRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.StatusCode != http.StatusForbidden {
-			t.Errorf("Upgrade: %s: status %d, want 403", up, res.StatusCode)
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s Upgrade: %s: status %d, want 400", c.path, up, res.StatusCode)
 		}
 	}
 	if got := h.seen.Requests(); len(got) != 0 {
 		t.Fatalf("the app saw %v", got)
+	}
+}
+
+// The menu goes into pages of any size without buffering them: a 5 MiB
+// page (over the old 4 MiB limit) and a streamed one get it, right after
+// <head>, and arrive whole.
+func TestMenuInLargeAndStreamedPages(t *testing.T) {
+	h := newHarness(t, func(c *Config, _ *Deps) { c.Menu = true })
+	u := h.srv.AddUser(t, "alice", "pw-alice-123", "viewer")
+	c := h.client()
+	h.login(c, u, "/")
+	const size = 5 << 20
+	res := h.get(c, fmt.Sprintf("/big?html=1&bytes=%d", size), htmlAccept())
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || len(body) != size+len(menuTag) ||
+		!strings.HasPrefix(string(body), "<!doctype html><html><head>"+string(menuTag)+"<title>") {
+		t.Fatalf("big page: %d, %d bytes, starts %q", res.StatusCode, len(body), body[:min(len(body), 120)])
+	}
+	for _, page := range []string{"<html><HEAD lang=en><title>x</title></head><body>x</body></html>", "<header>no head</header><body>x</body>"} {
+		r := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/html"}}, ContentLength: -1,
+			Body: io.NopCloser(iotest.OneByteReader(strings.NewReader(page)))}
+		if err := injectMenu(r); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(r.Body)
+		if strings.Count(string(got), string(menuTag)) != 1 || strings.ReplaceAll(string(got), string(menuTag), "") != page {
+			t.Errorf("streamed page %q became %q", page, got)
+		}
+	}
+}
+
+// The menu can be collapsed and its controls are at least 24 px.
+func TestMenuIsCollapsibleWithLargeTargets(t *testing.T) {
+	js, _ := staticFS.ReadFile("static/menu.js")
+	css, _ := staticFS.ReadFile("static/menu.css")
+	for _, want := range []string{`aria-expanded`, `gatehouse-menu-collapsed`, `body.hidden = collapsed`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("menu.js lacks %q", want)
+		}
+	}
+	if !strings.Contains(string(css), "min-width: 24px; min-height: 24px") {
+		t.Error("menu buttons are not at least 24 x 24 px")
 	}
 }

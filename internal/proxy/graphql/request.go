@@ -64,29 +64,37 @@ func FromRequest(r *http.Request, maxBody int64) (ops []Operation, body []byte, 
 	if err != nil {
 		return nil, nil, err
 	}
+	ops, err = FromRequestBody(r, body)
+	return ops, body, err
+}
+
+// FromRequestBody is FromRequest for a request whose body the caller has
+// already read (within its own limit): body is that body, r.Body is not
+// read.
+func FromRequestBody(r *http.Request, body []byte) (ops []Operation, err error) {
 	found := false
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return nil, body, fmt.Errorf("graphql: query string: %w: %v", ErrUnparseable, err)
+		return nil, fmt.Errorf("graphql: query string: %w: %v", ErrUnparseable, err)
 	}
 	urlOps, ok, err := formOps(q)
 	if err != nil {
-		return nil, body, fmt.Errorf("graphql: query string: %w", err)
+		return nil, fmt.Errorf("graphql: query string: %w", err)
 	}
 	found = found || ok
 	ops = append(ops, urlOps...)
 	if len(body) > 0 {
 		bodyOps, err := bodyOps(r.Header, body)
 		if err != nil {
-			return nil, body, fmt.Errorf("graphql: body: %w", err)
+			return nil, fmt.Errorf("graphql: body: %w", err)
 		}
 		found = true
 		ops = append(ops, bodyOps...)
 	}
 	if !found {
-		return nil, body, fmt.Errorf("graphql: %w: request has no query", ErrUnparseable)
+		return nil, fmt.Errorf("graphql: %w: request has no query", ErrUnparseable)
 	}
-	return ops, body, nil
+	return ops, nil
 }
 
 // readBody reads at most max bytes of r's body.

@@ -79,6 +79,14 @@ func Path(escaped string) (string, error) {
 			return "", fmt.Errorf("inbound: control character %U in path: %w", r, ErrBadPath)
 		}
 	}
+	for _, r := range s {
+		if r >= utf8.RuneSelf && foldsToASCII(r) {
+			// An application that folds case with Unicode rules (.NET's
+			// ToUpperInvariant, Java's equalsIgnoreCase) reads "/admın" or
+			// "/ſtatic" as "/ADMIN" or "/STATIC", which the policy does not.
+			return "", fmt.Errorf("inbound: %U in path changes into ASCII with case folding: %w", r, ErrBadPath)
+		}
+	}
 	for i := strings.IndexByte(s, '%'); i >= 0; {
 		if i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
 			return "", fmt.Errorf("inbound: double percent-encoding: %w", ErrBadPath)
@@ -89,7 +97,32 @@ func Path(escaped string) (string, error) {
 		}
 		i += 1 + j
 	}
-	return removeDotSegments(s), nil
+	out := removeDotSegments(s)
+	for _, seg := range strings.Split(out, "/") {
+		if strings.HasSuffix(seg, ".") || strings.HasSuffix(seg, " ") || strings.HasPrefix(seg, " ") ||
+			strings.TrimRightFunc(seg, unicode.IsSpace) != seg {
+			// Windows servers (IIS, Kestrel on Windows) drop trailing dots
+			// and spaces: "/admin." would be "/admin" to them.
+			return "", fmt.Errorf("inbound: path segment with a trailing dot or space: %w", ErrBadPath)
+		}
+	}
+	return out, nil
+}
+
+// foldsToASCII reports whether a non-ASCII rune becomes an ASCII one by
+// case mapping or simple case folding (ı→I, İ→i, ſ→S, K→k, Å is not: it
+// folds to å), or is a full-width form of an ASCII character, which NFKC
+// normalisation turns into that character.
+func foldsToASCII(r rune) bool {
+	if unicode.ToUpper(r) < utf8.RuneSelf || unicode.ToLower(r) < utf8.RuneSelf || unicode.ToTitle(r) < utf8.RuneSelf {
+		return true
+	}
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f < utf8.RuneSelf {
+			return true
+		}
+	}
+	return r >= 0xFF01 && r <= 0xFF5E
 }
 
 // removeDotSegments resolves "." and ".." (RFC 3986 §5.2.4) in an absolute

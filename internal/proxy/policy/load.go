@@ -17,7 +17,7 @@ import (
 // Keys of each mapping of a policy file; anything else is a load error.
 var (
 	topKeys      = []string{"version", "max_body_bytes", "graphql", "rules"}
-	endpointKeys = []string{"paths", "hosts", "max_body_bytes"}
+	endpointKeys = []string{"paths", "hosts", "max_body_bytes", "ide", "refusal_status"}
 	ruleKeys     = []string{"name", "hosts", "paths", "methods", "roles", "public", "action", "graphql"}
 	opKeys       = []string{"types", "fields", "names"}
 )
@@ -115,7 +115,7 @@ func (l *loader) endpoints(n *yaml.Node) (*endpoints, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &endpoints{maxBody: DefaultGraphQLMaxBody}
+	e := &endpoints{maxBody: DefaultGraphQLMaxBody, ide: true, refusalStatus: 403}
 	v, ok := m["paths"]
 	if !ok {
 		return nil, l.errorf(resolve(n), "graphql.paths: missing (the paths of the GraphQL endpoints)")
@@ -132,6 +132,21 @@ func (l *loader) endpoints(n *yaml.Node) (*endpoints, error) {
 		if e.maxBody, err = l.size(v, "graphql.max_body_bytes"); err != nil {
 			return nil, err
 		}
+	}
+	if v, ok := m["ide"]; ok {
+		if e.ide, err = l.bool(v, "graphql.ide"); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := m["refusal_status"]; ok {
+		st, err := l.int(v, "graphql.refusal_status")
+		if err != nil {
+			return nil, err
+		}
+		if st != 200 && st != 403 {
+			return nil, l.errorf(v, "graphql.refusal_status: %d is not 403 or 200", st)
+		}
+		e.refusalStatus = int(st)
 	}
 	return e, nil
 }

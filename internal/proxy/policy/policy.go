@@ -52,6 +52,12 @@ type endpoints struct {
 	hosts   []hostPattern // nil: any host
 	paths   []pathPattern
 	maxBody int64
+	// ide: a browser's page load of the endpoint (GET, HTML, no query) is
+	// judged as a query, so that GraphiQL and similar IDEs open.
+	ide bool
+	// refusalStatus is the HTTP status of a refused GraphQL request: 403,
+	// or 200 for clients that show errors only on 200.
+	refusalStatus int
 }
 
 // rule is one compiled entry of rules:.
@@ -150,6 +156,59 @@ func (p *Policy) Public(host, path, method string) bool {
 	return p.Decide(Input{Host: host, Path: path, Method: method}).Allow
 }
 
+// UsesHosts reports whether any rule (or the GraphQL endpoints) names
+// hosts: the gateway then forwards the Host it judged and refuses hosts
+// that nothing names (SECURITY-CASES 68).
+func (p *Policy) UsesHosts() bool {
+	if p.graphql != nil && p.graphql.hosts != nil {
+		return true
+	}
+	return slices.ContainsFunc(p.rules, func(r *rule) bool { return r.hosts != nil })
+}
+
+// NamesHost reports whether a hosts: list of the policy matches host.
+func (p *Policy) NamesHost(host string) bool {
+	h := normHost(host)
+	if p.graphql != nil && p.graphql.hosts != nil && anyHost(p.graphql.hosts, h) {
+		return true
+	}
+	return slices.ContainsFunc(p.rules, func(r *rule) bool { return r.hosts != nil && anyHost(r.hosts, h) })
+}
+
+// AnonymousMayPass reports whether any rule could allow an anonymous
+// caller's request with method to host and path, whatever its GraphQL
+// operations: whether a public allow rule matches them. When it does not,
+// Decide refuses every anonymous request there, so the gateway answers
+// without reading or parsing the body (SECURITY-CASES 67).
+func (p *Policy) AnonymousMayPass(host, path, method string) bool {
+	if pathProblem(path) != "" {
+		return false
+	}
+	req := request{host: normHost(host), segs: splitPath(path), method: strings.ToUpper(method)}
+	for _, r := range p.rules {
+		if r.hosts != nil && !anyHost(r.hosts, req.host) {
+			continue
+		}
+		if r.paths != nil && !anyPath(r.paths, req.segs) {
+			continue
+		}
+		if r.methods != nil && !r.methods[req.method] {
+			continue
+		}
+		if !r.caller(&req) {
+			continue
+		}
+		if r.deny && r.graphql == nil {
+			// Denies every anonymous request that reaches it.
+			return false
+		}
+		if !r.deny {
+			return true
+		}
+	}
+	return false
+}
+
 // IsGraphQL reports whether host and path are a GraphQL endpoint, whose
 // request bodies, GET ?query= and WebSocket messages the gateway must parse
 // and pass to Decide. Paths compare case-insensitively, like rules.
@@ -171,6 +230,51 @@ func (p *Policy) MaxBody(host, path string) int64 {
 		return p.graphql.maxBody
 	}
 	return p.maxBody
+}
+
+// GraphQLRefusalStatus is the HTTP status of a refused request to a
+// GraphQL endpoint (graphql.refusal_status: 403 unless set to 200).
+func (p *Policy) GraphQLRefusalStatus() int {
+	if p.graphql == nil {
+		return 403
+	}
+	return p.graphql.refusalStatus
+}
+
+// DecideIDE judges a browser's page load of a GraphQL endpoint (GET with
+// Accept: text/html and no document), which GraphQL servers answer with
+// their IDE (GraphiQL, Apollo Sandbox): the first rule for the caller that
+// would allow or deny some query there decides, whatever its fields or
+// names. With graphql.ide: false it is judged like any request without a
+// document: refused.
+func (p *Policy) DecideIDE(in Input) Decision {
+	if p.graphql == nil || !p.graphql.ide {
+		return Decision{Reason: "graphql: page load of the endpoint (graphql.ide is off)"}
+	}
+	if why := pathProblem(in.Path); why != "" {
+		return Decision{Reason: why}
+	}
+	req := request{host: normHost(in.Host), segs: splitPath(in.Path), method: strings.ToUpper(in.Method), authenticated: in.Authenticated}
+	if in.Authenticated {
+		req.roles = in.Roles
+	}
+	for _, r := range p.rules {
+		if r.hosts != nil && !anyHost(r.hosts, req.host) || r.paths != nil && !anyPath(r.paths, req.segs) ||
+			r.methods != nil && !r.methods[req.method] || !r.caller(&req) {
+			continue
+		}
+		if r.graphql != nil && r.graphql.types != nil && !r.graphql.types[graphql.Query] {
+			continue
+		}
+		if r.deny {
+			if r.graphql != nil {
+				continue // denies some queries, not the IDE
+			}
+			return Decision{Rule: r.name, Reason: "graphql ide: denied by rule"}
+		}
+		return Decision{Allow: true, Rule: r.name, Reason: "graphql ide: the caller may query"}
+	}
+	return Decision{Reason: "graphql ide: no rule lets the caller query (default deny)"}
 }
 
 // Source is the file name (or "preset:NAME") the policy was loaded from.

@@ -25,6 +25,10 @@ type Run struct {
 // It is safe for concurrent use.
 type App struct {
 	clock clock.Clock
+	// AnyCaseGraphQL routes /graphql in any letter case (/GraphQL), as
+	// case-insensitive frameworks (ASP.NET, some Spring setups) do: the
+	// spelling a front proxy may route differently from the gateway.
+	AnyCaseGraphQL bool
 
 	mu        sync.Mutex
 	runs      []Run
@@ -95,7 +99,7 @@ func (a *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "/echo" || strings.HasPrefix(p, "/echo/"):
 		a.serveEcho(w, r)
-	case p == "/graphql":
+	case p == "/graphql" || a.AnyCaseGraphQL && strings.EqualFold(p, "/graphql"):
 		a.serveGraphQL(w, r)
 	case p == "/ws":
 		a.serveWSEcho(w, r)

@@ -40,6 +40,9 @@ type Run {
 }
 `
 
+// GraphiQLPage is the test app's stand-in for a GraphQL IDE.
+const GraphiQLPage = "<!doctype html><title>GraphiQL</title><div id=graphiql>GraphiQL</div>\n"
+
 // MaxGraphQLBody bounds a GraphQL request body.
 const MaxGraphQLBody = 1 << 20
 
@@ -61,6 +64,12 @@ var errBadRequest = errors.New("bad graphql request")
 func (a *App) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if isUpgrade(r) {
 		a.serveGraphQLWS(w, r)
+		return
+	}
+	if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html") && !r.URL.Query().Has("query") {
+		// Like GraphQL Yoga and Apollo Server: a browser gets the IDE.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, GraphiQLPage)
 		return
 	}
 	reqs, batch, err := decodeGraphQL(r)

@@ -189,11 +189,16 @@ func (s *wsSession) start(ctx context.Context, id string, q GraphQLRequest) (web
 					return
 				}
 			}
-			if s.sendResult(subCtx, id, op.event(i)) != nil {
+			// Written with the connection's context: coder/websocket closes
+			// the connection when a write's context ends mid-write, and a
+			// stopped subscription must not end the connection.
+			if subCtx.Err() != nil || s.sendResult(ctx, id, op.event(i)) != nil {
 				return
 			}
 		}
-		_ = s.send(subCtx, wsMessage{ID: id, Type: "complete"})
+		if subCtx.Err() == nil {
+			_ = s.send(ctx, wsMessage{ID: id, Type: "complete"})
+		}
 	}()
 	return 0, ""
 }

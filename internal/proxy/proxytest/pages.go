@@ -111,10 +111,23 @@ func serveBig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
+	var head []byte
+	if r.URL.Query().Get("html") == "1" {
+		// ?html=1: an HTML page of n bytes (for the menu of big pages).
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		head = []byte("<!doctype html><html><head><title>Big page</title></head><body><pre>")
+		if int64(len(head)) > n {
+			head = head[:n]
+		}
+	}
 	w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
 	if r.Method == http.MethodHead {
 		return
 	}
+	if _, err := w.Write(head); err != nil {
+		return
+	}
+	n -= int64(len(head))
 	chunk := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
 	for n > 0 {
 		c := chunk[:min(n, int64(len(chunk)))]

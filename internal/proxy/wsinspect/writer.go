@@ -82,6 +82,52 @@ type Writer struct {
 	msgPayload []byte
 
 	closed bool // a Close frame went through
+
+	// replies receives the Reply of a Refusal (set by Wrap); nil: a
+	// Refusal fails the stream like any other check error.
+	replies func([]byte)
+
+	// budget, when set, bounds the bytes all Writers sharing it hold for
+	// messages being read; held is this Writer's share.
+	budget Budget
+	held   int64
+}
+
+// Budget is a shared bound on the bytes of messages held at once
+// (golang.org/x/sync/semaphore.Weighted is one).
+type Budget interface {
+	TryAcquire(n int64) bool
+	Release(n int64)
+}
+
+// ErrBusy: the shared budget has no room for a message (Writer.SetBudget).
+var ErrBusy = errors.New("wsinspect: too many bytes held for inspection")
+
+// SetBudget makes w take the bytes it holds for a message from b, and
+// fail with ErrBusy when b has no room. Call it before the first Write;
+// Release gives back what w holds.
+func (w *Writer) SetBudget(b Budget) {
+	w.mu.Lock()
+	w.budget = b
+	w.mu.Unlock()
+}
+
+// Release gives back to the budget what w holds and stops w: every later
+// Write fails. Call it when the connection ends.
+func (w *Writer) Release() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.releaseLocked()
+	if w.err == nil {
+		w.err = errors.New("wsinspect: connection ended")
+	}
+}
+
+func (w *Writer) releaseLocked() {
+	if w.budget != nil && w.held > 0 {
+		w.budget.Release(w.held)
+	}
+	w.held = 0
 }
 
 // NewWriter returns a Writer that forwards to dst the client frames
@@ -116,6 +162,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		if err != nil {
 			w.err = err
 			w.ctrlRaw, w.msgRaw, w.msgPayload = nil, nil, nil
+			w.releaseLocked()
 			return n, err
 		}
 	}
@@ -231,6 +278,14 @@ func (w *Writer) startFrame() error {
 		if uint64(len(w.msgRaw))+uint64(len(header))+length > 2*uint64(w.max)+1024 {
 			return fmt.Errorf("%w: too many fragments", ErrTooLarge)
 		}
+		if w.budget != nil {
+			// The frame's raw bytes and its unmasked payload.
+			need := int64(len(header)) + 2*int64(length)
+			if !w.budget.TryAcquire(need) {
+				return ErrBusy
+			}
+			w.held += need
+		}
 		if w.opcode != OpContinuation {
 			w.inMessage = true
 			w.msgOpcode = w.opcode
@@ -284,6 +339,7 @@ func (w *Writer) endFrame() error {
 	}
 	raw, msg, op := w.msgRaw, w.msgPayload, w.msgOpcode
 	w.msgRaw, w.msgPayload, w.inMessage = nil, nil, false
+	defer w.releaseLocked() // the message is forwarded or dropped below
 	if op == OpText && !utf8.Valid(msg) {
 		// RFC 6455 §8.1: invalid UTF-8 in a text message "MUST _Fail the
 		// WebSocket Connection_".
@@ -293,6 +349,12 @@ func (w *Writer) endFrame() error {
 		msg = []byte{}
 	}
 	if err := w.check(op, msg); err != nil {
+		if ref, ok := isRefusal(err); ok && w.replies != nil {
+			// This message is dropped; the client hears why and the
+			// connection carries on.
+			w.replies(ref.Reply)
+			return nil
+		}
 		return fmt.Errorf("%w: %w", ErrDenied, err)
 	}
 	return w.forward(raw)
