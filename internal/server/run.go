@@ -125,7 +125,8 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 	if inst.sink != nil {
 		w = inst.sink
 	}
-	inst.audit = audit.NewWithStore(w, st, clock.System, append([]audit.Option{audit.WithErrorLog(log)}, oo.auditOptions...)...)
+	inst.audit = audit.NewWithStore(w, st, clock.System, append([]audit.Option{audit.WithErrorLog(log),
+		audit.WithTimeout(time.Duration(cfg.Audit.Timeout)), audit.WithFailOpen(cfg.Audit.FailOpen)}, oo.auditOptions...)...)
 	hasher := password.NewHasher(password.DefaultParams, cfg.Argon2MaxConcurrent)
 	hasher.ReleaseMemoryWhenIdle(hashMemoryRelease)
 	generated, err := Bootstrap(ctx, st, hasher, adminPassword, clock.System)
@@ -135,7 +136,7 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 	if generated != "" {
 		fmt.Fprintf(out, "Created user %q with password: %s\n(shown once; change it with `gatehouse users passwd admin`)\n", AdminUsername, generated)
 	}
-	limiter, closeLimiter, err := ratelimit.Open(ctx, cfg.Redis, clock.System)
+	limiter, closeLimiter, err := ratelimit.Open(ctx, cfg.Redis, clock.System, time.Duration(cfg.Timeouts.Redis))
 	if err != nil {
 		return nil, fmt.Errorf("rate limiter: %w", err)
 	}
@@ -238,10 +239,14 @@ func (inst *Instance) background(ctx context.Context) {
 	defer reload.Stop()
 	gc := clk.NewTicker(gcInterval)
 	defer gc.Stop()
+	probe := clk.NewTicker(dbProbeInterval)
+	defer probe.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-probe.C():
+			inst.Server.probeDatabase(ctx)
 		case <-reload.C():
 			if err := inst.Keys.Reload(ctx); err != nil {
 				inst.log.Warn("reload signing keys", "err", err)
