@@ -75,6 +75,7 @@ const (
 	UserDeleted      = "user.deleted"
 	KeyRotated       = "key.rotated"
 	RateLimited      = "rate_limited"
+	Pruned           = "audit.pruned" // retention deleted old events
 )
 
 const (
