@@ -44,7 +44,7 @@ const (
 const (
 	minBackoff    = 50 * time.Millisecond
 	maxBackoff    = 5 * time.Second
-	appendTimeout = 30 * time.Second
+	appendTimeout = 10 * time.Second
 )
 
 // Option configures a Logger made by NewWithStore.
@@ -156,7 +156,7 @@ func (l *Logger) record(batch [][]byte, notify func(error)) []*storage.AuditReco
 			recs, err = l.committed(ctx, batch)
 		}
 		if err == nil && recs == nil {
-			recs, err = l.st.AppendAudit(ctx, batch)
+			recs, err = l.appendWatched(ctx, batch)
 		}
 		cancel()
 		if err == nil && len(recs) == len(batch) {
@@ -196,6 +196,25 @@ func (l *Logger) record(batch [][]byte, notify func(error)) []*storage.AuditReco
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
+}
+
+// appendWatched appends batch; if that takes longer than the timeout
+// (a stalled database), the logger is marked failing meanwhile, so that
+// Record and Log stop waiting for a writer that is stuck.
+func (l *Logger) appendWatched(ctx context.Context, batch [][]byte) ([]*storage.AuditRecord, error) {
+	stuck := l.clk.NewTimer(l.timeout)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-stuck.C():
+			l.failing.Store(true)
+		case <-done:
+		}
+	}()
+	recs, err := l.st.AppendAudit(ctx, batch)
+	close(done)
+	stuck.Stop()
+	return recs, err
 }
 
 // lookBack is how many records committed looks at when the head before the

@@ -143,3 +143,27 @@ func TestRecordFailOpen(t *testing.T) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestStalledStoreFailsRecordFast: an append that hangs (a stalled
+// database) marks the trail failing after the timeout, so later Records
+// fail at once instead of each waiting for their own deadline.
+func TestStalledStoreFailsRecordFast(t *testing.T) {
+	st := &memChain{block: make(chan struct{})}
+	l := NewWithStore(nil, st, clock.System, WithTimeout(100*time.Millisecond), WithErrorLog(discardLog()))
+	defer func() { close(st.block); l.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := l.Record(ctx, Event{Type: TokenIssued}); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Record on a stalled store = %v, want ErrUnavailable", err)
+	}
+	if l.Healthy() {
+		t.Fatal("healthy while the append hangs")
+	}
+	start := time.Now()
+	if err := l.Record(context.Background(), Event{Type: TokenIssued}); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("second Record = %v", err)
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Errorf("second Record took %v, want at once", d)
+	}
+}
