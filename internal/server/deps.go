@@ -42,6 +42,13 @@ func noDatabase(path string) bool {
 	return strings.Contains(path, strings.TrimSuffix(PathStatic, "/"))
 }
 
+// longDatabase lists the routes whose work grows with the database (the
+// admin API's walk of the whole audit trail): they get the breaker but
+// only the server's write timeout, not timeouts.database.
+func longDatabase(path string) bool {
+	return strings.HasSuffix(path, PathAdmin+"/audit/verify")
+}
+
 // guardDependencies puts the database deadline and breaker around next.
 func (s *Server) guardDependencies(next http.Handler) http.Handler {
 	timeout := time.Duration(s.cfg.Timeouts.Database)
@@ -52,6 +59,13 @@ func (s *Server) guardDependencies(next http.Handler) http.Handler {
 		}
 		if err := s.dbBreaker.Allow(); err != nil {
 			s.writeError(w, r, errDatabaseDown)
+			return
+		}
+		if longDatabase(r.URL.Path) {
+			// Only an answer closes the breaker; a slow walk says
+			// nothing about an outage.
+			next.ServeHTTP(w, r)
+			s.dbBreaker.Done(nil)
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
