@@ -208,7 +208,7 @@ func TestAuditPrune(t *testing.T) {
 	}
 	// The kept part (and the prune's own event) still verifies.
 	v := decode[auditVerifyJSON](t, h.ok("", "audit", "verify", "--json").Out)
-	if !v.Intact || v.Events != 3 || v.LastSeq != 5 {
+	if !v.Intact || v.Events != 3 || v.LastSeq != 5 || v.PrunedThrough != 2 || len(v.CheckpointHash) != 64 {
 		t.Errorf("audit verify --json after prune = %+v", v)
 	}
 	if lines := auditLines(t, h.ok("", "audit", "list", "--json", "--limit", "0").Out); auditTypes(lines) != "user.created client.updated audit.pruned" {
