@@ -72,7 +72,7 @@ func TestRedisFaults(t *testing.T) {
 				}
 			}
 			d, err := allow()
-			if !errors.Is(err, ratelimit.ErrUnavailable) || d > 20*time.Millisecond {
+			if !errors.Is(err, ratelimit.ErrUnavailable) || d > 50*time.Millisecond {
 				t.Fatalf("with the breaker open: %v after %v, want ErrUnavailable at once", err, d)
 			}
 			proxy.Resume()
