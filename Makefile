@@ -15,7 +15,7 @@ GO ?= go
 BENCHFLAGS ?=
 CLIBENCHFLAGS ?=
 
-.PHONY: build test bench bench-sqlite bench-postgres bench-replicas bench-cli bench-gateway
+.PHONY: build test bench bench-sqlite bench-postgres bench-replicas bench-cli bench-gateway bench-soak
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/gatehouse ./cmd/gatehouse
@@ -33,6 +33,11 @@ bench-postgres:
 
 bench-replicas:
 	$(GO) run ./bench --postgres --replicas 2 $(BENCHFLAGS)
+
+# A soak: 30 minutes of client credentials and refreshes on SQLite, printing
+# the database and WAL size after each workload (bounded growth).
+bench-soak:
+	$(GO) run ./bench --workloads cc,refresh --duration 30m --concurrency 8 $(BENCHFLAGS)
 
 bench-gateway:
 	$(GO) run ./bench --gateway $(BENCHFLAGS)

@@ -163,8 +163,26 @@ func run(ctx context.Context, opts *options, logw io.Writer) (rep *Report, err e
 			return rep, fmt.Errorf("%s: %w", name, err)
 		}
 		rep.Workloads = append(rep.Workloads, res)
+		if opts.DB == "" {
+			// A long run (make bench-soak) shows whether the database
+			// grows without bound: the audit trail and expired rows.
+			logf("after %s: SQLite database %s", name, sqliteSize(st.dataDir))
+		}
 	}
 	return rep, nil
+}
+
+// sqliteSize describes the size of the SQLite database in dataDir and of
+// its write-ahead log.
+func sqliteSize(dataDir string) string {
+	size := func(name string) int64 {
+		fi, err := os.Stat(filepath.Join(dataDir, name))
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	return fmt.Sprintf("%.1f MiB, WAL %.1f MiB", float64(size("gatehouse.db"))/(1<<20), float64(size("gatehouse.db-wal"))/(1<<20))
 }
 
 // workspace makes the temporary directory of a run and builds the

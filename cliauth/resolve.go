@@ -271,6 +271,12 @@ func (a *App) source(r *Resolved) (*source, error) {
 			HTTPClient: a.authClient(),
 			Clock:      a.clock(),
 			Logger:     a.logger(),
+			// The issuer is unreachable but the cached token still
+			// works: use it, say so once, and what to do if it lasts.
+			Warn: func(err error, until time.Time) {
+				a.warn(fmt.Sprintf("cannot reach %s to refresh the token (%v); using the cached token, valid until %s. If this persists, check the network or run `%s`",
+					r.Issuer, err, until.UTC().Format(time.RFC3339), a.loginHint(r.Profile, r.cfg.defaultProfile())))
+			},
 		})
 		if err != nil {
 			return nil, err

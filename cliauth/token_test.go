@@ -210,3 +210,30 @@ func TestCorruptStore(t *testing.T) {
 		t.Error("no working login after logging in again")
 	}
 }
+
+// TestTokenServesStillValidTokenWhenUnreachable: the issuer cannot be
+// reached and the cached token has less than --min-ttl left but has not
+// expired: token prints it, warns once with the next step, and exits 0.
+// Once it has expired, the error of an unreachable server comes back.
+func TestTokenServesStillValidTokenWhenUnreachable(t *testing.T) {
+	t.Parallel()
+	c := fixedCLI(t)
+	cred := &credstore.Credential{
+		Kind: credstore.KindUser, Issuer: "http://127.0.0.1:1", ClientID: "gatehouse-cli", TokenType: "Bearer",
+		AccessToken: "still-valid-access-token", RefreshToken: "refresh-token-0123456789abcdef",
+		Expiry: serverStart.Add(30 * time.Second), UpdatedAt: serverStart,
+	}
+	if err := c.fileStore().Put(context.Background(), "down", cred); err != nil {
+		t.Fatal(err)
+	}
+	r := c.ok("", "token", "--profile", "down")
+	if r.out != "still-valid-access-token\n" {
+		t.Errorf("stdout = %q, want the cached token", r.out)
+	}
+	if n := strings.Count(r.errOut, "warning: cannot reach http://127.0.0.1:1"); n != 1 ||
+		!strings.Contains(r.errOut, "run `gatehouse login --profile down`") {
+		t.Errorf("stderr = %q, want one warning with the next step", r.errOut)
+	}
+	c.clock.(*clocktest.Fake).Advance(31 * time.Second)
+	c.fail(cliauth.ExitUnreachable, "cannot reach http://127.0.0.1:1", "", "token", "--profile", "down")
+}

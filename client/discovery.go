@@ -122,6 +122,8 @@ func fetchMetadata(ctx context.Context, hc *http.Client, u string) (*protocol.Me
 	switch {
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed:
 		return nil, fmt.Errorf("%s: %s: %w", u, resp.Status, errNoDocument)
+	case resp.StatusCode >= 500:
+		return nil, fmt.Errorf("client: discovery %s: %s: %w", u, resp.Status, errServerStatus)
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("client: discovery %s: %s", u, resp.Status)
 	}

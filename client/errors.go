@@ -1,7 +1,12 @@
 package client
 
 import (
+	"context"
 	"errors"
+	"io"
+	"net"
+	"net/url"
+	"syscall"
 
 	"golang.org/x/oauth2"
 
@@ -89,3 +94,29 @@ func ParseError(err error) error {
 func isCode(err error, code string) bool {
 	return errors.Is(err, &protocol.Error{Code: code})
 }
+
+// Unreachable reports whether err means the issuer could not be reached
+// or could not answer (a network error, a timeout, an HTTP 5xx, or the
+// OAuth codes server_error and temporarily_unavailable), as opposed to an
+// answer about the credential itself (invalid_grant, invalid_client, ...),
+// which a retry would not change.
+func Unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		return pe.Code == protocol.ErrServerError || pe.Code == protocol.ErrTemporarilyUnavailable
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.Response != nil && re.Response.StatusCode >= 500
+	}
+	var ne net.Error
+	var ue *url.Error
+	return errors.Is(err, errServerStatus) || errors.As(err, &ne) || errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// errServerStatus marks an HTTP 5xx answer where no OAuth error was given.
+var errServerStatus = errors.New("server error status")

@@ -45,6 +45,7 @@ type fakeAS struct {
 	callback    func(q url.Values) // edits the authorization response
 	deviceSteps []string           // answers to device polls, in order; then "ok"
 	refreshGate chan struct{}      // when set, refresh requests wait for it
+	arrived     chan struct{}      // when set, told of each refresh request before its gate
 	apiRejects  bool               // /api answers 401 to every token
 	tokenType   string             // token_type of token responses: "" = Bearer, "-" = none
 	// State.
@@ -202,8 +203,11 @@ func (as *fakeAS) token(w http.ResponseWriter, r *http.Request) {
 		}
 	case protocol.GrantRefreshToken:
 		as.mu.Lock()
-		gate := as.refreshGate
+		gate, arrived := as.refreshGate, as.arrived
 		as.mu.Unlock()
+		if arrived != nil {
+			arrived <- struct{}{}
+		}
 		if gate != nil {
 			<-gate
 		}

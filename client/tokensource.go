@@ -46,6 +46,11 @@ type TokenSourceOptions struct {
 	Metadata *protocol.Metadata
 	// Logger receives errors of the background refresh; nil discards them.
 	Logger *slog.Logger
+	// Warn is told, once per TokenSource, when a refresh failed because
+	// the issuer could not be reached and the cached access token, still
+	// valid, is returned instead (see TokenWithMinTTL). Nil logs it to
+	// Logger at warning level.
+	Warn func(err error, validUntil time.Time)
 }
 
 // TokenSource is an oauth2.TokenSource backed by a profile's stored
@@ -69,6 +74,8 @@ type TokenSource struct {
 	clk     clock.Clock
 	minTTL  time.Duration
 	log     *slog.Logger
+	warn    func(error, time.Time)
+	warned  sync.Once
 
 	group     singleflight.Group
 	refreshMu sync.Mutex // one lock section at a time in this process
@@ -79,6 +86,77 @@ type TokenSource struct {
 	// peer changed the store since.
 	known *credstore.Credential
 	md    *protocol.Metadata
+	// flights are the shared refreshes in progress, by singleflight key.
+	flights map[string]*flight
+}
+
+// criticalGrace bounds how long a caller that gave up (Ctrl-C) still waits
+// for a refresh that has already been sent to the server to be saved.
+const criticalGrace = 15 * time.Second
+
+// flight tracks the callers of one shared refresh and whether it has
+// reached its critical section: from sending the token request (after
+// which the server may have spent the old refresh token) to storing the
+// answer. A refresh that every caller has given up on does not start its
+// critical section, and a caller that gives up during it waits for the
+// answer to be stored before returning, so that a process ending on
+// Ctrl-C never drops a refreshed token that the server has already
+// rotated (a later run would present the spent token and reuse
+// detection would revoke the login).
+type flight struct {
+	mu       sync.Mutex
+	waiters  int
+	critical bool
+	stored   chan struct{} // closed when the critical section ends
+}
+
+// enter starts the critical section; false when every caller gave up.
+func (f *flight) enter() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.waiters == 0 {
+		return false
+	}
+	f.critical = true
+	return true
+}
+
+// exit ends the critical section.
+func (f *flight) exit() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.critical {
+		f.critical = false
+		close(f.stored)
+	}
+}
+
+// leave removes a caller that gave up and returns a channel to wait on
+// when the critical section is under way (nil otherwise).
+func (f *flight) leave() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.waiters--
+	if f.critical {
+		return f.stored
+	}
+	return nil
+}
+
+type flightKey struct{}
+
+// enterCritical marks the start of the critical section of the refresh
+// running with ctx; it fails when every caller has given up. exit must be
+// called when the answer is stored (or the request failed).
+func enterCritical(ctx context.Context) (exit func(), err error) {
+	f, _ := ctx.Value(flightKey{}).(*flight)
+	if f == nil {
+		return func() {}, nil
+	}
+	if !f.enter() {
+		return nil, fmt.Errorf("client: refresh abandoned: %w", context.Canceled)
+	}
+	return f.exit, nil
 }
 
 // NewTokenSource returns a TokenSource for opts.Profile in opts.Store.
@@ -98,6 +176,7 @@ func NewTokenSource(opts TokenSourceOptions) (*TokenSource, error) {
 		minTTL:  opts.MinTTL,
 		log:     opts.Logger,
 		md:      opts.Metadata,
+		warn:    opts.Warn,
 	}
 	if s.clk == nil {
 		s.clk = clock.System
@@ -107,6 +186,11 @@ func NewTokenSource(opts TokenSourceOptions) (*TokenSource, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.warn == nil {
+		s.warn = func(err error, until time.Time) {
+			s.log.Warn("client: cannot reach the issuer to refresh; using the cached access token", "profile", s.profile, "valid_until", until, "err", err)
+		}
 	}
 	return s, nil
 }
@@ -125,6 +209,13 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 // TokenWithMinTTL returns an access token that is valid for more than
 // minTTL (as `gatehouse token --min-ttl` asks), refreshing first if
 // needed.
+//
+// When that refresh fails because the issuer cannot be reached (a network
+// error, a timeout, or a 5xx answer) and the cached access token has not
+// expired yet, the cached token is returned with a nil error, and Warn is
+// told once: a short outage of the issuer does not break a command whose
+// token still works. An expired token, or any answer of the issuer
+// (invalid_grant: ErrLoginExpired), is still an error.
 func (s *TokenSource) TokenWithMinTTL(ctx context.Context, minTTL time.Duration) (*oauth2.Token, error) {
 	cred, err := s.current(ctx)
 	if err != nil {
@@ -133,11 +224,21 @@ func (s *TokenSource) TokenWithMinTTL(ctx context.Context, minTTL time.Duration)
 	if credFresh(cred, s.clk.Now(), minTTL) {
 		return credToken(cred), nil
 	}
-	return s.shared(ctx, fmt.Sprintf("ttl/%d", minTTL), func(ctx context.Context) (*credstore.Credential, error) {
+	tok, err := s.shared(ctx, fmt.Sprintf("ttl/%d", minTTL), func(ctx context.Context) (*credstore.Credential, error) {
 		return s.refresh(ctx, func(cur, _ *credstore.Credential) bool {
 			return credFresh(cur, s.clk.Now(), minTTL)
 		})
 	})
+	if err != nil && ctx.Err() == nil && Unreachable(err) {
+		s.mu.Lock()
+		known := s.known
+		s.mu.Unlock()
+		if known != nil && known.Kind != credstore.KindAPIKey && tokenFresh(known.AccessToken, known.Expiry, s.clk.Now(), 0) {
+			s.warned.Do(func() { s.warn(err, known.Expiry) })
+			return credToken(known), nil
+		}
+	}
+	return tok, err
 }
 
 // ForceRefresh refreshes the token even if it is still valid — unless a
@@ -208,21 +309,60 @@ func (s *TokenSource) remember(c *credstore.Credential) {
 // runs on a context detached from any one caller, so a caller that gives
 // up does not fail the others; each caller still stops waiting when its
 // own ctx ends.
+//
+// A caller that gives up while the refresh is in its critical section (see
+// flight) waits up to criticalGrace for the answer to be stored, and gets
+// the new token if it arrives.
 func (s *TokenSource) shared(ctx context.Context, key string, fn func(context.Context) (*credstore.Credential, error)) (*oauth2.Token, error) {
+	s.mu.Lock()
+	if s.flights == nil {
+		s.flights = map[string]*flight{}
+	}
+	f := s.flights[key]
+	if f == nil {
+		f = &flight{stored: make(chan struct{})}
+		s.flights[key] = f
+	}
+	f.mu.Lock()
+	f.waiters++
+	f.mu.Unlock()
+	s.mu.Unlock()
 	ch := s.group.DoChan(key, func() (any, error) {
+		defer func() {
+			s.mu.Lock()
+			if s.flights[key] == f {
+				delete(s.flights, key)
+			}
+			s.mu.Unlock()
+		}()
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
 		defer cancel()
-		return fn(fctx)
+		return fn(context.WithValue(fctx, flightKey{}, f))
 	})
-	select {
-	case r := <-ch:
+	result := func(r singleflight.Result) (*oauth2.Token, error) {
 		if r.Err != nil {
 			return nil, r.Err
 		}
 		return credToken(r.Val.(*credstore.Credential)), nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("client: token for profile %q: %w", s.profile, ctx.Err())
 	}
+	select {
+	case r := <-ch:
+		f.mu.Lock()
+		f.waiters--
+		f.mu.Unlock()
+		return result(r)
+	case <-ctx.Done():
+	}
+	if stored := f.leave(); stored != nil {
+		t := s.clk.NewTimer(criticalGrace)
+		defer t.Stop()
+		select {
+		case r := <-ch:
+			return result(r)
+		case <-t.C():
+		}
+	}
+	return nil, fmt.Errorf("client: token for profile %q: %w", s.profile, ctx.Err())
 }
 
 // refresh is the cross-process refresh: lock the profile, re-read it,
@@ -252,6 +392,11 @@ func (s *TokenSource) refresh(ctx context.Context, adopt func(cur, seen *credsto
 		s.remember(cur)
 		return cur, nil
 	}
+	exit, err := enterCritical(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer exit()
 	next, err := s.renew(ctx, cur)
 	if err != nil {
 		s.remember(cur)

@@ -1,9 +1,11 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
@@ -32,6 +34,9 @@ const (
 	// DefaultCloseTimeout is how long Close keeps retrying a failing
 	// database before it gives up on the events not yet appended.
 	DefaultCloseTimeout = 5 * time.Second
+	// DefaultTimeout bounds how long Log waits for room in a full queue
+	// while the store is failing.
+	DefaultTimeout = 2 * time.Second
 )
 
 // Retry policy of a failed append: the wait doubles from minBackoff up to
@@ -39,7 +44,7 @@ const (
 const (
 	minBackoff    = 50 * time.Millisecond
 	maxBackoff    = 5 * time.Second
-	appendTimeout = 30 * time.Second
+	appendTimeout = 10 * time.Second
 )
 
 // Option configures a Logger made by NewWithStore.
@@ -69,6 +74,25 @@ func WithBatchSize(n int) Option {
 // (DefaultCloseTimeout when not set).
 func WithCloseTimeout(d time.Duration) Option {
 	return func(l *Logger) { l.closeTimeout = d }
+}
+
+// WithTimeout sets how long Log waits for room in a full queue while the
+// store is failing before it drops the event (DefaultTimeout when not set
+// or d ≤ 0).
+func WithTimeout(d time.Duration) Option {
+	return func(l *Logger) {
+		if d > 0 {
+			l.timeout = d
+		}
+	}
+}
+
+// WithFailOpen makes Record queue its event without waiting for the
+// commit, and never fail: tokens keep being issued while the trail is
+// down, and their events are lost if the process dies before they are
+// appended (or dropped when the queue is full).
+func WithFailOpen(open bool) Option {
+	return func(l *Logger) { l.failOpen = open }
 }
 
 // WithObserver has fn called with every event, synchronously inside Log
@@ -102,25 +126,53 @@ func NewWithStore(w io.Writer, st ChainStore, clk clock.Clock, opts ...Option) *
 	return newLogger(w, st, clk, opts)
 }
 
-// record appends batch to the store, retrying as NewWithStore describes.
-// It returns nil when it gave up.
-func (l *Logger) record(batch [][]byte) []*storage.AuditRecord {
+// record appends batch to the store, retrying as NewWithStore describes,
+// and calls notify once: with nil when the batch is in the database, with
+// ErrUnavailable when the first attempt failed (the callers waiting in
+// Record fail fast while the writer keeps retrying). It returns nil when
+// it gave up.
+//
+// An append whose commit was not acknowledged (the connection broke after
+// COMMIT was sent) may have committed after all. Before each retry the
+// writer therefore looks for the batch's first event, which carries a
+// random id, among the records after the head it last saw; if it is there
+// the batch is taken as appended, so a retry never appends it twice.
+func (l *Logger) record(batch [][]byte, notify func(error)) []*storage.AuditRecord {
 	backoff := minBackoff
 	closing := l.closing
 	var giveUp <-chan time.Time
+	if l.lastSeq < 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
+		if seq, _, err := l.st.AuditHead(ctx); err == nil {
+			l.lastSeq = seq
+		}
+		cancel()
+	}
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
-		recs, err := l.st.AppendAudit(ctx, batch)
+		var recs []*storage.AuditRecord
+		var err error
+		if attempt > 1 {
+			recs, err = l.committed(ctx, batch)
+		}
+		if err == nil && recs == nil {
+			recs, err = l.appendWatched(ctx, batch)
+		}
 		cancel()
 		if err == nil && len(recs) == len(batch) {
 			if attempt > 1 {
 				l.log.Info("audit: appending to the database works again", "attempts", attempt)
 			}
+			l.lastSeq = recs[len(recs)-1].Seq
+			l.failing.Store(false)
+			notify(nil)
 			return recs
 		}
 		if err == nil {
 			err = errShortAppend
 		}
+		l.failing.Store(true)
+		notify(fmt.Errorf("%w: %w", ErrUnavailable, err))
 		if l.gaveUp {
 			l.abandon(batch, err)
 			return nil
@@ -144,6 +196,72 @@ func (l *Logger) record(batch [][]byte) []*storage.AuditRecord {
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
+}
+
+// appendWatched appends batch; if that takes longer than the timeout
+// (a stalled database), the logger is marked failing meanwhile, so that
+// Record and Log stop waiting for a writer that is stuck.
+func (l *Logger) appendWatched(ctx context.Context, batch [][]byte) ([]*storage.AuditRecord, error) {
+	stuck := l.clk.NewTimer(l.timeout)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-stuck.C():
+			l.failing.Store(true)
+		case <-done:
+		}
+	}()
+	recs, err := l.st.AppendAudit(ctx, batch)
+	close(done)
+	stuck.Stop()
+	return recs, err
+}
+
+// lookBack is how many records committed looks at when the head before the
+// first attempt is unknown.
+const lookBack = 10000
+
+// errFound stops a scan.
+var errFound = errors.New("found")
+
+// committed returns the records of batch if an earlier attempt committed
+// it after all, nil if it did not; an error when it cannot tell.
+func (l *Logger) committed(ctx context.Context, batch [][]byte) ([]*storage.AuditRecord, error) {
+	if l.lastSeq < 0 {
+		seq, _, err := l.st.AuditHead(ctx)
+		if err != nil {
+			return nil, err
+		}
+		// The head was unreadable before the first attempt (the
+		// database failed from the start): look back a bounded window.
+		l.lastSeq = max(seq-lookBack, 0)
+	}
+	var recs []*storage.AuditRecord
+	err := l.st.ScanAudit(ctx, l.lastSeq, func(r *storage.AuditRecord) error {
+		if len(recs) == 0 && !bytes.Equal(r.Event, batch[0]) {
+			return nil
+		}
+		recs = append(recs, r)
+		if len(recs) == len(batch) {
+			return errFound
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errFound) {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	for i, r := range recs {
+		if i >= len(batch) || !bytes.Equal(r.Event, batch[i]) {
+			return nil, fmt.Errorf("audit: batch found only in part at seq %d", recs[0].Seq)
+		}
+	}
+	if len(recs) != len(batch) {
+		return nil, fmt.Errorf("audit: batch found only in part at seq %d", recs[0].Seq)
+	}
+	return recs, nil
 }
 
 // abandon notes that batch will not reach the database.

@@ -54,6 +54,11 @@ func (e *ChainError) Is(target error) bool { return target == ErrBrokenChain }
 // can rewrite the whole table from some seq on, head included, can forge a
 // consistent chain; compare the last hash with a copy kept elsewhere (the
 // JSON lines carry every hash) to catch that.
+//
+// A trail pruned by retention (CheckpointStore) is checked from its
+// checkpoint on: the first kept record must be the checkpoint's seq + 1
+// and chain to the checkpoint's hash, so the kept part is proved as a
+// whole and the deletion of more than retention removed is still caught.
 func Verify(ctx context.Context, st ChainStore, fn func(*storage.AuditRecord)) (checked int64, err error) {
 	// The head first: events appended while the scan runs come after it.
 	headSeq, headHash, err := st.AuditHead(ctx)
@@ -61,8 +66,14 @@ func Verify(ctx context.Context, st ChainStore, fn func(*storage.AuditRecord)) (
 		return 0, fmt.Errorf("audit: verify: %w", err)
 	}
 	prev := storage.AuditGenesisHash
-	err = st.ScanAudit(ctx, 0, func(r *storage.AuditRecord) error {
-		if err := checkLink(r, checked+1, prev); err != nil {
+	var base int64
+	if cs, ok := st.(CheckpointStore); ok {
+		if base, prev, err = cs.AuditCheckpoint(ctx); err != nil {
+			return 0, fmt.Errorf("audit: verify: %w", err)
+		}
+	}
+	err = st.ScanAudit(ctx, base, func(r *storage.AuditRecord) error {
+		if err := checkLink(r, base+checked+1, prev); err != nil {
 			return err
 		}
 		if r.Seq == headSeq && r.Hash != headHash {
@@ -82,13 +93,20 @@ func Verify(ctx context.Context, st ChainStore, fn func(*storage.AuditRecord)) (
 	if err != nil {
 		return checked, fmt.Errorf("audit: verify: %w", err)
 	}
-	if checked < headSeq {
+	if base+checked < headSeq {
 		return checked, &ChainError{
-			Seq:     checked + 1,
-			Problem: fmt.Sprintf("missing: the chain head is seq %d but the trail ends at seq %d (events removed from the end)", headSeq, checked),
+			Seq:     base + checked + 1,
+			Problem: fmt.Sprintf("missing: the chain head is seq %d but the trail ends at seq %d (events removed from the end)", headSeq, base+checked),
 		}
 	}
 	return checked, nil
+}
+
+// CheckpointStore is a ChainStore whose old records may have been pruned
+// (storage.Store implements it): AuditCheckpoint returns the seq and hash
+// of the last pruned record (0 and the genesis hash when none was).
+type CheckpointStore interface {
+	AuditCheckpoint(ctx context.Context) (seq int64, hash string, err error)
 }
 
 // checkLink checks record r, which should be seq next and follow a record

@@ -25,13 +25,15 @@ seq, prev_hash and hash, so a copy kept elsewhere anchors the chain.` + adminCom
 		Example: `  gatehouse audit list --since 24h
   gatehouse audit list --user alice --type login.failure --limit 20
   gatehouse audit list --since 2030-01-02 --json | jq .
-  gatehouse audit verify`,
+  gatehouse audit verify
+  gatehouse audit prune --before 90d --archive audit-archive.jsonl`,
 	}
 	group(cmd)
 	addStorageFlags(cmd)
 	cmd.AddCommand(
 		newAuditListCmd(streams),
 		newAuditVerifyCmd(streams),
+		newAuditPruneCmd(streams),
 	)
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"database/sql"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -184,5 +185,33 @@ func TestAuditVerifyEmptyDatabase(t *testing.T) {
 	h := newHarness(t)
 	if r := h.ok("", "audit", "verify"); !strings.HasPrefix(r.Out, "audit trail intact: 0 events\n") {
 		t.Errorf("audit verify on a new database:\n%s", r.Out)
+	}
+}
+
+func TestAuditPrune(t *testing.T) {
+	t.Parallel()
+	h, clk := newAuditHarness(t)
+	h.fail(ExitUsage, "--before is required", "", "audit", "prune")
+	archive := filepath.Join(t.TempDir(), "archive.jsonl")
+	// Events at 03:04:05, 03:05:05, 03:06:05 and 03:07:05; now 03:07:05.
+	clk.Advance(30 * time.Second)
+	r := h.ok("", "audit", "prune", "--before", "2m", "--archive", archive)
+	if !strings.HasPrefix(r.Out, "pruned 2 audit events") {
+		t.Fatalf("audit prune: %q", r.Out)
+	}
+	b, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := auditLines(t, string(b)); len(got) != 2 || got[0].Seq != 1 || got[1].Seq != 2 || got[0].Type != "client.created" {
+		t.Fatalf("archive = %+v", got)
+	}
+	// The kept part (and the prune's own event) still verifies.
+	v := decode[auditVerifyJSON](t, h.ok("", "audit", "verify", "--json").Out)
+	if !v.Intact || v.Events != 3 || v.LastSeq != 5 || v.PrunedThrough != 2 || len(v.CheckpointHash) != 64 {
+		t.Errorf("audit verify --json after prune = %+v", v)
+	}
+	if lines := auditLines(t, h.ok("", "audit", "list", "--json", "--limit", "0").Out); auditTypes(lines) != "user.created client.updated audit.pruned" {
+		t.Errorf("kept events: %s", auditTypes(lines))
 	}
 }

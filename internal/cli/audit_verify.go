@@ -64,6 +64,10 @@ type auditVerifyJSON struct {
 	Expected  string `json:"expected,omitempty"`
 	Stored    string `json:"stored,omitempty"`
 	Error     string `json:"error,omitempty"`
+	// PrunedThrough and CheckpointHash are the retention checkpoint the
+	// kept events were checked from (absent when nothing was pruned).
+	PrunedThrough  int64  `json:"pruned_through,omitempty"`
+	CheckpointHash string `json:"checkpoint_hash,omitempty"`
 }
 
 func auditVerifyRun(ctx context.Context, opts *auditVerifyOptions) error {
@@ -77,6 +81,9 @@ func auditVerifyRun(ctx context.Context, opts *auditVerifyOptions) error {
 		return fmt.Errorf("verify the audit trail: %w", err)
 	}
 	v := auditVerifyJSON{Intact: err == nil, Events: n}
+	if cpSeq, cpHash, cerr := opts.Admin.Store.AuditCheckpoint(ctx); cerr == nil && cpSeq > 0 {
+		v.PrunedThrough, v.CheckpointHash = cpSeq, cpHash
+	}
 	if last != nil {
 		v.LastSeq, v.LastHash = last.Seq, last.Hash
 	}
@@ -89,6 +96,9 @@ func auditVerifyRun(ctx context.Context, opts *auditVerifyOptions) error {
 		}
 	} else if ce == nil {
 		fmt.Fprintf(opts.IO.Out, "audit trail intact: %d events\n", n)
+		if v.PrunedThrough > 0 {
+			fmt.Fprintf(opts.IO.Out, "pruned through seq %d, checked from its hash %s\n", v.PrunedThrough, v.CheckpointHash)
+		}
 		if last != nil {
 			fmt.Fprintf(opts.IO.Out, "last event: seq %d, hash %s\n", last.Seq, last.Hash)
 		}

@@ -66,7 +66,36 @@ type Server struct {
 	Audit struct {
 		// Output is "stdout" (default), "stderr", "off" or a file path.
 		Output string `yaml:"output"`
+		// Timeout is the most a token response waits for its event to
+		// be committed to the audit trail before the request fails with
+		// server_error (503).
+		Timeout Duration `yaml:"timeout"`
+		// FailOpen issues tokens even when their events cannot be
+		// committed (they are queued and may be lost in a crash); false,
+		// the default, refuses issuance instead.
+		FailOpen bool `yaml:"fail_open"`
+		// Retention, when positive, deletes events older than it from
+		// the audit trail (hourly), keeping a checkpoint so that the kept
+		// part still verifies. Zero keeps everything.
+		Retention Duration `yaml:"retention"`
+		// Archive, when set, is a directory where events are written as
+		// JSON lines before retention deletes them.
+		Archive string `yaml:"archive"`
 	} `yaml:"audit"`
+
+	// Timeouts bound the calls a request makes to a dependency, so that
+	// an outage gives an error (503 with Retry-After), never a hang.
+	Timeouts struct {
+		// Database is the most a request waits for the database in all.
+		Database Duration `yaml:"database"`
+		// Redis bounds each rate-limit call to Redis; login paths then
+		// fail closed and the token endpoint fails open.
+		Redis Duration `yaml:"redis"`
+	} `yaml:"timeouts"`
+
+	// MinFreeDiskMB is the free space (MiB) below which /readyz reports
+	// the data directory's disk as full (SQLite only); 0 turns it off.
+	MinFreeDiskMB int `yaml:"min_free_disk_mb"`
 
 	Tokens struct {
 		AccessTokenTTL Duration `yaml:"access_token_ttl"`
@@ -177,6 +206,10 @@ func base() Server {
 	c.ShutdownTimeout = Duration(20 * time.Second)
 	c.LogLevel = "info"
 	c.Audit.Output = "stdout"
+	c.Audit.Timeout = Duration(2 * time.Second)
+	c.Timeouts.Database = Duration(3 * time.Second)
+	c.Timeouts.Redis = Duration(500 * time.Millisecond)
+	c.MinFreeDiskMB = 64
 	c.UI.BrandName = "Gatehouse"
 	c.OIDC.GroupsClaim = "groups"
 

@@ -59,6 +59,19 @@ func (c *Server) Validate() error {
 		}
 	}
 	positive(bad, "shutdown_timeout", c.ShutdownTimeout)
+	positive(bad, "audit.timeout", c.Audit.Timeout)
+	if c.Audit.Retention < 0 {
+		bad("audit.retention", "must not be negative (0 keeps every event)")
+	} else if c.Audit.Retention > 0 && c.Audit.Retention < Duration(time.Hour) {
+		bad("audit.retention", "%s is shorter than the 1h minimum", c.Audit.Retention)
+	}
+	positive(bad, "timeouts.database", c.Timeouts.Database)
+	if positive(bad, "timeouts.redis", c.Timeouts.Redis) && c.Timeouts.Redis > Duration(2*time.Second) {
+		bad("timeouts.redis", "%s is longer than the 2s maximum: limits must decide within it", c.Timeouts.Redis)
+	}
+	if c.MinFreeDiskMB < 0 {
+		bad("min_free_disk_mb", "must not be negative")
+	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
 	default:

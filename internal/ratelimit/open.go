@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -22,8 +23,11 @@ import (
 // the Redis server's time unless clk is a clock other than clock.System
 // (see RedisOptions.Clock).
 //
+// timeout bounds each call to Redis (DefaultRedisTimeout when zero), the
+// ping at start included.
+//
 // Errors never contain the URL, which may hold a password.
-func Open(ctx context.Context, rawURL string, clk clock.Clock) (Limiter, func() error, error) {
+func Open(ctx context.Context, rawURL string, clk clock.Clock, timeout ...time.Duration) (Limiter, func() error, error) {
 	if rawURL == "" {
 		return NewMemory(clk, DefaultMaxKeys), func() error { return nil }, nil
 	}
@@ -33,9 +37,14 @@ func Open(ctx context.Context, rawURL string, clk clock.Clock) (Limiter, func() 
 	}
 	opts := ru.Options
 	client := redis.NewClient(opts)
-	if err := client.Ping(ctx).Err(); err != nil {
+	var t time.Duration
+	if len(timeout) > 0 {
+		t = timeout[0]
+	}
+	r := NewRedis(client, RedisOptions{Clock: clk, Prefix: ru.KeyPrefix + "rl:", Timeout: t})
+	if err := r.Ping(ctx); err != nil {
 		client.Close()
 		return nil, nil, fmt.Errorf("ratelimit: ping redis at %s: %w", opts.Addr, err)
 	}
-	return NewRedis(client, RedisOptions{Clock: clk, Prefix: ru.KeyPrefix + "rl:"}), client.Close, nil
+	return r, client.Close, nil
 }

@@ -10,6 +10,10 @@
 // attempt with 503, since an unlimited password guesser is worse than a
 // short outage), while the token endpoint fails open (machine clients keep
 // getting tokens during an outage; their credentials are still checked).
+// Redis bounds every call (RedisOptions.Timeout, 500 ms by default) and,
+// after repeated failures, stops calling a dead Redis for a second at a
+// time (a circuit breaker), so either choice is reached within the bound
+// and usually at once.
 //
 // The algorithm is GCRA (the generic cell rate algorithm, as in
 // go-redis/redis_rate): each key stores one time, its theoretical arrival

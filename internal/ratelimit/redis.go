@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/internal/breaker"
 )
 
 // DefaultRedisPrefix is the key prefix NewRedis uses when
@@ -71,7 +73,24 @@ type RedisOptions struct {
 	// script reads the Redis server's TIME instead, so that replicas whose
 	// clocks disagree still share one schedule.
 	Clock clock.Clock
+	// Timeout bounds each call to Redis (DefaultRedisTimeout when zero):
+	// a Redis that does not answer within it is an error, so callers
+	// reach their fail-open or fail-closed choice within Timeout.
+	Timeout time.Duration
+	// Breaker, when set, replaces the default circuit breaker (opens
+	// after breaker.DefaultThreshold consecutive failures, probes every
+	// breaker.DefaultCooldown).
+	Breaker *breaker.Breaker
 }
+
+// DefaultRedisTimeout bounds each Redis call of the limiter unless
+// RedisOptions.Timeout says otherwise.
+const DefaultRedisTimeout = 500 * time.Millisecond
+
+// ErrUnavailable is returned (wrapped) when the limiter cannot reach its
+// store: a call timed out or failed, or the circuit breaker is open
+// after repeated failures and the call was not even tried.
+var ErrUnavailable = errors.New("ratelimit: store unavailable")
 
 // Redis is a Limiter that keeps each key's TAT in Redis, so that every
 // process using the same Redis (and prefix) shares one budget per key.
@@ -86,16 +105,24 @@ type RedisOptions struct {
 // Allow returns Redis failures as errors, never as an allowed Result; see
 // the package documentation for how callers treat them.
 type Redis struct {
-	client redis.UniversalClient
-	prefix string
-	clk    clock.Clock // nil: the Redis server's TIME
+	client  redis.UniversalClient
+	prefix  string
+	clk     clock.Clock // nil: the Redis server's TIME
+	timeout time.Duration
+	br      *breaker.Breaker
 }
 
 // NewRedis returns a GCRA limiter on client. It does not contact Redis;
 // call Ping to check that it is reachable. The caller keeps ownership of
 // client and closes it.
 func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
-	r := &Redis{client: client, prefix: opts.Prefix, clk: opts.Clock}
+	r := &Redis{client: client, prefix: opts.Prefix, clk: opts.Clock, timeout: opts.Timeout, br: opts.Breaker}
+	if r.timeout <= 0 {
+		r.timeout = DefaultRedisTimeout
+	}
+	if r.br == nil {
+		r.br = breaker.New(opts.Clock, 0, 0)
+	}
 	if r.prefix == "" {
 		r.prefix = DefaultRedisPrefix
 	}
@@ -115,10 +142,16 @@ func (r *Redis) Allow(ctx context.Context, key string, l Limit) (Result, error) 
 	if r.clk != nil {
 		now = strconv.FormatInt(r.clk.Now().UnixMicro(), 10)
 	}
+	if err := r.br.Allow(); err != nil {
+		return Result{}, fmt.Errorf("%w: redis: %w", ErrUnavailable, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
 	vals, err := gcraScript.Run(ctx, r.client, []string{r.prefix + key},
 		interval, tolerance, now, expiryMargin.Milliseconds()).Int64Slice()
+	r.br.Done(err)
 	if err != nil {
-		return Result{}, fmt.Errorf("ratelimit: redis: %w", err)
+		return Result{}, fmt.Errorf("%w: redis: %w", ErrUnavailable, err)
 	}
 	if len(vals) != 2 {
 		return Result{}, fmt.Errorf("ratelimit: redis: script returned %d values, want 2", len(vals))
@@ -132,15 +165,25 @@ func (r *Redis) Allow(ctx context.Context, key string, l Limit) (Result, error) 
 // Reset forgets key, giving it a full burst again (after a successful
 // login, for example).
 func (r *Redis) Reset(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
 	if err := r.client.Del(ctx, r.prefix+key).Err(); err != nil {
 		return fmt.Errorf("ratelimit: redis: reset: %w", err)
 	}
 	return nil
 }
 
-// Ping checks that Redis answers, for readiness probes.
+// Ping checks that Redis answers within the call timeout, for readiness
+// probes. It always asks Redis, breaker or not, and a success closes the
+// breaker (a readiness probe doubles as the breaker's recovery probe).
 func (r *Redis) Ping(ctx context.Context) error {
-	if err := r.client.Ping(ctx).Err(); err != nil {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	err := r.client.Ping(ctx).Err()
+	if err == nil {
+		r.br.Done(nil)
+	}
+	if err != nil {
 		return fmt.Errorf("ratelimit: redis: ping: %w", err)
 	}
 	return nil

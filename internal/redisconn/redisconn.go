@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -64,7 +65,45 @@ func Parse(rawURL string) (URL, error) {
 		}
 		return URL{}, fmt.Errorf("parse redis url: %w", err)
 	}
+	bound(opts)
 	return URL{Options: opts, KeyPrefix: prefix}, nil
+}
+
+// Bounds applied when the URL does not set them. go-redis's own defaults
+// (5 s to dial, 5 dial attempts, 3 s reads, 3 retries with backoff) make
+// every call to a stalled or dead Redis take seconds; Gatehouse's callers
+// put a deadline of their own on each call as well.
+const (
+	DefaultDialTimeout = time.Second
+	DefaultIOTimeout   = time.Second
+	DefaultPoolTimeout = time.Second
+)
+
+// bound fills in the timeouts the URL left unset, makes go-redis honour
+// the deadline of each call's context (ContextTimeoutEnabled), and turns
+// go-redis's retries off unless the URL asks for them: a rate-limit script
+// is not idempotent, and a caller with a deadline does better to fail and
+// let the circuit breaker decide.
+func bound(o *redis.Options) {
+	o.ContextTimeoutEnabled = true
+	if o.DialTimeout == 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.DialerRetries == 0 {
+		o.DialerRetries = 1
+	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = DefaultIOTimeout
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = DefaultIOTimeout
+	}
+	if o.PoolTimeout == 0 {
+		o.PoolTimeout = DefaultPoolTimeout
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries = -1
+	}
 }
 
 func validPrefix(p string) bool {

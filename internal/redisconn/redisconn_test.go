@@ -40,3 +40,22 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBoundsTimeouts(t *testing.T) {
+	got, err := Parse("redis://h:1/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := got.Options
+	if !o.ContextTimeoutEnabled || o.DialTimeout != DefaultDialTimeout || o.ReadTimeout != DefaultIOTimeout ||
+		o.WriteTimeout != DefaultIOTimeout || o.PoolTimeout != DefaultPoolTimeout || o.MaxRetries != -1 || o.DialerRetries != 1 {
+		t.Errorf("defaults not bounded: %+v", o)
+	}
+	got, err = Parse("redis://h:1/0?read_timeout=3s&max_retries=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Options.ReadTimeout.String() != "3s" || got.Options.MaxRetries != 2 {
+		t.Errorf("URL parameters overridden: read_timeout %v max_retries %d", got.Options.ReadTimeout, got.Options.MaxRetries)
+	}
+}

@@ -24,10 +24,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // not *protocol.Error are logged and become a bare server_error.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *protocol.Error
-	if !errors.As(err, &pe) {
+	switch {
+	case errors.As(err, &pe):
+	case unavailable(err):
+		s.log.Warn("dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		pe = s.unavailableError()
+	default:
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	pe = protocol.AsError(err)
+	if pe == nil {
+		pe = protocol.AsError(err)
+	}
 	status := pe.HTTPStatus()
 	if status == http.StatusUnauthorized {
 		// RFC 6749 §5.2: a 401 invalid_client carries WWW-Authenticate

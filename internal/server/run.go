@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
@@ -23,6 +26,10 @@ import (
 
 // gcInterval is how often expired rows are deleted.
 const gcInterval = 10 * time.Minute
+
+// retentionInterval is how often audit events older than audit.retention
+// are pruned (when it is set).
+const retentionInterval = time.Hour
 
 // hashMemoryRelease is how long after the last password hash its memory is
 // handed back to the operating system.
@@ -132,7 +139,8 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 	if inst.sink != nil {
 		w = inst.sink
 	}
-	inst.audit = audit.NewWithStore(w, st, clock.System, append([]audit.Option{audit.WithErrorLog(log)}, oo.auditOptions...)...)
+	inst.audit = audit.NewWithStore(w, st, clock.System, append([]audit.Option{audit.WithErrorLog(log),
+		audit.WithTimeout(time.Duration(cfg.Audit.Timeout)), audit.WithFailOpen(cfg.Audit.FailOpen)}, oo.auditOptions...)...)
 	hasher := password.NewHasher(password.DefaultParams, cfg.Argon2MaxConcurrent)
 	hasher.ReleaseMemoryWhenIdle(hashMemoryRelease)
 	adminUser := oo.adminUser
@@ -146,7 +154,7 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 	if generated != "" {
 		fmt.Fprintf(out, "Created user %q with password: %s\n(shown once; change it with `gatehouse users passwd %s`)\n", adminUser, generated, adminUser)
 	}
-	limiter, closeLimiter, err := ratelimit.Open(ctx, cfg.Redis, clock.System)
+	limiter, closeLimiter, err := ratelimit.Open(ctx, cfg.Redis, clock.System, time.Duration(cfg.Timeouts.Redis))
 	if err != nil {
 		return nil, fmt.Errorf("rate limiter: %w", err)
 	}
@@ -249,10 +257,18 @@ func (inst *Instance) background(ctx context.Context) {
 	defer reload.Stop()
 	gc := clk.NewTicker(gcInterval)
 	defer gc.Stop()
+	probe := clk.NewTicker(dbProbeInterval)
+	defer probe.Stop()
+	retention := clk.NewTicker(retentionInterval)
+	defer retention.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-retention.C():
+			inst.pruneAudit(ctx, clk.Now())
+		case <-probe.C():
+			inst.Server.probeDatabase(ctx)
 		case <-reload.C():
 			if err := inst.Keys.Reload(ctx); err != nil {
 				inst.log.Warn("reload signing keys", "err", err)
@@ -265,5 +281,33 @@ func (inst *Instance) background(ctx context.Context) {
 				inst.log.Debug("deleted expired rows", "rows", n)
 			}
 		}
+	}
+}
+
+// pruneAudit deletes the audit events older than audit.retention, first
+// appending them to a daily file in audit.archive when that is set.
+func (inst *Instance) pruneAudit(ctx context.Context, now time.Time) {
+	keep := time.Duration(inst.cfg.Audit.Retention)
+	if keep <= 0 {
+		return
+	}
+	var archive io.Writer
+	if dir := inst.cfg.Audit.Archive; dir != "" {
+		name := filepath.Join(dir, "audit-"+now.UTC().Format("2006-01-02")+".jsonl")
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			inst.log.Error("audit retention: open archive; nothing pruned", "err", err)
+			return
+		}
+		defer f.Close()
+		archive = f
+	}
+	n, err := audit.Prune(ctx, inst.Store, now.Add(-keep), archive)
+	if n > 0 {
+		inst.audit.Log(audit.Event{Type: audit.Pruned, Outcome: audit.Success, Actor: "server",
+			Details: map[string]string{"events": strconv.FormatInt(n, 10), "retention": keep.String()}})
+	}
+	if err != nil {
+		inst.log.Error("audit retention", "pruned", n, "err", err)
 	}
 }

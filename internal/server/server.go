@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/clock"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/breaker"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
@@ -88,6 +89,9 @@ type Server struct {
 	handler http.Handler
 	// secretKey seals TOTP secrets and pending logins (mfa.go).
 	secretKey *secret.Key
+	// dbBreaker stops requests from waiting on a database that is down
+	// (deps.go).
+	dbBreaker *breaker.Breaker
 }
 
 // New builds a Server from its dependencies.
@@ -100,6 +104,17 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	if d.Config.Timeouts.Database <= 0 || d.Config.Audit.Timeout <= 0 {
+		c := *d.Config // a configuration built by hand: default the bounds
+		def := config.Default()
+		if c.Timeouts.Database <= 0 {
+			c.Timeouts.Database = def.Timeouts.Database
+		}
+		if c.Audit.Timeout <= 0 {
+			c.Audit.Timeout = def.Audit.Timeout
+		}
+		d.Config = &c
 	}
 	proxies, err := newTrustedProxies(d.Config.TrustedProxies)
 	if err != nil {
@@ -128,6 +143,7 @@ func New(d Deps) (*Server, error) {
 		proxies: proxies,
 	}
 	s.secretKey = d.SecretKey
+	s.dbBreaker = breaker.New(d.Clock, 0, 0)
 	s.handler = s.routes()
 	return s, nil
 }
@@ -202,7 +218,7 @@ func (s *Server) routes() http.Handler {
 	register("GET "+PathStatic, s.pages.staticHandler())
 	s.registerAdmin(register)
 	mux.HandleFunc("/", s.handleNotFound)
-	return s.securityHeaders(mux)
+	return s.securityHeaders(s.guardDependencies(mux))
 }
 
 // securityHeaders sets headers every response carries.

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"mime"
 	"net/http"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -73,6 +75,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*protocol.TokenR
 	if res, err := s.allow(r.Context(), limitTokenClient, c.ID, s.cfg.Limits.TokenPerClient); err == nil && !res.Allowed {
 		return nil, c, tooManyRequests(res)
 	}
+	// Fail closed before anything is spent (a code, a refresh token)
+	// while the audit trail cannot take the token.issued event.
+	if !s.cfg.Audit.FailOpen && !s.audit.Healthy() {
+		return nil, c, audit.ErrUnavailable
+	}
 	gt := r.PostForm.Get("grant_type")
 	var resp *protocol.TokenResponse
 	switch gt {
@@ -94,8 +101,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*protocol.TokenR
 	if err != nil {
 		return nil, c, err
 	}
-	s.audit.Log(audit.Event{Type: audit.TokenIssued, Outcome: "success", ClientID: c.ID, IP: ip,
-		Details: map[string]string{"grant_type": gt, "scope": resp.Scope}})
+	// No token is acknowledged whose event a crash could lose
+	// (SECURITY-CASES 71): wait for the event's group commit.
+	actx, cancel := context.WithTimeout(r.Context(), time.Duration(s.cfg.Audit.Timeout))
+	defer cancel()
+	if err := s.audit.Record(actx, audit.Event{Type: audit.TokenIssued, Outcome: "success", ClientID: c.ID, IP: ip,
+		Details: map[string]string{"grant_type": gt, "scope": resp.Scope}}); err != nil {
+		return nil, c, err
+	}
 	return resp, c, nil
 }
 

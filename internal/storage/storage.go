@@ -400,6 +400,13 @@ type Store interface {
 	AuditHead(ctx context.Context) (seq int64, hash string, err error)
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditRecord, error)
 	ScanAudit(ctx context.Context, afterSeq int64, fn func(*AuditRecord) error) error
+	// PruneAudit deletes the records up to seq through (never the head
+	// record, which appenders chain to) and moves the checkpoint to the
+	// last one deleted, in one transaction. It returns how many went.
+	// AuditCheckpoint returns the seq and hash of the last pruned record
+	// (0 and AuditGenesisHash when nothing was pruned).
+	PruneAudit(ctx context.Context, through int64) (int64, error)
+	AuditCheckpoint(ctx context.Context) (seq int64, hash string, err error)
 
 	// DeleteExpired removes codes, device codes, sessions (the server's
 	// and the gateway's), refresh tokens, revoked-jti rows and grants that

@@ -43,6 +43,7 @@ var dialect = sqlstore.Dialect{
 	// BEGIN IMMEDIATE already holds the database's write lock.
 	ForUpdate:         "",
 	PrepareStatements: true,
+	Checkpoint:        "PRAGMA wal_checkpoint(PASSIVE)",
 	Time:              func(t time.Time) any { return t.UnixMicro() },
 	IsUniqueViolation: func(err error) bool {
 		var e *sqlite.Error

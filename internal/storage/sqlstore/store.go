@@ -43,6 +43,10 @@ type Dialect struct {
 	// IsRetryable reports whether a transaction that failed with err may
 	// simply be run again (serialisation failure, deadlock). May be nil.
 	IsRetryable func(err error) bool
+	// Checkpoint, when set, is run after a bulk delete to fold the
+	// write-ahead log back into the database (SQLite:
+	// "PRAGMA wal_checkpoint(PASSIVE)"), so the WAL does not grow.
+	Checkpoint string
 }
 
 // Store implements storage.Store with the queries of this package.

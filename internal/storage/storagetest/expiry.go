@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,32 @@ import (
 
 var expiryTests = []test{
 	{"DeleteExpired", testDeleteExpired},
+	{"DeleteExpired/ManyBatches", testDeleteExpiredBatches},
+}
+
+// testDeleteExpiredBatches removes a backlog larger than one delete batch, and
+// only the expired rows.
+func testDeleteExpiredBatches(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	now := base.Add(time.Hour)
+	const old = 1234
+	for i := range old {
+		must(t, "use jti", s.UseJTI(ctx, fmt.Sprintf("old-%d", i), now.Add(-time.Minute)))
+	}
+	must(t, "use jti", s.UseJTI(ctx, "live", now.Add(time.Minute)))
+	n, err := s.DeleteExpired(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != old {
+		t.Fatalf("DeleteExpired removed %d rows, want %d", n, old)
+	}
+	if err := s.UseJTI(ctx, "old-7", now.Add(time.Minute)); err != nil {
+		t.Fatalf("an expired jti was not deleted: %v", err)
+	}
+	if err := s.UseJTI(ctx, "live", now.Add(time.Minute)); err == nil {
+		t.Fatal("the live jti was deleted")
+	}
 }
 
 func testDeleteExpired(t *testing.T, s storage.Store) {

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package server
+
+import "errors"
+
+// diskFree is not implemented here; /readyz then skips the disk check.
+func diskFree(string) (uint64, error) { return 0, errors.ErrUnsupported }
