@@ -243,7 +243,7 @@ func (l *Logger) enqueue(en entry, ctx context.Context) bool {
 			return false
 		}
 	}
-	t := l.clk.NewTimer(l.timeout)
+	t := clock.System.NewTimer(l.timeout) // real waiting, as in appendWatched
 	defer t.Stop()
 	select {
 	case l.queue <- en:
