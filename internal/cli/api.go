@@ -181,6 +181,13 @@ func resolveAPIURL(issuer, raw string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("issuer %q: %w", issuer, err)
 	}
+	// "/oauth2/userinfo" is under the issuer's path, as the issuer's own
+	// endpoints are (https://gw.example/_gatehouse/auth/oauth2/userinfo),
+	// not at the root of its origin.
+	if u.Host == "" && strings.HasPrefix(u.Path, "/") && !strings.HasPrefix(raw, "//") {
+		u.Path = strings.TrimLeft(u.Path, "/")
+		u.RawPath = ""
+	}
 	return base.ResolveReference(u).String(), nil
 }
 
