@@ -42,7 +42,7 @@ func newAPICmd(streams IOStreams, auth *cliauth.App) *cobra.Command {
 print the response body. If the server answers 401, the token is refreshed
 once and the request sent again.
 
-A relative URL is resolved against the issuer ("/oauth2/userinfo",
+A relative URL is resolved under the issuer, its path included ("/oauth2/userinfo",
 "admin/v1/users"). The token is only ever sent to the URL given: a redirect
 to another origin is not followed.
 
