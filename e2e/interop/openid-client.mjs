@@ -1,0 +1,95 @@
+// openid-client (v6) as a relying party of a gatehouse server.
+//
+//   node openid-client.mjs authcode            authorization code + PKCE, ID token, iss, userinfo, refresh
+//   node openid-client.mjs client_credentials  client credentials and introspection of the token
+//
+// Environment: ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI (authcode).
+
+import * as client from 'openid-client';
+import { ask, env, main, rejects } from './io.mjs';
+
+async function configuration() {
+  return client.discovery(new URL(env('ISSUER')), env('CLIENT_ID'), undefined,
+    client.ClientSecretBasic(env('CLIENT_SECRET')), { execute: [client.allowInsecureRequests] });
+}
+
+async function authcode() {
+  const config = await configuration();
+  const md = config.serverMetadata();
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: env('REDIRECT_URI'),
+    scope: 'openid profile offline_access',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+  });
+  const callback = new URL(await ask('authorize', { url: url.href }));
+  const checks = { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true };
+
+  // RFC 9207: a response whose iss is not the issuer's, or has none, is
+  // refused before the code is sent anywhere.
+  const forged = new URL(callback);
+  forged.searchParams.set('iss', 'https://attacker.example');
+  const forgedIss = await rejects(() => client.authorizationCodeGrant(config, forged, checks));
+  const missing = new URL(callback);
+  missing.searchParams.delete('iss');
+  const missingIss = await rejects(() => client.authorizationCodeGrant(config, missing, checks));
+
+  const tokens = await client.authorizationCodeGrant(config, callback, checks);
+  const claims = tokens.claims();
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  const userinfo2 = await client.fetchUserInfo(config, refreshed.access_token, claims.sub);
+  // The rotated refresh token is spent.
+  const reused = await rejects(() => client.refreshTokenGrant(config, tokens.refresh_token));
+  return {
+    metadata: {
+      issuer: md.issuer,
+      iss_parameter_supported: md.authorization_response_iss_parameter_supported,
+      code_challenge_methods: md.code_challenge_methods_supported,
+    },
+    forged_iss: forgedIss,
+    missing_iss: missingIss,
+    iss: callback.searchParams.get('iss'),
+    id_token_claims: claims,
+    scope: tokens.scope,
+    token_type: tokens.token_type,
+    access_token: tokens.access_token,
+    has_refresh_token: Boolean(tokens.refresh_token),
+    userinfo,
+    refreshed: {
+      access_token: refreshed.access_token,
+      rotated: Boolean(refreshed.refresh_token) && refreshed.refresh_token !== tokens.refresh_token,
+      id_token_claims: refreshed.claims() ?? null,
+    },
+    userinfo_after_refresh: userinfo2,
+    reused_refresh_token: reused,
+  };
+}
+
+async function clientCredentials() {
+  const config = await configuration();
+  const tokens = await client.clientCredentialsGrant(config);
+  const introspection = await client.tokenIntrospection(config, tokens.access_token);
+  await client.tokenRevocation(config, tokens.access_token);
+  const afterRevocation = await client.tokenIntrospection(config, tokens.access_token);
+  return {
+    token_type: tokens.token_type,
+    expires_in: tokens.expires_in,
+    access_token: tokens.access_token,
+    has_refresh_token: Boolean(tokens.refresh_token),
+    introspection,
+    active_after_revocation: afterRevocation.active,
+  };
+}
+
+const modes = { authcode, client_credentials: clientCredentials };
+main(() => {
+  const run = modes[process.argv[2]];
+  if (!run) throw new Error(`usage: node openid-client.mjs ${Object.keys(modes).join('|')}`);
+  return run();
+});

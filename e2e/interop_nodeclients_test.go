@@ -1,0 +1,278 @@
+package e2e
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+)
+
+// audience is a JWT aud, a string or an array of strings.
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = audience{s}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(a))
+}
+
+// userClaims are the ID token, userinfo and access token claims the
+// interop tests look at.
+type userClaims struct {
+	Issuer   string   `json:"iss"`
+	Subject  string   `json:"sub"`
+	Audience audience `json:"aud"`
+	Nonce    string   `json:"nonce"`
+	Username string   `json:"preferred_username"`
+	ClientID string   `json:"client_id"`
+	Scope    string   `json:"scope"`
+	Roles    []string `json:"roles"`
+	AuthTime int64    `json:"auth_time"`
+}
+
+// interopUser is the user the interop tests sign in as.
+const (
+	interopUser     = "carol"
+	interopPassword = "carol-Interop-pa55"
+)
+
+// TestInteropOpenIDClient drives openid-client v6 (a certified OpenID
+// Connect relying party) as a confidential web client through discovery,
+// the authorization code flow with PKCE on the real login and consent
+// pages, ID token validation (signature, iss, aud, nonce, alg), RFC 9207
+// iss, userinfo and refresh; then client credentials, introspection and
+// revocation.
+func TestInteropOpenIDClient(t *testing.T) {
+	t.Parallel()
+	dir := nodeSuite(t)
+	g := startServer(t)
+	addUser(t, g, interopUser, "viewer", interopPassword)
+
+	t.Run("authorization_code", func(t *testing.T) {
+		id, secret := createClient(t, g, "node-openid-client", "--grant", "authorization_code", "--grant", "refresh_token",
+			"--redirect-uri", "http://127.0.0.1/callback", "--scope", "openid", "--scope", "profile", "--scope", "offline_access")
+		var r struct {
+			Metadata struct {
+				Issuer               string   `json:"issuer"`
+				IssParameter         bool     `json:"iss_parameter_supported"`
+				CodeChallengeMethods []string `json:"code_challenge_methods"`
+			} `json:"metadata"`
+			ForgedIss     *errorResult `json:"forged_iss"`
+			MissingIss    *errorResult `json:"missing_iss"`
+			Iss           string       `json:"iss"`
+			IDTokenClaims userClaims   `json:"id_token_claims"`
+			Scope         string       `json:"scope"`
+			TokenType     string       `json:"token_type"`
+			AccessToken   string       `json:"access_token"`
+			HasRefresh    bool         `json:"has_refresh_token"`
+			Userinfo      userClaims   `json:"userinfo"`
+			Refreshed     struct {
+				AccessToken string `json:"access_token"`
+				Rotated     bool   `json:"rotated"`
+			} `json:"refreshed"`
+			UserinfoAfterRefresh userClaims   `json:"userinfo_after_refresh"`
+			Reused               *errorResult `json:"reused_refresh_token"`
+		}
+		b := newBrowser(t, g.URL)
+		runNode(t, dir, scriptEnv(g, "CLIENT_ID="+id, "CLIENT_SECRET="+secret,
+			"REDIRECT_URI=http://"+freeAddr(t)+"/callback"),
+			authorizeAs(t, b, interopUser, interopPassword), &r, "openid-client.mjs", "authcode")
+
+		if r.Metadata.Issuer != g.URL || !r.Metadata.IssParameter || !slices.Contains(r.Metadata.CodeChallengeMethods, "S256") {
+			t.Errorf("discovery as openid-client saw it: %+v", r.Metadata)
+		}
+		if r.Iss != g.URL {
+			t.Errorf("authorization response iss = %q, want %q (RFC 9207)", r.Iss, g.URL)
+		}
+		if r.ForgedIss == nil || r.MissingIss == nil {
+			t.Errorf("openid-client accepted a response with a forged iss (%v) or none (%v)", r.ForgedIss, r.MissingIss)
+		}
+		c := r.IDTokenClaims
+		if c.Issuer != g.URL || !slices.Equal(c.Audience, []string{id}) || c.Nonce == "" || c.Username != interopUser || c.AuthTime == 0 {
+			t.Errorf("ID token claims = %+v; want iss %s, aud [%s], a nonce, preferred_username %s, auth_time", c, g.URL, id, interopUser)
+		}
+		if !strings.EqualFold(r.TokenType, "bearer") || !r.HasRefresh {
+			t.Errorf("token response: token_type %q, refresh token %v; want Bearer and one", r.TokenType, r.HasRefresh)
+		}
+		if r.Userinfo.Subject != c.Subject || r.Userinfo.Username != interopUser {
+			t.Errorf("userinfo = %+v; want sub %s, preferred_username %s", r.Userinfo, c.Subject, interopUser)
+		}
+		if !r.Refreshed.Rotated || r.Refreshed.AccessToken == r.AccessToken || r.UserinfoAfterRefresh.Subject != c.Subject {
+			t.Errorf("refresh: rotated %v, new access token %v, userinfo after it %+v", r.Refreshed.Rotated, r.Refreshed.AccessToken != r.AccessToken, r.UserinfoAfterRefresh)
+		}
+		if r.Reused == nil || r.Reused.Error != "invalid_grant" {
+			t.Errorf("reusing the rotated refresh token: %v; want invalid_grant", r.Reused)
+		}
+		ctx := t.Context()
+		p, _ := discover(t, ctx, g)
+		for _, raw := range []string{r.AccessToken, r.Refreshed.AccessToken} {
+			if at := verifyAccessToken(t, ctx, p, g, raw); at.Subject != c.Subject || at.ClientID != id {
+				t.Errorf("access token claims = %+v; want sub %s, client_id %s", at, c.Subject, id)
+			}
+		}
+	})
+
+	t.Run("client_credentials", func(t *testing.T) {
+		id, secret := createClient(t, g, "node-openid-client-ci", "--grant", "client_credentials", "--role", "viewer")
+		var r struct {
+			TokenType     string `json:"token_type"`
+			ExpiresIn     int    `json:"expires_in"`
+			AccessToken   string `json:"access_token"`
+			HasRefresh    bool   `json:"has_refresh_token"`
+			Introspection struct {
+				Active bool `json:"active"`
+				userClaims
+			} `json:"introspection"`
+			ActiveAfterRevocation bool `json:"active_after_revocation"`
+		}
+		runNode(t, dir, scriptEnv(g, "CLIENT_ID="+id, "CLIENT_SECRET="+secret), nil, &r, "openid-client.mjs", "client_credentials")
+		if !strings.EqualFold(r.TokenType, "bearer") || r.ExpiresIn <= 0 || r.HasRefresh {
+			t.Errorf("token response: token_type %q, expires_in %d, refresh token %v; want Bearer, > 0, none", r.TokenType, r.ExpiresIn, r.HasRefresh)
+		}
+		in := r.Introspection
+		if !in.Active || in.ClientID != id || in.Subject != id || !slices.Equal(in.Audience, []string{id}) || !slices.Equal(in.Roles, []string{"viewer"}) {
+			t.Errorf("introspection = %+v; want active, client_id = sub = aud = %s, roles [viewer]", in, id)
+		}
+		if r.ActiveAfterRevocation {
+			t.Errorf("the access token is still active after its client revoked it (RFC 7009 §2.1)")
+		}
+		if at := verifyAccessToken(t, t.Context(), mustProvider(t, g), g, r.AccessToken); at.Subject != id {
+			t.Errorf("access token sub = %q, want %s", at.Subject, id)
+		}
+	})
+}
+
+// TestInteropOAuth4WebAPI drives oauth4webapi v3 as a public native
+// client: authorization code with PKCE (a wrong verifier, a wrong state and
+// a forged iss are refused), ID token, the access token validated as an
+// RFC 9068 JWT for the client, userinfo, refresh with rotation,
+// introspection and revocation by a confidential client; and the same
+// after the device authorization grant approved on the /device page.
+func TestInteropOAuth4WebAPI(t *testing.T) {
+	t.Parallel()
+	dir := nodeSuite(t)
+	g := startServer(t)
+	addUser(t, g, interopUser, "viewer", interopPassword)
+	id, _ := createClient(t, g, "node-oauth4webapi", "--public", "--grant", "authorization_code", "--grant", "device_code",
+		"--grant", "refresh_token", "--redirect-uri", "http://127.0.0.1/callback",
+		"--scope", "openid", "--scope", "profile", "--scope", "offline_access")
+	iid, isecret := createClient(t, g, "node-introspector", "--grant", "client_credentials")
+	env := scriptEnv(g, "CLIENT_ID="+id, "INTROSPECT_ID="+iid, "INTROSPECT_SECRET="+isecret)
+
+	// login is what both flows end in.
+	type login struct {
+		IDTokenClaims  userClaims `json:"id_token_claims"`
+		Scope          string     `json:"scope"`
+		AccessToken    string     `json:"access_token"`
+		JWTAccessToken userClaims `json:"jwt_access_token"`
+		Userinfo       userClaims `json:"userinfo"`
+		Refreshed      struct {
+			Rotated        bool `json:"rotated"`
+			NewAccessToken bool `json:"new_access_token"`
+		} `json:"refreshed"`
+		Introspection struct {
+			Active   bool   `json:"active"`
+			Username string `json:"username"`
+			userClaims
+		} `json:"introspection"`
+		RefreshActive        bool         `json:"refresh_token_active"`
+		RotatedActive        bool         `json:"rotated_refresh_token_active"`
+		AccessAfterRevoke    bool         `json:"access_active_after_revocation"`
+		RefreshAfterRevoke   bool         `json:"refresh_active_after_revocation"`
+		RefreshAfterRevoking *errorResult `json:"refresh_after_revocation"`
+	}
+	checkLogin := func(t *testing.T, r login) {
+		t.Helper()
+		c := r.IDTokenClaims
+		if c.Issuer != g.URL || !slices.Equal(c.Audience, []string{id}) || c.Username != interopUser {
+			t.Errorf("ID token claims = %+v; want iss %s, aud [%s], preferred_username %s", c, g.URL, id, interopUser)
+		}
+		at := r.JWTAccessToken
+		if at.Subject != c.Subject || at.ClientID != id || !slices.Equal(at.Audience, []string{id}) || !slices.Contains(strings.Fields(at.Scope), "openid") {
+			t.Errorf("RFC 9068 access token claims = %+v; want sub %s, client_id = aud = %s, scope with openid", at, c.Subject, id)
+		}
+		if r.Userinfo.Subject != c.Subject || r.Userinfo.Username != interopUser {
+			t.Errorf("userinfo = %+v; want sub %s, preferred_username %s", r.Userinfo, c.Subject, interopUser)
+		}
+		if !r.Refreshed.Rotated || !r.Refreshed.NewAccessToken {
+			t.Errorf("refresh = %+v; want a rotated refresh token and a new access token", r.Refreshed)
+		}
+		in := r.Introspection
+		if !in.Active || in.Subject != c.Subject || in.ClientID != id || in.Username != interopUser || !slices.Equal(in.Audience, []string{id}) {
+			t.Errorf("introspection of the refreshed access token = %+v; want active, sub %s, client_id = aud = %s, username %s", in, c.Subject, id, interopUser)
+		}
+		if !r.RefreshActive || r.RotatedActive {
+			t.Errorf("introspection: current refresh token active %v, rotated one active %v; want true, false", r.RefreshActive, r.RotatedActive)
+		}
+		if r.AccessAfterRevoke || r.RefreshAfterRevoke {
+			t.Errorf("after revoking the refresh token: access token active %v, refresh token active %v; want both inactive", r.AccessAfterRevoke, r.RefreshAfterRevoke)
+		}
+		if r.RefreshAfterRevoking == nil || r.RefreshAfterRevoking.Error != "invalid_grant" {
+			t.Errorf("refresh with the revoked token: %v; want invalid_grant", r.RefreshAfterRevoking)
+		}
+	}
+
+	t.Run("authorization_code", func(t *testing.T) {
+		var r struct {
+			Issuer        string       `json:"issuer"`
+			ForgedIss     *errorResult `json:"forged_iss"`
+			WrongState    *errorResult `json:"wrong_state"`
+			WrongVerifier *errorResult `json:"wrong_verifier"`
+			login
+		}
+		b := newBrowser(t, g.URL)
+		runNode(t, dir, append(env, "REDIRECT_URI=http://"+freeAddr(t)+"/callback"),
+			authorizeAs(t, b, interopUser, interopPassword), &r, "oauth4webapi.mjs", "authcode")
+		if r.Issuer != g.URL {
+			t.Errorf("issuer = %q, want %q", r.Issuer, g.URL)
+		}
+		if r.ForgedIss == nil || r.WrongState == nil {
+			t.Errorf("oauth4webapi accepted a forged iss (%v) or a wrong state (%v)", r.ForgedIss, r.WrongState)
+		}
+		if r.WrongVerifier == nil || r.WrongVerifier.Error != "invalid_grant" {
+			t.Errorf("code with a wrong PKCE verifier: %v; want invalid_grant", r.WrongVerifier)
+		}
+		checkLogin(t, r.login)
+	})
+
+	t.Run("device", func(t *testing.T) {
+		b := newBrowser(t, g.URL)
+		signedIn := false
+		approve := func(s nodeStep) string {
+			t.Helper()
+			if s.Step != "device" || s.Code == "" {
+				t.Fatalf("unexpected step %+v", s)
+			}
+			if !signedIn {
+				if err := loginHTTP(b, g.URL, interopUser, interopPassword); err != nil {
+					t.Fatal(err)
+				}
+				signedIn = true
+			}
+			if err := approveDeviceHTTP(b, g.URL, s.Code, "approve"); err != nil {
+				t.Fatal(err)
+			}
+			return ""
+		}
+		var r struct {
+			Pending []string `json:"pending"`
+			login
+		}
+		runNode(t, dir, env, approve, &r, "oauth4webapi.mjs", "device")
+		checkLogin(t, r.login)
+	})
+}
+
+// mustProvider is go-oidc's view of g.
+func mustProvider(t *testing.T, g *gatehouse) *oidc.Provider {
+	p, _ := discover(t, t.Context(), g)
+	return p
+}
