@@ -356,4 +356,3 @@ func TestInteropGit(t *testing.T) {
 		t.Fatalf("the second commit is not in the served repository: %v\n%s", err, out)
 	}
 }
-

@@ -3,14 +3,45 @@
 //   node openid-client.mjs authcode            authorization code + PKCE, ID token, iss, userinfo, refresh
 //   node openid-client.mjs client_credentials  client credentials and introspection of the token
 //
-// Environment: ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI (authcode).
+// Environment: ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI (authcode);
+// AUTH_METHOD and PRIVATE_JWK_FILE (see clientAuth).
 
 import * as client from 'openid-client';
+import { readFile } from 'node:fs/promises';
 import { ask, env, main, rejects } from './io.mjs';
+
+// clientAuth is the token endpoint authentication named by AUTH_METHOD
+// (default client_secret_basic): the secret is CLIENT_SECRET, the
+// private_key_jwt key a private JWK in the file PRIVATE_JWK_FILE, its
+// JWS alg overridden by ASSERTION_ALG if set.
+async function clientAuth() {
+  switch (process.env.AUTH_METHOD ?? 'client_secret_basic') {
+    case 'client_secret_basic':
+      return client.ClientSecretBasic(env('CLIENT_SECRET'));
+    case 'client_secret_post':
+      return client.ClientSecretPost(env('CLIENT_SECRET'));
+    case 'private_key_jwt': {
+      const jwk = JSON.parse(await readFile(env('PRIVATE_JWK_FILE'), 'utf8'));
+      const algorithm = {
+        ES256: { name: 'ECDSA', namedCurve: 'P-256' },
+        RS256: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+        EdDSA: { name: 'Ed25519' },
+      }[jwk.alg];
+      const key = await crypto.subtle.importKey('jwk', jwk, algorithm, false, ['sign']);
+      // ASSERTION_ALG overrides the JWS alg the library picks for the key
+      // (for an Ed25519 key it picks RFC 9864's "Ed25519", not "EdDSA").
+      const alg = process.env.ASSERTION_ALG;
+      return client.PrivateKeyJwt({ key, kid: jwk.kid },
+        alg ? { [client.modifyAssertion]: (header) => { header.alg = alg; } } : undefined);
+    }
+    default:
+      throw new Error(`unknown AUTH_METHOD ${process.env.AUTH_METHOD}`);
+  }
+}
 
 async function configuration() {
   return client.discovery(new URL(env('ISSUER')), env('CLIENT_ID'), undefined,
-    client.ClientSecretBasic(env('CLIENT_SECRET')), { execute: [client.allowInsecureRequests] });
+    await clientAuth(), { execute: [client.allowInsecureRequests] });
 }
 
 async function authcode() {
