@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -41,6 +42,13 @@ func nodeSuite(t *testing.T) string {
 				nodeSkip = tool + " is not on PATH; skipping the Node.js interop tests (install Node.js 20+ and npm)"
 				return
 			}
+		}
+		// openid-client 6 and oauth4webapi 3 need Node.js 20 or later
+		// (WebCrypto and fetch as globals).
+		out, err := exec.Command("node", "-p", "process.versions.node.split('.')[0]").Output()
+		if major, _ := strconv.Atoi(strings.TrimSpace(string(out))); err != nil || major < 20 {
+			nodeSkip = fmt.Sprintf("node %s is older than 20 (%v); skipping the Node.js interop tests", strings.TrimSpace(string(out)), err)
+			return
 		}
 		root, err := moduleRoot()
 		if err != nil {
