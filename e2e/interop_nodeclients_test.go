@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -58,13 +59,18 @@ func TestInteropOpenIDClient(t *testing.T) {
 	addUser(t, g, interopUser, "viewer", interopPassword)
 
 	t.Run("authorization_code", func(t *testing.T) {
+		postLogout := "http://127.0.0.1:1/signed-out"
 		id, secret := createClient(t, g, "node-openid-client", "--grant", "authorization_code", "--grant", "refresh_token",
-			"--redirect-uri", "http://127.0.0.1/callback", "--scope", "openid", "--scope", "profile", "--scope", "offline_access")
+			"--redirect-uri", "http://127.0.0.1/callback", "--scope", "openid", "--scope", "profile", "--scope", "offline_access",
+			"--post-logout-redirect-uri", postLogout)
 		var r struct {
 			Metadata struct {
 				Issuer               string   `json:"issuer"`
 				IssParameter         bool     `json:"iss_parameter_supported"`
 				CodeChallengeMethods []string `json:"code_challenge_methods"`
+				EndSession           string   `json:"end_session_endpoint"`
+				AssertionAlgs        []string `json:"token_endpoint_auth_signing_algs"`
+				IDTokenAlgs          []string `json:"id_token_signing_algs"`
 			} `json:"metadata"`
 			ForgedIss     *errorResult `json:"forged_iss"`
 			MissingIss    *errorResult `json:"missing_iss"`
@@ -81,11 +87,41 @@ func TestInteropOpenIDClient(t *testing.T) {
 			} `json:"refreshed"`
 			UserinfoAfterRefresh userClaims   `json:"userinfo_after_refresh"`
 			Reused               *errorResult `json:"reused_refresh_token"`
+			Logout               *struct {
+				Redirect     string `json:"redirect"`
+				StateMatches bool   `json:"state_matches"`
+			} `json:"logout"`
 		}
 		b := newBrowser(t, g.URL)
+		authorize := authorizeAs(t, b, interopUser, interopPassword)
+		answer := func(s nodeStep) string {
+			if s.Step != "logout" {
+				return authorize(s)
+			}
+			// With a valid id_token_hint the server signs out at once
+			// and sends the browser back to the registered URI.
+			p, err := browse(b, http.MethodGet, s.URL, nil)
+			if err != nil {
+				t.Fatalf("end session request: %v", err)
+			}
+			if p.Location == nil {
+				t.Fatalf("end session request did not redirect back to the client: %s", p)
+			}
+			return p.Location.String()
+		}
 		runNode(t, dir, scriptEnv(g, "CLIENT_ID="+id, "CLIENT_SECRET="+secret,
-			"REDIRECT_URI=http://"+freeAddr(t)+"/callback"),
-			authorizeAs(t, b, interopUser, interopPassword), &r, "openid-client.mjs", "authcode")
+			"REDIRECT_URI=http://"+freeAddr(t)+"/callback", "POST_LOGOUT_REDIRECT_URI="+postLogout),
+			answer, &r, "openid-client.mjs", "authcode")
+		t.Logf("discovery: end_session_endpoint %s, token_endpoint_auth_signing_alg_values_supported %v, id_token_signing_alg_values_supported %v",
+			r.Metadata.EndSession, r.Metadata.AssertionAlgs, r.Metadata.IDTokenAlgs)
+		if r.Logout == nil || r.Logout.Redirect != postLogout || !r.Logout.StateMatches {
+			t.Errorf("RP-initiated logout: %+v; want a redirect to %s with the state", r.Logout, postLogout)
+		}
+		// The session is over: the device page, which needs a signed-in
+		// user, asks to sign in again.
+		if p, err := browse(b, http.MethodGet, g.URL+"/device", nil); err != nil || !p.isLoginForm() {
+			t.Errorf("after the logout /device does not ask to sign in: %v %v", err, p)
+		}
 
 		if r.Metadata.Issuer != g.URL || !r.Metadata.IssParameter || !slices.Contains(r.Metadata.CodeChallengeMethods, "S256") {
 			t.Errorf("discovery as openid-client saw it: %+v", r.Metadata)

@@ -1,9 +1,11 @@
 // openid-client (v6) as a relying party of a gatehouse server.
 //
-//   node openid-client.mjs authcode            authorization code + PKCE, ID token, iss, userinfo, refresh
+//   node openid-client.mjs authcode            authorization code + PKCE, ID token, iss, userinfo, refresh,
+//                                              RP-initiated logout
 //   node openid-client.mjs client_credentials  client credentials and introspection of the token
 //
-// Environment: ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI (authcode);
+// Environment: ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI and
+// POST_LOGOUT_REDIRECT_URI (authcode);
 // AUTH_METHOD and PRIVATE_JWK_FILE (see clientAuth).
 
 import * as client from 'openid-client';
@@ -77,11 +79,31 @@ async function authcode() {
   const userinfo2 = await client.fetchUserInfo(config, refreshed.access_token, claims.sub);
   // The rotated refresh token is spent.
   const reused = await rejects(() => client.refreshTokenGrant(config, tokens.refresh_token));
+
+  // RP-Initiated Logout 1.0 with the ID token as hint, if the test gave a
+  // post-logout redirect URI.
+  let logout = null;
+  if (process.env.POST_LOGOUT_REDIRECT_URI) {
+    const logoutState = client.randomState();
+    const endSession = client.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token,
+      post_logout_redirect_uri: process.env.POST_LOGOUT_REDIRECT_URI,
+      state: logoutState,
+    });
+    const back = new URL(await ask('logout', { url: endSession.href }));
+    logout = {
+      redirect: `${back.origin}${back.pathname}`,
+      state_matches: back.searchParams.get('state') === logoutState,
+    };
+  }
   return {
     metadata: {
       issuer: md.issuer,
       iss_parameter_supported: md.authorization_response_iss_parameter_supported,
       code_challenge_methods: md.code_challenge_methods_supported,
+      end_session_endpoint: md.end_session_endpoint,
+      token_endpoint_auth_signing_algs: md.token_endpoint_auth_signing_alg_values_supported,
+      id_token_signing_algs: md.id_token_signing_alg_values_supported,
     },
     forged_iss: forgedIss,
     missing_iss: missingIss,
@@ -99,6 +121,7 @@ async function authcode() {
     },
     userinfo_after_refresh: userinfo2,
     reused_refresh_token: reused,
+    logout,
   };
 }
 
