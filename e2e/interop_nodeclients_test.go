@@ -294,11 +294,30 @@ func TestInteropOAuth4WebAPI(t *testing.T) {
 			ForgedIss     *errorResult `json:"forged_iss"`
 			WrongState    *errorResult `json:"wrong_state"`
 			WrongVerifier *errorResult `json:"wrong_verifier"`
+			SilentSub     string       `json:"silent_sub"`
+			NoSession     *errorResult `json:"silent_without_session"`
+			NoSessionIss  string       `json:"silent_without_session_iss"`
 			login
 		}
 		b := newBrowser(t, g.URL)
-		runNode(t, dir, append(env, "REDIRECT_URI=http://"+freeAddr(t)+"/callback"),
-			authorizeAs(t, b, interopUser, interopPassword), &r, "oauth4webapi.mjs", "authcode")
+		authorize := authorizeAs(t, b, interopUser, interopPassword)
+		answer := func(s nodeStep) string {
+			if s.Step != "authorize_without_session" {
+				return authorize(s)
+			}
+			p, err := browse(newBrowser(t, g.URL), http.MethodGet, s.URL, nil)
+			if err != nil || p.Location == nil {
+				t.Fatalf("prompt=none without a session: %v; got %v, want a redirect to the client", err, p)
+			}
+			return p.Location.String()
+		}
+		runNode(t, dir, append(env, "REDIRECT_URI=http://"+freeAddr(t)+"/callback"), answer, &r, "oauth4webapi.mjs", "authcode")
+		if r.SilentSub != r.IDTokenClaims.Subject {
+			t.Errorf("prompt=none with a session: sub %q, want %q", r.SilentSub, r.IDTokenClaims.Subject)
+		}
+		if r.NoSession == nil || r.NoSession.Error != "login_required" || r.NoSessionIss != g.URL {
+			t.Errorf("prompt=none without a session: %v with iss %q; want login_required with iss %s", r.NoSession, r.NoSessionIss, g.URL)
+		}
 		if r.Issuer != g.URL {
 			t.Errorf("issuer = %q, want %q", r.Issuer, g.URL)
 		}

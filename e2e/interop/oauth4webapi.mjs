@@ -114,8 +114,32 @@ async function authcode() {
     await oauth.processAuthorizationCodeResponse(as, client, r);
   });
 
+  // OIDC Core §3.1.2.1: with the session of the first login, prompt=none
+  // and max_age give a code at once, and the ID token's auth_time
+  // satisfies max_age; without a session prompt=none is login_required,
+  // an error response that carries iss too (RFC 9207 §2).
+  const silent = new URL(url);
+  const state3 = oauth.generateRandomState();
+  const nonce3 = oauth.generateRandomNonce();
+  const verifier3 = oauth.generateRandomCodeVerifier();
+  silent.searchParams.set('state', state3);
+  silent.searchParams.set('nonce', nonce3);
+  silent.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier3));
+  silent.searchParams.set('prompt', 'none');
+  silent.searchParams.set('max_age', '3600');
+  const params3 = oauth.validateAuthResponse(as, client, new URL(await ask('authorize', { url: silent.href })), state3);
+  const r3 = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params3, redirectURI, verifier3, insecure);
+  const silentResult = await oauth.processAuthorizationCodeResponse(as, client, r3, { expectedNonce: nonce3, maxAge: 3600, requireIdToken: true });
+  const state4 = oauth.generateRandomState();
+  silent.searchParams.set('state', state4);
+  const noSession = new URL(await ask('authorize_without_session', { url: silent.href }));
+  const loginRequired = await rejects(() => oauth.validateAuthResponse(as, client, noSession, state4));
+
   return {
     issuer: as.issuer,
+    silent_sub: oauth.getValidatedIdTokenClaims(silentResult).sub,
+    silent_without_session: loginRequired,
+    silent_without_session_iss: noSession.searchParams.get('iss'),
     forged_iss: forgedIss,
     wrong_state: wrongState,
     wrong_verifier: wrongVerifier,
