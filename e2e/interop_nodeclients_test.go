@@ -218,6 +218,46 @@ func TestInteropOpenIDClient(t *testing.T) {
 	}
 }
 
+// TestInteropResourceIndicators: openid-client asks for client-credentials
+// tokens with RFC 8707 resource parameters; each token is for the resource
+// it names, a token asked for without one is for all registered
+// audiences, and an unregistered resource is invalid_target.
+func TestInteropResourceIndicators(t *testing.T) {
+	t.Parallel()
+	dir := nodeSuite(t)
+	g := startServer(t)
+	const api, reports = "https://api.interop.test", "https://reports.interop.test"
+	id, secret := createClient(t, g, "node-resources", "--grant", "client_credentials", "--audience", api, "--audience", reports)
+	var r struct {
+		Tokens          map[string]string `json:"tokens"`
+		WithoutResource string            `json:"without_resource"`
+		Unregistered    *errorResult      `json:"unregistered"`
+	}
+	runNode(t, dir, scriptEnv(g, "CLIENT_ID="+id, "CLIENT_SECRET="+secret, "RESOURCES="+api+" "+reports,
+		"UNREGISTERED_RESOURCE=https://elsewhere.interop.test"), nil, &r, "openid-client.mjs", "resource")
+	ctx := t.Context()
+	p := mustProvider(t, g)
+	audOf := func(raw string) []string {
+		t.Helper()
+		tok, err := p.VerifierContext(ctx, &oidc.Config{SkipClientIDCheck: true}).Verify(ctx, raw)
+		if err != nil {
+			t.Fatalf("go-oidc rejects the access token: %v", err)
+		}
+		return tok.Audience
+	}
+	for _, res := range []string{api, reports} {
+		if got := audOf(r.Tokens[res]); !slices.Equal(got, []string{res}) {
+			t.Errorf("token asked for resource %s has aud %v", res, got)
+		}
+	}
+	if got := audOf(r.WithoutResource); !slices.Equal(slices.Sorted(slices.Values(got)), []string{api, reports}) {
+		t.Errorf("token asked for without resource has aud %v; want both registered audiences", got)
+	}
+	if r.Unregistered == nil || r.Unregistered.Error != "invalid_target" {
+		t.Errorf("unregistered resource: %v; want invalid_target (RFC 8707 §2)", r.Unregistered)
+	}
+}
+
 // TestInteropOAuth4WebAPI drives oauth4webapi v3 as a public native
 // client: authorization code with PKCE (a wrong verifier, a wrong state and
 // a forged iss are refused), ID token, the access token validated as an

@@ -3,6 +3,7 @@
 //   node openid-client.mjs authcode            authorization code + PKCE, ID token, iss, userinfo, refresh,
 //                                              RP-initiated logout
 //   node openid-client.mjs client_credentials  client credentials and introspection of the token
+//   node openid-client.mjs resource            client credentials with RFC 8707 resource indicators
 //
 // Environment: ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI and
 // POST_LOGOUT_REDIRECT_URI (authcode);
@@ -141,7 +142,21 @@ async function clientCredentials() {
   };
 }
 
-const modes = { authcode, client_credentials: clientCredentials };
+// resource asks for tokens with RFC 8707 resource indicators: each of
+// RESOURCES (space-separated) alone, and UNREGISTERED_RESOURCE, which must
+// be refused.
+async function resource() {
+  const config = await configuration();
+  const tokens = {};
+  for (const r of env('RESOURCES').split(' ')) {
+    tokens[r] = (await client.clientCredentialsGrant(config, { resource: r })).access_token;
+  }
+  const all = (await client.clientCredentialsGrant(config)).access_token;
+  const unregistered = await rejects(() => client.clientCredentialsGrant(config, { resource: env('UNREGISTERED_RESOURCE') }));
+  return { tokens, without_resource: all, unregistered };
+}
+
+const modes = { authcode, client_credentials: clientCredentials, resource };
 main(() => {
   const run = modes[process.argv[2]];
   if (!run) throw new Error(`usage: node openid-client.mjs ${Object.keys(modes).join('|')}`);
