@@ -243,7 +243,10 @@ func TestInteropGit(t *testing.T) {
 		return string(out), err
 	}
 	home := t.TempDir()
-	gitEnv := append(baseEnv(), "HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=", "SSH_ASKPASS=")
+	globalConfig := filepath.Join(home, ".gitconfig")
+	// Nothing of the developer's git configuration applies.
+	gitEnv := append(baseEnv(), "HOME="+home, "XDG_CONFIG_HOME="+home, "GIT_CONFIG_GLOBAL="+globalConfig,
+		"GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=", "SSH_ASKPASS=")
 	if out, err := git(root, gitEnv, "init", "--bare", "--initial-branch=main", "repo.git"); err != nil {
 		t.Fatalf("git init --bare: %v\n%s", err, out)
 	}
@@ -256,7 +259,11 @@ func TestInteropGit(t *testing.T) {
 			http.Error(w, "authentication required", http.StatusUnauthorized)
 			return
 		}
-		in := introspect(t, r.Context(), m, iid, isecret, token)
+		in, err := introspectToken(r.Context(), m.IntrospectionEndpoint, iid, isecret, token)
+		if err != nil {
+			http.Error(w, "introspection failed", http.StatusBadGateway)
+			return
+		}
 		if user != "x-access-token" || !in.Active || in.ClientID != id {
 			seen.deny()
 			w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse interop"`)
@@ -287,14 +294,14 @@ func TestInteropGit(t *testing.T) {
 	if out, errOut, code := u.run(nil, secret+"\n", "login", "--client-credentials", "--issuer", g.URL, "--client-id", id, "--client-secret-stdin"); code != 0 {
 		t.Fatalf("gatehouse login --client-credentials: exit %d\n%s%s", code, out, errOut)
 	}
-	globalConfig := filepath.Join(home, ".gitconfig")
 	helper := fmt.Sprintf("!%s credential-helper git --host %s", binary, host)
 	gitconfig := fmt.Sprintf("[user]\n\tname = Interop\n\temail = interop@example.invalid\n[init]\n\tdefaultBranch = main\n[credential %q]\n\thelper = %q\n",
 		srv.URL, strings.ReplaceAll(helper, `\`, `\\`))
 	if err := os.WriteFile(globalConfig, []byte(gitconfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	clientEnv := append(u.environ(nil), "HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0", "GIT_SSL_CAINFO="+ca)
+	clientEnv := append(u.environ(nil), "HOME="+home, "XDG_CONFIG_HOME="+home, "GIT_CONFIG_GLOBAL="+globalConfig,
+		"GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=", "SSH_ASKPASS=", "GIT_SSL_CAINFO="+ca)
 
 	work := filepath.Join(t.TempDir(), "work")
 	if out, err := git("", clientEnv, "clone", remote, work); err != nil {
@@ -355,4 +362,26 @@ func TestInteropGit(t *testing.T) {
 	if out, err := git(root, gitEnv, "--git-dir", filepath.Join(root, "repo.git"), "log", "--format=%s", "main"); err != nil || !strings.Contains(out, "add two.txt") {
 		t.Fatalf("the second commit is not in the served repository: %v\n%s", err, out)
 	}
+}
+
+// introspectToken asks the introspection endpoint about token as the
+// confidential client id (client_secret_basic); unlike introspect it
+// reports errors instead of failing the test, for use in handlers.
+func introspectToken(ctx context.Context, endpoint, id, secret, token string) (introspection, error) {
+	var in introspection
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(url.Values{"token": {token}}.Encode()))
+	if err != nil {
+		return in, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return in, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return in, fmt.Errorf("introspection: status %d", resp.StatusCode)
+	}
+	return in, json.NewDecoder(resp.Body).Decode(&in)
 }
