@@ -169,8 +169,7 @@ func TestInteropOpenIDClient(t *testing.T) {
 		// openid-client and oauth4webapi sign with an Ed25519 key as
 		// "Ed25519", the fully-specified algorithm of RFC 9864 §2.2 that
 		// replaces the polymorphic "EdDSA".
-		{name: "private_key_jwt_Ed25519", auth: "private_key_jwt", key: "EdDSA",
-			knownBug: `the token endpoint refuses client assertions with the RFC 9864 alg "Ed25519" (401 invalid_client); it accepts only "EdDSA" for Ed25519 keys`},
+		{name: "private_key_jwt_Ed25519", auth: "private_key_jwt", key: "EdDSA"},
 	} {
 		t.Run("client_credentials_"+method.name, func(t *testing.T) {
 			t.Parallel()

@@ -18,6 +18,9 @@ const (
 	ES384 = "ES384" // ECDSA P-384, SHA-384
 	ES512 = "ES512" // ECDSA P-521, SHA-512
 	EdDSA = "EdDSA" // Ed25519
+	// Ed25519 is RFC 9864's fully-specified name for EdDSA with Ed25519,
+	// which newer libraries (openid-client, oauth4webapi) sign with.
+	Ed25519 = "Ed25519"
 	RS256 = "RS256" // RSASSA-PKCS1-v1_5, SHA-256
 	RS384 = "RS384"
 	RS512 = "RS512"
@@ -33,7 +36,7 @@ const (
 // is empty: every asymmetric algorithm this package implements. HMAC is
 // left out, since a verifier holding the secret could also forge tokens;
 // "none" is never implemented.
-var DefaultAlgorithms = []string{ES256, ES384, ES512, EdDSA, RS256, RS384, RS512, PS256, PS384, PS512}
+var DefaultAlgorithms = []string{ES256, ES384, ES512, EdDSA, Ed25519, RS256, RS384, RS512, PS256, PS384, PS512}
 
 // MinRSABits is the smallest RSA modulus accepted for signing or verifying
 // (RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used").
@@ -71,7 +74,7 @@ func spec(alg string) (algSpec, bool) {
 		return algSpec{famEC, crypto.SHA384, elliptic.P384(), 48}, true
 	case ES512:
 		return algSpec{famEC, crypto.SHA512, elliptic.P521(), 66}, true
-	case EdDSA:
+	case EdDSA, Ed25519:
 		return algSpec{fam: famEd}, true
 	case RS256:
 		return algSpec{fam: famRSA, hash: crypto.SHA256}, true

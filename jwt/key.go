@@ -86,7 +86,14 @@ func (k *Key) Equal(o *Key) bool {
 // Allows reports whether k may verify alg: alg fits the key type and, when
 // k names an algorithm, is that one.
 func (k *Key) Allows(alg string) bool {
-	return (k.Algorithm == "" || k.Algorithm == alg) && fits(alg, k.Public, k.secret)
+	return (k.Algorithm == "" || k.Algorithm == alg || sameEd25519(k.Algorithm, alg)) && fits(alg, k.Public, k.secret)
+}
+
+// sameEd25519 reports whether a and b both name EdDSA with Ed25519: a key
+// published with "EdDSA" verifies a token that says "Ed25519" (RFC 9864),
+// and the other way round.
+func sameEd25519(a, b string) bool {
+	return (a == EdDSA || a == Ed25519) && (b == EdDSA || b == Ed25519)
 }
 
 // keyKind names a key type for messages.

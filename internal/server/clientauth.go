@@ -19,7 +19,7 @@ import (
 // assertionAlgorithms are the only algorithms accepted for private_key_jwt
 // client assertions: asymmetric ones, so "none" and HMAC keyed with a
 // public key can never verify (RFC 8725 §3.1, §3.2).
-var assertionAlgorithms = []string{"ES256", "ES384", "EdDSA", "RS256", "PS256"}
+var assertionAlgorithms = []string{"ES256", "ES384", "EdDSA", "Ed25519", "RS256", "PS256"}
 
 // maxAssertionLifetime bounds how far in the future a client assertion's
 // exp may be, which also bounds how long its jti is remembered.
