@@ -213,8 +213,15 @@ func (s *Server) handleMFAPage(w http.ResponseWriter, r *http.Request) {
 	s.renderMFA(w, r, http.StatusOK, "")
 }
 
+// renderMFA shows the code form. Like the login form, it may end in a
+// redirect to the client of the authorization request the sign-in
+// continues, so that client's origin joins form-action.
 func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	s.pages.render(w, status, pageMFA, mfaPage{page: page{Title: "Verification code", CSRF: s.csrfToken(w, r)}, Error: msg})
+	target := ""
+	if p := s.pending(r, pendingKindTOTP); p != nil {
+		target = s.authorizeTargetOrigin(r.Context(), p.ReturnTo)
+	}
+	s.pages.render(w, status, pageMFA, mfaPage{page: page{Title: "Verification code", CSRF: s.csrfToken(w, r)}, Error: msg}, target)
 }
 
 func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {

@@ -458,3 +458,27 @@ func TestMFAPendingCookieSealed(t *testing.T) {
 		t.Fatalf("tampered pending cookie accepted: %d", p.status)
 	}
 }
+
+// The code page of a sign-in that continues an authorization request lets
+// its form go on to the client's origin (CSP form-action), as the login
+// page does: otherwise a browser refuses the final redirect to the client.
+func TestMFAPageAllowsTheClientOrigin(t *testing.T) {
+	h := newHarness(t)
+	h.addUser("alice", "correct horse battery")
+	c := h.newBrowser()
+	h.loginAs(c, "alice", "correct horse battery")
+	h.enrol(c)
+	h.clock.Advance(30 * time.Second)
+
+	b := h.newBrowser()
+	q := url.Values{"client_id": {CLIClientID}, "redirect_uri": {"http://127.0.0.1:5000/callback"}, "response_type": {"code"},
+		"scope": {"openid"}, "state": {"s"}, "code_challenge": {s256(testVerifier)}, "code_challenge_method": {"S256"}}
+	p := h.browse(b, PathAuthorize+"?"+q.Encode())
+	p = h.submit(b, PathLogin, fillForm(p.body, url.Values{"username": {"alice"}, "password": {"correct horse battery"}}))
+	if p.url.Path != h.base+PathLoginMFA {
+		t.Fatalf("not at the code page: %d %s", p.status, p.url)
+	}
+	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' http://127.0.0.1:5000") {
+		t.Errorf("code page CSP %q does not let the form go on to the client", csp)
+	}
+}
