@@ -339,3 +339,22 @@ func TestExternalIssuerIntrospectionDown(t *testing.T) {
 		t.Errorf("want a warning, not an error:\n%s", logs)
 	}
 }
+
+func TestClaimStrings(t *testing.T) {
+	claims := map[string]any{
+		"realm_access":              map[string]any{"roles": []any{"viewer", 7, "editor"}},
+		"https://example.com/roles": []any{"admin"},
+		"groups":                    "ops",
+	}
+	for path, want := range map[string]string{
+		"realm_access.roles":        "viewer,editor",
+		"https://example.com/roles": "admin",
+		"groups":                    "ops",
+		"realm_access.missing":      "",
+	} {
+		got, _ := claimStrings(claims, path)
+		if strings.Join(got, ",") != want {
+			t.Errorf("%s: %q, want %q", path, got, want)
+		}
+	}
+}

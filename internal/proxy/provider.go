@@ -192,8 +192,13 @@ func mappedRoles(claims map[string]any, rolesClaim, groupsClaim string) (roles [
 }
 
 // claimStrings reads a list of strings (or one string) at a dotted path.
+// A claim whose whole name is path is read first, so a namespaced claim
+// such as Auth0's "https://example.com/roles" is found too.
 func claimStrings(claims map[string]any, path string) ([]string, bool) {
 	var cur any = claims
+	if v, ok := claims[path]; ok {
+		return stringValues(v)
+	}
 	for _, part := range strings.Split(path, ".") {
 		m, ok := cur.(map[string]any)
 		if !ok {
@@ -203,6 +208,12 @@ func claimStrings(claims map[string]any, path string) ([]string, bool) {
 			return nil, false
 		}
 	}
+	return stringValues(cur)
+}
+
+// stringValues reads a claim value that is a string or a list of strings
+// (other members of the list are skipped).
+func stringValues(cur any) ([]string, bool) {
 	switch v := cur.(type) {
 	case string:
 		return []string{v}, true
