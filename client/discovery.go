@@ -169,15 +169,4 @@ func secretAuthStyle(md *protocol.Metadata) oauth2.AuthStyle {
 // "https://host/" and the "https://host" a person types are the same
 // server. Issuers with a path are never treated so: there the slash is
 // part of the identifier.
-func SameBareOrigin(a, b string) bool {
-	if strings.TrimSuffix(a, "/") != strings.TrimSuffix(b, "/") {
-		return false
-	}
-	for _, s := range []string{a, b} {
-		u, err := url.Parse(s)
-		if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-			return false
-		}
-	}
-	return true
-}
+func SameBareOrigin(a, b string) bool { return protocol.SameBareOrigin(a, b) }

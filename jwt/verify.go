@@ -28,6 +28,10 @@ type Config struct {
 	// 7515 §4.1.9 says: case-insensitively, "application/" optional), e.g.
 	// TypeAccessToken to keep ID tokens out (RFC 8725 §3.11).
 	Type string
+	// Types, instead of Type, lists the typ values accepted (compared the
+	// same way); "" in it accepts a header without typ. For issuers whose
+	// access tokens say "JWT" or nothing.
+	Types []string
 	// Issuer is the iss a token must carry, byte for byte.
 	Issuer string
 	// AnyIssuer skips the iss check. Only for tokens whose issuer the key
@@ -63,6 +67,8 @@ func (c Config) Validate() error {
 		return errors.New("jwt: config: audience and AnyAudience both set")
 	case slices.Contains(c.Audience, ""):
 		return errors.New("jwt: config: empty audience")
+	case c.Type != "" && len(c.Types) > 0:
+		return errors.New("jwt: config: type and types both set")
 	}
 	if err := checkAllowList(c.Algorithms); err != nil {
 		return fmt.Errorf("jwt: config: %w", err)
@@ -86,6 +92,10 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		cfg.Algorithms = DefaultAlgorithms
 	}
 	cfg.Audience = slices.Clone(cfg.Audience)
+	cfg.Types = slices.Clone(cfg.Types)
+	if cfg.Type != "" {
+		cfg.Types = []string{cfg.Type}
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System
 	}
@@ -107,7 +117,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // (ErrAudience), exp (ErrExpired), nbf and iat (ErrNotYetValid), each of
 // its RFC 7519 type (ErrClaim).
 func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
-	t, err := VerifySignature(ctx, token, v.cfg.Keys, v.cfg.Algorithms, v.cfg.Type)
+	t, err := verifyHeaderAndSignature(ctx, token, v.cfg.Keys, v.cfg.Algorithms, v.cfg.Types)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +141,16 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
 //     type, so a token cannot make a public key act as an HMAC secret
 //     (RFC 8725 §2.1, §3.1).
 func VerifySignature(ctx context.Context, token string, keys KeySource, algorithms []string, typ string) (*Token, error) {
+	var types []string
+	if typ != "" {
+		types = []string{typ}
+	}
+	return verifyHeaderAndSignature(ctx, token, keys, algorithms, types)
+}
+
+// verifyHeaderAndSignature is VerifySignature with a list of accepted typ
+// values (nil: any; "" in it: none).
+func verifyHeaderAndSignature(ctx context.Context, token string, keys KeySource, algorithms []string, types []string) (*Token, error) {
 	t, err := parse(token)
 	if err != nil {
 		return nil, err
@@ -139,8 +159,8 @@ func VerifySignature(ctx context.Context, token string, keys KeySource, algorith
 	if h.crit {
 		return nil, errorf(ErrMalformed, `header has "crit"; no extension is understood`)
 	}
-	if typ != "" && normType(h.Type) != normType(typ) {
-		return nil, errorf(ErrType, "typ %.32q, want %q", h.Type, typ)
+	if types != nil && !slices.ContainsFunc(types, func(want string) bool { return normType(h.Type) == normType(want) }) {
+		return nil, errorf(ErrType, "typ %.32q, want one of %q", h.Type, types)
 	}
 	if algorithms == nil {
 		algorithms = DefaultAlgorithms

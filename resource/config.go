@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -47,21 +48,40 @@ const (
 )
 
 // Paths a Gatehouse server serves below its issuer URL, used when discovery
-// does not name the endpoints.
+// does not name the endpoints (and Config.RequireDiscovery is not set).
 const (
-	pathDiscovery     = "/.well-known/oauth-authorization-server"
 	pathJWKS          = "/oauth2/jwks"
 	pathIntrospection = "/oauth2/introspect"
 )
+
+// Well-known suffixes of the two discovery documents.
+const (
+	wellKnownOAuth = "/.well-known/oauth-authorization-server" // RFC 8414 §3
+	wellKnownOIDC  = "/.well-known/openid-configuration"       // OpenID Connect Discovery 1.0 §4
+)
+
+// Types of JWT accepted, for Config.Types. TypeNone stands for a header
+// without typ.
+const (
+	TypeAccessToken = "at+jwt"
+	TypeJWT         = "JWT"
+	TypeNone        = ""
+)
+
+// DefaultTypes is the typ allow-list when Config.Types is empty: RFC 9068
+// access tokens only.
+var DefaultTypes = []string{TypeAccessToken}
 
 // maxResponseBytes bounds what is read from the issuer.
 const maxResponseBytes = 1 << 20
 
 // Config configures a Verifier. Issuer and Audience are required.
 type Config struct {
-	// Issuer is the issuer URL; a token's iss must equal it byte for byte
-	// (RFC 9068 §4), and so must the issuer in the discovery document
-	// (RFC 8414 §3.3).
+	// Issuer is the issuer URL. The issuer in the discovery document must
+	// equal it byte for byte (RFC 8414 §3.3), except that a bare origin
+	// may be given with or without its trailing "/" (Hydra and Auth0
+	// issuers end in "/"); a token's iss must then equal the document's
+	// spelling byte for byte (RFC 9068 §4).
 	Issuer string
 	// Audience lists the aud values this resource server accepts; a token
 	// must name at least one (RFC 9068 §4), and an introspection answer
@@ -78,9 +98,23 @@ type Config struct {
 	// (RFC 8725 §2.1). A key verifies only the algorithms that fit its
 	// type, whatever the token's header says.
 	Algorithms []string
+	// Types is the allow-list of typ header values; TypeNone ("") accepts
+	// a header without typ. Default: DefaultTypes (at+jwt: RFC 9068 §4
+	// says resource servers "MUST verify that the "typ" header value is
+	// "at+jwt" or "application/at+jwt""). Widen it only for issuers that
+	// do not issue RFC 9068 tokens (Keycloak, Okta, Entra ID, Dex sign
+	// "JWT" or nothing); a token of another typ than at+jwt then need not
+	// carry client_id (azp is read instead), jti or iat.
+	Types []string
 	// JWKSURL is where the issuer's public keys are. Default: jwks_uri from
 	// the discovery document, else Issuer + "/oauth2/jwks".
 	JWKSURL string
+	// RequireDiscovery takes the endpoints from the issuer's discovery
+	// document only (RFC 8414 or OpenID Connect Discovery): NewVerifier
+	// fails when there is none or it has no jwks_uri, and credentials that
+	// are not JWTs are refused when it has no introspection_endpoint. Set
+	// it for issuers other than Gatehouse, whose paths would be guesses.
+	RequireDiscovery bool
 	// Leeway is the clock skew allowed when checking exp, nbf and iat.
 	// Zero means DefaultLeeway; a negative value means none.
 	Leeway time.Duration
@@ -106,7 +140,8 @@ type Config struct {
 // with client_secret_basic (RFC 6749 §2.3.1).
 type IntrospectionConfig struct {
 	// URL of the introspection endpoint. Default: introspection_endpoint
-	// from the discovery document, else Issuer + "/oauth2/introspect".
+	// from the discovery document, else Issuer + "/oauth2/introspect"
+	// (with Config.RequireDiscovery: else introspection is off).
 	URL          string
 	ClientID     string
 	ClientSecret string
@@ -121,6 +156,7 @@ type settings struct {
 	issuer         string
 	audience       []string
 	algorithms     []string
+	types          []string
 	jwksURL        string
 	leeway         time.Duration
 	requiredScopes []string
@@ -151,6 +187,11 @@ func (c Config) Validate() error {
 			return fmt.Errorf("resource: config: algorithm %q is not supported; use ES256, EdDSA, or an RSA or other EC algorithm of RFC 7518", a)
 		}
 	}
+	for _, t := range c.Types {
+		if t != TypeNone && strings.TrimSpace(t) == "" {
+			return fmt.Errorf("resource: config: typ %q is blank", t)
+		}
+	}
 	if c.CacheSize < 0 {
 		return errors.New("resource: config: negative cache size")
 	}
@@ -170,6 +211,7 @@ func resolve(ctx context.Context, cfg Config) (*settings, error) {
 		issuer:         cfg.Issuer,
 		audience:       slices.Clone(cfg.Audience),
 		algorithms:     slices.Clone(cfg.Algorithms),
+		types:          slices.Clone(cfg.Types),
 		jwksURL:        cfg.JWKSURL,
 		leeway:         cfg.Leeway,
 		requiredScopes: slices.Clone(cfg.RequiredScopes),
@@ -179,6 +221,9 @@ func resolve(ctx context.Context, cfg Config) (*settings, error) {
 	}
 	if len(s.algorithms) == 0 {
 		s.algorithms = slices.Clone(DefaultAlgorithms)
+	}
+	if len(s.types) == 0 {
+		s.types = slices.Clone(DefaultTypes)
 	}
 	switch {
 	case s.leeway == 0:
@@ -206,30 +251,97 @@ func resolve(ctx context.Context, cfg Config) (*settings, error) {
 	if s.jwksURL != "" && (s.introspection == nil || s.introspection.URL != "") {
 		return s, nil
 	}
-	md, err := discover(ctx, s.client, s.issuer)
+	md, err := discover(ctx, s.client, s.issuer, cfg.RequireDiscovery)
 	if err != nil {
 		return nil, err
 	}
+	// The document's spelling is the issuer from now on: tokens carry it.
+	s.issuer = md.Issuer
 	if s.jwksURL == "" {
 		s.jwksURL = md.JWKSURI
 	}
+	if s.jwksURL == "" {
+		return nil, fmt.Errorf("resource: discovery: the document of %s has no jwks_uri", s.issuer)
+	}
 	if s.introspection != nil && s.introspection.URL == "" {
-		s.introspection.URL = md.IntrospectionEndpoint
+		if md.IntrospectionEndpoint == "" {
+			// Nothing to ask: credentials that are not JWTs are refused.
+			s.introspection = nil
+		} else {
+			s.introspection.URL = md.IntrospectionEndpoint
+		}
 	}
 	return s, nil
 }
 
-// discover reads the issuer's metadata (RFC 8414 §3). An issuer that does
-// not publish it (404) gets Gatehouse's endpoint paths; one that publishes
-// a document for another issuer is refused (RFC 8414 §3.3).
-func discover(ctx context.Context, client *http.Client, issuer string) (*protocol.Metadata, error) {
+// discoveryURLs lists the metadata URLs to try for issuer, in order: the
+// RFC 8414 document below the issuer (where Gatehouse serves it), the
+// OpenID Connect one (Discovery §4.1 appends its suffix to the issuer),
+// and for an issuer with a path the RFC 8414 §3.1 placement: "any
+// terminating "/" MUST be removed before inserting "/.well-known/" and the
+// well-known URI suffix between the host component and the path
+// component". For a bare origin the first and the last are the same.
+func discoveryURLs(issuer string) []string {
 	base := strings.TrimSuffix(issuer, "/")
-	md := &protocol.Metadata{
-		Issuer:                issuer,
-		JWKSURI:               base + pathJWKS,
-		IntrospectionEndpoint: base + pathIntrospection,
+	urls := []string{base + wellKnownOAuth, base + wellKnownOIDC}
+	if u, err := url.Parse(base); err == nil && u.EscapedPath() != "" {
+		urls = append(urls, u.Scheme+"://"+u.Host+wellKnownOAuth+u.EscapedPath())
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+pathDiscovery, nil)
+	return urls
+}
+
+// errNoDocument means a discovery URL had no document, so the next one is
+// tried.
+var errNoDocument = errors.New("no discovery document")
+
+// discover reads the issuer's metadata (RFC 8414 §3, OpenID Connect
+// Discovery §4). An issuer that publishes none gets Gatehouse's endpoint
+// paths, or an error when required is set; one that publishes a document
+// for another issuer is refused (RFC 8414 §3.3). The returned Issuer is
+// the document's spelling.
+func discover(ctx context.Context, client *http.Client, issuer string, required bool) (*protocol.Metadata, error) {
+	var errs []error
+	for _, u := range discoveryURLs(issuer) {
+		doc, err := fetchMetadata(ctx, client, u)
+		if errors.Is(err, errNoDocument) {
+			errs = append(errs, err)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		// RFC 8414 §3.3: "The "issuer" value returned MUST be identical to
+		// the authorization server's issuer identifier value into which the
+		// well-known URI string was inserted to create the URL used to
+		// retrieve the metadata. If these values are not identical, the
+		// data contained in the response MUST NOT be used." A bare origin
+		// with and without its "/" yields the very same URLs, so there the
+		// document's spelling is taken as the issuer's.
+		if doc.Issuer != issuer && !protocol.SameBareOrigin(doc.Issuer, issuer) {
+			return nil, fmt.Errorf("resource: discovery: document is for issuer %q, not %q", doc.Issuer, issuer)
+		}
+		if !required {
+			base := strings.TrimSuffix(doc.Issuer, "/")
+			if doc.JWKSURI == "" {
+				doc.JWKSURI = base + pathJWKS
+			}
+			if doc.IntrospectionEndpoint == "" {
+				doc.IntrospectionEndpoint = base + pathIntrospection
+			}
+		}
+		return doc, nil
+	}
+	if required {
+		return nil, fmt.Errorf("resource: discovery: %s publishes no discovery document: %w", issuer, errors.Join(errs...))
+	}
+	base := strings.TrimSuffix(issuer, "/")
+	return &protocol.Metadata{Issuer: issuer, JWKSURI: base + pathJWKS, IntrospectionEndpoint: base + pathIntrospection}, nil
+}
+
+// fetchMetadata GETs one metadata document. A 404, a 405 or a body that is
+// not JSON is errNoDocument.
+func fetchMetadata(ctx context.Context, client *http.Client, u string) (*protocol.Metadata, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("resource: discovery: %w", err)
 	}
@@ -239,29 +351,18 @@ func discover(ctx context.Context, client *http.Client, issuer string) (*protoco
 		return nil, fmt.Errorf("resource: discovery: %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return md, nil
+	switch {
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed:
+		return nil, fmt.Errorf("%s: HTTP %d: %w", u, resp.StatusCode, errNoDocument)
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("resource: discovery %s: HTTP %d", u, resp.StatusCode)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("resource: discovery: HTTP %d", resp.StatusCode)
+	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct != "" && ct != "application/json" && !strings.HasSuffix(ct, "+json") {
+		return nil, fmt.Errorf("%s: content type %s: %w", u, ct, errNoDocument)
 	}
 	var doc protocol.Metadata
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&doc); err != nil {
-		return nil, fmt.Errorf("resource: discovery: decode: %w", err)
+		return nil, fmt.Errorf("%s: %v: %w", u, err, errNoDocument)
 	}
-	// RFC 8414 §3.3: "The "issuer" value returned MUST be identical to the
-	// authorization server's issuer identifier value into which the
-	// well-known URI string was inserted to create the URL used to
-	// retrieve the metadata. If these values are not identical, the data
-	// contained in the response MUST NOT be used."
-	if doc.Issuer != issuer {
-		return nil, fmt.Errorf("resource: discovery: document is for issuer %q, not %q", doc.Issuer, issuer)
-	}
-	if doc.JWKSURI != "" {
-		md.JWKSURI = doc.JWKSURI
-	}
-	if doc.IntrospectionEndpoint != "" {
-		md.IntrospectionEndpoint = doc.IntrospectionEndpoint
-	}
-	return md, nil
+	return &doc, nil
 }

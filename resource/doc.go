@@ -7,6 +7,10 @@
 //   - API keys ("gatehouse_<id>_<secret>") and other opaque tokens, checked
 //     by token introspection (RFC 7662) when Config.Introspection is set.
 //
+// Tokens of other OpenID Connect providers are accepted with
+// Config.Algorithms (RS256 ...), Config.Types (typ "JWT" or none) and
+// Config.RequireDiscovery (endpoints from their discovery document only).
+//
 // A Verifier does the checking; its Middleware reads the bearer token of a
 // request (RFC 6750 §2.1), answers 401 with a WWW-Authenticate challenge
 // (RFC 6750 §3) when the token is not good, and otherwise hands the request

@@ -1,6 +1,7 @@
 package resource_test
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -41,6 +42,10 @@ type testIssuer struct {
 	cacheControl string
 	jwksStatus   int
 	active       map[string]map[string]any // token → introspection answer
+	// docIssuer, when set, is the issuer the discovery document names
+	// (default url); noIntrospection leaves introspection_endpoint out.
+	docIssuer       string
+	noIntrospection bool
 
 	discoveryHits, jwksHits, introspectHits atomic.Int32
 }
@@ -68,12 +73,18 @@ func newTestIssuer(t testing.TB) *testIssuer {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", func(w http.ResponseWriter, r *http.Request) {
 		is.discoveryHits.Add(1)
-		writeJSON(w, map[string]any{
-			"issuer":                 is.url,
+		is.mu.Lock()
+		doc := map[string]any{
+			"issuer":                 cmp.Or(is.docIssuer, is.url),
 			"token_endpoint":         is.url + "/oauth2/token",
 			"jwks_uri":               is.url + "/keys",
 			"introspection_endpoint": is.url + "/introspect",
-		})
+		}
+		if is.noIntrospection {
+			delete(doc, "introspection_endpoint")
+		}
+		is.mu.Unlock()
+		writeJSON(w, doc)
 	})
 	mux.HandleFunc("GET /keys", is.serveJWKS)
 	mux.HandleFunc("POST /introspect", is.serveIntrospect)

@@ -218,7 +218,8 @@ func TestDiscovery(t *testing.T) {
 	})
 	t.Run("discovery for another issuer", func(t *testing.T) {
 		is := newTestIssuer(t)
-		_, err := resource.NewVerifier(ctx, resource.Config{Issuer: is.url + "/", Audience: []string{is.url}, HTTPClient: is.srv.Client()})
+		is.docIssuer = is.url + "/other"
+		_, err := resource.NewVerifier(ctx, resource.Config{Issuer: is.url, Audience: []string{is.url}, HTTPClient: is.srv.Client()})
 		if err == nil || !strings.Contains(err.Error(), "issuer") {
 			t.Fatalf("err = %v, want a refusal of the mix-up (RFC 8414 §3.3)", err)
 		}

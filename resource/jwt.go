@@ -19,12 +19,13 @@ import (
 // identifier for the authorization server ... MUST exactly match the value
 // of the "iss" claim"; and "The resource server MUST validate that the
 // "aud" claim contains a resource indicator value corresponding to an
-// identifier the resource server expects for itself."
+// identifier the resource server expects for itself." Config.Types widens
+// the typ rule for issuers that do not issue RFC 9068 tokens.
 func newJWTVerifier(s *settings, keys jwt.KeySource) (*jwt.Verifier, error) {
 	v, err := jwt.NewVerifier(jwt.Config{
 		Keys:       keys,
 		Algorithms: s.algorithms,
-		Type:       jwt.TypeAccessToken,
+		Types:      s.types,
 		Issuer:     s.issuer,
 		Audience:   s.audience,
 		Leeway:     leewayFor(s.leeway),
@@ -54,7 +55,7 @@ func (v *Verifier) verifyJWT(ctx context.Context, token string) (*Identity, *jwt
 	if err != nil {
 		return nil, nil, "", jwtError(err)
 	}
-	id, err := identityOf(t)
+	id, err := identityOf(t, isAccessTokenType(t.Header.Type))
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -73,17 +74,31 @@ func jwtError(err error) error {
 	return fmt.Errorf("%w: %w", ErrInvalidToken, err)
 }
 
+// isAccessTokenType reports whether typ says RFC 9068 access token.
+func isAccessTokenType(typ string) bool {
+	typ = strings.ToLower(typ)
+	return typ == TypeAccessToken || typ == "application/"+TypeAccessToken
+}
+
 // identityOf checks the claims RFC 9068 §2.2 requires beyond those the jwt
-// package checked, and returns the Identity of a verified token.
-func identityOf(t *jwt.Token) (*Identity, error) {
+// package checked, and returns the Identity of a verified token. A token
+// whose typ is not at+jwt (accepted only when Config.Types lists its typ)
+// makes no RFC 9068 promise: its client_id may be azp and its jti and iat
+// may be missing; it must still have sub and exp.
+func identityOf(t *jwt.Token, rfc9068 bool) (*Identity, error) {
 	c := t.ClaimSet
 	// exp and iat are REQUIRED (RFC 9068 §2.2); the jwt package checked
 	// their type and value when present.
 	if t.Claims.ExpiresAt.IsZero() {
 		return nil, invalidf("exp is missing")
 	}
-	if _, ok := c["iat"]; !ok {
+	if _, ok := c["iat"]; !ok && rfc9068 {
 		return nil, invalidf("iat is missing")
+	}
+	clientClaim := "client_id"
+	if _, ok := c[clientClaim]; !ok && !rfc9068 {
+		// OpenID Connect Core §2: azp is the party the token was issued to.
+		clientClaim = "azp"
 	}
 	id := &Identity{Expiry: t.Claims.ExpiresAt, Method: MethodJWT, Claims: c}
 	// sub, client_id and jti are REQUIRED (RFC 9068 §2.2).
@@ -93,8 +108,8 @@ func identityOf(t *jwt.Token) (*Identity, error) {
 		required bool
 	}{
 		{"sub", &id.Subject, true},
-		{"client_id", &id.ClientID, true},
-		{"jti", &id.TokenID, true},
+		{clientClaim, &id.ClientID, rfc9068},
+		{"jti", &id.TokenID, rfc9068},
 		{"preferred_username", &id.Username, false},
 	} {
 		s, ok := c[f.name].(string)

@@ -41,6 +41,8 @@ type proxyOptions struct {
 	Scopes            []string
 	Audiences         []string
 	RolesClaim        string
+	GroupsClaim       string
+	JWTAlgorithms     []string
 	PolicyFile        string
 	Preset            string
 	Sessions          string
@@ -90,7 +92,10 @@ clients are managed with the usual admin commands ('gatehouse users add
 alice --role viewer --data-dir DIR'), and 'gatehouse login --issuer
 PUBLIC_URL/_gatehouse/auth' logs the CLI in. With --issuer it is an OpenID
 Connect relying party of any issuer: register a confidential client whose
-redirect URI is PUBLIC_URL/_gatehouse/callback.
+redirect URI is PUBLIC_URL/_gatehouse/callback. Its bearer JWTs (RS256 and
+the others of --jwt-alg; typ at+jwt, JWT or none) must name the public URL,
+the client id or an --audience in aud; opaque tokens are introspected only
+when its discovery document names an introspection endpoint.
 
 A session lives server-side (--sessions memory, sql or redis://...); the
 browser holds only an opaque id in a __Host- cookie (on an https public URL).
@@ -143,7 +148,9 @@ See docs/gateway.md for the policy format and worked examples.`,
 	f.StringVar(&opts.ClientSecretFile, "client-secret-file", "", "`FILE` holding the client secret (or env "+envProxyClientSecret+")")
 	f.StringSliceVar(&opts.Scopes, "scope", nil, "`SCOPE` to ask the external issuer for (repeatable; default openid profile email)")
 	f.StringArrayVar(&opts.Audiences, "audience", nil, "further `AUD` a bearer JWT may name to be accepted, besides the gateway's public URL and client id (repeatable)")
-	f.StringVar(&opts.RolesClaim, "roles-claim", proxy.DefaultRolesClaim, "ID token `CLAIM` with the user's roles; dots reach into objects (realm_access.roles)")
+	f.StringVar(&opts.RolesClaim, "roles-claim", proxy.DefaultRolesClaim, "`CLAIM` of ID tokens and bearer tokens with the user's roles; dots reach into objects (realm_access.roles)")
+	f.StringVar(&opts.GroupsClaim, "groups-claim", "", "`CLAIM` whose values are added to the roles, e.g. groups (external issuer; none by default)")
+	f.StringArrayVar(&opts.JWTAlgorithms, "jwt-alg", nil, "signature `ALG` accepted on bearer JWTs of the external issuer (repeatable; default RS256, PS256, ES256, ES384, EdDSA)")
 	f.StringVar(&opts.PolicyFile, "policy", "", "policy YAML `FILE` (env "+envProxyPolicy+")")
 	f.StringVar(&opts.Preset, "preset", "", "built-in policy `NAME` instead of --policy: dagster")
 	f.StringVar(&opts.Sessions, "sessions", "", "session store: memory, sql (the database) or a redis:// `URL` (default sql when embedded, else --redis, else memory; env "+envProxySessions+")")
@@ -243,6 +250,7 @@ func proxyRun(ctx context.Context, o *proxyOptions) error {
 		Config: proxy.Config{
 			Upstream: o.Upstream, PublicURL: public, Issuer: o.Issuer, ClientID: o.ClientID,
 			ClientSecret: secretValue, Scopes: o.Scopes, Audiences: o.Audiences, RolesClaim: o.RolesClaim,
+			GroupsClaim: o.GroupsClaim, JWTAlgorithms: o.JWTAlgorithms,
 			TrustedProxies: o.TrustedProxies, IdleTimeout: o.IdleTimeout, AbsoluteTimeout: o.AbsoluteTimeout,
 			Menu: o.Menu, BrandName: o.BrandName, PassAuthorization: o.PassAuthorization,
 			ReadHeaderTimeout: o.ReadHeaderTimeout, BodyTimeout: o.BodyTimeout, ConnIdleTimeout: o.ConnIdleTimeout,

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +42,20 @@ func TestProxyRefusesBadURLs(t *testing.T) {
 	}
 	if r := h.run("", append(base, "--upstream", "http://127.0.0.1:9", "--issuer", "https://id.example.com")...); r.Err == nil {
 		t.Fatal("--issuer without a client was accepted")
+	}
+}
+
+func TestProxyJWTAlgFlag(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	base := []string{"proxy", "--addr", "127.0.0.1:0", "--preset", "dagster", "--upstream", "http://127.0.0.1:9",
+		"--data-dir", t.TempDir()}
+	// Refused before anything is opened: the embedded server signs with
+	// ES256 or EdDSA, and HMAC is never a public-key algorithm.
+	if r := h.run("", append(base, "--jwt-alg", "RS256")...); r.Err == nil || !strings.Contains(r.Err.Error(), "--jwt-alg") {
+		t.Fatalf("--jwt-alg without --issuer: err = %v", r.Err)
+	}
+	if r := h.run("", append(base, "--issuer", "http://127.0.0.1:9", "--client-id", "x", "--jwt-alg", "HS256")...); r.Err == nil || !strings.Contains(r.Err.Error(), "HS256") {
+		t.Fatalf("--jwt-alg HS256: err = %v", r.Err)
 	}
 }

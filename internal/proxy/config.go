@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
 // Reserved paths of the gateway. Everything under Prefix belongs to the
@@ -54,6 +55,11 @@ const (
 	DefaultClientID = "gatehouse-proxy"
 )
 
+// DefaultExternalAlgorithms are the signature algorithms accepted on
+// bearer JWTs of an external issuer: what Keycloak, Okta, Entra ID, Google
+// and Dex sign with (RS256 mostly), never HMAC or "none".
+var DefaultExternalAlgorithms = []string{jwt.RS256, jwt.PS256, jwt.ES256, jwt.ES384, jwt.EdDSA}
+
 // Config configures a Gateway. Upstream and PublicURL are required, and
 // either Embedded (an in-process authorization server) or Issuer with
 // ClientID and ClientSecret.
@@ -75,9 +81,17 @@ type Config struct {
 	// user's roles for an external issuer; a dotted path reaches into
 	// objects ("realm_access.roles"). Default "roles".
 	RolesClaim string
+	// GroupsClaim, when set, names a further claim whose values are added
+	// to the roles ("groups" of Dex, Okta or Entra ID); same dotted paths.
+	GroupsClaim string
 	// Audiences are further aud values a bearer JWT may name to be
 	// accepted, besides the gateway's own (BearerAudiences).
 	Audiences []string
+	// JWTAlgorithms is the allow-list of signature algorithms of bearer
+	// JWTs from an external issuer (default DefaultExternalAlgorithms).
+	// The embedded server signs with ES256 or EdDSA only, which is what
+	// the gateway then accepts.
+	JWTAlgorithms []string
 
 	// TrustedProxies are the CIDRs whose X-Forwarded-* headers are
 	// believed (none by default).
@@ -205,6 +219,14 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	} else if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
 		errs = append(errs, fmt.Errorf("proxy: public URL %q: use https (http only on a loopback address): session cookies must be Secure", c.PublicURL))
+	}
+	if c.Issuer == "" && len(c.JWTAlgorithms) > 0 {
+		errs = append(errs, errors.New("proxy: --jwt-alg applies to an external issuer (--issuer); the embedded server signs with ES256 or EdDSA"))
+	}
+	for _, a := range c.JWTAlgorithms {
+		if !slices.Contains(jwt.DefaultAlgorithms, a) {
+			errs = append(errs, fmt.Errorf("proxy: --jwt-alg %q: not an asymmetric algorithm of RFC 7518 (RS256, PS256, ES256, ES384, EdDSA, ...)", a))
+		}
 	}
 	if c.Issuer != "" {
 		if c.ClientID == "" {

@@ -96,6 +96,12 @@ func (g *Gateway) identifyBearer(r *http.Request) (*Identity, error) {
 			return nil, fmt.Errorf("%w: the token was revoked", errBadCredential)
 		}
 	}
+	if g.cfg.Issuer != "" {
+		// An external issuer's token: roles (and groups) come from the
+		// claims the operator named, as they do at login.
+		id.Roles, _ = mappedRoles(rid.Claims, g.cfg.RolesClaim, g.cfg.GroupsClaim)
+		id.Email, _ = rid.Claims["email"].(string)
+	}
 	if id.Username == "" {
 		id.Username = rid.Subject
 	}

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse/resource"
 )
 
 //go:embed templates/*.html
@@ -151,6 +154,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // serverError logs err and answers 500 without details.
 func (g *Gateway) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, resource.ErrUnavailable) {
+		// The issuer's keys or introspection could not be reached: not
+		// the gateway's fault nor the caller's, and it may pass.
+		g.log.Warn("issuer unavailable", "method", methodLabel(r.Method), "err", err)
+		w.Header().Set("Retry-After", "5")
+		g.writeStatus(w, r, http.StatusServiceUnavailable, "Try again shortly", "The identity provider could not be reached to check the credential.")
+		return
+	}
 	g.log.Error("internal error", "method", methodLabel(r.Method), "err", err)
 	g.writeStatus(w, r, http.StatusInternalServerError, "Something went wrong", "The gateway could not complete the request. Try again later.")
 }

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 // Login is who a completed login at the issuer established.
@@ -42,6 +45,9 @@ type OIDCConfig struct {
 	Scopes       []string
 	// RolesClaim is the claim with the roles (dotted path into objects).
 	RolesClaim string
+	// GroupsClaim, when set, is a claim whose values are added to the
+	// roles.
+	GroupsClaim string
 	// HTTPClient makes every request to the issuer.
 	HTTPClient *http.Client
 }
@@ -54,8 +60,12 @@ type oidcProvider struct {
 	provider *oidc.Provider
 }
 
-// NewOIDCProvider reads the issuer's discovery document (which must name
-// exactly cfg.Issuer) and returns a Provider for it.
+// NewOIDCProvider reads the issuer's discovery document and returns a
+// Provider for it. The document must name exactly cfg.Issuer (OpenID
+// Connect Discovery §4.3), except that a bare origin may be given with or
+// without its trailing "/" (both spellings name the same document); the
+// document's spelling is then the issuer, which ID tokens and the RFC 9207
+// iss parameter must carry byte for byte.
 func NewOIDCProvider(ctx context.Context, cfg OIDCConfig) (Provider, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -64,6 +74,15 @@ func NewOIDCProvider(ctx context.Context, cfg OIDCConfig) (Provider, error) {
 	// for later key set downloads, so it must not be a request's context.
 	octx := oidc.ClientContext(context.WithoutCancel(ctx), cfg.HTTPClient)
 	p, err := oidc.NewProvider(octx, cfg.Issuer)
+	if err != nil {
+		if other := otherBareSpelling(cfg.Issuer); other != "" {
+			// go-oidc fetches the same URL for both spellings and then
+			// compares the issuer exactly.
+			if p2, err2 := oidc.NewProvider(octx, other); err2 == nil {
+				p, err, cfg.Issuer = p2, nil, other
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("proxy: issuer discovery: %w", err)
 	}
@@ -79,6 +98,19 @@ func NewOIDCProvider(ctx context.Context, cfg OIDCConfig) (Provider, error) {
 			Scopes:       cfg.Scopes,
 		},
 	}, nil
+}
+
+// otherBareSpelling is issuer with its trailing "/" added or removed when
+// it is a bare origin, else "".
+func otherBareSpelling(issuer string) string {
+	other := issuer + "/"
+	if strings.HasSuffix(issuer, "/") {
+		other = strings.TrimSuffix(issuer, "/")
+	}
+	if !protocol.SameBareOrigin(issuer, other) {
+		return ""
+	}
+	return other
 }
 
 func (p *oidcProvider) Issuer() string { return p.cfg.Issuer }
@@ -112,7 +144,7 @@ func (p *oidcProvider) Exchange(ctx context.Context, code, verifier, nonce strin
 	if at, ok := claims["auth_time"].(float64); ok {
 		l.AuthTime = time.Unix(int64(at), 0).UTC()
 	}
-	roles, found := claimStrings(claims, p.cfg.RolesClaim)
+	roles, found := mappedRoles(claims, p.cfg.RolesClaim, p.cfg.GroupsClaim)
 	l.Username, _ = claims["preferred_username"].(string)
 	l.Email, _ = claims["email"].(string)
 	if !found || l.Username == "" {
@@ -121,7 +153,7 @@ func (p *oidcProvider) Exchange(ctx context.Context, code, verifier, nonce strin
 			var uc map[string]any
 			if ui.Claims(&uc) == nil && ui.Subject == idt.Subject {
 				if !found {
-					roles, _ = claimStrings(uc, p.cfg.RolesClaim)
+					roles, _ = mappedRoles(uc, p.cfg.RolesClaim, p.cfg.GroupsClaim)
 				}
 				if l.Username == "" {
 					l.Username, _ = uc["preferred_username"].(string)
@@ -142,9 +174,31 @@ func (p *oidcProvider) Exchange(ctx context.Context, code, verifier, nonce strin
 	return l, nil
 }
 
+// mappedRoles are the roles of a user with claims: the values of the
+// roles claim and of the groups claim (when set). found says whether
+// either claim was there.
+func mappedRoles(claims map[string]any, rolesClaim, groupsClaim string) (roles []string, found bool) {
+	roles, found = claimStrings(claims, rolesClaim)
+	if groupsClaim != "" {
+		groups, ok := claimStrings(claims, groupsClaim)
+		for _, g := range groups {
+			if !slices.Contains(roles, g) {
+				roles = append(roles, g)
+			}
+		}
+		found = found || ok
+	}
+	return roles, found
+}
+
 // claimStrings reads a list of strings (or one string) at a dotted path.
+// A claim whose whole name is path is read first, so a namespaced claim
+// such as Auth0's "https://example.com/roles" is found too.
 func claimStrings(claims map[string]any, path string) ([]string, bool) {
 	var cur any = claims
+	if v, ok := claims[path]; ok {
+		return stringValues(v)
+	}
 	for _, part := range strings.Split(path, ".") {
 		m, ok := cur.(map[string]any)
 		if !ok {
@@ -154,6 +208,12 @@ func claimStrings(claims map[string]any, path string) ([]string, bool) {
 			return nil, false
 		}
 	}
+	return stringValues(cur)
+}
+
+// stringValues reads a claim value that is a string or a list of strings
+// (other members of the list are skipped).
+func stringValues(cur any) ([]string, bool) {
 	switch v := cur.(type) {
 	case string:
 		return []string{v}, true

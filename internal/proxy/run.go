@@ -142,19 +142,12 @@ func (inst *Instance) openExternal(ctx context.Context, o Options, cfg *Config) 
 	httpClient := &http.Client{Timeout: 10 * time.Second}
 	provider, err := NewOIDCProvider(ctx, OIDCConfig{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURL: redirectURI,
-		Scopes: cfg.Scopes, RolesClaim: cfg.RolesClaim, HTTPClient: httpClient,
+		Scopes: cfg.Scopes, RolesClaim: cfg.RolesClaim, GroupsClaim: cfg.GroupsClaim, HTTPClient: httpClient,
 	})
 	if err != nil {
 		return Deps{}, err
 	}
-	verifier, err := resource.NewVerifier(ctx, resource.Config{
-		Issuer:     cfg.Issuer,
-		Audience:   cfg.BearerAudiences(),
-		HTTPClient: httpClient,
-		Introspection: &resource.IntrospectionConfig{
-			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, CacheTTL: cfg.IntrospectionTTL,
-		},
-	})
+	verifier, err := resource.NewVerifier(ctx, externalVerifierConfig(cfg, provider.Issuer(), httpClient))
 	if err != nil {
 		return Deps{}, fmt.Errorf("proxy: bearer verifier: %w", err)
 	}
@@ -167,6 +160,31 @@ func (inst *Instance) openExternal(ctx context.Context, o Options, cfg *Config) 
 		inst.closers = append(inst.closers, st.Close)
 	}
 	return Deps{Limiter: limiter, Audit: al, SecretKey: key, Provider: provider, Verifier: verifier}, nil
+}
+
+// externalVerifierConfig configures the bearer verifier for an external
+// issuer (spelled as its discovery document spells it). Its endpoints come
+// from that document only: a guessed JWKS or introspection URL would be
+// another server's path. Its tokens need not be RFC 9068 ones (most
+// providers sign "JWT" or no typ, with RS256); the audience must still
+// name this gateway. Credentials that are not JWTs are introspected only
+// when the document names an introspection endpoint.
+func externalVerifierConfig(cfg *Config, issuer string, hc *http.Client) resource.Config {
+	algs := cfg.JWTAlgorithms
+	if len(algs) == 0 {
+		algs = DefaultExternalAlgorithms
+	}
+	return resource.Config{
+		Issuer:           issuer,
+		Audience:         cfg.BearerAudiences(),
+		Algorithms:       algs,
+		Types:            []string{resource.TypeAccessToken, resource.TypeJWT, resource.TypeNone},
+		RequireDiscovery: true,
+		HTTPClient:       hc,
+		Introspection: &resource.IntrospectionConfig{
+			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, CacheTTL: cfg.IntrospectionTTL,
+		},
+	}
 }
 
 // openSessions opens the session store o names.
