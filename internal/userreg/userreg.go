@@ -32,10 +32,17 @@ const MaxNameLen = 200
 var ErrEmailTaken = errors.New("email address already used")
 
 // EmailTaken is the error for email being another user's: the admin API
-// answers it with 409 and the CLI prints it, in the same words.
-func EmailTaken(email string) error {
-	return fmt.Errorf("email %q is already used by another user: %w", email, ErrEmailTaken)
+// answers it with 409 and the CLI prints it, in the same words. It is
+// ErrEmailTaken for errors.Is.
+func EmailTaken(email string) error { return &emailTakenError{email} }
+
+type emailTakenError struct{ email string }
+
+func (e *emailTakenError) Error() string {
+	return fmt.Sprintf("email %q is already used by another user", e.email)
 }
+
+func (e *emailTakenError) Is(target error) bool { return target == ErrEmailTaken }
 
 // CheckEmail accepts an address shaped like an RFC 5322 addr-spec: exactly
 // one @ with a non-empty local part and domain, no spaces or control
