@@ -101,8 +101,9 @@ func (p Profile) Check() error {
 	return nil
 }
 
-// Apply sets the fields p gives on u. Clearing the email also clears
-// email_verified, unless p sets it: no address, nothing verified.
+// Apply sets the fields p gives on u. A new email (other than a change of
+// case) is unverified unless p sets email_verified too; a user without an
+// email is never verified: no address, nothing verified.
 func (p Profile) Apply(u *storage.User) {
 	if p.Email != nil {
 		if !strings.EqualFold(*p.Email, u.Email) {
@@ -115,6 +116,9 @@ func (p Profile) Apply(u *storage.User) {
 	}
 	if p.Name != nil {
 		u.Name = *p.Name
+	}
+	if u.Email == "" {
+		u.EmailVerified = false
 	}
 }
 

@@ -79,6 +79,10 @@ func TestProfileApplyAndChanges(t *testing.T) {
 	if !u.EmailVerified {
 		t.Error("email_verified given with a new email was not set")
 	}
+	Profile{Email: ptr(""), EmailVerified: ptr(true)}.Apply(&u)
+	if u.Email != "" || u.EmailVerified {
+		t.Errorf("verified without an address: %+v", u)
+	}
 	if err := (Profile{Email: ptr(""), Name: ptr("")}).Check(); err != nil {
 		t.Errorf("clearing: %v", err)
 	}
