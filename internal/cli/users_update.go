@@ -70,11 +70,8 @@ func usersUpdateRun(ctx context.Context, opts *usersUpdateOptions) error {
 	var u *storage.User
 	if opts.API != nil {
 		u, err = opts.API.updateProfile(ctx, name, profile)
-		if err = apiEmailTaken(err, profile.Email); err != nil {
-			if errors.Is(err, userreg.ErrEmailTaken) {
-				return err
-			}
-			return apiUserError(name, err)
+		if err != nil {
+			return apiUserError(name, apiEmailTaken(err, profile.Email))
 		}
 	} else {
 		env := opts.Admin
