@@ -3,6 +3,8 @@ package userreg
 import (
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -92,4 +94,23 @@ func TestProfileApplyAndChanges(t *testing.T) {
 	if err := (Profile{Name: ptr("a\nb")}).Check(); err == nil {
 		t.Error("a bad name passed Check")
 	}
+}
+
+// FuzzCheckEmail: whatever CheckEmail accepts has one @ between non-empty
+// parts, no space or control character, and fits MaxEmailLen.
+func FuzzCheckEmail(f *testing.F) {
+	for _, s := range []string{"alice@example.org", "a@b", "a@b@c", "a\r\n@b", "ünï@bücher.example", " a@b", "@", "a@b\u2028"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if CheckEmail(s) != nil {
+			return
+		}
+		local, domain, _ := strings.Cut(s, "@")
+		if strings.Count(s, "@") != 1 || local == "" || domain == "" || len(s) > MaxEmailLen ||
+			strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }) ||
+			!utf8.ValidString(s) {
+			t.Errorf("CheckEmail accepted %q", s)
+		}
+	})
 }
