@@ -10,12 +10,17 @@ import (
 
 // User is a local user: never the password hash.
 type User struct {
-	ID        string    `json:"id"`
-	Username  string    `json:"username"`
-	Roles     []string  `json:"roles"`
-	Disabled  bool      `json:"disabled"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID       string   `json:"id"`
+	Username string   `json:"username"`
+	Roles    []string `json:"roles"`
+	Disabled bool     `json:"disabled"`
+	// Email ("" when unset), EmailVerified and Name (the display name)
+	// are the user's OpenID Connect profile (OIDC Core §5.1).
+	Email         string    `json:"email"`
+	EmailVerified bool      `json:"email_verified"`
+	Name          string    `json:"name"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Client is an OAuth client: never the secret or its hash.

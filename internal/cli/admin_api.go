@@ -6,16 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
 // adminAPI is the server's admin JSON API (docs/admin-api.yaml), reached
@@ -126,20 +127,45 @@ func (a *adminAPI) listUsers(ctx context.Context) ([]*storage.User, error) {
 
 // user converts u to a storage.User without a password.
 func userFromAPI(u *adminapi.User) *storage.User {
-	return &storage.User{ID: u.ID, Username: u.Username, Roles: u.Roles, Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	return &storage.User{ID: u.ID, Username: u.Username, Roles: u.Roles, Disabled: u.Disabled,
+		Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 // userPath is the admin API path of the user called name.
 func userPath(name string) string { return "/users/" + url.PathEscape(name) }
 
-// createUser adds a user.
-func (a *adminAPI) createUser(ctx context.Context, name, password string, roles []string) (*storage.User, error) {
+// createUser adds a user with the profile p.
+func (a *adminAPI) createUser(ctx context.Context, name, password string, roles []string, p userreg.Profile) (*storage.User, error) {
+	req := struct {
+		Username string   `json:"username"`
+		Password string   `json:"password"`
+		Roles    []string `json:"roles"`
+		userreg.Profile
+	}{name, password, roles, p}
 	var u adminapi.User
-	err := a.do(ctx, http.MethodPost, "/users", map[string]any{"username": name, "password": password, "roles": roles}, &u)
-	if err != nil {
+	if err := a.do(ctx, http.MethodPost, "/users", req, &u); err != nil {
 		return nil, err
 	}
 	return userFromAPI(&u), nil
+}
+
+// updateProfile changes the profile of the user called name.
+func (a *adminAPI) updateProfile(ctx context.Context, name string, p userreg.Profile) (*storage.User, error) {
+	var u adminapi.User
+	if err := a.do(ctx, http.MethodPatch, userPath(name), p, &u); err != nil {
+		return nil, err
+	}
+	return userFromAPI(&u), nil
+}
+
+// apiEmailTaken turns the server's 409 for an email another user has into
+// the error the database mode gives.
+func apiEmailTaken(err error, email *string) error {
+	var e *adminAPIError
+	if email != nil && errors.As(err, &e) && e.Status == http.StatusConflict && e.Description == userreg.EmailTaken(*email).Error() {
+		return userreg.EmailTaken(*email)
+	}
+	return err
 }
 
 // getUser returns the user called name.

@@ -13,20 +13,25 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
 func newUsersCmd(streams IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "users",
 		Short: "Manage local users",
-		Long: `Add, list and remove the server's local users, set their passwords and
-roles (admin, editor, viewer, or custom roles: see gatehouse roles).
+		Long: `Add, list, show and remove the server's local users, set their passwords,
+roles (admin, editor, viewer, or custom roles: see gatehouse roles) and
+profile: the email, email_verified and name claims of their ID tokens and
+userinfo (scopes email and profile).
 
 Passwords are read from stdin with --password-stdin, or prompted for
 without echo on a terminal; they are stored as argon2id hashes. The last
 admin cannot be deleted or lose the admin role.` + adminCommandLong,
 		Example: `  printf '%s\n' "$PASSWORD" | gatehouse users add alice --role editor --password-stdin
   gatehouse users list
+  gatehouse users update alice --email alice@example.com --email-verified --name "Alice Liddell"
+  gatehouse users show alice
   gatehouse users passwd alice
   gatehouse users set-role alice admin
   gatehouse users delete alice
@@ -37,6 +42,8 @@ admin cannot be deleted or lose the admin role.` + adminCommandLong,
 	cmd.AddCommand(
 		newUsersAddCmd(streams),
 		newUsersListCmd(streams),
+		newUsersShowCmd(streams),
+		newUsersUpdateCmd(streams),
 		newUsersPasswdCmd(streams),
 		newUsersSetRoleCmd(streams),
 		newUsersDeleteCmd(streams),
@@ -48,23 +55,79 @@ admin cannot be deleted or lose the admin role.` + adminCommandLong,
 // userJSON is the stable --json form of a user. It never carries the
 // password hash.
 type userJSON struct {
-	ID        string   `json:"id"`
-	Username  string   `json:"username"`
-	Roles     []string `json:"roles"`
-	Disabled  bool     `json:"disabled"`
-	CreatedAt string   `json:"created_at,omitempty"`
-	UpdatedAt string   `json:"updated_at,omitempty"`
+	ID            string   `json:"id"`
+	Username      string   `json:"username"`
+	Roles         []string `json:"roles"`
+	Disabled      bool     `json:"disabled"`
+	Email         string   `json:"email"`
+	EmailVerified bool     `json:"email_verified"`
+	Name          string   `json:"name"`
+	CreatedAt     string   `json:"created_at,omitempty"`
+	UpdatedAt     string   `json:"updated_at,omitempty"`
 }
 
 func toUserJSON(u *storage.User) userJSON {
 	return userJSON{
-		ID:        u.ID,
-		Username:  u.Username,
-		Roles:     nonNil(u.Roles),
-		Disabled:  u.Disabled,
-		CreatedAt: jsonTime(u.CreatedAt),
-		UpdatedAt: jsonTime(u.UpdatedAt),
+		ID:            u.ID,
+		Username:      u.Username,
+		Roles:         nonNil(u.Roles),
+		Disabled:      u.Disabled,
+		Email:         u.Email,
+		EmailVerified: u.EmailVerified,
+		Name:          u.Name,
+		CreatedAt:     jsonTime(u.CreatedAt),
+		UpdatedAt:     jsonTime(u.UpdatedAt),
 	}
+}
+
+// profileFlags are the --email, --email-verified and --name flags of
+// users add and users update.
+type profileFlags struct {
+	email, name   string
+	emailVerified bool
+	cmd           *cobra.Command
+}
+
+func (p *profileFlags) add(cmd *cobra.Command, verifiedUsage string) {
+	f := cmd.Flags()
+	p.cmd = cmd
+	f.StringVar(&p.email, "email", "", "`EMAIL` address of the user (the OIDC email claim); unique among users regardless of case")
+	f.BoolVar(&p.emailVerified, "email-verified", false, verifiedUsage)
+	f.StringVar(&p.name, "name", "", "display `NAME` of the user (the OIDC name claim), e.g. \"Alice Liddell\"")
+}
+
+// profile is the change the flags given ask for, checked by the rules the
+// server applies too; a bad value is a usage error.
+func (p *profileFlags) profile() (userreg.Profile, error) {
+	var pr userreg.Profile
+	if p.cmd.Flags().Changed("email") {
+		pr.Email = &p.email
+	}
+	if p.cmd.Flags().Changed("email-verified") {
+		pr.EmailVerified = &p.emailVerified
+	}
+	if p.cmd.Flags().Changed("name") {
+		pr.Name = &p.name
+	}
+	if err := pr.Check(); err != nil {
+		return pr, usageErrorf("%w", err)
+	}
+	return pr, nil
+}
+
+// profileSummary describes the profile of u in a sentence's words.
+func profileSummary(u *storage.User) string {
+	email, name := "no email", "no name"
+	if u.Email != "" {
+		email = "email " + u.Email + " (not verified)"
+		if u.EmailVerified {
+			email = "email " + u.Email + " (verified)"
+		}
+	}
+	if u.Name != "" {
+		name = fmt.Sprintf("name %q", u.Name)
+	}
+	return email + ", " + name
 }
 
 // normalizeUsername trims and lower-cases a username, as storage does, and

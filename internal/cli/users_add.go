@@ -9,10 +9,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
 type usersAddOptions struct {
@@ -22,6 +22,7 @@ type usersAddOptions struct {
 
 	Name          string
 	Roles         []string
+	Profile       profileFlags
 	PasswordStdin bool
 	JSON          bool
 	// API, when set, is used instead of Admin (the admin API).
@@ -32,10 +33,13 @@ type usersAddOptions struct {
 func newUsersAddCmd(streams IOStreams) *cobra.Command {
 	opts := &usersAddOptions{IO: streams}
 	cmd := &cobra.Command{
-		Use:   "add NAME [--role ROLE]... [--password-stdin]",
+		Use:   "add NAME [--role ROLE]... [--email EMAIL [--email-verified]] [--name DISPLAY-NAME] [--password-stdin]",
 		Short: "Add a local user",
 		Long: `Add a local user called NAME (stored in lower case) with a password and
-roles (default viewer).
+roles (default viewer), and optionally an email address and a display name:
+the email, email_verified and name claims of the user's ID tokens and
+userinfo (scopes email and profile). No mail is sent: --email-verified
+says you know the address is the user's.
 
 The password is read from the first line of stdin with --password-stdin;
 otherwise it is prompted for twice without echo, which needs a terminal.
@@ -44,7 +48,10 @@ It must be at least 8 characters long.` + adminCommandLong + adminAPILong,
   gatehouse users add alice --role editor
 
   # In a script
-  printf '%s\n' "$PASSWORD" | gatehouse users add bob --role admin --password-stdin --json`,
+  printf '%s\n' "$PASSWORD" | gatehouse users add bob --role admin --password-stdin --json
+
+  # With the profile OpenID Connect clients see
+  gatehouse users add carol --email carol@example.com --email-verified --name "Carol Ann"`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
@@ -56,6 +63,7 @@ It must be at least 8 characters long.` + adminCommandLong + adminAPILong,
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the user (admin, editor, viewer or a custom role, see gatehouse roles); repeat or separate with commas (default viewer)")
+	opts.Profile.add(cmd, "the email address is known to be the user's (the OIDC email_verified claim)")
 	f.BoolVar(&opts.PasswordStdin, "password-stdin", false, "read the password from the first line of stdin")
 	f.BoolVar(&opts.JSON, "json", false, "print the new user as JSON")
 	addServerFlag(cmd, &opts.Server)
@@ -74,8 +82,12 @@ func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
 	if len(roles) == 0 {
 		roles = []string{server.RoleViewer}
 	}
+	profile, err := opts.Profile.profile()
+	if err != nil {
+		return err
+	}
 	if opts.API != nil {
-		return usersAddAPI(ctx, opts, name, roles)
+		return usersAddAPI(ctx, opts, name, roles, profile)
 	}
 	env := opts.Admin
 	if err := checkRolesExist(ctx, env.Store, roles); err != nil {
@@ -108,24 +120,34 @@ func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
 		CreatedAt:    now,
 		UpdatedAt:    now,
 	}
-	if err := env.Store.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, storage.ErrAlreadyExists) {
-			return fmt.Errorf("user %q already exists", name)
-		}
+	profile.Apply(u)
+	ev, err := server.CreateUser(ctx, env.Store, u)
+	switch {
+	case errors.Is(err, userreg.ErrEmailTaken):
+		return err
+	case errors.Is(err, storage.ErrAlreadyExists):
+		return fmt.Errorf("user %q already exists", name)
+	case err != nil:
 		return fmt.Errorf("create user %q: %w", name, err)
 	}
-	env.log(audit.Event{Type: audit.UserCreated, UserID: u.ID, Username: u.Username,
-		Details: map[string]string{"roles": strings.Join(u.Roles, " ")}})
+	env.log(ev)
+	return usersAddPrint(opts, u, profile)
+}
 
+// usersAddPrint prints the new user u, in both modes alike.
+func usersAddPrint(opts *usersAddOptions, u *storage.User, profile userreg.Profile) error {
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, toUserJSON(u))
 	}
-	_, err = fmt.Fprintf(opts.IO.Out, "Added user %q with roles %s.\n", u.Username, strings.Join(u.Roles, ", "))
+	_, err := fmt.Fprintf(opts.IO.Out, "Added user %q with roles %s.\n", u.Username, strings.Join(u.Roles, ", "))
+	if err == nil && !profile.IsZero() {
+		_, err = fmt.Fprintf(opts.IO.Out, "Profile: %s.\n", profileSummary(u))
+	}
 	return err
 }
 
 // usersAddAPI adds the user over the admin API.
-func usersAddAPI(ctx context.Context, opts *usersAddOptions, name string, roles []string) error {
+func usersAddAPI(ctx context.Context, opts *usersAddOptions, name string, roles []string, profile userreg.Profile) error {
 	exists := fmt.Errorf("user %q already exists; change the password with 'gatehouse users passwd %s'", name, name)
 	// Fail before asking for a password if the name is taken.
 	if _, err := opts.API.getUser(ctx, name); err == nil {
@@ -137,16 +159,15 @@ func usersAddAPI(ctx context.Context, opts *usersAddOptions, name string, roles 
 	if err != nil {
 		return err
 	}
-	u, err := opts.API.createUser(ctx, name, pw, roles)
-	if apiStatus(err, http.StatusConflict) {
+	u, err := opts.API.createUser(ctx, name, pw, roles, profile)
+	err = apiEmailTaken(err, profile.Email)
+	switch {
+	case errors.Is(err, userreg.ErrEmailTaken):
+		return err
+	case apiStatus(err, http.StatusConflict):
 		return fmt.Errorf("user %q already exists", name)
-	}
-	if err != nil {
+	case err != nil:
 		return fmt.Errorf("create user %q: %w", name, err)
 	}
-	if opts.JSON {
-		return writeJSON(opts.IO.Out, toUserJSON(u))
-	}
-	_, err = fmt.Fprintf(opts.IO.Out, "Added user %q with roles %s.\n", u.Username, strings.Join(u.Roles, ", "))
-	return err
+	return usersAddPrint(opts, u, profile)
 }

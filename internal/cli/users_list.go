@@ -24,7 +24,8 @@ func newUsersListCmd(streams IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the local users",
-		Long:  `List the local users with their roles and whether they are disabled.` + adminCommandLong + adminAPILong,
+		Long: `List the local users with their display names, email addresses, roles and
+whether they are disabled.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse users list
   gatehouse users list --json | jq -r '.[] | select(.roles | index("admin")) | .username'`,
 		Args: usageArgs(cobra.NoArgs),
@@ -59,13 +60,13 @@ func usersListRun(ctx context.Context, opts *usersListOptions) error {
 		return writeJSON(opts.IO.Out, views)
 	}
 	tw := newTable(opts.IO.Out)
-	fmt.Fprintln(tw, "USERNAME\tROLES\tSTATUS\tCREATED")
+	fmt.Fprintln(tw, "USERNAME\tNAME\tEMAIL\tROLES\tSTATUS\tCREATED")
 	for _, u := range users {
 		status := "active"
 		if u.Disabled {
 			status = "disabled"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Username, list(u.Roles), status, orDash(jsonTime(u.CreatedAt)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, orDash(u.Name), orDash(u.Email), list(u.Roles), status, orDash(jsonTime(u.CreatedAt)))
 	}
 	return tw.Flush()
 }

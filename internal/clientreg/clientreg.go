@@ -208,19 +208,26 @@ func CheckClientID(id string) error {
 }
 
 // CheckName refuses a name (what says of what: "client name", "username",
-// ...) that is empty, longer than MaxNameLen bytes, not UTF-8, or holds a
-// control character: CR and LF would split log lines and headers, and
-// the others have no place in a name either.
+// ...) that is longer than MaxNameLen bytes or that CheckText refuses.
 func CheckName(what, name string) error {
-	switch {
-	case strings.TrimSpace(name) == "":
-		return fmt.Errorf("%s must not be empty", what)
-	case len(name) > MaxNameLen:
+	if len(name) > MaxNameLen && strings.TrimSpace(name) != "" {
 		return fmt.Errorf("%s is longer than %d bytes", what, MaxNameLen)
-	case !utf8.ValidString(name):
+	}
+	return CheckText(what, name)
+}
+
+// CheckText refuses text (what says of what) that is empty, not UTF-8, or
+// holds a control character: CR and LF would split log lines and headers,
+// and the others have no place in a name either. Callers set their own
+// length limit.
+func CheckText(what, s string) error {
+	switch {
+	case strings.TrimSpace(s) == "":
+		return fmt.Errorf("%s must not be empty", what)
+	case !utf8.ValidString(s):
 		return fmt.Errorf("%s is not valid UTF-8", what)
-	case strings.ContainsFunc(name, isControl):
-		return fmt.Errorf("%s %q contains a control character (such as CR or LF)", what, name)
+	case strings.ContainsFunc(s, isControl):
+		return fmt.Errorf("%s %q contains a control character (such as CR or LF)", what, s)
 	}
 	return nil
 }

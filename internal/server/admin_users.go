@@ -3,15 +3,16 @@ package server
 import (
 	"errors"
 	"fmt"
-	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
@@ -20,7 +21,8 @@ func toAdminUser(u *storage.User) adminapi.User {
 	if roles == nil {
 		roles = []string{}
 	}
-	return adminapi.User{ID: u.ID, Username: u.Username, Roles: roles, Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	return adminapi.User{ID: u.ID, Username: u.Username, Roles: roles, Disabled: u.Disabled,
+		Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 func userIsAdmin(u *storage.User) bool { return !u.Disabled && slices.Contains(u.Roles, RoleAdmin) }
@@ -66,6 +68,7 @@ type adminCreateUserRequest struct {
 	Username string   `json:"username"`
 	Password string   `json:"password"`
 	Roles    []string `json:"roles"`
+	userreg.Profile
 }
 
 func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
@@ -85,6 +88,10 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request, p *admi
 	case !s.adminCheckRoles(w, r, req.Roles):
 		return
 	}
+	if err := req.Profile.Check(); err != nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+		return
+	}
 	if err := password.CheckPolicy(req.Password); err != nil {
 		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
 		return
@@ -96,22 +103,28 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request, p *admi
 	}
 	now := s.clock.Now().UTC()
 	u := &storage.User{ID: NewID(), Username: name, PasswordHash: hash, Roles: req.Roles, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateUser(r.Context(), u); err != nil {
-		if errors.Is(err, storage.ErrAlreadyExists) {
-			adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("user %q already exists", name))
-			return
-		}
+	req.Profile.Apply(u)
+	ev, err := CreateUser(r.Context(), s.store, u)
+	switch {
+	case errors.Is(err, userreg.ErrEmailTaken):
+		adminError(w, http.StatusConflict, adminErrConflict, err.Error())
+		return
+	case errors.Is(err, storage.ErrAlreadyExists):
+		adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("user %q already exists", name))
+		return
+	case err != nil:
 		s.writeError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.UserCreated, Outcome: audit.Success, Actor: p.actor, UserID: u.ID, Username: u.Username,
-		Details: map[string]string{"roles": strings.Join(u.Roles, " ")}})
+	ev.Actor = p.actor
+	s.audit.Log(ev)
 	writeJSON(w, http.StatusCreated, toAdminUser(u))
 }
 
 type adminUpdateUserRequest struct {
 	Roles    *[]string `json:"roles"`
 	Disabled *bool     `json:"disabled"`
+	userreg.Profile
 }
 
 func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
@@ -122,30 +135,22 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request, p *admi
 	if req.Roles != nil && !s.adminCheckRoles(w, r, *req.Roles) {
 		return
 	}
+	if err := req.Profile.Check(); err != nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+		return
+	}
 	u, ok := s.adminLookupUser(w, r)
 	if !ok {
 		return
 	}
-	now := s.clock.Now().UTC()
-	var before, after storage.User
-	// The store checks for another enabled admin in the same transaction
-	// that changes the user, so two concurrent demotions cannot leave none
-	// (SECURITY-CASES 34).
-	err := s.store.UpdateUserKeepingRole(r.Context(), u.ID, RoleAdmin, func(cur *storage.User) error {
-		before = *cur
-		if req.Roles != nil {
-			cur.Roles = *req.Roles
-		}
-		if req.Disabled != nil {
-			cur.Disabled = *req.Disabled
-		}
-		cur.UpdatedAt = now
-		after = *cur
-		return nil
-	})
+	after, ev, err := UpdateUser(r.Context(), s.store, u.ID, s.clock.Now().UTC(),
+		UserChange{Roles: req.Roles, Disabled: req.Disabled, Profile: req.Profile})
 	switch {
 	case errors.Is(err, storage.ErrLastRoleHolder):
 		adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("%q is the last admin: give another user the admin role first", u.Username))
+		return
+	case errors.Is(err, userreg.ErrEmailTaken):
+		adminError(w, http.StatusConflict, adminErrConflict, err.Error())
 		return
 	case errors.Is(err, storage.ErrNotFound):
 		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("user %q not found", u.ID))
@@ -154,10 +159,9 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request, p *admi
 		s.writeError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: p.actor, UserID: after.ID, Username: after.Username,
-		Details: map[string]string{"roles": strings.Join(after.Roles, " "), "previous_roles": strings.Join(before.Roles, " "),
-			"disabled": fmt.Sprint(after.Disabled)}})
-	writeJSON(w, http.StatusOK, toAdminUser(&after))
+	ev.Actor = p.actor
+	s.audit.Log(ev)
+	writeJSON(w, http.StatusOK, toAdminUser(after))
 }
 
 type adminSetPasswordRequest struct {

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+type usersShowOptions struct {
+	IO    IOStreams
+	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API *adminAPI
+
+	Name   string
+	JSON   bool
+	Server string
+}
+
+func newUsersShowCmd(streams IOStreams) *cobra.Command {
+	opts := &usersShowOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show a local user",
+		Long: `Show the user NAME: id, roles, whether they are disabled, and their
+profile (email, whether it is verified, display name).` + adminCommandLong + adminAPILong,
+		Example: `  gatehouse users show alice
+  gatehouse users show alice --json | jq -r .email`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
+				return usersShowRun(ctx, opts)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the user as JSON")
+	addServerFlag(cmd, &opts.Server)
+	return cmd
+}
+
+func usersShowRun(ctx context.Context, opts *usersShowOptions) error {
+	name, err := normalizeUsername(opts.Name)
+	if err != nil {
+		return err
+	}
+	var u *storage.User
+	if opts.API != nil {
+		u, err = opts.API.getUser(ctx, name)
+		err = apiUserError(name, err)
+	} else {
+		u, err = getUser(ctx, opts.Admin.Store, name)
+	}
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, toUserJSON(u))
+	}
+	status := "active"
+	if u.Disabled {
+		status = "disabled"
+	}
+	verified := "no"
+	if u.EmailVerified {
+		verified = "yes"
+	}
+	tw := newTable(opts.IO.Out)
+	fmt.Fprintf(tw, "Username:\t%s\n", u.Username)
+	fmt.Fprintf(tw, "ID:\t%s\n", u.ID)
+	fmt.Fprintf(tw, "Name:\t%s\n", orDash(u.Name))
+	fmt.Fprintf(tw, "Email:\t%s\n", orDash(u.Email))
+	if u.Email != "" {
+		fmt.Fprintf(tw, "Email verified:\t%s\n", verified)
+	}
+	fmt.Fprintf(tw, "Roles:\t%s\n", list(u.Roles))
+	fmt.Fprintf(tw, "Status:\t%s\n", status)
+	fmt.Fprintf(tw, "Created:\t%s\n", orDash(jsonTime(u.CreatedAt)))
+	fmt.Fprintf(tw, "Updated:\t%s\n", orDash(jsonTime(u.UpdatedAt)))
+	return tw.Flush()
+}

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/userreg"
+)
+
+type usersUpdateOptions struct {
+	IO    IOStreams
+	Admin *adminEnv
+	// API, when set, is used instead of Admin (the admin API).
+	API *adminAPI
+
+	Name    string
+	Profile profileFlags
+	JSON    bool
+	Server  string
+}
+
+func newUsersUpdateCmd(streams IOStreams) *cobra.Command {
+	opts := &usersUpdateOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "update NAME [--email EMAIL] [--email-verified=true|false] [--name DISPLAY-NAME]",
+		Short: "Set a user's email address or display name",
+		Long: `Change the profile of the user NAME: the email, email_verified and name
+claims of their next ID tokens and userinfo (scopes email and profile).
+Only the flags given change anything; --email "" and --name "" remove the
+email address or the name. A new email address is not verified unless
+--email-verified is given too. No mail is sent: --email-verified says you
+know the address is the user's. An address another user has, in any
+case, is refused.` + adminCommandLong + adminAPILong,
+		Example: `  gatehouse users update alice --email alice@example.com --email-verified
+  gatehouse users update alice --name "Alice Liddell"
+  gatehouse users update alice --email-verified=false
+  gatehouse users update alice --email "" --name ""`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+				opts.API, opts.Admin = api, env
+				return usersUpdateRun(ctx, opts)
+			})
+		},
+	}
+	opts.Profile.add(cmd, "whether the email address is known to be the user's (the OIDC email_verified claim): --email-verified or --email-verified=false")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the updated user as JSON")
+	addServerFlag(cmd, &opts.Server)
+	return cmd
+}
+
+func usersUpdateRun(ctx context.Context, opts *usersUpdateOptions) error {
+	name, err := normalizeUsername(opts.Name)
+	if err != nil {
+		return err
+	}
+	profile, err := opts.Profile.profile()
+	if err != nil {
+		return err
+	}
+	if profile.IsZero() {
+		return usageErrorf("nothing to change: give --email, --email-verified or --name")
+	}
+	var u *storage.User
+	if opts.API != nil {
+		u, err = opts.API.updateProfile(ctx, name, profile)
+		if err != nil {
+			return apiUserError(name, apiEmailTaken(err, profile.Email))
+		}
+	} else {
+		env := opts.Admin
+		cur, err := getUser(ctx, env.Store, name)
+		if err != nil {
+			return err
+		}
+		after, event, err := server.UpdateUser(ctx, env.Store, cur.ID, env.now(), server.UserChange{Profile: profile})
+		switch {
+		case errors.Is(err, userreg.ErrEmailTaken):
+			return err
+		case errors.Is(err, storage.ErrNotFound):
+			return fmt.Errorf("user %q not found; see 'gatehouse users list'", name)
+		case err != nil:
+			return fmt.Errorf("update user %q: %w", name, err)
+		}
+		env.log(event)
+		u = after
+	}
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, toUserJSON(u))
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "Updated user %q: %s.\n", u.Username, profileSummary(u))
+	return err
+}
