@@ -325,16 +325,16 @@ func registered(set map[string]any) Claims {
 	c.Issuer, _ = set["iss"].(string)
 	c.Subject, _ = set["sub"].(string)
 	c.ID, _ = set["jti"].(string)
-	c.Audience, _ = stringList(set["aud"])
-	c.ExpiresAt, _ = numericDate(set["exp"])
-	c.NotBefore, _ = numericDate(set["nbf"])
-	c.IssuedAt, _ = numericDate(set["iat"])
+	c.Audience, _ = StringList(set["aud"])
+	c.ExpiresAt, _ = NumericDate(set["exp"])
+	c.NotBefore, _ = NumericDate(set["nbf"])
+	c.IssuedAt, _ = NumericDate(set["iat"])
 	return c
 }
 
-// stringList reads a claim that is a string or an array of strings, as aud
-// may be (RFC 7519 §4.1.3).
-func stringList(raw any) ([]string, bool) {
+// StringList reads a decoded claim that is a string or an array of
+// strings, as aud may be (RFC 7519 §4.1.3); ok is false for anything else.
+func StringList(raw any) ([]string, bool) {
 	switch x := raw.(type) {
 	case string:
 		return []string{x}, true
@@ -356,9 +356,10 @@ func stringList(raw any) ([]string, bool) {
 // and time.Unix cannot overflow.
 const maxNumericDate = 1 << 53
 
-// numericDate reads a NumericDate (RFC 7519 §2): seconds since the epoch,
-// possibly fractional, not negative.
-func numericDate(raw any) (time.Time, bool) {
+// NumericDate reads a decoded NumericDate claim (RFC 7519 §2): seconds
+// since the epoch, possibly fractional, not negative; ok is false for
+// anything else.
+func NumericDate(raw any) (time.Time, bool) {
 	f, ok := raw.(float64)
 	if !ok || f < 0 || f > maxNumericDate {
 		return time.Time{}, false

@@ -211,7 +211,7 @@ func (v *Verifier) checkClaims(t *Token, now time.Time) error {
 		return errorf(ErrIssuer, "iss %.64q, want %q", t.Claims.Issuer, v.cfg.Issuer)
 	}
 	if raw, ok := c["aud"]; ok {
-		if _, good := stringList(raw); !good {
+		if _, good := StringList(raw); !good {
 			return errorf(ErrClaim, "aud is not a string or an array of strings")
 		}
 	}
@@ -263,7 +263,7 @@ func (v *Verifier) date(c map[string]any, name string) (time.Time, error) {
 	if !ok {
 		return time.Time{}, nil
 	}
-	t, ok := numericDate(raw)
+	t, ok := NumericDate(raw)
 	if !ok {
 		return time.Time{}, errorf(ErrClaim, "%s is not a NumericDate", name)
 	}

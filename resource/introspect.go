@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
 // introspector asks the issuer about credentials that are not JWTs
@@ -122,14 +124,14 @@ func (v *Verifier) checkIntrospection(c map[string]any, now time.Time) (*Identit
 		return nil, invalidf("introspection: iss is not the configured issuer")
 	}
 	if raw, present := c["aud"]; present {
-		aud, ok := stringList(raw)
+		aud, ok := jwt.StringList(raw)
 		if !ok || !v.acceptsAudience(aud) {
 			return nil, invalidf("aud does not name this resource server")
 		}
 	}
 	id := &Identity{Method: MethodIntrospection, Claims: c}
 	if raw, present := c["exp"]; present {
-		exp, ok := numericDate(raw)
+		exp, ok := jwt.NumericDate(raw)
 		if !ok {
 			return nil, invalidf("introspection: exp is not a number")
 		}
@@ -139,7 +141,7 @@ func (v *Verifier) checkIntrospection(c map[string]any, now time.Time) (*Identit
 		id.Expiry = exp
 	}
 	if raw, present := c["nbf"]; present {
-		nbf, ok := numericDate(raw)
+		nbf, ok := jwt.NumericDate(raw)
 		if !ok || nbf.After(now.Add(v.leeway)) {
 			return nil, invalidf("nbf is in the future or not a number")
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -135,7 +134,7 @@ func fillScopesAndRoles(id *Identity, c map[string]any) error {
 		id.Scopes = strings.Fields(s)
 	}
 	if raw, present := c["roles"]; present {
-		roles, ok := stringList(raw)
+		roles, ok := jwt.StringList(raw)
 		if !ok {
 			return invalidf("roles is not a list of strings")
 		}
@@ -155,37 +154,3 @@ func (v *Verifier) acceptsAudience(aud []string) bool {
 	return false
 }
 
-// stringList reads a claim that is a string or an array of strings, as
-// "aud" may be (RFC 7519 §4.1.3).
-func stringList(raw any) ([]string, bool) {
-	switch x := raw.(type) {
-	case string:
-		return []string{x}, true
-	case []any:
-		out := make([]string, len(x))
-		for i, e := range x {
-			s, ok := e.(string)
-			if !ok {
-				return nil, false
-			}
-			out[i] = s
-		}
-		return out, true
-	}
-	return nil, false
-}
-
-// maxNumericDate keeps NumericDate values where float64 seconds are exact
-// and time.Unix cannot overflow.
-const maxNumericDate = 1 << 53
-
-// numericDate reads a NumericDate (RFC 7519 §2): seconds since the epoch,
-// possibly fractional.
-func numericDate(raw any) (time.Time, bool) {
-	f, ok := raw.(float64)
-	if !ok || f < 0 || f > maxNumericDate {
-		return time.Time{}, false
-	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)), true
-}

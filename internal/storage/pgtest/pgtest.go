@@ -22,8 +22,17 @@ const EnvDSN = "GATEHOUSE_TEST_POSTGRES_DSN"
 func Enabled() bool { return os.Getenv(EnvDSN) != "" }
 
 // FreshSchema creates an empty schema, drops it when tb ends, and returns a
-// DSN whose search_path is that schema. It skips tb without EnvDSN.
+// DSN whose search_path is that schema; commits through it do not wait for
+// the disk (synchronous_commit off), which speeds tests up without changing
+// locking. It skips tb without EnvDSN.
 func FreshSchema(tb testing.TB) string {
+	tb.Helper()
+	return WithParams(tb, NewSchema(tb), map[string]string{"synchronous_commit": "off"})
+}
+
+// NewSchema is FreshSchema with the server's default durability (for
+// benchmarks).
+func NewSchema(tb testing.TB) string {
 	tb.Helper()
 	dsn := os.Getenv(EnvDSN)
 	if dsn == "" {
@@ -45,7 +54,7 @@ func FreshSchema(tb testing.TB) string {
 			tb.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
-	return WithParams(tb, dsn, map[string]string{"search_path": schema, "synchronous_commit": "off"})
+	return WithParams(tb, dsn, map[string]string{"search_path": schema})
 }
 
 // WithParams adds run-time parameters to a URL or key=value DSN.

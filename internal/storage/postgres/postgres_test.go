@@ -2,78 +2,23 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
-	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/storage/pgtest"
 	"github.com/gatehouse-auth/gatehouse/internal/storage/postgres"
 	"github.com/gatehouse-auth/gatehouse/internal/storage/storagetest"
 )
 
-const dsnEnv = "GATEHOUSE_TEST_POSTGRES_DSN"
-
-// freshSchema creates an empty schema, drops it when tb ends, and returns
-// a DSN whose search_path points at it. Commits through that DSN do not
-// wait for the disk, which speeds up tests without changing locking.
-func freshSchema(tb testing.TB) string {
-	tb.Helper()
-	return withParams(tb, newSchema(tb), map[string]string{"synchronous_commit": "off"})
-}
-
-// newSchema is freshSchema with the server's default durability.
-func newSchema(tb testing.TB) string {
-	tb.Helper()
-	dsn := os.Getenv(dsnEnv)
-	if dsn == "" {
-		tb.Skipf("%s not set", dsnEnv)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "gatehouse_test_" + hex.EncodeToString(b)
-
-	admin, err := sql.Open("pgx", withParams(tb, dsn, map[string]string{"synchronous_commit": "off"}))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { admin.Close() })
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		tb.Fatalf("create schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			tb.Errorf("drop schema: %v", err)
-		}
-	})
-	return withParams(tb, dsn, map[string]string{"search_path": schema})
-}
-
-// withParams adds run-time parameters to a URL or key=value DSN.
-func withParams(tb testing.TB, dsn string, params map[string]string) string {
-	tb.Helper()
-	if !strings.Contains(dsn, "://") {
-		for k, v := range params {
-			dsn += " " + k + "=" + v
-		}
-		return dsn
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		tb.Fatalf("parse %s: %v", dsnEnv, err)
-	}
-	q := u.Query()
-	for k, v := range params {
-		q.Set(k, v)
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// freshSchema and newSchema are pgtest's: a schema of the test's own on
+// the server of GATEHOUSE_TEST_POSTGRES_DSN, dropped at the end.
+var (
+	freshSchema = pgtest.FreshSchema
+	newSchema   = pgtest.NewSchema
+)
 
 func openFresh(tb testing.TB) *postgres.Store {
 	tb.Helper()
