@@ -247,7 +247,7 @@ func ParseKeys(data []byte) (*KeySet, error) {
 			if block == nil {
 				break
 			}
-			pub, err := parsePEMBlock(block)
+			pub, err := ParsePEMBlock(block)
 			if err != nil {
 				return nil, err
 			}
@@ -280,9 +280,12 @@ func ReadKeyFile(path string) (*KeySet, error) {
 	return s, nil
 }
 
-// parsePEMBlock returns the key of one PEM block; blocks that hold none
-// (EC PARAMETERS, as `openssl ecparam -genkey` writes) give nil.
-func parsePEMBlock(b *pem.Block) (any, error) {
+// ParsePEMBlock returns the key of one PEM block — a public key, a
+// certificate's public key, or a private key (PKCS#8, SEC 1 EC, PKCS#1
+// RSA) — as the crypto package's type; blocks that hold none (EC
+// PARAMETERS, as `openssl ecparam -genkey` writes) give nil, an encrypted
+// private key an error that says how to decrypt it.
+func ParsePEMBlock(b *pem.Block) (any, error) {
 	var (
 		k   any
 		err error

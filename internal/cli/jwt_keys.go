@@ -7,7 +7,6 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -73,38 +72,12 @@ func jwtParseKeys(data []byte) ([]jose.JSONWebKey, error) {
 	return keys, nil
 }
 
-// jwtParsePEMBlock parses one PEM block; blocks that hold no key (EC
-// PARAMETERS, as written by `openssl ecparam -genkey`) give nil.
+// jwtParsePEMBlock parses one PEM block with the jwt package and checks
+// that the key is of a type the CLI signs or verifies with.
 func jwtParsePEMBlock(b *pem.Block) (any, error) {
-	var (
-		k   any
-		err error
-	)
-	switch b.Type {
-	case "PRIVATE KEY":
-		k, err = x509.ParsePKCS8PrivateKey(b.Bytes)
-	case "EC PRIVATE KEY":
-		k, err = x509.ParseECPrivateKey(b.Bytes)
-	case "RSA PRIVATE KEY":
-		k, err = x509.ParsePKCS1PrivateKey(b.Bytes)
-	case "PUBLIC KEY":
-		k, err = x509.ParsePKIXPublicKey(b.Bytes)
-	case "RSA PUBLIC KEY":
-		k, err = x509.ParsePKCS1PublicKey(b.Bytes)
-	case "CERTIFICATE":
-		var cert *x509.Certificate
-		if cert, err = x509.ParseCertificate(b.Bytes); err == nil {
-			k = cert.PublicKey
-		}
-	case "EC PARAMETERS":
-		return nil, nil
-	case "ENCRYPTED PRIVATE KEY":
-		return nil, errors.New("the private key is encrypted; decrypt it first (openssl pkey -in FILE -out PLAIN)")
-	default:
-		return nil, fmt.Errorf("unsupported PEM block %q", b.Type)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("PEM %s: %w", b.Type, err)
+	k, err := jwt.ParsePEMBlock(b)
+	if err != nil || k == nil {
+		return k, err
 	}
 	if _, err := jwtKeyAlgorithm(k); err != nil {
 		return nil, err
