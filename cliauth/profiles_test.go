@@ -182,6 +182,8 @@ func TestStorageAuto(t *testing.T) {
 
 	c2 := newCLI(t, srv)
 	delete(c2.env, "GATEHOUSE_AUTH_STORAGE")
+	// A desktop session: the keyring is reached over its session bus.
+	c2.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/bus"
 	c2.loginBrowser()
 	if doc := c2.status(); doc.Storage.Mode != "keyring" {
 		t.Errorf("with a working keyring, auto chose %+v", doc.Storage)
