@@ -183,7 +183,7 @@ func TestDockerfile(t *testing.T) {
 	}
 	if m := regexp.MustCompile(`(?m)^FROM golang:(\S+)`).FindStringSubmatch(df); m == nil {
 		t.Error("no Go build stage")
-	} else if gomod, _ := os.ReadFile(filepath.Join("..", "go.mod")); !regexp.MustCompile(`(?m)^go `+regexp.QuoteMeta(m[1])+`\b`).Match(gomod) {
+	} else if gomod, _ := os.ReadFile(filepath.Join("..", "go.mod")); !regexp.MustCompile(`(?m)^go ` + regexp.QuoteMeta(m[1]) + `\b`).Match(gomod) {
 		t.Errorf("build stage golang:%s does not match go.mod's go version", m[1])
 	}
 }
