@@ -273,8 +273,12 @@ func TestBrowserLoginPortList(t *testing.T) {
 
 	// No free port at all.
 	_, err = as.config(newWaitClock()).BrowserLogin(context.Background(), BrowserOptions{OpenBrowser: open, Ports: ports[:1]})
-	if err == nil || !strings.Contains(err.Error(), "no free callback port") {
-		t.Errorf("err = %v", err)
+	if !errors.Is(err, ErrCallbackPortBusy) || !strings.Contains(err.Error(), strconv.Itoa(ports[0])) {
+		t.Errorf("err = %v, want ErrCallbackPortBusy with the cause", err)
+	}
+	// A busy port is a local problem, not a failed dial to the server.
+	if op := (*net.OpError)(nil); errors.As(err, &op) {
+		t.Errorf("err %v unwraps to a network error", err)
 	}
 }
 
