@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -22,6 +24,7 @@ func (a *App) loginUser(ctx context.Context, cc *client.Config, cfg *configFile,
 		tok, err := cc.BrowserLogin(ctx, client.BrowserOptions{
 			Ports:       cfg.RedirectPorts,
 			OpenBrowser: open,
+			AppName:     a.Name,
 			ShowURL: func(u string) {
 				fmt.Fprintf(w, "Opening the sign-in page of %s in your browser.\nIf it does not open, visit:\n\n    %s\n\n", cc.Metadata.Issuer, u)
 				stop = a.progress("Waiting for you to sign in in the browser... (Ctrl-C to cancel)")
@@ -35,6 +38,11 @@ func (a *App) loginUser(ctx context.Context, cc *client.Config, cfg *configFile,
 			fmt.Fprintf(w, "Could not open a browser (%v); signing in with a code instead.\n", openFailure(err))
 		case errors.Is(err, client.ErrBrowserUnavailable):
 			return nil, a.headlessError(o, t, openFailure(err).Error())
+		case errors.Is(err, client.ErrCallbackPortBusy):
+			return nil, &Error{Code: ExitError, Err: err, Msg: fmt.Sprintf(
+				"cannot receive the browser's answer: no port of redirect_ports (%s) is free on this machine (%v); "+
+					"free it, or choose others with `%s config set redirect_ports PORT,PORT` (an empty value picks any free port)",
+				portList(cfg.RedirectPorts), err, a.Name)}
 		case errors.Is(err, client.ErrBrowserTimeout):
 			return nil, &Error{Code: ExitError, Err: err, Msg: fmt.Sprintf("no sign-in came back from the browser in time; to sign in with a code instead, run `%s`", a.deviceHint(o, t))}
 		default:
@@ -51,6 +59,15 @@ func (a *App) loginUser(ctx context.Context, cc *client.Config, cfg *configFile,
 		return nil, err
 	}
 	return a.userCredential(ctx, cc, tok)
+}
+
+// portList writes ports as "8085" or "8085, 8086".
+func portList(ports []int) string {
+	s := make([]string, len(ports))
+	for i, p := range ports {
+		s[i] = strconv.Itoa(p)
+	}
+	return strings.Join(s, ", ")
 }
 
 // openFailure is why the browser did not open: the opener's own error

@@ -59,11 +59,13 @@ func (a *App) profilesListRun(ctx context.Context, asJSON bool) error {
 		return err
 	}
 	list := []profileStatus{}
+	inUse := a.profileInUse(cfg)
 	for _, n := range names {
 		p, err := a.profileStatus(ctx, cfg, st, n)
 		if err != nil {
 			return err
 		}
+		p.InUse = n == inUse
 		list = append(list, *p)
 	}
 	if asJSON {
@@ -90,6 +92,23 @@ func (a *App) profilesListRun(ctx context.Context, asJSON bool) error {
 		fmt.Fprintf(tw, "%s %s\t%s\t%s\n", mark, p.Name, p.Issuer, login)
 	}
 	return tw.Flush()
+}
+
+// profileInUse is the profile whose credentials a command would use now:
+// the one --profile, the environment or the default names, unless
+// credentials in the environment take precedence (as in resolve); then
+// none, "".
+func (a *App) profileInUse(cfg *configFile) string {
+	name, _ := a.selectProfile(cfg)
+	if a.profile.set {
+		return name
+	}
+	for _, e := range []string{envToken, envAPIKey, envClientID} {
+		if a.env(e) != "" {
+			return ""
+		}
+	}
+	return name
 }
 
 func (a *App) newProfilesShowCmd() *cobra.Command {

@@ -2,6 +2,7 @@ package cliauth_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"os"
@@ -181,6 +182,8 @@ func TestStorageAuto(t *testing.T) {
 
 	c2 := newCLI(t, srv)
 	delete(c2.env, "GATEHOUSE_AUTH_STORAGE")
+	// A desktop session: the keyring is reached over its session bus.
+	c2.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/bus"
 	c2.loginBrowser()
 	if doc := c2.status(); doc.Storage.Mode != "keyring" {
 		t.Errorf("with a working keyring, auto chose %+v", doc.Storage)
@@ -200,5 +203,55 @@ func TestStoragePinnedByLogin(t *testing.T) {
 	}
 	if doc := c.status(); doc.Storage.Mode != "file" || doc.Storage.Source != "auto (pinned)" {
 		t.Errorf("storage = %+v", doc.Storage)
+	}
+}
+
+// `profiles list --json` marks the profile a command would use now.
+func TestProfilesListInUse(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, nil)
+	c.ok("", "profiles", "add", "prod", "--issuer", "https://auth.prod.example.com")
+	c.ok("", "profiles", "add", "staging", "--issuer", "https://auth.staging.example.com")
+	inUse := func(args ...string) map[string]bool {
+		t.Helper()
+		var list []struct {
+			Name  string `json:"name"`
+			InUse bool   `json:"in_use"`
+		}
+		out := c.ok("", append(args, "profiles", "list", "--json")...).out
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		m := map[string]bool{}
+		for _, p := range list {
+			m[p.Name] = p.InUse
+		}
+		return m
+	}
+	if m := inUse(); !m["prod"] || m["staging"] {
+		t.Errorf("default profile prod: %v", m)
+	}
+	if m := inUse("--profile", "staging"); m["prod"] || !m["staging"] {
+		t.Errorf("--profile staging: %v", m)
+	}
+}
+
+// A busy redirect port is reported as such, with the setting to change,
+// not as an unreachable server.
+func TestLoginBusyRedirectPort(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	c := newCLI(t, srv)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+	c.ok("", "config", "set", "redirect_ports", port)
+	c.browser = func(string) error { return errors.New("the browser must not open") }
+	r := c.fail(cliauth.ExitError, "no port of redirect_ports ("+port+") is free", "", "login", "--issuer", srv.URL)
+	if msg := r.err.Error(); !strings.Contains(msg, "gatehouse config set redirect_ports") || strings.Contains(msg, "cannot reach") {
+		t.Errorf("message: %s", msg)
 	}
 }

@@ -68,6 +68,7 @@ func (a *App) resolveStore(ctx context.Context, cfg *configFile, create, persist
 		Dir:     dir,
 		Service: a.Name,
 		Warn:    a.warn,
+		Getenv:  a.IO.getenv,
 		PinAuto: func(m credstore.Mode) error {
 			cfg.PinnedStorage = string(m)
 			if !persist {

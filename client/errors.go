@@ -38,6 +38,12 @@ var (
 	// ErrBrowserTimeout means no browser callback arrived in time.
 	ErrBrowserTimeout = errors.New("no browser callback")
 
+	// ErrCallbackPortBusy means none of BrowserOptions.Ports could be
+	// listened on (each is in use, or not allowed): a local problem, not
+	// an unreachable server. The network errors are in the message, not
+	// in the chain, so that nobody mistakes them for a failed dial.
+	ErrCallbackPortBusy = errors.New("no callback port is free")
+
 	// ErrBrowserUnavailable means the browser could not be opened.
 	ErrBrowserUnavailable = errors.New("cannot open a browser; use --device to sign in with a code")
 

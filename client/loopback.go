@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
@@ -51,6 +52,10 @@ type BrowserOptions struct {
 	// prompt or login_hint. The flow's own parameters (state, PKCE,
 	// redirect_uri...) cannot be overridden.
 	AuthParams url.Values
+	// AppName names the program on the pages the browser tab shows at
+	// the end of the login ("Signed in · AppName"); empty means
+	// "Gatehouse".
+	AppName string
 }
 
 // BrowserLogin runs the authorization code flow with PKCE for a native
@@ -58,9 +63,12 @@ type BrowserOptions struct {
 // browser at the authorization endpoint, waits for the callback, checks
 // it, and exchanges the code. The browser tab is told how it ended.
 //
-// A callback with an error, a wrong state, no code, or an iss naming
-// another issuer (RFC 9207) fails the login; nothing is exchanged.
-// Requests for other paths get a 404 and are otherwise ignored.
+// A callback without the state of this login (a stray request, a stale
+// tab, a forgery) is answered 400 and otherwise ignored: only a response
+// with the right state ends the wait. A callback with the right state but
+// an error, no code, or an iss naming another issuer (RFC 9207) fails the
+// login; nothing is exchanged. Requests for other paths get a 404 and are
+// otherwise ignored.
 func (c *Config) BrowserLogin(ctx context.Context, opts BrowserOptions) (*oauth2.Token, error) {
 	md, err := c.metadata(ctx)
 	if err != nil {
@@ -105,6 +113,7 @@ func (c *Config) BrowserLogin(ctx context.Context, opts BrowserOptions) (*oauth2
 
 	cb := &callback{
 		state:       state,
+		app:         opts.AppName,
 		issuer:      md.Issuer,
 		issRequired: md.AuthorizationResponseIssParameterSupported,
 		results:     make(chan callbackResult, 1),
@@ -187,7 +196,7 @@ func listenLoopback(ports []int) (net.Listener, error) {
 		}
 		errs = append(errs, err)
 	}
-	return nil, fmt.Errorf("client: no free callback port in %v: %w", ports, errors.Join(errs...))
+	return nil, fmt.Errorf("client: %w: ports %v: %v", ErrCallbackPortBusy, ports, errors.Join(errs...))
 }
 
 // shutdown stops the callback server, letting a handler that is writing
@@ -203,6 +212,7 @@ func shutdown(srv *http.Server) {
 // callback receives the authorization response on the loopback listener.
 type callback struct {
 	state       string
+	app         string // names the program on the pages
 	issuer      string
 	issRequired bool
 	results     chan callbackResult
@@ -225,7 +235,7 @@ func (cb *callback) handler() http.Handler {
 	mux.HandleFunc("GET "+callbackPath, cb.serveCallback)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// Stray requests (favicon, probes) never touch the login.
-		renderPage(w, http.StatusNotFound, pageNotFound, "")
+		cb.render(w, http.StatusNotFound, pageNotFound, "")
 	})
 	return mux
 }
@@ -246,38 +256,46 @@ func (cb *callback) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead || r.URL.RawQuery == "" {
 		// Not an authorization response (a prefetch, a reload of the
 		// bare address): ignore it and keep waiting.
-		renderPage(w, http.StatusBadRequest, pageNotAResponse, "")
+		cb.render(w, http.StatusBadRequest, pageNotAResponse, "")
+		return
+	}
+	// RFC 6749 §10.12: a response whose state is not the one this login
+	// sent is rejected. It is not this login's response at all, so it
+	// does not end the login either: a stray or forged request must not
+	// abort the sign-in the user is doing in the browser.
+	if subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("state")), []byte(cb.state)) != 1 {
+		cb.render(w, http.StatusBadRequest, pageStray, "")
 		return
 	}
 	select {
 	case <-cb.finished:
-		renderPage(w, http.StatusConflict, pageFinished, "")
+		cb.render(w, http.StatusConflict, pageFinished, "")
 		return
 	default:
 	}
 	code, err := cb.check(r.URL.Query())
 	if err != nil {
 		if cb.deliver(callbackResult{err: err}) {
-			renderFailure(w, err)
+			cb.renderFailure(w, err)
 		} else {
-			renderPage(w, http.StatusConflict, pageFinished, "")
+			cb.render(w, http.StatusConflict, pageFinished, "")
 		}
 		return
 	}
 	reply := make(chan error, 1)
 	if !cb.deliver(callbackResult{code: code, reply: reply}) {
-		renderPage(w, http.StatusConflict, pageFinished, "")
+		cb.render(w, http.StatusConflict, pageFinished, "")
 		return
 	}
 	select {
 	case err := <-reply:
 		if err != nil {
-			renderFailure(w, err)
+			cb.renderFailure(w, err)
 			return
 		}
-		renderPage(w, http.StatusOK, pageSuccess, "")
+		cb.render(w, http.StatusOK, pageSuccess, "")
 	case <-cb.abandoned:
-		renderFailure(w, errors.New("the login was cancelled"))
+		cb.renderFailure(w, errors.New("the login was cancelled"))
 	case <-r.Context().Done():
 	}
 }

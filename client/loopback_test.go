@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -47,7 +48,7 @@ func fakeBrowser(t *testing.T, stray ...string) (func(string) error, <-chan show
 				continue
 			}
 			resp.Body.Close()
-			if p == "/callback" {
+			if p == "/callback" || strings.HasPrefix(p, "/callback?") {
 				if resp.StatusCode != http.StatusBadRequest {
 					t.Errorf("stray %s: status %d", p, resp.StatusCode)
 				}
@@ -121,8 +122,9 @@ func TestBrowserLogin(t *testing.T) {
 	}
 }
 
-// SECURITY-CASES 38: a callback with a wrong state, an error, no code, or
-// another issuer fails the login cleanly; nothing is exchanged or stored.
+// SECURITY-CASES 38: a callback with an error, no code, or another issuer
+// fails the login cleanly; nothing is exchanged or stored. (A callback
+// with a wrong state is refused and ignored: TestBrowserLoginIgnoresStrayCallbacks.)
 func TestBrowserLoginRefusesBadCallbacks(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
@@ -131,8 +133,6 @@ func TestBrowserLoginRefusesBadCallbacks(t *testing.T) {
 		want       error
 		pageSays   string
 	}{
-		{"wrong state", false, func(q url.Values) { q.Set("state", "forged") }, ErrStateMismatch, "does not belong to the login"},
-		{"missing state", false, func(q url.Values) { q.Del("state") }, ErrStateMismatch, "does not belong to the login"},
 		{"error parameter", false, func(q url.Values) {
 			q.Del("code")
 			q.Set("error", "access_denied")
@@ -212,6 +212,40 @@ func TestBrowserLoginIgnoresStrayRequests(t *testing.T) {
 	}
 }
 
+// SECURITY-CASES 38: a callback without this login's state (a forgery, a
+// stale tab, a probe) is answered 400 and does not end the login: nothing
+// is exchanged for it, and the response with the right state still
+// completes the sign-in.
+func TestBrowserLoginIgnoresStrayCallbacks(t *testing.T) {
+	as := newFakeAS(t)
+	open, pages, _ := fakeBrowser(t,
+		"/callback?state=forged&code=evil",
+		"/callback?code=evil",
+		"/callback?error=access_denied",
+		"/callback?state=&code=evil")
+	tok, err := as.config(newWaitClock()).BrowserLogin(context.Background(), BrowserOptions{OpenBrowser: open, AppName: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := page(t, pages)
+	if p.status != http.StatusOK || tok.AccessToken == "" || !strings.Contains(p.body, "Signed in · acme</title>") {
+		t.Errorf("page %d %s, token %+v", p.status, p.body, tok)
+	}
+	if n := as.count(&as.exchanges); n != 1 {
+		t.Errorf("%d exchanges, want 1", n)
+	}
+}
+
+func TestBrowserLoginStrayCallbackPage(t *testing.T) {
+	cb := &callback{state: "right", app: "acme"}
+	rec := httptest.NewRecorder()
+	cb.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/callback?state=wrong&code=x", nil))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "still waiting") ||
+		!strings.Contains(rec.Body.String(), "· acme</title>") {
+		t.Errorf("stray callback: %d %s", rec.Code, rec.Body)
+	}
+}
+
 func TestBrowserLoginPortList(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -239,8 +273,12 @@ func TestBrowserLoginPortList(t *testing.T) {
 
 	// No free port at all.
 	_, err = as.config(newWaitClock()).BrowserLogin(context.Background(), BrowserOptions{OpenBrowser: open, Ports: ports[:1]})
-	if err == nil || !strings.Contains(err.Error(), "no free callback port") {
-		t.Errorf("err = %v", err)
+	if !errors.Is(err, ErrCallbackPortBusy) || !strings.Contains(err.Error(), strconv.Itoa(ports[0])) {
+		t.Errorf("err = %v, want ErrCallbackPortBusy with the cause", err)
+	}
+	// A busy port is a local problem, not a failed dial to the server.
+	if op := (*net.OpError)(nil); errors.As(err, &op) {
+		t.Errorf("err %v unwraps to a network error", err)
 	}
 }
 

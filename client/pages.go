@@ -23,6 +23,10 @@ var (
 		Title:   "Waiting for the login",
 		Message: "This address receives the login response from your sign-in page. The terminal is still waiting for it.",
 	}
+	pageStray = browserPage{
+		Title:   "Not this login's response",
+		Message: "This response does not belong to the login in progress, so it was ignored. The terminal is still waiting for the sign-in you started there.",
+	}
 	pageFinished = browserPage{
 		Title:   "Login already finished",
 		Message: "This login has already finished. Look at the terminal for the result; you can close this tab.",
@@ -35,13 +39,15 @@ type browserPage struct {
 	Message string
 	Detail  string
 	Failed  bool
+	// App names the program in the page title.
+	App string
 }
 
 // pageTemplate is parsed on first use, not at package initialisation,
 // which every program importing the package would pay at start-up.
 var pageTemplate = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · Gatehouse</title>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · {{.App}}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.4rem}{{if .Failed}}h1{color:#b00020}{{end}}p.detail{color:#555}</style></head>
@@ -49,11 +55,16 @@ h1{font-size:1.4rem}{{if .Failed}}h1{color:#b00020}{{end}}p.detail{color:#555}</
 `))
 })
 
-// renderPage writes p. Every value is HTML-escaped by html/template; the
-// page loads nothing and runs no script.
-func renderPage(w http.ResponseWriter, status int, p browserPage, detail string) {
+// render writes p, with the program's name in its title. Every value is
+// HTML-escaped by html/template; the page loads nothing and runs no
+// script.
+func (cb *callback) render(w http.ResponseWriter, status int, p browserPage, detail string) {
 	if detail != "" {
 		p.Detail = detail
+	}
+	p.App = cb.app
+	if p.App == "" {
+		p.App = "Gatehouse"
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -66,7 +77,7 @@ func renderPage(w http.ResponseWriter, status int, p browserPage, detail string)
 
 // renderFailure tells the browser why the login failed, in words; the
 // terminal gets the error itself.
-func renderFailure(w http.ResponseWriter, err error) {
+func (cb *callback) renderFailure(w http.ResponseWriter, err error) {
 	p := browserPage{Title: "Sign-in failed", Failed: true}
 	var pe *protocol.Error
 	switch {
@@ -85,5 +96,5 @@ func renderFailure(w http.ResponseWriter, err error) {
 	default:
 		p.Message = "The sign-in could not be completed: " + err.Error() + ". Look at the terminal for details."
 	}
-	renderPage(w, http.StatusBadRequest, p, "")
+	cb.render(w, http.StatusBadRequest, p, "")
 }

@@ -30,6 +30,8 @@
 // says which one and why. "auto" probes the keyring and falls back to the
 // file store, before anything is written, with a one-line notice; the
 // choice is pinned through a callback so later runs do not probe again.
+// Where the keyring needs a D-Bus session bus and there is none, "auto"
+// does not probe at all (ErrNoSessionBus).
 // An explicit "keyring" never falls back: it fails with what to do.
 //
 // # Secrets in output

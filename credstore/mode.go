@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
 )
 
@@ -64,7 +66,14 @@ type ResolveInput struct {
 	// Service is the keyring service name; "" means DefaultService.
 	Service string
 	// Probe checks the keyring; nil means the real check, Keyring.Probe.
+	// Storage auto with the real check first looks for a D-Bus session
+	// bus where the keyring needs one (Linux, the BSDs): without one it
+	// uses the file store and never probes, since probing would start
+	// daemons that outlive the command (see ErrNoSessionBus).
 	Probe func(ctx context.Context) error
+	// Getenv reads the environment for the session bus check; nil means
+	// os.Getenv.
+	Getenv func(string) string
 	// Warn receives the one-line notice of an auto fallback to the file
 	// store, and the stores' own warnings; nil drops them.
 	Warn func(msg string)
@@ -97,7 +106,9 @@ type Resolution struct {
 //   - keyring: the Keyring store, after probing it. If the probe fails,
 //     Resolve returns an error wrapping ErrKeyringUnavailable that names
 //     the problem and how to switch to file storage; it never falls back.
-//   - auto: the pinned choice if there is one; else probe the keyring and
+//   - auto: the pinned choice if there is one; else probe the keyring (on
+//     Linux and the BSDs only if a D-Bus session bus is there: without
+//     one it is not touched, see ErrNoSessionBus) and
 //     use it if it works, or fall back to the file store — before anything
 //     is written — saying so through Warn ("keyring unavailable: <reason>;
 //     storing credentials in <file>"). The choice is passed to PinAuto so
@@ -130,8 +141,19 @@ func Resolve(ctx context.Context, r ResolveInput) (Store, Resolution, error) {
 	kr := NewKeyring(r.Service, r.Dir, opts...)
 	file := NewFile(r.Dir, opts...)
 	probe := r.Probe
+	autoProbe := probe
 	if probe == nil {
 		probe = kr.Probe
+		getenv := r.Getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		autoProbe = func(ctx context.Context) error {
+			if err := sessionBus(runtime.GOOS, os.Getuid(), getenv, socketExists); err != nil {
+				return err
+			}
+			return kr.Probe(ctx)
+		}
 	}
 	useFile := func(res Resolution) (Store, Resolution, error) {
 		res.Mode, res.Backend = ModeFile, "file "+file.Path()
@@ -171,7 +193,7 @@ func Resolve(ctx context.Context, r ResolveInput) (Store, Resolution, error) {
 		st  Store
 		res Resolution
 	)
-	if perr := probe(ctx); perr != nil {
+	if perr := autoProbe(ctx); perr != nil {
 		note := fmt.Sprintf("keyring unavailable: %v; storing credentials in %s", probeFailure{perr}, file.Path())
 		warn(note)
 		st, res, _ = useFile(Resolution{Source: source, Note: note})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -165,7 +166,7 @@ func runResolveCase(t *testing.T, tc resolveCase) {
 // go-keyring's fake: working, then failing.
 func TestResolveRealProbe(t *testing.T) {
 	keyring.MockInit()
-	in := credstore.ResolveInput{Dir: t.TempDir(), Service: testService}
+	in := credstore.ResolveInput{Dir: t.TempDir(), Service: testService, Getenv: withSessionBus}
 	if _, res, err := credstore.Resolve(t.Context(), in); err != nil || res.Mode != credstore.ModeKeyring {
 		t.Errorf("auto with a working keyring = %q, %v; want keyring", res.Mode, err)
 	}
@@ -181,6 +182,49 @@ func TestResolveRealProbe(t *testing.T) {
 	in.Config = "keyring"
 	if _, _, err := credstore.Resolve(t.Context(), in); !errors.Is(err, credstore.ErrKeyringUnavailable) {
 		t.Errorf("explicit keyring with a broken keyring: error = %v, want ErrKeyringUnavailable", err)
+	}
+}
+
+// withSessionBus is an environment with a D-Bus session bus address.
+func withSessionBus(k string) string {
+	if k == "DBUS_SESSION_BUS_ADDRESS" {
+		return "unix:path=/nonexistent/bus"
+	}
+	return ""
+}
+
+// Without a session bus, storage auto does not touch the keyring (which
+// would start dbus-daemon and a keyring daemon) and says so once: the
+// file store is pinned.
+func TestResolveAutoWithoutSessionBus(t *testing.T) {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		t.Skip("the keyring is not reached over D-Bus here")
+	}
+	if _, err := os.Stat(fmt.Sprintf("/run/user/%d/bus", os.Getuid())); err == nil {
+		t.Skip("this machine has a session bus socket")
+	}
+	keyring.MockInitWithError(errors.New("the keyring was touched"))
+	defer keyring.MockInit()
+	var w warnings
+	var pinned []credstore.Mode
+	in := credstore.ResolveInput{Dir: t.TempDir(), Service: testService, Warn: w.add,
+		Getenv:  func(string) string { return "" },
+		PinAuto: func(m credstore.Mode) error { pinned = append(pinned, m); return nil }}
+	_, res, err := credstore.Resolve(t.Context(), in)
+	if err != nil || res.Mode != credstore.ModeFile {
+		t.Fatalf("auto without a session bus = %q, %v; want file", res.Mode, err)
+	}
+	msgs := w.take()
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "no D-Bus session bus") || strings.Contains(msgs[0], "touched") {
+		t.Errorf("warnings = %q, want one notice naming the missing bus", msgs)
+	}
+	if len(pinned) != 1 || pinned[0] != credstore.ModeFile {
+		t.Errorf("pinned %v, want file once", pinned)
+	}
+	// With a bus, the keyring is probed as before.
+	in.Getenv = withSessionBus
+	if _, _, err := credstore.Resolve(t.Context(), in); err != nil || !strings.Contains(strings.Join(w.take(), "\n"), "touched") {
+		t.Errorf("with a session bus the keyring was not probed (err %v)", err)
 	}
 }
 

@@ -85,6 +85,7 @@ commands).`,
 		newAuditCmd(streams),
 		newJWTCmd(streams),
 		newVersionCmd(streams),
+		newHealthcheckCmd(streams),
 	)
 	annotateUsageErrors(root)
 	return root

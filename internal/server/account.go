@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/pquerna/otp/totp"
@@ -29,9 +30,6 @@ const (
 	pageAccount = "account"
 )
 
-// totpIssuer names the server in authenticator apps.
-const totpIssuer = "Gatehouse"
-
 // accountPage is the data of the account page.
 type accountPage struct {
 	page
@@ -41,12 +39,17 @@ type accountPage struct {
 	Enrolled      bool
 	Enrolling     *enrolment
 	RecoveryCodes []string
-	ContinueTo    string
-	Sessions      []sessionRow
-	APIKeys       []apiKeyRow
-	NewAPIKey     string
-	Message       string
-	Error         string
+	// RecoveryDownload is a data: URL of the recovery codes as a text
+	// file, for a download link (the pages run no scripts).
+	RecoveryDownload template.URL
+	// ContinueTo is where the user was going (the application) when
+	// the page interrupted the way there.
+	ContinueTo string
+	Sessions   []sessionRow
+	APIKeys    []apiKeyRow
+	NewAPIKey  string
+	Message    string
+	Error      string
 }
 
 // enrolment is what the user needs to add the key to an app.
@@ -119,7 +122,10 @@ func (s *Server) accountRequest(w http.ResponseWriter, r *http.Request, needSess
 // renderAccount fills in the common data and shows the account page.
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, a *accountActor, d accountPage) {
 	ctx := r.Context()
-	d.page = page{Title: "Account", CSRF: s.csrfToken(w, r)}
+	d.page = page{Title: "Your account", CSRF: s.csrfToken(w, r)}
+	if len(d.RecoveryCodes) > 0 {
+		d.RecoveryDownload = recoveryDownload(s.cfg.UI.BrandName, a.user.Username, d.RecoveryCodes)
+	}
 	d.Username = a.user.Username
 	d.HasSession = a.sess != nil
 	d.MFARequired = s.mfaRequired(a.user)
@@ -243,7 +249,7 @@ func (s *Server) beginEnrolment(ctx context.Context, u *storage.User) (*enrolmen
 	if s.secretKey == nil {
 		return nil, errors.New("server: multi-factor login needs the secret key")
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: u.Username})
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.cfg.UI.BrandName, AccountName: u.Username})
 	if err != nil {
 		return nil, fmt.Errorf("server: generate totp key: %w", err)
 	}
@@ -268,7 +274,7 @@ func (s *Server) beginEnrolment(ctx context.Context, u *storage.User) (*enrolmen
 	case err != nil:
 		return nil, fmt.Errorf("server: store totp: %w", err)
 	}
-	return newEnrolment(u.Username, key.Secret())
+	return newEnrolment(s.cfg.UI.BrandName, u.Username, key.Secret())
 }
 
 // confirmEnrolment completes u's pending enrolment when code is a valid
@@ -296,13 +302,15 @@ func (s *Server) confirmEnrolment(r *http.Request, u *storage.User, code string)
 	return codes, true, nil
 }
 
-// newEnrolment builds the otpauth URI and its QR code for a base32 secret.
-func newEnrolment(username, b32 string) (*enrolment, error) {
+// newEnrolment builds the otpauth URI and its QR code for a base32 secret;
+// issuer (the brand name) names the server in authenticator apps, as the
+// issuer parameter and the label prefix ("issuer:username").
+func newEnrolment(issuer, username, b32 string) (*enrolment, error) {
 	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.TrimRight(b32, "="))
 	if err != nil {
 		return nil, fmt.Errorf("server: totp secret: %w", err)
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: username, Secret: raw})
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: username, Secret: raw})
 	if err != nil {
 		return nil, fmt.Errorf("server: totp key: %w", err)
 	}
@@ -331,7 +339,7 @@ func (s *Server) pendingEnrolment(ctx context.Context, u *storage.User) (*enrolm
 	if err != nil {
 		return nil, fmt.Errorf("server: open totp secret: %w", err)
 	}
-	return newEnrolment(u.Username, string(sec))
+	return newEnrolment(s.cfg.UI.BrandName, u.Username, string(sec))
 }
 
 func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
@@ -429,4 +437,15 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.renderAccount(w, r, http.StatusOK, a, accountPage{Message: "Session ended."})
+}
+
+// recoveryDownload is a data: URL of a text file with the recovery codes
+// of username, for the download link of the account page. The codes are
+// generated base32 groups and the rest is percent-encoded, so the URL is
+// safe to write into an href.
+func recoveryDownload(brand, username string, codes []string) template.URL {
+	text := "Recovery codes of " + username + " at " + brand + "\n" +
+		"Each code works once in place of a code from your authenticator app.\n\n" +
+		strings.Join(codes, "\n") + "\n"
+	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(text))
 }

@@ -74,7 +74,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if perr != nil {
-		s.renderError(w, http.StatusBadRequest, "Invalid authorization request", perr.Description, perr.Code)
+		s.renderRequestError(w, r, "Sign-in cannot go on", perr)
 		return
 	}
 	if perr := ar.validate(q); perr != nil {
@@ -128,7 +128,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			s.authorizeError(w, ar, protocol.NewError(protocol.ErrAccessDenied, "the user denied the request"), post)
 			return
 		default:
-			s.renderError(w, http.StatusBadRequest, "Invalid request", "Choose Allow or Deny.", protocol.ErrInvalidRequest)
+			s.renderError(w, r, http.StatusBadRequest, "Choose Allow or Deny", "The form did not say whether to allow or deny. Go back and choose Allow or Deny.")
 			return
 		}
 	} else {

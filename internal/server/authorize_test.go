@@ -192,7 +192,7 @@ func TestAuthorizeErrorPages(t *testing.T) {
 			if p.status != http.StatusBadRequest || p.location() != nil || p.url.Path != f.base+PathAuthorize {
 				t.Fatalf("got %d at %s (Location %q), want the 400 error page", p.status, p.url, p.header.Get("Location"))
 			}
-			if !strings.Contains(p.body, "Invalid authorization request") {
+			if !strings.Contains(p.body, "Sign-in cannot go on") || !strings.Contains(p.body, "<dt>Reference</dt>") {
 				t.Errorf("body %s", p.body)
 			}
 		})

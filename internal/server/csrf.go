@@ -65,11 +65,11 @@ func isBase64URL(c byte) bool {
 func (s *Server) parsePostForm(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		s.renderError(w, http.StatusBadRequest, "Bad request", "The form could not be read.", "")
+		s.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read. Go back, reload the page and try again.")
 		return false
 	}
 	if !s.checkCSRF(r) {
-		s.renderForbidden(w)
+		s.renderForbidden(w, r)
 		return false
 	}
 	return true

@@ -117,14 +117,14 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 		res, err := s.allow(ctx, l.prefix, l.subject, s.cfg.Limits.DeviceEntryPerIP)
 		if err != nil {
 			s.log.Error("device rate limiter failed", "err", err)
-			s.renderError(w, http.StatusServiceUnavailable, "Try again later",
-				"The device page is temporarily unavailable. Please try again in a moment.", "")
+			s.renderError(w, r, http.StatusServiceUnavailable, "Try again later",
+				"The device page is temporarily unavailable. Please try again in a moment.")
 			return
 		}
 		if !res.Allowed {
 			s.audit.Log(audit.Event{Type: audit.RateLimited, Outcome: audit.Failure, Actor: "user:" + u.ID,
 				UserID: u.ID, Username: u.Username, IP: ip, Reason: l.prefix})
-			s.renderTooMany(w, res)
+			s.renderTooMany(w, r, res)
 			return
 		}
 	}

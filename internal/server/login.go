@@ -167,14 +167,14 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		res, err := s.allow(ctx, l.prefix, l.subject, l.rate)
 		if err != nil {
 			s.log.Error("login rate limiter failed", "err", err)
-			s.renderError(w, http.StatusServiceUnavailable, "Try again later",
-				"Sign-in is temporarily unavailable. Please try again in a moment.", "")
+			s.renderError(w, r, http.StatusServiceUnavailable, "Try again later",
+				"Sign-in is temporarily unavailable. Please try again in a moment.")
 			return
 		}
 		if !res.Allowed {
 			s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
 				Username: name, IP: ip, Reason: l.prefix})
-			s.renderTooMany(w, res)
+			s.renderTooMany(w, r, res)
 			return
 		}
 	}
@@ -277,7 +277,7 @@ func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if perr != nil {
-		s.renderError(w, http.StatusBadRequest, "Invalid sign-out request", perr.Description, perr.Code)
+		s.renderRequestError(w, r, "Sign-out cannot go on", perr)
 		return
 	}
 	u, _, err := s.currentUser(r)
@@ -322,7 +322,7 @@ func (s *Server) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if perr != nil {
-		s.renderError(w, http.StatusBadRequest, "Invalid sign-out request", perr.Description, perr.Code)
+		s.renderRequestError(w, r, "Sign-out cannot go on", perr)
 		return
 	}
 	u, _, err := s.currentUser(r)

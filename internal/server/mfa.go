@@ -292,12 +292,12 @@ func (s *Server) allowAttempt(w http.ResponseWriter, r *http.Request, u *storage
 	refused, err := limit(r, u)
 	if err != nil {
 		s.log.Error("mfa rate limiter failed", "err", err)
-		s.renderError(w, http.StatusServiceUnavailable, "Try again later",
-			"Sign-in is temporarily unavailable. Please try again in a moment.", "")
+		s.renderError(w, r, http.StatusServiceUnavailable, "Try again later",
+			"Sign-in is temporarily unavailable. Please try again in a moment.")
 		return false
 	}
 	if refused != nil {
-		s.renderTooMany(w, *refused)
+		s.renderTooMany(w, r, *refused)
 		return false
 	}
 	return true

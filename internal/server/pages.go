@@ -2,7 +2,9 @@ package server
 
 import (
 	"bytes"
+	"crypto/rand"
 	"embed"
+	"encoding/base32"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -12,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
+	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 //go:embed templates/*.html
@@ -52,7 +55,7 @@ const (
 // and whose base path is base; brand is the name the pages show.
 func newPages(base, issuer, brand string) (*pages, error) {
 	names := []string{pageLogin, pageSignedIn, pageLogout, pageLoggedOut, pageConsent,
-		pageDevice, pageDeviceConfirm, pageDeviceDone, pageError, pageMFA, pageAccount}
+		pageDevice, pageDeviceConfirm, pageDeviceDone, pageError, pageMFA, pageAccount, pageHome}
 	p := &pages{tmpl: make(map[string]*template.Template, len(names)), formSelf: "'self'"}
 	if base != "" {
 		p.formSelf = issuer + "/"
@@ -145,38 +148,96 @@ func redirect(w http.ResponseWriter, loc string, status int) {
 	w.WriteHeader(status)
 }
 
-// errorPage is the data of the error page. It never redirects anywhere.
+// errorPage is the data of the error page. It never redirects anywhere:
+// it says in plain words what went wrong and offers a way back.
 type errorPage struct {
 	page
 	Message string
+	// Detail is the technical reason (an OAuth error description), for
+	// whoever runs the application that sent the browser here.
+	Detail string
 	// Code is the OAuth error code, if any.
 	Code string
+	// Ref is the reference id of this error, also written to the log,
+	// so a user can quote it and an operator can find the log line.
+	Ref string
 }
 
-// renderError shows the error page with status.
-func (s *Server) renderError(w http.ResponseWriter, status int, title, message, code string) {
-	s.pages.render(w, status, pageError, errorPage{page: page{Title: title}, Message: message, Code: code})
+// newErrorRef returns a short random reference id for an error page.
+func newErrorRef() string {
+	var b [5]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
+}
+
+// renderError shows the error page with status and logs its reference id.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, title, message string) {
+	s.showError(w, r, status, errorPage{page: page{Title: title}, Message: message})
+}
+
+// showError logs d with a new reference id and shows it.
+func (s *Server) showError(w http.ResponseWriter, r *http.Request, status int, d errorPage, logArgs ...any) {
+	d.Ref = newErrorRef()
+	args := append([]any{"ref", d.Ref, "status", status, "method", r.Method, "path", r.URL.Path}, logArgs...)
+	if d.Code != "" {
+		args = append(args, "code", d.Code, "detail", d.Detail)
+	}
+	if status >= 500 {
+		s.log.Error("error page", args...)
+	} else {
+		s.log.Info("error page", args...)
+	}
+	s.pages.render(w, status, pageError, d)
+}
+
+// renderRequestError shows the error page for a request an application
+// sent the browser with (authorization or sign-out) that cannot go on:
+// plain words for the user, the OAuth code and description as details
+// for whoever runs the application.
+func (s *Server) renderRequestError(w http.ResponseWriter, r *http.Request, title string, perr *protocol.Error) {
+	s.showError(w, r, http.StatusBadRequest, errorPage{
+		page: page{Title: title},
+		Message: "The application that sent you here asked for something this server cannot do, " +
+			"so it stopped here. Go back to the application and try again; if this keeps happening, " +
+			"tell whoever runs it, with the reference below.",
+		Detail: perr.Description,
+		Code:   perr.Code,
+	})
 }
 
 // renderServerError logs err and shows a generic error page.
 func (s *Server) renderServerError(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-	s.renderError(w, http.StatusInternalServerError, "Something went wrong",
-		"The server could not complete the request. Please try again later.", "")
+	s.showError(w, r, http.StatusInternalServerError, errorPage{page: page{Title: "Something went wrong"},
+		Message: "The server could not complete the request. Please try again in a moment."}, "err", err)
 }
 
-// renderTooMany shows the rate-limit page with Retry-After.
-func (s *Server) renderTooMany(w http.ResponseWriter, res ratelimit.Result) {
+// renderTooMany shows the rate-limit page with Retry-After and says how
+// long to wait.
+func (s *Server) renderTooMany(w http.ResponseWriter, r *http.Request, res ratelimit.Result) {
 	pe := tooManyRequests(res)
+	msg := "Too many attempts. Wait a moment and try again."
 	if pe.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(pe.RetryAfter))
+		msg = "Too many attempts. Try again in " + waitText(pe.RetryAfter) + "."
 	}
-	s.renderError(w, http.StatusTooManyRequests, "Too many attempts",
-		"Too many attempts. Wait a little and try again.", "")
+	s.renderError(w, r, http.StatusTooManyRequests, "Too many attempts", msg)
+}
+
+// waitText says how long secs seconds is, rounded up to whole minutes
+// from two minutes on: "1 second", "45 seconds", "3 minutes".
+func waitText(secs int) string {
+	switch {
+	case secs <= 1:
+		return "1 second"
+	case secs < 120:
+		return strconv.Itoa(secs) + " seconds"
+	default:
+		return strconv.Itoa((secs+59)/60) + " minutes"
+	}
 }
 
 // renderForbidden is the answer to a form without a valid CSRF token.
-func (s *Server) renderForbidden(w http.ResponseWriter) {
-	s.renderError(w, http.StatusForbidden, "Request refused",
-		"The form was stale or was not sent from this site. Go back, reload the page and try again.", "")
+func (s *Server) renderForbidden(w http.ResponseWriter, r *http.Request) {
+	s.renderError(w, r, http.StatusForbidden, "Request refused",
+		"The form was stale or was not sent from this site. Go back, reload the page and try again.")
 }

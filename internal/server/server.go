@@ -149,8 +149,8 @@ func New(d Deps) (*Server, error) {
 }
 
 // Handler returns the HTTP handler of every endpoint. It serves the
-// requests whose path is under BasePath and answers 404 to any other, the
-// base path itself included.
+// requests whose path is under BasePath (the base path itself is the
+// start page) and answers 404 to any other.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // BasePath is the path of the issuer URL that the server serves under:
@@ -215,6 +215,7 @@ func (s *Server) routes() http.Handler {
 	page("GET "+PathDevice, "device", s.handleDevicePage)
 	page("POST "+PathDevice, "device", s.handleDeviceSubmit)
 	s.mfaRoutes(page)
+	s.homeRoutes(page)
 	register("GET "+PathStatic, s.pages.staticHandler())
 	s.registerAdmin(register)
 	mux.HandleFunc("/", s.handleNotFound)

@@ -1,0 +1,44 @@
+package server
+
+import "net/http"
+
+// The start page at the issuer URL itself: what this server is, where to
+// sign in and manage the account, and where its endpoints are described.
+// A person who opens the issuer URL in a browser sees it instead of a
+// bare 404.
+
+// pageHome is the template name of the start page.
+const pageHome = "home"
+
+// docsURL is where the project's documentation lives.
+const docsURL = "https://github.com/gatehouse-auth/gatehouse/tree/main/docs"
+
+// homePage is the data of the start page.
+type homePage struct {
+	page
+	// Username is the signed-in user, if any.
+	Username string
+	DocsURL  string
+}
+
+// homeRoutes registers the start page at the base path and at its root
+// ("/" for an origin issuer).
+func (s *Server) homeRoutes(page func(pattern, route string, h http.HandlerFunc)) {
+	page("GET /{$}", "home", s.handleHome)
+	if s.base != "" {
+		page("GET ", "home", s.handleHome) // the base path itself
+	}
+}
+
+func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
+	u, _, err := s.currentUser(r)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	d := homePage{page: page{Title: "Sign-in service"}, DocsURL: docsURL}
+	if u != nil {
+		d.Username = u.Username
+	}
+	s.pages.render(w, http.StatusOK, pageHome, d)
+}
