@@ -21,15 +21,15 @@ const (
 	// Ed25519 is RFC 9864's fully-specified name for EdDSA with Ed25519,
 	// which newer libraries (openid-client, oauth4webapi) sign with.
 	Ed25519 = "Ed25519"
-	RS256 = "RS256" // RSASSA-PKCS1-v1_5, SHA-256
-	RS384 = "RS384"
-	RS512 = "RS512"
-	PS256 = "PS256" // RSASSA-PSS, SHA-256, MGF1 SHA-256, salt = hash length
-	PS384 = "PS384"
-	PS512 = "PS512"
-	HS256 = "HS256" // HMAC SHA-256: a shared secret, never a public key
-	HS384 = "HS384"
-	HS512 = "HS512"
+	RS256   = "RS256" // RSASSA-PKCS1-v1_5, SHA-256
+	RS384   = "RS384"
+	RS512   = "RS512"
+	PS256   = "PS256" // RSASSA-PSS, SHA-256, MGF1 SHA-256, salt = hash length
+	PS384   = "PS384"
+	PS512   = "PS512"
+	HS256   = "HS256" // HMAC SHA-256: a shared secret, never a public key
+	HS384   = "HS384"
+	HS512   = "HS512"
 )
 
 // DefaultAlgorithms is the allow-list a Verifier uses when Config.Algorithms

@@ -153,4 +153,3 @@ func (v *Verifier) acceptsAudience(aud []string) bool {
 	}
 	return false
 }
-

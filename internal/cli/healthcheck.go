@@ -34,7 +34,10 @@ answers 200, 1 otherwise. It reads the same settings as 'gatehouse server'
 issuer's path, and connects to the loopback address when the server
 listens on all addresses.`,
 		Example: `  # A Dockerfile's health check
-  HEALTHCHECK CMD ["gatehouse", "healthcheck"]`,
+  HEALTHCHECK CMD ["gatehouse", "healthcheck"]
+
+  # By hand, for a server on another port
+  gatehouse healthcheck --addr 127.0.0.1:9090`,
 		Args:   usageArgs(cobra.NoArgs),
 		Hidden: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
