@@ -10,18 +10,24 @@
 # `make bench-gateway` measures `gatehouse proxy` in front of the test app
 # (added latency and throughput against direct requests; flags in
 # BENCHFLAGS, e.g. BENCHFLAGS="--duration 10s --concurrency 64").
+# `make test-all` runs the tests with a disposable PostgreSQL and Redis of
+# their own (.ci/test-all; go test flags in TESTFLAGS, e.g. TESTFLAGS=-race).
 
 GO ?= go
 BENCHFLAGS ?=
 CLIBENCHFLAGS ?=
+TESTFLAGS ?=
 
-.PHONY: build test bench bench-sqlite bench-postgres bench-replicas bench-cli bench-gateway bench-soak
+.PHONY: build test test-all bench bench-sqlite bench-postgres bench-replicas bench-cli bench-gateway bench-soak
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/gatehouse ./cmd/gatehouse
 
 test:
 	$(GO) test ./...
+
+test-all:
+	.ci/test-all $(TESTFLAGS)
 
 bench: bench-sqlite bench-postgres
 

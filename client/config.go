@@ -53,13 +53,6 @@ func (c *Config) clock() clock.Clock {
 	return c.Clock
 }
 
-func (c *Config) httpClient() *http.Client {
-	if c.HTTPClient == nil {
-		return http.DefaultClient
-	}
-	return c.HTTPClient
-}
-
 // metadata returns the configured metadata or discovers it.
 func (c *Config) metadata(ctx context.Context) (*protocol.Metadata, error) {
 	if c.Metadata == nil {

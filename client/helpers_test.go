@@ -51,3 +51,28 @@ func (as *fakeAS) config(clk clock.Clock) *Config {
 		Clock:      clk,
 	}
 }
+
+// waitForWaiters waits until n callers wait on the shared refreshes of
+// ts, polling with a deadline: the test's own goroutines have entered the
+// flight, which the code under test records.
+func waitForWaiters(t *testing.T, ts *TokenSource, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := 0
+		ts.mu.Lock()
+		for _, f := range ts.flights {
+			f.mu.Lock()
+			got += f.waiters
+			f.mu.Unlock()
+		}
+		ts.mu.Unlock()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d callers wait on the refresh, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

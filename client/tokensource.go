@@ -251,6 +251,7 @@ func (s *TokenSource) ForceRefresh(ctx context.Context) (*oauth2.Token, error) {
 	if _, err := s.current(ctx); err != nil {
 		return nil, err
 	}
+	s.log.Info("client: force refresh: stored token read; waiting for the profile lock", "profile", s.profile)
 	return s.shared(ctx, "force", func(ctx context.Context) (*credstore.Credential, error) {
 		return s.refresh(ctx, func(cur, seen *credstore.Credential) bool {
 			return seen != nil && changed(seen, cur) && credFresh(cur, s.clk.Now(), s.minTTL)

@@ -117,8 +117,8 @@ func TestTokenSourceSharesOneRefresh(t *testing.T) {
 	as := newFakeAS(t)
 	store := newMemStore()
 	login(as, store, time.Minute) // already within MinTTL
-	gate := make(chan struct{})
-	as.set(func() { as.refreshGate = gate })
+	gate, arrived := make(chan struct{}), make(chan struct{}, 1)
+	as.set(func() { as.refreshGate, as.arrived = gate, arrived })
 	ts := newSource(t, as, store, newWaitClock())
 
 	const n = 20
@@ -136,7 +136,10 @@ func TestTokenSourceSharesOneRefresh(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(20 * time.Millisecond) // let them pile up on the refresh
+	// All callers join the one refresh, which has reached the server and
+	// waits there, before it is let through.
+	<-arrived
+	waitForWaiters(t, ts, n)
 	close(gate)
 	wg.Wait()
 	for i := range n {

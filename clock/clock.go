@@ -30,7 +30,12 @@ type Ticker interface {
 }
 
 // System is the real wall clock.
-var System Clock = systemClock{}
+//
+// Its type has no fields and cannot be named outside this package, so the
+// only value that can ever be assigned to System is System itself: no
+// package (and no test) can swap the wall clock out from under the others.
+// Code that wants another clock takes a Clock.
+var System systemClock
 
 type systemClock struct{}
 

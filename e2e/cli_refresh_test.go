@@ -84,8 +84,9 @@ func TestCLIConcurrentRefresh(t *testing.T) {
 	}
 	defer unlock()
 	p := u.start(nil, "", "token", "--force-refresh", "--debug")
-	p.waitStderr(t, regexp.MustCompile(`(forcing a refresh)`))
-	time.Sleep(300 * time.Millisecond) // it reads the store, then blocks on the lock
+	// The process logs once it has read the stored token (its baseline)
+	// and goes on to wait for the lock.
+	p.waitStderr(t, regexp.MustCompile(`(stored token read; waiting for the profile lock)`))
 
 	peer := peerRefresh(t, store, g)
 	unlock()

@@ -35,7 +35,7 @@ func checkRoles(in []string) ([]string, error) {
 	for _, r := range in {
 		r = strings.ToLower(strings.TrimSpace(r))
 		if !server.ValidRoleName(r) {
-			return nil, usageErrorf("unknown role %q: role names are [a-z][a-z0-9_.-]; the built-in ones are %s", r, strings.Join(server.BuiltinRoles, ", "))
+			return nil, usageErrorf("unknown role %q: role names are [a-z][a-z0-9_.-]; the built-in ones are %s", r, strings.Join(server.BuiltinRoles(), ", "))
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -195,11 +194,9 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	if r.Body == nil {
 		r.Body = http.NoBody
 	}
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	res := rec.Result()
-	res.Request = req
-	return res, nil
+	buf := newResponseBuffer()
+	t.h.ServeHTTP(buf, r)
+	return buf.result(req), nil
 }
 
 func hostOf(rawURL string) string {

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -97,43 +98,75 @@ func TestEmbeddedIssuerMetadataAtTheRFC8414Location(t *testing.T) {
 func TestCallbackRefusesBadState(t *testing.T) {
 	h := newHarness(t)
 	u := h.srv.AddUser(t, "alice", "pw-alice-123", "viewer")
-	c := h.client()
-	res := h.get(c, PathLogin+"?rd=/x", nil)
-	loc, _ := url.Parse(res.Header.Get("Location"))
-	state := loc.Query().Get("state")
-	code := "code-1"
-	h.provider.logins[code] = &Login{Subject: u.ID, Username: u.Username}
-	for name, q := range map[string]url.Values{
-		"wrong state":     {"state": {state[:len(state)-1] + "x"}, "code": {code}},
-		"no state":        {"code": {code}},
-		"other browser":   nil, // a fresh client has no login cookie
-		"issuer error":    {"state": {state}, "error": {"access_denied"}},
-		"no code":         {"state": {state}},
-		"issuer mismatch": {"state": {state}, "code": {code}, "iss": {"https://evil.example"}},
+	base, _ := url.Parse(h.ts.URL)
+	// Each case starts its own login in its own browser and builds its
+	// callback from that login's state, in a fixed order: no case depends
+	// on what an earlier one spent.
+	for i, c := range []struct {
+		name  string
+		query func(state, code string) url.Values
+		other bool // the callback arrives in another browser
+	}{
+		// Same length and same cookie name (its first 12 characters): only
+		// the comparison with the sealed state refuses it.
+		{"wrong state", func(state, code string) url.Values {
+			return url.Values{"state": {state[:len(state)-1] + flip(state[len(state)-1])}, "code": {code}}
+		}, false},
+		{"no state", func(_, code string) url.Values { return url.Values{"code": {code}} }, false},
+		{"other browser", func(state, code string) url.Values { return url.Values{"state": {state}, "code": {code}} }, true},
+		{"issuer error", func(state, _ string) url.Values {
+			return url.Values{"state": {state}, "error": {"access_denied"}}
+		}, false},
+		{"no code", func(state, _ string) url.Values { return url.Values{"state": {state}} }, false},
+		{"issuer mismatch", func(state, code string) url.Values {
+			return url.Values{"state": {state}, "code": {code}, "iss": {"https://evil.example"}}
+		}, false},
 	} {
-		cl := c
-		if q == nil {
+		cl := h.client()
+		res := h.get(cl, PathLogin+"?rd=/x", nil)
+		loc, _ := url.Parse(res.Header.Get("Location"))
+		state := loc.Query().Get("state")
+		if len(state) < 32 {
+			t.Fatalf("%s: login start gave state %q", c.name, state)
+		}
+		code := fmt.Sprintf("code-%d", i)
+		h.provider.mu.Lock()
+		h.provider.logins[code] = &Login{Subject: u.ID, Username: u.Username}
+		h.provider.mu.Unlock()
+		if c.other {
 			cl = h.client()
-			q = url.Values{"state": {state}, "code": {code}}
 		}
-		res := h.get(cl, PathCallback+"?"+q.Encode(), nil)
+		res = h.get(cl, PathCallback+"?"+c.query(state, code).Encode(), nil)
 		if res.StatusCode < 400 {
-			t.Errorf("%s: status %d", name, res.StatusCode)
+			t.Errorf("%s: status %d", c.name, res.StatusCode)
 		}
-		base, _ := url.Parse(h.ts.URL)
 		if cookieValue(cl, base, sessionCookie) != "" {
-			t.Fatalf("%s: a session was started", name)
-		}
-		if name != "other browser" && name != "wrong state" && name != "no state" {
-			// The login cookie was spent: start again for the next case.
-			res := h.get(c, PathLogin+"?rd=/x", nil)
-			loc, _ := url.Parse(res.Header.Get("Location"))
-			state = loc.Query().Get("state")
+			t.Errorf("%s: a session was started", c.name)
 		}
 	}
 	if !h.waitAudit(`"type":"login.failure"`) {
 		t.Error("no login.failure audit event")
 	}
+
+	// The control: the same steps with the right state start a session.
+	cl := h.client()
+	res := h.get(cl, PathLogin+"?rd=/x", nil)
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	h.provider.mu.Lock()
+	h.provider.logins["code-ok"] = &Login{Subject: u.ID, Username: u.Username}
+	h.provider.mu.Unlock()
+	h.get(cl, PathCallback+"?"+url.Values{"state": {loc.Query().Get("state")}, "code": {"code-ok"}}.Encode(), nil)
+	if cookieValue(cl, base, sessionCookie) == "" {
+		t.Error("control: the right state did not start a session")
+	}
+}
+
+// flip returns a state character other than c.
+func flip(c byte) string {
+	if c == 'x' {
+		return "y"
+	}
+	return "x"
 }
 
 func TestLoginStartsAreRateLimited(t *testing.T) {

@@ -22,8 +22,9 @@ const (
 	RoleViewer = "viewer"
 )
 
-// BuiltinRoles lists the roles every server knows.
-var BuiltinRoles = []string{RoleAdmin, RoleEditor, RoleViewer}
+// BuiltinRoles returns the roles every server knows, in a new slice the
+// caller may change.
+func BuiltinRoles() []string { return []string{RoleAdmin, RoleEditor, RoleViewer} }
 
 // CLIClient is the built-in public client used by the gatehouse CLI: PKCE,
 // device flow and refresh, loopback redirect URIs on any port (RFC 8252 §7.3).

@@ -38,7 +38,7 @@ var roleName = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,63}$`)
 func ValidRoleName(name string) bool { return roleName.MatchString(name) }
 
 // IsBuiltinRole reports whether name is admin, editor or viewer.
-func IsBuiltinRole(name string) bool { return slices.Contains(BuiltinRoles, name) }
+func IsBuiltinRole(name string) bool { return slices.Contains(BuiltinRoles(), name) }
 
 // ValidPermission reports whether p is a permission: an RFC 6749 §3.3
 // scope token, "scope-token = 1*( %x21 / %x23-5B / %x5D-7E )", of at most
@@ -117,8 +117,9 @@ func KnownRoles(ctx context.Context, st storage.Store) ([]*storage.Role, error) 
 	if err != nil {
 		return nil, fmt.Errorf("list roles: %w", err)
 	}
-	out := make([]*storage.Role, 0, len(BuiltinRoles)+len(stored))
-	for _, name := range BuiltinRoles {
+	builtin := BuiltinRoles()
+	out := make([]*storage.Role, 0, len(builtin)+len(stored))
+	for _, name := range builtin {
 		out = append(out, &storage.Role{Name: name, Description: builtinRoleDescriptions[name]})
 	}
 	return append(out, stored...), nil
