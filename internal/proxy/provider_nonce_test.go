@@ -14,23 +14,23 @@ import (
 	"github.com/go-jose/go-jose/v4"
 )
 
-// fakeIdP is an OpenID provider for the gateway's OIDC client: discovery,
+// nonceIdP is an OpenID provider for the gateway's OIDC client: discovery,
 // a key set and a token endpoint that answers every code with an ID token
 // carrying the claims the test set.
-type fakeIdP struct {
+type nonceIdP struct {
 	*httptest.Server
 	signer jose.Signer
 	mu     sync.Mutex
 	claims map[string]any // the ID token's claims besides iss, aud, iat, exp
 }
 
-func (idp *fakeIdP) setClaims(c map[string]any) {
+func (idp *nonceIdP) setClaims(c map[string]any) {
 	idp.mu.Lock()
 	defer idp.mu.Unlock()
 	idp.claims = c
 }
 
-func newFakeIdP(t *testing.T) *fakeIdP {
+func newNonceIdP(t *testing.T) *nonceIdP {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -41,7 +41,7 @@ func newFakeIdP(t *testing.T) *fakeIdP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idp := &fakeIdP{signer: signer}
+	idp := &nonceIdP{signer: signer}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
 		idpJSON(t, w, map[string]any{
@@ -105,7 +105,7 @@ func idpJSON(t *testing.T, w http.ResponseWriter, v any) {
 // one that was sent"); go-oidc's verifier does not check it, the gateway
 // does.
 func TestOIDCProviderChecksNonce(t *testing.T) {
-	idp := newFakeIdP(t)
+	idp := newNonceIdP(t)
 	p, err := NewOIDCProvider(t.Context(), OIDCConfig{
 		Issuer: idp.URL, ClientID: "gateway", ClientSecret: "s", RedirectURL: "https://gw.test/callback",
 		Scopes: []string{"openid"}, RolesClaim: "roles", HTTPClient: idp.Client(),
