@@ -36,7 +36,7 @@ func TestAPIKeysPostgres(t *testing.T) {
 		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN is not set")
 	}
 	t.Parallel()
-	checkAPIKeys(t, startServer(t, "--db", freshSchemaDSN(t, dsn)))
+	checkAPIKeys(t, startServer(t, "--db", freshSchemaDSN(t)))
 }
 
 func checkAPIKeys(t *testing.T, g *gatehouse) {

@@ -310,7 +310,7 @@ func sharedBackends(t *testing.T) (db, redisURL string) {
 		t.Skip("GATEHOUSE_TEST_REDIS_URL is not set")
 	}
 	t.Parallel()
-	return freshSchemaDSN(t, dsn), freshRedisDB(t, redisBase)
+	return freshSchemaDSN(t), freshRedisDB(t, redisBase)
 }
 
 // startReplica starts `gatehouse server` on addr with a new data directory

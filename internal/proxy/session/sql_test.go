@@ -2,12 +2,7 @@ package session_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/proxy/session"
 	"github.com/gatehouse-auth/gatehouse/internal/proxy/session/sessiontest"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/storage/pgtest"
 	"github.com/gatehouse-auth/gatehouse/internal/storage/postgres"
 	"github.com/gatehouse-auth/gatehouse/internal/storage/sqlite"
 )
@@ -34,32 +30,7 @@ func openSQLite(t *testing.T) storage.Store {
 // or skips t.
 func openPostgres(t *testing.T) storage.Store {
 	t.Helper()
-	dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN not set")
-	}
-	u, err := url.Parse(dsn)
-	if err != nil || !strings.Contains(dsn, "://") {
-		t.Fatalf("GATEHOUSE_TEST_POSTGRES_DSN: want a postgres:// URL")
-	}
-	schema := "gatehouse_test_ps_" + strings.ToLower(rand.Text())
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	st, err := postgres.Open(context.Background(), u.String())
+	st, err := postgres.Open(context.Background(), pgtest.FreshSchema(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,12 @@
 package backend
 
 import (
-	"database/sql"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/storage/pgtest"
 )
 
 func TestOpenSQLite(t *testing.T) {
@@ -80,30 +79,9 @@ func TestDescribePostgres(t *testing.T) {
 }
 
 func TestOpenPostgres(t *testing.T) {
-	dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN not set")
-	}
 	// Migrate into a schema of our own, not the shared database's public.
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	schema := fmt.Sprintf("gatehouse_backend_test_%d", os.Getpid())
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-
-	s, desc, err := Open(t.Context(), u.String(), "")
+	schemaDSN := pgtest.NewSchema(t)
+	s, desc, err := Open(t.Context(), schemaDSN, "")
 	if err != nil {
 		t.Fatal(err)
 	}

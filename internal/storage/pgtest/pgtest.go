@@ -31,7 +31,12 @@ func FreshSchema(tb testing.TB) string {
 }
 
 // NewSchema is FreshSchema with the server's default durability (for
-// benchmarks).
+// benchmarks and for servers the tests start).
+//
+// It is the one place tests make and drop PostgreSQL schemas: the name is
+// random, CREATE SCHEMA (without IF NOT EXISTS) fails rather than adopt a
+// schema that exists, the new schema is checked to hold no table, and only
+// a schema this call created is dropped.
 func NewSchema(tb testing.TB) string {
 	tb.Helper()
 	dsn := os.Getenv(EnvDSN)
@@ -48,6 +53,10 @@ func NewSchema(tb testing.TB) string {
 	tb.Cleanup(func() { admin.Close() })
 	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
 		tb.Fatalf("create schema: %v", err)
+	}
+	var tables int
+	if err := admin.QueryRow("SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", schema).Scan(&tables); err != nil || tables != 0 {
+		tb.Fatalf("schema %s is not empty (%d tables, %v): not using it", schema, tables, err)
 	}
 	tb.Cleanup(func() {
 		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
