@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/pquerna/otp/totp"
 	"rsc.io/qr"
@@ -224,7 +225,7 @@ func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleMFAEnroll(w http.ResponseWriter, r *http.Request) {
 	a := s.accountRequest(w, r, false)
-	if a == nil {
+	if a == nil || !s.recentSignIn(w, r, a) {
 		return
 	}
 	e, err := s.beginEnrolment(r.Context(), a.user)
@@ -448,4 +449,21 @@ func recoveryDownload(brand, username string, codes []string) template.URL {
 		"Each code works once in place of a code from your authenticator app.\n\n" +
 		strings.Join(codes, "\n") + "\n"
 	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(text))
+}
+
+// recentSignIn lets a sensitive change on /account through (starting an
+// MFA enrolment, which reveals the new secret; creating an API key) when
+// the session signed in within tokens.account_recent_auth — so that a
+// script on a page of the same origin, or a browser left signed in, cannot
+// make one with the session alone (SECURITY-CASES 56). Otherwise it sends
+// the browser to sign in again and back to /account, and returns false.
+// Password changes and turning MFA off ask for the password or a code
+// instead; a user in the middle of a required enrolment has just typed the
+// password.
+func (s *Server) recentSignIn(w http.ResponseWriter, r *http.Request, a *accountActor) bool {
+	if a.sess == nil || s.clock.Now().Sub(a.sess.AuthTime) <= time.Duration(s.cfg.Tokens.AccountRecentAuth) {
+		return true
+	}
+	redirect(w, s.loginURL(s.at(PathAccount), true), http.StatusSeeOther)
+	return false
 }

@@ -48,7 +48,7 @@ func (s *Server) ownAPIKeys(r *http.Request, userID string) ([]apiKeyRow, error)
 
 func (s *Server) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 	a := s.accountRequest(w, r, true)
-	if a == nil {
+	if a == nil || !s.recentSignIn(w, r, a) {
 		return
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))

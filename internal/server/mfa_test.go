@@ -482,3 +482,36 @@ func TestMFAPageAllowsTheClientOrigin(t *testing.T) {
 		t.Errorf("code page CSP %q does not let the form go on to the client", csp)
 	}
 }
+
+// SECURITY-CASES 56: creating an API key or starting an MFA enrolment on
+// /account needs a recent sign-in, not just a session cookie.
+func TestAccountChangesNeedARecentSignIn(t *testing.T) {
+	h := newHarness(t)
+	u := h.addUser("bob", "correct horse battery")
+	c := h.newBrowser()
+	h.loginAs(c, "bob", "correct horse battery")
+	h.clock.Advance(time.Duration(h.cfg.Tokens.AccountRecentAuth) + time.Minute)
+
+	for _, path := range []string{PathAccount + "/apikeys", PathAccount + "/mfa/enroll"} {
+		p := h.browse(c, PathAccount)
+		p = h.submit(c, path, fillForm(p.body, url.Values{"name": {"laptop"}}))
+		if p.url.Path != h.base+PathLogin || !strings.Contains(p.body, `name="password"`) {
+			t.Errorf("%s with a sign-in older than the window: %d at %s, want the login form", path, p.status, p.url)
+		}
+	}
+	keys, err := h.store.ListAPIKeys(t.Context())
+	if err != nil || len(keys) != 0 {
+		t.Fatalf("a key was made without a recent sign-in: %d %v", len(keys), err)
+	}
+	if _, err := h.store.GetTOTP(t.Context(), u.ID); err == nil {
+		t.Fatal("an enrolment was started without a recent sign-in")
+	}
+	// Signing in again opens them.
+	h.loginAs(c, "bob", "correct horse battery")
+	p := h.browse(c, PathAccount)
+	p = h.submit(c, PathAccount+"/apikeys", fillForm(p.body, url.Values{"name": {"laptop"}}))
+	if p.status != http.StatusOK || !strings.Contains(p.body, `id="new-api-key"`) {
+		t.Fatalf("after signing in again: %d %s", p.status, p.body)
+	}
+	h.startEnrol(c)
+}
