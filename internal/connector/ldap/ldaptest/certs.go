@@ -47,7 +47,7 @@ func writeCertificates(dir string) (string, error) {
 	}
 	caFile := filepath.Join(dir, "ca.pem")
 	for name, block := range map[string]*pem.Block{
-		caFile:                                {Type: "CERTIFICATE", Bytes: caDER},
+		caFile:                               {Type: "CERTIFICATE", Bytes: caDER},
 		filepath.Join(dir, "server.pem"):     {Type: "CERTIFICATE", Bytes: der},
 		filepath.Join(dir, "server-key.pem"): {Type: "PRIVATE KEY", Bytes: keyDER},
 	} {
