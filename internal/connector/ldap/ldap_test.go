@@ -403,6 +403,28 @@ func TestRefresh(t *testing.T) {
 			if _, err := c.Refresh(ctx, id); err != nil {
 				t.Errorf("Refresh(enabled again): %v", err)
 			}
+
+			// Locked by an administrator (ppolicy): refused by the bind,
+			// and by the connector on refresh, with no disabled_filter.
+			mod = goldap.NewModifyRequest(bobDN, nil)
+			mod.Replace("pwdAccountLockedTime", []string{"000001010000Z"})
+			if err := l.Modify(mod); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Login(ctx, "bob", bobPW); !errors.Is(err, connector.ErrInvalidCredentials) {
+				t.Errorf("Login(locked bob): %v, want ErrInvalidCredentials", err)
+			}
+			if _, err := c.Refresh(ctx, id); !errors.Is(err, connector.ErrNotFound) {
+				t.Errorf("Refresh(locked bob): %v, want ErrNotFound", err)
+			}
+			mod = goldap.NewModifyRequest(bobDN, nil)
+			mod.Delete("pwdAccountLockedTime", nil)
+			if err := l.Modify(mod); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Refresh(ctx, id); err != nil {
+				t.Errorf("Refresh(unlocked): %v", err)
+			}
 		})
 	}
 

@@ -3,7 +3,8 @@
 // ports, with a generated slapd.conf (mdb backend; the core, cosine,
 // inetorgperson and nis schemas from /etc/ldap/schema; the access rules of
 // docs/examples/ldap-acl.ldif) and docs/examples/ldap.ldif loaded with
-// slapadd. Like Active Directory it accepts unauthenticated binds (a DN
+// slapadd. It runs the ppolicy overlay (pwdAccountLockedTime locks an
+// account) and, with Options.MemberOf, the memberof overlay. Like Active Directory it accepts unauthenticated binds (a DN
 // with an empty password), which a client must never take for a
 // successful sign-in. It serves ldap:// (with StartTLS) and ldaps:// with a server
 // certificate from a CA it generates, so that a client can be tested with
@@ -199,6 +200,7 @@ argsfile %[1]s/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload memberof
+moduleload ppolicy
 TLSCACertificateFile %[1]s/ca.pem
 TLSCertificateFile %[1]s/server.pem
 TLSCertificateKeyFile %[1]s/server-key.pem
@@ -216,7 +218,10 @@ rootpw %[4]s
 directory %[1]s/db
 index objectClass eq
 index uid,mail,member,uniqueMember,memberUid,entryUUID eq
-%[6]s
+%[6]s# Password policy: knows pwdAccountLockedTime, and refuses binds of an
+# account an administrator locked with it.
+overlay ppolicy
+
 # The rules of docs/examples/ldap-acl.ldif.
 access to attrs=userPassword
 	by self =xw
