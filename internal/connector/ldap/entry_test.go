@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -128,5 +129,40 @@ func TestSearchConnectionsStayServiceBound(t *testing.T) {
 			t.Errorf("a search connection is bound as %q, want %q", res.AuthzID, want)
 		}
 		c.search.put(conn, false)
+	}
+}
+
+// TestBusyPoolIsUnavailable: with every connection taken, a sign-in waits
+// at most request_timeout for one.
+func TestBusyPoolIsUnavailable(t *testing.T) {
+	srv := ldaptest.New(t, ldaptest.Options{})
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(ldaptest.ServicePassword), 0o600)
+	c, err := New("corp", "Corp", Config{
+		URL: srv.URL, StartTLS: true, CAFile: srv.CAFile,
+		BindDN: ldaptest.ServiceDN, BindPasswordFile: pw,
+		UserSearch:     UserSearch{BaseDN: ldaptest.PeopleDN},
+		PoolSize:       1,
+		RequestTimeout: 300 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	held, err := c.search.get(ctx, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := c.Login(ctx, "ada", "ada-password-1"); !errors.Is(err, connector.ErrUnavailable) {
+		t.Fatalf("Login with the pool taken: %v, want ErrUnavailable", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("waited %s", took)
+	}
+	c.search.put(held, false)
+	if _, err := c.Login(ctx, "ada", "ada-password-1"); err != nil {
+		t.Fatalf("after it was returned: %v", err)
 	}
 }

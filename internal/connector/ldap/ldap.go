@@ -140,8 +140,8 @@ func (c *Connector) Refresh(ctx context.Context, id *connector.Identity) (*conne
 	if us.IDAttr == "" {
 		// The subject is the DN: read that entry (a base search still
 		// applies the filters, so a disabled entry is not found).
-		if _, perr := goldap.ParseDN(id.Subject); perr != nil {
-			return nil, fmt.Errorf("%w: subject %q is not a DN", connector.ErrNotFound, id.Subject)
+		if !underBase(id.Subject, us.BaseDN, us.Scope) {
+			return nil, fmt.Errorf("%w: subject %q is not an entry under %s", connector.ErrNotFound, id.Subject, us.BaseDN)
 		}
 		entry, err = c.findUser(ctx, id.Subject, goldap.ScopeBaseObject, "")
 	} else {
@@ -158,6 +158,20 @@ func (c *Connector) Refresh(ctx context.Context, id *connector.Identity) (*conne
 		return nil, err
 	}
 	return c.identity(ctx, entry)
+}
+
+// underBase reports whether dn is an entry the user search could find:
+// below base (one level below with scope one).
+func underBase(dn, base, scope string) bool {
+	d, err := goldap.ParseDN(dn)
+	if err != nil {
+		return false
+	}
+	b, err := goldap.ParseDN(base)
+	if err != nil || !b.AncestorOfFold(d) {
+		return false
+	}
+	return scope != "one" || len(d.RDNs) == len(b.RDNs)+1
 }
 
 // checkUsername refuses, without asking the directory, what cannot be a

@@ -270,6 +270,38 @@ func TestLoginCostsOneBindAndTwoSearches(t *testing.T) {
 	}
 }
 
+// TestConnectionsAreReused: sign-ins, right or wrong, reuse the pooled
+// connections, also after they sat idle longer than request_timeout.
+func TestConnectionsAreReused(t *testing.T) {
+	srv := ldaptest.New(t, ldaptest.Options{})
+	cfg := exampleConfig(t, srv)
+	cfg.PoolSize = 1
+	cfg.RequestTimeout = 300 * time.Millisecond
+	c := newConnector(t, cfg)
+	ctx := context.Background()
+	if _, err := c.Login(ctx, "ada", adaPW); err != nil {
+		t.Fatal(err)
+	}
+	waitOps(t, srv, 0, 2, 2)
+	mark := srv.Mark()
+	for i := 0; i < 3; i++ {
+		if _, err := c.Login(ctx, "bob", "wrong"); !errors.Is(err, connector.ErrInvalidCredentials) {
+			t.Fatal(err)
+		}
+		time.Sleep(cfg.RequestTimeout + 200*time.Millisecond)
+		if _, err := c.Login(ctx, "bob", bobPW); err != nil {
+			t.Fatalf("sign-in %d: %v", i, err)
+		}
+	}
+	waitOps(t, srv, mark, 6, 9)
+	if n := srv.Count(mark, " ACCEPT from"); n != 0 {
+		t.Errorf("%d new connections for sign-ins on a warm pool\n%s", n, srv.Log()[mark:])
+	}
+	if n := srv.Count(mark, " closed"); n != 0 {
+		t.Errorf("%d connections closed\n%s", n, srv.Log()[mark:])
+	}
+}
+
 // waitOps polls slapd's log until it shows at least binds and searches
 // (-1: any) since mark, then a little longer for stragglers.
 func waitOps(t *testing.T, srv *ldaptest.Server, mark, binds, searches int) (int, int) {
@@ -428,8 +460,23 @@ func TestRefresh(t *testing.T) {
 		})
 	}
 
-	// Deleted: not found.
+	// A DN outside user_search.base_dn is no one's subject, even when
+	// the entry would pass the filters.
+	outside := "uid=ada,ou=services,dc=example,dc=org"
+	add := goldap.NewAddRequest(outside, nil)
+	add.Attribute("objectClass", []string{"inetOrgPerson"})
+	add.Attribute("uid", []string{"ada"})
+	add.Attribute("cn", []string{"Another Ada"})
+	add.Attribute("sn", []string{"Ada"})
+	if err := l.Add(add); err != nil {
+		t.Fatal(err)
+	}
 	c := newConnector(t, exampleConfig(t, srv))
+	if id, err := c.Refresh(ctx, &connector.Identity{ConnectorID: "corp", Subject: outside}); !errors.Is(err, connector.ErrNotFound) {
+		t.Errorf("Refresh(%s) = %+v, %v; want ErrNotFound", outside, id, err)
+	}
+
+	// Deleted: not found.
 	id, err := c.Login(ctx, "ada", adaPW)
 	if err != nil {
 		t.Fatal(err)

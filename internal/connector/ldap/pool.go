@@ -28,19 +28,24 @@ type conn struct {
 }
 
 // do runs op with the socket's deadline at now+timeout or ctx's deadline,
-// whichever is first, and aborts it when ctx is cancelled.
-func (c *conn) do(ctx context.Context, timeout time.Duration, op func() error) error {
+// whichever is first, and aborts it when ctx is cancelled. broken says the
+// connection must not be used again: a network error, a timeout, or a
+// cancellation that may have cut an exchange in half.
+func (c *conn) do(ctx context.Context, timeout time.Duration, op func() error) (broken bool, err error) {
 	deadline := time.Now().Add(timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	c.raw.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { c.raw.SetDeadline(time.Unix(1, 0)) })
-	err := op()
-	if stop() && err == nil {
-		c.raw.SetDeadline(time.Time{})
+	err = op()
+	if !stop() || isNetworkError(err) {
+		return true, err
 	}
-	return err
+	// An answer (success or an LDAP result code): the connection is in
+	// step, and idles without a deadline.
+	c.raw.SetDeadline(time.Time{})
+	return false, err
 }
 
 func (c *conn) close() {
@@ -134,8 +139,9 @@ func newPool(d *dialer, size int) *pool {
 }
 
 // get returns an idle connection, or a new one if fewer than size are
-// open, or waits for one to be put back.
-func (p *pool) get(ctx context.Context) (*conn, error) {
+// open, or waits for one to be put back, at most wait.
+func (p *pool) get(ctx context.Context, wait time.Duration) (*conn, error) {
+	var timeout <-chan time.Time
 	for {
 		select {
 		case c := <-p.idle:
@@ -146,6 +152,11 @@ func (p *pool) get(ctx context.Context) (*conn, error) {
 			c.reused = true
 			return c, nil
 		default:
+		}
+		if timeout == nil {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			timeout = t.C
 		}
 		select {
 		case c := <-p.idle:
@@ -164,6 +175,8 @@ func (p *pool) get(ctx context.Context) (*conn, error) {
 			return c, nil
 		case <-ctx.Done():
 			return nil, unavailable("waiting for a free connection: %v", ctx.Err())
+		case <-timeout:
+			return nil, unavailable("no free connection within %s: all %d are busy (raise ldap.pool_size, or the directory is slow)", wait, cap(p.slots))
 		}
 	}
 }
@@ -209,13 +222,14 @@ func (p *pool) close() {
 // freshly dialled one.
 func (p *pool) with(ctx context.Context, timeout time.Duration, op func(*goldap.Conn) error) error {
 	for attempt := 0; ; attempt++ {
-		c, err := p.get(ctx)
+		// Waiting for a busy connection is bounded like an operation.
+		c, err := p.get(ctx, timeout)
 		if err != nil {
 			return err
 		}
 		reused := c.reused
-		err = c.do(ctx, timeout, func() error { return op(c.l) })
-		broken := isNetworkError(err)
+		var broken bool
+		broken, err = c.do(ctx, timeout, func() error { return op(c.l) })
 		p.put(c, broken)
 		if broken && reused && attempt == 0 && ctx.Err() == nil && !isTimeout(err) {
 			continue

@@ -335,7 +335,17 @@ func (s *Server) Ops(mark int) (binds, searches int) {
 	return binds, searches
 }
 
-// Mark is the current length of the log, for Ops.
+// Count counts the lines of slapd's log since mark that contain substr,
+// e.g. " ACCEPT from" for connections opened.
+func (s *Server) Count(mark int, substr string) int {
+	log := s.Log()
+	if mark > len(log) {
+		mark = len(log)
+	}
+	return strings.Count(log[mark:], substr)
+}
+
+// Mark is the current length of the log, for Ops and Count.
 func (s *Server) Mark() int { return s.log.Len() }
 
 // ExampleLDIF finds docs/examples/ldap.ldif of this module.
