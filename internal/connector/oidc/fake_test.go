@@ -113,15 +113,15 @@ func newFake(t *testing.T) *fakeProvider {
 	t.Cleanup(f.srv.Close)
 	iss := f.srv.URL
 	f.doc = map[string]any{
-		"issuer":                                iss,
-		"authorization_endpoint":                iss + "/authorize",
-		"token_endpoint":                        iss + "/token",
-		"jwks_uri":                              iss + "/jwks",
-		"userinfo_endpoint":                     iss + "/userinfo",
-		"response_types_supported":              []string{"code"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"code_challenge_methods_supported":      []string{"S256"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"issuer":                                         iss,
+		"authorization_endpoint":                         iss + "/authorize",
+		"token_endpoint":                                 iss + "/token",
+		"jwks_uri":                                       iss + "/jwks",
+		"userinfo_endpoint":                              iss + "/userinfo",
+		"response_types_supported":                       []string{"code"},
+		"id_token_signing_alg_values_supported":          []string{"RS256"},
+		"code_challenge_methods_supported":               []string{"S256"},
+		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic", "client_secret_post"},
 		"authorization_response_iss_parameter_supported": true,
 	}
 	return f
