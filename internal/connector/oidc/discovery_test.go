@@ -163,3 +163,11 @@ func TestDiscoveryChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestKeysUnavailable: the provider answers everything but its JWKS; the
+// ID token cannot be checked, which is "unavailable", not "invalid".
+func TestKeysUnavailable(t *testing.T) {
+	f := newFake(t)
+	f.jwksDown = true
+	expectErr(t, f, f.connector(t, f.config(t)), connector.ErrUnavailable, "keys")
+}
