@@ -171,3 +171,20 @@ func TestKeysUnavailable(t *testing.T) {
 	f.jwksDown = true
 	expectErr(t, f, f.connector(t, f.config(t)), connector.ErrUnavailable, "keys")
 }
+
+func TestUsableEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		issuer, endpoint string
+		ok               bool
+	}{
+		{"https://idp.example", "https://idp.example/token", true},
+		{"https://idp.example", "http://idp.example/token", false}, // the secret would travel in clear
+		{"https://idp.example", "ftp://idp.example/token", false},
+		{"https://idp.example", "/token", false},
+		{"http://127.0.0.1:5556", "http://127.0.0.1:5556/token", true},
+	} {
+		if got := usableEndpoint(tc.issuer, tc.endpoint); got != tc.ok {
+			t.Errorf("usableEndpoint(%q, %q) = %v", tc.issuer, tc.endpoint, got)
+		}
+	}
+}

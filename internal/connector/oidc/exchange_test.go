@@ -33,6 +33,12 @@ func TestHappyPath(t *testing.T) {
 	if got := id.Claims["department"]; !slices.Equal(got, []string{"research"}) {
 		t.Errorf("Claims[department] = %q", got)
 	}
+	if got := id.Claims["groups"]; !slices.Equal(got, want.Groups) {
+		t.Errorf("Claims[groups] = %q", got)
+	}
+	if _, ok := id.Claims["nonce"]; ok {
+		t.Error("Claims has the nonce")
+	}
 	if f.lastAuth != "basic" {
 		t.Errorf("client authenticated with %s, want client_secret_basic", f.lastAuth)
 	}
