@@ -188,3 +188,45 @@ func TestUsableEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentSignIns: sign-ins racing on a fresh connector share one
+// discovery and one JWKS fetch.
+func TestConcurrentSignIns(t *testing.T) {
+	f := newFake(t)
+	c := f.connector(t, f.config(t))
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			p := newPending(t)
+			u, err := c.AuthCodeURL(context.Background(), p)
+			if err != nil {
+				errs <- err
+				return
+			}
+			noFollow := *f.srv.Client()
+			noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			resp, err := noFollow.Get(u)
+			if err != nil {
+				errs <- err
+				return
+			}
+			resp.Body.Close()
+			loc, err := resp.Location()
+			if err != nil {
+				errs <- err
+				return
+			}
+			_, err = c.Exchange(context.Background(), loc.Query(), p)
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if d, k := f.count(wellKnown), f.count("/jwks"); d != 1 || k != 1 {
+		t.Errorf("discovery fetched %d times, JWKS %d times; want once each", d, k)
+	}
+}
