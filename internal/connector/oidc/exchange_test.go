@@ -385,6 +385,17 @@ func TestTokenEndpointFailures(t *testing.T) {
 			t.Errorf("client authenticated with %s", f.lastAuth)
 		}
 	})
+	t.Run("token_auth_method forces client_secret_post", func(t *testing.T) {
+		f := newFake(t)
+		cfg := f.config(t)
+		cfg.TokenAuthMethod = "client_secret_post"
+		if _, err := f.login(t, f.connector(t, cfg)); err != nil {
+			t.Fatal(err)
+		}
+		if f.lastAuth != "post" {
+			t.Errorf("client authenticated with %s", f.lastAuth)
+		}
+	})
 	t.Run("only private_key_jwt", func(t *testing.T) {
 		f := newFake(t)
 		f.doc["token_endpoint_auth_methods_supported"] = []string{"private_key_jwt"}
