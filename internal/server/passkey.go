@@ -62,7 +62,7 @@ const (
 	maxPasskeyNameLen = 100
 	// maxPasskeys bounds a user's passkeys (and the allow list the
 	// second-factor ceremony carries in its cookie).
-	maxPasskeys = 10
+	maxPasskeys    = 10
 	limitPasskeyIP = "passkey-ip"
 
 	msgPasskeyRefused = "That passkey was not accepted. Use a passkey registered for this site, or sign in with your password."
