@@ -315,7 +315,7 @@ func TestPasskeyRegistrationRefusals(t *testing.T) {
 	c := h.newBrowser()
 	h.loginAs(c, "alice", "correct horse battery")
 	for _, tc := range []struct {
-		name  string
+		name   string
 		break_ func(a *softAuthenticator)
 	}{
 		{"user not verified", func(a *softAuthenticator) { a.uv = false }},
