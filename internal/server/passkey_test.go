@@ -333,9 +333,31 @@ func TestPasskeyRegistrationRefusals(t *testing.T) {
 			}
 		})
 	}
-	keys, err := h.store.ListUserPasskeys(context.Background(), "u-alice")
-	if err != nil || len(keys) != 0 {
-		t.Errorf("passkeys stored after refused registrations: %v %v", keys, err)
+	t.Run("another user's ceremony", func(t *testing.T) {
+		// Bob cannot finish a registration alice began (her sealed
+		// ceremony cookie names her), which would put his credential on
+		// her account.
+		h.addUser("bob", "correct horse battery")
+		b := h.newBrowser()
+		h.loginAs(b, "bob", "correct horse battery")
+		_, _, opts := h.passkeyCall(c, PathAccountPasskeys+"/begin", nil)
+		iss, _ := url.Parse(h.ts.URL)
+		for _, ck := range c.Jar.Cookies(iss) {
+			if ck.Name == passkeyCookieName {
+				b.Jar.SetCookies(iss, []*http.Cookie{ck})
+			}
+		}
+		_, body := h.authenticator().create(opts)
+		status, ans, _ := h.passkeyCall(b, PathAccountPasskeys+"/finish", url.Values{"credential": {body}})
+		if status != http.StatusBadRequest || ans.Error != msgPasskeyExpired {
+			t.Fatalf("bob finishing alice's ceremony: %d %+v", status, ans)
+		}
+	})
+	for _, name := range []string{"alice", "bob"} {
+		keys, err := h.store.ListUserPasskeys(context.Background(), "u-"+name)
+		if err != nil || len(keys) != 0 {
+			t.Errorf("passkeys of %s stored after refused registrations: %v %v", name, keys, err)
+		}
 	}
 }
 

@@ -151,6 +151,9 @@ func New(d Deps) (*Server, error) {
 	if s.webauthn, err = newWebAuthn(d.Config); err != nil {
 		return nil, err
 	}
+	if s.webauthn == nil {
+		s.log.Info("passkeys are off: the issuer's host is an IP address, which browsers refuse as a WebAuthn RP ID; set webauthn.rp_id (and webauthn.origins) or use a host name in the issuer")
+	}
 	s.dbBreaker = breaker.New(d.Clock, 0, 0)
 	s.handler = s.routes()
 	return s, nil
