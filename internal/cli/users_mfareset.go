@@ -2,8 +2,8 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -25,10 +25,11 @@ func newUsersMFAResetCmd(streams IOStreams) *cobra.Command {
 	opts := &usersMFAResetOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "mfa-reset NAME",
-		Short: "Remove a user's two-step verification (TOTP)",
-		Long: `Remove the TOTP key and recovery codes of the user NAME, for a user who lost
-their authenticator. They sign in with the password alone afterwards, or
-are asked to enrol again when their role requires it (mfa.required_roles).` + adminCommandLong + adminAPILong,
+		Short: "Remove a user's two-step verification (TOTP and passkeys)",
+		Long: `Remove the TOTP key, the recovery codes and every passkey of the user NAME,
+for a user who lost their authenticator. They sign in with the password
+alone afterwards, or are asked to enrol again when their role requires it
+(mfa.required_roles).` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse users mfa-reset alice
   gatehouse users mfa-reset alice --server https://auth.example.com`,
 		Args: usageArgs(cobra.ExactArgs(1)),
@@ -57,16 +58,16 @@ func usersMFAResetRun(ctx context.Context, opts *usersMFAResetOptions) error {
 	if err != nil {
 		return err
 	}
-	err = env.Store.DeleteTOTP(ctx, u.ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		_, err = fmt.Fprintf(opts.IO.Out, "User %q has no two-step verification.\n", u.Username)
-		return err
-	}
+	totp, passkeys, err := storage.ResetMFA(ctx, env.Store, u.ID)
 	if err != nil {
 		return fmt.Errorf("reset mfa of %q: %w", name, err)
 	}
+	if !totp && passkeys == 0 {
+		_, err = fmt.Fprintf(opts.IO.Out, "User %q has no two-step verification.\n", u.Username)
+		return err
+	}
 	env.log(audit.Event{Type: audit.UserUpdated, UserID: u.ID, Username: u.Username,
-		Details: map[string]string{"change": "mfa reset"}})
+		Details: map[string]string{"change": "mfa reset", "passkeys_removed": strconv.Itoa(passkeys)}})
 	_, err = fmt.Fprintf(opts.IO.Out, "Two-step verification of user %q removed.\n", u.Username)
 	return err
 }

@@ -153,6 +153,27 @@ type Server struct {
 		IPv6PrefixLength int `yaml:"ipv6_prefix_length"`
 	} `yaml:"limits"`
 
+	// WebAuthn configures passkeys (WebAuthn Level 3) on the login and
+	// account pages (docs/server.md, "Passkeys").
+	WebAuthn struct {
+		// RPID is the relying party ID passkeys are bound to: a domain,
+		// the issuer's host or a registrable suffix of it ("" = the
+		// issuer's host). Passkeys registered under one RP ID never work
+		// under another, so it cannot change once users have passkeys.
+		// With an issuer whose host is an IP address and no rp_id,
+		// passkeys are off (browsers refuse IP addresses as RP IDs).
+		RPID string `yaml:"rp_id"`
+		// RPDisplayName is the name authenticators show for the server
+		// ("" = ui.brand_name).
+		RPDisplayName string `yaml:"rp_display_name"`
+		// Origins are the web origins the ceremonies may run on (none =
+		// the issuer's origin); each must be on RPID or a subdomain.
+		Origins []string `yaml:"origins"`
+		// Timeout is how long a registration or sign-in ceremony may
+		// take, in the browser and on the server.
+		Timeout Duration `yaml:"timeout"`
+	} `yaml:"webauthn"`
+
 	MFA struct {
 		// RequiredRoles are the roles whose users must sign in with a TOTP
 		// code; such a user without one is sent to enrol after the
@@ -212,6 +233,7 @@ func base() Server {
 	c.MinFreeDiskMB = 64
 	c.UI.BrandName = "Gatehouse"
 	c.OIDC.GroupsClaim = "groups"
+	c.WebAuthn.Timeout = Duration(5 * time.Minute)
 
 	c.Tokens.AccessTokenTTL = Duration(15 * time.Minute)
 	c.Tokens.IDTokenTTL = Duration(15 * time.Minute)

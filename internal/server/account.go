@@ -49,6 +49,10 @@ type accountPage struct {
 	Sessions   []sessionRow
 	APIKeys    []apiKeyRow
 	NewAPIKey  string
+	// PasskeysOn says the server offers passkeys; Passkeys are the
+	// user's.
+	PasskeysOn bool
+	Passkeys   []passkeyRow
 	Message    string
 	Error      string
 }
@@ -136,6 +140,14 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	d.Enrolled = t != nil && t.Enrolled
+	keys, err := s.userPasskeys(ctx, a.user.ID)
+	if err != nil {
+		s.renderServerError(w, r, err)
+		return
+	}
+	d.PasskeysOn = s.passkeysOn()
+	d.Passkeys = passkeyRows(keys)
+	d.Script = d.PasskeysOn
 	if a.sess != nil {
 		list, err := s.store.ListUserSessions(ctx, a.user.ID)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
@@ -153,23 +154,23 @@ func (s *Server) adminDeleteRole(w http.ResponseWriter, r *http.Request, p *admi
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// adminResetMFA removes a user's TOTP state, for a user who lost their
-// authenticator; the audit event is the one `gatehouse users mfa-reset`
-// writes on the database (user.updated, change "mfa reset").
+// adminResetMFA removes a user's TOTP state and passkeys, for a user who
+// lost their authenticator; the audit event is the one `gatehouse users
+// mfa-reset` writes on the database (user.updated, change "mfa reset").
 func (s *Server) adminResetMFA(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
 	u, ok := s.adminLookupUser(w, r)
 	if !ok {
 		return
 	}
-	err := s.store.DeleteTOTP(r.Context(), u.ID)
-	removed := err == nil
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	totpRemoved, passkeys, err := storage.ResetMFA(r.Context(), s.store, u.ID)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	removed := totpRemoved || passkeys > 0
 	if removed {
 		s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: p.actor, UserID: u.ID, Username: u.Username,
-			Details: map[string]string{"change": "mfa reset"}})
+			Details: map[string]string{"change": "mfa reset", "passkeys_removed": strconv.Itoa(passkeys)}})
 	}
 	writeJSON(w, http.StatusOK, adminapi.MFAReset{User: toAdminUser(u), Removed: removed})
 }

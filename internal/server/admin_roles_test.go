@@ -258,6 +258,12 @@ func TestAdminMFAReset(t *testing.T) {
 	if err := f.store.CreateTOTP(ctx, &storage.TOTP{UserID: f.user.ID, EncryptedSecret: []byte{1}, Enrolled: true, CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
+	// Passkeys go too: a user who lost the device holding them.
+	for i, id := range []string{"pk_1", "pk_2"} {
+		if err := f.store.CreatePasskey(ctx, &storage.Passkey{ID: id, UserID: f.user.ID, CredentialID: []byte{byte(i), 1}, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Users are addressed by id or by username, like the other user routes.
 	r := f.mustCall(200, "POST", "/users/alice/mfa-reset", nil)
 	if r["removed"] != true || r["user"].(map[string]any)["id"] != f.user.ID {
@@ -266,8 +272,11 @@ func TestAdminMFAReset(t *testing.T) {
 	if _, err := f.store.GetTOTP(ctx, f.user.ID); err == nil {
 		t.Error("TOTP still stored after the reset")
 	}
+	if keys, err := f.store.ListUserPasskeys(ctx, f.user.ID); err != nil || len(keys) != 0 {
+		t.Errorf("passkeys after the reset: %v %v", keys, err)
+	}
 	ev := f.waitAudit("user.updated")
-	if ev["details"].(map[string]any)["change"] != "mfa reset" || ev["user_id"] != f.user.ID || ev["actor"] != "user:"+f.admin.ID {
+	if ev["details"].(map[string]any)["change"] != "mfa reset" || ev["details"].(map[string]any)["passkeys_removed"] != "2" || ev["user_id"] != f.user.ID || ev["actor"] != "user:"+f.admin.ID {
 		t.Errorf("audit event: %v", ev)
 	}
 	if r := f.mustCall(200, "POST", "/users/"+f.user.ID+"/mfa-reset", nil); r["removed"] != false {

@@ -33,6 +33,8 @@ type loginPage struct {
 	Username string
 	ReturnTo string
 	Error    string
+	// Passkeys offers "Sign in with a passkey".
+	Passkeys bool
 }
 
 // signedInPage is shown at /login to a browser that is already signed in.
@@ -114,7 +116,8 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 // authorization request, the form may end in a redirect to that client, so
 // its origin joins form-action.
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, d loginPage) {
-	d.page = page{Title: "Sign in", CSRF: s.csrfToken(w, r)}
+	d.Passkeys = s.passkeysOn()
+	d.page = page{Title: "Sign in", CSRF: s.csrfToken(w, r), Script: d.Passkeys}
 	s.pages.render(w, status, pageLogin, d, s.authorizeTargetOrigin(r.Context(), d.ReturnTo))
 }
 

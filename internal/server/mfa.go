@@ -108,41 +108,57 @@ const pendingAD = "gatehouse-mfa-pending"
 
 // setPending starts the second login step for u.
 func (s *Server) setPending(w http.ResponseWriter, u *storage.User, kind, rawReturn string) error {
-	if s.secretKey == nil {
-		return errors.New("server: multi-factor login needs the secret key")
-	}
-	b, err := json.Marshal(pendingLogin{UserID: u.ID, Kind: kind,
-		Expires: s.clock.Now().Add(pendingTTL).Unix(), ReturnTo: rawReturn})
-	if err != nil {
-		return fmt.Errorf("server: pending login: %w", err)
-	}
-	sealed, err := s.secretKey.Seal(b, []byte(pendingAD))
-	if err != nil {
-		return fmt.Errorf("server: seal pending login: %w", err)
-	}
-	http.SetCookie(w, s.newCookie(pendingCookieName, base64.RawURLEncoding.EncodeToString(sealed), int(pendingTTL/time.Second)))
-	return nil
+	return s.setSealedCookie(w, pendingCookieName, pendingAD, pendingLogin{UserID: u.ID, Kind: kind,
+		Expires: s.clock.Now().Add(pendingTTL).Unix(), ReturnTo: rawReturn}, pendingTTL)
 }
 
 // pending returns the browser's unexpired pending login of kind, or nil.
 func (s *Server) pending(r *http.Request, kind string) *pendingLogin {
-	c, err := r.Cookie(s.cookieName(pendingCookieName))
-	if err != nil || s.secretKey == nil || len(c.Value) > 4096 {
-		return nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return nil
-	}
-	b, err := s.secretKey.Open(raw, []byte(pendingAD))
-	if err != nil {
-		return nil
-	}
 	var p pendingLogin
-	if json.Unmarshal(b, &p) != nil || p.Kind != kind || s.clock.Now().Unix() >= p.Expires {
+	if !s.sealedCookie(r, pendingCookieName, pendingAD, &p) || p.Kind != kind || s.clock.Now().Unix() >= p.Expires {
 		return nil
 	}
 	return &p
+}
+
+// setSealedCookie sets cookie name to v as JSON, sealed with the server
+// secret key and additional data ad (which names the cookie's purpose, so
+// one sealed cookie can never be read as another), valid for ttl. The
+// pending-login cookie and the passkey ceremony cookie (passkey.go) are
+// such cookies; the content carries its own expiry too, which the reader
+// checks, since a browser may keep a cookie longer than asked.
+func (s *Server) setSealedCookie(w http.ResponseWriter, name, ad string, v any, ttl time.Duration) error {
+	if s.secretKey == nil {
+		return errors.New("server: multi-factor login and passkeys need the secret key")
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("server: %s cookie: %w", name, err)
+	}
+	sealed, err := s.secretKey.Seal(b, []byte(ad))
+	if err != nil {
+		return fmt.Errorf("server: seal %s cookie: %w", name, err)
+	}
+	http.SetCookie(w, s.newCookie(name, base64.RawURLEncoding.EncodeToString(sealed), int(ttl/time.Second)))
+	return nil
+}
+
+// sealedCookie opens the sealed cookie name into v and reports whether
+// there was one that opened with ad.
+func (s *Server) sealedCookie(r *http.Request, name, ad string, v any) bool {
+	c, err := r.Cookie(s.cookieName(name))
+	if err != nil || s.secretKey == nil || len(c.Value) > 4096 {
+		return false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return false
+	}
+	b, err := s.secretKey.Open(raw, []byte(ad))
+	if err != nil {
+		return false
+	}
+	return json.Unmarshal(b, v) == nil
 }
 
 func (s *Server) clearPending(w http.ResponseWriter) {
@@ -161,16 +177,17 @@ func (s *Server) mfaRequired(u *storage.User) bool {
 
 // loginNeedsMFA is called after a correct password. When u must pass a
 // second step it sets the pending cookie, answers the request and returns
-// true; otherwise the caller starts the session.
+// true; otherwise the caller starts the session. A user with TOTP or a
+// passkey is enrolled and asked for either on the code page.
 func (s *Server) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storage.User, rawReturn string) bool {
-	t, err := s.store.GetTOTP(r.Context(), u.ID)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	totpOn, keys, err := s.secondFactors(r.Context(), u.ID)
+	if err != nil {
 		s.renderServerError(w, r, err)
 		return true
 	}
 	kind, target := "", ""
 	switch {
-	case t != nil && t.Enrolled:
+	case totpOn || len(keys) > 0:
 		kind, target = pendingKindTOTP, s.at(PathLoginMFA)
 	case s.mfaRequired(u):
 		kind, target = pendingKindEnrol, s.at(PathAccount)
@@ -183,6 +200,20 @@ func (s *Server) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storag
 	}
 	redirect(w, target, http.StatusSeeOther)
 	return true
+}
+
+// secondFactors says whether userID's TOTP is on and lists their passkeys
+// (none when passkeys are off).
+func (s *Server) secondFactors(ctx context.Context, userID string) (totpOn bool, keys []*storage.Passkey, err error) {
+	t, err := s.store.GetTOTP(ctx, userID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return false, nil, err
+	}
+	keys, err = s.userPasskeys(ctx, userID)
+	if err != nil {
+		return false, nil, err
+	}
+	return t != nil && t.Enrolled, keys, nil
 }
 
 // afterLogin is where a completed login goes: rawReturn when it is a
@@ -203,6 +234,9 @@ func (s *Server) afterLogin(rawReturn string) string {
 type mfaPage struct {
 	page
 	Error string
+	// TOTP shows the code form (TOTP or a recovery code); Passkey the
+	// "Use a passkey" button.
+	TOTP, Passkey bool
 }
 
 func (s *Server) handleMFAPage(w http.ResponseWriter, r *http.Request) {
@@ -213,15 +247,28 @@ func (s *Server) handleMFAPage(w http.ResponseWriter, r *http.Request) {
 	s.renderMFA(w, r, http.StatusOK, "")
 }
 
-// renderMFA shows the code form. Like the login form, it may end in a
-// redirect to the client of the authorization request the sign-in
-// continues, so that client's origin joins form-action.
+// renderMFA shows the code form and, for a user with a passkey, the
+// passkey button. Like the login form, it may end in a redirect to the
+// client of the authorization request the sign-in continues, so that
+// client's origin joins form-action.
 func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	target := ""
+	d := mfaPage{Error: msg, TOTP: true}
 	if p := s.pending(r, pendingKindTOTP); p != nil {
 		target = s.authorizeTargetOrigin(r.Context(), p.ReturnTo)
+		totpOn, keys, err := s.secondFactors(r.Context(), p.UserID)
+		if err != nil {
+			s.renderServerError(w, r, err)
+			return
+		}
+		d.TOTP, d.Passkey = totpOn || len(keys) == 0, len(keys) > 0
 	}
-	s.pages.render(w, status, pageMFA, mfaPage{page: page{Title: "Verification code", CSRF: s.csrfToken(w, r)}, Error: msg}, target)
+	title := "Verification code"
+	if d.Passkey {
+		title = "Verify it is you"
+	}
+	d.page = page{Title: title, CSRF: s.csrfToken(w, r), Script: d.Passkey}
+	s.pages.render(w, status, pageMFA, d, target)
 }
 
 func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {

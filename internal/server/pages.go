@@ -36,6 +36,9 @@ type pages struct {
 	// form-action source: 'self' for an origin issuer, the issuer URL
 	// with a trailing slash (all of the base path) otherwise.
 	formSelf string
+	// script is the URL of static/passkey.js, the only script a page
+	// may run (script-src).
+	script string
 }
 
 // Page template names (files in templates/ without ".html").
@@ -56,7 +59,8 @@ const (
 func newPages(base, issuer, brand string) (*pages, error) {
 	names := []string{pageLogin, pageSignedIn, pageLogout, pageLoggedOut, pageConsent,
 		pageDevice, pageDeviceConfirm, pageDeviceDone, pageError, pageMFA, pageAccount, pageHome}
-	p := &pages{tmpl: make(map[string]*template.Template, len(names)), formSelf: "'self'"}
+	p := &pages{tmpl: make(map[string]*template.Template, len(names)), formSelf: "'self'",
+		script: issuer + PathStatic + passkeyScript}
 	if base != "" {
 		p.formSelf = issuer + "/"
 	}
@@ -94,25 +98,36 @@ type page struct {
 	Title string
 	// CSRF is the value of the hidden csrf_token field of every form.
 	CSRF string
+	// Script loads static/passkey.js, the one script any page runs
+	// (passkeys need navigator.credentials); pages work without it.
+	Script bool
 }
 
 // contentSecurityPolicy is the policy of every page. Pages use no
-// scripts, no inline styles and no third-party resources, so everything
+// inline scripts or styles and no third-party resources, so everything
 // that is not named is refused. self is the source of the server's own
 // forms (pages.formSelf): under an issuer's path, forms may post under
 // that path only, not elsewhere on the origin the server shares with an
 // application. formActions lists the origins, besides the server itself,
 // that a form submission may end at: Chrome applies form-action to every
 // redirect that follows the submission, so a form whose answer is a
-// redirect to the client must allow the client's origin.
-func contentSecurityPolicy(self string, formActions []string) string {
+// redirect to the client must allow the client's origin. script, when
+// not empty, is the URL of the one script the page may load (the passkey
+// script, by its full URL rather than 'self', so no other script on an
+// origin the server shares runs); the script may then fetch from the
+// server's own paths (connect-src, the same source as the forms).
+func contentSecurityPolicy(self, script string, formActions []string) string {
 	fa := "form-action " + self
 	for _, o := range formActions {
 		if o != "" {
 			fa += " " + o
 		}
 	}
-	return "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'; " + fa
+	scripts := ""
+	if script != "" {
+		scripts = "script-src " + script + "; connect-src " + self + "; "
+	}
+	return "default-src 'none'; " + scripts + "style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'; " + fa
 }
 
 // render writes page name with data and the security headers every page
@@ -131,13 +146,23 @@ func (p *pages) render(w http.ResponseWriter, status int, name string, data any,
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", contentSecurityPolicy(p.formSelf, slices.Compact(slices.Sorted(slices.Values(formActions)))))
+	script := ""
+	if pg, ok := data.(interface{ scripted() bool }); ok && pg.scripted() {
+		script = p.script
+	}
+	h.Set("Content-Security-Policy", contentSecurityPolicy(p.formSelf, script, slices.Compact(slices.Sorted(slices.Values(formActions)))))
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
+
+// scripted reports whether the page loads the passkey script.
+func (p page) scripted() bool { return p.Script }
+
+// passkeyScript is the file name of the passkey script under PathStatic.
+const passkeyScript = "passkey.js"
 
 // redirect answers with a redirect to loc, which is used exactly as given
 // (http.Redirect would clean the path of a relative target).

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/gatehouse-auth/gatehouse/clock"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/breaker"
@@ -89,6 +91,9 @@ type Server struct {
 	handler http.Handler
 	// secretKey seals TOTP secrets and pending logins (mfa.go).
 	secretKey *secret.Key
+	// webauthn is the passkey relying party (passkey.go); nil when
+	// passkeys are off.
+	webauthn *webauthn.WebAuthn
 	// dbBreaker stops requests from waiting on a database that is down
 	// (deps.go).
 	dbBreaker *breaker.Breaker
@@ -143,6 +148,12 @@ func New(d Deps) (*Server, error) {
 		proxies: proxies,
 	}
 	s.secretKey = d.SecretKey
+	if s.webauthn, err = newWebAuthn(d.Config); err != nil {
+		return nil, err
+	}
+	if s.webauthn == nil {
+		s.log.Info("passkeys are off: the issuer's host is an IP address, which browsers refuse as a WebAuthn RP ID; set webauthn.rp_id (and webauthn.origins) or use a host name in the issuer")
+	}
 	s.dbBreaker = breaker.New(d.Clock, 0, 0)
 	s.handler = s.routes()
 	return s, nil
@@ -215,6 +226,7 @@ func (s *Server) routes() http.Handler {
 	page("GET "+PathDevice, "device", s.handleDevicePage)
 	page("POST "+PathDevice, "device", s.handleDeviceSubmit)
 	s.mfaRoutes(page)
+	s.passkeyRoutes(page)
 	s.homeRoutes(page)
 	register("GET "+PathStatic, s.pages.staticHandler())
 	s.registerAdmin(register)

@@ -264,6 +264,41 @@ type TOTP struct {
 	LockedUntil time.Time
 }
 
+// Passkey is a WebAuthn credential (WebAuthn Level 3 §4 "credential
+// record") registered by a user for signing in. CredentialID is unique
+// across all users.
+type Passkey struct {
+	// ID is the server's own identifier of the passkey (for the account
+	// page and the audit trail); CredentialID is the authenticator's.
+	ID           string
+	UserID       string
+	CredentialID []byte
+	// PublicKey is the credential public key in COSE_Key form.
+	PublicKey []byte
+	// AttestationType ("none", "self", "basic_full", ...) and
+	// AttestationFormat ("none", "packed", ...) as registered.
+	AttestationType   string
+	AttestationFormat string
+	// AAGUID identifies the authenticator model (16 bytes; all zero when
+	// the authenticator does not say).
+	AAGUID []byte
+	// SignCount is the last signature counter the authenticator reported.
+	SignCount uint32
+	// UserVerified, BackupEligible and BackupState are the UV, BE and BS
+	// flags of the authenticator data; BackupState (a synced passkey)
+	// changes over the passkey's life and is updated at each sign-in.
+	UserVerified   bool
+	BackupEligible bool
+	BackupState    bool
+	// Transports are the authenticator's transports ("internal", "usb",
+	// "hybrid", ...), as hints for later sign-ins.
+	Transports []string
+	// Name is the user's name for the passkey.
+	Name       string
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero until first used
+}
+
 // Store is the persistence contract of the authorization server.
 //
 // Get* methods return ErrNotFound when nothing matches; Create* methods
@@ -362,6 +397,17 @@ type Store interface {
 	GetTOTP(ctx context.Context, userID string) (*TOTP, error)
 	UpdateTOTP(ctx context.Context, userID string, fn func(*TOTP) error) error
 	DeleteTOTP(ctx context.Context, userID string) error
+
+	// Passkeys. CreatePasskey returns ErrAlreadyExists for a duplicate ID
+	// or CredentialID; ListUserPasskeys lists userID's by CreatedAt then
+	// ID; DeletePasskey returns ErrNotFound for an unknown one. DeleteUser
+	// deletes the user's passkeys too.
+	CreatePasskey(ctx context.Context, p *Passkey) error
+	GetPasskey(ctx context.Context, id string) (*Passkey, error)
+	GetPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
+	ListUserPasskeys(ctx context.Context, userID string) ([]*Passkey, error)
+	UpdatePasskey(ctx context.Context, id string, fn func(*Passkey) error) error
+	DeletePasskey(ctx context.Context, id string) error
 
 	// Custom roles, listed by Name. DeleteRole returns ErrNotFound for an
 	// unknown role; it does not check who holds the role.

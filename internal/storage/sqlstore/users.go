@@ -205,6 +205,7 @@ func (s *Store) deleteUser(ctx context.Context, id string, guard func(tx *sql.Tx
 			"DELETE FROM device_codes WHERE user_id = $1",
 			"DELETE FROM api_keys WHERE user_id = $1",
 			"DELETE FROM user_totp WHERE user_id = $1",
+			"DELETE FROM passkeys WHERE user_id = $1",
 		} {
 			if _, err := s.txExec(ctx, tx, q, id); err != nil {
 				return fmt.Errorf("%s: %w", q, err)

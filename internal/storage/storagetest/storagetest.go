@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		apiKeyTests,
 		auditTests,
 		totpTests,
+		passkeyTests,
 		proxySessionTests,
 		roleTests,
 		lastHolderTests,
