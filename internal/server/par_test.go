@@ -288,3 +288,40 @@ func TestPARPromptLogin(t *testing.T) {
 		t.Fatalf("after login: %d at %s", p.status, p.url)
 	}
 }
+
+// TestAdminClientRequirePAR: the admin API sets the client's
+// require_pushed_authorization_requests at creation and by PATCH, and
+// /authorize follows it at once.
+func TestAdminClientRequirePAR(t *testing.T) {
+	f := newAdminFixture(t)
+	c := f.mustCall(201, "POST", "/clients", map[string]any{"id": "app", "name": "App", "public": true,
+		"grant_types": []string{"authorization_code"}, "redirect_uris": []string{"http://127.0.0.1/callback"},
+		"require_pushed_authorization_requests": true})
+	if c["require_pushed_authorization_requests"] != true {
+		t.Fatalf("create: %v", c)
+	}
+	browser := f.newBrowser()
+	full := url.Values{"client_id": {"app"}, "redirect_uri": {"http://127.0.0.1:4000/callback"}, "response_type": {"code"},
+		"code_challenge": {s256(testVerifier)}, "code_challenge_method": {"S256"}}
+	wantErrorPage(t, f.browse(browser, PathAuthorize+"?"+full.Encode()), "must push")
+
+	u := f.mustCall(200, "PATCH", "/clients/app", map[string]any{"require_pushed_authorization_requests": false})
+	if u["require_pushed_authorization_requests"] != false {
+		t.Fatalf("patch: %v", u)
+	}
+	if ev := f.waitAudit("client.updated"); ev["client_id"] != "app" {
+		t.Errorf("audit: %v", ev)
+	}
+	if p := f.browse(browser, PathAuthorize+"?"+full.Encode()); p.url.Path != f.base+PathLogin {
+		t.Errorf("after patch: %d at %s, want the login page", p.status, p.url)
+	}
+	if st, _, _ := f.adminCall("PATCH", "/clients/app", f.adminToken, map[string]any{}); st != 400 {
+		t.Errorf("empty patch: %d", st)
+	}
+	if st, _, _ := f.adminCall("PATCH", "/clients/app", f.adminToken, map[string]any{"name": "x"}); st != 400 {
+		t.Errorf("unknown field: %d", st)
+	}
+	if st, _, _ := f.adminCall("PATCH", "/clients/nope", f.adminToken, map[string]any{"require_pushed_authorization_requests": true}); st != 404 {
+		t.Errorf("unknown client: %d", st)
+	}
+}
