@@ -255,3 +255,36 @@ func TestLoginBusyRedirectPort(t *testing.T) {
 		t.Errorf("message: %s", msg)
 	}
 }
+
+// TestConfigRefresh re-reads the discovery document of the profile in use
+// and, with --all, of every profile; a server that cannot be reached is
+// reported and fails the command.
+func TestConfigRefresh(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	c := newCLI(t, srv)
+	c.ok("", "profiles", "add", "local", "--issuer", srv.URL)
+	c.ok("", "profiles", "use", "local")
+	r := c.ok("", "config", "refresh")
+	if !strings.Contains(r.out, "local: "+srv.URL+": ok, offers browser login, pushed authorization requests, device login, revocation") {
+		t.Errorf("config refresh:\n%s", r.out)
+	}
+
+	c.ok("", "profiles", "add", "gone", "--issuer", "http://127.0.0.1:1")
+	r = c.fail(cliauth.ExitError, "1 of 2 profiles failed", "", "config", "refresh", "--all", "--json")
+	var got []struct {
+		Profile string   `json:"profile"`
+		OK      bool     `json:"ok"`
+		Offers  []string `json:"offers"`
+		Error   string   `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil {
+		t.Fatalf("%v: %s", err, r.out)
+	}
+	if len(got) != 2 || got[0].Profile != "gone" || got[0].OK || !strings.Contains(got[0].Error, "cannot reach") ||
+		got[1].Profile != "local" || !got[1].OK || len(got[1].Offers) != 4 {
+		t.Errorf("config refresh --all --json: %+v", got)
+	}
+	c.fail(cliauth.ExitUnreachable, "no server could be reached", "", "config", "refresh", "--profile", "gone")
+	c.fail(cliauth.ExitUsage, "not configured", "", "config", "refresh", "--profile", "nope")
+}
