@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -77,6 +78,15 @@ func (s *Server) pushAuthorizationRequest(w http.ResponseWriter, r *http.Request
 	c, err := s.authenticateClientLimited(r)
 	if err != nil {
 		return nil, err
+	}
+	if c.Public {
+		// Anyone who knows a public client's id can push, and each push
+		// stores a row: pushes count per address like sign-ins do.
+		ip := s.clientIP(r)
+		if res, err := s.allow(r.Context(), limitPARIP, ip, s.cfg.Limits.LoginPerIP); err == nil && !res.Allowed {
+			s.audit.Log(audit.Event{Type: audit.RateLimited, Outcome: audit.Failure, ClientID: c.ID, IP: ip, Reason: limitPARIP})
+			return nil, tooManyRequests(res)
+		}
 	}
 	form := r.PostForm
 	// RFC 9126 §2.1: "The request_uri authorization request parameter is

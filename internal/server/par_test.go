@@ -325,3 +325,22 @@ func TestAdminClientRequirePAR(t *testing.T) {
 		t.Errorf("unknown client: %d", st)
 	}
 }
+
+// TestPARPublicClientLimitedPerIP: pushes of a public client (anyone who
+// knows its id can push, and each push stores a row) count per address
+// with limits.login_per_ip; a confidential client's do not.
+func TestPARPublicClientLimitedPerIP(t *testing.T) {
+	f := newAuthzFixture(t, func(c *config.Server) { c.Limits.LoginPerIP = perMinute(2) })
+	for i := range 2 {
+		if st, body, _ := f.postForm(PathPAR, cliRequest(), "", ""); st != http.StatusCreated {
+			t.Fatalf("push %d: %d %v", i, st, body)
+		}
+	}
+	st, body, hdr := f.postForm(PathPAR, cliRequest(), "", "")
+	if st != http.StatusTooManyRequests || hdr.Get("Retry-After") == "" {
+		t.Fatalf("third push: %d %v, want 429 with Retry-After", st, body)
+	}
+	for range 3 {
+		f.push(webPARRequest())
+	}
+}
