@@ -119,61 +119,67 @@ func TestPARPublicClient(t *testing.T) {
 // opened in time lasts through a slow sign-in, whose continuation URL
 // carries only client_id and request_uri.
 func TestPARExpiry(t *testing.T) {
-	f := newAuthzFixture(t)
-	late := f.push(webPARRequest())
-	f.clock.Advance(parTTL)
-	wantErrorPage(t, f.browse(f.browser, byReference("web", late)), "unknown or has expired")
+	onEachBackend(t, func(t *testing.T, open storeOpener) {
+		f := newAuthzFixtureOn(t, open)
+		late := f.push(webPARRequest())
+		f.clock.Advance(parTTL)
+		wantErrorPage(t, f.browse(f.browser, byReference("web", late)), "unknown or has expired")
 
-	uri := f.push(webPARRequest())
-	f.clock.Advance(parTTL - time.Second)
-	c := f.newBrowser()
-	p := f.browse(c, byReference("web", uri))
-	if p.status != http.StatusOK || p.url.Path != f.base+PathLogin {
-		t.Fatalf("want the login page, got %d at %s", p.status, p.url)
-	}
-	back, _ := url.Parse(p.url.Query().Get("return_to"))
-	if back == nil || back.Query().Encode() != (url.Values{"client_id": {"web"}, "request_uri": {uri}}).Encode() {
-		t.Errorf("login returns to %q, want only client_id and request_uri", p.url.Query().Get("return_to"))
-	}
-	f.clock.Advance(5 * time.Minute) // the user takes their time
-	p = f.submit(c, PathLogin, fillForm(p.body, url.Values{"username": {"alice"}, "password": {"correct horse battery"}}))
-	if p.status != http.StatusOK || !strings.Contains(p.body, "Allow access?") {
-		t.Fatalf("after login: %d at %s: %s", p.status, p.url, p.body)
-	}
-	p = f.submit(c, PathAuthorize, fillForm(p.body, url.Values{"decision": {"allow"}}))
-	if loc := p.location(); loc == nil || loc.Query().Get("code") == "" {
-		t.Fatalf("allow: %d %s", p.status, p.body)
-	}
+		uri := f.push(webPARRequest())
+		f.clock.Advance(parTTL - time.Second)
+		c := f.newBrowser()
+		p := f.browse(c, byReference("web", uri))
+		if p.status != http.StatusOK || p.url.Path != f.base+PathLogin {
+			t.Fatalf("want the login page, got %d at %s", p.status, p.url)
+		}
+		back, _ := url.Parse(p.url.Query().Get("return_to"))
+		if back == nil || back.Query().Encode() != (url.Values{"client_id": {"web"}, "request_uri": {uri}}).Encode() {
+			t.Errorf("login returns to %q, want only client_id and request_uri", p.url.Query().Get("return_to"))
+		}
+		f.clock.Advance(5 * time.Minute) // the user takes their time
+		p = f.submit(c, PathLogin, fillForm(p.body, url.Values{"username": {"alice"}, "password": {"correct horse battery"}}))
+		if p.status != http.StatusOK || !strings.Contains(p.body, "Allow access?") {
+			t.Fatalf("after login: %d at %s: %s", p.status, p.url, p.body)
+		}
+		p = f.submit(c, PathAuthorize, fillForm(p.body, url.Values{"decision": {"allow"}}))
+		if loc := p.location(); loc == nil || loc.Query().Get("code") == "" {
+			t.Fatalf("allow: %d %s", p.status, p.body)
+		}
 
-	// The expiry job deletes pushed requests.
-	f.clock.Advance(parSignInWindow)
-	if n, err := f.store.DeleteExpired(t.Context(), f.clock.Now()); err != nil || n < 2 {
-		t.Errorf("DeleteExpired = %d, %v; want both pushed requests gone", n, err)
-	}
+		// The expiry job deletes pushed requests.
+		f.clock.Advance(parSignInWindow)
+		if n, err := f.store.DeleteExpired(t.Context(), f.clock.Now()); err != nil || n < 2 {
+			t.Errorf("DeleteExpired = %d, %v; want both pushed requests gone", n, err)
+		}
+	})
 }
 
 // TestPARDenySpends: an error response spends the request_uri too.
 func TestPARDenySpends(t *testing.T) {
-	f := newAuthzFixture(t)
-	uri := f.push(webPARRequest())
-	p := f.browse(f.browser, byReference("web", uri))
-	p = f.submit(f.browser, PathAuthorize, fillForm(p.body, url.Values{"decision": {"deny"}}))
-	if loc := p.location(); loc == nil || loc.Query().Get("error") != "access_denied" || loc.Query().Get("state") != "st-par" {
-		t.Fatalf("deny: %d %s", p.status, p.header.Get("Location"))
-	}
-	wantErrorPage(t, f.browse(f.browser, byReference("web", uri)), "used already")
+	onEachBackend(t, func(t *testing.T, open storeOpener) {
+		f := newAuthzFixtureOn(t, open)
+		uri := f.push(webPARRequest())
+		p := f.browse(f.browser, byReference("web", uri))
+		p = f.submit(f.browser, PathAuthorize, fillForm(p.body, url.Values{"decision": {"deny"}}))
+		if loc := p.location(); loc == nil || loc.Query().Get("error") != "access_denied" || loc.Query().Get("state") != "st-par" {
+			t.Fatalf("deny: %d %s", p.status, p.header.Get("Location"))
+		}
+		wantErrorPage(t, f.browse(f.browser, byReference("web", uri)), "used already")
+	})
 }
 
 // TestPARAnotherClientsRequestURI: RFC 9126 §4, the request_uri is bound
 // to the client that pushed it.
 func TestPARAnotherClientsRequestURI(t *testing.T) {
-	f := newAuthzFixture(t)
-	uri := f.push(webPARRequest())
-	wantErrorPage(t, f.browse(f.browser, byReference("spa", uri)), "pushed by another client")
-	// Not spent by the attempt: its own client still gets its code.
-	if loc := f.authorizeCode(f.browser, url.Values{"client_id": {"web"}, "request_uri": {uri}}); loc.Query().Get("code") == "" {
-		t.Fatalf("redirect %s", loc)
-	}
+	onEachBackend(t, func(t *testing.T, open storeOpener) {
+		f := newAuthzFixtureOn(t, open)
+		uri := f.push(webPARRequest())
+		wantErrorPage(t, f.browse(f.browser, byReference("spa", uri)), "pushed by another client")
+		// Not spent by the attempt: its own client still gets its code.
+		if loc := f.authorizeCode(f.browser, url.Values{"client_id": {"web"}, "request_uri": {uri}}); loc.Query().Get("code") == "" {
+			t.Fatalf("redirect %s", loc)
+		}
+	})
 }
 
 func TestPARRequestURIErrors(t *testing.T) {
@@ -243,8 +249,8 @@ func TestPARPushValidation(t *testing.T) {
 // client's or the server's) a request sent in full is refused on the
 // error page, and a pushed one works.
 func TestPARRequired(t *testing.T) {
-	t.Run("client", func(t *testing.T) {
-		f := newAuthzFixture(t)
+	onEachBackend(t, func(t *testing.T, open storeOpener) {
+		f := newAuthzFixtureOn(t, open)
 		must := func(err error) {
 			if err != nil {
 				t.Fatal(err)
