@@ -357,11 +357,7 @@ func TestLoginCallbackRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCLI(t, srv)
 			c.browser = func(authURL string) error {
-				u, err := url.Parse(authURL)
-				if err != nil {
-					return err
-				}
-				q := u.Query()
+				q := srv.authParams(t, authURL)
 				go func() {
 					resp, err := http.Get(q.Get("redirect_uri") + "?" + tc.query(q.Get("state")).Encode())
 					if err == nil {

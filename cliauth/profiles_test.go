@@ -106,9 +106,20 @@ func TestLoginRedirectPorts(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	c.ok("", "config", "set", "redirect_ports", strconv.Itoa(port))
-	r := c.loginBrowser()
-	if want := "redirect_uri=http%3A%2F%2F127.0.0.1%3A" + strconv.Itoa(port) + "%2Fcallback"; !strings.Contains(r.errOut, want) {
-		t.Errorf("the authorization URL lacks %s:\n%s", want, r.errOut)
+	opened := make(chan string, 1)
+	errc := make(chan error, 1)
+	c.browser = func(authURL string) error {
+		opened <- authURL
+		go func() { errc <- srv.signIn(authURL, "alice", alicePassword) }()
+		return nil
+	}
+	c.ok("", "login", "--issuer", srv.URL)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	authURL := <-opened
+	if got, want := srv.authParams(t, authURL).Get("redirect_uri"), "http://127.0.0.1:"+strconv.Itoa(port)+"/callback"; got != want {
+		t.Errorf("the authorization request of %s has redirect_uri %q, want %q", authURL, got, want)
 	}
 }
 
