@@ -226,6 +226,32 @@ func equalValues(a, b []string) bool {
 	return true
 }
 
+// errPeek aborts the read-only look of peekPushedParams.
+var errPeek = errors.New("peek")
+
+// peekPushedParams returns the stored parameters of client c's pushed
+// request requestURI without opening or spending it, or nil when there is
+// no usable one. The sign-in pages use it to know where the request will
+// redirect (their CSP form-action).
+func (s *Server) peekPushedParams(ctx context.Context, c *storage.Client, requestURI string) url.Values {
+	tok, ok := strings.CutPrefix(requestURI, requestURIPrefix)
+	if !ok || tok == "" {
+		return nil
+	}
+	now := s.clock.Now()
+	var params url.Values
+	err := s.store.UpdatePushedRequest(ctx, secret.Hash(tok), func(p *storage.PushedRequest) error {
+		if p.ClientID == c.ID && !p.Used && now.Before(p.ExpiresAt) {
+			params = p.Params
+		}
+		return errPeek
+	})
+	if !errors.Is(err, errPeek) {
+		return nil
+	}
+	return params
+}
+
 // setPushedParams replaces the stored parameters of ar's pushed request
 // (prompt=login, once answered, is taken out of it).
 func (s *Server) setPushedParams(ctx context.Context, ar *authorizeRequest, params url.Values) error {

@@ -136,6 +136,12 @@ func TestPARExpiry(t *testing.T) {
 		if back == nil || back.Query().Encode() != (url.Values{"client_id": {"web"}, "request_uri": {uri}}).Encode() {
 			t.Errorf("login returns to %q, want only client_id and request_uri", p.url.Query().Get("return_to"))
 		}
+		// The form ends in a redirect to the pushed redirect URI, whose
+		// origin the page's CSP must allow (Chromium enforces form-action
+		// on the redirects after a submission).
+		if csp := p.header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "form-action 'self' https://app.example") {
+			t.Errorf("login page CSP %q does not allow the pushed redirect URI's origin", csp)
+		}
 		f.clock.Advance(5 * time.Minute) // the user takes their time
 		p = f.submit(c, PathLogin, fillForm(p.body, url.Values{"username": {"alice"}, "password": {"correct horse battery"}}))
 		if p.status != http.StatusOK || !strings.Contains(p.body, "Allow access?") {
