@@ -44,7 +44,15 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 func group(cmd *cobra.Command) {
 	cmd.Args = func(c *cobra.Command, args []string) error {
 		if len(args) > 0 {
-			return usageErrorf("unknown command %q for %q", args[0], c.CommandPath())
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+			if c.SuggestionsMinimumDistance <= 0 {
+				c.SuggestionsMinimumDistance = 2 // cobra's default, set only on its own path
+			}
+			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+				// cobra's "did you mean", which its own Args never reach.
+				msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+			}
+			return usageErrorf("%s", msg)
 		}
 		return nil
 	}

@@ -99,7 +99,8 @@ func (a *App) newConfigCmd() *cobra.Command {
   {tool} config set storage file
   {tool} config set browser "firefox --new-window"
   {tool} config set redirect_ports 8085,8086
-  {tool} config get storage`,
+  {tool} config get storage
+  {tool} config refresh --all`,
 	}
 	for _, s := range a.Settings {
 		cmd.Long += fmt.Sprintf("\n  %-16s %s", s.Name, s.Help)
@@ -160,6 +161,7 @@ moves the stored credentials to the new store; nobody has to log in again.`,
 			},
 		},
 		list,
+		a.newConfigRefreshCmd(),
 	)
 	return cmd
 }

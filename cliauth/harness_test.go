@@ -429,3 +429,29 @@ func errorsAs[T error](err error) (T, bool) {
 	ok := errors.As(err, &target)
 	return target, ok
 }
+
+// authParams are the authorization request parameters behind authURL:
+// its query, or for a pushed request (RFC 9126: only client_id and
+// request_uri in the URL) the parameters the server stored for it.
+func (s *testServer) authParams(t *testing.T, authURL string) url.Values {
+	t.Helper()
+	u, err := url.Parse(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	tok, ok := strings.CutPrefix(q.Get("request_uri"), "urn:ietf:params:oauth:request_uri:")
+	if !ok {
+		return q
+	}
+	var params url.Values
+	errPeek := errors.New("peek")
+	err = s.Store.UpdatePushedRequest(context.Background(), secret.Hash(tok), func(p *storage.PushedRequest) error {
+		params = url.Values(p.Params)
+		return errPeek
+	})
+	if !errors.Is(err, errPeek) {
+		t.Fatalf("pushed request of %s: %v", authURL, err)
+	}
+	return params
+}

@@ -357,11 +357,7 @@ func TestLoginCallbackRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCLI(t, srv)
 			c.browser = func(authURL string) error {
-				u, err := url.Parse(authURL)
-				if err != nil {
-					return err
-				}
-				q := u.Query()
+				q := srv.authParams(t, authURL)
 				go func() {
 					resp, err := http.Get(q.Get("redirect_uri") + "?" + tc.query(q.Get("state")).Encode())
 					if err == nil {
@@ -375,5 +371,41 @@ func TestLoginCallbackRefused(t *testing.T) {
 				t.Errorf("something was stored: %v", err)
 			}
 		})
+	}
+}
+
+// TestLoginBrowserPushesRequest: against a server with a PAR endpoint
+// (RFC 9126) the browser opens a URL with only client_id and
+// request_uri; the state, PKCE challenge and redirect URI never pass
+// through it.
+func TestLoginBrowserPushesRequest(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	c := newCLI(t, srv)
+	opened := make(chan string, 1)
+	errc := make(chan error, 1)
+	c.browser = func(authURL string) error {
+		opened <- authURL
+		go func() { errc <- srv.signIn(authURL, "alice", alicePassword) }()
+		return nil
+	}
+	r := c.ok("", "login", "--issuer", srv.URL)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(<-opened)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if u.Scheme+"://"+u.Host+u.Path != srv.URL+"/oauth2/authorize" || len(q) != 2 || q.Get("client_id") != "gatehouse-cli" ||
+		!strings.HasPrefix(q.Get("request_uri"), "urn:ietf:params:oauth:request_uri:") {
+		t.Errorf("opened %s, want the authorization endpoint with only client_id and request_uri", u)
+	}
+	if !strings.Contains(r.errOut, "visit:\n\n    "+u.String()+"\n") {
+		t.Errorf("login did not show the short URL:\n%s", r.errOut)
+	}
+	if cred := c.stored("default"); cred.Username != "alice" || !srv.active(t, cred.AccessToken) {
+		t.Errorf("stored credential = %v", cred)
 	}
 }

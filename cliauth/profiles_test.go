@@ -106,9 +106,20 @@ func TestLoginRedirectPorts(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	c.ok("", "config", "set", "redirect_ports", strconv.Itoa(port))
-	r := c.loginBrowser()
-	if want := "redirect_uri=http%3A%2F%2F127.0.0.1%3A" + strconv.Itoa(port) + "%2Fcallback"; !strings.Contains(r.errOut, want) {
-		t.Errorf("the authorization URL lacks %s:\n%s", want, r.errOut)
+	opened := make(chan string, 1)
+	errc := make(chan error, 1)
+	c.browser = func(authURL string) error {
+		opened <- authURL
+		go func() { errc <- srv.signIn(authURL, "alice", alicePassword) }()
+		return nil
+	}
+	c.ok("", "login", "--issuer", srv.URL)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	authURL := <-opened
+	if got, want := srv.authParams(t, authURL).Get("redirect_uri"), "http://127.0.0.1:"+strconv.Itoa(port)+"/callback"; got != want {
+		t.Errorf("the authorization request of %s has redirect_uri %q, want %q", authURL, got, want)
 	}
 }
 
@@ -254,4 +265,37 @@ func TestLoginBusyRedirectPort(t *testing.T) {
 	if msg := r.err.Error(); !strings.Contains(msg, "gatehouse config set redirect_ports") || strings.Contains(msg, "cannot reach") {
 		t.Errorf("message: %s", msg)
 	}
+}
+
+// TestConfigRefresh re-reads the discovery document of the profile in use
+// and, with --all, of every profile; a server that cannot be reached is
+// reported and fails the command.
+func TestConfigRefresh(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	c := newCLI(t, srv)
+	c.ok("", "profiles", "add", "local", "--issuer", srv.URL)
+	c.ok("", "profiles", "use", "local")
+	r := c.ok("", "config", "refresh")
+	if !strings.Contains(r.out, "local: "+srv.URL+": ok, offers browser login, pushed authorization requests, device login, revocation") {
+		t.Errorf("config refresh:\n%s", r.out)
+	}
+
+	c.ok("", "profiles", "add", "gone", "--issuer", "http://127.0.0.1:1")
+	r = c.fail(cliauth.ExitError, "1 of 2 profiles failed", "", "config", "refresh", "--all", "--json")
+	var got []struct {
+		Profile string   `json:"profile"`
+		OK      bool     `json:"ok"`
+		Offers  []string `json:"offers"`
+		Error   string   `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil {
+		t.Fatalf("%v: %s", err, r.out)
+	}
+	if len(got) != 2 || got[0].Profile != "gone" || got[0].OK || !strings.Contains(got[0].Error, "cannot reach") ||
+		got[1].Profile != "local" || !got[1].OK || len(got[1].Offers) != 4 {
+		t.Errorf("config refresh --all --json: %+v", got)
+	}
+	c.fail(cliauth.ExitUnreachable, "no server could be reached", "", "config", "refresh", "--profile", "gone")
+	c.fail(cliauth.ExitUsage, "not configured", "", "config", "refresh", "--profile", "nope")
 }

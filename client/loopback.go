@@ -63,6 +63,11 @@ type BrowserOptions struct {
 // browser at the authorization endpoint, waits for the callback, checks
 // it, and exchanges the code. The browser tab is told how it ended.
 //
+// When the server's metadata names a pushed_authorization_request_endpoint
+// (RFC 9126), the request's parameters are POSTed there first and the
+// browser opens a short URL with only client_id and request_uri: nothing
+// of the request shows in the browser's address bar or history.
+//
 // A callback without the state of this login (a stray request, a stale
 // tab, a forgery) is answered 400 and otherwise ignored: only a response
 // with the right state ends the wait. A callback with the right state but
@@ -109,6 +114,13 @@ func (c *Config) BrowserLogin(ctx context.Context, opts BrowserOptions) (*oauth2
 		q["resource"] = c.Resources
 		u.RawQuery = q.Encode()
 		authURL = u.String()
+	}
+	if md.PushedAuthorizationRequestEndpoint != "" {
+		// RFC 9126: the parameters go to the server directly and the
+		// browser gets a short URL that carries none of them.
+		if authURL, err = c.pushAuthorizationRequest(ctx, md, authURL); err != nil {
+			return nil, err
+		}
 	}
 
 	cb := &callback{
@@ -163,6 +175,39 @@ func (c *Config) BrowserLogin(ctx context.Context, opts BrowserOptions) (*oauth2
 	case <-ctx.Done():
 		return nil, fmt.Errorf("client: browser login: %w", ctx.Err())
 	}
+}
+
+// pushAuthorizationRequest pushes the parameters of authURL to the
+// server's PAR endpoint (RFC 9126 §2), authenticated as at the token
+// endpoint, and returns the authorization URL that refers to them: the
+// authorization endpoint with only client_id and request_uri (§4).
+func (c *Config) pushAuthorizationRequest(ctx context.Context, md *protocol.Metadata, authURL string) (string, error) {
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return "", fmt.Errorf("client: browser login: %w", err)
+	}
+	endpoint, err := url.Parse(md.AuthorizationEndpoint)
+	if err != nil {
+		return "", fmt.Errorf("client: browser login: authorization endpoint: %w", err)
+	}
+	// The request's parameters are those AuthCodeURL added to the
+	// endpoint's own query.
+	form := u.Query()
+	own := endpoint.Query()
+	for k := range own {
+		form.Del(k)
+	}
+	var resp protocol.PushedAuthorizationResponse
+	if err := postForm(ctx, c.HTTPClient, md.PushedAuthorizationRequestEndpoint, form, c.ClientID, c.ClientSecret, secretAuthStyle(md), &resp); err != nil {
+		return "", fmt.Errorf("client: pushed authorization request: %w", err)
+	}
+	if resp.RequestURI == "" {
+		return "", fmt.Errorf("client: pushed authorization request: the answer of %s has no request_uri", md.PushedAuthorizationRequestEndpoint)
+	}
+	own.Set("client_id", c.ClientID)
+	own.Set("request_uri", resp.RequestURI)
+	endpoint.RawQuery = own.Encode()
+	return endpoint.String(), nil
 }
 
 // exchange redeems the code with the PKCE verifier (RFC 7636 §4.5).

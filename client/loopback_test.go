@@ -350,3 +350,32 @@ func TestBrowserLoginAuthParams(t *testing.T) {
 		t.Error("state override accepted")
 	}
 }
+
+// TestBrowserLoginPushedRequestRefused: when the server's PAR endpoint
+// refuses the request, the login fails with the server's error and no
+// browser opens.
+func TestBrowserLoginPushedRequestRefused(t *testing.T) {
+	as := newFakeAS(t)
+	var pushed url.Values
+	par := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		pushed = r.PostForm
+		writeError(w, &protocol.Error{Code: "invalid_scope", Description: "scope offline_access is not allowed"})
+	}))
+	t.Cleanup(par.Close)
+	cfg := as.config(newWaitClock())
+	cfg.Metadata.PushedAuthorizationRequestEndpoint = par.URL
+	cfg.Metadata.AuthorizationEndpoint += "?tenant=a"
+	_, err := cfg.BrowserLogin(context.Background(), BrowserOptions{OpenBrowser: func(string) error {
+		t.Error("the browser opened though the push failed")
+		return nil
+	}})
+	var pe *protocol.Error
+	if !errors.As(err, &pe) || pe.Code != "invalid_scope" || !strings.Contains(err.Error(), "pushed authorization request") {
+		t.Fatalf("err = %v, want the server's invalid_scope", err)
+	}
+	if pushed.Get("client_id") != publicClient || pushed.Get("code_challenge") == "" || pushed.Get("redirect_uri") == "" ||
+		pushed.Get("response_type") != "code" || pushed.Has("tenant") {
+		t.Errorf("pushed %v", pushed)
+	}
+}

@@ -3,8 +3,10 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -372,6 +374,45 @@ func TestInteropOAuth4WebAPI(t *testing.T) {
 			t.Errorf("code with a wrong PKCE verifier: %v; want invalid_grant", r.WrongVerifier)
 		}
 		checkLogin(t, r.login)
+	})
+
+	// RFC 9126: oauth4webapi pushes the request; the browser sees only
+	// client_id and request_uri, and the request_uri works once.
+	t.Run("par", func(t *testing.T) {
+		var r struct {
+			Endpoint     string `json:"pushed_authorization_request_endpoint"`
+			RequestURI   string `json:"request_uri"`
+			ExpiresIn    int    `json:"expires_in"`
+			AuthorizeURL string `json:"authorize_url"`
+			Sub          string `json:"sub"`
+			ReplayStatus int    `json:"replay_status"`
+		}
+		b := newBrowser(t, g.URL)
+		authorize := authorizeAs(t, b, interopUser, interopPassword)
+		answer := func(s nodeStep) string {
+			if s.Step != "authorize_replay" {
+				return authorize(s)
+			}
+			p, err := browse(b, http.MethodGet, s.URL, nil)
+			if err != nil {
+				t.Fatalf("replaying the request_uri: %v", err)
+			}
+			if p.Location != nil {
+				t.Errorf("a spent request_uri redirected to %s", p.Location)
+			}
+			return strconv.Itoa(p.Status)
+		}
+		runNode(t, dir, append(env, "REDIRECT_URI=http://"+freeAddr(t)+"/callback"), answer, &r, "oauth4webapi.mjs", "par")
+		if r.Endpoint != g.URL+"/oauth2/par" || !strings.HasPrefix(r.RequestURI, "urn:ietf:params:oauth:request_uri:") ||
+			r.ExpiresIn < 60 || r.ExpiresIn > 90 || r.Sub == "" {
+			t.Errorf("par: %+v", r)
+		}
+		if u, err := url.Parse(r.AuthorizeURL); err != nil || len(u.Query()) != 2 {
+			t.Errorf("the browser was sent to %s; want only client_id and request_uri", r.AuthorizeURL)
+		}
+		if r.ReplayStatus != http.StatusBadRequest {
+			t.Errorf("replayed request_uri: status %d, want 400", r.ReplayStatus)
+		}
 	})
 
 	t.Run("device", func(t *testing.T) {

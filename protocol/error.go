@@ -34,6 +34,11 @@ const (
 	// OIDC Core §3.1.2.6: request objects are not supported.
 	ErrRequestNotSupported    = "request_not_supported"
 	ErrRequestURINotSupported = "request_uri_not_supported"
+	// ErrInvalidRequestURI is RFC 9101 §7: "The request_uri in the
+	// authorization request returns an error or contains invalid data."
+	// Gatehouse answers it for a pushed request_uri (RFC 9126) that is
+	// unknown, expired, spent or another client's.
+	ErrInvalidRequestURI = "invalid_request_uri"
 )
 
 // Error is an OAuth 2.0 error response (RFC 6749 §5.2). Grants return it as

@@ -62,6 +62,17 @@ type Metadata struct {
 	// true there, so a server without it says false explicitly.
 	RequestParameterSupported    *bool `json:"request_parameter_supported,omitempty"`
 	RequestURIParameterSupported *bool `json:"request_uri_parameter_supported,omitempty"`
+	// PushedAuthorizationRequestEndpoint and
+	// RequirePushedAuthorizationRequests are RFC 9126 §5 metadata.
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
+}
+
+// PushedAuthorizationResponse is the pushed authorization request
+// endpoint's answer (RFC 9126 §2.2).
+type PushedAuthorizationResponse struct {
+	RequestURI string `json:"request_uri"`
+	ExpiresIn  int64  `json:"expires_in"`
 }
 
 // TokenResponse is a successful token endpoint response (RFC 6749 §5.1).

@@ -106,6 +106,15 @@ type Config struct {
 	// "JWT" or nothing); a token of another typ than at+jwt then need not
 	// carry client_id (azp is read instead), jti or iat.
 	Types []string
+	// RejectIDTokens refuses JWTs that are OpenID Connect ID tokens
+	// presented as bearer credentials, for issuers whose ID tokens pass
+	// the typ rule (typ JWT or none, see Types): a token with any of the
+	// claims only ID tokens carry — nonce, at_hash, c_hash, s_hash (OIDC
+	// Core §2, §3.1.3.6, §3.3.2.11) — or Keycloak's typ claim "ID" is
+	// ErrInvalidToken. An ID token is addressed to the client that asked
+	// for it, not to a resource server (RFC 8725 §3.11); also leave that
+	// client's id out of Audience.
+	RejectIDTokens bool
 	// JWKSURL is where the issuer's public keys are. Default: jwks_uri from
 	// the discovery document, else Issuer + "/oauth2/jwks".
 	JWKSURL string
@@ -157,6 +166,7 @@ type settings struct {
 	audience       []string
 	algorithms     []string
 	types          []string
+	rejectIDTokens bool
 	jwksURL        string
 	leeway         time.Duration
 	requiredScopes []string
@@ -212,6 +222,7 @@ func resolve(ctx context.Context, cfg Config) (*settings, error) {
 		audience:       slices.Clone(cfg.Audience),
 		algorithms:     slices.Clone(cfg.Algorithms),
 		types:          slices.Clone(cfg.Types),
+		rejectIDTokens: cfg.RejectIDTokens,
 		jwksURL:        cfg.JWKSURL,
 		leeway:         cfg.Leeway,
 		requiredScopes: slices.Clone(cfg.RequiredScopes),

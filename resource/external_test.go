@@ -112,6 +112,44 @@ func TestTypes(t *testing.T) {
 	})
 }
 
+// TestRejectIDTokens: with RejectIDTokens a JWT with a claim only ID
+// tokens carry is refused, whatever its typ; without it, the same token
+// passes (which is why the option exists).
+func TestRejectIDTokens(t *testing.T) {
+	is := newTestIssuer(t)
+	k := is.key(0)
+	h := header(k)
+	h["typ"] = "JWT"
+	idToken := func(name string, value any) map[string]any {
+		c := is.claims()
+		delete(c, "client_id")
+		delete(c, "jti")
+		c["azp"] = "dagster"
+		if name != "" {
+			c[name] = value
+		}
+		return c
+	}
+	lax := is.verifier(func(c *resource.Config) { c.Types = externalTypes })
+	strict := is.verifier(func(c *resource.Config) { c.Types = externalTypes; c.RejectIDTokens = true })
+	for _, tc := range []struct {
+		claim string
+		value any
+	}{{"nonce", "n-1"}, {"at_hash", "x"}, {"c_hash", "y"}, {"s_hash", "z"}, {"typ", "ID"}} {
+		tok := sign(t, k, h, idToken(tc.claim, tc.value))
+		if _, err := lax.Verify(ctx, tok); err != nil {
+			t.Fatalf("%s without RejectIDTokens: %v", tc.claim, err)
+		}
+		if _, err := strict.Verify(ctx, tok); !errors.Is(err, resource.ErrInvalidToken) {
+			t.Errorf("%s with RejectIDTokens: err = %v, want ErrInvalidToken", tc.claim, err)
+		}
+	}
+	// An access token (Keycloak says typ "Bearer" in the payload) passes.
+	if _, err := strict.Verify(ctx, sign(t, k, h, idToken("typ", "Bearer"))); err != nil {
+		t.Errorf("access token with RejectIDTokens: %v", err)
+	}
+}
+
 func TestRequireDiscovery(t *testing.T) {
 	t.Run("no document", func(t *testing.T) {
 		mux := http.NewServeMux()

@@ -54,11 +54,36 @@ func (v *Verifier) verifyJWT(ctx context.Context, token string) (*Identity, *jwt
 	if err != nil {
 		return nil, nil, "", jwtError(err)
 	}
+	if v.rejectIDTokens {
+		if claim, ok := idTokenClaim(t.ClaimSet); ok {
+			return nil, nil, "", invalidf("an ID token (it has %s) is not an access token", claim)
+		}
+	}
 	id, err := identityOf(t, isAccessTokenType(t.Header.Type))
 	if err != nil {
 		return nil, nil, "", err
 	}
 	return id, t.Key, t.Header.KeyID, nil
+}
+
+// idTokenOnlyClaims are the claims OpenID Connect defines for ID tokens
+// and no access token format uses: nonce (OIDC Core §2), at_hash
+// (§3.1.3.6), c_hash and s_hash (§3.3.2.11, FAPI).
+var idTokenOnlyClaims = []string{"nonce", "at_hash", "c_hash", "s_hash"}
+
+// idTokenClaim reports the claim that shows c is an ID token's: one of
+// idTokenOnlyClaims, or Keycloak's payload typ "ID" (its access tokens
+// say "Bearer").
+func idTokenClaim(c map[string]any) (string, bool) {
+	for _, name := range idTokenOnlyClaims {
+		if _, ok := c[name]; ok {
+			return name, true
+		}
+	}
+	if typ, _ := c["typ"].(string); strings.EqualFold(typ, "ID") {
+		return `typ "ID"`, true
+	}
+	return "", false
 }
 
 // jwtError maps an error of the jwt package to this package's errors,

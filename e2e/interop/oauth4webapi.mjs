@@ -4,6 +4,8 @@
 //   node oauth4webapi.mjs authcode   authorization code + PKCE, iss, ID token, RFC 9068 access
 //                                    token, userinfo, refresh, introspection, revocation
 //   node oauth4webapi.mjs device     device authorization grant, then the same checks
+//   node oauth4webapi.mjs par        authorization code + PKCE with the request pushed first
+//                                    (RFC 9126): the browser gets only client_id and request_uri
 //
 // Environment: ISSUER, CLIENT_ID (public), REDIRECT_URI (authcode),
 // INTROSPECT_ID and INTROSPECT_SECRET (a confidential client).
@@ -173,7 +175,45 @@ async function device() {
   }
 }
 
-const modes = { authcode, device };
+// par pushes the authorization request (RFC 9126) and sends the browser
+// to the authorization endpoint with only client_id and request_uri;
+// then it asks the test to open the same URL again, which must fail.
+async function par() {
+  const as = await discover();
+  const client = publicClient();
+  const redirectURI = env('REDIRECT_URI');
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const nonce = oauth.generateRandomNonce();
+  const pr = await oauth.pushedAuthorizationRequest(as, client, oauth.None(), new URLSearchParams({
+    redirect_uri: redirectURI,
+    response_type: 'code',
+    scope: 'openid profile',
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+  }), insecure);
+  const pushed = await oauth.processPushedAuthorizationResponse(as, client, pr);
+  const url = new URL(as.authorization_endpoint);
+  url.searchParams.set('client_id', client.client_id);
+  url.searchParams.set('request_uri', pushed.request_uri);
+  const callback = new URL(await ask('authorize', { url: url.href }));
+  const params = oauth.validateAuthResponse(as, client, callback, state);
+  const res = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectURI, verifier, insecure);
+  const result = await oauth.processAuthorizationCodeResponse(as, client, res, { expectedNonce: nonce, requireIdToken: true });
+  const replay = await ask('authorize_replay', { url: url.href });
+  return {
+    pushed_authorization_request_endpoint: as.pushed_authorization_request_endpoint,
+    request_uri: pushed.request_uri,
+    expires_in: pushed.expires_in,
+    authorize_url: url.href,
+    sub: oauth.getValidatedIdTokenClaims(result).sub,
+    replay_status: Number(replay),
+  };
+}
+
+const modes = { authcode, device, par };
 main(() => {
   const run = modes[process.argv[2]];
   if (!run) throw new Error(`usage: node oauth4webapi.mjs ${Object.keys(modes).join('|')}`);

@@ -38,10 +38,13 @@ type Client struct {
 	// for, and its default audience.
 	Audiences []string `json:"audiences"`
 	// PostLogoutRedirectURIs are where RP-initiated logout may return.
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	FirstParty             bool      `json:"first_party"`
-	CreatedAt              time.Time `json:"created_at"`
-	UpdatedAt              time.Time `json:"updated_at"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	FirstParty             bool     `json:"first_party"`
+	// RequirePAR: the client's authorization requests must be pushed
+	// (RFC 9126).
+	RequirePAR bool      `json:"require_pushed_authorization_requests"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // ClientWithSecret answers create and rotate-secret: the only time the

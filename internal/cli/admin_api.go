@@ -215,7 +215,8 @@ func (a *adminAPI) listClients(ctx context.Context) ([]*storage.Client, error) {
 // client converts c to a storage.Client without a secret.
 func clientFromAPI(c *adminapi.Client) *storage.Client {
 	return &storage.Client{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, RedirectURIs: c.RedirectURIs,
-		GrantTypes: c.GrantTypes, Scopes: c.Scopes, Roles: c.Roles, Audiences: c.Audiences, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		GrantTypes: c.GrantTypes, Scopes: c.Scopes, Roles: c.Roles, Audiences: c.Audiences, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, FirstParty: c.FirstParty, RequirePAR: c.RequirePAR,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 // clientPath is the admin API path of the client id.
@@ -242,6 +243,16 @@ func (a *adminAPI) getClient(ctx context.Context, id string) (*storage.Client, e
 // deleteClient deletes the client id.
 func (a *adminAPI) deleteClient(ctx context.Context, id string) error {
 	return apiClientError(id, a.do(ctx, http.MethodDelete, clientPath(id), nil, nil))
+}
+
+// updateClient changes the settings in fields (admin API names) of the
+// client id and returns it.
+func (a *adminAPI) updateClient(ctx context.Context, id string, fields map[string]any) (*storage.Client, error) {
+	var c adminapi.Client
+	if err := a.do(ctx, http.MethodPatch, clientPath(id), fields, &c); err != nil {
+		return nil, apiClientError(id, err)
+	}
+	return clientFromAPI(&c), nil
 }
 
 // rotateClientSecret gives the client id a new secret and returns it.
@@ -417,7 +428,8 @@ func (a *adminAPI) lastAudit(ctx context.Context) (*storage.AuditRecord, error) 
 func (a *adminAPI) createClient(ctx context.Context, c *storage.Client) (*storage.Client, string, error) {
 	req := map[string]any{"id": c.ID, "name": c.Name, "public": c.Public, "auth_method": c.AuthMethod, "redirect_uris": c.RedirectURIs,
 		"grant_types": c.GrantTypes, "scopes": c.Scopes, "roles": c.Roles, "audiences": c.Audiences,
-		"post_logout_redirect_uris": c.PostLogoutRedirectURIs, "first_party": c.FirstParty}
+		"post_logout_redirect_uris": c.PostLogoutRedirectURIs, "first_party": c.FirstParty,
+		"require_pushed_authorization_requests": c.RequirePAR}
 	var resp adminapi.ClientWithSecret
 	if err := a.do(ctx, http.MethodPost, "/clients", req, &resp); err != nil {
 		return nil, "", err

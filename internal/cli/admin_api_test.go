@@ -220,6 +220,22 @@ func TestAdminClientsOverAPI(t *testing.T) {
 		t.Errorf("clients show:\n%s", out)
 	}
 	bothModes(t, h, srv, blankVarying, "", "clients", "show", "spa", "--json")
+	out = bothModes(t, h, srv, blankVarying, "", "clients", "update", "spa", "--require-par", "--json")
+	if !strings.Contains(out, `"require_pushed_authorization_requests": true`) {
+		t.Errorf("clients update --require-par --json: %s", out)
+	}
+	if c, err := srv.Store.GetClient(t.Context(), "spa"); err != nil || !c.RequirePAR {
+		t.Errorf("spa on the server after update --require-par: %+v, %v", c, err)
+	}
+	out = bothModes(t, h, srv, blankVarying, "", "clients", "update", "spa", "--require-par=false")
+	if !strings.Contains(out, "sent in full or pushed") {
+		t.Errorf("clients update --require-par=false: %s", out)
+	}
+	bothModes(t, h, srv, blankVarying, "", "clients", "create", "portal", "--grant", "authorization_code",
+		"--redirect-uri", "https://portal.example/cb", "--require-par")
+	if c, err := srv.Store.GetClient(t.Context(), "portal"); err != nil || !c.RequirePAR {
+		t.Errorf("portal on the server after create --require-par: %+v, %v", c, err)
+	}
 	out = bothModes(t, h, srv, blankVarying, "", "clients", "rotate-secret", "svc", "--json")
 	if !strings.Contains(out, "SECRET") {
 		t.Errorf("rotate-secret --json: %s", out)

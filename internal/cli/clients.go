@@ -24,6 +24,7 @@ gatehouse-cli is what 'gatehouse login' uses.` + adminCommandLong,
   gatehouse clients list
   gatehouse clients show ci --json
   gatehouse clients rotate-secret ci
+  gatehouse clients update mytool --require-par
   gatehouse clients delete ci`,
 	}
 	group(cmd)
@@ -34,6 +35,7 @@ gatehouse-cli is what 'gatehouse login' uses.` + adminCommandLong,
 		newClientsShowCmd(streams),
 		newClientsDeleteCmd(streams),
 		newClientsRotateSecretCmd(streams),
+		newClientsUpdateCmd(streams),
 	)
 	return cmd
 }
@@ -58,6 +60,7 @@ type clientJSON struct {
 	Audiences    []string        `json:"audiences"`
 	PostLogout   []string        `json:"post_logout_redirect_uris"`
 	FirstParty   bool            `json:"first_party"`
+	RequirePAR   bool            `json:"require_pushed_authorization_requests"`
 	JWKS         json.RawMessage `json:"jwks,omitempty"`
 	CreatedAt    string          `json:"created_at,omitempty"`
 	UpdatedAt    string          `json:"updated_at,omitempty"`
@@ -83,6 +86,7 @@ func toClientJSON(c *storage.Client) clientJSON {
 		Audiences:    nonNil(c.Audiences),
 		PostLogout:   nonNil(c.PostLogoutRedirectURIs),
 		FirstParty:   c.FirstParty,
+		RequirePAR:   c.RequirePAR,
 		CreatedAt:    jsonTime(c.CreatedAt),
 		UpdatedAt:    jsonTime(c.UpdatedAt),
 	}

@@ -36,6 +36,7 @@ type clientsCreateOptions struct {
 	PostLogout   []string
 	Public       bool
 	FirstParty   bool
+	RequirePAR   bool
 	AuthMethod   string
 	JWKSFile     string
 	JSON         bool
@@ -80,7 +81,11 @@ The admin API does not take private_key_jwt clients: create those with
 
   # A native app or CLI (public, PKCE, loopback redirect on any port)
   gatehouse clients create mytool --public --grant authorization_code --grant device_code \
-      --grant refresh_token --redirect-uri http://127.0.0.1/callback`,
+      --grant refresh_token --redirect-uri http://127.0.0.1/callback
+
+  # A web app whose authorization requests must be pushed first (RFC 9126)
+  gatehouse clients create portal --grant authorization_code \
+      --redirect-uri https://portal.example/callback --require-par`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
@@ -99,6 +104,7 @@ The admin API does not take private_key_jwt clients: create those with
 	f.StringArrayVar(&opts.PostLogout, "post-logout-redirect-uri", nil, "`URI` where OpenID Connect RP-initiated logout may send the browser back (exact match; repeatable)")
 	f.StringArrayVar(&opts.Audiences, "audience", nil, "resource `URI` (RFC 8707) the client may ask tokens for; without a resource parameter its tokens are for all of them (default audience: the client id); repeat for several")
 	f.BoolVar(&opts.FirstParty, "first-party", false, "a client of the operator's own: no consent screen, and it may ask for the admin and account scopes and resources")
+	f.BoolVar(&opts.RequirePAR, "require-par", false, "accept only pushed authorization requests (RFC 9126 PAR) from the client: /authorize then refuses a request that was not pushed first")
 	f.StringVar(&opts.AuthMethod, "auth-method", "", "token endpoint authentication `METHOD`: client_secret_basic (default), client_secret_post or private_key_jwt")
 	f.StringVar(&opts.JWKSFile, "jwks-file", "", "JSON Web Key Set `FILE` with the client's public keys (private_key_jwt)")
 	f.StringVar(&opts.ID, "id", "", "client `ID` (default: derived from NAME)")
@@ -208,6 +214,7 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 		Roles:        roles,
 		Audiences:    audiences,
 		FirstParty:   opts.FirstParty,
+		RequirePAR:   opts.RequirePAR,
 
 		PostLogoutRedirectURIs: postLogout,
 	}
@@ -278,6 +285,7 @@ func clientsCreateRun(ctx context.Context, opts *clientsCreateOptions) error {
 			"roles":       strings.Join(c.Roles, " "),
 			"audiences":   strings.Join(c.Audiences, " "),
 			"first_party": strconv.FormatBool(c.FirstParty),
+			"require_par": strconv.FormatBool(c.RequirePAR),
 		},
 	})
 

@@ -215,6 +215,32 @@ func TestClientsRotateSecret(t *testing.T) {
 	h.fail(ExitError, "not found", "", "clients", "rotate-secret", "nope")
 }
 
+func TestClientsUpdateRequirePAR(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.ok("", "clients", "create", "portal", "--grant", "authorization_code", "--redirect-uri", "https://portal.example/cb", "--require-par")
+	get := func() bool {
+		c, err := h.store().GetClient(t.Context(), "portal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.RequirePAR
+	}
+	if !get() {
+		t.Fatal("create --require-par did not set it")
+	}
+	r := h.ok("", "clients", "update", "portal", "--require-par=false")
+	if get() || !strings.Contains(r.Out, "sent in full or pushed") || !strings.Contains(r.ErrOut, `"type":"client.updated"`) {
+		t.Errorf("update --require-par=false: stored %v, out %q, err %q", get(), r.Out, r.ErrOut)
+	}
+	shown := decode[map[string]any](t, h.ok("", "clients", "update", "portal", "--require-par", "--json").Out)
+	if shown["require_pushed_authorization_requests"] != true || !get() {
+		t.Errorf("update --require-par --json: %v", shown)
+	}
+	h.fail(ExitUsage, "nothing to change", "", "clients", "update", "portal")
+	h.fail(ExitError, "not found", "", "clients", "update", "nope", "--require-par")
+}
+
 func TestClientsDelete(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

@@ -43,6 +43,7 @@ type proxyOptions struct {
 	RolesClaim        string
 	GroupsClaim       string
 	JWTAlgorithms     []string
+	RejectIDTokens    bool
 	PolicyFile        string
 	Preset            string
 	Sessions          string
@@ -95,7 +96,10 @@ Connect relying party of any issuer: register a confidential client whose
 redirect URI is PUBLIC_URL/_gatehouse/callback. Its bearer JWTs (RS256 and
 the others of --jwt-alg; typ at+jwt, JWT or none) must name the public URL,
 the client id or an --audience in aud; opaque tokens are introspected only
-when its discovery document names an introspection endpoint.
+when its discovery document names an introspection endpoint. With
+--reject-id-tokens the issuer's ID tokens are refused as bearer credentials:
+the client id no longer counts as an aud, and JWTs with ID-token claims
+(nonce, at_hash, c_hash, s_hash, Keycloak's typ "ID") are refused.
 
 A session lives server-side (--sessions memory, sql or redis://...); the
 browser holds only an opaque id in a __Host- cookie (on an https public URL).
@@ -125,6 +129,12 @@ See docs/gateway.md for the policy format and worked examples.`,
       --roles-claim realm_access.roles --policy policy.yaml \
       --public-url https://dagster.example.com
 
+  # The same, accepting only access tokens for the API (never ID tokens)
+  GATEHOUSE_PROXY_CLIENT_SECRET=... gatehouse proxy --upstream http://127.0.0.1:3000 \
+      --issuer https://keycloak.example.com/realms/main --client-id dagster \
+      --audience https://dagster.example.com/api --reject-id-tokens \
+      --public-url https://dagster.example.com
+
   # A script reaching the protected app with an API key
   GATEHOUSE_API_KEY=gatehouse_... gatehouse api https://dagster.example.com/graphql \
       -d '{"query":"{ version }"}'`,
@@ -151,6 +161,7 @@ See docs/gateway.md for the policy format and worked examples.`,
 	f.StringVar(&opts.RolesClaim, "roles-claim", proxy.DefaultRolesClaim, "`CLAIM` of ID tokens and bearer tokens with the user's roles; dots reach into objects (realm_access.roles)")
 	f.StringVar(&opts.GroupsClaim, "groups-claim", "", "`CLAIM` whose values are added to the roles, e.g. groups (external issuer; none by default)")
 	f.StringArrayVar(&opts.JWTAlgorithms, "jwt-alg", nil, "signature `ALG` accepted on bearer JWTs of the external issuer (repeatable; default RS256, PS256, ES256, ES384, EdDSA)")
+	f.BoolVar(&opts.RejectIDTokens, "reject-id-tokens", false, "refuse the external issuer's ID tokens as bearer credentials: the client id stops being an accepted aud (use --audience for your API), and JWTs with nonce, at_hash, c_hash, s_hash or typ \"ID\" are refused")
 	f.StringVar(&opts.PolicyFile, "policy", "", "policy YAML `FILE` (env "+envProxyPolicy+")")
 	f.StringVar(&opts.Preset, "preset", "", "built-in policy `NAME` instead of --policy: dagster")
 	f.StringVar(&opts.Sessions, "sessions", "", "session store: memory, sql (the database) or a redis:// `URL` (default sql when embedded, else --redis, else memory; env "+envProxySessions+")")
@@ -250,7 +261,7 @@ func proxyRun(ctx context.Context, o *proxyOptions) error {
 		Config: proxy.Config{
 			Upstream: o.Upstream, PublicURL: public, Issuer: o.Issuer, ClientID: o.ClientID,
 			ClientSecret: secretValue, Scopes: o.Scopes, Audiences: o.Audiences, RolesClaim: o.RolesClaim,
-			GroupsClaim: o.GroupsClaim, JWTAlgorithms: o.JWTAlgorithms,
+			GroupsClaim: o.GroupsClaim, JWTAlgorithms: o.JWTAlgorithms, RejectIDTokens: o.RejectIDTokens,
 			TrustedProxies: o.TrustedProxies, IdleTimeout: o.IdleTimeout, AbsoluteTimeout: o.AbsoluteTimeout,
 			Menu: o.Menu, BrandName: o.BrandName, PassAuthorization: o.PassAuthorization,
 			ReadHeaderTimeout: o.ReadHeaderTimeout, BodyTimeout: o.BodyTimeout, ConnIdleTimeout: o.ConnIdleTimeout,

@@ -19,7 +19,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 )
@@ -88,6 +87,7 @@ commands).`,
 		newHealthcheckCmd(streams),
 	)
 	annotateUsageErrors(root)
+	registerEnumCompletions(root)
 	return root
 }
 
@@ -97,7 +97,7 @@ commands).`,
 func group(cmd *cobra.Command) {
 	cmd.Args = func(c *cobra.Command, args []string) error {
 		if len(args) > 0 {
-			return &UsageError{Command: c.CommandPath(), Err: fmt.Errorf("unknown command %q for %q", args[0], c.CommandPath())}
+			return unknownCommand(c, args[0])
 		}
 		return nil
 	}

@@ -188,6 +188,13 @@ type Server struct {
 		GroupsClaim string `yaml:"groups_claim"`
 	} `yaml:"oidc"`
 
+	Authorize struct {
+		// RequirePAR makes every client push its authorization requests
+		// (RFC 9126) before sending the browser to /authorize; a client
+		// can also require it alone (clients' require_par).
+		RequirePAR bool `yaml:"require_pushed_authorization_requests"`
+	} `yaml:"authorize"`
+
 	UI struct {
 		// BrandName is shown on the login, consent, device and account
 		// pages instead of "Gatehouse" (the gateway sets it from

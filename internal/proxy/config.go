@@ -92,6 +92,12 @@ type Config struct {
 	// The embedded server signs with ES256 or EdDSA only, which is what
 	// the gateway then accepts.
 	JWTAlgorithms []string
+	// RejectIDTokens refuses the external issuer's ID tokens presented
+	// as bearer credentials: the gateway's client id is then no bearer
+	// audience (an ID token for the gateway's login names it), and a JWT
+	// with a claim only ID tokens carry (nonce, at_hash, c_hash, s_hash,
+	// or Keycloak's typ "ID") is refused (resource.Config.RejectIDTokens).
+	RejectIDTokens bool
 
 	// TrustedProxies are the CIDRs whose X-Forwarded-* headers are
 	// believed (none by default).
@@ -220,6 +226,9 @@ func (c Config) Validate() error {
 	} else if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
 		errs = append(errs, fmt.Errorf("proxy: public URL %q: use https (http only on a loopback address): session cookies must be Secure", c.PublicURL))
 	}
+	if c.Issuer == "" && c.RejectIDTokens {
+		errs = append(errs, errors.New("proxy: --reject-id-tokens applies to an external issuer (--issuer); the embedded server's ID tokens are never accepted as bearer credentials"))
+	}
 	if c.Issuer == "" && len(c.JWTAlgorithms) > 0 {
 		errs = append(errs, errors.New("proxy: --jwt-alg applies to an external issuer (--issuer); the embedded server signs with ES256 or EdDSA"))
 	}
@@ -277,10 +286,10 @@ func isLoopbackHost(h string) bool {
 }
 
 // BearerAudiences are the aud values of the bearer JWTs the gateway
-// accepts: its public origin, its client id and Audiences. A token the
-// issuer gave another client for another resource names none of them and
-// is refused (RFC 9068 §4), so a token handed to one application does not
-// open this one.
+// accepts: its public origin, its client id (not with RejectIDTokens) and
+// Audiences. A token the issuer gave another client for another resource
+// names none of them and is refused (RFC 9068 §4), so a token handed to
+// one application does not open this one.
 func (c Config) BearerAudiences() []string {
 	var out []string
 	add := func(a string) {
@@ -289,7 +298,9 @@ func (c Config) BearerAudiences() []string {
 		}
 	}
 	add(strings.TrimSuffix(c.PublicURL, "/"))
-	add(c.ClientID)
+	if !c.RejectIDTokens {
+		add(c.ClientID)
+	}
 	for _, a := range c.Audiences {
 		add(a)
 	}

@@ -358,3 +358,40 @@ func TestClaimStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestExternalIssuerRejectIDTokens: by default an ID token the issuer
+// gave the gateway's own login (aud = the client id, a nonce, typ JWT) is
+// accepted as a bearer credential; with RejectIDTokens it is refused,
+// while an access token for the API's audience still passes.
+func TestExternalIssuerRejectIDTokens(t *testing.T) {
+	idp := newFakeIdP(t, false, false)
+	idToken := idp.token("JWT", map[string]any{"nonce": "n-1", "at_hash": "abc", "azp": "dagster"})
+	keycloakID := idp.token("JWT", map[string]any{"typ": "ID", "aud": "https://dagster.example/api"})
+	access := idp.token("JWT", map[string]any{"aud": "https://dagster.example/api", "typ": "Bearer"})
+	ownAudience := idp.token("JWT", nil) // aud = the client id, no ID-token claim
+
+	lax := mustOpenExternal(t, idp.srv.URL, func(c *Config) { c.Audiences = []string{"https://dagster.example/api"} })
+	if w := lax.get("/", idToken); w.Code != http.StatusOK {
+		t.Fatalf("without the option the ID token got %d; the test shows nothing", w.Code)
+	}
+	strict := mustOpenExternal(t, idp.srv.URL, func(c *Config) {
+		c.Audiences = []string{"https://dagster.example/api"}
+		c.RejectIDTokens = true
+	})
+	for name, tc := range map[string]struct {
+		tok  string
+		want int
+	}{
+		"ID token of the gateway's login":   {idToken, http.StatusUnauthorized},
+		"Keycloak ID token (typ ID)":        {keycloakID, http.StatusUnauthorized},
+		"token whose aud is the client id":  {ownAudience, http.StatusUnauthorized},
+		"access token for the API audience": {access, http.StatusOK},
+	} {
+		if w := strict.get("/", tc.tok); w.Code != tc.want {
+			t.Errorf("%s: status %d, want %d: %s", name, w.Code, tc.want, w.Body)
+		}
+	}
+	if _, err := openExternalGateway(t, "", func(c *Config) { c.RejectIDTokens = true }); err == nil || !strings.Contains(err.Error(), "--reject-id-tokens") {
+		t.Errorf("embedded with RejectIDTokens: err = %v", err)
+	}
+}

@@ -179,6 +179,7 @@ func externalVerifierConfig(cfg *Config, issuer string, hc *http.Client) resourc
 		Audience:         cfg.BearerAudiences(),
 		Algorithms:       algs,
 		Types:            []string{resource.TypeAccessToken, resource.TypeJWT, resource.TypeNone},
+		RejectIDTokens:   cfg.RejectIDTokens,
 		RequireDiscovery: true,
 		HTTPClient:       hc,
 		Introspection: &resource.IntrospectionConfig{

@@ -62,6 +62,7 @@ func (s *Server) adminRoutes() []adminRoute {
 		{"POST", p + "/clients", s.adminCreateClient},
 		{"GET", p + "/clients/{id}", s.adminGetClient},
 		{"DELETE", p + "/clients/{id}", s.adminDeleteClient},
+		{"PATCH", p + "/clients/{id}", s.adminUpdateClient},
 		{"POST", p + "/clients/{id}/rotate-secret", s.adminRotateClientSecret},
 		{"GET", p + "/apikeys", s.adminListAPIKeys},
 		{"POST", p + "/apikeys", s.adminCreateAPIKey},

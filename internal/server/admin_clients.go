@@ -26,7 +26,7 @@ func nonNil(s []string) []string {
 func toAdminClient(c *storage.Client) adminapi.Client {
 	return adminapi.Client{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, HasSecret: c.SecretHash != "",
 		RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Roles: nonNil(c.Roles),
-		Audiences: nonNil(c.Audiences), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Audiences: nonNil(c.Audiences), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), FirstParty: c.FirstParty, RequirePAR: c.RequirePAR, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
@@ -68,6 +68,7 @@ type adminCreateClientRequest struct {
 	// PostLogoutRedirectURIs (OIDC RP-Initiated Logout) match exactly.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	FirstParty             bool     `json:"first_party"`
+	RequirePAR             bool     `json:"require_pushed_authorization_requests"`
 }
 
 // buildAdminClient validates a create request with the rules the CLI
@@ -75,7 +76,7 @@ type adminCreateClientRequest struct {
 func buildAdminClient(req *adminCreateClientRequest) (*storage.Client, error) {
 	c := &storage.Client{ID: req.ID, Name: strings.TrimSpace(req.Name), Public: req.Public, AuthMethod: req.AuthMethod,
 		RedirectURIs: req.RedirectURIs, Roles: req.Roles, Audiences: req.Audiences,
-		PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty}
+		PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty, RequirePAR: req.RequirePAR}
 	if err := clientreg.CheckClientID(c.ID); err != nil {
 		return nil, err
 	}
@@ -146,7 +147,8 @@ func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, p *ad
 	s.audit.Log(audit.Event{Type: audit.ClientCreated, Outcome: audit.Success, Actor: p.actor, ClientID: c.ID,
 		Details: map[string]string{"name": c.Name, "auth_method": c.AuthMethod, "grant_types": strings.Join(c.GrantTypes, " "),
 			"scopes": strings.Join(c.Scopes, " "), "roles": strings.Join(c.Roles, " "),
-			"audiences": strings.Join(c.Audiences, " "), "first_party": strconv.FormatBool(c.FirstParty)}})
+			"audiences": strings.Join(c.Audiences, " "), "first_party": strconv.FormatBool(c.FirstParty),
+			"require_par": strconv.FormatBool(c.RequirePAR)}})
 	writeJSON(w, http.StatusCreated, adminapi.ClientWithSecret{Client: toAdminClient(c), ClientSecret: sec})
 }
 
@@ -201,4 +203,41 @@ func (s *Server) adminRotateClientSecret(w http.ResponseWriter, r *http.Request,
 	s.audit.Log(audit.Event{Type: audit.ClientUpdated, Outcome: audit.Success, Actor: p.actor, ClientID: id,
 		Details: map[string]string{"change": "secret rotated"}})
 	writeJSON(w, http.StatusOK, adminapi.ClientWithSecret{Client: toAdminClient(&c), ClientSecret: sec})
+}
+
+// adminUpdateClientRequest changes the settings it names; absent ones
+// stay.
+type adminUpdateClientRequest struct {
+	RequirePAR *bool `json:"require_pushed_authorization_requests"`
+}
+
+func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
+	id := r.PathValue("id")
+	var req adminUpdateClientRequest
+	if !decodeAdminBody(w, r, &req) {
+		return
+	}
+	if req.RequirePAR == nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "nothing to change: give require_pushed_authorization_requests")
+		return
+	}
+	var c storage.Client
+	now := s.clock.Now().UTC()
+	err := s.store.UpdateClient(r.Context(), id, func(cur *storage.Client) error {
+		cur.RequirePAR, cur.UpdatedAt = *req.RequirePAR, now
+		c = *cur
+		return nil
+	})
+	s.clients.forget(id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("client %q not found", id))
+		return
+	case err != nil:
+		s.writeError(w, r, err)
+		return
+	}
+	s.audit.Log(audit.Event{Type: audit.ClientUpdated, Outcome: audit.Success, Actor: p.actor, ClientID: id,
+		Details: map[string]string{"change": "settings", "require_par": strconv.FormatBool(c.RequirePAR)}})
+	writeJSON(w, http.StatusOK, toAdminClient(&c))
 }

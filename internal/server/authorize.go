@@ -50,6 +50,21 @@ type authorizeRequest struct {
 	prompt    []string
 	// maxAge is max_age in seconds (OIDC Core §3.1.2.1), -1 when absent.
 	maxAge int64
+	// requestURI is the pushed request_uri (RFC 9126) the parameters
+	// came from, "" for a request sent in full; pushedHash is its key.
+	requestURI string
+	pushedHash string
+}
+
+// continuation is the query that brings the browser back to this request
+// after the login page: the parameters as received, or for a pushed
+// request only client_id and request_uri, so that no parameter lands in
+// the browser's history.
+func (ar *authorizeRequest) continuation() url.Values {
+	if ar.requestURI != "" {
+		return url.Values{"client_id": {ar.client.ID}, "request_uri": {ar.requestURI}}
+	}
+	return ar.params
 }
 
 func (ar *authorizeRequest) hasPrompt(p string) bool { return slices.Contains(ar.prompt, p) }
@@ -77,13 +92,19 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.renderRequestError(w, r, "Sign-in cannot go on", perr)
 		return
 	}
-	if perr := ar.validate(q); perr != nil {
-		s.authorizeError(w, ar, perr, post)
+	// For a pushed request the parameters are the ones pushed (RFC 9126
+	// §4); the form still carries the consent decision.
+	params := q
+	if ar.requestURI != "" {
+		params = ar.params
+	}
+	if perr := ar.validate(params); perr != nil {
+		s.authorizeError(w, r, ar, perr, post)
 		return
 	}
-	resources, err := s.resolveResources(ar.client, resourceParams(q))
+	resources, err := s.resolveResources(ar.client, resourceParams(params))
 	if err != nil {
-		s.authorizeError(w, ar, protocol.AsError(err), post)
+		s.authorizeError(w, r, ar, protocol.AsError(err), post)
 		return
 	}
 	ar.resources = resources
@@ -99,21 +120,26 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	stale := u != nil && ar.maxAge >= 0 && s.clock.Now().Sub(sess.AuthTime) > time.Duration(ar.maxAge)*time.Second
 	switch {
 	case stale && ar.hasPrompt("none"):
-		s.authorizeError(w, ar, protocol.NewError(protocol.ErrLoginRequired, "the sign-in is older than max_age"), post)
+		s.authorizeError(w, r, ar, protocol.NewError(protocol.ErrLoginRequired, "the sign-in is older than max_age"), post)
 		return
 	case stale:
-		redirect(w, s.loginURL(s.at(PathAuthorize)+"?"+ar.params.Encode(), true), http.StatusFound)
+		redirect(w, s.loginURL(s.at(PathAuthorize)+"?"+ar.continuation().Encode(), true), http.StatusFound)
 		return
 	case u == nil && ar.hasPrompt("none"):
 		// OIDC Core §3.1.2.1: with prompt=none the server "MUST NOT
 		// display any authentication or consent user interface pages".
-		s.authorizeError(w, ar, protocol.NewError(protocol.ErrLoginRequired, "the user is not signed in"), post)
+		s.authorizeError(w, r, ar, protocol.NewError(protocol.ErrLoginRequired, "the user is not signed in"), post)
 		return
 	case post && u == nil:
-		redirect(w, s.loginURL(s.at(PathAuthorize)+"?"+ar.params.Encode(), false), http.StatusSeeOther)
+		redirect(w, s.loginURL(s.at(PathAuthorize)+"?"+ar.continuation().Encode(), false), http.StatusSeeOther)
 		return
 	case !post && (u == nil || ar.hasPrompt("login")):
-		redirect(w, s.authorizeLoginURL(r, ar), http.StatusFound)
+		to, err := s.authorizeLoginURL(r, ar)
+		if err != nil {
+			s.authorizeServerError(w, r, ar, err, post)
+			return
+		}
+		redirect(w, to, http.StatusFound)
 		return
 	}
 
@@ -125,7 +151,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case "deny":
-			s.authorizeError(w, ar, protocol.NewError(protocol.ErrAccessDenied, "the user denied the request"), post)
+			s.authorizeError(w, r, ar, protocol.NewError(protocol.ErrAccessDenied, "the user denied the request"), post)
 			return
 		default:
 			s.renderError(w, r, http.StatusBadRequest, "Choose Allow or Deny", "The form did not say whether to allow or deny. Go back and choose Allow or Deny.")
@@ -139,7 +165,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		}
 		if need {
 			if ar.hasPrompt("none") {
-				s.authorizeError(w, ar, protocol.NewError(protocol.ErrConsentRequired, "the user has not allowed this client"), post)
+				s.authorizeError(w, r, ar, protocol.NewError(protocol.ErrConsentRequired, "the user has not allowed this client"), post)
 				return
 			}
 			s.renderConsent(w, r, ar, u)
@@ -149,10 +175,11 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	s.issueCode(w, r, ar, u, sess, post)
 }
 
-// authorizeClient reads client_id and redirect_uri. A *protocol.Error
-// result is for the error page: nothing here may redirect.
+// authorizeClient reads client_id and redirect_uri, or client_id and a
+// pushed request_uri (RFC 9126 §4). A *protocol.Error result is for the
+// error page: nothing here may redirect.
 func (s *Server) authorizeClient(r *http.Request, q url.Values) (*authorizeRequest, *protocol.Error, error) {
-	for _, p := range []string{"client_id", "redirect_uri"} {
+	for _, p := range []string{"client_id", "redirect_uri", "request_uri"} {
 		if len(q[p]) > 1 {
 			return nil, protocol.Errorf(protocol.ErrInvalidRequest, "%s is repeated", p), nil
 		}
@@ -168,6 +195,23 @@ func (s *Server) authorizeClient(r *http.Request, q url.Values) (*authorizeReque
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: authorize: get client: %w", err)
 	}
+	if q.Has("request_uri") {
+		return s.openPushedRequest(r.Context(), c, q)
+	}
+	if s.requirePAR(c) {
+		// RFC 9126 §5: a server or client that requires PAR "MUST reject
+		// authorization requests without request_uri". The request may be
+		// forged, so it is refused here and never redirected.
+		return nil, protocol.NewError(protocol.ErrInvalidRequest,
+			"this client must push its authorization requests to the pushed_authorization_request_endpoint first (RFC 9126) and send only client_id and request_uri here"), nil
+	}
+	return newAuthorizeRequest(c, q)
+}
+
+// newAuthorizeRequest starts an authorization request of client c from
+// the parameters q: it resolves the redirect URI and keeps the recognised
+// parameters. The /authorize and PAR endpoints both build requests here.
+func newAuthorizeRequest(c *storage.Client, q url.Values) (*authorizeRequest, *protocol.Error, error) {
 	param := q.Get("redirect_uri")
 	ru, perr := resolveRedirectURI(c, param, q.Has("redirect_uri"))
 	if perr != nil {
@@ -213,13 +257,11 @@ func (ar *authorizeRequest) validate(q url.Values) *protocol.Error {
 	}
 	ar.scopes = scopes
 	ar.nonce = q.Get("nonce")
-	// OIDC Core §6.1, §6.2: request objects are not supported; say so
-	// instead of ignoring parameters the client relies on.
+	// OIDC Core §6.1: request objects are not supported; say so instead
+	// of ignoring parameters the client relies on. (A request_uri is
+	// read by authorizeClient: only pushed ones, RFC 9126, are known.)
 	if q.Has("request") {
-		return protocol.NewError(protocol.ErrRequestNotSupported, "request objects are not supported; send the parameters in the query")
-	}
-	if q.Has("request_uri") {
-		return protocol.NewError(protocol.ErrRequestURINotSupported, "request_uri is not supported; send the parameters in the query")
+		return protocol.NewError(protocol.ErrRequestNotSupported, "request objects are not supported; send the parameters in the query or push them (RFC 9126)")
 	}
 	ar.maxAge = -1
 	if q.Has("max_age") {
@@ -280,19 +322,32 @@ func validChallenge(c string) bool {
 // authorizeLoginURL sends the browser to the login page and back to this
 // request. With prompt=login the login form is shown even to a signed-in
 // browser, and "login" is dropped from the request it returns to, so the
-// fresh sign-in is not asked for again.
-func (s *Server) authorizeLoginURL(r *http.Request, ar *authorizeRequest) string {
+// fresh sign-in is not asked for again; for a pushed request it is dropped
+// from the stored parameters.
+func (s *Server) authorizeLoginURL(r *http.Request, ar *authorizeRequest) (string, error) {
 	if !ar.hasPrompt("login") {
-		return s.loginURL(r.URL.RequestURI(), false) // the path already has the base
+		if ar.requestURI != "" {
+			return s.loginURL(s.at(PathAuthorize)+"?"+ar.continuation().Encode(), false), nil
+		}
+		return s.loginURL(r.URL.RequestURI(), false), nil // the path already has the base
 	}
 	q := r.URL.Query()
+	if ar.requestURI != "" {
+		q = ar.params
+	}
 	rest := slices.DeleteFunc(slices.Clone(ar.prompt), func(p string) bool { return p == "login" })
 	if len(rest) == 0 {
 		q.Del("prompt")
 	} else {
 		q.Set("prompt", strings.Join(rest, " "))
 	}
-	return s.loginURL(s.at(PathAuthorize)+"?"+q.Encode(), true)
+	if ar.requestURI != "" {
+		if err := s.setPushedParams(r.Context(), ar, q); err != nil {
+			return "", err
+		}
+		q = ar.continuation()
+	}
+	return s.loginURL(s.at(PathAuthorize)+"?"+q.Encode(), true), nil
 }
 
 // issueCode stores a new authorization code and sends it to the client.
@@ -313,6 +368,15 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, ar *authorize
 		ExpiresAt:           now.Add(time.Duration(s.cfg.Tokens.CodeTTL)),
 		CreatedAt:           now,
 	}
+	// The pushed request_uri is spent with the code (RFC 9126 §4); of two
+	// tabs racing with it, one gets the code.
+	if perr, err := s.spendPushedRequest(r.Context(), ar); err != nil {
+		s.authorizeServerError(w, r, ar, err, post)
+		return
+	} else if perr != nil {
+		s.renderRequestError(w, r, "Sign-in cannot go on", perr)
+		return
+	}
 	if err := s.store.CreateAuthCode(r.Context(), code); err != nil {
 		s.authorizeServerError(w, r, ar, fmt.Errorf("server: authorize: store code: %w", err), post)
 		return
@@ -322,8 +386,15 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, ar *authorize
 }
 
 // authorizeError sends an error response to the client's redirect URI
-// (RFC 6749 §4.1.2.1).
-func (s *Server) authorizeError(w http.ResponseWriter, ar *authorizeRequest, pe *protocol.Error, post bool) {
+// (RFC 6749 §4.1.2.1). A pushed request_uri is spent by it too; if it
+// was spent already (another tab answered), the error page says so.
+func (s *Server) authorizeError(w http.ResponseWriter, r *http.Request, ar *authorizeRequest, pe *protocol.Error, post bool) {
+	if perr, err := s.spendPushedRequest(r.Context(), ar); err != nil {
+		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	} else if perr != nil {
+		s.renderRequestError(w, r, "Sign-in cannot go on", perr)
+		return
+	}
 	resp := url.Values{"error": {pe.Code}}
 	if pe.Description != "" {
 		resp.Set("error_description", pe.Description)
@@ -334,7 +405,7 @@ func (s *Server) authorizeError(w http.ResponseWriter, ar *authorizeRequest, pe 
 // authorizeServerError logs err and redirects server_error to the client.
 func (s *Server) authorizeServerError(w http.ResponseWriter, r *http.Request, ar *authorizeRequest, err error, post bool) {
 	s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-	s.authorizeError(w, ar, protocol.NewError(protocol.ErrServerError, ""), post)
+	s.authorizeError(w, r, ar, protocol.NewError(protocol.ErrServerError, ""), post)
 }
 
 // authorizeRespond redirects to the client with resp plus state (RFC 6749

@@ -20,8 +20,9 @@ import (
 // (no authorization_code grant).
 type authzFixture struct {
 	*testHarness
-	user    *storage.User
-	browser *http.Client
+	user      *storage.User
+	browser   *http.Client
+	webSecret string
 }
 
 const (
@@ -30,11 +31,16 @@ const (
 	spaRedirect = "https://spa.example/cb?tenant=a%20b"
 )
 
-func newAuthzFixture(t *testing.T) *authzFixture {
-	h := newHarness(t)
+func newAuthzFixture(t *testing.T, opts ...harnessOption) *authzFixture {
+	return newAuthzFixtureOn(t, openSQLite, opts...)
+}
+
+// newAuthzFixtureOn is newAuthzFixture on the store open gives.
+func newAuthzFixtureOn(t *testing.T, open storeOpener, opts ...harnessOption) *authzFixture {
+	h := newHarnessOn(t, open, opts...)
 	f := &authzFixture{testHarness: h}
 	f.user = h.addUser("alice", "correct horse battery")
-	h.addClient(storage.Client{ID: "web", Name: "Web <App>", RedirectURIs: []string{webRedirect, "https://app.example/cb2"},
+	f.webSecret = h.addClient(storage.Client{ID: "web", Name: "Web <App>", RedirectURIs: []string{webRedirect, "https://app.example/cb2"},
 		GrantTypes: []string{"authorization_code", "refresh_token"}, Scopes: []string{"openid", "read", "write"}})
 	h.addClient(storage.Client{ID: "spa", Name: "SPA", Public: true, FirstParty: true, RedirectURIs: []string{spaRedirect},
 		GrantTypes: []string{"authorization_code"}, Scopes: []string{"openid", "read"}})
@@ -229,7 +235,6 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 		{"empty challenge", with(cli, url.Values{"code_challenge": {""}}), "invalid_request"},
 		{"scope not allowed", with(cli, url.Values{"scope": {"openid write"}}), "invalid_scope"},
 		{"request object", with(cli, url.Values{"request": {"eyJhbGciOiJub25lIn0.e30."}}), "request_not_supported"},
-		{"request_uri", with(cli, url.Values{"request_uri": {"urn:ietf:params:oauth:request_uri:x"}}), "request_uri_not_supported"},
 		{"max_age not a number", with(cli, url.Values{"max_age": {"soon"}}), "invalid_request"},
 		{"max_age negative", with(cli, url.Values{"max_age": {"-1"}}), "invalid_request"},
 		{"repeated max_age", with(cli, url.Values{"max_age": {"1", "2"}}), "invalid_request"},

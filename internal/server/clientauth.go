@@ -237,7 +237,10 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (*s
 // clients (`gatehouse jwt sign --token-endpoint` among them) send it.
 // Values are compared as exact strings (RFC 3986 §6.2.1).
 func (s *Server) assertionAudienceOK(aud audience) bool {
-	return len(aud) == 1 && (aud[0] == s.issuer || aud[0] == s.issuer+PathToken)
+	// RFC 9126 §2: the server "MUST accept its issuer identifier, token
+	// endpoint URL, or pushed authorization request endpoint URL" as the
+	// audience of an assertion sent to the PAR endpoint.
+	return len(aud) == 1 && (aud[0] == s.issuer || aud[0] == s.issuer+PathToken || aud[0] == s.issuer+PathPAR)
 }
 
 // clockSkew is the tolerance for nbf/iat checks on tokens from others.

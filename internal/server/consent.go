@@ -128,15 +128,21 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, ar *autho
 		Scopes:     scopeViews(ar.scopes),
 		Resources:  s.resourceViews(ar.resources),
 	}
-	for _, p := range authorizeParams {
-		// prompt stays behind: the POST is the answer to it.
-		if p == "prompt" || !ar.params.Has(p) {
-			continue
+	if ar.requestURI != "" {
+		// A pushed request comes back by its request_uri alone.
+		d.Params = append(d.Params, hiddenField{Name: "client_id", Value: ar.client.ID},
+			hiddenField{Name: "request_uri", Value: ar.requestURI})
+	} else {
+		for _, p := range authorizeParams {
+			// prompt stays behind: the POST is the answer to it.
+			if p == "prompt" || !ar.params.Has(p) {
+				continue
+			}
+			d.Params = append(d.Params, hiddenField{Name: p, Value: ar.params.Get(p)})
 		}
-		d.Params = append(d.Params, hiddenField{Name: p, Value: ar.params.Get(p)})
-	}
-	for _, res := range ar.params["resource"] {
-		d.Params = append(d.Params, hiddenField{Name: "resource", Value: res})
+		for _, res := range ar.params["resource"] {
+			d.Params = append(d.Params, hiddenField{Name: "resource", Value: res})
+		}
 	}
 	s.pages.render(w, http.StatusOK, pageConsent, d, redirectOrigin(ar.redirectURI))
 }

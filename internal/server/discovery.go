@@ -40,6 +40,8 @@ func (s *Server) metadata() *protocol.Metadata {
 		AuthorizationResponseIssParameterSupported: true,
 		RequestParameterSupported:                  new(false),
 		RequestURIParameterSupported:               new(false),
+		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
+		RequirePushedAuthorizationRequests:         s.cfg.Authorize.RequirePAR,
 	}
 }
 

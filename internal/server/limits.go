@@ -20,13 +20,16 @@ const (
 	limitClientAuth       = "client-auth-ip"
 	limitDeviceAuthIP     = "device-auth-ip"
 	limitDeviceAuthClient = "device-auth-client"
+	// limitPARIP counts pushes of public clients per address: each stores
+	// a row, and anyone who knows a public client's id may push.
+	limitPARIP = "par-ip"
 )
 
 // perIP are the limits whose subject is a client IP address; allow keys
 // them with ipLimitKey, so no caller can forget to.
 var perIP = map[string]bool{
 	limitLoginIP: true, limitDeviceIP: true, limitClientAuth: true,
-	limitMFAIP: true, limitDeviceAuthIP: true,
+	limitMFAIP: true, limitDeviceAuthIP: true, limitPARIP: true,
 }
 
 // allow consumes one event of key under rate. A limiter failure is reported

@@ -133,6 +133,12 @@ func (s *Server) authorizeTargetOrigin(ctx context.Context, returnTo string) str
 	if err != nil {
 		return ""
 	}
+	if q.Has("request_uri") {
+		// A pushed request (RFC 9126): its redirect URI is in the store.
+		if q = s.peekPushedParams(ctx, c, q.Get("request_uri")); q == nil {
+			return ""
+		}
+	}
 	ru, perr := resolveRedirectURI(c, q.Get("redirect_uri"), q.Has("redirect_uri"))
 	if perr != nil {
 		return ""

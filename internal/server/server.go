@@ -199,6 +199,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET "+PathJWKS, "jwks", s.handleJWKS)
 	handle("POST "+PathToken, "token", s.handleToken)
 	handle("POST "+PathDeviceAuthorize, "device_authorization", s.handleDeviceAuthorization)
+	handle("POST "+PathPAR, "par", s.handlePAR)
 	handle("POST "+PathRevoke, "revoke", s.handleRevoke)
 	handle("POST "+PathIntrospect, "introspect", s.handleIntrospect)
 	handle("GET "+PathUserinfo, "userinfo", s.handleUserinfo)

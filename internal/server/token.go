@@ -35,6 +35,26 @@ func parsePostForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// authenticateClientLimited is authenticateClient with the token
+// endpoint's limits: failed authentications per IP (SECURITY-CASES 30) and
+// requests per client. A client over its limit comes back with the error.
+func (s *Server) authenticateClientLimited(r *http.Request) (*storage.Client, error) {
+	c, err := s.authenticateClient(r)
+	if err != nil {
+		var pe *protocol.Error
+		if errors.As(err, &pe) && pe.Code == protocol.ErrInvalidClient {
+			if res, lerr := s.allow(r.Context(), limitClientAuth, s.clientIP(r), s.cfg.Limits.LoginPerIP); lerr == nil && !res.Allowed {
+				return nil, tooManyRequests(res)
+			}
+		}
+		return nil, err
+	}
+	if res, err := s.allow(r.Context(), limitTokenClient, c.ID, s.cfg.Limits.TokenPerClient); err == nil && !res.Allowed {
+		return c, tooManyRequests(res)
+	}
+	return c, nil
+}
+
 // handleToken is the token endpoint (RFC 6749 §3.2).
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	resp, c, err := s.token(w, r)
@@ -60,20 +80,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*protocol.TokenR
 		return nil, nil, err
 	}
 	ip := s.clientIP(r)
-	c, err := s.authenticateClient(r)
+	c, err := s.authenticateClientLimited(r)
 	if err != nil {
-		var pe *protocol.Error
-		if errors.As(err, &pe) && pe.Code == protocol.ErrInvalidClient {
-			// Failed client authentications are limited per IP
-			// (SECURITY-CASES 30).
-			if res, lerr := s.allow(r.Context(), limitClientAuth, ip, s.cfg.Limits.LoginPerIP); lerr == nil && !res.Allowed {
-				return nil, nil, tooManyRequests(res)
-			}
-		}
-		return nil, nil, err
-	}
-	if res, err := s.allow(r.Context(), limitTokenClient, c.ID, s.cfg.Limits.TokenPerClient); err == nil && !res.Allowed {
-		return nil, c, tooManyRequests(res)
+		return nil, c, err // c is nil unless only its limit was hit
 	}
 	// Fail closed before anything is spent (a code, a refresh token)
 	// while the audit trail cannot take the token.issued event.

@@ -57,6 +57,10 @@ type Client struct {
 	// FirstParty clients skip the consent screen and are the only ones
 	// that may obtain the admin and account scopes and resources.
 	FirstParty bool
+	// RequirePAR makes the client's authorization requests valid only
+	// when pushed first (RFC 9126 §6
+	// require_pushed_authorization_requests).
+	RequirePAR bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
@@ -100,6 +104,25 @@ type AuthCode struct {
 	// (token family) it produced, so a replay can revoke it.
 	Redeemed bool
 	GrantID  string
+}
+
+// PushedRequest is an authorization request a client pushed to the PAR
+// endpoint (RFC 9126 §2), kept until /authorize uses its request_uri.
+type PushedRequest struct {
+	Hash     string // SHA-256 hex of the random part of the request_uri
+	ClientID string
+	// Params are the authorization request parameters as pushed and
+	// validated (client_id, redirect_uri, scope, state, PKCE...).
+	Params map[string][]string
+	// OpenedAt is when /authorize first received the request_uri (zero
+	// before); the sign-in that follows may return to /authorize with it
+	// until Used.
+	OpenedAt time.Time
+	// Used is set when the authorization response (a code or an error)
+	// was sent: the request_uri is then spent (RFC 9126 §4, one-time use).
+	Used      bool
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // Grant is a token family: everything issued from one authorization code or
@@ -339,6 +362,12 @@ type Store interface {
 	CreateAuthCode(ctx context.Context, c *AuthCode) error
 	UpdateAuthCode(ctx context.Context, hash string, fn func(*AuthCode) error) error
 
+	// Pushed authorization requests (RFC 9126). UpdatePushedRequest
+	// changes one under a write lock, like UpdateAuthCode; an unknown hash
+	// is ErrNotFound. Expired ones go with DeleteExpired.
+	CreatePushedRequest(ctx context.Context, p *PushedRequest) error
+	UpdatePushedRequest(ctx context.Context, hash string, fn func(*PushedRequest) error) error
+
 	// Grants (token families) and refresh tokens.
 	CreateGrant(ctx context.Context, g *Grant) error
 	GetGrant(ctx context.Context, id string) (*Grant, error)
@@ -454,9 +483,10 @@ type Store interface {
 	PruneAudit(ctx context.Context, through int64) (int64, error)
 	AuditCheckpoint(ctx context.Context) (seq int64, hash string, err error)
 
-	// DeleteExpired removes codes, device codes, sessions (the server's
-	// and the gateway's), refresh tokens, revoked-jti rows and grants that
-	// expired before now, and returns how many rows went.
+	// DeleteExpired removes codes, device codes, pushed authorization
+	// requests, sessions (the server's and the gateway's), refresh
+	// tokens, revoked-jti rows and grants that expired before now, and
+	// returns how many rows went.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 
 	// Ping checks that the database answers (readiness).

@@ -18,6 +18,7 @@ const expireBatch = 500
 var expiredQueries = []string{
 	batchDelete("auth_codes", "hash", "expires_at < $1"),
 	batchDelete("device_codes", "hash", "expires_at < $1"),
+	batchDelete("par_requests", "hash", "expires_at < $1"),
 	batchDelete("sessions", "hash", "expires_at < $1"),
 	batchDelete("proxy_sessions", "hash", "expires_at < $1"),
 	batchDelete("refresh_tokens", "hash", "expires_at < $1"),
@@ -32,10 +33,10 @@ func batchDelete(table, key, cond string) string {
 		" WHERE " + cond + " LIMIT " + strconv.Itoa(expireBatch) + ")"
 }
 
-// DeleteExpired removes codes, device codes, sessions (the server's and the
-// gateway's), refresh tokens, grants (with their refresh tokens) and
-// revoked or used jtis that expired before now, and returns how many rows
-// went. It deletes in batches of expireBatch rows, each committed on its
+// DeleteExpired removes codes, device codes, pushed authorization
+// requests, sessions (the server's and the gateway's), refresh tokens,
+// grants (with their refresh tokens) and revoked or used jtis that expired
+// before now, and returns how many rows went. It deletes in batches of expireBatch rows, each committed on its
 // own, and then asks the dialect for a WAL checkpoint (SQLite), so that a
 // large backlog is removed without a long write stall; if ctx ends midway
 // what was deleted stays deleted.

@@ -114,7 +114,7 @@ func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...an
 // prepareTxQueries prepares the statements the updaters run inside
 // transactions.
 func (s *Store) prepareTxQueries(ctx context.Context) error {
-	for _, t := range []table{clients, users, authCodes, deviceCodes, grants, refreshTokens, signingKeys} {
+	for _, t := range []table{clients, users, authCodes, deviceCodes, pushedRequests, grants, refreshTokens, signingKeys} {
 		for _, q := range []string{t.byKey + s.d.ForUpdate, t.update} {
 			if _, err := s.stmts.get(ctx, s.w, q); err != nil {
 				return err

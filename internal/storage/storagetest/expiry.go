@@ -52,6 +52,9 @@ func testDeleteExpired(t *testing.T, s storage.Store) {
 		d := newDeviceCode("dev"+sfx, "USER"+sfx)
 		d.ExpiresAt = exp
 		must(t, "create device code", s.CreateDeviceCode(ctx, d))
+		par := newPushedRequest("par" + sfx)
+		par.ExpiresAt = exp
+		must(t, "create pushed request", s.CreatePushedRequest(ctx, par))
 		sess := newSession("sess"+sfx, "u1")
 		sess.ExpiresAt = exp
 		must(t, "create session", s.CreateSession(ctx, sess))
@@ -79,10 +82,10 @@ func testDeleteExpired(t *testing.T, s storage.Store) {
 
 	n, err := s.DeleteExpired(ctx, now)
 	must(t, "delete expired", err)
-	// auth code, device code, session, revoked jti, used jti, expired
-	// refresh token, expired grant and its refresh token.
-	if n != 8 {
-		t.Errorf("DeleteExpired = %d rows, want 8", n)
+	// auth code, device code, pushed request, session, revoked jti, used
+	// jti, expired refresh token, expired grant and its refresh token.
+	if n != 9 {
+		t.Errorf("DeleteExpired = %d rows, want 9", n)
 	}
 
 	exists := func(what string, err error, want bool) {
@@ -100,6 +103,8 @@ func testDeleteExpired(t *testing.T, s storage.Store) {
 		exists("auth code"+sfx, err, want)
 		_, err = s.GetDeviceCodeByUserCode(ctx, "USER"+sfx)
 		exists("device code"+sfx, err, want)
+		err = s.UpdatePushedRequest(ctx, hash("par"+sfx), func(*storage.PushedRequest) error { return nil })
+		exists("pushed request"+sfx, err, want)
 		_, err = s.GetSession(ctx, hash("sess"+sfx))
 		exists("session"+sfx, err, want)
 		revoked, err := s.IsAccessTokenRevoked(ctx, "at"+sfx)

@@ -29,7 +29,7 @@ type test struct {
 func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	var all []test
 	for _, group := range [][]test{
-		clientTests, userTests, authCodeTests, grantTests, refreshTokenTests,
+		clientTests, userTests, authCodeTests, pushedRequestTests, grantTests, refreshTokenTests,
 		revocationTests, deviceCodeTests, sessionTests, consentTests,
 		signingKeyTests, expiryTests, concurrencyTests,
 		apiKeyTests,
@@ -100,6 +100,7 @@ func newClient(id string) *storage.Client {
 		Roles:                  []string{"reader"},
 		Audiences:              []string{"https://api.example", "https://other.example/x"},
 		FirstParty:             true,
+		RequirePAR:             true,
 		CreatedAt:              base,
 		UpdatedAt:              base.Add(time.Minute),
 	}
