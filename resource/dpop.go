@@ -114,4 +114,3 @@ func (v *Verifier) requestURL(r *http.Request) string {
 // DPoPAlgorithms returns the proof algorithms accepted, for the algs of a
 // WWW-Authenticate: DPoP challenge.
 func (v *Verifier) DPoPAlgorithms() []string { return v.proofs.Algorithms() }
-
