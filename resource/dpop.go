@@ -78,14 +78,24 @@ type credential struct {
 // token (ath), the iat window, and be new (its jti is remembered). Errors
 // wrap those of Verify, ErrBoundToken or ErrInvalidProof.
 func (v *Verifier) VerifyRequest(r *http.Request) (*Identity, error) {
-	c, f := credentialOf(r)
-	if f != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalidToken, strings.ToLower(f.desc))
-	}
-	return v.verifyCredential(r, c)
+	return v.VerifyRequestAt(r, v.requestURL(r))
 }
 
-func (v *Verifier) verifyCredential(r *http.Request, c credential) (*Identity, error) {
+// VerifyRequestAt is VerifyRequest with the request's URI (for the htu
+// check) given by the caller: a proxy that knows, from trusted forwarded
+// headers, which URL the client addressed.
+func (v *Verifier) VerifyRequestAt(r *http.Request, requestURL string) (*Identity, error) {
+	c, f := credentialOf(r)
+	if f != nil {
+		if f.desc == "" {
+			f.desc = "no Bearer or DPoP credential in the Authorization header"
+		}
+		return nil, fmt.Errorf("%w: %s", ErrInvalidToken, strings.ToLower(f.desc))
+	}
+	return v.verifyCredential(r, c, requestURL)
+}
+
+func (v *Verifier) verifyCredential(r *http.Request, c credential, requestURL string) (*Identity, error) {
 	id, err := v.lookup(r.Context(), c.token)
 	if err != nil {
 		return nil, err
@@ -96,7 +106,7 @@ func (v *Verifier) verifyCredential(r *http.Request, c credential) (*Identity, e
 	case id.JKT == "" && c.dpop:
 		return nil, invalidf("the token is not DPoP-bound; present it as a Bearer token")
 	case id.JKT != "":
-		if _, err := v.proofs.VerifyRequest(r, v.requestURL(r), c.token, id.JKT); err != nil {
+		if _, err := v.proofs.VerifyRequest(r, requestURL, c.token, id.JKT); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidProof, err)
 		}
 	}

@@ -51,7 +51,7 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 			f.write(w)
 			return
 		}
-		id, err := v.verifyCredential(r, c)
+		id, err := v.verifyCredential(r, c, v.requestURL(r))
 		if err != nil {
 			f := v.failureFor(err)
 			if c.dpop || errors.Is(err, ErrBoundToken) || errors.Is(err, ErrInvalidProof) {
