@@ -42,9 +42,12 @@ type Client struct {
 	FirstParty             bool     `json:"first_party"`
 	// RequirePAR: the client's authorization requests must be pushed
 	// (RFC 9126).
-	RequirePAR bool      `json:"require_pushed_authorization_requests"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	RequirePAR bool `json:"require_pushed_authorization_requests"`
+	// DPoPRequired: the token endpoint refuses the client's requests
+	// without a DPoP proof (RFC 9449), so all its tokens are bound.
+	DPoPRequired bool      `json:"dpop_required"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // ClientWithSecret answers create and rotate-secret: the only time the

@@ -61,6 +61,7 @@ type clientJSON struct {
 	PostLogout   []string        `json:"post_logout_redirect_uris"`
 	FirstParty   bool            `json:"first_party"`
 	RequirePAR   bool            `json:"require_pushed_authorization_requests"`
+	DPoPRequired bool            `json:"dpop_required"`
 	JWKS         json.RawMessage `json:"jwks,omitempty"`
 	CreatedAt    string          `json:"created_at,omitempty"`
 	UpdatedAt    string          `json:"updated_at,omitempty"`
@@ -87,6 +88,7 @@ func toClientJSON(c *storage.Client) clientJSON {
 		PostLogout:   nonNil(c.PostLogoutRedirectURIs),
 		FirstParty:   c.FirstParty,
 		RequirePAR:   c.RequirePAR,
+		DPoPRequired: c.DPoPRequired,
 		CreatedAt:    jsonTime(c.CreatedAt),
 		UpdatedAt:    jsonTime(c.UpdatedAt),
 	}

@@ -37,6 +37,7 @@ type clientsCreateOptions struct {
 	Public       bool
 	FirstParty   bool
 	RequirePAR   bool
+	DPoPRequired bool
 	AuthMethod   string
 	JWKSFile     string
 	JSON         bool
@@ -85,7 +86,10 @@ The admin API does not take private_key_jwt clients: create those with
 
   # A web app whose authorization requests must be pushed first (RFC 9126)
   gatehouse clients create portal --grant authorization_code \
-      --redirect-uri https://portal.example/callback --require-par`,
+      --redirect-uri https://portal.example/callback --require-par
+
+  # A service whose tokens must all be DPoP-bound (RFC 9449)
+  gatehouse clients create batch --grant client_credentials --dpop-required`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
@@ -105,6 +109,7 @@ The admin API does not take private_key_jwt clients: create those with
 	f.StringArrayVar(&opts.Audiences, "audience", nil, "resource `URI` (RFC 8707) the client may ask tokens for; without a resource parameter its tokens are for all of them (default audience: the client id); repeat for several")
 	f.BoolVar(&opts.FirstParty, "first-party", false, "a client of the operator's own: no consent screen, and it may ask for the admin and account scopes and resources")
 	f.BoolVar(&opts.RequirePAR, "require-par", false, "accept only pushed authorization requests (RFC 9126 PAR) from the client: /authorize then refuses a request that was not pushed first")
+	f.BoolVar(&opts.DPoPRequired, "dpop-required", false, "refuse the client's token requests without a DPoP proof (RFC 9449), so all its tokens are bound to its key")
 	f.StringVar(&opts.AuthMethod, "auth-method", "", "token endpoint authentication `METHOD`: client_secret_basic (default), client_secret_post or private_key_jwt")
 	f.StringVar(&opts.JWKSFile, "jwks-file", "", "JSON Web Key Set `FILE` with the client's public keys (private_key_jwt)")
 	f.StringVar(&opts.ID, "id", "", "client `ID` (default: derived from NAME)")
@@ -215,6 +220,7 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 		Audiences:    audiences,
 		FirstParty:   opts.FirstParty,
 		RequirePAR:   opts.RequirePAR,
+		DPoPRequired: opts.DPoPRequired,
 
 		PostLogoutRedirectURIs: postLogout,
 	}
@@ -277,15 +283,16 @@ func clientsCreateRun(ctx context.Context, opts *clientsCreateOptions) error {
 		Type:     audit.ClientCreated,
 		ClientID: c.ID,
 		Details: map[string]string{
-			"name":        c.Name,
-			"type":        clientType(c),
-			"auth_method": c.AuthMethod,
-			"grant_types": strings.Join(c.GrantTypes, " "),
-			"scopes":      strings.Join(c.Scopes, " "),
-			"roles":       strings.Join(c.Roles, " "),
-			"audiences":   strings.Join(c.Audiences, " "),
-			"first_party": strconv.FormatBool(c.FirstParty),
-			"require_par": strconv.FormatBool(c.RequirePAR),
+			"name":          c.Name,
+			"type":          clientType(c),
+			"auth_method":   c.AuthMethod,
+			"grant_types":   strings.Join(c.GrantTypes, " "),
+			"scopes":        strings.Join(c.Scopes, " "),
+			"roles":         strings.Join(c.Roles, " "),
+			"audiences":     strings.Join(c.Audiences, " "),
+			"first_party":   strconv.FormatBool(c.FirstParty),
+			"require_par":   strconv.FormatBool(c.RequirePAR),
+			"dpop_required": strconv.FormatBool(c.DPoPRequired),
 		},
 	})
 

@@ -73,6 +73,7 @@ func clientsShowRun(ctx context.Context, opts *clientsShowOptions) error {
 	row("Post-logout redirect URIs", orDash(strings.Join(v.PostLogout, " ")))
 	row("First party", fmt.Sprint(v.FirstParty))
 	row("Requires PAR", fmt.Sprint(v.RequirePAR))
+	row("DPoP required", fmt.Sprint(v.DPoPRequired))
 	if c.JWKS != "" {
 		row("JWKS", c.JWKS)
 	}

@@ -61,8 +61,8 @@ func (s *Server) adminRoutes() []adminRoute {
 		{"GET", p + "/clients", s.adminListClients},
 		{"POST", p + "/clients", s.adminCreateClient},
 		{"GET", p + "/clients/{id}", s.adminGetClient},
-		{"DELETE", p + "/clients/{id}", s.adminDeleteClient},
 		{"PATCH", p + "/clients/{id}", s.adminUpdateClient},
+		{"DELETE", p + "/clients/{id}", s.adminDeleteClient},
 		{"POST", p + "/clients/{id}/rotate-secret", s.adminRotateClientSecret},
 		{"GET", p + "/apikeys", s.adminListAPIKeys},
 		{"POST", p + "/apikeys", s.adminCreateAPIKey},
@@ -95,7 +95,8 @@ func (s *Server) registerAdmin(register func(pattern string, h http.Handler)) {
 // construction: it acts with the roles it was given.
 func (s *Server) requireAdmin(h adminHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := bearerToken(r)
+		pt, ok := presentedToken(r)
+		tok := pt.token
 		if !ok {
 			writeBearerError(w, &protocol.Error{Code: protocol.ErrInvalidRequest, Description: "a bearer token is required", Status: http.StatusUnauthorized})
 			return
@@ -104,7 +105,7 @@ func (s *Server) requireAdmin(h adminHandler) http.HandlerFunc {
 			roles []string
 			p     adminPrincipal
 		)
-		if apikey.HasPrefix(tok) {
+		if apikey.HasPrefix(tok) && !pt.dpop {
 			e, err := s.verifyAPIKey(r.Context(), tok)
 			if errors.Is(err, errInactive) {
 				writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the API key is invalid, expired or revoked"))
@@ -118,11 +119,15 @@ func (s *Server) requireAdmin(h adminHandler) http.HandlerFunc {
 		} else {
 			c, err := s.verifyAccessToken(r.Context(), tok)
 			if errors.Is(err, errInactive) {
-				writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the access token is invalid or expired"))
+				s.writeResourceError(w, pt, protocol.NewError(protocol.ErrInvalidToken, "the access token is invalid or expired"))
 				return
 			}
 			if err != nil {
 				s.writeError(w, r, err)
+				return
+			}
+			if perr := s.checkBinding(r, pt, c); perr != nil {
+				s.writeResourceError(w, pt, perr)
 				return
 			}
 			if perr := s.checkAdminToken(r, c); perr != nil {

@@ -26,7 +26,7 @@ func nonNil(s []string) []string {
 func toAdminClient(c *storage.Client) adminapi.Client {
 	return adminapi.Client{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, HasSecret: c.SecretHash != "",
 		RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Roles: nonNil(c.Roles),
-		Audiences: nonNil(c.Audiences), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), FirstParty: c.FirstParty, RequirePAR: c.RequirePAR, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Audiences: nonNil(c.Audiences), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), FirstParty: c.FirstParty, RequirePAR: c.RequirePAR, DPoPRequired: c.DPoPRequired, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
@@ -69,6 +69,9 @@ type adminCreateClientRequest struct {
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	FirstParty             bool     `json:"first_party"`
 	RequirePAR             bool     `json:"require_pushed_authorization_requests"`
+	// DPoPRequired makes the client send a DPoP proof with every token
+	// request (RFC 9449).
+	DPoPRequired bool `json:"dpop_required"`
 }
 
 // buildAdminClient validates a create request with the rules the CLI
@@ -76,7 +79,7 @@ type adminCreateClientRequest struct {
 func buildAdminClient(req *adminCreateClientRequest) (*storage.Client, error) {
 	c := &storage.Client{ID: req.ID, Name: strings.TrimSpace(req.Name), Public: req.Public, AuthMethod: req.AuthMethod,
 		RedirectURIs: req.RedirectURIs, Roles: req.Roles, Audiences: req.Audiences,
-		PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty, RequirePAR: req.RequirePAR}
+		PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty, RequirePAR: req.RequirePAR, DPoPRequired: req.DPoPRequired}
 	if err := clientreg.CheckClientID(c.ID); err != nil {
 		return nil, err
 	}
@@ -148,7 +151,7 @@ func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, p *ad
 		Details: map[string]string{"name": c.Name, "auth_method": c.AuthMethod, "grant_types": strings.Join(c.GrantTypes, " "),
 			"scopes": strings.Join(c.Scopes, " "), "roles": strings.Join(c.Roles, " "),
 			"audiences": strings.Join(c.Audiences, " "), "first_party": strconv.FormatBool(c.FirstParty),
-			"require_par": strconv.FormatBool(c.RequirePAR)}})
+			"require_par": strconv.FormatBool(c.RequirePAR), "dpop_required": strconv.FormatBool(c.DPoPRequired)}})
 	writeJSON(w, http.StatusCreated, adminapi.ClientWithSecret{Client: toAdminClient(c), ClientSecret: sec})
 }
 
@@ -205,26 +208,36 @@ func (s *Server) adminRotateClientSecret(w http.ResponseWriter, r *http.Request,
 	writeJSON(w, http.StatusOK, adminapi.ClientWithSecret{Client: toAdminClient(&c), ClientSecret: sec})
 }
 
-// adminUpdateClientRequest changes the settings it names; absent ones
-// stay.
+// adminUpdateClientRequest is the body of PATCH /clients/{id}: the members
+// present are changed, absent ones stay.
 type adminUpdateClientRequest struct {
-	RequirePAR *bool `json:"require_pushed_authorization_requests"`
+	RequirePAR   *bool `json:"require_pushed_authorization_requests"`
+	DPoPRequired *bool `json:"dpop_required"`
 }
 
+// adminUpdateClient changes the settings of a client that can change
+// without re-registering it: whether it must push its authorization
+// requests (PAR) and whether it must use DPoP.
 func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
 	id := r.PathValue("id")
 	var req adminUpdateClientRequest
 	if !decodeAdminBody(w, r, &req) {
 		return
 	}
-	if req.RequirePAR == nil {
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "nothing to change: give require_pushed_authorization_requests")
+	if req.RequirePAR == nil && req.DPoPRequired == nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "nothing to change: give require_pushed_authorization_requests or dpop_required (true or false)")
 		return
 	}
 	var c storage.Client
 	now := s.clock.Now().UTC()
 	err := s.store.UpdateClient(r.Context(), id, func(cur *storage.Client) error {
-		cur.RequirePAR, cur.UpdatedAt = *req.RequirePAR, now
+		if req.RequirePAR != nil {
+			cur.RequirePAR = *req.RequirePAR
+		}
+		if req.DPoPRequired != nil {
+			cur.DPoPRequired = *req.DPoPRequired
+		}
+		cur.UpdatedAt = now
 		c = *cur
 		return nil
 	})
@@ -237,7 +250,13 @@ func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request, p *ad
 		s.writeError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.ClientUpdated, Outcome: audit.Success, Actor: p.actor, ClientID: id,
-		Details: map[string]string{"change": "settings", "require_par": strconv.FormatBool(c.RequirePAR)}})
+	details := map[string]string{"change": "settings"}
+	if req.RequirePAR != nil {
+		details["require_par"] = strconv.FormatBool(c.RequirePAR)
+	}
+	if req.DPoPRequired != nil {
+		details["dpop_required"] = strconv.FormatBool(c.DPoPRequired)
+	}
+	s.audit.Log(audit.Event{Type: audit.ClientUpdated, Outcome: audit.Success, Actor: p.actor, ClientID: id, Details: details})
 	writeJSON(w, http.StatusOK, toAdminClient(&c))
 }

@@ -42,6 +42,7 @@ func (s *Server) metadata() *protocol.Metadata {
 		RequestURIParameterSupported:               new(false),
 		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
 		RequirePushedAuthorizationRequests:         s.cfg.Authorize.RequirePAR,
+		DPoPSigningAlgValuesSupported:              s.dpop.Algorithms(),
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/breaker"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
@@ -66,6 +67,10 @@ type Deps struct {
 	Logger  *slog.Logger
 	// SecretKey seals TOTP secrets at rest and the pending-login cookie.
 	SecretKey *secret.Key
+	// DPoPReplay remembers accepted DPoP proofs (internal/dpopcache: in
+	// Redis when the server has one, so replicas share it). Nil: in
+	// memory, for this process.
+	DPoPReplay dpop.ReplayCache
 }
 
 // Server serves the authorization server's HTTP endpoints.
@@ -97,6 +102,8 @@ type Server struct {
 	// dbBreaker stops requests from waiting on a database that is down
 	// (deps.go).
 	dbBreaker *breaker.Breaker
+	// dpop checks DPoP proofs (dpop.go).
+	dpop *dpop.Verifier
 }
 
 // New builds a Server from its dependencies.
@@ -153,6 +160,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if s.webauthn == nil {
 		s.log.Info("passkeys are off: the issuer's host is an IP address, which browsers refuse as a WebAuthn RP ID; set webauthn.rp_id (and webauthn.origins) or use a host name in the issuer")
+	}
+	if s.dpop, err = newDPoPVerifier(d.Config, d.SecretKey, d.DPoPReplay, d.Clock); err != nil {
+		return nil, fmt.Errorf("server: dpop: %w", err)
 	}
 	s.dbBreaker = breaker.New(d.Clock, 0, 0)
 	s.handler = s.routes()
