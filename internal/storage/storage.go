@@ -57,6 +57,10 @@ type Client struct {
 	// FirstParty clients skip the consent screen and are the only ones
 	// that may obtain the admin and account scopes and resources.
 	FirstParty bool
+	// TerminalLogin lets the client sign users in with the password grant
+	// (RFC 6749 §4.3; `gatehouse login --terminal`). An admin turns it on;
+	// it is honoured only while FirstParty is true.
+	TerminalLogin bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
@@ -185,6 +189,12 @@ type ProxySession struct {
 	LastSeen  time.Time
 	ExpiresAt time.Time
 	Data      []byte // opaque; empty comes back nil
+	// Groups are the groups the issuer vouched for at login; empty comes
+	// back nil.
+	Groups []string
+	// EmailVerified says the issuer vouched for Email (false for sessions
+	// stored before it was kept).
+	EmailVerified bool
 }
 
 // SigningKey is a JWT signing key. The key is published in JWKS from

@@ -99,6 +99,7 @@ func newClient(id string) *storage.Client {
 		Roles:                  []string{"reader"},
 		Audiences:              []string{"https://api.example", "https://other.example/x"},
 		FirstParty:             true,
+		TerminalLogin:          true,
 		CreatedAt:              base,
 		UpdatedAt:              base.Add(time.Minute),
 	}

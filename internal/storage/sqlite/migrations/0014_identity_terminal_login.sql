@@ -1,0 +1,12 @@
+-- Gateway sessions keep the groups the issuer vouched for at login (a JSON
+-- array of strings) and whether it vouched for the email address
+-- (email_verified not false). Sessions from before this migration have no
+-- groups and an unverified address, so they match no groups, emails or
+-- email_domains rule until the user signs in again.
+ALTER TABLE proxy_sessions ADD COLUMN user_groups TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE proxy_sessions ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
+
+-- terminal_login: the client may use the password grant (RFC 6749 §4.3)
+-- for `gatehouse login --terminal`. Off unless an admin turns it on, and
+-- only ever honoured for first-party clients.
+ALTER TABLE clients ADD COLUMN terminal_login INTEGER NOT NULL DEFAULT 0;
