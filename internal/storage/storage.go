@@ -61,8 +61,8 @@ type Client struct {
 	// (RFC 6749 §4.3; `gatehouse login --terminal`). An admin turns it on;
 	// it is honoured only while FirstParty is true.
 	TerminalLogin bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // User is a local user account.
