@@ -272,6 +272,10 @@ type TOTP struct {
 	// tried: the server's back-off against guessing.
 	Failures    int
 	LockedUntil time.Time
+	// TerminalChallenge is the SHA-256 (hex) of the nonce of the one
+	// outstanding mfa_token of a terminal sign-in ("" when none); the
+	// server clears it when it accepts a code for it.
+	TerminalChallenge string
 }
 
 // Store is the persistence contract of the authorization server.
