@@ -34,6 +34,10 @@ const (
 	// OIDC Core §3.1.2.6: request objects are not supported.
 	ErrRequestNotSupported    = "request_not_supported"
 	ErrRequestURINotSupported = "request_uri_not_supported"
+	// ErrMFARequired answers a correct password grant for a user who must
+	// also give a one-time code: the error carries an MFAToken for the
+	// GrantMFAOTP request (as Auth0's mfa_required does).
+	ErrMFARequired = "mfa_required"
 )
 
 // Error is an OAuth 2.0 error response (RFC 6749 §5.2). Grants return it as
@@ -46,6 +50,9 @@ type Error struct {
 	Status      int    `json:"-"`
 	// RetryAfter, when positive, is sent as a Retry-After header (seconds).
 	RetryAfter int `json:"-"`
+	// MFAToken is the opaque, short-lived, single-use token of an
+	// mfa_required error (ErrMFARequired), to send back with the code.
+	MFAToken string `json:"mfa_token,omitempty"`
 }
 
 // NewError returns an *Error with the given code and description.
