@@ -24,6 +24,7 @@ gatehouse-cli is what 'gatehouse login' uses.` + adminCommandLong,
   gatehouse clients list
   gatehouse clients show ci --json
   gatehouse clients rotate-secret ci
+  gatehouse clients update gatehouse-cli --terminal-login
   gatehouse clients delete ci`,
 	}
 	group(cmd)
@@ -34,6 +35,7 @@ gatehouse-cli is what 'gatehouse login' uses.` + adminCommandLong,
 		newClientsShowCmd(streams),
 		newClientsDeleteCmd(streams),
 		newClientsRotateSecretCmd(streams),
+		newClientsUpdateCmd(streams),
 	)
 	return cmd
 }
@@ -47,20 +49,22 @@ const (
 // clientJSON is the stable --json form of a client. It never carries the
 // secret or its hash.
 type clientJSON struct {
-	ClientID     string          `json:"client_id"`
-	Name         string          `json:"name"`
-	Type         string          `json:"type"`
-	AuthMethod   string          `json:"token_endpoint_auth_method"`
-	GrantTypes   []string        `json:"grant_types"`
-	RedirectURIs []string        `json:"redirect_uris"`
-	Scopes       []string        `json:"scopes"`
-	Roles        []string        `json:"roles"`
-	Audiences    []string        `json:"audiences"`
-	PostLogout   []string        `json:"post_logout_redirect_uris"`
-	FirstParty   bool            `json:"first_party"`
-	JWKS         json.RawMessage `json:"jwks,omitempty"`
-	CreatedAt    string          `json:"created_at,omitempty"`
-	UpdatedAt    string          `json:"updated_at,omitempty"`
+	ClientID     string   `json:"client_id"`
+	Name         string   `json:"name"`
+	Type         string   `json:"type"`
+	AuthMethod   string   `json:"token_endpoint_auth_method"`
+	GrantTypes   []string `json:"grant_types"`
+	RedirectURIs []string `json:"redirect_uris"`
+	Scopes       []string `json:"scopes"`
+	Roles        []string `json:"roles"`
+	Audiences    []string `json:"audiences"`
+	PostLogout   []string `json:"post_logout_redirect_uris"`
+	FirstParty   bool     `json:"first_party"`
+	// TerminalLogin: the client may use the password grant.
+	TerminalLogin bool            `json:"terminal_login"`
+	JWKS          json.RawMessage `json:"jwks,omitempty"`
+	CreatedAt     string          `json:"created_at,omitempty"`
+	UpdatedAt     string          `json:"updated_at,omitempty"`
 }
 
 func clientType(c *storage.Client) string {
@@ -84,7 +88,9 @@ func toClientJSON(c *storage.Client) clientJSON {
 		PostLogout:   nonNil(c.PostLogoutRedirectURIs),
 		FirstParty:   c.FirstParty,
 		CreatedAt:    jsonTime(c.CreatedAt),
-		UpdatedAt:    jsonTime(c.UpdatedAt),
+
+		TerminalLogin: c.TerminalLogin,
+		UpdatedAt:     jsonTime(c.UpdatedAt),
 	}
 	if c.JWKS != "" && json.Valid([]byte(c.JWKS)) {
 		v.JWKS = json.RawMessage(c.JWKS)

@@ -36,9 +36,11 @@ type clientsCreateOptions struct {
 	PostLogout   []string
 	Public       bool
 	FirstParty   bool
-	AuthMethod   string
-	JWKSFile     string
-	JSON         bool
+	// TerminalLogin allows the password grant (first-party only).
+	TerminalLogin bool
+	AuthMethod    string
+	JWKSFile      string
+	JSON          bool
 }
 
 func newClientsCreateCmd(streams IOStreams) *cobra.Command {
@@ -99,6 +101,7 @@ The admin API does not take private_key_jwt clients: create those with
 	f.StringArrayVar(&opts.PostLogout, "post-logout-redirect-uri", nil, "`URI` where OpenID Connect RP-initiated logout may send the browser back (exact match; repeatable)")
 	f.StringArrayVar(&opts.Audiences, "audience", nil, "resource `URI` (RFC 8707) the client may ask tokens for; without a resource parameter its tokens are for all of them (default audience: the client id); repeat for several")
 	f.BoolVar(&opts.FirstParty, "first-party", false, "a client of the operator's own: no consent screen, and it may ask for the admin and account scopes and resources")
+	f.BoolVar(&opts.TerminalLogin, "terminal-login", false, "allow terminal sign-in (the password grant of 'gatehouse login --terminal'; off by default, RFC 9700 §2.4); needs --first-party")
 	f.StringVar(&opts.AuthMethod, "auth-method", "", "token endpoint authentication `METHOD`: client_secret_basic (default), client_secret_post or private_key_jwt")
 	f.StringVar(&opts.JWKSFile, "jwks-file", "", "JSON Web Key Set `FILE` with the client's public keys (private_key_jwt)")
 	f.StringVar(&opts.ID, "id", "", "client `ID` (default: derived from NAME)")
@@ -210,6 +213,10 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 		FirstParty:   opts.FirstParty,
 
 		PostLogoutRedirectURIs: postLogout,
+		TerminalLogin:          opts.TerminalLogin,
+	}
+	if err := clientreg.CheckTerminalLogin(c.FirstParty, c.TerminalLogin); err != nil {
+		return nil, usageErrorf("--terminal-login: %v; add --first-party for a client of your own", err)
 	}
 	if err := server.CheckClientRegistration(opts.issuer(), c); err != nil {
 		return nil, usageErrorf("%v (add --first-party for a client of your own)", err)
@@ -278,6 +285,8 @@ func clientsCreateRun(ctx context.Context, opts *clientsCreateOptions) error {
 			"roles":       strings.Join(c.Roles, " "),
 			"audiences":   strings.Join(c.Audiences, " "),
 			"first_party": strconv.FormatBool(c.FirstParty),
+
+			"terminal_login": strconv.FormatBool(c.TerminalLogin),
 		},
 	})
 

@@ -26,7 +26,8 @@ func nonNil(s []string) []string {
 func toAdminClient(c *storage.Client) adminapi.Client {
 	return adminapi.Client{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, HasSecret: c.SecretHash != "",
 		RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Roles: nonNil(c.Roles),
-		Audiences: nonNil(c.Audiences), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Audiences: nonNil(c.Audiences), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), FirstParty: c.FirstParty,
+		TerminalLogin: c.TerminalLogin, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
@@ -68,6 +69,7 @@ type adminCreateClientRequest struct {
 	// PostLogoutRedirectURIs (OIDC RP-Initiated Logout) match exactly.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	FirstParty             bool     `json:"first_party"`
+	TerminalLogin          bool     `json:"terminal_login"`
 }
 
 // buildAdminClient validates a create request with the rules the CLI
@@ -75,8 +77,11 @@ type adminCreateClientRequest struct {
 func buildAdminClient(req *adminCreateClientRequest) (*storage.Client, error) {
 	c := &storage.Client{ID: req.ID, Name: strings.TrimSpace(req.Name), Public: req.Public, AuthMethod: req.AuthMethod,
 		RedirectURIs: req.RedirectURIs, Roles: req.Roles, Audiences: req.Audiences,
-		PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty}
+		PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty, TerminalLogin: req.TerminalLogin}
 	if err := clientreg.CheckClientID(c.ID); err != nil {
+		return nil, err
+	}
+	if err := clientreg.CheckTerminalLogin(c.FirstParty, c.TerminalLogin); err != nil {
 		return nil, err
 	}
 	if err := clientreg.CheckName("the client name", req.Name); err != nil {
@@ -146,7 +151,8 @@ func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, p *ad
 	s.audit.Log(audit.Event{Type: audit.ClientCreated, Outcome: audit.Success, Actor: p.actor, ClientID: c.ID,
 		Details: map[string]string{"name": c.Name, "auth_method": c.AuthMethod, "grant_types": strings.Join(c.GrantTypes, " "),
 			"scopes": strings.Join(c.Scopes, " "), "roles": strings.Join(c.Roles, " "),
-			"audiences": strings.Join(c.Audiences, " "), "first_party": strconv.FormatBool(c.FirstParty)}})
+			"audiences": strings.Join(c.Audiences, " "), "first_party": strconv.FormatBool(c.FirstParty),
+			"terminal_login": strconv.FormatBool(c.TerminalLogin)}})
 	writeJSON(w, http.StatusCreated, adminapi.ClientWithSecret{Client: toAdminClient(c), ClientSecret: sec})
 }
 
@@ -201,4 +207,42 @@ func (s *Server) adminRotateClientSecret(w http.ResponseWriter, r *http.Request,
 	s.audit.Log(audit.Event{Type: audit.ClientUpdated, Outcome: audit.Success, Actor: p.actor, ClientID: id,
 		Details: map[string]string{"change": "secret rotated"}})
 	writeJSON(w, http.StatusOK, adminapi.ClientWithSecret{Client: toAdminClient(&c), ClientSecret: sec})
+}
+
+// adminUpdateClientRequest is the body of PATCH /clients/{id}: the fields
+// to change (absent: unchanged).
+type adminUpdateClientRequest struct {
+	TerminalLogin *bool `json:"terminal_login"`
+}
+
+// adminUpdateClient changes a client's settings: today terminal_login
+// (SetClientTerminalLogin).
+func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
+	var req adminUpdateClientRequest
+	if !decodeAdminBody(w, r, &req) {
+		return
+	}
+	id := r.PathValue("id")
+	if req.TerminalLogin == nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "nothing to change: give terminal_login")
+		return
+	}
+	c, ev, changed, err := SetClientTerminalLogin(r.Context(), s.store, s.clock.Now(), id, *req.TerminalLogin)
+	s.clients.forget(id)
+	switch {
+	case errors.Is(err, ErrClientNotFound):
+		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("client %q not found", id))
+		return
+	case errors.Is(err, clientreg.ErrTerminalLoginThirdParty):
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+		return
+	case err != nil:
+		s.writeError(w, r, err)
+		return
+	}
+	if changed {
+		ev.Actor = p.actor
+		s.audit.Log(ev)
+	}
+	writeJSON(w, http.StatusOK, toAdminClient(c))
 }

@@ -337,3 +337,36 @@ func TestTerminalMFATokenIsSealed(t *testing.T) {
 		t.Fatal("a token sealed for another purpose opened")
 	}
 }
+
+// TestAdminClientTerminalLogin: the admin API turns terminal sign-in on
+// for a first-party client (and the password grant then works), never for
+// a third-party one, at creation or later.
+func TestAdminClientTerminalLogin(t *testing.T) {
+	f := newAdminFixture(t)
+	if st, _, _ := f.terminal("alice", "correct horse battery"); st != http.StatusBadRequest {
+		t.Fatalf("before: %d", st)
+	}
+	m := f.mustCall(200, "PATCH", "/clients/"+CLIClientID, map[string]any{"terminal_login": true})
+	if m["terminal_login"] != true {
+		t.Fatalf("PATCH answer %v", m)
+	}
+	if e := f.waitAudit("client.updated"); e["details"].(map[string]any)["change"] != "terminal_login on" {
+		t.Errorf("audit %v", e)
+	}
+	if st, body, _ := f.terminal("alice", "correct horse battery"); st != http.StatusOK {
+		t.Fatalf("after: %d %v", st, body)
+	}
+	f.mustCall(400, "PATCH", "/clients/web", map[string]any{"terminal_login": true})
+	f.mustCall(400, "PATCH", "/clients/"+CLIClientID, map[string]any{})
+	f.mustCall(404, "PATCH", "/clients/nope", map[string]any{"terminal_login": true})
+	f.mustCall(400, "POST", "/clients", map[string]any{"id": "partner", "name": "Partner", "grant_types": []string{"client_credentials"}, "terminal_login": true})
+	m = f.mustCall(201, "POST", "/clients", map[string]any{"id": "own", "name": "Own", "grant_types": []string{"client_credentials"},
+		"first_party": true, "terminal_login": true})
+	if m["terminal_login"] != true {
+		t.Fatalf("create answer %v", m)
+	}
+	f.mustCall(200, "PATCH", "/clients/"+CLIClientID, map[string]any{"terminal_login": false})
+	if st, _, _ := f.terminal("alice", "correct horse battery"); st != http.StatusBadRequest {
+		t.Fatalf("after turning it off: %d", st)
+	}
+}
