@@ -350,6 +350,13 @@ func (s *Server) limitAttempt(r *http.Request, u *storage.User) (*ratelimit.Resu
 // totpAD binds a sealed TOTP secret to its user.
 func totpAD(userID string) []byte { return []byte("totp:" + userID) }
 
+// SealTOTPSecret seals the raw TOTP secret of userID with key, as
+// storage.TOTP.EncryptedSecret holds it (for tools and tests that enrol a
+// user without the account page).
+func SealTOTPSecret(key *secret.Key, userID string, raw []byte) ([]byte, error) {
+	return key.Seal(raw, totpAD(userID))
+}
+
 // consumeCode checks code against userID's TOTP state and, when it
 // matches, records its use in the same transaction: a six-digit code of a
 // time step after the last accepted one (±1 step around now), or — for an
