@@ -204,3 +204,47 @@ func TestEmailVerifiedClaim(t *testing.T) {
 		}
 	}
 }
+
+// TestOIDCLoginIdentity: a login at another issuer gives the session its
+// address, whether the issuer vouched for it, and its groups.
+func TestOIDCLoginIdentity(t *testing.T) {
+	idp := newNonceIdP(t)
+	const nonce = "n-0123456789abcdef0123456789abcdef"
+	login := func(cfg OIDCConfig, claims map[string]any) *Login {
+		t.Helper()
+		cfg.Issuer, cfg.ClientID, cfg.ClientSecret, cfg.RedirectURL = idp.URL, "gateway", "s", "https://gw.test/callback"
+		cfg.Scopes, cfg.RolesClaim, cfg.HTTPClient = []string{"openid"}, "roles", idp.Client()
+		p, err := NewOIDCProvider(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := map[string]any{"sub": "u-1", "preferred_username": "alice", "nonce": nonce, "roles": []string{"viewer"}}
+		for k, v := range claims {
+			c[k] = v
+		}
+		idp.setClaims(c)
+		l, err := p.Exchange(t.Context(), "code-1", "verifier-0123456789abcdef0123456789abcdef0123", nonce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	l := login(OIDCConfig{}, map[string]any{"email": "alice@example.com", "groups": []string{"ops-admins"}})
+	if l.Email != "alice@example.com" || !l.EmailVerified || len(l.Groups) != 1 || l.Groups[0] != "ops-admins" {
+		t.Errorf("default claims: %+v", l)
+	}
+	if len(l.Roles) != 1 || l.Roles[0] != "viewer" {
+		t.Errorf("groups became roles without --groups-claim: %v", l.Roles)
+	}
+	if l := login(OIDCConfig{}, map[string]any{"email": "alice@example.com", "email_verified": false}); l.EmailVerified {
+		t.Errorf("email_verified false: %+v", l)
+	}
+	l = login(OIDCConfig{GroupsClaim: "teams"}, map[string]any{"teams": []string{"sre"}, "groups": []string{"other"}})
+	if len(l.Groups) != 1 || l.Groups[0] != "sre" || len(l.Roles) != 2 {
+		t.Errorf("--groups-claim teams: groups %v roles %v", l.Groups, l.Roles)
+	}
+	l = login(OIDCConfig{IdentityGroupsClaim: "directory_groups"}, map[string]any{"directory_groups": []string{"analysts"}})
+	if len(l.Groups) != 1 || l.Groups[0] != "analysts" || len(l.Roles) != 1 {
+		t.Errorf("embedded-style groups claim: groups %v roles %v", l.Groups, l.Roles)
+	}
+}
