@@ -36,6 +36,18 @@ type IO struct {
 	ReadPassword func(ctx context.Context) (string, error)
 	// Getenv reads the environment.
 	Getenv func(string) string
+
+	// lines buffers In for reading it line by line (prompts, secrets), so
+	// that consecutive answers piped in are not lost to a read-ahead.
+	lines *bufio.Reader
+}
+
+// reader is In behind one shared line buffer.
+func (o *IO) reader() *bufio.Reader {
+	if o.lines == nil {
+		o.lines = bufio.NewReader(o.in())
+	}
+	return o.lines
 }
 
 func (o *IO) in() io.Reader {
@@ -92,7 +104,7 @@ func isTerminal(v any) bool {
 // and surrounding space. End of input before any character is an error,
 // never a wait.
 func (o *IO) readLine(what string) (string, error) {
-	line, err := bufio.NewReader(o.in()).ReadString('\n')
+	line, err := o.reader().ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("read %s from stdin: %w", what, err)
 	}
@@ -124,6 +136,56 @@ func (o *IO) readSecret(ctx context.Context, what string) (string, error) {
 		return "", fmt.Errorf("read %s: %w", what, err)
 	}
 	if s = strings.TrimSpace(s); s == "" {
+		return "", fmt.Errorf("no %s entered", what)
+	}
+	return s, nil
+}
+
+// prompt asks a person for one answer. On a terminal it writes label to
+// the message stream and reads a line, without echo when hidden. When
+// stdin is not a terminal it writes nothing and reads the next line of
+// stdin, so that scripts and tests can pipe the answers in, one a line.
+// what names the answer in errors.
+func (o *IO) prompt(ctx context.Context, label, what string, hidden bool) (string, error) {
+	if !o.isTTY() {
+		if hidden {
+			// A password keeps its spaces; only the line end goes.
+			line, err := o.reader().ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return "", fmt.Errorf("read %s from stdin: %w", what, err)
+			}
+			if line = strings.TrimRight(line, "\r\n"); line == "" {
+				return "", fmt.Errorf("no %s on stdin", what)
+			}
+			return line, nil
+		}
+		return o.readLine(what)
+	}
+	fmt.Fprint(o.errOut(), label)
+	if !hidden {
+		s, err := o.reader().ReadString('\n')
+		if s = strings.TrimSpace(s); s == "" {
+			if err != nil && !errors.Is(err, io.EOF) {
+				return "", fmt.Errorf("read %s: %w", what, err)
+			}
+			return "", fmt.Errorf("no %s entered", what)
+		}
+		return s, nil
+	}
+	read := o.ReadPassword
+	if read == nil {
+		f, ok := o.in().(*os.File)
+		if !ok {
+			return o.readLine(what)
+		}
+		read = func(ctx context.Context) (string, error) { return ReadTerminalPassword(ctx, int(f.Fd())) }
+	}
+	s, err := read(ctx)
+	fmt.Fprintln(o.errOut())
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", what, err)
+	}
+	if s == "" {
 		return "", fmt.Errorf("no %s entered", what)
 	}
 	return s, nil

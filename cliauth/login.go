@@ -21,6 +21,7 @@ type loginOptions struct {
 	clientCredentials bool
 	secretStdin       bool
 	withAPIKey        bool
+	terminal          bool
 	resources         []string
 	// elevation names the Elevation this login is for ("" for the
 	// profile's everyday login); elevated are the --NAME flags.
@@ -44,6 +45,15 @@ open the printed URL on any device (or scan the QR code) and enter the code.
 Without a terminal and without a browser it stops at once and says what to
 run instead; --device then prints the URL and code and waits.
 
+--terminal signs in without a browser, by typing the username, the password
+(not echoed) and, when the account has one, a code from the authenticator
+app. The server refuses it unless an admin enabled terminal sign-in for the
+client (` + "`gatehouse clients update CLIENT --terminal-login`" + `): the password
+is typed into this program instead of the server's own page, so it is not
+phishing-resistant. Prefer the browser or --device where they work. When
+stdin is not a terminal, the answers are read from stdin, one a line
+(username, password, then the code if asked), without prompts.
+
 --client-credentials logs a machine client in with its secret, read from the
 first line of stdin (--client-secret-stdin) or ${PREFIX}_CLIENT_SECRET.
 --with-api-key stores an API key read from stdin.
@@ -60,6 +70,12 @@ profile; its issuer, client and scopes are remembered for the next login.`,
   # On a machine without a browser
   {tool} login --device
 
+  # Without a browser or a second device, when the server allows it
+  {tool} login --terminal
+
+  # The same from a script (username, password and code on stdin)
+  printf '%s\n%s\n%s\n' "$USER_NAME" "$PASSWORD" "$CODE" | {tool} login --terminal
+
   # CI: a machine client
   printf '%s\n' "$SECRET" | {tool} login --client-credentials --client-id ci --client-secret-stdin`,
 		Args: noArgs,
@@ -73,6 +89,7 @@ profile; its issuer, client and scopes are remembered for the next login.`,
 	f.StringArrayVar(&o.scopes, "scope", nil, "a `scope` to ask for; repeat it, or separate scopes with spaces (default: the profile's)")
 	f.BoolVar(&o.setDefault, "set-default", false, "make the profile the default one")
 	f.BoolVar(&o.device, "device", false, "sign in with a code on another device instead of a browser here")
+	f.BoolVar(&o.terminal, "terminal", false, "sign in here with username, password and authenticator code (only where the server allows it for the client)")
 	f.BoolVar(&o.clientCredentials, "client-credentials", false, "log in as a machine client with its client secret")
 	f.BoolVar(&o.secretStdin, "client-secret-stdin", false, "read the client secret from the first line of stdin")
 	f.BoolVar(&o.withAPIKey, "with-api-key", false, "store an API key read from stdin")
@@ -90,6 +107,7 @@ const (
 	flowDevice
 	flowClientCredentials
 	flowAPIKey
+	flowTerminal
 )
 
 func (o *loginOptions) flow() (int, error) {
@@ -98,14 +116,14 @@ func (o *loginOptions) flow() (int, error) {
 	for _, f := range []struct {
 		on   bool
 		flow int
-	}{{o.device, flowDevice}, {o.clientCredentials, flowClientCredentials}, {o.withAPIKey, flowAPIKey}} {
+	}{{o.device, flowDevice}, {o.clientCredentials, flowClientCredentials}, {o.withAPIKey, flowAPIKey}, {o.terminal, flowTerminal}} {
 		if f.on {
 			n++
 			flow = f.flow
 		}
 	}
 	if n > 1 {
-		return 0, usageErrorf("--device, --client-credentials and --with-api-key exclude each other")
+		return 0, usageErrorf("--device, --terminal, --client-credentials and --with-api-key exclude each other")
 	}
 	if o.secretStdin && flow != flowClientCredentials {
 		return 0, usageErrorf("--client-secret-stdin goes with --client-credentials")
@@ -142,7 +160,7 @@ func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
 			return err
 		}
 		if flow == flowClientCredentials || flow == flowAPIKey {
-			return usageErrorf("--%s is a user sign-in (browser or --device); client credentials and API keys are given their access on the server", el.Name)
+			return usageErrorf("--%s is a user sign-in (browser, --device or --terminal); client credentials and API keys are given their access on the server", el.Name)
 		}
 	}
 	cfg, err := a.loadConfig()
@@ -198,6 +216,8 @@ func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
 		cred, err = a.loginClientCredentials(ctx, cc)
 	case flowAPIKey:
 		cred, err = a.loginAPIKey(ctx, md, t.secret)
+	case flowTerminal:
+		cred, err = a.loginTerminal(ctx, cc)
 	default:
 		cred, err = a.loginUser(ctx, cc, cfg, o, t, flow, open)
 	}

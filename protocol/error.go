@@ -45,6 +45,10 @@ const (
 	// ErrUseDPoPNonce is RFC 9449 §8, §9: retry with the nonce in the
 	// DPoP-Nonce response header.
 	ErrUseDPoPNonce = "use_dpop_nonce"
+	// ErrMFARequired answers a correct password grant for a user who must
+	// also give a one-time code: the error carries an MFAToken for the
+	// GrantMFAOTP request (as Auth0's mfa_required does).
+	ErrMFARequired = "mfa_required"
 )
 
 // Error is an OAuth 2.0 error response (RFC 6749 §5.2). Grants return it as
@@ -61,6 +65,9 @@ type Error struct {
 	// §8): with use_dpop_nonce, the nonce the next proof must carry. A
 	// client that parses an error response fills it from that header.
 	DPoPNonce string `json:"-"`
+	// MFAToken is the opaque, short-lived, single-use token of an
+	// mfa_required error (ErrMFARequired), to send back with the code.
+	MFAToken string `json:"mfa_token,omitempty"`
 }
 
 // NewError returns an *Error with the given code and description.

@@ -7,6 +7,10 @@ const (
 	GrantRefreshToken      = "refresh_token"
 	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
 	GrantPassword          = "password"
+	// GrantMFAOTP answers the mfa_required error of a password grant with
+	// the mfa_token it carried and a one-time code (otp): Gatehouse's
+	// spelling of Auth0's http://auth0.com/oauth/grant-type/mfa-otp.
+	GrantMFAOTP = "urn:gatehouse:params:oauth:grant-type:mfa-otp"
 )
 
 // Client authentication methods (RFC 8414 §2, OIDC Core §9).

@@ -45,9 +45,12 @@ type Client struct {
 	RequirePAR bool `json:"require_pushed_authorization_requests"`
 	// DPoPRequired: the token endpoint refuses the client's requests
 	// without a DPoP proof (RFC 9449), so all its tokens are bound.
-	DPoPRequired bool      `json:"dpop_required"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	DPoPRequired bool `json:"dpop_required"`
+	// TerminalLogin: the client may sign users in with the password grant
+	// (`gatehouse login --terminal`); only ever for first-party clients.
+	TerminalLogin bool      `json:"terminal_login"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // ClientWithSecret answers create and rotate-secret: the only time the

@@ -216,7 +216,7 @@ func (a *adminAPI) listClients(ctx context.Context) ([]*storage.Client, error) {
 func clientFromAPI(c *adminapi.Client) *storage.Client {
 	return &storage.Client{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, RedirectURIs: c.RedirectURIs,
 		GrantTypes: c.GrantTypes, Scopes: c.Scopes, Roles: c.Roles, Audiences: c.Audiences, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, FirstParty: c.FirstParty, RequirePAR: c.RequirePAR,
-		DPoPRequired: c.DPoPRequired, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		DPoPRequired: c.DPoPRequired, TerminalLogin: c.TerminalLogin, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 // clientPath is the admin API path of the client id.
@@ -429,7 +429,7 @@ func (a *adminAPI) createClient(ctx context.Context, c *storage.Client) (*storag
 	req := map[string]any{"id": c.ID, "name": c.Name, "public": c.Public, "auth_method": c.AuthMethod, "redirect_uris": c.RedirectURIs,
 		"grant_types": c.GrantTypes, "scopes": c.Scopes, "roles": c.Roles, "audiences": c.Audiences,
 		"post_logout_redirect_uris": c.PostLogoutRedirectURIs, "first_party": c.FirstParty,
-		"require_pushed_authorization_requests": c.RequirePAR, "dpop_required": c.DPoPRequired}
+		"require_pushed_authorization_requests": c.RequirePAR, "dpop_required": c.DPoPRequired, "terminal_login": c.TerminalLogin}
 	var resp adminapi.ClientWithSecret
 	if err := a.do(ctx, http.MethodPost, "/clients", req, &resp); err != nil {
 		return nil, "", err

@@ -25,6 +25,7 @@ gatehouse-cli is what 'gatehouse login' uses.` + adminCommandLong,
   gatehouse clients show ci --json
   gatehouse clients rotate-secret ci
   gatehouse clients update mytool --require-par
+  gatehouse clients update gatehouse-cli --terminal-login
   gatehouse clients delete ci`,
 	}
 	group(cmd)
@@ -49,22 +50,24 @@ const (
 // clientJSON is the stable --json form of a client. It never carries the
 // secret or its hash.
 type clientJSON struct {
-	ClientID     string          `json:"client_id"`
-	Name         string          `json:"name"`
-	Type         string          `json:"type"`
-	AuthMethod   string          `json:"token_endpoint_auth_method"`
-	GrantTypes   []string        `json:"grant_types"`
-	RedirectURIs []string        `json:"redirect_uris"`
-	Scopes       []string        `json:"scopes"`
-	Roles        []string        `json:"roles"`
-	Audiences    []string        `json:"audiences"`
-	PostLogout   []string        `json:"post_logout_redirect_uris"`
-	FirstParty   bool            `json:"first_party"`
-	RequirePAR   bool            `json:"require_pushed_authorization_requests"`
-	DPoPRequired bool            `json:"dpop_required"`
-	JWKS         json.RawMessage `json:"jwks,omitempty"`
-	CreatedAt    string          `json:"created_at,omitempty"`
-	UpdatedAt    string          `json:"updated_at,omitempty"`
+	ClientID     string   `json:"client_id"`
+	Name         string   `json:"name"`
+	Type         string   `json:"type"`
+	AuthMethod   string   `json:"token_endpoint_auth_method"`
+	GrantTypes   []string `json:"grant_types"`
+	RedirectURIs []string `json:"redirect_uris"`
+	Scopes       []string `json:"scopes"`
+	Roles        []string `json:"roles"`
+	Audiences    []string `json:"audiences"`
+	PostLogout   []string `json:"post_logout_redirect_uris"`
+	FirstParty   bool     `json:"first_party"`
+	RequirePAR   bool     `json:"require_pushed_authorization_requests"`
+	DPoPRequired bool     `json:"dpop_required"`
+	// TerminalLogin: the client may use the password grant.
+	TerminalLogin bool            `json:"terminal_login"`
+	JWKS          json.RawMessage `json:"jwks,omitempty"`
+	CreatedAt     string          `json:"created_at,omitempty"`
+	UpdatedAt     string          `json:"updated_at,omitempty"`
 }
 
 func clientType(c *storage.Client) string {
@@ -76,21 +79,22 @@ func clientType(c *storage.Client) string {
 
 func toClientJSON(c *storage.Client) clientJSON {
 	v := clientJSON{
-		ClientID:     c.ID,
-		Name:         c.Name,
-		Type:         clientType(c),
-		AuthMethod:   c.AuthMethod,
-		GrantTypes:   nonNil(c.GrantTypes),
-		RedirectURIs: nonNil(c.RedirectURIs),
-		Scopes:       nonNil(c.Scopes),
-		Roles:        nonNil(c.Roles),
-		Audiences:    nonNil(c.Audiences),
-		PostLogout:   nonNil(c.PostLogoutRedirectURIs),
-		FirstParty:   c.FirstParty,
-		RequirePAR:   c.RequirePAR,
-		DPoPRequired: c.DPoPRequired,
-		CreatedAt:    jsonTime(c.CreatedAt),
-		UpdatedAt:    jsonTime(c.UpdatedAt),
+		ClientID:      c.ID,
+		Name:          c.Name,
+		Type:          clientType(c),
+		AuthMethod:    c.AuthMethod,
+		GrantTypes:    nonNil(c.GrantTypes),
+		RedirectURIs:  nonNil(c.RedirectURIs),
+		Scopes:        nonNil(c.Scopes),
+		Roles:         nonNil(c.Roles),
+		Audiences:     nonNil(c.Audiences),
+		PostLogout:    nonNil(c.PostLogoutRedirectURIs),
+		FirstParty:    c.FirstParty,
+		RequirePAR:    c.RequirePAR,
+		DPoPRequired:  c.DPoPRequired,
+		TerminalLogin: c.TerminalLogin,
+		CreatedAt:     jsonTime(c.CreatedAt),
+		UpdatedAt:     jsonTime(c.UpdatedAt),
 	}
 	if c.JWKS != "" && json.Valid([]byte(c.JWKS)) {
 		v.JWKS = json.RawMessage(c.JWKS)

@@ -38,9 +38,11 @@ type clientsCreateOptions struct {
 	FirstParty   bool
 	RequirePAR   bool
 	DPoPRequired bool
-	AuthMethod   string
-	JWKSFile     string
-	JSON         bool
+	// TerminalLogin allows the password grant (first-party only).
+	TerminalLogin bool
+	AuthMethod    string
+	JWKSFile      string
+	JSON          bool
 }
 
 func newClientsCreateCmd(streams IOStreams) *cobra.Command {
@@ -110,6 +112,7 @@ The admin API does not take private_key_jwt clients: create those with
 	f.BoolVar(&opts.FirstParty, "first-party", false, "a client of the operator's own: no consent screen, and it may ask for the admin and account scopes and resources")
 	f.BoolVar(&opts.RequirePAR, "require-par", false, "accept only pushed authorization requests (RFC 9126 PAR) from the client: /authorize then refuses a request that was not pushed first")
 	f.BoolVar(&opts.DPoPRequired, "dpop-required", false, "refuse the client's token requests without a DPoP proof (RFC 9449), so all its tokens are bound to its key")
+	f.BoolVar(&opts.TerminalLogin, "terminal-login", false, "allow terminal sign-in (the password grant of 'gatehouse login --terminal'; off by default, RFC 9700 §2.4); needs --first-party")
 	f.StringVar(&opts.AuthMethod, "auth-method", "", "token endpoint authentication `METHOD`: client_secret_basic (default), client_secret_post or private_key_jwt")
 	f.StringVar(&opts.JWKSFile, "jwks-file", "", "JSON Web Key Set `FILE` with the client's public keys (private_key_jwt)")
 	f.StringVar(&opts.ID, "id", "", "client `ID` (default: derived from NAME)")
@@ -223,6 +226,10 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 		DPoPRequired: opts.DPoPRequired,
 
 		PostLogoutRedirectURIs: postLogout,
+		TerminalLogin:          opts.TerminalLogin,
+	}
+	if err := clientreg.CheckTerminalLogin(c.FirstParty, c.TerminalLogin); err != nil {
+		return nil, usageErrorf("--terminal-login: %v; add --first-party for a client of your own", err)
 	}
 	if err := server.CheckClientRegistration(opts.issuer(), c); err != nil {
 		return nil, usageErrorf("%v (add --first-party for a client of your own)", err)
@@ -283,16 +290,17 @@ func clientsCreateRun(ctx context.Context, opts *clientsCreateOptions) error {
 		Type:     audit.ClientCreated,
 		ClientID: c.ID,
 		Details: map[string]string{
-			"name":          c.Name,
-			"type":          clientType(c),
-			"auth_method":   c.AuthMethod,
-			"grant_types":   strings.Join(c.GrantTypes, " "),
-			"scopes":        strings.Join(c.Scopes, " "),
-			"roles":         strings.Join(c.Roles, " "),
-			"audiences":     strings.Join(c.Audiences, " "),
-			"first_party":   strconv.FormatBool(c.FirstParty),
-			"require_par":   strconv.FormatBool(c.RequirePAR),
-			"dpop_required": strconv.FormatBool(c.DPoPRequired),
+			"name":           c.Name,
+			"type":           clientType(c),
+			"auth_method":    c.AuthMethod,
+			"grant_types":    strings.Join(c.GrantTypes, " "),
+			"scopes":         strings.Join(c.Scopes, " "),
+			"roles":          strings.Join(c.Roles, " "),
+			"audiences":      strings.Join(c.Audiences, " "),
+			"first_party":    strconv.FormatBool(c.FirstParty),
+			"require_par":    strconv.FormatBool(c.RequirePAR),
+			"dpop_required":  strconv.FormatBool(c.DPoPRequired),
+			"terminal_login": strconv.FormatBool(c.TerminalLogin),
 		},
 	})
 

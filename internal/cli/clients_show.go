@@ -74,6 +74,7 @@ func clientsShowRun(ctx context.Context, opts *clientsShowOptions) error {
 	row("First party", fmt.Sprint(v.FirstParty))
 	row("Requires PAR", fmt.Sprint(v.RequirePAR))
 	row("DPoP required", fmt.Sprint(v.DPoPRequired))
+	row("Terminal sign-in", fmt.Sprint(v.TerminalLogin))
 	if c.JWKS != "" {
 		row("JWKS", c.JWKS)
 	}

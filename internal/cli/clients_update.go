@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
+	"net/http"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -20,20 +21,16 @@ type clientsUpdateOptions struct {
 	Server string
 
 	ID string
-	// RequirePAR is the new setting when SetRequirePAR.
-	RequirePAR    bool
-	SetRequirePAR bool
-	// DPoPRequired is the new value of --dpop-required; DPoPSet says the
-	// flag was given.
-	DPoPRequired bool
-	DPoPSet      bool
-	JSON         bool
+	// Settings are the changes; a nil member stays as it is.
+	Settings server.ClientSettings
+	JSON     bool
 }
 
 func newClientsUpdateCmd(streams IOStreams) *cobra.Command {
 	opts := &clientsUpdateOptions{IO: streams}
+	var requirePAR, dpopRequired, terminalOn, terminalOff bool
 	cmd := &cobra.Command{
-		Use:   "update ID [--require-par[=false]] [--dpop-required[=false]]",
+		Use:   "update ID [--require-par[=false]] [--dpop-required[=false]] [--terminal-login | --no-terminal-login]",
 		Short: "Change a client's settings",
 		Long: `Change the settings of the client with this ID that can change without
 registering it again; the ones you do not name stay as they are.
@@ -48,18 +45,50 @@ setting applies to every client whatever this says.
 without a DPoP proof (RFC 9449): every access token it gets is then bound
 to its key (token_type DPoP), and useless to whoever copies it without the
 key. --dpop-required=false lets it get bearer tokens again. Tokens already
-issued keep their binding.` + adminCommandLong + adminAPILong,
-		Example: `  gatehouse clients update portal --require-par
-  gatehouse clients update portal --require-par=false --json
-  gatehouse clients update batch --dpop-required
-  gatehouse clients update batch --dpop-required=false --server https://auth.example.com`,
+issued keep their binding.
+
+--terminal-login lets the client sign users in at a terminal with their
+username, password and, when they have one, a code from their authenticator
+app: the OAuth password grant (RFC 6749 §4.3) that 'gatehouse login --terminal'
+uses. It is off for every client by default, because RFC 9700 §2.4 forbids
+the password grant: the password is typed into a program instead of the
+server's own page, so the sign-in is not phishing-resistant and cannot use
+anything but a password and a code. Turn it on only for a first-party
+client of your own (third-party clients are refused), for people who cannot
+use a browser or a second device. The server's rate limits, audit events,
+MFA and disabled-account rules apply as on the sign-in page.
+--no-terminal-login turns it off again.` + adminCommandLong + adminAPILong,
+		Example: `  # Accept only pushed authorization requests from portal
+  gatehouse clients update portal --require-par
+
+  # Bind every token of batch to its key, and print the result as JSON
+  gatehouse clients update batch --dpop-required --json
+
+  # Let 'gatehouse login --terminal' sign in with the built-in CLI client
+  gatehouse clients update gatehouse-cli --terminal-login
+
+  # Turn it off again, over the admin API of a running server
+  gatehouse clients update gatehouse-cli --no-terminal-login --server https://auth.example.com`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			opts.SetRequirePAR = cmd.Flags().Changed("require-par")
-			opts.DPoPSet = cmd.Flags().Changed("dpop-required")
-			if !opts.SetRequirePAR && !opts.DPoPSet {
-				return usageErrorf("nothing to change: give --require-par[=false] or --dpop-required[=false]")
+			flags := cmd.Flags()
+			if flags.Changed("require-par") {
+				opts.Settings.RequirePAR = &requirePAR
+			}
+			if flags.Changed("dpop-required") {
+				opts.Settings.DPoPRequired = &dpopRequired
+			}
+			switch {
+			case terminalOn && terminalOff:
+				return usageErrorf("--terminal-login and --no-terminal-login exclude each other")
+			case terminalOn:
+				opts.Settings.TerminalLogin = new(true)
+			case terminalOff:
+				opts.Settings.TerminalLogin = new(false)
+			}
+			if opts.Settings.Empty() {
+				return usageErrorf("nothing to change: give --require-par[=false], --dpop-required[=false], --terminal-login or --no-terminal-login")
 			}
 			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
 				opts.API, opts.Admin = api, env
@@ -67,75 +96,82 @@ issued keep their binding.` + adminCommandLong + adminAPILong,
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&opts.RequirePAR, "require-par", false, "accept only pushed authorization requests (RFC 9126 PAR) from the client; =false to accept both")
-	cmd.Flags().BoolVar(&opts.DPoPRequired, "dpop-required", false, "refuse the client's token requests without a DPoP proof (RFC 9449); =false to allow bearer tokens again")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the changed client as JSON (as 'clients show --json')")
+	f := cmd.Flags()
+	f.BoolVar(&requirePAR, "require-par", false, "accept only pushed authorization requests (RFC 9126 PAR) from the client; =false to accept both")
+	f.BoolVar(&dpopRequired, "dpop-required", false, "refuse the client's token requests without a DPoP proof (RFC 9449); =false to allow bearer tokens again")
+	f.BoolVar(&terminalOn, "terminal-login", false, "allow terminal sign-in (the password grant) for this first-party client")
+	f.BoolVar(&terminalOff, "no-terminal-login", false, "refuse terminal sign-in for this client (the default)")
+	f.BoolVar(&opts.JSON, "json", false, "print the changed client as JSON (as 'clients show --json')")
 	addServerFlag(cmd, &opts.Server)
 	return cmd
 }
 
 func clientsUpdateRun(ctx context.Context, opts *clientsUpdateOptions) error {
-	var c *storage.Client
 	if opts.API != nil {
 		fields := map[string]any{}
-		if opts.SetRequirePAR {
-			fields["require_pushed_authorization_requests"] = opts.RequirePAR
+		if v := opts.Settings.RequirePAR; v != nil {
+			fields["require_pushed_authorization_requests"] = *v
 		}
-		if opts.DPoPSet {
-			fields["dpop_required"] = opts.DPoPRequired
+		if v := opts.Settings.DPoPRequired; v != nil {
+			fields["dpop_required"] = *v
 		}
-		var err error
-		if c, err = opts.API.updateClient(ctx, opts.ID, fields); err != nil {
-			return err
+		if v := opts.Settings.TerminalLogin; v != nil {
+			fields["terminal_login"] = *v
 		}
-	} else {
-		env := opts.Admin
-		now := env.now()
-		err := env.Store.UpdateClient(ctx, opts.ID, func(cur *storage.Client) error {
-			if opts.SetRequirePAR {
-				cur.RequirePAR = opts.RequirePAR
-			}
-			if opts.DPoPSet {
-				cur.DPoPRequired = opts.DPoPRequired
-			}
-			cur.UpdatedAt = now
-			cp := *cur
-			c = &cp
-			return nil
-		})
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			return fmt.Errorf("client %q not found; see 'gatehouse clients list'", opts.ID)
-		case err != nil:
-			return fmt.Errorf("update client %q: %w", opts.ID, err)
+		c, err := opts.API.updateClient(ctx, opts.ID, fields)
+		if apiStatus(err, http.StatusBadRequest) {
+			return usageErrorf("client %q: %v", opts.ID, err)
 		}
-		details := map[string]string{"change": "settings"}
-		if opts.SetRequirePAR {
-			details["require_par"] = strconv.FormatBool(c.RequirePAR)
+		if err != nil {
+			return apiClientError(opts.ID, err)
 		}
-		if opts.DPoPSet {
-			details["dpop_required"] = strconv.FormatBool(c.DPoPRequired)
-		}
-		env.log(audit.Event{Type: audit.ClientUpdated, ClientID: opts.ID, Details: details})
+		return printUpdatedClient(opts, c)
 	}
+	env := opts.Admin
+	c, ev, changed, err := server.UpdateClientSettings(ctx, env.Store, env.now(), opts.ID, opts.Settings)
+	switch {
+	case errors.Is(err, server.ErrClientNotFound):
+		return fmt.Errorf("client %q not found; see 'gatehouse clients list'", opts.ID)
+	case errors.Is(err, clientreg.ErrTerminalLoginThirdParty):
+		return usageErrorf("client %q: %v", opts.ID, err)
+	case err != nil:
+		return fmt.Errorf("update client %q: %w", opts.ID, err)
+	}
+	if changed {
+		env.log(ev)
+	}
+	return printUpdatedClient(opts, c)
+}
+
+// printUpdatedClient says what the named settings of c are now.
+func printUpdatedClient(opts *clientsUpdateOptions, c *storage.Client) error {
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, toClientJSON(c))
 	}
-	if opts.SetRequirePAR {
-		state := "accepts authorization requests sent in full or pushed"
+	var lines []string
+	if opts.Settings.RequirePAR != nil {
+		state := "now accepts authorization requests sent in full or pushed"
 		if c.RequirePAR {
-			state = "accepts only pushed authorization requests (PAR)"
+			state = "now accepts only pushed authorization requests (PAR)"
 		}
-		if _, err := fmt.Fprintf(opts.IO.Out, "Client %q now %s.\n", c.ID, state); err != nil {
-			return err
-		}
+		lines = append(lines, state)
 	}
-	if opts.DPoPSet {
-		msg := "may now get bearer tokens (DPoP is optional)"
+	if opts.Settings.DPoPRequired != nil {
+		state := "may now get bearer tokens (DPoP is optional)"
 		if c.DPoPRequired {
-			msg = "must now send a DPoP proof with every token request"
+			state = "must now send a DPoP proof with every token request"
 		}
-		if _, err := fmt.Fprintf(opts.IO.Out, "Client %q %s.\n", c.ID, msg); err != nil {
+		lines = append(lines, state)
+	}
+	if opts.Settings.TerminalLogin != nil {
+		state := "terminal sign-in off"
+		if c.TerminalLogin {
+			state = fmt.Sprintf("terminal sign-in on: `gatehouse login --terminal --client-id %s` may sign in with a password", c.ID)
+		}
+		lines = append(lines, state)
+	}
+	for _, l := range lines {
+		if _, err := fmt.Fprintf(opts.IO.Out, "Client %q: %s.\n", c.ID, l); err != nil {
 			return err
 		}
 	}

@@ -159,7 +159,7 @@ See docs/gateway.md for the policy format and worked examples.`,
 	f.StringSliceVar(&opts.Scopes, "scope", nil, "`SCOPE` to ask the external issuer for (repeatable; default openid profile email)")
 	f.StringArrayVar(&opts.Audiences, "audience", nil, "further `AUD` a bearer JWT may name to be accepted, besides the gateway's public URL and client id (repeatable)")
 	f.StringVar(&opts.RolesClaim, "roles-claim", proxy.DefaultRolesClaim, "`CLAIM` of ID tokens and bearer tokens with the user's roles; dots reach into objects (realm_access.roles)")
-	f.StringVar(&opts.GroupsClaim, "groups-claim", "", "`CLAIM` whose values are added to the roles, e.g. groups (external issuer; none by default)")
+	f.StringVar(&opts.GroupsClaim, "groups-claim", "", "`CLAIM` whose values are added to the roles and are the caller's groups for groups: rules, e.g. groups (external issuer; by default groups: rules read the \"groups\" claim, which gives no roles)")
 	f.StringArrayVar(&opts.JWTAlgorithms, "jwt-alg", nil, "signature `ALG` accepted on bearer JWTs of the external issuer (repeatable; default RS256, PS256, ES256, ES384, EdDSA)")
 	f.BoolVar(&opts.RejectIDTokens, "reject-id-tokens", false, "refuse the external issuer's ID tokens as bearer credentials: the client id stops being an accepted aud (use --audience for your API), and JWTs with nonce, at_hash, c_hash, s_hash or typ \"ID\" are refused")
 	f.StringVar(&opts.PolicyFile, "policy", "", "policy YAML `FILE` (env "+envProxyPolicy+")")

@@ -237,3 +237,17 @@ func CheckText(what, s string) error {
 func isControl(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
 }
+
+// ErrTerminalLoginThirdParty refuses terminal sign-in (the password grant)
+// for a client that is not first-party.
+var ErrTerminalLoginThirdParty = errors.New("terminal sign-in (the password grant) is only for first-party clients: " +
+	"a third-party application must never see users' passwords (RFC 9700 §2.4)")
+
+// CheckTerminalLogin enforces that only a first-party client may have
+// terminal sign-in.
+func CheckTerminalLogin(firstParty, terminalLogin bool) error {
+	if terminalLogin && !firstParty {
+		return ErrTerminalLoginThirdParty
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package clientreg
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -67,6 +68,17 @@ func TestCheckGrants(t *testing.T) {
 	} {
 		if err := CheckGrants(tc.grants, tc.uris, tc.public); (err == nil) != tc.ok {
 			t.Errorf("CheckGrants(%v, %v, public=%v) = %v, want ok=%v", tc.grants, tc.uris, tc.public, err, tc.ok)
+		}
+	}
+}
+
+func TestCheckTerminalLogin(t *testing.T) {
+	if err := CheckTerminalLogin(false, true); !errors.Is(err, ErrTerminalLoginThirdParty) {
+		t.Errorf("third party with terminal sign-in: %v", err)
+	}
+	for _, ok := range [][2]bool{{true, true}, {true, false}, {false, false}} {
+		if err := CheckTerminalLogin(ok[0], ok[1]); err != nil {
+			t.Errorf("CheckTerminalLogin(%v, %v) = %v", ok[0], ok[1], err)
 		}
 	}
 }

@@ -64,10 +64,7 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request) {
 	if judged != "" {
 		host = judged
 	}
-	in := policy.Input{Host: host, Path: path, Method: r.Method, Authenticated: id != nil}
-	if id != nil {
-		in.Roles = id.Roles
-	}
+	in := policyInput(id, host, path, r.Method)
 
 	if id == nil && !g.policy.AnonymousMayPass(host, path, r.Method) {
 		// No rule lets an anonymous caller through here, whatever the

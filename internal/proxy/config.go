@@ -83,7 +83,13 @@ type Config struct {
 	RolesClaim string
 	// GroupsClaim, when set, names a further claim whose values are added
 	// to the roles ("groups" of Dex, Okta or Entra ID); same dotted paths.
+	// It is also the claim the caller's groups (groups: rules) are read
+	// from; without it they come from the "groups" claim and are not
+	// roles.
 	GroupsClaim string
+	// embeddedGroupsClaim is the embedded server's oidc.groups_claim,
+	// where the caller's groups are read in embedded mode.
+	embeddedGroupsClaim string
 	// Audiences are further aud values a bearer JWT may name to be
 	// accepted, besides the gateway's own (BearerAudiences).
 	Audiences []string
@@ -305,4 +311,9 @@ func (c Config) BearerAudiences() []string {
 		add(a)
 	}
 	return out
+}
+
+// identityGroupsClaim is the claim the caller's groups are read from.
+func (c *Config) identityGroupsClaim() string {
+	return identityGroupsClaim(c.embeddedGroupsClaim, c.GroupsClaim)
 }

@@ -49,6 +49,7 @@ func (inst *Instance) openEmbedded(ctx context.Context, o Options, cfg *Config) 
 	inst.users = NewUserDirectory(srv.Store, clock.System, cfg.UserCacheTTL, o.Log)
 	dir.Store(inst.users)
 
+	cfg.embeddedGroupsClaim = sc.OIDC.GroupsClaim
 	clientSecret := hex.EncodeToString(srv.SecretKey.Derive("proxy client secret"))
 	redirectURI := strings.TrimSuffix(cfg.PublicURL, "/") + PathCallback
 	if cfg.ClientID == "" {
@@ -60,7 +61,8 @@ func (inst *Instance) openEmbedded(ctx context.Context, o Options, cfg *Config) 
 	httpClient := &http.Client{Transport: inProcess{h: srv.Server.Handler(), host: hostOf(cfg.PublicURL)}, Timeout: 10 * time.Second}
 	provider, err := NewOIDCProvider(ctx, OIDCConfig{
 		Issuer: sc.Issuer, ClientID: cfg.ClientID, ClientSecret: clientSecret, RedirectURL: redirectURI,
-		Scopes: []string{"openid", "profile"}, RolesClaim: DefaultRolesClaim, HTTPClient: httpClient,
+		Scopes: embeddedScopes, RolesClaim: DefaultRolesClaim, IdentityGroupsClaim: sc.OIDC.GroupsClaim,
+		HTTPClient: httpClient,
 	})
 	if err != nil {
 		return Deps{}, err
@@ -101,6 +103,11 @@ func (inst *Instance) openEmbedded(ctx context.Context, o Options, cfg *Config) 
 	}, nil
 }
 
+// embeddedScopes are what the gateway asks the embedded server for at
+// login: the user's address (with email_verified) and groups, which
+// emails:, email_domains: and groups: rules judge.
+var embeddedScopes = []string{"openid", "profile", "email", "groups"}
+
 // ensureClient registers (or updates) the gateway's confidential client at
 // the embedded server: authorization code with PKCE to the callback, and
 // introspection for API keys. Its secret is derived from the secret key,
@@ -110,7 +117,7 @@ func ensureClient(ctx context.Context, st storage.Store, clk clock.Clock, id, cl
 	want := &storage.Client{
 		ID: id, Name: "Gatehouse gateway", SecretHash: secret.Hash(clientSecret),
 		AuthMethod: protocol.AuthMethodBasic, RedirectURIs: []string{redirectURI},
-		GrantTypes: []string{protocol.GrantAuthorizationCode}, Scopes: []string{"openid", "profile"},
+		GrantTypes: []string{protocol.GrantAuthorizationCode}, Scopes: embeddedScopes,
 		FirstParty: true, CreatedAt: now, UpdatedAt: now,
 	}
 	err := st.CreateClient(ctx, want)

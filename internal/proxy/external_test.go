@@ -150,13 +150,19 @@ type externalGateway struct {
 
 func openExternalGateway(t *testing.T, issuer string, mod func(*Config)) (*externalGateway, error) {
 	t.Helper()
+	return openExternalGatewayWith(t, issuer, externalPolicy, mod)
+}
+
+// openExternalGatewayWith is openExternalGateway with the policy src.
+func openExternalGatewayWith(t *testing.T, issuer, src string, mod func(*Config)) (*externalGateway, error) {
+	t.Helper()
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Seen-Roles", r.Header.Get(HeaderRoles))
 		w.Header().Set("X-Seen-Email", r.Header.Get(HeaderEmail))
 		w.WriteHeader(http.StatusOK)
 	}))
 	t.Cleanup(app.Close)
-	pol, err := policy.Parse([]byte(externalPolicy), "external.yaml")
+	pol, err := policy.Parse([]byte(src), "external.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,10 +68,7 @@ func (g *Gateway) handleForwardAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host := g.host(orig)
-	in := policy.Input{Host: host, Path: path, Method: orig.Method, Authenticated: id != nil}
-	if id != nil {
-		in.Roles = id.Roles
-	}
+	in := policyInput(id, host, path, orig.Method)
 	isGraphQL := g.policy.IsGraphQL(host, path)
 	if id == nil && !g.policy.AnonymousMayPass(host, path, orig.Method) {
 		// As in the gateway itself: an anonymous request no public rule

@@ -66,6 +66,7 @@ type whoami struct {
 	Subject string   `json:"sub"`
 	Email   string   `json:"email,omitempty"`
 	Roles   []string `json:"roles"`
+	Groups  []string `json:"groups,omitempty"`
 	Via     string   `json:"via"`
 }
 
@@ -81,5 +82,5 @@ func (g *Gateway) handleWhoami(w http.ResponseWriter, r *http.Request) {
 	if roles == nil {
 		roles = []string{}
 	}
-	writeJSON(w, http.StatusOK, whoami{User: id.Username, Subject: id.Subject, Email: id.Email, Roles: roles, Via: id.Via})
+	writeJSON(w, http.StatusOK, whoami{User: id.Username, Subject: id.Subject, Email: id.Email, Roles: roles, Groups: id.Groups, Via: id.Via})
 }

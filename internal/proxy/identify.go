@@ -9,6 +9,7 @@ import (
 
 	"net/http"
 
+	"github.com/gatehouse-auth/gatehouse/internal/proxy/policy"
 	"github.com/gatehouse-auth/gatehouse/internal/proxy/session"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/resource"
@@ -26,8 +27,13 @@ type Identity struct {
 	Subject  string
 	Username string
 	Email    string
-	Roles    []string
-	Via      string
+	// EmailVerified says the issuer (or the user record) vouches for
+	// Email; only then do emails: and email_domains: rules match it.
+	EmailVerified bool
+	Roles         []string
+	// Groups are the groups the issuer vouched for (the groups claim).
+	Groups []string
+	Via    string
 	// ClientID is the OAuth client of a bearer token.
 	ClientID string
 	// session is the caller's session (ViaSession only).
@@ -104,11 +110,14 @@ func (g *Gateway) identifyBearer(r *http.Request) (*Identity, error) {
 			return nil, fmt.Errorf("%w: the token was revoked", errBadCredential)
 		}
 	}
+	// Groups come from the token's groups claim, as they do at login.
+	id.Groups, _ = claimStrings(rid.Claims, g.cfg.identityGroupsClaim())
 	if g.cfg.Issuer != "" {
 		// An external issuer's token: roles (and groups) come from the
 		// claims the operator named, as they do at login.
 		id.Roles, _ = mappedRoles(rid.Claims, g.cfg.RolesClaim, g.cfg.GroupsClaim)
 		id.Email, _ = rid.Claims["email"].(string)
+		id.EmailVerified = id.Email != "" && emailVerified(rid.Claims)
 	}
 	if id.Username == "" {
 		id.Username = rid.Subject
@@ -127,6 +136,7 @@ func (g *Gateway) identifyBearer(r *http.Request) (*Identity, error) {
 		}
 		id.Username = u.Username
 		id.Roles = intersect(rid.Roles, u.Roles)
+		id.Email, id.EmailVerified = u.Email, u.Email != "" && u.EmailVerified
 	}
 	return id, nil
 }
@@ -175,7 +185,8 @@ func (g *Gateway) identifySession(r *http.Request) (*Identity, error) {
 		return nil, nil
 	}
 	g.sessions.touch(ctx, s, now, g.cfg.IdleTimeout)
-	ident := &Identity{Subject: s.UserID, Username: s.Username, Email: s.Email, Roles: s.Roles, Via: ViaSession, session: s}
+	ident := &Identity{Subject: s.UserID, Username: s.Username, Email: s.Email, EmailVerified: s.EmailVerified,
+		Roles: s.Roles, Groups: s.Groups, Via: ViaSession, session: s}
 	if g.users != nil {
 		u, err := g.users.Current(ctx, s.UserID)
 		if err != nil {
@@ -186,8 +197,22 @@ func (g *Gateway) identifySession(r *http.Request) (*Identity, error) {
 			return nil, nil
 		}
 		ident.Username, ident.Roles = u.Username, u.Roles
+		// The user record's address is the current one, and it says
+		// whether it was verified.
+		ident.Email, ident.EmailVerified = u.Email, u.Email != "" && u.EmailVerified
 	}
 	return ident, nil
+}
+
+// policyInput is what the policy judges for a request by id (nil:
+// anonymous) to host, path and method.
+func policyInput(id *Identity, host, path, method string) policy.Input {
+	in := policy.Input{Host: host, Path: path, Method: method, Authenticated: id != nil}
+	if id != nil {
+		in.Roles, in.Groups = id.Roles, id.Groups
+		in.Email, in.EmailVerified = id.Email, id.EmailVerified
+	}
+	return in
 }
 
 // endUserSessions ends every gateway session of userID (deleted user,

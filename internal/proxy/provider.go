@@ -20,7 +20,12 @@ type Login struct {
 	Subject  string
 	Username string
 	Email    string
-	Roles    []string
+	// EmailVerified says the issuer vouches for Email: its email_verified
+	// claim is not false (see emailVerified).
+	EmailVerified bool
+	Roles         []string
+	// Groups are the values of the groups claim (OIDCConfig.IdentityGroupsClaim).
+	Groups   []string
 	AuthTime time.Time
 }
 
@@ -48,6 +53,10 @@ type OIDCConfig struct {
 	// GroupsClaim, when set, is a claim whose values are added to the
 	// roles.
 	GroupsClaim string
+	// IdentityGroupsClaim is the claim whose values are the user's groups
+	// (Login.Groups, for groups: rules); default GroupsClaim, else
+	// "groups". Its values are not roles unless it is GroupsClaim.
+	IdentityGroupsClaim string
 	// HTTPClient makes every request to the issuer.
 	HTTPClient *http.Client
 }
@@ -145,9 +154,11 @@ func (p *oidcProvider) Exchange(ctx context.Context, code, verifier, nonce strin
 		l.AuthTime = time.Unix(int64(at), 0).UTC()
 	}
 	roles, found := mappedRoles(claims, p.cfg.RolesClaim, p.cfg.GroupsClaim)
+	groups, groupsFound := claimStrings(claims, p.groupsClaim())
 	l.Username, _ = claims["preferred_username"].(string)
 	l.Email, _ = claims["email"].(string)
-	if !found || l.Username == "" {
+	l.EmailVerified = l.Email != "" && emailVerified(claims)
+	if !found || !groupsFound || l.Username == "" || l.Email == "" {
 		// Some providers put profile claims and roles only in userinfo.
 		if ui, err := p.provider.UserInfo(oidc.ClientContext(ctx, p.cfg.HTTPClient), oauth2.StaticTokenSource(tok)); err == nil {
 			var uc map[string]any
@@ -155,11 +166,15 @@ func (p *oidcProvider) Exchange(ctx context.Context, code, verifier, nonce strin
 				if !found {
 					roles, _ = mappedRoles(uc, p.cfg.RolesClaim, p.cfg.GroupsClaim)
 				}
+				if !groupsFound {
+					groups, _ = claimStrings(uc, p.groupsClaim())
+				}
 				if l.Username == "" {
 					l.Username, _ = uc["preferred_username"].(string)
 				}
 				if l.Email == "" {
 					l.Email = ui.Email
+					l.EmailVerified = l.Email != "" && emailVerified(uc)
 				}
 			}
 		}
@@ -170,8 +185,43 @@ func (p *oidcProvider) Exchange(ctx context.Context, code, verifier, nonce strin
 	if l.Username == "" {
 		l.Username = l.Subject
 	}
-	l.Roles = roles
+	l.Roles, l.Groups = roles, groups
 	return l, nil
+}
+
+// groupsClaim is the claim Login.Groups is read from.
+func (p *oidcProvider) groupsClaim() string {
+	return identityGroupsClaim(p.cfg.IdentityGroupsClaim, p.cfg.GroupsClaim)
+}
+
+// identityGroupsClaim is explicit, else groupsClaim, else "groups".
+func identityGroupsClaim(explicit, groupsClaim string) string {
+	switch {
+	case explicit != "":
+		return explicit
+	case groupsClaim != "":
+		return groupsClaim
+	}
+	return "groups"
+}
+
+// emailVerified reports whether claims vouch for their email: the
+// email_verified claim (OIDC Core §5.1) is absent or true. A provider
+// that lets users type in an address without checking it says false;
+// one that sends the claim as a string ("false", as some do) is read
+// the same way, and any other value (null included) is not trusted.
+func emailVerified(claims map[string]any) bool {
+	v, ok := claims["email_verified"]
+	if !ok {
+		return true
+	}
+	switch v := v.(type) {
+	case bool:
+		return v
+	case string:
+		return strings.EqualFold(v, "true")
+	}
+	return false
 }
 
 // mappedRoles are the roles of a user with claims: the values of the

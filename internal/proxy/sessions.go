@@ -71,15 +71,18 @@ func (g *Gateway) startSession(w http.ResponseWriter, r *http.Request, l *Login)
 	now := g.clock.Now().UTC()
 	tok := secret.NewToken()
 	s := &session.Session{
-		ID:        secret.Hash(tok),
-		UserID:    l.Subject,
-		Username:  l.Username,
-		Email:     l.Email,
-		Roles:     l.Roles,
-		AuthTime:  l.AuthTime,
-		CreatedAt: now,
-		LastSeen:  now,
-		ExpiresAt: now.Add(g.cfg.AbsoluteTimeout),
+		ID:       secret.Hash(tok),
+		UserID:   l.Subject,
+		Username: l.Username,
+		Email:    l.Email,
+		Roles:    l.Roles,
+		Groups:   l.Groups,
+
+		EmailVerified: l.EmailVerified,
+		AuthTime:      l.AuthTime,
+		CreatedAt:     now,
+		LastSeen:      now,
+		ExpiresAt:     now.Add(g.cfg.AbsoluteTimeout),
 	}
 	if err := g.sessions.store.Create(ctx, s); err != nil {
 		return nil, err

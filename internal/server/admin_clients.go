@@ -26,7 +26,8 @@ func nonNil(s []string) []string {
 func toAdminClient(c *storage.Client) adminapi.Client {
 	return adminapi.Client{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, HasSecret: c.SecretHash != "",
 		RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Roles: nonNil(c.Roles),
-		Audiences: nonNil(c.Audiences), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), FirstParty: c.FirstParty, RequirePAR: c.RequirePAR, DPoPRequired: c.DPoPRequired, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Audiences: nonNil(c.Audiences), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), FirstParty: c.FirstParty, RequirePAR: c.RequirePAR, DPoPRequired: c.DPoPRequired,
+		TerminalLogin: c.TerminalLogin, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
@@ -71,7 +72,8 @@ type adminCreateClientRequest struct {
 	RequirePAR             bool     `json:"require_pushed_authorization_requests"`
 	// DPoPRequired makes the client send a DPoP proof with every token
 	// request (RFC 9449).
-	DPoPRequired bool `json:"dpop_required"`
+	DPoPRequired  bool `json:"dpop_required"`
+	TerminalLogin bool `json:"terminal_login"`
 }
 
 // buildAdminClient validates a create request with the rules the CLI
@@ -79,8 +81,12 @@ type adminCreateClientRequest struct {
 func buildAdminClient(req *adminCreateClientRequest) (*storage.Client, error) {
 	c := &storage.Client{ID: req.ID, Name: strings.TrimSpace(req.Name), Public: req.Public, AuthMethod: req.AuthMethod,
 		RedirectURIs: req.RedirectURIs, Roles: req.Roles, Audiences: req.Audiences,
-		PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty, RequirePAR: req.RequirePAR, DPoPRequired: req.DPoPRequired}
+		PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty, RequirePAR: req.RequirePAR, DPoPRequired: req.DPoPRequired,
+		TerminalLogin: req.TerminalLogin}
 	if err := clientreg.CheckClientID(c.ID); err != nil {
+		return nil, err
+	}
+	if err := clientreg.CheckTerminalLogin(c.FirstParty, c.TerminalLogin); err != nil {
 		return nil, err
 	}
 	if err := clientreg.CheckName("the client name", req.Name); err != nil {
@@ -151,7 +157,8 @@ func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, p *ad
 		Details: map[string]string{"name": c.Name, "auth_method": c.AuthMethod, "grant_types": strings.Join(c.GrantTypes, " "),
 			"scopes": strings.Join(c.Scopes, " "), "roles": strings.Join(c.Roles, " "),
 			"audiences": strings.Join(c.Audiences, " "), "first_party": strconv.FormatBool(c.FirstParty),
-			"require_par": strconv.FormatBool(c.RequirePAR), "dpop_required": strconv.FormatBool(c.DPoPRequired)}})
+			"require_par": strconv.FormatBool(c.RequirePAR), "dpop_required": strconv.FormatBool(c.DPoPRequired),
+			"terminal_login": strconv.FormatBool(c.TerminalLogin)}})
 	writeJSON(w, http.StatusCreated, adminapi.ClientWithSecret{Client: toAdminClient(c), ClientSecret: sec})
 }
 
@@ -211,52 +218,42 @@ func (s *Server) adminRotateClientSecret(w http.ResponseWriter, r *http.Request,
 // adminUpdateClientRequest is the body of PATCH /clients/{id}: the members
 // present are changed, absent ones stay.
 type adminUpdateClientRequest struct {
-	RequirePAR   *bool `json:"require_pushed_authorization_requests"`
-	DPoPRequired *bool `json:"dpop_required"`
+	RequirePAR    *bool `json:"require_pushed_authorization_requests"`
+	DPoPRequired  *bool `json:"dpop_required"`
+	TerminalLogin *bool `json:"terminal_login"`
 }
 
 // adminUpdateClient changes the settings of a client that can change
-// without re-registering it: whether it must push its authorization
-// requests (PAR) and whether it must use DPoP.
+// without re-registering it (UpdateClientSettings): whether it must push
+// its authorization requests (PAR), must use DPoP, or may sign users in at
+// a terminal.
 func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
 	id := r.PathValue("id")
 	var req adminUpdateClientRequest
 	if !decodeAdminBody(w, r, &req) {
 		return
 	}
-	if req.RequirePAR == nil && req.DPoPRequired == nil {
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "nothing to change: give require_pushed_authorization_requests or dpop_required (true or false)")
+	settings := ClientSettings{RequirePAR: req.RequirePAR, DPoPRequired: req.DPoPRequired, TerminalLogin: req.TerminalLogin}
+	if settings.Empty() {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "nothing to change: give require_pushed_authorization_requests, dpop_required or terminal_login (true or false)")
 		return
 	}
-	var c storage.Client
-	now := s.clock.Now().UTC()
-	err := s.store.UpdateClient(r.Context(), id, func(cur *storage.Client) error {
-		if req.RequirePAR != nil {
-			cur.RequirePAR = *req.RequirePAR
-		}
-		if req.DPoPRequired != nil {
-			cur.DPoPRequired = *req.DPoPRequired
-		}
-		cur.UpdatedAt = now
-		c = *cur
-		return nil
-	})
+	c, ev, changed, err := UpdateClientSettings(r.Context(), s.store, s.clock.Now(), id, settings)
 	s.clients.forget(id)
 	switch {
-	case errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, ErrClientNotFound):
 		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("client %q not found", id))
+		return
+	case errors.Is(err, clientreg.ErrTerminalLoginThirdParty):
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
 		return
 	case err != nil:
 		s.writeError(w, r, err)
 		return
 	}
-	details := map[string]string{"change": "settings"}
-	if req.RequirePAR != nil {
-		details["require_par"] = strconv.FormatBool(c.RequirePAR)
+	if changed {
+		ev.Actor = p.actor
+		s.audit.Log(ev)
 	}
-	if req.DPoPRequired != nil {
-		details["dpop_required"] = strconv.FormatBool(c.DPoPRequired)
-	}
-	s.audit.Log(audit.Event{Type: audit.ClientUpdated, Outcome: audit.Success, Actor: p.actor, ClientID: id, Details: details})
-	writeJSON(w, http.StatusOK, toAdminClient(&c))
+	writeJSON(w, http.StatusOK, toAdminClient(c))
 }

@@ -44,7 +44,7 @@ func knownErrorCode(code string) bool {
 	case "invalid_request", "invalid_client", "invalid_grant",
 		"unauthorized_client", "unsupported_grant_type", "invalid_scope",
 		"access_denied", "server_error", "authorization_pending",
-		"slow_down", "expired_token", "too_many_requests":
+		"slow_down", "expired_token", "too_many_requests", "mfa_required":
 		return true
 	}
 	return false

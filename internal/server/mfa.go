@@ -397,6 +397,13 @@ func (s *Server) limitAttempt(r *http.Request, u *storage.User) (*ratelimit.Resu
 // totpAD binds a sealed TOTP secret to its user.
 func totpAD(userID string) []byte { return []byte("totp:" + userID) }
 
+// SealTOTPSecret seals the raw TOTP secret of userID with key, as
+// storage.TOTP.EncryptedSecret holds it (for tools and tests that enrol a
+// user without the account page).
+func SealTOTPSecret(key *secret.Key, userID string, raw []byte) ([]byte, error) {
+	return key.Seal(raw, totpAD(userID))
+}
+
 // consumeCode checks code against userID's TOTP state and, when it
 // matches, records its use in the same transaction: a six-digit code of a
 // time step after the last accepted one (±1 step around now), or — for an
@@ -404,6 +411,13 @@ func totpAD(userID string) []byte { return []byte("totp:" + userID) }
 // which state the TOTP must be in;
 // then, if not nil, changes the state further in the same transaction.
 func (s *Server) consumeCode(ctx context.Context, userID, code string, enrolled bool, then func(*storage.TOTP)) (bool, error) {
+	return s.consumeCodeIf(ctx, userID, code, enrolled, nil, then)
+}
+
+// consumeCodeIf is consumeCode that first asks guard, when not nil, in
+// the same transaction: when it says no, nothing changes (no code is
+// used, no failure counted) and the error is errChallengeUsed.
+func (s *Server) consumeCodeIf(ctx context.Context, userID, code string, enrolled bool, guard func(*storage.TOTP) bool, then func(*storage.TOTP)) (bool, error) {
 	if s.secretKey == nil {
 		return false, errors.New("server: multi-factor login needs the secret key")
 	}
@@ -417,6 +431,9 @@ func (s *Server) consumeCode(ctx context.Context, userID, code string, enrolled 
 	var bad bool
 	err := s.store.UpdateTOTP(ctx, userID, func(t *storage.TOTP) error {
 		bad = false
+		if guard != nil && !guard(t) {
+			return errChallengeUsed
+		}
 		if t.Enrolled != enrolled || now.Before(t.LockedUntil) {
 			return errBadCode
 		}
@@ -441,6 +458,8 @@ func (s *Server) consumeCode(ctx context.Context, userID, code string, enrolled 
 	switch {
 	case err == nil:
 		return !bad, nil
+	case errors.Is(err, errChallengeUsed):
+		return false, err
 	case errors.Is(err, errBadCode), errors.Is(err, storage.ErrNotFound):
 		return false, nil
 	}

@@ -112,11 +112,15 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*protocol.TokenR
 		resp, err = s.grantRefreshToken(r, c, jkt)
 	case protocol.GrantDeviceCode:
 		resp, err = s.grantDeviceCode(r, c, jkt)
+	case protocol.GrantPassword:
+		// Only for clients an admin opened to terminal sign-in
+		// (grant_password.go; RFC 9700 §2.4).
+		resp, err = s.grantPassword(r, c, jkt)
+	case protocol.GrantMFAOTP:
+		resp, err = s.grantMFAOTP(r, c, jkt)
 	case "":
 		err = protocol.NewError(protocol.ErrInvalidRequest, "grant_type is required")
 	default:
-		// The password grant (ROPC) is deliberately not offered
-		// (RFC 9700 §2.4).
 		err = protocol.Errorf(protocol.ErrUnsupportedGrantType, "grant type %q is not supported", gt)
 	}
 	if err != nil {

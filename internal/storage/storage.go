@@ -65,8 +65,12 @@ type Client struct {
 	// without a DPoP proof (RFC 9449 §5: invalid_dpop_proof), so every
 	// token it gets is bound to a key.
 	DPoPRequired bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// TerminalLogin lets the client sign users in with the password grant
+	// (RFC 6749 §4.3; `gatehouse login --terminal`). An admin turns it on;
+	// it is honoured only while FirstParty is true.
+	TerminalLogin bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // User is a local user account.
@@ -221,6 +225,12 @@ type ProxySession struct {
 	LastSeen  time.Time
 	ExpiresAt time.Time
 	Data      []byte // opaque; empty comes back nil
+	// Groups are the groups the issuer vouched for at login; empty comes
+	// back nil.
+	Groups []string
+	// EmailVerified says the issuer vouched for Email (false for sessions
+	// stored before it was kept).
+	EmailVerified bool
 }
 
 // SigningKey is a JWT signing key. The key is published in JWKS from
@@ -298,6 +308,10 @@ type TOTP struct {
 	// tried: the server's back-off against guessing.
 	Failures    int
 	LockedUntil time.Time
+	// TerminalChallenge is the SHA-256 (hex) of the nonce of the one
+	// outstanding mfa_token of a terminal sign-in ("" when none); the
+	// server clears it when it accepts a code for it.
+	TerminalChallenge string
 }
 
 // Passkey is a WebAuthn credential (WebAuthn Level 3 §4 "credential

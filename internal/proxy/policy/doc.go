@@ -24,7 +24,10 @@
 //	    paths: ["/runs/**"]       # optional: any of these paths (default any)
 //	    methods: [GET, HEAD]      # optional: any of these methods (default any)
 //	    roles: [viewer, editor]   # optional: a caller with any of these roles
-//	    public: true              # optional: anonymous callers too (not with roles)
+//	    groups: [ops-admins]      # optional: a caller in any of these groups
+//	    emails: [ada@example.com] # optional: a caller with one of these (verified) addresses
+//	    email_domains: [example.com, "*.example.org"] # optional: a (verified) address at one of these domains
+//	    public: true              # optional: anonymous callers too (not with the four above)
 //	    graphql:                  # optional: makes this a GraphQL rule
 //	      types: [query]          # query, mutation, subscription (default any)
 //	      fields: [launchRun]     # root fields (default any)
@@ -50,14 +53,33 @@
 // Host patterns are exact names or IP addresses, or "*.example.com", which
 // matches one more label (a.example.com, not example.com or
 // a.b.example.com); hosts compare case-insensitively, without port.
-// Methods are upper-cased when loaded and when judged. Roles compare
-// exactly (case-sensitive), as the identity provider spells them.
+// Methods are upper-cased when loaded and when judged.
 //
-// Who a rule applies to: with roles, an authenticated caller holding any of
-// them; without roles, any authenticated caller; with public: true, anyone,
-// logged in or not. A deny rule without roles applies to everyone,
-// anonymous callers included, so a public rule below it cannot reopen what
-// it closes. Nothing in a policy can refer to a header, the user agent, the
+// Who a rule applies to is said by its identity matchers: roles, groups,
+// emails and email_domains. Each matches a caller with any of the values
+// it lists; a rule with several applies only to a caller matching every
+// one ("roles: [editor]" with "email_domains: [example.com]" is an editor
+// with an example.com address; write two rules for "either"). Without
+// any, a rule applies to any authenticated caller; with public: true, to
+// anyone, logged in or not. A deny rule without identity matchers applies
+// to everyone, anonymous callers included, so a public rule below it
+// cannot reopen what it closes; a deny rule with them applies to the
+// callers they match.
+//
+// Roles and groups compare exactly (case-sensitive), as the identity
+// provider spells them. Emails compare case-insensitively as whole
+// addresses. An email domain matches the part of the address after its
+// last "@", case-insensitively and exactly: "example.com" matches
+// ada@example.com, never ada@evilexample.com or ada@eu.example.com;
+// "*.example.com" matches any subdomain at any depth (eu.example.com,
+// a.eu.example.com), not example.com itself. emails and email_domains
+// match only an address the issuer vouches for: one whose email_verified
+// claim is not false (an absent claim counts as verified, as most
+// providers that do not verify addresses send none and those that let
+// users type one in send false). An entry of emails without exactly one
+// "@" or with a bad domain, and an entry of email_domains with an "@", a
+// scheme, a port, a path or a "*" other than a leading "*." are load
+// errors. Nothing in a policy can refer to a header, the user agent, the
 // client address or a "health check" path: a request is judged only on
 // host, path, method, identity and GraphQL operations (48).
 //

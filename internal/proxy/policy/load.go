@@ -18,7 +18,7 @@ import (
 var (
 	topKeys      = []string{"version", "max_body_bytes", "graphql", "rules"}
 	endpointKeys = []string{"paths", "hosts", "max_body_bytes", "ide", "refusal_status"}
-	ruleKeys     = []string{"name", "hosts", "paths", "methods", "roles", "public", "action", "graphql"}
+	ruleKeys     = []string{"name", "hosts", "paths", "methods", "roles", "groups", "emails", "email_domains", "public", "action", "graphql"}
 	opKeys       = []string{"types", "fields", "names"}
 )
 
@@ -223,14 +223,16 @@ func (l *loader) rule(n *yaml.Node, haveGraphQL bool) (*rule, error) {
 			return nil, err
 		}
 	}
-	if v, ok := m["roles"]; ok {
-		list, err := l.strings(v, what+": roles")
-		if err != nil {
-			return nil, err
+	for _, key := range []string{"roles", "groups", "emails", "email_domains"} {
+		v, ok := m[key]
+		if !ok {
+			continue
 		}
-		r.roles = set(list)
 		if r.public {
-			return nil, l.errorf(v, "%s: roles and public: true together; a public rule admits everyone", what)
+			return nil, l.errorf(v, "%s: %s and public: true together; a public rule admits everyone", what, key)
+		}
+		if err := l.identity(r, key, v, what); err != nil {
+			return nil, err
 		}
 	}
 	if r.public && r.deny {
@@ -245,6 +247,39 @@ func (l *loader) rule(n *yaml.Node, haveGraphQL bool) (*rule, error) {
 		}
 	}
 	return r, nil
+}
+
+// identity reads one identity matcher of a rule (roles, groups, emails or
+// email_domains) into r.
+func (l *loader) identity(r *rule, key string, v *yaml.Node, what string) error {
+	list, err := l.strings(v, what+": "+key)
+	if err != nil {
+		return err
+	}
+	switch key {
+	case "roles":
+		r.roles = set(list)
+	case "groups":
+		r.groups = set(list)
+	case "emails":
+		r.emails = map[string]bool{}
+		for i, s := range list {
+			e, err := parseEmail(s)
+			if err != nil {
+				return l.errorf(resolve(v).Content[i], "%s: emails: %q %v", what, s, err)
+			}
+			r.emails[e] = true
+		}
+	case "email_domains":
+		for i, s := range list {
+			d, err := parseEmailDomain(s)
+			if err != nil {
+				return l.errorf(resolve(v).Content[i], "%s: email_domains: %q %v", what, s, err)
+			}
+			r.domains = append(r.domains, d)
+		}
+	}
+	return nil
 }
 
 func (l *loader) opMatch(n *yaml.Node, what string, deny bool) (*opMatch, error) {

@@ -97,6 +97,32 @@ func TestParseErrors(t *testing.T) {
 		// Contradictions.
 		{"roles and public", "version: 1\nrules:\n  - name: a\n    public: true\n    roles: [admin]\n", `5: rule "a": roles and public: true together`},
 		{"public deny", "version: 1\nrules:\n  - name: a\n    action: deny\n    public: true\n", `5: rule "a": public: true on a deny rule`},
+
+		// Identity matchers (emails, email_domains, groups).
+		{"misspelt email_domains", "version: 1\nrules:\n  - name: a\n    email_domain: [example.com]\n", `4: rule: unknown key "email_domain" (did you mean "email_domains"?)`},
+		{"misspelt emails", "version: 1\nrules:\n  - name: a\n    email: [a@example.com]\n", `4: rule: unknown key "email" (did you mean "emails"?)`},
+		{"misspelt groups", "version: 1\nrules:\n  - name: a\n    group: [ops]\n", `4: rule: unknown key "group" (did you mean "groups"?)`},
+		{"email without @", "version: 1\nrules:\n  - name: a\n    emails: [alice.example.com]\n", `4: rule "a": emails: "alice.example.com" is not an email address (no @); for a whole domain use email_domains`},
+		{"email nothing before @", "version: 1\nrules:\n  - name: a\n    emails: [\"@example.com\"]\n", `rule "a": emails: "@example.com" has nothing before the @`},
+		{"email two @", "version: 1\nrules:\n  - name: a\n    emails: [a@b@example.com]\n", `has more than one @`},
+		{"email no domain", "version: 1\nrules:\n  - name: a\n    emails: [alice@]\n", `"alice@" has no domain`},
+		{"email display name", "version: 1\nrules:\n  - name: a\n    emails: [\"Alice <alice@example.com>\"]\n", `contains a space`},
+		{"email bad domain", "version: 1\nrules:\n  - name: a\n    emails: [alice@exa!mple.com]\n", `is not a domain name`},
+		{"email list not a list", "version: 1\nrules:\n  - name: a\n    emails: alice@example.com\n", `4: rule "a": emails: expected a list`},
+		{"domain with @", "version: 1\nrules:\n  - name: a\n    email_domains: [\"@example.com\"]\n", `4: rule "a": email_domains: "@example.com" contains @: write the domain alone`},
+		{"domain is an address", "version: 1\nrules:\n  - name: a\n    email_domains: [alice@example.com]\n", `contains @`},
+		{"domain with scheme", "version: 1\nrules:\n  - name: a\n    email_domains: [\"https://example.com\"]\n", `"https://example.com" is a URL: write the domain alone`},
+		{"domain with path", "version: 1\nrules:\n  - name: a\n    email_domains: [example.com/x]\n", `contains / : ? or #`},
+		{"domain with port", "version: 1\nrules:\n  - name: a\n    email_domains: [\"example.com:443\"]\n", `contains / : ? or #`},
+		{"domain leading dot", "version: 1\nrules:\n  - name: a\n    email_domains: [.example.com]\n", `starts or ends with a dot`},
+		{"domain inner wildcard", "version: 1\nrules:\n  - name: a\n    email_domains: [\"a.*.example.com\"]\n", `has a * that is not a leading "*."`},
+		{"domain bare wildcard", "version: 1\nrules:\n  - name: a\n    email_domains: [\"*example.com\"]\n", `has a * that is not a leading "*."`},
+		{"domain empty label", "version: 1\nrules:\n  - name: a\n    email_domains: [example..com]\n", `has an empty label`},
+		{"domain space", "version: 1\nrules:\n  - name: a\n    email_domains: [\"example .com\"]\n", `is not a domain name`},
+		{"empty groups", "version: 1\nrules:\n  - name: a\n    groups: []\n", `4: rule "a": groups: empty list`},
+		{"groups and public", "version: 1\nrules:\n  - name: a\n    public: true\n    groups: [ops]\n", `5: rule "a": groups and public: true together`},
+		{"emails and public", "version: 1\nrules:\n  - name: a\n    public: true\n    emails: [a@example.com]\n", `5: rule "a": emails and public: true together`},
+		{"email_domains and public", "version: 1\nrules:\n  - name: a\n    public: true\n    email_domains: [example.com]\n", `5: rule "a": email_domains and public: true together`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

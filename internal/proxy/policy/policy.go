@@ -18,11 +18,17 @@ const (
 // identified by the gateway. There is deliberately no header, user agent,
 // query string or client address in it (SECURITY-CASES 44, 46, 48).
 type Input struct {
-	Host          string              // request host, without port (case and a trailing dot do not matter)
-	Path          string              // normalised, decoded path (no query)
-	Method        string              // HTTP method (compared upper case)
-	Authenticated bool                // the caller was identified
-	Roles         []string            // the caller's roles; ignored unless Authenticated
+	Host          string   // request host, without port (case and a trailing dot do not matter)
+	Path          string   // normalised, decoded path (no query)
+	Method        string   // HTTP method (compared upper case)
+	Authenticated bool     // the caller was identified
+	Roles         []string // the caller's roles; ignored unless Authenticated
+	Groups        []string // the caller's groups; ignored unless Authenticated
+	// Email is the caller's address; EmailVerified says the issuer
+	// vouched for it (email_verified was not false). emails: and
+	// email_domains: match only a verified address.
+	Email         string
+	EmailVerified bool
 	GraphQL       []graphql.Operation // the operations of a GraphQL request; nil otherwise
 }
 
@@ -70,7 +76,10 @@ type rule struct {
 	paths    []pathPattern   // nil: any path
 	methods  map[string]bool // nil: any method
 	safeOnly bool            // methods lists only GET, HEAD, OPTIONS
-	roles    map[string]bool // nil: any authenticated caller (allow) / anyone (deny)
+	roles    map[string]bool // nil: any role; all four nil: any authenticated caller (allow) / anyone (deny)
+	groups   map[string]bool // nil: any groups
+	emails   map[string]bool // lower case; nil: any address
+	domains  []emailPattern  // nil: any address
 	graphql  *opMatch        // nil: not a GraphQL rule
 }
 
@@ -88,6 +97,26 @@ type request struct {
 	method        string
 	authenticated bool
 	roles         []string
+	groups        []string
+	email         string // lower case; "" unless verified
+}
+
+// newRequest prepares in for matching: identity only when authenticated,
+// the address only when verified.
+func newRequest(in Input) request {
+	req := request{
+		host:          normHost(in.Host),
+		segs:          splitPath(in.Path),
+		method:        strings.ToUpper(in.Method),
+		authenticated: in.Authenticated,
+	}
+	if in.Authenticated {
+		req.roles, req.groups = in.Roles, in.Groups
+		if in.EmailVerified {
+			req.email = strings.ToLower(in.Email)
+		}
+	}
+	return req
 }
 
 // Decide judges in. Deny is the default: a request is allowed only when
@@ -97,15 +126,7 @@ func (p *Policy) Decide(in Input) Decision {
 	if why := pathProblem(in.Path); why != "" {
 		return Decision{Reason: why}
 	}
-	req := request{
-		host:          normHost(in.Host),
-		segs:          splitPath(in.Path),
-		method:        strings.ToUpper(in.Method),
-		authenticated: in.Authenticated,
-	}
-	if in.Authenticated {
-		req.roles = in.Roles
-	}
+	req := newRequest(in)
 	if len(in.GraphQL) == 0 {
 		r := p.first(&req, nil)
 		switch {
@@ -254,10 +275,7 @@ func (p *Policy) DecideIDE(in Input) Decision {
 	if why := pathProblem(in.Path); why != "" {
 		return Decision{Reason: why}
 	}
-	req := request{host: normHost(in.Host), segs: splitPath(in.Path), method: strings.ToUpper(in.Method), authenticated: in.Authenticated}
-	if in.Authenticated {
-		req.roles = in.Roles
-	}
+	req := newRequest(in)
 	for _, r := range p.rules {
 		if r.hosts != nil && !anyHost(r.hosts, req.host) || r.paths != nil && !anyPath(r.paths, req.segs) ||
 			r.methods != nil && !r.methods[req.method] || !r.caller(&req) {
@@ -309,17 +327,12 @@ func (r *rule) caller(req *request) bool {
 	switch {
 	case r.public:
 		return true
-	case r.roles == nil:
+	case !r.hasIdentity():
 		return r.deny || req.authenticated
 	case !req.authenticated:
 		return false
 	}
-	for _, role := range req.roles {
-		if r.roles[role] {
-			return true
-		}
-	}
-	return false
+	return r.identity(req)
 }
 
 // match reports whether op satisfies m. For an allow rule every root field

@@ -411,7 +411,9 @@ func TestHealthAndUserAgentCannotOpen(t *testing.T) {
 	for f := range reflect.TypeFor[Input]().Fields() {
 		names = append(names, f.Name)
 	}
-	if want := []string{"Host", "Path", "Method", "Authenticated", "Roles", "GraphQL"}; !slices.Equal(names, want) {
+	// Roles, Groups, Email and EmailVerified come from the issuer's
+	// verified identity, never from the request.
+	if want := []string{"Host", "Path", "Method", "Authenticated", "Roles", "Groups", "Email", "EmailVerified", "GraphQL"}; !slices.Equal(names, want) {
 		t.Errorf("Input fields = %v; a new field must not let a request choose its own judgement", names)
 	}
 	p := mustParse(t, semantics)
@@ -441,6 +443,8 @@ func TestExampleFile(t *testing.T) {
 		{gql(user("POST", "/graphql", "editor"), mut("deleteRun")), "no run deletion", false},
 		{gql(user("GET", "/graphql", "viewer"), mut("launchRun")), "", false},
 		{user("GET", "/runs", "nobody"), "read", true},
+		{withRoles(who("/reports/finance/q3", "ada@example.com", "finance"), "nobody"), "finance reports", true},
+		{Input{Host: "h", Path: "/reports/finance/q3", Method: "POST", Authenticated: true, Email: "ada@example.com", EmailVerified: true}, "", false},
 		{gql(user("POST", "/graphql", "admin"), mut("deleteRun")), "admins", true},
 	} {
 		if d := p.Decide(tt.in); d.Allow != tt.ok || d.Rule != tt.want {

@@ -49,14 +49,19 @@ func NewRedis(client redis.UniversalClient, prefix string, clk clock.Clock) *Red
 // redisRecord is the JSON of a session in its hash's "v" field; LastSeen
 // is the separate field "seen" so that Touch need not rewrite it.
 type redisRecord struct {
-	UserID    string    `json:"user"`
-	Username  string    `json:"name,omitempty"`
-	Email     string    `json:"email,omitempty"`
-	Roles     []string  `json:"roles,omitempty"`
-	AuthTime  time.Time `json:"auth"`
-	CreatedAt time.Time `json:"created"`
-	ExpiresAt time.Time `json:"expires"`
-	Data      []byte    `json:"data,omitempty"`
+	UserID   string   `json:"user"`
+	Username string   `json:"name,omitempty"`
+	Email    string   `json:"email,omitempty"`
+	Roles    []string `json:"roles,omitempty"`
+	// Groups and EmailVerified are absent from records written before
+	// they were kept: such sessions decode with no groups and an
+	// unverified address.
+	Groups        []string  `json:"groups,omitempty"`
+	EmailVerified bool      `json:"email_verified,omitempty"`
+	AuthTime      time.Time `json:"auth"`
+	CreatedAt     time.Time `json:"created"`
+	ExpiresAt     time.Time `json:"expires"`
+	Data          []byte    `json:"data,omitempty"`
 }
 
 // createScript stores a session unless its key exists. KEYS: session,
@@ -136,6 +141,7 @@ func (r *Redis) Create(ctx context.Context, s *Session) error {
 	v, err := json.Marshal(redisRecord{
 		UserID: s.UserID, Username: s.Username, Email: s.Email, Roles: s.Roles,
 		AuthTime: s.AuthTime, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, Data: s.Data,
+		Groups: s.Groups, EmailVerified: s.EmailVerified,
 	})
 	if err != nil {
 		return fmt.Errorf("session: redis: create: %w", err)
@@ -176,6 +182,7 @@ func (r *Redis) Get(ctx context.Context, id string) (*Session, error) {
 	s := &Session{
 		ID: id, UserID: rec.UserID, Username: rec.Username, Email: rec.Email, Roles: rec.Roles,
 		AuthTime: rec.AuthTime, CreatedAt: rec.CreatedAt, ExpiresAt: rec.ExpiresAt, Data: rec.Data,
+		Groups: rec.Groups, EmailVerified: rec.EmailVerified,
 	}
 	if seen, ok := vals[1].(string); ok {
 		if err := s.LastSeen.UnmarshalText([]byte(seen)); err != nil {

@@ -218,3 +218,29 @@ func TestRedisDown(t *testing.T) {
 		}
 	}
 }
+
+// TestRedisOldRecord: a session stored before groups and email_verified
+// were kept still decodes, with no groups and an unverified address (so it
+// matches no groups, emails or email_domains rule).
+func TestRedisOldRecord(t *testing.T) {
+	mr, client := redistest.Miniredis(t)
+	clk := start()
+	s := session.NewRedis(client, "", clk)
+	sess := newSession(clk, "old", "alice", time.Hour)
+	sess.Email, sess.Groups, sess.EmailVerified = "alice@example.com", []string{"ops"}, true
+	if err := s.Create(t.Context(), sess); err != nil {
+		t.Fatal(err)
+	}
+	key := "gatehouse:ps:s:" + sess.ID
+	old := `{"user":"alice","name":"alice","email":"alice@example.com","roles":["viewer"],` +
+		`"auth":"` + clk.Now().Format(time.RFC3339Nano) + `","created":"` + clk.Now().Format(time.RFC3339Nano) +
+		`","expires":"` + sess.ExpiresAt.Format(time.RFC3339Nano) + `"}`
+	mr.HSet(key, "v", old)
+	got, err := s.Get(t.Context(), sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Email != "alice@example.com" || got.EmailVerified || got.Groups != nil || !slices.Equal(got.Roles, []string{"viewer"}) {
+		t.Fatalf("old record decoded as %+v", got)
+	}
+}

@@ -24,15 +24,19 @@ var (
 
 // Session is one browser session at the gateway.
 type Session struct {
-	ID        string // SHA-256 hex of the cookie value (the store never sees the cookie value)
-	UserID    string // subject at the issuer
-	Username  string
-	Email     string
-	Roles     []string  // roles at login (the gateway may re-read them per request)
-	AuthTime  time.Time // when the user authenticated at the issuer
-	CreatedAt time.Time
-	LastSeen  time.Time // moved on by Touch (idle timeout)
-	ExpiresAt time.Time // absolute end; stores may forget the session after it
+	ID       string // SHA-256 hex of the cookie value (the store never sees the cookie value)
+	UserID   string // subject at the issuer
+	Username string
+	Email    string
+	// EmailVerified says the issuer vouched for Email (its email_verified
+	// was not false); false for sessions stored before it was kept.
+	EmailVerified bool
+	Roles         []string  // roles at login (the gateway may re-read them per request)
+	Groups        []string  // groups the issuer vouched for at login
+	AuthTime      time.Time // when the user authenticated at the issuer
+	CreatedAt     time.Time
+	LastSeen      time.Time // moved on by Touch (idle timeout)
+	ExpiresAt     time.Time // absolute end; stores may forget the session after it
 	// Data is opaque extra state the gateway keeps (e.g. an encrypted
 	// refresh token, the ID token for logout); may be nil.
 	Data []byte
@@ -66,6 +70,7 @@ type Store interface {
 func (s *Session) clone() *Session {
 	c := *s
 	c.Roles = slices.Clone(s.Roles)
+	c.Groups = slices.Clone(s.Groups)
 	c.Data = slices.Clone(s.Data)
 	return &c
 }

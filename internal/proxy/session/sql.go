@@ -32,7 +32,7 @@ func (q *SQL) Create(ctx context.Context, s *Session) error {
 	err := q.st.CreateProxySession(ctx, &storage.ProxySession{
 		Hash: s.ID, UserID: s.UserID, Username: s.Username, Email: s.Email, Roles: s.Roles,
 		AuthTime: s.AuthTime, CreatedAt: s.CreatedAt, LastSeen: s.LastSeen, ExpiresAt: s.ExpiresAt,
-		Data: s.Data,
+		Data: s.Data, Groups: s.Groups, EmailVerified: s.EmailVerified,
 	})
 	return sqlErr("create", err)
 }
@@ -49,7 +49,7 @@ func (q *SQL) Get(ctx context.Context, id string) (*Session, error) {
 	return &Session{
 		ID: p.Hash, UserID: p.UserID, Username: p.Username, Email: p.Email, Roles: p.Roles,
 		AuthTime: p.AuthTime, CreatedAt: p.CreatedAt, LastSeen: p.LastSeen, ExpiresAt: p.ExpiresAt,
-		Data: p.Data,
+		Data: p.Data, Groups: p.Groups, EmailVerified: p.EmailVerified,
 	}, nil
 }
 

@@ -52,6 +52,7 @@ type Server struct {
 	// TS is the listener, which a test may close to take the server away.
 	TS *httptest.Server
 
+	key    *secret.Key
 	hasher *password.Hasher
 }
 
@@ -151,7 +152,26 @@ func Start(t testing.TB, opts ...Option) *Server {
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &Server{URL: cfg.Issuer, Store: st, Clock: clk, Keys: keys, HTTP: ts.Client(), TS: ts, hasher: hasher}
+	return &Server{URL: cfg.Issuer, Store: st, Clock: clk, Keys: keys, HTTP: ts.Client(), TS: ts, hasher: hasher, key: key}
+}
+
+// TOTPSecret is the base32 TOTP secret EnrolTOTP gives users.
+const TOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+// EnrolTOTP gives the user with id an enrolled TOTP with the secret
+// TOTPSecret and no recovery codes, as the account page would.
+func (s *Server) EnrolTOTP(t testing.TB, userID string) {
+	t.Helper()
+	sealed, err := server.SealTOTPSecret(s.key, userID, []byte(TOTPSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := s.Clock.Now()
+	err = s.Store.CreateTOTP(context.Background(), &storage.TOTP{UserID: userID, EncryptedSecret: sealed, Enrolled: true,
+		CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // AddClient registers c as a confidential client with a new secret, which

@@ -11,13 +11,14 @@ import (
 var clients = newTable("clients",
 	"id", "name", "secret_hash", "is_public", "auth_method", "jwks",
 	"redirect_uris", "grant_types", "scopes", "roles", "first_party",
-	"created_at", "updated_at", "audiences", "post_logout_redirect_uris", "require_par", "dpop_required")
+	"created_at", "updated_at", "audiences", "post_logout_redirect_uris", "require_par", "dpop_required", "terminal_login")
 
 func (s *Store) clientArgs(c *storage.Client) []any {
 	return []any{
 		c.ID, c.Name, c.SecretHash, c.Public, c.AuthMethod, c.JWKS,
 		list(c.RedirectURIs), list(c.GrantTypes), list(c.Scopes), list(c.Roles), c.FirstParty,
 		s.time(c.CreatedAt), s.time(c.UpdatedAt), list(c.Audiences), list(c.PostLogoutRedirectURIs), c.RequirePAR, c.DPoPRequired,
+		c.TerminalLogin,
 	}
 }
 
@@ -25,7 +26,8 @@ func scanClient(r rowScanner) (*storage.Client, error) {
 	var c storage.Client
 	err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.AuthMethod, &c.JWKS,
 		listCol{&c.RedirectURIs}, listCol{&c.GrantTypes}, listCol{&c.Scopes}, listCol{&c.Roles}, &c.FirstParty,
-		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, listCol{&c.Audiences}, listCol{&c.PostLogoutRedirectURIs}, &c.RequirePAR, &c.DPoPRequired)
+		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, listCol{&c.Audiences}, listCol{&c.PostLogoutRedirectURIs}, &c.RequirePAR, &c.DPoPRequired,
+		&c.TerminalLogin)
 	if err != nil {
 		return nil, err
 	}

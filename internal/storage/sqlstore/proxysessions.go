@@ -8,14 +8,15 @@ import (
 )
 
 var proxySessions = newTable("proxy_sessions", "hash", "user_id", "username", "email", "roles",
-	"auth_time", "created_at", "last_seen", "expires_at", "data")
+	"auth_time", "created_at", "last_seen", "expires_at", "data", "user_groups", "email_verified")
 
 // CreateProxySession stores a new gateway browser session; a second one
 // with the same hash is storage.ErrAlreadyExists.
 func (s *Store) CreateProxySession(ctx context.Context, p *storage.ProxySession) error {
 	return s.insert(ctx, "proxy session", proxySessions.insert,
 		p.Hash, p.UserID, p.Username, p.Email, list(p.Roles),
-		s.time(p.AuthTime), s.time(p.CreatedAt), s.time(p.LastSeen), s.time(p.ExpiresAt), blob(p.Data))
+		s.time(p.AuthTime), s.time(p.CreatedAt), s.time(p.LastSeen), s.time(p.ExpiresAt), blob(p.Data),
+		list(p.Groups), p.EmailVerified)
 }
 
 // GetProxySession returns the gateway session with hash, expired or not.
@@ -24,7 +25,7 @@ func (s *Store) GetProxySession(ctx context.Context, hash string) (*storage.Prox
 	err := s.readRow(ctx, proxySessions.byKey, hash).Scan(
 		&p.Hash, &p.UserID, &p.Username, &p.Email, listCol{&p.Roles},
 		timeCol{&p.AuthTime}, timeCol{&p.CreatedAt}, timeCol{&p.LastSeen}, timeCol{&p.ExpiresAt},
-		bytesCol{&p.Data})
+		bytesCol{&p.Data}, listCol{&p.Groups}, &p.EmailVerified)
 	if err != nil {
 		return nil, s.wrap("get proxy session", s.mapErr(err))
 	}

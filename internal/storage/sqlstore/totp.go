@@ -9,17 +9,18 @@ import (
 
 var userTOTP = newTable("user_totp",
 	"user_id", "secret", "enrolled", "last_step", "recovery_codes", "created_at", "updated_at",
-	"failures", "locked_until")
+	"failures", "locked_until", "terminal_challenge")
 
 func (s *Store) totpArgs(t *storage.TOTP) []any {
 	return []any{t.UserID, t.EncryptedSecret, t.Enrolled, t.LastStep, list(t.RecoveryCodes),
-		s.time(t.CreatedAt), s.time(t.UpdatedAt), t.Failures, s.time(t.LockedUntil)}
+		s.time(t.CreatedAt), s.time(t.UpdatedAt), t.Failures, s.time(t.LockedUntil), t.TerminalChallenge}
 }
 
 func scanTOTP(r rowScanner) (*storage.TOTP, error) {
 	var t storage.TOTP
 	err := r.Scan(&t.UserID, bytesCol{&t.EncryptedSecret}, &t.Enrolled, &t.LastStep,
-		listCol{&t.RecoveryCodes}, timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}, &t.Failures, timeCol{&t.LockedUntil})
+		listCol{&t.RecoveryCodes}, timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}, &t.Failures, timeCol{&t.LockedUntil},
+		&t.TerminalChallenge)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,32 @@ var clientTests = []test{
 	{"Client/Update", testClientUpdate},
 	{"Client/UpdaterError", testClientUpdaterError},
 	{"Client/DeleteCascades", testClientDelete},
+	{"Client/TerminalLogin", testClientTerminalLogin},
+}
+
+// testClientTerminalLogin: the flag that allows the password grant is off
+// unless set, and an update turns it on and off again.
+func testClientTerminalLogin(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	c := newClient("term")
+	c.TerminalLogin = false
+	must(t, "create", s.CreateClient(ctx, c))
+	got, err := s.GetClient(ctx, "term")
+	must(t, "get", err)
+	if got.TerminalLogin {
+		t.Fatal("TerminalLogin is on for a client created without it")
+	}
+	for _, on := range []bool{true, false} {
+		must(t, "update", s.UpdateClient(ctx, "term", func(c *storage.Client) error {
+			c.TerminalLogin = on
+			return nil
+		}))
+		got, err := s.GetClient(ctx, "term")
+		must(t, "get after update", err)
+		if got.TerminalLogin != on {
+			t.Fatalf("TerminalLogin = %v after setting it to %v", got.TerminalLogin, on)
+		}
+	}
 }
 
 func testClientRoundTrip(t *testing.T, s storage.Store) {

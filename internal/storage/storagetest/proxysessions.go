@@ -27,6 +27,9 @@ func newProxySession(secret, userID string) *storage.ProxySession {
 		LastSeen:  base.Add(time.Second),
 		ExpiresAt: base.Add(12 * time.Hour),
 		Data:      []byte{0x00, 0x01, 0xfe, 0xff},
+		Groups:    []string{"ops-admins", "analysts"},
+
+		EmailVerified: true,
 	}
 }
 
@@ -51,13 +54,13 @@ func testProxySession(t *testing.T, s storage.Store) {
 	got, err = s.GetProxySession(ctx, bare.Hash)
 	must(t, "get bare", err)
 	diff(t, "bare proxy session", bare, got)
-	bare.Roles, bare.Data = []string{}, []byte{}
+	bare.Roles, bare.Data, bare.Groups = []string{}, []byte{}, []string{}
 	bare.Hash = hash("p3")
 	must(t, "create with empty slices", s.CreateProxySession(ctx, bare))
 	got, err = s.GetProxySession(ctx, bare.Hash)
 	must(t, "get with empty slices", err)
-	if got.Roles != nil || got.Data != nil {
-		t.Errorf("empty roles and data came back as %#v, %#v; want nil", got.Roles, got.Data)
+	if got.Roles != nil || got.Data != nil || got.Groups != nil {
+		t.Errorf("empty roles, data and groups came back as %#v, %#v, %#v; want nil", got.Roles, got.Data, got.Groups)
 	}
 }
 

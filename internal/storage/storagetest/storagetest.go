@@ -102,6 +102,7 @@ func newClient(id string) *storage.Client {
 		Audiences:              []string{"https://api.example", "https://other.example/x"},
 		FirstParty:             true,
 		RequirePAR:             true,
+		TerminalLogin:          true,
 		CreatedAt:              base,
 		UpdatedAt:              base.Add(time.Minute),
 	}

@@ -21,6 +21,7 @@ var totpTests = []test{
 	}},
 	{"Session/ListAndDeleteUserSessions", testUserSessions},
 	{"Concurrent/TOTPStepUsedOnce", inRounds(testConcurrentTOTPStep)},
+	{"Concurrent/TerminalChallengeUsedOnce", inRounds(testConcurrentTerminalChallenge)},
 }
 
 // testConcurrentTOTPStep has racers accept the same time step at once, as
@@ -50,6 +51,37 @@ func testConcurrentTOTPStep(t *testing.T, s storage.Store, round int) {
 	}
 	if won != 1 {
 		t.Errorf("%d concurrent updates accepted the same step, want 1", won)
+	}
+}
+
+// testConcurrentTerminalChallenge has racers answer the same mfa_token of
+// a terminal sign-in at once: exactly one may clear its challenge.
+func testConcurrentTerminalChallenge(t *testing.T, s storage.Store, round int) {
+	ctx := t.Context()
+	userID := fmt.Sprintf("u%d", round)
+	tt := newTOTP(userID)
+	tt.TerminalChallenge = hash("nonce")
+	must(t, "create", s.CreateTOTP(ctx, tt))
+	errs := race(racers, func(int) error {
+		return s.UpdateTOTP(ctx, userID, func(v *storage.TOTP) error {
+			if v.TerminalChallenge != hash("nonce") {
+				return errStop
+			}
+			v.TerminalChallenge = ""
+			return nil
+		})
+	})
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, errStop):
+			t.Errorf("update: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d concurrent updates used the same challenge, want 1", won)
 	}
 }
 
@@ -94,20 +126,22 @@ func testTOTP(t *testing.T, s storage.Store) {
 		v.RecoveryCodes = v.RecoveryCodes[1:]
 		v.UpdatedAt = base.Add(time.Minute)
 		v.Failures, v.LockedUntil = 7, base.Add(time.Hour)
+		v.TerminalChallenge = hash("challenge")
 		return nil
 	}))
 	want.Enrolled, want.LastStep, want.RecoveryCodes, want.UpdatedAt = true, 58_000_000, want.RecoveryCodes[1:], base.Add(time.Minute)
 	want.Failures, want.LockedUntil = 7, base.Add(time.Hour)
+	want.TerminalChallenge = hash("challenge")
 	got, err = s.GetTOTP(ctx, "u1")
 	must(t, "get updated", err)
 	diff(t, "updated totp", want, got)
 
 	// The back-off state clears again.
 	must(t, "clear back-off", s.UpdateTOTP(ctx, "u1", func(v *storage.TOTP) error {
-		v.Failures, v.LockedUntil = 0, time.Time{}
+		v.Failures, v.LockedUntil, v.TerminalChallenge = 0, time.Time{}, ""
 		return nil
 	}))
-	want.Failures, want.LockedUntil = 0, time.Time{}
+	want.Failures, want.LockedUntil, want.TerminalChallenge = 0, time.Time{}, ""
 	got, err = s.GetTOTP(ctx, "u1")
 	must(t, "get cleared", err)
 	diff(t, "cleared totp", want, got)

@@ -66,11 +66,14 @@ func newSession(clk *clocktest.Fake, cookie, userID string) *session.Session {
 		Username:  "name-" + userID,
 		Email:     userID + "@example.com",
 		Roles:     []string{"admin", "reader"},
+		Groups:    []string{"ops-admins", "analysts"},
 		AuthTime:  now.Add(-time.Minute),
 		CreatedAt: now,
 		LastSeen:  now,
 		ExpiresAt: now.Add(12 * time.Hour),
 		Data:      []byte{0x00, 0x01, 0xfe, 0xff, byte(len(cookie))},
+
+		EmailVerified: true,
 	}
 }
 
