@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		proxySessionTests,
 		roleTests,
 		lastHolderTests,
+		connectorUserTests,
 	} {
 		all = append(all, group...)
 	}
