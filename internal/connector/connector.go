@@ -41,6 +41,11 @@ type Identity struct {
 	// AMR are the authentication methods the upstream asserts (the OIDC
 	// "amr" claim, RFC 8176), e.g. "mfa", "otp", "hwk". Empty for LDAP.
 	AMR []string
+	// Claims are the top-level claims of the OIDC ID token (and userinfo,
+	// for names the ID token lacks) whose value is a string or an array
+	// of strings, for role rules on claims; a string is a one-element
+	// list. Nil for LDAP.
+	Claims map[string][]string
 }
 
 // PasswordConnector checks a username and password that a person typed
