@@ -76,6 +76,10 @@ const (
 	UserDeleted      = "user.deleted"
 	KeyRotated       = "key.rotated"
 	RateLimited      = "rate_limited"
+	// ConnectorUnavailable: a directory or upstream provider could not be
+	// asked and the server went on without it (a refresh with the stored
+	// roles).
+	ConnectorUnavailable = "connector.unavailable"
 	Pruned           = "audit.pruned" // retention deleted old events
 )
 

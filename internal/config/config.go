@@ -167,6 +167,10 @@ type Server struct {
 		GroupsClaim string `yaml:"groups_claim"`
 	} `yaml:"oidc"`
 
+	// Connectors are the directories and upstream providers people can
+	// sign in with besides local accounts (docs/connectors.md).
+	Connectors []Connector `yaml:"connectors"`
+
 	UI struct {
 		// BrandName is shown on the login, consent, device and account
 		// pages instead of "Gatehouse" (the gateway sets it from

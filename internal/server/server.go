@@ -64,6 +64,9 @@ type Deps struct {
 	Logger  *slog.Logger
 	// SecretKey seals TOTP secrets at rest and the pending-login cookie.
 	SecretKey *secret.Key
+	// Connectors are the directories and upstream providers people may
+	// sign in with (connectors.go); none by default.
+	Connectors []Connector
 }
 
 // Server serves the authorization server's HTTP endpoints.
@@ -92,6 +95,8 @@ type Server struct {
 	// dbBreaker stops requests from waiting on a database that is down
 	// (deps.go).
 	dbBreaker *breaker.Breaker
+	// connectors are the configured connectors (connectors.go).
+	connectors []Connector
 }
 
 // New builds a Server from its dependencies.
@@ -143,6 +148,7 @@ func New(d Deps) (*Server, error) {
 		proxies: proxies,
 	}
 	s.secretKey = d.SecretKey
+	s.connectors = d.Connectors
 	s.dbBreaker = breaker.New(d.Clock, 0, 0)
 	s.handler = s.routes()
 	return s, nil
@@ -215,6 +221,7 @@ func (s *Server) routes() http.Handler {
 	page("GET "+PathDevice, "device", s.handleDevicePage)
 	page("POST "+PathDevice, "device", s.handleDeviceSubmit)
 	s.mfaRoutes(page)
+	s.connectorRoutes(page)
 	s.homeRoutes(page)
 	register("GET "+PathStatic, s.pages.staticHandler())
 	s.registerAdmin(register)
