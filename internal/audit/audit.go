@@ -80,7 +80,7 @@ const (
 	// asked and the server went on without it (a refresh with the stored
 	// roles).
 	ConnectorUnavailable = "connector.unavailable"
-	Pruned           = "audit.pruned" // retention deleted old events
+	Pruned               = "audit.pruned" // retention deleted old events
 )
 
 const (

@@ -384,7 +384,9 @@ func (s *Server) refreshConnectorUser(ctx context.Context, u *storage.User, clie
 // request (a user created at sign-in).
 type ipKey struct{}
 
-func withIP(ctx context.Context, ip string) context.Context { return context.WithValue(ctx, ipKey{}, ip) }
+func withIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, ipKey{}, ip)
+}
 
 func ipFromContext(ctx context.Context) string {
 	ip, _ := ctx.Value(ipKey{}).(string)

@@ -277,4 +277,3 @@ func (s *Server) connectorRoutes(page func(pattern, route string, h http.Handler
 	page("GET "+PathLoginConnector+"{id}", "login_connector", s.handleConnectorStart)
 	page("GET "+PathLoginConnector+"{id}/callback", "login_connector_callback", s.handleConnectorCallback)
 }
-
