@@ -76,8 +76,9 @@ type Instance struct {
 	sink    io.WriteCloser
 	cfg     *config.Server
 
-	closeLimiter func() error
-	log          *slog.Logger
+	closeLimiter    func() error
+	closeConnectors func() error
+	log             *slog.Logger
 }
 
 // OpenOption adjusts how Open assembles a server.
@@ -164,6 +165,11 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 	if cfg.Redis == "" {
 		log.Warn("no redis configured: rate limits are local to this process; run several replicas only with --redis")
 	}
+	conns, closeConns, err := OpenConnectors(ctx, cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	inst.closeConnectors = closeConns
 	inst.Server, err = New(Deps{
 		Config:  cfg,
 		Store:   st,
@@ -174,7 +180,8 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 		Clock:   clock.System,
 		Logger:  log,
 		// SecretKey seals TOTP secrets (mfa.go).
-		SecretKey: key,
+		SecretKey:  key,
+		Connectors: conns,
 	})
 	if err != nil {
 		return nil, err
@@ -195,6 +202,9 @@ func (inst *Instance) Close() error {
 	}
 	if inst.closeLimiter != nil {
 		errs = append(errs, inst.closeLimiter())
+	}
+	if inst.closeConnectors != nil {
+		errs = append(errs, inst.closeConnectors())
 	}
 	if inst.Store != nil {
 		errs = append(errs, inst.Store.Close())
