@@ -392,3 +392,28 @@ func ipFromContext(ctx context.Context) string {
 	ip, _ := ctx.Value(ipKey{}).(string)
 	return ip
 }
+
+// CheckPrecreatedUser checks that an administrator may pre-create a user
+// of the connector id: it is one of the configured connectors (ids) and
+// no password is given (the connector checks it).
+func CheckPrecreatedUser(ids []string, id, password string) error {
+	if password != "" {
+		return fmt.Errorf("a user of connector %q signs in there and has no password here; leave the password out", id)
+	}
+	if slices.Contains(ids, id) {
+		return nil
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("unknown connector %q: this server has no connectors (see connectors: in the server configuration)", id)
+	}
+	return fmt.Errorf("unknown connector %q; configured connectors: %s", id, strings.Join(ids, ", "))
+}
+
+// connectorIDs are the ids of the configured connectors.
+func (s *Server) connectorIDs() []string {
+	ids := make([]string, len(s.connectors))
+	for i, c := range s.connectors {
+		ids[i] = c.ID
+	}
+	return ids
+}

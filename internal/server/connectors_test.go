@@ -582,3 +582,53 @@ func TestCheckConnectorRoles(t *testing.T) {
 		t.Errorf("stored custom role: %v", err)
 	}
 }
+
+// TestAdminPrecreatesConnectorUser: the admin API pre-creates a user of a
+// connector without a password, refuses one with a password or of an
+// unknown connector, shows the link and groups after the first sign-in,
+// and a pre-created user disabled before it cannot sign in.
+func TestAdminPrecreatesConnectorUser(t *testing.T) {
+	h := newConnectorHarness(t, openSQLite, false)
+	f := newAdminFixtureOn(h.testHarness)
+	ada := f.mustCall(201, "POST", "/users", map[string]any{"username": "ada", "connector": "corp"})
+	if ada["connector"] != "corp" || ada["connector_subject"] != nil {
+		t.Errorf("pre-created: %v", ada)
+	}
+	for _, tc := range []struct {
+		body map[string]any
+		want string
+	}{
+		{map[string]any{"username": "x", "connector": "corp", "password": "a long enough password"}, "has no password here"},
+		{map[string]any{"username": "x", "connector": "nope"}, `unknown connector "nope"; configured connectors: corp, google`},
+		{map[string]any{"username": "x"}, "password"},
+	} {
+		st, body, _ := f.adminCall("POST", "/users", f.adminToken, tc.body)
+		if desc, _ := body["error_description"].(string); st != 400 || !strings.Contains(desc, tc.want) {
+			t.Errorf("%v: %d %v", tc.body, st, body)
+		}
+	}
+	f.mustCall(201, "POST", "/users", map[string]any{"username": "bob", "connector": "corp"})
+	f.mustCall(200, "PATCH", "/users/bob", map[string]any{"disabled": true})
+
+	c := h.newBrowser()
+	if p := h.submit(c, PathLogin, h.loginForm(c, "ada", "ada-password-1")); !signedIn(p) {
+		t.Fatalf("ada: %d %s", p.status, p.body)
+	}
+	got := f.mustCall(200, "GET", "/users/ada", nil)
+	if got["id"] != ada["id"] || got["connector_subject"] != "uid=ada,ou=people,dc=example,dc=org" || fmt.Sprint(got["groups"]) != "[ops-admins]" {
+		t.Errorf("after sign-in: %v", got)
+	}
+	c = h.newBrowser()
+	if p := h.submit(c, PathLogin, h.loginForm(c, "bob", "bob-password-1")); p.status != http.StatusUnauthorized || h.sessionCookie(c) != "" {
+		t.Errorf("disabled pre-created bob: %d", p.status)
+	}
+	// Deleting a linked user: the next sign-in makes a new one.
+	f.mustCall(204, "DELETE", "/users/ada", nil)
+	c = h.newBrowser()
+	if p := h.submit(c, PathLogin, h.loginForm(c, "ada", "ada-password-1")); !signedIn(p) {
+		t.Fatalf("ada after delete: %d %s", p.status, p.body)
+	}
+	if again := h.userByName("ada"); again.ID == ada["id"] {
+		t.Error("deleted user came back")
+	}
+}
