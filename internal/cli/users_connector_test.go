@@ -42,6 +42,7 @@ func TestUsersAddConnector(t *testing.T) {
 	if !strings.Contains(show, "Connector:") || !strings.Contains(show, "google (not linked yet") {
 		t.Errorf("users show:\n%s", show)
 	}
+	h.fail(1, "signs in through connector google, which manages the password", "a new passphrase\n", "users", "passwd", "grace", "--password-stdin")
 	h.fail(2, `unknown connector "corp"; configured connectors: google`, "", "users", "add", "ada", "--connector", "corp", "--config", cfg)
 	h.fail(2, "has no connectors", "", "users", "add", "ada", "--connector", "corp")
 	h.fail(2, "cannot be used together", "pw\n", "users", "add", "ada", "--connector", "google", "--password-stdin", "--config", cfg)

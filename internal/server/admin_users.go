@@ -195,6 +195,10 @@ func (s *Server) adminSetPassword(w http.ResponseWriter, r *http.Request, p *adm
 	if !ok {
 		return
 	}
+	if err := CheckLocalPassword(u); err != nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+		return
+	}
 	hash, err := s.hasher.Hash(r.Context(), req.Password)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -409,6 +409,17 @@ func CheckPrecreatedUser(ids []string, id, password string) error {
 	return fmt.Errorf("unknown connector %q; configured connectors: %s", id, strings.Join(ids, ", "))
 }
 
+// CheckLocalPassword refuses setting a password on a user who signs in
+// through a connector: the directory or provider holds their password,
+// and a local one would let them in without it (past a disabled account
+// upstream).
+func CheckLocalPassword(u *storage.User) error {
+	if u.ConnectorID == "" {
+		return nil
+	}
+	return fmt.Errorf("user %q signs in through connector %s, which manages the password; change it there", u.Username, u.ConnectorID)
+}
+
 // connectorIDs are the ids of the configured connectors.
 func (s *Server) connectorIDs() []string {
 	ids := make([]string, len(s.connectors))
@@ -416,4 +427,13 @@ func (s *Server) connectorIDs() []string {
 		ids[i] = c.ID
 	}
 	return ids
+}
+
+// connectorName is the display name of connector id, or id itself when it
+// is no longer configured.
+func (s *Server) connectorName(id string) string {
+	if c := s.connectorByID(id); c != nil {
+		return c.Name
+	}
+	return id
 }

@@ -607,6 +607,10 @@ func TestAdminPrecreatesConnectorUser(t *testing.T) {
 			t.Errorf("%v: %d %v", tc.body, st, body)
 		}
 	}
+	st, body, _ := f.adminCall("PUT", "/users/ada/password", f.adminToken, map[string]any{"password": "a long enough password"})
+	if desc, _ := body["error_description"].(string); st != 400 || !strings.Contains(desc, "manages the password") {
+		t.Errorf("password of a connector user: %d %v", st, body)
+	}
 	f.mustCall(201, "POST", "/users", map[string]any{"username": "bob", "connector": "corp"})
 	f.mustCall(200, "PATCH", "/users/bob", map[string]any{"disabled": true})
 
