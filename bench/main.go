@@ -57,6 +57,15 @@
 //
 //	go run ./bench --gateway [--duration 5s] [--concurrency 32] [--workloads bare,session,apikey,jwt]
 //
+// --ldap benchmarks LDAP sign-ins instead (ldap.go): it starts Debian's
+// slapd with docs/examples/ldap.ldif on 127.0.0.1 (internal/connector/ldap/ldaptest)
+// and signs ada and bob in through the LDAP connector, --concurrency at
+// once, for --duration; workloads starttls, ldaps and wrong (a wrong
+// password), pool_size --ldap-pool. It reports sign-ins/s, latency, the
+// binds and searches per sign-in and slapd's CPU.
+//
+//	go run ./bench --ldap [--duration 10s] [--concurrency 32] [--ldap-pool 8] [--workloads starttls,ldaps,wrong]
+//
 // It only ever talks to 127.0.0.1, bounds every loop by time, and stops the
 // server (SIGTERM, then waits) before it exits.
 package main
@@ -101,6 +110,10 @@ type options struct {
 	GatewayFlood bool
 	// GatewayPath is the path of the test app the gateway workloads GET.
 	GatewayPath string
+	// LDAP selects the LDAP sign-in benchmark (ldap.go), with LDAPPool
+	// connections per pool.
+	LDAP     bool
+	LDAPPool int
 }
 
 func main() {
@@ -124,7 +137,12 @@ func main() {
 	defer cancel()
 
 	var rep interface{ writeTable(io.Writer) }
-	if opts.GatewayFlood {
+	if opts.LDAP {
+		var l *LDAPReport
+		if l, err = runLDAP(ctx, opts, os.Stderr); l != nil {
+			rep = l
+		}
+	} else if opts.GatewayFlood {
 		var f *FloodReport
 		if f, err = runGatewayFlood(ctx, opts, os.Stderr); f != nil {
 			rep = f
@@ -179,6 +197,8 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (server log, audit log, database)")
 	fs.StringVar(&o.GatewayPath, "gateway-path", gatewayPath, "with --gateway: the test app `path` every workload GETs, e.g. '/graphql?query={runs{id status job}}' (the gateway then parses the GraphQL query)")
 	fs.BoolVar(&o.GatewayFlood, "gateway-flood", false, "measure the gateway under 48 concurrent anonymous 1 MiB GraphQL bodies and 200 stalled uploads (RSS, time to answer, body timeout)")
+	fs.BoolVar(&o.LDAP, "ldap", false, "benchmark LDAP sign-ins through the LDAP connector against a slapd started on 127.0.0.1 (needs /usr/sbin/slapd); workloads starttls, ldaps, wrong")
+	fs.IntVar(&o.LDAPPool, "ldap-pool", 8, "with --ldap: the connector's pool_size (`connections` for searches, and as many for binds)")
 	fs.BoolVar(&o.Gateway, "gateway", false, "benchmark the gateway (gatehouse proxy) in front of the test app instead; workloads bare, session, apikey, jwt (direct always runs), --duration 5s unless given")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -219,6 +239,18 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	aliases, known := workloadAliases, "cc, refresh, introspect or apikey-introspect"
+	if o.LDAP {
+		if o.DB != "" || o.Replicas != 1 || o.Gateway || o.GatewayFlood {
+			return nil, fmt.Errorf("--ldap runs alone: leave out --postgres, --db, --replicas, --gateway and --gateway-flood")
+		}
+		if o.LDAPPool < 1 || o.LDAPPool > 256 {
+			return nil, fmt.Errorf("--ldap-pool must be between 1 and 256")
+		}
+		if !given["workloads"] {
+			workloads = strings.Join([]string{ldapStartTLS, ldapLDAPS, ldapWrong}, ",")
+		}
+		aliases, known = ldapAliases, "starttls, ldaps or wrong"
+	}
 	if o.Gateway {
 		if o.DB != "" || o.Replicas != 1 {
 			return nil, fmt.Errorf("--gateway runs on SQLite with one gateway: leave out --postgres, --db and --replicas")

@@ -15,8 +15,7 @@ import (
 
 // Defaults of a Config.
 const (
-	// DefaultTimeout bounds each call to the provider (discovery, token,
-	// keys, userinfo) when Config.Timeout is zero.
+	// DefaultTimeout is Config.Timeout when it is zero.
 	DefaultTimeout = 10 * time.Second
 	// DefaultGroupsClaim is the claim groups are read from when
 	// Config.GroupsClaim is empty.
@@ -111,8 +110,10 @@ type Config struct {
 	// listed here, and then it is checked with the client secret (OpenID
 	// Connect Core §10.1), which must be 32 bytes or longer.
 	IDTokenAlgorithms []string `yaml:"id_token_algorithms"`
-	// Timeout bounds each call to the provider; a provider that does not
-	// answer within it makes the sign-in fail as unavailable. Default 10s.
+	// Timeout bounds the calls to the provider in one step of a sign-in:
+	// discovery in AuthCodeURL; discovery, token, keys and userinfo
+	// together in Exchange. A provider that does not answer within it
+	// makes the step fail as unavailable. Default 10s.
 	Timeout time.Duration `yaml:"timeout"`
 }
 

@@ -10,6 +10,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -89,7 +90,8 @@ type fakeProvider struct {
 	// down makes every endpoint answer 503.
 	down bool
 	// stall makes every endpoint wait until the request is cancelled.
-	stall bool
+	stall    bool
+	released chan struct{}
 	// sendIss adds iss to the authorization response (default: when the
 	// document advertises it).
 	sendIss *bool
@@ -109,8 +111,10 @@ func newFake(t *testing.T) *fakeProvider {
 	if f.signer, err = jwt.NewSigner(rsaKey, jwt.RS256, "k1"); err != nil {
 		t.Fatal(err)
 	}
+	f.released = make(chan struct{})
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
+	t.Cleanup(func() { close(f.released) }) // runs before Close
 	iss := f.srv.URL
 	f.doc = map[string]any{
 		"issuer":                                         iss,
@@ -148,7 +152,13 @@ func (f *fakeProvider) serve(w http.ResponseWriter, r *http.Request) {
 	down, stall := f.down, f.stall
 	f.mu.Unlock()
 	if stall {
-		<-r.Context().Done()
+		// The server notices a client that gave up only once the body is
+		// read; released is closed when the test ends, whatever happens.
+		io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-f.released:
+		}
 		return
 	}
 	if down {

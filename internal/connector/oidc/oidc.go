@@ -58,8 +58,8 @@ var _ connector.RedirectConnector = (*Connector)(nil)
 type Option func(*Connector)
 
 // WithHTTPClient makes the connector talk to the provider with hc (a proxy,
-// a custom CA). Each call is bounded by Config.Timeout whatever hc's own
-// timeout. Default: http.DefaultClient.
+// a custom CA). The calls are bounded by Config.Timeout whatever hc's
+// own timeout. Default: http.DefaultClient.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Connector) { c.http = hc }
 }
