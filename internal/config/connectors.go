@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/gatehouse-auth/gatehouse/internal/connector/ldap"
 	"github.com/gatehouse-auth/gatehouse/internal/connector/oidc"
 	"github.com/gatehouse-auth/gatehouse/internal/connector/rolemap"
 )
@@ -27,6 +28,8 @@ type Connector struct {
 	Type string `yaml:"type"`
 	// Name is shown on the login page ("Sign in with Name").
 	Name string `yaml:"name"`
+	// LDAP configures an ldap connector (only for type ldap).
+	LDAP *ldap.Config `yaml:"ldap"`
 	// OIDC configures an oidc connector (only for type oidc).
 	OIDC *oidc.Config `yaml:"oidc"`
 	// RoleRules derive the user's roles at every sign-in (and refresh

@@ -1,16 +1,19 @@
 package server
 
 import (
-	"errors"
 	"io"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/connector/ldap"
 )
 
-// openLDAP builds an LDAP connector. Until the ldap connector package is
-// merged, config validation refuses ldap connectors and this is not
-// reached.
+// openLDAP builds the LDAP connector of cc (it reads the bind password; it
+// connects lazily).
 func openLDAP(cc config.Connector) (connector.PasswordConnector, io.Closer, error) {
-	return nil, nil, errors.New("ldap connectors are not available in this build")
+	c, err := ldap.New(cc.ID, cc.Name, *cc.LDAP)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c, nil
 }
