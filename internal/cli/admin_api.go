@@ -157,10 +157,15 @@ func (a *adminAPI) createUserOf(ctx context.Context, name, password, connector s
 	return userFromAPI(&u), nil
 }
 
-// updateProfile changes the profile of the user called name.
-func (a *adminAPI) updateProfile(ctx context.Context, name string, p userreg.Profile) (*storage.User, error) {
+// updateUser changes the profile of the user called name and, when
+// disabled is not nil, disables or enables the user.
+func (a *adminAPI) updateUser(ctx context.Context, name string, p userreg.Profile, disabled *bool) (*storage.User, error) {
+	req := struct {
+		Disabled *bool `json:"disabled,omitempty"`
+		userreg.Profile
+	}{disabled, p}
 	var u adminapi.User
-	if err := a.do(ctx, http.MethodPatch, userPath(name), p, &u); err != nil {
+	if err := a.do(ctx, http.MethodPatch, userPath(name), req, &u); err != nil {
 		return nil, err
 	}
 	return userFromAPI(&u), nil

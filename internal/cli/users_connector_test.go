@@ -43,6 +43,18 @@ func TestUsersAddConnector(t *testing.T) {
 		t.Errorf("users show:\n%s", show)
 	}
 	h.fail(1, "signs in through connector google, which manages the password", "a new passphrase\n", "users", "passwd", "grace", "--password-stdin")
+	if out := h.ok("", "users", "update", "grace", "--disabled").Out; !strings.Contains(out, "disabled") {
+		t.Errorf("users update --disabled: %s", out)
+	}
+	if u, _ := h.store().GetUserByName(t.Context(), "grace"); !u.Disabled {
+		t.Error("grace not disabled")
+	}
+	h.ok("", "users", "update", "grace", "--disabled=false")
+	if u, _ := h.store().GetUserByName(t.Context(), "grace"); u.Disabled {
+		t.Error("grace not enabled again")
+	}
+	h.ok("boss password 1\n", "users", "add", "boss", "--role", "admin", "--password-stdin")
+	h.fail(1, "last enabled admin", "", "users", "update", "boss", "--disabled")
 	h.fail(2, `unknown connector "corp"; configured connectors: google`, "", "users", "add", "ada", "--connector", "corp", "--config", cfg)
 	h.fail(2, "has no connectors", "", "users", "add", "ada", "--connector", "corp")
 	h.fail(2, "cannot be used together", "pw\n", "users", "add", "ada", "--connector", "google", "--password-stdin", "--config", cfg)
