@@ -23,7 +23,7 @@ type usersUpdateOptions struct {
 	// Disabled, when set, disables (true) or enables (false) the user.
 	Disabled *bool
 	JSON     bool
-	Server  string
+	Server   string
 }
 
 func newUsersUpdateCmd(streams IOStreams) *cobra.Command {
