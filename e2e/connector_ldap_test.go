@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/connector/ldap/ldaptest"
+	"github.com/gatehouse-auth/gatehouse/internal/proxy/proxytest"
 )
 
 // TestConnectorLDAP: the real binary with docs/examples/ldap.yaml against
@@ -87,5 +89,39 @@ func TestConnectorLDAP(t *testing.T) {
 	}
 	if err := loginHTTP(newBrowser(t, g.URL), g.URL, "admin", adminPassword); err != nil {
 		t.Errorf("local admin while the directory is down: %v", err)
+	}
+}
+
+// TestGatewayConnectorLDAP: `gatehouse proxy` reads the same
+// docs/examples/ldap.yaml, so its embedded server signs people in with
+// the directory: ada (ops-admins → admin) may launch a run, bob
+// (analysts → viewer) may only read.
+func TestGatewayConnectorLDAP(t *testing.T) {
+	t.Parallel()
+	dir := ldaptest.New(t, ldaptest.Options{})
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := proxytest.NewApp()
+	ts := httptest.NewServer(app.Handler())
+	t.Cleanup(ts.Close)
+	g := spawnCommand(t, "proxy", "/_gatehouse/healthz", freeAddr(t), t.TempDir(),
+		[]string{"LDAP_URL=" + dir.URL, "LDAP_BIND_PASSWORD=" + ldaptest.ServicePassword, "SSL_CERT_FILE=" + dir.CAFile},
+		"--upstream", ts.URL, "--preset", "dagster", "--audit-output", "off",
+		"--config", filepath.Join(root, "docs", "examples", "ldap.yaml"))
+	g.waitHealthy(t)
+	gw := &gateway{gatehouse: g, app: app}
+
+	ada := gw.browserLogin(t, "ada", "ada-password-1")
+	if got := gw.graphql(t, ada, nil, mutLaunch); got != http.StatusOK {
+		t.Errorf("ada (admin from ops-admins) launching a run: %d", got)
+	}
+	bob := gw.browserLogin(t, "bob", "bob-password-1")
+	if got := gw.graphql(t, bob, nil, queryRuns); got != http.StatusOK {
+		t.Errorf("bob (viewer from analysts) reading runs: %d", got)
+	}
+	if got := gw.graphql(t, bob, nil, mutLaunch); got != http.StatusForbidden {
+		t.Errorf("bob (viewer) launching a run: %d, want 403", got)
 	}
 }
