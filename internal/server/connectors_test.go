@@ -228,7 +228,7 @@ func TestConnectorDirectoryDownOnLogin(t *testing.T) {
 	h.dir.setDown(true)
 	c := h.newBrowser()
 	p := h.submit(c, PathLogin, h.loginForm(c, "ada", "ada-password-1"))
-	if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, "Directory unavailable") || h.sessionCookie(c) != "" {
+	if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, "Directory unavailable") || h.sessionCookie(c) != "" || p.header.Get("Retry-After") == "" {
 		t.Fatalf("directory down: %d %s", p.status, p.body)
 	}
 	ev := h.waitAudit(audit.LoginFailure)
@@ -634,5 +634,26 @@ func TestAdminPrecreatesConnectorUser(t *testing.T) {
 	}
 	if again := h.userByName("ada"); again.ID == ada["id"] {
 		t.Error("deleted user came back")
+	}
+}
+
+// TestConnectorPendingBoundToConnector: a sign-in started with one
+// provider cannot be finished at another's callback, even with its state.
+func TestConnectorPendingBoundToConnector(t *testing.T) {
+	a, b := &fakeProvider{id: "alpha"}, &fakeProvider{id: "beta"}
+	h := newHarnessWith(t, openSQLite, func(d *Deps) {
+		d.Connectors = []Connector{{ID: "alpha", Name: "Alpha", Redirect: a}, {ID: "beta", Name: "Beta", Redirect: b}}
+	})
+	a.setNext(connector.Identity{Subject: "s", Username: "x"}, nil)
+	b.setNext(connector.Identity{Subject: "s", Username: "x"}, nil)
+	c := h.newBrowser()
+	start := h.browse(c, PathLoginConnector+"alpha")
+	state := start.location().Query().Get("state")
+	if start.status != http.StatusSeeOther || state == "" {
+		t.Fatalf("start: %d", start.status)
+	}
+	p := h.browse(c, PathLoginConnector+"beta/callback?code=x&state="+url.QueryEscape(state))
+	if p.status != http.StatusBadRequest || h.sessionCookie(c) != "" || b.exchanges != 0 {
+		t.Errorf("alpha's sign-in at beta's callback: %d, %d exchanges", p.status, b.exchanges)
 	}
 }

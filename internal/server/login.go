@@ -189,6 +189,7 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	u, reason, err := s.checkPassword(withIP(ctx, ip), name, pw)
 	if errors.Is(err, connector.ErrUnavailable) {
 		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, Username: name, IP: ip, Reason: "directory_unavailable"})
+		w.Header().Set("Retry-After", "30")
 		s.renderError(w, r, http.StatusServiceUnavailable, "Directory unavailable",
 			"The directory that checks your password cannot be reached right now. Try again in a moment; "+
 				"if this keeps happening, tell whoever runs this sign-in page.")
