@@ -18,7 +18,7 @@ BENCHFLAGS ?=
 CLIBENCHFLAGS ?=
 TESTFLAGS ?=
 
-.PHONY: build test test-all bench bench-sqlite bench-postgres bench-replicas bench-cli bench-gateway bench-soak
+.PHONY: build test test-all bench bench-sqlite bench-postgres bench-replicas bench-cli bench-gateway bench-soak bench-ldap
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/gatehouse ./cmd/gatehouse
@@ -47,6 +47,11 @@ bench-soak:
 
 bench-gateway:
 	$(GO) run ./bench --gateway $(BENCHFLAGS)
+
+# LDAP sign-ins through the LDAP connector against a slapd on 127.0.0.1
+# (needs Debian's slapd).
+bench-ldap:
+	$(GO) run ./bench --ldap $(BENCHFLAGS)
 
 bench-cli:
 	$(GO) run ./bench/clistart $(CLIBENCHFLAGS)

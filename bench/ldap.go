@@ -27,13 +27,18 @@ import (
 //	wrong     StartTLS, a wrong password every time (a search and a
 //	          refused bind)
 //
-// It reports sign-ins/s, latency, the binds and searches the connector
-// sent per sign-in, and slapd's CPU.
+// It reports sign-ins/s, latency, slapd's CPU, and the binds and searches
+// the connector sent per sign-in (counted over opsSample sign-ins one
+// after another once the pool is warm).
 const (
 	ldapStartTLS = "starttls"
 	ldapLDAPS    = "ldaps"
 	ldapWrong    = "wrong"
 )
+
+// opsSample is how many sign-ins the operations per sign-in are counted
+// over, after the measurement.
+const opsSample = 100
 
 var ldapAliases = map[string]string{
 	ldapStartTLS: ldapStartTLS, "ldap": ldapStartTLS,
@@ -137,7 +142,6 @@ func measureLDAP(ctx context.Context, opts *options, name string, c *ldap.Connec
 	from := start.Add(opts.Warmup)
 	end := from.Add(opts.Duration)
 	var (
-		statsAt0         ldap.Stats
 		cpu0, self0, mb0 time.Duration
 		once             sync.Once
 	)
@@ -150,7 +154,6 @@ func measureLDAP(ctx context.Context, opts *options, name string, c *ldap.Connec
 		case <-ctx.Done():
 		}
 		once.Do(func() {
-			statsAt0 = c.Stats()
 			cpu0, _ = cpuTime(slapdPID)
 			self0, mb0 = selfCPUTime(), mustBusy()
 		})
@@ -176,7 +179,6 @@ func measureLDAP(ctx context.Context, opts *options, name string, c *ldap.Connec
 	if ctx.Err() != nil {
 		return LDAPResult{}, ctx.Err()
 	}
-	stats := c.Stats()
 	cpu1, _ := cpuTime(slapdPID)
 	self1, mb1 := selfCPUTime(), mustBusy()
 	res := LDAPResult{WorkloadResult: summarize(name, results, from)}
@@ -186,12 +188,21 @@ func measureLDAP(ctx context.Context, opts *options, name string, c *ldap.Connec
 		res.BenchCPUPct = pct(self1-self0, wall)
 		res.OtherCPUPct = max(0, pct(mb1-mb0, wall)-res.ServerCPUPct-res.BenchCPUPct)
 	}
-	// Operations of the measured window (plus the requests in flight at
-	// its edges) per measured sign-in.
-	if n := float64(res.Requests); n > 0 {
-		res.BindsPerSignIn = float64(stats.Binds-statsAt0.Binds) / n
-		res.SearchesPerSignIn = float64(stats.Searches-statsAt0.Searches) / n
+	// Operations per sign-in, counted exactly: opsSample sign-ins one
+	// after another on the warm pool.
+	w := &ldapWorker{c: c, user: "ada", pw: "ada-password-1", wantErr: name == ldapWrong}
+	if w.wantErr {
+		w.pw = "not-the-password"
 	}
+	before := c.Stats()
+	for range opsSample {
+		if err := w.do(ctx, nil); err != nil {
+			return res, fmt.Errorf("%s: counting operations: %w", name, err)
+		}
+	}
+	after := c.Stats()
+	res.BindsPerSignIn = float64(after.Binds-before.Binds) / opsSample
+	res.SearchesPerSignIn = float64(after.Searches-before.Searches) / opsSample
 	return res, nil
 }
 

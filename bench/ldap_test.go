@@ -59,12 +59,11 @@ func TestRunLDAP(t *testing.T) {
 		if w.OK == 0 || w.Errors != 0 {
 			t.Errorf("%s: %d ok, %d errors (%s)", w.Name, w.OK, w.Errors, w.FirstError)
 		}
-		// In-flight sign-ins at the window's edges blur the ratio a little.
 		wantSearches := 2.0
 		if w.Name == ldapWrong {
 			wantSearches = 1
 		}
-		if w.BindsPerSignIn < 0.8 || w.BindsPerSignIn > 1.2 || w.SearchesPerSignIn < wantSearches-0.2 || w.SearchesPerSignIn > wantSearches+0.2 {
+		if w.BindsPerSignIn != 1 || w.SearchesPerSignIn != wantSearches {
 			t.Errorf("%s: %.2f binds and %.2f searches per sign-in", w.Name, w.BindsPerSignIn, w.SearchesPerSignIn)
 		}
 	}

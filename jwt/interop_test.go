@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -199,5 +200,47 @@ func TestRemoteKeySetRS256Issuer(t *testing.T) {
 	strict := jwt.NewRemoteKeySet(is.srv.URL, jwt.RemoteOptions{HTTPClient: is.srv.Client(), Clock: clk, RequireKeyID: true})
 	if _, err := strict.Keys(ctx, ""); !errors.Is(err, jwt.ErrUnknownKey) {
 		t.Errorf("empty kid with RequireKeyID: %v", err)
+	}
+}
+
+// TestRemoteKeySetConcurrentFirstFetch: callers that arrive while the
+// first JWKS fetch is under way wait for it rather than fail with "the
+// JWKS could not be fetched yet".
+func TestRemoteKeySetConcurrentFirstFetch(t *testing.T) {
+	testKeys(t)
+	is := newRSAIssuer(t)
+	is.add(t, "r1")
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(started) })
+		<-release
+		resp, err := is.srv.Client().Get(is.srv.URL)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer resp.Body.Close()
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(slow.Close)
+	keys := jwt.NewRemoteKeySet(slow.URL, jwt.RemoteOptions{HTTPClient: slow.Client(), Clock: clocktest.New(t0)})
+	const n = 6
+	errs := make(chan error, n)
+	get := func() {
+		_, err := keys.Keys(ctx, "r1")
+		errs <- err
+	}
+	go get()
+	<-started
+	for range n - 1 {
+		go get()
+	}
+	time.Sleep(100 * time.Millisecond) // let them arrive during the fetch
+	close(release)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

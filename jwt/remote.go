@@ -171,8 +171,10 @@ func (s *RemoteKeySet) claim(now time.Time) bool {
 // refetch fetches the JWKS if the rate limit allows, sharing one fetch
 // among concurrent callers, and returns the set in use afterwards. When it
 // fetched and failed, it returns the previous set (if any) and the error.
+// While no set is loaded yet it always joins the single flight, so that
+// callers arriving during the first fetch wait for it instead of failing.
 func (s *RemoteKeySet) refetch(ctx context.Context, now time.Time) (*remoteSet, error) {
-	if !s.due(now) {
+	if !s.due(now) && s.set.Load() != nil {
 		return s.loaded()
 	}
 	ch := s.flight.DoChan("", func() (any, error) { return s.fetch(ctx, now) })

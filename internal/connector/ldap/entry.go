@@ -36,11 +36,7 @@ const (
 // entry, or errNoEntry for none or several, or ErrUnavailable.
 func (c *Connector) findUser(ctx context.Context, base string, scope int, extra string) (*goldap.Entry, error) {
 	us := c.cfg.UserSearch
-	filter := "(&" + us.Filter + extra
-	if us.DisabledFilter != "" {
-		filter += "(!" + us.DisabledFilter + ")"
-	}
-	filter += ")"
+	filter := c.userFilter(extra)
 	attrs := []string{us.UsernameAttr, us.EmailAttr, us.NameAttr, attrUserAccountControl, attrPwdAccountLocked}
 	if us.IDAttr != "" {
 		attrs = append(attrs, us.IDAttr)
@@ -77,6 +73,24 @@ func (c *Connector) findUser(ctx context.Context, base string, scope int, extra 
 		return nil, errNoEntry
 	}
 	return e, nil
+}
+
+// userFilter is the user search's filter: the configured filter, extra
+// and the negated disabled filter, ANDed.
+func (c *Connector) userFilter(extra string) string {
+	us := c.cfg.UserSearch
+	filter := "(&" + us.Filter + extra
+	if us.DisabledFilter != "" {
+		filter += "(!" + us.DisabledFilter + ")"
+	}
+	return filter + ")"
+}
+
+// usernameMatch is the filter item that selects the entry of a typed
+// username; EscapeFilter keeps every byte of it inside the assertion
+// value (RFC 4515 §3).
+func (c *Connector) usernameMatch(username string) string {
+	return "(" + c.cfg.UserSearch.UsernameAttr + "=" + goldap.EscapeFilter(username) + ")"
 }
 
 // disabled reports the account states refused without a disabled_filter.

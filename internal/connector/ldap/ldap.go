@@ -103,8 +103,7 @@ func (c *Connector) Login(ctx context.Context, username, password string) (*conn
 		return nil, err
 	}
 	us := c.cfg.UserSearch
-	filter := fmt.Sprintf("(%s=%s)", us.UsernameAttr, goldap.EscapeFilter(username))
-	entry, err := c.findUser(ctx, us.BaseDN, scopeOf(us.Scope), filter)
+	entry, err := c.findUser(ctx, us.BaseDN, scopeOf(us.Scope), c.usernameMatch(username))
 	if err != nil {
 		if err == errNoEntry {
 			return nil, invalid("no single entry for that username")

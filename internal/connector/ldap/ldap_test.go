@@ -716,6 +716,33 @@ func TestPoolRecoversAfterRestart(t *testing.T) {
 	}
 }
 
+func TestClose(t *testing.T) {
+	srv := ldaptest.New(t, ldaptest.Options{})
+	c := newConnector(t, exampleConfig(t, srv))
+	ctx := context.Background()
+	if _, err := c.Login(ctx, "ada", adaPW); err != nil {
+		t.Fatal(err)
+	}
+	mark := srv.Mark()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Both pooled connections (search and bind) are closed.
+	deadline := time.Now().Add(3 * time.Second)
+	for srv.Count(mark, " closed") < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := srv.Count(mark, " closed"); n != 2 {
+		t.Errorf("slapd saw %d connections closed, want 2\n%s", n, srv.Log()[mark:])
+	}
+	if _, err := c.Login(ctx, "ada", adaPW); !errors.Is(err, connector.ErrUnavailable) {
+		t.Errorf("Login after Close: %v, want ErrUnavailable", err)
+	}
+	if n := srv.Count(mark, " ACCEPT from"); n != 0 {
+		t.Errorf("%d connections opened after Close", n)
+	}
+}
+
 func TestParallelLogins(t *testing.T) {
 	srv := ldaptest.New(t, ldaptest.Options{Quiet: true})
 	cfg := exampleConfig(t, srv)

@@ -141,6 +141,12 @@ func newPool(d *dialer, size int) *pool {
 // get returns an idle connection, or a new one if fewer than size are
 // open, or waits for one to be put back, at most wait.
 func (p *pool) get(ctx context.Context, wait time.Duration) (*conn, error) {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		return nil, unavailable("the connector is closed")
+	}
 	var timeout <-chan time.Time
 	for {
 		select {
@@ -186,14 +192,14 @@ func (p *pool) get(ctx context.Context, wait time.Duration) (*conn, error) {
 // answer may still be on its way).
 func (p *pool) put(c *conn, broken bool) {
 	p.mu.Lock()
-	closed := p.closed
-	p.mu.Unlock()
-	if broken || closed || c.l.IsClosing() {
-		p.discard(c)
+	if !broken && !p.closed && !c.l.IsClosing() {
+		c.reused = false
+		p.idle <- c // never blocks: idle holds as many as there are slots
+		p.mu.Unlock()
 		return
 	}
-	c.reused = false
-	p.idle <- c
+	p.mu.Unlock()
+	p.discard(c)
 }
 
 func (p *pool) discard(c *conn) {
@@ -206,6 +212,7 @@ func (p *pool) close() {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
+	// No put adds to idle from here on.
 	for {
 		select {
 		case c := <-p.idle:

@@ -72,6 +72,10 @@ func verified(v any) bool {
 	return false
 }
 
+// protocolClaims are claims about the token rather than the person,
+// left out of Identity.Claims.
+var protocolClaims = []string{"iss", "aud", "azp", "nonce", "at_hash", "c_hash", "jti", "sid", "typ"}
+
 // identity maps the ID token's claims, and for what it lacks the userinfo
 // claims (nil when userinfo was not read), to an Identity. The subject,
 // the amr and Google's hd come from the ID token only.
@@ -117,6 +121,9 @@ func (c *Connector) identity(idClaims, info map[string]any) (*connector.Identity
 	id.Claims = map[string][]string{}
 	for _, m := range []map[string]any{info, idClaims} { // the ID token wins
 		for k, v := range m {
+			if slices.Contains(protocolClaims, k) {
+				continue
+			}
 			switch v.(type) {
 			case string, []any:
 				if l := stringList(v); l != nil {

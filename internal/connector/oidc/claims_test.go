@@ -245,6 +245,7 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{func(c *Config) { c.Issuer = "" }, "issuer is required"},
 		{func(c *Config) { c.Issuer = "accounts.google.com" }, "issuer"},
+		{func(c *Config) { c.Issuer = "http://idp.example" }, "non-loopback"},
 		{func(c *Config) { c.Issuer = "https://a.example/?x=1" }, "no query"},
 		{func(c *Config) { c.Issuer = "https://login.microsoftonline.com/{tenantid}/v2.0" }, "tenant's issuer"},
 		{func(c *Config) { c.ClientID = "" }, "client_id is required"},

@@ -3,6 +3,7 @@ package oidc
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -129,6 +130,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("issuer %q: want an https URL such as https://accounts.google.com", c.Issuer)
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		return fmt.Errorf("issuer %q: an issuer has no query, fragment or user info (RFC 8414 §2)", c.Issuer)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return fmt.Errorf("issuer %q uses http with a non-loopback host; use https (http is only for 127.0.0.1, [::1] and localhost)", c.Issuer)
 	case strings.Contains(c.Issuer, "{"):
 		return fmt.Errorf("issuer %q: a templated issuer cannot be matched; for Entra ID use your tenant's issuer, https://login.microsoftonline.com/<tenant-id>/v2.0", c.Issuer)
 	}
@@ -202,6 +205,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("timeout %s is too short; write a duration such as \"10s\"", c.Timeout)
 	}
 	return nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }
 
 // restrictsDomain reports whether c admits only some email domains.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -130,9 +131,12 @@ func (c *Connector) discover(ctx context.Context, old *provider) (*provider, err
 		{"token_endpoint", md.TokenEndpoint},
 		{"jwks_uri", md.JWKSURI},
 	} {
-		if !strings.HasPrefix(f.val, "https://") && !strings.HasPrefix(f.val, "http://") {
-			return nil, unavailable("the document has no usable %s (%q)", f.name, f.val)
+		if !usableEndpoint(c.cfg.Issuer, f.val) {
+			return nil, unavailable("the document has no usable %s (%q): want an https URL", f.name, f.val)
 		}
+	}
+	if md.UserinfoEndpoint != "" && !usableEndpoint(c.cfg.Issuer, md.UserinfoEndpoint) {
+		return nil, unavailable("the document has no usable userinfo_endpoint (%q): want an https URL", md.UserinfoEndpoint)
 	}
 	p := &provider{md: &md, fetchedAt: c.clock.Now()}
 
@@ -200,6 +204,18 @@ func (c *Connector) discover(ctx context.Context, old *provider) (*provider, err
 		return nil, unavailable("%v", err)
 	}
 	return p, nil
+}
+
+// usableEndpoint reports whether an endpoint of the document is an
+// absolute https URL — or http, when the issuer itself is http (which
+// Validate allows on loopback only), so that secrets and codes never
+// travel in clear to a provider reached over https.
+func usableEndpoint(issuer, endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return u.Scheme == "https" || (u.Scheme == "http" && strings.HasPrefix(issuer, "http://"))
 }
 
 // withHMAC adds the client secret, as an HMAC key, to the provider's keys,

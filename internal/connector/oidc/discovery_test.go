@@ -163,3 +163,70 @@ func TestDiscoveryChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestKeysUnavailable: the provider answers everything but its JWKS; the
+// ID token cannot be checked, which is "unavailable", not "invalid".
+func TestKeysUnavailable(t *testing.T) {
+	f := newFake(t)
+	f.jwksDown = true
+	expectErr(t, f, f.connector(t, f.config(t)), connector.ErrUnavailable, "keys")
+}
+
+func TestUsableEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		issuer, endpoint string
+		ok               bool
+	}{
+		{"https://idp.example", "https://idp.example/token", true},
+		{"https://idp.example", "http://idp.example/token", false}, // the secret would travel in clear
+		{"https://idp.example", "ftp://idp.example/token", false},
+		{"https://idp.example", "/token", false},
+		{"http://127.0.0.1:5556", "http://127.0.0.1:5556/token", true},
+	} {
+		if got := usableEndpoint(tc.issuer, tc.endpoint); got != tc.ok {
+			t.Errorf("usableEndpoint(%q, %q) = %v", tc.issuer, tc.endpoint, got)
+		}
+	}
+}
+
+// TestConcurrentSignIns: sign-ins racing on a fresh connector share one
+// discovery and one JWKS fetch.
+func TestConcurrentSignIns(t *testing.T) {
+	f := newFake(t)
+	c := f.connector(t, f.config(t))
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			p := newPending(t)
+			u, err := c.AuthCodeURL(context.Background(), p)
+			if err != nil {
+				errs <- err
+				return
+			}
+			noFollow := *f.srv.Client()
+			noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			resp, err := noFollow.Get(u)
+			if err != nil {
+				errs <- err
+				return
+			}
+			resp.Body.Close()
+			loc, err := resp.Location()
+			if err != nil {
+				errs <- err
+				return
+			}
+			_, err = c.Exchange(context.Background(), loc.Query(), p)
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if d, k := f.count(wellKnown), f.count("/jwks"); d != 1 || k != 1 {
+		t.Errorf("discovery fetched %d times, JWKS %d times; want once each", d, k)
+	}
+}

@@ -33,6 +33,12 @@ func TestHappyPath(t *testing.T) {
 	if got := id.Claims["department"]; !slices.Equal(got, []string{"research"}) {
 		t.Errorf("Claims[department] = %q", got)
 	}
+	if got := id.Claims["groups"]; !slices.Equal(got, want.Groups) {
+		t.Errorf("Claims[groups] = %q", got)
+	}
+	if _, ok := id.Claims["nonce"]; ok {
+		t.Error("Claims has the nonce")
+	}
 	if f.lastAuth != "basic" {
 		t.Errorf("client authenticated with %s, want client_secret_basic", f.lastAuth)
 	}
@@ -373,6 +379,17 @@ func TestTokenEndpointFailures(t *testing.T) {
 		f := newFake(t)
 		f.doc["token_endpoint_auth_methods_supported"] = []string{"client_secret_post"}
 		if _, err := f.login(t, f.connector(t, f.config(t))); err != nil {
+			t.Fatal(err)
+		}
+		if f.lastAuth != "post" {
+			t.Errorf("client authenticated with %s", f.lastAuth)
+		}
+	})
+	t.Run("token_auth_method forces client_secret_post", func(t *testing.T) {
+		f := newFake(t)
+		cfg := f.config(t)
+		cfg.TokenAuthMethod = "client_secret_post"
+		if _, err := f.login(t, f.connector(t, cfg)); err != nil {
 			t.Fatal(err)
 		}
 		if f.lastAuth != "post" {

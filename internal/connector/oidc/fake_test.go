@@ -87,8 +87,8 @@ type fakeProvider struct {
 	token func(map[string]any)
 	// tokenError, when set, is the token endpoint's error answer.
 	tokenError string
-	// down makes every endpoint answer 503.
-	down bool
+	// down makes every endpoint answer 503; jwksDown only the JWKS.
+	down, jwksDown bool
 	// stall makes every endpoint wait until the request is cancelled.
 	stall    bool
 	released chan struct{}
@@ -149,7 +149,7 @@ func (f *fakeProvider) count(path string) int {
 func (f *fakeProvider) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.hits[r.URL.Path]++
-	down, stall := f.down, f.stall
+	down, stall := f.down || (f.jwksDown && r.URL.Path == "/jwks"), f.stall
 	f.mu.Unlock()
 	if stall {
 		// The server notices a client that gave up only once the body is

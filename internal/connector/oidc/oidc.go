@@ -21,6 +21,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -80,6 +81,7 @@ func New(id, name string, cfg Config, opts ...Option) (*Connector, error) {
 	c.cfg.Scopes = slices.Clone(cfg.Scopes)
 	c.cfg.AllowedEmailDomains = slices.Clone(cfg.AllowedEmailDomains)
 	c.cfg.IDTokenAlgorithms = slices.Clone(cfg.IDTokenAlgorithms)
+	c.cfg.AuthParams = maps.Clone(cfg.AuthParams)
 	for _, o := range opts {
 		o(c)
 	}
