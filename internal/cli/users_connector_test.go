@@ -43,6 +43,9 @@ func TestUsersAddConnector(t *testing.T) {
 		t.Errorf("users show:\n%s", show)
 	}
 	h.fail(1, "signs in through connector google, which manages the password", "a new passphrase\n", "users", "passwd", "grace", "--password-stdin")
+	if out := h.ok("", "users", "set-role", "grace", "editor").Out; !strings.Contains(out, "role_rules replace these roles") {
+		t.Errorf("set-role on a connector user does not warn: %s", out)
+	}
 	if out := h.ok("", "users", "update", "grace", "--disabled").Out; !strings.Contains(out, "disabled") {
 		t.Errorf("users update --disabled: %s", out)
 	}
