@@ -657,3 +657,24 @@ func TestConnectorPendingBoundToConnector(t *testing.T) {
 		t.Errorf("alpha's sign-in at beta's callback: %d, %d exchanges", p.status, b.exchanges)
 	}
 }
+
+// TestConnectorFailedSignInsAskTheDirectoryAlike: an unknown username and
+// a local user's wrong password both ask the directory once (after the
+// same argon2 work), so neither the answer nor the work tells them apart.
+func TestConnectorFailedSignInsAskTheDirectoryAlike(t *testing.T) {
+	h := newConnectorHarness(t, openSQLite, false)
+	h.addUser("dora", "dora-password-1")
+	c := h.newBrowser()
+	var calls []int
+	for _, name := range []string{"nobody", "dora"} {
+		before := h.dir.logins
+		p := h.submit(c, PathLogin, h.loginForm(c, name, "wrong-password"))
+		if p.status != http.StatusUnauthorized || !strings.Contains(p.body, msgInvalidLogin) {
+			t.Errorf("%s: %d", name, p.status)
+		}
+		calls = append(calls, h.dir.logins-before)
+	}
+	if calls[0] != 1 || calls[1] != 1 {
+		t.Errorf("directory asked %v times (unknown user, local wrong password), want once each", calls)
+	}
+}
