@@ -16,11 +16,18 @@ type User struct {
 	Disabled bool     `json:"disabled"`
 	// Email ("" when unset), EmailVerified and Name (the display name)
 	// are the user's OpenID Connect profile (OIDC Core §5.1).
-	Email         string    `json:"email"`
-	EmailVerified bool      `json:"email_verified"`
-	Name          string    `json:"name"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	Email         string `json:"email"`
+	EmailVerified bool   `json:"email_verified"`
+	Name          string `json:"name"`
+	// Connector is the connector the user signs in with ("" for a local
+	// user); ConnectorSubject the upstream identity it is linked to (""
+	// until the first sign-in of a pre-created user); Groups the upstream
+	// groups of the last sign-in or refresh.
+	Connector        string    `json:"connector,omitempty"`
+	ConnectorSubject string    `json:"connector_subject,omitempty"`
+	Groups           []string  `json:"groups,omitempty"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
 }
 
 // Client is an OAuth client: never the secret or its hash.

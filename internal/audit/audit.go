@@ -76,7 +76,11 @@ const (
 	UserDeleted      = "user.deleted"
 	KeyRotated       = "key.rotated"
 	RateLimited      = "rate_limited"
-	Pruned           = "audit.pruned" // retention deleted old events
+	// ConnectorUnavailable: a directory or upstream provider could not be
+	// asked and the server went on without it (a refresh with the stored
+	// roles).
+	ConnectorUnavailable = "connector.unavailable"
+	Pruned               = "audit.pruned" // retention deleted old events
 )
 
 const (

@@ -128,7 +128,9 @@ func (a *adminAPI) listUsers(ctx context.Context) ([]*storage.User, error) {
 // user converts u to a storage.User without a password.
 func userFromAPI(u *adminapi.User) *storage.User {
 	return &storage.User{ID: u.ID, Username: u.Username, Roles: u.Roles, Disabled: u.Disabled,
-		Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name,
+		ConnectorID: u.Connector, ConnectorSubject: u.ConnectorSubject, Groups: u.Groups,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 // userPath is the admin API path of the user called name.
@@ -136,12 +138,18 @@ func userPath(name string) string { return "/users/" + url.PathEscape(name) }
 
 // createUser adds a user with the profile p.
 func (a *adminAPI) createUser(ctx context.Context, name, password string, roles []string, p userreg.Profile) (*storage.User, error) {
+	return a.createUserOf(ctx, name, password, "", roles, p)
+}
+
+// createUserOf adds a user, pre-created for connector when it is set.
+func (a *adminAPI) createUserOf(ctx context.Context, name, password, connector string, roles []string, p userreg.Profile) (*storage.User, error) {
 	req := struct {
-		Username string   `json:"username"`
-		Password string   `json:"password"`
-		Roles    []string `json:"roles"`
+		Username  string   `json:"username"`
+		Password  string   `json:"password,omitempty"`
+		Roles     []string `json:"roles"`
+		Connector string   `json:"connector,omitempty"`
 		userreg.Profile
-	}{name, password, roles, p}
+	}{name, password, roles, connector, p}
 	var u adminapi.User
 	if err := a.do(ctx, http.MethodPost, "/users", req, &u); err != nil {
 		return nil, err
@@ -149,10 +157,15 @@ func (a *adminAPI) createUser(ctx context.Context, name, password string, roles 
 	return userFromAPI(&u), nil
 }
 
-// updateProfile changes the profile of the user called name.
-func (a *adminAPI) updateProfile(ctx context.Context, name string, p userreg.Profile) (*storage.User, error) {
+// updateUser changes the profile of the user called name and, when
+// disabled is not nil, disables or enables the user.
+func (a *adminAPI) updateUser(ctx context.Context, name string, p userreg.Profile, disabled *bool) (*storage.User, error) {
+	req := struct {
+		Disabled *bool `json:"disabled,omitempty"`
+		userreg.Profile
+	}{disabled, p}
 	var u adminapi.User
-	if err := a.do(ctx, http.MethodPatch, userPath(name), p, &u); err != nil {
+	if err := a.do(ctx, http.MethodPatch, userPath(name), req, &u); err != nil {
 		return nil, err
 	}
 	return userFromAPI(&u), nil

@@ -62,21 +62,29 @@ type userJSON struct {
 	Email         string   `json:"email"`
 	EmailVerified bool     `json:"email_verified"`
 	Name          string   `json:"name"`
-	CreatedAt     string   `json:"created_at,omitempty"`
-	UpdatedAt     string   `json:"updated_at,omitempty"`
+	// Connector, ConnectorSubject and Groups are set for users who sign
+	// in through a connector (docs/connectors.md).
+	Connector        string   `json:"connector,omitempty"`
+	ConnectorSubject string   `json:"connector_subject,omitempty"`
+	Groups           []string `json:"groups,omitempty"`
+	CreatedAt        string   `json:"created_at,omitempty"`
+	UpdatedAt        string   `json:"updated_at,omitempty"`
 }
 
 func toUserJSON(u *storage.User) userJSON {
 	return userJSON{
-		ID:            u.ID,
-		Username:      u.Username,
-		Roles:         nonNil(u.Roles),
-		Disabled:      u.Disabled,
-		Email:         u.Email,
-		EmailVerified: u.EmailVerified,
-		Name:          u.Name,
-		CreatedAt:     jsonTime(u.CreatedAt),
-		UpdatedAt:     jsonTime(u.UpdatedAt),
+		ID:               u.ID,
+		Username:         u.Username,
+		Roles:            nonNil(u.Roles),
+		Disabled:         u.Disabled,
+		Email:            u.Email,
+		EmailVerified:    u.EmailVerified,
+		Name:             u.Name,
+		Connector:        u.ConnectorID,
+		ConnectorSubject: u.ConnectorSubject,
+		Groups:           u.Groups,
+		CreatedAt:        jsonTime(u.CreatedAt),
+		UpdatedAt:        jsonTime(u.UpdatedAt),
 	}
 }
 

@@ -24,7 +24,9 @@ type usersAddOptions struct {
 	Roles         []string
 	Profile       profileFlags
 	PasswordStdin bool
-	JSON          bool
+	// Connector pre-creates a user of that connector (no password).
+	Connector string
+	JSON      bool
 	// API, when set, is used instead of Admin (the admin API).
 	API    *adminAPI
 	Server string
@@ -33,7 +35,7 @@ type usersAddOptions struct {
 func newUsersAddCmd(streams IOStreams) *cobra.Command {
 	opts := &usersAddOptions{IO: streams}
 	cmd := &cobra.Command{
-		Use:   "add NAME [--role ROLE]... [--email EMAIL [--email-verified]] [--name DISPLAY-NAME] [--password-stdin]",
+		Use:   "add NAME [--role ROLE]... [--email EMAIL [--email-verified]] [--name DISPLAY-NAME] [--password-stdin | --connector ID]",
 		Short: "Add a local user",
 		Long: `Add a local user called NAME (stored in lower case) with a password and
 roles (default viewer), and optionally an email address and a display name:
@@ -43,7 +45,15 @@ says you know the address is the user's.
 
 The password is read from the first line of stdin with --password-stdin;
 otherwise it is prompted for twice without echo, which needs a terminal.
-It must be at least 8 characters long.` + adminCommandLong + adminAPILong,
+It must be at least 8 characters long.
+
+With --connector ID the user signs in through that connector (an LDAP
+directory or an OpenID Connect provider of the server's connectors: list)
+and has no password here. The first sign-in through the connector whose
+username equals NAME, or whose verified email equals --email, links the
+user; from then on its roles come from the connector's role_rules at every
+sign-in (see docs/connectors.md). Pre-create users to disable them before
+their first sign-in, or to keep a username for a person.` + adminCommandLong + adminAPILong,
 		Example: `  # Prompt for the password
   gatehouse users add alice --role editor
 
@@ -51,7 +61,13 @@ It must be at least 8 characters long.` + adminCommandLong + adminAPILong,
   printf '%s\n' "$PASSWORD" | gatehouse users add bob --role admin --password-stdin --json
 
   # With the profile OpenID Connect clients see
-  gatehouse users add carol --email carol@example.com --email-verified --name "Carol Ann"`,
+  gatehouse users add carol --email carol@example.com --email-verified --name "Carol Ann"
+
+  # A person of the LDAP connector "corp", linked at her first sign-in
+  gatehouse users add ada --connector corp
+
+  # A person of the Google connector, linked by verified email
+  gatehouse users add grace --connector google --email grace@example.com`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
@@ -65,6 +81,7 @@ It must be at least 8 characters long.` + adminCommandLong + adminAPILong,
 	f.StringSliceVar(&opts.Roles, "role", nil, "`ROLE` of the user (admin, editor, viewer or a custom role, see gatehouse roles); repeat or separate with commas (default viewer)")
 	opts.Profile.add(cmd, "the email address is known to be the user's (the OIDC email_verified claim)")
 	f.BoolVar(&opts.PasswordStdin, "password-stdin", false, "read the password from the first line of stdin")
+	f.StringVar(&opts.Connector, "connector", "", "pre-create a user of connector `ID` (no password; linked at the first sign-in, roles from the connector's role_rules)")
 	f.BoolVar(&opts.JSON, "json", false, "print the new user as JSON")
 	addServerFlag(cmd, &opts.Server)
 	return cmd
@@ -79,8 +96,11 @@ func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
 	if err != nil {
 		return err
 	}
-	if len(roles) == 0 {
+	if len(roles) == 0 && opts.Connector == "" {
 		roles = []string{server.RoleViewer}
+	}
+	if opts.Connector != "" && opts.PasswordStdin {
+		return usageErrorf("--connector and --password-stdin cannot be used together: a connector user has no password here")
 	}
 	profile, err := opts.Profile.profile()
 	if err != nil {
@@ -93,23 +113,36 @@ func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
 	if err := checkRolesExist(ctx, env.Store, roles); err != nil {
 		return err
 	}
+	if opts.Connector != "" {
+		var ids []string
+		if env.Config != nil {
+			for _, c := range env.Config.Connectors {
+				ids = append(ids, c.ID)
+			}
+		}
+		if err := server.CheckPrecreatedUser(ids, opts.Connector, ""); err != nil {
+			return usageErrorf("--connector: %v", err)
+		}
+	}
 	// Fail before asking for a password if the name is taken.
 	if _, err := env.Store.GetUserByName(ctx, name); err == nil {
 		return fmt.Errorf("user %q already exists; change the password with 'gatehouse users passwd %s'", name, name)
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("get user %q: %w", name, err)
 	}
-	pw, err := readNewPassword(ctx, opts.IO, opts.PasswordStdin, name)
-	if err != nil {
-		return err
-	}
-	h := opts.Hasher
-	if h == nil {
-		h = newHasher()
-	}
-	hash, err := h.Hash(ctx, pw)
-	if err != nil {
-		return err
+	var hash string
+	if opts.Connector == "" {
+		pw, err := readNewPassword(ctx, opts.IO, opts.PasswordStdin, name)
+		if err != nil {
+			return err
+		}
+		h := opts.Hasher
+		if h == nil {
+			h = newHasher()
+		}
+		if hash, err = h.Hash(ctx, pw); err != nil {
+			return err
+		}
 	}
 	now := env.now()
 	u := &storage.User{
@@ -117,6 +150,7 @@ func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
 		Username:     name,
 		PasswordHash: hash,
 		Roles:        roles,
+		ConnectorID:  opts.Connector,
 		CreatedAt:    now,
 		UpdatedAt:    now,
 	}
@@ -139,7 +173,13 @@ func usersAddPrint(opts *usersAddOptions, u *storage.User, profile userreg.Profi
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, toUserJSON(u))
 	}
-	_, err := fmt.Fprintf(opts.IO.Out, "Added user %q with roles %s.\n", u.Username, strings.Join(u.Roles, ", "))
+	var err error
+	if u.ConnectorID != "" {
+		_, err = fmt.Fprintf(opts.IO.Out, "Added user %q of connector %s; the first sign-in through %s links it, and its roles then come from the connector's role_rules.\n",
+			u.Username, u.ConnectorID, u.ConnectorID)
+	} else {
+		_, err = fmt.Fprintf(opts.IO.Out, "Added user %q with roles %s.\n", u.Username, strings.Join(u.Roles, ", "))
+	}
 	if err == nil && !profile.IsZero() {
 		_, err = fmt.Fprintf(opts.IO.Out, "Profile: %s.\n", profileSummary(u))
 	}
@@ -155,11 +195,14 @@ func usersAddAPI(ctx context.Context, opts *usersAddOptions, name string, roles 
 	} else if !apiStatus(err, http.StatusNotFound) {
 		return fmt.Errorf("get user %q: %w", name, err)
 	}
-	pw, err := readNewPassword(ctx, opts.IO, opts.PasswordStdin, name)
-	if err != nil {
-		return err
+	var pw string
+	if opts.Connector == "" {
+		var err error
+		if pw, err = readNewPassword(ctx, opts.IO, opts.PasswordStdin, name); err != nil {
+			return err
+		}
 	}
-	u, err := opts.API.createUser(ctx, name, pw, roles, profile)
+	u, err := opts.API.createUserOf(ctx, name, pw, opts.Connector, roles, profile)
 	err = apiEmailTaken(err, profile.Email)
 	switch {
 	case errors.Is(err, userreg.ErrEmailTaken):

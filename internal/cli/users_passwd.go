@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -56,6 +57,9 @@ func usersPasswdRun(ctx context.Context, opts *usersPasswdOptions) error {
 		if err != nil {
 			return apiUserError(name, err)
 		}
+		if err := server.CheckLocalPassword(u); err != nil {
+			return err
+		}
 		pw, err := readNewPassword(ctx, opts.IO, opts.PasswordStdin, u.Username)
 		if err != nil {
 			return err
@@ -69,6 +73,9 @@ func usersPasswdRun(ctx context.Context, opts *usersPasswdOptions) error {
 	env := opts.Admin
 	u, err := getUser(ctx, env.Store, name)
 	if err != nil {
+		return err
+	}
+	if err := server.CheckLocalPassword(u); err != nil {
 		return err
 	}
 	pw, err := readNewPassword(ctx, opts.IO, opts.PasswordStdin, u.Username)

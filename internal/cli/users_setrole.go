@@ -72,7 +72,7 @@ func usersSetRoleRun(ctx context.Context, opts *usersSetRoleOptions) error {
 		if err != nil {
 			return apiUserError(name, err)
 		}
-		_, err = fmt.Fprintf(opts.IO.Out, "User %q now has roles %s.\n", u.Username, strings.Join(roles, ", "))
+		_, err = fmt.Fprintf(opts.IO.Out, "User %q now has roles %s.\n%s", u.Username, strings.Join(roles, ", "), connectorRolesNote(u))
 		return err
 	}
 	env := opts.Admin
@@ -97,6 +97,17 @@ func usersSetRoleRun(ctx context.Context, opts *usersSetRoleOptions) error {
 	}
 	env.log(audit.Event{Type: audit.UserUpdated, UserID: u.ID, Username: u.Username,
 		Details: map[string]string{"change": "roles set", "roles": strings.Join(roles, " "), "previous_roles": strings.Join(u.Roles, " ")}})
-	_, err = fmt.Fprintf(opts.IO.Out, "User %q now has roles %s.\n", u.Username, strings.Join(roles, ", "))
+	_, err = fmt.Fprintf(opts.IO.Out, "User %q now has roles %s.\n%s", u.Username, strings.Join(roles, ", "), connectorRolesNote(u))
 	return err
+}
+
+// connectorRolesNote warns that a connector user's roles come from the
+// connector's role rules, which replace roles set by hand at the next
+// sign-in (docs/connectors.md); "" for a local user.
+func connectorRolesNote(u *storage.User) string {
+	if u.ConnectorID == "" {
+		return ""
+	}
+	return fmt.Sprintf("Note: %q signs in through connector %s, whose role_rules replace these roles at the next sign-in (and refresh, for LDAP); change the rules to make this last.\n",
+		u.Username, u.ConnectorID)
 }

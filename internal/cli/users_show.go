@@ -78,6 +78,14 @@ func usersShowRun(ctx context.Context, opts *usersShowOptions) error {
 		fmt.Fprintf(tw, "Email verified:\t%s\n", verified)
 	}
 	fmt.Fprintf(tw, "Roles:\t%s\n", list(u.Roles))
+	if u.ConnectorID != "" {
+		link := "not linked yet: the first sign-in with a matching username or verified email links it"
+		if u.ConnectorSubject != "" {
+			link = "linked to " + u.ConnectorSubject
+		}
+		fmt.Fprintf(tw, "Connector:\t%s (%s)\n", u.ConnectorID, link)
+		fmt.Fprintf(tw, "Groups:\t%s\n", list(u.Groups))
+	}
 	fmt.Fprintf(tw, "Status:\t%s\n", status)
 	fmt.Fprintf(tw, "Created:\t%s\n", orDash(jsonTime(u.CreatedAt)))
 	fmt.Fprintf(tw, "Updated:\t%s\n", orDash(jsonTime(u.UpdatedAt)))

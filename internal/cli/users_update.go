@@ -20,35 +20,49 @@ type usersUpdateOptions struct {
 
 	Name    string
 	Profile profileFlags
-	JSON    bool
-	Server  string
+	// Disabled, when set, disables (true) or enables (false) the user.
+	Disabled *bool
+	JSON     bool
+	Server   string
 }
 
 func newUsersUpdateCmd(streams IOStreams) *cobra.Command {
 	opts := &usersUpdateOptions{IO: streams}
+	var disabled bool
 	cmd := &cobra.Command{
-		Use:   "update NAME [--email EMAIL] [--email-verified=true|false] [--name DISPLAY-NAME]",
-		Short: "Set a user's email address or display name",
+		Use:   "update NAME [--email EMAIL] [--email-verified=true|false] [--name DISPLAY-NAME] [--disabled=true|false]",
+		Short: "Set a user's email address or display name, or disable the user",
 		Long: `Change the profile of the user NAME: the email, email_verified and name
 claims of their next ID tokens and userinfo (scopes email and profile).
 Only the flags given change anything; --email "" and --name "" remove the
 email address or the name. A new email address is not verified unless
 --email-verified is given too. No mail is sent: --email-verified says you
 know the address is the user's. An address another user has, in any
-case, is refused.` + adminCommandLong + adminAPILong,
+case, is refused.
+
+--disabled disables the user: no sign-in, no refresh, sessions and
+tokens refused (also for a user of a connector, whatever the directory or
+provider says); --disabled=false enables it again. The last enabled admin
+cannot be disabled.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse users update alice --email alice@example.com --email-verified
   gatehouse users update alice --name "Alice Liddell"
   gatehouse users update alice --email-verified=false
-  gatehouse users update alice --email "" --name ""`,
+  gatehouse users update alice --email "" --name ""
+  gatehouse users update ada --disabled
+  gatehouse users update ada --disabled=false`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
+			if cmd.Flags().Changed("disabled") {
+				opts.Disabled = &disabled
+			}
 			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
 				opts.API, opts.Admin = api, env
 				return usersUpdateRun(ctx, opts)
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&disabled, "disabled", false, "disable the user (--disabled) or enable it again (--disabled=false)")
 	opts.Profile.add(cmd, "whether the email address is known to be the user's (the OIDC email_verified claim): --email-verified or --email-verified=false")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the updated user as JSON")
 	addServerFlag(cmd, &opts.Server)
@@ -64,12 +78,12 @@ func usersUpdateRun(ctx context.Context, opts *usersUpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	if profile.IsZero() {
-		return usageErrorf("nothing to change: give --email, --email-verified or --name")
+	if profile.IsZero() && opts.Disabled == nil {
+		return usageErrorf("nothing to change: give --email, --email-verified, --name or --disabled")
 	}
 	var u *storage.User
 	if opts.API != nil {
-		u, err = opts.API.updateProfile(ctx, name, profile)
+		u, err = opts.API.updateUser(ctx, name, profile, opts.Disabled)
 		if err != nil {
 			return apiUserError(name, apiEmailTaken(err, profile.Email))
 		}
@@ -79,10 +93,12 @@ func usersUpdateRun(ctx context.Context, opts *usersUpdateOptions) error {
 		if err != nil {
 			return err
 		}
-		after, event, err := server.UpdateUser(ctx, env.Store, cur.ID, env.now(), server.UserChange{Profile: profile})
+		after, event, err := server.UpdateUser(ctx, env.Store, cur.ID, env.now(), server.UserChange{Profile: profile, Disabled: opts.Disabled})
 		switch {
 		case errors.Is(err, userreg.ErrEmailTaken):
 			return err
+		case errors.Is(err, storage.ErrLastRoleHolder):
+			return fmt.Errorf("%q is the last enabled admin and cannot be disabled: give another user the admin role first", name)
 		case errors.Is(err, storage.ErrNotFound):
 			return fmt.Errorf("user %q not found; see 'gatehouse users list'", name)
 		case err != nil:
@@ -94,6 +110,13 @@ func usersUpdateRun(ctx context.Context, opts *usersUpdateOptions) error {
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, toUserJSON(u))
 	}
-	_, err = fmt.Fprintf(opts.IO.Out, "Updated user %q: %s.\n", u.Username, profileSummary(u))
+	status := ""
+	if opts.Disabled != nil {
+		status = ", enabled"
+		if u.Disabled {
+			status = ", disabled"
+		}
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "Updated user %q: %s%s.\n", u.Username, profileSummary(u), status)
 	return err
 }

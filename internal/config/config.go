@@ -212,6 +212,9 @@ type Server struct {
 		// the server has one) for as long.
 		ProofWindow Duration `yaml:"proof_window"`
 	} `yaml:"dpop"`
+	// Connectors are the directories and upstream providers people can
+	// sign in with besides local accounts (docs/connectors.md).
+	Connectors []Connector `yaml:"connectors"`
 
 	UI struct {
 		// BrandName is shown on the login, consent, device and account

@@ -139,6 +139,7 @@ func (c *Server) Validate() error {
 
 	validateMFA(bad, c.MFA.RequiredRoles)
 	validateWebAuthn(bad, c)
+	validateConnectors(bad, c.Connectors)
 
 	if b := c.UI.BrandName; b == "" || len(b) > 64 || strings.IndexFunc(b, unicode.IsControl) >= 0 {
 		bad("ui.brand_name", "must be 1 to 64 characters without control characters")

@@ -187,6 +187,11 @@ func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	cur, pw, pw2 := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("new_password2")
+	if a.user.ConnectorID != "" {
+		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Error: "Your password is managed where you sign in (" +
+			s.connectorName(a.user.ConnectorID) + "); change it there."})
+		return
+	}
 	ok, err := s.hasher.Verify(ctx, a.user.PasswordHash, cur)
 	if err != nil {
 		s.renderServerError(w, r, err)

@@ -22,7 +22,9 @@ func toAdminUser(u *storage.User) adminapi.User {
 		roles = []string{}
 	}
 	return adminapi.User{ID: u.ID, Username: u.Username, Roles: roles, Disabled: u.Disabled,
-		Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name,
+		Connector: u.ConnectorID, ConnectorSubject: u.ConnectorSubject, Groups: u.Groups,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 func userIsAdmin(u *storage.User) bool { return !u.Disabled && slices.Contains(u.Roles, RoleAdmin) }
@@ -68,6 +70,10 @@ type adminCreateUserRequest struct {
 	Username string   `json:"username"`
 	Password string   `json:"password"`
 	Roles    []string `json:"roles"`
+	// Connector pre-creates a user of that connector, without a
+	// password: the first sign-in through it links the user
+	// (connectors.go).
+	Connector string `json:"connector"`
 	userreg.Profile
 }
 
@@ -92,17 +98,25 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request, p *admi
 		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
 		return
 	}
-	if err := password.CheckPolicy(req.Password); err != nil {
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
-		return
-	}
-	hash, err := s.hasher.Hash(r.Context(), req.Password)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	var hash string
+	if req.Connector != "" {
+		if err := CheckPrecreatedUser(s.connectorIDs(), req.Connector, req.Password); err != nil {
+			adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+			return
+		}
+	} else {
+		if err := password.CheckPolicy(req.Password); err != nil {
+			adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+			return
+		}
+		var err error
+		if hash, err = s.hasher.Hash(r.Context(), req.Password); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	now := s.clock.Now().UTC()
-	u := &storage.User{ID: NewID(), Username: name, PasswordHash: hash, Roles: req.Roles, CreatedAt: now, UpdatedAt: now}
+	u := &storage.User{ID: NewID(), Username: name, PasswordHash: hash, Roles: req.Roles, ConnectorID: req.Connector, CreatedAt: now, UpdatedAt: now}
 	req.Profile.Apply(u)
 	ev, err := CreateUser(r.Context(), s.store, u)
 	switch {
@@ -179,6 +193,10 @@ func (s *Server) adminSetPassword(w http.ResponseWriter, r *http.Request, p *adm
 	}
 	u, ok := s.adminLookupUser(w, r)
 	if !ok {
+		return
+	}
+	if err := CheckLocalPassword(u); err != nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
 		return
 	}
 	hash, err := s.hasher.Hash(r.Context(), req.Password)

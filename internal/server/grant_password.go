@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/connector"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -125,6 +126,12 @@ func (s *Server) grantPassword(r *http.Request, c *storage.Client, jkt string) (
 		}
 	}
 	u, reason, err := s.checkPassword(ctx, name, pw)
+	if errors.Is(err, connector.ErrUnavailable) {
+		// A directory that is down: as the login page's 503, never a
+		// wrong password.
+		s.log.Warn("terminal sign-in: directory unavailable", "err", err)
+		return nil, protocol.NewError(protocol.ErrTemporarilyUnavailable, "the directory that checks this account's password is unavailable; try again in a moment")
+	}
 	if err != nil {
 		return nil, err
 	}

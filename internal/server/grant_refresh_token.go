@@ -135,5 +135,17 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 	if err != nil {
 		return nil, err
 	}
+	// An LDAP user's groups and roles are read again from the directory
+	// (connectors.go): a removed group loses its role here.
+	u, err = s.refreshConnectorUser(r.Context(), u, c.ID, s.clientIP(r))
+	if errors.Is(err, errConnectorAccountGone) {
+		if rerr := s.store.RevokeGrant(r.Context(), grant.ID, now); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
+			return nil, fmt.Errorf("revoke grant of a gone account: %w", rerr)
+		}
+		return nil, protocol.NewError(protocol.ErrInvalidGrant, "the account no longer exists in the directory")
+	}
+	if err != nil {
+		return nil, err
+	}
 	return s.respond(r.Context(), issuance{client: c, user: u, scopes: scopes, resources: aud, grant: &grant, refresh: newToken, authTime: grant.AuthTime, jkt: jkt})
 }

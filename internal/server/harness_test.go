@@ -93,6 +93,13 @@ func onEachBackend(t *testing.T, test func(t *testing.T, open storeOpener)) {
 // newHarnessOn is newHarness on the store open gives.
 func newHarnessOn(t *testing.T, open storeOpener, opts ...harnessOption) *testHarness {
 	t.Helper()
+	return newHarnessWith(t, open, nil, opts...)
+}
+
+// newHarnessWith is newHarnessOn with deps adjusting the server's
+// dependencies (e.g. connectors) before it is built.
+func newHarnessWith(t *testing.T, open storeOpener, deps func(*Deps), opts ...harnessOption) *testHarness {
+	t.Helper()
 	ctx := context.Background()
 	st := open(t)
 	var err error
@@ -126,7 +133,7 @@ func newHarnessOn(t *testing.T, open storeOpener, opts ...harnessOption) *testHa
 	}()
 	al := audit.New(pw, clk)
 	t.Cleanup(func() { al.Close(); pw.Close() })
-	srv, err := New(Deps{
+	d := Deps{
 		Config:  &cfg,
 		Store:   st,
 		Keys:    keys,
@@ -136,7 +143,11 @@ func newHarnessOn(t *testing.T, open storeOpener, opts ...harnessOption) *testHa
 		Clock:   clk,
 		// SecretKey enables TOTP (mfa.go).
 		SecretKey: key,
-	})
+	}
+	if deps != nil {
+		deps(&d)
+	}
+	srv, err := New(d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/connector"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -35,6 +37,10 @@ type loginPage struct {
 	Error    string
 	// Passkeys offers "Sign in with a passkey".
 	Passkeys bool
+	// Connectors are the "Sign in with ..." links (OpenID Connect).
+	Connectors []connectorButton
+	// Directories name the LDAP directories the password form checks.
+	Directories []string
 }
 
 // signedInPage is shown at /login to a browser that is already signed in.
@@ -118,6 +124,7 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, d loginPage) {
 	d.Passkeys = s.passkeysOn()
 	d.page = page{Title: "Sign in", CSRF: s.csrfToken(w, r), Script: d.Passkeys}
+	d.Connectors, d.Directories = s.loginConnectors(d.ReturnTo)
 	s.pages.render(w, status, pageLogin, d, s.authorizeTargetOrigin(r.Context(), d.ReturnTo))
 }
 
@@ -188,7 +195,15 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	u, reason, err := s.checkPassword(ctx, name, pw)
+	u, reason, err := s.checkPassword(withIP(ctx, ip), name, pw)
+	if errors.Is(err, connector.ErrUnavailable) {
+		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, Username: name, IP: ip, Reason: "directory_unavailable"})
+		w.Header().Set("Retry-After", "30")
+		s.renderError(w, r, http.StatusServiceUnavailable, "Directory unavailable",
+			"The directory that checks your password cannot be reached right now. Try again in a moment; "+
+				"if this keeps happening, tell whoever runs this sign-in page.")
+		return
+	}
 	if err != nil {
 		s.renderServerError(w, r, err)
 		return
@@ -209,43 +224,123 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderServerError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
-		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: ip})
+	ev := audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
+		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: ip}
+	if u.ConnectorID != "" {
+		ev.Details = map[string]string{"connector": u.ConnectorID}
+	}
+	s.audit.Log(ev)
 	s.upgradeHash(ctx, u, pw)
 	redirect(w, s.afterLogin(rawReturn), http.StatusSeeOther)
 }
 
-// checkPassword verifies name and password. reason is empty on success and
-// otherwise says why for the audit trail (the user only ever sees one
-// generic message). u is returned when the user exists.
+// checkPassword verifies name and password, for the login page and the
+// password grant. reason is empty on success and otherwise says why for
+// the audit trail (the user only ever sees one generic message). u is
+// returned when the user exists.
+//
+// A local user with a password is checked locally first. Then, if the
+// local check did not succeed and LDAP connectors are configured, the
+// password is checked at the directory: at the user's own connector for a
+// connector user, else at each LDAP connector in configuration order until
+// one knows the person (connectorLogin). The argon2 work is done for
+// every attempt (against a dummy hash when there is no local password), so
+// timing does not tell which local usernames exist. When no directory
+// could say yes and one of them could not be asked, err wraps
+// connector.ErrUnavailable (the login page answers 503).
 func (s *Server) checkPassword(ctx context.Context, name, pw string) (u *storage.User, reason string, err error) {
 	u, err = s.store.GetUserByName(ctx, name)
 	if errors.Is(err, storage.ErrNotFound) {
+		u, err = nil, nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	reason = "unknown_user"
+	if u == nil || u.PasswordHash == "" {
 		// Same argon2 work as a real check, so timing does not tell
 		// which usernames exist.
 		s.hasher.VerifyDummy(ctx, pw)
-		return nil, "unknown_user", nil
+	} else {
+		ok, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
+		if err != nil {
+			return nil, "", err
+		}
+		switch {
+		case ok && u.Disabled:
+			return u, "disabled", nil
+		case ok:
+			return u, "", nil
+		}
+		reason = "bad_password"
 	}
+	if u != nil && u.ConnectorID != "" {
+		reason = "bad_password"
+	}
+	cu, creason, err := s.connectorLogin(ctx, u, name, pw)
 	if err != nil {
-		return nil, "", err
+		return u, "", err
 	}
-	ok, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
-	if err != nil {
-		return nil, "", err
+	if cu != nil {
+		return cu, creason, nil
 	}
-	switch {
-	case !ok:
-		return u, "bad_password", nil
-	case u.Disabled:
-		return u, "disabled", nil
+	return u, reason, nil
+}
+
+// connectorLogin checks name and password at the LDAP connectors: only
+// at the connector of u when u is a connector user, else at each in turn.
+// On success it returns the linked user (connectorUser) and reason "" or
+// "disabled"; when no directory vouched it returns a nil user, and an
+// error wrapping connector.ErrUnavailable if a directory could not be
+// asked.
+func (s *Server) connectorLogin(ctx context.Context, u *storage.User, name, pw string) (*storage.User, string, error) {
+	conns := s.passwordConnectors()
+	if u != nil && u.ConnectorID != "" {
+		c := s.connectorByID(u.ConnectorID)
+		if c == nil || c.Password == nil {
+			return nil, "", nil
+		}
+		conns = []*Connector{c}
 	}
-	return u, "", nil
+	if len(conns) == 0 || pw == "" || name == "" {
+		return nil, "", nil
+	}
+	var unavailable error
+	for _, c := range conns {
+		cctx, cancel := context.WithTimeout(ctx, connectorTimeout)
+		id, err := c.Password.Login(cctx, name, pw)
+		cancel()
+		switch {
+		case err == nil:
+			id.ConnectorID = c.ID
+			cu, err := s.connectorUser(ctx, c, id, ipFromContext(ctx))
+			if err != nil {
+				return nil, "", err
+			}
+			if cu.Disabled {
+				return cu, "disabled", nil
+			}
+			return cu, "", nil
+		case errors.Is(err, connector.ErrInvalidCredentials), errors.Is(err, connector.ErrNotFound), errors.Is(err, connector.ErrNotAllowed):
+			continue
+		case ctx.Err() != nil:
+			return nil, "", ctx.Err()
+		default:
+			s.log.Warn("directory unavailable at sign-in", "connector", c.ID, "err", err)
+			if unavailable == nil {
+				unavailable = fmt.Errorf("server: connector %s: %w", c.ID, errors.Join(connector.ErrUnavailable, err))
+			}
+		}
+	}
+	return nil, "", unavailable
 }
 
 // upgradeHash re-hashes a correct password stored with outdated argon2
-// parameters. Failures only cost the upgrade.
+// parameters. Failures only cost the upgrade. A user without a local
+// password (one a directory signs in) never gets one from a sign-in: the
+// directory's password is never kept here.
 func (s *Server) upgradeHash(ctx context.Context, u *storage.User, pw string) {
-	if !s.hasher.NeedsRehash(u.PasswordHash) {
+	if u.PasswordHash == "" || !s.hasher.NeedsRehash(u.PasswordHash) {
 		return
 	}
 	h, err := s.hasher.Hash(ctx, pw)

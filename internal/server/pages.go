@@ -186,6 +186,9 @@ type errorPage struct {
 	// Ref is the reference id of this error, also written to the log,
 	// so a user can quote it and an operator can find the log line.
 	Ref string
+	// Back, when set, is a path to the sign-in page offered instead of
+	// the start page.
+	Back string
 }
 
 // newErrorRef returns a short random reference id for an error page.

@@ -77,9 +77,10 @@ type Instance struct {
 	sink    io.WriteCloser
 	cfg     *config.Server
 
-	closeLimiter func() error
-	closeReplay  func() error
-	log          *slog.Logger
+	closeLimiter    func() error
+	closeReplay     func() error
+	closeConnectors func() error
+	log             *slog.Logger
 }
 
 // OpenOption adjusts how Open assembles a server.
@@ -171,6 +172,11 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 	if cfg.Redis == "" {
 		log.Warn("no redis configured: rate limits are local to this process; run several replicas only with --redis")
 	}
+	conns, closeConns, err := OpenConnectors(ctx, cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	inst.closeConnectors = closeConns
 	inst.Server, err = New(Deps{
 		Config:  cfg,
 		Store:   st,
@@ -184,6 +190,7 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 		SecretKey: key,
 		// DPoPReplay is shared by the replicas through Redis.
 		DPoPReplay: replay,
+		Connectors: conns,
 	})
 	if err != nil {
 		return nil, err
@@ -207,6 +214,9 @@ func (inst *Instance) Close() error {
 	}
 	if inst.closeReplay != nil {
 		errs = append(errs, inst.closeReplay())
+	}
+	if inst.closeConnectors != nil {
+		errs = append(errs, inst.closeConnectors())
 	}
 	if inst.Store != nil {
 		errs = append(errs, inst.Store.Close())

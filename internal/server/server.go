@@ -71,6 +71,9 @@ type Deps struct {
 	// Redis when the server has one, so replicas share it). Nil: in
 	// memory, for this process.
 	DPoPReplay dpop.ReplayCache
+	// Connectors are the directories and upstream providers people may
+	// sign in with (connectors.go); none by default.
+	Connectors []Connector
 }
 
 // Server serves the authorization server's HTTP endpoints.
@@ -104,6 +107,8 @@ type Server struct {
 	dbBreaker *breaker.Breaker
 	// dpop checks DPoP proofs (dpop.go).
 	dpop *dpop.Verifier
+	// connectors are the configured connectors (connectors.go).
+	connectors []Connector
 }
 
 // New builds a Server from its dependencies.
@@ -164,6 +169,7 @@ func New(d Deps) (*Server, error) {
 	if s.dpop, err = newDPoPVerifier(d.Config, d.SecretKey, d.DPoPReplay, d.Clock); err != nil {
 		return nil, fmt.Errorf("server: dpop: %w", err)
 	}
+	s.connectors = d.Connectors
 	s.dbBreaker = breaker.New(d.Clock, 0, 0)
 	s.handler = s.routes()
 	return s, nil
@@ -238,6 +244,7 @@ func (s *Server) routes() http.Handler {
 	page("POST "+PathDevice, "device", s.handleDeviceSubmit)
 	s.mfaRoutes(page)
 	s.passkeyRoutes(page)
+	s.connectorRoutes(page)
 	s.homeRoutes(page)
 	register("GET "+PathStatic, s.pages.staticHandler())
 	s.registerAdmin(register)

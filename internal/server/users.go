@@ -46,6 +46,27 @@ type UserChange struct {
 	Roles    *[]string
 	Disabled *bool
 	Profile  userreg.Profile
+	// Groups and ConnectorSubject are set by sign-ins through a
+	// connector (connectors.go).
+	Groups           *[]string
+	ConnectorSubject *string
+}
+
+// apply makes the change on u (without UpdatedAt).
+func (ch UserChange) apply(u *storage.User) {
+	if ch.Roles != nil {
+		u.Roles = *ch.Roles
+	}
+	if ch.Disabled != nil {
+		u.Disabled = *ch.Disabled
+	}
+	if ch.Groups != nil {
+		u.Groups = *ch.Groups
+	}
+	if ch.ConnectorSubject != nil {
+		u.ConnectorSubject = *ch.ConnectorSubject
+	}
+	ch.Profile.Apply(u)
 }
 
 // UpdateUser applies ch to the user id at now, in one transaction that
@@ -61,13 +82,7 @@ func UpdateUser(ctx context.Context, st storage.Store, id string, now time.Time,
 	// (SECURITY-CASES 34).
 	err := st.UpdateUserKeepingRole(ctx, id, RoleAdmin, func(cur *storage.User) error {
 		before = *cur
-		if ch.Roles != nil {
-			cur.Roles = *ch.Roles
-		}
-		if ch.Disabled != nil {
-			cur.Disabled = *ch.Disabled
-		}
-		ch.Profile.Apply(cur)
+		ch.apply(cur)
 		cur.UpdatedAt = now
 		after = *cur
 		return nil

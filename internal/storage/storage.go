@@ -87,7 +87,19 @@ type User struct {
 	Email         string
 	EmailVerified bool
 	// Name is the display name (OIDC Core §5.1 name), optional.
-	Name      string
+	Name string
+	// ConnectorID, when set, says the user signs in through that
+	// connector (an LDAP directory or an upstream OpenID Connect
+	// provider) rather than with a local password. ConnectorSubject is
+	// the subject the connector vouches for; the pair is unique once the
+	// subject is set (a duplicate is ErrAlreadyExists). An administrator
+	// may pre-create a user with ConnectorID and no subject: the first
+	// sign-in links it.
+	ConnectorID      string
+	ConnectorSubject string
+	// Groups are the upstream groups of the last sign-in or refresh
+	// through the connector; nil for local users.
+	Groups    []string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -369,6 +381,10 @@ type Store interface {
 	CreateUser(ctx context.Context, u *User) error
 	GetUser(ctx context.Context, id string) (*User, error)
 	GetUserByName(ctx context.Context, username string) (*User, error)
+	// GetUserByIdentity returns the user linked to subject at the
+	// connector connectorID; an empty subject or no such user is
+	// ErrNotFound.
+	GetUserByIdentity(ctx context.Context, connectorID, subject string) (*User, error)
 	ListUsers(ctx context.Context) ([]*User, error)
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) error
 	// DeleteUser removes the user and their sessions, grants and consents.

@@ -17,7 +17,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/connector/ldap/ldaptest"
 )
 
-// TestExampleACLFileApplies follows docs/connectors-ldap.md on a slapd
+// TestExampleACLFileApplies follows docs/connectors.md on a slapd
 // configured the Debian way (cn=config, the data in database {1}mdb):
 // ldap.ldif is loaded, ldap-acl.ldif is applied with ldapmodify -Y
 // EXTERNAL over ldapi, and then the service account reads people but no

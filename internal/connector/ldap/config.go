@@ -14,7 +14,7 @@ import (
 )
 
 // Config is one LDAP connector's configuration: the ldap: block of a
-// connector in the server's config file (docs/connectors-ldap.md).
+// connector in the server's config file (docs/connectors.md).
 type Config struct {
 	// URL is ldap://host[:389] (with StartTLS) or ldaps://host[:636].
 	URL string `yaml:"url"`

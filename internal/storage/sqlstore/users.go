@@ -13,13 +13,14 @@ import (
 
 var users = newTable("users",
 	"id", "username", "password_hash", "roles", "disabled", "created_at", "updated_at",
-	"email", "email_verified", "name")
+	"email", "email_verified", "name", "connector_id", "connector_subject", "directory_groups")
 
 func (s *Store) userArgs(u *storage.User) []any {
 	return []any{
 		u.ID, normaliseUsername(u.Username), u.PasswordHash, list(u.Roles), u.Disabled,
 		s.time(u.CreatedAt), s.time(u.UpdatedAt),
 		strings.TrimSpace(u.Email), u.EmailVerified, u.Name,
+		u.ConnectorID, u.ConnectorSubject, list(u.Groups),
 	}
 }
 
@@ -27,7 +28,8 @@ func scanUser(r rowScanner) (*storage.User, error) {
 	var u storage.User
 	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, listCol{&u.Roles}, &u.Disabled,
 		timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt},
-		&u.Email, &u.EmailVerified, &u.Name)
+		&u.Email, &u.EmailVerified, &u.Name,
+		&u.ConnectorID, &u.ConnectorSubject, listCol{&u.Groups})
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +57,18 @@ func (s *Store) GetUserByName(ctx context.Context, username string) (*storage.Us
 	u, err := scanUser(s.readRow(ctx, users.sel+" WHERE username = $1", normaliseUsername(username)))
 	if err != nil {
 		return nil, s.wrap("get user by name", s.mapErr(err))
+	}
+	return u, nil
+}
+
+// GetUserByIdentity returns the user linked to (connectorID, subject).
+func (s *Store) GetUserByIdentity(ctx context.Context, connectorID, subject string) (*storage.User, error) {
+	if connectorID == "" || subject == "" {
+		return nil, s.wrap("get user by identity", storage.ErrNotFound)
+	}
+	u, err := scanUser(s.readRow(ctx, users.sel+" WHERE connector_id = $1 AND connector_subject = $2", connectorID, subject))
+	if err != nil {
+		return nil, s.wrap("get user by identity", s.mapErr(err))
 	}
 	return u, nil
 }

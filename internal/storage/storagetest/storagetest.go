@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		roleTests,
 		lastHolderTests,
 		dpopTests,
+		connectorUserTests,
 	} {
 		all = append(all, group...)
 	}

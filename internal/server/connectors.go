@@ -1,0 +1,439 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/connector/rolemap"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/userreg"
+)
+
+// Connectors: people who sign in with a directory (LDAP) or an upstream
+// OpenID Connect provider (docs/connectors.md).
+//
+// Linking. A connector user is a local user with ConnectorID and
+// ConnectorSubject set and no password. The first sign-in of an
+// identity creates it ("just in time"), unless an administrator
+// pre-created a user for that connector (ConnectorID set, no subject)
+// whose username equals the identity's username, or whose email equals
+// the identity's verified email: that user is linked instead. A local
+// user (no connector) is never linked or merged, whatever its name or
+// email: the new user gets the username with "-<connector id>" appended
+// (then "-2", "-3"...), and no email when another user has it.
+//
+// Roles. A connector user's roles are exactly what the connector's
+// role_rules give (rolemap), recomputed at every sign-in and, for LDAP
+// users, at every refresh; roles set by hand on such a user last until
+// then. One exception keeps the server administrable: the mapping never
+// takes admin from the last enabled admin.
+
+// connectorTimeout bounds a call to a connector on top of its own
+// timeouts, so that a request never hangs on an upstream.
+const connectorTimeout = 30 * time.Second
+
+// Connector is a configured connector as the server uses it: exactly one
+// of Password (LDAP) and Redirect (OpenID Connect) is set.
+type Connector struct {
+	ID       string
+	Name     string
+	Password connector.PasswordConnector
+	Redirect connector.RedirectConnector
+	// Rules map the identity to roles.
+	Rules []rolemap.Rule
+	// TrustUpstreamMFA lets an identity whose AMR shows a second factor
+	// skip the local TOTP step.
+	TrustUpstreamMFA bool
+}
+
+// connectorByID returns the configured connector id, or nil.
+func (s *Server) connectorByID(id string) *Connector {
+	for i := range s.connectors {
+		if s.connectors[i].ID == id {
+			return &s.connectors[i]
+		}
+	}
+	return nil
+}
+
+// passwordConnectors returns the connectors that check passwords, in
+// configuration order.
+func (s *Server) passwordConnectors() []*Connector {
+	var out []*Connector
+	for i := range s.connectors {
+		if s.connectors[i].Password != nil {
+			out = append(out, &s.connectors[i])
+		}
+	}
+	return out
+}
+
+// CheckConnectorRoles returns an error naming the first role of a role
+// rule that is neither built in nor stored. The server checks it at start.
+func CheckConnectorRoles(ctx context.Context, st storage.Store, cs []Connector) error {
+	for _, c := range cs {
+		for j, r := range c.Rules {
+			if err := CheckRoles(ctx, st, r.Roles); err != nil {
+				return fmt.Errorf("connectors: %s: role_rules[%d]: %w", c.ID, j, err)
+			}
+		}
+	}
+	return nil
+}
+
+// mappedRoles is the roles c's rules give id, without roles that no
+// longer exist (a custom role deleted after the server started).
+func (s *Server) mappedRoles(ctx context.Context, c *Connector, id *connector.Identity) ([]string, error) {
+	roles := rolemap.Roles(c.Rules, id)
+	if !slices.ContainsFunc(roles, func(r string) bool { return !IsBuiltinRole(r) }) {
+		return roles, nil
+	}
+	known, err := KnownRoles(ctx, s.store)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(roles, func(r string) bool {
+		ok := slices.ContainsFunc(known, func(k *storage.Role) bool { return k.Name == r })
+		if !ok {
+			s.log.Warn("connector role rule names a role that does not exist; skipped", "connector", c.ID, "role", r)
+		}
+		return !ok
+	}), nil
+}
+
+// connectorUser returns the local user of the identity id that c vouched
+// for: the linked user with its profile, groups and roles brought up to
+// date, a pre-created user now linked, or a new user. A disabled user is
+// returned as it is; the caller refuses it.
+func (s *Server) connectorUser(ctx context.Context, c *Connector, id *connector.Identity, ip string) (*storage.User, error) {
+	if id == nil || id.Subject == "" {
+		return nil, fmt.Errorf("server: connector %s vouched for an identity without a subject", c.ID)
+	}
+	roles, err := s.mappedRoles(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.GetUserByIdentity(ctx, c.ID, id.Subject)
+	if errors.Is(err, storage.ErrNotFound) {
+		u, err = s.precreatedUser(ctx, c, id)
+		if err != nil {
+			return nil, err
+		}
+		if u == nil {
+			return s.createConnectorUser(ctx, c, id, roles, ip)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("server: get user by identity: %w", err)
+	}
+	return s.syncConnectorUser(ctx, c, u, id, roles, ip)
+}
+
+// precreatedUser finds a user an administrator created for c that the
+// identity has not linked yet: by username, else by verified email. nil
+// when there is none.
+func (s *Server) precreatedUser(ctx context.Context, c *Connector, id *connector.Identity) (*storage.User, error) {
+	pending := func(u *storage.User) bool { return u.ConnectorID == c.ID && u.ConnectorSubject == "" }
+	if name := normalizeUsername(id.Username); name != "" {
+		u, err := s.store.GetUserByName(ctx, name)
+		if err == nil && pending(u) {
+			return u, nil
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return nil, fmt.Errorf("server: get user: %w", err)
+		}
+	}
+	if id.Email == "" || !id.EmailVerified {
+		return nil, nil
+	}
+	users, err := s.store.ListUsers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("server: list users: %w", err)
+	}
+	for _, u := range users {
+		if pending(u) && strings.EqualFold(u.Email, id.Email) {
+			return u, nil
+		}
+	}
+	return nil, nil
+}
+
+// identityProfile is the profile change that brings a user to what the
+// identity says: the email only when it is a valid address, the name only
+// when it is a valid name.
+func identityProfile(id *connector.Identity) userreg.Profile {
+	var p userreg.Profile
+	email := strings.TrimSpace(id.Email)
+	if email == "" || userreg.CheckEmail(email) == nil {
+		verified := id.EmailVerified && email != ""
+		p.Email, p.EmailVerified = &email, &verified
+	}
+	if userreg.CheckName(id.Name) == nil {
+		name := id.Name
+		p.Name = &name
+	}
+	return p
+}
+
+// cleanGroups is the identity's groups sorted without duplicates, nil for
+// none.
+func cleanGroups(gs []string) []string {
+	if len(gs) == 0 {
+		return nil
+	}
+	out := slices.Clone(gs)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// connectorUsername is a free username for the identity's username: as
+// it is when free, else with "-<connector>" and then a number appended.
+func (s *Server) connectorUsername(ctx context.Context, c *Connector, id *connector.Identity) (string, error) {
+	base := normalizeUsername(id.Username)
+	if base == "" || len(base) > 100 || strings.ContainsFunc(base, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		base = normalizeUsername(c.ID + "-" + shortSubject(id.Subject))
+	}
+	for i := 0; i < 100; i++ {
+		name := base
+		switch {
+		case i == 1:
+			name = base + "-" + c.ID
+		case i > 1:
+			name = base + "-" + c.ID + "-" + strconv.Itoa(i)
+		}
+		_, err := s.store.GetUserByName(ctx, name)
+		if errors.Is(err, storage.ErrNotFound) {
+			return name, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("server: get user: %w", err)
+		}
+	}
+	return "", fmt.Errorf("server: no free username for %q from connector %s", base, c.ID)
+}
+
+// shortSubject is a short, username-safe form of a subject.
+func shortSubject(sub string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(sub) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+		if b.Len() == 16 {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return "user"
+	}
+	return b.String()
+}
+
+// createConnectorUser creates the user of an identity seen for the first
+// time (server.CreateUser), audited as user.created by connector:ID.
+func (s *Server) createConnectorUser(ctx context.Context, c *Connector, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
+	profile := identityProfile(id)
+	for attempt := 0; ; attempt++ {
+		name, err := s.connectorUsername(ctx, c, id)
+		if err != nil {
+			return nil, err
+		}
+		now := s.clock.Now().UTC()
+		u := &storage.User{ID: NewID(), Username: name, Roles: roles, ConnectorID: c.ID, ConnectorSubject: id.Subject,
+			Groups: cleanGroups(id.Groups), CreatedAt: now, UpdatedAt: now}
+		profile.Apply(u)
+		ev, err := CreateUser(ctx, s.store, u)
+		switch {
+		case errors.Is(err, userreg.ErrEmailTaken):
+			// Another user has the address: never merge, keep the
+			// new user without it.
+			s.log.Warn("connector user's email belongs to another user; created without it", "connector", c.ID, "username", name)
+			profile.Email, profile.EmailVerified = nil, nil
+			continue
+		case errors.Is(err, storage.ErrAlreadyExists) && attempt < 3:
+			// A concurrent sign-in of the same identity, or the name
+			// was taken in between.
+			if linked, gerr := s.store.GetUserByIdentity(ctx, c.ID, id.Subject); gerr == nil {
+				return s.syncConnectorUser(ctx, c, linked, id, roles, ip)
+			}
+			continue
+		case err != nil:
+			return nil, err
+		}
+		ev.Actor, ev.IP = "connector:"+c.ID, ip
+		ev.Details["connector"] = c.ID
+		ev.Details["groups"] = strings.Join(u.Groups, " ")
+		s.audit.Log(ev)
+		return u, nil
+	}
+}
+
+// syncConnectorUser links u to the identity if needed and updates its
+// profile, groups and roles to what the identity says
+// (server.UpdateUser), audited as user.updated by connector:ID when
+// anything changed.
+func (s *Server) syncConnectorUser(ctx context.Context, c *Connector, u *storage.User, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
+	groups := cleanGroups(id.Groups)
+	profile := identityProfile(id)
+	subject := id.Subject
+	ch := UserChange{Roles: &roles, Profile: profile, Groups: &groups, ConnectorSubject: &subject}
+	want := *u
+	ch.apply(&want)
+	if sameConnectorState(u, &want) {
+		return u, nil
+	}
+	after, ev, err := UpdateUser(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
+	if errors.Is(err, userreg.ErrEmailTaken) {
+		s.log.Warn("connector user's new email belongs to another user; kept the old one", "connector", c.ID, "user", u.ID)
+		ch.Profile.Email, ch.Profile.EmailVerified = nil, nil
+		after, ev, err = UpdateUser(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
+	}
+	if errors.Is(err, storage.ErrLastRoleHolder) {
+		// The directory cannot take admin from the last admin.
+		s.log.Warn("role mapping would take admin from the last enabled admin; kept", "connector", c.ID, "user", u.ID)
+		kept := append(slices.Clone(roles), RoleAdmin)
+		slices.Sort(kept)
+		ch.Roles = &kept
+		after, ev, err = UpdateUser(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ev.Actor, ev.IP = "connector:"+c.ID, ip
+	ev.Details["connector"] = c.ID
+	ev.Details["groups"] = strings.Join(after.Groups, " ")
+	if u.ConnectorSubject == "" {
+		ev.Details["linked"] = "true"
+	}
+	s.audit.Log(ev)
+	return after, nil
+}
+
+// sameConnectorState reports whether a and b agree on what a sign-in
+// through a connector updates.
+func sameConnectorState(a, b *storage.User) bool {
+	return a.Email == b.Email && a.EmailVerified == b.EmailVerified && a.Name == b.Name &&
+		a.ConnectorSubject == b.ConnectorSubject && slices.Equal(a.Groups, b.Groups) && slices.Equal(a.Roles, b.Roles)
+}
+
+// connectorIdentityOf is what the server knows of u's identity at its
+// connector, for PasswordConnector.Refresh.
+func connectorIdentityOf(u *storage.User) *connector.Identity {
+	return &connector.Identity{ConnectorID: u.ConnectorID, Subject: u.ConnectorSubject, Username: u.Username,
+		Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, Groups: slices.Clone(u.Groups)}
+}
+
+// errConnectorAccountGone refuses a refresh whose user the directory no
+// longer knows.
+var errConnectorAccountGone = errors.New("server: the directory no longer has this account")
+
+// refreshConnectorUser re-reads an LDAP user at their directory before a
+// refresh token is used, and brings groups and roles up to date. The
+// returned user is the one to issue for.
+//
+// A directory that cannot be asked fails open: the refresh goes on with
+// the roles stored at the last sign-in or refresh (logged and audited),
+// so a directory outage does not sign everybody out; the refresh token's
+// lifetime (tokens.refresh_token_ttl) bounds how long that can last. An
+// account the directory no longer has (or has disabled) is
+// errConnectorAccountGone. OpenID Connect users are not re-read: they keep
+// the groups and roles of their last sign-in.
+func (s *Server) refreshConnectorUser(ctx context.Context, u *storage.User, clientID, ip string) (*storage.User, error) {
+	if u.ConnectorID == "" || u.ConnectorSubject == "" {
+		return u, nil
+	}
+	c := s.connectorByID(u.ConnectorID)
+	if c == nil || c.Password == nil {
+		return u, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, connectorTimeout)
+	defer cancel()
+	id, err := c.Password.Refresh(cctx, connectorIdentityOf(u))
+	switch {
+	case errors.Is(err, connector.ErrNotFound):
+		s.audit.Log(audit.Event{Type: audit.TokenRefused, Outcome: audit.Failure, Actor: "connector:" + c.ID,
+			UserID: u.ID, Username: u.Username, ClientID: clientID, IP: ip, Reason: "account_gone_upstream"})
+		return nil, errConnectorAccountGone
+	case err != nil:
+		s.log.Warn("directory unavailable at refresh; keeping the stored roles", "connector", c.ID, "user", u.ID, "err", err)
+		s.audit.Log(audit.Event{Type: audit.ConnectorUnavailable, Outcome: audit.Failure, Actor: "connector:" + c.ID,
+			UserID: u.ID, Username: u.Username, ClientID: clientID, IP: ip, Reason: "refresh_with_stored_roles"})
+		return u, nil
+	}
+	id.ConnectorID = c.ID
+	if id.Subject == "" {
+		id.Subject = u.ConnectorSubject
+	}
+	if id.Subject != u.ConnectorSubject {
+		return nil, errConnectorAccountGone
+	}
+	roles, err := s.mappedRoles(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.syncConnectorUser(ctx, c, u, id, roles, ip)
+}
+
+// ipKey carries the client's address to code that audits on behalf of a
+// request (a user created at sign-in).
+type ipKey struct{}
+
+func withIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, ipKey{}, ip)
+}
+
+func ipFromContext(ctx context.Context) string {
+	ip, _ := ctx.Value(ipKey{}).(string)
+	return ip
+}
+
+// CheckPrecreatedUser checks that an administrator may pre-create a user
+// of the connector id: it is one of the configured connectors (ids) and
+// no password is given (the connector checks it).
+func CheckPrecreatedUser(ids []string, id, password string) error {
+	if password != "" {
+		return fmt.Errorf("a user of connector %q signs in there and has no password here; leave the password out", id)
+	}
+	if slices.Contains(ids, id) {
+		return nil
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("unknown connector %q: this server has no connectors (see connectors: in the server configuration)", id)
+	}
+	return fmt.Errorf("unknown connector %q; configured connectors: %s", id, strings.Join(ids, ", "))
+}
+
+// CheckLocalPassword refuses setting a password on a user who signs in
+// through a connector: the directory or provider holds their password,
+// and a local one would let them in without it (past a disabled account
+// upstream).
+func CheckLocalPassword(u *storage.User) error {
+	if u.ConnectorID == "" {
+		return nil
+	}
+	return fmt.Errorf("user %q signs in through connector %s, which manages the password; change it there", u.Username, u.ConnectorID)
+}
+
+// connectorIDs are the ids of the configured connectors.
+func (s *Server) connectorIDs() []string {
+	ids := make([]string, len(s.connectors))
+	for i, c := range s.connectors {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+// connectorName is the display name of connector id, or id itself when it
+// is no longer configured.
+func (s *Server) connectorName(id string) string {
+	if c := s.connectorByID(id); c != nil {
+		return c.Name
+	}
+	return id
+}
