@@ -17,7 +17,8 @@
 // base64url parts; its header is a JSON object without duplicate members;
 // "crit" is refused (RFC 7515 §4.1.11: no extension is understood here);
 // "jku", "x5u", "jwk" and "x5c" are never used to find a key (RFC 8725
-// §3.10); alg must be on the allow-list and fit the key, so the token never
+// §3.10) — except by VerifyEmbeddedKey, for proof-of-possession tokens
+// such as DPoP proofs whose point is the key they carry; alg must be on the allow-list and fit the key, so the token never
 // chooses the key type (RFC 8725 §3.1); "none" never verifies.
 //
 // Errors wrap one of the Err values below; branch with errors.Is.

@@ -21,6 +21,9 @@ type Header struct {
 	Algorithm string // alg
 	KeyID     string // kid; empty when absent
 	Type      string // typ; empty when absent
+	// JWK is the raw "jwk" member (a JSON object) when present. Only
+	// VerifyEmbeddedKey reads it; Verifier never finds a key with it.
+	JWK []byte
 	// Raw is the header JSON object as it was signed.
 	Raw []byte
 
@@ -167,6 +170,12 @@ func parseHeader(b []byte) (Header, error) {
 		case "crit":
 			h.crit = true
 			return true
+		case "jwk":
+			if len(value) == 0 || value[0] != '{' {
+				return false
+			}
+			h.JWK = value
+			return true
 		default:
 			return true
 		}
@@ -175,7 +184,7 @@ func parseHeader(b []byte) (Header, error) {
 		return isString
 	})
 	if !ok {
-		return Header{}, errorf(ErrMalformed, "header is not a JSON object of unique members with string alg, kid and typ")
+		return Header{}, errorf(ErrMalformed, "header is not a JSON object of unique members with string alg, kid and typ and an object jwk")
 	}
 	return h, nil
 }

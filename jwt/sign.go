@@ -113,7 +113,12 @@ func (s *Signer) SignJSON(typ string, payload []byte) (string, error) {
 
 // sign makes the compact JWS of a checked payload.
 func (s *Signer) sign(typ string, payload []byte) (string, error) {
-	h := s.header(typ)
+	return s.signWithHeader(s.header(typ), payload)
+}
+
+// signWithHeader makes the compact JWS of a checked payload under the
+// encoded header h (which ends in '.').
+func (s *Signer) signWithHeader(h string, payload []byte) (string, error) {
 	buf := make([]byte, 0, len(h)+b64.EncodedLen(len(payload))+1+b64.EncodedLen(512))
 	buf = append(buf, h...)
 	buf = b64.AppendEncode(buf, payload)

@@ -1,0 +1,96 @@
+package dpop
+
+import (
+	"container/heap"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/clock"
+)
+
+// ReplayCache remembers the proofs a verifier has accepted, so that each
+// is accepted once (RFC 9449 §11.1: "the server MUST ensure that the same
+// DPoP proof is not used more than once"). Verifiers that share a cache
+// (through Redis, say) refuse a proof replayed to any of them.
+type ReplayCache interface {
+	// Seen records key until expires and reports whether it was already
+	// recorded (and not expired): true means a replay. An error means the
+	// cache could not answer; the verifier then refuses the proof.
+	Seen(ctx context.Context, key string, expires time.Time) (bool, error)
+}
+
+// DefaultReplayCapacity is the number of proofs a MemoryReplayCache
+// remembers when given no capacity: with the default 60 s window, room
+// for about 800 proofs a second.
+const DefaultReplayCapacity = 100_000
+
+// MemoryReplayCache is a ReplayCache in memory, for one process: a map
+// and a heap ordered by expiry, bounded to a capacity. When it is full of
+// unexpired entries, the one closest to expiry is dropped, so a flood of
+// proofs cannot grow it without bound; size the capacity for the peak
+// rate times the iat window (a dropped proof could be replayed until its
+// iat leaves the window). Replicas need a shared cache instead.
+type MemoryReplayCache struct {
+	mu    sync.Mutex
+	cap   int
+	clock clock.Clock
+	seen  map[string]time.Time
+	order expiryHeap
+}
+
+// NewMemoryReplayCache returns a cache of capacity entries (zero:
+// DefaultReplayCapacity); clk nil means clock.System.
+func NewMemoryReplayCache(capacity int, clk clock.Clock) *MemoryReplayCache {
+	if capacity <= 0 {
+		capacity = DefaultReplayCapacity
+	}
+	if clk == nil {
+		clk = clock.System
+	}
+	return &MemoryReplayCache{cap: capacity, clock: clk, seen: make(map[string]time.Time)}
+}
+
+// Seen implements ReplayCache.
+func (c *MemoryReplayCache) Seen(_ context.Context, key string, expires time.Time) (bool, error) {
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if exp, ok := c.seen[key]; ok && now.Before(exp) {
+		return true, nil
+	}
+	for len(c.order) > 0 && (!now.Before(c.order[0].exp) || len(c.order) >= c.cap) {
+		e := heap.Pop(&c.order).(entry)
+		if c.seen[e.key].Equal(e.exp) {
+			delete(c.seen, e.key)
+		}
+	}
+	c.seen[key] = expires
+	heap.Push(&c.order, entry{key, expires})
+	return false, nil
+}
+
+// Len returns the number of proofs remembered.
+func (c *MemoryReplayCache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.seen)
+}
+
+type entry struct {
+	key string
+	exp time.Time
+}
+
+type expiryHeap []entry
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].exp.Before(h[j].exp) }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(entry)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
