@@ -62,6 +62,10 @@ type Metadata struct {
 	// true there, so a server without it says false explicitly.
 	RequestParameterSupported    *bool `json:"request_parameter_supported,omitempty"`
 	RequestURIParameterSupported *bool `json:"request_uri_parameter_supported,omitempty"`
+	// DPoPSigningAlgValuesSupported are the DPoP proof algorithms the
+	// server accepts (RFC 9449 §5.1); a server that lists none does not
+	// support DPoP.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
 // TokenResponse is a successful token endpoint response (RFC 6749 §5.1).
