@@ -34,6 +34,12 @@ const (
 	// OIDC Core §3.1.2.6: request objects are not supported.
 	ErrRequestNotSupported    = "request_not_supported"
 	ErrRequestURINotSupported = "request_uri_not_supported"
+	// ErrInvalidDPoPProof is RFC 9449 §5, §7.1: the DPoP proof is
+	// missing where required, or invalid.
+	ErrInvalidDPoPProof = "invalid_dpop_proof"
+	// ErrUseDPoPNonce is RFC 9449 §8, §9: retry with the nonce in the
+	// DPoP-Nonce response header.
+	ErrUseDPoPNonce = "use_dpop_nonce"
 )
 
 // Error is an OAuth 2.0 error response (RFC 6749 §5.2). Grants return it as
@@ -46,6 +52,10 @@ type Error struct {
 	Status      int    `json:"-"`
 	// RetryAfter, when positive, is sent as a Retry-After header (seconds).
 	RetryAfter int `json:"-"`
+	// DPoPNonce, when set, is sent as the DPoP-Nonce header (RFC 9449
+	// §8): with use_dpop_nonce, the nonce the next proof must carry. A
+	// client that parses an error response fills it from that header.
+	DPoPNonce string `json:"-"`
 }
 
 // NewError returns an *Error with the given code and description.

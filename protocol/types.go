@@ -27,6 +27,9 @@ const (
 	// AccessTokenJWTType is the "typ" header of an RFC 9068 access token.
 	AccessTokenJWTType = "at+jwt"
 	TokenTypeBearer    = "Bearer"
+	// TokenTypeDPoP is the token_type of an access token bound to a DPoP
+	// key (RFC 9449 §5), presented as "Authorization: DPoP <token>".
+	TokenTypeDPoP = "DPoP"
 )
 
 // PKCE code challenge method; S256 is the only one Gatehouse accepts.
@@ -62,9 +65,8 @@ type Metadata struct {
 	// true there, so a server without it says false explicitly.
 	RequestParameterSupported    *bool `json:"request_parameter_supported,omitempty"`
 	RequestURIParameterSupported *bool `json:"request_uri_parameter_supported,omitempty"`
-	// DPoPSigningAlgValuesSupported are the DPoP proof algorithms the
-	// server accepts (RFC 9449 §5.1); a server that lists none does not
-	// support DPoP.
+	// DPoPSigningAlgValuesSupported lists the DPoP proof algorithms the
+	// server accepts (RFC 9449 §5.1).
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
@@ -104,4 +106,14 @@ type IntrospectionResponse struct {
 	Iss       string   `json:"iss,omitempty"`
 	Jti       string   `json:"jti,omitempty"`
 	Roles     []string `json:"roles,omitempty"`
+	// Cnf is the confirmation of a sender-constrained token: the JWK
+	// thumbprint of its DPoP key (RFC 9449 §6.2).
+	Cnf *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is the "cnf" claim or member (RFC 7800) of a DPoP-bound
+// token: JKT is the base64url JWK SHA-256 thumbprint of the key (RFC 9449
+// §6.1).
+type Confirmation struct {
+	JKT string `json:"jkt"`
 }

@@ -43,8 +43,9 @@ type Server struct {
 	DataDir string `yaml:"data_dir"`
 	// DB is the database URL; empty means SQLite in DataDir.
 	DB string `yaml:"db"`
-	// Redis is a Redis URL (redis://, rediss:// or unix://). Accepted but
-	// not used yet.
+	// Redis is a Redis URL (redis://, rediss:// or unix://): rate limits
+	// and the DPoP proof replay cache are shared through it by every
+	// instance.
 	Redis string `yaml:"redis"`
 	// SecretKey comes from GATEHOUSE_SECRET_KEY only, never from a file or a
 	// flag. When set it is used instead of the key in SecretKeyFile.
@@ -167,6 +168,24 @@ type Server struct {
 		GroupsClaim string `yaml:"groups_claim"`
 	} `yaml:"oidc"`
 
+	// DPoP configures sender-constrained tokens (RFC 9449): proofs at the
+	// token endpoint, /userinfo and the account and admin APIs.
+	DPoP struct {
+		// RequireNonce makes the token endpoint require a server-provided
+		// nonce in every DPoP proof (RFC 9449 §8): a proof without one, or
+		// with a stale one, is refused with use_dpop_nonce and a fresh
+		// nonce in the DPoP-Nonce header. Nonces are stateless (an HMAC of
+		// the time window under the secret key), so replicas agree.
+		RequireNonce bool `yaml:"require_nonce"`
+		// NonceWindow is how long a nonce is current; it is accepted for
+		// one window more.
+		NonceWindow Duration `yaml:"nonce_window"`
+		// ProofWindow is how far a proof's iat may be from the server's
+		// clock, either way; the proof's jti is remembered (in Redis when
+		// the server has one) for as long.
+		ProofWindow Duration `yaml:"proof_window"`
+	} `yaml:"dpop"`
+
 	UI struct {
 		// BrandName is shown on the login, consent, device and account
 		// pages instead of "Gatehouse" (the gateway sets it from
@@ -222,6 +241,9 @@ func base() Server {
 	c.Tokens.SessionTTL = Duration(12 * time.Hour)
 	c.Tokens.RefreshReuseInterval = Duration(5 * time.Second)
 	c.Tokens.AccountRecentAuth = Duration(5 * time.Minute)
+
+	c.DPoP.NonceWindow = Duration(5 * time.Minute)
+	c.DPoP.ProofWindow = Duration(60 * time.Second)
 
 	c.Signing.Algorithm = AlgES256
 	c.Signing.PrePublish = Duration(time.Hour)

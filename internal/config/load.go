@@ -50,6 +50,14 @@ var settings = []setting{
 	{"tokens.access_token_ttl", "GATEHOUSE_ACCESS_TOKEN_TTL", "access-token-ttl", dur(func(c *Server) *Duration { return &c.Tokens.AccessTokenTTL })},
 	{"tokens.refresh_token_ttl", "GATEHOUSE_REFRESH_TOKEN_TTL", "", dur(func(c *Server) *Duration { return &c.Tokens.RefreshTokenTTL })},
 	{"tokens.refresh_reuse_interval", "GATEHOUSE_REFRESH_REUSE_INTERVAL", "", dur(func(c *Server) *Duration { return &c.Tokens.RefreshReuseInterval })},
+	{"dpop.require_nonce", "GATEHOUSE_DPOP_REQUIRE_NONCE", "", func(c *Server, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		c.DPoP.RequireNonce = b
+		return nil
+	}},
 	{"signing.algorithm", "GATEHOUSE_SIGNING_ALGORITHM", "signing-alg", str(func(c *Server) *string { return &c.Signing.Algorithm })},
 }
 

@@ -109,6 +109,13 @@ func (c *Server) Validate() error {
 	}
 	positive(bad, "tokens.account_recent_auth", t.AccountRecentAuth)
 
+	if positive(bad, "dpop.proof_window", c.DPoP.ProofWindow) && time.Duration(c.DPoP.ProofWindow) > 10*time.Minute {
+		bad("dpop.proof_window", "%s is longer than the 10m maximum: a proof is meant to be used at once (RFC 9449 §11.1)", c.DPoP.ProofWindow)
+	}
+	if positive(bad, "dpop.nonce_window", c.DPoP.NonceWindow) && time.Duration(c.DPoP.NonceWindow) < 10*time.Second {
+		bad("dpop.nonce_window", "%s is shorter than 10s: clients would keep retrying with stale nonces", c.DPoP.NonceWindow)
+	}
+
 	s := &c.Signing
 	if s.Algorithm != AlgES256 && s.Algorithm != AlgEdDSA {
 		bad("signing.algorithm", "%q is not supported; use ES256 or EdDSA", s.Algorithm)

@@ -57,8 +57,12 @@ type Client struct {
 	// FirstParty clients skip the consent screen and are the only ones
 	// that may obtain the admin and account scopes and resources.
 	FirstParty bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// DPoPRequired makes the token endpoint refuse the client's requests
+	// without a DPoP proof (RFC 9449 §5: invalid_dpop_proof), so every
+	// token it gets is bound to a key.
+	DPoPRequired bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // User is a local user account.
@@ -100,6 +104,10 @@ type AuthCode struct {
 	// (token family) it produced, so a replay can revoke it.
 	Redeemed bool
 	GrantID  string
+	// DPoPJKT is the dpop_jkt parameter of the authorization request
+	// (RFC 9449 §10): the code is redeemed only with a DPoP proof of that
+	// key. Empty when none was sent.
+	DPoPJKT string
 }
 
 // Grant is a token family: everything issued from one authorization code or
@@ -136,6 +144,11 @@ type RefreshToken struct {
 	// rotated before this field existed).
 	RotatedAt time.Time
 	Revoked   bool
+	// DPoPJKT is the JWK SHA-256 thumbprint (RFC 7638) of the key the
+	// token is bound to: a public client's refresh token issued with a
+	// DPoP proof is used only with a proof of the same key (RFC 9449 §5).
+	// Empty when unbound.
+	DPoPJKT string
 }
 
 // Device code statuses.

@@ -11,13 +11,13 @@ import (
 var clients = newTable("clients",
 	"id", "name", "secret_hash", "is_public", "auth_method", "jwks",
 	"redirect_uris", "grant_types", "scopes", "roles", "first_party",
-	"created_at", "updated_at", "audiences", "post_logout_redirect_uris")
+	"created_at", "updated_at", "audiences", "post_logout_redirect_uris", "dpop_required")
 
 func (s *Store) clientArgs(c *storage.Client) []any {
 	return []any{
 		c.ID, c.Name, c.SecretHash, c.Public, c.AuthMethod, c.JWKS,
 		list(c.RedirectURIs), list(c.GrantTypes), list(c.Scopes), list(c.Roles), c.FirstParty,
-		s.time(c.CreatedAt), s.time(c.UpdatedAt), list(c.Audiences), list(c.PostLogoutRedirectURIs),
+		s.time(c.CreatedAt), s.time(c.UpdatedAt), list(c.Audiences), list(c.PostLogoutRedirectURIs), c.DPoPRequired,
 	}
 }
 
@@ -25,7 +25,7 @@ func scanClient(r rowScanner) (*storage.Client, error) {
 	var c storage.Client
 	err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.AuthMethod, &c.JWKS,
 		listCol{&c.RedirectURIs}, listCol{&c.GrantTypes}, listCol{&c.Scopes}, listCol{&c.Roles}, &c.FirstParty,
-		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, listCol{&c.Audiences}, listCol{&c.PostLogoutRedirectURIs})
+		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, listCol{&c.Audiences}, listCol{&c.PostLogoutRedirectURIs}, &c.DPoPRequired)
 	if err != nil {
 		return nil, err
 	}

@@ -11,13 +11,13 @@ import (
 var authCodes = newTable("auth_codes",
 	"hash", "client_id", "user_id", "redirect_uri", "scopes", "code_challenge",
 	"code_challenge_method", "nonce", "auth_time", "expires_at", "created_at",
-	"redeemed", "grant_id", "resources")
+	"redeemed", "grant_id", "resources", "dpop_jkt")
 
 func (s *Store) authCodeArgs(c *storage.AuthCode) []any {
 	return []any{
 		c.Hash, c.ClientID, c.UserID, c.RedirectURI, list(c.Scopes), c.CodeChallenge,
 		c.CodeChallengeMethod, c.Nonce, s.time(c.AuthTime), s.time(c.ExpiresAt), s.time(c.CreatedAt),
-		c.Redeemed, c.GrantID, list(c.Resources),
+		c.Redeemed, c.GrantID, list(c.Resources), c.DPoPJKT,
 	}
 }
 
@@ -25,7 +25,7 @@ func scanAuthCode(r rowScanner) (*storage.AuthCode, error) {
 	var c storage.AuthCode
 	err := r.Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, listCol{&c.Scopes}, &c.CodeChallenge,
 		&c.CodeChallengeMethod, &c.Nonce, timeCol{&c.AuthTime}, timeCol{&c.ExpiresAt}, timeCol{&c.CreatedAt},
-		&c.Redeemed, &c.GrantID, listCol{&c.Resources})
+		&c.Redeemed, &c.GrantID, listCol{&c.Resources}, &c.DPoPJKT)
 	if err != nil {
 		return nil, err
 	}

@@ -83,19 +83,19 @@ func (s *Store) RevokeGrant(ctx context.Context, id string, at time.Time) error 
 
 var refreshTokens = newTable("refresh_tokens",
 	"hash", "grant_id", "client_id", "user_id", "scopes", "created_at", "expires_at",
-	"rotated", "revoked", "rotated_at")
+	"rotated", "revoked", "rotated_at", "dpop_jkt")
 
 func (s *Store) refreshTokenArgs(t *storage.RefreshToken) []any {
 	return []any{
 		t.Hash, t.GrantID, t.ClientID, t.UserID, list(t.Scopes), s.time(t.CreatedAt), s.time(t.ExpiresAt),
-		t.Rotated, t.Revoked, s.time(t.RotatedAt),
+		t.Rotated, t.Revoked, s.time(t.RotatedAt), t.DPoPJKT,
 	}
 }
 
 // refreshTokenDest lists where the columns of refresh_tokens scan into t.
 func refreshTokenDest(t *storage.RefreshToken) []any {
 	return []any{&t.Hash, &t.GrantID, &t.ClientID, &t.UserID, listCol{&t.Scopes}, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
-		&t.Rotated, &t.Revoked, timeCol{&t.RotatedAt}}
+		&t.Rotated, &t.Revoked, timeCol{&t.RotatedAt}, &t.DPoPJKT}
 }
 
 func scanRefreshToken(r rowScanner) (*storage.RefreshToken, error) {

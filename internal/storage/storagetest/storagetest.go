@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		proxySessionTests,
 		roleTests,
 		lastHolderTests,
+		dpopTests,
 	} {
 		all = append(all, group...)
 	}
