@@ -12,20 +12,22 @@ import (
 	"sync"
 
 	"golang.org/x/oauth2"
+
+	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 // DPoP names of RFC 9449.
 const (
 	// TokenTypeDPoP is the token_type of a DPoP-bound access token and the
 	// scheme of the Authorization header that presents one (§5, §7.1).
-	TokenTypeDPoP = "DPoP"
+	TokenTypeDPoP = protocol.TokenTypeDPoP
 	// headerDPoP carries a proof (§4.1); headerDPoPNonce a server's nonce
 	// (§8, §9).
 	headerDPoP      = "DPoP"
 	headerDPoPNonce = "DPoP-Nonce"
 	// errUseDPoPNonce is the error of a server that wants a nonce in the
 	// proof (§8 at the token endpoint, §9 at a resource).
-	errUseDPoPNonce = "use_dpop_nonce"
+	errUseDPoPNonce = protocol.ErrUseDPoPNonce
 )
 
 // ErrNoDPoPKey is returned for a DPoP-bound access token (token_type DPoP)
