@@ -87,19 +87,23 @@ func (s *Server) apiUser(w http.ResponseWriter, r *http.Request) *storage.User {
 
 // apiUserClaims is apiUser that also returns the token's claims.
 func (s *Server) apiUserClaims(w http.ResponseWriter, r *http.Request) (*storage.User, *AccessClaims) {
-	tok, ok := bearerToken(r)
+	p, ok := presentedToken(r)
 	if !ok {
 		writeBearerError(w, &protocol.Error{Code: protocol.ErrInvalidRequest,
 			Description: "a bearer access token of a user login is required", Status: http.StatusUnauthorized})
 		return nil, nil
 	}
-	claims, err := s.verifyAccessToken(r.Context(), tok)
+	claims, err := s.verifyAccessToken(r.Context(), p.token)
 	if errors.Is(err, errInactive) {
-		writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the access token is invalid or expired"))
+		s.writeResourceError(w, p, protocol.NewError(protocol.ErrInvalidToken, "the access token is invalid or expired"))
 		return nil, nil
 	}
 	if err != nil {
 		s.writeError(w, r, err)
+		return nil, nil
+	}
+	if perr := s.checkBinding(r, p, claims); perr != nil {
+		s.writeResourceError(w, p, perr)
 		return nil, nil
 	}
 	if claims.GrantID == "" {

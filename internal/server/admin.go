@@ -94,7 +94,8 @@ func (s *Server) registerAdmin(register func(pattern string, h http.Handler)) {
 // construction: it acts with the roles it was given.
 func (s *Server) requireAdmin(h adminHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := bearerToken(r)
+		pt, ok := presentedToken(r)
+		tok := pt.token
 		if !ok {
 			writeBearerError(w, &protocol.Error{Code: protocol.ErrInvalidRequest, Description: "a bearer token is required", Status: http.StatusUnauthorized})
 			return
@@ -103,7 +104,7 @@ func (s *Server) requireAdmin(h adminHandler) http.HandlerFunc {
 			roles []string
 			p     adminPrincipal
 		)
-		if apikey.HasPrefix(tok) {
+		if apikey.HasPrefix(tok) && !pt.dpop {
 			e, err := s.verifyAPIKey(r.Context(), tok)
 			if errors.Is(err, errInactive) {
 				writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the API key is invalid, expired or revoked"))
@@ -117,11 +118,15 @@ func (s *Server) requireAdmin(h adminHandler) http.HandlerFunc {
 		} else {
 			c, err := s.verifyAccessToken(r.Context(), tok)
 			if errors.Is(err, errInactive) {
-				writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the access token is invalid or expired"))
+				s.writeResourceError(w, pt, protocol.NewError(protocol.ErrInvalidToken, "the access token is invalid or expired"))
 				return
 			}
 			if err != nil {
 				s.writeError(w, r, err)
+				return
+			}
+			if perr := s.checkBinding(r, pt, c); perr != nil {
+				s.writeResourceError(w, pt, perr)
 				return
 			}
 			if perr := s.checkAdminToken(r, c); perr != nil {

@@ -40,6 +40,7 @@ func (s *Server) metadata() *protocol.Metadata {
 		AuthorizationResponseIssParameterSupported: true,
 		RequestParameterSupported:                  new(false),
 		RequestURIParameterSupported:               new(false),
+		DPoPSigningAlgValuesSupported:              s.dpop.Algorithms(),
 	}
 }
 

@@ -33,7 +33,8 @@ func validVerifier(v string) bool {
 var errCodeReplayed = errors.New("authorization code replayed")
 
 // grantAuthorizationCode implements RFC 6749 §4.1.3 with PKCE (RFC 7636).
-func (s *Server) grantAuthorizationCode(r *http.Request, c *storage.Client) (*protocol.TokenResponse, error) {
+// jkt is the thumbprint of the request's DPoP proof key ("" without one).
+func (s *Server) grantAuthorizationCode(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
 	if err := requireGrantType(c, protocol.GrantAuthorizationCode); err != nil {
 		return nil, err
 	}
@@ -72,6 +73,14 @@ func (s *Server) grantAuthorizationCode(r *http.Request, c *storage.Client) (*pr
 		if err := checkPKCE(ac, verifier); err != nil {
 			return err
 		}
+		// RFC 9449 §10: a code requested with dpop_jkt is redeemed only
+		// with a proof of that key. Checked before the code is spent.
+		if ac.DPoPJKT != "" && ac.DPoPJKT != jkt {
+			if jkt == "" {
+				return protocol.NewError(protocol.ErrInvalidDPoPProof, "the authorization request named a DPoP key (dpop_jkt): send a DPoP proof of that key")
+			}
+			return protocol.NewError(protocol.ErrInvalidDPoPProof, "the DPoP proof's key is not the dpop_jkt of the authorization request")
+		}
 		if len(ac.Resources) == 0 {
 			ac.Resources = s.defaultAudience(c) // a code issued before resources were stored
 		}
@@ -108,7 +117,7 @@ func (s *Server) grantAuthorizationCode(r *http.Request, c *storage.Client) (*pr
 	if err != nil {
 		return nil, err
 	}
-	return s.issueForGrant(r.Context(), r, c, u, g, redeemed.Nonce)
+	return s.issueForGrant(r.Context(), r, c, u, g, redeemed.Nonce, jkt)
 }
 
 // checkPKCE verifies code_verifier against the stored challenge

@@ -11,7 +11,9 @@ import (
 // clients registered for the grant may use it, and no refresh token is
 // issued (§4.4.3). Nothing is written to the database: the access token is
 // a self-contained JWT.
-func (s *Server) grantClientCredentials(r *http.Request, c *storage.Client) (*protocol.TokenResponse, error) {
+//
+// With a DPoP proof (jkt) the access token is bound to its key.
+func (s *Server) grantClientCredentials(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
 	if c.Public {
 		return nil, protocol.NewError(protocol.ErrUnauthorizedClient, "public clients cannot use client_credentials")
 	}
@@ -26,5 +28,5 @@ func (s *Server) grantClientCredentials(r *http.Request, c *storage.Client) (*pr
 	if err != nil {
 		return nil, err
 	}
-	return s.respond(r.Context(), issuance{client: c, scopes: scopes, resources: aud})
+	return s.respond(r.Context(), issuance{client: c, scopes: scopes, resources: aud, jkt: jkt})
 }

@@ -16,7 +16,7 @@ const slowDownStep = 5 * time.Second
 
 // grantDeviceCode implements the device access token request
 // (RFC 8628 §3.4, §3.5).
-func (s *Server) grantDeviceCode(r *http.Request, c *storage.Client) (*protocol.TokenResponse, error) {
+func (s *Server) grantDeviceCode(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
 	if err := requireGrantType(c, protocol.GrantDeviceCode); err != nil {
 		return nil, err
 	}
@@ -88,5 +88,5 @@ func (s *Server) grantDeviceCode(r *http.Request, c *storage.Client) (*protocol.
 	if err != nil {
 		return nil, err
 	}
-	return s.issueForGrant(r.Context(), r, c, u, g, "")
+	return s.issueForGrant(r.Context(), r, c, u, g, "", jkt)
 }

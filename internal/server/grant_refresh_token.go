@@ -28,7 +28,15 @@ var (
 // the family, and the successor another request already received, valid.
 // The successor is not sent again: that would mean keeping refresh tokens
 // in the clear, and the store holds only their hashes.
-func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client) (*protocol.TokenResponse, error) {
+//
+// DPoP (RFC 9449 §5): a refresh token bound to a key (a public client's,
+// issued with a proof) is used only with a proof of that key; a request
+// without one, or with another key's, is refused before anything else
+// happens, so whoever copied the token alone can neither use it nor, by
+// presenting an already rotated copy, revoke its family. The successor
+// keeps the binding; a public client's unbound token (issued before it
+// used DPoP) is bound from its first refresh with a proof.
+func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
 	if err := requireGrantType(c, protocol.GrantRefreshToken); err != nil {
 		return nil, err
 	}
@@ -53,6 +61,14 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client) (*protoco
 		// authenticated client.
 		if old.ClientID != c.ID {
 			return nil, protocol.NewError(protocol.ErrInvalidGrant, "invalid refresh token")
+		}
+		if old.DPoPJKT != "" {
+			if jkt == "" {
+				return nil, protocol.NewError(protocol.ErrInvalidDPoPProof, "the refresh token is bound to a DPoP key: send a DPoP proof signed with that key")
+			}
+			if jkt != old.DPoPJKT {
+				return nil, protocol.NewError(protocol.ErrInvalidGrant, "the refresh token is bound to another DPoP key")
+			}
 		}
 		if old.Revoked || g.Revoked {
 			return nil, protocol.NewError(protocol.ErrInvalidGrant, "refresh token revoked")
@@ -88,6 +104,10 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client) (*protoco
 			return nil, err
 		}
 		tok, next := s.newRefreshToken(g, old.Scopes)
+		next.DPoPJKT = old.DPoPJKT
+		if next.DPoPJKT == "" && c.Public {
+			next.DPoPJKT = jkt
+		}
 		newToken = tok
 		grant = *g
 		return next, nil
@@ -115,5 +135,5 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client) (*protoco
 	if err != nil {
 		return nil, err
 	}
-	return s.respond(r.Context(), issuance{client: c, user: u, scopes: scopes, resources: aud, grant: &grant, refresh: newToken, authTime: grant.AuthTime})
+	return s.respond(r.Context(), issuance{client: c, user: u, scopes: scopes, resources: aud, grant: &grant, refresh: newToken, authTime: grant.AuthTime, jkt: jkt})
 }

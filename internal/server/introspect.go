@@ -68,7 +68,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*introspect
 			Scope:     claims.Scope,
 			ClientID:  claims.ClientID,
 			Username:  claims.Username,
-			TokenType: protocol.TokenTypeBearer,
+			TokenType: tokenTypeOf(claims),
 			Exp:       claims.ExpiresAt,
 			Iat:       claims.IssuedAt,
 			Sub:       claims.Subject,
@@ -76,6 +76,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*introspect
 			Iss:       claims.Issuer,
 			Jti:       claims.ID,
 			Roles:     claims.Roles,
+			Cnf:       claims.Cnf,
 		}, Permissions: claims.Permissions}, nil
 	}
 	var resp *protocol.IntrospectionResponse
@@ -142,4 +143,13 @@ func (s *Server) introspectRefreshToken(r *http.Request, tok string, caller *sto
 		resp.Username, resp.Roles = u.Username, u.Roles
 	}
 	return resp, nil
+}
+
+// tokenTypeOf is the token_type of an access token: DPoP when it is bound
+// to a key (RFC 9449 §6.2), else Bearer.
+func tokenTypeOf(c *AccessClaims) string {
+	if c.Cnf != nil && c.Cnf.JKT != "" {
+		return protocol.TokenTypeDPoP
+	}
+	return protocol.TokenTypeBearer
 }

@@ -31,6 +31,9 @@ type AccessClaims struct {
 	AuthTime    int64    `json:"auth_time,omitempty"`
 	Username    string   `json:"preferred_username,omitempty"`
 	GrantID     string   `json:"gid,omitempty"`
+	// Cnf binds the token to a DPoP key: its JWK thumbprint (RFC 9449
+	// §6.1). Such a token is accepted only with a proof of that key.
+	Cnf *protocol.Confirmation `json:"cnf,omitempty"`
 }
 
 // issuance is what a grant decided to issue.
@@ -44,6 +47,9 @@ type issuance struct {
 	refresh   string         // the new refresh token, if any
 	nonce     string
 	authTime  time.Time
+	// jkt is the thumbprint of the DPoP key of the token request's proof
+	// ("" without one): the access token is bound to it.
+	jkt string
 }
 
 // respond signs the access token (and ID token) for an issuance and builds
@@ -74,6 +80,13 @@ func (s *Server) respond(ctx context.Context, is issuance) (*protocol.TokenRespo
 	if is.grant != nil {
 		claims.GrantID = is.grant.ID
 	}
+	tokenType := protocol.TokenTypeBearer
+	if is.jkt != "" {
+		// RFC 9449 §6.1: the jkt confirmation method in cnf; §5: the
+		// token_type of a bound token is DPoP.
+		claims.Cnf = &protocol.Confirmation{JKT: is.jkt}
+		tokenType = protocol.TokenTypeDPoP
+	}
 	perms, err := Permissions(ctx, s.store, claims.Roles)
 	if err != nil {
 		return nil, fmt.Errorf("role permissions: %w", err)
@@ -85,7 +98,7 @@ func (s *Server) respond(ctx context.Context, is issuance) (*protocol.TokenRespo
 	}
 	resp := &protocol.TokenResponse{
 		AccessToken:  at,
-		TokenType:    protocol.TokenTypeBearer,
+		TokenType:    tokenType,
 		ExpiresIn:    int64(ttl / time.Second),
 		RefreshToken: is.refresh,
 		Scope:        claims.Scope,
@@ -161,14 +174,23 @@ func (s *Server) newRefreshToken(g *storage.Grant, scopes []string) (string, *st
 // and responds with tokens for a new grant, the access token for the
 // resource parameters of the token request (RFC 8707 §2.2), or for all of
 // the grant's resources without any.
-func (s *Server) issueForGrant(ctx context.Context, r *http.Request, c *storage.Client, u *storage.User, g *storage.Grant, nonce string) (*protocol.TokenResponse, error) {
+//
+// With a DPoP proof (jkt not empty) the access token is bound to its key,
+// and so is a public client's refresh token: RFC 9449 §5, "refresh tokens
+// issued to public clients ... MUST be bound to the DPoP public key". A
+// confidential client's refresh token is bound by its client
+// authentication and stays unbound.
+func (s *Server) issueForGrant(ctx context.Context, r *http.Request, c *storage.Client, u *storage.User, g *storage.Grant, nonce, jkt string) (*protocol.TokenResponse, error) {
 	aud, err := narrowResources(g.Resources, resourceParams(r.PostForm))
 	if err != nil {
 		return nil, err
 	}
-	is := issuance{client: c, user: u, scopes: g.Scopes, resources: aud, grant: g, nonce: nonce, authTime: g.AuthTime}
+	is := issuance{client: c, user: u, scopes: g.Scopes, resources: aud, grant: g, nonce: nonce, authTime: g.AuthTime, jkt: jkt}
 	if hasGrantType(c, protocol.GrantRefreshToken) {
 		tok, rt := s.newRefreshToken(g, g.Scopes)
+		if c.Public {
+			rt.DPoPJKT = jkt
+		}
 		if err := s.store.CreateRefreshToken(ctx, rt); err != nil {
 			return nil, fmt.Errorf("create refresh token: %w", err)
 		}

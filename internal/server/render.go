@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
@@ -43,6 +44,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if pe.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(pe.RetryAfter))
+	}
+	if pe.DPoPNonce != "" {
+		w.Header().Set(dpop.NonceHeader, pe.DPoPNonce)
 	}
 	writeJSON(w, status, pe)
 }

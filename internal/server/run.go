@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/clock"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/dpopcache"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
@@ -77,6 +78,7 @@ type Instance struct {
 	cfg     *config.Server
 
 	closeLimiter func() error
+	closeReplay  func() error
 	log          *slog.Logger
 }
 
@@ -159,6 +161,11 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 		return nil, fmt.Errorf("rate limiter: %w", err)
 	}
 	inst.closeLimiter = closeLimiter
+	replay, closeReplay, err := dpopcache.Open(ctx, cfg.Redis, clock.System, time.Duration(cfg.Timeouts.Redis))
+	if err != nil {
+		return nil, fmt.Errorf("dpop replay cache: %w", err)
+	}
+	inst.closeReplay = closeReplay
 	inst.Limiter = limiter
 	inst.SecretKey = key
 	if cfg.Redis == "" {
@@ -175,6 +182,8 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 		Logger:  log,
 		// SecretKey seals TOTP secrets (mfa.go).
 		SecretKey: key,
+		// DPoPReplay is shared by the replicas through Redis.
+		DPoPReplay: replay,
 	})
 	if err != nil {
 		return nil, err
@@ -195,6 +204,9 @@ func (inst *Instance) Close() error {
 	}
 	if inst.closeLimiter != nil {
 		errs = append(errs, inst.closeLimiter())
+	}
+	if inst.closeReplay != nil {
+		errs = append(errs, inst.closeReplay())
 	}
 	if inst.Store != nil {
 		errs = append(errs, inst.Store.Close())

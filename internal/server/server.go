@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/breaker"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
@@ -64,6 +65,10 @@ type Deps struct {
 	Logger  *slog.Logger
 	// SecretKey seals TOTP secrets at rest and the pending-login cookie.
 	SecretKey *secret.Key
+	// DPoPReplay remembers accepted DPoP proofs (internal/dpopcache: in
+	// Redis when the server has one, so replicas share it). Nil: in
+	// memory, for this process.
+	DPoPReplay dpop.ReplayCache
 }
 
 // Server serves the authorization server's HTTP endpoints.
@@ -92,6 +97,8 @@ type Server struct {
 	// dbBreaker stops requests from waiting on a database that is down
 	// (deps.go).
 	dbBreaker *breaker.Breaker
+	// dpop checks DPoP proofs (dpop.go).
+	dpop *dpop.Verifier
 }
 
 // New builds a Server from its dependencies.
@@ -143,6 +150,9 @@ func New(d Deps) (*Server, error) {
 		proxies: proxies,
 	}
 	s.secretKey = d.SecretKey
+	if s.dpop, err = newDPoPVerifier(d.Config, d.SecretKey, d.DPoPReplay, d.Clock); err != nil {
+		return nil, fmt.Errorf("server: dpop: %w", err)
+	}
 	s.dbBreaker = breaker.New(d.Clock, 0, 0)
 	s.handler = s.routes()
 	return s, nil

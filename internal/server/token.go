@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -52,6 +53,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if s.cfg.DPoP.RequireNonce {
+		// RFC 9449 §8.2: a fresh nonce with every response, so a client
+		// keeps one without another round trip.
+		w.Header().Set(dpop.NonceHeader, s.dpop.Nonces().Nonce())
+	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -80,17 +86,23 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*protocol.TokenR
 	if !s.cfg.Audit.FailOpen && !s.audit.Healthy() {
 		return nil, c, audit.ErrUnavailable
 	}
+	// RFC 9449 §5: a DPoP proof binds what the grant issues to its key;
+	// checked before any grant spends a code or a refresh token.
+	jkt, err := s.tokenProof(r, c)
+	if err != nil {
+		return nil, c, err
+	}
 	gt := r.PostForm.Get("grant_type")
 	var resp *protocol.TokenResponse
 	switch gt {
 	case protocol.GrantClientCredentials:
-		resp, err = s.grantClientCredentials(r, c)
+		resp, err = s.grantClientCredentials(r, c, jkt)
 	case protocol.GrantAuthorizationCode:
-		resp, err = s.grantAuthorizationCode(r, c)
+		resp, err = s.grantAuthorizationCode(r, c, jkt)
 	case protocol.GrantRefreshToken:
-		resp, err = s.grantRefreshToken(r, c)
+		resp, err = s.grantRefreshToken(r, c, jkt)
 	case protocol.GrantDeviceCode:
-		resp, err = s.grantDeviceCode(r, c)
+		resp, err = s.grantDeviceCode(r, c, jkt)
 	case "":
 		err = protocol.NewError(protocol.ErrInvalidRequest, "grant_type is required")
 	default:

@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -21,38 +20,33 @@ type userinfoResponse struct {
 	ClientID    string   `json:"client_id,omitempty"`
 }
 
-// bearerToken extracts an RFC 6750 §2.1 bearer token.
-func bearerToken(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-		return "", false
-	}
-	return strings.TrimSpace(tok), true
-}
-
 // handleUserinfo answers who the bearer of an access token is. A user's
 // roles, and their permissions, come from the database, so a change shows
 // at once; name, email and groups follow the scopes of the token (OIDC
 // Core §5.4); a client-credentials token is answered with its own claims. An
 // API key is answered for too (userinfoAPIKey).
 func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
-	tok, ok := bearerToken(r)
+	p, ok := presentedToken(r)
 	if !ok {
 		writeBearerError(w, &protocol.Error{Code: protocol.ErrInvalidRequest, Description: "a bearer token is required", Status: http.StatusUnauthorized})
 		return
 	}
-	if apikey.HasPrefix(tok) {
+	tok := p.token
+	if apikey.HasPrefix(tok) && !p.dpop {
 		s.userinfoAPIKey(w, r, tok)
 		return
 	}
 	claims, err := s.verifyAccessToken(r.Context(), tok)
 	if errors.Is(err, errInactive) {
-		writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the access token is invalid or expired"))
+		s.writeResourceError(w, p, protocol.NewError(protocol.ErrInvalidToken, "the access token is invalid or expired"))
 		return
 	}
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if perr := s.checkBinding(r, p, claims); perr != nil {
+		s.writeResourceError(w, p, perr)
 		return
 	}
 	if claims.GrantID == "" {
