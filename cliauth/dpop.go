@@ -46,13 +46,14 @@ func (a *App) loginDPoP(o *loginOptions, t *loginTarget, md *protocol.Metadata) 
 	return d, nil
 }
 
-// describeBinding is ", bound to this machine's key (DPoP)" for a bound
-// login, else "".
-func describeBinding(c *credstore.Credential) string {
+// describeBinding tells, after a login, that its tokens are bound to
+// this machine's key, and what that means for tools that only send bearer
+// tokens.
+func (a *App) describeBinding(c *credstore.Credential) {
 	if !c.Bound() {
-		return ""
+		return
 	}
-	return ", " + boundLabel
+	fmt.Fprintf(a.IO.errOut(), "The login is %s: its tokens are useless elsewhere. For kubectl or git, log in a profile with --no-dpop.\n", boundLabel)
 }
 
 // dpopProof is the proof token prints for a DPoP-bound token.

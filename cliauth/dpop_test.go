@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -197,4 +199,133 @@ func TestLoginDPoPFlags(t *testing.T) {
 	c := newCLI(t, nil)
 	c.fail(cliauth.ExitUsage, "--dpop and --no-dpop exclude each other", "", "login", "--issuer", "https://auth.example.com", "--dpop", "--no-dpop")
 	c.fail(cliauth.ExitUsage, "do not apply", "gatehouse_key\n", "login", "--issuer", "https://auth.example.com", "--with-api-key", "--no-dpop")
+}
+
+// userinfoWith calls the real server's userinfo endpoint with the header
+// lines `token --output header` printed, as curl -H would.
+func userinfoWith(t *testing.T, srv *testServer, headers string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/oauth2/userinfo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(headers), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		req.Header.Set(k, v)
+	}
+	resp, err := srv.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestLoginDPoPAgainstServer: against the real server, which announces
+// DPoP, a login is bound by default: the key is stored with the tokens,
+// status shows it, the printed headers work at the server, a refresh
+// keeps the binding, and logout deletes the key.
+func TestLoginDPoPAgainstServer(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	c := newCLI(t, srv)
+	r := c.loginBrowser()
+	if !strings.Contains(r.errOut, "bound to this machine's key (DPoP)") {
+		t.Errorf("login does not say the login is bound:\n%s", r.errOut)
+	}
+	cred := c.stored("default")
+	if !cred.Bound() || cred.TokenType != "DPoP" {
+		t.Fatalf("stored login: bound %v, token_type %q", cred.Bound(), cred.TokenType)
+	}
+	d, err := client.LoadDPoPKey(cred.DPoPKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := c.ok("", "status").out; !strings.Contains(st, "bound to this machine's key (DPoP), jkt "+d.Thumbprint()) {
+		t.Errorf("status:\n%s", st)
+	}
+
+	hdr := c.ok("", "token", "-o", "header", "--url", srv.URL+"/oauth2/userinfo").out
+	if got := userinfoWith(t, srv, hdr); got != http.StatusOK {
+		t.Errorf("userinfo with the printed headers: %d, want 200", got)
+	}
+	// The same proof twice: a replay, refused.
+	if got := userinfoWith(t, srv, hdr); got != http.StatusUnauthorized {
+		t.Errorf("userinfo with a replayed proof: %d, want 401", got)
+	}
+	// The token alone, as a bearer token: refused.
+	if got := userinfoWith(t, srv, "Authorization: Bearer "+cred.AccessToken); got != http.StatusUnauthorized {
+		t.Errorf("userinfo with the bound token as Bearer: %d, want 401", got)
+	}
+	// A proof for another URL: refused.
+	other := c.ok("", "token", "-o", "header", "--url", srv.URL+"/oauth2/other").out
+	if got := userinfoWith(t, srv, other); got != http.StatusUnauthorized {
+		t.Errorf("userinfo with a proof for another URL: %d, want 401", got)
+	}
+
+	// A refresh sends a proof of the stored key and keeps the binding.
+	c.ok("", "token", "--force-refresh")
+	after := c.stored("default")
+	if after.RefreshToken == cred.RefreshToken || after.DPoPKey != cred.DPoPKey || after.TokenType != "DPoP" {
+		t.Errorf("after a refresh: rotated %v, same key %v, token_type %q", after.RefreshToken != cred.RefreshToken, after.DPoPKey == cred.DPoPKey, after.TokenType)
+	}
+
+	c.ok("", "logout")
+	data, err := os.ReadFile(filepath.Join(c.dir, credstore.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "dpop_key") || strings.Contains(string(data), "PRIVATE KEY") {
+		t.Errorf("the key is still stored after logout:\n%s", data)
+	}
+}
+
+// TestDPoPStolenRefreshTokenRefused: a bound login's refresh token copied
+// to another profile (another machine) without the key does not refresh.
+func TestDPoPStolenRefreshTokenRefused(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	c := newCLI(t, srv)
+	c.loginBrowser()
+	stolen := *c.stored("default")
+	stolen.DPoPKey, stolen.TokenType = "", "Bearer"
+	thief := newCLI(t, srv)
+	thief.ok("", "profiles", "add", "default", "--issuer", srv.URL)
+	if err := thief.fileStore().Put(context.Background(), "default", &stolen); err != nil {
+		t.Fatal(err)
+	}
+	thief.fail(cliauth.ExitExpired, "run `gatehouse login`", "", "token", "--force-refresh")
+	// The owner's login still works.
+	c.ok("", "token", "--force-refresh")
+}
+
+// TestLoginNoDPoPRemembered: --no-dpop stores a bearer login and is
+// remembered for the profile's next logins until --dpop.
+func TestLoginNoDPoPRemembered(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	c := newCLI(t, srv)
+	c.loginBrowser("--no-dpop")
+	if cred := c.stored("default"); cred.Bound() || cred.TokenType != "Bearer" {
+		t.Fatalf("--no-dpop login: bound %v, token_type %q", cred.Bound(), cred.TokenType)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(c.dir, "config.yaml"))
+	if !strings.Contains(string(cfg), "no_dpop: true") {
+		t.Errorf("config.yaml does not remember --no-dpop:\n%s", cfg)
+	}
+	// The bearer token works where bearer tokens go: exec-credential.
+	if out := c.ok("", "token", "-o", "exec-credential").out; !strings.Contains(out, `"token"`) {
+		t.Errorf("exec-credential of a bearer login: %s", out)
+	}
+	c.loginBrowser()
+	if c.stored("default").Bound() {
+		t.Error("a later login without flags bound the profile that chose --no-dpop")
+	}
+	c.loginBrowser("--dpop")
+	if !c.stored("default").Bound() {
+		t.Error("--dpop did not bind the login")
+	}
+	if cfg, _ := os.ReadFile(filepath.Join(c.dir, "config.yaml")); strings.Contains(string(cfg), "no_dpop") {
+		t.Errorf("--dpop left no_dpop in config.yaml:\n%s", cfg)
+	}
 }

@@ -254,7 +254,8 @@ func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
 				return err
 			}
 		}
-		fmt.Fprintf(a.IO.errOut(), "Signed in to %s %s for %s (profile %s)%s; your everyday login is unchanged.\n", t.issuer, describeLogin(cred), el.Purpose, t.profile, describeBinding(cred))
+		fmt.Fprintf(a.IO.errOut(), "Signed in to %s %s for %s (profile %s); your everyday login is unchanged.\n", t.issuer, describeLogin(cred), el.Purpose, t.profile)
+		a.describeBinding(cred)
 		return nil
 	}
 	p := profileConfig{Issuer: t.issuer, ClientID: t.clientID, Scopes: t.scopes, Resources: t.resources, NoDPoP: t.noDPoP}
@@ -271,7 +272,8 @@ func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
 	if err := cfg.save(); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.IO.errOut(), "Logged in to %s %s (profile %s)%s.\n", t.issuer, describeLogin(cred), t.profile, describeBinding(cred))
+	fmt.Fprintf(a.IO.errOut(), "Logged in to %s %s (profile %s).\n", t.issuer, describeLogin(cred), t.profile)
+	a.describeBinding(cred)
 	a.shadowWarnings(cfg, t.profile)
 	return nil
 }

@@ -238,9 +238,14 @@ func (as *fakeAS) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if bound := as.boundTo(f.Get("refresh_token")); bound != "" && bound != jkt {
-			// RFC 9449 §5: a bound refresh token needs a proof of its key.
+			// RFC 9449 §5: a bound refresh token needs a proof of its key
+			// (the real server's answers: no proof, another key).
 			as.mu.Unlock()
-			writeError(w, protocol.NewError(protocol.ErrInvalidGrant, "refresh token is bound to another key"))
+			if jkt == "" {
+				writeError(w, protocol.NewError(protocol.ErrInvalidDPoPProof, "the refresh token is bound to a DPoP key"))
+			} else {
+				writeError(w, protocol.NewError(protocol.ErrInvalidGrant, "refresh token is bound to another key"))
+			}
 			return
 		}
 		st.used = true

@@ -489,6 +489,12 @@ func (s *TokenSource) renew(ctx context.Context, cur *credstore.Credential) (*cr
 			if isCode(err, protocol.ErrInvalidGrant) {
 				return nil, fmt.Errorf("client: refresh profile %q: %w (%w)", s.profile, ErrLoginExpired, err)
 			}
+			if isCode(err, protocol.ErrInvalidDPoPProof) && !cur.Bound() {
+				// RFC 9449 §5: the refresh token is bound to a key this
+				// credential does not hold (it was copied from the machine
+				// that has it); it can never be refreshed here.
+				return nil, fmt.Errorf("client: refresh profile %q: the refresh token is bound to a DPoP key that is not stored here: %w (%w)", s.profile, ErrLoginExpired, err)
+			}
 			return nil, fmt.Errorf("client: refresh profile %q: %w", s.profile, err)
 		}
 		if err := checkTokenType(tok); err != nil {
