@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/jwt"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -133,6 +134,33 @@ type Config struct {
 	HTTPClient *http.Client
 	// Clock tells the time. Default: clock.System.
 	Clock clock.Clock
+	// DPoP configures the checking of DPoP-bound tokens (RFC 9449). It is
+	// always on: a token with cnf.jkt is accepted only with the DPoP
+	// scheme and a proof of its key; the zero value uses the defaults.
+	DPoP DPoPConfig
+}
+
+// DPoPConfig configures how Middleware and VerifyRequest check the DPoP
+// proofs that come with DPoP-bound tokens.
+type DPoPConfig struct {
+	// Algorithms is the allow-list of proof algorithms. Default:
+	// dpop.DefaultAlgorithms.
+	Algorithms []string
+	// Window is how far a proof's iat may be from the clock. Default:
+	// dpop.DefaultWindow (60 s).
+	Window time.Duration
+	// Replay remembers the proofs accepted. Default: a
+	// dpop.MemoryReplayCache for this process; replicas behind one load
+	// balancer need a shared one (Redis) or a replayed proof passes at
+	// another replica.
+	Replay dpop.ReplayCache
+	// RequestURL returns the URI of a request as the client addressed it,
+	// which the proof's htu must match. Default: dpop.RequestURL(r, "",
+	// ""): https when r.TLS is set, else http, with r.Host and r.URL's
+	// path. Behind a TLS-terminating proxy set it, e.g. to the public
+	// origin + r.URL.EscapedPath(); never trust a client's
+	// X-Forwarded-* headers here unless the proxy overwrites them.
+	RequestURL func(r *http.Request) string
 }
 
 // IntrospectionConfig configures token introspection (RFC 7662). The
@@ -164,6 +192,7 @@ type settings struct {
 	cacheSize      int
 	client         *http.Client
 	clock          clock.Clock
+	dpop           DPoPConfig
 }
 
 // Validate reports the first problem with c, without contacting the
@@ -218,6 +247,7 @@ func resolve(ctx context.Context, cfg Config) (*settings, error) {
 		cacheSize:      cfg.CacheSize,
 		client:         cfg.HTTPClient,
 		clock:          cfg.Clock,
+		dpop:           cfg.DPoP,
 	}
 	if len(s.algorithms) == 0 {
 		s.algorithms = slices.Clone(DefaultAlgorithms)

@@ -154,6 +154,11 @@ func (v *Verifier) checkIntrospection(c map[string]any, now time.Time) (*Identit
 	if err := fillScopesAndRoles(id, c); err != nil {
 		return nil, err
 	}
+	// RFC 9449 §6.2: the introspection answer of a bound token has
+	// cnf.jkt.
+	if id.JKT, err = confirmation(c); err != nil {
+		return nil, err
+	}
 	return id, nil
 }
 

@@ -120,6 +120,11 @@ func identityOf(t *jwt.Token, rfc9068 bool) (*Identity, error) {
 	if err := fillScopesAndRoles(id, c); err != nil {
 		return nil, err
 	}
+	jkt, err := confirmation(c)
+	if err != nil {
+		return nil, err
+	}
+	id.JKT = jkt
 	return id, nil
 }
 

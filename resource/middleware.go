@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
@@ -25,26 +26,38 @@ func WithIdentity(ctx context.Context, id *Identity) context.Context {
 	return context.WithValue(ctx, identityKey{}, id)
 }
 
-// Middleware admits requests that carry a good bearer credential in the
-// Authorization header (RFC 6750 §2.1) and puts its Identity in the
-// request context (see FromContext). Other requests are answered per
-// RFC 6750 §3 with a WWW-Authenticate: Bearer challenge:
+// Middleware admits requests that carry a good credential in the
+// Authorization header — a bearer token (RFC 6750 §2.1), or a DPoP-bound
+// token with the DPoP scheme and a proof (RFC 9449 §7.1, see
+// VerifyRequest) — and puts its Identity in the request context (see
+// FromContext). Other requests are answered per RFC 6750 §3 with a
+// WWW-Authenticate challenge (DPoP, with the accepted algs, when the
+// request used the DPoP scheme or the token is bound):
 //
-//   - no credential, or another scheme: 401 without an error code;
+//   - no credential, or another scheme: 401 without an error code, with
+//     both a Bearer and a DPoP challenge;
 //   - an empty one, or several Authorization headers: 400 invalid_request;
-//   - a bad, expired or revoked one: 401 invalid_token;
+//   - a bad, expired or revoked one, or a bound one sent as Bearer: 401
+//     invalid_token;
+//   - a bound one whose proof is missing or bad: 401 invalid_dpop_proof;
 //   - a good one without Config.RequiredScopes: 403 insufficient_scope;
 //   - the issuer unreachable: 503 temporarily_unavailable.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
+	algs := `DPoP algs="` + strings.Join(v.proofs.Algorithms(), " ") + `"`
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, f := bearerToken(r)
+		c, f := credentialOf(r)
 		if f != nil {
+			f.dpopAlgs = algs
 			f.write(w)
 			return
 		}
-		id, err := v.Verify(r.Context(), tok)
+		id, err := v.verifyCredential(r, c, v.requestURL(r))
 		if err != nil {
-			v.failureFor(err).write(w)
+			f := v.failureFor(err)
+			if c.dpop || errors.Is(err, ErrBoundToken) || errors.Is(err, ErrInvalidProof) {
+				f.dpop, f.dpopAlgs = true, algs
+			}
+			f.write(w)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), id)))
@@ -104,6 +117,11 @@ type failure struct {
 	code   string // empty: no error code (RFC 6750 §3.1, last paragraph)
 	desc   string
 	scope  string // the scope needed, for insufficient_scope
+	// dpop makes the challenge a DPoP one (RFC 9449 §7.1); dpopAlgs is
+	// its scheme and algs parameter, also added as a second challenge
+	// to a request without credentials.
+	dpop     bool
+	dpopAlgs string
 }
 
 // missingCredential answers a request without a bearer credential. RFC
@@ -121,26 +139,32 @@ func insufficientScope(scopes []string) *failure {
 	}
 }
 
-// bearerToken reads the credential from "Authorization: Bearer <token>"
-// (RFC 6750 §2.1; the scheme is case-insensitive, RFC 9110 §11.1).
-func bearerToken(r *http.Request) (string, *failure) {
+// credentialOf reads the credential from "Authorization: Bearer <token>"
+// (RFC 6750 §2.1) or "Authorization: DPoP <token>" (RFC 9449 §7.1); the
+// scheme is case-insensitive (RFC 9110 §11.1).
+func credentialOf(r *http.Request) (credential, *failure) {
 	values := r.Header.Values("Authorization")
 	switch len(values) {
 	case 0:
-		return "", missingCredential
+		return credential{}, &failure{status: http.StatusUnauthorized}
 	case 1:
 	default:
-		return "", &failure{status: http.StatusBadRequest, code: protocol.ErrInvalidRequest, desc: "More than one Authorization header"}
+		return credential{}, &failure{status: http.StatusBadRequest, code: protocol.ErrInvalidRequest, desc: "More than one Authorization header"}
 	}
 	scheme, rest, _ := strings.Cut(values[0], " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return "", missingCredential
+	var c credential
+	switch {
+	case strings.EqualFold(scheme, "Bearer"):
+	case strings.EqualFold(scheme, dpop.TokenType):
+		c.dpop = true
+	default:
+		return credential{}, &failure{status: http.StatusUnauthorized}
 	}
-	tok := strings.Trim(rest, " ")
-	if tok == "" {
-		return "", &failure{status: http.StatusBadRequest, code: protocol.ErrInvalidRequest, desc: "The Bearer credential is empty"}
+	c.token = strings.Trim(rest, " ")
+	if c.token == "" {
+		return credential{}, &failure{status: http.StatusBadRequest, code: protocol.ErrInvalidRequest, desc: "The " + scheme + " credential is empty", dpop: c.dpop}
 	}
-	return tok, nil
+	return c, nil
 }
 
 // failureFor maps a Verify error to a response. The descriptions are fixed
@@ -151,6 +175,10 @@ func (v *Verifier) failureFor(err error) *failure {
 		return insufficientScope(v.requiredScopes)
 	case errors.Is(err, ErrUnavailable):
 		return &failure{status: http.StatusServiceUnavailable, code: protocol.ErrTemporarilyUnavailable, desc: "The token issuer cannot be reached; try again later"}
+	case errors.Is(err, ErrInvalidProof):
+		return &failure{status: http.StatusUnauthorized, code: protocol.ErrInvalidDPoPProof, desc: "The DPoP proof is missing, invalid, replayed or not made with the token's key"}
+	case errors.Is(err, ErrBoundToken):
+		return &failure{status: http.StatusUnauthorized, code: protocol.ErrInvalidToken, desc: "The access token is DPoP-bound: send it with the DPoP scheme and a proof"}
 	case errors.Is(err, ErrExpiredToken):
 		return &failure{status: http.StatusUnauthorized, code: protocol.ErrInvalidToken, desc: "The access token expired"}
 	default:
@@ -158,12 +186,16 @@ func (v *Verifier) failureFor(err error) *failure {
 	}
 }
 
-// challenge is the WWW-Authenticate value (RFC 6750 §3).
+// challenge is the WWW-Authenticate value (RFC 6750 §3, RFC 9449 §7.1).
 func (f *failure) challenge() string {
-	if f.code == "" {
-		return "Bearer"
+	scheme := "Bearer"
+	if f.dpop && f.dpopAlgs != "" {
+		scheme = f.dpopAlgs + ","
 	}
-	c := `Bearer error="` + f.code + `", error_description="` + f.desc + `"`
+	if f.code == "" {
+		return strings.TrimSuffix(scheme, ",")
+	}
+	c := scheme + ` error="` + f.code + `", error_description="` + f.desc + `"`
 	if f.scope != "" {
 		c += `, scope="` + f.scope + `"`
 	}
@@ -178,6 +210,10 @@ func (f *failure) write(w http.ResponseWriter) {
 		h.Set("Retry-After", strconv.Itoa(int(MinJWKSRefetchInterval.Seconds())))
 	case http.StatusBadRequest, http.StatusUnauthorized:
 		h.Set("WWW-Authenticate", f.challenge())
+		if f.code == "" && f.dpopAlgs != "" {
+			// No credential: both schemes are offered (RFC 9449 §7.1).
+			h.Add("WWW-Authenticate", f.dpopAlgs)
+		}
 	case http.StatusForbidden:
 		if f.code == protocol.ErrInsufficientScope {
 			h.Set("WWW-Authenticate", f.challenge())

@@ -11,6 +11,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
+	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
@@ -63,6 +64,10 @@ type Identity struct {
 	TokenID string
 	// Method is MethodJWT or MethodIntrospection.
 	Method string
+	// JKT is the cnf.jkt of a DPoP-bound token (RFC 9449 §6): the JWK
+	// thumbprint of the key whose proofs must come with it. Empty for a
+	// bearer token.
+	JKT string
 	// Claims holds every claim of the JWT, or every member of the
 	// introspection response.
 	Claims map[string]any
@@ -84,6 +89,8 @@ type Verifier struct {
 	// cache holds verified credentials and introspection answers by the
 	// SHA-256 of the credential, so the credential itself is not kept.
 	cache *lru.Cache[[sha256.Size]byte, *entry]
+	// proofs checks the DPoP proofs of bound tokens (dpop.go).
+	proofs *dpop.Verifier
 }
 
 // entry is a cached verification result.
@@ -116,7 +123,11 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Verifier{settings: *s, keys: keys, jwt: jv, cache: cache}
+	proofs, err := newProofVerifier(s)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verifier{settings: *s, keys: keys, jwt: jv, cache: cache, proofs: proofs}
 	if in := s.introspection; in != nil {
 		v.intro = &introspector{
 			url:          in.URL,
@@ -136,8 +147,22 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 // for how long). ctx bounds the requests Verify may make to the issuer.
 //
 // Errors wrap ErrInvalidToken, ErrExpiredToken, ErrInsufficientScope or
-// ErrUnavailable.
+// ErrUnavailable. A DPoP-bound token is refused with ErrBoundToken: it
+// needs its proof, which VerifyRequest (and Middleware) check.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) {
+	id, err := v.lookup(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if id.JKT != "" {
+		return nil, ErrBoundToken
+	}
+	return v.authorize(id)
+}
+
+// lookup verifies token, from the cache when it can, without the scope
+// check and without looking at a DPoP binding.
+func (v *Verifier) lookup(ctx context.Context, token string) (*Identity, error) {
 	if token == "" || len(token) > maxTokenLen {
 		return nil, invalidf("empty or longer than %d bytes", maxTokenLen)
 	}
@@ -149,7 +174,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) 
 			if e.id == nil {
 				return nil, e.err
 			}
-			return v.authorize(e.id)
+			return e.id, nil
 		}
 		v.cache.Remove(sum)
 	}
@@ -164,13 +189,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) 
 			return nil, err
 		}
 		v.cache.Add(sum, &entry{id: id, until: id.Expiry.Add(v.leeway), kid: kid, key: key})
-		return v.authorize(id)
+		return id, nil
 	case v.intro != nil:
-		id, err := v.introspect(ctx, token, sum, now)
-		if err != nil {
-			return nil, err
-		}
-		return v.authorize(id)
+		return v.introspect(ctx, token, sum, now)
 	default:
 		return nil, invalidf("not a JWT, and introspection is not configured")
 	}

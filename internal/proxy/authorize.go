@@ -10,9 +10,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/proxy/graphql"
 	"github.com/gatehouse-auth/gatehouse/internal/proxy/policy"
+	"github.com/gatehouse-auth/gatehouse/protocol"
+	"github.com/gatehouse-auth/gatehouse/resource"
 )
 
 // maxAuditPath bounds the path written into a deny event.
@@ -260,8 +263,19 @@ func (g *Gateway) refuseCredential(w http.ResponseWriter, r *http.Request, err e
 		writeJSONError(w, http.StatusTooManyRequests, "too_many_requests", "too many failed credentials; try again later")
 		return
 	}
-	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-	writeJSONError(w, http.StatusUnauthorized, "invalid_token", "the bearer credential was refused")
+	// RFC 9449 §7.1: a DPoP challenge, with the proof algorithms, for a
+	// DPoP-bound token sent as Bearer or a bad proof.
+	switch {
+	case errors.Is(err, resource.ErrInvalidProof):
+		w.Header().Set("WWW-Authenticate", g.dpopChallenge(protocol.ErrInvalidDPoPProof))
+		writeJSONError(w, http.StatusUnauthorized, protocol.ErrInvalidDPoPProof, "the DPoP proof is missing, invalid, replayed or not made with the token's key")
+	case errors.Is(err, resource.ErrBoundToken) || (err != nil && strings.EqualFold(strings.SplitN(r.Header.Get("Authorization"), " ", 2)[0], "DPoP")):
+		w.Header().Set("WWW-Authenticate", g.dpopChallenge(protocol.ErrInvalidToken))
+		writeJSONError(w, http.StatusUnauthorized, "invalid_token", "the access token was refused; a DPoP-bound token needs the DPoP scheme and a proof")
+	default:
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		writeJSONError(w, http.StatusUnauthorized, "invalid_token", "the bearer credential was refused")
+	}
 }
 
 // auditDeny records a refused request. The path is the normalised one,
@@ -379,4 +393,13 @@ func redirectFound(w http.ResponseWriter, loc string) {
 	h.Set("Location", loc)
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusFound)
+}
+
+// dpopChallenge is a WWW-Authenticate: DPoP challenge with error code.
+func (g *Gateway) dpopChallenge(code string) string {
+	algs := dpop.DefaultAlgorithms
+	if g.verifier != nil {
+		algs = g.verifier.DPoPAlgorithms()
+	}
+	return `DPoP algs="` + strings.Join(algs, " ") + `", error="` + code + `"`
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/clock"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/dpopcache"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -67,10 +68,18 @@ func (inst *Instance) openEmbedded(ctx context.Context, o Options, cfg *Config) 
 	if err := ensureCLIAudience(ctx, srv.Store, strings.TrimSuffix(cfg.PublicURL, "/")); err != nil {
 		return Deps{}, err
 	}
+	// DPoP proofs sent to the gateway are remembered in Redis when it has
+	// one (replicas share it), else in this process.
+	replay, closeReplay, err := dpopcache.Open(ctx, sc.Redis, clock.System, time.Duration(sc.Timeouts.Redis))
+	if err != nil {
+		return Deps{}, fmt.Errorf("proxy: dpop replay cache: %w", err)
+	}
+	inst.closers = append(inst.closers, closeReplay)
 	verifier, err := resource.NewVerifier(ctx, resource.Config{
 		Issuer:     sc.Issuer,
 		Audience:   cfg.BearerAudiences(),
 		HTTPClient: httpClient,
+		DPoP:       resource.DPoPConfig{Replay: replay},
 		Introspection: &resource.IntrospectionConfig{
 			ClientID: cfg.ClientID, ClientSecret: clientSecret, CacheTTL: cfg.IntrospectionTTL,
 		},

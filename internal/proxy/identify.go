@@ -54,8 +54,8 @@ func (g *Gateway) identifyBearer(r *http.Request) (*Identity, error) {
 		return nil, fmt.Errorf("%w: more than one Authorization header", errBadCredential)
 	}
 	scheme, token, ok := strings.Cut(values[0], " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
-		return nil, fmt.Errorf("%w: not a bearer credential", errBadCredential)
+	if !ok || !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "DPoP")) || token == "" || strings.ContainsAny(token, " \t") {
+		return nil, fmt.Errorf("%w: not a bearer or DPoP credential", errBadCredential)
 	}
 	if g.verifier == nil {
 		return nil, fmt.Errorf("%w: bearer credentials are not accepted", errBadCredential)
@@ -69,11 +69,19 @@ func (g *Gateway) identifyBearer(r *http.Request) (*Identity, error) {
 	if g.refused.refused(hash) {
 		return nil, fmt.Errorf("%w: refused a moment ago", errBadCredential)
 	}
-	rid, err := g.verifier.Verify(r.Context(), token)
+	// A DPoP-bound token comes with the DPoP scheme and a proof for the
+	// URL the client addressed: the public scheme and host (from trusted
+	// forwarded headers only) and the path (RFC 9449 §7.1).
+	rid, err := g.verifier.VerifyRequestAt(r, g.trusted.Proto(r)+"://"+g.trusted.Host(r)+r.URL.EscapedPath())
 	if err != nil {
+		if errors.Is(err, resource.ErrBoundToken) || errors.Is(err, resource.ErrInvalidProof) {
+			// Not remembered as refused: the token is good, and whoever
+			// copied it must not get its owner refused for a while.
+			return nil, fmt.Errorf("%w: %w", errBadCredential, err)
+		}
 		if errors.Is(err, resource.ErrInvalidToken) || errors.Is(err, resource.ErrInsufficientScope) {
 			g.refused.remember(hash)
-			return nil, fmt.Errorf("%w: %v", errBadCredential, err)
+			return nil, fmt.Errorf("%w: %w", errBadCredential, err)
 		}
 		return nil, fmt.Errorf("proxy: verify bearer credential: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/clock"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/dpopcache"
 	"github.com/gatehouse-auth/gatehouse/internal/proxy/policy"
 	"github.com/gatehouse-auth/gatehouse/internal/proxy/session"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
@@ -147,7 +148,16 @@ func (inst *Instance) openExternal(ctx context.Context, o Options, cfg *Config) 
 	if err != nil {
 		return Deps{}, err
 	}
-	verifier, err := resource.NewVerifier(ctx, externalVerifierConfig(cfg, provider.Issuer(), httpClient))
+	vcfg := externalVerifierConfig(cfg, provider.Issuer(), httpClient)
+	// DPoP proofs are remembered in Redis when the gateway has one, so a
+	// proof replayed to another replica is refused too.
+	replay, closeReplay, err := dpopcache.Open(ctx, o.Server.Redis, clock.System, time.Duration(o.Server.Timeouts.Redis))
+	if err != nil {
+		return Deps{}, fmt.Errorf("proxy: dpop replay cache: %w", err)
+	}
+	inst.closers = append(inst.closers, closeReplay)
+	vcfg.DPoP.Replay = replay
+	verifier, err := resource.NewVerifier(ctx, vcfg)
 	if err != nil {
 		return Deps{}, fmt.Errorf("proxy: bearer verifier: %w", err)
 	}

@@ -30,6 +30,7 @@ import (
 var authorizeParams = []string{
 	"client_id", "redirect_uri", "response_type", "scope", "state",
 	"code_challenge", "code_challenge_method", "nonce", "prompt", "max_age",
+	"dpop_jkt",
 }
 
 // authorizeRequest is a validated authorization request.
@@ -47,7 +48,10 @@ type authorizeRequest struct {
 	challenge string
 	method    string
 	nonce     string
-	prompt    []string
+	// dpopJKT is the dpop_jkt parameter (RFC 9449 §10): the thumbprint of
+	// the DPoP key the code must be redeemed with.
+	dpopJKT string
+	prompt  []string
 	// maxAge is max_age in seconds (OIDC Core §3.1.2.1), -1 when absent.
 	maxAge int64
 }
@@ -213,6 +217,14 @@ func (ar *authorizeRequest) validate(q url.Values) *protocol.Error {
 	}
 	ar.scopes = scopes
 	ar.nonce = q.Get("nonce")
+	// RFC 9449 §10: dpop_jkt is the base64url SHA-256 JWK thumbprint, 43
+	// characters.
+	if q.Has("dpop_jkt") {
+		if !validChallenge(q.Get("dpop_jkt")) {
+			return protocol.NewError(protocol.ErrInvalidRequest, "dpop_jkt must be a JWK SHA-256 thumbprint: 43 base64url characters")
+		}
+		ar.dpopJKT = q.Get("dpop_jkt")
+	}
 	// OIDC Core §6.1, §6.2: request objects are not supported; say so
 	// instead of ignoring parameters the client relies on.
 	if q.Has("request") {
@@ -308,6 +320,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, ar *authorize
 		CodeChallenge:       ar.challenge,
 		CodeChallengeMethod: ar.method,
 		Nonce:               ar.nonce,
+		DPoPJKT:             ar.dpopJKT,
 		Resources:           ar.resources,
 		AuthTime:            sess.AuthTime,
 		ExpiresAt:           now.Add(time.Duration(s.cfg.Tokens.CodeTTL)),
