@@ -15,6 +15,8 @@ import (
 	"github.com/gatehouse-auth/gatehouse/client"
 	"github.com/gatehouse-auth/gatehouse/credstore"
 	"github.com/gatehouse-auth/gatehouse/dpop"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 const boundToken = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.bound-token-signature"
@@ -328,4 +330,22 @@ func TestLoginNoDPoPRemembered(t *testing.T) {
 	if cfg, _ := os.ReadFile(filepath.Join(c.dir, "config.yaml")); strings.Contains(string(cfg), "no_dpop") {
 		t.Errorf("--dpop left no_dpop in config.yaml:\n%s", cfg)
 	}
+}
+
+// TestLoginDPoPRequiredClient: a client registered as DPoP-required gets
+// bound tokens by default; a --no-dpop login of it fails and says to log
+// in with --dpop.
+func TestLoginDPoPRequiredClient(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	sec := srv.AddClient(t, storage.Client{ID: "bound-bot", GrantTypes: []string{protocol.GrantClientCredentials}, Roles: []string{"viewer"}, DPoPRequired: true})
+	c := newCLI(t, srv)
+	login := []string{"login", "--issuer", srv.URL, "--client-credentials", "--client-id", "bound-bot", "--client-secret-stdin"}
+	c.fail(cliauth.ExitUsage, "log in with --dpop", sec+"\n", append(login, "--no-dpop")...)
+	c.ok(sec+"\n", login...) // --no-dpop is remembered only by a login that succeeded
+	if cred := c.stored("default"); !cred.Bound() || cred.Kind != credstore.KindClientCredentials || cred.TokenType != "DPoP" {
+		t.Errorf("client-credentials login: bound %v, kind %q, token_type %q", cred.Bound(), cred.Kind, cred.TokenType)
+	}
+	// Its next tokens are fetched with proofs of the stored key.
+	c.ok("", "token", "--force-refresh")
 }

@@ -2,6 +2,7 @@ package cliauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/client"
 	"github.com/gatehouse-auth/gatehouse/credstore"
+	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 // loginOptions are the flags of login.
@@ -235,6 +237,12 @@ func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
 	if err != nil {
 		if cancelled(ctx, err) {
 			return &Error{Code: ExitError, Msg: "login cancelled; nothing was stored", Err: err}
+		}
+		if cc.DPoP == nil && flow != flowAPIKey && errors.Is(err, &protocol.Error{Code: protocol.ErrInvalidDPoPProof}) {
+			// A client registered as DPoP-required, and a login that
+			// did not bind (--no-dpop, given or remembered).
+			return &Error{Code: ExitUsage, Err: err, Msg: fmt.Sprintf(
+				"the server requires DPoP for client %q (%v); log in with --dpop to bind the login to this machine's key", t.clientID, err)}
 		}
 		return a.explain(err, t.profile, cfg.defaultProfile(), t.issuer)
 	}
