@@ -315,6 +315,12 @@ func TestLoginNoDPoPRemembered(t *testing.T) {
 	if !strings.Contains(string(cfg), "no_dpop: true") {
 		t.Errorf("config.yaml does not remember --no-dpop:\n%s", cfg)
 	}
+	// A bearer login (as every login stored before DPoP) refreshes as
+	// before at a DPoP server and stays a bearer login.
+	c.ok("", "token", "--force-refresh")
+	if cred := c.stored("default"); cred.Bound() || cred.TokenType != "Bearer" {
+		t.Errorf("bearer login after a refresh: bound %v, token_type %q", cred.Bound(), cred.TokenType)
+	}
 	// The bearer token works where bearer tokens go: exec-credential.
 	if out := c.ok("", "token", "-o", "exec-credential").out; !strings.Contains(out, `"token"`) {
 		t.Errorf("exec-credential of a bearer login: %s", out)
