@@ -37,8 +37,9 @@
 // # Secrets in output
 //
 // Mask shows a secret as "****" plus its last 4 characters, and
-// Credential.Redacted masks every secret field, for status and profile
-// listings. Formatting a Credential with fmt, or logging it with log/slog,
+// Credential.Redacted masks every secret field (a login's DPoP private key
+// included, which every backend keeps exactly like the tokens), for status
+// and profile listings. Formatting a Credential with fmt, or logging it with log/slog,
 // masks its secrets too; only reading the fields (or encoding/json, which
 // the stores use) yields them.
 //
