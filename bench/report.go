@@ -85,7 +85,9 @@ type Target struct {
 
 // DESIGN.md targets ("How to measure").
 const (
-	targetCCRPS         = 5000
+	targetCCRPS = 5000
+	// targetDPoPRatio: client_credentials with DPoP against without.
+	targetDPoPRatio     = 0.7
 	targetCCP99Ms       = 25
 	targetCCConcurrency = 32
 	targetRefreshRPS    = 1000
@@ -130,6 +132,13 @@ func (r *Report) evaluate() {
 			t.Pass = false
 		}
 		r.Targets = append(r.Targets, t)
+	}
+	// DESIGN.md: DPoP-bound client_credentials ≥ 70% of bearer.
+	if cc, dp := r.workload(wlClientCredentials), r.workload(wlClientCredentialsDPoP); cc != nil && dp != nil && cc.RPS > 0 {
+		ratio := dp.RPS / cc.RPS
+		r.Targets = append(r.Targets, Target{Name: "client_credentials with DPoP", Target: fmt.Sprintf("≥ %.0f%% of without", 100*targetDPoPRatio),
+			Measured: fmt.Sprintf("%.0f%% (%s vs %s req/s)", 100*ratio, thousands(dp.RPS), thousands(cc.RPS)),
+			Pass:     ratio >= targetDPoPRatio && dp.Errors == 0})
 	}
 	rps(wlRefresh, "refresh_token rotation ("+r.Backend+")", targetRefreshRPS)
 	rps(wlIntrospect, "introspection (JWT)", targetIntrospectRPS)

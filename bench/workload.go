@@ -15,26 +15,35 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/dpop"
 )
 
 // Workload names, as reported.
 const (
 	wlClientCredentials = "client_credentials"
-	wlRefresh           = "refresh"
-	wlIntrospect        = "introspect"
-	wlAPIKeyIntrospect  = "apikey-introspect"
+	// wlClientCredentialsDPoP is client_credentials with a DPoP proof
+	// (RFC 9449): one ES256 signature per request at the client (each
+	// worker has its own key) and one verification, a replay-cache
+	// insertion and a cnf-bound token at the server.
+	wlClientCredentialsDPoP = "client_credentials-dpop"
+	wlRefresh               = "refresh"
+	wlIntrospect            = "introspect"
+	wlAPIKeyIntrospect      = "apikey-introspect"
 )
 
 // workloadAliases maps what --workloads accepts to workload names.
 var workloadAliases = map[string]string{
-	"cc":                 wlClientCredentials,
-	"client_credentials": wlClientCredentials,
-	"refresh":            wlRefresh,
-	"refresh_token":      wlRefresh,
-	"introspect":         wlIntrospect,
-	"introspection":      wlIntrospect,
-	"apikey-introspect":  wlAPIKeyIntrospect,
-	"apikey":             wlAPIKeyIntrospect,
+	"cc":                      wlClientCredentials,
+	"client_credentials":      wlClientCredentials,
+	"cc-dpop":                 wlClientCredentialsDPoP,
+	"client_credentials-dpop": wlClientCredentialsDPoP,
+	"refresh":                 wlRefresh,
+	"refresh_token":           wlRefresh,
+	"introspect":              wlIntrospect,
+	"introspection":           wlIntrospect,
+	"apikey-introspect":       wlAPIKeyIntrospect,
+	"apikey":                  wlAPIKeyIntrospect,
 }
 
 // requestTimeout bounds every request of a workload.
@@ -162,6 +171,14 @@ func (fx *fixture) workload(name string) workload {
 			return &fixedWorker{target: base + "/oauth2/token", auth: fx.cc.basicAuth(),
 				form: "grant_type=client_credentials&scope=" + benchScope}
 		})}
+	case wlClientCredentialsDPoP:
+		return workload{name: name, newWorker: func(i int) worker {
+			w, err := newDPoPWorker(bases[i%len(bases)], fx.base, fx.cc.basicAuth())
+			if err != nil {
+				panic(err) // a P-256 key always generates
+			}
+			return w
+		}}
 	case wlIntrospect:
 		return workload{name: name, newWorker: per(func(base string) worker {
 			return &fixedWorker{target: base + "/oauth2/introspect", auth: fx.rs.basicAuth(),
@@ -409,3 +426,56 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// dpopWorker asks for DPoP-bound client_credentials tokens: a new proof,
+// signed with the worker's own key, for every request. Proofs name the
+// issuer's token endpoint (htu), whichever replica they are sent to.
+type dpopWorker struct {
+	target, htu, auth, form string
+	signer                  *dpop.Signer
+}
+
+func newDPoPWorker(base, issuer, auth string) (*dpopWorker, error) {
+	k, err := dpop.NewKey()
+	if err != nil {
+		return nil, err
+	}
+	s, err := dpop.NewSigner(k)
+	if err != nil {
+		return nil, err
+	}
+	return &dpopWorker{target: base + "/oauth2/token", htu: issuer + "/oauth2/token", auth: auth,
+		form: "grant_type=client_credentials&scope=" + benchScope, signer: s}, nil
+}
+
+func (w *dpopWorker) do(ctx context.Context, c *http.Client) error {
+	proof, err := w.signer.Proof(http.MethodPost, w.htu, "", "")
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.target, strings.NewReader(w.form))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", w.auth)
+	req.Header.Set(dpop.Header, proof)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPage))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return &statusError{status: resp.StatusCode, body: snippet(body)}
+	}
+	if !bytes.Contains(body, []byte(`"token_type":"DPoP"`)) {
+		return &statusError{status: http.StatusOK, body: "not a DPoP-bound token: " + snippet(body)}
+	}
+	return nil
+}
+
+func (w *dpopWorker) recover(context.Context) bool { return true }

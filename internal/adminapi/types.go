@@ -38,10 +38,13 @@ type Client struct {
 	// for, and its default audience.
 	Audiences []string `json:"audiences"`
 	// PostLogoutRedirectURIs are where RP-initiated logout may return.
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	FirstParty             bool      `json:"first_party"`
-	CreatedAt              time.Time `json:"created_at"`
-	UpdatedAt              time.Time `json:"updated_at"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	FirstParty             bool     `json:"first_party"`
+	// DPoPRequired: the token endpoint refuses the client's requests
+	// without a DPoP proof (RFC 9449), so all its tokens are bound.
+	DPoPRequired bool      `json:"dpop_required"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // ClientWithSecret answers create and rotate-secret: the only time the

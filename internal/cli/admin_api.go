@@ -215,7 +215,7 @@ func (a *adminAPI) listClients(ctx context.Context) ([]*storage.Client, error) {
 // client converts c to a storage.Client without a secret.
 func clientFromAPI(c *adminapi.Client) *storage.Client {
 	return &storage.Client{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, RedirectURIs: c.RedirectURIs,
-		GrantTypes: c.GrantTypes, Scopes: c.Scopes, Roles: c.Roles, Audiences: c.Audiences, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		GrantTypes: c.GrantTypes, Scopes: c.Scopes, Roles: c.Roles, Audiences: c.Audiences, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, FirstParty: c.FirstParty, DPoPRequired: c.DPoPRequired, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 // clientPath is the admin API path of the client id.
@@ -417,7 +417,7 @@ func (a *adminAPI) lastAudit(ctx context.Context) (*storage.AuditRecord, error) 
 func (a *adminAPI) createClient(ctx context.Context, c *storage.Client) (*storage.Client, string, error) {
 	req := map[string]any{"id": c.ID, "name": c.Name, "public": c.Public, "auth_method": c.AuthMethod, "redirect_uris": c.RedirectURIs,
 		"grant_types": c.GrantTypes, "scopes": c.Scopes, "roles": c.Roles, "audiences": c.Audiences,
-		"post_logout_redirect_uris": c.PostLogoutRedirectURIs, "first_party": c.FirstParty}
+		"post_logout_redirect_uris": c.PostLogoutRedirectURIs, "first_party": c.FirstParty, "dpop_required": c.DPoPRequired}
 	var resp adminapi.ClientWithSecret
 	if err := a.do(ctx, http.MethodPost, "/clients", req, &resp); err != nil {
 		return nil, "", err
@@ -546,4 +546,13 @@ func (a *adminAPI) resetMFA(ctx context.Context, name string) (u *storage.User, 
 		return nil, false, err
 	}
 	return userFromAPI(&resp.User), resp.Removed, nil
+}
+
+// updateClientDPoP sets whether client id must use DPoP.
+func (a *adminAPI) updateClientDPoP(ctx context.Context, id string, required bool) (*storage.Client, error) {
+	var resp adminapi.Client
+	if err := a.do(ctx, http.MethodPatch, clientPath(id), map[string]any{"dpop_required": required}, &resp); err != nil {
+		return nil, err
+	}
+	return clientFromAPI(&resp), nil
 }

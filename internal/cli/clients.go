@@ -34,6 +34,7 @@ gatehouse-cli is what 'gatehouse login' uses.` + adminCommandLong,
 		newClientsShowCmd(streams),
 		newClientsDeleteCmd(streams),
 		newClientsRotateSecretCmd(streams),
+		newClientsUpdateCmd(streams),
 	)
 	return cmd
 }
@@ -58,6 +59,7 @@ type clientJSON struct {
 	Audiences    []string        `json:"audiences"`
 	PostLogout   []string        `json:"post_logout_redirect_uris"`
 	FirstParty   bool            `json:"first_party"`
+	DPoPRequired bool            `json:"dpop_required"`
 	JWKS         json.RawMessage `json:"jwks,omitempty"`
 	CreatedAt    string          `json:"created_at,omitempty"`
 	UpdatedAt    string          `json:"updated_at,omitempty"`
@@ -83,6 +85,7 @@ func toClientJSON(c *storage.Client) clientJSON {
 		Audiences:    nonNil(c.Audiences),
 		PostLogout:   nonNil(c.PostLogoutRedirectURIs),
 		FirstParty:   c.FirstParty,
+		DPoPRequired: c.DPoPRequired,
 		CreatedAt:    jsonTime(c.CreatedAt),
 		UpdatedAt:    jsonTime(c.UpdatedAt),
 	}

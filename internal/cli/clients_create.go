@@ -36,6 +36,7 @@ type clientsCreateOptions struct {
 	PostLogout   []string
 	Public       bool
 	FirstParty   bool
+	DPoPRequired bool
 	AuthMethod   string
 	JWKSFile     string
 	JSON         bool
@@ -80,7 +81,10 @@ The admin API does not take private_key_jwt clients: create those with
 
   # A native app or CLI (public, PKCE, loopback redirect on any port)
   gatehouse clients create mytool --public --grant authorization_code --grant device_code \
-      --grant refresh_token --redirect-uri http://127.0.0.1/callback`,
+      --grant refresh_token --redirect-uri http://127.0.0.1/callback
+
+  # A service whose tokens must all be DPoP-bound (RFC 9449)
+  gatehouse clients create batch --grant client_credentials --dpop-required`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
@@ -99,6 +103,7 @@ The admin API does not take private_key_jwt clients: create those with
 	f.StringArrayVar(&opts.PostLogout, "post-logout-redirect-uri", nil, "`URI` where OpenID Connect RP-initiated logout may send the browser back (exact match; repeatable)")
 	f.StringArrayVar(&opts.Audiences, "audience", nil, "resource `URI` (RFC 8707) the client may ask tokens for; without a resource parameter its tokens are for all of them (default audience: the client id); repeat for several")
 	f.BoolVar(&opts.FirstParty, "first-party", false, "a client of the operator's own: no consent screen, and it may ask for the admin and account scopes and resources")
+	f.BoolVar(&opts.DPoPRequired, "dpop-required", false, "refuse the client's token requests without a DPoP proof (RFC 9449), so all its tokens are bound to its key")
 	f.StringVar(&opts.AuthMethod, "auth-method", "", "token endpoint authentication `METHOD`: client_secret_basic (default), client_secret_post or private_key_jwt")
 	f.StringVar(&opts.JWKSFile, "jwks-file", "", "JSON Web Key Set `FILE` with the client's public keys (private_key_jwt)")
 	f.StringVar(&opts.ID, "id", "", "client `ID` (default: derived from NAME)")
@@ -208,6 +213,7 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 		Roles:        roles,
 		Audiences:    audiences,
 		FirstParty:   opts.FirstParty,
+		DPoPRequired: opts.DPoPRequired,
 
 		PostLogoutRedirectURIs: postLogout,
 	}
@@ -270,14 +276,15 @@ func clientsCreateRun(ctx context.Context, opts *clientsCreateOptions) error {
 		Type:     audit.ClientCreated,
 		ClientID: c.ID,
 		Details: map[string]string{
-			"name":        c.Name,
-			"type":        clientType(c),
-			"auth_method": c.AuthMethod,
-			"grant_types": strings.Join(c.GrantTypes, " "),
-			"scopes":      strings.Join(c.Scopes, " "),
-			"roles":       strings.Join(c.Roles, " "),
-			"audiences":   strings.Join(c.Audiences, " "),
-			"first_party": strconv.FormatBool(c.FirstParty),
+			"name":          c.Name,
+			"type":          clientType(c),
+			"auth_method":   c.AuthMethod,
+			"grant_types":   strings.Join(c.GrantTypes, " "),
+			"scopes":        strings.Join(c.Scopes, " "),
+			"roles":         strings.Join(c.Roles, " "),
+			"audiences":     strings.Join(c.Audiences, " "),
+			"first_party":   strconv.FormatBool(c.FirstParty),
+			"dpop_required": strconv.FormatBool(c.DPoPRequired),
 		},
 	})
 

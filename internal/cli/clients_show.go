@@ -72,6 +72,7 @@ func clientsShowRun(ctx context.Context, opts *clientsShowOptions) error {
 	row("Audiences", orDash(strings.Join(v.Audiences, " ")))
 	row("Post-logout redirect URIs", orDash(strings.Join(v.PostLogout, " ")))
 	row("First party", fmt.Sprint(v.FirstParty))
+	row("DPoP required", fmt.Sprint(v.DPoPRequired))
 	if c.JWKS != "" {
 		row("JWKS", c.JWKS)
 	}

@@ -61,6 +61,7 @@ func (s *Server) adminRoutes() []adminRoute {
 		{"GET", p + "/clients", s.adminListClients},
 		{"POST", p + "/clients", s.adminCreateClient},
 		{"GET", p + "/clients/{id}", s.adminGetClient},
+		{"PATCH", p + "/clients/{id}", s.adminUpdateClient},
 		{"DELETE", p + "/clients/{id}", s.adminDeleteClient},
 		{"POST", p + "/clients/{id}/rotate-secret", s.adminRotateClientSecret},
 		{"GET", p + "/apikeys", s.adminListAPIKeys},

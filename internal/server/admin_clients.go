@@ -26,7 +26,7 @@ func nonNil(s []string) []string {
 func toAdminClient(c *storage.Client) adminapi.Client {
 	return adminapi.Client{ID: c.ID, Name: c.Name, Public: c.Public, AuthMethod: c.AuthMethod, HasSecret: c.SecretHash != "",
 		RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Roles: nonNil(c.Roles),
-		Audiences: nonNil(c.Audiences), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Audiences: nonNil(c.Audiences), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), FirstParty: c.FirstParty, DPoPRequired: c.DPoPRequired, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
@@ -68,6 +68,9 @@ type adminCreateClientRequest struct {
 	// PostLogoutRedirectURIs (OIDC RP-Initiated Logout) match exactly.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	FirstParty             bool     `json:"first_party"`
+	// DPoPRequired makes the client send a DPoP proof with every token
+	// request (RFC 9449).
+	DPoPRequired bool `json:"dpop_required"`
 }
 
 // buildAdminClient validates a create request with the rules the CLI
@@ -75,7 +78,7 @@ type adminCreateClientRequest struct {
 func buildAdminClient(req *adminCreateClientRequest) (*storage.Client, error) {
 	c := &storage.Client{ID: req.ID, Name: strings.TrimSpace(req.Name), Public: req.Public, AuthMethod: req.AuthMethod,
 		RedirectURIs: req.RedirectURIs, Roles: req.Roles, Audiences: req.Audiences,
-		PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty}
+		PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty, DPoPRequired: req.DPoPRequired}
 	if err := clientreg.CheckClientID(c.ID); err != nil {
 		return nil, err
 	}
@@ -146,7 +149,8 @@ func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, p *ad
 	s.audit.Log(audit.Event{Type: audit.ClientCreated, Outcome: audit.Success, Actor: p.actor, ClientID: c.ID,
 		Details: map[string]string{"name": c.Name, "auth_method": c.AuthMethod, "grant_types": strings.Join(c.GrantTypes, " "),
 			"scopes": strings.Join(c.Scopes, " "), "roles": strings.Join(c.Roles, " "),
-			"audiences": strings.Join(c.Audiences, " "), "first_party": strconv.FormatBool(c.FirstParty)}})
+			"audiences": strings.Join(c.Audiences, " "), "first_party": strconv.FormatBool(c.FirstParty),
+			"dpop_required": strconv.FormatBool(c.DPoPRequired)}})
 	writeJSON(w, http.StatusCreated, adminapi.ClientWithSecret{Client: toAdminClient(c), ClientSecret: sec})
 }
 
@@ -201,4 +205,44 @@ func (s *Server) adminRotateClientSecret(w http.ResponseWriter, r *http.Request,
 	s.audit.Log(audit.Event{Type: audit.ClientUpdated, Outcome: audit.Success, Actor: p.actor, ClientID: id,
 		Details: map[string]string{"change": "secret rotated"}})
 	writeJSON(w, http.StatusOK, adminapi.ClientWithSecret{Client: toAdminClient(&c), ClientSecret: sec})
+}
+
+// adminUpdateClientRequest is the body of PATCH /clients/{id}: the members
+// present are changed.
+type adminUpdateClientRequest struct {
+	DPoPRequired *bool `json:"dpop_required"`
+}
+
+// adminUpdateClient changes the settings of a client that can change
+// without re-registering it: whether it must use DPoP.
+func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
+	var req adminUpdateClientRequest
+	if !decodeAdminBody(w, r, &req) {
+		return
+	}
+	if req.DPoPRequired == nil {
+		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "nothing to change: send {\"dpop_required\": true|false}")
+		return
+	}
+	id := r.PathValue("id")
+	var out *storage.Client
+	err := s.store.UpdateClient(r.Context(), id, func(c *storage.Client) error {
+		c.DPoPRequired = *req.DPoPRequired
+		c.UpdatedAt = s.clock.Now().UTC()
+		cp := *c
+		out = &cp
+		return nil
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("client %q not found", id))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.clients.forget(id)
+	s.audit.Log(audit.Event{Type: audit.ClientUpdated, Outcome: audit.Success, Actor: p.actor, ClientID: id,
+		Details: map[string]string{"dpop_required": strconv.FormatBool(out.DPoPRequired)}})
+	writeJSON(w, http.StatusOK, toAdminClient(out))
 }
