@@ -355,3 +355,44 @@ func TestLoginDPoPRequiredClient(t *testing.T) {
 	// Its next tokens are fetched with proofs of the stored key.
 	c.ok("", "token", "--force-refresh")
 }
+
+// TestLoginDPoPKeyringSealsKey: with the keyring storage the login's DPoP
+// private key is sealed with its tokens: nothing of it in the clear in the
+// configuration directory, and the bound login works from there.
+func TestLoginDPoPKeyringSealsKey(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	c := newCLI(t, srv)
+	c.env["GATEHOUSE_AUTH_STORAGE"] = "keyring"
+	c.loginBrowser()
+	st := credstore.NewKeyring("gatehouse", c.dir)
+	cred, err := st.Get(context.Background(), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cred.Bound() {
+		t.Fatal("the keyring login is not bound")
+	}
+	keyBody := strings.Split(cred.DPoPKey, "\n")[1]
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(c.dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		if strings.Contains(string(data), "PRIVATE KEY") || strings.Contains(string(data), keyBody[:40]) {
+			t.Errorf("%s holds the DPoP key in the clear", e.Name())
+		}
+	}
+	hdr := c.ok("", "token", "-o", "header", "--url", srv.URL+"/oauth2/userinfo").out
+	if got := userinfoWith(t, srv, hdr); got != http.StatusOK {
+		t.Errorf("userinfo with the keyring login's headers: %d", got)
+	}
+	c.ok("", "logout")
+	if _, err := st.Get(context.Background(), "default"); err == nil {
+		t.Error("the keyring still holds the login after logout")
+	}
+}
