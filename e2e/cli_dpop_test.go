@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -112,6 +113,15 @@ func TestCLIDPoPLogin(t *testing.T) {
 	}
 	if st := requestWith(t, http.MethodGet, g.URL+"/oauth2/userinfo", "Authorization: Bearer "+tok); st != http.StatusUnauthorized {
 		t.Errorf("userinfo with the bound token as a bearer token: %d, want 401", st)
+	}
+	// As the --help example has it, with the real curl.
+	if _, err := exec.LookPath("curl"); err == nil {
+		cmd := exec.Command("bash", "-c", `curl -sS -o /dev/null -w '%{http_code}' -H "$("$GATEHOUSE" token -o header --url "$URL")" "$URL"`)
+		cmd.Env = append(u.environ(nil), "GATEHOUSE="+binary, "URL="+rs.URL+"/things")
+		out, err := cmd.CombinedOutput()
+		if err != nil || string(out) != "200" {
+			t.Errorf("curl with the headers of gatehouse token: %v %s", err, out)
+		}
 	}
 	if _, errOut, code := u.run(nil, "", "token", "--output", "header"); code != 2 || !strings.Contains(errOut, "--url") {
 		t.Errorf("token --output header without --url: exit %d\n%s", code, errOut)
