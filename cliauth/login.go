@@ -60,8 +60,11 @@ Where the server supports DPoP (RFC 9449: its metadata lists
 dpop_signing_alg_values_supported with ES256), a user or client-credentials
 login is bound to a key pair made for the profile on this machine and kept in
 its credential storage: the server accepts its tokens only with a proof signed
-by that key, so a refresh or access token copied off this machine (from
-~/.config, a backup, a log) is useless. '{tool} api' and the tool's own
+by that key, so a refresh or access token copied off this machine (from a
+backup, a log, a shell history) is useless without it. With the OS keyring the
+key is sealed there like the tokens, and copying ~/.config is not enough; with
+the file storage it is in credentials.json (0600): guard that file like an SSH
+key. '{tool} api' and the tool's own
 requests make the proofs; '{tool} token --output header --url URL' prints
 both headers for curl. Tools that only take a bearer token (kubectl,
 git) cannot use a bound login: give them a profile logged in with --no-dpop,
