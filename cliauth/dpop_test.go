@@ -107,6 +107,8 @@ func TestTokenJSONDPoP(t *testing.T) {
 		t.Errorf("json = %s", out)
 	}
 	verifyProof(t, c, d, got.DPoPProof, http.MethodDelete, "https://api.example.com/things/1")
+	// The wire format, with the values that change every run replaced.
+	golden(t, "token_dpop.json", strings.NewReplacer(got.DPoPProof, "<proof>", got.DPoPJKT, "<jkt>").Replace(out))
 
 	// Without --url: no proof (no request to make it for), the rest.
 	got.DPoPProof = ""
