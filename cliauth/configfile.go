@@ -63,6 +63,10 @@ type profileConfig struct {
 	// "api.example.com:8443") besides the issuer's origin that may receive
 	// the profile's token from a tool's own requests (`gatehouse api`).
 	APIHosts []string `yaml:"api_hosts,omitempty,flow"`
+	// NoDPoP is set by `login --no-dpop`: the profile's logins stay
+	// bearer logins (for tools that cannot make DPoP proofs) until a
+	// login with --dpop.
+	NoDPoP bool `yaml:"no_dpop,omitempty"`
 }
 
 // loadConfig reads config.yaml; a missing file is an empty configuration.

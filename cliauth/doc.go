@@ -44,6 +44,20 @@
 // credstore backend the storage setting picks (credstore.Resolve: the OS
 // keyring or credentials.json). Unknown keys in config.yaml are an error.
 //
+// # Logins bound to the machine (DPoP)
+//
+// Where the server announces DPoP (RFC 9449) with ES256, `mycli login`
+// binds user and client-credentials logins to a P-256 key made for the
+// profile and stored with its tokens (credstore.Credential.DPoPKey, sealed
+// with them in the keyring): the tokens are useless without the key.
+// --no-dpop opts out (remembered for the profile as no_dpop in
+// config.yaml), --dpop opts in again. Client and the source of TokenSource
+// (a client.DPoPSource) make a proof for every request; `mycli token
+// --output header --url URL` prints the Authorization and DPoP headers,
+// and the output formats that only carry a bearer token (exec-credential)
+// refuse a bound login with the way out. Logins stored before DPoP stay
+// bearer logins.
+//
 // # Errors and exit codes
 //
 // Errors returned by the commands and by Client carry an exit code

@@ -2,6 +2,7 @@ package cliauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/client"
 	"github.com/gatehouse-auth/gatehouse/credstore"
+	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 // loginOptions are the flags of login.
@@ -23,6 +25,8 @@ type loginOptions struct {
 	withAPIKey        bool
 	terminal          bool
 	resources         []string
+	dpop              bool
+	noDPoP            bool
 	// elevation names the Elevation this login is for ("" for the
 	// profile's everyday login); elevated are the --NAME flags.
 	elevation string
@@ -60,7 +64,21 @@ first line of stdin (--client-secret-stdin) or ${PREFIX}_CLIENT_SECRET.
 
 The issuer is checked by discovery before anything is sent to it. The login
 goes to the profile named by --profile or ${PREFIX}_PROFILE, else the default
-profile; its issuer, client and scopes are remembered for the next login.`,
+profile; its issuer, client and scopes are remembered for the next login.
+
+Where the server supports DPoP (RFC 9449: its metadata lists
+dpop_signing_alg_values_supported with ES256), a user or client-credentials
+login is bound to a key pair made for the profile on this machine and kept in
+its credential storage: the server accepts its tokens only with a proof signed
+by that key, so a refresh or access token copied off this machine (from a
+backup, a log, a shell history) is useless without it. With the OS keyring the
+key is sealed there like the tokens, and copying ~/.config is not enough; with
+the file storage it is in credentials.json (0600): guard that file like an SSH
+key. '{tool} api' and the tool's own
+requests make the proofs; '{tool} token --output header --url URL' prints
+both headers for curl. Tools that only take a bearer token (kubectl,
+git) cannot use a bound login: give them a profile logged in with --no-dpop,
+which is remembered for the profile's next logins (--dpop binds again).`,
 		Example: `  # The first time: name the server
   {tool} login --issuer https://auth.example.com
 
@@ -77,7 +95,10 @@ profile; its issuer, client and scopes are remembered for the next login.`,
   printf '%s\n%s\n%s\n' "$USER_NAME" "$PASSWORD" "$CODE" | {tool} login --terminal
 
   # CI: a machine client
-  printf '%s\n' "$SECRET" | {tool} login --client-credentials --client-id ci --client-secret-stdin`,
+  printf '%s\n' "$SECRET" | {tool} login --client-credentials --client-id ci --client-secret-stdin
+
+  # A bearer login for kubectl or git, which cannot make DPoP proofs
+  {tool} login --profile kube --no-dpop`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.loginRun(cmd.Context(), &o)
@@ -93,6 +114,8 @@ profile; its issuer, client and scopes are remembered for the next login.`,
 	f.BoolVar(&o.clientCredentials, "client-credentials", false, "log in as a machine client with its client secret")
 	f.BoolVar(&o.secretStdin, "client-secret-stdin", false, "read the client secret from the first line of stdin")
 	f.BoolVar(&o.withAPIKey, "with-api-key", false, "store an API key read from stdin")
+	f.BoolVar(&o.noDPoP, "no-dpop", false, "do not bind the login to a key of this machine (DPoP): bearer tokens, for tools that cannot make proofs; remembered for the profile")
+	f.BoolVar(&o.dpop, "dpop", false, "bind the login to a key of this machine (DPoP), even if the profile's last login used --no-dpop; fails if the server does not support it")
 	f.StringArrayVar(&o.resources, "resource", nil, "a resource `URI` (RFC 8707) the tokens are for; repeat for several (default: the profile's, else the server's default audience for the client)")
 	o.elevated = map[string]*bool{}
 	for _, el := range a.Elevations {
@@ -128,6 +151,12 @@ func (o *loginOptions) flow() (int, error) {
 	if o.secretStdin && flow != flowClientCredentials {
 		return 0, usageErrorf("--client-secret-stdin goes with --client-credentials")
 	}
+	if o.dpop && o.noDPoP {
+		return 0, usageErrorf("--dpop and --no-dpop exclude each other")
+	}
+	if (o.dpop || o.noDPoP) && flow == flowAPIKey {
+		return 0, usageErrorf("--with-api-key stores a bearer credential: --dpop and --no-dpop do not apply to it")
+	}
 	return flow, nil
 }
 
@@ -139,6 +168,8 @@ type loginTarget struct {
 	scopes    []string
 	resources []string
 	secret    string // client secret or API key
+	// noDPoP is the profile's remembered --no-dpop (same issuer).
+	noDPoP bool
 }
 
 func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
@@ -201,6 +232,11 @@ func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
 		Issuer: t.issuer, Metadata: md, ClientID: t.clientID, Scopes: t.scopes, Resources: t.resources,
 		HTTPClient: a.authClient(), Clock: a.clock(),
 	}
+	if flow != flowAPIKey {
+		if cc.DPoP, err = a.loginDPoP(o, t, md); err != nil {
+			return err
+		}
+	}
 	storeAs := t.profile
 	if el != nil {
 		// The elevated login: the profile's scopes and the elevation's,
@@ -225,9 +261,18 @@ func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
 		if cancelled(ctx, err) {
 			return &Error{Code: ExitError, Msg: "login cancelled; nothing was stored", Err: err}
 		}
+		if cc.DPoP == nil && flow != flowAPIKey && errors.Is(err, &protocol.Error{Code: protocol.ErrInvalidDPoPProof}) {
+			// A client registered as DPoP-required, and a login that
+			// did not bind (--no-dpop, given or remembered).
+			return &Error{Code: ExitUsage, Err: err, Msg: fmt.Sprintf(
+				"the server requires DPoP for client %q (%v); log in with --dpop to bind the login to this machine's key", t.clientID, err)}
+		}
 		return a.explain(err, t.profile, cfg.defaultProfile(), t.issuer)
 	}
 
+	if cc.DPoP != nil && !cred.Bound() {
+		a.warn(fmt.Sprintf("%s answered with bearer tokens although it announces DPoP; the login is stored unbound", t.issuer))
+	}
 	replaced, _ := getCredential(ctx, st, storeAs)
 	if err := st.Put(ctx, storeAs, cred); err != nil {
 		return fmt.Errorf("cliauth: store the login: %w", err)
@@ -235,15 +280,19 @@ func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
 	a.revokeReplaced(ctx, md, replaced, cred)
 	if el != nil {
 		if prof := cfg.Profiles[t.profile]; prof == nil || prof.Issuer != t.issuer {
-			cfg.setProfile(t.profile, profileConfig{Issuer: t.issuer, ClientID: t.clientID, Scopes: t.scopes, Resources: t.resources})
+			cfg.setProfile(t.profile, profileConfig{Issuer: t.issuer, ClientID: t.clientID, Scopes: t.scopes, Resources: t.resources, NoDPoP: t.noDPoP})
 			if err := cfg.save(); err != nil {
 				return err
 			}
 		}
 		fmt.Fprintf(a.IO.errOut(), "Signed in to %s %s for %s (profile %s); your everyday login is unchanged.\n", t.issuer, describeLogin(cred), el.Purpose, t.profile)
+		a.describeBinding(cred)
 		return nil
 	}
-	p := profileConfig{Issuer: t.issuer, ClientID: t.clientID, Scopes: t.scopes, Resources: t.resources}
+	p := profileConfig{Issuer: t.issuer, ClientID: t.clientID, Scopes: t.scopes, Resources: t.resources, NoDPoP: t.noDPoP}
+	if prev := cfg.Profiles[t.profile]; prev != nil && prev.Issuer == t.issuer {
+		p.APIHosts = prev.APIHosts // set by hand, for this issuer: a new login keeps them
+	}
 	if flow == flowAPIKey {
 		p.ClientID, p.Scopes = "", nil
 	}
@@ -255,6 +304,7 @@ func (a *App) loginRun(ctx context.Context, o *loginOptions) error {
 		return err
 	}
 	fmt.Fprintf(a.IO.errOut(), "Logged in to %s %s (profile %s).\n", t.issuer, describeLogin(cred), t.profile)
+	a.describeBinding(cred)
 	a.shadowWarnings(cfg, t.profile)
 	return nil
 }
@@ -283,6 +333,8 @@ func (a *App) loginTarget(ctx context.Context, cfg *configFile, o *loginOptions,
 	}
 	// The profile's client and scopes belong to its issuer.
 	same := prof != nil && prof.Issuer == t.issuer
+	// --no-dpop is remembered until --dpop.
+	t.noDPoP = o.noDPoP || (same && prof.NoDPoP && !o.dpop)
 	t.scopes = splitScopes(o.scopes)
 	switch flow {
 	case flowAPIKey:

@@ -115,7 +115,7 @@ func (a *App) deviceHint(o *loginOptions, t *loginTarget) string {
 func (a *App) userCredential(ctx context.Context, cc *client.Config, tok *oauth2.Token) (*credstore.Credential, error) {
 	cred := cc.UserCredential(tok)
 	if cred.Subject == "" && cc.Metadata.UserinfoEndpoint != "" {
-		if who, err := a.userinfo(ctx, cc.Metadata.UserinfoEndpoint, tok.AccessToken); err == nil {
+		if who, err := a.userinfo(ctx, cc.Metadata.UserinfoEndpoint, tok, cc.DPoP); err == nil {
 			cred.Subject, cred.Username = who.Subject, who.Username
 		}
 	}
@@ -150,7 +150,7 @@ func (a *App) loginAPIKey(ctx context.Context, md *protocol.Metadata, key string
 	if md.UserinfoEndpoint == "" {
 		return cred, nil
 	}
-	who, err := a.userinfo(ctx, md.UserinfoEndpoint, key)
+	who, err := a.userinfo(ctx, md.UserinfoEndpoint, &oauth2.Token{AccessToken: key, TokenType: protocol.TokenTypeBearer}, nil)
 	var se *statusError
 	if errors.As(err, &se) && se.status == 401 {
 		return nil, &Error{Code: ExitError, Err: err, Msg: "the server does not accept this API key (401 at its userinfo endpoint); nothing was stored"}

@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/oauth2"
+
+	"github.com/gatehouse-auth/gatehouse/client"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
@@ -44,15 +47,17 @@ type identity struct {
 }
 
 // userinfo asks the OpenID Connect userinfo endpoint who token belongs
-// to (an access token or a Gatehouse API key).
-func (a *App) userinfo(ctx context.Context, endpoint, token string) (*identity, error) {
+// to (an access token or a Gatehouse API key). A DPoP-bound token goes
+// with a proof of d's key.
+func (a *App) userinfo(ctx context.Context, endpoint string, token *oauth2.Token, d *client.DPoP) (*identity, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
 	if err != nil {
 		return nil, fmt.Errorf("cliauth: userinfo: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
-	resp, err := a.authClient().Do(req)
+	hc := *a.authClient()
+	hc.Transport = &client.Transport{Source: oauth2.StaticTokenSource(token), Base: hc.Transport, DPoP: d}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("cliauth: userinfo: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/client"
 	"github.com/gatehouse-auth/gatehouse/credstore"
 )
 
@@ -87,9 +88,16 @@ type profileStatus struct {
 	RefreshToken string   `json:"refresh_token,omitempty"`
 	APIKey       string   `json:"api_key,omitempty"`
 	ClientSecret string   `json:"client_secret,omitempty"`
+	// Binding is "dpop" when the login's tokens are bound to a key of
+	// this machine (RFC 9449); DPoPJKT is that key's thumbprint.
+	Binding string `json:"binding,omitempty"`
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 
 	expiry time.Time
 }
+
+// bindingDPoP is profileStatus.Binding of a DPoP-bound login.
+const bindingDPoP = "dpop"
 
 // secretEnv are the variables whose values are masked.
 var secretEnv = []string{envToken, envAPIKey, envClientSecret}
@@ -173,6 +181,14 @@ func (a *App) profileStatus(ctx context.Context, cfg *configFile, st credstore.S
 	}
 	p.Subject, p.Username = r.Subject, r.Username
 	p.AccessToken, p.RefreshToken, p.APIKey, p.ClientSecret = r.AccessToken, r.RefreshToken, r.APIKey, r.ClientSecret
+	if c.Bound() {
+		p.Binding = bindingDPoP
+		if d, err := client.LoadDPoPKey(c.DPoPKey, nil); err == nil {
+			p.DPoPJKT = d.Thumbprint()
+		} else {
+			p.DPoPJKT = "unreadable key: log in again"
+		}
+	}
 	if !c.Expiry.IsZero() {
 		p.expiry = c.Expiry
 		p.ExpiresAt = c.Expiry.UTC().Format(time.RFC3339)
@@ -283,6 +299,9 @@ func (a *App) writeProfile(w io.Writer, p *profileStatus) {
 		login += ", " + who
 	}
 	line("login", login)
+	if p.Binding == bindingDPoP {
+		line("binding", boundLabel+", jkt "+p.DPoPJKT)
+	}
 	line("scopes", strings.Join(p.Scopes, " "))
 	if p.APIKey != "" {
 		line("api key", p.APIKey)

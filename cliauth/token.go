@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,10 +27,13 @@ type tokenOptions struct {
 	output       string
 	minTTL       time.Duration
 	forceRefresh bool
+	// url and method are the request a DPoP proof is made for.
+	url    string
+	method string
 }
 
 func (a *App) newTokenCmd() *cobra.Command {
-	o := tokenOptions{output: outputText, minTTL: client.DefaultMinTTL}
+	o := tokenOptions{output: outputText, minTTL: client.DefaultMinTTL, method: http.MethodGet}
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Print a valid access token",
@@ -49,10 +53,30 @@ Output formats:
   json             {"access_token": ..., "token_type": ..., "expires_at": ...}
   header           Authorization: Bearer <token>
   exec-credential  an ExecCredential for kubectl: client.authentication.k8s.io/v1,
-                   or v1beta1 when kubectl's KUBERNETES_EXEC_INFO asks for it`,
+                   or v1beta1 when kubectl's KUBERNETES_EXEC_INFO asks for it
+
+A login bound to this machine's key (DPoP, see '{tool} login') has tokens
+that work only with a proof of the key made for one request: name the
+request with --url (and --method, GET by default), and header prints both
+headers,
+
+  Authorization: DPoP <token>
+  DPoP: <proof>
+
+and json adds "dpop_proof". A proof is good for that one method and URL
+(query ignored), once, for about a minute: make a new one per request. It
+carries no server nonce; for a server that demands one, use '{tool} api'.
+kubectl and git send tokens as bearer tokens and cannot make proofs:
+exec-credential refuses a bound login; log in a profile for them with
+--no-dpop.`,
 		Example: `  curl -H "Authorization: Bearer $({tool} token)" https://api.example.com/things
   curl -H "$({tool} token --output header)" https://api.example.com/things
   {tool} token --min-ttl 10m --output json
+
+  # A DPoP-bound login: the proof is for this request only
+  curl -H "$({tool} token -o header --url https://api.example.com/things)" https://api.example.com/things
+  {tool} token -o header --method POST --url https://api.example.com/things > headers.txt
+  curl -X POST -H @headers.txt -d '{}' https://api.example.com/things
 
   # kubeconfig user entry
   #   exec:
@@ -69,6 +93,8 @@ Output formats:
 	f.StringVarP(&o.output, "output", "o", o.output, "output `format`: text, json, header or exec-credential")
 	f.DurationVar(&o.minTTL, "min-ttl", o.minTTL, "refresh first if the token expires within this `duration`")
 	f.BoolVar(&o.forceRefresh, "force-refresh", false, "get a new token even if the stored one is still valid")
+	f.StringVar(&o.url, "url", "", "the request `URL` to make a DPoP proof for (header and json output of a DPoP-bound login)")
+	f.StringVar(&o.method, "method", o.method, "the HTTP `METHOD` of the request the DPoP proof is for")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(
 		[]string{outputText, outputJSON, outputHeader, outputExecCredential}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -82,6 +108,10 @@ func (a *App) tokenRun(ctx context.Context, o *tokenOptions) error {
 	}
 	if o.minTTL < 0 {
 		return usageErrorf("--min-ttl must not be negative")
+	}
+	target, err := o.proofTarget()
+	if err != nil {
+		return err
 	}
 	r, err := a.Resolve(ctx)
 	if err != nil {
@@ -101,10 +131,16 @@ func (a *App) tokenRun(ctx context.Context, o *tokenOptions) error {
 	if err != nil {
 		return err
 	}
+	var proof *dpopProof
+	if client.IsDPoP(tok) {
+		if proof, err = a.tokenProof(ctx, s, r, o, target, tok); err != nil {
+			return err
+		}
+	}
 	if o.output == outputExecCredential {
 		return writeExecCredential(a.IO.out(), execAPIVersion(a.IO.getenv(envKubernetesExecInfo)), tok)
 	}
-	return writeToken(a.IO.out(), o.output, tok)
+	return writeToken(a.IO.out(), o.output, tok, proof)
 }
 
 // envKubernetesExecInfo is where kubectl describes the ExecCredential it
@@ -147,6 +183,10 @@ type tokenJSON struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
 	ExpiresAt   string `json:"expires_at,omitempty"`
+	// DPoPProof is the proof for --method and --url of a DPoP-bound
+	// token, DPoPJKT the thumbprint of its key.
+	DPoPProof string `json:"dpop_proof,omitempty"`
+	DPoPJKT   string `json:"dpop_jkt,omitempty"`
 }
 
 // execCredential is kubectl's ExecCredential (client.authentication.k8s.io/v1).
@@ -161,8 +201,9 @@ type execCredentialStatus struct {
 	ExpirationTimestamp string `json:"expirationTimestamp,omitempty"`
 }
 
-// writeToken prints tok in the output format.
-func writeToken(w io.Writer, output string, tok *oauth2.Token) error {
+// writeToken prints tok in the output format, with proof for a
+// DPoP-bound token.
+func writeToken(w io.Writer, output string, tok *oauth2.Token, proof *dpopProof) error {
 	expires := ""
 	if !tok.Expiry.IsZero() {
 		expires = tok.Expiry.UTC().Format(time.RFC3339)
@@ -170,8 +211,16 @@ func writeToken(w io.Writer, output string, tok *oauth2.Token) error {
 	var err error
 	switch output {
 	case outputJSON:
-		return writeJSON(w, tokenJSON{AccessToken: tok.AccessToken, TokenType: tok.Type(), ExpiresAt: expires})
+		j := tokenJSON{AccessToken: tok.AccessToken, TokenType: tok.Type(), ExpiresAt: expires}
+		if proof != nil {
+			j.TokenType, j.DPoPProof, j.DPoPJKT = client.TokenTypeDPoP, proof.proof, proof.jkt
+		}
+		return writeJSON(w, j)
 	case outputHeader:
+		if proof != nil {
+			_, err = fmt.Fprintf(w, "Authorization: %s %s\nDPoP: %s\n", client.TokenTypeDPoP, tok.AccessToken, proof.proof)
+			break
+		}
 		_, err = fmt.Fprintf(w, "Authorization: %s %s\n", tok.Type(), tok.AccessToken)
 	case outputExecCredential:
 		return writeExecCredential(w, execV1, tok)

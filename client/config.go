@@ -44,6 +44,23 @@ type Config struct {
 	HTTPClient *http.Client
 	// Clock tells the time: token expiry, device polling, login timeout.
 	Clock clock.Clock
+	// DPoP, when set, binds the tokens to its key (RFC 9449): every token
+	// request — authorization code exchange, device code, client
+	// credentials — carries a proof, the browser login asks for a code
+	// bound to the key (dpop_jkt, §10), and a server that supports DPoP
+	// answers with token_type DPoP. Such tokens must then be sent with
+	// proofs: through Transport with the same DPoP, or a TokenSource of
+	// the stored login (UserCredential stores the key).
+	DPoP *DPoP
+}
+
+// tokenClient is the client for token requests: HTTPClient, adding a
+// proof to each request when c.DPoP is set.
+func (c *Config) tokenClient() *http.Client {
+	if c.DPoP == nil {
+		return c.HTTPClient
+	}
+	return c.DPoP.HTTPClient(c.HTTPClient)
 }
 
 func (c *Config) clock() clock.Clock {
@@ -142,7 +159,11 @@ func stampExpiry(tok *oauth2.Token, now time.Time) *oauth2.Token {
 
 // UserCredential returns what to store after a browser or device login
 // with c: the access, refresh and ID tokens, their expiry and the granted
-// scopes (the token response's scope, else the requested ones).
+// scopes (the token response's scope, else the requested ones). When the
+// server bound the tokens to c.DPoP's key (token_type DPoP), the key is
+// stored with them (Credential.DPoPKey), so that the TokenSource of the
+// profile can refresh and use them; a server that answered Bearer ignored
+// DPoP, and the login is stored as a bearer login.
 func (c *Config) UserCredential(tok *oauth2.Token) *credstore.Credential {
 	issuer := c.Issuer
 	if issuer == "" && c.Metadata != nil {
@@ -162,11 +183,22 @@ func (c *Config) UserCredential(tok *oauth2.Token) *credstore.Credential {
 		UpdatedAt:    c.clock().Now().UTC(),
 	}
 	cred.Subject, cred.Username = identity(cred.IDToken, issuer, c.ClientID)
+	cred.DPoPKey = c.boundKey(tok)
 	return cred
 }
 
+// boundKey is the key to store with tok: c.DPoP's, when tok is bound to
+// it.
+func (c *Config) boundKey(tok *oauth2.Token) string {
+	if c.DPoP == nil || !isDPoPType(tok.TokenType) {
+		return ""
+	}
+	return c.DPoP.PrivateKeyPEM()
+}
+
 // ClientCredential returns what to store for a client-credentials
-// profile: the client's secret, so that NewTokenSource can fetch tokens.
+// profile: the client's secret, so that NewTokenSource can fetch tokens,
+// and c.DPoP's key when there is one, so that they are bound to it too.
 func (c *Config) ClientCredential() *credstore.Credential {
 	issuer := c.Issuer
 	if issuer == "" && c.Metadata != nil {
@@ -179,7 +211,15 @@ func (c *Config) ClientCredential() *credstore.Credential {
 		ClientSecret: c.ClientSecret,
 		Scopes:       slices.Clone(c.Scopes),
 		UpdatedAt:    c.clock().Now().UTC(),
+		DPoPKey:      c.dpopKey(),
 	}
+}
+
+func (c *Config) dpopKey() string {
+	if c.DPoP == nil {
+		return ""
+	}
+	return c.DPoP.PrivateKeyPEM()
 }
 
 // idToken returns the OpenID Connect ID token of a token response.

@@ -130,7 +130,7 @@ func (c *Config) deviceToken(ctx context.Context, md *protocol.Metadata, da *oau
 			return nil, fmt.Errorf("client: device login: %w", ErrDeviceExpired)
 		}
 		var raw map[string]any
-		err := postForm(ctx, c.HTTPClient, md.TokenEndpoint, form, c.ClientID, c.ClientSecret, secretAuthStyle(md), &raw)
+		err := postForm(ctx, c.tokenClient(), md.TokenEndpoint, form, c.ClientID, c.ClientSecret, secretAuthStyle(md), &raw)
 		switch {
 		case err == nil:
 			tok, err := tokenFromJSON(raw)

@@ -17,6 +17,21 @@
 //	ts, err := client.NewTokenSource(client.TokenSourceOptions{Store: store, Profile: "default"})
 //	hc := client.NewHTTPClient(ts, nil)
 //
+// # DPoP
+//
+// With Config.DPoP set (NewDPoPKey makes a P-256 key), every token request
+// carries a DPoP proof (RFC 9449) and a server that supports DPoP binds
+// the tokens to the key: token_type "DPoP", useless without the key.
+// UserCredential stores the key with the tokens (Credential.DPoPKey);
+// the TokenSource of such a login refreshes with proofs and still returns
+// *oauth2.Token values (TokenType "DPoP"), and NewHTTPClient's Transport
+// sends "Authorization: DPoP <token>" with a fresh proof per request. A
+// plain oauth2.Transport cannot make proofs: use Transport. Nonce
+// challenges (use_dpop_nonce) are followed once, at the token endpoint
+// and at resources, and each origin's latest nonce is remembered. For
+// x/oauth2's own flows, DPoP.HTTPClient adds the proofs to their token
+// requests.
+//
 // Time comes from an injected [clock.Clock] and HTTP from an explicit
 // *http.Client, so every flow is testable without sleeping or a network.
 //

@@ -48,6 +48,7 @@ type fakeAS struct {
 	arrived     chan struct{}      // when set, told of each refresh request before its gate
 	apiRejects  bool               // /api answers 401 to every token
 	tokenType   string             // token_type of token responses: "" = Bearer, "-" = none
+	dpop        *fakeDPoP          // DPoP support; nil = none (proofs ignored)
 	// State.
 	seq        int
 	codes      map[string]authCode
@@ -104,7 +105,12 @@ func (as *fakeAS) metadata() *protocol.Metadata {
 	if iss == "" {
 		iss = as.issuer
 	}
+	var dpopAlgs []string
+	if as.dpop != nil {
+		dpopAlgs = []string{"ES256"}
+	}
 	return &protocol.Metadata{
+		DPoPSigningAlgValuesSupported:              dpopAlgs,
 		Issuer:                                     iss,
 		AuthorizationEndpoint:                      as.issuer + "/authorize",
 		TokenEndpoint:                              as.issuer + "/token",
@@ -184,6 +190,10 @@ func (as *fakeAS) token(w http.ResponseWriter, r *http.Request) {
 		writeError(w, perr)
 		return
 	}
+	jkt, ok := as.tokenProof(w, r)
+	if !ok {
+		return
+	}
 	f := r.PostForm
 	switch f.Get("grant_type") {
 	case protocol.GrantAuthorizationCode:
@@ -199,7 +209,7 @@ func (as *fakeAS) token(w http.ResponseWriter, r *http.Request) {
 		case base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge:
 			writeError(w, protocol.NewError(protocol.ErrInvalidGrant, "PKCE verification failed"))
 		default:
-			as.issue(w, true, true)
+			as.issue(w, jkt, true, true)
 		}
 	case protocol.GrantRefreshToken:
 		as.mu.Lock()
@@ -227,16 +237,27 @@ func (as *fakeAS) token(w http.ResponseWriter, r *http.Request) {
 			writeError(w, protocol.NewError(protocol.ErrInvalidGrant, "refresh token reused"))
 			return
 		}
+		if bound := as.boundTo(f.Get("refresh_token")); bound != "" && bound != jkt {
+			// RFC 9449 §5: a bound refresh token needs a proof of its key
+			// (the real server's answers: no proof, another key).
+			as.mu.Unlock()
+			if jkt == "" {
+				writeError(w, protocol.NewError(protocol.ErrInvalidDPoPProof, "the refresh token is bound to a DPoP key"))
+			} else {
+				writeError(w, protocol.NewError(protocol.ErrInvalidGrant, "refresh token is bound to another key"))
+			}
+			return
+		}
 		st.used = true
 		as.mu.Unlock()
-		as.issueFamily(w, st.family)
+		as.issueFamily(w, jkt, st.family)
 	case protocol.GrantClientCredentials:
 		if client != secretClient {
 			writeError(w, protocol.NewError(protocol.ErrUnauthorizedClient, "public client"))
 			return
 		}
 		as.set(func() { as.ccGrants++; as.lastScope = f.Get("scope") })
-		as.issue(w, false, false)
+		as.issue(w, jkt, false, false)
 	case protocol.GrantDeviceCode:
 		as.mu.Lock()
 		as.devicePoll++
@@ -251,7 +272,7 @@ func (as *fakeAS) token(w http.ResponseWriter, r *http.Request) {
 				writeError(w, protocol.NewError(protocol.ErrInvalidGrant, "bad device code"))
 				return
 			}
-			as.issue(w, true, false)
+			as.issue(w, jkt, true, false)
 		default:
 			writeError(w, protocol.NewError(step, ""))
 		}
@@ -261,18 +282,20 @@ func (as *fakeAS) token(w http.ResponseWriter, r *http.Request) {
 }
 
 // issue answers with a new access token and, if refresh, a refresh token
-// of a new family.
-func (as *fakeAS) issue(w http.ResponseWriter, refresh, idToken bool) {
+// of a new family; with jkt, both are bound to that key (token_type DPoP).
+func (as *fakeAS) issue(w http.ResponseWriter, jkt string, refresh, idToken bool) {
 	var family *bool
 	if refresh {
 		family = new(bool)
 	}
-	as.issueTokens(w, family, idToken)
+	as.issueTokens(w, jkt, family, idToken)
 }
 
-func (as *fakeAS) issueFamily(w http.ResponseWriter, family *bool) { as.issueTokens(w, family, false) }
+func (as *fakeAS) issueFamily(w http.ResponseWriter, jkt string, family *bool) {
+	as.issueTokens(w, jkt, family, false)
+}
 
-func (as *fakeAS) issueTokens(w http.ResponseWriter, family *bool, idToken bool) {
+func (as *fakeAS) issueTokens(w http.ResponseWriter, jkt string, family *bool, idToken bool) {
 	as.mu.Lock()
 	as.seq++
 	resp := map[string]any{
@@ -288,10 +311,17 @@ func (as *fakeAS) issueTokens(w http.ResponseWriter, family *bool, idToken bool)
 		resp["token_type"] = as.tokenType
 	}
 	as.access[resp["access_token"].(string)] = true
+	if jkt != "" {
+		resp["token_type"] = "DPoP"
+		as.dpop.bound[resp["access_token"].(string)] = jkt
+	}
 	if family != nil {
 		rt := fmt.Sprintf("rt-%d", as.seq)
 		as.refresh[rt] = &refreshState{family: family}
 		resp["refresh_token"] = rt
+		if jkt != "" {
+			as.dpop.bound[rt] = jkt
+		}
 	}
 	if idToken {
 		resp["id_token"] = fmt.Sprintf("idt-%d", as.seq)
@@ -321,8 +351,12 @@ func (as *fakeAS) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 }
 
 // api is a protected resource: 200 for a valid access token, else 401.
+// A DPoP-bound token must come as "Authorization: DPoP" with a proof.
 func (as *fakeAS) api(w http.ResponseWriter, r *http.Request) {
 	tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !as.resourceProof(w, r, &tok) {
+		return
+	}
 	as.mu.Lock()
 	as.apiCalls++
 	ok := as.access[tok] && !as.apiRejects

@@ -94,6 +94,11 @@ func (c *Config) BrowserLogin(ctx context.Context, opts BrowserOptions) (*oauth2
 	state := rand.Text()
 	oc := c.oauth2Config(md, redirect)
 	authOpts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	if c.DPoP != nil {
+		// RFC 9449 §10: the code is bound to the key, so that only its
+		// holder can redeem it.
+		authOpts = append(authOpts, oauth2.SetAuthURLParam("dpop_jkt", c.DPoP.Thumbprint()))
+	}
 	for k, vs := range opts.AuthParams {
 		if reservedAuthParams[k] {
 			return nil, fmt.Errorf("client: browser login: parameter %q is set by the flow", k)
@@ -212,7 +217,7 @@ func (c *Config) pushAuthorizationRequest(ctx context.Context, md *protocol.Meta
 
 // exchange redeems the code with the PKCE verifier (RFC 7636 §4.5).
 func (c *Config) exchange(ctx context.Context, oc *oauth2.Config, code, verifier string) (*oauth2.Token, error) {
-	tok, err := oc.Exchange(withHTTPClient(ctx, c.HTTPClient), code, oauth2.VerifierOption(verifier))
+	tok, err := oc.Exchange(withHTTPClient(ctx, c.tokenClient()), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, fmt.Errorf("client: exchange code: %w", ParseError(err))
 	}

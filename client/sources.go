@@ -27,19 +27,21 @@ func (c *Config) ClientCredentialsToken(ctx context.Context) (*oauth2.Token, err
 	if err != nil {
 		return nil, err
 	}
-	return clientCredentialsTokenFor(ctx, c.HTTPClient, c.clock(), md, c.ClientID, c.ClientSecret, c.Scopes, c.Resources)
+	return clientCredentialsTokenFor(ctx, c.tokenClient(), c.clock(), md, c.ClientID, c.ClientSecret, c.Scopes, c.Resources)
 }
 
 // ClientCredentialsSource returns a TokenSource that fetches tokens with
 // the client's credentials and reuses each one until it has less than
 // DefaultMinTTL left. It also has the Invalidate method that NewTransport
-// uses after a 401. Nothing is stored; for a cached profile use
-// NewTokenSource with a KindClientCredentials credential.
+// uses after a 401, and, when c.DPoP is set, the DPoP method that gives
+// Transport the key to make proofs with. Nothing is stored; for a cached
+// profile use NewTokenSource with a KindClientCredentials credential.
 func (c *Config) ClientCredentialsSource() oauth2.TokenSource {
 	return &reuseSource{
 		clk:    c.clock(),
 		minTTL: DefaultMinTTL,
 		fetch:  c.ClientCredentialsToken,
+		dpop:   c.DPoP,
 	}
 }
 
@@ -96,6 +98,7 @@ type reuseSource struct {
 	clk    clock.Clock
 	minTTL time.Duration
 	fetch  func(context.Context) (*oauth2.Token, error)
+	dpop   *DPoP
 
 	mu  sync.Mutex
 	tok *oauth2.Token
@@ -117,6 +120,10 @@ func (s *reuseSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	s.tok = tok
 	return copyToken(tok), nil
 }
+
+// DPoP returns the key the tokens are bound to (Config.DPoP), for
+// Transport.
+func (s *reuseSource) DPoP(context.Context) (*DPoP, error) { return s.dpop, nil }
 
 // Invalidate drops the cached token if it is the rejected one and returns
 // a fresh token.

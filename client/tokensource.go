@@ -67,6 +67,13 @@ type TokenSourceOptions struct {
 // A user login is refreshed with its refresh token, a client-credentials
 // profile fetches a new token with its stored secret, and an API key is
 // returned as it is. A TokenSource is safe for concurrent use.
+//
+// A login stored with a DPoP key (Credential.DPoPKey, RFC 9449) sends a
+// proof signed by that key with every refresh (the server refuses a bound
+// refresh token without one), and its tokens come back with TokenType
+// "DPoP". The key stays in the store: DPoP returns it to Transport, which
+// NewHTTPClient builds, so that each resource request carries its own
+// proof. A plain oauth2.Transport cannot: see Transport.
 type TokenSource struct {
 	store   credstore.Store
 	profile string
@@ -88,6 +95,9 @@ type TokenSource struct {
 	md    *protocol.Metadata
 	// flights are the shared refreshes in progress, by singleflight key.
 	flights map[string]*flight
+	// dpop is the DPoP of the stored key, loaded once per key (it keeps
+	// the servers' nonces).
+	dpop *DPoP
 }
 
 // criticalGrace bounds how long a caller that gave up (Ctrl-C) still waits
@@ -271,6 +281,46 @@ func (s *TokenSource) Invalidate(ctx context.Context, rejected string) (*oauth2.
 	})
 }
 
+// DPoP returns the DPoP of the key the profile's tokens are bound to, or
+// nil for a bearer login (a login stored before DPoP, or with --no-dpop).
+// It implements DPoPSource.
+func (s *TokenSource) DPoP(ctx context.Context) (*DPoP, error) {
+	cred, err := s.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.dpopFor(cred)
+}
+
+// dpopFor returns the DPoP of cred's key, loading it the first time (and
+// again when a new login stored another key).
+func (s *TokenSource) dpopFor(cred *credstore.Credential) (*DPoP, error) {
+	if !cred.Bound() {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dpop != nil && s.dpop.PrivateKeyPEM() == cred.DPoPKey {
+		return s.dpop, nil
+	}
+	d, err := LoadDPoPKey(cred.DPoPKey, s.clk)
+	if err != nil {
+		return nil, fmt.Errorf("client: profile %q: the stored DPoP key: %w; log in again", s.profile, err)
+	}
+	s.dpop = d
+	return d, nil
+}
+
+// tokenClient is the client for cred's token requests: with proofs of its
+// key when it has one.
+func (s *TokenSource) tokenClient(cred *credstore.Credential) (*http.Client, error) {
+	d, err := s.dpopFor(cred)
+	if err != nil || d == nil {
+		return s.hc, err
+	}
+	return d.HTTPClient(s.hc), nil
+}
+
 // current returns the credential this source knows, reading the store
 // the first time.
 func (s *TokenSource) current(ctx context.Context) (*credstore.Credential, error) {
@@ -420,6 +470,10 @@ func (s *TokenSource) renew(ctx context.Context, cur *credstore.Credential) (*cr
 	if err != nil {
 		return nil, err
 	}
+	hc, err := s.tokenClient(cur)
+	if err != nil {
+		return nil, err
+	}
 	next := cloneCred(cur)
 	switch cur.Kind {
 	case credstore.KindUser, "":
@@ -429,11 +483,17 @@ func (s *TokenSource) renew(ctx context.Context, cur *credstore.Credential) (*cr
 		oc := &oauth2.Config{ClientID: cur.ClientID, ClientSecret: cur.ClientSecret, Endpoint: endpointFor(md, cur.ClientSecret)}
 		// RFC 6749 §6. Without an access token, x/oauth2 refreshes at
 		// once, exactly one request (the auth style is never probed).
-		tok, err := oc.TokenSource(withHTTPClient(ctx, s.hc), &oauth2.Token{RefreshToken: cur.RefreshToken}).Token()
+		tok, err := oc.TokenSource(withHTTPClient(ctx, hc), &oauth2.Token{RefreshToken: cur.RefreshToken}).Token()
 		if err != nil {
 			err = ParseError(err)
 			if isCode(err, protocol.ErrInvalidGrant) {
 				return nil, fmt.Errorf("client: refresh profile %q: %w (%w)", s.profile, ErrLoginExpired, err)
+			}
+			if isCode(err, protocol.ErrInvalidDPoPProof) && !cur.Bound() {
+				// RFC 9449 §5: the refresh token is bound to a key this
+				// credential does not hold (it was copied from the machine
+				// that has it); it can never be refreshed here.
+				return nil, fmt.Errorf("client: refresh profile %q: the refresh token is bound to a DPoP key that is not stored here: %w (%w)", s.profile, ErrLoginExpired, err)
 			}
 			return nil, fmt.Errorf("client: refresh profile %q: %w", s.profile, err)
 		}
@@ -452,7 +512,7 @@ func (s *TokenSource) renew(ctx context.Context, cur *credstore.Credential) (*cr
 			next.Scopes = strings.Fields(sc)
 		}
 	case credstore.KindClientCredentials:
-		tok, err := clientCredentialsToken(ctx, s.hc, s.clk, md, cur.ClientID, cur.ClientSecret, cur.Scopes)
+		tok, err := clientCredentialsToken(ctx, hc, s.clk, md, cur.ClientID, cur.ClientSecret, cur.Scopes)
 		if err != nil {
 			return nil, fmt.Errorf("client: profile %q: %w", s.profile, err)
 		}

@@ -28,10 +28,36 @@ type contextSource interface {
 // Invalidator, it asks for a replacement of the rejected token and, if it
 // gets a different one, retries the request once — only when the request
 // can be replayed (no body, or GetBody set).
+//
+// A DPoP-bound token (token_type DPoP, RFC 9449) goes out as
+// "Authorization: DPoP <token>" with a fresh proof for this very request
+// in the DPoP header (htm its method, htu its URL, ath the token's hash),
+// signed by DPoP, or, when DPoP is nil, by the key of Source if it has one
+// (a TokenSource of a login stored with a key). Without a key such a token
+// is never sent: RoundTrip fails with ErrNoDPoPKey. A 401 whose
+// WWW-Authenticate asks for a nonce (DPoP error="use_dpop_nonce", with a
+// DPoP-Nonce header, §9) is answered by sending the request once more with
+// a proof carrying that nonce, when it can be replayed; the latest nonce
+// of each origin is remembered for the next requests. A Bearer token goes
+// out as before, without a proof.
+//
+// A plain oauth2.Transport (x/oauth2's) cannot make proofs: with a DPoP
+// token it sends "Authorization: DPoP <token>" alone, which a DPoP server
+// refuses. Use this Transport (NewHTTPClient) for DPoP-bound tokens.
 type Transport struct {
 	Source oauth2.TokenSource
 	// Base makes the requests; nil means http.DefaultTransport.
 	Base http.RoundTripper
+	// DPoP makes the proofs for DPoP-bound tokens; nil means Source's own
+	// (see DPoPSource), if it has one.
+	DPoP *DPoP
+}
+
+// DPoPSource is a TokenSource that knows the key its tokens are bound to.
+// *TokenSource implements it; Transport uses it when its DPoP is nil.
+type DPoPSource interface {
+	// DPoP returns the key's DPoP, or nil when the tokens are not bound.
+	DPoP(ctx context.Context) (*DPoP, error)
 }
 
 // NewTransport returns a Transport over base (nil for
@@ -41,9 +67,10 @@ func NewTransport(ts oauth2.TokenSource, base http.RoundTripper) *Transport {
 }
 
 // NewHTTPClient returns an *http.Client whose requests carry tokens from
-// ts. It copies base's settings (timeout, cookie jar, redirect policy)
-// and wraps its transport; nil base means http.DefaultClient. base itself
-// is not changed, so it can keep making the token requests.
+// ts, with DPoP proofs when ts is a DPoPSource with a key (see Transport).
+// It copies base's settings (timeout, cookie jar, redirect policy) and
+// wraps its transport; nil base means http.DefaultClient. base itself is
+// not changed, so it can keep making the token requests.
 func NewHTTPClient(ts oauth2.TokenSource, base *http.Client) *http.Client {
 	if base == nil {
 		base = http.DefaultClient
@@ -68,7 +95,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := t.base().RoundTrip(authorize(req, tok, req.Body))
+	a := &attempt{t: t, req: req}
+	resp, err := a.send(tok)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -84,17 +112,109 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if next.AccessToken == tok.AccessToken {
 		return resp, nil // nothing new to try
 	}
-	var body io.ReadCloser
-	if req.GetBody != nil {
-		if body, err = req.GetBody(); err != nil {
-			return resp, nil
-		}
-	}
 	// RFC 6750 §3.1 invalid_token: one retry with the new token; a second
 	// 401 goes back to the caller.
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	return t.base().RoundTrip(authorize(req, next, body))
+	if !a.canReplay() {
+		return resp, nil
+	}
+	discard(resp)
+	return a.send(next)
+}
+
+// attempt sends one request, perhaps several times: the first time with
+// its own body, then with copies from GetBody.
+type attempt struct {
+	t    *Transport
+	req  *http.Request
+	sent bool
+	// replay is the body of the next send, taken from GetBody ahead, so
+	// that a failure to get it keeps the last response.
+	replay io.ReadCloser
+}
+
+// canReplay prepares the body of the next send; false when there is none.
+func (a *attempt) canReplay() bool {
+	if !replayable(a.req) {
+		return false
+	}
+	b, ok := replayBody(a.req)
+	a.replay = b
+	return ok
+}
+
+// body is the body of this send.
+func (a *attempt) body() io.ReadCloser {
+	if !a.sent {
+		a.sent = true
+		return a.req.Body
+	}
+	b := a.replay
+	a.replay = nil
+	return b
+}
+
+// send makes the request with tok and, when the token is DPoP-bound and
+// the resource asks for a nonce (RFC 9449 §9), once more with it.
+func (a *attempt) send(tok *oauth2.Token) (*http.Response, error) {
+	var d *DPoP
+	if isDPoPType(tok.TokenType) {
+		var err error
+		if d, err = a.t.dpop(a.req.Context()); err != nil {
+			if body := a.body(); body != nil {
+				body.Close()
+			}
+			return nil, err
+		}
+	}
+	resp, err := a.once(tok, d)
+	if err != nil || d == nil || !resourceNonceChallenge(resp) || !a.canReplay() {
+		return resp, err
+	}
+	discard(resp)
+	return a.once(tok, d)
+}
+
+func (a *attempt) once(tok *oauth2.Token, d *DPoP) (*http.Response, error) {
+	body := a.body()
+	r := a.req.Clone(a.req.Context())
+	r.Body = body
+	if d == nil {
+		tok.SetAuthHeader(r)
+		return a.t.base().RoundTrip(r)
+	}
+	// RFC 9449 §7.1: "Authorization: DPoP <token>" and a proof whose ath
+	// is the token's hash, htm and htu this request's.
+	p, err := d.proof(a.req.Method, a.req.URL, tok.AccessToken)
+	if err != nil {
+		if body != nil {
+			body.Close()
+		}
+		return nil, err
+	}
+	r.Header.Set("Authorization", TokenTypeDPoP+" "+tok.AccessToken)
+	r.Header.Set(headerDPoP, p)
+	resp, err := a.t.base().RoundTrip(r)
+	if err == nil {
+		d.observe(a.req.URL, resp.Header)
+	}
+	return resp, err
+}
+
+// dpop is the DPoP for a DPoP-bound token: t.DPoP, else the Source's.
+func (t *Transport) dpop(ctx context.Context) (*DPoP, error) {
+	if t.DPoP != nil {
+		return t.DPoP, nil
+	}
+	if ds, ok := t.Source.(DPoPSource); ok {
+		d, err := ds.DPoP(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if d != nil {
+			return d, nil
+		}
+	}
+	return nil, fmt.Errorf("client: %w; use the TokenSource of the stored login (it holds the key), or set Transport.DPoP", ErrNoDPoPKey)
 }
 
 func (t *Transport) token(ctx context.Context) (*oauth2.Token, error) {
@@ -105,15 +225,6 @@ func (t *Transport) token(ctx context.Context) (*oauth2.Token, error) {
 		return nil, errors.New("client: transport has no token source")
 	}
 	return t.Source.Token()
-}
-
-// authorize returns a clone of req with tok in its Authorization header
-// and the given body; a RoundTripper must not modify the request it gets.
-func authorize(req *http.Request, tok *oauth2.Token, body io.ReadCloser) *http.Request {
-	r := req.Clone(req.Context())
-	r.Body = body
-	tok.SetAuthHeader(r)
-	return r
 }
 
 // replayable reports whether req can be sent a second time.

@@ -37,8 +37,9 @@
 // # Secrets in output
 //
 // Mask shows a secret as "****" plus its last 4 characters, and
-// Credential.Redacted masks every secret field, for status and profile
-// listings. Formatting a Credential with fmt, or logging it with log/slog,
+// Credential.Redacted masks every secret field (a login's DPoP private key
+// included, which every backend keeps exactly like the tokens), for status
+// and profile listings. Formatting a Credential with fmt, or logging it with log/slog,
 // masks its secrets too; only reading the fields (or encoding/json, which
 // the stores use) yields them.
 //
@@ -80,7 +81,19 @@ type Credential struct {
 	Subject      string    `json:"subject,omitempty"`
 	Username     string    `json:"username,omitempty"`
 	UpdatedAt    time.Time `json:"updated_at,omitzero"`
+	// DPoPKey is the private half of the profile's DPoP key pair (RFC
+	// 9449), PEM PKCS #8 as dpop.MarshalKey writes it, when the login's
+	// tokens are bound to it: the server then accepts them only with a
+	// proof signed by this key, so copying the tokens elsewhere is not
+	// enough to use them. Empty for a bearer login (and for every login
+	// stored before DPoP existed). It is a secret like the refresh token,
+	// kept by every backend exactly as the tokens are (the Keyring store
+	// encrypts it with them) and masked like them in output.
+	DPoPKey string `json:"dpop_key,omitempty"`
 }
+
+// Bound reports whether c's tokens are bound to a DPoP key it holds.
+func (c *Credential) Bound() bool { return c != nil && c.DPoPKey != "" }
 
 // Store keeps credentials by profile name.
 type Store interface {

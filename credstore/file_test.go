@@ -347,3 +347,58 @@ func TestFileDeleteMissingDir(t *testing.T) {
 		t.Errorf("Delete created the directory (stat: %v)", err)
 	}
 }
+
+// TestFileDPoPKey: a login's DPoP private key is kept in the credentials
+// file with the tokens — 0600, in the 0700 directory, nowhere else in it —
+// and Delete (logout) removes it with them.
+func TestFileDPoPKey(t *testing.T) {
+	ctx := t.Context()
+	dir := privateDir(t)
+	s := credstore.NewFile(dir)
+	c := sampleCredential("1")
+	c.DPoPKey = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49-dpop-secret\n-----END PRIVATE KEY-----\n"
+	if err := s.Put(ctx, "default", c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "other", sampleCredential("2")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.DPoPKey != c.DPoPKey || !got.Bound() {
+		t.Errorf("DPoPKey read back = %q, want the stored key", got.DPoPKey)
+	}
+	if other, _ := s.Get(ctx, "other"); other.Bound() {
+		t.Error("a login stored without a key reads as bound")
+	}
+	if runtime.GOOS != "windows" {
+		if got := perm(t, s.Path()); got != 0o600 {
+			t.Errorf("credentials.json mode = %04o, want 0600", got)
+		}
+	}
+	holders := func() []string {
+		var out []string
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err == nil && strings.Contains(string(data), "dpop-secret") {
+				out = append(out, e.Name())
+			}
+		}
+		return out
+	}
+	if got := holders(); len(got) != 1 || got[0] != credstore.FileName {
+		t.Errorf("files holding the key = %q, want only %s", got, credstore.FileName)
+	}
+	if err := s.Delete(ctx, "default"); err != nil {
+		t.Fatal(err)
+	}
+	if got := holders(); len(got) != 0 {
+		t.Errorf("after Delete the key is still in %q", got)
+	}
+}

@@ -74,6 +74,7 @@ func TestKeyringSecretService(t *testing.T) {
 func TestKeyringItemsSmall(t *testing.T) {
 	s := newMockKeyring(t)
 	c := bigCredential(7, 32<<10)
+	c.DPoPKey = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg-dpop-secret\n-----END PRIVATE KEY-----\n"
 	if err := s.Put(t.Context(), "default", c); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestKeyringItemsSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{c.AccessToken[:40], c.RefreshToken[:40], c.IDToken[:40], item} {
+	for _, secret := range []string{c.AccessToken[:40], c.RefreshToken[:40], c.IDToken[:40], item, "dpop-secret", "PRIVATE KEY"} {
 		if strings.Contains(string(data), secret) {
 			t.Errorf("%s contains a secret in the clear: %.20s…", s.Path(), secret)
 		}

@@ -29,9 +29,19 @@ func Mask(secret string) string {
 	return mask + string(r[len(r)-4:])
 }
 
+// maskKey hides a private key entirely: the tail of a PEM block is its
+// armour, and no part of a key helps tell two apart (its thumbprint does).
+func maskKey(key string) string {
+	if key == "" {
+		return ""
+	}
+	return mask
+}
+
 // Redacted returns a copy of c with every secret field — client secret,
-// API key, access, refresh and ID token — masked with Mask, for status and
-// profile listings. A nil c gives the zero Credential.
+// API key, access, refresh and ID token — masked with Mask and the DPoP
+// private key replaced by "****", for status and profile listings. A nil
+// c gives the zero Credential.
 func (c *Credential) Redacted() Credential {
 	if c == nil {
 		return Credential{}
@@ -43,6 +53,7 @@ func (c *Credential) Redacted() Credential {
 	r.AccessToken = Mask(c.AccessToken)
 	r.RefreshToken = Mask(c.RefreshToken)
 	r.IDToken = Mask(c.IDToken)
+	r.DPoPKey = maskKey(c.DPoPKey)
 	return r
 }
 
@@ -74,6 +85,7 @@ func (c Credential) fields() [][2]string {
 	add("subject", c.Subject)
 	add("username", c.Username)
 	addTime("updated_at", c.UpdatedAt)
+	add("dpop_key", maskKey(c.DPoPKey))
 	return out
 }
 

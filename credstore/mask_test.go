@@ -41,6 +41,7 @@ func secretCredential() *credstore.Credential {
 		IDToken:      "SECRET-id-token-0005",
 		Scopes:       []string{"read", "write"},
 		Subject:      "bot",
+		DPoPKey:      "-----BEGIN PRIVATE KEY-----\nSECRET-dpop-key-0006\n-----END PRIVATE KEY-----\n",
 	}
 }
 
@@ -50,6 +51,7 @@ func TestRedacted(t *testing.T) {
 	want := *secretCredential()
 	want.ClientSecret, want.APIKey = "****0001", "****0002"
 	want.AccessToken, want.RefreshToken, want.IDToken = "****0003", "****0004", "****0005"
+	want.DPoPKey = "****"
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Redacted (-want +got):\n%s", d)
 	}
@@ -91,6 +93,9 @@ func TestCredentialNeverPrintsSecrets(t *testing.T) {
 	}
 	if s := c.String(); !strings.Contains(s, "access_token:****0003") || !strings.Contains(s, "client_id:ci-bot") {
 		t.Errorf("String() = %q, want masked secrets and the other fields", s)
+	}
+	if s := c.String(); !strings.Contains(s, "dpop_key:****}") {
+		t.Errorf("String() = %q, want the DPoP key shown as set and masked", s)
 	}
 	if !strings.Contains(logged.String(), `"access_token":"****0003"`) {
 		t.Errorf("slog output %s lacks the masked access token", logged.String())

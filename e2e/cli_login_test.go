@@ -122,12 +122,14 @@ func TestCLIDeviceLogin(t *testing.T) {
 	if !strings.Contains(p.stderr.String(), "as bob (profile tv)") {
 		t.Errorf("stderr:\n%s", p.stderr.String())
 	}
-	// The first login became the default profile.
-	tok := strings.TrimSpace(u.ok(nil, "token", "--output", "header"))
-	if !strings.HasPrefix(tok, "Authorization: Bearer ") {
-		t.Fatalf("token --output header = %q", tok)
+	// The first login became the default profile; the server supports
+	// DPoP, so the login is bound and the header goes with a proof.
+	hdr := u.ok(nil, "token", "--output", "header", "--url", g.URL+"/oauth2/userinfo")
+	tok, proof, _ := strings.Cut(strings.TrimSpace(hdr), "\n")
+	if !strings.HasPrefix(tok, "Authorization: DPoP ") || !strings.HasPrefix(proof, "DPoP: ") {
+		t.Fatalf("token --output header = %q", hdr)
 	}
-	if in := introspect(t, t.Context(), m, rsID, rsSecret, strings.TrimPrefix(tok, "Authorization: Bearer ")); !in.Active || in.Username != "bob" {
+	if in := introspect(t, t.Context(), m, rsID, rsSecret, strings.TrimPrefix(tok, "Authorization: DPoP ")); !in.Active || in.Username != "bob" {
 		t.Errorf("introspection: %+v", in)
 	}
 	u.ok(nil, "logout")

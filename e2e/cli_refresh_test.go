@@ -28,7 +28,9 @@ func TestCLIConcurrentRefresh(t *testing.T) {
 	const pw = "carol-Pa55word-e2e"
 	addUser(t, g, "carol", "viewer", pw)
 	u := newCLIUser(t)
-	u.loginWithHTTPBrowser(g, "carol", pw)
+	// --no-dpop: peerRefresh below refreshes as a bare HTTP client, without
+	// a proof (DPoP-bound refreshes: client.TestDPoPKeyPersistsAcrossProcesses).
+	u.loginWithHTTPBrowser(g, "carol", pw, "--no-dpop")
 	first := u.stored("default")
 
 	const n = 20

@@ -289,9 +289,11 @@ func TestInteropGit(t *testing.T) {
 
 	// The client side: a stored client-credentials login (so the helper
 	// has a token to reuse and to renew), and git configured to ask the
-	// helper for this host only.
+	// helper for this host only. git sends the token as a password, with
+	// no DPoP proof: the login is a bearer one (--no-dpop); the helper
+	// refuses a DPoP-bound login (internal/cli TestCredentialHelperGitRefusesDPoPLogin).
 	u := newCLIUser(t)
-	if out, errOut, code := u.run(nil, secret+"\n", "login", "--client-credentials", "--issuer", g.URL, "--client-id", id, "--client-secret-stdin"); code != 0 {
+	if out, errOut, code := u.run(nil, secret+"\n", "login", "--client-credentials", "--no-dpop", "--issuer", g.URL, "--client-id", id, "--client-secret-stdin"); code != 0 {
 		t.Fatalf("gatehouse login --client-credentials: exit %d\n%s%s", code, out, errOut)
 	}
 	helper := fmt.Sprintf("!%s credential-helper git --host %s", binary, host)

@@ -99,8 +99,10 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 
 	// The admin's everyday CLI login: its token opens none of them either.
+	// (--no-dpop: the token is sent here as a bearer token; the --admin
+	// login below inherits the profile's choice.)
 	u := newCLIUser(t)
-	u.loginWithHTTPBrowser(g, "admin", adminPassword)
+	u.loginWithHTTPBrowser(g, "admin", adminPassword, "--no-dpop")
 	everyday := strings.TrimSpace(u.ok(nil, "token"))
 	if st, _ := call("GET", g.URL+"/admin/v1/users", everyday, ""); st != http.StatusForbidden {
 		t.Errorf("admin API with the everyday CLI token: %d, want 403", st)

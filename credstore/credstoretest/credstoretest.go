@@ -75,6 +75,7 @@ func credential(seed string) *credstore.Credential {
 		Subject:      "sub-" + seed,
 		Username:     "user-" + seed,
 		UpdatedAt:    base,
+		DPoPKey:      "-----BEGIN PRIVATE KEY-----\ndpop-" + seed + "\n-----END PRIVATE KEY-----\n",
 	}
 }
 

@@ -40,7 +40,10 @@ func newAPICmd(streams IOStreams, auth *cliauth.App) *cobra.Command {
 		Short: "Make an authenticated HTTP request",
 		Long: `Send an HTTP request with the credentials in force (see 'gatehouse status') and
 print the response body. If the server answers 401, the token is refreshed
-once and the request sent again.
+once and the request sent again. A login bound to this machine's key (DPoP,
+see 'gatehouse login') sends "Authorization: DPoP <token>" with a fresh
+proof of the key for each request, and follows a server's nonce challenge
+(use_dpop_nonce) once.
 
 A relative URL is resolved under the issuer, its path included ("/oauth2/userinfo",
 "admin/v1/users"). The token is only ever sent to the URL given: a redirect

@@ -53,9 +53,19 @@ issuer's (or a --host), the helper answers
 and refreshes the token first if needed. For any other host it answers
 nothing, so git asks the next helper. 'erase' (git's answer to a refused
 credential) drops that token and renews the login, so git's retry gets a
-fresh one; 'store' does nothing: the token lives in gatehouse's own storage.`,
+fresh one; 'store' does nothing: the token lives in gatehouse's own storage.
+
+git sends the token as a plain password, so a login bound to this machine's
+key (DPoP, the default where the server supports it) cannot serve it: 'get'
+then fails and says so. Give git a bearer profile of its own:
+
+    gatehouse login --profile git --no-dpop`,
 		Example: `  # Use it for one host:
-  git config --global credential.https://git.example.com.helper '!gatehouse credential-helper git --host git.example.com'`,
+  git config --global credential.https://git.example.com.helper '!gatehouse credential-helper git --host git.example.com'
+
+  # With a bearer profile for git, where logins are DPoP-bound by default:
+  gatehouse login --profile git --no-dpop
+  git config --global credential.https://git.example.com.helper '!gatehouse credential-helper git --profile git --host git.example.com'`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Action = args[0]
@@ -111,6 +121,14 @@ func credentialHelperRun(ctx context.Context, opts *credentialHelperOptions) err
 	tok, err := ts.Token()
 	if err != nil {
 		return err
+	}
+	if client.IsDPoP(tok) {
+		// git sends the password as it is (HTTP Basic): a DPoP-bound
+		// token without its proof is refused by the server, and handing
+		// it out would only spread a token that is useless there.
+		return &cliauth.Error{Code: ExitUsage, Msg: fmt.Sprintf(
+			"the login in force (profile %q) is bound to this machine's key (DPoP) and git cannot send the proof it needs; "+
+				"log in a profile for git with `gatehouse login --profile git --no-dpop` and add --profile git to the helper's command line", res.Profile)}
 	}
 	out := opts.IO.Out
 	fmt.Fprintf(out, "username=%s\npassword=%s\n", gitUsername, tok.AccessToken)
