@@ -182,9 +182,12 @@ func (w *gateWriter) Write(p []byte) (int, error) {
 func TestLogBlocksWhenFullAndLosesNothing(t *testing.T) {
 	w := &gateWriter{gate: make(chan struct{})}
 	l := New(w, clocktest.New(t0))
-	// More than the queue plus the writer's buffer (lines are longer than 32
-	// bytes) can hold while the writer is stuck.
-	const n = queueSize + bufferSize/32 + 200
+	// More than the queue, the batch the writer goroutine may have taken
+	// from it (up to queueSize lines without a store) and the writer's
+	// buffer (lines are longer than 32 bytes) can hold while the writer is
+	// stuck. (With only queueSize here the test failed whenever the writer
+	// goroutine ran late and took a large batch at once.)
+	const n = 2*queueSize + bufferSize/32 + 200
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
