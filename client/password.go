@@ -52,7 +52,8 @@ type PasswordOptions struct {
 // PasswordLogin signs a user in with their username and password, and a
 // one-time code when the server asks for one (mfa_required with an
 // mfa_token, then the GrantMFAOTP request). It returns the same tokens as
-// BrowserLogin. Refusals wrap a *protocol.Error and one of
+// BrowserLogin; with c.DPoP set both requests carry a proof, so the
+// tokens are bound to that key as a browser login's are. Refusals wrap a *protocol.Error and one of
 // ErrTerminalLoginDisabled, ErrBadCredentials, ErrBadCode; a rate-limited
 // attempt wraps the too_many_requests error, whose wait RetryAfter reads.
 func (c *Config) PasswordLogin(ctx context.Context, opts PasswordOptions) (*oauth2.Token, error) {
@@ -101,7 +102,7 @@ func (c *Config) PasswordLogin(ctx context.Context, opts PasswordOptions) (*oaut
 
 func (c *Config) passwordRequest(ctx context.Context, md *protocol.Metadata, form url.Values) (*oauth2.Token, error) {
 	var raw map[string]any
-	if err := postForm(ctx, c.HTTPClient, md.TokenEndpoint, form, c.ClientID, c.ClientSecret, secretAuthStyle(md), &raw); err != nil {
+	if err := postForm(ctx, c.tokenClient(), md.TokenEndpoint, form, c.ClientID, c.ClientSecret, secretAuthStyle(md), &raw); err != nil {
 		return nil, err
 	}
 	tok, err := tokenFromJSON(raw)

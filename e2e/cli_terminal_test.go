@@ -40,6 +40,9 @@ func TestCLITerminalLogin(t *testing.T) {
 	}
 	if cred := u.stored("default"); cred.RefreshToken == "" {
 		t.Error("no refresh token stored")
+	} else if !cred.Bound() {
+		// As every other `gatehouse login` where the server supports DPoP.
+		t.Error("the terminal login is not bound to this machine's DPoP key")
 	}
 
 	// A first-party client of the operator's without the setting.
