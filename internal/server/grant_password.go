@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -107,25 +106,17 @@ func (s *Server) grantPassword(r *http.Request, c *storage.Client, jkt string) (
 	ip := s.clientIP(r)
 	// The login page's limits, taken before any hashing; a limiter
 	// failure refuses (fail closed), as there.
-	for _, l := range []struct {
-		prefix, subject string
-		rate            config.Rate
-	}{
-		{limitLoginIP, ip, s.cfg.Limits.LoginPerIP},
-		{limitLoginUser, name, s.cfg.Limits.LoginPerUser},
-	} {
-		res, err := s.allow(ctx, l.prefix, l.subject, l.rate)
-		if err != nil {
-			s.log.Error("login rate limiter failed", "err", err)
-			return nil, protocol.NewError(protocol.ErrTemporarilyUnavailable, "sign-in is temporarily unavailable; try again in a moment")
-		}
-		if !res.Allowed {
-			s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
-				Username: name, IP: ip, ClientID: c.ID, Reason: l.prefix, Details: viaTerminal})
-			return nil, tooManyRequests(res)
-		}
+	refused, limit, err := s.takeLoginLimits(ctx, ip, name)
+	if err != nil {
+		s.log.Error("login rate limiter failed", "err", err)
+		return nil, protocol.NewError(protocol.ErrTemporarilyUnavailable, "sign-in is temporarily unavailable; try again in a moment")
 	}
-	u, reason, err := s.checkPassword(ctx, name, pw)
+	if refused != nil {
+		s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
+			Username: name, IP: ip, ClientID: c.ID, Reason: limit, Details: viaTerminal})
+		return nil, tooManyRequests(*refused)
+	}
+	u, reason, err := s.checkPassword(withIP(ctx, ip), name, pw)
 	if errors.Is(err, connector.ErrUnavailable) {
 		// A directory that is down: as the login page's 503, never a
 		// wrong password.

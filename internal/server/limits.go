@@ -75,3 +75,28 @@ func ipLimitKey(ip string, bits int) string {
 	}
 	return p.String()
 }
+
+// takeLoginLimits takes the sign-in limits, per address and per username,
+// before any password is hashed; the login page and terminal sign-in share
+// one budget. It returns the result that refuses and its limit's name
+// (limitLoginIP or limitLoginUser), or (nil, "", nil) when both allow. A
+// limiter failure is an error, which callers answer by refusing the
+// sign-in (fail closed).
+func (s *Server) takeLoginLimits(ctx context.Context, ip, name string) (*ratelimit.Result, string, error) {
+	for _, l := range []struct {
+		prefix, subject string
+		rate            config.Rate
+	}{
+		{limitLoginIP, ip, s.cfg.Limits.LoginPerIP},
+		{limitLoginUser, name, s.cfg.Limits.LoginPerUser},
+	} {
+		res, err := s.allow(ctx, l.prefix, l.subject, l.rate)
+		if err != nil {
+			return nil, "", err
+		}
+		if !res.Allowed {
+			return &res, l.prefix, nil
+		}
+	}
+	return nil, "", nil
+}

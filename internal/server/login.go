@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -173,26 +172,18 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 
 	// Both limits are taken before the password is hashed; a limiter
 	// failure refuses the login (fail closed).
-	for _, l := range []struct {
-		prefix, subject string
-		rate            config.Rate
-	}{
-		{limitLoginIP, ip, s.cfg.Limits.LoginPerIP},
-		{limitLoginUser, name, s.cfg.Limits.LoginPerUser},
-	} {
-		res, err := s.allow(ctx, l.prefix, l.subject, l.rate)
-		if err != nil {
-			s.log.Error("login rate limiter failed", "err", err)
-			s.renderError(w, r, http.StatusServiceUnavailable, "Try again later",
-				"Sign-in is temporarily unavailable. Please try again in a moment.")
-			return
-		}
-		if !res.Allowed {
-			s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
-				Username: name, IP: ip, Reason: l.prefix})
-			s.renderTooMany(w, r, res)
-			return
-		}
+	refused, limit, err := s.takeLoginLimits(ctx, ip, name)
+	if err != nil {
+		s.log.Error("login rate limiter failed", "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable, "Try again later",
+			"Sign-in is temporarily unavailable. Please try again in a moment.")
+		return
+	}
+	if refused != nil {
+		s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
+			Username: name, IP: ip, Reason: limit})
+		s.renderTooMany(w, r, *refused)
+		return
 	}
 
 	u, reason, err := s.checkPassword(withIP(ctx, ip), name, pw)
