@@ -19,7 +19,9 @@ func isPostgresDSN(dsn string) bool {
 
 // freshSchema creates an empty schema in the database at dsn and returns a
 // DSN whose search_path selects it, and a function that drops it again.
-// The benchmark never touches the tables of an existing schema.
+// The name is random, the schema is created (never adopted) and checked
+// empty, and only that schema is dropped: the benchmark never touches the
+// tables of an existing schema.
 func freshSchema(ctx context.Context, dsn string) (string, func(context.Context) error, error) {
 	schema := "gatehouse_bench_" + strings.ToLower(randomHex(8))
 	db, err := sql.Open("pgx", dsn)
@@ -29,6 +31,14 @@ func freshSchema(ctx context.Context, dsn string) (string, func(context.Context)
 	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		db.Close()
 		return "", nil, fmt.Errorf("postgres: create schema: %w", err)
+	}
+	// CREATE SCHEMA without IF NOT EXISTS fails rather than adopt an
+	// existing schema; and a schema that holds tables the moment after is
+	// not used (nor dropped): only an empty schema this run made is.
+	var tables int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", schema).Scan(&tables); err != nil || tables != 0 {
+		db.Close()
+		return "", nil, fmt.Errorf("postgres: schema %s is not empty (%d tables, %v): not using it", schema, tables, err)
 	}
 	drop := func(ctx context.Context) error {
 		defer db.Close()
