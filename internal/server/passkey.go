@@ -175,6 +175,26 @@ func (s *Server) ceremony(w http.ResponseWriter, r *http.Request, kind string) *
 
 // useChallenge records c's challenge as answered; false when it was
 // answered before (a replayed answer).
+// passkeyAssertion reads the browser's answer to a sign-in ceremony and
+// spends the ceremony's challenge, refusing (and answering) a malformed
+// answer or a challenge used before; u is the user of a second step, nil
+// for a first-factor sign-in. It reports whether the caller goes on.
+func (s *Server) passkeyAssertion(w http.ResponseWriter, r *http.Request, c *passkeyCeremony, u *storage.User) (*protocol.ParsedCredentialAssertionData, bool) {
+	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(r.PostFormValue("credential")))
+	if err != nil {
+		s.refusePasskey(w, r, u, nil, "passkey_malformed", http.StatusBadRequest)
+		return nil, false
+	}
+	if ok, err := s.useChallenge(r.Context(), c); err != nil {
+		s.passkeyServerError(w, r, err)
+		return nil, false
+	} else if !ok {
+		s.refusePasskey(w, r, u, nil, "passkey_replay", http.StatusUnauthorized)
+		return nil, false
+	}
+	return parsed, true
+}
+
 func (s *Server) useChallenge(ctx context.Context, c *passkeyCeremony) (bool, error) {
 	err := s.store.UseJTI(ctx, "webauthn:"+c.Session.Challenge, time.Unix(c.Expires, 0).Add(time.Minute))
 	switch {
@@ -328,16 +348,8 @@ func (s *Server) handleLoginPasskeyFinish(w http.ResponseWriter, r *http.Request
 		return
 	}
 	ctx := r.Context()
-	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(r.PostFormValue("credential")))
-	if err != nil {
-		s.refusePasskey(w, r, nil, nil, "passkey_malformed", http.StatusBadRequest)
-		return
-	}
-	if ok, err := s.useChallenge(ctx, c); err != nil {
-		s.passkeyServerError(w, r, err)
-		return
-	} else if !ok {
-		s.refusePasskey(w, r, nil, nil, "passkey_replay", http.StatusUnauthorized)
+	parsed, ok := s.passkeyAssertion(w, r, c, nil)
+	if !ok {
 		return
 	}
 	var (
@@ -491,16 +503,8 @@ func (s *Server) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) 
 		writeJSON(w, http.StatusTooManyRequests, passkeyAnswer{Error: "Too many attempts. Wait a moment and try again."})
 		return
 	}
-	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(r.PostFormValue("credential")))
-	if err != nil {
-		s.refusePasskey(w, r, u, nil, "passkey_malformed", http.StatusBadRequest)
-		return
-	}
-	if ok, err := s.useChallenge(ctx, c); err != nil {
-		s.passkeyServerError(w, r, err)
-		return
-	} else if !ok {
-		s.refusePasskey(w, r, u, nil, "passkey_replay", http.StatusUnauthorized)
+	parsed, ok := s.passkeyAssertion(w, r, c, u)
+	if !ok {
 		return
 	}
 	cred, err := s.webauthn.ValidateLogin(passkeyUser{u: u, keys: keys}, c.Session, parsed)
