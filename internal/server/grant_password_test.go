@@ -80,7 +80,7 @@ func TestTerminalLoginOffByDefault(t *testing.T) {
 	h := newHarness(t)
 	h.addUser("alice", "correct horse battery", "viewer")
 	st, body, _ := h.terminal("alice", "correct horse battery")
-	if st != http.StatusBadRequest || errCode(body) != protocol.ErrUnauthorizedClient {
+	if st != http.StatusBadRequest || errCode(body) != protocol.ErrUnsupportedGrantType {
 		t.Fatalf("password grant of a client without terminal sign-in: %d %v", st, body)
 	}
 	if d, _ := body["error_description"].(string); !strings.Contains(d, "gatehouse clients update gatehouse-cli --terminal-login") {
@@ -89,7 +89,7 @@ func TestTerminalLoginOffByDefault(t *testing.T) {
 	if body["access_token"] != nil {
 		t.Fatal("tokens issued")
 	}
-	if st, body := h.terminalOTP("x", "123456"); st != http.StatusBadRequest || errCode(body) != protocol.ErrUnauthorizedClient {
+	if st, body := h.terminalOTP("x", "123456"); st != http.StatusBadRequest || errCode(body) != protocol.ErrUnsupportedGrantType {
 		t.Fatalf("mfa-otp grant of a client without terminal sign-in: %d %v", st, body)
 	}
 }
@@ -103,7 +103,7 @@ func TestTerminalLoginNeverForThirdParty(t *testing.T) {
 		RedirectURIs: []string{"https://partner.example/cb"}, Scopes: []string{"openid"}, TerminalLogin: true})
 	st, body, _ := h.postForm(PathToken, url.Values{"grant_type": {"password"}, "username": {"alice"},
 		"password": {"correct horse battery"}}, "partner", sec)
-	if st != http.StatusBadRequest || errCode(body) != protocol.ErrUnauthorizedClient || body["access_token"] != nil {
+	if st != http.StatusBadRequest || errCode(body) != protocol.ErrUnsupportedGrantType || body["access_token"] != nil {
 		t.Fatalf("third-party password grant: %d %v", st, body)
 	}
 	if d, _ := body["error_description"].(string); !strings.Contains(d, "third-party") {
