@@ -337,16 +337,34 @@ func (cb *callback) serveCallback(w http.ResponseWriter, r *http.Request) {
 		cb.render(w, http.StatusConflict, pageFinished, "")
 		return
 	}
+	outcome, ok := cb.awaitExchange(r.Context(), reply)
+	if !ok {
+		return
+	}
+	if outcome != nil {
+		cb.renderFailure(w, outcome)
+		return
+	}
+	cb.render(w, http.StatusOK, pageSuccess, "")
+}
+
+// awaitExchange waits for BrowserLogin's outcome of the exchange; ok is
+// false when the browser went away first. BrowserLogin answers before it
+// returns, so an answer may be waiting although abandoned is closed too:
+// select picks among ready cases at random, and the answer wins.
+func (cb *callback) awaitExchange(ctx context.Context, reply <-chan error) (outcome error, ok bool) {
 	select {
-	case err := <-reply:
-		if err != nil {
-			cb.renderFailure(w, err)
-			return
-		}
-		cb.render(w, http.StatusOK, pageSuccess, "")
+	case outcome = <-reply:
+		return outcome, true
 	case <-cb.abandoned:
-		cb.renderFailure(w, errors.New("the login was cancelled"))
-	case <-r.Context().Done():
+		select {
+		case outcome = <-reply:
+			return outcome, true
+		default:
+			return errors.New("the login was cancelled"), true
+		}
+	case <-ctx.Done():
+		return nil, false
 	}
 }
 

@@ -379,3 +379,24 @@ func TestBrowserLoginPushedRequestRefused(t *testing.T) {
 		t.Errorf("pushed %v", pushed)
 	}
 }
+
+// TestCallbackAnswerWinsOverAbandoned: BrowserLogin answers the
+// callback and then returns, which closes abandoned. When the handler
+// reaches its wait after both happened (a slow machine), the page must
+// still say what the answer said, not "cancelled".
+func TestCallbackAnswerWinsOverAbandoned(t *testing.T) {
+	for i := 0; i < 100; i++ {
+		cb := &callback{abandoned: make(chan struct{})}
+		reply := make(chan error, 1)
+		reply <- nil
+		close(cb.abandoned)
+		if outcome, ok := cb.awaitExchange(context.Background(), reply); !ok || outcome != nil {
+			t.Fatalf("run %d: outcome %v, %v; want the exchange's answer (nil)", i, outcome, ok)
+		}
+	}
+	cb := &callback{abandoned: make(chan struct{})}
+	close(cb.abandoned)
+	if outcome, ok := cb.awaitExchange(context.Background(), make(chan error, 1)); !ok || outcome == nil {
+		t.Fatalf("abandoned without an answer: %v, %v; want cancelled", outcome, ok)
+	}
+}
