@@ -114,6 +114,12 @@ type options struct {
 	// connections per pool.
 	LDAP     bool
 	LDAPPool int
+	// AuditRetention, when set, is the server's audit.retention (a soak
+	// shows the database staying flat); SizeEvery is how often the
+	// SQLite database's size is sampled during the load (0: only after
+	// each workload).
+	AuditRetention time.Duration
+	SizeEvery      time.Duration
 }
 
 func main() {
@@ -199,6 +205,8 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.BoolVar(&o.GatewayFlood, "gateway-flood", false, "measure the gateway under 48 concurrent anonymous 1 MiB GraphQL bodies and 200 stalled uploads (RSS, time to answer, body timeout)")
 	fs.BoolVar(&o.LDAP, "ldap", false, "benchmark LDAP sign-ins through the LDAP connector against a slapd started on 127.0.0.1 (needs /usr/sbin/slapd); workloads starttls, ldaps, wrong")
 	fs.IntVar(&o.LDAPPool, "ldap-pool", 8, "with --ldap: the connector's pool_size (`connections` for searches, and as many for binds)")
+	fs.DurationVar(&o.AuditRetention, "audit-retention", 0, "run the server with this audit.retention (at least 1m), e.g. 10m for a soak (make bench-soak); 0 keeps every event")
+	fs.DurationVar(&o.SizeEvery, "size-every", 0, "sample the SQLite database's size at this `interval` during the load and judge its flatness with --audit-retention (default 1m when --audit-retention is set)")
 	fs.BoolVar(&o.Gateway, "gateway", false, "benchmark the gateway (gatehouse proxy) in front of the test app instead; workloads bare, session, apikey, jwt (direct always runs), --duration 5s unless given")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -217,6 +225,15 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	}
 	if o.Concurrency < 1 || o.Concurrency > 1024 {
 		return nil, fmt.Errorf("--concurrency must be between 1 and 1024")
+	}
+	if o.AuditRetention != 0 && o.AuditRetention < time.Minute {
+		return nil, fmt.Errorf("--audit-retention must be at least 1m (the server's minimum)")
+	}
+	if o.SizeEvery < 0 {
+		return nil, fmt.Errorf("--size-every must not be negative")
+	}
+	if o.AuditRetention > 0 && o.SizeEvery == 0 {
+		o.SizeEvery = time.Minute
 	}
 	if o.Postgres && o.DB != "" {
 		return nil, fmt.Errorf("use --postgres or --db, not both")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // Report is everything one benchmark run measured; --json prints it.
@@ -25,6 +26,12 @@ type Report struct {
 	MemoryB    Memory           `json:"memory_b,omitzero"`
 	Workloads  []WorkloadResult `json:"workloads"`
 	Targets    []Target         `json:"targets"`
+	// AuditRetention and DBSizes are set by a soak (--audit-retention,
+	// --size-every): the server's audit.retention and the SQLite
+	// database's size sampled during the load.
+	AuditRetention string   `json:"audit_retention,omitempty"`
+	DBSizes        []DBSize `json:"db_sizes,omitempty"`
+	retention      time.Duration
 }
 
 // Memory is the server's resident memory, in KiB.
@@ -141,6 +148,11 @@ func (r *Report) evaluate() {
 			Pass:     ratio >= targetDPoPRatio && dp.Errors == 0})
 	}
 	rps(wlRefresh, "refresh_token rotation ("+r.Backend+")", targetRefreshRPS)
+	if r.retention > 0 {
+		if t, ok := soakTarget(r.DBSizes, r.retention); ok {
+			r.Targets = append(r.Targets, t)
+		}
+	}
 	rps(wlIntrospect, "introspection (JWT)", targetIntrospectRPS)
 	rps(wlAPIKeyIntrospect, "introspection (API key)", targetIntrospectRPS)
 	if r.Memory.IdleKB > 0 {

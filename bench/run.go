@@ -56,6 +56,14 @@ func run(ctx context.Context, opts *options, logw io.Writer) (rep *Report, err e
 	}
 
 	env := childEnv()
+	if opts.AuditRetention > 0 {
+		cfg, err := auditRetentionConfig(dir, opts.AuditRetention)
+		if err != nil {
+			return nil, err
+		}
+		env = append(env, "GATEHOUSE_CONFIG_FILE="+cfg)
+		rep.AuditRetention, rep.retention = opts.AuditRetention.String(), opts.AuditRetention
+	}
 	var srv, srvB *server
 	if opts.Replicas == 2 {
 		redisURL, cleanup, err := redisWithPrefix(ctx, opts.RedisURL)
@@ -152,6 +160,10 @@ func run(ctx context.Context, opts *options, logw io.Writer) (rep *Report, err e
 		rep.MemoryB.IdleKB, _ = readStatusKB(srvB.pid, "VmRSS")
 	}
 
+	if opts.SizeEvery > 0 && opts.DB == "" {
+		sizes := sampleDBSize(st.dataDir, opts.SizeEvery, logf)
+		defer func() { rep.DBSizes = sizes.Stop() }()
+	}
 	for _, name := range opts.Workloads {
 		if err := ctx.Err(); err != nil {
 			return rep, err

@@ -535,3 +535,23 @@ func TestBrandNameRules(t *testing.T) {
 		t.Errorf("a plain brand was refused: %v", err)
 	}
 }
+
+func TestAuditRetentionBounds(t *testing.T) {
+	for _, tc := range []struct {
+		retention time.Duration
+		ok        bool
+	}{
+		{0, true}, {time.Minute, true}, {10 * time.Minute, true}, {2160 * time.Hour, true},
+		{59 * time.Second, false}, {-time.Hour, false},
+	} {
+		c := Default()
+		c.Audit.Retention = Duration(tc.retention)
+		err := c.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("audit.retention %s: error %v, want ok=%v", tc.retention, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "audit.retention") {
+			t.Errorf("audit.retention %s: error %q does not name the key", tc.retention, err)
+		}
+	}
+}

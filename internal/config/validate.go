@@ -62,8 +62,8 @@ func (c *Server) Validate() error {
 	positive(bad, "audit.timeout", c.Audit.Timeout)
 	if c.Audit.Retention < 0 {
 		bad("audit.retention", "must not be negative (0 keeps every event)")
-	} else if c.Audit.Retention > 0 && c.Audit.Retention < Duration(time.Hour) {
-		bad("audit.retention", "%s is shorter than the 1h minimum", c.Audit.Retention)
+	} else if c.Audit.Retention > 0 && c.Audit.Retention < Duration(time.Minute) {
+		bad("audit.retention", "%s is shorter than the 1m minimum", c.Audit.Retention)
 	}
 	positive(bad, "timeouts.database", c.Timeouts.Database)
 	if positive(bad, "timeouts.redis", c.Timeouts.Redis) && c.Timeouts.Redis > Duration(2*time.Second) {

@@ -28,9 +28,12 @@ import (
 // gcInterval is how often expired rows are deleted.
 const gcInterval = 10 * time.Minute
 
-// retentionInterval is how often audit events older than audit.retention
-// are pruned (when it is set).
-const retentionInterval = time.Hour
+// pruneInterval is how often audit events older than audit.retention are
+// pruned: a tenth of the retention, between a minute and an hour, so the
+// table holds at most about 1.1 times the retention's events.
+func pruneInterval(retention time.Duration) time.Duration {
+	return min(max(retention/10, time.Minute), time.Hour)
+}
 
 // hashMemoryRelease is how long after the last password hash its memory is
 // handed back to the operating system.
@@ -281,7 +284,7 @@ func (inst *Instance) background(ctx context.Context) {
 	defer gc.Stop()
 	probe := clk.NewTicker(dbProbeInterval)
 	defer probe.Stop()
-	retention := clk.NewTicker(retentionInterval)
+	retention := clk.NewTicker(pruneInterval(time.Duration(inst.cfg.Audit.Retention)))
 	defer retention.Stop()
 	for {
 		select {
