@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/breaker"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
@@ -83,10 +84,12 @@ func (s *Server) guardDependencies(next http.Handler) http.Handler {
 var errDatabaseDown = errors.Join(errors.New("database unavailable"), breaker.ErrOpen)
 
 // unavailable reports whether err means a dependency did not answer in
-// time (a request should be retried later) rather than a bug.
+// time or could not be reached (a request should be retried later)
+// rather than a bug.
 func unavailable(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, breaker.ErrOpen) ||
-		errors.Is(err, audit.ErrUnavailable) || errors.Is(err, ratelimit.ErrUnavailable)
+		errors.Is(err, audit.ErrUnavailable) || errors.Is(err, ratelimit.ErrUnavailable) ||
+		storage.Unreachable(err)
 }
 
 // unavailableError is the response to a request that failed because a

@@ -2,8 +2,14 @@ package server
 
 import (
 	"context"
+	"database/sql/driver"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"syscall"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,5 +73,36 @@ func TestDatabaseStallDeadlineAndBreaker(t *testing.T) {
 	}
 	if status, _, _ := token(); status != http.StatusOK {
 		t.Fatalf("after recovery: %d, want 200", status)
+	}
+}
+
+// cutStore is a database whose link is cut: ListRoles fails at once with
+// the error a broken connection gives.
+type cutStore struct {
+	storage.Store
+	err error
+}
+
+func (s *cutStore) ListRoles(ctx context.Context) ([]*storage.Role, error) {
+	return nil, fmt.Errorf("postgres: list roles: %w", s.err)
+}
+
+// TestDatabaseCutIsUnavailable: a request whose database call fails
+// because the link broke (not a deadline) is a 503 with Retry-After, as
+// for a stall, not a 500 (e2e TestDependencyFaults/postgres_cut saw 500s
+// when the cut showed as an error before the deadline).
+func TestDatabaseCutIsUnavailable(t *testing.T) {
+	h := newHarness(t)
+	sec := h.addClient(storage.Client{ID: "ci", GrantTypes: []string{"client_credentials"}, Roles: []string{"custom"}})
+	for _, cut := range []error{
+		io.ErrUnexpectedEOF,
+		&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)},
+		driver.ErrBadConn,
+	} {
+		h.srv.store = &cutStore{Store: h.store, err: cut}
+		status, body, hdr := h.postForm(PathToken, url.Values{"grant_type": {"client_credentials"}}, "ci", sec)
+		if status != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" {
+			t.Errorf("database cut (%v): %d Retry-After %q %s, want 503 with Retry-After", cut, status, hdr.Get("Retry-After"), body)
+		}
 	}
 }
