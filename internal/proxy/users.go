@@ -37,7 +37,7 @@ const auditPollInterval = time.Second
 // A deleted user, a disabled user and a changed password also end the
 // user's gateway sessions.
 type UserDirectory struct {
-	store storage.Store
+	store userDirectoryStore
 	clock clock.Clock
 	ttl   time.Duration
 	log   *slog.Logger
@@ -52,9 +52,17 @@ type cachedUser struct {
 	fetched time.Time
 }
 
+// userDirectoryStore is what the directory reads: users, and the audit
+// trail for the events that tell it a user changed.
+type userDirectoryStore interface {
+	GetUser(ctx context.Context, id string) (*storage.User, error)
+	AuditHead(ctx context.Context) (seq int64, hash string, err error)
+	ListAudit(ctx context.Context, f storage.AuditFilter) ([]*storage.AuditRecord, error)
+}
+
 // NewUserDirectory returns a directory over st; ttl bounds how long a
 // record is reused when no change event arrives.
-func NewUserDirectory(st storage.Store, clk clock.Clock, ttl time.Duration, log *slog.Logger) *UserDirectory {
+func NewUserDirectory(st userDirectoryStore, clk clock.Clock, ttl time.Duration, log *slog.Logger) *UserDirectory {
 	if clk == nil {
 		clk = clock.System
 	}

@@ -36,7 +36,7 @@ const apiKeyUseInterval = time.Minute
 // It also collects when keys were used, at most once per apiKeyUseInterval
 // per key, for Server.flushAPIKeyUse to write in the background.
 type apiKeyCache struct {
-	store storage.Store
+	store apiKeyLookup
 	clock clock.Clock
 	group singleflight.Group
 
@@ -65,7 +65,13 @@ type apiKeyEntry struct {
 	scope    string
 }
 
-func newAPIKeyCache(st storage.Store, clk clock.Clock) *apiKeyCache {
+// apiKeyLookup is what the cache reads: the key and the user it acts as.
+type apiKeyLookup interface {
+	GetAPIKey(ctx context.Context, id string) (*storage.APIKey, error)
+	GetUser(ctx context.Context, id string) (*storage.User, error)
+}
+
+func newAPIKeyCache(st apiKeyLookup, clk clock.Clock) *apiKeyCache {
 	return &apiKeyCache{
 		store:   st,
 		clock:   clk,

@@ -24,7 +24,7 @@ const clientCacheSize = 10_000
 // cost a database round trip. Only clients that exist are cached, and the
 // secret is still checked against the cached hash on every request.
 type clientCache struct {
-	store storage.Store
+	store storage.ClientStore
 	clock clock.Clock
 
 	mu      sync.RWMutex
@@ -36,7 +36,7 @@ type cachedClient struct {
 	fetched time.Time
 }
 
-func newClientCache(st storage.Store, clk clock.Clock) *clientCache {
+func newClientCache(st storage.ClientStore, clk clock.Clock) *clientCache {
 	return &clientCache{store: st, clock: clk, entries: make(map[string]cachedClient)}
 }
 

@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"syscall"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 

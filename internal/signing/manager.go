@@ -59,11 +59,7 @@ import (
 )
 
 // KeyStore is the part of storage.Store the Manager needs.
-type KeyStore interface {
-	CreateSigningKey(ctx context.Context, k *storage.SigningKey) error
-	ListSigningKeys(ctx context.Context) ([]*storage.SigningKey, error)
-	UpdateSigningKey(ctx context.Context, id string, fn func(*storage.SigningKey) error) error
-}
+type KeyStore = storage.SigningKeyStore
 
 // Default option values.
 const (

@@ -369,14 +369,45 @@ type Passkey struct {
 // returns nil; fn's error is returned unchanged (wrapped errors stay
 // comparable with errors.Is). fn may run more than once if the backend
 // retries a serialisation failure, so it must not have side effects.
+//
+// It is made of one interface per kind of record, which consumers that
+// need only one kind take instead (the gateway's session store takes
+// ProxySessionStore, the key manager SigningKeyStore).
 type Store interface {
+	ClientStore
+	UserStore
+	AuthCodeStore
+	PushedRequestStore
+	GrantStore
+	RevocationStore
+	JTIStore
+	DeviceCodeStore
+	SessionStore
+	ProxySessionStore
+	TOTPStore
+	PasskeyStore
+	RoleStore
+	ConsentStore
+	SigningKeyStore
+	APIKeyStore
+	AuditStore
+	ExpiryStore
+	Pinger
+	Close() error
+}
+
+// ClientStore is the part of Store for registered OAuth clients.
+type ClientStore interface {
 	// Clients.
 	CreateClient(ctx context.Context, c *Client) error
 	GetClient(ctx context.Context, id string) (*Client, error)
 	ListClients(ctx context.Context) ([]*Client, error)
 	UpdateClient(ctx context.Context, id string, fn func(*Client) error) error
 	DeleteClient(ctx context.Context, id string) error
+}
 
+// UserStore is the part of Store for users and their directory links.
+type UserStore interface {
 	// Users. Usernames are unique after normalisation.
 	CreateUser(ctx context.Context, u *User) error
 	GetUser(ctx context.Context, id string) (*User, error)
@@ -400,17 +431,26 @@ type Store interface {
 	// DeleteUserKeepingRole is DeleteUser with the guard of
 	// UpdateUserKeepingRole.
 	DeleteUserKeepingRole(ctx context.Context, id, role string) error
+}
 
+// AuthCodeStore is the part of Store for authorization codes.
+type AuthCodeStore interface {
 	// Authorization codes.
 	CreateAuthCode(ctx context.Context, c *AuthCode) error
 	UpdateAuthCode(ctx context.Context, hash string, fn func(*AuthCode) error) error
+}
 
+// PushedRequestStore is the part of Store for pushed authorization requests.
+type PushedRequestStore interface {
 	// Pushed authorization requests (RFC 9126). UpdatePushedRequest
 	// changes one under a write lock, like UpdateAuthCode; an unknown hash
 	// is ErrNotFound. Expired ones go with DeleteExpired.
 	CreatePushedRequest(ctx context.Context, p *PushedRequest) error
 	UpdatePushedRequest(ctx context.Context, hash string, fn func(*PushedRequest) error) error
+}
 
+// GrantStore is the part of Store for grants (token families) and their refresh tokens.
+type GrantStore interface {
 	// Grants (token families) and refresh tokens.
 	CreateGrant(ctx context.Context, g *Grant) error
 	GetGrant(ctx context.Context, id string) (*Grant, error)
@@ -427,20 +467,32 @@ type Store interface {
 	// new one. fn sees Rotated or Revoked
 	// tokens too, so it can detect reuse.
 	RotateRefreshToken(ctx context.Context, hash string, fn func(old *RefreshToken, g *Grant) (*RefreshToken, error)) error
+}
 
+// RevocationStore is the part of Store for revoked access tokens.
+type RevocationStore interface {
 	// Revoked access tokens (by jti), kept until they would have expired.
 	RevokeAccessToken(ctx context.Context, jti string, expiresAt time.Time) error
 	IsAccessTokenRevoked(ctx context.Context, jti string) (bool, error)
+}
 
+// JTIStore is the part of Store for client assertion replay protection.
+type JTIStore interface {
 	// Client assertion replay protection: UseJTI records jti until
 	// expiresAt and returns ErrAlreadyExists if it was already recorded.
 	UseJTI(ctx context.Context, jti string, expiresAt time.Time) error
+}
 
+// DeviceCodeStore is the part of Store for device authorization codes.
+type DeviceCodeStore interface {
 	// Device codes.
 	CreateDeviceCode(ctx context.Context, d *DeviceCode) error
 	GetDeviceCodeByUserCode(ctx context.Context, userCode string) (*DeviceCode, error)
 	UpdateDeviceCode(ctx context.Context, hash string, fn func(*DeviceCode) error) error
+}
 
+// SessionStore is the part of Store for the server's browser sessions.
+type SessionStore interface {
 	// Browser sessions.
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, hash string) (*Session, error)
@@ -451,7 +503,10 @@ type Store interface {
 	// DeleteUserSessions deletes userID's sessions except the one with
 	// hash exceptHash ("" keeps none) and returns how many went.
 	DeleteUserSessions(ctx context.Context, userID, exceptHash string) (int64, error)
+}
 
+// ProxySessionStore is the part of Store for the gateway's browser sessions.
+type ProxySessionStore interface {
 	// Gateway browser sessions. GetProxySession returns expired ones too.
 	// TouchProxySession sets LastSeen; it returns ErrNotFound for an
 	// unknown session and for one whose ExpiresAt is not after lastSeen.
@@ -463,13 +518,19 @@ type Store interface {
 	TouchProxySession(ctx context.Context, hash string, lastSeen time.Time) error
 	DeleteProxySession(ctx context.Context, hash string) error
 	DeleteUserProxySessions(ctx context.Context, userID string) (int64, error)
+}
 
+// TOTPStore is the part of Store for TOTP state.
+type TOTPStore interface {
 	// TOTP state, one per user. DeleteUser deletes it too.
 	CreateTOTP(ctx context.Context, t *TOTP) error
 	GetTOTP(ctx context.Context, userID string) (*TOTP, error)
 	UpdateTOTP(ctx context.Context, userID string, fn func(*TOTP) error) error
 	DeleteTOTP(ctx context.Context, userID string) error
+}
 
+// PasskeyStore is the part of Store for passkeys.
+type PasskeyStore interface {
 	// Passkeys. CreatePasskey returns ErrAlreadyExists for a duplicate ID
 	// or CredentialID; ListUserPasskeys lists userID's by CreatedAt then
 	// ID; DeletePasskey returns ErrNotFound for an unknown one. DeleteUser
@@ -480,7 +541,10 @@ type Store interface {
 	ListUserPasskeys(ctx context.Context, userID string) ([]*Passkey, error)
 	UpdatePasskey(ctx context.Context, id string, fn func(*Passkey) error) error
 	DeletePasskey(ctx context.Context, id string) error
+}
 
+// RoleStore is the part of Store for custom roles.
+type RoleStore interface {
 	// Custom roles, listed by Name. DeleteRole returns ErrNotFound for an
 	// unknown role; it does not check who holds the role.
 	CreateRole(ctx context.Context, r *Role) error
@@ -488,23 +552,35 @@ type Store interface {
 	ListRoles(ctx context.Context) ([]*Role, error)
 	UpdateRole(ctx context.Context, name string, fn func(*Role) error) error
 	DeleteRole(ctx context.Context, name string) error
+}
 
+// ConsentStore is the part of Store for consents.
+type ConsentStore interface {
 	// Consents.
 	GetConsent(ctx context.Context, userID, clientID string) (*Consent, error)
 	SaveConsent(ctx context.Context, c *Consent) error // insert or replace
+}
 
+// SigningKeyStore is the part of Store for signing keys.
+type SigningKeyStore interface {
 	// Signing keys, newest first.
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
 	ListSigningKeys(ctx context.Context) ([]*SigningKey, error)
 	UpdateSigningKey(ctx context.Context, id string, fn func(*SigningKey) error) error
+}
 
+// APIKeyStore is the part of Store for API keys.
+type APIKeyStore interface {
 	// API keys, listed by CreatedAt then ID. DeleteUser deletes the keys
 	// acting as the user; expired and revoked keys stay until deleted.
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	GetAPIKey(ctx context.Context, id string) (*APIKey, error)
 	ListAPIKeys(ctx context.Context) ([]*APIKey, error)
 	UpdateAPIKey(ctx context.Context, id string, fn func(*APIKey) error) error
+}
 
+// AuditStore is the part of Store for the hash-chained audit trail.
+type AuditStore interface {
 	// Audit trail (see AuditRecord). AppendAudit appends events, each the
 	// canonical JSON of one event object with "time" (RFC 3339) and "type"
 	// members, in order and in one transaction that holds the chain head
@@ -525,14 +601,19 @@ type Store interface {
 	// (0 and AuditGenesisHash when nothing was pruned).
 	PruneAudit(ctx context.Context, through int64) (int64, error)
 	AuditCheckpoint(ctx context.Context) (seq int64, hash string, err error)
+}
 
+// ExpiryStore is the part of Store for removal of expired rows.
+type ExpiryStore interface {
 	// DeleteExpired removes codes, device codes, pushed authorization
 	// requests, sessions (the server's and the gateway's), refresh
 	// tokens, revoked-jti rows and grants that expired before now, and
 	// returns how many rows went.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
+}
 
+// Pinger is the part of Store for readiness.
+type Pinger interface {
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error
-	Close() error
 }

@@ -12,15 +12,22 @@ import (
 
 // SQL is a Store in the gateway's database (SQLite or PostgreSQL), shared
 // by every gateway process on it. It is an adapter over the proxy session
-// methods of storage.Store; storage.Store.DeleteExpired removes expired
-// sessions, and Get hides them until it does.
+// methods of storage.Store (SQLStore); storage.Store.DeleteExpired removes expired sessions, and Get hides them
+// until it does.
 type SQL struct {
-	st  storage.Store
+	st  SQLStore
 	clk clock.Clock
 }
 
+// SQLStore is what SQL needs of the database: the gateway's sessions and
+// a readiness check, not the rest of storage.Store.
+type SQLStore interface {
+	storage.ProxySessionStore
+	storage.Pinger
+}
+
 // NewSQL returns a Store over st that judges expiry by clk.
-func NewSQL(st storage.Store, clk clock.Clock) *SQL {
+func NewSQL(st SQLStore, clk clock.Clock) *SQL {
 	return &SQL{st: st, clk: clk}
 }
 
