@@ -21,6 +21,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/internal/redisconn"
 )
 
@@ -174,6 +175,46 @@ limits:
 		wantOAuthError(t, err, "invalid_grant")
 		if in := introspect(t, ctx, mB, introID, introSecret, tok2.AccessToken); in.Active {
 			t.Errorf("access token of a replayed family still active at B: %+v", in)
+		}
+	})
+
+	// RFC 9449 §11.1: a proof is accepted once. Its jti goes into the
+	// replay cache the replicas share through Redis, so a proof captured
+	// on its way to A is refused at B, although both accept its htu (the
+	// issuer's token endpoint).
+	t.Run("DPoP proof used at A is refused at B", func(t *testing.T) {
+		key, err := dpop.NewKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer, err := dpop.NewSigner(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof, err := signer.Proof(http.MethodPost, ccA.TokenURL, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		grant := func(tokenURL string) (int, map[string]any) {
+			t.Helper()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader("grant_type=client_credentials&scope=read"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("DPoP", proof)
+			req.SetBasicAuth(introID, introSecret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]any
+			json.NewDecoder(resp.Body).Decode(&body)
+			return resp.StatusCode, body
+		}
+		if st, body := grant(ccA.TokenURL); st != http.StatusOK || body["token_type"] != "DPoP" {
+			t.Fatalf("proof at A: %d %v, want a DPoP-bound token", st, body)
+		}
+		if st, body := grant(ccB.TokenURL); st != http.StatusBadRequest || body["error"] != "invalid_dpop_proof" {
+			t.Errorf("the same proof at B: %d %v, want 400 invalid_dpop_proof", st, body)
 		}
 	})
 
