@@ -37,14 +37,7 @@ func newAuthApp(streams IOStreams) *cliauth.App {
 			{Name: elevationAdmin, Purpose: "the admin API", Resource: server.AdminResource, Scopes: []string{server.ScopeAdmin}},
 			{Name: elevationAccount, Purpose: "the account API (two-step verification)", Resource: server.AccountResource, Scopes: []string{server.ScopeAccount}},
 		},
-		IO: cliauth.IO{
-			In:           streams.In,
-			Out:          streams.Out,
-			ErrOut:       streams.ErrOut,
-			IsTTY:        streams.IsTTY,
-			ReadPassword: streams.ReadPassword,
-			Getenv:       streams.Getenv,
-		},
+		IO:    streams.IO,
 		Clock: streams.Clock,
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"sync"
 
@@ -14,26 +13,13 @@ import (
 	"github.com/gatehouse-auth/gatehouse/clock"
 )
 
-// IOStreams is the command tree's view of its process: the standard
-// streams, the terminal, the environment and the clock. System builds the
-// real one; NewTestIOStreams builds one on buffers so that whole commands
-// run in-process in tests.
+// IOStreams is the command tree's view of its process: cliauth.IO (the
+// standard streams, the terminal, the environment — the same type the
+// login commands of cliauth use, so there is one) and the clock. System
+// builds the real one; NewTestIOStreams builds one on buffers so that
+// whole commands run in-process in tests.
 type IOStreams struct {
-	// In is standard input: passwords with --password-stdin.
-	In io.Reader
-	// Out receives the data a command prints (tables, --json documents).
-	Out io.Writer
-	// ErrOut receives messages for the operator: prompts, notes, logs,
-	// audit events written to "stdout" and errors.
-	ErrOut io.Writer
-	// IsTTY reports whether In is an interactive terminal, so that a
-	// command may prompt.
-	IsTTY func() bool
-	// ReadPassword reads one line from the terminal without echo. It
-	// returns ctx.Err() (with the terminal restored) when ctx ends first.
-	ReadPassword func(ctx context.Context) (string, error)
-	// Getenv reads the environment (os.Getenv in System).
-	Getenv func(string) string
+	cliauth.IO
 	// Clock gives the time for created/updated stamps and audit events.
 	Clock clock.Clock
 }
@@ -42,15 +28,18 @@ type IOStreams struct {
 func System() IOStreams {
 	fd := int(os.Stdin.Fd())
 	return IOStreams{
-		In:     os.Stdin,
-		Out:    os.Stdout,
-		ErrOut: os.Stderr,
-		IsTTY:  func() bool { return term.IsTerminal(fd) },
-		ReadPassword: func(ctx context.Context) (string, error) {
-			return cliauth.ReadTerminalPassword(ctx, fd)
+		IO: cliauth.IO{
+			In:       os.Stdin,
+			Out:      os.Stdout,
+			ErrOut:   os.Stderr,
+			IsTTY:    func() bool { return term.IsTerminal(fd) },
+			IsErrTTY: func() bool { return term.IsTerminal(int(os.Stderr.Fd())) },
+			ReadPassword: func(ctx context.Context) (string, error) {
+				return cliauth.ReadTerminalPassword(ctx, fd)
+			},
+			Getenv: os.Getenv,
 		},
-		Getenv: os.Getenv,
-		Clock:  clock.System,
+		Clock: clock.System,
 	}
 }
 
@@ -89,15 +78,18 @@ func (b *Buffer) Reset() {
 func NewTestIOStreams(stdin string) (streams IOStreams, out, errOut *Buffer) {
 	out, errOut = new(Buffer), new(Buffer)
 	streams = IOStreams{
-		In:     bytes.NewBufferString(stdin),
-		Out:    out,
-		ErrOut: errOut,
-		IsTTY:  func() bool { return false },
-		ReadPassword: func(context.Context) (string, error) {
-			return "", errors.New("no terminal")
+		IO: cliauth.IO{
+			In:       bytes.NewBufferString(stdin),
+			Out:      out,
+			ErrOut:   errOut,
+			IsTTY:    func() bool { return false },
+			IsErrTTY: func() bool { return false },
+			ReadPassword: func(context.Context) (string, error) {
+				return "", errors.New("no terminal")
+			},
+			Getenv: func(string) string { return "" },
 		},
-		Getenv: func(string) string { return "" },
-		Clock:  clock.System,
+		Clock: clock.System,
 	}
 	return streams, out, errOut
 }
