@@ -20,7 +20,8 @@ set -euo pipefail
 
 _script=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 _repo=$(dirname "$(dirname "$_script")")
-mapfile -t _source_lines <"$_script"
+_source_lines=() # not mapfile: macOS has bash 3.2
+while IFS= read -r _line || [ -n "$_line" ]; do _source_lines+=("$_line"); done <"$_script"
 
 for _tool in curl jq; do
 	command -v "$_tool" >/dev/null || { echo "tour: $_tool is needed; install it and run the tour again" >&2; exit 1; }
