@@ -33,10 +33,10 @@ _pids=()
 _stop() {
 	local status=$?
 	trap - DEBUG
-	for _pid in "${_pids[@]}"; do
+	for _pid in ${_pids[@]+"${_pids[@]}"}; do
 		kill "$_pid" 2>/dev/null || true
 	done
-	for _pid in "${_pids[@]}"; do
+	for _pid in ${_pids[@]+"${_pids[@]}"}; do
 		wait "$_pid" 2>/dev/null || true
 	done
 	if [ "$status" -ne 0 ]; then
@@ -51,6 +51,10 @@ _stop() {
 	exit "$status"
 }
 trap _stop EXIT
+# Ctrl-C or a kill ends the tour through _stop too: the background servers
+# ignore SIGINT, as a script's background commands do.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 trap 'echo "tour: line $LINENO failed: ${_source_lines[LINENO-1]}" >&2' ERR
 
 # No setting of the caller's may change what the tour does, and its logins
