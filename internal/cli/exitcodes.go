@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/config"
 )
 
 // Exit codes of the gatehouse binary. Scripts may rely on them; new codes
@@ -67,6 +69,12 @@ func ExitCode(err error) int {
 	var ec ExitCoder
 	if errors.As(err, &ec) {
 		return ec.ExitCode()
+	}
+	// An invalid setting found after loading (GATEHOUSE_SECRET_KEY, the
+	// issuer with the bound port) is invalid configuration too.
+	var fe *config.FieldError
+	if errors.As(err, &fe) {
+		return ExitUsage
 	}
 	return ExitError
 }

@@ -163,7 +163,7 @@ See docs/gateway.md for the policy format and worked examples.`,
 	f.StringArrayVar(&opts.JWTAlgorithms, "jwt-alg", nil, "signature `ALG` accepted on bearer JWTs of the external issuer (repeatable; default RS256, PS256, ES256, ES384, EdDSA)")
 	f.BoolVar(&opts.RejectIDTokens, "reject-id-tokens", false, "refuse the external issuer's ID tokens as bearer credentials: the client id stops being an accepted aud (use --audience for your API), and JWTs with nonce, at_hash, c_hash, s_hash or typ \"ID\" are refused")
 	f.StringVar(&opts.PolicyFile, "policy", "", "policy YAML `FILE` (env "+envProxyPolicy+")")
-	f.StringVar(&opts.Preset, "preset", "", "built-in policy `NAME` instead of --policy: dagster")
+	f.StringVar(&opts.Preset, "preset", "", "built-in policy `NAME` instead of --policy: dagster, or demo for gatehouse demo-app")
 	f.StringVar(&opts.Sessions, "sessions", "", "session store: memory, sql (the database) or a redis:// `URL` (default sql when embedded, else --redis, else memory; env "+envProxySessions+")")
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", proxy.DefaultIdleTimeout, "end sessions unused for this `DURATION`")
 	f.DurationVar(&opts.AbsoluteTimeout, "absolute-timeout", proxy.DefaultAbsoluteTimeout, "end every session this `DURATION` after login")

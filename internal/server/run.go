@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
@@ -50,7 +51,9 @@ func LoadSecretKey(cfg *config.Server) (key *secret.Key, created bool, err error
 	if cfg.SecretKey != "" {
 		k, err := secret.ParseKey(cfg.SecretKey)
 		if err != nil {
-			return nil, false, fmt.Errorf("GATEHOUSE_SECRET_KEY: %w", err)
+			// Bad configuration, like any other invalid setting (the CLI
+			// exits 2 for it); the message never contains the value.
+			return nil, false, &config.FieldError{Key: "GATEHOUSE_SECRET_KEY", Problem: strings.TrimPrefix(err.Error(), "secret: ")}
 		}
 		return k, false, nil
 	}

@@ -119,7 +119,7 @@ func TestDagsterPreset(t *testing.T) {
 }
 
 func TestPresetNames(t *testing.T) {
-	if got := Presets(); !slices.Equal(got, []string{"dagster"}) {
+	if got := Presets(); !slices.Equal(got, []string{"dagster", "demo"}) {
 		t.Errorf("Presets() = %v", got)
 	}
 	for _, name := range []string{"grafana", "Dagster", "", "../presets/dagster"} {
@@ -158,5 +158,44 @@ func TestPresetInPackageDoc(t *testing.T) {
 	}
 	if !strings.Contains(string(doc), want.String()) {
 		t.Error("doc.go does not show presets/dagster.yaml as it is; copy it into the package doc")
+	}
+}
+
+// TestDemoPreset judges the demo app's paths (gatehouse demo-app) for
+// each kind of caller.
+func TestDemoPreset(t *testing.T) {
+	p, err := Preset("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct{ anon, viewer, admin bool }
+	tests := []struct {
+		method, path string
+		want         want
+	}{
+		{"GET", "/healthz", want{anon: true, viewer: true, admin: true}},
+		{"HEAD", "/healthz", want{anon: true, viewer: true, admin: true}},
+		{"GET", "/", want{viewer: true, admin: true}},
+		{"GET", "/api/me", want{viewer: true, admin: true}},
+		{"GET", "/admin", want{admin: true}},
+		{"GET", "/ADMIN/users", want{admin: true}},
+		{"POST", "/", want{admin: true}},
+		{"POST", "/healthz", want{admin: true}},
+	}
+	for _, tt := range tests {
+		for _, c := range []struct {
+			who   string
+			in    Input
+			allow bool
+		}{
+			{"anonymous", Input{Host: "127.0.0.1:4180", Path: tt.path, Method: tt.method}, tt.want.anon},
+			{"viewer", user(tt.method, tt.path, "viewer"), tt.want.viewer},
+			{"custom role", user(tt.method, tt.path, "operator"), tt.want.viewer},
+			{"admin", user(tt.method, tt.path, "admin"), tt.want.admin},
+		} {
+			if d := p.Decide(c.in); d.Allow != c.allow {
+				t.Errorf("%s %s %s: %+v, want allow=%v", c.who, tt.method, tt.path, d, c.allow)
+			}
+		}
 	}
 }
