@@ -62,7 +62,10 @@ type TokenSourceOptions struct {
 // token that another process refreshed meanwhile instead of refreshing
 // again, so a single-use refresh token is never presented twice
 // (RFC 9700 §4.14.2 rotation makes a second presentation revoke the
-// login). Concurrent callers in one process share one refresh.
+// login). Concurrent callers in one process share one refresh. A
+// refresh whose answer is lost because the process died is retried with
+// the same idempotency key by the next refresh (refresh_retry.go), so the
+// server can answer it again instead of refusing a spent token.
 //
 // A user login is refreshed with its refresh token, a client-credentials
 // profile fetches a new token with its stored secret, and an API key is

@@ -180,7 +180,8 @@ func TestRefreshRetryDPoPKey(t *testing.T) {
 
 // TestRefreshConcurrentKeys: SECURITY-CASES 13 with idempotency keys. Two
 // concurrent refreshes of one token without a key, or with different
-// keys, get exactly one success; never a 500.
+// keys, get exactly one success; never a 500. Two with the same key both
+// get the one successor.
 func TestRefreshConcurrentKeys(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, open storeOpener) {
 		f := newUserFixtureOn(newHarnessOn(t, open))
@@ -201,6 +202,21 @@ func TestRefreshConcurrentKeys(t *testing.T) {
 			if statuses[200] != 1 || statuses[400] != 1 {
 				t.Errorf("%s: statuses %v, want exactly one 200 and one 400", name, statuses)
 			}
+		}
+		// The same key twice is one request sent twice: the same answer.
+		rt := f.codeTokens("read")["refresh_token"].(string)
+		var wg sync.WaitGroup
+		got := make([]any, 2)
+		for i := range got {
+			wg.Go(func() {
+				if st, body := f.refreshWithKey("web", f.webSecret, rt, retryKey, nil); st == 200 {
+					got[i] = body["refresh_token"]
+				}
+			})
+		}
+		wg.Wait()
+		if got[0] == nil || got[0] != got[1] {
+			t.Errorf("two concurrent refreshes with the same key got refresh tokens %v, want the same one twice", got)
 		}
 	})
 }
