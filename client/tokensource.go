@@ -62,7 +62,10 @@ type TokenSourceOptions struct {
 // token that another process refreshed meanwhile instead of refreshing
 // again, so a single-use refresh token is never presented twice
 // (RFC 9700 §4.14.2 rotation makes a second presentation revoke the
-// login). Concurrent callers in one process share one refresh.
+// login). Concurrent callers in one process share one refresh. A
+// refresh whose answer is lost because the process died is retried with
+// the same idempotency key by the next refresh (refresh_retry.go), so the
+// server can answer it again instead of refusing a spent token.
 //
 // A user login is refreshed with its refresh token, a client-credentials
 // profile fetches a new token with its stored secret, and an API key is
@@ -448,6 +451,9 @@ func (s *TokenSource) refresh(ctx context.Context, adopt func(cur, seen *credsto
 		return nil, err
 	}
 	defer exit()
+	if cur, err = s.recordPendingRefresh(ctx, cur); err != nil {
+		return nil, err
+	}
 	next, err := s.renew(ctx, cur)
 	if err != nil {
 		s.remember(cur)
@@ -481,6 +487,9 @@ func (s *TokenSource) renew(ctx context.Context, cur *credstore.Credential) (*cr
 			return nil, fmt.Errorf("client: profile %q has no refresh token: %w", s.profile, ErrLoginExpired)
 		}
 		oc := &oauth2.Config{ClientID: cur.ClientID, ClientSecret: cur.ClientSecret, Endpoint: endpointFor(md, cur.ClientSecret)}
+		if cur.PendingRefreshKey != "" {
+			hc = withIdempotencyKey(hc, cur.PendingRefreshKey)
+		}
 		// RFC 6749 §6. Without an access token, x/oauth2 refreshes at
 		// once, exactly one request (the auth style is never probed).
 		tok, err := oc.TokenSource(withHTTPClient(ctx, hc), &oauth2.Token{RefreshToken: cur.RefreshToken}).Token()
@@ -505,6 +514,7 @@ func (s *TokenSource) renew(ctx context.Context, cur *credstore.Credential) (*cr
 		if tok.RefreshToken != "" {
 			next.RefreshToken = tok.RefreshToken
 		}
+		next.PendingRefreshKey = "" // answered
 		if id := idToken(tok); id != "" {
 			next.IDToken = id
 		}

@@ -90,6 +90,16 @@ type Credential struct {
 	// kept by every backend exactly as the tokens are (the Keyring store
 	// encrypts it with them) and masked like them in output.
 	DPoPKey string `json:"dpop_key,omitempty"`
+	// PendingRefreshKey is the Idempotency-Key of a refresh of
+	// RefreshToken that may have reached the server but whose answer was
+	// not stored (the process died in between). The client writes it
+	// before it sends the refresh, sends the same key again on the next
+	// attempt, so a server that already rotated the token answers with
+	// the same successor instead of refusing a spent token, and clears it
+	// with the answer. Empty when no refresh is outstanding. With the
+	// refresh token it allows that one retry, so it is masked like the
+	// tokens.
+	PendingRefreshKey string `json:"pending_refresh_key,omitempty"`
 }
 
 // Bound reports whether c's tokens are bound to a DPoP key it holds.

@@ -39,7 +39,7 @@ func maskKey(key string) string {
 }
 
 // Redacted returns a copy of c with every secret field — client secret,
-// API key, access, refresh and ID token — masked with Mask and the DPoP
+// API key, access, refresh and ID token, pending refresh key — masked with Mask and the DPoP
 // private key replaced by "****", for status and profile listings. A nil
 // c gives the zero Credential.
 func (c *Credential) Redacted() Credential {
@@ -54,6 +54,7 @@ func (c *Credential) Redacted() Credential {
 	r.RefreshToken = Mask(c.RefreshToken)
 	r.IDToken = Mask(c.IDToken)
 	r.DPoPKey = maskKey(c.DPoPKey)
+	r.PendingRefreshKey = Mask(c.PendingRefreshKey)
 	return r
 }
 
@@ -86,6 +87,7 @@ func (c Credential) fields() [][2]string {
 	add("username", c.Username)
 	addTime("updated_at", c.UpdatedAt)
 	add("dpop_key", maskKey(c.DPoPKey))
+	add("pending_refresh_key", Mask(c.PendingRefreshKey))
 	return out
 }
 

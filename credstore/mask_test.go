@@ -31,17 +31,18 @@ func TestMask(t *testing.T) {
 // secretCredential has a distinct, recognisable value in every secret field.
 func secretCredential() *credstore.Credential {
 	return &credstore.Credential{
-		Kind:         credstore.KindClientCredentials,
-		Issuer:       "https://id.example.com",
-		ClientID:     "ci-bot",
-		ClientSecret: "SECRET-client-secret-0001",
-		APIKey:       "SECRET-api-key-0002",
-		AccessToken:  "SECRET-access-token-0003",
-		RefreshToken: "SECRET-refresh-token-0004",
-		IDToken:      "SECRET-id-token-0005",
-		Scopes:       []string{"read", "write"},
-		Subject:      "bot",
-		DPoPKey:      "-----BEGIN PRIVATE KEY-----\nSECRET-dpop-key-0006\n-----END PRIVATE KEY-----\n",
+		Kind:              credstore.KindClientCredentials,
+		Issuer:            "https://id.example.com",
+		ClientID:          "ci-bot",
+		ClientSecret:      "SECRET-client-secret-0001",
+		APIKey:            "SECRET-api-key-0002",
+		AccessToken:       "SECRET-access-token-0003",
+		RefreshToken:      "SECRET-refresh-token-0004",
+		IDToken:           "SECRET-id-token-0005",
+		Scopes:            []string{"read", "write"},
+		Subject:           "bot",
+		DPoPKey:           "-----BEGIN PRIVATE KEY-----\nSECRET-dpop-key-0006\n-----END PRIVATE KEY-----\n",
+		PendingRefreshKey: "SECRET-pending-key-0007",
 	}
 }
 
@@ -52,6 +53,7 @@ func TestRedacted(t *testing.T) {
 	want.ClientSecret, want.APIKey = "****0001", "****0002"
 	want.AccessToken, want.RefreshToken, want.IDToken = "****0003", "****0004", "****0005"
 	want.DPoPKey = "****"
+	want.PendingRefreshKey = "****0007"
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Redacted (-want +got):\n%s", d)
 	}
@@ -94,7 +96,7 @@ func TestCredentialNeverPrintsSecrets(t *testing.T) {
 	if s := c.String(); !strings.Contains(s, "access_token:****0003") || !strings.Contains(s, "client_id:ci-bot") {
 		t.Errorf("String() = %q, want masked secrets and the other fields", s)
 	}
-	if s := c.String(); !strings.Contains(s, "dpop_key:****}") {
+	if s := c.String(); !strings.Contains(s, "dpop_key:**** ") {
 		t.Errorf("String() = %q, want the DPoP key shown as set and masked", s)
 	}
 	if !strings.Contains(logged.String(), `"access_token":"****0003"`) {

@@ -128,3 +128,37 @@ func peerRefresh(t *testing.T, store *credstore.File, g *gatehouse) *credstore.C
 	}
 	return cred
 }
+
+// TestCLIServesStillValidTokenWhenServerDown: with the server down,
+// `gatehouse token` whose cached token has less than --min-ttl left but
+// has not expired prints that token with one warning naming the next
+// step and exits 0 (issue 11, "serve what is still valid"). When the
+// server is back on the same address and database, the login refreshes
+// as before: the failed attempt spent nothing, and the key it stored for
+// the refresh is simply sent with the next one.
+func TestCLIServesStillValidTokenWhenServerDown(t *testing.T) {
+	t.Parallel()
+	g := startServer(t)
+	const pw = "erin-Pa55word-e2e"
+	addUser(t, g, "erin", "viewer", pw)
+	u := newCLIUser(t)
+	u.loginWithHTTPBrowser(g, "erin", pw)
+	cached := u.stored("default").AccessToken
+
+	g.kill()
+	out, errOut, code := u.run(nil, "", "token", "--min-ttl", "20m")
+	if code != 0 || strings.TrimSpace(out) != cached {
+		t.Fatalf("token with the server down: exit %d, printed the cached token %v\n%s", code, strings.TrimSpace(out) == cached, errOut)
+	}
+	if n := strings.Count(errOut, "warning: cannot reach "+g.URL); n != 1 || !strings.Contains(errOut, "run `gatehouse login`") {
+		t.Errorf("stderr = %q, want one warning with the next step", errOut)
+	}
+
+	g = launch(t, g.Addr, g.DataDir, adminPassword)
+	if out := u.ok(nil, "token", "--force-refresh"); strings.TrimSpace(out) == cached {
+		t.Error("the server is back but the token was not refreshed")
+	}
+	if c := u.stored("default"); c.PendingRefreshKey != "" {
+		t.Errorf("a pending refresh key is left after a successful refresh")
+	}
+}

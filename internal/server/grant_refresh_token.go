@@ -26,8 +26,9 @@ var (
 // (two racing refreshes, a lost response, a process killed before it saved
 // the new token). Such a repeat is refused with invalid_grant but leaves
 // the family, and the successor another request already received, valid.
-// The successor is not sent again: that would mean keeping refresh tokens
-// in the clear, and the store holds only their hashes.
+// The successor is sent again only to a retry that carries the
+// Idempotency-Key of the request that rotated the token (refresh_retry.go);
+// otherwise the server could not tell a retry from a second client.
 //
 // DPoP (RFC 9449 §5): a refresh token bound to a key (a public client's,
 // issued with a proof) is used only with a proof of that key; a request
@@ -44,6 +45,14 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 	if presented == "" {
 		return nil, protocol.NewError(protocol.ErrInvalidRequest, "refresh_token is required")
 	}
+	key, err := idempotencyKey(r.Header)
+	if err != nil {
+		return nil, err
+	}
+	keyHash := ""
+	if key != "" && s.secretKey != nil {
+		keyHash = retryKeyHash(key, jkt)
+	}
 	requested := parseScope(r.PostForm.Get("scope"))
 	requestedResources := resourceParams(r.PostForm)
 	now := s.clock.Now()
@@ -54,8 +63,9 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 		aud         []string
 		grant       storage.Grant
 		reusedGrant string
+		retried     storage.RefreshToken // the rotated token a retry presented
 	)
-	err := s.store.RotateRefreshToken(r.Context(), secret.Hash(presented), func(old *storage.RefreshToken, g *storage.Grant) (*storage.RefreshToken, error) {
+	err = s.store.RotateRefreshToken(r.Context(), secret.Hash(presented), func(old *storage.RefreshToken, g *storage.Grant) (*storage.RefreshToken, error) {
 		reusedGrant = ""
 		// RFC 6749 §6: the refresh token must have been issued to the
 		// authenticated client.
@@ -76,6 +86,10 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 		if old.Rotated {
 			reusedGrant = g.ID
 			if grace := time.Duration(s.cfg.Tokens.RefreshReuseInterval); grace > 0 && !old.RotatedAt.IsZero() && !now.After(old.RotatedAt.Add(grace)) {
+				if retryKeyMatches(old.RetryKeyHash, keyHash) {
+					retried, grant = *old, *g
+					return nil, errRefreshRetried
+				}
 				return nil, errRefreshRepeated
 			}
 			return nil, errRefreshReused
@@ -83,24 +97,8 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 		if !now.Before(old.ExpiresAt) || !now.Before(g.ExpiresAt) {
 			return nil, protocol.NewError(protocol.ErrInvalidGrant, "refresh token expired")
 		}
-		// RFC 6749 §6: the requested scope must not include any scope
-		// not originally granted.
-		scopes = old.Scopes
-		if len(requested) > 0 {
-			if !subsetOf(requested, old.Scopes) {
-				return nil, protocol.NewError(protocol.ErrInvalidScope, "requested scope exceeds the original grant")
-			}
-			scopes = requested
-		}
-		// RFC 8707 §2.2: a resource parameter asks for an access token
-		// for some of the grant's resources. Checked before rotating, so a
-		// refused request leaves the presented token usable.
-		granted := g.Resources
-		if len(granted) == 0 {
-			granted = s.defaultAudience(c) // a family from before resources were stored
-		}
 		var err error
-		if aud, err = narrowResources(granted, requestedResources); err != nil {
+		if scopes, aud, err = s.refreshedScopes(c, g, old.Scopes, requested, requestedResources); err != nil {
 			return nil, err
 		}
 		tok, next := s.newRefreshToken(g, old.Scopes)
@@ -108,10 +106,30 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 		if next.DPoPJKT == "" && c.Public {
 			next.DPoPJKT = jkt
 		}
+		if keyHash != "" {
+			if err := s.sealRetry(old, keyHash, tok); err != nil {
+				return nil, err
+			}
+		}
 		newToken = tok
 		grant = *g
 		return next, nil
 	})
+	if errors.Is(err, errRefreshRetried) {
+		var next *storage.RefreshToken
+		newToken, next, err = s.retriedSuccessor(r, &retried)
+		if err == nil {
+			scopes, aud, err = s.refreshedScopes(c, &grant, next.Scopes, requested, requestedResources)
+			if err != nil {
+				return nil, err
+			}
+			s.audit.Log(audit.Event{Type: audit.RefreshReuse, Outcome: "success", ClientID: c.ID, IP: s.clientIP(r),
+				Reason:  "rotated refresh token retried with the Idempotency-Key of its rotation within the reuse interval; the same successor sent again",
+				Details: map[string]string{"grant_id": grant.ID}})
+		} else if errors.Is(err, errRetryNotAnswered) {
+			err = errRefreshRepeated
+		}
+	}
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, protocol.NewError(protocol.ErrInvalidGrant, "invalid refresh token")
@@ -148,4 +166,30 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 		return nil, err
 	}
 	return s.respond(r.Context(), issuance{client: c, user: u, scopes: scopes, resources: aud, grant: &grant, refresh: newToken, authTime: grant.AuthTime, jkt: jkt})
+}
+
+// refreshedScopes returns the scopes and audience of the access token a
+// refresh of a token with tokenScopes in grant g issues, for the scope and
+// resource parameters of the request.
+func (s *Server) refreshedScopes(c *storage.Client, g *storage.Grant, tokenScopes, requested, requestedResources []string) (scopes, aud []string, err error) {
+	// RFC 6749 §6: the requested scope must not include any scope not
+	// originally granted.
+	scopes = tokenScopes
+	if len(requested) > 0 {
+		if !subsetOf(requested, tokenScopes) {
+			return nil, nil, protocol.NewError(protocol.ErrInvalidScope, "requested scope exceeds the original grant")
+		}
+		scopes = requested
+	}
+	// RFC 8707 §2.2: a resource parameter asks for an access token for
+	// some of the grant's resources. Checked before rotating, so a refused
+	// request leaves the presented token usable.
+	granted := g.Resources
+	if len(granted) == 0 {
+		granted = s.defaultAudience(c) // a family from before resources were stored
+	}
+	if aud, err = narrowResources(granted, requestedResources); err != nil {
+		return nil, nil, err
+	}
+	return scopes, aud, nil
 }

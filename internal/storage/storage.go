@@ -188,6 +188,15 @@ type RefreshToken struct {
 	// DPoP proof is used only with a proof of the same key (RFC 9449 §5).
 	// Empty when unbound.
 	DPoPJKT string
+	// RetryKeyHash and RetrySuccessor let the request that rotated this
+	// token be repeated with the same Idempotency-Key (a client killed
+	// before it saved the answer): the SHA-256 hex of that request's key
+	// (bound to its DPoP key), and the successor refresh token sealed with
+	// the server's secret key. Both are empty unless the rotating request
+	// carried a key. RotateRefreshToken stores them as its fn leaves them
+	// on old.
+	RetryKeyHash   string
+	RetrySuccessor []byte
 }
 
 // Device code statuses.
@@ -463,9 +472,9 @@ type GrantStore interface {
 	// RotateRefreshToken exchanges a refresh token in one transaction: it
 	// locks the row with hash, calls fn with a copy of it (and of its
 	// grant), and if fn returns a new token without error it marks the old
-	// one Rotated (RotatedAt = the new token's CreatedAt) and inserts the
-	// new one. fn sees Rotated or Revoked
-	// tokens too, so it can detect reuse.
+	// one Rotated (RotatedAt = the new token's CreatedAt), with the
+	// RetryKeyHash and RetrySuccessor fn set on old, and inserts the new
+	// one. fn sees Rotated or Revoked tokens too, so it can detect reuse.
 	RotateRefreshToken(ctx context.Context, hash string, fn func(old *RefreshToken, g *Grant) (*RefreshToken, error)) error
 }
 

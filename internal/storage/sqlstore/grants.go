@@ -51,7 +51,7 @@ func (s *Store) GetGrant(ctx context.Context, id string) (*storage.Grant, error)
 var (
 	revokeGrant       = "UPDATE grants SET revoked = $2, revoked_at = COALESCE(revoked_at, $3) WHERE id = $1"
 	revokeGrantTokens = "UPDATE refresh_tokens SET revoked = $2 WHERE grant_id = $1 AND revoked = $3"
-	markRotated       = "UPDATE refresh_tokens SET rotated = $2, rotated_at = $3 WHERE hash = $1"
+	markRotated       = "UPDATE refresh_tokens SET rotated = $2, rotated_at = $3, retry_key_hash = $4, retry_successor = $5 WHERE hash = $1"
 	// selectTokenAndGrant reads a refresh token with its grant. With FOR
 	// UPDATE, PostgreSQL locks the rows in FROM order: the grant first,
 	// then the token, the order RevokeGrant takes too.
@@ -83,19 +83,19 @@ func (s *Store) RevokeGrant(ctx context.Context, id string, at time.Time) error 
 
 var refreshTokens = newTable("refresh_tokens",
 	"hash", "grant_id", "client_id", "user_id", "scopes", "created_at", "expires_at",
-	"rotated", "revoked", "rotated_at", "dpop_jkt")
+	"rotated", "revoked", "rotated_at", "dpop_jkt", "retry_key_hash", "retry_successor")
 
 func (s *Store) refreshTokenArgs(t *storage.RefreshToken) []any {
 	return []any{
 		t.Hash, t.GrantID, t.ClientID, t.UserID, list(t.Scopes), s.time(t.CreatedAt), s.time(t.ExpiresAt),
-		t.Rotated, t.Revoked, s.time(t.RotatedAt), t.DPoPJKT,
+		t.Rotated, t.Revoked, s.time(t.RotatedAt), t.DPoPJKT, t.RetryKeyHash, blob(t.RetrySuccessor),
 	}
 }
 
 // refreshTokenDest lists where the columns of refresh_tokens scan into t.
 func refreshTokenDest(t *storage.RefreshToken) []any {
 	return []any{&t.Hash, &t.GrantID, &t.ClientID, &t.UserID, listCol{&t.Scopes}, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
-		&t.Rotated, &t.Revoked, timeCol{&t.RotatedAt}, &t.DPoPJKT}
+		&t.Rotated, &t.Revoked, timeCol{&t.RotatedAt}, &t.DPoPJKT, &t.RetryKeyHash, bytesCol{&t.RetrySuccessor}}
 }
 
 func scanRefreshToken(r rowScanner) (*storage.RefreshToken, error) {
@@ -122,8 +122,8 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (*storage.Refr
 
 // RotateRefreshToken exchanges the refresh token with hash in one
 // transaction: it locks the token's grant and the token, calls fn with
-// both, and if fn returns a new token it marks the old one rotated and
-// inserts the new one. A nil token with a nil error writes nothing. A token
+// both, and if fn returns a new token it marks the old one rotated (with
+// the retry fields fn set on it) and inserts the new one. A nil token with a nil error writes nothing. A token
 // whose grant is gone is storage.ErrNotFound.
 func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(old *storage.RefreshToken, g *storage.Grant) (*storage.RefreshToken, error)) error {
 	fnFailed := false
@@ -143,7 +143,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(old
 		if next == nil {
 			return nil
 		}
-		if _, err := s.txExec(ctx, tx, markRotated, hash, true, s.time(next.CreatedAt)); err != nil {
+		if _, err := s.txExec(ctx, tx, markRotated, hash, true, s.time(next.CreatedAt), old.RetryKeyHash, blob(old.RetrySuccessor)); err != nil {
 			return err
 		}
 		_, err = s.txExec(ctx, tx, refreshTokens.insert, s.refreshTokenArgs(next)...)

@@ -88,6 +88,7 @@ var refreshTokenTests = []test{
 	{"RefreshToken/RotateUpdaterError", testRotateUpdaterError},
 	{"RefreshToken/RotateDuplicateNewToken", testRotateDuplicate},
 	{"RefreshToken/RotateSeesRevoked", testRotateRevoked},
+	{"RefreshToken/RotateStoresRetry", testRotateStoresRetry},
 }
 
 // seedRefreshToken creates a grant g1 and one refresh token of it.
@@ -219,6 +220,45 @@ func testRotateRevoked(t *testing.T, s storage.Store) {
 	if err != errRevoked {
 		t.Errorf("rotate error = %v, want the updater's error unchanged", err)
 	}
+}
+
+// testRotateStoresRetry: the retry fields fn sets on the old token are
+// stored with its rotation (and only then), and read back byte for byte.
+func testRotateStoresRetry(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	g, old := seedRefreshToken(t, s, "rt1")
+	sealed := []byte{0x01, 0x00, 0xff, 0x7f, 0x80, 0x0a}
+	next := newRefreshToken("rt2", g)
+	next.CreatedAt = base.Add(time.Minute)
+	must(t, "rotate", s.RotateRefreshToken(ctx, old.Hash, func(o *storage.RefreshToken, _ *storage.Grant) (*storage.RefreshToken, error) {
+		if o.RetryKeyHash != "" || o.RetrySuccessor != nil {
+			t.Errorf("a token never rotated has retry fields %q, %x", o.RetryKeyHash, o.RetrySuccessor)
+		}
+		o.RetryKeyHash, o.RetrySuccessor = hash("key"), sealed
+		return next, nil
+	}))
+	got, err := s.GetRefreshToken(ctx, old.Hash)
+	must(t, "get old", err)
+	want := *old
+	want.Rotated, want.RotatedAt = true, next.CreatedAt
+	want.RetryKeyHash, want.RetrySuccessor = hash("key"), sealed
+	diff(t, "rotated token with retry", &want, got)
+	gotNext, err := s.GetRefreshToken(ctx, next.Hash)
+	must(t, "get new", err)
+	diff(t, "successor", next, gotNext)
+
+	// A failed rotation stores nothing of what fn set.
+	third := newRefreshToken("rt3", g)
+	err = s.RotateRefreshToken(ctx, next.Hash, func(o *storage.RefreshToken, _ *storage.Grant) (*storage.RefreshToken, error) {
+		o.RetryKeyHash, o.RetrySuccessor = hash("other"), sealed
+		return third, errStop
+	})
+	if err != errStop {
+		t.Errorf("rotate error = %v, want the updater's error unchanged", err)
+	}
+	gotNext, err = s.GetRefreshToken(ctx, next.Hash)
+	must(t, "get new after failed rotation", err)
+	diff(t, "successor after failed rotation", next, gotNext)
 }
 
 var revocationTests = []test{
