@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/cliauth"
 	"github.com/gatehouse-auth/gatehouse/client"
 	"github.com/gatehouse-auth/gatehouse/credstore"
+	"github.com/gatehouse-auth/gatehouse/credstore/oskeyring"
 	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -367,7 +368,7 @@ func TestLoginDPoPKeyringSealsKey(t *testing.T) {
 	c := newCLI(t, srv)
 	c.env["GATEHOUSE_AUTH_STORAGE"] = "keyring"
 	c.loginBrowser()
-	st := credstore.NewKeyring("gatehouse", c.dir)
+	st := credstore.NewKeyring(oskeyring.Backend{}, "gatehouse", c.dir)
 	cred, err := st.Get(context.Background(), "default")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-auth/gatehouse/client"
+	"github.com/gatehouse-auth/gatehouse/client/qrcode"
 	"github.com/gatehouse-auth/gatehouse/credstore"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -49,7 +50,7 @@ func (a *App) loginUser(ctx context.Context, cc *client.Config, cfg *configFile,
 			return nil, err
 		}
 	}
-	tok, err := cc.DeviceLogin(ctx, client.DeviceOptions{Prompt: client.DevicePrompt(w)})
+	tok, err := cc.DeviceLogin(ctx, client.DeviceOptions{Prompt: qrcode.DevicePrompt(w)})
 	switch {
 	case errors.Is(err, client.ErrDeviceDenied):
 		return nil, &Error{Code: ExitError, Err: err, Msg: "the sign-in was denied; nothing was stored"}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cliauth"
 	"github.com/gatehouse-auth/gatehouse/credstore"
+	"github.com/gatehouse-auth/gatehouse/credstore/oskeyring"
 )
 
 func TestProfilesCommands(t *testing.T) {
@@ -140,7 +141,7 @@ func TestStorageSwitchMigrates(t *testing.T) {
 	if _, err := c.fileStore().Get(context.Background(), "default"); !errors.Is(err, credstore.ErrNotFound) {
 		t.Errorf("the login is still in the file store: %v", err)
 	}
-	kr := credstore.NewKeyring("gatehouse", c.dir)
+	kr := credstore.NewKeyring(oskeyring.Backend{}, "gatehouse", c.dir)
 	moved, err := kr.Get(context.Background(), "default")
 	if err != nil || moved.RefreshToken != before.RefreshToken {
 		t.Fatalf("the login is not in the keyring: %v", err)

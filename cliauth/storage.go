@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/credstore"
+	"github.com/gatehouse-auth/gatehouse/credstore/oskeyring"
 )
 
 // Storage says where credentials are kept and why there, for status.
@@ -67,6 +68,7 @@ func (a *App) resolveStore(ctx context.Context, cfg *configFile, create, persist
 		Pinned:  credstore.Mode(cfg.PinnedStorage),
 		Dir:     dir,
 		Service: a.Name,
+		Keyring: oskeyring.Backend{},
 		Warn:    a.warn,
 		Getenv:  a.IO.getenv,
 		PinAuto: func(m credstore.Mode) error {

@@ -26,7 +26,7 @@ const slowDownStep = 5 * time.Second
 // DeviceOptions tune DeviceLogin.
 type DeviceOptions struct {
 	// Prompt shows the user where to go and which code to enter; nil
-	// means DevicePrompt(os.Stderr).
+	// means DevicePrompt(os.Stderr). qrcode.DevicePrompt adds a QR code.
 	Prompt func(*oauth2.DeviceAuthResponse)
 }
 

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-	"rsc.io/qr"
 
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -169,41 +168,5 @@ func TestDevicePrompt(t *testing.T) {
 	}
 	if strings.ContainsAny(out, "█▀▄") {
 		t.Errorf("QR code written to a non-terminal:\n%s", out)
-	}
-}
-
-// TestWriteQR reads the half blocks back into modules and compares them
-// with the QR code itself.
-func TestWriteQR(t *testing.T) {
-	const text = "https://auth.example/device?user_code=WDJB-MJHT"
-	var buf bytes.Buffer
-	if err := WriteQR(&buf, text); err != nil {
-		t.Fatal(err)
-	}
-	code, err := qr.Encode(text, qr.L)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
-	width := code.Size + 2*quietZone
-	if want := (width + 1) / 2; len(lines) != want {
-		t.Fatalf("%d lines, want %d", len(lines), want)
-	}
-	for row, line := range lines {
-		cells := []rune(line)
-		if len(cells) != width {
-			t.Fatalf("line %d has %d cells, want %d", row, len(cells), width)
-		}
-		for col, r := range cells {
-			top := r == '█' || r == '▀'
-			bottom := r == '█' || r == '▄'
-			for i, light := range []bool{top, bottom} {
-				x, y := col-quietZone, 2*row+i-quietZone
-				want := x < 0 || y < 0 || x >= code.Size || y >= code.Size || !code.Black(x, y)
-				if light != want {
-					t.Fatalf("module (%d,%d): light=%v, want %v", x, y, light, want)
-				}
-			}
-		}
 	}
 }

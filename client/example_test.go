@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-auth/gatehouse/client"
+	"github.com/gatehouse-auth/gatehouse/client/qrcode"
 	"github.com/gatehouse-auth/gatehouse/credstore"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -83,7 +84,7 @@ func ExampleConfig_BrowserLogin() {
 		ShowURL: func(u string) { fmt.Fprintln(os.Stderr, "Opening", u) },
 	})
 	if errors.Is(err, client.ErrBrowserUnavailable) {
-		tok, err = cfg.DeviceLogin(ctx, client.DeviceOptions{Prompt: client.DevicePrompt(os.Stderr)})
+		tok, err = cfg.DeviceLogin(ctx, client.DeviceOptions{Prompt: qrcode.DevicePrompt(os.Stderr)})
 	}
 	if err != nil {
 		log.Fatal(err)

@@ -15,7 +15,9 @@
 //   - Keyring (NewKeyring): the OS keyring holds a small random data key per
 //     profile; the credential, encrypted with it (AES-256-GCM), lives in
 //     dir/credentials-keyring.json under the same rules as File. Every
-//     keyring call has a timeout (WithTimeout).
+//     keyring call has a timeout (WithTimeout). The OS keyring itself is
+//     package credstore/oskeyring (NewKeyring(oskeyring.Backend{}, ...)),
+//     so that only programs that use it link its D-Bus client.
 //   - Memory (NewMemory): in the process only.
 //
 // Every backend reads a corrupt, truncated or unknown-version store as

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/credstore"
+	"github.com/gatehouse-auth/gatehouse/credstore/oskeyring"
 )
 
 // ExampleNewFile stores a login and then updates it the way a token
@@ -81,9 +82,10 @@ func ExampleResolve() {
 	defer os.RemoveAll(dir)
 
 	store, res, err := credstore.Resolve(context.Background(), credstore.ResolveInput{
-		Env:    "file", // GATEHOUSE_AUTH_STORAGE=file
-		Config: "keyring",
-		Dir:    dir,
+		Env:     "file", // GATEHOUSE_AUTH_STORAGE=file
+		Config:  "keyring",
+		Dir:     dir,
+		Keyring: oskeyring.Backend{}, // the OS keyring, for the keyring and auto settings
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-
-	"github.com/zalando/go-keyring"
 )
 
 // KeyringFileName is the Keyring store's file of encrypted credentials.
@@ -24,9 +22,9 @@ const DefaultService = "gatehouse"
 // answer within the store's timeout.
 var ErrKeyringTimeout = errors.New("credstore: keyring timed out")
 
-// Keyring is a Store that keeps secrets in the OS keyring (macOS Keychain,
-// Windows Credential Manager, the freedesktop Secret Service on Linux)
-// through github.com/zalando/go-keyring.
+// Keyring is a Store that keeps secrets in a keyring: the OS keyring
+// (macOS Keychain, Windows Credential Manager, the freedesktop Secret
+// Service on Linux) when its backend is oskeyring.Backend.
 //
 // macOS and Windows limit the size of a keyring item, and a credential
 // with an ID token and a refresh token can exceed it, so the keyring holds
@@ -50,15 +48,23 @@ type Keyring struct {
 	path    string
 	opts    options
 	warn    warner
-	backend keyringBackend
+	backend KeyringBackend
 }
 
 var _ Store = (*Keyring)(nil)
 
-// NewKeyring returns the keyring store for service ("" means
+// NewKeyring returns the keyring store on backend for service ("" means
 // DefaultService) with its encrypted data file in dir. It does not touch
-// the keyring; see Probe.
-func NewKeyring(service, dir string, opts ...Option) *Keyring {
+// the keyring; see Probe. For the OS keyring, backend is
+// oskeyring.Backend{}:
+//
+//	kr := credstore.NewKeyring(oskeyring.Backend{}, "mycli", dir)
+//
+// NewKeyring panics if backend is nil.
+func NewKeyring(backend KeyringBackend, service, dir string, opts ...Option) *Keyring {
+	if backend == nil {
+		panic("credstore: NewKeyring: nil backend (oskeyring.Backend{} is the OS keyring)")
+	}
 	if service == "" {
 		service = DefaultService
 	}
@@ -69,7 +75,7 @@ func NewKeyring(service, dir string, opts ...Option) *Keyring {
 		path:    filepath.Join(dir, KeyringFileName),
 		opts:    o,
 		warn:    warner{warn: o.warn},
-		backend: systemKeyring{},
+		backend: backend,
 	}
 }
 
@@ -146,7 +152,7 @@ func (k *Keyring) Get(ctx context.Context, profile string) (*Credential, error) 
 		return nil, ErrNotFound
 	}
 	encoded, err := k.get(ctx, profile)
-	if errors.Is(err, keyring.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		k.warn.say(fmt.Sprintf("credstore: the keyring has no key for profile %q (service %q), so its stored credential cannot be read; log in again", profile, k.service))
 		return nil, ErrNotFound
 	}
@@ -238,7 +244,7 @@ func (k *Keyring) dataKey(ctx context.Context, profile string) ([]byte, error) {
 		if key, ok := decodeDataKey(encoded); ok {
 			return key, nil
 		}
-	case !errors.Is(err, keyring.ErrNotFound):
+	case !errors.Is(err, ErrNotFound):
 		return nil, fmt.Errorf("credstore: put %q: %w", profile, err)
 	}
 	key := make([]byte, dataKeySize)
@@ -262,7 +268,7 @@ func (k *Keyring) Delete(ctx context.Context, profile string) error {
 	}
 	// The file no longer names the key, so a failure here leaves an
 	// orphan item, not a readable credential; still report it.
-	if err := k.del(ctx, profile); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+	if err := k.del(ctx, profile); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("credstore: delete %q: %w", profile, err)
 	}
 	return nil

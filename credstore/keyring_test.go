@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/credstore"
 	"github.com/gatehouse-auth/gatehouse/credstore/credstoretest"
+	"github.com/gatehouse-auth/gatehouse/credstore/oskeyring"
 )
 
 const testService = "gatehouse-test"
@@ -25,7 +26,7 @@ const testService = "gatehouse-test"
 func newMockKeyring(t *testing.T, opts ...credstore.Option) *credstore.Keyring {
 	t.Helper()
 	keyring.MockInit()
-	return credstore.NewKeyring(testService, privateDir(t), opts...)
+	return credstore.NewKeyring(oskeyring.Backend{}, testService, privateDir(t), opts...)
 }
 
 func TestKeyringConformance(t *testing.T) {
@@ -59,13 +60,13 @@ func TestKeyringSecretService(t *testing.T) {
 	_, _ = rand.Read(id[:])
 	service := "gatehouse-test-" + hex.EncodeToString(id[:])
 	t.Cleanup(func() { _ = keyring.DeleteAll(service) })
-	probe := credstore.NewKeyring(service, t.TempDir())
+	probe := credstore.NewKeyring(oskeyring.Backend{}, service, t.TempDir())
 	if err := probe.Probe(t.Context()); err != nil {
 		t.Fatalf("the OS keyring does not work: %v", err)
 	}
 	credstoretest.Run(t, func(t *testing.T) credstore.Store {
 		t.Cleanup(func() { _ = keyring.DeleteAll(service) })
-		return credstore.NewKeyring(service, privateDir(t))
+		return credstore.NewKeyring(oskeyring.Backend{}, service, privateDir(t))
 	})
 }
 

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zalando/go-keyring"
-
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
 )
 
@@ -33,7 +31,7 @@ func (m *memoryBackend) Get(service, user string) (string, error) {
 	defer m.mu.Unlock()
 	s, ok := m.items[service+"\x00"+user]
 	if !ok {
-		return "", keyring.ErrNotFound
+		return "", ErrNotFound
 	}
 	return s, nil
 }
@@ -73,8 +71,7 @@ func (h *hangingBackend) Delete(string, string) error        { return h.hang() }
 func TestKeyringTimeout(t *testing.T) {
 	ctx := t.Context()
 	clk := clocktest.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	k := NewKeyring("svc", t.TempDir(), WithClock(clk), WithTimeout(3*time.Second))
-	k.backend = &memoryBackend{}
+	k := NewKeyring(&memoryBackend{}, "svc", t.TempDir(), WithClock(clk), WithTimeout(3*time.Second))
 	if err := k.Put(ctx, "p", &Credential{Kind: KindUser, AccessToken: "a"}); err != nil {
 		t.Fatal(err)
 	}
@@ -105,8 +102,7 @@ func TestKeyringTimeout(t *testing.T) {
 }
 
 func TestKeyringCallHonoursContext(t *testing.T) {
-	k := NewKeyring("svc", t.TempDir())
-	k.backend = newHangingBackend(t)
+	k := NewKeyring(newHangingBackend(t), "svc", t.TempDir())
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- k.Probe(ctx) }()
@@ -122,8 +118,7 @@ func TestKeyringCallHonoursContext(t *testing.T) {
 }
 
 func TestKeyringProbeTimeout(t *testing.T) {
-	k := NewKeyring("svc", t.TempDir(), WithTimeout(20*time.Millisecond))
-	k.backend = newHangingBackend(t)
+	k := NewKeyring(newHangingBackend(t), "svc", t.TempDir(), WithTimeout(20*time.Millisecond))
 	if err := k.Probe(t.Context()); !errors.Is(err, ErrKeyringTimeout) {
 		t.Errorf("Probe on a hung keyring: error = %v, want ErrKeyringTimeout", err)
 	}

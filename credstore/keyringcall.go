@@ -4,45 +4,39 @@ import (
 	"context"
 	"fmt"
 	"sync"
-
-	"github.com/zalando/go-keyring"
 )
 
-// keyringBackend is the part of go-keyring the Keyring store uses; tests
-// inside the package replace it with one that hangs.
-type keyringBackend interface {
+// KeyringBackend is a keyring that keeps small secrets by service and
+// user: the OS keyring (oskeyring.Backend, in package
+// github.com/gatehouse-auth/gatehouse/credstore/oskeyring), or a fake in
+// tests. The Keyring store keeps only a data key per profile in it.
+//
+// Get and Delete of an item that does not exist return ErrNotFound (or an
+// error wrapping it). The Keyring store calls a backend from one goroutine
+// at a time, with a timeout, so a backend need not be safe for concurrent
+// use and may block.
+//
+// The OS keyring is a separate package so that a program that never keeps
+// credentials there (one that only uses client credentials, say) does not
+// link the keyring libraries (on Linux, a D-Bus client).
+type KeyringBackend interface {
 	Set(service, user, secret string) error
 	Get(service, user string) (string, error)
 	Delete(service, user string) error
 }
 
-// systemKeyring is go-keyring's package-level keyring: the OS keyring, or
-// its in-memory fake after keyring.MockInit.
-type systemKeyring struct{}
-
-func (systemKeyring) Set(service, user, secret string) error {
-	return keyring.Set(service, user, secret)
-}
-
-func (systemKeyring) Get(service, user string) (string, error) {
-	return keyring.Get(service, user)
-}
-
-func (systemKeyring) Delete(service, user string) error {
-	return keyring.Delete(service, user)
-}
-
 // keyringMu serialises calls into the keyring within the process: each
 // call opens its own D-Bus session (or XPC/Win32 call) and gains nothing
-// from running beside another, and go-keyring's in-memory fake is not safe
-// for concurrent use. A call that hangs holds it, so the calls queued
+// from running beside another, and a backend (go-keyring's in-memory fake,
+// for one) need not be safe for concurrent use. A call that hangs holds it, so the calls queued
 // behind it time out too — which is right: the keyring is not answering.
 var keyringMu sync.Mutex
 
 // call runs fn against the keyring in its own goroutine and waits for it
 // until the store's timeout or ctx ends; then the call is abandoned (its
-// goroutine finishes, or not, on its own). op names the call in errors. keyring.ErrNotFound comes back wrapped, for errors.Is.
-func (k *Keyring) call(ctx context.Context, op string, fn func(b keyringBackend) error) error {
+// goroutine finishes, or not, on its own). op names the call in errors.
+// The backend's ErrNotFound comes back wrapped, for errors.Is.
+func (k *Keyring) call(ctx context.Context, op string, fn func(b KeyringBackend) error) error {
 	timer := k.opts.clock.NewTimer(k.opts.timeout)
 	defer timer.Stop()
 	done := make(chan error, 1)
@@ -66,7 +60,7 @@ func (k *Keyring) call(ctx context.Context, op string, fn func(b keyringBackend)
 
 func (k *Keyring) get(ctx context.Context, user string) (string, error) {
 	var secret string
-	err := k.call(ctx, "get", func(b keyringBackend) error {
+	err := k.call(ctx, "get", func(b KeyringBackend) error {
 		var err error
 		secret, err = b.Get(k.service, user)
 		return err
@@ -78,13 +72,13 @@ func (k *Keyring) get(ctx context.Context, user string) (string, error) {
 }
 
 func (k *Keyring) set(ctx context.Context, user, secret string) error {
-	return k.call(ctx, "set", func(b keyringBackend) error {
+	return k.call(ctx, "set", func(b KeyringBackend) error {
 		return b.Set(k.service, user, secret)
 	})
 }
 
 func (k *Keyring) del(ctx context.Context, user string) error {
-	return k.call(ctx, "delete", func(b keyringBackend) error {
+	return k.call(ctx, "delete", func(b KeyringBackend) error {
 		return b.Delete(k.service, user)
 	})
 }

@@ -65,6 +65,12 @@ type ResolveInput struct {
 	Dir string
 	// Service is the keyring service name; "" means DefaultService.
 	Service string
+	// Keyring is where the keyring store keeps its data keys:
+	// oskeyring.Backend{} for the OS keyring. Resolve returns an error
+	// when it is nil, whatever the setting, so that a program without it
+	// fails on its first run rather than when it first meets a keyring
+	// setting.
+	Keyring KeyringBackend
 	// Probe checks the keyring; nil means the real check, Keyring.Probe.
 	// Storage auto with the real check first looks for a D-Bus session
 	// bus where the keyring needs one (Linux, the BSDs): without one it
@@ -123,6 +129,10 @@ func Resolve(ctx context.Context, r ResolveInput) (Store, Resolution, error) {
 	if r.Dir == "" {
 		return nil, Resolution{}, errors.New("credstore: resolve: no credentials directory")
 	}
+	if r.Keyring == nil {
+		return nil, Resolution{}, errors.New("credstore: resolve: no keyring backend: " +
+			"set ResolveInput.Keyring to oskeyring.Backend{} (package credstore/oskeyring) for the OS keyring")
+	}
 	setting, source := string(ModeAuto), SourceDefault
 	for _, s := range []struct{ value, source string }{
 		{r.Flag, SourceFlag}, {r.Env, SourceEnv}, {r.Config, SourceConfig},
@@ -138,7 +148,7 @@ func Resolve(ctx context.Context, r ResolveInput) (Store, Resolution, error) {
 	}
 
 	opts := append([]Option{WithWarn(warn)}, r.Options...)
-	kr := NewKeyring(r.Service, r.Dir, opts...)
+	kr := NewKeyring(r.Keyring, r.Service, r.Dir, opts...)
 	file := NewFile(r.Dir, opts...)
 	probe := r.Probe
 	autoProbe := probe

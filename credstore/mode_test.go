@@ -13,6 +13,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/gatehouse-auth/gatehouse/credstore"
+	"github.com/gatehouse-auth/gatehouse/credstore/oskeyring"
 )
 
 func TestParseMode(t *testing.T) {
@@ -94,7 +95,7 @@ func runResolveCase(t *testing.T, tc resolveCase) {
 	var w warnings
 	store, res, err := credstore.Resolve(t.Context(), credstore.ResolveInput{
 		Flag: tc.flag, Env: tc.env, Config: tc.config, Pinned: tc.pinned,
-		Dir: dir, Service: testService,
+		Dir: dir, Service: testService, Keyring: oskeyring.Backend{},
 		Probe: func(ctx context.Context) error { probed = true; return tc.probeErr },
 		Warn:  w.add,
 		PinAuto: func(m credstore.Mode) error {
@@ -166,7 +167,7 @@ func runResolveCase(t *testing.T, tc resolveCase) {
 // go-keyring's fake: working, then failing.
 func TestResolveRealProbe(t *testing.T) {
 	keyring.MockInit()
-	in := credstore.ResolveInput{Dir: t.TempDir(), Service: testService, Getenv: withSessionBus}
+	in := credstore.ResolveInput{Dir: t.TempDir(), Service: testService, Keyring: oskeyring.Backend{}, Getenv: withSessionBus}
 	if _, res, err := credstore.Resolve(t.Context(), in); err != nil || res.Mode != credstore.ModeKeyring {
 		t.Errorf("auto with a working keyring = %q, %v; want keyring", res.Mode, err)
 	}
@@ -207,7 +208,7 @@ func TestResolveAutoWithoutSessionBus(t *testing.T) {
 	defer keyring.MockInit()
 	var w warnings
 	var pinned []credstore.Mode
-	in := credstore.ResolveInput{Dir: t.TempDir(), Service: testService, Warn: w.add,
+	in := credstore.ResolveInput{Dir: t.TempDir(), Service: testService, Keyring: oskeyring.Backend{}, Warn: w.add,
 		Getenv:  func(string) string { return "" },
 		PinAuto: func(m credstore.Mode) error { pinned = append(pinned, m); return nil }}
 	_, res, err := credstore.Resolve(t.Context(), in)
@@ -229,8 +230,21 @@ func TestResolveAutoWithoutSessionBus(t *testing.T) {
 }
 
 func TestResolveNeedsDir(t *testing.T) {
-	if _, _, err := credstore.Resolve(t.Context(), credstore.ResolveInput{Flag: "file"}); err == nil {
+	if _, _, err := credstore.Resolve(t.Context(), credstore.ResolveInput{Flag: "file", Keyring: oskeyring.Backend{}}); err == nil {
 		t.Error("Resolve without a directory succeeded")
+	}
+}
+
+// TestResolveNeedsKeyring checks that a program that does not say which
+// keyring to use is told how, whatever the setting, instead of silently
+// storing credentials in a file.
+func TestResolveNeedsKeyring(t *testing.T) {
+	for _, setting := range []string{"file", "keyring", "auto"} {
+		_, _, err := credstore.Resolve(t.Context(), credstore.ResolveInput{Flag: setting, Dir: t.TempDir(),
+			Probe: func(context.Context) error { return nil }})
+		if err == nil || !strings.Contains(err.Error(), "oskeyring.Backend{}") {
+			t.Errorf("Resolve of %s without a keyring backend: error = %v, want one that names oskeyring.Backend{}", setting, err)
+		}
 	}
 }
 
@@ -239,7 +253,7 @@ func TestResolveNeedsDir(t *testing.T) {
 func TestResolveKeepsProbeError(t *testing.T) {
 	timeout := fmt.Errorf("credstore: keyring probe: keyring set: no answer within 3s: %w", credstore.ErrKeyringTimeout)
 	_, _, err := credstore.Resolve(t.Context(), credstore.ResolveInput{
-		Flag: "keyring", Dir: t.TempDir(),
+		Flag: "keyring", Dir: t.TempDir(), Keyring: oskeyring.Backend{},
 		Probe: func(context.Context) error { return timeout },
 	})
 	if !errors.Is(err, credstore.ErrKeyringUnavailable) || !errors.Is(err, credstore.ErrKeyringTimeout) {

@@ -7,58 +7,20 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
+
+	"github.com/gatehouse-auth/gatehouse/internal/chromiumtest"
 )
 
 // The same logins as the HTTP-browser tests, through a real headless
 // Chromium: it enforces what the HTTP client does not (Content-Security-
 // Policy form-action across the redirect to the client, SameSite cookies,
 // Sec-Fetch-* and Origin headers seen by the cross-origin protection).
-
-// newChromium starts a headless Chromium for the test and returns a
-// chromedp context of one tab. It skips the test when chromium is not on
-// PATH.
-func newChromium(t *testing.T) context.Context {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not on PATH; skipping the browser tests (install Debian's chromium package to run them)")
-	}
-	// Removed after the browser has exited (cleanups run last-in first-out).
-	profile, err := os.MkdirTemp("", "gatehouse-e2e-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(profile) })
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.UserDataDir(profile),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	// The first Run starts the browser; it must not carry a timeout.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
 
 // browserDo runs steps in the tab with a time limit.
 func browserDo(ctx context.Context, steps ...chromedp.Action[chromedp.Void]) error {
@@ -130,7 +92,7 @@ func browserLogin(ctx context.Context, user, pass string) error {
 
 func TestChromium(t *testing.T) {
 	t.Parallel()
-	ctx := newChromium(t)
+	ctx := chromiumtest.New(t)
 	g := startServer(t)
 	p, _ := discover(t, t.Context(), g)
 	cb := startLoopbackCallback(t)

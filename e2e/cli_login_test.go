@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse-auth/gatehouse/internal/chromiumtest"
 )
 
 // TestCLIBrowserLogin: `gatehouse login` opens the login page in a real
@@ -17,7 +19,7 @@ import (
 // sight; logout revokes it at the server.
 func TestCLIBrowserLogin(t *testing.T) {
 	t.Parallel()
-	ctx := newChromium(t)
+	ctx := chromiumtest.New(t)
 	g := startServer(t)
 	_, m := discover(t, t.Context(), g)
 	rsID, rsSecret := createClient(t, g, "rs", "--grant", "client_credentials")

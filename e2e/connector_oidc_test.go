@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse-auth/gatehouse/internal/chromiumtest"
 )
 
 // TestConnectorOIDCChromium: a second `gatehouse server` is the upstream
@@ -24,7 +26,7 @@ import (
 // (its groups claim) becomes editor here.
 func TestConnectorOIDCChromium(t *testing.T) {
 	t.Parallel()
-	ctx := newChromium(t)
+	ctx := chromiumtest.New(t)
 
 	// The upstream answers on localhost, the server on 127.0.0.1: two
 	// hosts, so their cookies stay apart as two real sites' would.

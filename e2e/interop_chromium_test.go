@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse-auth/gatehouse/internal/chromiumtest"
 )
 
 // TestInteropOpenIDClientChromium: the openid-client login of
@@ -17,7 +19,7 @@ import (
 func TestInteropOpenIDClientChromium(t *testing.T) {
 	t.Parallel()
 	dir := nodeSuite(t)
-	ctx := newChromium(t)
+	ctx := chromiumtest.New(t)
 	g := startServer(t)
 	addUser(t, g, interopUser, "viewer", interopPassword)
 	cb := startLoopbackCallback(t)

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 
+	"github.com/gatehouse-auth/gatehouse/internal/chromiumtest"
 	"github.com/gatehouse-auth/gatehouse/internal/proxy/proxytest"
 )
 
@@ -286,7 +287,7 @@ func TestGatewayScriptsWithAPIKeysAndClientCredentials(t *testing.T) {
 // the way back to the page first asked for, with the user menu injected.
 func TestGatewayChromium(t *testing.T) {
 	t.Parallel()
-	ctx := newChromium(t)
+	ctx := chromiumtest.New(t)
 	gw := startGateway(t, "--menu", "--brand-name", "Acme Data")
 	pass := gw.addUser(t, "vera", "viewer")
 	err := browserDo(ctx,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cputime"
 	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
@@ -45,14 +46,14 @@ func benchVerify(b *testing.B, key crypto.Signer) {
 	i := 0
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		if _, err := v.Verify(ctx, toks[i%len(toks)]); err != nil {
 			b.Fatal(err)
 		}
 		i++
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 func BenchmarkVerifyES256(b *testing.B) { testKeys(b); benchVerify(b, ec256) }
@@ -70,13 +71,13 @@ func BenchmarkRawES256(b *testing.B) {
 	b.ReportAllocs()
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		if !ecdsa.Verify(&ec256.PublicKey, d[:], r, s) {
 			b.Fatal("bad signature")
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 // BenchmarkRawRS256 is the floor for RS256: rsa.VerifyPKCS1v15 of one
@@ -90,13 +91,13 @@ func BenchmarkRawRS256(b *testing.B) {
 	b.ReportAllocs()
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		if err := rsa.VerifyPKCS1v15(&rsaKey.PublicKey, crypto.SHA256, d[:], sig); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 func BenchmarkDecodeUnverified(b *testing.B) {
@@ -105,13 +106,13 @@ func BenchmarkDecodeUnverified(b *testing.B) {
 	b.ReportAllocs()
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		if _, err := jwt.DecodeUnverified(tok); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 func BenchmarkSignES256(b *testing.B) {
@@ -121,13 +122,13 @@ func BenchmarkSignES256(b *testing.B) {
 	b.ReportAllocs()
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		if _, err := s.Sign(jwt.TypeAccessToken, c); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 // benchGoJose is the alternative of issue #12: go-jose everywhere. It
@@ -139,7 +140,7 @@ func benchGoJose(b *testing.B, key crypto.Signer, alg jose.SignatureAlgorithm) {
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	i := 0
 	for b.Loop() {
 		obj, err := jose.ParseSignedCompact(toks[i%len(toks)], []jose.SignatureAlgorithm{alg})
@@ -156,7 +157,7 @@ func benchGoJose(b *testing.B, key crypto.Signer, alg jose.SignatureAlgorithm) {
 		}
 		i++
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 func BenchmarkGoJoseVerifyES256(b *testing.B) { testKeys(b); benchGoJose(b, ec256, jose.ES256) }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/dpop"
+	"github.com/gatehouse-auth/gatehouse/internal/cputime"
 	"github.com/gatehouse-auth/gatehouse/resource"
 )
 
@@ -192,13 +193,13 @@ func BenchmarkVerifyRequestDPoP(b *testing.B) {
 	b.ReportAllocs()
 	runtime.GC()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if _, err := v.VerifyRequest(reqs[i]); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 // BenchmarkVerifyRequestBearer is the same cached path for an unbound

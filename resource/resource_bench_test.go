@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cputime"
 	"github.com/gatehouse-auth/gatehouse/resource"
 )
 
@@ -28,13 +29,13 @@ func BenchmarkVerifyRepeated(b *testing.B) {
 	b.ReportAllocs()
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		if _, err := v.Verify(ctx, tok); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 // BenchmarkVerifyFirstSight verifies tokens never seen before: parse,
@@ -53,13 +54,13 @@ func BenchmarkVerifyFirstSight(b *testing.B) {
 	b.ResetTimer()
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if _, err := v.Verify(ctx, toks[i]); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 // BenchmarkRawES256Verify is the floor: ecdsa.Verify of one token's
@@ -81,11 +82,11 @@ func BenchmarkRawES256Verify(b *testing.B) {
 	b.ReportAllocs()
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		ecdsa.Verify(pub, digest[:], r, s)
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 func BenchmarkVerifyFirstSightEdDSA(b *testing.B) {
@@ -105,13 +106,13 @@ func BenchmarkVerifyFirstSightEdDSA(b *testing.B) {
 	b.ResetTimer()
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for i := 1; i < b.N; i++ {
 		if _, err := v.Verify(ctx, toks[i]); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 // rsaBench returns an issuer whose only key is RS256 and a verifier that
@@ -133,13 +134,13 @@ func BenchmarkVerifyRepeatedRS256(b *testing.B) {
 	b.ReportAllocs()
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		if _, err := v.Verify(ctx, tok); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 func BenchmarkVerifyFirstSightRS256(b *testing.B) {
@@ -157,13 +158,13 @@ func BenchmarkVerifyFirstSightRS256(b *testing.B) {
 	b.ResetTimer()
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if _, err := v.Verify(ctx, toks[i]); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 // BenchmarkRawRS256Verify is the RS256 floor: rsa.VerifyPKCS1v15 of one
@@ -181,11 +182,11 @@ func BenchmarkRawRS256Verify(b *testing.B) {
 	b.ReportAllocs()
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/cliauth"
-	"github.com/gatehouse-auth/gatehouse/client"
+	"github.com/gatehouse-auth/gatehouse/client/qrcode"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
@@ -84,7 +84,7 @@ func accountMFAEnrollRun(ctx context.Context, opts *accountMFAEnrollOptions) err
 	out := opts.IO.Out
 	fmt.Fprintln(out, "Scan this QR code with your authenticator app:")
 	fmt.Fprintln(out)
-	if err := client.WriteQR(out, en.URI); err != nil {
+	if err := qrcode.Write(out, en.URI); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "\nOr add the key by hand:\n  URI:    %s\n  Secret: %s\n\n", en.URI, en.Secret)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
-	"rsc.io/qr"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
@@ -332,13 +331,13 @@ func newEnrolment(issuer, username, b32 string) (*enrolment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: totp key: %w", err)
 	}
-	code, err := qr.Encode(key.URL(), qr.M)
+	png, err := qrPNG(key.URL())
 	if err != nil {
-		return nil, fmt.Errorf("server: qr code: %w", err)
+		return nil, err
 	}
 	return &enrolment{
 		// Built here from our own PNG bytes, so it is a safe URL.
-		QR:     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(code.PNG())),
+		QR:     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
 		URI:    key.URL(),
 		Secret: key.Secret(),
 	}, nil

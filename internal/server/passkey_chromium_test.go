@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/chromiumtest"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 )
 
@@ -28,41 +27,6 @@ import (
 // withLocalhostIssuer serves the harness as http://localhost:PORT.
 func withLocalhostIssuer() harnessOption {
 	return func(c *config.Server) { c.Issuer = strings.Replace(c.Issuer, "127.0.0.1", "localhost", 1) }
-}
-
-// newPasskeyChromium starts a headless Chromium with one tab, or skips
-// the test when chromium is not on PATH (the flags of e2e's browser tests).
-func newPasskeyChromium(t *testing.T) context.Context {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not on PATH; skipping the passkey browser tests (install Debian's chromium package to run them)")
-	}
-	profile, err := os.MkdirTemp("", "gatehouse-passkey-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(profile) })
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.UserDataDir(profile),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
 }
 
 // pkDo runs steps in the tab with a time limit.
@@ -229,7 +193,7 @@ func waitPasskeyError(t *testing.T, ctx context.Context, what, msg string) {
 }
 
 func TestChromiumPasskeys(t *testing.T) {
-	ctx := newPasskeyChromium(t)
+	ctx := chromiumtest.New(t)
 	h := newHarness(t, withLocalhostIssuer())
 	if h.cfg.PasskeyRPID() != "localhost" {
 		t.Fatalf("RP ID %q", h.cfg.PasskeyRPID())
@@ -374,7 +338,7 @@ func (h *testHarness) sessionCookieIn(t *testing.T, ctx context.Context) bool {
 }
 
 func TestChromiumPasskeySecondFactor(t *testing.T) {
-	ctx := newPasskeyChromium(t)
+	ctx := chromiumtest.New(t)
 	h := newHarness(t, withLocalhostIssuer(), func(c *config.Server) { c.MFA.RequiredRoles = []string{"ops"} })
 	u := h.addUser("olga", "correct horse battery", "ops")
 	va := virtualAuthenticator(t, ctx)
