@@ -444,4 +444,25 @@ func TestGatewayPagesAccessible(t *testing.T) {
 		t.Fatalf("sign out: %v (at %s)", err, browserLocation(ctx))
 	}
 	check.check(t, "gateway-signed-out")
+
+	// A user whose only role the policy does not name may sign in but
+	// not see the app.
+	if out, errOut, code := runCLI(t, "", append([]string{"roles", "create", "guest"}, gw.storage...)...); code != 0 {
+		t.Fatalf("roles create guest: exit %d: %s %s", code, out, errOut)
+	}
+	noraPass := gw.addUser(t, "nora", "guest")
+	open(t, ctx, gw.URL+"/runs", "#username")
+	if err := browserDo(ctx,
+		chromedp.SendKeys(chromedp.ID("username"), "nora"),
+		chromedp.SendKeys(chromedp.ID("password"), noraPass),
+		chromedp.Click(chromedp.CSS(`form[action="`+authPrefix+`/login"] button[type="submit"]`)),
+		chromedp.WaitNotPresent(chromedp.ID("username")),
+		chromedp.WaitVisible(chromedp.CSS("body")),
+	); err != nil {
+		t.Fatalf("nora's sign-in: %v (at %s)", err, browserLocation(ctx))
+	}
+	if h1 := evalIn[string](t, ctx, `(document.querySelector("h1") || document.body).textContent`); h1 != "Access denied" {
+		t.Fatalf("nora sees %q at %s", h1, browserLocation(ctx))
+	}
+	check.check(t, "gateway-forbidden")
 }
