@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -200,6 +201,16 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 			}
 			d.Sessions = append(d.Sessions, newSessionRow(x, x.Hash == a.sess.Hash))
 		}
+		// This browser's session first, the others oldest first.
+		slices.SortStableFunc(d.Sessions, func(x, y sessionRow) int {
+			switch {
+			case x.Current == y.Current:
+				return 0
+			case x.Current:
+				return -1
+			}
+			return 1
+		})
 		if d.APIKeys, err = s.ownAPIKeys(r, a.user.ID); err != nil {
 			s.renderServerError(w, r, err)
 			return

@@ -64,6 +64,13 @@ func TestAccountSessionsShowDevice(t *testing.T) {
 	if !strings.Contains(list, "<strong>"+unknownBrowser+"</strong>") || strings.Count(list, "This browser") != 1 {
 		t.Errorf("phone session:\n%s", list)
 	}
+	// The phone signed in last, but its own list shows it first.
+	p = h.browse(phone, PathAccount)
+	list = p.body[strings.Index(p.body, `id="sessions"`):]
+	if i, j := strings.Index(list, unknownBrowser), strings.Index(list, "Firefox on Windows"); i < 0 || j < i ||
+		!strings.Contains(list, unknownBrowser+`</strong> <span class="badge">This browser`) {
+		t.Errorf("the phone's list does not start with its own session:\n%s", list)
+	}
 	sess, err := h.store.GetSession(t.Context(), secret.Hash(h.sessionCookie(phone)))
 	if err != nil {
 		t.Fatal(err)
