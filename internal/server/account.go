@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,9 +53,25 @@ type accountPage struct {
 	// user's.
 	PasskeysOn bool
 	Passkeys   []passkeyRow
-	Message    string
-	Error      string
+	// Message and Error are the outcome of the form just sent; Section
+	// names the section of that form (one of the section constants), so
+	// the outcome is shown next to the form and the browser scrolls
+	// there (each form's action ends in #section). "" shows it at the
+	// top.
+	Message string
+	Error   string
+	Section string
 }
+
+// The sections of the account page, as element ids: the page shows the
+// outcome of a form in the form's section.
+const (
+	sectionMFA      = "mfa"
+	sectionPasskeys = "passkeys"
+	sectionAPIKeys  = "api-keys"
+	sectionSessions = "sessions"
+	sectionPassword = "password"
+)
 
 // enrolment is what the user needs to add the key to an app.
 type enrolment struct {
@@ -63,10 +80,32 @@ type enrolment struct {
 	Secret string
 }
 
+// sessionRow is one of the user's sessions in the list on /account.
 type sessionRow struct {
 	ID               string
 	Created, Expires string
-	Current          bool
+	// Device describes the browser and system ("Firefox on Windows"),
+	// IP is the address it signed in from ("" for sessions from before
+	// both were kept) and LastSeen when it was last used, to the minute.
+	Device, IP, LastSeen string
+	Current              bool
+}
+
+// newSessionRow is the row of x; current is the session of the request.
+func newSessionRow(x *storage.Session, current bool) sessionRow {
+	const when = "2006-01-02 15:04 UTC"
+	row := sessionRow{
+		ID:      x.Hash,
+		Created: x.CreatedAt.UTC().Format(when),
+		Expires: x.ExpiresAt.UTC().Format(when),
+		Device:  describeUserAgent(x.UserAgent),
+		IP:      x.IP,
+		Current: current,
+	}
+	if !x.LastSeen.IsZero() {
+		row.LastSeen = x.LastSeen.UTC().Format(when)
+	}
+	return row
 }
 
 // accountActor is the user the account page acts for: the signed-in user
@@ -147,6 +186,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	d.PasskeysOn = s.passkeysOn()
 	d.Passkeys = passkeyRows(keys)
 	d.Script = d.PasskeysOn
+	d.Copy = d.NewAPIKey != "" || len(d.RecoveryCodes) > 0
 	if a.sess != nil {
 		list, err := s.store.ListUserSessions(ctx, a.user.ID)
 		if err != nil {
@@ -158,13 +198,18 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 			if !now.Before(x.ExpiresAt) {
 				continue
 			}
-			d.Sessions = append(d.Sessions, sessionRow{
-				ID:      x.Hash,
-				Created: x.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"),
-				Expires: x.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"),
-				Current: x.Hash == a.sess.Hash,
-			})
+			d.Sessions = append(d.Sessions, newSessionRow(x, x.Hash == a.sess.Hash))
 		}
+		// This browser's session first, the others oldest first.
+		slices.SortStableFunc(d.Sessions, func(x, y sessionRow) int {
+			switch {
+			case x.Current == y.Current:
+				return 0
+			case x.Current:
+				return -1
+			}
+			return 1
+		})
 		if d.APIKeys, err = s.ownAPIKeys(r, a.user.ID); err != nil {
 			s.renderServerError(w, r, err)
 			return
@@ -187,7 +232,7 @@ func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	cur, pw, pw2 := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("new_password2")
 	if a.user.ConnectorID != "" {
-		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Error: "Your password is managed where you sign in (" +
+		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionPassword, Error: "Your password is managed where you sign in (" +
 			s.connectorName(a.user.ConnectorID) + "); change it there."})
 		return
 	}
@@ -197,7 +242,7 @@ func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fail := func(msg string) {
-		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Error: msg})
+		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionPassword, Error: msg})
 	}
 	switch {
 	case !ok:
@@ -236,7 +281,7 @@ func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
 	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
 		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
 		Details: map[string]string{"change": "password changed", "sessions_ended": fmt.Sprint(n)}})
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Message: "Password changed. Your other sessions were signed out."})
+	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionPassword, Message: "Password changed. Your other sessions were signed out."})
 }
 
 func (s *Server) handleMFAEnroll(w http.ResponseWriter, r *http.Request) {
@@ -247,13 +292,13 @@ func (s *Server) handleMFAEnroll(w http.ResponseWriter, r *http.Request) {
 	e, err := s.beginEnrolment(r.Context(), a.user)
 	switch {
 	case errors.Is(err, errAlreadyEnrolled):
-		s.renderAccount(w, r, http.StatusConflict, a, accountPage{Error: "Two-step verification is already on."})
+		s.renderAccount(w, r, http.StatusConflict, a, accountPage{Section: sectionMFA, Error: "Two-step verification is already on."})
 		return
 	case err != nil:
 		s.renderServerError(w, r, err)
 		return
 	}
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Enrolling: e})
+	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionMFA, Enrolling: e})
 }
 
 // errAlreadyEnrolled refuses a new enrolment of a user whose TOTP is on.
@@ -376,7 +421,7 @@ func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
 			s.renderServerError(w, r, err)
 			return
 		}
-		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Enrolling: e, Error: msgBadCode})
+		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionMFA, Enrolling: e, Error: msgBadCode})
 		return
 	}
 	d := accountPage{RecoveryCodes: codes}
@@ -409,7 +454,7 @@ func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: a.user.ID,
 			Username: a.user.Username, IP: s.clientIP(r), Reason: "bad_totp"})
-		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Error: msgBadCode})
+		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionMFA, Error: msgBadCode})
 		return
 	}
 	if err := s.store.DeleteTOTP(ctx, a.user.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -419,7 +464,7 @@ func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request) {
 	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
 		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
 		Details: map[string]string{"change": "mfa disabled"}})
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Message: "Two-step verification is off."})
+	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionMFA, Message: "Two-step verification is off."})
 }
 
 func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
@@ -439,7 +484,7 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 		found = found || x.Hash == id
 	}
 	if !found {
-		s.renderAccount(w, r, http.StatusNotFound, a, accountPage{Error: "That session has already ended."})
+		s.renderAccount(w, r, http.StatusNotFound, a, accountPage{Section: sectionSessions, Error: "That session has already ended."})
 		return
 	}
 	if err := s.store.DeleteSession(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -453,7 +498,7 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 		redirect(w, s.at(PathLogin), http.StatusSeeOther)
 		return
 	}
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Message: "Session ended."})
+	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionSessions, Message: "Signed out of that session."})
 }
 
 // recoveryDownload is a data: URL of a text file with the recovery codes

@@ -53,7 +53,7 @@ func (s *Server) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	if name == "" || len(name) > maxAPIKeyNameLen {
-		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Error: "Give the key a name of at most 100 characters."})
+		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionAPIKeys, Error: "Give the key a name of at most 100 characters."})
 		return
 	}
 	id, key := apikey.Generate()
@@ -68,7 +68,7 @@ func (s *Server) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 	s.audit.Log(audit.Event{Type: audit.APIKeyCreated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
 		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
 		Details: map[string]string{"apikey_id": id, "name": name, "via": "account"}})
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{NewAPIKey: key})
+	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionAPIKeys, NewAPIKey: key})
 }
 
 func (s *Server) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +90,7 @@ func (s *Server) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request) {
 	})
 	switch {
 	case errors.Is(err, errNotOwn), errors.Is(err, storage.ErrNotFound):
-		s.renderAccount(w, r, http.StatusNotFound, a, accountPage{Error: "No such API key."})
+		s.renderAccount(w, r, http.StatusNotFound, a, accountPage{Section: sectionAPIKeys, Error: "No such API key."})
 		return
 	case err != nil:
 		s.renderServerError(w, r, err)
@@ -99,5 +99,5 @@ func (s *Server) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request) {
 	s.audit.Log(audit.Event{Type: audit.APIKeyRevoked, Outcome: audit.Success, Actor: "user:" + a.user.ID,
 		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
 		Details: map[string]string{"apikey_id": id, "via": "account"}})
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Message: "API key revoked."})
+	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionAPIKeys, Message: "API key revoked."})
 }

@@ -201,7 +201,7 @@ func boolText(b bool) string {
 func (s *Server) ownPasskey(w http.ResponseWriter, r *http.Request, a *accountActor) *storage.Passkey {
 	pk, err := s.store.GetPasskey(r.Context(), r.PostFormValue("id"))
 	if errors.Is(err, storage.ErrNotFound) || err == nil && pk.UserID != a.user.ID {
-		s.renderAccount(w, r, http.StatusNotFound, a, accountPage{Error: "No such passkey."})
+		s.renderAccount(w, r, http.StatusNotFound, a, accountPage{Section: sectionPasskeys, Error: "No such passkey."})
 		return nil
 	}
 	if err != nil {
@@ -218,7 +218,7 @@ func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	if name == "" || len(name) > maxPasskeyNameLen {
-		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Error: "Give the passkey a name of at most 100 characters."})
+		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionPasskeys, Error: "Give the passkey a name of at most 100 characters."})
 		return
 	}
 	pk := s.ownPasskey(w, r, a)
@@ -236,7 +236,7 @@ func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request) {
 	s.audit.Log(audit.Event{Type: audit.PasskeyRenamed, Outcome: audit.Success, Actor: "user:" + a.user.ID,
 		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
 		Details: map[string]string{"passkey_id": pk.ID, "name": name, "old_name": pk.Name, "via": "account"}})
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Message: "Passkey renamed."})
+	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionPasskeys, Message: "Passkey renamed."})
 }
 
 func (s *Server) handlePasskeyRemove(w http.ResponseWriter, r *http.Request) {
@@ -255,5 +255,5 @@ func (s *Server) handlePasskeyRemove(w http.ResponseWriter, r *http.Request) {
 	s.audit.Log(audit.Event{Type: audit.PasskeyRemoved, Outcome: audit.Success, Actor: "user:" + a.user.ID,
 		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
 		Details: map[string]string{"passkey_id": pk.ID, "name": pk.Name, "via": "account"}})
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Message: "Passkey removed. It no longer signs you in here; you may also delete it from your authenticator."})
+	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionPasskeys, Message: "Passkey removed. It no longer signs you in here; you may also delete it from your authenticator."})
 }

@@ -410,7 +410,7 @@ func TestBasePathAccountAndMFA(t *testing.T) {
 	c = h.newBrowser()
 	h.loginAs(c, "alice", "correct horse battery")
 	p = h.browse(c, PathAccount)
-	for _, action := range []string{"/mfa/enroll", "/password", "/sessions/end", "/apikeys"} {
+	for _, action := range []string{"/mfa/enroll#mfa", "/password#password", "/sessions/end#sessions", "/apikeys#api-keys"} {
 		if !strings.Contains(p.body, `action="`+testBase+PathAccount+action+`"`) {
 			t.Errorf("account page has no form posting to %s%s%s", testBase, PathAccount, action)
 		}
@@ -418,7 +418,7 @@ func TestBasePathAccountAndMFA(t *testing.T) {
 	h.wantLinksUnderBase("account page", p)
 	sec, _ := h.enrol(c) // posts to the forms' actions under the base
 	p = h.browse(c, PathAccount)
-	if !strings.Contains(p.body, `action="`+testBase+PathAccount+`/mfa/disable"`) {
+	if !strings.Contains(p.body, `action="`+testBase+PathAccount+`/mfa/disable#mfa"`) {
 		t.Errorf("enrolled account page: %s", p.body)
 	}
 	h.wantLinksUnderBase("enrolled account page", p)

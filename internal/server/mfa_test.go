@@ -56,7 +56,7 @@ func (h *testHarness) wrongCode(sec string) string {
 func (h *testHarness) startEnrol(c *http.Client) (string, *browserPage) {
 	h.t.Helper()
 	p := h.browse(c, PathAccount)
-	if p.status != http.StatusOK || !strings.Contains(p.body, `action="`+h.base+PathAccount+`/mfa/enroll"`) {
+	if p.status != http.StatusOK || !strings.Contains(p.body, `action="`+h.base+PathAccount+`/mfa/enroll#mfa"`) {
 		h.t.Fatalf("account page: %d %s", p.status, p.body)
 	}
 	p = h.submit(c, PathAccount+"/mfa/enroll", formFields(p.body))
@@ -322,7 +322,7 @@ func TestAccountSessionsListAndEnd(t *testing.T) {
 	h.loginAs(ce, "eve", "correct horse battery")
 	other := secret.Hash(h.sessionCookie(c2))
 	p := h.browse(c1, PathAccount)
-	if strings.Count(p.body, `action="`+h.base+PathAccount+`/sessions/end"`) != 2 || !strings.Contains(p.body, other) ||
+	if strings.Count(p.body, `action="`+h.base+PathAccount+`/sessions/end#sessions"`) != 2 || !strings.Contains(p.body, other) ||
 		strings.Contains(p.body, secret.Hash(h.sessionCookie(ce))) {
 		t.Fatalf("session list: %s", p.body)
 	}

@@ -36,9 +36,10 @@ type pages struct {
 	// form-action source: 'self' for an origin issuer, the issuer URL
 	// with a trailing slash (all of the base path) otherwise.
 	formSelf string
-	// script is the URL of static/passkey.js, the only script a page
-	// may run (script-src).
-	script string
+	// script is the URL of static/passkey.js and copyScript that of
+	// static/copy.js: the only scripts a page may run (script-src), each
+	// only on the pages that load it.
+	script, copyScript string
 }
 
 // Page template names (files in templates/ without ".html").
@@ -60,7 +61,7 @@ func newPages(base, issuer, brand string) (*pages, error) {
 	names := []string{pageLogin, pageSignedIn, pageLogout, pageLoggedOut, pageConsent,
 		pageDevice, pageDeviceConfirm, pageDeviceDone, pageError, pageMFA, pageAccount, pageHome}
 	p := &pages{tmpl: make(map[string]*template.Template, len(names)), formSelf: "'self'",
-		script: issuer + PathStatic + passkeyScript}
+		script: issuer + PathStatic + passkeyScript, copyScript: issuer + PathStatic + copyScript}
 	if base != "" {
 		p.formSelf = issuer + "/"
 	}
@@ -98,9 +99,13 @@ type page struct {
 	Title string
 	// CSRF is the value of the hidden csrf_token field of every form.
 	CSRF string
-	// Script loads static/passkey.js, the one script any page runs
-	// (passkeys need navigator.credentials); pages work without it.
+	// Script loads static/passkey.js (passkeys need
+	// navigator.credentials); pages work without it.
 	Script bool
+	// Copy loads static/copy.js, which adds copy buttons to the values
+	// a page shows once (a new API key, recovery codes); without it the
+	// values stay selectable.
+	Copy bool
 }
 
 // contentSecurityPolicy is the policy of every page. Pages use no
@@ -112,11 +117,12 @@ type page struct {
 // that a form submission may end at: Chrome applies form-action to every
 // redirect that follows the submission, so a form whose answer is a
 // redirect to the client must allow the client's origin. script, when
-// not empty, is the URL of the one script the page may load (the passkey
-// script, by its full URL rather than 'self', so no other script on an
-// origin the server shares runs); the script may then fetch from the
-// server's own paths (connect-src, the same source as the forms).
-func contentSecurityPolicy(self, script string, formActions []string) string {
+// not empty, is the URL of the passkey script, which the page may then
+// load (by its full URL rather than 'self', so no other script on an
+// origin the server shares runs) and which may fetch from the server's
+// own paths (connect-src, the same source as the forms). copyScript, when
+// not empty, is the URL of the copy script, which fetches nothing.
+func contentSecurityPolicy(self, script, copyScript string, formActions []string) string {
 	fa := "form-action " + self
 	for _, o := range formActions {
 		if o != "" {
@@ -124,8 +130,11 @@ func contentSecurityPolicy(self, script string, formActions []string) string {
 		}
 	}
 	scripts := ""
+	if src := strings.TrimSpace(script + " " + copyScript); src != "" {
+		scripts = "script-src " + src + "; "
+	}
 	if script != "" {
-		scripts = "script-src " + script + "; connect-src " + self + "; "
+		scripts += "connect-src " + self + "; "
 	}
 	return "default-src 'none'; " + scripts + "style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'; " + fa
 }
@@ -146,11 +155,17 @@ func (p *pages) render(w http.ResponseWriter, status int, name string, data any,
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	script := ""
-	if pg, ok := data.(interface{ scripted() bool }); ok && pg.scripted() {
-		script = p.script
+	passkeySrc, copySrc := "", ""
+	if pg, ok := data.(interface{ scripts() (passkey, copy bool) }); ok {
+		pk, cp := pg.scripts()
+		if pk {
+			passkeySrc = p.script
+		}
+		if cp {
+			copySrc = p.copyScript
+		}
 	}
-	h.Set("Content-Security-Policy", contentSecurityPolicy(p.formSelf, script, slices.Compact(slices.Sorted(slices.Values(formActions)))))
+	h.Set("Content-Security-Policy", contentSecurityPolicy(p.formSelf, passkeySrc, copySrc, slices.Compact(slices.Sorted(slices.Values(formActions)))))
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
@@ -158,11 +173,15 @@ func (p *pages) render(w http.ResponseWriter, status int, name string, data any,
 	_, _ = w.Write(buf.Bytes())
 }
 
-// scripted reports whether the page loads the passkey script.
-func (p page) scripted() bool { return p.Script }
+// scripts reports whether the page loads the passkey and the copy script.
+func (p page) scripts() (passkey, copy bool) { return p.Script, p.Copy }
 
-// passkeyScript is the file name of the passkey script under PathStatic.
-const passkeyScript = "passkey.js"
+// passkeyScript and copyScript are the file names of the scripts under
+// PathStatic.
+const (
+	passkeyScript = "passkey.js"
+	copyScript    = "copy.js"
+)
 
 // redirect answers with a redirect to loc, which is used exactly as given
 // (http.Redirect would clean the path of a relative target).

@@ -316,7 +316,7 @@ func TestChromiumPasskeys(t *testing.T) {
 	t.Run("removed passkey", func(t *testing.T) {
 		pkDo(t, ctx, "remove",
 			chromedp.Navigate(h.issuer+PathAccount),
-			chromedp.Click(chromedp.CSS(`form[action="/account/passkeys/remove"] button`)),
+			chromedp.Click(chromedp.CSS(`form[action="/account/passkeys/remove#passkeys"] button`)),
 			poll(`document.body.innerText.includes("Passkey removed.")`),
 		)
 		h.waitAudit(audit.PasskeyRemoved)

@@ -80,11 +80,37 @@ func (s *Server) currentUser(r *http.Request) (*storage.User, *storage.Session, 
 	if u.Disabled {
 		return nil, nil, nil
 	}
+	s.touchSession(r, sess)
 	return u, sess, nil
 }
 
+// sessionTouchInterval is how stale a session's LastSeen may get before a
+// request writes the new time: the session list shows when a device was
+// last used to the minute, and a write on every request would be a write
+// on every page.
+const sessionTouchInterval = time.Minute
+
+// touchSession records that sess was used now, when it was last recorded
+// sessionTouchInterval or more ago. A failed write is only logged: the
+// request goes on, the time is informational.
+func (s *Server) touchSession(r *http.Request, sess *storage.Session) {
+	now := s.clock.Now().UTC()
+	if now.Sub(sess.LastSeen) < sessionTouchInterval {
+		return
+	}
+	err := s.store.TouchSession(r.Context(), sess.Hash, now)
+	switch {
+	case err == nil:
+		sess.LastSeen = now
+	case !errors.Is(err, storage.ErrNotFound): // ended meanwhile: nothing to record
+		s.log.Warn("record session use", "err", err)
+	}
+}
+
 // startSession makes a new session for u, deletes the one the browser
-// presented (if any) and sets the cookie.
+// presented (if any) and sets the cookie. The session keeps the client's
+// address (by the trusted-proxy rules, never a header a client sets) and
+// its User-Agent, for the session list on /account.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *storage.User) error {
 	ctx := r.Context()
 	if old := s.sessionToken(r); old != "" {
@@ -101,6 +127,9 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *storage
 		AuthTime:  now,
 		CreatedAt: now,
 		ExpiresAt: now.Add(ttl),
+		IP:        s.clientIP(r),
+		UserAgent: boundUserAgent(r.UserAgent()),
+		LastSeen:  now,
 	}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return fmt.Errorf("server: create session: %w", err)

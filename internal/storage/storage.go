@@ -231,6 +231,14 @@ type Session struct {
 	AuthTime  time.Time
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// IP is the client address at sign-in and UserAgent the browser's
+	// User-Agent then (bounded in length by the server); both are ""
+	// for sessions stored before they were kept.
+	IP        string
+	UserAgent string
+	// LastSeen is when the session was last used, to within the
+	// server's touch interval; zero until the first touch.
+	LastSeen time.Time
 }
 
 // ProxySession is a browser session at the gateway (gatehouse proxy),
@@ -506,6 +514,9 @@ type SessionStore interface {
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, hash string) (*Session, error)
 	DeleteSession(ctx context.Context, hash string) error
+	// TouchSession sets LastSeen; it returns ErrNotFound for an unknown
+	// session or one expired at lastSeen.
+	TouchSession(ctx context.Context, hash string, lastSeen time.Time) error
 	// ListUserSessions returns userID's sessions (expired ones included)
 	// by CreatedAt then Hash.
 	ListUserSessions(ctx context.Context, userID string) ([]*Session, error)

@@ -73,12 +73,11 @@ func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]*storage
 	defer rows.Close()
 	var out []*storage.Session
 	for rows.Next() {
-		var sess storage.Session
-		if err := rows.Scan(&sess.Hash, &sess.UserID, timeCol{&sess.AuthTime}, timeCol{&sess.CreatedAt},
-			timeCol{&sess.ExpiresAt}); err != nil {
+		sess, err := scanSession(rows)
+		if err != nil {
 			return nil, s.wrap("list user sessions", err)
 		}
-		out = append(out, &sess)
+		out = append(out, sess)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.wrap("list user sessions", err)

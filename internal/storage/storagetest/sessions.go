@@ -9,6 +9,8 @@ import (
 
 var sessionTests = []test{
 	{"Session/RoundTripAndDelete", testSession},
+	{"Session/WithoutDevice", testSessionWithoutDevice},
+	{"Session/Touch", testSessionTouch},
 	{"Session/Duplicate", func(t *testing.T, s storage.Store) {
 		must(t, "create", s.CreateSession(t.Context(), newSession("s1", "u1")))
 		wantErr(t, "create duplicate", s.CreateSession(t.Context(), newSession("s1", "u2")), storage.ErrAlreadyExists)
@@ -31,6 +33,48 @@ func testSession(t *testing.T, s storage.Store) {
 	if _, err := s.GetSession(ctx, hash("s2")); err != nil {
 		t.Errorf("other session: %v", err)
 	}
+}
+
+// testSessionWithoutDevice: a session stored without address, browser
+// and last use (as sessions from before they were kept) comes back so.
+func testSessionWithoutDevice(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	bare := newSession("s1", "u1")
+	bare.IP, bare.UserAgent, bare.LastSeen = "", "", time.Time{}
+	must(t, "create", s.CreateSession(ctx, bare))
+	got, err := s.GetSession(ctx, bare.Hash)
+	must(t, "get", err)
+	diff(t, "session without device", bare, got)
+	list, err := s.ListUserSessions(ctx, "u1")
+	must(t, "list", err)
+	diff(t, "listed session without device", []*storage.Session{bare}, list)
+}
+
+func testSessionTouch(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	want := newSession("s1", "u1")
+	must(t, "create", s.CreateSession(ctx, want))
+	other := newSession("s2", "u1")
+	other.CreatedAt = base.Add(time.Second)
+	must(t, "create other", s.CreateSession(ctx, other))
+
+	want.LastSeen = base.Add(time.Hour)
+	must(t, "touch", s.TouchSession(ctx, want.Hash, want.LastSeen))
+	got, err := s.GetSession(ctx, want.Hash)
+	must(t, "get", err)
+	diff(t, "touched session", want, got)
+	list, err := s.ListUserSessions(ctx, "u1")
+	must(t, "list", err)
+	diff(t, "listed sessions, the other untouched", []*storage.Session{want, other}, list)
+
+	wantErr(t, "touch unknown", s.TouchSession(ctx, hash("nope"), base), storage.ErrNotFound)
+	// A touch at or after the expiry does not revive the session.
+	wantErr(t, "touch at expiry", s.TouchSession(ctx, want.Hash, want.ExpiresAt), storage.ErrNotFound)
+	wantErr(t, "touch after expiry", s.TouchSession(ctx, want.Hash, want.ExpiresAt.Add(time.Minute)),
+		storage.ErrNotFound)
+	got, err = s.GetSession(ctx, want.Hash)
+	must(t, "get after late touches", err)
+	diff(t, "session after late touches", want, got)
 }
 
 var consentTests = []test{

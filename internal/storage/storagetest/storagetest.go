@@ -183,5 +183,8 @@ func newSession(secret, userID string) *storage.Session {
 		AuthTime:  base,
 		CreatedAt: base,
 		ExpiresAt: base.Add(12 * time.Hour),
+		IP:        "2001:db8::7",
+		UserAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+		LastSeen:  base.Add(time.Minute),
 	}
 }
