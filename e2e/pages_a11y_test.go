@@ -20,6 +20,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/gatehouse-auth/gatehouse/internal/chromiumtest"
 )
 
 // Every page of the server and the gateway, seen by a real Chromium at a
@@ -254,7 +256,7 @@ func evalIn[T any](t *testing.T, ctx context.Context, js string, opts ...chromed
 // sign-out.
 func TestPagesAccessible(t *testing.T) {
 	t.Parallel()
-	ctx := newChromium(t)
+	ctx := chromiumtest.New(t)
 	check := newPageChecker(t, ctx)
 	addr := freeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
@@ -420,7 +422,7 @@ func TestPagesAccessible(t *testing.T) {
 // server's sign-in page under it, with a brand name.
 func TestGatewayPagesAccessible(t *testing.T) {
 	t.Parallel()
-	ctx := newChromium(t)
+	ctx := chromiumtest.New(t)
 	check := newPageChecker(t, ctx)
 	gw := startGateway(t, "--brand-name", "Acme Data")
 	pass := gw.addUser(t, "vera", "viewer")
