@@ -10,6 +10,9 @@
 # `make bench-gateway` measures `gatehouse proxy` in front of the test app
 # (added latency and throughput against direct requests; flags in
 # BENCHFLAGS, e.g. BENCHFLAGS="--duration 10s --concurrency 64").
+# `make bench-dpop` measures what a DPoP proof costs client_credentials: six
+# runs of cc and cc-dpop, the order of the two alternated (the second
+# workload of a run comes out faster); compare the medians (BENCHMARKS.md).
 # `make test-all` runs the tests with a disposable PostgreSQL and Redis of
 # their own (.ci/test-all; go test flags in TESTFLAGS, e.g. TESTFLAGS=-race).
 
@@ -18,7 +21,7 @@ BENCHFLAGS ?=
 CLIBENCHFLAGS ?=
 TESTFLAGS ?=
 
-.PHONY: build test test-all bench bench-sqlite bench-postgres bench-replicas bench-cli bench-gateway bench-soak bench-ldap
+.PHONY: build test test-all bench bench-sqlite bench-postgres bench-replicas bench-cli bench-gateway bench-soak bench-ldap bench-dpop
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/gatehouse ./cmd/gatehouse
@@ -53,6 +56,13 @@ bench-gateway:
 # (needs Debian's slapd).
 bench-ldap:
 	$(GO) run ./bench --ldap $(BENCHFLAGS)
+
+bench-dpop:
+	CGO_ENABLED=0 $(GO) build -o bin/gatehouse ./cmd/gatehouse
+	$(GO) build -o bin/bench ./bench
+	for order in cc,cc-dpop cc-dpop,cc cc,cc-dpop cc-dpop,cc cc,cc-dpop cc-dpop,cc; do \
+		echo "== $$order"; bin/bench --binary bin/gatehouse --workloads $$order --duration 8s $(BENCHFLAGS) || exit 1; \
+	done
 
 bench-cli:
 	$(GO) run ./bench/clistart $(CLIBENCHFLAGS)

@@ -26,7 +26,7 @@
 // Usage:
 //
 //	go run ./bench [--duration 10s] [--warmup 1s] [--concurrency 32]
-//	               [--workloads cc,cc-dpop,refresh,introspect,apikey-introspect] [--json]
+//	               [--workloads cc,cc-dpop,cc-dpop-eddsa,refresh,introspect,apikey-introspect] [--json]
 //	               [--postgres | --db postgres://...] [--binary PATH] [--keep]
 //	               [--replicas 2 [--redis-url redis://127.0.0.1:6379/0]]
 //
@@ -196,7 +196,7 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured `time` per workload")
 	fs.DurationVar(&o.Warmup, "warmup", time.Second, "unmeasured warm-up `time` before each workload")
 	fs.IntVar(&o.Concurrency, "concurrency", 32, "concurrent `workers`, one keep-alive connection each")
-	fs.StringVar(&workloads, "workloads", "cc,refresh,introspect,apikey-introspect", "comma-separated `list` of workloads: cc, cc-dpop (client_credentials with a DPoP proof), refresh, introspect, apikey-introspect")
+	fs.StringVar(&workloads, "workloads", "cc,refresh,introspect,apikey-introspect", "comma-separated `list` of workloads: cc, cc-dpop (client_credentials with an ES256 DPoP proof), cc-dpop-eddsa (the same with EdDSA), refresh, introspect, apikey-introspect")
 	fs.BoolVar(&o.JSON, "json", false, "print a JSON document on stdout (the table goes to stderr)")
 	fs.IntVar(&o.Replicas, "replicas", 1, "`number` of servers: 1, or 2 on the same PostgreSQL schema and Redis (--redis-url); needs --postgres or --db")
 	fs.StringVar(&o.RedisURL, "redis-url", defaultRedisURL, "Redis `URL` for --replicas 2; the run's keys go under a key prefix of its own and are deleted at the end")
@@ -255,7 +255,7 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	aliases, known := workloadAliases, "cc, refresh, introspect or apikey-introspect"
+	aliases, known := workloadAliases, "cc, cc-dpop, cc-dpop-eddsa, refresh, introspect or apikey-introspect"
 	if o.LDAP {
 		if o.DB != "" || o.Replicas != 1 || o.Gateway || o.GatewayFlood {
 			return nil, fmt.Errorf("--ldap runs alone: leave out --postgres, --db, --replicas, --gateway and --gateway-flood")

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,23 +30,28 @@ const (
 	// worker has its own key) and one verification, a replay-cache
 	// insertion and a cnf-bound token at the server.
 	wlClientCredentialsDPoP = "client_credentials-dpop"
-	wlRefresh               = "refresh"
-	wlIntrospect            = "introspect"
-	wlAPIKeyIntrospect      = "apikey-introspect"
+	// wlClientCredentialsDPoPEdDSA is the same with Ed25519 keys (EdDSA
+	// proofs), whose signing and verification cost less than ES256's.
+	wlClientCredentialsDPoPEdDSA = "client_credentials-dpop-eddsa"
+	wlRefresh                    = "refresh"
+	wlIntrospect                 = "introspect"
+	wlAPIKeyIntrospect           = "apikey-introspect"
 )
 
 // workloadAliases maps what --workloads accepts to workload names.
 var workloadAliases = map[string]string{
-	"cc":                      wlClientCredentials,
-	"client_credentials":      wlClientCredentials,
-	"cc-dpop":                 wlClientCredentialsDPoP,
-	"client_credentials-dpop": wlClientCredentialsDPoP,
-	"refresh":                 wlRefresh,
-	"refresh_token":           wlRefresh,
-	"introspect":              wlIntrospect,
-	"introspection":           wlIntrospect,
-	"apikey-introspect":       wlAPIKeyIntrospect,
-	"apikey":                  wlAPIKeyIntrospect,
+	"cc":                            wlClientCredentials,
+	"client_credentials":            wlClientCredentials,
+	"cc-dpop":                       wlClientCredentialsDPoP,
+	"client_credentials-dpop":       wlClientCredentialsDPoP,
+	"cc-dpop-eddsa":                 wlClientCredentialsDPoPEdDSA,
+	"client_credentials-dpop-eddsa": wlClientCredentialsDPoPEdDSA,
+	"refresh":                       wlRefresh,
+	"refresh_token":                 wlRefresh,
+	"introspect":                    wlIntrospect,
+	"introspection":                 wlIntrospect,
+	"apikey-introspect":             wlAPIKeyIntrospect,
+	"apikey":                        wlAPIKeyIntrospect,
 }
 
 // requestTimeout bounds every request of a workload.
@@ -171,11 +179,11 @@ func (fx *fixture) workload(name string) workload {
 			return &fixedWorker{target: base + "/oauth2/token", auth: fx.cc.basicAuth(),
 				form: "grant_type=client_credentials&scope=" + benchScope}
 		})}
-	case wlClientCredentialsDPoP:
+	case wlClientCredentialsDPoP, wlClientCredentialsDPoPEdDSA:
 		return workload{name: name, newWorker: func(i int) worker {
-			w, err := newDPoPWorker(bases[i%len(bases)], fx.base, fx.cc.basicAuth())
+			w, err := newDPoPWorker(bases[i%len(bases)], fx.base, fx.cc.basicAuth(), name == wlClientCredentialsDPoPEdDSA)
 			if err != nil {
-				panic(err) // a P-256 key always generates
+				panic(err) // a P-256 or Ed25519 key always generates
 			}
 			return w
 		}}
@@ -435,8 +443,14 @@ type dpopWorker struct {
 	signer                  *dpop.Signer
 }
 
-func newDPoPWorker(base, issuer, auth string) (*dpopWorker, error) {
-	k, err := dpop.NewKey()
+func newDPoPWorker(base, issuer, auth string, eddsa bool) (*dpopWorker, error) {
+	var k crypto.Signer
+	var err error
+	if eddsa {
+		_, k, err = ed25519.GenerateKey(rand.Reader)
+	} else {
+		k, err = dpop.NewKey()
+	}
 	if err != nil {
 		return nil, err
 	}

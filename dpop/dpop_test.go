@@ -11,7 +11,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
+	mathrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -403,6 +405,59 @@ func TestMemoryReplayCacheBounded(t *testing.T) {
 	}
 	if c.Len() != 1 {
 		t.Fatalf("len %d after expiry, want 1", c.Len())
+	}
+}
+
+// TestMemoryReplayCacheExpiryOrder puts proofs in with expiries in
+// random order: whatever the order, the cache forgets exactly the expired
+// ones, and when full it drops the one closest to expiry, never a later
+// one (which could then be replayed).
+func TestMemoryReplayCacheExpiryOrder(t *testing.T) {
+	rng := mathrand.New(mathrand.NewPCG(1, 2))
+	for round := range 20 {
+		clk := clocktest.New(t0)
+		const n = 200
+		c := dpop.NewMemoryReplayCache(n, clk)
+		exp := map[string]time.Time{}
+		for i := range n {
+			k := fmt.Sprintf("r%d-%d", round, i)
+			exp[k] = t0.Add(time.Duration(1+rng.IntN(1000)) * time.Second)
+			if seen, _ := c.Seen(ctx, k, exp[k]); seen {
+				t.Fatalf("%s seen", k)
+			}
+		}
+		// Full: one more drops the entry closest to expiry.
+		earliest := ""
+		for k, e := range exp {
+			if earliest == "" || e.Before(exp[earliest]) || e.Equal(exp[earliest]) && k < earliest {
+				earliest = k
+			}
+		}
+		if seen, _ := c.Seen(ctx, "extra", t0.Add(2000*time.Second)); seen {
+			t.Fatal("extra seen")
+		}
+		for k, e := range exp {
+			if e.Equal(exp[earliest]) {
+				continue // ties: either may go
+			}
+			if seen, _ := c.Seen(ctx, k, e); !seen {
+				t.Fatalf("round %d: %s (expires %s) was dropped before %s (expires %s)", round, k, e, earliest, exp[earliest])
+			}
+		}
+		// Half the time later, exactly the unexpired entries are kept.
+		clk.Advance(500 * time.Second)
+		if seen, _ := c.Seen(ctx, "probe", t0.Add(3000*time.Second)); seen {
+			t.Fatal("probe seen")
+		}
+		want := 2 // "extra" and "probe"
+		for _, e := range exp {
+			if e.After(clk.Now()) {
+				want++
+			}
+		}
+		if c.Len() != want {
+			t.Fatalf("round %d: %d entries after expiry, want %d", round, c.Len(), want)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
@@ -25,6 +26,17 @@ type Nonces struct {
 	secret []byte
 	window time.Duration
 	clock  clock.Clock
+	// last holds the nonces of the latest window asked for: the server
+	// sends and checks the same two nonces for a whole window, so the
+	// two HMACs are computed once per window, not per request. Only the
+	// window's number, never a client's input, selects the entry.
+	last atomic.Pointer[windowNonces]
+}
+
+// windowNonces are the nonces of window slot and of the window before.
+type windowNonces struct {
+	slot            uint64
+	current, before string
 }
 
 // NewNonces returns Nonces keyed with secret (32 bytes or more; derive it
@@ -44,7 +56,7 @@ func NewNonces(secret []byte, window time.Duration, clk clock.Clock) (*Nonces, e
 }
 
 // Nonce returns the current nonce, for the DPoP-Nonce header.
-func (n *Nonces) Nonce() string { return n.make(n.slot()) }
+func (n *Nonces) Nonce() string { return n.at(n.slot()).current }
 
 // Valid reports whether nonce is the current nonce or the previous
 // window's.
@@ -52,8 +64,19 @@ func (n *Nonces) Valid(nonce string) bool {
 	if len(nonce) != nonceLen {
 		return false
 	}
-	s := n.slot()
-	return hmac.Equal([]byte(nonce), []byte(n.make(s))) || hmac.Equal([]byte(nonce), []byte(n.make(s-1)))
+	w := n.at(n.slot())
+	return hmac.Equal([]byte(nonce), []byte(w.current)) || hmac.Equal([]byte(nonce), []byte(w.before))
+}
+
+// at returns the nonces of window slot and the one before, computed
+// once per window.
+func (n *Nonces) at(slot uint64) *windowNonces {
+	if w := n.last.Load(); w != nil && w.slot == slot {
+		return w
+	}
+	w := &windowNonces{slot: slot, current: n.make(slot), before: n.make(slot - 1)}
+	n.last.Store(w)
+	return w
 }
 
 // nonceLen is the length of a nonce: base64url of 8 + 16 bytes.

@@ -1,7 +1,6 @@
 package dpop
 
 import (
-	"container/heap"
 	"context"
 	"sync"
 	"time"
@@ -60,13 +59,13 @@ func (c *MemoryReplayCache) Seen(_ context.Context, key string, expires time.Tim
 		return true, nil
 	}
 	for len(c.order) > 0 && (!now.Before(c.order[0].exp) || len(c.order) >= c.cap) {
-		e := heap.Pop(&c.order).(entry)
+		e := c.order.pop()
 		if c.seen[e.key].Equal(e.exp) {
 			delete(c.seen, e.key)
 		}
 	}
 	c.seen[key] = expires
-	heap.Push(&c.order, entry{key, expires})
+	c.order.push(entry{key, expires})
 	return false, nil
 }
 
@@ -82,15 +81,45 @@ type entry struct {
 	exp time.Time
 }
 
+// expiryHeap is a binary min-heap of entries by exp. It is written out
+// rather than used through container/heap, whose interface boxes every
+// entry pushed: one allocation per accepted proof.
 type expiryHeap []entry
 
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].exp.Before(h[j].exp) }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(entry)) }
-func (h *expiryHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+func (h *expiryHeap) push(e entry) {
+	*h = append(*h, e)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !q[i].exp.Before(q[parent].exp) {
+			break
+		}
+		q[i], q[parent] = q[parent], q[i]
+		i = parent
+	}
+}
+
+func (h *expiryHeap) pop() entry {
+	q := *h
+	top := q[0]
+	last := len(q) - 1
+	q[0] = q[last]
+	q[last] = entry{} // drop the reference to the key
+	q = q[:last]
+	for i := 0; ; {
+		small, l, r := i, 2*i+1, 2*i+2
+		if l < len(q) && q[l].exp.Before(q[small].exp) {
+			small = l
+		}
+		if r < len(q) && q[r].exp.Before(q[small].exp) {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		q[i], q[small] = q[small], q[i]
+		i = small
+	}
+	*h = q
+	return top
 }

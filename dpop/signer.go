@@ -75,18 +75,27 @@ func (s *Signer) Proof(method, rawURL, accessToken, nonce string) (string, error
 	if err != nil {
 		return "", fmt.Errorf("dpop: %w", err)
 	}
-	extra := map[string]any{"htm": method, "htu": htu}
+	c := proofClaims{ID: jti, Method: method, URL: htu, IssuedAt: s.clock.Now().Unix(), Nonce: nonce}
 	if accessToken != "" {
-		extra["ath"] = AccessTokenHash(accessToken)
+		c.AccessTokenHash = AccessTokenHash(accessToken)
 	}
-	if nonce != "" {
-		extra["nonce"] = nonce
-	}
-	tok, err := s.s.SignEmbeddedKey(JWTType, jwt.Claims{ID: jti, IssuedAt: s.clock.Now(), Extra: extra})
+	tok, err := s.s.SignEmbeddedKey(JWTType, c)
 	if err != nil {
 		return "", fmt.Errorf("dpop: %w", err)
 	}
 	return tok, nil
+}
+
+// proofClaims are the claims of a proof (RFC 9449 §4.2). A struct, not
+// jwt.Claims with Extra: a client signs one proof per request, and a map
+// cost it more to encode than everything but the signature.
+type proofClaims struct {
+	ID              string `json:"jti"`
+	Method          string `json:"htm"`
+	URL             string `json:"htu"`
+	IssuedAt        int64  `json:"iat"` // NumericDate, whole seconds
+	AccessTokenHash string `json:"ath,omitempty"`
+	Nonce           string `json:"nonce,omitempty"`
 }
 
 // proofURL is the htu a client writes: the absolute URL without query

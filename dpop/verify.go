@@ -213,8 +213,13 @@ func (v *Verifier) Verify(ctx context.Context, proof string, req Request) (*Proo
 		return nil, invalid(nil, "htm %.16q does not match the request method %s", htm, req.Method)
 	}
 	htu, _ := c["htu"].(string)
-	got, ok := NormalizeURL(htu)
 	want, wok := NormalizeURL(req.URL)
+	// A client usually writes the very URL the server sees; the same
+	// string normalizes the same, so it is parsed once.
+	got, ok := want, wok
+	if htu != req.URL {
+		got, ok = NormalizeURL(htu)
+	}
 	if !ok || !wok || got != want {
 		return nil, invalid(nil, "htu %.200q does not match the request URI %.200q", htu, want)
 	}
@@ -255,7 +260,8 @@ func (v *Verifier) Verify(ctx context.Context, proof string, req Request) (*Proo
 	// The replay key: the key's thumbprint and the jti, hashed to a fixed
 	// length. RFC 9449 §11.1 lets a server scope jti to the key; a jti
 	// chosen by one client cannot block another's.
-	rk := sha256.Sum256([]byte(jkt + "\x00" + jti))
+	var buf [64 + 1 + maxJTI]byte // on the stack: jkt is 43 bytes for SHA-256
+	rk := sha256.Sum256(append(append(append(buf[:0], jkt...), 0), jti...))
 	seen, err := v.cfg.Replay.Seen(ctx, base64.RawURLEncoding.EncodeToString(rk[:]), iat.Add(v.cfg.Window+time.Second))
 	if err != nil {
 		return nil, invalid(err, "the replay cache is unavailable, so the proof cannot be checked: retry")

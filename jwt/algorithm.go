@@ -9,7 +9,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	_ "crypto/sha512" // register SHA-384 and SHA-512 for crypto.Hash
-	"math/big"
 )
 
 // Signature algorithms (RFC 7518 §3.1, RFC 8037 §3.1).
@@ -159,9 +158,7 @@ func verifySignature(alg string, pub crypto.PublicKey, secret []byte, input stri
 		if !ok || len(sig) != 2*s.size {
 			return false
 		}
-		r := new(big.Int).SetBytes(sig[:s.size])
-		ss := new(big.Int).SetBytes(sig[s.size:])
-		return ecdsa.Verify(k, digest(s.hash, []byte(input)), r, ss)
+		return ecdsa.VerifyASN1(k, digest(s.hash, []byte(input)), derSignature(sig[:s.size], sig[s.size:]))
 	case famEd:
 		k, ok := pub.(ed25519.PublicKey)
 		return ok && len(sig) == ed25519.SignatureSize && ed25519.Verify(k, []byte(input), sig)
@@ -183,6 +180,52 @@ func verifySignature(alg string, pub crypto.PublicKey, secret []byte, input stri
 		return hmac.Equal(m.Sum(nil), sig)
 	}
 	return false
+}
+
+// derSignature encodes the R and S of a JWS ECDSA signature (unsigned
+// big-endian, RFC 7518 §3.4) as the DER SEQUENCE of two INTEGERs that
+// ecdsa.VerifyASN1 reads. ecdsa.Verify would do the same from two
+// big.Ints, at a dozen allocations more per signature. A wrong encoding
+// could only make a good signature fail: VerifyASN1 checks the integers
+// it reads.
+func derSignature(r, s []byte) []byte {
+	r, s = trimLeadingZeros(r), trimLeadingZeros(s)
+	n := derIntegerLen(r) + derIntegerLen(s) // at most 2 × (2 + 67), for P-521
+	out := make([]byte, 0, 3+n)
+	out = append(out, 0x30) // SEQUENCE
+	if n >= 0x80 {
+		out = append(out, 0x81) // the length in one more byte
+	}
+	out = append(out, byte(n))
+	return appendDERInteger(appendDERInteger(out, r), s)
+}
+
+func trimLeadingZeros(b []byte) []byte {
+	for len(b) > 0 && b[0] == 0 {
+		b = b[1:]
+	}
+	return b
+}
+
+// derNeedsZero reports whether the INTEGER of the unsigned b (without
+// leading zeros) starts with a zero byte: for zero itself, and when the
+// high bit is set (it would read as negative).
+func derNeedsZero(b []byte) bool { return len(b) == 0 || b[0] >= 0x80 }
+
+// derIntegerLen is the length of the INTEGER of b, tag and length included.
+func derIntegerLen(b []byte) int {
+	if derNeedsZero(b) {
+		return 3 + len(b)
+	}
+	return 2 + len(b)
+}
+
+func appendDERInteger(out, b []byte) []byte {
+	out = append(out, 0x02, byte(derIntegerLen(b)-2)) // INTEGER
+	if derNeedsZero(b) {
+		out = append(out, 0)
+	}
+	return append(out, b...)
 }
 
 // defaultAlgorithm is the algorithm a key signs with when none is named:

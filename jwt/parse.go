@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxTokenSize bounds the tokens this package parses, in bytes.
@@ -226,7 +228,12 @@ func topLevel(b []byte, f func(name string, value []byte) bool) bool {
 				break
 			}
 		}
-		if !f(name, bytes.TrimRight(b[start:i], " \t\r\n")) {
+		// Without the white space before the ',' or '}'.
+		valueEnd := i
+		for valueEnd > start && isSpace(b[valueEnd-1]) {
+			valueEnd--
+		}
+		if !f(name, b[start:valueEnd]) {
 			return false
 		}
 		if i >= len(b) || b[i] == '}' {
@@ -238,11 +245,14 @@ func topLevel(b []byte, f func(name string, value []byte) bool) bool {
 }
 
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+	for i < len(b) && isSpace(b[i]) {
 		i++
 	}
 	return i
 }
+
+// isSpace reports whether c is JSON white space.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // stringEnd returns the index after the JSON string starting at b[i].
 func stringEnd(b []byte, i int) int {
@@ -257,13 +267,14 @@ func stringEnd(b []byte, i int) int {
 	return len(b)
 }
 
-// jsonString decodes a raw JSON value that is a string.
+// jsonString decodes a raw JSON value that is a string, as encoding/json
+// does (which replaces invalid UTF-8 with U+FFFD).
 func jsonString(raw []byte) (string, bool) {
 	if len(raw) < 2 || raw[0] != '"' {
 		return "", false
 	}
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1]), true
+	if s := raw[1 : len(raw)-1]; bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+		return string(s), true
 	}
 	var s string
 	err := json.Unmarshal(raw, &s)
@@ -276,18 +287,59 @@ func jsonString(raw []byte) (string, bool) {
 // Names or use a JSON parser that returns only the lexically last
 // duplicate member name." Nested objects keep the last duplicate
 // (encoding/json), which that sentence allows.
+//
+// The result is what json.Unmarshal into a map[string]any gives (numbers
+// are float64), but the top-level members are read with topLevel and
+// their strings, numbers and literals decoded directly: claims are
+// mostly those, and reflection-driven decoding cost more than the rest
+// of parsing a token. Objects and arrays, and strings with escapes or
+// that are not valid UTF-8 (jsonString), still go through encoding/json.
+// FuzzDecodeObject checks that both agree.
 func decodeObject(b []byte) (map[string]any, error) {
-	// Sized up front, the map is not grown member by member (members
-	// reads invalid JSON too; Unmarshal refuses it below).
+	if !json.Valid(b) || !startsWithObject(b) {
+		return nil, errors.New("not a JSON object")
+	}
+	// Sized up front, the map is not grown member by member.
 	n := members(b)
 	m := make(map[string]any, min(n, 64))
-	if err := json.Unmarshal(b, &m); err != nil || !startsWithObject(b) {
+	ok := topLevel(b, func(name string, value []byte) bool {
+		v, ok := decodeValue(value)
+		m[name] = v
+		return ok
+	})
+	if !ok {
 		return nil, errors.New("not a JSON object")
 	}
 	if n != len(m) {
 		return nil, errors.New("duplicate member name")
 	}
 	return m, nil
+}
+
+// decodeValue decodes one valid JSON value as json.Unmarshal into an any
+// would.
+func decodeValue(raw []byte) (any, bool) {
+	if len(raw) == 0 {
+		return nil, false
+	}
+	switch raw[0] {
+	case '"':
+		return jsonString(raw)
+	case 't':
+		return true, true
+	case 'f':
+		return false, true
+	case 'n':
+		return nil, true
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		// encoding/json's own conversion for an any (an out-of-range
+		// number is an error there too).
+		f, err := strconv.ParseFloat(string(raw), 64)
+		return f, err == nil
+	}
+	var v any
+	err := json.Unmarshal(raw, &v)
+	return v, err == nil
 }
 
 // startsWithObject reports whether the JSON text b begins with '{' after
