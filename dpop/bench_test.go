@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
 	"github.com/gatehouse-auth/gatehouse/dpop"
+	"github.com/gatehouse-auth/gatehouse/internal/cputime"
 )
 
 // The benchmarks report cpu-ns/op besides ns/op: run them with -cpu 1
@@ -62,13 +63,13 @@ func benchVerify(b *testing.B, key crypto.Signer, req dpop.Request, nonces bool)
 	b.ReportAllocs()
 	runtime.GC() // the garbage of the setup is not charged to the loop
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if _, err := v.Verify(ctx, proofs[i], req); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 // BenchmarkVerify is the proof check of a token request (no ath), by
@@ -105,25 +106,25 @@ func BenchmarkSignatureFloor(b *testing.B) {
 			b.Fatal(err)
 		}
 		r, s = new(big.Int).Set(r), new(big.Int).Set(s)
-		cpu := processCPU()
+		cpu := cputime.Process()
 		for b.Loop() {
 			if !ecdsa.Verify(&k.PublicKey, d[:], r, s) {
 				b.Fatal("does not verify")
 			}
 		}
-		reportCPU(b, cpu)
+		cputime.Report(b, cpu)
 	})
 	b.Run("EdDSA", func(b *testing.B) {
 		k := keys["EdDSA"].(ed25519.PrivateKey)
 		sig := ed25519.Sign(k, input)
 		pub := k.Public().(ed25519.PublicKey)
-		cpu := processCPU()
+		cpu := cputime.Process()
 		for b.Loop() {
 			if !ed25519.Verify(pub, input, sig) {
 				b.Fatal("does not verify")
 			}
 		}
-		reportCPU(b, cpu)
+		cputime.Report(b, cpu)
 	})
 }
 
@@ -136,13 +137,13 @@ func BenchmarkProof(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
-			cpu := processCPU()
+			cpu := cputime.Process()
 			for b.Loop() {
 				if _, err := s.Proof("POST", tokenURL, "", ""); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, cpu)
+			cputime.Report(b, cpu)
 		})
 	}
 }
