@@ -14,7 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 )
 
 // normalizeGrants resolves aliases, removes duplicates and rejects unknown
@@ -34,8 +34,8 @@ func checkRoles(in []string) ([]string, error) {
 	var out []string
 	for _, r := range in {
 		r = strings.ToLower(strings.TrimSpace(r))
-		if !server.ValidRoleName(r) {
-			return nil, usageErrorf("unknown role %q: role names are [a-z][a-z0-9_.-]; the built-in ones are %s", r, strings.Join(server.BuiltinRoles(), ", "))
+		if !rolereg.ValidName(r) {
+			return nil, usageErrorf("unknown role %q: role names are [a-z][a-z0-9_.-]; the built-in ones are %s", r, strings.Join(rolereg.Builtin(), ", "))
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -53,8 +53,8 @@ it; tokens issued before keep their permissions until they expire.` + adminComma
 // one of roles is neither built in nor stored (database mode; the admin
 // API checks the same on the server).
 func checkRolesExist(ctx context.Context, st storage.Store, roles []string) error {
-	err := server.CheckRoles(ctx, st, roles)
-	var unknown *server.UnknownRoleError
+	err := rolereg.Check(ctx, st, roles)
+	var unknown *rolereg.UnknownError
 	if errors.As(err, &unknown) {
 		return usageErrorf("%w", err)
 	}
@@ -65,9 +65,9 @@ func checkRolesExist(ctx context.Context, st storage.Store, roles []string) erro
 // what the role commands print: a usage error for invalid input, advice
 // for an unknown role, the message itself otherwise.
 func roleError(name string, err error) error {
-	var unknown *server.UnknownRoleError
+	var unknown *rolereg.UnknownError
 	switch {
-	case errors.Is(err, server.ErrInvalidRole), errors.As(err, &unknown):
+	case errors.Is(err, rolereg.ErrInvalid), errors.As(err, &unknown):
 		return usageErrorf("%w", err)
 	case errors.Is(err, storage.ErrNotFound):
 		return fmt.Errorf("role %q not found; see 'gatehouse roles list'", name)
@@ -101,7 +101,7 @@ func printRole(opts IOStreams, r *storage.Role) error {
 	row("Name", r.Name)
 	row("Description", orDash(r.Description))
 	row("Permissions", orDash(strings.Join(r.Permissions, " ")))
-	row("Built in", yesNo(server.IsBuiltinRole(r.Name)))
+	row("Built in", yesNo(rolereg.IsBuiltin(r.Name)))
 	if !r.CreatedAt.IsZero() {
 		row("Created", jsonTime(r.CreatedAt))
 		row("Updated", jsonTime(r.UpdatedAt))

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -58,7 +59,7 @@ func rolesCreateRun(ctx context.Context, opts *rolesCreateOptions) error {
 	r := &storage.Role{Name: opts.Name, Description: opts.Description, Permissions: opts.Permissions}
 	// Check before asking the server or opening a transaction, so both
 	// modes fail alike.
-	if err := server.NormalizeRole(r); err != nil {
+	if err := rolereg.Normalize(r); err != nil {
 		return roleError(r.Name, err)
 	}
 	if opts.API != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 )
 
 type rolesDeleteOptions struct {
@@ -51,7 +51,7 @@ func rolesDeleteRun(ctx context.Context, opts *rolesDeleteOptions) error {
 		}
 	} else {
 		env := opts.Admin
-		r, err := server.DeleteRole(ctx, env.Store, env.Clock, opts.Name)
+		r, err := rolereg.Delete(ctx, env.Store, env.Clock, opts.Name)
 		if err != nil {
 			return roleError(opts.Name, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -48,7 +49,7 @@ func rolesListRun(ctx context.Context, opts *rolesListOptions) error {
 	if opts.API != nil {
 		roles, err = opts.API.listRoles(ctx)
 	} else {
-		roles, err = server.KnownRoles(ctx, opts.Admin.Store)
+		roles, err = rolereg.Known(ctx, opts.Admin.Store)
 	}
 	if err != nil {
 		return fmt.Errorf("list roles: %w", err)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -51,7 +52,7 @@ func rolesShowRun(ctx context.Context, opts *rolesShowOptions) error {
 		r, err = opts.API.getRole(ctx, opts.Name)
 		err = apiRoleError(opts.Name, err)
 	} else {
-		r, err = server.GetRole(ctx, opts.Admin.Store, opts.Name)
+		r, err = rolereg.Get(ctx, opts.Admin.Store, opts.Name)
 		err = roleError(opts.Name, err)
 	}
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -67,7 +68,7 @@ func rolesUpdateRun(ctx context.Context, opts *rolesUpdateOptions) error {
 	// Check the input before asking the server or opening a transaction,
 	// so both modes fail alike.
 	probe := &storage.Role{Name: opts.Name}
-	if err := server.EditRole(probe, opts.Add, nil, opts.Description); err != nil {
+	if err := rolereg.Edit(probe, opts.Add, nil, opts.Description); err != nil {
 		return roleError(opts.Name, err)
 	}
 	var after storage.Role
@@ -83,7 +84,7 @@ func rolesUpdateRun(ctx context.Context, opts *rolesUpdateOptions) error {
 		var before storage.Role
 		err := env.Store.UpdateRole(ctx, opts.Name, func(cur *storage.Role) error {
 			before = *cur
-			if err := server.EditRole(cur, opts.Add, opts.Remove, opts.Description); err != nil {
+			if err := rolereg.Edit(cur, opts.Add, opts.Remove, opts.Description); err != nil {
 				return err
 			}
 			cur.UpdatedAt = now

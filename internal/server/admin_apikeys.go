@@ -3,11 +3,11 @@ package server
 import (
 	"errors"
 	"fmt"
-	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"

@@ -9,13 +9,14 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 // ToAdminRole is the admin API (and CLI --json) form of a role.
 func ToAdminRole(r *storage.Role) adminapi.Role {
-	return adminapi.Role{Name: r.Name, Description: r.Description, Permissions: nonNil(r.Permissions), Builtin: IsBuiltinRole(r.Name),
+	return adminapi.Role{Name: r.Name, Description: r.Description, Permissions: nonNil(r.Permissions), Builtin: rolereg.IsBuiltin(r.Name),
 		CreatedAt: timePtr(r.CreatedAt), UpdatedAt: timePtr(r.UpdatedAt)}
 }
 
@@ -23,13 +24,13 @@ func ToAdminRole(r *storage.Role) adminapi.Role {
 // functions (roles.go): 400, 404 or 409 with a message saying what to do.
 func (s *Server) adminRoleError(w http.ResponseWriter, r *http.Request, name string, err error) {
 	var (
-		unknown *UnknownRoleError
-		inUse   *RoleInUseError
+		unknown *rolereg.UnknownError
+		inUse   *rolereg.InUseError
 	)
 	switch {
-	case errors.As(err, &unknown), errors.Is(err, ErrInvalidRole):
+	case errors.As(err, &unknown), errors.Is(err, rolereg.ErrInvalid):
 		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
-	case errors.As(err, &inUse), errors.Is(err, ErrBuiltinRole):
+	case errors.As(err, &inUse), errors.Is(err, rolereg.ErrBuiltin):
 		adminError(w, http.StatusConflict, adminErrConflict, err.Error())
 	case errors.Is(err, storage.ErrAlreadyExists):
 		adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("role %q already exists", name))
@@ -43,7 +44,7 @@ func (s *Server) adminRoleError(w http.ResponseWriter, r *http.Request, name str
 // adminCheckRoles answers 400 (and returns false) when roles names a role
 // that does not exist.
 func (s *Server) adminCheckRoles(w http.ResponseWriter, r *http.Request, roles []string) bool {
-	if err := CheckRoles(r.Context(), s.store, roles); err != nil {
+	if err := rolereg.Check(r.Context(), s.store, roles); err != nil {
 		s.adminRoleError(w, r, "", err)
 		return false
 	}
@@ -51,7 +52,7 @@ func (s *Server) adminCheckRoles(w http.ResponseWriter, r *http.Request, roles [
 }
 
 func (s *Server) adminListRoles(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
-	roles, err := KnownRoles(r.Context(), s.store)
+	roles, err := rolereg.Known(r.Context(), s.store)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -65,7 +66,7 @@ func (s *Server) adminListRoles(w http.ResponseWriter, r *http.Request, _ *admin
 
 func (s *Server) adminGetRole(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
 	name := r.PathValue("name")
-	role, err := GetRole(r.Context(), s.store, name)
+	role, err := rolereg.Get(r.Context(), s.store, name)
 	if err != nil {
 		s.adminRoleError(w, r, name, err)
 		return
@@ -86,7 +87,7 @@ func (s *Server) adminCreateRole(w http.ResponseWriter, r *http.Request, p *admi
 	}
 	now := s.clock.Now().UTC()
 	role := &storage.Role{Name: req.Name, Description: req.Description, Permissions: req.Permissions, CreatedAt: now, UpdatedAt: now}
-	if err := NormalizeRole(role); err != nil {
+	if err := rolereg.Normalize(role); err != nil {
 		s.adminRoleError(w, r, req.Name, err)
 		return
 	}
@@ -114,8 +115,8 @@ func (s *Server) adminUpdateRole(w http.ResponseWriter, r *http.Request, p *admi
 	if !decodeAdminBody(w, r, &req) {
 		return
 	}
-	if IsBuiltinRole(name) {
-		s.adminRoleError(w, r, name, fmt.Errorf("%w: %s is built in and cannot be changed; create a custom role instead", ErrBuiltinRole, name))
+	if rolereg.IsBuiltin(name) {
+		s.adminRoleError(w, r, name, fmt.Errorf("%w: %s is built in and cannot be changed; create a custom role instead", rolereg.ErrBuiltin, name))
 		return
 	}
 	now := s.clock.Now().UTC()
@@ -125,7 +126,7 @@ func (s *Server) adminUpdateRole(w http.ResponseWriter, r *http.Request, p *admi
 		if req.Permissions != nil {
 			cur.Permissions = *req.Permissions
 		}
-		if err := EditRole(cur, req.AddPermissions, req.RemovePermissions, req.Description); err != nil {
+		if err := rolereg.Edit(cur, req.AddPermissions, req.RemovePermissions, req.Description); err != nil {
 			return err
 		}
 		cur.UpdatedAt = now
@@ -144,7 +145,7 @@ func (s *Server) adminUpdateRole(w http.ResponseWriter, r *http.Request, p *admi
 
 func (s *Server) adminDeleteRole(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
 	name := r.PathValue("name")
-	role, err := DeleteRole(r.Context(), s.store, s.clock, name)
+	role, err := rolereg.Delete(r.Context(), s.store, s.clock, name)
 	if err != nil {
 		s.adminRoleError(w, r, name, err)
 		return

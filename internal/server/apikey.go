@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -88,7 +89,7 @@ func (s *Server) userinfoAPIKey(w http.ResponseWriter, r *http.Request, tok stri
 		s.writeError(w, r, err)
 		return
 	}
-	perms, err := Permissions(r.Context(), s.store, e.roles)
+	perms, err := rolereg.Permissions(r.Context(), s.store, e.roles)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
 	"github.com/gatehouse-auth/gatehouse/internal/connector/rolemap"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
@@ -80,7 +81,7 @@ func (s *Server) passwordConnectors() []*Connector {
 func CheckConnectorRoles(ctx context.Context, st storage.Store, cs []Connector) error {
 	for _, c := range cs {
 		for j, r := range c.Rules {
-			if err := CheckRoles(ctx, st, r.Roles); err != nil {
+			if err := rolereg.Check(ctx, st, r.Roles); err != nil {
 				return fmt.Errorf("connectors: %s: role_rules[%d]: %w", c.ID, j, err)
 			}
 		}
@@ -92,10 +93,10 @@ func CheckConnectorRoles(ctx context.Context, st storage.Store, cs []Connector) 
 // longer exist (a custom role deleted after the server started).
 func (s *Server) mappedRoles(ctx context.Context, c *Connector, id *connector.Identity) ([]string, error) {
 	roles := rolemap.Roles(c.Rules, id)
-	if !slices.ContainsFunc(roles, func(r string) bool { return !IsBuiltinRole(r) }) {
+	if !slices.ContainsFunc(roles, func(r string) bool { return !rolereg.IsBuiltin(r) }) {
 		return roles, nil
 	}
-	known, err := KnownRoles(ctx, s.store)
+	known, err := rolereg.Known(ctx, s.store)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -572,7 +573,7 @@ func TestCheckConnectorRoles(t *testing.T) {
 	bad := []Connector{{ID: "corp", Rules: append(slices.Clone(testRules), testRules[0])}}
 	bad[0].Rules[3].Roles = []string{"finance-reader"}
 	err := CheckConnectorRoles(ctx, h.store, bad)
-	var ue *UnknownRoleError
+	var ue *rolereg.UnknownError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "corp: role_rules[3]") {
 		t.Errorf("unknown role: %v", err)
 	}
