@@ -120,7 +120,7 @@ func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
 				ids = append(ids, c.ID)
 			}
 		}
-		if err := server.CheckPrecreatedUser(ids, opts.Connector, ""); err != nil {
+		if err := userreg.CheckPrecreated(ids, opts.Connector, ""); err != nil {
 			return usageErrorf("--connector: %v", err)
 		}
 	}
@@ -155,7 +155,7 @@ func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
 		UpdatedAt:    now,
 	}
 	profile.Apply(u)
-	ev, err := server.CreateUser(ctx, env.Store, u)
+	ev, err := userreg.Create(ctx, env.Store, u)
 	switch {
 	case errors.Is(err, userreg.ErrEmailTaken):
 		return err

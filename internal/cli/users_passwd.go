@@ -8,8 +8,8 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
 type usersPasswdOptions struct {
@@ -57,7 +57,7 @@ func usersPasswdRun(ctx context.Context, opts *usersPasswdOptions) error {
 		if err != nil {
 			return apiUserError(name, err)
 		}
-		if err := server.CheckLocalPassword(u); err != nil {
+		if err := userreg.CheckLocalPassword(u); err != nil {
 			return err
 		}
 		pw, err := readNewPassword(ctx, opts.IO, opts.PasswordStdin, u.Username)
@@ -75,7 +75,7 @@ func usersPasswdRun(ctx context.Context, opts *usersPasswdOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := server.CheckLocalPassword(u); err != nil {
+	if err := userreg.CheckLocalPassword(u); err != nil {
 		return err
 	}
 	pw, err := readNewPassword(ctx, opts.IO, opts.PasswordStdin, u.Username)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
@@ -93,7 +92,7 @@ func usersUpdateRun(ctx context.Context, opts *usersUpdateOptions) error {
 		if err != nil {
 			return err
 		}
-		after, event, err := server.UpdateUser(ctx, env.Store, cur.ID, env.now(), server.UserChange{Profile: profile, Disabled: opts.Disabled})
+		after, event, err := userreg.Update(ctx, env.Store, cur.ID, env.now(), userreg.Change{Profile: profile, Disabled: opts.Disabled})
 		switch {
 		case errors.Is(err, userreg.ErrEmailTaken):
 			return err

@@ -100,7 +100,7 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request, p *admi
 	}
 	var hash string
 	if req.Connector != "" {
-		if err := CheckPrecreatedUser(s.connectorIDs(), req.Connector, req.Password); err != nil {
+		if err := userreg.CheckPrecreated(s.connectorIDs(), req.Connector, req.Password); err != nil {
 			adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
 			return
 		}
@@ -118,7 +118,7 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request, p *admi
 	now := s.clock.Now().UTC()
 	u := &storage.User{ID: NewID(), Username: name, PasswordHash: hash, Roles: req.Roles, ConnectorID: req.Connector, CreatedAt: now, UpdatedAt: now}
 	req.Profile.Apply(u)
-	ev, err := CreateUser(r.Context(), s.store, u)
+	ev, err := userreg.Create(r.Context(), s.store, u)
 	switch {
 	case errors.Is(err, userreg.ErrEmailTaken):
 		adminError(w, http.StatusConflict, adminErrConflict, err.Error())
@@ -157,8 +157,8 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request, p *admi
 	if !ok {
 		return
 	}
-	after, ev, err := UpdateUser(r.Context(), s.store, u.ID, s.clock.Now().UTC(),
-		UserChange{Roles: req.Roles, Disabled: req.Disabled, Profile: req.Profile})
+	after, ev, err := userreg.Update(r.Context(), s.store, u.ID, s.clock.Now().UTC(),
+		userreg.Change{Roles: req.Roles, Disabled: req.Disabled, Profile: req.Profile})
 	switch {
 	case errors.Is(err, storage.ErrLastRoleHolder):
 		adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("%q is the last admin: give another user the admin role first", u.Username))
@@ -195,7 +195,7 @@ func (s *Server) adminSetPassword(w http.ResponseWriter, r *http.Request, p *adm
 	if !ok {
 		return
 	}
-	if err := CheckLocalPassword(u); err != nil {
+	if err := userreg.CheckLocalPassword(u); err != nil {
 		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
 		return
 	}
