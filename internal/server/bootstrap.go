@@ -138,8 +138,8 @@ func BootstrapWith(ctx context.Context, st storage.Store, h *password.Hasher, o 
 }
 
 // NewID returns a random identifier for users, grants and tokens
-// (128 bits, base64url).
-func NewID() string { return secret.NewToken()[:22] }
+// (secret.NewID).
+func NewID() string { return secret.NewID() }
 
 // upgradeCLIClient gives the built-in client of a database made by an
 // older version the redirect URIs it has gained since; it removes nothing
