@@ -90,13 +90,21 @@ const (
 type Error struct {
 	Kind Kind
 	Err  error
+	// cause is a sentinel the message stands for without quoting it
+	// (storage.ErrLastRoleHolder).
+	cause error
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
 
-// Unwrap gives errors.Is and errors.As the cause (userreg.ErrEmailTaken,
-// storage.ErrLastRoleHolder, ...).
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap gives errors.Is and errors.As the errors behind e
+// (userreg.ErrEmailTaken, storage.ErrLastRoleHolder, ...).
+func (e *Error) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Err, e.cause}
+}
 
 // KindOf returns the Kind of the *Error in err's chain, 0 when there is
 // none (a storage failure).

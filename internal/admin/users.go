@@ -23,21 +23,29 @@ const MaxUsernameLen = 128
 
 // NormalizeUsername trims and lower-cases a username, as storage compares
 // them, and refuses an empty one, one longer than MaxUsernameLen bytes,
-// and one with spaces, control characters or invalid UTF-8.
+// and one with spaces, control characters or invalid UTF-8. A control
+// character is refused before trimming too: "eve\n" is a mistake (or a
+// forged log line), not eve.
 func NormalizeUsername(name string) (string, error) {
 	n := strings.ToLower(strings.TrimSpace(name))
 	switch {
+	case strings.ContainsFunc(name, isControl):
+		return "", invalidf("username %q contains a control character (such as CR or LF)", name)
 	case n == "":
 		return "", invalidf("the username must not be empty")
 	case len(n) > MaxUsernameLen:
 		return "", invalidf("the username must be at most %d bytes long", MaxUsernameLen)
 	case !utf8.ValidString(n):
 		return "", invalidf("username %q is not valid UTF-8", name)
-	case strings.ContainsFunc(n, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }):
+	case strings.ContainsFunc(n, unicode.IsSpace):
 		return "", invalidf("username %q must not contain spaces or control characters", name)
 	}
 	return n, nil
 }
+
+// isControl is a C0 or C1 control character, or a Unicode line or
+// paragraph separator.
+func isControl(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }
 
 // NormalizeRoles trims and lower-cases role names, drops duplicates and
 // refuses a name that is not a role name. Whether the roles exist is
@@ -98,8 +106,9 @@ func (nu NewUser) Check() (NewUser, error) {
 	return nu, nil
 }
 
-// checkRolesExist refuses roles that are neither built in nor stored.
-func (s *Service) checkRolesExist(ctx context.Context, roles []string) error {
+// CheckRolesExist refuses roles that are neither built in nor stored
+// (Invalid, with the roles that exist).
+func (s *Service) CheckRolesExist(ctx context.Context, roles []string) error {
 	err := rolereg.Check(ctx, s.store, roles)
 	var unknown *rolereg.UnknownError
 	if errors.As(err, &unknown) {
@@ -144,7 +153,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*storage.User, au
 	if err != nil {
 		return nil, audit.Event{}, invalid(err)
 	}
-	if err := s.checkRolesExist(ctx, nu.Roles); err != nil {
+	if err := s.CheckRolesExist(ctx, nu.Roles); err != nil {
 		return nil, audit.Event{}, err
 	}
 	var hash string
@@ -185,7 +194,7 @@ func (s *Service) UpdateUser(ctx context.Context, ref string, up UserUpdate) (*s
 		if err != nil {
 			return nil, audit.Event{}, err
 		}
-		if err := s.checkRolesExist(ctx, roles); err != nil {
+		if err := s.CheckRolesExist(ctx, roles); err != nil {
 			return nil, audit.Event{}, err
 		}
 		up.Roles = &roles
@@ -201,9 +210,11 @@ func (s *Service) UpdateUser(ctx context.Context, ref string, up UserUpdate) (*s
 		userreg.Change{Roles: up.Roles, Disabled: up.Disabled, Profile: up.Profile})
 	switch {
 	case errors.Is(err, storage.ErrLastRoleHolder) && up.Disabled != nil && *up.Disabled:
-		return nil, audit.Event{}, &Error{Kind: Conflict, Err: fmt.Errorf("%q is the last enabled admin and cannot be disabled: give another user the admin role first: %w", u.Username, err)}
+		return nil, audit.Event{}, &Error{Kind: Conflict, cause: err,
+			Err: fmt.Errorf("cannot disable %q: it is the last admin, and the last enabled admin stays enabled; give another user the admin role first", u.Username)}
 	case errors.Is(err, storage.ErrLastRoleHolder):
-		return nil, audit.Event{}, &Error{Kind: Conflict, Err: fmt.Errorf("cannot remove the admin role from %q: it is the last admin; give another user the admin role first: %w", u.Username, err)}
+		return nil, audit.Event{}, &Error{Kind: Conflict, cause: err,
+			Err: fmt.Errorf("cannot remove the admin role from %q: it is the last admin; give another user the admin role first", u.Username)}
 	case errors.Is(err, userreg.ErrEmailTaken):
 		return nil, audit.Event{}, conflict(err)
 	case errors.Is(err, storage.ErrNotFound):
@@ -258,7 +269,8 @@ func (s *Service) DeleteUser(ctx context.Context, ref string) (*storage.User, au
 	err = s.store.DeleteUserKeepingRole(ctx, u.ID, rolereg.Admin)
 	switch {
 	case errors.Is(err, storage.ErrLastRoleHolder):
-		return nil, audit.Event{}, &Error{Kind: Conflict, Err: fmt.Errorf("cannot delete %q: it is the last admin; give another user the admin role first: %w", u.Username, err)}
+		return nil, audit.Event{}, &Error{Kind: Conflict, cause: err,
+			Err: fmt.Errorf("cannot delete %q: it is the last admin; give another user the admin role first ('gatehouse users set-role NAME admin')", u.Username)}
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, audit.Event{}, notFoundf("user %q not found", ref)
 	case err != nil:
