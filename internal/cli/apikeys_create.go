@@ -111,8 +111,8 @@ func apiKeysCreateRun(ctx context.Context, opts *apiKeysCreateOptions) error {
 		if err != nil {
 			return err
 		}
-		if user, err = getUser(ctx, env.Store, username); err != nil {
-			return err
+		if user, err = newDBBackend(env).GetUser(ctx, username); err != nil {
+			return adminError(err, "gatehouse users list")
 		}
 		if user.Disabled {
 			return fmt.Errorf("user %q is disabled: a key acting as it would not work", user.Username)

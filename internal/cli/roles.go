@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -57,39 +56,6 @@ func checkRolesExist(ctx context.Context, st storage.Store, roles []string) erro
 	var unknown *rolereg.UnknownError
 	if errors.As(err, &unknown) {
 		return usageErrorf("%w", err)
-	}
-	return err
-}
-
-// roleError turns an error of the role functions of package server into
-// what the role commands print: a usage error for invalid input, advice
-// for an unknown role, the message itself otherwise.
-func roleError(name string, err error) error {
-	var unknown *rolereg.UnknownError
-	switch {
-	case errors.Is(err, rolereg.ErrInvalid), errors.As(err, &unknown):
-		return usageErrorf("%w", err)
-	case errors.Is(err, storage.ErrNotFound):
-		return fmt.Errorf("role %q not found; see 'gatehouse roles list'", name)
-	}
-	return err
-}
-
-// apiRoleError gives the admin API's answers the messages and exit codes
-// of the database mode: 400 is a usage error, 404 advice, 409 the
-// server's explanation.
-func apiRoleError(name string, err error) error {
-	var e *adminAPIError
-	if !errors.As(err, &e) {
-		return err
-	}
-	switch e.Status {
-	case http.StatusBadRequest:
-		return usageErrorf("%s", e.Description)
-	case http.StatusNotFound:
-		return fmt.Errorf("role %q not found; see 'gatehouse roles list'", name)
-	case http.StatusConflict:
-		return errors.New(e.Description)
 	}
 	return err
 }

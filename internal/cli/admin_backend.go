@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+)
+
+// adminBackend is where the user and role commands work: the database,
+// through the admin layer (dbBackend), or a server's admin API, which
+// calls the same layer there (apiBackend). runAdminBackend picks one
+// where the admin target is resolved; the commands never ask which.
+//
+// Refusals come back as *admin.Error in both, so a command prints them
+// the same way whichever backend it has (adminError).
+type adminBackend interface {
+	ListUsers(ctx context.Context) ([]*storage.User, error)
+	GetUser(ctx context.Context, name string) (*storage.User, error)
+	CreateUser(ctx context.Context, nu admin.NewUser) (*storage.User, error)
+	UpdateUser(ctx context.Context, name string, up admin.UserUpdate) (*storage.User, error)
+	SetPassword(ctx context.Context, name, password string) error
+	DeleteUser(ctx context.Context, name string) error
+	// ResetMFA removes the user's second factors; removed is false when
+	// there were none.
+	ResetMFA(ctx context.Context, name string) (u *storage.User, removed bool, err error)
+
+	ListRoles(ctx context.Context) ([]*storage.Role, error)
+	GetRole(ctx context.Context, name string) (*storage.Role, error)
+	CreateRole(ctx context.Context, nr admin.NewRole) (*storage.Role, error)
+	UpdateRole(ctx context.Context, name string, up admin.RoleUpdate) (*storage.Role, error)
+	DeleteRole(ctx context.Context, name string) error
+}
+
+// runAdminBackend runs an admin command on the backend of the target
+// runAdminOrAPI resolves.
+func runAdminBackend(cmd *cobra.Command, streams IOStreams, serverURL string, run func(ctx context.Context, b adminBackend) error) error {
+	return runAdminOrAPI(cmd, streams, serverURL, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
+		if api != nil {
+			return run(ctx, apiBackend{api})
+		}
+		return run(ctx, newDBBackend(env))
+	})
+}
+
+// adminError is what a command prints for an error of its backend:
+// invalid input is a usage error, an unknown user or role says where to
+// look (list names the list command), anything else is the error itself.
+func adminError(err error, list string) error {
+	switch admin.KindOf(err) {
+	case admin.Invalid:
+		return &UsageError{Err: err}
+	case admin.NotFound:
+		return fmt.Errorf("%w; see '%s'", err, list)
+	}
+	return err
+}
+
+// dbBackend works on the database opened by openAdmin.
+type dbBackend struct {
+	ops *admin.Service
+	env *adminEnv
+}
+
+func newDBBackend(env *adminEnv) dbBackend {
+	var connectors []string
+	if env.Config != nil {
+		for _, c := range env.Config.Connectors {
+			connectors = append(connectors, c.ID)
+		}
+	}
+	return dbBackend{env: env, ops: admin.New(env.Store, admin.Options{Hasher: newHasher(), Clock: env.Clock, Connectors: connectors})}
+}
+
+// record logs the event of an operation, unless it is empty.
+func (b dbBackend) record(ev audit.Event) {
+	if ev.Type != "" {
+		b.env.log(ev)
+	}
+}
+
+func (b dbBackend) ListUsers(ctx context.Context) ([]*storage.User, error) {
+	return b.ops.ListUsers(ctx)
+}
+
+func (b dbBackend) GetUser(ctx context.Context, name string) (*storage.User, error) {
+	return b.ops.GetUser(ctx, name)
+}
+
+func (b dbBackend) CreateUser(ctx context.Context, nu admin.NewUser) (*storage.User, error) {
+	u, ev, err := b.ops.CreateUser(ctx, nu)
+	b.record(ev)
+	return u, err
+}
+
+func (b dbBackend) UpdateUser(ctx context.Context, name string, up admin.UserUpdate) (*storage.User, error) {
+	u, ev, err := b.ops.UpdateUser(ctx, name, up)
+	b.record(ev)
+	return u, err
+}
+
+func (b dbBackend) SetPassword(ctx context.Context, name, password string) error {
+	ev, err := b.ops.SetPassword(ctx, name, password)
+	b.record(ev)
+	return err
+}
+
+func (b dbBackend) DeleteUser(ctx context.Context, name string) error {
+	_, ev, err := b.ops.DeleteUser(ctx, name)
+	b.record(ev)
+	return err
+}
+
+func (b dbBackend) ResetMFA(ctx context.Context, name string) (*storage.User, bool, error) {
+	u, removed, ev, err := b.ops.ResetMFA(ctx, name)
+	b.record(ev)
+	return u, removed, err
+}
+
+func (b dbBackend) ListRoles(ctx context.Context) ([]*storage.Role, error) {
+	return b.ops.ListRoles(ctx)
+}
+
+func (b dbBackend) GetRole(ctx context.Context, name string) (*storage.Role, error) {
+	return b.ops.GetRole(ctx, name)
+}
+
+func (b dbBackend) CreateRole(ctx context.Context, nr admin.NewRole) (*storage.Role, error) {
+	r, ev, err := b.ops.CreateRole(ctx, nr)
+	b.record(ev)
+	return r, err
+}
+
+func (b dbBackend) UpdateRole(ctx context.Context, name string, up admin.RoleUpdate) (*storage.Role, error) {
+	r, ev, err := b.ops.UpdateRole(ctx, name, up)
+	b.record(ev)
+	return r, err
+}
+
+func (b dbBackend) DeleteRole(ctx context.Context, name string) error {
+	ev, err := b.ops.DeleteRole(ctx, name)
+	b.record(ev)
+	return err
+}
+
+// apiBackend works through a server's admin API; the server records the
+// audit events.
+type apiBackend struct{ api *adminAPI }
+
+// refusal turns the admin API's 400, 404 and 409 answers back into the
+// *admin.Error the server's admin layer gave, with its message.
+func refusal(err error) error {
+	var e *adminAPIError
+	if !errors.As(err, &e) || e.Description == "" {
+		return err
+	}
+	kind := map[int]admin.Kind{http.StatusBadRequest: admin.Invalid, http.StatusNotFound: admin.NotFound, http.StatusConflict: admin.Conflict}[e.Status]
+	if kind == 0 {
+		return err
+	}
+	return &admin.Error{Kind: kind, Err: errors.New(e.Description)}
+}
+
+func (b apiBackend) ListUsers(ctx context.Context) ([]*storage.User, error) {
+	users, err := b.api.listUsers(ctx)
+	return users, refusal(err)
+}
+
+func (b apiBackend) GetUser(ctx context.Context, name string) (*storage.User, error) {
+	u, err := b.api.getUser(ctx, name)
+	return u, refusal(err)
+}
+
+func (b apiBackend) CreateUser(ctx context.Context, nu admin.NewUser) (*storage.User, error) {
+	u, err := b.api.createUser(ctx, nu)
+	return u, refusal(err)
+}
+
+func (b apiBackend) UpdateUser(ctx context.Context, name string, up admin.UserUpdate) (*storage.User, error) {
+	u, err := b.api.updateUser(ctx, name, up)
+	return u, refusal(err)
+}
+
+func (b apiBackend) SetPassword(ctx context.Context, name, password string) error {
+	return refusal(b.api.setPassword(ctx, name, password))
+}
+
+func (b apiBackend) DeleteUser(ctx context.Context, name string) error {
+	return refusal(b.api.deleteUser(ctx, name))
+}
+
+func (b apiBackend) ResetMFA(ctx context.Context, name string) (*storage.User, bool, error) {
+	u, removed, err := b.api.resetMFA(ctx, name)
+	return u, removed, refusal(err)
+}
+
+func (b apiBackend) ListRoles(ctx context.Context) ([]*storage.Role, error) {
+	roles, err := b.api.listRoles(ctx)
+	return roles, refusal(err)
+}
+
+func (b apiBackend) GetRole(ctx context.Context, name string) (*storage.Role, error) {
+	r, err := b.api.getRole(ctx, name)
+	return r, refusal(err)
+}
+
+func (b apiBackend) CreateRole(ctx context.Context, nr admin.NewRole) (*storage.Role, error) {
+	r, err := b.api.createRole(ctx, nr)
+	return r, refusal(err)
+}
+
+func (b apiBackend) UpdateRole(ctx context.Context, name string, up admin.RoleUpdate) (*storage.Role, error) {
+	r, err := b.api.updateRole(ctx, name, up)
+	return r, refusal(err)
+}
+
+func (b apiBackend) DeleteRole(ctx context.Context, name string) error {
+	return refusal(b.api.deleteRole(ctx, name))
+}
