@@ -1,5 +1,5 @@
 // Package admin is the one place each administrator operation lives:
-// creating, changing and deleting users and roles, each checked by one
+// creating, changing and deleting users, roles and API keys, each checked by one
 // validator and returning the audit event it caused. The admin API
 // (internal/server) and the CLI working on the database (internal/cli)
 // both call it, and the CLI working over the admin API reaches it through
@@ -42,6 +42,9 @@ type Store interface {
 
 	CreateRole(ctx context.Context, r *storage.Role) error
 	UpdateRole(ctx context.Context, name string, fn func(*storage.Role) error) error
+
+	CreateAPIKey(ctx context.Context, k *storage.APIKey) error
+	UpdateAPIKey(ctx context.Context, id string, fn func(*storage.APIKey) error) error
 }
 
 // Service runs the operations on one store.
