@@ -262,15 +262,6 @@ func apiStatus(err error, status int) bool {
 	return errors.As(err, &e) && e.Status == status
 }
 
-// apiUserError gives a 404 for the user name the message of the
-// database mode.
-func apiUserError(name string, err error) error {
-	if apiStatus(err, http.StatusNotFound) {
-		return fmt.Errorf("user %q not found; see 'gatehouse users list'", name)
-	}
-	return err
-}
-
 // apiKey converts k to a storage.APIKey without a secret hash.
 func apiKeyFromAPI(k *adminapi.APIKey) *storage.APIKey {
 	at := func(t *time.Time) time.Time {
@@ -310,12 +301,13 @@ func (a *adminAPI) findAPIKey(ctx context.Context, id string) (*storage.APIKey, 
 			return k, nil
 		}
 	}
-	return nil, fmt.Errorf("API key %q not found; see 'gatehouse apikeys list'", id)
+	return nil, &admin.Error{Kind: admin.NotFound, Err: fmt.Errorf("API key %q not found", id)}
 }
 
-// createAPIKey creates an API key and returns it with its secret key.
-func (a *adminAPI) createAPIKey(ctx context.Context, name, userID string, scopes, roles []string, expiresIn int64) (*storage.APIKey, string, error) {
-	req := map[string]any{"name": name, "user_id": userID, "scopes": scopes, "roles": roles, "expires_in": expiresIn}
+// createAPIKey creates the API key nk (its User an id) and returns it
+// with its secret key.
+func (a *adminAPI) createAPIKey(ctx context.Context, nk admin.NewAPIKey) (*storage.APIKey, string, error) {
+	req := map[string]any{"name": nk.Name, "user_id": nk.User, "scopes": nk.Scopes, "roles": nk.Roles, "expires_in": int64(nk.Lifetime / time.Second)}
 	var k adminapi.APIKeyWithKey
 	if err := a.do(ctx, http.MethodPost, "/apikeys", req, &k); err != nil {
 		return nil, "", err
@@ -323,18 +315,23 @@ func (a *adminAPI) createAPIKey(ctx context.Context, name, userID string, scopes
 	return apiKeyFromAPI(&k.APIKey), k.Key, nil
 }
 
-// revokeAPIKey revokes the API key id.
-func (a *adminAPI) revokeAPIKey(ctx context.Context, id string) error {
-	return a.do(ctx, http.MethodPost, "/apikeys/"+url.PathEscape(id)+"/revoke", nil, nil)
+// revokeAPIKey revokes the API key id and returns it.
+func (a *adminAPI) revokeAPIKey(ctx context.Context, id string) (*storage.APIKey, error) {
+	var k adminapi.APIKey
+	if err := a.do(ctx, http.MethodPost, "/apikeys/"+url.PathEscape(id)+"/revoke", nil, &k); err != nil {
+		return nil, err
+	}
+	return apiKeyFromAPI(&k), nil
 }
 
-// rotateAPIKey gives the API key id a new secret and returns the new key.
-func (a *adminAPI) rotateAPIKey(ctx context.Context, id string) (string, error) {
+// rotateAPIKey gives the API key id a new secret and returns the key and
+// the new secret key.
+func (a *adminAPI) rotateAPIKey(ctx context.Context, id string) (*storage.APIKey, string, error) {
 	var k adminapi.APIKeyWithKey
 	if err := a.do(ctx, http.MethodPost, "/apikeys/"+url.PathEscape(id)+"/rotate", nil, &k); err != nil {
-		return "", err
+		return nil, "", err
 	}
-	return k.Key, nil
+	return apiKeyFromAPI(&k.APIKey), k.Key, nil
 }
 
 // info converts k to a signing.KeyInfo.

@@ -36,6 +36,14 @@ type adminBackend interface {
 	CreateRole(ctx context.Context, nr admin.NewRole) (*storage.Role, error)
 	UpdateRole(ctx context.Context, name string, up admin.RoleUpdate) (*storage.Role, error)
 	DeleteRole(ctx context.Context, name string) error
+
+	ListAPIKeys(ctx context.Context) ([]*storage.APIKey, error)
+	// CreateAPIKey returns the key with its secret, shown only once, and
+	// the user it acts as (nil for none).
+	CreateAPIKey(ctx context.Context, nk admin.NewAPIKey) (k *storage.APIKey, key string, user *storage.User, err error)
+	// RevokeAPIKey returns the key; revoked is false when it already was.
+	RevokeAPIKey(ctx context.Context, id string) (k *storage.APIKey, revoked bool, err error)
+	RotateAPIKey(ctx context.Context, id string) (k *storage.APIKey, key string, err error)
 }
 
 // runAdminBackend runs an admin command on the backend of the target
@@ -149,6 +157,28 @@ func (b dbBackend) DeleteRole(ctx context.Context, name string) error {
 	return err
 }
 
+func (b dbBackend) ListAPIKeys(ctx context.Context) ([]*storage.APIKey, error) {
+	return b.ops.ListAPIKeys(ctx)
+}
+
+func (b dbBackend) CreateAPIKey(ctx context.Context, nk admin.NewAPIKey) (*storage.APIKey, string, *storage.User, error) {
+	k, key, u, ev, err := b.ops.CreateAPIKey(ctx, nk)
+	b.record(ev)
+	return k, key, u, err
+}
+
+func (b dbBackend) RevokeAPIKey(ctx context.Context, id string) (*storage.APIKey, bool, error) {
+	k, revoked, ev, err := b.ops.RevokeAPIKey(ctx, id)
+	b.record(ev)
+	return k, revoked, err
+}
+
+func (b dbBackend) RotateAPIKey(ctx context.Context, id string) (*storage.APIKey, string, error) {
+	k, key, ev, err := b.ops.RotateAPIKey(ctx, id)
+	b.record(ev)
+	return k, key, err
+}
+
 // apiBackend works through a server's admin API; the server records the
 // audit events.
 type apiBackend struct{ api *adminAPI }
@@ -222,4 +252,39 @@ func (b apiBackend) UpdateRole(ctx context.Context, name string, up admin.RoleUp
 
 func (b apiBackend) DeleteRole(ctx context.Context, name string) error {
 	return refusal(b.api.deleteRole(ctx, name))
+}
+
+func (b apiBackend) ListAPIKeys(ctx context.Context) ([]*storage.APIKey, error) {
+	keys, err := b.api.listAPIKeys(ctx)
+	return keys, refusal(err)
+}
+
+func (b apiBackend) CreateAPIKey(ctx context.Context, nk admin.NewAPIKey) (*storage.APIKey, string, *storage.User, error) {
+	var user *storage.User
+	if nk.User != "" {
+		// The answer names the user by id; the command shows the user.
+		var err error
+		if user, err = b.GetUser(ctx, nk.User); err != nil {
+			return nil, "", nil, err
+		}
+		nk.User = user.ID
+	}
+	k, key, err := b.api.createAPIKey(ctx, nk)
+	return k, key, user, refusal(err)
+}
+
+func (b apiBackend) RevokeAPIKey(ctx context.Context, id string) (*storage.APIKey, bool, error) {
+	// The answer does not say whether the key was revoked before; the
+	// list does.
+	k, err := b.api.findAPIKey(ctx, id)
+	if err != nil || !k.RevokedAt.IsZero() {
+		return k, false, refusal(err)
+	}
+	k, err = b.api.revokeAPIKey(ctx, id)
+	return k, err == nil, refusal(err)
+}
+
+func (b apiBackend) RotateAPIKey(ctx context.Context, id string) (*storage.APIKey, string, error) {
+	k, key, err := b.api.rotateAPIKey(ctx, id)
+	return k, key, refusal(err)
 }

@@ -42,7 +42,8 @@ type parityCase struct {
 func ptr[T any](v T) *T { return &v }
 
 // parityCases start from paritySeed: the admin "admin", the editor
-// "carol" and the custom role "ops", which nobody holds.
+// "carol", the disabled "dave" and the custom role "ops", which nobody
+// holds.
 var parityCases = []parityCase{
 	{name: "add a user",
 		layer: func(ctx context.Context, s *admin.Service) error {
@@ -239,6 +240,77 @@ var parityCases = []parityCase{
 		method: "DELETE", path: "/roles/ops",
 		cli:  []string{"roles", "delete", "ops"},
 		want: admin.NotFound, words: `role "ops" not found`},
+	{name: "create an API key",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, _, err := s.CreateAPIKey(ctx, admin.NewAPIKey{Name: "deploy", Scopes: []string{"read"}, Roles: []string{"viewer"}})
+			return err
+		},
+		method: "POST", path: "/apikeys", body: map[string]any{"name": "deploy", "scopes": []string{"read"}, "roles": []string{"viewer"}},
+		cli: []string{"apikeys", "create", "deploy", "--scope", "read", "--role", "viewer"}},
+	{name: "an API key without a name",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, _, err := s.CreateAPIKey(ctx, admin.NewAPIKey{Name: "  "})
+			return err
+		},
+		method: "POST", path: "/apikeys", body: map[string]any{"name": "  "},
+		cli:  []string{"apikeys", "create", "  "},
+		want: admin.Invalid, words: "the API key name must not be empty"},
+	{name: "an API key name with a line break",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, _, err := s.CreateAPIKey(ctx, admin.NewAPIKey{Name: "ci\nforged"})
+			return err
+		},
+		method: "POST", path: "/apikeys", body: map[string]any{"name": "ci\nforged"},
+		cli:  []string{"apikeys", "create", "ci\nforged"},
+		want: admin.Invalid, words: "must not contain control characters"},
+	{name: "an API key scope with a comma",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, _, err := s.CreateAPIKey(ctx, admin.NewAPIKey{Name: "ci", Scopes: []string{"read,write"}})
+			return err
+		},
+		method: "POST", path: "/apikeys", body: map[string]any{"name": "ci", "scopes": []string{"read,write"}},
+		cli:  []string{"apikeys", "create", "ci", "--scope", "read,write"},
+		want: admin.Invalid, words: "scope contains a comma"},
+	{name: "an API key with a role that does not exist",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, _, err := s.CreateAPIKey(ctx, admin.NewAPIKey{Name: "ci", Roles: []string{"nosuch"}})
+			return err
+		},
+		method: "POST", path: "/apikeys", body: map[string]any{"name": "ci", "roles": []string{"nosuch"}},
+		cli:  []string{"apikeys", "create", "ci", "--role", "nosuch"},
+		want: admin.Invalid, words: `unknown role "nosuch"`},
+	{name: "an API key acting as a user who does not exist",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, _, err := s.CreateAPIKey(ctx, admin.NewAPIKey{Name: "ci", User: "nobody"})
+			return err
+		},
+		method: "POST", path: "/apikeys", body: map[string]any{"name": "ci", "user_id": "nobody"},
+		cli:  []string{"apikeys", "create", "ci", "--user", "nobody"},
+		want: admin.NotFound, words: `user "nobody" not found`},
+	{name: "an API key acting as a disabled user",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, _, err := s.CreateAPIKey(ctx, admin.NewAPIKey{Name: "ci", User: "dave"})
+			return err
+		},
+		method: "POST", path: "/apikeys", body: map[string]any{"name": "ci", "user_id": "dave"},
+		cli:  []string{"apikeys", "create", "ci", "--user", "dave"},
+		want: admin.Conflict, words: `user "dave" is disabled`},
+	{name: "revoke an API key that does not exist",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, err := s.RevokeAPIKey(ctx, "nosuchkey0000000")
+			return err
+		},
+		method: "POST", path: "/apikeys/nosuchkey0000000/revoke",
+		cli:  []string{"apikeys", "revoke", "nosuchkey0000000"},
+		want: admin.NotFound, words: `API key "nosuchkey0000000" not found`},
+	{name: "rotate an API key that does not exist",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, err := s.RotateAPIKey(ctx, "nosuchkey0000000")
+			return err
+		},
+		method: "POST", path: "/apikeys/nosuchkey0000000/rotate",
+		cli:  []string{"apikeys", "rotate", "nosuchkey0000000"},
+		want: admin.NotFound, words: `API key "nosuchkey0000000" not found`},
 }
 
 // paritySeed gives st what parityCases start from. Only the layer's
@@ -257,6 +329,12 @@ func paritySeed(t *testing.T, st storage.Store, withAdmin bool) {
 		t.Fatal(err)
 	}
 	if _, _, err := ops.CreateRole(ctx, admin.NewRole{Name: "ops", Permissions: []string{"runs:cancel"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ops.CreateUser(ctx, admin.NewUser{Username: "dave", Password: "long enough password"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ops.UpdateUser(ctx, "dave", admin.UserUpdate{Disabled: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
 }

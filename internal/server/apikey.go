@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
 	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
@@ -106,6 +107,9 @@ func (s *Server) RevokeAPIKey(ctx context.Context, id, actor string) (*storage.A
 	// Forget the key even on failure: whatever the database holds now is
 	// read again on the next request.
 	s.apiKeys.forget(id)
+	if admin.KindOf(err) != 0 {
+		return nil, err // a refusal, in the admin layer's words
+	}
 	if err != nil {
 		return nil, fmt.Errorf("revoke api key %s: %w", id, err)
 	}
