@@ -1,5 +1,6 @@
 // Package admin is the one place each administrator operation lives:
-// creating, changing and deleting users, roles and API keys, each checked by one
+// creating, changing and deleting users, roles and API keys, and rotating
+// signing keys, each checked by one
 // validator and returning the audit event it caused. The admin API
 // (internal/server) and the CLI working on the database (internal/cli)
 // both call it, and the CLI working over the admin API reaches it through

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -44,6 +47,15 @@ type adminBackend interface {
 	// RevokeAPIKey returns the key; revoked is false when it already was.
 	RevokeAPIKey(ctx context.Context, id string) (k *storage.APIKey, revoked bool, err error)
 	RotateAPIKey(ctx context.Context, id string) (k *storage.APIKey, key string, err error)
+
+	ListSigningKeys(ctx context.Context) ([]signing.KeyInfo, error)
+	// RotateSigningKey creates a key that signs activateIn from now (nil:
+	// signing.prepublish).
+	RotateSigningKey(ctx context.Context, activateIn *time.Duration) (signing.KeyInfo, error)
+	// SigningTimes are signing.prepublish and signing.reload_interval of
+	// the target; over the admin API the defaults, which the server does
+	// not tell.
+	SigningTimes() (prepublish, reload config.Duration)
 }
 
 // runAdminBackend runs an admin command on the backend of the target
@@ -53,7 +65,7 @@ func runAdminBackend(cmd *cobra.Command, streams IOStreams, serverURL string, ru
 		if api != nil {
 			return run(ctx, apiBackend{api})
 		}
-		return run(ctx, newDBBackend(env))
+		return run(ctx, newDBBackend(streams, env))
 	})
 }
 
@@ -72,18 +84,19 @@ func adminError(err error, list string) error {
 
 // dbBackend works on the database opened by openAdmin.
 type dbBackend struct {
-	ops *admin.Service
-	env *adminEnv
+	ops     *admin.Service
+	env     *adminEnv
+	streams IOStreams
 }
 
-func newDBBackend(env *adminEnv) dbBackend {
+func newDBBackend(streams IOStreams, env *adminEnv) dbBackend {
 	var connectors []string
 	if env.Config != nil {
 		for _, c := range env.Config.Connectors {
 			connectors = append(connectors, c.ID)
 		}
 	}
-	return dbBackend{env: env, ops: admin.New(env.Store, admin.Options{Hasher: newHasher(), Clock: env.Clock, Connectors: connectors})}
+	return dbBackend{env: env, streams: streams, ops: admin.New(env.Store, admin.Options{Hasher: newHasher(), Clock: env.Clock, Connectors: connectors})}
 }
 
 // record logs the event of an operation, unless it is empty.
@@ -177,6 +190,28 @@ func (b dbBackend) RotateAPIKey(ctx context.Context, id string) (*storage.APIKey
 	k, key, ev, err := b.ops.RotateAPIKey(ctx, id)
 	b.record(ev)
 	return k, key, err
+}
+
+func (b dbBackend) ListSigningKeys(ctx context.Context) ([]signing.KeyInfo, error) {
+	m, err := openKeyManager(ctx, b.streams, b.env)
+	if err != nil {
+		return nil, err
+	}
+	return m.Keys(), nil
+}
+
+func (b dbBackend) RotateSigningKey(ctx context.Context, activateIn *time.Duration) (signing.KeyInfo, error) {
+	m, err := openKeyManager(ctx, b.streams, b.env)
+	if err != nil {
+		return signing.KeyInfo{}, err
+	}
+	k, ev, err := admin.RotateSigningKey(ctx, m, activateIn)
+	b.record(ev)
+	return k, err
+}
+
+func (b dbBackend) SigningTimes() (prepublish, reload config.Duration) {
+	return b.env.Config.Signing.PrePublish, b.env.Config.Signing.ReloadInterval
 }
 
 // apiBackend works through a server's admin API; the server records the
@@ -287,4 +322,29 @@ func (b apiBackend) RevokeAPIKey(ctx context.Context, id string) (*storage.APIKe
 func (b apiBackend) RotateAPIKey(ctx context.Context, id string) (*storage.APIKey, string, error) {
 	k, key, err := b.api.rotateAPIKey(ctx, id)
 	return k, key, refusal(err)
+}
+
+func (b apiBackend) ListSigningKeys(ctx context.Context) ([]signing.KeyInfo, error) {
+	keys, err := b.api.listKeys(ctx)
+	return keys, refusal(err)
+}
+
+func (b apiBackend) RotateSigningKey(ctx context.Context, activateIn *time.Duration) (signing.KeyInfo, error) {
+	var secs *int64
+	if activateIn != nil {
+		// Whole seconds on the wire; a negative value stays negative, so
+		// the server refuses it.
+		n := int64(*activateIn / time.Second)
+		if *activateIn < 0 && n == 0 {
+			n = -1
+		}
+		secs = &n
+	}
+	k, err := b.api.rotateKeys(ctx, secs)
+	return k, refusal(err)
+}
+
+func (b apiBackend) SigningTimes() (prepublish, reload config.Duration) {
+	d := config.Default()
+	return d.Signing.PrePublish, d.Signing.ReloadInterval
 }

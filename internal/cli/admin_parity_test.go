@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
@@ -311,6 +312,15 @@ var parityCases = []parityCase{
 		method: "POST", path: "/apikeys/nosuchkey0000000/rotate",
 		cli:  []string{"apikeys", "rotate", "nosuchkey0000000"},
 		want: admin.NotFound, words: `API key "nosuchkey0000000" not found`},
+	{name: "a signing key that signs before it is published",
+		layer: func(ctx context.Context, _ *admin.Service) error {
+			// Refused before the key manager is asked, so none is needed.
+			_, _, err := admin.RotateSigningKey(ctx, nil, ptr(-time.Second))
+			return err
+		},
+		method: "POST", path: "/keys/rotate", body: map[string]any{"activate_in": -1},
+		cli:  []string{"keys", "rotate", "--activate-in", "-1s"},
+		want: admin.Invalid, words: "must not be negative, got -1s"},
 }
 
 // paritySeed gives st what parityCases start from. Only the layer's
