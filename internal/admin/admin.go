@@ -1,11 +1,10 @@
 // Package admin is the one place each administrator operation lives:
 // creating, changing and deleting users, roles and API keys, and rotating
-// signing keys, each checked by one
-// validator and returning the audit event it caused. The admin API
-// (internal/server) and the CLI working on the database (internal/cli)
-// both call it, and the CLI working over the admin API reaches it through
-// the server, so the three front ends accept and refuse the same inputs
-// with the same words.
+// signing keys, each checked by one validator and returning the audit
+// event it caused. The admin API (internal/server) and the CLI working on
+// the database (internal/cli) both call it, and the CLI working over the
+// admin API reaches it through the server, so the three front ends accept
+// and refuse the same inputs with the same words.
 //
 // Operations return errors as *Error with a Kind (invalid input, not
 // found, conflict) that each front end renders its own way: the admin
