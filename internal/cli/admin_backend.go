@@ -56,6 +56,9 @@ type adminBackend interface {
 	// the target; over the admin API the defaults, which the server does
 	// not tell.
 	SigningTimes() (prepublish, reload config.Duration)
+
+	// ListAudit returns the audit records f selects, oldest first.
+	ListAudit(ctx context.Context, f storage.AuditFilter) ([]*storage.AuditRecord, error)
 }
 
 // runAdminBackend runs an admin command on the backend of the target
@@ -214,6 +217,10 @@ func (b dbBackend) SigningTimes() (prepublish, reload config.Duration) {
 	return b.env.Config.Signing.PrePublish, b.env.Config.Signing.ReloadInterval
 }
 
+func (b dbBackend) ListAudit(ctx context.Context, f storage.AuditFilter) ([]*storage.AuditRecord, error) {
+	return b.env.Store.ListAudit(ctx, f)
+}
+
 // apiBackend works through a server's admin API; the server records the
 // audit events.
 type apiBackend struct{ api *adminAPI }
@@ -347,4 +354,9 @@ func (b apiBackend) RotateSigningKey(ctx context.Context, activateIn *time.Durat
 func (b apiBackend) SigningTimes() (prepublish, reload config.Duration) {
 	d := config.Default()
 	return d.Signing.PrePublish, d.Signing.ReloadInterval
+}
+
+func (b apiBackend) ListAudit(ctx context.Context, f storage.AuditFilter) ([]*storage.AuditRecord, error) {
+	recs, err := b.api.listAuditFiltered(ctx, f)
+	return recs, refusal(err)
 }
