@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
@@ -136,20 +137,15 @@ func userFromAPI(u *adminapi.User) *storage.User {
 // userPath is the admin API path of the user called name.
 func userPath(name string) string { return "/users/" + url.PathEscape(name) }
 
-// createUser adds a user with the profile p.
-func (a *adminAPI) createUser(ctx context.Context, name, password string, roles []string, p userreg.Profile) (*storage.User, error) {
-	return a.createUserOf(ctx, name, password, "", roles, p)
-}
-
-// createUserOf adds a user, pre-created for connector when it is set.
-func (a *adminAPI) createUserOf(ctx context.Context, name, password, connector string, roles []string, p userreg.Profile) (*storage.User, error) {
+// createUser adds the user nu.
+func (a *adminAPI) createUser(ctx context.Context, nu admin.NewUser) (*storage.User, error) {
 	req := struct {
 		Username  string   `json:"username"`
 		Password  string   `json:"password,omitempty"`
 		Roles     []string `json:"roles"`
 		Connector string   `json:"connector,omitempty"`
 		userreg.Profile
-	}{name, password, roles, connector, p}
+	}{nu.Username, nu.Password, nu.Roles, nu.Connector, nu.Profile}
 	var u adminapi.User
 	if err := a.do(ctx, http.MethodPost, "/users", req, &u); err != nil {
 		return nil, err
@@ -157,13 +153,13 @@ func (a *adminAPI) createUserOf(ctx context.Context, name, password, connector s
 	return userFromAPI(&u), nil
 }
 
-// updateUser changes the profile of the user called name and, when
-// disabled is not nil, disables or enables the user.
-func (a *adminAPI) updateUser(ctx context.Context, name string, p userreg.Profile, disabled *bool) (*storage.User, error) {
+// updateUser applies up to the user called name.
+func (a *adminAPI) updateUser(ctx context.Context, name string, up admin.UserUpdate) (*storage.User, error) {
 	req := struct {
-		Disabled *bool `json:"disabled,omitempty"`
+		Roles    *[]string `json:"roles,omitempty"`
+		Disabled *bool     `json:"disabled,omitempty"`
 		userreg.Profile
-	}{disabled, p}
+	}{up.Roles, up.Disabled, up.Profile}
 	var u adminapi.User
 	if err := a.do(ctx, http.MethodPatch, userPath(name), req, &u); err != nil {
 		return nil, err
@@ -171,29 +167,10 @@ func (a *adminAPI) updateUser(ctx context.Context, name string, p userreg.Profil
 	return userFromAPI(&u), nil
 }
 
-// apiEmailTaken turns the server's 409 for an email another user has into
-// the error the database mode gives.
-func apiEmailTaken(err error, email *string) error {
-	var e *adminAPIError
-	if email != nil && errors.As(err, &e) && e.Status == http.StatusConflict && e.Description == userreg.EmailTaken(*email).Error() {
-		return userreg.EmailTaken(*email)
-	}
-	return err
-}
-
 // getUser returns the user called name.
 func (a *adminAPI) getUser(ctx context.Context, name string) (*storage.User, error) {
 	var u adminapi.User
 	if err := a.do(ctx, http.MethodGet, userPath(name), nil, &u); err != nil {
-		return nil, err
-	}
-	return userFromAPI(&u), nil
-}
-
-// setRoles replaces the roles of the user called name.
-func (a *adminAPI) setRoles(ctx context.Context, name string, roles []string) (*storage.User, error) {
-	var u adminapi.User
-	if err := a.do(ctx, http.MethodPatch, userPath(name), map[string]any{"roles": roles}, &u); err != nil {
 		return nil, err
 	}
 	return userFromAPI(&u), nil
@@ -279,22 +256,10 @@ func (a *adminAPI) rotateClientSecret(ctx context.Context, id string) (string, e
 	return resp.ClientSecret, nil
 }
 
-// runAdminOrAPI runs an admin command over the admin API when
-// openAdminAPI picks it (api set, env nil), else on the database (env
-// set, api nil).
 // apiStatus reports whether err is an admin API answer with status.
 func apiStatus(err error, status int) bool {
 	var e *adminAPIError
 	return errors.As(err, &e) && e.Status == status
-}
-
-// apiUserError gives a 404 for the user name the message of the
-// database mode.
-func apiUserError(name string, err error) error {
-	if apiStatus(err, http.StatusNotFound) {
-		return fmt.Errorf("user %q not found; see 'gatehouse users list'", name)
-	}
-	return err
 }
 
 // apiKey converts k to a storage.APIKey without a secret hash.
@@ -336,12 +301,13 @@ func (a *adminAPI) findAPIKey(ctx context.Context, id string) (*storage.APIKey, 
 			return k, nil
 		}
 	}
-	return nil, fmt.Errorf("API key %q not found; see 'gatehouse apikeys list'", id)
+	return nil, &admin.Error{Kind: admin.NotFound, Err: fmt.Errorf("API key %q not found", id)}
 }
 
-// createAPIKey creates an API key and returns it with its secret key.
-func (a *adminAPI) createAPIKey(ctx context.Context, name, userID string, scopes, roles []string, expiresIn int64) (*storage.APIKey, string, error) {
-	req := map[string]any{"name": name, "user_id": userID, "scopes": scopes, "roles": roles, "expires_in": expiresIn}
+// createAPIKey creates the API key nk (its User an id) and returns it
+// with its secret key.
+func (a *adminAPI) createAPIKey(ctx context.Context, nk admin.NewAPIKey) (*storage.APIKey, string, error) {
+	req := map[string]any{"name": nk.Name, "user_id": nk.User, "scopes": nk.Scopes, "roles": nk.Roles, "expires_in": int64(nk.Lifetime / time.Second)}
 	var k adminapi.APIKeyWithKey
 	if err := a.do(ctx, http.MethodPost, "/apikeys", req, &k); err != nil {
 		return nil, "", err
@@ -349,18 +315,23 @@ func (a *adminAPI) createAPIKey(ctx context.Context, name, userID string, scopes
 	return apiKeyFromAPI(&k.APIKey), k.Key, nil
 }
 
-// revokeAPIKey revokes the API key id.
-func (a *adminAPI) revokeAPIKey(ctx context.Context, id string) error {
-	return a.do(ctx, http.MethodPost, "/apikeys/"+url.PathEscape(id)+"/revoke", nil, nil)
+// revokeAPIKey revokes the API key id and returns it.
+func (a *adminAPI) revokeAPIKey(ctx context.Context, id string) (*storage.APIKey, error) {
+	var k adminapi.APIKey
+	if err := a.do(ctx, http.MethodPost, "/apikeys/"+url.PathEscape(id)+"/revoke", nil, &k); err != nil {
+		return nil, err
+	}
+	return apiKeyFromAPI(&k), nil
 }
 
-// rotateAPIKey gives the API key id a new secret and returns the new key.
-func (a *adminAPI) rotateAPIKey(ctx context.Context, id string) (string, error) {
+// rotateAPIKey gives the API key id a new secret and returns the key and
+// the new secret key.
+func (a *adminAPI) rotateAPIKey(ctx context.Context, id string) (*storage.APIKey, string, error) {
 	var k adminapi.APIKeyWithKey
 	if err := a.do(ctx, http.MethodPost, "/apikeys/"+url.PathEscape(id)+"/rotate", nil, &k); err != nil {
-		return "", err
+		return nil, "", err
 	}
-	return k.Key, nil
+	return apiKeyFromAPI(&k.APIKey), k.Key, nil
 }
 
 // info converts k to a signing.KeyInfo.
@@ -534,23 +505,25 @@ func (a *adminAPI) getRole(ctx context.Context, name string) (*storage.Role, err
 	return roleFromAPI(&r), nil
 }
 
-// createRole creates a custom role.
-func (a *adminAPI) createRole(ctx context.Context, name, description string, perms []string) (*storage.Role, error) {
+// createRole creates the custom role nr.
+func (a *adminAPI) createRole(ctx context.Context, nr admin.NewRole) (*storage.Role, error) {
 	var r adminapi.Role
-	req := map[string]any{"name": name, "description": description, "permissions": perms}
+	req := map[string]any{"name": nr.Name, "description": nr.Description, "permissions": nr.Permissions}
 	if err := a.do(ctx, http.MethodPost, "/roles", req, &r); err != nil {
 		return nil, err
 	}
 	return roleFromAPI(&r), nil
 }
 
-// updateRole adds and removes permissions of the role name and, when
-// description is not nil, sets its description.
-func (a *adminAPI) updateRole(ctx context.Context, name string, add, remove []string, description *string) (*storage.Role, error) {
+// updateRole applies up to the role name.
+func (a *adminAPI) updateRole(ctx context.Context, name string, up admin.RoleUpdate) (*storage.Role, error) {
 	var r adminapi.Role
-	req := map[string]any{"add_permissions": add, "remove_permissions": remove}
-	if description != nil {
-		req["description"] = *description
+	req := map[string]any{"add_permissions": up.Add, "remove_permissions": up.Remove}
+	if up.Description != nil {
+		req["description"] = *up.Description
+	}
+	if up.Permissions != nil {
+		req["permissions"] = *up.Permissions
 	}
 	if err := a.do(ctx, http.MethodPatch, rolePath(name), req, &r); err != nil {
 		return nil, err

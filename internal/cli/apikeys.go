@@ -121,20 +121,6 @@ func parseExpiry(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// checkKeyName trims a key name and rejects empty or unprintable ones.
-func checkKeyName(name string) (string, error) {
-	n := strings.TrimSpace(name)
-	switch {
-	case n == "":
-		return "", usageErrorf("the API key name must not be empty")
-	case len(n) > 200:
-		return "", usageErrorf("the API key name must be at most 200 bytes long")
-	case strings.ContainsFunc(n, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return "", usageErrorf("the API key name must not contain control characters")
-	}
-	return n, nil
-}
-
 // printNewKey prints a key that was just created or rotated: as JSON, or
 // as a block for people with how to use it.
 func printNewKey(streams IOStreams, asJSON bool, id, key, headline string) error {

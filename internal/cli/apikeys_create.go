@@ -2,25 +2,20 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/apikey"
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type apiKeysCreateOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	Name    string
 	Scopes  []string
@@ -60,8 +55,8 @@ duration ("720h", "30m"); without it the key does not expire.` + adminCommandLon
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			opts.UserSet = cmd.Flags().Changed("user")
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return apiKeysCreateRun(ctx, opts)
 			})
 		},
@@ -77,78 +72,32 @@ duration ("720h", "30m"); without it the key does not expire.` + adminCommandLon
 }
 
 func apiKeysCreateRun(ctx context.Context, opts *apiKeysCreateOptions) error {
-	name, err := checkKeyName(opts.Name)
-	if err != nil {
-		return err
-	}
+	// --scope "a b" is two scopes, as in a scope parameter.
 	scopes, err := checkScopes(opts.Scopes)
 	if err != nil {
 		return err
 	}
-	roles, err := checkRoles(opts.Roles)
-	if err != nil {
-		return err
-	}
-	if opts.API != nil {
-		return apiKeysCreateAPI(ctx, opts, name, scopes, roles)
-	}
-	env := opts.Admin
-	if err := checkRolesExist(ctx, env.Store, roles); err != nil {
-		return err
-	}
-	now := env.now()
-	k := &storage.APIKey{Name: name, Scopes: scopes, Roles: roles, CreatedAt: now}
+	nk := admin.NewAPIKey{Name: opts.Name, Scopes: scopes, Roles: opts.Roles}
 	if opts.Expires != "" {
-		d, err := parseExpiry(opts.Expires)
-		if err != nil {
+		if nk.Lifetime, err = parseExpiry(opts.Expires); err != nil {
 			return err
 		}
-		k.ExpiresAt = now.Add(d)
 	}
-	var user *storage.User
 	if opts.UserSet || opts.User != "" {
-		username, err := normalizeUsername(opts.User)
-		if err != nil {
+		if nk.User, err = normalizeUsername(opts.User); err != nil {
 			return err
 		}
-		if user, err = getUser(ctx, env.Store, username); err != nil {
-			return err
-		}
-		if user.Disabled {
-			return fmt.Errorf("user %q is disabled: a key acting as it would not work", user.Username)
-		}
-		k.UserID = user.ID
-		for _, r := range roles {
-			if !slices.Contains(user.Roles, r) {
-				fmt.Fprintf(opts.IO.ErrOut, "Note: %q does not have the role %s now; the key gets it only while the user has it.\n", user.Username, r)
-			}
-		}
 	}
-
-	id, key := apikey.Generate()
-	_, sec, _ := apikey.Parse(key)
-	k.ID, k.SecretHash = id, secret.Hash(sec)
-	if err := env.Store.CreateAPIKey(ctx, k); err != nil {
-		if errors.Is(err, storage.ErrAlreadyExists) {
-			// 36^16 ids: only a broken random source gets here.
-			return fmt.Errorf("create API key: id %s is taken; try again", id)
-		}
-		return fmt.Errorf("create API key: %w", err)
+	k, key, user, err := opts.Backend.CreateAPIKey(ctx, nk)
+	if err != nil {
+		return adminError(err, "gatehouse users list")
 	}
-	details := map[string]string{
-		"apikey_id": k.ID,
-		"name":      k.Name,
-		"scopes":    strings.Join(k.Scopes, " "),
-		"roles":     strings.Join(k.Roles, " "),
-		"expires":   jsonTime(k.ExpiresAt),
-	}
-	ev := audit.Event{Type: audit.APIKeyCreated, Details: details}
 	if user != nil {
-		ev.UserID, ev.Username = user.ID, user.Username
+		for _, r := range admin.MissingRoles(k, user) {
+			fmt.Fprintf(opts.IO.ErrOut, "Note: %q does not have the role %s now; the key gets it only while the user has it.\n", user.Username, r)
+		}
 	}
-	env.log(ev)
-
-	return printNewKey(opts.IO, opts.JSON, id, key, describeNewKey(k, user))
+	return printNewKey(opts.IO, opts.JSON, k.ID, key, describeNewKey(k, user))
 }
 
 // describeNewKey is the headline create prints above the key.
@@ -171,43 +120,4 @@ func describeNewKey(k *storage.APIKey, u *storage.User) string {
 		fmt.Fprintf(&b, "Expires:  %s", jsonTime(k.ExpiresAt))
 	}
 	return b.String()
-}
-
-// apiKeysCreateAPI creates the key over the admin API.
-func apiKeysCreateAPI(ctx context.Context, opts *apiKeysCreateOptions, name string, scopes, roles []string) error {
-	var expiresIn int64
-	if opts.Expires != "" {
-		d, err := parseExpiry(opts.Expires)
-		if err != nil {
-			return err
-		}
-		expiresIn = int64(d.Seconds())
-	}
-	var user *storage.User
-	if opts.UserSet || opts.User != "" {
-		username, err := normalizeUsername(opts.User)
-		if err != nil {
-			return err
-		}
-		if user, err = opts.API.getUser(ctx, username); err != nil {
-			return apiUserError(username, err)
-		}
-		if user.Disabled {
-			return fmt.Errorf("user %q is disabled: a key acting as it would not work", user.Username)
-		}
-		for _, r := range roles {
-			if !slices.Contains(user.Roles, r) {
-				fmt.Fprintf(opts.IO.ErrOut, "Note: %q does not have the role %s now; the key gets it only while the user has it.\n", user.Username, r)
-			}
-		}
-	}
-	userID := ""
-	if user != nil {
-		userID = user.ID
-	}
-	k, key, err := opts.API.createAPIKey(ctx, name, userID, scopes, roles, expiresIn)
-	if err != nil {
-		return fmt.Errorf("create API key: %w", err)
-	}
-	return printNewKey(opts.IO, opts.JSON, k.ID, key, describeNewKey(k, user))
 }

@@ -11,11 +11,10 @@ import (
 )
 
 type apiKeysListOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	JSON bool
 }
@@ -36,8 +35,8 @@ written within about 15 seconds, so it is approximate.` + adminCommandLong + adm
   gatehouse apikeys list --json | jq -r '.[] | select(.state == "active") | .id'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return apiKeysListRun(ctx, opts)
 			})
 		},
@@ -86,31 +85,15 @@ func toAPIKeyJSON(k *storage.APIKey, usernames map[string]string, now time.Time)
 }
 
 func apiKeysListRun(ctx context.Context, opts *apiKeysListOptions) error {
-	var (
-		keys  []*storage.APIKey
-		users []*storage.User
-		err   error
-		now   time.Time
-	)
-	if opts.API != nil {
-		keys, err = opts.API.listAPIKeys(ctx)
-		if err != nil {
-			return fmt.Errorf("list API keys: %w", err)
-		}
-		users, err = opts.API.listUsers(ctx)
-		now = opts.IO.Clock.Now().UTC()
-	} else {
-		env := opts.Admin
-		keys, err = env.Store.ListAPIKeys(ctx)
-		if err != nil {
-			return fmt.Errorf("list API keys: %w", err)
-		}
-		users, err = env.Store.ListUsers(ctx)
-		now = env.now()
+	keys, err := opts.Backend.ListAPIKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("list API keys: %w", err)
 	}
+	users, err := opts.Backend.ListUsers(ctx)
 	if err != nil {
 		return fmt.Errorf("list users: %w", err)
 	}
+	now := opts.IO.Clock.Now().UTC()
 	usernames := make(map[string]string, len(users))
 	for _, u := range users {
 		usernames[u.ID] = u.Username

@@ -3,26 +3,23 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type auditListOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	Since string
 	User  string
@@ -63,8 +60,8 @@ and hash, as the server writes it to audit.output.` + adminCommandLong + adminAP
 					return &UsageError{Err: err}
 				}
 			}
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return auditListRun(ctx, opts)
 			})
 		},
@@ -80,12 +77,7 @@ and hash, as the server writes it to audit.output.` + adminCommandLong + adminAP
 }
 
 func auditListRun(ctx context.Context, opts *auditListOptions) error {
-	var now time.Time
-	if opts.API != nil {
-		now = opts.IO.Clock.Now().UTC()
-	} else {
-		now = opts.Admin.now()
-	}
+	now := opts.IO.Clock.Now().UTC()
 	f := storage.AuditFilter{Type: opts.Type, Limit: opts.Limit, Latest: true}
 	if opts.Since != "" {
 		since, err := parseSince(opts.Since, now)
@@ -95,33 +87,18 @@ func auditListRun(ctx context.Context, opts *auditListOptions) error {
 		f.Since = since
 	}
 	if opts.User != "" {
-		var u *storage.User
-		var err error
-		if opts.API != nil {
-			u, err = opts.API.getUser(ctx, opts.User)
-			if apiStatus(err, http.StatusNotFound) {
-				err = storage.ErrNotFound
-			}
-		} else {
-			u, err = opts.Admin.Store.GetUserByName(ctx, opts.User)
-		}
+		u, err := opts.Backend.GetUser(ctx, opts.User)
 		switch {
 		case err == nil:
 			f.UserID = u.ID
-		case errors.Is(err, storage.ErrNotFound):
+		case admin.KindOf(err) == admin.NotFound:
 			fmt.Fprintf(opts.IO.ErrOut, "Note: no user is called %q; listing the events of the user ID %q.\n", opts.User, opts.User)
 			f.UserID = opts.User
 		default:
 			return fmt.Errorf("get user %q: %w", opts.User, err)
 		}
 	}
-	var recs []*storage.AuditRecord
-	var err error
-	if opts.API != nil {
-		recs, err = opts.API.listAuditFiltered(ctx, f)
-	} else {
-		recs, err = opts.Admin.Store.ListAudit(ctx, f)
-	}
+	recs, err := opts.Backend.ListAudit(ctx, f)
 	if err != nil {
 		return fmt.Errorf("list audit events: %w", err)
 	}

@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
 // normalizeGrants resolves aliases, removes duplicates and rejects unknown
@@ -31,17 +30,8 @@ func normalizeGrants(in []string) ([]string, error) {
 // Whether a custom role exists is checked on the database
 // (checkRolesExist) or by the admin API.
 func checkRoles(in []string) ([]string, error) {
-	var out []string
-	for _, r := range in {
-		r = strings.ToLower(strings.TrimSpace(r))
-		if !server.ValidRoleName(r) {
-			return nil, usageErrorf("unknown role %q: role names are [a-z][a-z0-9_.-]; the built-in ones are %s", r, strings.Join(server.BuiltinRoles(), ", "))
-		}
-		if !slices.Contains(out, r) {
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	out, err := admin.NormalizeRoles(in)
+	return out, adminError(err, "")
 }
 
 // checkScopes splits space-separated values and checks each scope token

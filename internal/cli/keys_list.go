@@ -5,16 +5,13 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/gatehouse-auth/gatehouse/internal/signing"
 )
 
 type keysListOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	JSON bool
 }
@@ -31,8 +28,8 @@ On an empty database the first key is created.` + adminCommandLong + adminAPILon
   gatehouse keys list --json`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return keysListRun(ctx, opts)
 			})
 		},
@@ -43,18 +40,9 @@ On an empty database the first key is created.` + adminCommandLong + adminAPILon
 }
 
 func keysListRun(ctx context.Context, opts *keysListOptions) error {
-	var keys []signing.KeyInfo
-	if opts.API != nil {
-		var err error
-		if keys, err = opts.API.listKeys(ctx); err != nil {
-			return fmt.Errorf("list signing keys: %w", err)
-		}
-	} else {
-		m, err := openKeyManager(ctx, opts.IO, opts.Admin)
-		if err != nil {
-			return err
-		}
-		keys = m.Keys()
+	keys, err := opts.Backend.ListSigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("list signing keys: %w", err)
 	}
 	if opts.JSON {
 		views := make([]keyJSON, 0, len(keys))

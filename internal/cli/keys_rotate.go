@@ -7,17 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/config"
-	"github.com/gatehouse-auth/gatehouse/internal/signing"
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 )
 
 type keysRotateOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	// ActivateIn is how long the new key is published before it signs;
 	// nil means signing.prepublish.
@@ -50,8 +47,8 @@ current key is compromised.` + adminCommandLong + adminAPILong,
 			if cmd.Flags().Changed("activate-in") {
 				opts.ActivateIn = &activateIn
 			}
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return keysRotateRun(ctx, opts)
 			})
 		},
@@ -64,76 +61,23 @@ current key is compromised.` + adminCommandLong + adminAPILong,
 }
 
 func keysRotateRun(ctx context.Context, opts *keysRotateOptions) error {
-	if opts.API != nil {
-		return keysRotateAPI(ctx, opts)
+	b := opts.Backend
+	k, err := b.RotateSigningKey(ctx, opts.ActivateIn)
+	if admin.KindOf(err) != 0 {
+		return adminError(err, "gatehouse keys list")
 	}
-	env := opts.Admin
-	cfg := env.Config
-	prepublish := time.Duration(cfg.Signing.PrePublish)
-	d := prepublish
-	if opts.ActivateIn != nil {
-		d = *opts.ActivateIn
-	}
-	if d < 0 {
-		return usageErrorf("--activate-in must not be negative, got %s", d)
-	}
-	m, err := openKeyManager(ctx, opts.IO, env)
-	if err != nil {
-		return err
-	}
-	k, err := m.Rotate(ctx, d)
-	if err != nil {
-		return fmt.Errorf("rotate signing key: %w", err)
-	}
-	env.log(audit.Event{Type: audit.KeyRotated, Details: map[string]string{
-		"kid": k.ID, "alg": k.Algorithm, "active_at": jsonTime(k.ActiveAt),
-	}})
-
-	if opts.JSON {
-		for _, info := range m.Keys() {
-			if info.ID == k.ID {
-				return writeJSON(opts.IO.Out, toKeyJSON(info))
-			}
-		}
-		return writeJSON(opts.IO.Out, keyJSON{ID: k.ID, Algorithm: k.Algorithm, State: signing.StateNext,
-			CreatedAt: jsonTime(k.CreatedAt), ActiveAt: jsonTime(k.ActiveAt)})
-	}
-	out := opts.IO.Out
-	fmt.Fprintf(out, "Created signing key %s (%s), published in the JWKS now.\n", k.ID, k.Algorithm)
-	fmt.Fprintf(out, "It starts signing at %s (in %s).\n", jsonTime(k.ActiveAt), k.ActiveAt.Sub(env.now()).Round(time.Second))
-	fmt.Fprintf(out, "Running servers pick it up within signing.reload_interval (%s).\n", cfg.Signing.ReloadInterval)
-	if d < prepublish {
-		fmt.Fprintf(opts.IO.ErrOut, "Warning: --activate-in %s is shorter than signing.prepublish (%s): resource servers that cached the JWKS may reject tokens signed by the new key until they fetch it again.\n", d, prepublish)
-	}
-	return nil
-}
-
-// keysRotateAPI rotates the signing key over the admin API. The server's
-// configuration is not at hand: the reload interval and prepublish period
-// printed are the defaults.
-func keysRotateAPI(ctx context.Context, opts *keysRotateOptions) error {
-	cfg := config.Default()
-	prepublish := time.Duration(cfg.Signing.PrePublish)
-	var activateIn *int64
-	if opts.ActivateIn != nil {
-		if *opts.ActivateIn < 0 {
-			return usageErrorf("--activate-in must not be negative, got %s", *opts.ActivateIn)
-		}
-		secs := int64(opts.ActivateIn.Seconds())
-		activateIn = &secs
-	}
-	k, err := opts.API.rotateKeys(ctx, activateIn)
 	if err != nil {
 		return fmt.Errorf("rotate signing key: %w", err)
 	}
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, toKeyJSON(k))
 	}
+	prepublish, reload := b.SigningTimes()
 	out := opts.IO.Out
 	fmt.Fprintf(out, "Created signing key %s (%s), published in the JWKS now.\n", k.ID, k.Algorithm)
 	fmt.Fprintf(out, "It starts signing at %s (in %s).\n", jsonTime(k.ActiveAt), k.ActiveAt.Sub(k.CreatedAt).Round(time.Second))
-	fmt.Fprintf(out, "Running servers pick it up within signing.reload_interval (%s).\n", cfg.Signing.ReloadInterval)
-	if opts.ActivateIn != nil && *opts.ActivateIn < prepublish {
+	fmt.Fprintf(out, "Running servers pick it up within signing.reload_interval (%s).\n", reload)
+	if opts.ActivateIn != nil && *opts.ActivateIn < time.Duration(prepublish) {
 		fmt.Fprintf(opts.IO.ErrOut, "Warning: --activate-in %s is shorter than signing.prepublish (%s): resource servers that cached the JWKS may reject tokens signed by the new key until they fetch it again.\n", *opts.ActivateIn, prepublish)
 	}
 	return nil

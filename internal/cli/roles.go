@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -53,43 +52,10 @@ it; tokens issued before keep their permissions until they expire.` + adminComma
 // one of roles is neither built in nor stored (database mode; the admin
 // API checks the same on the server).
 func checkRolesExist(ctx context.Context, st storage.Store, roles []string) error {
-	err := server.CheckRoles(ctx, st, roles)
-	var unknown *server.UnknownRoleError
+	err := rolereg.Check(ctx, st, roles)
+	var unknown *rolereg.UnknownError
 	if errors.As(err, &unknown) {
 		return usageErrorf("%w", err)
-	}
-	return err
-}
-
-// roleError turns an error of the role functions of package server into
-// what the role commands print: a usage error for invalid input, advice
-// for an unknown role, the message itself otherwise.
-func roleError(name string, err error) error {
-	var unknown *server.UnknownRoleError
-	switch {
-	case errors.Is(err, server.ErrInvalidRole), errors.As(err, &unknown):
-		return usageErrorf("%w", err)
-	case errors.Is(err, storage.ErrNotFound):
-		return fmt.Errorf("role %q not found; see 'gatehouse roles list'", name)
-	}
-	return err
-}
-
-// apiRoleError gives the admin API's answers the messages and exit codes
-// of the database mode: 400 is a usage error, 404 advice, 409 the
-// server's explanation.
-func apiRoleError(name string, err error) error {
-	var e *adminAPIError
-	if !errors.As(err, &e) {
-		return err
-	}
-	switch e.Status {
-	case http.StatusBadRequest:
-		return usageErrorf("%s", e.Description)
-	case http.StatusNotFound:
-		return fmt.Errorf("role %q not found; see 'gatehouse roles list'", name)
-	case http.StatusConflict:
-		return errors.New(e.Description)
 	}
 	return err
 }
@@ -101,7 +67,7 @@ func printRole(opts IOStreams, r *storage.Role) error {
 	row("Name", r.Name)
 	row("Description", orDash(r.Description))
 	row("Permissions", orDash(strings.Join(r.Permissions, " ")))
-	row("Built in", yesNo(server.IsBuiltinRole(r.Name)))
+	row("Built in", yesNo(rolereg.IsBuiltin(r.Name)))
 	if !r.CreatedAt.IsZero() {
 		row("Created", jsonTime(r.CreatedAt))
 		row("Updated", jsonTime(r.UpdatedAt))

@@ -2,23 +2,19 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type rolesCreateOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	Name        string
 	Permissions []string
@@ -40,8 +36,8 @@ RFC 6749 §3.3 scope token: printable ASCII without space, " or \.` + adminComma
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return rolesCreateRun(ctx, opts)
 			})
 		},
@@ -55,33 +51,13 @@ RFC 6749 §3.3 scope token: printable ASCII without space, " or \.` + adminComma
 }
 
 func rolesCreateRun(ctx context.Context, opts *rolesCreateOptions) error {
-	r := &storage.Role{Name: opts.Name, Description: opts.Description, Permissions: opts.Permissions}
-	// Check before asking the server or opening a transaction, so both
-	// modes fail alike.
-	if err := server.NormalizeRole(r); err != nil {
-		return roleError(r.Name, err)
-	}
-	if opts.API != nil {
-		created, err := opts.API.createRole(ctx, r.Name, r.Description, r.Permissions)
-		if err != nil {
-			return apiRoleError(r.Name, err)
-		}
-		r = created
-	} else {
-		env := opts.Admin
-		r.CreatedAt = env.now()
-		r.UpdatedAt = r.CreatedAt
-		if err := env.Store.CreateRole(ctx, r); err != nil {
-			if errors.Is(err, storage.ErrAlreadyExists) {
-				return fmt.Errorf("role %q already exists", r.Name)
-			}
-			return fmt.Errorf("create role %q: %w", r.Name, err)
-		}
-		env.log(audit.Event{Type: audit.RoleCreated, Details: map[string]string{"role": r.Name, "permissions": strings.Join(r.Permissions, " ")}})
+	r, err := opts.Backend.CreateRole(ctx, admin.NewRole{Name: opts.Name, Description: opts.Description, Permissions: opts.Permissions})
+	if err != nil {
+		return adminError(err, "gatehouse roles list")
 	}
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, server.ToAdminRole(r))
 	}
-	_, err := fmt.Fprintf(opts.IO.Out, "Created role %q with %s.\n", r.Name, permissionsText(r.Permissions))
+	_, err = fmt.Fprintf(opts.IO.Out, "Created role %q with %s.\n", r.Name, permissionsText(r.Permissions))
 	return err
 }

@@ -3,20 +3,15 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
 type rolesDeleteOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	Name string
 }
@@ -34,8 +29,8 @@ cannot be deleted.` + adminCommandLong + adminAPILong,
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return rolesDeleteRun(ctx, opts)
 			})
 		},
@@ -45,17 +40,8 @@ cannot be deleted.` + adminCommandLong + adminAPILong,
 }
 
 func rolesDeleteRun(ctx context.Context, opts *rolesDeleteOptions) error {
-	if opts.API != nil {
-		if err := opts.API.deleteRole(ctx, opts.Name); err != nil {
-			return apiRoleError(opts.Name, err)
-		}
-	} else {
-		env := opts.Admin
-		r, err := server.DeleteRole(ctx, env.Store, env.Clock, opts.Name)
-		if err != nil {
-			return roleError(opts.Name, err)
-		}
-		env.log(audit.Event{Type: audit.RoleDeleted, Details: map[string]string{"role": r.Name, "permissions": strings.Join(r.Permissions, " ")}})
+	if err := opts.Backend.DeleteRole(ctx, opts.Name); err != nil {
+		return adminError(err, "gatehouse roles list")
 	}
 	_, err := fmt.Fprintf(opts.IO.Out, "Deleted role %q.\n", opts.Name)
 	return err

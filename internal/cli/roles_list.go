@@ -8,15 +8,13 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type rolesListOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	JSON bool
 }
@@ -31,8 +29,8 @@ func newRolesListCmd(streams IOStreams) *cobra.Command {
   gatehouse roles list --json | jq -r '.[] | select(.permissions | index("runs:launch")) | .name'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return rolesListRun(ctx, opts)
 			})
 		},
@@ -43,13 +41,7 @@ func newRolesListCmd(streams IOStreams) *cobra.Command {
 }
 
 func rolesListRun(ctx context.Context, opts *rolesListOptions) error {
-	var roles []*storage.Role
-	var err error
-	if opts.API != nil {
-		roles, err = opts.API.listRoles(ctx)
-	} else {
-		roles, err = server.KnownRoles(ctx, opts.Admin.Store)
-	}
+	roles, err := opts.Backend.ListRoles(ctx)
 	if err != nil {
 		return fmt.Errorf("list roles: %w", err)
 	}

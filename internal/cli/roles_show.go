@@ -6,15 +6,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/server"
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type rolesShowOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	Name string
 	JSON bool
@@ -31,8 +29,8 @@ func newRolesShowCmd(streams IOStreams) *cobra.Command {
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return rolesShowRun(ctx, opts)
 			})
 		},
@@ -43,19 +41,9 @@ func newRolesShowCmd(streams IOStreams) *cobra.Command {
 }
 
 func rolesShowRun(ctx context.Context, opts *rolesShowOptions) error {
-	var (
-		r   *storage.Role
-		err error
-	)
-	if opts.API != nil {
-		r, err = opts.API.getRole(ctx, opts.Name)
-		err = apiRoleError(opts.Name, err)
-	} else {
-		r, err = server.GetRole(ctx, opts.Admin.Store, opts.Name)
-		err = roleError(opts.Name, err)
-	}
+	r, err := opts.Backend.GetRole(ctx, opts.Name)
 	if err != nil {
-		return err
+		return adminError(err, "gatehouse roles list")
 	}
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, server.ToAdminRole(r))

@@ -3,21 +3,18 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type rolesUpdateOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	Name   string
 	Add    []string
@@ -48,8 +45,8 @@ before keep theirs until they expire. Built-in roles cannot be changed.` + admin
 			if len(opts.Add) == 0 && len(opts.Remove) == 0 && opts.Description == nil {
 				return &UsageError{Command: cmd.CommandPath(), Err: fmt.Errorf("nothing to change: give --add-permission, --remove-permission or --description")}
 			}
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return rolesUpdateRun(ctx, opts)
 			})
 		},
@@ -64,41 +61,13 @@ before keep theirs until they expire. Built-in roles cannot be changed.` + admin
 }
 
 func rolesUpdateRun(ctx context.Context, opts *rolesUpdateOptions) error {
-	// Check the input before asking the server or opening a transaction,
-	// so both modes fail alike.
-	probe := &storage.Role{Name: opts.Name}
-	if err := server.EditRole(probe, opts.Add, nil, opts.Description); err != nil {
-		return roleError(opts.Name, err)
-	}
-	var after storage.Role
-	if opts.API != nil {
-		r, err := opts.API.updateRole(ctx, opts.Name, opts.Add, opts.Remove, opts.Description)
-		if err != nil {
-			return apiRoleError(opts.Name, err)
-		}
-		after = *r
-	} else {
-		env := opts.Admin
-		now := env.now()
-		var before storage.Role
-		err := env.Store.UpdateRole(ctx, opts.Name, func(cur *storage.Role) error {
-			before = *cur
-			if err := server.EditRole(cur, opts.Add, opts.Remove, opts.Description); err != nil {
-				return err
-			}
-			cur.UpdatedAt = now
-			after = *cur
-			return nil
-		})
-		if err != nil {
-			return roleError(opts.Name, err)
-		}
-		env.log(audit.Event{Type: audit.RoleUpdated, Details: map[string]string{"role": opts.Name,
-			"permissions": strings.Join(after.Permissions, " "), "previous_permissions": strings.Join(before.Permissions, " ")}})
+	after, err := opts.Backend.UpdateRole(ctx, opts.Name, admin.RoleUpdate{Description: opts.Description, Add: opts.Add, Remove: opts.Remove})
+	if err != nil {
+		return adminError(err, "gatehouse roles list")
 	}
 	if opts.JSON {
-		return writeJSON(opts.IO.Out, server.ToAdminRole(&after))
+		return writeJSON(opts.IO.Out, server.ToAdminRole(after))
 	}
-	_, err := fmt.Fprintf(opts.IO.Out, "Role %q now has %s.\n", after.Name, permissionsText(after.Permissions))
+	_, err = fmt.Fprintf(opts.IO.Out, "Role %q now has %s.\n", after.Name, permissionsText(after.Permissions))
 	return err
 }

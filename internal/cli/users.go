@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
@@ -138,32 +138,11 @@ func profileSummary(u *storage.User) string {
 	return email + ", " + name
 }
 
-// normalizeUsername trims and lower-cases a username, as storage does, and
-// rejects empty names and names with spaces or control characters.
+// normalizeUsername trims and lower-cases a username by the admin
+// layer's rule (admin.NormalizeUsername); a bad one is a usage error.
 func normalizeUsername(name string) (string, error) {
-	n := strings.ToLower(strings.TrimSpace(name))
-	if n == "" {
-		return "", usageErrorf("the username must not be empty")
-	}
-	if len(n) > 128 {
-		return "", usageErrorf("the username must be at most 128 bytes long")
-	}
-	if strings.IndexFunc(n, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		return "", usageErrorf("username %q must not contain spaces or control characters", name)
-	}
-	return n, nil
-}
-
-// getUser loads a user by name, turning ErrNotFound into advice.
-func getUser(ctx context.Context, st storage.Store, name string) (*storage.User, error) {
-	u, err := st.GetUserByName(ctx, name)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("user %q not found; see 'gatehouse users list'", name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get user %q: %w", name, err)
-	}
-	return u, nil
+	n, err := admin.NormalizeUsername(name)
+	return n, adminError(err, "")
 }
 
 // hasher hashes new passwords; one hash at a time is plenty for a command.

@@ -2,23 +2,21 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
 type usersAddOptions struct {
-	IO     IOStreams
-	Admin  *adminEnv
-	Hasher *password.Hasher
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
 
 	Name          string
 	Roles         []string
@@ -27,9 +25,7 @@ type usersAddOptions struct {
 	// Connector pre-creates a user of that connector (no password).
 	Connector string
 	JSON      bool
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	Server    string
 }
 
 func newUsersAddCmd(streams IOStreams) *cobra.Command {
@@ -71,8 +67,8 @@ their first sign-in, or to keep a username for a person.` + adminCommandLong + a
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return usersAddRun(ctx, opts)
 			})
 		},
@@ -88,17 +84,6 @@ their first sign-in, or to keep a username for a person.` + adminCommandLong + a
 }
 
 func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
-	name, err := normalizeUsername(opts.Name)
-	if err != nil {
-		return err
-	}
-	roles, err := checkRoles(opts.Roles)
-	if err != nil {
-		return err
-	}
-	if len(roles) == 0 && opts.Connector == "" {
-		roles = []string{server.RoleViewer}
-	}
 	if opts.Connector != "" && opts.PasswordStdin {
 		return usageErrorf("--connector and --password-stdin cannot be used together: a connector user has no password here")
 	}
@@ -106,69 +91,33 @@ func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.API != nil {
-		return usersAddAPI(ctx, opts, name, roles, profile)
+	nu := admin.NewUser{Username: opts.Name, Roles: opts.Roles, Connector: opts.Connector, Profile: profile}
+	if len(nu.Roles) == 0 && nu.Connector == "" {
+		nu.Roles = []string{server.RoleViewer}
 	}
-	env := opts.Admin
-	if err := checkRolesExist(ctx, env.Store, roles); err != nil {
-		return err
+	// Check what can be checked before asking for a password.
+	if nu, err = nu.Check(); err != nil {
+		return adminError(err, "gatehouse users list")
 	}
-	if opts.Connector != "" {
-		var ids []string
-		if env.Config != nil {
-			for _, c := range env.Config.Connectors {
-				ids = append(ids, c.ID)
-			}
-		}
-		if err := server.CheckPrecreatedUser(ids, opts.Connector, ""); err != nil {
-			return usageErrorf("--connector: %v", err)
-		}
+	b := opts.Backend
+	if _, err := b.GetUser(ctx, nu.Username); err == nil {
+		return fmt.Errorf("user %q already exists; change the password with 'gatehouse users passwd %s'", nu.Username, nu.Username)
+	} else if admin.KindOf(err) != admin.NotFound {
+		return fmt.Errorf("get user %q: %w", nu.Username, err)
 	}
-	// Fail before asking for a password if the name is taken.
-	if _, err := env.Store.GetUserByName(ctx, name); err == nil {
-		return fmt.Errorf("user %q already exists; change the password with 'gatehouse users passwd %s'", name, name)
-	} else if !errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("get user %q: %w", name, err)
-	}
-	var hash string
-	if opts.Connector == "" {
-		pw, err := readNewPassword(ctx, opts.IO, opts.PasswordStdin, name)
-		if err != nil {
-			return err
-		}
-		h := opts.Hasher
-		if h == nil {
-			h = newHasher()
-		}
-		if hash, err = h.Hash(ctx, pw); err != nil {
+	if nu.Connector == "" {
+		if nu.Password, err = readNewPassword(ctx, opts.IO, opts.PasswordStdin, nu.Username); err != nil {
 			return err
 		}
 	}
-	now := env.now()
-	u := &storage.User{
-		ID:           server.NewID(),
-		Username:     name,
-		PasswordHash: hash,
-		Roles:        roles,
-		ConnectorID:  opts.Connector,
-		CreatedAt:    now,
-		UpdatedAt:    now,
+	u, err := b.CreateUser(ctx, nu)
+	if err != nil {
+		return adminError(err, "gatehouse users list")
 	}
-	profile.Apply(u)
-	ev, err := server.CreateUser(ctx, env.Store, u)
-	switch {
-	case errors.Is(err, userreg.ErrEmailTaken):
-		return err
-	case errors.Is(err, storage.ErrAlreadyExists):
-		return fmt.Errorf("user %q already exists", name)
-	case err != nil:
-		return fmt.Errorf("create user %q: %w", name, err)
-	}
-	env.log(ev)
 	return usersAddPrint(opts, u, profile)
 }
 
-// usersAddPrint prints the new user u, in both modes alike.
+// usersAddPrint prints the new user u.
 func usersAddPrint(opts *usersAddOptions, u *storage.User, profile userreg.Profile) error {
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, toUserJSON(u))
@@ -184,33 +133,4 @@ func usersAddPrint(opts *usersAddOptions, u *storage.User, profile userreg.Profi
 		_, err = fmt.Fprintf(opts.IO.Out, "Profile: %s.\n", profileSummary(u))
 	}
 	return err
-}
-
-// usersAddAPI adds the user over the admin API.
-func usersAddAPI(ctx context.Context, opts *usersAddOptions, name string, roles []string, profile userreg.Profile) error {
-	exists := fmt.Errorf("user %q already exists; change the password with 'gatehouse users passwd %s'", name, name)
-	// Fail before asking for a password if the name is taken.
-	if _, err := opts.API.getUser(ctx, name); err == nil {
-		return exists
-	} else if !apiStatus(err, http.StatusNotFound) {
-		return fmt.Errorf("get user %q: %w", name, err)
-	}
-	var pw string
-	if opts.Connector == "" {
-		var err error
-		if pw, err = readNewPassword(ctx, opts.IO, opts.PasswordStdin, name); err != nil {
-			return err
-		}
-	}
-	u, err := opts.API.createUserOf(ctx, name, pw, opts.Connector, roles, profile)
-	err = apiEmailTaken(err, profile.Email)
-	switch {
-	case errors.Is(err, userreg.ErrEmailTaken):
-		return err
-	case apiStatus(err, http.StatusConflict):
-		return fmt.Errorf("user %q already exists", name)
-	case err != nil:
-		return fmt.Errorf("create user %q: %w", name, err)
-	}
-	return usersAddPrint(opts, u, profile)
 }

@@ -2,22 +2,15 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/spf13/cobra"
-
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type usersDeleteOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API *adminAPI
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
 
 	Name   string
 	Server string
@@ -34,8 +27,8 @@ stop working) and consents. The last admin cannot be deleted.` + adminCommandLon
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return usersDeleteRun(ctx, opts)
 			})
 		},
@@ -49,35 +42,9 @@ func usersDeleteRun(ctx context.Context, opts *usersDeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.API != nil {
-		err := opts.API.deleteUser(ctx, name)
-		if apiStatus(err, http.StatusConflict) {
-			return fmt.Errorf("cannot delete %q: it is the last admin; give another user the admin role first ('gatehouse users set-role NAME admin')", name)
-		}
-		if err != nil {
-			return apiUserError(name, err)
-		}
-		_, err = fmt.Fprintf(opts.IO.Out, "Deleted user %q.\n", name)
-		return err
+	if err := opts.Backend.DeleteUser(ctx, name); err != nil {
+		return adminError(err, "gatehouse users list")
 	}
-	env := opts.Admin
-	u, err := getUser(ctx, env.Store, name)
-	if err != nil {
-		return err
-	}
-	// The store checks for another admin in the deleting transaction
-	// (SECURITY-CASES 34).
-	err = env.Store.DeleteUserKeepingRole(ctx, u.ID, server.RoleAdmin)
-	if errors.Is(err, storage.ErrLastRoleHolder) {
-		return fmt.Errorf("cannot delete %q: it is the last admin; give another user the admin role first ('gatehouse users set-role NAME admin')", u.Username)
-	}
-	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("user %q not found; see 'gatehouse users list'", name)
-	}
-	if err != nil {
-		return fmt.Errorf("delete user %q: %w", name, err)
-	}
-	env.log(audit.Event{Type: audit.UserDeleted, UserID: u.ID, Username: u.Username})
-	_, err = fmt.Fprintf(opts.IO.Out, "Deleted user %q.\n", u.Username)
+	_, err = fmt.Fprintf(opts.IO.Out, "Deleted user %q.\n", name)
 	return err
 }

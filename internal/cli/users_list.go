@@ -5,15 +5,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type usersListOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API *adminAPI
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
 
 	JSON   bool
 	Server string
@@ -30,8 +27,8 @@ whether they are disabled.` + adminCommandLong + adminAPILong,
   gatehouse users list --json | jq -r '.[] | select(.roles | index("admin")) | .username'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return usersListRun(ctx, opts)
 			})
 		},
@@ -42,13 +39,7 @@ whether they are disabled.` + adminCommandLong + adminAPILong,
 }
 
 func usersListRun(ctx context.Context, opts *usersListOptions) error {
-	var users []*storage.User
-	var err error
-	if opts.API != nil {
-		users, err = opts.API.listUsers(ctx)
-	} else {
-		users, err = opts.Admin.Store.ListUsers(ctx)
-	}
+	users, err := opts.Backend.ListUsers(ctx)
 	if err != nil {
 		return fmt.Errorf("list users: %w", err)
 	}

@@ -6,22 +6,17 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/password"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
 type usersPasswdOptions struct {
-	IO     IOStreams
-	Admin  *adminEnv
-	Hasher *password.Hasher
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
 
 	Name          string
 	PasswordStdin bool
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	Server        string
 }
 
 func newUsersPasswdCmd(streams IOStreams) *cobra.Command {
@@ -36,8 +31,8 @@ with --password-stdin or prompted for twice without echo on a terminal.` + admin
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return usersPasswdRun(ctx, opts)
 			})
 		},
@@ -52,55 +47,23 @@ func usersPasswdRun(ctx context.Context, opts *usersPasswdOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.API != nil {
-		u, err := opts.API.getUser(ctx, name)
-		if err != nil {
-			return apiUserError(name, err)
-		}
-		if err := server.CheckLocalPassword(u); err != nil {
-			return err
-		}
-		pw, err := readNewPassword(ctx, opts.IO, opts.PasswordStdin, u.Username)
-		if err != nil {
-			return err
-		}
-		if err := opts.API.setPassword(ctx, u.Username, pw); err != nil {
-			return apiUserError(name, err)
-		}
-		_, err = fmt.Fprintf(opts.IO.Out, "Password of user %q changed.\n", u.Username)
-		return err
-	}
-	env := opts.Admin
-	u, err := getUser(ctx, env.Store, name)
+	b := opts.Backend
+	u, err := b.GetUser(ctx, name)
 	if err != nil {
-		return err
+		return adminError(err, "gatehouse users list")
 	}
-	if err := server.CheckLocalPassword(u); err != nil {
+	// Refuse a connector user before asking for a password; the admin
+	// layer refuses it again.
+	if err := userreg.CheckLocalPassword(u); err != nil {
 		return err
 	}
 	pw, err := readNewPassword(ctx, opts.IO, opts.PasswordStdin, u.Username)
 	if err != nil {
 		return err
 	}
-	h := opts.Hasher
-	if h == nil {
-		h = newHasher()
+	if err := b.SetPassword(ctx, u.Username, pw); err != nil {
+		return adminError(err, "gatehouse users list")
 	}
-	hash, err := h.Hash(ctx, pw)
-	if err != nil {
-		return err
-	}
-	now := env.now()
-	err = env.Store.UpdateUser(ctx, u.ID, func(u *storage.User) error {
-		u.PasswordHash = hash
-		u.UpdatedAt = now
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("update user %q: %w", name, err)
-	}
-	env.log(audit.Event{Type: audit.UserUpdated, UserID: u.ID, Username: u.Username,
-		Details: map[string]string{"change": "password set"}})
 	_, err = fmt.Fprintf(opts.IO.Out, "Password of user %q changed.\n", u.Username)
 	return err
 }

@@ -2,23 +2,19 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type usersSetRoleOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API *adminAPI
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
 
 	Name   string
 	Roles  []string
@@ -38,8 +34,8 @@ new roles are in the user's next tokens.` + adminCommandLong + adminAPILong,
 		Args: usageArgs(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name, opts.Roles = args[0], args[1:]
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return usersSetRoleRun(ctx, opts)
 			})
 		},
@@ -64,40 +60,11 @@ func usersSetRoleRun(ctx context.Context, opts *usersSetRoleOptions) error {
 	if len(roles) == 0 {
 		return usageErrorf("give at least one role: admin, editor or viewer")
 	}
-	if opts.API != nil {
-		u, err := opts.API.setRoles(ctx, name, roles)
-		if apiStatus(err, http.StatusConflict) {
-			return fmt.Errorf("cannot remove the admin role from %q: it is the last admin; give another user the admin role first", name)
-		}
-		if err != nil {
-			return apiUserError(name, err)
-		}
-		_, err = fmt.Fprintf(opts.IO.Out, "User %q now has roles %s.\n%s", u.Username, strings.Join(roles, ", "), connectorRolesNote(u))
-		return err
-	}
-	env := opts.Admin
-	if err := checkRolesExist(ctx, env.Store, roles); err != nil {
-		return err
-	}
-	u, err := getUser(ctx, env.Store, name)
+	u, err := opts.Backend.UpdateUser(ctx, name, admin.UserUpdate{Roles: &roles})
 	if err != nil {
-		return err
+		return adminError(err, "gatehouse users list")
 	}
-	now := env.now()
-	err = env.Store.UpdateUserKeepingRole(ctx, u.ID, server.RoleAdmin, func(u *storage.User) error {
-		u.Roles = roles
-		u.UpdatedAt = now
-		return nil
-	})
-	if errors.Is(err, storage.ErrLastRoleHolder) {
-		return fmt.Errorf("cannot remove the admin role from %q: it is the last admin; give another user the admin role first", u.Username)
-	}
-	if err != nil {
-		return fmt.Errorf("update user %q: %w", name, err)
-	}
-	env.log(audit.Event{Type: audit.UserUpdated, UserID: u.ID, Username: u.Username,
-		Details: map[string]string{"change": "roles set", "roles": strings.Join(roles, " "), "previous_roles": strings.Join(u.Roles, " ")}})
-	_, err = fmt.Fprintf(opts.IO.Out, "User %q now has roles %s.\n%s", u.Username, strings.Join(roles, ", "), connectorRolesNote(u))
+	_, err = fmt.Fprintf(opts.IO.Out, "User %q now has roles %s.\n%s", u.Username, strings.Join(u.Roles, ", "), connectorRolesNote(u))
 	return err
 }
 

@@ -5,15 +5,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type usersShowOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API *adminAPI
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
 
 	Name   string
 	JSON   bool
@@ -32,8 +29,8 @@ profile (email, whether it is verified, display name).` + adminCommandLong + adm
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return usersShowRun(ctx, opts)
 			})
 		},
@@ -48,15 +45,9 @@ func usersShowRun(ctx context.Context, opts *usersShowOptions) error {
 	if err != nil {
 		return err
 	}
-	var u *storage.User
-	if opts.API != nil {
-		u, err = opts.API.getUser(ctx, name)
-		err = apiUserError(name, err)
-	} else {
-		u, err = getUser(ctx, opts.Admin.Store, name)
-	}
+	u, err := opts.Backend.GetUser(ctx, name)
 	if err != nil {
-		return err
+		return adminError(err, "gatehouse users list")
 	}
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, toUserJSON(u))

@@ -2,21 +2,17 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/server"
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/internal/userreg"
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 )
 
 type usersUpdateOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API *adminAPI
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
 
 	Name    string
 	Profile profileFlags
@@ -56,8 +52,8 @@ cannot be disabled.` + adminCommandLong + adminAPILong,
 			if cmd.Flags().Changed("disabled") {
 				opts.Disabled = &disabled
 			}
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return usersUpdateRun(ctx, opts)
 			})
 		},
@@ -81,31 +77,9 @@ func usersUpdateRun(ctx context.Context, opts *usersUpdateOptions) error {
 	if profile.IsZero() && opts.Disabled == nil {
 		return usageErrorf("nothing to change: give --email, --email-verified, --name or --disabled")
 	}
-	var u *storage.User
-	if opts.API != nil {
-		u, err = opts.API.updateUser(ctx, name, profile, opts.Disabled)
-		if err != nil {
-			return apiUserError(name, apiEmailTaken(err, profile.Email))
-		}
-	} else {
-		env := opts.Admin
-		cur, err := getUser(ctx, env.Store, name)
-		if err != nil {
-			return err
-		}
-		after, event, err := server.UpdateUser(ctx, env.Store, cur.ID, env.now(), server.UserChange{Profile: profile, Disabled: opts.Disabled})
-		switch {
-		case errors.Is(err, userreg.ErrEmailTaken):
-			return err
-		case errors.Is(err, storage.ErrLastRoleHolder):
-			return fmt.Errorf("%q is the last enabled admin and cannot be disabled: give another user the admin role first", name)
-		case errors.Is(err, storage.ErrNotFound):
-			return fmt.Errorf("user %q not found; see 'gatehouse users list'", name)
-		case err != nil:
-			return fmt.Errorf("update user %q: %w", name, err)
-		}
-		env.log(event)
-		u = after
+	u, err := opts.Backend.UpdateUser(ctx, name, admin.UserUpdate{Profile: profile, Disabled: opts.Disabled})
+	if err != nil {
+		return adminError(err, "gatehouse users list")
 	}
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, toUserJSON(u))

@@ -37,6 +37,10 @@ func NewToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// NewID returns a random identifier for users, grants and tokens: 128
+// bits of a NewToken, base64url (22 characters).
+func NewID() string { return NewToken()[:22] }
+
 // Hash returns the SHA-256 of token as lowercase hex. It is how opaque
 // secrets are stored and looked up.
 func Hash(token string) string {

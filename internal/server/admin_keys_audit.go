@@ -3,13 +3,14 @@ package server
 import (
 	"encoding/json"
 	"errors"
-	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -39,28 +40,23 @@ func (s *Server) adminRotateKeys(w http.ResponseWriter, r *http.Request, p *admi
 	if r.ContentLength != 0 && !decodeAdminBody(w, r, &req) {
 		return
 	}
-	activateIn := time.Duration(-1)
+	var activateIn *time.Duration
 	if req.ActivateIn != nil {
-		if *req.ActivateIn < 0 {
-			adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "activate_in must not be negative")
+		if *req.ActivateIn > math.MaxInt64/int64(time.Second) {
+			adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "activate_in is too large")
 			return
 		}
-		activateIn = time.Duration(*req.ActivateIn) * time.Second
+		d := time.Duration(*req.ActivateIn) * time.Second
+		activateIn = &d
 	}
-	k, err := s.keys.Rotate(r.Context(), activateIn)
+	k, ev, err := admin.RotateSigningKey(r.Context(), s.keys, activateIn)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.adminFail(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.KeyRotated, Outcome: audit.Success, Actor: p.actor,
-		Details: map[string]string{"kid": k.ID, "algorithm": k.Algorithm, "active_at": k.ActiveAt.UTC().Format(time.RFC3339)}})
-	out := adminapi.SigningKey{ID: k.ID, Algorithm: k.Algorithm, State: signing.StateNext, CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt}
-	for _, i := range s.keys.Keys() {
-		if i.ID == k.ID {
-			out.State, out.Signing = i.State, i.Signing
-		}
-	}
-	writeJSON(w, http.StatusCreated, out)
+	s.adminRecord(p, ev)
+	writeJSON(w, http.StatusCreated, adminapi.SigningKey{ID: k.ID, Algorithm: k.Algorithm, State: k.State, Signing: k.Signing,
+		CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt, RetiredAt: timePtr(k.RetiredAt)})
 }
 
 // Audit list paging limits.

@@ -1,57 +1,22 @@
 package server
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 // ToAdminRole is the admin API (and CLI --json) form of a role.
 func ToAdminRole(r *storage.Role) adminapi.Role {
-	return adminapi.Role{Name: r.Name, Description: r.Description, Permissions: nonNil(r.Permissions), Builtin: IsBuiltinRole(r.Name),
+	return adminapi.Role{Name: r.Name, Description: r.Description, Permissions: nonNil(r.Permissions), Builtin: rolereg.IsBuiltin(r.Name),
 		CreatedAt: timePtr(r.CreatedAt), UpdatedAt: timePtr(r.UpdatedAt)}
 }
 
-// adminRoleError writes the admin API answer for an error of the role
-// functions (roles.go): 400, 404 or 409 with a message saying what to do.
-func (s *Server) adminRoleError(w http.ResponseWriter, r *http.Request, name string, err error) {
-	var (
-		unknown *UnknownRoleError
-		inUse   *RoleInUseError
-	)
-	switch {
-	case errors.As(err, &unknown), errors.Is(err, ErrInvalidRole):
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
-	case errors.As(err, &inUse), errors.Is(err, ErrBuiltinRole):
-		adminError(w, http.StatusConflict, adminErrConflict, err.Error())
-	case errors.Is(err, storage.ErrAlreadyExists):
-		adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("role %q already exists", name))
-	case errors.Is(err, storage.ErrNotFound):
-		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("role %q not found", name))
-	default:
-		s.writeError(w, r, err)
-	}
-}
-
-// adminCheckRoles answers 400 (and returns false) when roles names a role
-// that does not exist.
-func (s *Server) adminCheckRoles(w http.ResponseWriter, r *http.Request, roles []string) bool {
-	if err := CheckRoles(r.Context(), s.store, roles); err != nil {
-		s.adminRoleError(w, r, "", err)
-		return false
-	}
-	return true
-}
-
 func (s *Server) adminListRoles(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
-	roles, err := KnownRoles(r.Context(), s.store)
+	roles, err := s.adminOps().ListRoles(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -64,10 +29,9 @@ func (s *Server) adminListRoles(w http.ResponseWriter, r *http.Request, _ *admin
 }
 
 func (s *Server) adminGetRole(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
-	name := r.PathValue("name")
-	role, err := GetRole(r.Context(), s.store, name)
+	role, err := s.adminOps().GetRole(r.Context(), r.PathValue("name"))
 	if err != nil {
-		s.adminRoleError(w, r, name, err)
+		s.adminFail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ToAdminRole(role))
@@ -84,18 +48,12 @@ func (s *Server) adminCreateRole(w http.ResponseWriter, r *http.Request, p *admi
 	if !decodeAdminBody(w, r, &req) {
 		return
 	}
-	now := s.clock.Now().UTC()
-	role := &storage.Role{Name: req.Name, Description: req.Description, Permissions: req.Permissions, CreatedAt: now, UpdatedAt: now}
-	if err := NormalizeRole(role); err != nil {
-		s.adminRoleError(w, r, req.Name, err)
+	role, ev, err := s.adminOps().CreateRole(r.Context(), admin.NewRole{Name: req.Name, Description: req.Description, Permissions: req.Permissions})
+	if err != nil {
+		s.adminFail(w, r, err)
 		return
 	}
-	if err := s.store.CreateRole(r.Context(), role); err != nil {
-		s.adminRoleError(w, r, role.Name, err)
-		return
-	}
-	s.audit.Log(audit.Event{Type: audit.RoleCreated, Outcome: audit.Success, Actor: p.actor,
-		Details: map[string]string{"role": role.Name, "permissions": strings.Join(role.Permissions, " ")}})
+	s.adminRecord(p, ev)
 	writeJSON(w, http.StatusCreated, ToAdminRole(role))
 }
 
@@ -109,68 +67,26 @@ type adminUpdateRoleRequest struct {
 }
 
 func (s *Server) adminUpdateRole(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
-	name := r.PathValue("name")
 	var req adminUpdateRoleRequest
 	if !decodeAdminBody(w, r, &req) {
 		return
 	}
-	if IsBuiltinRole(name) {
-		s.adminRoleError(w, r, name, fmt.Errorf("%w: %s is built in and cannot be changed; create a custom role instead", ErrBuiltinRole, name))
-		return
-	}
-	now := s.clock.Now().UTC()
-	var before, after storage.Role
-	err := s.store.UpdateRole(r.Context(), name, func(cur *storage.Role) error {
-		before = *cur
-		if req.Permissions != nil {
-			cur.Permissions = *req.Permissions
-		}
-		if err := EditRole(cur, req.AddPermissions, req.RemovePermissions, req.Description); err != nil {
-			return err
-		}
-		cur.UpdatedAt = now
-		after = *cur
-		return nil
-	})
+	role, ev, err := s.adminOps().UpdateRole(r.Context(), r.PathValue("name"), admin.RoleUpdate{Description: req.Description,
+		Permissions: req.Permissions, Add: req.AddPermissions, Remove: req.RemovePermissions})
 	if err != nil {
-		s.adminRoleError(w, r, name, err)
+		s.adminFail(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.RoleUpdated, Outcome: audit.Success, Actor: p.actor,
-		Details: map[string]string{"role": name, "permissions": strings.Join(after.Permissions, " "),
-			"previous_permissions": strings.Join(before.Permissions, " ")}})
-	writeJSON(w, http.StatusOK, ToAdminRole(&after))
+	s.adminRecord(p, ev)
+	writeJSON(w, http.StatusOK, ToAdminRole(role))
 }
 
 func (s *Server) adminDeleteRole(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
-	name := r.PathValue("name")
-	role, err := DeleteRole(r.Context(), s.store, s.clock, name)
+	ev, err := s.adminOps().DeleteRole(r.Context(), r.PathValue("name"))
 	if err != nil {
-		s.adminRoleError(w, r, name, err)
+		s.adminFail(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.RoleDeleted, Outcome: audit.Success, Actor: p.actor,
-		Details: map[string]string{"role": name, "permissions": strings.Join(role.Permissions, " ")}})
+	s.adminRecord(p, ev)
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// adminResetMFA removes a user's TOTP state and passkeys, for a user who
-// lost their authenticator; the audit event is the one `gatehouse users
-// mfa-reset` writes on the database (user.updated, change "mfa reset").
-func (s *Server) adminResetMFA(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
-	u, ok := s.adminLookupUser(w, r)
-	if !ok {
-		return
-	}
-	totpRemoved, passkeys, err := storage.ResetMFA(r.Context(), s.store, u.ID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	removed := totpRemoved || passkeys > 0
-	if removed {
-		s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: p.actor, UserID: u.ID, Username: u.Username,
-			Details: map[string]string{"change": "mfa reset", "passkeys_removed": strconv.Itoa(passkeys)}})
-	}
-	writeJSON(w, http.StatusOK, adminapi.MFAReset{User: toAdminUser(u), Removed: removed})
 }

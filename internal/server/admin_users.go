@@ -1,19 +1,13 @@
 package server
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
-	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
-	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 func toAdminUser(u *storage.User) adminapi.User {
@@ -29,26 +23,8 @@ func toAdminUser(u *storage.User) adminapi.User {
 
 func userIsAdmin(u *storage.User) bool { return !u.Disabled && slices.Contains(u.Roles, RoleAdmin) }
 
-// adminLookupUser finds a user by id, or by username when no id matches.
-func (s *Server) adminLookupUser(w http.ResponseWriter, r *http.Request) (*storage.User, bool) {
-	id := r.PathValue("id")
-	u, err := s.store.GetUser(r.Context(), id)
-	if errors.Is(err, storage.ErrNotFound) {
-		u, err = s.store.GetUserByName(r.Context(), id)
-	}
-	if errors.Is(err, storage.ErrNotFound) {
-		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("user %q not found", id))
-		return nil, false
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, false
-	}
-	return u, true
-}
-
 func (s *Server) adminListUsers(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
-	users, err := s.store.ListUsers(r.Context())
+	users, err := s.adminOps().ListUsers(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -60,10 +36,14 @@ func (s *Server) adminListUsers(w http.ResponseWriter, r *http.Request, _ *admin
 	writeJSON(w, http.StatusOK, map[string]any{"users": out})
 }
 
+// adminGetUser answers the user whose id, or else username, is {id}.
 func (s *Server) adminGetUser(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
-	if u, ok := s.adminLookupUser(w, r); ok {
-		writeJSON(w, http.StatusOK, toAdminUser(u))
+	u, err := s.adminOps().GetUser(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.adminFail(w, r, err)
+		return
 	}
+	writeJSON(w, http.StatusOK, toAdminUser(u))
 }
 
 type adminCreateUserRequest struct {
@@ -82,56 +62,13 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request, p *admi
 	if !decodeAdminBody(w, r, &req) {
 		return
 	}
-	name := strings.ToLower(strings.TrimSpace(req.Username))
-	if err := clientreg.CheckName("username", req.Username); err != nil {
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
+	u, ev, err := s.adminOps().CreateUser(r.Context(), admin.NewUser{Username: req.Username, Password: req.Password,
+		Roles: req.Roles, Connector: req.Connector, Profile: req.Profile})
+	if err != nil {
+		s.adminFail(w, r, err)
 		return
 	}
-	switch {
-	case name == "":
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "username is required")
-		return
-	case !s.adminCheckRoles(w, r, req.Roles):
-		return
-	}
-	if err := req.Profile.Check(); err != nil {
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
-		return
-	}
-	var hash string
-	if req.Connector != "" {
-		if err := CheckPrecreatedUser(s.connectorIDs(), req.Connector, req.Password); err != nil {
-			adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
-			return
-		}
-	} else {
-		if err := password.CheckPolicy(req.Password); err != nil {
-			adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
-			return
-		}
-		var err error
-		if hash, err = s.hasher.Hash(r.Context(), req.Password); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-	}
-	now := s.clock.Now().UTC()
-	u := &storage.User{ID: NewID(), Username: name, PasswordHash: hash, Roles: req.Roles, ConnectorID: req.Connector, CreatedAt: now, UpdatedAt: now}
-	req.Profile.Apply(u)
-	ev, err := CreateUser(r.Context(), s.store, u)
-	switch {
-	case errors.Is(err, userreg.ErrEmailTaken):
-		adminError(w, http.StatusConflict, adminErrConflict, err.Error())
-		return
-	case errors.Is(err, storage.ErrAlreadyExists):
-		adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("user %q already exists", name))
-		return
-	case err != nil:
-		s.writeError(w, r, err)
-		return
-	}
-	ev.Actor = p.actor
-	s.audit.Log(ev)
+	s.adminRecord(p, ev)
 	writeJSON(w, http.StatusCreated, toAdminUser(u))
 }
 
@@ -146,36 +83,14 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request, p *admi
 	if !decodeAdminBody(w, r, &req) {
 		return
 	}
-	if req.Roles != nil && !s.adminCheckRoles(w, r, *req.Roles) {
+	u, ev, err := s.adminOps().UpdateUser(r.Context(), r.PathValue("id"),
+		admin.UserUpdate{Roles: req.Roles, Disabled: req.Disabled, Profile: req.Profile})
+	if err != nil {
+		s.adminFail(w, r, err)
 		return
 	}
-	if err := req.Profile.Check(); err != nil {
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
-		return
-	}
-	u, ok := s.adminLookupUser(w, r)
-	if !ok {
-		return
-	}
-	after, ev, err := UpdateUser(r.Context(), s.store, u.ID, s.clock.Now().UTC(),
-		UserChange{Roles: req.Roles, Disabled: req.Disabled, Profile: req.Profile})
-	switch {
-	case errors.Is(err, storage.ErrLastRoleHolder):
-		adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("%q is the last admin: give another user the admin role first", u.Username))
-		return
-	case errors.Is(err, userreg.ErrEmailTaken):
-		adminError(w, http.StatusConflict, adminErrConflict, err.Error())
-		return
-	case errors.Is(err, storage.ErrNotFound):
-		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("user %q not found", u.ID))
-		return
-	case err != nil:
-		s.writeError(w, r, err)
-		return
-	}
-	ev.Actor = p.actor
-	s.audit.Log(ev)
-	writeJSON(w, http.StatusOK, toAdminUser(after))
+	s.adminRecord(p, ev)
+	writeJSON(w, http.StatusOK, toAdminUser(u))
 }
 
 type adminSetPasswordRequest struct {
@@ -187,58 +102,33 @@ func (s *Server) adminSetPassword(w http.ResponseWriter, r *http.Request, p *adm
 	if !decodeAdminBody(w, r, &req) {
 		return
 	}
-	if err := password.CheckPolicy(req.Password); err != nil {
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
-		return
-	}
-	u, ok := s.adminLookupUser(w, r)
-	if !ok {
-		return
-	}
-	if err := CheckLocalPassword(u); err != nil {
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
-		return
-	}
-	hash, err := s.hasher.Hash(r.Context(), req.Password)
+	ev, err := s.adminOps().SetPassword(r.Context(), r.PathValue("id"), req.Password)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.adminFail(w, r, err)
 		return
 	}
-	now := s.clock.Now().UTC()
-	err = s.store.UpdateUser(r.Context(), u.ID, func(cur *storage.User) error {
-		cur.PasswordHash, cur.UpdatedAt = hash, now
-		return nil
-	})
-	if errors.Is(err, storage.ErrNotFound) {
-		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("user %q not found", u.ID))
-		return
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: p.actor, UserID: u.ID, Username: u.Username,
-		Details: map[string]string{"change": "password set"}})
+	s.adminRecord(p, ev)
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) adminDeleteUser(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
-	u, ok := s.adminLookupUser(w, r)
-	if !ok {
+	_, ev, err := s.adminOps().DeleteUser(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.adminFail(w, r, err)
 		return
 	}
-	if err := s.store.DeleteUserKeepingRole(r.Context(), u.ID, RoleAdmin); err != nil {
-		if errors.Is(err, storage.ErrLastRoleHolder) {
-			adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("%q is the last admin and cannot be deleted: give another user the admin role first", u.Username))
-			return
-		}
-		if errors.Is(err, storage.ErrNotFound) {
-			adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("user %q not found", u.ID))
-			return
-		}
-		s.writeError(w, r, err)
-		return
-	}
-	s.audit.Log(audit.Event{Type: audit.UserDeleted, Outcome: audit.Success, Actor: p.actor, UserID: u.ID, Username: u.Username})
+	s.adminRecord(p, ev)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// adminResetMFA removes a user's TOTP state and passkeys, for a user who
+// lost their authenticator.
+func (s *Server) adminResetMFA(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
+	u, removed, ev, err := s.adminOps().ResetMFA(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.adminFail(w, r, err)
+		return
+	}
+	s.adminRecord(p, ev)
+	writeJSON(w, http.StatusOK, adminapi.MFAReset{User: toAdminUser(u), Removed: removed})
 }

@@ -7,8 +7,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -88,7 +89,7 @@ func (s *Server) userinfoAPIKey(w http.ResponseWriter, r *http.Request, tok stri
 		s.writeError(w, r, err)
 		return
 	}
-	perms, err := Permissions(r.Context(), s.store, e.roles)
+	perms, err := rolereg.Permissions(r.Context(), s.store, e.roles)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -99,31 +100,24 @@ func (s *Server) userinfoAPIKey(w http.ResponseWriter, r *http.Request, tok stri
 // RevokeAPIKey revokes the API key with id. This server refuses the key
 // from the next request on; other servers on the same database notice
 // within apiKeyCacheTTL. Revoking a revoked key changes nothing and is not
-// an error; an unknown id is storage.ErrNotFound. actor names who revoked
+// an error; an unknown id is an admin.NotFound refusal. actor names who revoked
 // it in the audit event ("user:<id>", "cli").
-func (s *Server) RevokeAPIKey(ctx context.Context, id, actor string) error {
-	now := s.clock.Now().UTC()
-	changed := false
-	var k storage.APIKey
-	err := s.store.UpdateAPIKey(ctx, id, func(cur *storage.APIKey) error {
-		changed = cur.RevokedAt.IsZero()
-		if changed {
-			cur.RevokedAt = now
-		}
-		k = *cur
-		return nil
-	})
+func (s *Server) RevokeAPIKey(ctx context.Context, id, actor string) (*storage.APIKey, error) {
+	k, _, ev, err := s.adminOps().RevokeAPIKey(ctx, id)
 	// Forget the key even on failure: whatever the database holds now is
 	// read again on the next request.
 	s.apiKeys.forget(id)
+	if admin.KindOf(err) != 0 {
+		return nil, err // a refusal, in the admin layer's words
+	}
 	if err != nil {
-		return fmt.Errorf("revoke api key %s: %w", id, err)
+		return nil, fmt.Errorf("revoke api key %s: %w", id, err)
 	}
-	if changed {
-		s.audit.Log(audit.Event{Type: audit.APIKeyRevoked, Outcome: audit.Success, Actor: actor, UserID: k.UserID,
-			Details: map[string]string{"apikey_id": k.ID, "name": k.Name}})
+	if ev.Type != "" {
+		ev.Actor = actor
+		s.audit.Log(ev)
 	}
-	return nil
+	return k, nil
 }
 
 // flushAPIKeyUse writes the last use of every key noted since the previous

@@ -130,7 +130,7 @@ func TestAPIKeyRevocation(t *testing.T) {
 
 	id2, key2 := f.addAPIKey(storage.APIKey{Roles: []string{"viewer"}})
 	f.wantAPIKeyActive("second key", key2)
-	if err := f.srv.RevokeAPIKey(t.Context(), id2, "user:admin"); err != nil {
+	if _, err := f.srv.RevokeAPIKey(t.Context(), id2, "user:admin"); err != nil {
 		t.Fatal(err)
 	}
 	f.wantAPIKeyRejected("revoked through the server, same instant", key2)
@@ -142,10 +142,10 @@ func TestAPIKeyRevocation(t *testing.T) {
 	if err != nil || k.RevokedAt.IsZero() {
 		t.Errorf("stored key after RevokeAPIKey: %+v, %v", k, err)
 	}
-	if err := f.srv.RevokeAPIKey(t.Context(), id2, "cli"); err != nil {
+	if _, err := f.srv.RevokeAPIKey(t.Context(), id2, "cli"); err != nil {
 		t.Errorf("revoking a revoked key: %v", err)
 	}
-	if err := f.srv.RevokeAPIKey(t.Context(), "nosuchkey0000000", "cli"); err == nil {
+	if _, err := f.srv.RevokeAPIKey(t.Context(), "nosuchkey0000000", "cli"); err == nil {
 		t.Error("revoking an unknown key succeeded")
 	}
 }

@@ -10,21 +10,19 @@ import (
 	"github.com/gatehouse-auth/gatehouse/clock"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-// Built-in roles carried in the roles claim.
+// Built-in roles carried in the roles claim (package rolereg holds the
+// rules for roles).
 const (
-	RoleAdmin  = "admin"
-	RoleEditor = "editor"
-	RoleViewer = "viewer"
+	RoleAdmin  = rolereg.Admin
+	RoleEditor = rolereg.Editor
+	RoleViewer = rolereg.Viewer
 )
-
-// BuiltinRoles returns the roles every server knows, in a new slice the
-// caller may change.
-func BuiltinRoles() []string { return []string{RoleAdmin, RoleEditor, RoleViewer} }
 
 // CLIClient is the built-in public client used by the gatehouse CLI: PKCE,
 // device flow and refresh, loopback redirect URIs on any port (RFC 8252 §7.3).
@@ -140,8 +138,8 @@ func BootstrapWith(ctx context.Context, st storage.Store, h *password.Hasher, o 
 }
 
 // NewID returns a random identifier for users, grants and tokens
-// (128 bits, base64url).
-func NewID() string { return secret.NewToken()[:22] }
+// (secret.NewID).
+func NewID() string { return secret.NewID() }
 
 // upgradeCLIClient gives the built-in client of a database made by an
 // older version the redirect URIs it has gained since; it removes nothing

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
 	"github.com/gatehouse-auth/gatehouse/internal/connector/rolemap"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
@@ -80,7 +81,7 @@ func (s *Server) passwordConnectors() []*Connector {
 func CheckConnectorRoles(ctx context.Context, st storage.Store, cs []Connector) error {
 	for _, c := range cs {
 		for j, r := range c.Rules {
-			if err := CheckRoles(ctx, st, r.Roles); err != nil {
+			if err := rolereg.Check(ctx, st, r.Roles); err != nil {
 				return fmt.Errorf("connectors: %s: role_rules[%d]: %w", c.ID, j, err)
 			}
 		}
@@ -92,10 +93,10 @@ func CheckConnectorRoles(ctx context.Context, st storage.Store, cs []Connector) 
 // longer exist (a custom role deleted after the server started).
 func (s *Server) mappedRoles(ctx context.Context, c *Connector, id *connector.Identity) ([]string, error) {
 	roles := rolemap.Roles(c.Rules, id)
-	if !slices.ContainsFunc(roles, func(r string) bool { return !IsBuiltinRole(r) }) {
+	if !slices.ContainsFunc(roles, func(r string) bool { return !rolereg.IsBuiltin(r) }) {
 		return roles, nil
 	}
-	known, err := KnownRoles(ctx, s.store)
+	known, err := rolereg.Known(ctx, s.store)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +237,7 @@ func shortSubject(sub string) string {
 }
 
 // createConnectorUser creates the user of an identity seen for the first
-// time (server.CreateUser), audited as user.created by connector:ID.
+// time (userreg.Create), audited as user.created by connector:ID.
 func (s *Server) createConnectorUser(ctx context.Context, c *Connector, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
 	profile := identityProfile(id)
 	for attempt := 0; ; attempt++ {
@@ -248,7 +249,7 @@ func (s *Server) createConnectorUser(ctx context.Context, c *Connector, id *conn
 		u := &storage.User{ID: NewID(), Username: name, Roles: roles, ConnectorID: c.ID, ConnectorSubject: id.Subject,
 			Groups: cleanGroups(id.Groups), CreatedAt: now, UpdatedAt: now}
 		profile.Apply(u)
-		ev, err := CreateUser(ctx, s.store, u)
+		ev, err := userreg.Create(ctx, s.store, u)
 		switch {
 		case errors.Is(err, userreg.ErrEmailTaken):
 			// Another user has the address: never merge, keep the
@@ -276,23 +277,23 @@ func (s *Server) createConnectorUser(ctx context.Context, c *Connector, id *conn
 
 // syncConnectorUser links u to the identity if needed and updates its
 // profile, groups and roles to what the identity says
-// (server.UpdateUser), audited as user.updated by connector:ID when
+// (userreg.Update), audited as user.updated by connector:ID when
 // anything changed.
 func (s *Server) syncConnectorUser(ctx context.Context, c *Connector, u *storage.User, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
 	groups := cleanGroups(id.Groups)
 	profile := identityProfile(id)
 	subject := id.Subject
-	ch := UserChange{Roles: &roles, Profile: profile, Groups: &groups, ConnectorSubject: &subject}
+	ch := userreg.Change{Roles: &roles, Profile: profile, Groups: &groups, ConnectorSubject: &subject}
 	want := *u
-	ch.apply(&want)
+	ch.Apply(&want)
 	if sameConnectorState(u, &want) {
 		return u, nil
 	}
-	after, ev, err := UpdateUser(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
+	after, ev, err := userreg.Update(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
 	if errors.Is(err, userreg.ErrEmailTaken) {
 		s.log.Warn("connector user's new email belongs to another user; kept the old one", "connector", c.ID, "user", u.ID)
 		ch.Profile.Email, ch.Profile.EmailVerified = nil, nil
-		after, ev, err = UpdateUser(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
+		after, ev, err = userreg.Update(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
 	}
 	if errors.Is(err, storage.ErrLastRoleHolder) {
 		// The directory cannot take admin from the last admin.
@@ -300,7 +301,7 @@ func (s *Server) syncConnectorUser(ctx context.Context, c *Connector, u *storage
 		kept := append(slices.Clone(roles), RoleAdmin)
 		slices.Sort(kept)
 		ch.Roles = &kept
-		after, ev, err = UpdateUser(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
+		after, ev, err = userreg.Update(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
 	}
 	if err != nil {
 		return nil, err
@@ -391,33 +392,6 @@ func withIP(ctx context.Context, ip string) context.Context {
 func ipFromContext(ctx context.Context) string {
 	ip, _ := ctx.Value(ipKey{}).(string)
 	return ip
-}
-
-// CheckPrecreatedUser checks that an administrator may pre-create a user
-// of the connector id: it is one of the configured connectors (ids) and
-// no password is given (the connector checks it).
-func CheckPrecreatedUser(ids []string, id, password string) error {
-	if password != "" {
-		return fmt.Errorf("a user of connector %q signs in there and has no password here; leave the password out", id)
-	}
-	if slices.Contains(ids, id) {
-		return nil
-	}
-	if len(ids) == 0 {
-		return fmt.Errorf("unknown connector %q: this server has no connectors (see connectors: in the server configuration)", id)
-	}
-	return fmt.Errorf("unknown connector %q; configured connectors: %s", id, strings.Join(ids, ", "))
-}
-
-// CheckLocalPassword refuses setting a password on a user who signs in
-// through a connector: the directory or provider holds their password,
-// and a local one would let them in without it (past a disabled account
-// upstream).
-func CheckLocalPassword(u *storage.User) error {
-	if u.ConnectorID == "" {
-		return nil
-	}
-	return fmt.Errorf("user %q signs in through connector %s, which manages the password; change it there", u.Username, u.ConnectorID)
 }
 
 // connectorIDs are the ids of the configured connectors.

@@ -13,7 +13,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
@@ -147,12 +149,12 @@ func TestConnectorPrecreatedUserIsLinked(t *testing.T) {
 	h := newConnectorHarness(t, openSQLite, false)
 	ctx := context.Background()
 	pre := &storage.User{ID: "pre-ada", Username: "ada", ConnectorID: "corp", Disabled: false}
-	if _, err := CreateUser(ctx, h.store, pre); err != nil {
+	if _, err := userreg.Create(ctx, h.store, pre); err != nil {
 		t.Fatal(err)
 	}
 	// Pre-created by email for the provider.
 	byEmail := &storage.User{ID: "pre-grace", Username: "grace", Email: "grace@example.com", ConnectorID: "google"}
-	if _, err := CreateUser(ctx, h.store, byEmail); err != nil {
+	if _, err := userreg.Create(ctx, h.store, byEmail); err != nil {
 		t.Fatal(err)
 	}
 	c := h.newBrowser()
@@ -172,7 +174,7 @@ func TestConnectorPrecreatedUserIsLinked(t *testing.T) {
 	}
 	// An unverified email links nothing: a new user.
 	other := &storage.User{ID: "pre-hopper", Username: "hopper", Email: "hopper@example.com", ConnectorID: "google"}
-	if _, err := CreateUser(ctx, h.store, other); err != nil {
+	if _, err := userreg.Create(ctx, h.store, other); err != nil {
 		t.Fatal(err)
 	}
 	h.provider.setNext(connector.Identity{Subject: "g-2", Username: "mallory", Email: "hopper@example.com"}, nil)
@@ -192,7 +194,7 @@ func TestConnectorDisabledLinkedUserRefused(t *testing.T) {
 	}
 	bob := h.userByName("bob")
 	disabled := true
-	if _, _, err := UpdateUser(context.Background(), h.store, bob.ID, h.clock.Now(), UserChange{Disabled: &disabled}); err != nil {
+	if _, _, err := userreg.Update(context.Background(), h.store, bob.ID, h.clock.Now(), userreg.Change{Disabled: &disabled}); err != nil {
 		t.Fatal(err)
 	}
 	c = h.newBrowser()
@@ -215,7 +217,7 @@ func TestConnectorDisabledLinkedUserRefused(t *testing.T) {
 		t.Fatalf("bobby: %d %s", p.status, p.body)
 	}
 	bobby := h.userByName("bobby")
-	if _, _, err := UpdateUser(context.Background(), h.store, bobby.ID, h.clock.Now(), UserChange{Disabled: &disabled}); err != nil {
+	if _, _, err := userreg.Update(context.Background(), h.store, bobby.ID, h.clock.Now(), userreg.Change{Disabled: &disabled}); err != nil {
 		t.Fatal(err)
 	}
 	c = h.newBrowser()
@@ -572,7 +574,7 @@ func TestCheckConnectorRoles(t *testing.T) {
 	bad := []Connector{{ID: "corp", Rules: append(slices.Clone(testRules), testRules[0])}}
 	bad[0].Rules[3].Roles = []string{"finance-reader"}
 	err := CheckConnectorRoles(ctx, h.store, bad)
-	var ue *UnknownRoleError
+	var ue *rolereg.UnknownError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "corp: role_rules[3]") {
 		t.Errorf("unknown role: %v", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -92,7 +93,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*introspect
 		return &introspection{IntrospectionResponse: resp}, nil
 	}
 	// Refresh tokens and API keys report the roles the subject has now.
-	perms, err := Permissions(r.Context(), s.store, resp.Roles)
+	perms, err := rolereg.Permissions(r.Context(), s.store, resp.Roles)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -87,7 +88,7 @@ func (s *Server) respond(ctx context.Context, is issuance) (*protocol.TokenRespo
 		claims.Cnf = &protocol.Confirmation{JKT: is.jkt}
 		tokenType = protocol.TokenTypeDPoP
 	}
-	perms, err := Permissions(ctx, s.store, claims.Roles)
+	perms, err := rolereg.Permissions(ctx, s.store, claims.Roles)
 	if err != nil {
 		return nil, fmt.Errorf("role permissions: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -64,7 +65,7 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	perms, err := Permissions(r.Context(), s.store, u.Roles)
+	perms, err := rolereg.Permissions(r.Context(), s.store, u.Roles)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

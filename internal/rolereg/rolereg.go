@@ -1,4 +1,10 @@
-package server
+// Package rolereg holds the rules for roles in one place: the built-in
+// roles, the syntax of role names and permissions, the checks a custom
+// role passes before it is stored, and the permissions a set of roles
+// grants. The admin layer (internal/admin), the server's token issuance
+// and its connectors use the same functions, so what one refuses the
+// others refuse too.
+package rolereg
 
 import (
 	"context"
@@ -13,6 +19,42 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
+// Built-in roles carried in the roles claim.
+const (
+	Admin  = "admin"
+	Editor = "editor"
+	Viewer = "viewer"
+)
+
+// Builtin returns the roles every server knows, in a new slice the
+// caller may change.
+func Builtin() []string { return []string{Admin, Editor, Viewer} }
+
+// Lister is what Known, Check and Permissions need of a store.
+type Lister interface {
+	ListRoles(ctx context.Context) ([]*storage.Role, error)
+}
+
+// Getter is what Get needs of a store.
+type Getter interface {
+	GetRole(ctx context.Context, name string) (*storage.Role, error)
+}
+
+// HolderLister is what Holders needs of a store: everything that can hold
+// a role.
+type HolderLister interface {
+	ListUsers(ctx context.Context) ([]*storage.User, error)
+	ListClients(ctx context.Context) ([]*storage.Client, error)
+	ListAPIKeys(ctx context.Context) ([]*storage.APIKey, error)
+}
+
+// Deleter is what Delete needs of a store.
+type Deleter interface {
+	Getter
+	HolderLister
+	DeleteRole(ctx context.Context, name string) error
+}
+
 // Limits of a custom role, which keep tokens small.
 const (
 	MaxRolePermissions    = 64
@@ -23,22 +65,22 @@ const (
 // Errors of role management. Callers test them with errors.Is; the
 // messages say what to do.
 var (
-	// ErrBuiltinRole refuses creating, changing or deleting admin, editor
+	// ErrBuiltin refuses creating, changing or deleting admin, editor
 	// or viewer.
-	ErrBuiltinRole = errors.New("built-in role")
-	// ErrInvalidRole is wrapped by every validation failure of a role.
-	ErrInvalidRole = errors.New("invalid role")
+	ErrBuiltin = errors.New("built-in role")
+	// ErrInvalid is wrapped by every validation failure of a role.
+	ErrInvalid = errors.New("invalid role")
 )
 
 // roleName is the syntax of a role name.
 var roleName = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,63}$`)
 
-// ValidRoleName reports whether name is a role name: lower case
+// ValidName reports whether name is a role name: lower case
 // [a-z][a-z0-9_.-]{0,63}.
-func ValidRoleName(name string) bool { return roleName.MatchString(name) }
+func ValidName(name string) bool { return roleName.MatchString(name) }
 
-// IsBuiltinRole reports whether name is admin, editor or viewer.
-func IsBuiltinRole(name string) bool { return slices.Contains(BuiltinRoles(), name) }
+// IsBuiltin reports whether name is admin, editor or viewer.
+func IsBuiltin(name string) bool { return slices.Contains(Builtin(), name) }
 
 // ValidPermission reports whether p is a permission: an RFC 6749 §3.3
 // scope token, "scope-token = 1*( %x21 / %x23-5B / %x5D-7E )", of at most
@@ -55,53 +97,53 @@ func ValidPermission(p string) bool {
 	return true
 }
 
-// UnknownRoleError is assigning a role that is neither built in nor stored.
-type UnknownRoleError struct {
+// UnknownError is assigning a role that is neither built in nor stored.
+type UnknownError struct {
 	Role  string
 	Known []string // every role that exists, built-ins first
 }
 
-func (e *UnknownRoleError) Error() string {
+func (e *UnknownError) Error() string {
 	return fmt.Sprintf("unknown role %q; known roles: %s (create one with 'gatehouse roles create')", e.Role, strings.Join(e.Known, ", "))
 }
 
-// RoleInUseError refuses deleting a role that users, clients or API keys
+// InUseError refuses deleting a role that users, clients or API keys
 // still hold.
-type RoleInUseError struct {
+type InUseError struct {
 	Role    string
 	Holders []string // "user alice", "client ci", "API key <id> (<name>)"
 }
 
-func (e *RoleInUseError) Error() string {
+func (e *InUseError) Error() string {
 	return fmt.Sprintf("role %q is still held by %s: take it away from them first", e.Role, strings.Join(e.Holders, ", "))
 }
 
-// NormalizeRole checks a custom role before it is stored: a valid name
+// Normalize checks a custom role before it is stored: a valid name
 // that is not built in, a printable description of at most
 // MaxRoleDescriptionLen bytes, and valid permissions, which it sorts and
-// de-duplicates. Failures wrap ErrInvalidRole or ErrBuiltinRole.
-func NormalizeRole(r *storage.Role) error {
+// de-duplicates. Failures wrap ErrInvalid or ErrBuiltin.
+func Normalize(r *storage.Role) error {
 	switch {
-	case IsBuiltinRole(r.Name):
-		return fmt.Errorf("%w: %s is built in and cannot be created, changed or deleted", ErrBuiltinRole, r.Name)
-	case !ValidRoleName(r.Name):
-		return fmt.Errorf("%w: role name %q must be lower case [a-z][a-z0-9_.-], at most 64 characters", ErrInvalidRole, r.Name)
+	case IsBuiltin(r.Name):
+		return fmt.Errorf("%w: %s is built in and cannot be created, changed or deleted", ErrBuiltin, r.Name)
+	case !ValidName(r.Name):
+		return fmt.Errorf("%w: role name %q must be lower case [a-z][a-z0-9_.-], at most 64 characters", ErrInvalid, r.Name)
 	case len(r.Description) > MaxRoleDescriptionLen:
-		return fmt.Errorf("%w: the description is longer than %d bytes", ErrInvalidRole, MaxRoleDescriptionLen)
+		return fmt.Errorf("%w: the description is longer than %d bytes", ErrInvalid, MaxRoleDescriptionLen)
 	case strings.ContainsFunc(r.Description, unicode.IsControl):
-		return fmt.Errorf("%w: the description must not contain control characters", ErrInvalidRole)
+		return fmt.Errorf("%w: the description must not contain control characters", ErrInvalid)
 	}
 	for _, p := range r.Permissions {
 		if !ValidPermission(p) {
 			return fmt.Errorf("%w: permission %q is not an RFC 6749 §3.3 scope token (printable ASCII, no space, quote or backslash, at most %d bytes)",
-				ErrInvalidRole, p, MaxPermissionLength)
+				ErrInvalid, p, MaxPermissionLength)
 		}
 	}
 	perms := slices.Clone(r.Permissions)
 	slices.Sort(perms)
 	perms = slices.Compact(perms)
 	if len(perms) > MaxRolePermissions {
-		return fmt.Errorf("%w: a role has at most %d permissions", ErrInvalidRole, MaxRolePermissions)
+		return fmt.Errorf("%w: a role has at most %d permissions", ErrInvalid, MaxRolePermissions)
 	}
 	if len(perms) == 0 {
 		perms = nil
@@ -110,14 +152,14 @@ func NormalizeRole(r *storage.Role) error {
 	return nil
 }
 
-// KnownRoles returns every role: the built-in ones (without permissions
+// Known returns every role: the built-in ones (without permissions
 // or times) followed by the stored custom roles by name.
-func KnownRoles(ctx context.Context, st storage.Store) ([]*storage.Role, error) {
+func Known(ctx context.Context, st Lister) ([]*storage.Role, error) {
 	stored, err := st.ListRoles(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list roles: %w", err)
 	}
-	builtin := BuiltinRoles()
+	builtin := Builtin()
 	out := make([]*storage.Role, 0, len(builtin)+len(stored))
 	for _, name := range builtin {
 		out = append(out, &storage.Role{Name: name, Description: builtinRoleDescriptions[name]})
@@ -127,37 +169,37 @@ func KnownRoles(ctx context.Context, st storage.Store) ([]*storage.Role, error) 
 
 // builtinRoleDescriptions describe the built-in roles in listings.
 var builtinRoleDescriptions = map[string]string{
-	RoleAdmin:  "built in: the admin API and every admin page",
-	RoleEditor: "built in",
-	RoleViewer: "built in",
+	Admin:  "built in: the admin API and every admin page",
+	Editor: "built in",
+	Viewer: "built in",
 }
 
 // GetRole returns the role called name: a built-in one (without
 // permissions) or a stored one. An unknown name is storage.ErrNotFound.
-func GetRole(ctx context.Context, st storage.Store, name string) (*storage.Role, error) {
-	if IsBuiltinRole(name) {
+func Get(ctx context.Context, st Getter, name string) (*storage.Role, error) {
+	if IsBuiltin(name) {
 		return &storage.Role{Name: name, Description: builtinRoleDescriptions[name]}, nil
 	}
-	if !ValidRoleName(name) {
+	if !ValidName(name) {
 		return nil, fmt.Errorf("get role %q: %w", name, storage.ErrNotFound)
 	}
 	return st.GetRole(ctx, name)
 }
 
-// CheckRoles returns an *UnknownRoleError for the first of roles that
+// Check returns an *UnknownError for the first of roles that
 // is neither built in nor stored. Assigning roles to a user, client or
 // API key goes through it.
-func CheckRoles(ctx context.Context, st storage.Store, roles []string) error {
+func Check(ctx context.Context, st Lister, roles []string) error {
 	var custom []string
 	for _, r := range roles {
-		if !IsBuiltinRole(r) {
+		if !IsBuiltin(r) {
 			custom = append(custom, r)
 		}
 	}
 	if len(custom) == 0 {
 		return nil
 	}
-	known, err := KnownRoles(ctx, st)
+	known, err := Known(ctx, st)
 	if err != nil {
 		return err
 	}
@@ -167,16 +209,16 @@ func CheckRoles(ctx context.Context, st storage.Store, roles []string) error {
 	}
 	for _, r := range custom {
 		if !slices.Contains(names, r) {
-			return &UnknownRoleError{Role: r, Known: names}
+			return &UnknownError{Role: r, Known: names}
 		}
 	}
 	return nil
 }
 
-// RoleHolders lists who holds the role name: users (disabled ones too),
+// Holders lists who holds the role name: users (disabled ones too),
 // clients and API keys that can still be used (revoked and expired keys
 // never work again, so they do not count).
-func RoleHolders(ctx context.Context, st storage.Store, clk clock.Clock, name string) ([]string, error) {
+func Holders(ctx context.Context, st HolderLister, clk clock.Clock, name string) ([]string, error) {
 	var out []string
 	users, err := st.ListUsers(ctx)
 	if err != nil {
@@ -211,26 +253,26 @@ func RoleHolders(ctx context.Context, st storage.Store, clk clock.Clock, name st
 }
 
 // DeleteRole deletes the custom role name and returns it. It refuses a
-// built-in role (ErrBuiltinRole) and a role still held (*RoleInUseError);
+// built-in role (ErrBuiltin) and a role still held (*InUseError);
 // an unknown one is storage.ErrNotFound.
 //
 // The holders are checked just before the delete, not in the same
 // transaction: a role assigned in between stays named by its holder but
 // grants no permissions, and assigning it again is refused.
-func DeleteRole(ctx context.Context, st storage.Store, clk clock.Clock, name string) (*storage.Role, error) {
-	if IsBuiltinRole(name) {
-		return nil, fmt.Errorf("%w: %s is built in and cannot be deleted", ErrBuiltinRole, name)
+func Delete(ctx context.Context, st Deleter, clk clock.Clock, name string) (*storage.Role, error) {
+	if IsBuiltin(name) {
+		return nil, fmt.Errorf("%w: %s is built in and cannot be deleted", ErrBuiltin, name)
 	}
-	r, err := GetRole(ctx, st, name)
+	r, err := Get(ctx, st, name)
 	if err != nil {
 		return nil, err
 	}
-	holders, err := RoleHolders(ctx, st, clk, name)
+	holders, err := Holders(ctx, st, clk, name)
 	if err != nil {
 		return nil, err
 	}
 	if len(holders) > 0 {
-		return nil, &RoleInUseError{Role: name, Holders: holders}
+		return nil, &InUseError{Role: name, Holders: holders}
 	}
 	if err := st.DeleteRole(ctx, name); err != nil {
 		return nil, err
@@ -238,10 +280,10 @@ func DeleteRole(ctx context.Context, st storage.Store, clk clock.Clock, name str
 	return r, nil
 }
 
-// EditRole applies an update to r: permissions added and removed (add
+// Edit applies an update to r: permissions added and removed (add
 // wins over remove) and, when description is not nil, a new description.
-// It then normalises r (NormalizeRole).
-func EditRole(r *storage.Role, add, remove []string, description *string) error {
+// It then normalises r (Normalize).
+func Edit(r *storage.Role, add, remove []string, description *string) error {
 	var perms []string
 	for _, p := range r.Permissions {
 		if !slices.Contains(remove, p) {
@@ -252,7 +294,7 @@ func EditRole(r *storage.Role, add, remove []string, description *string) error 
 	if description != nil {
 		r.Description = *description
 	}
-	return NormalizeRole(r)
+	return Normalize(r)
 }
 
 // Permissions returns the sorted union of the permissions of roles, nil
@@ -260,8 +302,8 @@ func EditRole(r *storage.Role, add, remove []string, description *string) error 
 // longer exists contributes nothing. It reads the roles table only when a
 // custom role is among roles, so subjects with built-in roles alone cost
 // nothing.
-func Permissions(ctx context.Context, st storage.Store, roles []string) ([]string, error) {
-	if !slices.ContainsFunc(roles, func(r string) bool { return !IsBuiltinRole(r) }) {
+func Permissions(ctx context.Context, st Lister, roles []string) ([]string, error) {
+	if !slices.ContainsFunc(roles, func(r string) bool { return !IsBuiltin(r) }) {
 		return nil, nil
 	}
 	stored, err := st.ListRoles(ctx)
