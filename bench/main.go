@@ -79,6 +79,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -122,7 +123,15 @@ type options struct {
 	SizeEvery      time.Duration
 }
 
+// loadGCPercent is the load generator's own GOGC unless GOGC is set: it
+// shares the machine's cores with the server it measures, and at Go's
+// default its collector took CPU the server could have had.
+const loadGCPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(loadGCPercent)
+	}
 	opts, err := parseFlags(os.Args[1:], os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return

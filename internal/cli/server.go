@@ -84,6 +84,7 @@ func serverRun(ctx context.Context, opts *serverOptions) error {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(opts.IO.ErrOut, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
+	tuneServerGC(opts.IO.Getenv)
 
 	// Listen first: with port 0 the issuer needs the port the kernel chose.
 	ln, err := net.Listen("tcp", cfg.Addr)
