@@ -118,6 +118,13 @@ type Server struct {
 		// reuse and revokes the family (RFC 9700 §4.14.2). 0 revokes at
 		// once.
 		RefreshReuseInterval Duration `yaml:"refresh_reuse_interval"`
+		// RefreshRetryWindow is how long after a rotation a retry of it
+		// with the same Idempotency-Key (and client and DPoP key) still
+		// gets the same successor, as long as the successor is unused: a
+		// CLI killed between the server's answer and its own save
+		// recovers its login when it runs again, even hours later. 0
+		// limits retries to RefreshReuseInterval.
+		RefreshRetryWindow Duration `yaml:"refresh_retry_window"`
 		// AccountRecentAuth is how recent a user's sign-in (auth_time) must
 		// be for the account API to change MFA without the current
 		// password in the request.
@@ -271,6 +278,7 @@ func base() Server {
 	c.Tokens.DeviceInterval = Duration(5 * time.Second)
 	c.Tokens.SessionTTL = Duration(12 * time.Hour)
 	c.Tokens.RefreshReuseInterval = Duration(5 * time.Second)
+	c.Tokens.RefreshRetryWindow = Duration(24 * time.Hour)
 	c.Tokens.AccountRecentAuth = Duration(5 * time.Minute)
 
 	c.DPoP.NonceWindow = Duration(5 * time.Minute)

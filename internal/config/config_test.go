@@ -64,6 +64,7 @@ func TestDefault(t *testing.T) {
 		{"device_code_ttl", c.Tokens.DeviceCodeTTL, Duration(10 * time.Minute)},
 		{"device_interval", c.Tokens.DeviceInterval, Duration(5 * time.Second)},
 		{"session_ttl", c.Tokens.SessionTTL, Duration(12 * time.Hour)},
+		{"refresh_retry_window", c.Tokens.RefreshRetryWindow, Duration(24 * time.Hour)},
 		{"algorithm", c.Signing.Algorithm, "ES256"},
 		{"prepublish", c.Signing.PrePublish, Duration(time.Hour)},
 		{"retain", c.Signing.Retain, Duration(24 * time.Hour)},
@@ -553,5 +554,23 @@ func TestAuditRetentionBounds(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), "audit.retention") {
 			t.Errorf("audit.retention %s: error %q does not name the key", tc.retention, err)
 		}
+	}
+}
+
+func TestRefreshRetryWindowBounds(t *testing.T) {
+	for _, tc := range []struct {
+		window time.Duration
+		ok     bool
+	}{{0, true}, {time.Hour, true}, {720 * time.Hour, true}, {-time.Second, false}, {721 * time.Hour, false}} {
+		c := Default()
+		c.Tokens.RefreshRetryWindow = Duration(tc.window)
+		err := c.Validate()
+		if (err == nil) != tc.ok || (err != nil && !strings.Contains(err.Error(), "tokens.refresh_retry_window")) {
+			t.Errorf("refresh_retry_window %s: %v, want ok=%v", tc.window, err, tc.ok)
+		}
+	}
+	c, err := Load(nil, envMap(map[string]string{"GATEHOUSE_REFRESH_RETRY_WINDOW": "2h"}))
+	if err != nil || c.Tokens.RefreshRetryWindow != Duration(2*time.Hour) {
+		t.Errorf("GATEHOUSE_REFRESH_RETRY_WINDOW=2h: %v, %v", c, err)
 	}
 }

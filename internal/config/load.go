@@ -50,6 +50,7 @@ var settings = []setting{
 	{"tokens.access_token_ttl", "GATEHOUSE_ACCESS_TOKEN_TTL", "access-token-ttl", dur(func(c *Server) *Duration { return &c.Tokens.AccessTokenTTL })},
 	{"tokens.refresh_token_ttl", "GATEHOUSE_REFRESH_TOKEN_TTL", "", dur(func(c *Server) *Duration { return &c.Tokens.RefreshTokenTTL })},
 	{"tokens.refresh_reuse_interval", "GATEHOUSE_REFRESH_REUSE_INTERVAL", "", dur(func(c *Server) *Duration { return &c.Tokens.RefreshReuseInterval })},
+	{"tokens.refresh_retry_window", "GATEHOUSE_REFRESH_RETRY_WINDOW", "", dur(func(c *Server) *Duration { return &c.Tokens.RefreshRetryWindow })},
 	{"dpop.require_nonce", "GATEHOUSE_DPOP_REQUIRE_NONCE", "", func(c *Server, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

@@ -107,6 +107,9 @@ func (c *Server) Validate() error {
 	if t.RefreshReuseInterval < 0 || time.Duration(t.RefreshReuseInterval) > time.Minute {
 		bad("tokens.refresh_reuse_interval", "%s is not between 0 and 1m (a longer interval lets a stolen refresh token be replayed without revoking its family for longer)", t.RefreshReuseInterval)
 	}
+	if t.RefreshRetryWindow < 0 || time.Duration(t.RefreshRetryWindow) > 30*24*time.Hour {
+		bad("tokens.refresh_retry_window", "%s is not between 0 and 720h", t.RefreshRetryWindow)
+	}
 	positive(bad, "tokens.account_recent_auth", t.AccountRecentAuth)
 
 	if positive(bad, "dpop.proof_window", c.DPoP.ProofWindow) && time.Duration(c.DPoP.ProofWindow) > 10*time.Minute {

@@ -85,11 +85,11 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 		}
 		if old.Rotated {
 			reusedGrant = g.ID
-			if grace := time.Duration(s.cfg.Tokens.RefreshReuseInterval); grace > 0 && !old.RotatedAt.IsZero() && !now.After(old.RotatedAt.Add(grace)) {
-				if retryKeyMatches(old.RetryKeyHash, keyHash) {
-					retried, grant = *old, *g
-					return nil, errRefreshRetried
-				}
+			if retryKeyMatches(old.RetryKeyHash, keyHash) && s.withinRotation(old, now, s.retryWindow()) {
+				retried, grant = *old, *g
+				return nil, errRefreshRetried
+			}
+			if s.withinRotation(old, now, time.Duration(s.cfg.Tokens.RefreshReuseInterval)) {
 				return nil, errRefreshRepeated
 			}
 			return nil, errRefreshReused
@@ -124,10 +124,16 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 				return nil, err
 			}
 			s.audit.Log(audit.Event{Type: audit.RefreshReuse, Outcome: "success", ClientID: c.ID, IP: s.clientIP(r),
-				Reason:  "rotated refresh token retried with the Idempotency-Key of its rotation within the reuse interval; the same successor sent again",
+				Reason:  "rotated refresh token retried with the Idempotency-Key of its rotation; the same successor sent again",
 				Details: map[string]string{"grant_id": grant.ID}})
 		} else if errors.Is(err, errRetryNotAnswered) {
-			err = errRefreshRepeated
+			// The successor was used (or revoked, or expired): the
+			// old token presented again is a repeat within the reuse
+			// interval and reuse after it, as without a key.
+			err = errRefreshReused
+			if s.withinRotation(&retried, now, time.Duration(s.cfg.Tokens.RefreshReuseInterval)) {
+				err = errRefreshRepeated
+			}
 		}
 	}
 	switch {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -30,12 +31,29 @@ import (
 //   - the key is the same, and so is the DPoP key of the proof (the hash
 //     covers both), so neither a copied token nor a copied key alone is
 //     enough where the token is bound;
-//   - it comes within tokens.refresh_reuse_interval of the rotation;
+//   - it comes within tokens.refresh_retry_window (24 h; at least
+//     tokens.refresh_reuse_interval) of the rotation;
 //   - the successor has not been used itself (rotated, revoked, expired).
 //
 // Anything else is a repeat or a reuse as before: invalid_grant, and the
-// family revoked once the interval has passed. Two requests with the same
+// family revoked once the reuse interval has passed. A credential file
+// copied while a refresh is pending lets its holder retry like the owner;
+// that is no more than the same file copied at any other time gives (a
+// live refresh token), and the second use of the successor revokes the
+// family. Two requests with the same
 // token and no key, or different keys, still get exactly one success.
+
+// retryWindow is how long after a rotation a keyed retry is answered:
+// tokens.refresh_retry_window, never less than the reuse interval.
+func (s *Server) retryWindow() time.Duration {
+	return max(time.Duration(s.cfg.Tokens.RefreshRetryWindow), time.Duration(s.cfg.Tokens.RefreshReuseInterval))
+}
+
+// withinRotation reports whether now is no later than window after the
+// rotation of rt (false for a zero window or an unknown rotation time).
+func (s *Server) withinRotation(rt *storage.RefreshToken, now time.Time, window time.Duration) bool {
+	return window > 0 && !rt.RotatedAt.IsZero() && !now.After(rt.RotatedAt.Add(window))
+}
 
 // IdempotencyKeyHeader is the request header of the key
 // (draft-ietf-httpapi-idempotency-key-header §2).

@@ -79,6 +79,28 @@ func TestRefreshRetry(t *testing.T) {
 	})
 }
 
+// TestRefreshRetryHoursLater: a CLI killed after the rotation may run
+// again long after the reuse interval; within tokens.refresh_retry_window
+// its keyed retry still gets the unused successor, and the family lives.
+func TestRefreshRetryHoursLater(t *testing.T) {
+	onEachBackend(t, func(t *testing.T, open storeOpener) {
+		f := newUserFixtureOn(newHarnessOn(t, open))
+		rt := f.codeTokens("read")["refresh_token"].(string)
+		st, first := f.refreshWithKey("web", f.webSecret, rt, retryKey, nil)
+		if st != 200 {
+			t.Fatalf("refresh with a key: %d %v", st, first)
+		}
+		f.clock.Advance(3 * time.Hour)
+		st, again := f.refreshWithKey("web", f.webSecret, rt, retryKey, nil)
+		if st != 200 || again["refresh_token"] != first["refresh_token"] {
+			t.Fatalf("retry three hours later: %d %v, want the successor %v again", st, again, first["refresh_token"])
+		}
+		if st, body := f.refreshWithKey("web", f.webSecret, first["refresh_token"].(string), "", nil); st != 200 {
+			t.Fatalf("the successor after a late retry: %d %v", st, body)
+		}
+	})
+}
+
 // TestRefreshRetryRefused: each condition of a retry, broken alone,
 // refuses it with invalid_grant as a plain repeat is refused; within the
 // interval the family survives, after it the family is revoked.
@@ -107,10 +129,22 @@ func TestRefreshRetryRefused(t *testing.T) {
 			}
 			return f.refreshWithKey("web", f.webSecret, rt, retryKey, nil)
 		}, false},
-		{"after the reuse interval", func(f *userFixture, rt string, _ map[string]any) (int, map[string]any) {
-			// SECURITY-CASES 12 holds for a retry too.
+		{"the successor was used, after the reuse interval", func(f *userFixture, rt string, first map[string]any) (int, map[string]any) {
+			// SECURITY-CASES 12: past the interval the spent token is
+			// reuse, key or not, once its successor was used.
+			if st, body := f.refreshWithKey("web", f.webSecret, first["refresh_token"].(string), "", nil); st != 200 {
+				f.t.Fatalf("refresh with the successor: %d %v", st, body)
+			}
 			f.clock.Advance(time.Duration(f.cfg.Tokens.RefreshReuseInterval) + time.Second)
 			return f.refreshWithKey("web", f.webSecret, rt, retryKey, nil)
+		}, true},
+		{"after the retry window", func(f *userFixture, rt string, _ map[string]any) (int, map[string]any) {
+			f.clock.Advance(time.Duration(f.cfg.Tokens.RefreshRetryWindow) + time.Second)
+			return f.refreshWithKey("web", f.webSecret, rt, retryKey, nil)
+		}, true},
+		{"another key after the reuse interval", func(f *userFixture, rt string, _ map[string]any) (int, map[string]any) {
+			f.clock.Advance(time.Duration(f.cfg.Tokens.RefreshReuseInterval) + time.Second)
+			return f.refreshWithKey("web", f.webSecret, rt, otherKey, nil)
 		}, true},
 	}
 	onEachBackend(t, func(t *testing.T, open storeOpener) {
