@@ -122,6 +122,20 @@ func (o *IO) readSecret(ctx context.Context, what string) (string, error) {
 		return o.readLine(what)
 	}
 	fmt.Fprintf(o.errOut(), "Paste the %s and press Enter: ", what)
+	s, err := o.readHidden(ctx, what)
+	if err != nil {
+		return "", err
+	}
+	if s = strings.TrimSpace(s); s == "" {
+		return "", fmt.Errorf("no %s entered", what)
+	}
+	return s, nil
+}
+
+// readHidden reads one line from the terminal without echo: through
+// ReadPassword, else from In when it is a terminal file; other input is
+// read as a plain line. what names the answer in errors.
+func (o *IO) readHidden(ctx context.Context, what string) (string, error) {
 	read := o.ReadPassword
 	if read == nil {
 		f, ok := o.in().(*os.File)
@@ -134,9 +148,6 @@ func (o *IO) readSecret(ctx context.Context, what string) (string, error) {
 	fmt.Fprintln(o.errOut())
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", what, err)
-	}
-	if s = strings.TrimSpace(s); s == "" {
-		return "", fmt.Errorf("no %s entered", what)
 	}
 	return s, nil
 }
@@ -172,18 +183,9 @@ func (o *IO) prompt(ctx context.Context, label, what string, hidden bool) (strin
 		}
 		return s, nil
 	}
-	read := o.ReadPassword
-	if read == nil {
-		f, ok := o.in().(*os.File)
-		if !ok {
-			return o.readLine(what)
-		}
-		read = func(ctx context.Context) (string, error) { return ReadTerminalPassword(ctx, int(f.Fd())) }
-	}
-	s, err := read(ctx)
-	fmt.Fprintln(o.errOut())
+	s, err := o.readHidden(ctx, what)
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", what, err)
+		return "", err
 	}
 	if s == "" {
 		return "", fmt.Errorf("no %s entered", what)
