@@ -380,14 +380,7 @@ func (s *Server) handleLoginPasskeyFinish(w http.ResponseWriter, r *http.Request
 		s.refusePasskey(w, r, u, pk, "passkey_invalid", http.StatusUnauthorized)
 		return
 	}
-	if err := s.recordPasskeyUse(ctx, pk.ID, cred, parsed); errors.Is(err, errPasskeyCloned) {
-		s.refusePasskey(w, r, u, pk, "passkey_cloned", http.StatusUnauthorized)
-		return
-	} else if err != nil {
-		s.passkeyServerError(w, r, err)
-		return
-	}
-	s.finishPasskeySignIn(w, r, u, pk, "passkey", c.ReturnTo)
+	s.signInWithPasskey(w, r, u, pk, cred, parsed, "passkey", c.ReturnTo)
 }
 
 // passkeyOwner finds the passkey with credential id rawID and its user,
@@ -495,7 +488,6 @@ func (s *Server) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
-	ctx := r.Context()
 	if res, err := s.limitAttempt(r, u); err != nil {
 		s.passkeyServerError(w, r, err)
 		return
@@ -523,14 +515,21 @@ func (s *Server) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) 
 		s.refusePasskey(w, r, u, nil, "passkey_unknown", http.StatusUnauthorized)
 		return
 	}
-	if err := s.recordPasskeyUse(ctx, pk.ID, cred, parsed); errors.Is(err, errPasskeyCloned) {
+	s.signInWithPasskey(w, r, u, pk, cred, parsed, "password+passkey", p.ReturnTo)
+}
+
+// signInWithPasskey records the use of pk (its sign counter and backup
+// state), refusing a cloned authenticator, and completes the sign-in of u
+// by method.
+func (s *Server) signInWithPasskey(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, cred *webauthn.Credential, parsed *protocol.ParsedCredentialAssertionData, method, returnTo string) {
+	if err := s.recordPasskeyUse(r.Context(), pk.ID, cred, parsed); errors.Is(err, errPasskeyCloned) {
 		s.refusePasskey(w, r, u, pk, "passkey_cloned", http.StatusUnauthorized)
 		return
 	} else if err != nil {
 		s.passkeyServerError(w, r, err)
 		return
 	}
-	s.finishPasskeySignIn(w, r, u, pk, "password+passkey", p.ReturnTo)
+	s.finishPasskeySignIn(w, r, u, pk, method, returnTo)
 }
 
 // userPasskeys lists userID's passkeys; none when passkeys are off.
