@@ -99,10 +99,7 @@ func (s *Server) grantPassword(r *http.Request, c *storage.Client, jkt string) (
 	if err != nil {
 		return nil, err
 	}
-	name := normalizeUsername(typed)
-	if len(name) > maxUsernameLen {
-		name = name[:maxUsernameLen]
-	}
+	name := signInName(typed)
 	ip := s.clientIP(r)
 	// The login page's limits, taken before any hashing; a limiter
 	// failure refuses (fail closed), as there.

@@ -26,6 +26,16 @@ import (
 // key; no stored username is longer.
 const maxUsernameLen = 256
 
+// signInName is the typed username as sign-ins look it up and key their
+// rate limits by: normalised, and cut at maxUsernameLen.
+func signInName(typed string) string {
+	name := normalizeUsername(typed)
+	if len(name) > maxUsernameLen {
+		name = name[:maxUsernameLen]
+	}
+	return name
+}
+
 const msgInvalidLogin = "Invalid username or password."
 
 // loginPage is the data of the login form.
@@ -164,10 +174,7 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	if !s.safeReturnTo(returnTo) {
 		returnTo = ""
 	}
-	name := normalizeUsername(typed)
-	if len(name) > maxUsernameLen {
-		name = name[:maxUsernameLen]
-	}
+	name := signInName(typed)
 	ip := s.clientIP(r)
 
 	// Both limits are taken before the password is hashed; a limiter
