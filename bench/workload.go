@@ -83,15 +83,19 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("HTTP %d: %s", e.status, e.body)
 }
 
-// post sends a form POST with an Authorization header and returns the body
-// of a 200 answer; any other status is a *statusError.
-func post(ctx context.Context, c *http.Client, target, auth, form string) ([]byte, error) {
+// post sends a form POST with an Authorization header (and a DPoP
+// header when proof is not empty) and returns the body of a 200 answer;
+// any other status is a *statusError.
+func post(ctx context.Context, c *http.Client, target, auth, form, proof string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(form))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", auth)
+	if proof != "" {
+		req.Header.Set(dpop.Header, proof)
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return nil, err
@@ -116,7 +120,7 @@ type fixedWorker struct {
 }
 
 func (w *fixedWorker) do(ctx context.Context, c *http.Client) error {
-	body, err := post(ctx, c, w.target, w.auth, w.form)
+	body, err := post(ctx, c, w.target, w.auth, w.form, "")
 	if err == nil && w.want != nil && !bytes.Contains(body, w.want) {
 		return &statusError{status: http.StatusOK, body: "unexpected answer: " + snippet(body)}
 	}
@@ -135,7 +139,7 @@ type refreshWorker struct {
 
 func (w *refreshWorker) do(ctx context.Context, c *http.Client) error {
 	form := "grant_type=refresh_token&refresh_token=" + url.QueryEscape(w.token)
-	body, err := post(ctx, c, w.base+"/oauth2/token", w.fx.refresh.basicAuth(), form)
+	body, err := post(ctx, c, w.base+"/oauth2/token", w.fx.refresh.basicAuth(), form, "")
 	if err != nil {
 		return err
 	}
@@ -467,24 +471,9 @@ func (w *dpopWorker) do(ctx context.Context, c *http.Client) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.target, strings.NewReader(w.form))
+	body, err := post(ctx, c, w.target, w.auth, w.form, proof)
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", w.auth)
-	req.Header.Set(dpop.Header, proof)
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPage))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return &statusError{status: resp.StatusCode, body: snippet(body)}
 	}
 	if !bytes.Contains(body, []byte(`"token_type":"DPoP"`)) {
 		return &statusError{status: http.StatusOK, body: "not a DPoP-bound token: " + snippet(body)}
