@@ -73,19 +73,7 @@ func (h *testHarness) adminCall(method, path, token string, body any) (int, map[
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &m); err != nil {
-			h.t.Fatalf("%s %s: not JSON (%d): %s", method, path, resp.StatusCode, raw)
-		}
-	}
-	return resp.StatusCode, m, resp.Header
+	return h.doJSON(req)
 }
 
 func (f *adminFixture) mustCall(want int, method, path string, body any) map[string]any {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -59,23 +58,6 @@ func (h *testHarness) postDPoP(path string, form url.Values, user, pass, proof s
 		req.Header.Set("DPoP", proof)
 	}
 	return h.doJSON(req)
-}
-
-func (h *testHarness) doJSON(req *http.Request) (int, map[string]any, http.Header) {
-	h.t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &m); err != nil {
-			h.t.Fatalf("%s: not JSON (%d): %s", req.URL, resp.StatusCode, body)
-		}
-	}
-	return resp.StatusCode, m, resp.Header
 }
 
 // callResource sends a GET to path with "Authorization: <scheme> tok"

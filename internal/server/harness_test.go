@@ -233,6 +233,13 @@ func (h *testHarness) postForm(path string, form url.Values, basicUser, basicPas
 	if basicUser != "" {
 		req.SetBasicAuth(url.QueryEscape(basicUser), url.QueryEscape(basicPass))
 	}
+	return h.doJSON(req)
+}
+
+// doJSON sends req and returns the status, the decoded JSON body (nil
+// when empty) and the headers; a body that is not JSON fails the test.
+func (h *testHarness) doJSON(req *http.Request) (int, map[string]any, http.Header) {
+	h.t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
@@ -242,7 +249,7 @@ func (h *testHarness) postForm(path string, form url.Values, basicUser, basicPas
 	var m map[string]any
 	if len(body) > 0 {
 		if err := json.Unmarshal(body, &m); err != nil {
-			h.t.Fatalf("%s: not JSON (%d): %s", path, resp.StatusCode, body)
+			h.t.Fatalf("%s: not JSON (%d): %s", req.URL, resp.StatusCode, body)
 		}
 	}
 	return resp.StatusCode, m, resp.Header
