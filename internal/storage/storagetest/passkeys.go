@@ -186,16 +186,5 @@ func testConcurrentPasskeyCounter(t *testing.T, s storage.Store, round int) {
 			return nil
 		})
 	})
-	won := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, errStop):
-			t.Errorf("update: %v", err)
-		}
-	}
-	if won != 1 {
-		t.Errorf("%d concurrent updates accepted the same counter, want 1", won)
-	}
+	oneWinner(t, errs, errStop)
 }

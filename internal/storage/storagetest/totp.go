@@ -1,7 +1,6 @@
 package storagetest
 
 import (
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -40,18 +39,7 @@ func testConcurrentTOTPStep(t *testing.T, s storage.Store, round int) {
 			return nil
 		})
 	})
-	won := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, errStop):
-			t.Errorf("update: %v", err)
-		}
-	}
-	if won != 1 {
-		t.Errorf("%d concurrent updates accepted the same step, want 1", won)
-	}
+	oneWinner(t, errs, errStop)
 }
 
 // testConcurrentTerminalChallenge has racers answer the same mfa_token of
@@ -71,18 +59,7 @@ func testConcurrentTerminalChallenge(t *testing.T, s storage.Store, round int) {
 			return nil
 		})
 	})
-	won := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, errStop):
-			t.Errorf("update: %v", err)
-		}
-	}
-	if won != 1 {
-		t.Errorf("%d concurrent updates used the same challenge, want 1", won)
-	}
+	oneWinner(t, errs, errStop)
 }
 
 func newTOTP(userID string) *storage.TOTP {
