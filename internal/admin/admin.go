@@ -1,6 +1,7 @@
 // Package admin is the one place each administrator operation lives:
-// creating, changing and deleting users, roles and API keys, and rotating
-// signing keys, each checked by one validator and returning the audit
+// creating, changing and deleting users, roles, API keys and OAuth
+// clients, rotating signing keys, and listing and verifying the audit
+// trail, each checked by one validator and returning the audit
 // event it caused. The admin API (internal/server) and the CLI working on
 // the database (internal/cli) both call it, and the CLI working over the
 // admin API reaches it through the server, so the three front ends accept
@@ -22,6 +23,7 @@ import (
 	"fmt"
 
 	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -45,14 +47,25 @@ type Store interface {
 
 	CreateAPIKey(ctx context.Context, k *storage.APIKey) error
 	UpdateAPIKey(ctx context.Context, id string, fn func(*storage.APIKey) error) error
+
+	CreateClient(ctx context.Context, c *storage.Client) error
+	GetClient(ctx context.Context, id string) (*storage.Client, error)
+	ListClients(ctx context.Context) ([]*storage.Client, error)
+	UpdateClient(ctx context.Context, id string, fn func(*storage.Client) error) error
+	DeleteClient(ctx context.Context, id string) error
+
+	audit.ChainStore
+	audit.CheckpointStore
+	ListAudit(ctx context.Context, f storage.AuditFilter) ([]*storage.AuditRecord, error)
 }
 
 // Service runs the operations on one store.
 type Service struct {
-	store      Store
-	hasher     *password.Hasher
-	clock      clock.Clock
-	connectors []string
+	store       Store
+	hasher      *password.Hasher
+	clock       clock.Clock
+	connectors  []string
+	checkClient func(*storage.Client) error
 }
 
 // Options are the dependencies of a Service besides its store.
@@ -64,6 +77,11 @@ type Options struct {
 	// Connectors are the ids of the configured connectors, which users
 	// may be pre-created for.
 	Connectors []string
+	// CheckClient, when not nil, applies the server's own rules to a
+	// client being registered, after the rules of package clientreg: which
+	// audiences and scopes are open to third-party clients
+	// (server.CheckClientRegistration with the server's issuer).
+	CheckClient func(*storage.Client) error
 }
 
 // New returns a Service working on st.
@@ -71,7 +89,7 @@ func New(st Store, o Options) *Service {
 	if o.Clock == nil {
 		o.Clock = clock.System
 	}
-	return &Service{store: st, hasher: o.Hasher, clock: o.Clock, connectors: o.Connectors}
+	return &Service{store: st, hasher: o.Hasher, clock: o.Clock, connectors: o.Connectors, checkClient: o.CheckClient}
 }
 
 // Kind says why an operation refused its input.
@@ -93,6 +111,10 @@ const (
 type Error struct {
 	Kind Kind
 	Err  error
+	// Field, when set, is the member of the request an Invalid refusal is
+	// about (FieldGrants, ...), for a front end to name its own word for
+	// it (a flag of the CLI).
+	Field string
 	// cause is a sentinel the message stands for without quoting it
 	// (storage.ErrLastRoleHolder).
 	cause error

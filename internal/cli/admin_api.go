@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -212,35 +211,31 @@ func clientFromAPI(c *adminapi.Client) *storage.Client {
 // clientPath is the admin API path of the client id.
 func clientPath(id string) string { return "/clients/" + url.PathEscape(id) }
 
-// apiClientError gives a 404 for client id the message of the database
-// mode.
-func apiClientError(id string, err error) error {
-	if apiStatus(err, http.StatusNotFound) {
-		return fmt.Errorf("client %q not found; see 'gatehouse clients list'", id)
-	}
-	return err
-}
-
 // getClient returns the client id.
 func (a *adminAPI) getClient(ctx context.Context, id string) (*storage.Client, error) {
 	var c adminapi.Client
 	if err := a.do(ctx, http.MethodGet, clientPath(id), nil, &c); err != nil {
-		return nil, apiClientError(id, err)
+		return nil, err
 	}
 	return clientFromAPI(&c), nil
 }
 
 // deleteClient deletes the client id.
 func (a *adminAPI) deleteClient(ctx context.Context, id string) error {
-	return apiClientError(id, a.do(ctx, http.MethodDelete, clientPath(id), nil, nil))
+	return a.do(ctx, http.MethodDelete, clientPath(id), nil, nil)
 }
 
-// updateClient changes the settings in fields (admin API names) of the
-// client id and returns it.
-func (a *adminAPI) updateClient(ctx context.Context, id string, fields map[string]any) (*storage.Client, error) {
+// updateClient changes the settings set names of the client id and
+// returns it.
+func (a *adminAPI) updateClient(ctx context.Context, id string, set admin.ClientSettings) (*storage.Client, error) {
+	req := struct {
+		RequirePAR    *bool `json:"require_pushed_authorization_requests,omitempty"`
+		DPoPRequired  *bool `json:"dpop_required,omitempty"`
+		TerminalLogin *bool `json:"terminal_login,omitempty"`
+	}{set.RequirePAR, set.DPoPRequired, set.TerminalLogin}
 	var c adminapi.Client
-	if err := a.do(ctx, http.MethodPatch, clientPath(id), fields, &c); err != nil {
-		return nil, apiClientError(id, err)
+	if err := a.do(ctx, http.MethodPatch, clientPath(id), req, &c); err != nil {
+		return nil, err
 	}
 	return clientFromAPI(&c), nil
 }
@@ -254,12 +249,6 @@ func (a *adminAPI) rotateClientSecret(ctx context.Context, id string) (string, e
 		return "", err
 	}
 	return resp.ClientSecret, nil
-}
-
-// apiStatus reports whether err is an admin API answer with status.
-func apiStatus(err error, status int) bool {
-	var e *adminAPIError
-	return errors.As(err, &e) && e.Status == status
 }
 
 // apiKey converts k to a storage.APIKey without a secret hash.
@@ -407,13 +396,13 @@ func (a *adminAPI) lastAudit(ctx context.Context) (*storage.AuditRecord, error) 
 	return recs[len(recs)-1], nil
 }
 
-// createClient registers c (without a secret) and returns the client as
-// stored with its new secret, if it has one.
-func (a *adminAPI) createClient(ctx context.Context, c *storage.Client) (*storage.Client, string, error) {
-	req := map[string]any{"id": c.ID, "name": c.Name, "public": c.Public, "auth_method": c.AuthMethod, "redirect_uris": c.RedirectURIs,
-		"grant_types": c.GrantTypes, "scopes": c.Scopes, "roles": c.Roles, "audiences": c.Audiences,
-		"post_logout_redirect_uris": c.PostLogoutRedirectURIs, "first_party": c.FirstParty,
-		"require_pushed_authorization_requests": c.RequirePAR, "dpop_required": c.DPoPRequired, "terminal_login": c.TerminalLogin}
+// createClient registers nc (without a JWKS: the admin API takes none)
+// and returns the client as stored with its new secret, if it has one.
+func (a *adminAPI) createClient(ctx context.Context, nc admin.NewClient) (*storage.Client, string, error) {
+	req := map[string]any{"id": nc.ID, "name": nc.Name, "public": nc.Public, "auth_method": nc.AuthMethod, "redirect_uris": nc.RedirectURIs,
+		"grant_types": nc.GrantTypes, "scopes": nc.Scopes, "roles": nc.Roles, "audiences": nc.Audiences,
+		"post_logout_redirect_uris": nc.PostLogoutRedirectURIs, "first_party": nc.FirstParty,
+		"require_pushed_authorization_requests": nc.RequirePAR, "dpop_required": nc.DPoPRequired, "terminal_login": nc.TerminalLogin}
 	var resp adminapi.ClientWithSecret
 	if err := a.do(ctx, http.MethodPost, "/clients", req, &resp); err != nil {
 		return nil, "", err

@@ -2,13 +2,19 @@ package cli
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
@@ -256,8 +262,21 @@ func TestAdminClientsOverAPI(t *testing.T) {
 	if c, err := srv.Store.GetClient(t.Context(), "ci-job"); err != nil || !slices.Equal(c.Roles, []string{"viewer"}) {
 		t.Errorf("ci-job on the server: %+v, %v", c, err)
 	}
+	// A good key set, so that the refusal is the admin API's.
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keysFile := filepath.Join(t.TempDir(), "keys.json")
+	if err := os.WriteFile(keysFile, jwks, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	r := h.runCtx(t.Context(), "", "clients", "create", "signer", "--grant", "client_credentials", "--auth-method", "private_key_jwt",
-		"--jwks-file", "keys.json", "--server", srv.URL)
+		"--jwks-file", keysFile, "--server", srv.URL)
 	if r.Err == nil || !strings.Contains(r.Err.Error(), "--db") {
 		t.Errorf("private_key_jwt over the API: %v, want a message pointing at --db", r.Err)
 	}

@@ -12,11 +12,13 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-// adminBackend is where the user and role commands work: the database,
+// adminBackend is where the admin commands work: the database,
 // through the admin layer (dbBackend), or a server's admin API, which
 // calls the same layer there (apiBackend). runAdminBackend picks one
 // where the admin target is resolved; the commands never ask which.
@@ -57,8 +59,20 @@ type adminBackend interface {
 	// not tell.
 	SigningTimes() (prepublish, reload config.Duration)
 
+	ListClients(ctx context.Context) ([]*storage.Client, error)
+	GetClient(ctx context.Context, id string) (*storage.Client, error)
+	// CreateClient returns the client with its secret, shown only once
+	// ("" for a client without one).
+	CreateClient(ctx context.Context, nc admin.NewClient) (c *storage.Client, secret string, err error)
+	UpdateClient(ctx context.Context, id string, set admin.ClientSettings) (*storage.Client, error)
+	// RotateClientSecret returns the client's new secret.
+	RotateClientSecret(ctx context.Context, id string) (secret string, err error)
+	DeleteClient(ctx context.Context, id string) error
+
 	// ListAudit returns the audit records f selects, oldest first.
 	ListAudit(ctx context.Context, f storage.AuditFilter) ([]*storage.AuditRecord, error)
+	// VerifyAudit checks the audit trail's hash chain.
+	VerifyAudit(ctx context.Context) (admin.AuditCheck, error)
 }
 
 // runAdminBackend runs an admin command on the backend of the target
@@ -85,7 +99,8 @@ func adminError(err error, list string) error {
 	return err
 }
 
-// dbBackend works on the database opened by openAdmin.
+// dbBackend works on the database opened by openAdmin; clients are
+// checked against the issuer of its configuration.
 type dbBackend struct {
 	ops     *admin.Service
 	env     *adminEnv
@@ -99,7 +114,13 @@ func newDBBackend(streams IOStreams, env *adminEnv) dbBackend {
 			connectors = append(connectors, c.ID)
 		}
 	}
-	return dbBackend{env: env, streams: streams, ops: admin.New(env.Store, admin.Options{Hasher: newHasher(), Clock: env.Clock, Connectors: connectors})}
+	var issuer string
+	if env.Config != nil {
+		issuer = env.Config.Issuer
+	}
+	checkClient := func(c *storage.Client) error { return server.CheckClientRegistration(issuer, c) }
+	return dbBackend{env: env, streams: streams, ops: admin.New(env.Store, admin.Options{Hasher: newHasher(), Clock: env.Clock,
+		Connectors: connectors, CheckClient: checkClient})}
 }
 
 // record logs the event of an operation, unless it is empty.
@@ -217,8 +238,44 @@ func (b dbBackend) SigningTimes() (prepublish, reload config.Duration) {
 	return b.env.Config.Signing.PrePublish, b.env.Config.Signing.ReloadInterval
 }
 
+func (b dbBackend) ListClients(ctx context.Context) ([]*storage.Client, error) {
+	return b.ops.ListClients(ctx)
+}
+
+func (b dbBackend) GetClient(ctx context.Context, id string) (*storage.Client, error) {
+	return b.ops.GetClient(ctx, id)
+}
+
+func (b dbBackend) CreateClient(ctx context.Context, nc admin.NewClient) (*storage.Client, string, error) {
+	c, sec, ev, err := b.ops.CreateClient(ctx, nc)
+	b.record(ev)
+	return c, sec, err
+}
+
+func (b dbBackend) UpdateClient(ctx context.Context, id string, set admin.ClientSettings) (*storage.Client, error) {
+	c, ev, err := b.ops.UpdateClient(ctx, id, set)
+	b.record(ev)
+	return c, err
+}
+
+func (b dbBackend) RotateClientSecret(ctx context.Context, id string) (string, error) {
+	_, sec, ev, err := b.ops.RotateClientSecret(ctx, id)
+	b.record(ev)
+	return sec, err
+}
+
+func (b dbBackend) DeleteClient(ctx context.Context, id string) error {
+	ev, err := b.ops.DeleteClient(ctx, id)
+	b.record(ev)
+	return err
+}
+
 func (b dbBackend) ListAudit(ctx context.Context, f storage.AuditFilter) ([]*storage.AuditRecord, error) {
-	return b.env.Store.ListAudit(ctx, f)
+	return b.ops.ListAudit(ctx, f)
+}
+
+func (b dbBackend) VerifyAudit(ctx context.Context) (admin.AuditCheck, error) {
+	return b.ops.VerifyAudit(ctx)
 }
 
 // apiBackend works through a server's admin API; the server records the
@@ -356,7 +413,62 @@ func (b apiBackend) SigningTimes() (prepublish, reload config.Duration) {
 	return d.Signing.PrePublish, d.Signing.ReloadInterval
 }
 
+func (b apiBackend) ListClients(ctx context.Context) ([]*storage.Client, error) {
+	clients, err := b.api.listClients(ctx)
+	return clients, refusal(err)
+}
+
+func (b apiBackend) GetClient(ctx context.Context, id string) (*storage.Client, error) {
+	c, err := b.api.getClient(ctx, id)
+	return c, refusal(err)
+}
+
+func (b apiBackend) CreateClient(ctx context.Context, nc admin.NewClient) (*storage.Client, string, error) {
+	if nc.AuthMethod == protocol.AuthMethodPrivateKeyJWT {
+		return nil, "", &admin.Error{Kind: admin.Invalid, Err: errors.New("the admin API cannot create private_key_jwt clients (it takes no JWKS); use --db or --data-dir to create the client on the database")}
+	}
+	c, sec, err := b.api.createClient(ctx, nc)
+	return c, sec, refusal(err)
+}
+
+func (b apiBackend) UpdateClient(ctx context.Context, id string, set admin.ClientSettings) (*storage.Client, error) {
+	c, err := b.api.updateClient(ctx, id, set)
+	return c, refusal(err)
+}
+
+func (b apiBackend) RotateClientSecret(ctx context.Context, id string) (string, error) {
+	sec, err := b.api.rotateClientSecret(ctx, id)
+	return sec, refusal(err)
+}
+
+func (b apiBackend) DeleteClient(ctx context.Context, id string) error {
+	if id == server.CLIClientID {
+		return fmt.Errorf("the admin API cannot delete the built-in client %s; use --db (or --data-dir) to delete it on the database", server.CLIClientID)
+	}
+	return refusal(b.api.deleteClient(ctx, id))
+}
+
 func (b apiBackend) ListAudit(ctx context.Context, f storage.AuditFilter) ([]*storage.AuditRecord, error) {
 	recs, err := b.api.listAuditFiltered(ctx, f)
 	return recs, refusal(err)
+}
+
+// VerifyAudit has the server verify its audit trail. The admin API names
+// the first broken link only in words (Broken is them), and not the last
+// intact event, which the newest event is when the trail is intact.
+func (b apiBackend) VerifyAudit(ctx context.Context) (admin.AuditCheck, error) {
+	res, err := b.api.verifyAudit(ctx)
+	if err != nil {
+		return admin.AuditCheck{}, refusal(err)
+	}
+	v := admin.AuditCheck{Checked: res.Checked}
+	switch {
+	case !res.OK:
+		v.Broken = errors.New(res.Error)
+	case res.Checked > 0:
+		if v.Last, err = b.api.lastAudit(ctx); err != nil {
+			return admin.AuditCheck{}, refusal(err)
+		}
+	}
+	return v, nil
 }

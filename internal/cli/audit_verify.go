@@ -8,15 +8,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type auditVerifyOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	JSON bool
 }
@@ -40,8 +38,8 @@ the expected and stored hashes — and exits with status 1.` + adminCommandLong 
   gatehouse audit verify --json --db postgres://gatehouse@db/gatehouse`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return auditVerifyRun(ctx, opts)
 			})
 		},
@@ -70,31 +68,31 @@ type auditVerifyJSON struct {
 	CheckpointHash string `json:"checkpoint_hash,omitempty"`
 }
 
+// auditVerifyRun prints what verifying the audit trail found. Over the
+// admin API the first broken link comes only in words, so a broken
+// trail's JSON carries just intact, events and error.
 func auditVerifyRun(ctx context.Context, opts *auditVerifyOptions) error {
-	if opts.API != nil {
-		return auditVerifyAPI(ctx, opts)
-	}
-	var last *storage.AuditRecord
-	n, err := audit.Verify(ctx, opts.Admin.Store, func(r *storage.AuditRecord) { last = r })
-	var ce *audit.ChainError
-	if err != nil && !errors.As(err, &ce) {
+	res, err := opts.Backend.VerifyAudit(ctx)
+	if err != nil {
 		return fmt.Errorf("verify the audit trail: %w", err)
 	}
-	v := auditVerifyJSON{Intact: err == nil, Events: n}
-	if cpSeq, cpHash, cerr := opts.Admin.Store.AuditCheckpoint(ctx); cerr == nil && cpSeq > 0 {
-		v.PrunedThrough, v.CheckpointHash = cpSeq, cpHash
-	}
+	n, last := res.Checked, res.Last
+	v := auditVerifyJSON{Intact: res.Broken == nil, Events: n, PrunedThrough: res.PrunedThrough, CheckpointHash: res.CheckpointHash}
 	if last != nil {
 		v.LastSeq, v.LastHash = last.Seq, last.Hash
 	}
-	if ce != nil {
+	var ce *audit.ChainError
+	switch {
+	case errors.As(res.Broken, &ce):
 		v.BrokenSeq, v.Problem, v.Expected, v.Stored, v.Error = ce.Seq, ce.Problem, ce.Expected, ce.Stored, ce.Error()
+	case res.Broken != nil:
+		v.Error = res.Broken.Error()
 	}
 	if opts.JSON {
 		if werr := writeJSON(opts.IO.Out, v); werr != nil {
 			return werr
 		}
-	} else if ce == nil {
+	} else if res.Broken == nil {
 		fmt.Fprintf(opts.IO.Out, "audit trail intact: %d events\n", n)
 		if v.PrunedThrough > 0 {
 			fmt.Fprintf(opts.IO.Out, "pruned through seq %d, checked from its hash %s\n", v.PrunedThrough, v.CheckpointHash)
@@ -104,46 +102,14 @@ func auditVerifyRun(ctx context.Context, opts *auditVerifyOptions) error {
 		}
 	}
 	switch {
-	case ce == nil:
+	case res.Broken == nil:
 		return nil
+	case ce == nil:
+		return fmt.Errorf("audit trail broken: %w (%d events before it are intact)", res.Broken, n)
 	case n == 0:
 		return ce
 	case n == 1:
 		return fmt.Errorf("%w (seq 1 before it is intact)", ce)
 	}
 	return fmt.Errorf("%w (seq 1 to %d before it are intact)", ce, n)
-}
-
-// auditVerifyAPI has the server verify its audit trail. The admin API
-// names the first broken link only in words, so a broken trail's JSON
-// carries just intact, events and error.
-func auditVerifyAPI(ctx context.Context, opts *auditVerifyOptions) error {
-	res, err := opts.API.verifyAudit(ctx)
-	if err != nil {
-		return fmt.Errorf("verify the audit trail: %w", err)
-	}
-	v := auditVerifyJSON{Intact: res.OK, Events: res.Checked, Error: res.Error}
-	if res.OK && res.Checked > 0 {
-		last, err := opts.API.lastAudit(ctx)
-		if err != nil {
-			return fmt.Errorf("verify the audit trail: %w", err)
-		}
-		if last != nil {
-			v.LastSeq, v.LastHash = last.Seq, last.Hash
-		}
-	}
-	if opts.JSON {
-		if err := writeJSON(opts.IO.Out, v); err != nil {
-			return err
-		}
-	} else if res.OK {
-		fmt.Fprintf(opts.IO.Out, "audit trail intact: %d events\n", res.Checked)
-		if v.LastHash != "" {
-			fmt.Fprintf(opts.IO.Out, "last event: seq %d, hash %s\n", v.LastSeq, v.LastHash)
-		}
-	}
-	if !res.OK {
-		return fmt.Errorf("audit trail broken: %s (%d events before it are intact)", res.Error, res.Checked)
-	}
-	return nil
 }

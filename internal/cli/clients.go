@@ -1,13 +1,12 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -41,12 +40,6 @@ gatehouse-cli is what 'gatehouse login' uses.` + adminCommandLong,
 	return cmd
 }
 
-// Client types in listings.
-const (
-	clientPublic       = "public"
-	clientConfidential = "confidential"
-)
-
 // clientJSON is the stable --json form of a client. It never carries the
 // secret or its hash.
 type clientJSON struct {
@@ -70,18 +63,11 @@ type clientJSON struct {
 	UpdatedAt     string          `json:"updated_at,omitempty"`
 }
 
-func clientType(c *storage.Client) string {
-	if c.Public {
-		return clientPublic
-	}
-	return clientConfidential
-}
-
 func toClientJSON(c *storage.Client) clientJSON {
 	v := clientJSON{
 		ClientID:      c.ID,
 		Name:          c.Name,
-		Type:          clientType(c),
+		Type:          admin.ClientType(c),
 		AuthMethod:    c.AuthMethod,
 		GrantTypes:    nonNil(c.GrantTypes),
 		RedirectURIs:  nonNil(c.RedirectURIs),
@@ -108,22 +94,21 @@ type clientSecretJSON struct {
 	ClientSecret string `json:"client_secret,omitempty"`
 }
 
-// getClient loads a client, turning ErrNotFound into advice.
-func getClient(ctx context.Context, st storage.Store, id string) (*storage.Client, error) {
-	c, err := st.GetClient(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("client %q not found; see 'gatehouse clients list'", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get client %q: %w", id, err)
-	}
-	return c, nil
-}
-
 // nonNil returns s, or an empty slice for nil, so JSON shows [] not null.
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
 	}
 	return s
+}
+
+// clientError is what a clients command prints for an error of its
+// backend about the client id: invalid input is a usage error, an unknown
+// client names the list command, a storage failure says what failed
+// (verb: "update" gives "update client ...").
+func clientError(id, verb string, err error) error {
+	if admin.KindOf(err) == 0 {
+		return fmt.Errorf("%s client %q: %w", verb, id, err)
+	}
+	return adminError(err, "gatehouse clients list")
 }

@@ -4,27 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
-	"github.com/gatehouse-auth/gatehouse/internal/secret"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 type clientsCreateOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	Name         string
 	ID           string
@@ -95,8 +88,8 @@ The admin API does not take private_key_jwt clients: create those with
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return clientsCreateRun(ctx, opts)
 			})
 		},
@@ -121,189 +114,71 @@ The admin API does not take private_key_jwt clients: create those with
 	return cmd
 }
 
-// buildClient validates the options and returns the client to store,
-// without a secret.
-func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
-	name := strings.TrimSpace(opts.Name)
-	if name == "" {
-		return nil, usageErrorf("the client name must not be empty")
-	}
+// newClient reads the options into the client to register: the ID
+// derived from the name when not given, --scope values split at spaces
+// (as in a scope parameter), and the key set read from --jwks-file. The
+// admin layer checks the rest.
+func newClient(opts *clientsCreateOptions) (admin.NewClient, error) {
 	id := opts.ID
-	if id == "" {
+	if id == "" && strings.TrimSpace(opts.Name) != "" {
 		var err error
-		if id, err = slugClientID(name); err != nil {
-			return nil, err
+		if id, err = slugClientID(strings.TrimSpace(opts.Name)); err != nil {
+			return admin.NewClient{}, err
 		}
-	}
-	if err := checkClientID(id); err != nil {
-		return nil, err
-	}
-	if len(opts.Grants) == 0 {
-		return nil, usageErrorf("give at least one --grant: authorization_code, client_credentials, refresh_token or device_code")
-	}
-	grants, err := normalizeGrants(opts.Grants)
-	if err != nil {
-		return nil, err
 	}
 	scopes, err := checkScopes(opts.Scopes)
 	if err != nil {
-		return nil, err
-	}
-	roles, err := checkRoles(opts.Roles)
-	if err != nil {
-		return nil, err
-	}
-	var uris []string
-	for _, u := range opts.RedirectURIs {
-		if err := checkRedirectURI(u); err != nil {
-			return nil, err
-		}
-		if !slices.Contains(uris, u) {
-			uris = append(uris, u)
-		}
-	}
-
-	if err := clientreg.CheckGrants(grants, uris, opts.Public); err != nil {
-		return nil, usageErrorf("%v (see --grant, --redirect-uri, --public)", err)
-	}
-	if err := clientreg.CheckName("the client name", name); err != nil {
-		return nil, usageErrorf("%v", err)
-	}
-
-	method := opts.AuthMethod
-	switch {
-	case opts.Public && (method == "" || method == protocol.AuthMethodNone):
-		method = protocol.AuthMethodNone
-	case opts.Public:
-		return nil, usageErrorf("a public client authenticates with no secret; drop --auth-method %s or --public", method)
-	case method == "":
-		method = protocol.AuthMethodBasic
-	case method == protocol.AuthMethodNone:
-		return nil, usageErrorf("--auth-method none is for public clients; use --public")
-	case method != protocol.AuthMethodBasic && method != protocol.AuthMethodPost && method != protocol.AuthMethodPrivateKeyJWT:
-		return nil, usageErrorf("unknown --auth-method %q; use client_secret_basic, client_secret_post or private_key_jwt", method)
+		return admin.NewClient{}, err
 	}
 	var jwks string
 	switch {
-	case method == protocol.AuthMethodPrivateKeyJWT && opts.JWKSFile == "":
-		return nil, usageErrorf("private_key_jwt needs the client's public keys: add --jwks-file FILE")
-	case method != protocol.AuthMethodPrivateKeyJWT && opts.JWKSFile != "":
-		return nil, usageErrorf("--jwks-file is only used with --auth-method private_key_jwt")
+	case opts.JWKSFile != "" && opts.AuthMethod != protocol.AuthMethodPrivateKeyJWT:
+		return admin.NewClient{}, usageErrorf("--jwks-file is only used with --auth-method private_key_jwt")
 	case opts.JWKSFile != "":
 		if jwks, err = readJWKS(opts.JWKSFile); err != nil {
-			return nil, err
+			return admin.NewClient{}, err
 		}
 	}
-
-	var postLogout []string
-	for _, u := range opts.PostLogout {
-		if err := checkRedirectURI(u); err != nil {
-			return nil, err
-		}
-		if !slices.Contains(postLogout, u) {
-			postLogout = append(postLogout, u)
-		}
-	}
-	var audiences []string
-	for _, a := range opts.Audiences {
-		if !slices.Contains(audiences, a) {
-			audiences = append(audiences, a)
-		}
-	}
-	c := &storage.Client{
-		ID:           id,
-		Name:         name,
-		Public:       opts.Public,
-		AuthMethod:   method,
-		JWKS:         jwks,
-		RedirectURIs: uris,
-		GrantTypes:   grants,
-		Scopes:       scopes,
-		Roles:        roles,
-		Audiences:    audiences,
-		FirstParty:   opts.FirstParty,
-		RequirePAR:   opts.RequirePAR,
-		DPoPRequired: opts.DPoPRequired,
-
-		PostLogoutRedirectURIs: postLogout,
-		TerminalLogin:          opts.TerminalLogin,
-	}
-	if err := clientreg.CheckTerminalLogin(c.FirstParty, c.TerminalLogin); err != nil {
-		return nil, usageErrorf("--terminal-login: %v; add --first-party for a client of your own", err)
-	}
-	if err := server.CheckClientRegistration(opts.issuer(), c); err != nil {
-		return nil, usageErrorf("%v (add --first-party for a client of your own)", err)
-	}
-	return c, nil
+	return admin.NewClient{ID: id, Name: opts.Name, Public: opts.Public, AuthMethod: opts.AuthMethod, JWKS: jwks,
+		GrantTypes: opts.Grants, RedirectURIs: opts.RedirectURIs, Scopes: scopes, Roles: opts.Roles,
+		Audiences: opts.Audiences, PostLogoutRedirectURIs: opts.PostLogout, FirstParty: opts.FirstParty,
+		RequirePAR: opts.RequirePAR, DPoPRequired: opts.DPoPRequired, TerminalLogin: opts.TerminalLogin}, nil
 }
 
-// issuer is the issuer of the server whose database the command works on
-// ("" over the admin API, where the server checks its own resources).
-func (o *clientsCreateOptions) issuer() string {
-	if o.Admin == nil || o.Admin.Config == nil {
-		return ""
-	}
-	return o.Admin.Config.Issuer
+// clientFlagHints are the flags a refusal of clients create about a
+// member of the client (admin.Error.Field) points at.
+var clientFlagHints = map[string]string{
+	admin.FieldGrants:     "see --grant, --redirect-uri, --public",
+	admin.FieldAuthMethod: "see --auth-method and --public",
+	admin.FieldJWKS:       "see --auth-method and --jwks-file",
+	admin.FieldFirstParty: "add --first-party for a client of your own",
 }
 
-// hasSecret reports whether a client authenticates with a shared secret.
-func hasSecret(c *storage.Client) bool {
-	return !c.Public && c.AuthMethod != protocol.AuthMethodPrivateKeyJWT && c.AuthMethod != protocol.AuthMethodNone
+// createClientError is what clients create prints for a refusal: invalid
+// input is a usage error pointing at the flags, a taken ID says what to
+// do about it.
+func createClientError(id string, err error) error {
+	var e *admin.Error
+	switch {
+	case !errors.As(err, &e):
+		return fmt.Errorf("create client: %w", err)
+	case e.Kind == admin.Conflict:
+		return fmt.Errorf("%w; choose another ID with --id, or delete it first with 'gatehouse clients delete %s'", err, id)
+	case e.Kind == admin.Invalid && clientFlagHints[e.Field] != "":
+		return &UsageError{Err: fmt.Errorf("%w (%s)", err, clientFlagHints[e.Field])}
+	}
+	return adminError(err, "gatehouse clients list")
 }
 
 func clientsCreateRun(ctx context.Context, opts *clientsCreateOptions) error {
-	if opts.API != nil && opts.AuthMethod == protocol.AuthMethodPrivateKeyJWT {
-		return usageErrorf("the admin API cannot create private_key_jwt clients (it takes no JWKS); use --db or --data-dir to create the client on the database")
-	}
-	c, err := buildClient(opts)
+	nc, err := newClient(opts)
 	if err != nil {
 		return err
 	}
-	if opts.API != nil {
-		created, sec, err := opts.API.createClient(ctx, c)
-		if apiStatus(err, http.StatusConflict) {
-			return fmt.Errorf("client %q already exists; choose another ID with --id, or delete it first with 'gatehouse clients delete %s'", c.ID, c.ID)
-		}
-		if err != nil {
-			return fmt.Errorf("create client: %w", err)
-		}
-		return printNewClient(opts, created, sec)
+	c, sec, err := opts.Backend.CreateClient(ctx, nc)
+	if err != nil {
+		return createClientError(nc.ID, err)
 	}
-	env := opts.Admin
-	if err := checkRolesExist(ctx, env.Store, c.Roles); err != nil {
-		return err
-	}
-	var sec string
-	if hasSecret(c) {
-		sec = secret.NewToken()
-		c.SecretHash = secret.Hash(sec)
-	}
-	c.CreatedAt = env.now()
-	c.UpdatedAt = c.CreatedAt
-	if err := env.Store.CreateClient(ctx, c); err != nil {
-		if errors.Is(err, storage.ErrAlreadyExists) {
-			return fmt.Errorf("client %q already exists; choose another ID with --id, or delete it first with 'gatehouse clients delete %s'", c.ID, c.ID)
-		}
-		return fmt.Errorf("create client: %w", err)
-	}
-	env.log(audit.Event{
-		Type:     audit.ClientCreated,
-		ClientID: c.ID,
-		Details: map[string]string{
-			"name":           c.Name,
-			"type":           clientType(c),
-			"auth_method":    c.AuthMethod,
-			"grant_types":    strings.Join(c.GrantTypes, " "),
-			"scopes":         strings.Join(c.Scopes, " "),
-			"roles":          strings.Join(c.Roles, " "),
-			"audiences":      strings.Join(c.Audiences, " "),
-			"first_party":    strconv.FormatBool(c.FirstParty),
-			"require_par":    strconv.FormatBool(c.RequirePAR),
-			"dpop_required":  strconv.FormatBool(c.DPoPRequired),
-			"terminal_login": strconv.FormatBool(c.TerminalLogin),
-		},
-	})
-
 	return printNewClient(opts, c, sec)
 }
 
@@ -313,7 +188,7 @@ func printNewClient(opts *clientsCreateOptions, c *storage.Client, sec string) e
 		return writeJSON(opts.IO.Out, clientSecretJSON{ClientID: c.ID, ClientSecret: sec})
 	}
 	out := opts.IO.Out
-	fmt.Fprintf(out, "Created %s client %q (%s).\n", clientType(c), c.Name, c.AuthMethod)
+	fmt.Fprintf(out, "Created %s client %q (%s).\n", admin.ClientType(c), c.Name, c.AuthMethod)
 	fmt.Fprintf(out, "Client ID:     %s\n", c.ID)
 	if sec == "" {
 		return nil

@@ -7,15 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type clientsListOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API *adminAPI
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
 
 	JSON   bool
 	Server string
@@ -32,8 +31,8 @@ roles. Secrets are never shown.` + adminCommandLong + adminAPILong,
   gatehouse clients list --json | jq -r '.[].client_id'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return clientsListRun(ctx, opts)
 			})
 		},
@@ -44,13 +43,7 @@ roles. Secrets are never shown.` + adminCommandLong + adminAPILong,
 }
 
 func clientsListRun(ctx context.Context, opts *clientsListOptions) error {
-	var clients []*storage.Client
-	var err error
-	if opts.API != nil {
-		clients, err = opts.API.listClients(ctx)
-	} else {
-		clients, err = opts.Admin.Store.ListClients(ctx)
-	}
+	clients, err := opts.Backend.ListClients(ctx)
 	if err != nil {
 		return fmt.Errorf("list clients: %w", err)
 	}
@@ -64,7 +57,7 @@ func clientsListRun(ctx context.Context, opts *clientsListOptions) error {
 	tw := newTable(opts.IO.Out)
 	fmt.Fprintln(tw, "ID\tNAME\tTYPE\tGRANTS\tSCOPES\tROLES")
 	for _, c := range clients {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, orDash(c.Name), clientType(c),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, orDash(c.Name), admin.ClientType(c),
 			list(shortGrants(c.GrantTypes)), list(c.Scopes), list(c.Roles))
 	}
 	return tw.Flush()

@@ -6,16 +6,13 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type clientsShowOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	ID   string
 	JSON bool
@@ -33,8 +30,8 @@ the server does not have (it keeps only a hash).` + adminCommandLong + adminAPIL
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return clientsShowRun(ctx, opts)
 			})
 		},
@@ -45,15 +42,9 @@ the server does not have (it keeps only a hash).` + adminCommandLong + adminAPIL
 }
 
 func clientsShowRun(ctx context.Context, opts *clientsShowOptions) error {
-	var c *storage.Client
-	var err error
-	if opts.API != nil {
-		c, err = opts.API.getClient(ctx, opts.ID)
-	} else {
-		c, err = getClient(ctx, opts.Admin.Store, opts.ID)
-	}
+	c, err := opts.Backend.GetClient(ctx, opts.ID)
 	if err != nil {
-		return err
+		return clientError(opts.ID, "get", err)
 	}
 	v := toClientJSON(c)
 	if opts.JSON {

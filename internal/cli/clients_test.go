@@ -18,6 +18,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -278,7 +279,7 @@ func TestClientsCreateValidation(t *testing.T) {
 		{"bad role", []string{"x", "--grant", "client_credentials", "--role", "root"}, "unknown role"},
 		{"bad scope", []string{"x", "--grant", "client_credentials", "--scope", `a"b`}, "scope"},
 		{"comma scope", []string{"x", "--grant", "client_credentials", "--scope", "a,b"}, "repeat --scope"},
-		{"unknown auth method", []string{"x", "--grant", "client_credentials", "--auth-method", "tls_client_auth"}, "unknown --auth-method"},
+		{"unknown auth method", []string{"x", "--grant", "client_credentials", "--auth-method", "tls_client_auth"}, "unknown auth method"},
 		{"confidential none", []string{"x", "--grant", "client_credentials", "--auth-method", "none"}, "--public"},
 		{"public with secret method", []string{"x", "--public", "--grant", "device_code", "--auth-method", "client_secret_basic"}, "public client"},
 		{"pkjwt without jwks", []string{"x", "--grant", "client_credentials", "--auth-method", "private_key_jwt"}, "--jwks-file"},
@@ -322,12 +323,12 @@ func TestCheckRedirectURI(t *testing.T) {
 		"https://app.example\\@evil.example/", "myapp:/cb", "data:text/html,x", "file:///etc/passwd",
 	}
 	for _, u := range good {
-		if err := checkRedirectURI(u); err != nil {
+		if err := clientreg.CheckRedirectURI(u); err != nil {
 			t.Errorf("checkRedirectURI(%q) = %v, want nil", u, err)
 		}
 	}
 	for _, u := range bad {
-		if err := checkRedirectURI(u); err == nil {
+		if err := clientreg.CheckRedirectURI(u); err == nil {
 			t.Errorf("checkRedirectURI(%q) accepted it", u)
 		}
 	}
@@ -363,7 +364,7 @@ func TestClientsCreateRun(t *testing.T) {
 	var auditBuf Buffer
 	env := &adminEnv{Store: st, Clock: clk, Audit: audit.New(&auditBuf, clk)}
 	streams, out, _ := NewTestIOStreams("")
-	opts := &clientsCreateOptions{IO: streams, Admin: env, Name: "Billing API", Grants: []string{"client_credentials"}, Roles: []string{"Editor"}, JSON: true}
+	opts := &clientsCreateOptions{IO: streams, Backend: newDBBackend(streams, env), Name: "Billing API", Grants: []string{"client_credentials"}, Roles: []string{"Editor"}, JSON: true}
 	if err := clientsCreateRun(t.Context(), opts); err != nil {
 		t.Fatal(err)
 	}

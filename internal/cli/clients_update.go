@@ -2,27 +2,23 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type clientsUpdateOptions struct {
-	IO    IOStreams
-	Admin *adminEnv
-	// API, when set, is used instead of Admin (the admin API).
-	API    *adminAPI
-	Server string
+	IO IOStreams
+	// Backend is the database or the admin API (runAdminBackend).
+	Backend adminBackend
+	Server  string
 
 	ID string
 	// Settings are the changes; a nil member stays as it is.
-	Settings server.ClientSettings
+	Settings admin.ClientSettings
 	JSON     bool
 }
 
@@ -90,8 +86,8 @@ MFA and disabled-account rules apply as on the sign-in page.
 			if opts.Settings.Empty() {
 				return usageErrorf("nothing to change: give --require-par[=false], --dpop-required[=false], --terminal-login or --no-terminal-login")
 			}
-			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
-				opts.API, opts.Admin = api, env
+			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
+				opts.Backend = b
 				return clientsUpdateRun(ctx, opts)
 			})
 		},
@@ -107,38 +103,9 @@ MFA and disabled-account rules apply as on the sign-in page.
 }
 
 func clientsUpdateRun(ctx context.Context, opts *clientsUpdateOptions) error {
-	if opts.API != nil {
-		fields := map[string]any{}
-		if v := opts.Settings.RequirePAR; v != nil {
-			fields["require_pushed_authorization_requests"] = *v
-		}
-		if v := opts.Settings.DPoPRequired; v != nil {
-			fields["dpop_required"] = *v
-		}
-		if v := opts.Settings.TerminalLogin; v != nil {
-			fields["terminal_login"] = *v
-		}
-		c, err := opts.API.updateClient(ctx, opts.ID, fields)
-		if apiStatus(err, http.StatusBadRequest) {
-			return usageErrorf("client %q: %v", opts.ID, err)
-		}
-		if err != nil {
-			return apiClientError(opts.ID, err)
-		}
-		return printUpdatedClient(opts, c)
-	}
-	env := opts.Admin
-	c, ev, changed, err := server.UpdateClientSettings(ctx, env.Store, env.now(), opts.ID, opts.Settings)
-	switch {
-	case errors.Is(err, server.ErrClientNotFound):
-		return fmt.Errorf("client %q not found; see 'gatehouse clients list'", opts.ID)
-	case errors.Is(err, clientreg.ErrTerminalLoginThirdParty):
-		return usageErrorf("client %q: %v", opts.ID, err)
-	case err != nil:
-		return fmt.Errorf("update client %q: %w", opts.ID, err)
-	}
-	if changed {
-		env.log(ev)
+	c, err := opts.Backend.UpdateClient(ctx, opts.ID, opts.Settings)
+	if err != nil {
+		return clientError(opts.ID, "update", err)
 	}
 	return printUpdatedClient(opts, c)
 }

@@ -16,16 +16,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 )
 
-// normalizeGrants resolves aliases, removes duplicates and rejects unknown
-// grant types (clientreg.NormalizeGrants, shared with the admin API).
-func normalizeGrants(in []string) ([]string, error) {
-	out, err := clientreg.NormalizeGrants(in)
-	if err != nil {
-		return nil, usageErrorf("%v", err)
-	}
-	return out, nil
-}
-
 // checkRoles removes duplicates and rejects names that cannot be roles.
 // Whether a custom role exists is checked on the database
 // (checkRolesExist) or by the admin API.
@@ -45,24 +35,6 @@ func checkScopes(in []string) ([]string, error) {
 		return nil, usageErrorf("%v", err)
 	}
 	return out, nil
-}
-
-// checkRedirectURI enforces the registration rules for a redirect URI
-// (clientreg.CheckRedirectURI, shared with the admin API).
-func checkRedirectURI(s string) error {
-	if err := clientreg.CheckRedirectURI(s); err != nil {
-		return usageErrorf("%v", err)
-	}
-	return nil
-}
-
-// checkClientID accepts 1-128 URL-unreserved characters starting with a
-// letter or digit (clientreg.CheckClientID, shared with the admin API).
-func checkClientID(id string) error {
-	if err := clientreg.CheckClientID(id); err != nil {
-		return usageErrorf("%v", err)
-	}
-	return nil
 }
 
 // The regexp is compiled on first use, not at package initialisation,

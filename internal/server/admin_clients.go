@@ -1,19 +1,11 @@
 package server
 
 import (
-	"errors"
-	"fmt"
-	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"net/http"
-	"slices"
-	"strconv"
-	"strings"
 
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
-	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 func nonNil(s []string) []string {
@@ -31,7 +23,7 @@ func toAdminClient(c *storage.Client) adminapi.Client {
 }
 
 func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
-	cs, err := s.store.ListClients(r.Context())
+	cs, err := s.adminOps().ListClients(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -44,13 +36,9 @@ func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ *adm
 }
 
 func (s *Server) adminGetClient(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
-	c, err := s.store.GetClient(r.Context(), r.PathValue("id"))
-	if errors.Is(err, storage.ErrNotFound) {
-		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("client %q not found", r.PathValue("id")))
-		return
-	}
+	c, err := s.adminOps().GetClient(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
+		s.adminFail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, toAdminClient(c))
@@ -76,89 +64,24 @@ type adminCreateClientRequest struct {
 	TerminalLogin bool `json:"terminal_login"`
 }
 
-// buildAdminClient validates a create request with the rules the CLI
-// applies (internal/clientreg); the error is the description of a 400.
-func buildAdminClient(req *adminCreateClientRequest) (*storage.Client, error) {
-	c := &storage.Client{ID: req.ID, Name: strings.TrimSpace(req.Name), Public: req.Public, AuthMethod: req.AuthMethod,
-		RedirectURIs: req.RedirectURIs, Roles: req.Roles, Audiences: req.Audiences,
-		PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, FirstParty: req.FirstParty, RequirePAR: req.RequirePAR, DPoPRequired: req.DPoPRequired,
-		TerminalLogin: req.TerminalLogin}
-	if err := clientreg.CheckClientID(c.ID); err != nil {
-		return nil, err
-	}
-	if err := clientreg.CheckTerminalLogin(c.FirstParty, c.TerminalLogin); err != nil {
-		return nil, err
-	}
-	if err := clientreg.CheckName("the client name", req.Name); err != nil {
-		return nil, err
-	}
-	grants, err := clientreg.NormalizeGrants(req.GrantTypes)
-	if err != nil {
-		return nil, err
-	}
-	c.GrantTypes = grants
-	if c.Scopes, err = clientreg.CheckScopeList(req.Scopes); err != nil {
-		return nil, err
-	}
-	for _, u := range append(slices.Clone(c.RedirectURIs), c.PostLogoutRedirectURIs...) {
-		if err := clientreg.CheckRedirectURI(u); err != nil {
-			return nil, err
-		}
-	}
-	if err := clientreg.CheckGrants(c.GrantTypes, c.RedirectURIs, c.Public); err != nil {
-		return nil, err
-	}
-	switch {
-	case c.Public && (c.AuthMethod == "" || c.AuthMethod == protocol.AuthMethodNone):
-		c.AuthMethod = protocol.AuthMethodNone
-	case c.Public:
-		return nil, errors.New("a public client uses auth_method none")
-	case c.AuthMethod == "":
-		c.AuthMethod = protocol.AuthMethodBasic
-	case c.AuthMethod != protocol.AuthMethodBasic && c.AuthMethod != protocol.AuthMethodPost:
-		return nil, errors.New("auth_method must be client_secret_basic or client_secret_post (or none for a public client)")
-	}
-	return c, nil
-}
-
+// adminCreateClient registers a client through the admin layer, which
+// applies the rules the CLI applies; the API takes no JWKS, so no
+// private_key_jwt clients.
 func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
 	var req adminCreateClientRequest
 	if !decodeAdminBody(w, r, &req) {
 		return
 	}
-	c, err := buildAdminClient(&req)
-	if err == nil {
-		err = s.checkClientRegistration(c)
-	}
+	c, sec, ev, err := s.adminOps().CreateClient(r.Context(), admin.NewClient{ID: req.ID, Name: req.Name, Public: req.Public,
+		AuthMethod: req.AuthMethod, GrantTypes: req.GrantTypes, RedirectURIs: req.RedirectURIs, Scopes: req.Scopes,
+		Roles: req.Roles, Audiences: req.Audiences, PostLogoutRedirectURIs: req.PostLogoutRedirectURIs,
+		FirstParty: req.FirstParty, RequirePAR: req.RequirePAR, DPoPRequired: req.DPoPRequired, TerminalLogin: req.TerminalLogin})
 	if err != nil {
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
-		return
-	}
-	if !s.adminCheckRoles(w, r, c.Roles) {
-		return
-	}
-	var sec string
-	if !c.Public {
-		sec = secret.NewToken()
-		c.SecretHash = secret.Hash(sec)
-	}
-	c.CreatedAt = s.clock.Now().UTC()
-	c.UpdatedAt = c.CreatedAt
-	if err := s.store.CreateClient(r.Context(), c); err != nil {
-		if errors.Is(err, storage.ErrAlreadyExists) {
-			adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("client %q already exists", c.ID))
-			return
-		}
-		s.writeError(w, r, err)
+		s.adminFail(w, r, err)
 		return
 	}
 	s.clients.forget(c.ID)
-	s.audit.Log(audit.Event{Type: audit.ClientCreated, Outcome: audit.Success, Actor: p.actor, ClientID: c.ID,
-		Details: map[string]string{"name": c.Name, "auth_method": c.AuthMethod, "grant_types": strings.Join(c.GrantTypes, " "),
-			"scopes": strings.Join(c.Scopes, " "), "roles": strings.Join(c.Roles, " "),
-			"audiences": strings.Join(c.Audiences, " "), "first_party": strconv.FormatBool(c.FirstParty),
-			"require_par": strconv.FormatBool(c.RequirePAR), "dpop_required": strconv.FormatBool(c.DPoPRequired),
-			"terminal_login": strconv.FormatBool(c.TerminalLogin)}})
+	s.adminRecord(p, ev)
 	writeJSON(w, http.StatusCreated, adminapi.ClientWithSecret{Client: toAdminClient(c), ClientSecret: sec})
 }
 
@@ -168,51 +91,26 @@ func (s *Server) adminDeleteClient(w http.ResponseWriter, r *http.Request, p *ad
 		adminError(w, http.StatusConflict, adminErrConflict, "the CLI's own client cannot be deleted")
 		return
 	}
-	err := s.store.DeleteClient(r.Context(), id)
+	ev, err := s.adminOps().DeleteClient(r.Context(), id)
 	s.clients.forget(id)
-	if errors.Is(err, storage.ErrNotFound) {
-		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("client %q not found", id))
-		return
-	}
 	if err != nil {
-		s.writeError(w, r, err)
+		s.adminFail(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.ClientDeleted, Outcome: audit.Success, Actor: p.actor, ClientID: id})
+	s.adminRecord(p, ev)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// errAdminNoSecret stops rotate-secret for a client without a secret.
-var errAdminNoSecret = errors.New("client has no secret")
-
 func (s *Server) adminRotateClientSecret(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
 	id := r.PathValue("id")
-	sec := secret.NewToken()
-	now := s.clock.Now().UTC()
-	var c storage.Client
-	err := s.store.UpdateClient(r.Context(), id, func(cur *storage.Client) error {
-		if cur.Public || cur.SecretHash == "" {
-			return errAdminNoSecret
-		}
-		cur.SecretHash, cur.UpdatedAt = secret.Hash(sec), now
-		c = *cur
-		return nil
-	})
+	c, sec, ev, err := s.adminOps().RotateClientSecret(r.Context(), id)
 	s.clients.forget(id)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("client %q not found", id))
-		return
-	case errors.Is(err, errAdminNoSecret):
-		adminError(w, http.StatusConflict, adminErrConflict, fmt.Sprintf("client %q has no secret to rotate", id))
-		return
-	case err != nil:
-		s.writeError(w, r, err)
+	if err != nil {
+		s.adminFail(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.ClientUpdated, Outcome: audit.Success, Actor: p.actor, ClientID: id,
-		Details: map[string]string{"change": "secret rotated"}})
-	writeJSON(w, http.StatusOK, adminapi.ClientWithSecret{Client: toAdminClient(&c), ClientSecret: sec})
+	s.adminRecord(p, ev)
+	writeJSON(w, http.StatusOK, adminapi.ClientWithSecret{Client: toAdminClient(c), ClientSecret: sec})
 }
 
 // adminUpdateClientRequest is the body of PATCH /clients/{id}: the members
@@ -224,36 +122,22 @@ type adminUpdateClientRequest struct {
 }
 
 // adminUpdateClient changes the settings of a client that can change
-// without re-registering it (UpdateClientSettings): whether it must push
-// its authorization requests (PAR), must use DPoP, or may sign users in at
-// a terminal.
+// without re-registering it (admin.Service.UpdateClient): whether it must
+// push its authorization requests (PAR), must use DPoP, or may sign users
+// in at a terminal.
 func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
 	id := r.PathValue("id")
 	var req adminUpdateClientRequest
 	if !decodeAdminBody(w, r, &req) {
 		return
 	}
-	settings := ClientSettings{RequirePAR: req.RequirePAR, DPoPRequired: req.DPoPRequired, TerminalLogin: req.TerminalLogin}
-	if settings.Empty() {
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "nothing to change: give require_pushed_authorization_requests, dpop_required or terminal_login (true or false)")
-		return
-	}
-	c, ev, changed, err := UpdateClientSettings(r.Context(), s.store, s.clock.Now(), id, settings)
+	c, ev, err := s.adminOps().UpdateClient(r.Context(), id,
+		admin.ClientSettings{RequirePAR: req.RequirePAR, DPoPRequired: req.DPoPRequired, TerminalLogin: req.TerminalLogin})
 	s.clients.forget(id)
-	switch {
-	case errors.Is(err, ErrClientNotFound):
-		adminError(w, http.StatusNotFound, adminErrNotFound, fmt.Sprintf("client %q not found", id))
-		return
-	case errors.Is(err, clientreg.ErrTerminalLoginThirdParty):
-		adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, err.Error())
-		return
-	case err != nil:
-		s.writeError(w, r, err)
+	if err != nil {
+		s.adminFail(w, r, err)
 		return
 	}
-	if changed {
-		ev.Actor = p.actor
-		s.audit.Log(ev)
-	}
+	s.adminRecord(p, ev)
 	writeJSON(w, http.StatusOK, toAdminClient(c))
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -94,9 +92,9 @@ func (s *Server) adminListAudit(w http.ResponseWriter, r *http.Request, _ *admin
 		f.Limit = n
 	}
 	f.Latest = q.Get("after") == ""
-	recs, err := s.store.ListAudit(r.Context(), f)
+	recs, err := s.adminOps().ListAudit(r.Context(), f)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.adminFail(w, r, err)
 		return
 	}
 	out := make([]adminapi.AuditRecord, 0, len(recs))
@@ -107,14 +105,14 @@ func (s *Server) adminListAudit(w http.ResponseWriter, r *http.Request, _ *admin
 }
 
 func (s *Server) adminVerifyAudit(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
-	checked, err := audit.Verify(r.Context(), s.store, nil)
-	if errors.Is(err, audit.ErrBrokenChain) {
-		writeJSON(w, http.StatusOK, adminapi.AuditVerify{OK: false, Checked: checked, Error: err.Error()})
-		return
-	}
+	v, err := s.adminOps().VerifyAudit(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, adminapi.AuditVerify{OK: true, Checked: checked})
+	if v.Broken != nil {
+		writeJSON(w, http.StatusOK, adminapi.AuditVerify{OK: false, Checked: v.Checked, Error: v.Broken.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, adminapi.AuditVerify{OK: true, Checked: v.Checked})
 }

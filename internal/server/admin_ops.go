@@ -9,10 +9,11 @@ import (
 )
 
 // adminOps is the admin layer (internal/admin) on this server's store,
-// hasher, clock and connectors; the admin API's user and role handlers
+// hasher, clock, connectors and issuer; the admin API's handlers
 // only decode, call it, record its event and answer.
 func (s *Server) adminOps() *admin.Service {
-	return admin.New(s.store, admin.Options{Hasher: s.hasher, Clock: s.clock, Connectors: s.connectorIDs()})
+	return admin.New(s.store, admin.Options{Hasher: s.hasher, Clock: s.clock, Connectors: s.connectorIDs(),
+		CheckClient: s.checkClientRegistration})
 }
 
 // adminFail answers an error of the admin layer: 400, 404 or 409 with
@@ -40,12 +41,3 @@ func (s *Server) adminRecord(p *adminPrincipal, ev audit.Event) {
 	s.audit.Log(ev)
 }
 
-// adminCheckRoles answers 400 (and returns false) when roles names a role
-// that does not exist.
-func (s *Server) adminCheckRoles(w http.ResponseWriter, r *http.Request, roles []string) bool {
-	if err := s.adminOps().CheckRolesExist(r.Context(), roles); err != nil {
-		s.adminFail(w, r, err)
-		return false
-	}
-	return true
-}
