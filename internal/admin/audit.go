@@ -8,15 +8,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
-// ListAudit returns the audit records f selects, in seq order. A
-// negative limit or sequence number is refused.
+// ListAudit returns the audit records f selects, in seq order; the front
+// ends parse f from their own flags and query parameters.
 func (s *Service) ListAudit(ctx context.Context, f storage.AuditFilter) ([]*storage.AuditRecord, error) {
-	switch {
-	case f.Limit < 0:
-		return nil, invalidf("the number of audit events must not be negative, got %d", f.Limit)
-	case f.AfterSeq < 0:
-		return nil, invalidf("the sequence number to list audit events after must not be negative, got %d", f.AfterSeq)
-	}
 	return s.store.ListAudit(ctx, f)
 }
 

@@ -38,6 +38,9 @@ type parityCase struct {
 	// cliPrecheck: the CLI refuses with words of its own before it sends
 	// the request (a taken username, before asking for a password).
 	cliPrecheck bool
+	// noCLI, when set, says why the CLI cannot send this input; the row
+	// then runs through the layer and the admin API only.
+	noCLI string
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -321,10 +324,169 @@ var parityCases = []parityCase{
 		method: "POST", path: "/keys/rotate", body: map[string]any{"activate_in": -1},
 		cli:  []string{"keys", "rotate", "--activate-in", "-1s"},
 		want: admin.Invalid, words: "must not be negative, got -1s"},
+	{name: "register a client",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, err := s.CreateClient(ctx, admin.NewClient{ID: "ci", Name: "CI", GrantTypes: []string{"client_credentials"}, Scopes: []string{"read"}, Roles: []string{"viewer"}})
+			return err
+		},
+		method: "POST", path: "/clients", body: map[string]any{"id": "ci", "name": "CI", "grant_types": []string{"client_credentials"}, "scopes": []string{"read"}, "roles": []string{"viewer"}},
+		cli: []string{"clients", "create", "CI", "--id", "ci", "--grant", "client_credentials", "--scope", "read", "--role", "viewer"}},
+	{name: "a client ID that is taken",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, err := s.CreateClient(ctx, admin.NewClient{ID: "ci", Name: "CI", GrantTypes: []string{"client_credentials"}})
+			return err
+		},
+		method: "POST", path: "/clients", body: map[string]any{"id": "ci", "name": "CI", "grant_types": []string{"client_credentials"}},
+		cli:  []string{"clients", "create", "CI", "--id", "ci", "--grant", "client_credentials"},
+		want: admin.Conflict, words: `client "ci" already exists`},
+	{name: "a client ID with a path in it",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, err := s.CreateClient(ctx, admin.NewClient{ID: "bad id/../x", Name: "CI", GrantTypes: []string{"client_credentials"}})
+			return err
+		},
+		method: "POST", path: "/clients", body: map[string]any{"id": "bad id/../x", "name": "CI", "grant_types": []string{"client_credentials"}},
+		cli:  []string{"clients", "create", "CI", "--id", "bad id/../x", "--grant", "client_credentials"},
+		want: admin.Invalid, words: `client ID "bad id/../x" must be 1-128 letters`},
+	{name: "a client scope with a space",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, err := s.CreateClient(ctx, admin.NewClient{ID: "ci2", Name: "CI", GrantTypes: []string{"client_credentials"}, Scopes: []string{"a b"}})
+			return err
+		},
+		method: "POST", path: "/clients", body: map[string]any{"id": "ci2", "name": "CI", "grant_types": []string{"client_credentials"}, "scopes": []string{"a b"}},
+		noCLI: `the CLI reads --scope "a b" as the two scopes a and b`,
+		want:  admin.Invalid, words: `scope "a b" must be one scope token, without spaces`},
+	{name: "a client scope with a quote",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, err := s.CreateClient(ctx, admin.NewClient{ID: "ci2", Name: "CI", GrantTypes: []string{"client_credentials"}, Scopes: []string{`a"b`}})
+			return err
+		},
+		method: "POST", path: "/clients", body: map[string]any{"id": "ci2", "name": "CI", "grant_types": []string{"client_credentials"}, "scopes": []string{`a"b`}},
+		cli:  []string{"clients", "create", "CI", "--id", "ci2", "--grant", "client_credentials", "--scope", `a"b`},
+		want: admin.Invalid, words: "contains a character RFC 6749 §3.3 does not allow"},
+	{name: "refresh_token without authorization_code",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, err := s.CreateClient(ctx, admin.NewClient{ID: "ci2", Name: "CI", GrantTypes: []string{"client_credentials", "refresh_token"}})
+			return err
+		},
+		method: "POST", path: "/clients", body: map[string]any{"id": "ci2", "name": "CI", "grant_types": []string{"client_credentials", "refresh_token"}},
+		cli:  []string{"clients", "create", "CI", "--id", "ci2", "--grant", "client_credentials", "--grant", "refresh_token"},
+		want: admin.Invalid, words: "the refresh_token grant needs authorization_code or device_code"},
+	{name: "a client with a role that does not exist",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, err := s.CreateClient(ctx, admin.NewClient{ID: "ci2", Name: "CI", GrantTypes: []string{"client_credentials"}, Roles: []string{"nosuch"}})
+			return err
+		},
+		method: "POST", path: "/clients", body: map[string]any{"id": "ci2", "name": "CI", "grant_types": []string{"client_credentials"}, "roles": []string{"nosuch"}},
+		cli:  []string{"clients", "create", "CI", "--id", "ci2", "--grant", "client_credentials", "--role", "nosuch"},
+		want: admin.Invalid, words: `unknown role "nosuch"`},
+	{name: "the admin scope for a third-party client",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, err := s.CreateClient(ctx, admin.NewClient{ID: "ci2", Name: "CI", GrantTypes: []string{"client_credentials"}, Scopes: []string{"admin"}})
+			return err
+		},
+		method: "POST", path: "/clients", body: map[string]any{"id": "ci2", "name": "CI", "grant_types": []string{"client_credentials"}, "scopes": []string{"admin"}},
+		cli:  []string{"clients", "create", "CI", "--id", "ci2", "--grant", "client_credentials", "--scope", "admin"},
+		want: admin.Invalid, words: `scope "admin" is open to first-party clients only`},
+	{name: "terminal sign-in for a third-party client",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, err := s.CreateClient(ctx, admin.NewClient{ID: "ci2", Name: "CI", GrantTypes: []string{"client_credentials"}, TerminalLogin: true})
+			return err
+		},
+		method: "POST", path: "/clients", body: map[string]any{"id": "ci2", "name": "CI", "grant_types": []string{"client_credentials"}, "terminal_login": true},
+		cli:  []string{"clients", "create", "CI", "--id", "ci2", "--grant", "client_credentials", "--terminal-login"},
+		want: admin.Invalid, words: "only for first-party clients"},
+	{name: "show a client that does not exist",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, err := s.GetClient(ctx, "nosuch")
+			return err
+		},
+		method: "GET", path: "/clients/nosuch",
+		cli:  []string{"clients", "show", "nosuch"},
+		want: admin.NotFound, words: `client "nosuch" not found`},
+	{name: "require PAR of a client",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, err := s.UpdateClient(ctx, "svc", admin.ClientSettings{RequirePAR: ptr(true)})
+			return err
+		},
+		method: "PATCH", path: "/clients/svc", body: map[string]any{"require_pushed_authorization_requests": true},
+		cli: []string{"clients", "update", "svc", "--require-par"}},
+	{name: "turn terminal sign-in on for a third-party client",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, err := s.UpdateClient(ctx, "svc", admin.ClientSettings{TerminalLogin: ptr(true)})
+			return err
+		},
+		method: "PATCH", path: "/clients/svc", body: map[string]any{"terminal_login": true},
+		cli:  []string{"clients", "update", "svc", "--terminal-login"},
+		want: admin.Invalid, words: `client "svc": terminal sign-in (the password grant) is only for first-party clients`},
+	{name: "change nothing of a client",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, err := s.UpdateClient(ctx, "svc", admin.ClientSettings{})
+			return err
+		},
+		method: "PATCH", path: "/clients/svc", body: map[string]any{},
+		cli:  []string{"clients", "update", "svc"},
+		want: admin.Invalid, words: "nothing to change", cliPrecheck: true},
+	{name: "update a client that does not exist",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, err := s.UpdateClient(ctx, "nosuch", admin.ClientSettings{DPoPRequired: ptr(true)})
+			return err
+		},
+		method: "PATCH", path: "/clients/nosuch", body: map[string]any{"dpop_required": true},
+		cli:  []string{"clients", "update", "nosuch", "--dpop-required"},
+		want: admin.NotFound, words: `client "nosuch" not found`},
+	{name: "rotate the secret of a client",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, err := s.RotateClientSecret(ctx, "svc")
+			return err
+		},
+		method: "POST", path: "/clients/svc/rotate-secret",
+		cli: []string{"clients", "rotate-secret", "svc"}},
+	{name: "rotate the secret of a public client",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, _, _, err := s.RotateClientSecret(ctx, "spa")
+			return err
+		},
+		method: "POST", path: "/clients/spa/rotate-secret",
+		cli:  []string{"clients", "rotate-secret", "spa"},
+		want: admin.Conflict, words: `client "spa" is public: it has no secret to rotate`},
+	{name: "delete a client",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, err := s.DeleteClient(ctx, "svc")
+			return err
+		},
+		method: "DELETE", path: "/clients/svc",
+		cli: []string{"clients", "delete", "svc"}},
+	{name: "delete a client that does not exist",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, err := s.DeleteClient(ctx, "svc")
+			return err
+		},
+		method: "DELETE", path: "/clients/svc",
+		cli:  []string{"clients", "delete", "svc"},
+		want: admin.NotFound, words: `client "svc" not found`},
+	{name: "list the audit events of a type",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			_, err := s.ListAudit(ctx, storage.AuditFilter{Type: "client.created", Limit: 10})
+			return err
+		},
+		method: "GET", path: "/audit?type=client.created&limit=10",
+		cli: []string{"audit", "list", "--type", "client.created", "--limit", "10"}},
+	{name: "verify the audit trail",
+		layer: func(ctx context.Context, s *admin.Service) error {
+			v, err := s.VerifyAudit(ctx)
+			if err == nil && v.Broken != nil {
+				return v.Broken
+			}
+			return err
+		},
+		method: "GET", path: "/audit/verify",
+		cli: []string{"audit", "verify"}},
 }
 
 // paritySeed gives st what parityCases start from. Only the layer's
 // store lacks the admin (servertest bootstraps one on a server's store).
+// Besides the users and roles it registers the confidential client "svc"
+// and the public client "spa".
 func paritySeed(t *testing.T, st storage.Store, withAdmin bool) {
 	t.Helper()
 	ops := admin.New(st, admin.Options{Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1)})
@@ -347,6 +509,14 @@ func paritySeed(t *testing.T, st storage.Store, withAdmin bool) {
 	if _, _, err := ops.UpdateUser(ctx, "dave", admin.UserUpdate{Disabled: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
+	for _, nc := range []admin.NewClient{
+		{ID: "svc", Name: "Service", GrantTypes: []string{"client_credentials"}},
+		{ID: "spa", Name: "Single page", Public: true, GrantTypes: []string{"authorization_code"}, RedirectURIs: []string{"http://127.0.0.1/cb"}},
+	} {
+		if _, _, _, err := ops.CreateClient(ctx, nc); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // TestAdminParity runs one table of valid and invalid requests through the
@@ -362,7 +532,8 @@ func TestAdminParity(t *testing.T) {
 	}
 	t.Cleanup(func() { layerStore.Close() })
 	paritySeed(t, layerStore, true)
-	layer := admin.New(layerStore, admin.Options{Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1)})
+	layer := admin.New(layerStore, admin.Options{Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1),
+		CheckClient: func(c *storage.Client) error { return server.CheckClientRegistration("https://auth.example", c) }})
 
 	// The admin API, called directly.
 	apiSrv := servertest.Start(t)
@@ -406,6 +577,10 @@ func TestAdminParity(t *testing.T) {
 				t.Errorf("the admin API says %q, the admin layer %q", desc, lerr)
 			}
 
+			if c.noCLI != "" {
+				t.Logf("not through the CLI: %s", c.noCLI)
+				return
+			}
 			for _, fe := range []struct {
 				name string
 				r    result
