@@ -40,4 +40,3 @@ func (s *Server) adminRecord(p *adminPrincipal, ev audit.Event) {
 	ev.Actor = p.actor
 	s.audit.Log(ev)
 }
-
