@@ -28,7 +28,15 @@
 //	go run ./bench [--duration 10s] [--warmup 1s] [--concurrency 32]
 //	               [--workloads cc,cc-dpop,cc-dpop-eddsa,refresh,introspect,apikey-introspect] [--json]
 //	               [--postgres | --db postgres://...] [--binary PATH] [--keep]
-//	               [--replicas 2 [--redis-url redis://127.0.0.1:6379/0]]
+//	               [--replicas 2 [--redis-url redis://127.0.0.1:6379/0]] [--perf-dir DIR]
+//
+// --perf-dir DIR records a CPU profile of the server with Linux perf
+// (perf record -g) during each measured window, to DIR/WORKLOAD.perf.data
+// (perf.go); perf needs no change to the server, sees the kernel's share
+// too, and compares two workloads with perf diff:
+//
+//	go run ./bench --workloads cc,cc-dpop --perf-dir /tmp/prof
+//	perf diff /tmp/prof/client_credentials.perf.data /tmp/prof/client_credentials-dpop.perf.data
 //
 // --replicas 2 starts two servers on the same PostgreSQL schema and a free
 // Redis database (flushed before and after), with the same secret key and
@@ -121,6 +129,9 @@ type options struct {
 	// each workload).
 	AuditRetention time.Duration
 	SizeEvery      time.Duration
+	// PerfDir, when set, is where perf record writes a CPU profile of
+	// the server (or gateway) for each measured window (perf.go).
+	PerfDir string
 }
 
 // loadGCPercent is the load generator's own GOGC unless GOGC is set: it
@@ -216,6 +227,7 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.IntVar(&o.LDAPPool, "ldap-pool", 8, "with --ldap: the connector's pool_size (`connections` for searches, and as many for binds)")
 	fs.DurationVar(&o.AuditRetention, "audit-retention", 0, "run the server with this audit.retention (at least 1m), e.g. 10m for a soak (make bench-soak); 0 keeps every event")
 	fs.DurationVar(&o.SizeEvery, "size-every", 0, "sample the SQLite database's size at this `interval` during the load and judge its flatness with --audit-retention (default 1m when --audit-retention is set)")
+	fs.StringVar(&o.PerfDir, "perf-dir", "", "record the server's CPU profile (Linux perf record -g, 999 Hz, kernel included) during each measured window to `dir`/WORKLOAD.perf.data; read one with 'perf report -i FILE --no-children --sort symbol', compare two with 'perf diff A B'")
 	fs.BoolVar(&o.Gateway, "gateway", false, "benchmark the gateway (gatehouse proxy) in front of the test app instead; workloads bare, session, apikey, jwt (direct always runs), --duration 5s unless given")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -243,6 +255,17 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	}
 	if o.AuditRetention > 0 && o.SizeEvery == 0 {
 		o.SizeEvery = time.Minute
+	}
+	if o.PerfDir != "" {
+		if o.LDAP || o.GatewayFlood {
+			return nil, fmt.Errorf("--perf-dir records the server or the gateway; not with --ldap or --gateway-flood")
+		}
+		if err := checkPerf(); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(o.PerfDir, 0o755); err != nil {
+			return nil, fmt.Errorf("--perf-dir: %w", err)
+		}
 	}
 	if o.Postgres && o.DB != "" {
 		return nil, fmt.Errorf("use --postgres or --db, not both")

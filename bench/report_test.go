@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestEvaluateDPoPRatio: each DPoP workload is held to the ≥ 70% target
 // against plain client_credentials, the EdDSA one under its own name.
@@ -22,6 +25,33 @@ func TestEvaluateDPoPRatio(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Fatalf("targets missing: %v", want)
+	}
+}
+
+// TestEvaluateDPoPServerCPU: with the server's CPU per request measured,
+// the DPoP target also shows the ratio of CPU per request, and PASS or
+// MISS still follows req/s.
+func TestEvaluateDPoPServerCPU(t *testing.T) {
+	r := &Report{Workloads: []WorkloadResult{
+		{Name: wlClientCredentials, RPS: 1000, ServerCPUPerRequestUs: 150},
+		{Name: wlClientCredentialsDPoP, RPS: 650, ServerCPUPerRequestUs: 200},
+	}}
+	r.evaluate()
+	for _, tg := range r.Targets {
+		if tg.Name != "client_credentials with DPoP" {
+			continue
+		}
+		if tg.Pass || !strings.Contains(tg.Measured, "65% (650 vs 1,000 req/s)") || !strings.Contains(tg.Measured, "server CPU 200 vs 150 µs/req, 75%") {
+			t.Fatalf("measured %q, pass %v", tg.Measured, tg.Pass)
+		}
+		return
+	}
+	t.Fatal("no DPoP target")
+}
+
+func TestParseFlagsPerfDir(t *testing.T) {
+	if _, err := parseFlags([]string{"--ldap", "--perf-dir", t.TempDir()}, nil); err == nil {
+		t.Fatal("--perf-dir with --ldap accepted")
 	}
 }
 

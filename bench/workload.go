@@ -300,8 +300,13 @@ func runWorkload(ctx context.Context, w workload, opts *options, pids []int, dbC
 	var cpu0 cpuSnapshot
 	var dials0 int64
 	cpuRead := make(chan struct{})
+	var perf *perfRecording
+	var perfErr error
 	cpuTimer := time.AfterFunc(time.Until(from), func() {
 		defer close(cpuRead)
+		if opts.PerfDir != "" {
+			perf, perfErr = startPerf(opts.PerfDir, w.name, pids)
+		}
 		cpu0 = takeCPU(pids, dbComm)
 		dials0 = dials.Load()
 	})
@@ -335,15 +340,26 @@ func runWorkload(ctx context.Context, w workload, opts *options, pids []int, dbC
 		return WorkloadResult{}, fmt.Errorf("every worker gave up during the warm-up")
 	}
 	<-cpuRead
+	cpu1 := takeCPU(pids, dbComm)
+	var profile string
+	if perf != nil {
+		profile, perfErr = perf.stop()
+	}
 	if err := ctx.Err(); err != nil {
 		return WorkloadResult{}, err
 	}
-	cpu1 := takeCPU(pids, dbComm)
+	if perfErr != nil {
+		return WorkloadResult{}, perfErr
+	}
 
 	res := summarize(w.name, results, from)
 	res.PeakRSSKB = peak
 	res.PeakRSSKBB = peakB
 	res.Connections = int(dials.Load() - dials0)
+	res.Profile = profile
+	if res.Requests > 0 {
+		res.ServerCPUPerRequestUs = float64(cpu1.server-cpu0.server) / float64(time.Microsecond) / float64(res.Requests)
+	}
 	if window := stopped.Sub(from); window > 0 {
 		pct := func(d time.Duration) float64 { return 100 * float64(d) / float64(window) }
 		res.ServerCPUPct = pct(cpu1.server - cpu0.server)

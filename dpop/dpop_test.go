@@ -408,6 +408,38 @@ func TestMemoryReplayCacheBounded(t *testing.T) {
 	}
 }
 
+// TestMemoryReplayCacheFarExpiry: expiries beyond what Unix nanoseconds
+// hold (before 1678, after 2262) are saturated, not wrapped: a key that
+// expires in the year 3000 stays remembered, one that expired in the
+// year 1 is never a replay, and neither disturbs the order of the rest.
+func TestMemoryReplayCacheFarExpiry(t *testing.T) {
+	clk := clocktest.New(t0)
+	c := dpop.NewMemoryReplayCache(10, clk)
+	far := time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
+	past := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, k := range []struct {
+		key string
+		exp time.Time
+	}{{"far", far}, {"past", past}, {"soon", t0.Add(time.Second)}} {
+		if seen, _ := c.Seen(ctx, k.key, k.exp); seen {
+			t.Fatalf("%s seen the first time", k.key)
+		}
+	}
+	if seen, _ := c.Seen(ctx, "past", past); seen {
+		t.Fatal("a key that expired in the year 1 is a replay")
+	}
+	if seen, _ := c.Seen(ctx, "soon", t0.Add(time.Second)); !seen {
+		t.Fatal("soon forgotten before it expired")
+	}
+	clk.Advance(100 * 365 * 24 * time.Hour)
+	if seen, _ := c.Seen(ctx, "far", far); !seen {
+		t.Fatal("a key that expires in the year 3000 was forgotten a century early")
+	}
+	if seen, _ := c.Seen(ctx, "soon", t0.Add(time.Second)); seen {
+		t.Fatal("soon still remembered a century after it expired")
+	}
+}
+
 // TestMemoryReplayCacheExpiryOrder puts proofs in with expiries in
 // random order: whatever the order, the cache forgets exactly the expired
 // ones, and when full it drops the one closest to expiry, never a later

@@ -2,6 +2,8 @@ package dpop
 
 import (
 	"context"
+	"crypto/sha256"
+	"math"
 	"sync"
 	"time"
 
@@ -30,13 +32,23 @@ const DefaultReplayCapacity = 100_000
 // proofs cannot grow it without bound; size the capacity for the peak
 // rate times the iat window (a dropped proof could be replayed until its
 // iat leaves the window). Replicas need a shared cache instead.
+//
+// It remembers the SHA-256 of each key, not the key: its map and heap
+// hold no pointers, so the garbage collector does not walk the 100,000
+// entries of a busy cache at every cycle, and remembering a proof
+// allocates nothing. A Verifier hands it the replay hash of a proof
+// directly (see Verifier.Verify).
 type MemoryReplayCache struct {
 	mu    sync.Mutex
 	cap   int
 	clock clock.Clock
-	seen  map[string]time.Time
+	seen  map[replayKey]int64 // → expiry, Unix nanoseconds
 	order expiryHeap
 }
+
+// replayKey is the SHA-256 of a key given to Seen, or a proof's replay
+// hash given by a Verifier.
+type replayKey [sha256.Size]byte
 
 // NewMemoryReplayCache returns a cache of capacity entries (zero:
 // DefaultReplayCapacity); clk nil means clock.System.
@@ -47,26 +59,45 @@ func NewMemoryReplayCache(capacity int, clk clock.Clock) *MemoryReplayCache {
 	if clk == nil {
 		clk = clock.System
 	}
-	return &MemoryReplayCache{cap: capacity, clock: clk, seen: make(map[string]time.Time)}
+	return &MemoryReplayCache{cap: capacity, clock: clk, seen: make(map[replayKey]int64)}
 }
 
 // Seen implements ReplayCache.
 func (c *MemoryReplayCache) Seen(_ context.Context, key string, expires time.Time) (bool, error) {
-	now := c.clock.Now()
+	return c.seenKey(sha256.Sum256([]byte(key)), expires), nil
+}
+
+// seenKey is Seen for a key already hashed.
+func (c *MemoryReplayCache) seenKey(k replayKey, expires time.Time) bool {
+	now, exp := unixNanos(c.clock.Now()), unixNanos(expires)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if exp, ok := c.seen[key]; ok && now.Before(exp) {
-		return true, nil
+	if e, ok := c.seen[k]; ok && now < e {
+		return true
 	}
-	for len(c.order) > 0 && (!now.Before(c.order[0].exp) || len(c.order) >= c.cap) {
+	for len(c.order) > 0 && (c.order[0].exp <= now || len(c.order) >= c.cap) {
 		e := c.order.pop()
-		if c.seen[e.key].Equal(e.exp) {
+		// A key recorded again after it expired has a newer entry; the
+		// older one, popped here, must not forget it.
+		if c.seen[e.key] == e.exp {
 			delete(c.seen, e.key)
 		}
 	}
-	c.seen[key] = expires
-	c.order.push(entry{key, expires})
-	return false, nil
+	c.seen[k] = exp
+	c.order.push(entry{k, exp})
+	return false
+}
+
+// unixNanos is t in Unix nanoseconds, saturated outside the years
+// 1678–2262 that an int64 of nanoseconds can hold.
+func unixNanos(t time.Time) int64 {
+	switch s := t.Unix(); {
+	case s >= math.MaxInt64/int64(time.Second):
+		return math.MaxInt64
+	case s <= math.MinInt64/int64(time.Second):
+		return math.MinInt64
+	}
+	return t.UnixNano()
 }
 
 // Len returns the number of proofs remembered.
@@ -77,8 +108,8 @@ func (c *MemoryReplayCache) Len() int {
 }
 
 type entry struct {
-	key string
-	exp time.Time
+	key replayKey
+	exp int64 // Unix nanoseconds
 }
 
 // expiryHeap is a binary min-heap of entries by exp. It is written out
@@ -91,7 +122,7 @@ func (h *expiryHeap) push(e entry) {
 	q := *h
 	for i := len(q) - 1; i > 0; {
 		parent := (i - 1) / 2
-		if !q[i].exp.Before(q[parent].exp) {
+		if q[i].exp >= q[parent].exp {
 			break
 		}
 		q[i], q[parent] = q[parent], q[i]
@@ -104,14 +135,13 @@ func (h *expiryHeap) pop() entry {
 	top := q[0]
 	last := len(q) - 1
 	q[0] = q[last]
-	q[last] = entry{} // drop the reference to the key
 	q = q[:last]
 	for i := 0; ; {
 		small, l, r := i, 2*i+1, 2*i+2
-		if l < len(q) && q[l].exp.Before(q[small].exp) {
+		if l < len(q) && q[l].exp < q[small].exp {
 			small = l
 		}
-		if r < len(q) && q[r].exp.Before(q[small].exp) {
+		if r < len(q) && q[r].exp < q[small].exp {
 			small = r
 		}
 		if small == i {

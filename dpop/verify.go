@@ -262,7 +262,15 @@ func (v *Verifier) Verify(ctx context.Context, proof string, req Request) (*Proo
 	// chosen by one client cannot block another's.
 	var buf [64 + 1 + maxJTI]byte // on the stack: jkt is 43 bytes for SHA-256
 	rk := sha256.Sum256(append(append(append(buf[:0], jkt...), 0), jti...))
-	seen, err := v.cfg.Replay.Seen(ctx, base64.RawURLEncoding.EncodeToString(rk[:]), iat.Add(v.cfg.Window+time.Second))
+	expires := iat.Add(v.cfg.Window + time.Second)
+	var seen bool
+	if m, ok := v.cfg.Replay.(*MemoryReplayCache); ok {
+		// In memory, the hash itself is the key: no string to encode
+		// and keep per proof.
+		seen = m.seenKey(rk, expires)
+	} else {
+		seen, err = v.cfg.Replay.Seen(ctx, base64.RawURLEncoding.EncodeToString(rk[:]), expires)
+	}
 	if err != nil {
 		return nil, invalid(err, "the replay cache is unavailable, so the proof cannot be checked: retry")
 	}
