@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server/testbed"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/storage/storagetest"
 )
 
 // testHarness is a real Server on a real SQLite database behind an
@@ -48,12 +49,12 @@ func newHarness(t *testing.T, opts ...harnessOption) *testHarness {
 }
 
 // storeOpener opens an empty store for a test, closed when it ends.
-type storeOpener = testbed.Opener
+type storeOpener = storagetest.Opener
 
 var (
-	openSQLite    = testbed.OpenSQLite
-	openPostgres  = testbed.OpenPostgres
-	onEachBackend = testbed.OnEachBackend
+	openSQLite    = storagetest.OpenSQLite
+	openPostgres  = storagetest.OpenPostgres
+	onEachBackend = storagetest.OnEachBackend
 )
 
 // newHarnessOn is newHarness on the store open gives.

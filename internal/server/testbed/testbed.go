@@ -14,7 +14,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,9 +26,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/pgtest"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/postgres"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/sqlite"
+	"github.com/gatehouse-auth/gatehouse/internal/storage/storagetest"
 )
 
 // AdminPassword is the password tests bootstrap the user "admin" with.
@@ -52,7 +49,7 @@ var secretKeyHex = strings.Repeat("ab", 32)
 // trail that goes nowhere.
 type Options struct {
 	// Store is the database, which the caller closes; nil opens a new
-	// SQLite database.
+	// SQLite database (storagetest.OpenSQLite).
 	Store storage.Store
 	// Clock is the fake clock; nil starts a new one at StartTime.
 	Clock *clocktest.Fake
@@ -96,7 +93,7 @@ func New(t testing.TB, o Options) *Bed {
 	ctx := context.Background()
 	st := o.Store
 	if st == nil {
-		st = OpenSQLite(t)
+		st = storagetest.OpenSQLite(t)
 	}
 	clk := o.Clock
 	if clk == nil {
@@ -137,43 +134,4 @@ func New(t testing.TB, o Options) *Bed {
 func (b *Bed) Serve(h http.Handler) {
 	b.TS.Config.Handler = h
 	b.TS.Start()
-}
-
-// Opener opens an empty store for a test, closed when it ends.
-type Opener func(t testing.TB) storage.Store
-
-// OpenSQLite opens a new SQLite database in the test's temporary
-// directory.
-func OpenSQLite(t testing.TB) storage.Store {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-// OpenPostgres opens a store in a schema of the test's own on the
-// PostgreSQL of GATEHOUSE_TEST_POSTGRES_DSN, or skips.
-func OpenPostgres(t testing.TB) storage.Store {
-	t.Helper()
-	st, err := postgres.Open(context.Background(), pgtest.FreshSchema(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-// OnEachBackend runs test on SQLite, and on PostgreSQL when
-// GATEHOUSE_TEST_POSTGRES_DSN is set (skipped otherwise).
-func OnEachBackend(t *testing.T, test func(t *testing.T, open Opener)) {
-	t.Run("sqlite", func(t *testing.T) { test(t, OpenSQLite) })
-	t.Run("postgres", func(t *testing.T) {
-		if !pgtest.Enabled() {
-			t.Skip(pgtest.EnvDSN + " not set")
-		}
-		test(t, OpenPostgres)
-	})
 }
