@@ -47,17 +47,8 @@ func (s *Server) accountCaller(w http.ResponseWriter, r *http.Request) *accounta
 			Description: "a bearer access token of a user login is required", Status: http.StatusUnauthorized})
 		return nil
 	}
-	claims, err := s.verifyAccessToken(r.Context(), p.token)
-	if errors.Is(err, errInactive) {
-		s.writeResourceError(w, p, protocol.NewError(protocol.ErrInvalidToken, "the access token is invalid or expired"))
-		return nil
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil
-	}
-	if perr := s.checkBinding(r, p, claims); perr != nil {
-		s.writeResourceError(w, p, perr)
+	claims := s.verifiedToken(w, r, p)
+	if claims == nil {
 		return nil
 	}
 	if claims.GrantID == "" {
@@ -71,13 +62,8 @@ func (s *Server) accountCaller(w http.ResponseWriter, r *http.Request) *accounta
 			"the access token is not for the account API (it needs the audience %s and the %s scope)", AccountResource(s.issuer), ScopeAccount))
 		return nil
 	}
-	u, err := s.store.GetUser(r.Context(), claims.Subject)
-	if errors.Is(err, storage.ErrNotFound) || err == nil && u.Disabled {
-		writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the user no longer exists"))
-		return nil
-	}
-	if err != nil {
-		s.writeError(w, r, err)
+	u := s.tokenUser(w, r, claims.Subject, "the user no longer exists")
+	if u == nil {
 		return nil
 	}
 	c := &accountapi.Caller{User: u}

@@ -170,7 +170,7 @@ func (a *API) handleMFAEnroll(w http.ResponseWriter, r *http.Request) {
 		err = json.Unmarshal(body, &req)
 	}
 	if err != nil {
-		respond.JSON(w, http.StatusBadRequest, protocol.NewError(protocol.ErrInvalidRequest, "the body must be empty or JSON: {\"password\": \"...\"}"))
+		respond.Error(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "the body must be empty or JSON: {\"password\": \"...\"}")
 		return
 	}
 	if ok := a.recentlyAuthenticated(w, r, c, req.Password); !ok {
@@ -178,8 +178,7 @@ func (a *API) handleMFAEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	uri, sec, err := a.d.TOTP.Begin(r.Context(), c.User)
 	if errors.Is(err, ErrAlreadyEnrolled) {
-		respond.JSON(w, http.StatusConflict, &protocol.Error{Code: ErrCodeAlreadyEnrolled,
-			Description: "two-step verification is already on"})
+		respond.Error(w, http.StatusConflict, ErrCodeAlreadyEnrolled, "two-step verification is already on")
 		return
 	}
 	if err != nil {
@@ -196,7 +195,7 @@ func (a *API) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	var req MFAConfirmRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, maxBody)).Decode(&req); err != nil {
-		respond.JSON(w, http.StatusBadRequest, protocol.NewError(protocol.ErrInvalidRequest, "the body must be JSON: {\"code\": \"123456\"}"))
+		respond.Error(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "the body must be JSON: {\"code\": \"123456\"}")
 		return
 	}
 	if !a.allowAttempt(w, r, c.User, "mfa rate limiter failed") {
@@ -208,8 +207,7 @@ func (a *API) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		respond.JSON(w, http.StatusBadRequest, &protocol.Error{Code: ErrCodeBadCode,
-			Description: "that code is not valid, or no enrolment is pending; try the current code from your app"})
+		respond.Error(w, http.StatusBadRequest, ErrCodeBadCode, "that code is not valid, or no enrolment is pending; try the current code from your app")
 		return
 	}
 	respond.JSON(w, http.StatusOK, MFAConfirmResponse{RecoveryCodes: codes})
@@ -222,7 +220,7 @@ func (a *API) allowAttempt(w http.ResponseWriter, r *http.Request, u *storage.Us
 	refusal, err := a.d.LimitAttempt(r, u)
 	if err != nil {
 		a.d.Logger.Error(failed, "err", err)
-		respond.JSON(w, http.StatusServiceUnavailable, protocol.NewError(protocol.ErrTemporarilyUnavailable, "try again in a moment"))
+		respond.Error(w, http.StatusServiceUnavailable, protocol.ErrTemporarilyUnavailable, "try again in a moment")
 		return false
 	}
 	if refusal != nil {
@@ -254,7 +252,6 @@ func (a *API) recentlyAuthenticated(w http.ResponseWriter, r *http.Request, c *C
 			return true
 		}
 	}
-	respond.JSON(w, http.StatusUnauthorized, &protocol.Error{Code: ErrCodeReauth,
-		Description: fmt.Sprintf("this change needs a sign-in within the last %s or your current password (\"password\" in the request)", window)})
+	respond.Error(w, http.StatusUnauthorized, ErrCodeReauth, fmt.Sprintf("this change needs a sign-in within the last %s or your current password (\"password\" in the request)", window))
 	return false
 }

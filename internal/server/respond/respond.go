@@ -49,3 +49,10 @@ func HeaderValue(s string) string {
 	}
 	return string(b)
 }
+
+// Error answers status with an error in the JSON shape of RFC 6749 §5.2
+// ({"error": code, "error_description": desc}) and no challenge: the
+// refusals of an API that are not about the caller's credentials.
+func Error(w http.ResponseWriter, status int, code, desc string) {
+	JSON(w, status, &protocol.Error{Code: code, Description: desc})
+}
