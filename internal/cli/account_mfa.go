@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/cliauth"
 	"github.com/gatehouse-auth/gatehouse/client/qrcode"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/server/accountapi"
 )
 
 // codeAttempts is how many first codes an interactive enrolment asks for
@@ -70,8 +71,8 @@ func accountMFAEnrollRun(ctx context.Context, opts *accountMFAEnrollOptions) err
 	if err != nil {
 		return err
 	}
-	var en server.MFAEnrollResponse
-	err = api.post(ctx, server.PathAccountAPIMFAEnroll, struct{}{}, &en)
+	var en accountapi.MFAEnrollResponse
+	err = api.post(ctx, accountapi.PathMFAEnroll, struct{}{}, &en)
 	var ae *accountAPIError
 	if errors.As(err, &ae) && ae.Status == http.StatusConflict {
 		return fmt.Errorf("two-step verification is already on for your account; to enrol a new app, "+
@@ -94,13 +95,13 @@ func accountMFAEnrollRun(ctx context.Context, opts *accountMFAEnrollOptions) err
 	if opts.IO.IsTTY() {
 		attempts = codeAttempts
 	}
-	var done server.MFAConfirmResponse
+	var done accountapi.MFAConfirmResponse
 	for i := 1; ; i++ {
 		code, err := readCode(in, opts.IO.ErrOut)
 		if err != nil {
 			return err
 		}
-		err = api.post(ctx, server.PathAccountAPIMFAConfirm, server.MFAConfirmRequest{Code: code}, &done)
+		err = api.post(ctx, accountapi.PathMFAConfirm, accountapi.MFAConfirmRequest{Code: code}, &done)
 		if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && i < attempts {
 			fmt.Fprintln(opts.IO.ErrOut, "That code is not valid; try the current code from your app.")
 			continue

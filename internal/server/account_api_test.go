@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/accountapi"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -60,7 +61,7 @@ func confirmBody(code string) string { return `{"code":"` + code + `"}` }
 // apiEnrol starts an enrolment over the API and returns the secret.
 func apiEnrol(t *testing.T, h *testHarness, tok string) string {
 	t.Helper()
-	st, body := accountAPI(t, h, nil, PathAccountAPIMFAEnroll, tok, "")
+	st, body := accountAPI(t, h, nil, accountapi.PathMFAEnroll, tok, "")
 	sec, _ := body["secret"].(string)
 	uri, _ := body["otpauth_uri"].(string)
 	if st != http.StatusOK || sec == "" || !strings.HasPrefix(uri, "otpauth://totp/") || !strings.Contains(uri, "secret="+sec) {
@@ -82,20 +83,20 @@ func TestAccountAPIEnrolAndConfirm(t *testing.T) {
 	}
 
 	// A wrong code does not enrol.
-	st, body := accountAPI(t, h, nil, PathAccountAPIMFAConfirm, tok, confirmBody(h.wrongCode(sec)))
-	if st != http.StatusBadRequest || errCode(body) != errCodeBadCode || body["recovery_codes"] != nil {
+	st, body := accountAPI(t, h, nil, accountapi.PathMFAConfirm, tok, confirmBody(h.wrongCode(sec)))
+	if st != http.StatusBadRequest || errCode(body) != accountapi.ErrCodeBadCode || body["recovery_codes"] != nil {
 		t.Fatalf("wrong code: %d %v", st, body)
 	}
 	if tt, err := h.store.GetTOTP(ctx, f.user.ID); err != nil || tt.Enrolled {
 		t.Fatalf("after a wrong code: %+v %v", tt, err)
 	}
-	if st, body := accountAPI(t, h, nil, PathAccountAPIMFAConfirm, tok, "not json"); st != http.StatusBadRequest || errCode(body) != "invalid_request" {
+	if st, body := accountAPI(t, h, nil, accountapi.PathMFAConfirm, tok, "not json"); st != http.StatusBadRequest || errCode(body) != "invalid_request" {
 		t.Errorf("bad body: %d %v", st, body)
 	}
 
 	// The right code enrols and shows the recovery codes.
 	code := totpCode(t, sec, h.clock.Now())
-	st, body = accountAPI(t, h, nil, PathAccountAPIMFAConfirm, tok, confirmBody(code))
+	st, body = accountAPI(t, h, nil, accountapi.PathMFAConfirm, tok, confirmBody(code))
 	list, _ := body["recovery_codes"].([]any)
 	if st != http.StatusOK || len(list) != recoveryCodeCount {
 		t.Fatalf("confirm: %d %v", st, body)
@@ -114,12 +115,12 @@ func TestAccountAPIEnrolAndConfirm(t *testing.T) {
 	// step's code, gives nothing.
 	next := totpCode(t, sec, h.clock.Now().Add(30*time.Second))
 	for _, c := range []string{code, next} {
-		if st, body := accountAPI(t, h, nil, PathAccountAPIMFAConfirm, tok, confirmBody(c)); st != http.StatusBadRequest || body["recovery_codes"] != nil {
+		if st, body := accountAPI(t, h, nil, accountapi.PathMFAConfirm, tok, confirmBody(c)); st != http.StatusBadRequest || body["recovery_codes"] != nil {
 			t.Errorf("second confirm with %s: %d %v", c, st, body)
 		}
 	}
 	// A new enrolment is refused while TOTP is on.
-	if st, body := accountAPI(t, h, nil, PathAccountAPIMFAEnroll, tok, ""); st != http.StatusConflict || errCode(body) != errCodeAlreadyEnrolled {
+	if st, body := accountAPI(t, h, nil, accountapi.PathMFAEnroll, tok, ""); st != http.StatusConflict || errCode(body) != accountapi.ErrCodeAlreadyEnrolled {
 		t.Errorf("enroll when enrolled: %d %v", st, body)
 	}
 	if tt2, err := h.store.GetTOTP(ctx, f.user.ID); err != nil || string(tt2.EncryptedSecret) != string(tt.EncryptedSecret) {
@@ -161,7 +162,7 @@ func TestAccountAPIAuthorisation(t *testing.T) {
 		t.Fatalf("revoke: %d", st)
 	}
 
-	for _, path := range []string{PathAccountAPIMFAEnroll, PathAccountAPIMFAConfirm} {
+	for _, path := range []string{accountapi.PathMFAEnroll, accountapi.PathMFAConfirm} {
 		for _, c := range []struct {
 			what   string
 			client *http.Client
@@ -199,7 +200,7 @@ func TestAccountAPIAuthorisation(t *testing.T) {
 	if err := h.store.UpdateUser(ctx, bob.ID, func(u *storage.User) error { u.Disabled = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if st, body := accountAPI(t, h, nil, PathAccountAPIMFAEnroll, bobTok, ""); st != http.StatusUnauthorized {
+	if st, body := accountAPI(t, h, nil, accountapi.PathMFAEnroll, bobTok, ""); st != http.StatusUnauthorized {
 		t.Errorf("token of a disabled user: %d %v, want 401", st, body)
 	}
 }
@@ -214,11 +215,11 @@ func TestAccountAPIConfirmRateLimited(t *testing.T) {
 	tok := accessTokenOf(f, f.user.ID)
 	sec := apiEnrol(t, h, tok)
 	for range 2 {
-		if st, _ := accountAPI(t, h, nil, PathAccountAPIMFAConfirm, tok, confirmBody(h.wrongCode(sec))); st != http.StatusBadRequest {
+		if st, _ := accountAPI(t, h, nil, accountapi.PathMFAConfirm, tok, confirmBody(h.wrongCode(sec))); st != http.StatusBadRequest {
 			t.Fatalf("wrong code: %d", st)
 		}
 	}
-	st, body := accountAPI(t, h, nil, PathAccountAPIMFAConfirm, tok, confirmBody(totpCode(t, sec, h.clock.Now())))
+	st, body := accountAPI(t, h, nil, accountapi.PathMFAConfirm, tok, confirmBody(totpCode(t, sec, h.clock.Now())))
 	if st != http.StatusTooManyRequests || errCode(body) != "too_many_requests" || body["recovery_codes"] != nil {
 		t.Fatalf("third attempt: %d %v, want 429", st, body)
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
+	"github.com/gatehouse-auth/gatehouse/internal/server/respond"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -117,17 +118,8 @@ func (s *Server) requireAdmin(h adminHandler) http.HandlerFunc {
 			}
 			roles, p.actor = e.roles, "apikey:"+e.key.ID
 		} else {
-			c, err := s.verifyAccessToken(r.Context(), tok)
-			if errors.Is(err, errInactive) {
-				s.writeResourceError(w, pt, protocol.NewError(protocol.ErrInvalidToken, "the access token is invalid or expired"))
-				return
-			}
-			if err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-			if perr := s.checkBinding(r, pt, c); perr != nil {
-				s.writeResourceError(w, pt, perr)
+			c := s.verifiedToken(w, r, pt)
+			if c == nil {
 				return
 			}
 			if perr := s.checkAdminToken(r, c); perr != nil {
@@ -139,13 +131,8 @@ func (s *Server) requireAdmin(h adminHandler) http.HandlerFunc {
 				roles, p.actor = c.Roles, "client:"+c.ClientID
 			} else {
 				// A user's token: the user's current roles.
-				u, err := s.store.GetUser(r.Context(), c.Subject)
-				if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
-					writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the user no longer exists or is disabled"))
-					return
-				}
-				if err != nil {
-					s.writeError(w, r, err)
+				u := s.tokenUser(w, r, c.Subject, "the user no longer exists or is disabled")
+				if u == nil {
 					return
 				}
 				roles, p.actor = u.Roles, "user:"+u.ID
@@ -159,9 +146,9 @@ func (s *Server) requireAdmin(h adminHandler) http.HandlerFunc {
 	}
 }
 
-// adminError writes an admin API error.
+// adminError writes an admin API error (respond.Error).
 func adminError(w http.ResponseWriter, status int, code, desc string) {
-	writeJSON(w, status, &protocol.Error{Code: code, Description: desc})
+	respond.Error(w, status, code, desc)
 }
 
 // decodeAdminBody decodes the JSON request body into v: at most

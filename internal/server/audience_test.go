@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/server/accountapi"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -127,7 +128,7 @@ func testOwnAPIsNeedTheirAudienceAndScope(t *testing.T, open storeOpener) {
 			if st != tt.wantAdmin || (tt.wantAdminErr != "" && errCode(body) != tt.wantAdminErr) {
 				t.Errorf("admin API: %d %v, want %d %s", st, body, tt.wantAdmin, tt.wantAdminErr)
 			}
-			st, body = accountAPI(t, f.testHarness, nil, PathAccountAPIMFAEnroll, tt.tok, "")
+			st, body = accountAPI(t, f.testHarness, nil, accountapi.PathMFAEnroll, tt.tok, "")
 			if st != tt.wantAcct || (tt.acctEr != "" && errCode(body) != tt.acctEr) {
 				t.Errorf("account API: %d %v, want %d %s", st, body, tt.wantAcct, tt.acctEr)
 			}
@@ -355,7 +356,7 @@ func testAccountAPINeedsRecentAuthentication(t *testing.T, open storeOpener) {
 		{"not JSON", `{"password":`, 400, "invalid_request"},
 		{"old sign-in, current password", `{"password":"correct horse battery"}`, 200, ""},
 	} {
-		st, body := accountAPI(t, f.testHarness, nil, PathAccountAPIMFAEnroll, tok, tt.body)
+		st, body := accountAPI(t, f.testHarness, nil, accountapi.PathMFAEnroll, tok, tt.body)
 		if st != tt.want || (tt.wantErr != "" && errCode(body) != tt.wantErr) {
 			t.Errorf("%s: %d %v, want %d %s", tt.name, st, body, tt.want, tt.wantErr)
 		}

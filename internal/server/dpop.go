@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/respond"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -169,7 +170,7 @@ func (s *Server) writeResourceError(w http.ResponseWriter, p presented, pe *prot
 		v += `, error="` + pe.Code + `"`
 	}
 	if pe.Description != "" {
-		v += `, error_description="` + sanitizeHeaderValue(pe.Description) + `"`
+		v += `, error_description="` + respond.HeaderValue(pe.Description) + `"`
 	}
 	w.Header().Set("WWW-Authenticate", v)
 	if pe.DPoPNonce != "" {

@@ -2,26 +2,18 @@ package server
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
 	"github.com/gatehouse-auth/gatehouse/dpop"
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/cputime"
-	"github.com/gatehouse-auth/gatehouse/internal/password"
-	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
-	"github.com/gatehouse-auth/gatehouse/internal/signing"
+	"github.com/gatehouse-auth/gatehouse/internal/server/testbed"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/sqlite"
 )
 
 // benchToken runs client_credentials grants straight through the
@@ -33,23 +25,10 @@ import (
 // stays within its window.
 func benchToken(b *testing.B, dpopOn bool) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, b.TempDir()+"/gatehouse.db")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	cfg := config.Default()
-	cfg.Issuer = "http://127.0.0.1:8080"
-	clk := clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	key, _ := secret.ParseKey(strings.Repeat("ab", 32))
-	keys := signing.NewManager(st, key, clk, signing.Options{Algorithm: cfg.Signing.Algorithm})
-	if err := keys.Init(ctx); err != nil {
-		b.Fatal(err)
-	}
-	al := audit.New(io.Discard, clk)
-	b.Cleanup(func() { al.Close() })
-	srv, err := New(Deps{Config: &cfg, Store: st, Keys: keys, Hasher: password.NewHasher(testHashParams, 4),
-		Limiter: ratelimit.NewMemory(clk, 10000), Audit: al, Clock: clk, SecretKey: key})
+	tb := testbed.New(b, testbed.Options{})
+	st, cfg, clk := tb.Store, tb.Config, tb.Clock
+	srv, err := New(Deps{Config: cfg, Store: st, Keys: tb.Keys, Hasher: tb.Hasher,
+		Limiter: tb.Limiter, Audit: tb.Audit, Clock: clk, SecretKey: tb.SecretKey})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/accountapi"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -433,11 +434,11 @@ func TestDPoPBoundTokenAtServerResources(t *testing.T) {
 		t.Fatalf("replayed proof: %d %v", st, body)
 	}
 	// The account API takes it the same way.
-	st, body, _ = h.callResourceMethod("POST", PathAccountAPIMFAEnroll, "Bearer", at, nil, "")
+	st, body, _ = h.callResourceMethod("POST", accountapi.PathMFAEnroll, "Bearer", at, nil, "")
 	if st != 401 || errCode(body) != "invalid_token" {
 		t.Fatalf("account API as Bearer: %d %v", st, body)
 	}
-	if st, body, _ = h.callResourceMethod("POST", PathAccountAPIMFAEnroll, "DPoP", at, key, ""); st == 401 {
+	if st, body, _ = h.callResourceMethod("POST", accountapi.PathMFAEnroll, "DPoP", at, key, ""); st == 401 {
 		t.Fatalf("account API with DPoP: %d %v", st, body)
 	}
 	// An unbound token does not pass as DPoP.

@@ -12,16 +12,11 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
-	"github.com/gatehouse-auth/gatehouse/internal/password"
-	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
-	"github.com/gatehouse-auth/gatehouse/internal/signing"
+	"github.com/gatehouse-auth/gatehouse/internal/server/testbed"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/pgtest"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/postgres"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/sqlite"
+	"github.com/gatehouse-auth/gatehouse/internal/storage/storagetest"
 )
 
 // testHarness is a real Server on a real SQLite database behind an
@@ -44,7 +39,7 @@ type auditBuffer struct {
 	lines chan string
 }
 
-var testHashParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+var testHashParams = testbed.HashParams
 
 type harnessOption func(*config.Server)
 
@@ -54,41 +49,13 @@ func newHarness(t *testing.T, opts ...harnessOption) *testHarness {
 }
 
 // storeOpener opens an empty store for a test, closed when it ends.
-type storeOpener func(t *testing.T) storage.Store
+type storeOpener = storagetest.Opener
 
-func openSQLite(t *testing.T) storage.Store {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), t.TempDir()+"/gatehouse.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-// openPostgres opens a store in a schema of the test's own on the
-// PostgreSQL of GATEHOUSE_TEST_POSTGRES_DSN, or skips.
-func openPostgres(t *testing.T) storage.Store {
-	t.Helper()
-	st, err := postgres.Open(context.Background(), pgtest.FreshSchema(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-// onEachBackend runs test on SQLite, and on PostgreSQL when
-// GATEHOUSE_TEST_POSTGRES_DSN is set.
-func onEachBackend(t *testing.T, test func(t *testing.T, open storeOpener)) {
-	t.Run("sqlite", func(t *testing.T) { test(t, openSQLite) })
-	t.Run("postgres", func(t *testing.T) {
-		if !pgtest.Enabled() {
-			t.Skip(pgtest.EnvDSN + " not set")
-		}
-		test(t, openPostgres)
-	})
-}
+var (
+	openSQLite    = storagetest.OpenSQLite
+	openPostgres  = storagetest.OpenPostgres
+	onEachBackend = storagetest.OnEachBackend
+)
 
 // newHarnessOn is newHarness on the store open gives.
 func newHarnessOn(t *testing.T, open storeOpener, opts ...harnessOption) *testHarness {
@@ -97,28 +64,10 @@ func newHarnessOn(t *testing.T, open storeOpener, opts ...harnessOption) *testHa
 }
 
 // newHarnessWith is newHarnessOn with deps adjusting the server's
-// dependencies (e.g. connectors) before it is built.
+// dependencies (e.g. connectors) before it is built. The server runs on a
+// testbed (like servertest's) whose audit events the harness collects.
 func newHarnessWith(t *testing.T, open storeOpener, deps func(*Deps), opts ...harnessOption) *testHarness {
 	t.Helper()
-	ctx := context.Background()
-	st := open(t)
-	var err error
-
-	ts := httptest.NewUnstartedServer(nil)
-	cfg := config.Default()
-	cfg.Issuer = "http://" + ts.Listener.Addr().String()
-	for _, o := range opts {
-		o(&cfg)
-	}
-	clk := clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	key, err := secret.ParseKey(strings.Repeat("ab", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := signing.NewManager(st, key, clk, signing.Options{Algorithm: cfg.Signing.Algorithm})
-	if err := keys.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
 	pr, pw := io.Pipe()
 	ab := &auditBuffer{lines: make(chan string, 1000)}
 	go func() {
@@ -131,18 +80,22 @@ func newHarnessWith(t *testing.T, open storeOpener, deps func(*Deps), opts ...ha
 			ab.lines <- string(m)
 		}
 	}()
-	al := audit.New(pw, clk)
-	t.Cleanup(func() { al.Close(); pw.Close() })
+	t.Cleanup(func() { pw.Close() })
+	bo := testbed.Options{Store: open(t), AuditOutput: pw}
+	for _, o := range opts {
+		bo.Config = append(bo.Config, o)
+	}
+	b := testbed.New(t, bo)
 	d := Deps{
-		Config:  &cfg,
-		Store:   st,
-		Keys:    keys,
-		Hasher:  password.NewHasher(testHashParams, 4),
-		Limiter: ratelimit.NewMemory(clk, 10000),
-		Audit:   al,
-		Clock:   clk,
+		Config:  b.Config,
+		Store:   b.Store,
+		Keys:    b.Keys,
+		Hasher:  b.Hasher,
+		Limiter: b.Limiter,
+		Audit:   b.Audit,
+		Clock:   b.Clock,
 		// SecretKey enables TOTP (mfa.go).
-		SecretKey: key,
+		SecretKey: b.SecretKey,
 	}
 	if deps != nil {
 		deps(&d)
@@ -151,13 +104,11 @@ func newHarnessWith(t *testing.T, open storeOpener, deps func(*Deps), opts ...ha
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Bootstrap(ctx, st, srv.hasher, "admin-password-1", clk); err != nil {
+	if _, err := Bootstrap(context.Background(), b.Store, b.Hasher, testbed.AdminPassword, b.Clock); err != nil {
 		t.Fatal(err)
 	}
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return &testHarness{t: t, srv: srv, ts: ts, store: st, clock: clk, cfg: &cfg, issuer: cfg.Issuer, base: cfg.IssuerPath(), audit: ab}
+	b.Serve(srv.Handler())
+	return &testHarness{t: t, srv: srv, ts: b.TS, store: b.Store, clock: b.Clock, cfg: b.Config, issuer: b.Config.Issuer, base: b.Config.IssuerPath(), audit: ab}
 }
 
 // url is the listener's URL of the server path p (under the base path).

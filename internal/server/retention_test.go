@@ -12,18 +12,13 @@ import (
 	"github.com/gatehouse-auth/gatehouse/clock"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/sqlite"
 )
 
 // TestAuditRetention: with audit.retention set, the server archives and
 // deletes the events older than it, and the kept trail verifies.
 func TestAuditRetention(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openSQLite(t)
 	now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 	if _, err := st.AppendAudit(ctx, [][]byte{
 		[]byte(`{"time":"2030-05-01T00:00:00Z","type":"logout"}`),

@@ -222,7 +222,7 @@ func (s *Server) routes() http.Handler {
 	handle("POST "+PathUserinfo, "userinfo", s.handleUserinfo)
 	handle("GET "+PathHealthz, "healthz", s.handleHealthz)
 	handle("GET "+PathReadyz, "readyz", s.handleReadyz)
-	s.accountAPIRoutes(handle) // bearer token only: no cookies, so no CSRF
+	s.accountAPI().Routes(handle) // bearer token only: no cookies, so no CSRF
 	if s.cfg.MetricsAddr == "" {
 		register("GET "+PathMetrics, s.metrics.handler())
 	}

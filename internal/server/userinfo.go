@@ -1,12 +1,10 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
 	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
@@ -37,17 +35,8 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		s.userinfoAPIKey(w, r, tok)
 		return
 	}
-	claims, err := s.verifyAccessToken(r.Context(), tok)
-	if errors.Is(err, errInactive) {
-		s.writeResourceError(w, p, protocol.NewError(protocol.ErrInvalidToken, "the access token is invalid or expired"))
-		return
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if perr := s.checkBinding(r, p, claims); perr != nil {
-		s.writeResourceError(w, p, perr)
+	claims := s.verifiedToken(w, r, p)
+	if claims == nil {
 		return
 	}
 	if claims.GrantID == "" {
@@ -56,13 +45,8 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 			Permissions: claims.Permissions})
 		return
 	}
-	u, err := s.store.GetUser(r.Context(), claims.Subject)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
-		writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the user no longer exists"))
-		return
-	}
-	if err != nil {
-		s.writeError(w, r, err)
+	u := s.tokenUser(w, r, claims.Subject, "the user no longer exists")
+	if u == nil {
 		return
 	}
 	perms, err := rolereg.Permissions(r.Context(), s.store, u.Roles)

@@ -1,45 +1,22 @@
 package session_test
 
 import (
-	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
 	"github.com/gatehouse-auth/gatehouse/internal/proxy/session"
 	"github.com/gatehouse-auth/gatehouse/internal/proxy/session/sessiontest"
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/pgtest"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/postgres"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/sqlite"
+	"github.com/gatehouse-auth/gatehouse/internal/storage/storagetest"
 )
 
-func openSQLite(t *testing.T) storage.Store {
-	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-// openPostgres opens a store in a fresh schema of the database at
-// GATEHOUSE_TEST_POSTGRES_DSN (a URL) and drops the schema when t ends,
-// or skips t.
-func openPostgres(t *testing.T) storage.Store {
-	t.Helper()
-	st, err := postgres.Open(context.Background(), pgtest.FreshSchema(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+var (
+	openSQLite   = storagetest.OpenSQLite
+	openPostgres = storagetest.OpenPostgres
+)
 
 func TestSQLConformance(t *testing.T) {
-	for name, open := range map[string]func(*testing.T) storage.Store{
+	for name, open := range map[string]storagetest.Opener{
 		"sqlite": openSQLite, "postgres": openPostgres,
 	} {
 		t.Run(name, func(t *testing.T) {

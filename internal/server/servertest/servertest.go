@@ -4,37 +4,27 @@ package servertest
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
-	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/server/testbed"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/internal/storage/sqlite"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 // AdminPassword is the password of the bootstrapped user "admin".
-const AdminPassword = "admin-password-1"
+const AdminPassword = testbed.AdminPassword
 
 // StartTime is where the server's fake clock starts unless WithClock
 // gives another clock.
-var StartTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// hashParams make password hashing fast; they are far too weak outside
-// tests.
-var hashParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+var StartTime = testbed.StartTime
 
 // Server is the real authorization server behind an httptest listener.
 type Server struct {
@@ -57,11 +47,8 @@ type Server struct {
 }
 
 type options struct {
-	issuerPath string
-	clock      *clocktest.Fake
-	store      storage.Store
-	algorithm  string
-	config     []func(*config.Server)
+	bed       testbed.Options
+	algorithm string
 }
 
 // Option changes how Start sets the server up.
@@ -70,13 +57,13 @@ type Option func(*options)
 // WithClock runs the server on clk instead of a new fake clock at
 // StartTime.
 func WithClock(clk *clocktest.Fake) Option {
-	return func(o *options) { o.clock = clk }
+	return func(o *options) { o.bed.Clock = clk }
 }
 
 // WithStore runs the server on st, which the caller closes, instead of a
 // new SQLite database.
 func WithStore(st storage.Store) Option {
-	return func(o *options) { o.store = st }
+	return func(o *options) { o.bed.Store = st }
 }
 
 // WithAlgorithm makes the server sign with alg (config signing.algorithm).
@@ -88,12 +75,12 @@ func WithAlgorithm(alg string) Option {
 // no trailing slash): the issuer, and URL, become the listener's origin
 // followed by p, and every endpoint and page lives under p.
 func WithIssuerPath(p string) Option {
-	return func(o *options) { o.issuerPath = p }
+	return func(o *options) { o.bed.IssuerPath = p }
 }
 
 // WithConfig lets fn change the configuration after the issuer is set.
 func WithConfig(fn func(*config.Server)) Option {
-	return func(o *options) { o.config = append(o.config, fn) }
+	return func(o *options) { o.bed.Config = append(o.bed.Config, fn) }
 }
 
 // Start starts the server, bootstraps the CLI client and the user "admin"
@@ -104,55 +91,24 @@ func Start(t testing.TB, opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	ctx := context.Background()
-	st := o.store
-	if st == nil {
-		var err error
-		st, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+	if alg := o.algorithm; alg != "" {
+		// First, so that a WithConfig may still change it.
+		o.bed.Config = append([]func(*config.Server){func(c *config.Server) { c.Signing.Algorithm = alg }}, o.bed.Config...)
 	}
-	clk := o.clock
-	if clk == nil {
-		clk = clocktest.New(StartTime)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	cfg := config.Default()
-	cfg.Issuer = "http://" + ts.Listener.Addr().String() + o.issuerPath
-	if o.algorithm != "" {
-		cfg.Signing.Algorithm = o.algorithm
-	}
-	for _, fn := range o.config {
-		fn(&cfg)
-	}
-	key, err := secret.ParseKey(strings.Repeat("ab", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := signing.NewManager(st, key, clk, signing.Options{Algorithm: cfg.Signing.Algorithm})
-	if err := keys.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	al := audit.New(io.Discard, clk)
-	t.Cleanup(func() { al.Close() })
-	hasher := password.NewHasher(hashParams, 2)
+	b := testbed.New(t, o.bed)
 	srv, err := server.New(server.Deps{
-		Config: &cfg, Store: st, Keys: keys, Hasher: hasher,
-		Limiter: ratelimit.NewMemory(clk, 10000), Audit: al, Clock: clk,
-		SecretKey: key, // enables TOTP enrolment and the second login step
+		Config: b.Config, Store: b.Store, Keys: b.Keys, Hasher: b.Hasher,
+		Limiter: b.Limiter, Audit: b.Audit, Clock: b.Clock,
+		SecretKey: b.SecretKey, // enables TOTP enrolment and the second login step
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := server.Bootstrap(ctx, st, hasher, AdminPassword, clk); err != nil {
+	if _, err := server.Bootstrap(context.Background(), b.Store, b.Hasher, AdminPassword, b.Clock); err != nil {
 		t.Fatal(err)
 	}
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return &Server{URL: cfg.Issuer, Store: st, Clock: clk, Keys: keys, HTTP: ts.Client(), TS: ts, hasher: hasher, key: key}
+	b.Serve(srv.Handler())
+	return &Server{URL: b.Config.Issuer, Store: b.Store, Clock: b.Clock, Keys: b.Keys, HTTP: b.TS.Client(), TS: b.TS, hasher: b.Hasher, key: b.SecretKey}
 }
 
 // TOTPSecret is the base32 TOTP secret EnrolTOTP gives users.
