@@ -15,11 +15,12 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cliauth"
 	"github.com/gatehouse-auth/gatehouse/credstore"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 // newAccountCmd is `gatehouse account`: the signed-in user's own account,
 // through the server's account API with the stored login.
-func newAccountCmd(streams IOStreams, auth *cliauth.App) *cobra.Command {
+func newAccountCmd(streams command.IOStreams, auth *cliauth.App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "account",
 		Short: "Manage your own account (with your login)",
@@ -28,7 +29,7 @@ as on the server's /account page.`,
 		Example: `  gatehouse login
   gatehouse account mfa enroll`,
 	}
-	group(cmd)
+	command.Group(cmd)
 	cmd.AddCommand(newAccountMFACmd(streams, auth))
 	auth.AddFlags(cmd)
 	return cmd
@@ -50,7 +51,7 @@ func newAccountAPI(ctx context.Context, auth *cliauth.App) (*accountAPI, error) 
 		return nil, err
 	}
 	if r.Kind != "" && r.Kind != credstore.KindUser && r.Kind != cliauth.KindToken {
-		return nil, &cliauth.Error{Code: ExitNotLoggedIn,
+		return nil, &cliauth.Error{Code: command.ExitNotLoggedIn,
 			Msg: fmt.Sprintf("this needs your own login, not %s credentials (%s); run `gatehouse login`", r.Kind, r.Source)}
 	}
 	hc, res, err := auth.ElevatedClient(ctx, elevationAccount)
@@ -58,11 +59,11 @@ func newAccountAPI(ctx context.Context, auth *cliauth.App) (*accountAPI, error) 
 		return nil, err
 	}
 	if res.Kind != credstore.KindUser && res.Kind != cliauth.KindToken {
-		return nil, &cliauth.Error{Code: ExitNotLoggedIn,
+		return nil, &cliauth.Error{Code: command.ExitNotLoggedIn,
 			Msg: fmt.Sprintf("this needs your own login, not %s credentials (%s); run `gatehouse login`", res.Kind, res.Source)}
 	}
 	if res.Issuer == "" {
-		return nil, &cliauth.Error{Code: ExitNotLoggedIn, Msg: "no issuer is known; run `gatehouse login`"}
+		return nil, &cliauth.Error{Code: command.ExitNotLoggedIn, Msg: "no issuer is known; run `gatehouse login`"}
 	}
 	return &accountAPI{hc: hc, base: strings.TrimRight(res.Issuer, "/")}, nil
 }
@@ -84,12 +85,12 @@ func (e *accountAPIError) Error() string {
 	return fmt.Sprintf("account API: HTTP %d", e.Status)
 }
 
-// ExitCode maps 401 to ExitNotLoggedIn; every other answer is ExitError.
+// ExitCode maps 401 to command.ExitNotLoggedIn; every other answer is command.ExitError.
 func (e *accountAPIError) ExitCode() int {
 	if e.Status == http.StatusUnauthorized {
-		return ExitNotLoggedIn
+		return command.ExitNotLoggedIn
 	}
-	return ExitError
+	return command.ExitError
 }
 
 // post sends body as JSON to path and decodes a JSON answer into v. Error
@@ -113,7 +114,7 @@ func (a *accountAPI) post(ctx context.Context, path string, body, v any) error {
 		}
 		var op *net.OpError
 		if errors.As(err, &op) {
-			return &cliauth.Error{Code: ExitUnreachable, Msg: fmt.Sprintf("cannot reach %s: %v", req.URL.Host, op), Err: err}
+			return &cliauth.Error{Code: command.ExitUnreachable, Msg: fmt.Sprintf("cannot reach %s: %v", req.URL.Host, op), Err: err}
 		}
 		return fmt.Errorf("account API: %w", err)
 	}

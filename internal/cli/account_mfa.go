@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cliauth"
 	"github.com/gatehouse-auth/gatehouse/client/qrcode"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
@@ -20,7 +21,7 @@ import (
 // before giving up.
 const codeAttempts = 3
 
-func newAccountMFACmd(streams IOStreams, auth *cliauth.App) *cobra.Command {
+func newAccountMFACmd(streams command.IOStreams, auth *cliauth.App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mfa",
 		Short: "Two-step verification (TOTP) of your account",
@@ -28,7 +29,7 @@ func newAccountMFACmd(streams IOStreams, auth *cliauth.App) *cobra.Command {
 password, sign-ins ask for a code from an authenticator app (TOTP).`,
 		Example: `  gatehouse account mfa enroll`,
 	}
-	group(cmd)
+	command.Group(cmd)
 	cmd.AddCommand(newAccountMFAEnrollCmd(streams, auth))
 	return cmd
 }
@@ -36,11 +37,11 @@ password, sign-ins ask for a code from an authenticator app (TOTP).`,
 // accountMFAEnrollOptions are the dependencies of `gatehouse account mfa
 // enroll`.
 type accountMFAEnrollOptions struct {
-	IO   IOStreams
+	IO   command.IOStreams
 	Auth *cliauth.App
 }
 
-func newAccountMFAEnrollCmd(streams IOStreams, auth *cliauth.App) *cobra.Command {
+func newAccountMFAEnrollCmd(streams command.IOStreams, auth *cliauth.App) *cobra.Command {
 	opts := &accountMFAEnrollOptions{IO: streams, Auth: auth}
 	return &cobra.Command{
 		Use:   "enroll",
@@ -58,7 +59,7 @@ cannot enrol. If two-step verification is already on, turn it off on
 the server's /account page, or ask an admin to run
 'gatehouse users mfa-reset NAME', and enrol again.`,
 		Example: `  gatehouse account mfa enroll`,
-		Args:    usageArgs(cobra.NoArgs),
+		Args:    command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return accountMFAEnrollRun(cmd.Context(), opts)
 		},

@@ -15,6 +15,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/gatehouse-auth/gatehouse/credstore"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -87,18 +88,18 @@ func (c *accountCLI) storeLoginAs(slot, username string, scopes []string, resour
 
 func (c *accountCLI) run(env map[string]string, stdin string, args ...string) result {
 	c.t.Helper()
-	return c.runEnv(env, func(*Buffer) io.Reader { return strings.NewReader(stdin) }, args...)
+	return c.runEnv(env, func(*command.Buffer) io.Reader { return strings.NewReader(stdin) }, args...)
 }
 
-func (c *accountCLI) runWith(stdin func(out *Buffer) io.Reader, args ...string) result {
+func (c *accountCLI) runWith(stdin func(out *command.Buffer) io.Reader, args ...string) result {
 	c.t.Helper()
 	return c.runEnv(nil, stdin, args...)
 }
 
 // runEnv runs a command with stdin made from its standard output buffer.
-func (c *accountCLI) runEnv(env map[string]string, stdin func(out *Buffer) io.Reader, args ...string) result {
+func (c *accountCLI) runEnv(env map[string]string, stdin func(out *command.Buffer) io.Reader, args ...string) result {
 	c.t.Helper()
-	streams, out, errOut := NewTestIOStreams("")
+	streams, out, errOut := command.NewTestIOStreams("")
 	streams.In = stdin(out)
 	streams.Clock = c.srv.Clock
 	all := map[string]string{"GATEHOUSE_CONFIG_DIR": c.dir, "GATEHOUSE_AUTH_STORAGE": "file", "GATEHOUSE_ISSUER": c.srv.URL}
@@ -109,7 +110,7 @@ func (c *accountCLI) runEnv(env map[string]string, stdin func(out *Buffer) io.Re
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
-	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: ExitCode(err)}
+	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: command.ExitCode(err)}
 }
 
 var (
@@ -126,7 +127,7 @@ func TestAccountMFAEnroll(t *testing.T) {
 
 	// Not logged in.
 	r := c.run(nil, "123456\n", "account", "mfa", "enroll")
-	if r.Code != ExitNotLoggedIn || !strings.Contains(r.Err.Error(), "run `gatehouse login`") {
+	if r.Code != command.ExitNotLoggedIn || !strings.Contains(r.Err.Error(), "run `gatehouse login`") {
 		t.Fatalf("not logged in: exit %d, %v", r.Code, r.Err)
 	}
 
@@ -134,20 +135,20 @@ func TestAccountMFAEnroll(t *testing.T) {
 	// The everyday login does not open the account API; without a
 	// terminal the command says which sign-in to make.
 	r = c.run(nil, "123456\n", "account", "mfa", "enroll")
-	if r.Code != ExitNotLoggedIn || !strings.Contains(r.Err.Error(), "gatehouse login --account") {
+	if r.Code != command.ExitNotLoggedIn || !strings.Contains(r.Err.Error(), "gatehouse login --account") {
 		t.Fatalf("without the account sign-in: exit %d, %v", r.Code, r.Err)
 	}
 	c.storeAccountLogin("alice")
 	// A wrong code, then the end of the input: nothing is enrolled.
 	r = c.run(nil, "000000\n", "account", "mfa", "enroll")
 	m := enrollSecretRE.FindStringSubmatch(r.Out)
-	if r.Code != ExitError || m == nil || !strings.Contains(r.Out, "█") || !enrollURIRE.MatchString(r.Out) {
+	if r.Code != command.ExitError || m == nil || !strings.Contains(r.Out, "█") || !enrollURIRE.MatchString(r.Out) {
 		t.Fatalf("wrong code: exit %d %v\n%s", r.Code, r.Err, r.Out)
 	}
 	if totpCodeAt(t, m[1], srv.Clock.Now()) == "000000" {
 		t.Skip("000000 happens to be the code")
 	}
-	if r = c.run(nil, "", "account", "mfa", "enroll"); r.Code != ExitError || !strings.Contains(r.Err.Error(), "no code was entered") {
+	if r = c.run(nil, "", "account", "mfa", "enroll"); r.Code != command.ExitError || !strings.Contains(r.Err.Error(), "no code was entered") {
 		t.Fatalf("empty stdin: exit %d %v", r.Code, r.Err)
 	}
 	if tt, err := srv.Store.GetTOTP(context.Background(), alice.ID); err != nil || tt.Enrolled {
@@ -156,7 +157,7 @@ func TestAccountMFAEnroll(t *testing.T) {
 
 	// The code of the printed secret enrols: the stdin is read only after
 	// the secret was printed, so feed it through a pipe.
-	r = c.runWith(func(out *Buffer) io.Reader {
+	r = c.runWith(func(out *command.Buffer) io.Reader {
 		return &codeInput{out: out, now: srv.Clock.Now}
 	}, "account", "mfa", "enroll")
 	if r.Err != nil {
@@ -173,12 +174,12 @@ func TestAccountMFAEnroll(t *testing.T) {
 
 	// Already enrolled: say how to reset.
 	r = c.run(nil, "123456\n", "account", "mfa", "enroll")
-	if r.Code != ExitError || !strings.Contains(r.Err.Error(), "gatehouse users mfa-reset") || !strings.Contains(r.Err.Error(), "/account") {
+	if r.Code != command.ExitError || !strings.Contains(r.Err.Error(), "gatehouse users mfa-reset") || !strings.Contains(r.Err.Error(), "/account") {
 		t.Errorf("already enrolled: exit %d %v", r.Code, r.Err)
 	}
 
 	// An API key is not a login.
-	if r := c.run(map[string]string{"GATEHOUSE_API_KEY": "gh_x"}, "", "account", "mfa", "enroll"); r.Code != ExitNotLoggedIn {
+	if r := c.run(map[string]string{"GATEHOUSE_API_KEY": "gh_x"}, "", "account", "mfa", "enroll"); r.Code != command.ExitNotLoggedIn {
 		t.Errorf("API key: exit %d %v", r.Code, r.Err)
 	}
 }
@@ -186,7 +187,7 @@ func TestAccountMFAEnroll(t *testing.T) {
 // codeInput is stdin that answers with the current code of the secret
 // the command printed, as a user reading the output would.
 type codeInput struct {
-	out  *Buffer
+	out  *command.Buffer
 	now  func() time.Time
 	done bool
 }

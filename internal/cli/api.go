@@ -16,12 +16,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/cliauth"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 )
 
 // apiOptions are the dependencies and flags of `gatehouse api`.
 type apiOptions struct {
-	IO      IOStreams
+	IO      command.IOStreams
 	Auth    *cliauth.App
 	Method  string
 	URL     string
@@ -33,7 +34,7 @@ type apiOptions struct {
 	AllowAnyHost bool
 }
 
-func newAPICmd(streams IOStreams, auth *cliauth.App) *cobra.Command {
+func newAPICmd(streams command.IOStreams, auth *cliauth.App) *cobra.Command {
 	opts := &apiOptions{IO: streams, Auth: auth}
 	cmd := &cobra.Command{
 		Use:   "api [-X METHOD] URL [-d BODY] [-H 'KEY: VALUE']...",
@@ -64,7 +65,7 @@ An HTTP error status (400 and above) prints the body and exits with 1.`,
   gatehouse api https://api.example.com/v1/things -H 'Accept: application/json'
   gatehouse api -X POST https://api.example.com/v1/things -d '{"name": "x"}'
   gatehouse api https://api.example.com/v1/import -d @things.json`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.URL = args[0]
 			if !cmd.Flags().Changed("method") && cmd.Flags().Changed("data") {
@@ -86,7 +87,7 @@ An HTTP error status (400 and above) prints the body and exits with 1.`,
 func apiRun(ctx context.Context, opts *apiOptions) error {
 	method := strings.ToUpper(strings.TrimSpace(opts.Method))
 	if method == "" || strings.ContainsAny(method, " \t/") {
-		return usageErrorf("-X %q is not an HTTP method", opts.Method)
+		return command.UsageErrorf("-X %q is not an HTTP method", opts.Method)
 	}
 	header, err := parseHeaders(opts.Headers)
 	if err != nil {
@@ -116,7 +117,7 @@ func apiRun(ctx context.Context, opts *apiOptions) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
-		return usageErrorf("request: %v", err)
+		return command.UsageErrorf("request: %v", err)
 	}
 	req.Header = header
 	if body != nil && req.Header.Get("Content-Type") == "" {
@@ -130,7 +131,7 @@ func apiRun(ctx context.Context, opts *apiOptions) error {
 		}
 		var op *net.OpError
 		if errors.As(err, &op) {
-			return &cliauth.Error{Code: ExitUnreachable, Msg: fmt.Sprintf("cannot reach %s: %v", req.URL.Host, op), Err: err}
+			return &cliauth.Error{Code: command.ExitUnreachable, Msg: fmt.Sprintf("cannot reach %s: %v", req.URL.Host, op), Err: err}
 		}
 		return err
 	}
@@ -169,16 +170,16 @@ func apiRun(ctx context.Context, opts *apiOptions) error {
 func resolveAPIURL(issuer, raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", usageErrorf("URL %q: %v", raw, err)
+		return "", command.UsageErrorf("URL %q: %v", raw, err)
 	}
 	if u.IsAbs() {
 		if u.Scheme != "http" && u.Scheme != "https" {
-			return "", usageErrorf("URL %q: only http and https", raw)
+			return "", command.UsageErrorf("URL %q: only http and https", raw)
 		}
 		return u.String(), nil
 	}
 	if issuer == "" {
-		return "", usageErrorf("%q is relative and no issuer is known to resolve it against; give a full URL or set GATEHOUSE_ISSUER", raw)
+		return "", command.UsageErrorf("%q is relative and no issuer is known to resolve it against; give a full URL or set GATEHOUSE_ISSUER", raw)
 	}
 	base, err := url.Parse(strings.TrimSuffix(issuer, "/") + "/")
 	if err != nil {
@@ -202,7 +203,7 @@ func resolveAPIURL(issuer, raw string) (string, error) {
 func checkAPIHost(target, issuer string, apiHosts []string) error {
 	t, err := url.Parse(target)
 	if err != nil {
-		return usageErrorf("URL %q: %v", target, err)
+		return command.UsageErrorf("URL %q: %v", target, err)
 	}
 	if iss, err := url.Parse(issuer); issuer != "" && err == nil &&
 		t.Scheme == iss.Scheme && strings.EqualFold(hostPort(t), hostPort(iss)) {
@@ -220,7 +221,7 @@ func checkAPIHost(target, issuer string, apiHosts []string) error {
 	if issuer == "" {
 		where = "an issuer (none is known)"
 	}
-	return usageErrorf("refusing to send the token to %s: it is not %s nor in the profile's api_hosts; "+
+	return command.UsageErrorf("refusing to send the token to %s: it is not %s nor in the profile's api_hosts; "+
 		"add the host to api_hosts in the profile, or pass --allow-any-host if you trust it", t.Host, where)
 }
 
@@ -247,10 +248,10 @@ func parseHeaders(flags []string) (http.Header, error) {
 		k, v, ok := strings.Cut(f, ":")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" || strings.ContainsAny(k, " \t\r\n") || strings.ContainsAny(v, "\r\n") {
-			return nil, usageErrorf("-H %q: want 'KEY: VALUE'", f)
+			return nil, command.UsageErrorf("-H %q: want 'KEY: VALUE'", f)
 		}
 		if strings.EqualFold(k, "Authorization") {
-			return nil, usageErrorf("-H Authorization: gatehouse api sets it from the credentials in force")
+			return nil, command.UsageErrorf("-H Authorization: gatehouse api sets it from the credentials in force")
 		}
 		h.Add(k, strings.TrimSpace(v))
 	}
@@ -271,7 +272,7 @@ func requestBody(stdin io.Reader, data string) ([]byte, error) {
 	case strings.HasPrefix(data, "@"):
 		b, err := os.ReadFile(data[1:])
 		if err != nil {
-			return nil, usageErrorf("-d %s: %v", data, err)
+			return nil, command.UsageErrorf("-d %s: %v", data, err)
 		}
 		return b, nil
 	}

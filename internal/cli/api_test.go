@@ -12,13 +12,15 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 // clientRun runs `gatehouse args...` in-process with env as the whole
 // environment (a temporary config directory added) and stdin.
 func clientRun(t *testing.T, env map[string]string, stdin string, args ...string) result {
 	t.Helper()
-	streams, out, errOut := NewTestIOStreams(stdin)
+	streams, out, errOut := command.NewTestIOStreams(stdin)
 	all := map[string]string{"GATEHOUSE_CONFIG_DIR": t.TempDir(), "GATEHOUSE_AUTH_STORAGE": "file"}
 	for k, v := range env {
 		all[k] = v
@@ -27,7 +29,7 @@ func clientRun(t *testing.T, env map[string]string, stdin string, args ...string
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
-	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: ExitCode(err)}
+	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: command.ExitCode(err)}
 }
 
 // echoServer answers every request with what it got, as JSON.
@@ -87,7 +89,7 @@ func TestAPI(t *testing.T) {
 	}
 
 	r := clientRun(t, env, "", "api", srv.URL+"/missing")
-	if r.Code != ExitError || !strings.Contains(r.Err.Error(), "HTTP 404 Not Found") || !strings.Contains(r.Out, "not here") {
+	if r.Code != command.ExitError || !strings.Contains(r.Err.Error(), "HTTP 404 Not Found") || !strings.Contains(r.Out, "not here") {
 		t.Errorf("404: exit %d, %v, out %q", r.Code, r.Err, r.Out)
 	}
 	r = clientRun(t, env, "", "api", "-i", srv.URL+"/elsewhere")
@@ -101,14 +103,14 @@ func TestAPI(t *testing.T) {
 		{"api", "-X", "GET /", "/x"},
 		{"api"},
 	} {
-		if r := clientRun(t, env, "", bad...); r.Code != ExitUsage {
-			t.Errorf("gatehouse %s: exit %d (%v), want %d", strings.Join(bad, " "), r.Code, r.Err, ExitUsage)
+		if r := clientRun(t, env, "", bad...); r.Code != command.ExitUsage {
+			t.Errorf("gatehouse %s: exit %d (%v), want %d", strings.Join(bad, " "), r.Code, r.Err, command.ExitUsage)
 		}
 	}
-	if r := clientRun(t, map[string]string{"GATEHOUSE_TOKEN": "t"}, "", "api", "/x"); r.Code != ExitUsage || !strings.Contains(r.Err.Error(), "no issuer is known") {
+	if r := clientRun(t, map[string]string{"GATEHOUSE_TOKEN": "t"}, "", "api", "/x"); r.Code != command.ExitUsage || !strings.Contains(r.Err.Error(), "no issuer is known") {
 		t.Errorf("relative URL without issuer: exit %d, %v", r.Code, r.Err)
 	}
-	if r := clientRun(t, nil, "", "api", srv.URL+"/x"); r.Code != ExitNotLoggedIn || !strings.Contains(r.Err.Error(), "run `gatehouse login`") {
+	if r := clientRun(t, nil, "", "api", srv.URL+"/x"); r.Code != command.ExitNotLoggedIn || !strings.Contains(r.Err.Error(), "run `gatehouse login`") {
 		t.Errorf("not logged in: exit %d, %v", r.Code, r.Err)
 	}
 }
@@ -126,10 +128,10 @@ func TestClientCommandsInTree(t *testing.T) {
 	if !strings.Contains(r.Out, "-p, --profile NAME") || !strings.Contains(r.Out, "$GATEHOUSE_PROFILE") {
 		t.Errorf("token --help:\n%s", r.Out)
 	}
-	if r := clientRun(t, nil, "", "token", "--bogus"); r.Code != ExitUsage {
+	if r := clientRun(t, nil, "", "token", "--bogus"); r.Code != command.ExitUsage {
 		t.Errorf("unknown flag: exit %d", r.Code)
 	}
-	if r := clientRun(t, nil, "", "status"); r.Code != ExitNotLoggedIn {
+	if r := clientRun(t, nil, "", "status"); r.Code != command.ExitNotLoggedIn {
 		t.Errorf("status without a login: exit %d", r.Code)
 	}
 }
@@ -157,7 +159,7 @@ func TestAPINeverSendsTheTokenElsewhere(t *testing.T) {
 		strings.Replace(issuer.URL, "http://", "https://", 1) + "/x", // same host, other scheme
 	} {
 		r := clientRun(t, env, "", "api", target)
-		if r.Code != ExitUsage || !strings.Contains(r.Err.Error(), "refusing to send the token") {
+		if r.Code != command.ExitUsage || !strings.Contains(r.Err.Error(), "refusing to send the token") {
 			t.Errorf("gatehouse api %s: exit %d, %v", target, r.Code, r.Err)
 		}
 	}
@@ -165,7 +167,7 @@ func TestAPINeverSendsTheTokenElsewhere(t *testing.T) {
 		t.Fatalf("the other host got %d requests", n)
 	}
 	// A static token without any issuer has no origin of its own.
-	if r := clientRun(t, map[string]string{"GATEHOUSE_TOKEN": "t"}, "", "api", other.URL+"/x"); r.Code != ExitUsage {
+	if r := clientRun(t, map[string]string{"GATEHOUSE_TOKEN": "t"}, "", "api", other.URL+"/x"); r.Code != command.ExitUsage {
 		t.Errorf("no issuer: exit %d, %v", r.Code, r.Err)
 	}
 
@@ -187,7 +189,7 @@ func TestAPINeverSendsTheTokenElsewhere(t *testing.T) {
 	}
 	// ... but not with a token for another issuer.
 	penv["GATEHOUSE_ISSUER"] = "https://auth.example.com"
-	if r := clientRun(t, penv, "", "api", other.URL+"/x"); r.Code != ExitUsage {
+	if r := clientRun(t, penv, "", "api", other.URL+"/x"); r.Code != command.ExitUsage {
 		t.Errorf("api_hosts of a profile whose issuer is not in force: exit %d, %v", r.Code, r.Err)
 	}
 }

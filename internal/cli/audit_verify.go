@@ -8,11 +8,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type auditVerifyOptions struct {
-	IO    IOStreams
+	IO    command.IOStreams
 	Admin *adminEnv
 	// API, when set, is used instead of Admin (the admin API).
 	API    *adminAPI
@@ -21,7 +22,7 @@ type auditVerifyOptions struct {
 	JSON bool
 }
 
-func newAuditVerifyCmd(streams IOStreams) *cobra.Command {
+func newAuditVerifyCmd(streams command.IOStreams) *cobra.Command {
 	opts := &auditVerifyOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "verify [--json]",
@@ -38,7 +39,7 @@ altered, removed or reordered it names the first broken link — its seq and
 the expected and stored hashes — and exits with status 1.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse audit verify
   gatehouse audit verify --json --db postgres://gatehouse@db/gatehouse`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
 				opts.API, opts.Admin = api, env

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"github.com/gatehouse-auth/gatehouse/cliauth"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
@@ -22,7 +23,7 @@ const (
 // logging in with the public client gatehouse-cli that every server
 // creates. The login commands come from its Commands; api and
 // credential-helper use its Client and TokenSource.
-func newAuthApp(streams IOStreams) *cliauth.App {
+func newAuthApp(streams command.IOStreams) *cliauth.App {
 	return &cliauth.App{
 		Name:            "gatehouse",
 		EnvPrefix:       "GATEHOUSE",

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -23,7 +24,7 @@ type harness struct {
 	dataDir string
 	env     map[string]string
 	// prepare, if set, adjusts the streams of each run.
-	prepare func(*IOStreams)
+	prepare func(*command.IOStreams)
 }
 
 func newHarness(t *testing.T) *harness {
@@ -42,7 +43,7 @@ func (h *harness) run(stdin string, args ...string) result {
 // runCtx executes `gatehouse args...` as given.
 func (h *harness) runCtx(ctx context.Context, stdin string, args ...string) result {
 	h.t.Helper()
-	streams, out, errOut := NewTestIOStreams(stdin)
+	streams, out, errOut := command.NewTestIOStreams(stdin)
 	streams.Getenv = func(k string) string { return h.env[k] }
 	if h.prepare != nil {
 		h.prepare(&streams)
@@ -50,7 +51,7 @@ func (h *harness) runCtx(ctx context.Context, stdin string, args ...string) resu
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: ExitCode(err)}
+	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: command.ExitCode(err)}
 }
 
 // ok runs a command and fails the test unless it succeeds.

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
@@ -20,7 +21,7 @@ import (
 )
 
 type clientsCreateOptions struct {
-	IO    IOStreams
+	IO    command.IOStreams
 	Admin *adminEnv
 	// API, when set, is used instead of Admin (the admin API).
 	API    *adminAPI
@@ -45,7 +46,7 @@ type clientsCreateOptions struct {
 	JSON          bool
 }
 
-func newClientsCreateCmd(streams IOStreams) *cobra.Command {
+func newClientsCreateCmd(streams command.IOStreams) *cobra.Command {
 	opts := &clientsCreateOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "create NAME --grant GRANT... [flags]",
@@ -92,7 +93,7 @@ The admin API does not take private_key_jwt clients: create those with
 
   # A service whose tokens must all be DPoP-bound (RFC 9449)
   gatehouse clients create batch --grant client_credentials --dpop-required`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
@@ -126,7 +127,7 @@ The admin API does not take private_key_jwt clients: create those with
 func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 	name := strings.TrimSpace(opts.Name)
 	if name == "" {
-		return nil, usageErrorf("the client name must not be empty")
+		return nil, command.UsageErrorf("the client name must not be empty")
 	}
 	id := opts.ID
 	if id == "" {
@@ -139,7 +140,7 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 		return nil, err
 	}
 	if len(opts.Grants) == 0 {
-		return nil, usageErrorf("give at least one --grant: authorization_code, client_credentials, refresh_token or device_code")
+		return nil, command.UsageErrorf("give at least one --grant: authorization_code, client_credentials, refresh_token or device_code")
 	}
 	grants, err := normalizeGrants(opts.Grants)
 	if err != nil {
@@ -164,10 +165,10 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 	}
 
 	if err := clientreg.CheckGrants(grants, uris, opts.Public); err != nil {
-		return nil, usageErrorf("%v (see --grant, --redirect-uri, --public)", err)
+		return nil, command.UsageErrorf("%v (see --grant, --redirect-uri, --public)", err)
 	}
 	if err := clientreg.CheckName("the client name", name); err != nil {
-		return nil, usageErrorf("%v", err)
+		return nil, command.UsageErrorf("%v", err)
 	}
 
 	method := opts.AuthMethod
@@ -175,20 +176,20 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 	case opts.Public && (method == "" || method == protocol.AuthMethodNone):
 		method = protocol.AuthMethodNone
 	case opts.Public:
-		return nil, usageErrorf("a public client authenticates with no secret; drop --auth-method %s or --public", method)
+		return nil, command.UsageErrorf("a public client authenticates with no secret; drop --auth-method %s or --public", method)
 	case method == "":
 		method = protocol.AuthMethodBasic
 	case method == protocol.AuthMethodNone:
-		return nil, usageErrorf("--auth-method none is for public clients; use --public")
+		return nil, command.UsageErrorf("--auth-method none is for public clients; use --public")
 	case method != protocol.AuthMethodBasic && method != protocol.AuthMethodPost && method != protocol.AuthMethodPrivateKeyJWT:
-		return nil, usageErrorf("unknown --auth-method %q; use client_secret_basic, client_secret_post or private_key_jwt", method)
+		return nil, command.UsageErrorf("unknown --auth-method %q; use client_secret_basic, client_secret_post or private_key_jwt", method)
 	}
 	var jwks string
 	switch {
 	case method == protocol.AuthMethodPrivateKeyJWT && opts.JWKSFile == "":
-		return nil, usageErrorf("private_key_jwt needs the client's public keys: add --jwks-file FILE")
+		return nil, command.UsageErrorf("private_key_jwt needs the client's public keys: add --jwks-file FILE")
 	case method != protocol.AuthMethodPrivateKeyJWT && opts.JWKSFile != "":
-		return nil, usageErrorf("--jwks-file is only used with --auth-method private_key_jwt")
+		return nil, command.UsageErrorf("--jwks-file is only used with --auth-method private_key_jwt")
 	case opts.JWKSFile != "":
 		if jwks, err = readJWKS(opts.JWKSFile); err != nil {
 			return nil, err
@@ -229,10 +230,10 @@ func buildClient(opts *clientsCreateOptions) (*storage.Client, error) {
 		TerminalLogin:          opts.TerminalLogin,
 	}
 	if err := clientreg.CheckTerminalLogin(c.FirstParty, c.TerminalLogin); err != nil {
-		return nil, usageErrorf("--terminal-login: %v; add --first-party for a client of your own", err)
+		return nil, command.UsageErrorf("--terminal-login: %v; add --first-party for a client of your own", err)
 	}
 	if err := server.CheckClientRegistration(opts.issuer(), c); err != nil {
-		return nil, usageErrorf("%v (add --first-party for a client of your own)", err)
+		return nil, command.UsageErrorf("%v (add --first-party for a client of your own)", err)
 	}
 	return c, nil
 }
@@ -253,7 +254,7 @@ func hasSecret(c *storage.Client) bool {
 
 func clientsCreateRun(ctx context.Context, opts *clientsCreateOptions) error {
 	if opts.API != nil && opts.AuthMethod == protocol.AuthMethodPrivateKeyJWT {
-		return usageErrorf("the admin API cannot create private_key_jwt clients (it takes no JWKS); use --db or --data-dir to create the client on the database")
+		return command.UsageErrorf("the admin API cannot create private_key_jwt clients (it takes no JWKS); use --db or --data-dir to create the client on the database")
 	}
 	c, err := buildClient(opts)
 	if err != nil {

@@ -8,12 +8,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type clientsDeleteOptions struct {
-	IO    IOStreams
+	IO    command.IOStreams
 	Admin *adminEnv
 	// API, when set, is used instead of Admin (the admin API).
 	API    *adminAPI
@@ -23,7 +24,7 @@ type clientsDeleteOptions struct {
 	Force bool
 }
 
-func newClientsDeleteCmd(streams IOStreams) *cobra.Command {
+func newClientsDeleteCmd(streams command.IOStreams) *cobra.Command {
 	opts := &clientsDeleteOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "delete ID",
@@ -34,7 +35,7 @@ tokens.
 The built-in client ` + server.CLIClientID + ` is what 'gatehouse login' uses; deleting it
 needs --force (the server recreates it on its next start).` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse clients delete ci`,
-		Args:    usageArgs(cobra.ExactArgs(1)),
+		Args:    command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
@@ -50,7 +51,7 @@ needs --force (the server recreates it on its next start).` + adminCommandLong +
 
 func clientsDeleteRun(ctx context.Context, opts *clientsDeleteOptions) error {
 	if opts.ID == server.CLIClientID && !opts.Force {
-		return usageErrorf("%s is the built-in client 'gatehouse login' uses; add --force to delete it anyway", server.CLIClientID)
+		return command.UsageErrorf("%s is the built-in client 'gatehouse login' uses; add --force to delete it anyway", server.CLIClientID)
 	}
 	if opts.API != nil {
 		if opts.ID == server.CLIClientID {

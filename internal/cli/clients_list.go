@@ -7,12 +7,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type clientsListOptions struct {
-	IO    IOStreams
+	IO    command.IOStreams
 	Admin *adminEnv
 	// API, when set, is used instead of Admin (the admin API).
 	API *adminAPI
@@ -21,7 +22,7 @@ type clientsListOptions struct {
 	Server string
 }
 
-func newClientsListCmd(streams IOStreams) *cobra.Command {
+func newClientsListCmd(streams command.IOStreams) *cobra.Command {
 	opts := &clientsListOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -30,7 +31,7 @@ func newClientsListCmd(streams IOStreams) *cobra.Command {
 roles. Secrets are never shown.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse clients list
   gatehouse clients list --json | jq -r '.[].client_id'`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
 				opts.API, opts.Admin = api, env

@@ -9,13 +9,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 type clientsRotateSecretOptions struct {
-	IO    IOStreams
+	IO    command.IOStreams
 	Admin *adminEnv
 	// API, when set, is used instead of Admin (the admin API).
 	API    *adminAPI
@@ -25,7 +26,7 @@ type clientsRotateSecretOptions struct {
 	JSON bool
 }
 
-func newClientsRotateSecretCmd(streams IOStreams) *cobra.Command {
+func newClientsRotateSecretCmd(streams command.IOStreams) *cobra.Command {
 	opts := &clientsRotateSecretOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "rotate-secret ID",
@@ -36,7 +37,7 @@ configuration right away. Public clients and private_key_jwt clients have
 no secret.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse clients rotate-secret ci
   gatehouse clients rotate-secret ci --json | jq -r .client_secret`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {

@@ -7,11 +7,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type clientsShowOptions struct {
-	IO    IOStreams
+	IO    command.IOStreams
 	Admin *adminEnv
 	// API, when set, is used instead of Admin (the admin API).
 	API    *adminAPI
@@ -21,7 +22,7 @@ type clientsShowOptions struct {
 	JSON bool
 }
 
-func newClientsShowCmd(streams IOStreams) *cobra.Command {
+func newClientsShowCmd(streams command.IOStreams) *cobra.Command {
 	opts := &clientsShowOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "show ID",
@@ -30,7 +31,7 @@ func newClientsShowCmd(streams IOStreams) *cobra.Command {
 the server does not have (it keeps only a hash).` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse clients show gatehouse-cli
   gatehouse clients show ci --json`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {

@@ -8,13 +8,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type clientsUpdateOptions struct {
-	IO    IOStreams
+	IO    command.IOStreams
 	Admin *adminEnv
 	// API, when set, is used instead of Admin (the admin API).
 	API    *adminAPI
@@ -26,7 +27,7 @@ type clientsUpdateOptions struct {
 	JSON     bool
 }
 
-func newClientsUpdateCmd(streams IOStreams) *cobra.Command {
+func newClientsUpdateCmd(streams command.IOStreams) *cobra.Command {
 	opts := &clientsUpdateOptions{IO: streams}
 	var requirePAR, dpopRequired, terminalOn, terminalOff bool
 	cmd := &cobra.Command{
@@ -69,7 +70,7 @@ MFA and disabled-account rules apply as on the sign-in page.
 
   # Turn it off again, over the admin API of a running server
   gatehouse clients update gatehouse-cli --no-terminal-login --server https://auth.example.com`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			flags := cmd.Flags()
@@ -81,14 +82,14 @@ MFA and disabled-account rules apply as on the sign-in page.
 			}
 			switch {
 			case terminalOn && terminalOff:
-				return usageErrorf("--terminal-login and --no-terminal-login exclude each other")
+				return command.UsageErrorf("--terminal-login and --no-terminal-login exclude each other")
 			case terminalOn:
 				opts.Settings.TerminalLogin = new(true)
 			case terminalOff:
 				opts.Settings.TerminalLogin = new(false)
 			}
 			if opts.Settings.Empty() {
-				return usageErrorf("nothing to change: give --require-par[=false], --dpop-required[=false], --terminal-login or --no-terminal-login")
+				return command.UsageErrorf("nothing to change: give --require-par[=false], --dpop-required[=false], --terminal-login or --no-terminal-login")
 			}
 			return runAdminOrAPI(cmd, streams, opts.Server, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
 				opts.API, opts.Admin = api, env
@@ -120,7 +121,7 @@ func clientsUpdateRun(ctx context.Context, opts *clientsUpdateOptions) error {
 		}
 		c, err := opts.API.updateClient(ctx, opts.ID, fields)
 		if apiStatus(err, http.StatusBadRequest) {
-			return usageErrorf("client %q: %v", opts.ID, err)
+			return command.UsageErrorf("client %q: %v", opts.ID, err)
 		}
 		if err != nil {
 			return apiClientError(opts.ID, err)
@@ -133,7 +134,7 @@ func clientsUpdateRun(ctx context.Context, opts *clientsUpdateOptions) error {
 	case errors.Is(err, server.ErrClientNotFound):
 		return fmt.Errorf("client %q not found; see 'gatehouse clients list'", opts.ID)
 	case errors.Is(err, clientreg.ErrTerminalLoginThirdParty):
-		return usageErrorf("client %q: %v", opts.ID, err)
+		return command.UsageErrorf("client %q: %v", opts.ID, err)
 	case err != nil:
 		return fmt.Errorf("update client %q: %w", opts.ID, err)
 	}

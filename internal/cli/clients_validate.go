@@ -13,6 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 )
 
@@ -21,7 +22,7 @@ import (
 func normalizeGrants(in []string) ([]string, error) {
 	out, err := clientreg.NormalizeGrants(in)
 	if err != nil {
-		return nil, usageErrorf("%v", err)
+		return nil, command.UsageErrorf("%v", err)
 	}
 	return out, nil
 }
@@ -39,10 +40,10 @@ func checkRoles(in []string) ([]string, error) {
 func checkScopes(in []string) ([]string, error) {
 	out, err := clientreg.CheckScopes(in)
 	if errors.Is(err, clientreg.ErrScopeComma) {
-		return nil, usageErrorf("%v; repeat --scope for each scope", err)
+		return nil, command.UsageErrorf("%v; repeat --scope for each scope", err)
 	}
 	if err != nil {
-		return nil, usageErrorf("%v", err)
+		return nil, command.UsageErrorf("%v", err)
 	}
 	return out, nil
 }
@@ -51,7 +52,7 @@ func checkScopes(in []string) ([]string, error) {
 // (clientreg.CheckRedirectURI, shared with the admin API).
 func checkRedirectURI(s string) error {
 	if err := clientreg.CheckRedirectURI(s); err != nil {
-		return usageErrorf("%v", err)
+		return command.UsageErrorf("%v", err)
 	}
 	return nil
 }
@@ -60,7 +61,7 @@ func checkRedirectURI(s string) error {
 // letter or digit (clientreg.CheckClientID, shared with the admin API).
 func checkClientID(id string) error {
 	if err := clientreg.CheckClientID(id); err != nil {
-		return usageErrorf("%v", err)
+		return command.UsageErrorf("%v", err)
 	}
 	return nil
 }
@@ -77,7 +78,7 @@ func slugClientID(name string) (string, error) {
 		id = strings.TrimRight(id[:64], "-")
 	}
 	if id == "" {
-		return "", usageErrorf("cannot derive a client ID from the name %q; pass one with --id", name)
+		return "", command.UsageErrorf("cannot derive a client ID from the name %q; pass one with --id", name)
 	}
 	return id, nil
 }
@@ -87,21 +88,21 @@ func slugClientID(name string) (string, error) {
 func readJWKS(path string) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", usageErrorf("--jwks-file: %w", err)
+		return "", command.UsageErrorf("--jwks-file: %w", err)
 	}
 	var set jose.JSONWebKeySet
 	if err := json.Unmarshal(data, &set); err != nil {
-		return "", usageErrorf("--jwks-file %s: not a JSON Web Key Set: %w", path, err)
+		return "", command.UsageErrorf("--jwks-file %s: not a JSON Web Key Set: %w", path, err)
 	}
 	if len(set.Keys) == 0 {
-		return "", usageErrorf("--jwks-file %s: the key set has no keys", path)
+		return "", command.UsageErrorf("--jwks-file %s: the key set has no keys", path)
 	}
 	for i, k := range set.Keys {
 		if !k.Valid() {
-			return "", usageErrorf("--jwks-file %s: key %d is not valid", path, i)
+			return "", command.UsageErrorf("--jwks-file %s: key %d is not valid", path, i)
 		}
 		if !k.IsPublic() {
-			return "", usageErrorf("--jwks-file %s: key %d is a private key; register only public keys", path, i)
+			return "", command.UsageErrorf("--jwks-file %s: key %d is a private key; register only public keys", path, i)
 		}
 	}
 	var buf bytes.Buffer

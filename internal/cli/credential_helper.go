@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cliauth"
 	"github.com/gatehouse-auth/gatehouse/client"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 // gitUsername is the user name the git credential helper answers with; the
@@ -23,13 +24,13 @@ const gitUsername = "x-access-token"
 // credentialHelperOptions are the dependencies and flags of
 // `gatehouse credential-helper git`.
 type credentialHelperOptions struct {
-	IO     IOStreams
+	IO     command.IOStreams
 	Auth   *cliauth.App
 	Hosts  []string
 	Action string
 }
 
-func newCredentialHelperCmd(streams IOStreams, auth *cliauth.App) *cobra.Command {
+func newCredentialHelperCmd(streams command.IOStreams, auth *cliauth.App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "credential-helper",
 		Short: "Hand the current token to other tools",
@@ -37,7 +38,7 @@ func newCredentialHelperCmd(streams IOStreams, auth *cliauth.App) *cobra.Command
 credentials in force, so that they never store it themselves.`,
 		Example: `  git config --global credential.https://git.example.com.helper '!gatehouse credential-helper git --host git.example.com'`,
 	}
-	group(cmd)
+	command.Group(cmd)
 	opts := &credentialHelperOptions{IO: streams, Auth: auth}
 	git := &cobra.Command{
 		Use:   "git get|store|erase",
@@ -66,7 +67,7 @@ then fails and says so. Give git a bearer profile of its own:
   # With a bearer profile for git, where logins are DPoP-bound by default:
   gatehouse login --profile git --no-dpop
   git config --global credential.https://git.example.com.helper '!gatehouse credential-helper git --profile git --host git.example.com'`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Action = args[0]
 			return credentialHelperRun(cmd.Context(), opts)
@@ -126,7 +127,7 @@ func credentialHelperRun(ctx context.Context, opts *credentialHelperOptions) err
 		// git sends the password as it is (HTTP Basic): a DPoP-bound
 		// token without its proof is refused by the server, and handing
 		// it out would only spread a token that is useless there.
-		return &cliauth.Error{Code: ExitUsage, Msg: fmt.Sprintf(
+		return &cliauth.Error{Code: command.ExitUsage, Msg: fmt.Sprintf(
 			"the login in force (profile %q) is bound to this machine's key (DPoP) and git cannot send the proof it needs; "+
 				"log in a profile for git with `gatehouse login --profile git --no-dpop` and add --profile git to the helper's command line", res.Profile)}
 	}

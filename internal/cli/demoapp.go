@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/demoapp"
 )
 
@@ -17,11 +18,11 @@ import (
 const demoAppShutdown = 5 * time.Second
 
 type demoAppOptions struct {
-	IO   IOStreams
+	IO   command.IOStreams
 	Addr string
 }
 
-func newDemoAppCmd(streams IOStreams) *cobra.Command {
+func newDemoAppCmd(streams command.IOStreams) *cobra.Command {
 	opts := &demoAppOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "demo-app [--addr HOST:PORT]",
@@ -44,10 +45,10 @@ stderr once it accepts connections, and stops on SIGINT or SIGTERM.`,
   gatehouse demo-app --addr 127.0.0.1:3000 &
   gatehouse proxy --upstream http://127.0.0.1:3000 --preset demo
   # open http://127.0.0.1:4180 and sign in`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := demoapp.CheckAddr(opts.Addr); err != nil {
-				return &UsageError{Command: cmd.CommandPath(), Err: err}
+				return &command.UsageError{Command: cmd.CommandPath(), Err: err}
 			}
 			return demoAppRun(cmd.Context(), opts)
 		},

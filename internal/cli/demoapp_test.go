@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 var demoAppListeningRE = regexp.MustCompile(`Demo app listening on (http://127\.0\.0\.1:\d+)\n`)
@@ -15,7 +17,7 @@ func TestDemoAppServesAndStops(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	streams, _, errOut := NewTestIOStreams("")
+	streams, _, errOut := command.NewTestIOStreams("")
 	root := NewRootCmd(streams)
 	root.SetArgs([]string{"demo-app", "--addr", "127.0.0.1:0"})
 	done := make(chan error, 1)
@@ -70,8 +72,8 @@ func TestDemoAppOnlyOnLoopback(t *testing.T) {
 	h := newHarness(t)
 	for _, addr := range []string{"0.0.0.0:3000", ":3000", "192.0.2.1:3000", "nonsense"} {
 		r := h.runCtx(t.Context(), "", "demo-app", "--addr", addr)
-		if r.Code != ExitUsage {
-			t.Errorf("demo-app --addr %s: exit %d (%v), want %d", addr, r.Code, r.Err, ExitUsage)
+		if r.Code != command.ExitUsage {
+			t.Errorf("demo-app --addr %s: exit %d (%v), want %d", addr, r.Code, r.Err, command.ExitUsage)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/client"
 	"github.com/gatehouse-auth/gatehouse/credstore"
 	"github.com/gatehouse-auth/gatehouse/dpop"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 // storeBoundLogin stores a DPoP-bound user login for issuer in dir, valid
@@ -35,13 +36,13 @@ func storeBoundLogin(t *testing.T, dir, issuer, token string) *client.DPoP {
 
 func runIn(t *testing.T, dir, issuer, stdin string, args ...string) result {
 	t.Helper()
-	streams, out, errOut := NewTestIOStreams(stdin)
+	streams, out, errOut := command.NewTestIOStreams(stdin)
 	env := map[string]string{"GATEHOUSE_CONFIG_DIR": dir, "GATEHOUSE_AUTH_STORAGE": "file", "GATEHOUSE_ISSUER": issuer}
 	streams.Getenv = func(k string) string { return env[k] }
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
-	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: ExitCode(err)}
+	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: command.ExitCode(err)}
 }
 
 // TestAPIWithDPoPLogin: `gatehouse api` sends a bound login's token as
@@ -94,7 +95,7 @@ func TestCredentialHelperGitRefusesDPoPLogin(t *testing.T) {
 	dir := t.TempDir()
 	storeBoundLogin(t, dir, "https://auth.example.com", "bound-access-token")
 	r := runIn(t, dir, "https://auth.example.com", "protocol=https\nhost=auth.example.com\n\n", "credential-helper", "git", "get")
-	if r.Err == nil || r.Code != ExitUsage || strings.Contains(r.Out, "bound-access-token") {
+	if r.Err == nil || r.Code != command.ExitUsage || strings.Contains(r.Out, "bound-access-token") {
 		t.Fatalf("get with a bound login: %v (exit %d), out %q", r.Err, r.Code, r.Out)
 	}
 	if !strings.Contains(r.Err.Error(), "--no-dpop") || !strings.Contains(r.Err.Error(), "DPoP") {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
@@ -18,12 +19,12 @@ import (
 // probe of a container's HEALTHCHECK: the image has no shell and no HTTP
 // client besides this binary.
 type healthcheckOptions struct {
-	IO     IOStreams
+	IO     command.IOStreams
 	Config *config.Server
 	Client *http.Client
 }
 
-func newHealthcheckCmd(streams IOStreams) *cobra.Command {
+func newHealthcheckCmd(streams command.IOStreams) *cobra.Command {
 	opts := &healthcheckOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "healthcheck [flags]",
@@ -38,12 +39,12 @@ listens on all addresses.`,
 
   # By hand, for a server on another port
   gatehouse healthcheck --addr 127.0.0.1:9090`,
-		Args:   usageArgs(cobra.NoArgs),
+		Args:   command.UsageArgs(cobra.NoArgs),
 		Hidden: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(cmd.Flags(), streams.Getenv)
 			if err != nil {
-				return &UsageError{Command: cmd.CommandPath(), Err: err}
+				return &command.UsageError{Command: cmd.CommandPath(), Err: err}
 			}
 			opts.Config = cfg
 			return healthcheckRun(cmd.Context(), opts)

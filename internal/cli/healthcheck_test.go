@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 func TestHealthcheck(t *testing.T) {
@@ -27,9 +29,9 @@ func TestHealthcheck(t *testing.T) {
 		t.Errorf("out %q", r.Out)
 	}
 	h.env["GATEHOUSE_ISSUER"] = "http://127.0.0.1:" + port
-	h.fail(ExitError, "404 Not Found", "", "healthcheck")
+	h.fail(command.ExitError, "404 Not Found", "", "healthcheck")
 	ts.Close()
-	h.fail(ExitError, "connection refused", "", "healthcheck")
+	h.fail(command.ExitError, "connection refused", "", "healthcheck")
 	if len(paths) != 2 || paths[0] != "/auth/healthz" || paths[1] != "/healthz" {
 		t.Errorf("paths %v", paths)
 	}

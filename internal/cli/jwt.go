@@ -13,10 +13,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
-func newJWTCmd(streams IOStreams) *cobra.Command {
+func newJWTCmd(streams command.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "jwt",
 		Short: "Decode, verify and sign JSON Web Tokens",
@@ -37,7 +38,7 @@ RS384, RS512, PS256, PS384, PS512. Unsigned tokens (alg "none") and HMAC
   gatehouse jwt keygen --out client.pem --jwks-out client.jwks.json
   gatehouse jwt sign --key client.pem --assertion --client-id svc --token-endpoint https://auth.example.com/oauth2/token`,
 	}
-	group(cmd)
+	command.Group(cmd)
 	cmd.AddCommand(
 		newJWTDecodeCmd(streams),
 		newJWTVerifyCmd(streams),
@@ -85,10 +86,10 @@ func (e *jwtExitError) Error() string { return e.err.Error() }
 func (e *jwtExitError) Unwrap() error { return e.err }
 func (e *jwtExitError) ExitCode() int { return e.code }
 
-// jwtMalformed is a token that cannot be decoded: bad input, ExitUsage
-// (not a *UsageError: the command was used right, the token is wrong).
+// jwtMalformed is a token that cannot be decoded: bad input, command.ExitUsage
+// (not a *command.UsageError: the command was used right, the token is wrong).
 func jwtMalformed(format string, args ...any) error {
-	return &jwtExitError{code: ExitUsage, err: fmt.Errorf("malformed JWT: "+format, args...)}
+	return &jwtExitError{code: command.ExitUsage, err: fmt.Errorf("malformed JWT: "+format, args...)}
 }
 
 // jwtSplit decodes a compact JWS (RFC 7515 §7.1) without verifying it,
@@ -226,12 +227,12 @@ func jwtWriteObject(w io.Writer, v any) error {
 
 // jwtReadArg returns the token argument, reading standard input for "-"
 // (or no argument when stdin is not a terminal).
-func jwtReadArg(streams IOStreams, args []string) (string, error) {
+func jwtReadArg(streams command.IOStreams, args []string) (string, error) {
 	if len(args) == 1 && args[0] != "-" {
 		return args[0], nil
 	}
 	if len(args) == 0 && streams.IsTTY() {
-		return "", usageErrorf("give the token as an argument, or '-' to read it from standard input")
+		return "", command.UsageErrorf("give the token as an argument, or '-' to read it from standard input")
 	}
 	b, err := io.ReadAll(io.LimitReader(streams.In, 1<<20))
 	if err != nil {

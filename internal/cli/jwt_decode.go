@@ -5,10 +5,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type jwtDecodeOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 
 	Token string
 	JSON  bool
@@ -26,7 +28,7 @@ type jwtJSON struct {
 	SignatureVerified bool `json:"signature_verified"`
 }
 
-func newJWTDecodeCmd(streams IOStreams) *cobra.Command {
+func newJWTDecodeCmd(streams command.IOStreams) *cobra.Command {
 	opts := &jwtDecodeOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "decode [TOKEN|-]",
@@ -41,7 +43,7 @@ A malformed token exits with status 2.`,
 		Example: `  gatehouse jwt decode eyJhbGciOi...
   gatehouse token | gatehouse jwt decode -
   gatehouse jwt decode "$TOKEN" --json | jq -r .claims.sub`,
-		Args: usageArgs(cobra.MaximumNArgs(1)),
+		Args: command.UsageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			tok, err := jwtReadArg(streams, args)
 			if err != nil {

@@ -20,13 +20,15 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 // jwtKeygenRSABits is the size of RSA keys keygen makes.
 const jwtKeygenRSABits = 3072
 
 type jwtKeygenOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 
 	Alg     string
 	Out     string
@@ -35,7 +37,7 @@ type jwtKeygenOptions struct {
 	Force   bool
 }
 
-func newJWTKeygenCmd(streams IOStreams) *cobra.Command {
+func newJWTKeygenCmd(streams command.IOStreams) *cobra.Command {
 	opts := &jwtKeygenOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "keygen --out FILE [--alg ES256|EdDSA|RS256] [--jwks-out FILE]",
@@ -54,7 +56,7 @@ overwritten without --force.`,
 		Example: `  gatehouse jwt keygen --out client.pem --jwks-out client.jwks.json
   gatehouse jwt keygen --alg EdDSA --out client.jwk.json > client.jwks.json
   gatehouse jwt keygen --alg RS256 --kid 2026-01 --out rsa.pem --jwks-out rsa.jwks.json`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return jwtKeygenRun(cmd.Context(), opts)
 		},
@@ -70,10 +72,10 @@ overwritten without --force.`,
 
 func jwtKeygenRun(_ context.Context, opts *jwtKeygenOptions) error {
 	if opts.Out == "" {
-		return usageErrorf("--out FILE is required: where to write the private key")
+		return command.UsageErrorf("--out FILE is required: where to write the private key")
 	}
 	if opts.JWKSOut != "" && filepath.Clean(opts.JWKSOut) == filepath.Clean(opts.Out) {
-		return usageErrorf("--out and --jwks-out must be different files")
+		return command.UsageErrorf("--out and --jwks-out must be different files")
 	}
 	var (
 		key crypto.Signer
@@ -87,7 +89,7 @@ func jwtKeygenRun(_ context.Context, opts *jwtKeygenOptions) error {
 	case jose.RS256:
 		key, err = rsa.GenerateKey(rand.Reader, jwtKeygenRSABits)
 	default:
-		return usageErrorf("--alg %q: use ES256, EdDSA or RS256", opts.Alg)
+		return command.UsageErrorf("--alg %q: use ES256, EdDSA or RS256", opts.Alg)
 	}
 	if err != nil {
 		return fmt.Errorf("generate key: %w", err)
@@ -159,7 +161,7 @@ func jwtWriteNewFile(path string, data []byte, perm os.FileMode, force bool) err
 	}
 	f, err := os.OpenFile(path, flag, perm)
 	if errors.Is(err, fs.ErrExist) {
-		return usageErrorf("%s already exists; pass --force to overwrite it", path)
+		return command.UsageErrorf("%s already exists; pass --force to overwrite it", path)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

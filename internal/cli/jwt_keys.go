@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
@@ -30,11 +31,11 @@ const jwtMinRSABits = jwt.MinRSABits
 func jwtReadKeys(path string) ([]jose.JSONWebKey, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, usageErrorf("key file: %w", err)
+		return nil, command.UsageErrorf("key file: %w", err)
 	}
 	keys, err := jwtParseKeys(data)
 	if err != nil {
-		return nil, usageErrorf("key file %s: %w", path, err)
+		return nil, command.UsageErrorf("key file %s: %w", path, err)
 	}
 	return keys, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
@@ -84,13 +85,13 @@ func TestJWTAssertionWithRealServer(t *testing.T) {
 	// ...and against the published JWKS alone.
 	j.ok("", "jwt", "verify", access, "--jwks", issuer+"/oauth2/jwks", "--audience", "svc")
 
-	j.fail(ExitError, "token rejected", "", "jwt", "verify", access, "--issuer", issuer, "--audience", "https://other.example")
+	j.fail(command.ExitError, "token rejected", "", "jwt", "verify", access, "--issuer", issuer, "--audience", "https://other.example")
 	// A client assertion is not an access token (typ JWT, unknown kid).
-	j.fail(ExitError, "token rejected", "", "jwt", "verify", assertion, "--issuer", issuer)
+	j.fail(command.ExitError, "token rejected", "", "jwt", "verify", assertion, "--issuer", issuer)
 	none := jwtCraft(t, map[string]any{"alg": "none", "typ": "at+jwt"}, map[string]any{"iss": issuer, "sub": "admin"}, func(string) []byte { return nil })
-	j.fail(ExitError, `alg "none"`, "", "jwt", "verify", none, "--issuer", issuer)
+	j.fail(command.ExitError, `alg "none"`, "", "jwt", "verify", none, "--issuer", issuer)
 
 	j.clock.Advance(24 * time.Hour)
-	j.fail(ExitError, "expired", "", "jwt", "verify", access, "--issuer", issuer, "--audience", "svc")
-	j.fail(ExitError, "expired", "", "jwt", "verify", access, "--jwks", issuer+"/oauth2/jwks")
+	j.fail(command.ExitError, "expired", "", "jwt", "verify", access, "--issuer", issuer, "--audience", "svc")
+	j.fail(command.ExitError, "expired", "", "jwt", "verify", access, "--jwks", issuer+"/oauth2/jwks")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
@@ -24,7 +25,7 @@ import (
 const jwtAssertionLifetime = jwt.DefaultAssertionLifetime
 
 type jwtSignOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 
 	KeyFile    string
 	Alg        string
@@ -44,7 +45,7 @@ type jwtSignOptions struct {
 	TokenEndpoint string
 }
 
-func newJWTSignCmd(streams IOStreams) *cobra.Command {
+func newJWTSignCmd(streams command.IOStreams) *cobra.Command {
 	opts := &jwtSignOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "sign --key FILE [--claim K=V]... [--claims FILE|-] [--iss I] [--sub S] [--aud A]... [--exp DUR]",
@@ -70,10 +71,10 @@ client_assertion_type urn:ietf:params:oauth:client-assertion-type:jwt-bearer.`,
   echo '{"sub":"bob"}' | gatehouse jwt sign --key key.pem --claims -
   gatehouse jwt sign --key client.pem --assertion --client-id svc \
       --token-endpoint https://auth.example.com/oauth2/token`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("exp") && opts.Expiry <= 0 {
-				return usageErrorf("--exp must be a positive duration, e.g. 5m")
+				return command.UsageErrorf("--exp must be a positive duration, e.g. 5m")
 			}
 			return jwtSignRun(cmd.Context(), opts)
 		},
@@ -98,7 +99,7 @@ client_assertion_type urn:ietf:params:oauth:client-assertion-type:jwt-bearer.`,
 
 func jwtSignRun(_ context.Context, opts *jwtSignOptions) error {
 	if opts.KeyFile == "" {
-		return usageErrorf("--key FILE is required: a PEM or JWK private key (make one with 'gatehouse jwt keygen')")
+		return command.UsageErrorf("--key FILE is required: a PEM or JWK private key (make one with 'gatehouse jwt keygen')")
 	}
 	if err := jwtCheckAssertionFlags(opts); err != nil {
 		return err
@@ -120,11 +121,11 @@ func jwtSignRun(_ context.Context, opts *jwtSignOptions) error {
 	payload := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	priv, ok := key.(crypto.Signer)
 	if !ok {
-		return usageErrorf("key file %s: %T cannot sign", opts.KeyFile, key)
+		return command.UsageErrorf("key file %s: %T cannot sign", opts.KeyFile, key)
 	}
 	signer, err := jwt.NewSigner(priv, string(alg), kid)
 	if err != nil {
-		return &UsageError{Err: fmt.Errorf("--alg: %w", err)}
+		return &command.UsageError{Err: fmt.Errorf("--alg: %w", err)}
 	}
 	tok, err := signer.SignJSON(opts.Typ, payload)
 	if err != nil {
@@ -139,18 +140,18 @@ func jwtSignRun(_ context.Context, opts *jwtSignOptions) error {
 func jwtCheckAssertionFlags(opts *jwtSignOptions) error {
 	if !opts.Assertion {
 		if opts.ClientID != "" || opts.TokenEndpoint != "" {
-			return usageErrorf("--client-id and --token-endpoint go with --assertion")
+			return command.UsageErrorf("--client-id and --token-endpoint go with --assertion")
 		}
 		return nil
 	}
 	if opts.ClientID == "" || opts.TokenEndpoint == "" {
-		return usageErrorf("--assertion needs --client-id ID and --token-endpoint URL")
+		return command.UsageErrorf("--assertion needs --client-id ID and --token-endpoint URL")
 	}
 	if u, err := url.Parse(opts.TokenEndpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return usageErrorf("--token-endpoint %q is not an http(s) URL", opts.TokenEndpoint)
+		return command.UsageErrorf("--token-endpoint %q is not an http(s) URL", opts.TokenEndpoint)
 	}
 	if opts.Issuer != "" || opts.Subject != "" || len(opts.Audience) > 0 {
-		return usageErrorf("--assertion sets iss, sub and aud itself; drop --iss, --sub and --aud")
+		return command.UsageErrorf("--assertion sets iss, sub and aud itself; drop --iss, --sub and --aud")
 	}
 	return nil
 }
@@ -163,11 +164,11 @@ func jwtSigningKey(opts *jwtSignOptions) (any, jose.SignatureAlgorithm, string, 
 		return nil, "", "", err
 	}
 	if len(keys) != 1 {
-		return nil, "", "", usageErrorf("key file %s holds %d keys; give a file with one private key", opts.KeyFile, len(keys))
+		return nil, "", "", command.UsageErrorf("key file %s holds %d keys; give a file with one private key", opts.KeyFile, len(keys))
 	}
 	k := keys[0]
 	if k.IsPublic() {
-		return nil, "", "", usageErrorf("key file %s holds a public key; signing needs the private key", opts.KeyFile)
+		return nil, "", "", command.UsageErrorf("key file %s holds a public key; signing needs the private key", opts.KeyFile)
 	}
 	alg := jose.SignatureAlgorithm(opts.Alg)
 	if alg == "" {
@@ -175,14 +176,14 @@ func jwtSigningKey(opts *jwtSignOptions) (any, jose.SignatureAlgorithm, string, 
 	}
 	if alg == "" {
 		if alg, err = jwtKeyAlgorithm(k.Key); err != nil {
-			return nil, "", "", usageErrorf("key file %s: %w", opts.KeyFile, err)
+			return nil, "", "", command.UsageErrorf("key file %s: %w", opts.KeyFile, err)
 		}
 	}
 	if err := jwtCheckAlgorithm(string(alg)); err != nil {
-		return nil, "", "", &UsageError{Err: fmt.Errorf("--alg: %w", err)}
+		return nil, "", "", &command.UsageError{Err: fmt.Errorf("--alg: %w", err)}
 	}
 	if err := jwtKeyFitsAlgorithm(k.Key, alg); err != nil {
-		return nil, "", "", &UsageError{Err: fmt.Errorf("--alg: %w", err)}
+		return nil, "", "", &command.UsageError{Err: fmt.Errorf("--alg: %w", err)}
 	}
 	kid := opts.KID
 	if kid == "" {
@@ -204,24 +205,24 @@ func jwtBuildClaims(opts *jwtSignOptions) (map[string]any, error) {
 			data, err = os.ReadFile(opts.ClaimsFile)
 		}
 		if err != nil {
-			return nil, usageErrorf("--claims: %w", err)
+			return nil, command.UsageErrorf("--claims: %w", err)
 		}
 		if claims, err = jwtJSONObject(data); err != nil {
-			return nil, usageErrorf("--claims %s: %w", opts.ClaimsFile, err)
+			return nil, command.UsageErrorf("--claims %s: %w", opts.ClaimsFile, err)
 		}
 	}
 	for _, c := range opts.Claims {
 		if name, raw, ok := strings.Cut(c, ":="); ok && name != "" && !strings.Contains(name, "=") {
 			v, err := jwtJSONValue(raw)
 			if err != nil {
-				return nil, usageErrorf("--claim %s: the value after := must be JSON: %w", name, err)
+				return nil, command.UsageErrorf("--claim %s: the value after := must be JSON: %w", name, err)
 			}
 			claims[name] = v
 			continue
 		}
 		name, val, ok := strings.Cut(c, "=")
 		if !ok || name == "" {
-			return nil, usageErrorf("--claim %q: want K=V (a string) or K:=JSON", c)
+			return nil, command.UsageErrorf("--claim %q: want K=V (a string) or K:=JSON", c)
 		}
 		claims[name] = val
 	}

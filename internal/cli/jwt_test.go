@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 // updateJWTGolden rewrites the jwt golden files; -update does too when
@@ -54,12 +55,12 @@ func (j *jwtTester) path(name string) string { return filepath.Join(j.dir, name)
 
 func (j *jwtTester) run(stdin string, args ...string) result {
 	j.t.Helper()
-	streams, out, errOut := NewTestIOStreams(stdin)
+	streams, out, errOut := command.NewTestIOStreams(stdin)
 	streams.Clock = j.clock
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	err := root.ExecuteContext(j.t.Context())
-	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: ExitCode(err)}
+	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: command.ExitCode(err)}
 }
 
 func (j *jwtTester) ok(stdin string, args ...string) result {
@@ -181,7 +182,7 @@ func TestJWTKeygenFiles(t *testing.T) {
 		t.Errorf("header %v", p.Header)
 	}
 
-	j.fail(ExitUsage, "already exists", "", "jwt", "keygen", "--out", key)
+	j.fail(command.ExitUsage, "already exists", "", "jwt", "keygen", "--out", key)
 	if err := os.Chmod(key, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -189,8 +190,8 @@ func TestJWTKeygenFiles(t *testing.T) {
 	if fi, err := os.Stat(key); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("overwritten key: %v %v, want mode 0600", fi, err)
 	}
-	j.fail(ExitUsage, "--out FILE is required", "", "jwt", "keygen")
-	j.fail(ExitUsage, "use ES256, EdDSA or RS256", "", "jwt", "keygen", "--alg", "HS256", "--out", j.path("x.pem"))
+	j.fail(command.ExitUsage, "--out FILE is required", "", "jwt", "keygen")
+	j.fail(command.ExitUsage, "use ES256, EdDSA or RS256", "", "jwt", "keygen", "--alg", "HS256", "--out", j.path("x.pem"))
 }
 
 // jwtCraft builds a compact JWS from a header, claims and signature.
@@ -220,12 +221,12 @@ func TestJWTVerifyRejects(t *testing.T) {
 
 	parts := strings.Split(good, ".")
 	forged := base64.RawURLEncoding.EncodeToString([]byte(`{"aud":"api","exp":9999999999,"sub":"admin"}`))
-	j.fail(ExitError, "signature does not verify", "", verify(parts[0]+"."+forged+"."+parts[2])...)
-	j.fail(ExitError, "signature does not verify", "", "jwt", "verify", good, "--key", otherJWKS)
-	j.fail(ExitError, "does not name other", "", verify(good, "--audience", "other")...)
+	j.fail(command.ExitError, "signature does not verify", "", verify(parts[0]+"."+forged+"."+parts[2])...)
+	j.fail(command.ExitError, "signature does not verify", "", "jwt", "verify", good, "--key", otherJWKS)
+	j.fail(command.ExitError, "does not name other", "", verify(good, "--audience", "other")...)
 
 	none := jwtCraft(t, map[string]any{"alg": "none", "typ": "JWT"}, map[string]any{"sub": "admin"}, func(string) []byte { return nil })
-	j.fail(ExitError, `alg "none"`, "", verify(none)...)
+	j.fail(command.ExitError, `alg "none"`, "", verify(none)...)
 	// HS256 keyed with the public key: the classic algorithm confusion.
 	pubJWKS, _ := os.ReadFile(jwks)
 	hs := jwtCraft(t, map[string]any{"alg": "HS256"}, map[string]any{"sub": "admin"}, func(in string) []byte {
@@ -233,30 +234,30 @@ func TestJWTVerifyRejects(t *testing.T) {
 		m.Write([]byte(in))
 		return m.Sum(nil)
 	})
-	j.fail(ExitError, "HMAC", "", verify(hs)...)
+	j.fail(command.ExitError, "HMAC", "", verify(hs)...)
 
 	// The key set's only key has another kid (its thumbprint).
-	j.fail(ExitError, `no key with kid "k1"`, "", verify(j.sign("--key", key, "--kid", "k1"))...)
+	j.fail(command.ExitError, `no key with kid "k1"`, "", verify(j.sign("--key", key, "--kid", "k1"))...)
 
 	// exp with the default 30s leeway, and without.
 	j.clock.Advance(80 * time.Second)
 	j.ok("", verify(good)...)
-	j.fail(ExitError, "expired at", "", verify(good, "--leeway", "0s")...)
+	j.fail(command.ExitError, "expired at", "", verify(good, "--leeway", "0s")...)
 	j.clock.Advance(time.Minute)
-	j.fail(ExitError, "expired at", "", verify(good)...)
+	j.fail(command.ExitError, "expired at", "", verify(good)...)
 
 	future := j.clock.Now().Add(time.Hour).Unix()
 	notYet := j.sign("--key", key, "--claim", "nbf:="+jsonNumber(future))
-	j.fail(ExitError, "not valid before", "", verify(notYet)...)
+	j.fail(command.ExitError, "not valid before", "", verify(notYet)...)
 
 	// Bad input is exit 2; an unreachable JWKS is exit 5.
-	j.fail(ExitUsage, "exactly one of --issuer, --jwks or --key", "", "jwt", "verify", good)
-	j.fail(ExitUsage, "exactly one of --issuer, --jwks or --key", "", "jwt", "verify", good, "--key", jwks, "--jwks", jwks)
-	j.fail(ExitUsage, "malformed JWT", "", verify("not-a-token")...)
+	j.fail(command.ExitUsage, "exactly one of --issuer, --jwks or --key", "", "jwt", "verify", good)
+	j.fail(command.ExitUsage, "exactly one of --issuer, --jwks or --key", "", "jwt", "verify", good, "--key", jwks, "--jwks", jwks)
+	j.fail(command.ExitUsage, "malformed JWT", "", verify("not-a-token")...)
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
-	j.fail(ExitUnreachable, "fetch JWKS", "", "jwt", "verify", good, "--jwks", dead.URL)
-	j.fail(ExitUnreachable, "", "", "jwt", "verify", good, "--issuer", dead.URL)
+	j.fail(command.ExitUnreachable, "fetch JWKS", "", "jwt", "verify", good, "--jwks", dead.URL)
+	j.fail(command.ExitUnreachable, "", "", "jwt", "verify", good, "--issuer", dead.URL)
 }
 
 func jsonNumber(n int64) string {
@@ -297,7 +298,7 @@ func TestJWTVerifyPEMPublicKeyAndCertificateForms(t *testing.T) {
 
 	ps := j.sign("--key", rsaPriv, "--alg", "PS256", "--sub", "s")
 	j.ok("", "jwt", "verify", ps, "--key", rsaPub)
-	j.fail(ExitError, "does not fit", "", "jwt", "verify", ps, "--key", ecPub)
+	j.fail(command.ExitError, "does not fit", "", "jwt", "verify", ps, "--key", ecPub)
 
 	// A certificate for the EC key verifies too.
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: j.clock.Now(), NotAfter: j.clock.Now().Add(time.Hour)}
@@ -347,25 +348,25 @@ func TestJWTSignClaimsAndFlags(t *testing.T) {
 		t.Errorf("no warning about the missing exp:\n%s", r.ErrOut)
 	}
 
-	j.fail(ExitUsage, "--key FILE is required", "", "jwt", "sign", "--sub", "x")
-	j.fail(ExitUsage, "HMAC", "", "jwt", "sign", "--key", key, "--alg", "HS256")
-	j.fail(ExitUsage, `"none"`, "", "jwt", "sign", "--key", key, "--alg", "none")
-	j.fail(ExitUsage, "does not fit this key", "", "jwt", "sign", "--key", key, "--alg", "EdDSA")
-	j.fail(ExitUsage, "public key", "", "jwt", "sign", "--key", jwks)
-	j.fail(ExitUsage, "want K=V", "", "jwt", "sign", "--key", key, "--claim", "novalue")
-	j.fail(ExitUsage, "must be JSON", "", "jwt", "sign", "--key", key, "--claim", "x:={nope")
-	j.fail(ExitUsage, "not a JSON object", "[1]", "jwt", "sign", "--key", key, "--claims", "-")
-	j.fail(ExitUsage, "positive duration", "", "jwt", "sign", "--key", key, "--exp", "-1m")
-	j.fail(ExitUsage, "--assertion needs --client-id", "", "jwt", "sign", "--key", key, "--assertion")
-	j.fail(ExitUsage, "sets iss, sub and aud itself", "", "jwt", "sign", "--key", key, "--assertion",
+	j.fail(command.ExitUsage, "--key FILE is required", "", "jwt", "sign", "--sub", "x")
+	j.fail(command.ExitUsage, "HMAC", "", "jwt", "sign", "--key", key, "--alg", "HS256")
+	j.fail(command.ExitUsage, `"none"`, "", "jwt", "sign", "--key", key, "--alg", "none")
+	j.fail(command.ExitUsage, "does not fit this key", "", "jwt", "sign", "--key", key, "--alg", "EdDSA")
+	j.fail(command.ExitUsage, "public key", "", "jwt", "sign", "--key", jwks)
+	j.fail(command.ExitUsage, "want K=V", "", "jwt", "sign", "--key", key, "--claim", "novalue")
+	j.fail(command.ExitUsage, "must be JSON", "", "jwt", "sign", "--key", key, "--claim", "x:={nope")
+	j.fail(command.ExitUsage, "not a JSON object", "[1]", "jwt", "sign", "--key", key, "--claims", "-")
+	j.fail(command.ExitUsage, "positive duration", "", "jwt", "sign", "--key", key, "--exp", "-1m")
+	j.fail(command.ExitUsage, "--assertion needs --client-id", "", "jwt", "sign", "--key", key, "--assertion")
+	j.fail(command.ExitUsage, "sets iss, sub and aud itself", "", "jwt", "sign", "--key", key, "--assertion",
 		"--client-id", "c", "--token-endpoint", "https://a.example/token", "--sub", "x")
-	j.fail(ExitUsage, "go with --assertion", "", "jwt", "sign", "--key", key, "--client-id", "c")
-	j.fail(ExitUsage, "key file", "", "jwt", "sign", "--key", j.path("missing.pem"))
+	j.fail(command.ExitUsage, "go with --assertion", "", "jwt", "sign", "--key", key, "--client-id", "c")
+	j.fail(command.ExitUsage, "key file", "", "jwt", "sign", "--key", j.path("missing.pem"))
 	garbage := j.path("garbage.pem")
 	if err := os.WriteFile(garbage, []byte("hello"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	j.fail(ExitUsage, "no key found", "", "jwt", "sign", "--key", garbage)
+	j.fail(command.ExitUsage, "no key found", "", "jwt", "sign", "--key", garbage)
 }
 
 func TestJWTSignAssertionClaims(t *testing.T) {
@@ -423,7 +424,7 @@ func TestJWTDecode(t *testing.T) {
 		{"signature not base64", b64([]byte(`{"alg":"ES256"}`)) + "." + b64([]byte(`{}`)) + ".***", "not base64url"},
 		{"duplicate claim", b64([]byte(`{"alg":"ES256"}`)) + "." + b64([]byte(`{"sub":"a","sub":"b"}`)) + ".", "duplicate member name"},
 	} {
-		r := j.fail(ExitUsage, bad.want, "", "jwt", "decode", bad.token)
+		r := j.fail(command.ExitUsage, bad.want, "", "jwt", "decode", bad.token)
 		if r.Out != "" {
 			t.Errorf("%s: printed %q", bad.name, r.Out)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/jwt"
 	"github.com/gatehouse-auth/gatehouse/resource"
 )
@@ -19,7 +20,7 @@ import (
 const jwtHTTPTimeout = 10 * time.Second
 
 type jwtVerifyOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// HTTPClient fetches discovery documents and key sets.
 	HTTPClient *http.Client
 
@@ -32,7 +33,7 @@ type jwtVerifyOptions struct {
 	JSON     bool
 }
 
-func newJWTVerifyCmd(streams IOStreams) *cobra.Command {
+func newJWTVerifyCmd(streams command.IOStreams) *cobra.Command {
 	opts := &jwtVerifyOptions{IO: streams, HTTPClient: &http.Client{Timeout: jwtHTTPTimeout}}
 	cmd := &cobra.Command{
 		Use:   "verify TOKEN|- (--issuer URL | --jwks URL | --key FILE) [--audience A]...",
@@ -58,7 +59,7 @@ issuer or JWKS could not be reached.`,
   gatehouse jwt verify "$TOKEN" --issuer https://auth.example.com --audience https://api.example.com
   gatehouse jwt verify "$TOKEN" --jwks https://auth.example.com/oauth2/jwks --json
   gatehouse jwt verify "$ASSERTION" --key client.jwks.json --audience https://auth.example.com/oauth2/token`,
-		Args: usageArgs(cobra.MaximumNArgs(1)),
+		Args: command.UsageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			tok, err := jwtReadArg(streams, args)
 			if err != nil {
@@ -78,14 +79,14 @@ issuer or JWKS could not be reached.`,
 	return cmd
 }
 
-// jwtRejected is a token that is well-formed but not good: ExitError.
+// jwtRejected is a token that is well-formed but not good: command.ExitError.
 func jwtRejected(err error) error {
-	return &jwtExitError{code: ExitError, err: fmt.Errorf("token rejected: %w", err)}
+	return &jwtExitError{code: command.ExitError, err: fmt.Errorf("token rejected: %w", err)}
 }
 
 // jwtUnreachable is an issuer or key set that could not be fetched.
 func jwtUnreachable(err error) error {
-	return &jwtExitError{code: ExitUnreachable, err: err}
+	return &jwtExitError{code: command.ExitUnreachable, err: err}
 }
 
 func jwtVerifyRun(ctx context.Context, opts *jwtVerifyOptions) error {
@@ -96,13 +97,13 @@ func jwtVerifyRun(ctx context.Context, opts *jwtVerifyOptions) error {
 		}
 	}
 	if sources != 1 {
-		return usageErrorf("give exactly one of --issuer, --jwks or --key")
+		return command.UsageErrorf("give exactly one of --issuer, --jwks or --key")
 	}
 	if opts.Leeway < 0 {
-		return usageErrorf("--leeway must not be negative")
+		return command.UsageErrorf("--leeway must not be negative")
 	}
 	if slices.Contains(opts.Audience, "") {
-		return usageErrorf("--audience must not be empty")
+		return command.UsageErrorf("--audience must not be empty")
 	}
 	p, err := jwtSplit(opts.Token)
 	if err != nil {
@@ -165,7 +166,7 @@ func jwtVerifyAtIssuer(ctx context.Context, opts *jwtVerifyOptions, p *jwtParts)
 		Clock:      opts.IO.Clock,
 	}
 	if err := cfg.Validate(); err != nil {
-		return &UsageError{Err: err}
+		return &command.UsageError{Err: err}
 	}
 	v, err := resource.NewVerifier(ctx, cfg)
 	if err != nil {
@@ -193,7 +194,7 @@ func jwtVerifyKeys(opts *jwtVerifyOptions) (jwt.KeySource, string, error) {
 	}
 	keys, err := jwt.ReadKeyFile(path)
 	if err != nil {
-		return nil, "", usageErrorf("key file: %w", err)
+		return nil, "", command.UsageErrorf("key file: %w", err)
 	}
 	return keys, path, nil
 }
@@ -217,7 +218,7 @@ func jwtVerifyWithKeys(ctx context.Context, opts *jwtVerifyOptions, keys jwt.Key
 	}
 	v, err := jwt.NewVerifier(cfg)
 	if err != nil {
-		return nil, &UsageError{Err: err}
+		return nil, &command.UsageError{Err: err}
 	}
 	t, err := v.Verify(ctx, token)
 	switch {

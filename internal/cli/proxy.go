@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/proxy"
@@ -30,7 +31,7 @@ const (
 )
 
 type proxyOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 
 	Upstream          string
 	Addr              string
@@ -68,7 +69,7 @@ type proxyOptions struct {
 	Server *config.Server
 }
 
-func newProxyCmd(streams IOStreams) *cobra.Command {
+func newProxyCmd(streams command.IOStreams) *cobra.Command {
 	opts := &proxyOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "proxy --upstream URL (--policy FILE | --preset NAME) [flags]",
@@ -138,11 +139,11 @@ See docs/gateway.md for the policy format and worked examples.`,
   # A script reaching the protected app with an API key
   GATEHOUSE_API_KEY=gatehouse_... gatehouse api https://dagster.example.com/graphql \
       -d '{"query":"{ version }"}'`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sc, err := config.Load(cmd.Flags(), streams.Getenv)
 			if err != nil {
-				return &UsageError{Command: cmd.CommandPath(), Err: err}
+				return &command.UsageError{Command: cmd.CommandPath(), Err: err}
 			}
 			opts.Server = sc
 			opts.fromEnv(cmd, streams.Getenv)
@@ -213,16 +214,16 @@ func (o *proxyOptions) loadPolicy() (*policy.Policy, error) {
 	)
 	switch {
 	case o.PolicyFile != "" && o.Preset != "":
-		return nil, usageErrorf("give --policy or --preset, not both")
+		return nil, command.UsageErrorf("give --policy or --preset, not both")
 	case o.PolicyFile != "":
 		p, err = policy.Load(o.PolicyFile)
 	case o.Preset != "":
 		p, err = policy.Preset(o.Preset)
 	default:
-		return nil, usageErrorf("a policy is required: --policy FILE or --preset %s (everything is denied without one)", strings.Join(policy.Presets(), "|"))
+		return nil, command.UsageErrorf("a policy is required: --policy FILE or --preset %s (everything is denied without one)", strings.Join(policy.Presets(), "|"))
 	}
 	if err != nil {
-		return nil, usageErrorf("%w", err)
+		return nil, command.UsageErrorf("%w", err)
 	}
 	return p, nil
 }
@@ -236,14 +237,14 @@ func proxyRun(ctx context.Context, o *proxyOptions) error {
 	if o.ClientSecretFile != "" {
 		b, err := os.ReadFile(o.ClientSecretFile)
 		if err != nil {
-			return usageErrorf("--client-secret-file: %w", err)
+			return command.UsageErrorf("--client-secret-file: %w", err)
 		}
 		secretValue = strings.TrimSpace(string(b))
 	}
 	adminPassword := o.IO.Getenv(envAdminPassword)
 	if adminPassword != "" && o.Issuer == "" {
 		if err := password.CheckPolicy(adminPassword); err != nil {
-			return usageErrorf("%s: %w", envAdminPassword, err)
+			return command.UsageErrorf("%s: %w", envAdminPassword, err)
 		}
 	}
 	log := slog.New(slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: o.Server.SlogLevel()}))

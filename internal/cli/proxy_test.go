@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 // SECURITY-CASES 54: a policy that does not load stops the gateway before
@@ -13,21 +15,21 @@ func TestProxyRefusesBadPolicyAndFlags(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	up := []string{"proxy", "--addr", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"}
-	h.fail(ExitUsage, "a policy is required", "", up...)
-	h.fail(ExitUsage, "not both", "", append(up, "--preset", "dagster", "--policy", "x.yaml")...)
-	h.fail(ExitUsage, "unknown preset", "", append(up, "--preset", "dagstr")...)
+	h.fail(command.ExitUsage, "a policy is required", "", up...)
+	h.fail(command.ExitUsage, "not both", "", append(up, "--preset", "dagster", "--policy", "x.yaml")...)
+	h.fail(command.ExitUsage, "unknown preset", "", append(up, "--preset", "dagstr")...)
 
 	bad := filepath.Join(t.TempDir(), "policy.yaml")
 	body := "version: 1\nrules:\n  - name: read\n    role: [viewer]\n    methods: [GET]\n"
 	if err := os.WriteFile(bad, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := h.fail(ExitUsage, "policy.yaml:4", "", append(up, "--policy", bad)...)
+	r := h.fail(command.ExitUsage, "policy.yaml:4", "", append(up, "--policy", bad)...)
 	if r.Err == nil {
 		t.Fatal("a misspelt policy key did not stop the gateway")
 	}
-	h.fail(ExitUsage, "no such file", "", append(up, "--policy", filepath.Join(t.TempDir(), "missing.yaml"))...)
-	h.fail(ExitUsage, "unknown flag", "", append(up, "--preset", "dagster", "--policy-file", "x")...)
+	h.fail(command.ExitUsage, "no such file", "", append(up, "--policy", filepath.Join(t.TempDir(), "missing.yaml"))...)
+	h.fail(command.ExitUsage, "unknown flag", "", append(up, "--preset", "dagster", "--policy-file", "x")...)
 }
 
 func TestProxyRefusesBadURLs(t *testing.T) {

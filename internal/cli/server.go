@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
@@ -22,7 +23,7 @@ const envAdminPassword = "GATEHOUSE_ADMIN_PASSWORD"
 const envAdminUser = "GATEHOUSE_ADMIN_USER"
 
 type serverOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Config is the loaded configuration.
 	Config *config.Server
 	// AdminPassword is the password of the admin user created on an empty
@@ -30,7 +31,7 @@ type serverOptions struct {
 	AdminPassword string
 }
 
-func newServerCmd(streams IOStreams) *cobra.Command {
+func newServerCmd(streams command.IOStreams) *cobra.Command {
 	opts := &serverOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "server [flags]",
@@ -61,11 +62,11 @@ and drain in-flight requests for up to shutdown_timeout.`,
 
   # From a configuration file
   gatehouse server --config /etc/gatehouse/server.yaml`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(cmd.Flags(), streams.Getenv)
 			if err != nil {
-				return &UsageError{Command: cmd.CommandPath(), Err: err}
+				return &command.UsageError{Command: cmd.CommandPath(), Err: err}
 			}
 			opts.Config = cfg
 			opts.AdminPassword = streams.Getenv(envAdminPassword)
@@ -80,7 +81,7 @@ func serverRun(ctx context.Context, opts *serverOptions) error {
 	cfg := opts.Config
 	if opts.AdminPassword != "" {
 		if err := password.CheckPolicy(opts.AdminPassword); err != nil {
-			return usageErrorf("%s: %w", envAdminPassword, err)
+			return command.UsageErrorf("%s: %w", envAdminPassword, err)
 		}
 	}
 	log := slog.New(slog.NewTextHandler(opts.IO.ErrOut, &slog.HandlerOptions{Level: cfg.SlogLevel()}))

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 )
 
@@ -20,7 +21,7 @@ func TestServerServesAndShutsDown(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	streams, _, errOut := NewTestIOStreams("")
+	streams, _, errOut := command.NewTestIOStreams("")
 	streams.Getenv = func(string) string { return "" }
 	root := NewRootCmd(streams)
 	root.SetArgs([]string{"server", "--addr", "127.0.0.1:0", "--data-dir", h.dataDir, "--audit-output", "off", "--log-level", "warn"})
@@ -102,9 +103,9 @@ func TestServerRejectsBadInput(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.env["GATEHOUSE_ADMIN_PASSWORD"] = "short"
-	h.fail(ExitUsage, "GATEHOUSE_ADMIN_PASSWORD", "", "server", "--addr", "127.0.0.1:0")
+	h.fail(command.ExitUsage, "GATEHOUSE_ADMIN_PASSWORD", "", "server", "--addr", "127.0.0.1:0")
 	delete(h.env, "GATEHOUSE_ADMIN_PASSWORD")
-	h.fail(ExitUsage, "non-loopback", "", "server", "--addr", "127.0.0.1:0", "--issuer", "http://auth.example")
-	h.fail(ExitUsage, "unknown command", "", "server", "now")
-	h.fail(ExitUsage, "unknown flag", "", "server", "--port", "80")
+	h.fail(command.ExitUsage, "non-loopback", "", "server", "--addr", "127.0.0.1:0", "--issuer", "http://auth.example")
+	h.fail(command.ExitUsage, "unknown command", "", "server", "now")
+	h.fail(command.ExitUsage, "unknown flag", "", "server", "--port", "80")
 }

@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 // Version is the release version, set at build time with
@@ -27,17 +29,17 @@ func version() string {
 }
 
 type versionOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 }
 
-func newVersionCmd(streams IOStreams) *cobra.Command {
+func newVersionCmd(streams command.IOStreams) *cobra.Command {
 	opts := &versionOptions{IO: streams}
 	return &cobra.Command{
 		Use:     "version",
 		Short:   "Print the gatehouse version",
 		Long:    "Print the version of this gatehouse binary, the Go version it was built with and its platform.",
 		Example: "  gatehouse version",
-		Args:    usageArgs(cobra.NoArgs),
+		Args:    command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return versionRun(cmd.Context(), opts)
 		},

@@ -1,4 +1,4 @@
-package cli
+package command
 
 import (
 	"errors"
@@ -54,8 +54,8 @@ func (e *UsageError) Unwrap() error { return e.Err }
 // ExitCode returns ExitUsage.
 func (e *UsageError) ExitCode() int { return ExitUsage }
 
-// usageErrorf returns a *UsageError with a formatted message.
-func usageErrorf(format string, args ...any) error {
+// UsageErrorf returns a *UsageError with a formatted message.
+func UsageErrorf(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
