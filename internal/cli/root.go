@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/jwtcmd"
 )
 
 // NewRootCmd builds the gatehouse command tree on streams.
@@ -40,7 +41,7 @@ func NewRootCmd(streams command.IOStreams) *cobra.Command {
 		newAPIKeysCmd(streams),
 		newKeysCmd(streams),
 		newAuditCmd(streams),
-		newJWTCmd(streams),
+		jwtcmd.NewCmdJWT(f),
 		newVersionCmd(streams),
 		newHealthcheckCmd(streams),
 	)

@@ -34,3 +34,16 @@ func Execute(ctx context.Context, root *cobra.Command, out, errOut *command.Buff
 	err := root.ExecuteContext(ctx)
 	return Result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: command.ExitCode(err)}
 }
+
+// Parse runs `gatehouse args...` with the command newCmd builds on f under
+// the top command, its run function replaced by one that records the
+// options (the runF seam of every NewCmdX), and returns those options —
+// nil when the run function was not reached — and the command's error.
+// args start with the command's name.
+func Parse[O any](ctx context.Context, f *command.Factory, newCmd func(*command.Factory, func(*O) error) *cobra.Command, args ...string) (*O, error) {
+	var got *O
+	root := command.NewRoot(f.IOStreams, newCmd(f, func(o *O) error { got = o; return nil }))
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	return got, err
+}

@@ -1,4 +1,4 @@
-package cli
+package jwtcmd
 
 import (
 	"bytes"
@@ -22,21 +22,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command/commandtest"
 )
 
-// updateJWTGolden rewrites the jwt golden files; -update does too when
-// another test file of the package defines it.
-var updateJWTGolden = flag.Bool("update-jwt", false, "rewrite the jwt golden files in testdata/")
-
-func jwtUpdating() bool {
-	if *updateJWTGolden {
-		return true
-	}
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+// update rewrites the golden files in testdata/.
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // jwtTester runs the jwt commands in-process with a fake clock, in a
 // temporary directory for key files.
@@ -53,17 +47,15 @@ func newJWTTester(t *testing.T) *jwtTester {
 
 func (j *jwtTester) path(name string) string { return filepath.Join(j.dir, name) }
 
-func (j *jwtTester) run(stdin string, args ...string) result {
+func (j *jwtTester) run(stdin string, args ...string) commandtest.Result {
 	j.t.Helper()
 	streams, out, errOut := command.NewTestIOStreams(stdin)
 	streams.Clock = j.clock
-	root := NewRootCmd(streams)
-	root.SetArgs(args)
-	err := root.ExecuteContext(j.t.Context())
-	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: command.ExitCode(err)}
+	f := &command.Factory{IOStreams: streams}
+	return commandtest.Run(j.t.Context(), streams, out, errOut, []*cobra.Command{NewCmdJWT(f)}, args...)
 }
 
-func (j *jwtTester) ok(stdin string, args ...string) result {
+func (j *jwtTester) ok(stdin string, args ...string) commandtest.Result {
 	j.t.Helper()
 	r := j.run(stdin, args...)
 	if r.Err != nil {
@@ -72,7 +64,7 @@ func (j *jwtTester) ok(stdin string, args ...string) result {
 	return r
 }
 
-func (j *jwtTester) fail(code int, want, stdin string, args ...string) result {
+func (j *jwtTester) fail(code int, want, stdin string, args ...string) commandtest.Result {
 	j.t.Helper()
 	r := j.run(stdin, args...)
 	if r.Err == nil {
@@ -432,18 +424,18 @@ func TestJWTDecode(t *testing.T) {
 }
 
 // TestJWTDecodeGolden pins the --json document of `jwt decode` for a fixed
-// token (testdata/jwt_decode.token, an EdDSA token with every kind of
-// claim). Rewrite it with -update-jwt.
+// token (testdata/decode.token, an EdDSA token with every kind of
+// claim). Rewrite it with -update.
 func TestJWTDecodeGolden(t *testing.T) {
 	t.Parallel()
 	j := newJWTTester(t)
-	token, err := os.ReadFile(filepath.Join("testdata", "jwt_decode.token"))
+	token, err := os.ReadFile(filepath.Join("testdata", "decode.token"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := j.ok("", "jwt", "decode", "--json", strings.TrimSpace(string(token))).Out
-	path := filepath.Join("testdata", "jwt_decode.golden.json")
-	if jwtUpdating() {
+	path := filepath.Join("testdata", "decode.golden.json")
+	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -451,9 +443,9 @@ func TestJWTDecodeGolden(t *testing.T) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test -run %s -update-jwt to create it)", err, t.Name())
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
 	}
 	if !bytes.Equal([]byte(got), want) {
-		t.Errorf("jwt decode --json changed; if intended, run with -update-jwt.\ngot:\n%s\nwant:\n%s", got, want)
+		t.Errorf("jwt decode --json changed; if intended, run with -update.\ngot:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -1,4 +1,4 @@
-package cli
+package jwtcmd
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
-type jwtDecodeOptions struct {
+type DecodeOptions struct {
 	IO command.IOStreams
 
 	Token string
@@ -28,8 +28,10 @@ type jwtJSON struct {
 	SignatureVerified bool `json:"signature_verified"`
 }
 
-func newJWTDecodeCmd(streams command.IOStreams) *cobra.Command {
-	opts := &jwtDecodeOptions{IO: streams}
+// NewCmdDecode is `gatehouse jwt decode`; runF, when not nil, runs instead of
+// its run function (for tests of its flags).
+func NewCmdDecode(f *command.Factory, runF func(*DecodeOptions) error) *cobra.Command {
+	opts := &DecodeOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "decode [TOKEN|-]",
 		Short: "Show a JWT's header and claims without verifying it",
@@ -45,19 +47,22 @@ A malformed token exits with status 2.`,
   gatehouse jwt decode "$TOKEN" --json | jq -r .claims.sub`,
 		Args: command.UsageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tok, err := jwtReadArg(streams, args)
+			tok, err := jwtReadArg(opts.IO, args)
 			if err != nil {
 				return err
 			}
 			opts.Token = tok
-			return jwtDecodeRun(cmd.Context(), opts)
+			if runF != nil {
+				return runF(opts)
+			}
+			return decodeRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON document: header, claims, times, signature_verified (false)")
 	return cmd
 }
 
-func jwtDecodeRun(_ context.Context, opts *jwtDecodeOptions) error {
+func decodeRun(_ context.Context, opts *DecodeOptions) error {
 	p, err := jwtSplit(opts.Token)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package cli
+package jwtcmd
 
 import (
 	"bytes"
@@ -17,7 +17,8 @@ import (
 	"github.com/gatehouse-auth/gatehouse/jwt"
 )
 
-func newJWTCmd(streams command.IOStreams) *cobra.Command {
+// NewCmdJWT is the `gatehouse jwt` group: decode, verify, sign, keygen.
+func NewCmdJWT(f *command.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "jwt",
 		Short: "Decode, verify and sign JSON Web Tokens",
@@ -40,10 +41,10 @@ RS384, RS512, PS256, PS384, PS512. Unsigned tokens (alg "none") and HMAC
 	}
 	command.Group(cmd)
 	cmd.AddCommand(
-		newJWTDecodeCmd(streams),
-		newJWTVerifyCmd(streams),
-		newJWTSignCmd(streams),
-		newJWTKeygenCmd(streams),
+		NewCmdDecode(f, nil),
+		NewCmdVerify(f, nil),
+		NewCmdSign(f, nil),
+		NewCmdKeygen(f, nil),
 	)
 	return cmd
 }

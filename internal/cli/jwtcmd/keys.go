@@ -1,4 +1,4 @@
-package cli
+package jwtcmd
 
 import (
 	"bytes"

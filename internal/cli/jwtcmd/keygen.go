@@ -1,4 +1,4 @@
-package cli
+package jwtcmd
 
 import (
 	"context"
@@ -27,7 +27,7 @@ import (
 // jwtKeygenRSABits is the size of RSA keys keygen makes.
 const jwtKeygenRSABits = 3072
 
-type jwtKeygenOptions struct {
+type KeygenOptions struct {
 	IO command.IOStreams
 
 	Alg     string
@@ -37,8 +37,10 @@ type jwtKeygenOptions struct {
 	Force   bool
 }
 
-func newJWTKeygenCmd(streams command.IOStreams) *cobra.Command {
-	opts := &jwtKeygenOptions{IO: streams}
+// NewCmdKeygen is `gatehouse jwt keygen`; runF, when not nil, runs instead of
+// its run function (for tests of its flags).
+func NewCmdKeygen(f *command.Factory, runF func(*KeygenOptions) error) *cobra.Command {
+	opts := &KeygenOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "keygen --out FILE [--alg ES256|EdDSA|RS256] [--jwks-out FILE]",
 		Short: "Make a signing key pair and its public JWKS",
@@ -58,19 +60,22 @@ overwritten without --force.`,
   gatehouse jwt keygen --alg RS256 --kid 2026-01 --out rsa.pem --jwks-out rsa.jwks.json`,
 		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return jwtKeygenRun(cmd.Context(), opts)
+			if runF != nil {
+				return runF(opts)
+			}
+			return keygenRun(cmd.Context(), opts)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&opts.Alg, "alg", "ES256", "key `ALG`: ES256 (EC P-256), EdDSA (Ed25519) or RS256 (RSA 3072)")
-	f.StringVar(&opts.Out, "out", "", "write the private key to `FILE` (required; .json/.jwk: JWK, else PEM)")
-	f.StringVar(&opts.JWKSOut, "jwks-out", "", "write the public JWK Set to `FILE` (default: standard output)")
-	f.StringVar(&opts.KID, "kid", "", "key ID (default: the RFC 7638 thumbprint)")
-	f.BoolVar(&opts.Force, "force", false, "overwrite existing files")
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Alg, "alg", "ES256", "key `ALG`: ES256 (EC P-256), EdDSA (Ed25519) or RS256 (RSA 3072)")
+	fl.StringVar(&opts.Out, "out", "", "write the private key to `FILE` (required; .json/.jwk: JWK, else PEM)")
+	fl.StringVar(&opts.JWKSOut, "jwks-out", "", "write the public JWK Set to `FILE` (default: standard output)")
+	fl.StringVar(&opts.KID, "kid", "", "key ID (default: the RFC 7638 thumbprint)")
+	fl.BoolVar(&opts.Force, "force", false, "overwrite existing files")
 	return cmd
 }
 
-func jwtKeygenRun(_ context.Context, opts *jwtKeygenOptions) error {
+func keygenRun(_ context.Context, opts *KeygenOptions) error {
 	if opts.Out == "" {
 		return command.UsageErrorf("--out FILE is required: where to write the private key")
 	}

@@ -1,4 +1,4 @@
-package cli
+package jwtcmd
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 // jwtHTTPTimeout bounds each request `jwt verify` makes.
 const jwtHTTPTimeout = 10 * time.Second
 
-type jwtVerifyOptions struct {
+type VerifyOptions struct {
 	IO command.IOStreams
 	// HTTPClient fetches discovery documents and key sets.
 	HTTPClient *http.Client
@@ -33,8 +33,10 @@ type jwtVerifyOptions struct {
 	JSON     bool
 }
 
-func newJWTVerifyCmd(streams command.IOStreams) *cobra.Command {
-	opts := &jwtVerifyOptions{IO: streams, HTTPClient: &http.Client{Timeout: jwtHTTPTimeout}}
+// NewCmdVerify is `gatehouse jwt verify`; runF, when not nil, runs instead of
+// its run function (for tests of its flags).
+func NewCmdVerify(f *command.Factory, runF func(*VerifyOptions) error) *cobra.Command {
+	opts := &VerifyOptions{IO: f.IOStreams, HTTPClient: &http.Client{Timeout: jwtHTTPTimeout}}
 	cmd := &cobra.Command{
 		Use:   "verify TOKEN|- (--issuer URL | --jwks URL | --key FILE) [--audience A]...",
 		Short: "Verify a JWT's signature and validity and print its claims",
@@ -61,21 +63,24 @@ issuer or JWKS could not be reached.`,
   gatehouse jwt verify "$ASSERTION" --key client.jwks.json --audience https://auth.example.com/oauth2/token`,
 		Args: command.UsageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tok, err := jwtReadArg(streams, args)
+			tok, err := jwtReadArg(opts.IO, args)
 			if err != nil {
 				return err
 			}
 			opts.Token = tok
-			return jwtVerifyRun(cmd.Context(), opts)
+			if runF != nil {
+				return runF(opts)
+			}
+			return verifyRun(cmd.Context(), opts)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&opts.Issuer, "issuer", "", "verify a Gatehouse access token against this issuer `URL` (discovery, JWKS, iss, aud, typ at+jwt)")
-	f.StringVar(&opts.JWKS, "jwks", "", "verify the signature with the JWK Set at this `URL` (or in this file)")
-	f.StringVar(&opts.KeyFile, "key", "", "verify the signature with the key in `FILE`: PEM public/private key or certificate, JWK or JWK Set")
-	f.StringArrayVar(&opts.Audience, "audience", nil, "accept the token only if its aud names `A` (repeatable: any one); with --issuer the default is the issuer")
-	f.DurationVar(&opts.Leeway, "leeway", resource.DefaultLeeway, "clock skew allowed when checking exp and nbf")
-	f.BoolVar(&opts.JSON, "json", false, "print one JSON document: header, claims, times, signature_verified (true)")
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Issuer, "issuer", "", "verify a Gatehouse access token against this issuer `URL` (discovery, JWKS, iss, aud, typ at+jwt)")
+	fl.StringVar(&opts.JWKS, "jwks", "", "verify the signature with the JWK Set at this `URL` (or in this file)")
+	fl.StringVar(&opts.KeyFile, "key", "", "verify the signature with the key in `FILE`: PEM public/private key or certificate, JWK or JWK Set")
+	fl.StringArrayVar(&opts.Audience, "audience", nil, "accept the token only if its aud names `A` (repeatable: any one); with --issuer the default is the issuer")
+	fl.DurationVar(&opts.Leeway, "leeway", resource.DefaultLeeway, "clock skew allowed when checking exp and nbf")
+	fl.BoolVar(&opts.JSON, "json", false, "print one JSON document: header, claims, times, signature_verified (true)")
 	return cmd
 }
 
@@ -89,7 +94,7 @@ func jwtUnreachable(err error) error {
 	return &jwtExitError{code: command.ExitUnreachable, err: err}
 }
 
-func jwtVerifyRun(ctx context.Context, opts *jwtVerifyOptions) error {
+func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 	sources := 0
 	for _, s := range []string{opts.Issuer, opts.JWKS, opts.KeyFile} {
 		if s != "" {
@@ -147,7 +152,7 @@ func jwtVerifyRun(ctx context.Context, opts *jwtVerifyOptions) error {
 
 // jwtVerifyAtIssuer checks an access token with the resource package, as
 // a resource server of the issuer would.
-func jwtVerifyAtIssuer(ctx context.Context, opts *jwtVerifyOptions, p *jwtParts) error {
+func jwtVerifyAtIssuer(ctx context.Context, opts *VerifyOptions, p *jwtParts) error {
 	leeway := opts.Leeway
 	if leeway == 0 {
 		leeway = -1 // resource: a negative leeway means none
@@ -184,7 +189,7 @@ func jwtVerifyAtIssuer(ctx context.Context, opts *jwtVerifyOptions, p *jwtParts)
 // jwtVerifyKeys returns the key source of --jwks or --key and says where
 // the keys come from: a JWK Set URL is fetched when a key is needed; a
 // file holds PEM keys or certificates, a JWK or a JWK Set.
-func jwtVerifyKeys(opts *jwtVerifyOptions) (jwt.KeySource, string, error) {
+func jwtVerifyKeys(opts *VerifyOptions) (jwt.KeySource, string, error) {
 	path := opts.KeyFile
 	if path == "" {
 		if strings.HasPrefix(opts.JWKS, "https://") || strings.HasPrefix(opts.JWKS, "http://") {
@@ -202,7 +207,7 @@ func jwtVerifyKeys(opts *jwtVerifyOptions) (jwt.KeySource, string, error) {
 // jwtVerifyWithKeys checks a token with the jwt package: header rules,
 // an asymmetric algorithm that fits the key, the signature, then exp and
 // nbf when present (with --leeway) and aud when --audience is given.
-func jwtVerifyWithKeys(ctx context.Context, opts *jwtVerifyOptions, keys jwt.KeySource, token string) (*jwt.Token, error) {
+func jwtVerifyWithKeys(ctx context.Context, opts *VerifyOptions, keys jwt.KeySource, token string) (*jwt.Token, error) {
 	leeway := opts.Leeway
 	if leeway == 0 {
 		leeway = -1 // jwt: a negative leeway means none

@@ -1,4 +1,4 @@
-package cli
+package jwtcmd
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ import (
 // --assertion: short, since the server remembers its jti until then.
 const jwtAssertionLifetime = jwt.DefaultAssertionLifetime
 
-type jwtSignOptions struct {
+type SignOptions struct {
 	IO command.IOStreams
 
 	KeyFile    string
@@ -45,8 +45,10 @@ type jwtSignOptions struct {
 	TokenEndpoint string
 }
 
-func newJWTSignCmd(streams command.IOStreams) *cobra.Command {
-	opts := &jwtSignOptions{IO: streams}
+// NewCmdSign is `gatehouse jwt sign`; runF, when not nil, runs instead of
+// its run function (for tests of its flags).
+func NewCmdSign(f *command.Factory, runF func(*SignOptions) error) *cobra.Command {
+	opts := &SignOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "sign --key FILE [--claim K=V]... [--claims FILE|-] [--iss I] [--sub S] [--aud A]... [--exp DUR]",
 		Short: "Make a signed JWT (tests, private_key_jwt client assertions)",
@@ -76,28 +78,31 @@ client_assertion_type urn:ietf:params:oauth:client-assertion-type:jwt-bearer.`,
 			if cmd.Flags().Changed("exp") && opts.Expiry <= 0 {
 				return command.UsageErrorf("--exp must be a positive duration, e.g. 5m")
 			}
-			return jwtSignRun(cmd.Context(), opts)
+			if runF != nil {
+				return runF(opts)
+			}
+			return signRun(cmd.Context(), opts)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&opts.KeyFile, "key", "", "private key `FILE`: PEM or JWK (required)")
-	f.StringVar(&opts.Alg, "alg", "", "signature `ALG` (default: inferred from the key)")
-	f.StringVar(&opts.KID, "kid", "", "key ID header (default: the JWK's kid)")
-	f.StringVar(&opts.Typ, "typ", "JWT", "typ header, e.g. at+jwt; empty for none")
-	f.StringArrayVar(&opts.Claims, "claim", nil, "claim `K=V` (string) or K:=JSON (any JSON value); repeatable")
-	f.StringVar(&opts.ClaimsFile, "claims", "", "JSON object of claims from `FILE`, or '-' for standard input")
-	f.StringVar(&opts.Issuer, "iss", "", "iss claim")
-	f.StringVar(&opts.Subject, "sub", "", "sub claim")
-	f.StringArrayVar(&opts.Audience, "aud", nil, "aud claim (repeatable: several make an array)")
-	f.DurationVar(&opts.Expiry, "exp", 0, "set exp to now + `DUR` and iat to now")
-	f.StringVar(&opts.JTI, "jti", "", "jti claim")
-	f.BoolVar(&opts.Assertion, "assertion", false, "make a private_key_jwt client assertion (needs --client-id and --token-endpoint)")
-	f.StringVar(&opts.ClientID, "client-id", "", "with --assertion: the client `ID` (iss and sub)")
-	f.StringVar(&opts.TokenEndpoint, "token-endpoint", "", "with --assertion: the token endpoint `URL` (aud)")
+	fl := cmd.Flags()
+	fl.StringVar(&opts.KeyFile, "key", "", "private key `FILE`: PEM or JWK (required)")
+	fl.StringVar(&opts.Alg, "alg", "", "signature `ALG` (default: inferred from the key)")
+	fl.StringVar(&opts.KID, "kid", "", "key ID header (default: the JWK's kid)")
+	fl.StringVar(&opts.Typ, "typ", "JWT", "typ header, e.g. at+jwt; empty for none")
+	fl.StringArrayVar(&opts.Claims, "claim", nil, "claim `K=V` (string) or K:=JSON (any JSON value); repeatable")
+	fl.StringVar(&opts.ClaimsFile, "claims", "", "JSON object of claims from `FILE`, or '-' for standard input")
+	fl.StringVar(&opts.Issuer, "iss", "", "iss claim")
+	fl.StringVar(&opts.Subject, "sub", "", "sub claim")
+	fl.StringArrayVar(&opts.Audience, "aud", nil, "aud claim (repeatable: several make an array)")
+	fl.DurationVar(&opts.Expiry, "exp", 0, "set exp to now + `DUR` and iat to now")
+	fl.StringVar(&opts.JTI, "jti", "", "jti claim")
+	fl.BoolVar(&opts.Assertion, "assertion", false, "make a private_key_jwt client assertion (needs --client-id and --token-endpoint)")
+	fl.StringVar(&opts.ClientID, "client-id", "", "with --assertion: the client `ID` (iss and sub)")
+	fl.StringVar(&opts.TokenEndpoint, "token-endpoint", "", "with --assertion: the token endpoint `URL` (aud)")
 	return cmd
 }
 
-func jwtSignRun(_ context.Context, opts *jwtSignOptions) error {
+func signRun(_ context.Context, opts *SignOptions) error {
 	if opts.KeyFile == "" {
 		return command.UsageErrorf("--key FILE is required: a PEM or JWK private key (make one with 'gatehouse jwt keygen')")
 	}
@@ -137,7 +142,7 @@ func jwtSignRun(_ context.Context, opts *jwtSignOptions) error {
 
 // jwtCheckAssertionFlags checks that --assertion comes with what it needs
 // and without the claims it sets itself.
-func jwtCheckAssertionFlags(opts *jwtSignOptions) error {
+func jwtCheckAssertionFlags(opts *SignOptions) error {
 	if !opts.Assertion {
 		if opts.ClientID != "" || opts.TokenEndpoint != "" {
 			return command.UsageErrorf("--client-id and --token-endpoint go with --assertion")
@@ -158,7 +163,7 @@ func jwtCheckAssertionFlags(opts *jwtSignOptions) error {
 
 // jwtSigningKey loads the one private key of --key and settles the
 // algorithm and kid.
-func jwtSigningKey(opts *jwtSignOptions) (any, jose.SignatureAlgorithm, string, error) {
+func jwtSigningKey(opts *SignOptions) (any, jose.SignatureAlgorithm, string, error) {
 	keys, err := jwtReadKeys(opts.KeyFile)
 	if err != nil {
 		return nil, "", "", err
@@ -194,7 +199,7 @@ func jwtSigningKey(opts *jwtSignOptions) (any, jose.SignatureAlgorithm, string, 
 
 // jwtBuildClaims assembles the claims: --claims, then --claim, then the
 // shortcuts and --assertion.
-func jwtBuildClaims(opts *jwtSignOptions) (map[string]any, error) {
+func jwtBuildClaims(opts *SignOptions) (map[string]any, error) {
 	claims := map[string]any{}
 	if opts.ClaimsFile != "" {
 		var data []byte
