@@ -21,6 +21,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/jwtcmd"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/versioncmd"
 )
 
 // NewRootCmd builds the gatehouse command tree on streams.
@@ -42,7 +43,7 @@ func NewRootCmd(streams command.IOStreams) *cobra.Command {
 		newKeysCmd(streams),
 		newAuditCmd(streams),
 		jwtcmd.NewCmdJWT(f),
-		newVersionCmd(streams),
+		versioncmd.NewCmdVersion(f, nil),
 		newHealthcheckCmd(streams),
 	)
 	root := command.NewRoot(streams, cmds...)
