@@ -159,7 +159,7 @@ func openAdminAPI(ctx context.Context, streams command.IOStreams, serverURL stri
 		return nil, &command.UsageError{Err: fmt.Errorf("your credentials (%s) are for %s, not %s: log in there with 'gatehouse login --admin --issuer %s --profile NAME', or set GATEHOUSE_API_KEY to an admin API key of it",
 			r.Source, r.Issuer, base, base)}
 	}
-	hc, _, err := auth.ElevatedClient(ctx, elevationAdmin)
+	hc, _, err := auth.ElevatedClient(ctx, command.ElevationAdmin)
 	if err != nil {
 		return nil, fmt.Errorf("admin API of %s: %w", base, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command/commandtest"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 )
 
@@ -76,9 +77,11 @@ func TestAdminAPIRefusesAnotherServersLogin(t *testing.T) {
 	srv := servertest.Start(t)
 	other := servertest.Start(t)
 	srv.AddUser(t, "alice", "alice-password-1", "admin")
-	c := newAccountCLI(t, srv)
-	c.storeLogin("alice")
-	r := c.run(nil, "", "users", "list", "--server", other.URL)
+	h := newHarness(t)
+	commandtest.StoreLogin(t, srv, h.env["GATEHOUSE_CONFIG_DIR"], "default", "alice", command.LoginScopes)
+	h.env["GATEHOUSE_ISSUER"] = srv.URL
+	h.prepare = func(s *command.IOStreams) { s.Clock = srv.Clock }
+	r := h.runCtx(t.Context(), "", "users", "list", "--server", other.URL)
 	if r.Err == nil || !strings.Contains(r.Err.Error(), "are for "+srv.URL+", not "+other.URL) {
 		t.Errorf("login for %s used at %s: %v", srv.URL, other.URL, r.Err)
 	}

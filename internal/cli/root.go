@@ -19,6 +19,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/clientcmd"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/jwtcmd"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/versioncmd"
@@ -30,9 +31,9 @@ func NewRootCmd(streams command.IOStreams) *cobra.Command {
 	f := &command.Factory{IOStreams: streams, Auth: auth, Version: version()}
 	cmds := auth.Commands()
 	cmds = append(cmds,
-		newAPICmd(streams, auth),
-		newAccountCmd(streams, auth),
-		newCredentialHelperCmd(streams, auth),
+		clientcmd.NewCmdAPI(f, nil),
+		clientcmd.NewCmdAccount(f),
+		clientcmd.NewCmdCredentialHelper(f),
 		newServerCmd(streams),
 		newProxyCmd(streams),
 		newDemoAppCmd(streams),

@@ -96,3 +96,25 @@ func TestVersion(t *testing.T) {
 		t.Errorf("--version: %v %q", r.Err, r.Out)
 	}
 }
+
+// The client commands are part of the tree, with the global flags.
+func TestClientCommandsInTree(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	r := h.runCtx(t.Context(), "", "--help")
+	for _, name := range []string{"login", "logout", "token", "status", "profiles", "config", "api", "credential-helper", "completion"} {
+		if !strings.Contains(r.Out, "\n  "+name+" ") {
+			t.Errorf("--help lacks %s:\n%s", name, r.Out)
+		}
+	}
+	r = h.runCtx(t.Context(), "", "token", "--help")
+	if !strings.Contains(r.Out, "-p, --profile NAME") || !strings.Contains(r.Out, "$GATEHOUSE_PROFILE") {
+		t.Errorf("token --help:\n%s", r.Out)
+	}
+	if r := h.runCtx(t.Context(), "", "token", "--bogus"); r.Code != command.ExitUsage {
+		t.Errorf("unknown flag: exit %d", r.Code)
+	}
+	if r := h.runCtx(t.Context(), "", "status"); r.Code != command.ExitNotLoggedIn {
+		t.Errorf("status without a login: exit %d", r.Code)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command/commandtest"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 )
@@ -168,7 +169,7 @@ func TestUsersProfileInTokens(t *testing.T) {
 		t.Fatalf("users update: %v\n%s", r.Err, r.ErrOut)
 	}
 
-	tok := deviceLogin(t, srv, "frank", []string{"openid", "email", "profile"})
+	tok := commandtest.DeviceLogin(t, srv, "frank", []string{"openid", "email", "profile"})
 	idToken, _ := tok["id_token"].(string)
 	parts := strings.Split(idToken, ".")
 	if len(parts) != 3 {
@@ -210,7 +211,7 @@ func TestUsersProfileInTokens(t *testing.T) {
 	}
 
 	// Without the email scope, no email.
-	tok = deviceLogin(t, srv, "frank", []string{"openid"})
+	tok = commandtest.DeviceLogin(t, srv, "frank", []string{"openid"})
 	payload, err = base64.RawURLEncoding.DecodeString(strings.Split(tok["id_token"].(string), ".")[1])
 	if err != nil {
 		t.Fatal(err)

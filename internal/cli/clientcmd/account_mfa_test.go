@@ -1,11 +1,8 @@
-package cli
+package clientcmd
 
 import (
 	"context"
-	"encoding/json"
 	"io"
-	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,36 +11,11 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"github.com/gatehouse-auth/gatehouse/credstore"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command/commandtest"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
-	"github.com/gatehouse-auth/gatehouse/protocol"
 )
-
-// deviceLogin logs username in with the device flow of the gatehouse-cli
-// client, as `gatehouse login --device` does, and returns the token
-// response.
-func deviceLogin(t *testing.T, srv *servertest.Server, username string, scopes []string, resources ...string) map[string]any {
-	t.Helper()
-	post := func(path string, form url.Values) map[string]any {
-		t.Helper()
-		resp, err := srv.HTTP.PostForm(srv.URL+path, form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %d %v %v", path, resp.StatusCode, m, err)
-		}
-		return m
-	}
-	da := post(server.PathDeviceAuthorize, url.Values{"client_id": {server.CLIClientID}, "scope": {strings.Join(scopes, " ")}, "resource": resources})
-	srv.Approve(t, da["user_code"].(string), username)
-	return post(server.PathToken, url.Values{"grant_type": {protocol.GrantDeviceCode},
-		"device_code": {da["device_code"].(string)}, "client_id": {server.CLIClientID}})
-}
 
 // accountCLI runs gatehouse commands on the clock of srv with a config
 // directory of its own.
@@ -61,43 +33,33 @@ func newAccountCLI(t *testing.T, srv *servertest.Server) *accountCLI {
 // `gatehouse login` would have.
 func (c *accountCLI) storeLogin(username string) {
 	c.t.Helper()
-	c.storeLoginAs("default", username, cliScopes)
+	c.storeLoginAs("default", username, command.LoginScopes)
 }
 
 // storeAccountLogin stores the account sign-in of the default profile, as
 // `gatehouse login --account` would.
 func (c *accountCLI) storeAccountLogin(username string) {
 	c.t.Helper()
-	c.storeLoginAs("default#account", username, append(slices.Clone(cliScopes), server.ScopeAccount), server.AccountResource(c.srv.URL))
+	c.storeLoginAs("default#account", username, append(slices.Clone(command.LoginScopes), server.ScopeAccount), server.AccountResource(c.srv.URL))
 }
 
 func (c *accountCLI) storeLoginAs(slot, username string, scopes []string, resources ...string) {
 	c.t.Helper()
-	tok := deviceLogin(c.t, c.srv, username, scopes, resources...)
-	now := c.srv.Clock.Now()
-	exp, _ := tok["expires_in"].(float64)
-	err := credstore.NewFile(c.dir).Put(context.Background(), slot, &credstore.Credential{
-		Kind: credstore.KindUser, Issuer: c.srv.URL, ClientID: server.CLIClientID, TokenType: "Bearer",
-		AccessToken: tok["access_token"].(string), RefreshToken: tok["refresh_token"].(string),
-		Expiry: now.Add(time.Duration(exp) * time.Second), Scopes: scopes, Username: username, UpdatedAt: now,
-	})
-	if err != nil {
-		c.t.Fatal(err)
-	}
+	commandtest.StoreLogin(c.t, c.srv, c.dir, slot, username, scopes, resources...)
 }
 
-func (c *accountCLI) run(env map[string]string, stdin string, args ...string) result {
+func (c *accountCLI) run(env map[string]string, stdin string, args ...string) commandtest.Result {
 	c.t.Helper()
 	return c.runEnv(env, func(*command.Buffer) io.Reader { return strings.NewReader(stdin) }, args...)
 }
 
-func (c *accountCLI) runWith(stdin func(out *command.Buffer) io.Reader, args ...string) result {
+func (c *accountCLI) runWith(stdin func(out *command.Buffer) io.Reader, args ...string) commandtest.Result {
 	c.t.Helper()
 	return c.runEnv(nil, stdin, args...)
 }
 
 // runEnv runs a command with stdin made from its standard output buffer.
-func (c *accountCLI) runEnv(env map[string]string, stdin func(out *command.Buffer) io.Reader, args ...string) result {
+func (c *accountCLI) runEnv(env map[string]string, stdin func(out *command.Buffer) io.Reader, args ...string) commandtest.Result {
 	c.t.Helper()
 	streams, out, errOut := command.NewTestIOStreams("")
 	streams.In = stdin(out)
@@ -107,10 +69,7 @@ func (c *accountCLI) runEnv(env map[string]string, stdin func(out *command.Buffe
 		all[k] = v
 	}
 	streams.Getenv = func(k string) string { return all[k] }
-	root := NewRootCmd(streams)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: command.ExitCode(err)}
+	return run(streams, out, errOut, args...)
 }
 
 var (

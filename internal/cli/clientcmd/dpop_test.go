@@ -1,4 +1,4 @@
-package cli
+package clientcmd
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/credstore"
 	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command/commandtest"
 )
 
 // storeBoundLogin stores a DPoP-bound user login for issuer in dir, valid
@@ -34,15 +35,12 @@ func storeBoundLogin(t *testing.T, dir, issuer, token string) *client.DPoP {
 	return d
 }
 
-func runIn(t *testing.T, dir, issuer, stdin string, args ...string) result {
+func runIn(t *testing.T, dir, issuer, stdin string, args ...string) commandtest.Result {
 	t.Helper()
 	streams, out, errOut := command.NewTestIOStreams(stdin)
 	env := map[string]string{"GATEHOUSE_CONFIG_DIR": dir, "GATEHOUSE_AUTH_STORAGE": "file", "GATEHOUSE_ISSUER": issuer}
 	streams.Getenv = func(k string) string { return env[k] }
-	root := NewRootCmd(streams)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	return result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: command.ExitCode(err)}
+	return run(streams, out, errOut, args...)
 }
 
 // TestAPIWithDPoPLogin: `gatehouse api` sends a bound login's token as

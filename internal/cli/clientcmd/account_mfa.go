@@ -1,4 +1,4 @@
-package cli
+package clientcmd
 
 import (
 	"bufio"
@@ -21,7 +21,8 @@ import (
 // before giving up.
 const codeAttempts = 3
 
-func newAccountMFACmd(streams command.IOStreams, auth *cliauth.App) *cobra.Command {
+// NewCmdAccountMFA is the `gatehouse account mfa` group.
+func NewCmdAccountMFA(f *command.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mfa",
 		Short: "Two-step verification (TOTP) of your account",
@@ -30,19 +31,21 @@ password, sign-ins ask for a code from an authenticator app (TOTP).`,
 		Example: `  gatehouse account mfa enroll`,
 	}
 	command.Group(cmd)
-	cmd.AddCommand(newAccountMFAEnrollCmd(streams, auth))
+	cmd.AddCommand(NewCmdAccountMFAEnroll(f, nil))
 	return cmd
 }
 
-// accountMFAEnrollOptions are the dependencies of `gatehouse account mfa
+// MFAEnrollOptions are the dependencies of `gatehouse account mfa
 // enroll`.
-type accountMFAEnrollOptions struct {
+type MFAEnrollOptions struct {
 	IO   command.IOStreams
 	Auth *cliauth.App
 }
 
-func newAccountMFAEnrollCmd(streams command.IOStreams, auth *cliauth.App) *cobra.Command {
-	opts := &accountMFAEnrollOptions{IO: streams, Auth: auth}
+// NewCmdAccountMFAEnroll is `gatehouse account mfa enroll`; runF, when
+// not nil, runs instead of its run function (for tests).
+func NewCmdAccountMFAEnroll(f *command.Factory, runF func(*MFAEnrollOptions) error) *cobra.Command {
+	opts := &MFAEnrollOptions{IO: f.IOStreams, Auth: f.Auth}
 	return &cobra.Command{
 		Use:   "enroll",
 		Short: "Turn on two-step verification with an authenticator app",
@@ -61,12 +64,15 @@ the server's /account page, or ask an admin to run
 		Example: `  gatehouse account mfa enroll`,
 		Args:    command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
 			return accountMFAEnrollRun(cmd.Context(), opts)
 		},
 	}
 }
 
-func accountMFAEnrollRun(ctx context.Context, opts *accountMFAEnrollOptions) error {
+func accountMFAEnrollRun(ctx context.Context, opts *MFAEnrollOptions) error {
 	api, err := newAccountAPI(ctx, opts.Auth)
 	if err != nil {
 		return err

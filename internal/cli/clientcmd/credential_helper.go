@@ -1,4 +1,4 @@
-package cli
+package clientcmd
 
 import (
 	"bufio"
@@ -21,16 +21,17 @@ import (
 // password ignore the name.
 const gitUsername = "x-access-token"
 
-// credentialHelperOptions are the dependencies and flags of
+// GitCredentialOptions are the dependencies and flags of
 // `gatehouse credential-helper git`.
-type credentialHelperOptions struct {
+type GitCredentialOptions struct {
 	IO     command.IOStreams
 	Auth   *cliauth.App
 	Hosts  []string
 	Action string
 }
 
-func newCredentialHelperCmd(streams command.IOStreams, auth *cliauth.App) *cobra.Command {
+// NewCmdCredentialHelper is the `gatehouse credential-helper` group.
+func NewCmdCredentialHelper(f *command.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "credential-helper",
 		Short: "Hand the current token to other tools",
@@ -39,7 +40,14 @@ credentials in force, so that they never store it themselves.`,
 		Example: `  git config --global credential.https://git.example.com.helper '!gatehouse credential-helper git --host git.example.com'`,
 	}
 	command.Group(cmd)
-	opts := &credentialHelperOptions{IO: streams, Auth: auth}
+	cmd.AddCommand(NewCmdGitCredential(f, nil))
+	return cmd
+}
+
+// NewCmdGitCredential is `gatehouse credential-helper git`; runF, when not
+// nil, runs instead of its run function (for tests of its flags).
+func NewCmdGitCredential(f *command.Factory, runF func(*GitCredentialOptions) error) *cobra.Command {
+	opts := &GitCredentialOptions{IO: f.IOStreams, Auth: f.Auth}
 	git := &cobra.Command{
 		Use:   "git get|store|erase",
 		Short: "A git credential helper",
@@ -70,16 +78,18 @@ then fails and says so. Give git a bearer profile of its own:
 		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Action = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
 			return credentialHelperRun(cmd.Context(), opts)
 		},
 	}
 	git.Flags().StringArrayVar(&opts.Hosts, "host", nil, "also answer for `HOST` (host or host:port); repeat it")
-	auth.AddFlags(git)
-	cmd.AddCommand(git)
-	return cmd
+	f.Auth.AddFlags(git)
+	return git
 }
 
-func credentialHelperRun(ctx context.Context, opts *credentialHelperOptions) error {
+func credentialHelperRun(ctx context.Context, opts *GitCredentialOptions) error {
 	attrs, err := readGitAttributes(opts.IO.In)
 	if err != nil {
 		return err

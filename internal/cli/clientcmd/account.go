@@ -1,13 +1,11 @@
-package cli
+package clientcmd
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 
@@ -18,9 +16,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
-// newAccountCmd is `gatehouse account`: the signed-in user's own account,
+// NewCmdAccount is `gatehouse account`: the signed-in user's own account,
 // through the server's account API with the stored login.
-func newAccountCmd(streams command.IOStreams, auth *cliauth.App) *cobra.Command {
+func NewCmdAccount(f *command.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "account",
 		Short: "Manage your own account (with your login)",
@@ -30,8 +28,8 @@ as on the server's /account page.`,
   gatehouse account mfa enroll`,
 	}
 	command.Group(cmd)
-	cmd.AddCommand(newAccountMFACmd(streams, auth))
-	auth.AddFlags(cmd)
+	cmd.AddCommand(NewCmdAccountMFA(f))
+	f.Auth.AddFlags(cmd)
 	return cmd
 }
 
@@ -43,7 +41,7 @@ type accountAPI struct {
 
 // newAccountAPI resolves the credentials in force, which must be a user
 // login: the account API refuses API keys and client credentials. Its
-// tokens are those of the profile's account sign-in (elevationAccount),
+// tokens are those of the profile's account sign-in (command.ElevationAccount),
 // which it asks for on a terminal when there is none.
 func newAccountAPI(ctx context.Context, auth *cliauth.App) (*accountAPI, error) {
 	r, err := auth.Resolve(ctx)
@@ -54,7 +52,7 @@ func newAccountAPI(ctx context.Context, auth *cliauth.App) (*accountAPI, error) 
 		return nil, &cliauth.Error{Code: command.ExitNotLoggedIn,
 			Msg: fmt.Sprintf("this needs your own login, not %s credentials (%s); run `gatehouse login`", r.Kind, r.Source)}
 	}
-	hc, res, err := auth.ElevatedClient(ctx, elevationAccount)
+	hc, res, err := auth.ElevatedClient(ctx, command.ElevationAccount)
 	if err != nil {
 		return nil, err
 	}
@@ -108,13 +106,8 @@ func (a *accountAPI) post(ctx context.Context, path string, body, v any) error {
 	req.Header.Set("Accept", "application/json")
 	resp, err := a.hc.Do(req)
 	if err != nil {
-		var ce *cliauth.Error
-		if errors.As(err, &ce) {
-			return ce
-		}
-		var op *net.OpError
-		if errors.As(err, &op) {
-			return &cliauth.Error{Code: command.ExitUnreachable, Msg: fmt.Sprintf("cannot reach %s: %v", req.URL.Host, op), Err: err}
+		if ferr := requestFailure(err, req.URL.Host); ferr != nil {
+			return ferr
 		}
 		return fmt.Errorf("account API: %w", err)
 	}

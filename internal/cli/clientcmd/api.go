@@ -1,4 +1,4 @@
-package cli
+package clientcmd
 
 import (
 	"bytes"
@@ -20,8 +20,8 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 )
 
-// apiOptions are the dependencies and flags of `gatehouse api`.
-type apiOptions struct {
+// APIOptions are the dependencies and flags of `gatehouse api`.
+type APIOptions struct {
 	IO      command.IOStreams
 	Auth    *cliauth.App
 	Method  string
@@ -34,8 +34,10 @@ type apiOptions struct {
 	AllowAnyHost bool
 }
 
-func newAPICmd(streams command.IOStreams, auth *cliauth.App) *cobra.Command {
-	opts := &apiOptions{IO: streams, Auth: auth}
+// NewCmdAPI is `gatehouse api`; runF, when not nil, runs instead of its
+// run function (for tests of its flags).
+func NewCmdAPI(f *command.Factory, runF func(*APIOptions) error) *cobra.Command {
+	opts := &APIOptions{IO: f.IOStreams, Auth: f.Auth}
 	cmd := &cobra.Command{
 		Use:   "api [-X METHOD] URL [-d BODY] [-H 'KEY: VALUE']...",
 		Short: "Make an authenticated HTTP request",
@@ -71,20 +73,23 @@ An HTTP error status (400 and above) prints the body and exits with 1.`,
 			if !cmd.Flags().Changed("method") && cmd.Flags().Changed("data") {
 				opts.Method = http.MethodPost
 			}
+			if runF != nil {
+				return runF(opts)
+			}
 			return apiRun(cmd.Context(), opts)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&opts.Method, "method", "X", http.MethodGet, "the HTTP `METHOD`")
-	f.StringVarP(&opts.Data, "data", "d", "", "the request `BODY`: text, @FILE or @- for stdin")
-	f.StringArrayVarP(&opts.Headers, "header", "H", nil, "a request header `'KEY: VALUE'`; repeat it")
-	f.BoolVarP(&opts.Include, "include", "i", false, "print the status line and response headers first")
-	f.BoolVar(&opts.AllowAnyHost, "allow-any-host", false, "send the token to a host other than the issuer's and the profile's api_hosts")
-	auth.AddFlags(cmd)
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Method, "method", "X", http.MethodGet, "the HTTP `METHOD`")
+	fl.StringVarP(&opts.Data, "data", "d", "", "the request `BODY`: text, @FILE or @- for stdin")
+	fl.StringArrayVarP(&opts.Headers, "header", "H", nil, "a request header `'KEY: VALUE'`; repeat it")
+	fl.BoolVarP(&opts.Include, "include", "i", false, "print the status line and response headers first")
+	fl.BoolVar(&opts.AllowAnyHost, "allow-any-host", false, "send the token to a host other than the issuer's and the profile's api_hosts")
+	f.Auth.AddFlags(cmd)
 	return cmd
 }
 
-func apiRun(ctx context.Context, opts *apiOptions) error {
+func apiRun(ctx context.Context, opts *APIOptions) error {
 	method := strings.ToUpper(strings.TrimSpace(opts.Method))
 	if method == "" || strings.ContainsAny(method, " \t/") {
 		return command.UsageErrorf("-X %q is not an HTTP method", opts.Method)
@@ -125,13 +130,8 @@ func apiRun(ctx context.Context, opts *apiOptions) error {
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		var ce *cliauth.Error
-		if errors.As(err, &ce) {
-			return ce // the credentials failed, not the request: say only that
-		}
-		var op *net.OpError
-		if errors.As(err, &op) {
-			return &cliauth.Error{Code: command.ExitUnreachable, Msg: fmt.Sprintf("cannot reach %s: %v", req.URL.Host, op), Err: err}
+		if ferr := requestFailure(err, req.URL.Host); ferr != nil {
+			return ferr
 		}
 		return err
 	}
