@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/clientcmd"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/jwtcmd"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/servercmd"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/versioncmd"
 )
 
@@ -34,9 +35,9 @@ func NewRootCmd(streams command.IOStreams) *cobra.Command {
 		clientcmd.NewCmdAPI(f, nil),
 		clientcmd.NewCmdAccount(f),
 		clientcmd.NewCmdCredentialHelper(f),
-		newServerCmd(streams),
-		newProxyCmd(streams),
-		newDemoAppCmd(streams),
+		servercmd.NewCmdServer(f, nil),
+		servercmd.NewCmdProxy(f, nil),
+		servercmd.NewCmdDemoApp(f, nil),
 		newClientsCmd(streams),
 		newUsersCmd(streams),
 		newRolesCmd(streams),
@@ -45,7 +46,7 @@ func NewRootCmd(streams command.IOStreams) *cobra.Command {
 		newAuditCmd(streams),
 		jwtcmd.NewCmdJWT(f),
 		versioncmd.NewCmdVersion(f, nil),
-		newHealthcheckCmd(streams),
+		servercmd.NewCmdHealthcheck(f, nil),
 	)
 	root := command.NewRoot(streams, cmds...)
 	root.Short = "Authentication for clients and command-line tools"

@@ -1,4 +1,4 @@
-package cli
+package servercmd
 
 import (
 	"net"
@@ -23,15 +23,15 @@ func TestHealthcheck(t *testing.T) {
 	h := newHarness(t)
 	// A server listening on every address under an issuer path: the
 	// probe goes to the loopback address and the path's /healthz.
-	h.env["GATEHOUSE_ADDR"] = "0.0.0.0:" + port
-	h.env["GATEHOUSE_ISSUER"] = "http://127.0.0.1:" + port + "/auth"
-	if r := h.ok("", "healthcheck"); r.Out != "ok\n" {
+	h.Env["GATEHOUSE_ADDR"] = "0.0.0.0:" + port
+	h.Env["GATEHOUSE_ISSUER"] = "http://127.0.0.1:" + port + "/auth"
+	if r := h.OK("", "healthcheck"); r.Out != "ok\n" {
 		t.Errorf("out %q", r.Out)
 	}
-	h.env["GATEHOUSE_ISSUER"] = "http://127.0.0.1:" + port
-	h.fail(command.ExitError, "404 Not Found", "", "healthcheck")
+	h.Env["GATEHOUSE_ISSUER"] = "http://127.0.0.1:" + port
+	h.Fail(command.ExitError, "404 Not Found", "", "healthcheck")
 	ts.Close()
-	h.fail(command.ExitError, "connection refused", "", "healthcheck")
+	h.Fail(command.ExitError, "connection refused", "", "healthcheck")
 	if len(paths) != 2 || paths[0] != "/auth/healthz" || paths[1] != "/healthz" {
 		t.Errorf("paths %v", paths)
 	}

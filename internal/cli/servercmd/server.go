@@ -1,4 +1,4 @@
-package cli
+package servercmd
 
 import (
 	"context"
@@ -22,7 +22,8 @@ const envAdminPassword = "GATEHOUSE_ADMIN_PASSWORD"
 // envAdminUser names the variable with the first admin's username.
 const envAdminUser = "GATEHOUSE_ADMIN_USER"
 
-type serverOptions struct {
+// ServerOptions are the options of `gatehouse server`.
+type ServerOptions struct {
 	IO command.IOStreams
 	// Config is the loaded configuration.
 	Config *config.Server
@@ -31,8 +32,10 @@ type serverOptions struct {
 	AdminPassword string
 }
 
-func newServerCmd(streams command.IOStreams) *cobra.Command {
-	opts := &serverOptions{IO: streams}
+// NewCmdServer is `gatehouse server`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
+func NewCmdServer(f *command.Factory, runF func(*ServerOptions) error) *cobra.Command {
+	opts := &ServerOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "server [flags]",
 		Short: "Run the authorization server",
@@ -64,12 +67,15 @@ and drain in-flight requests for up to shutdown_timeout.`,
   gatehouse server --config /etc/gatehouse/server.yaml`,
 		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(cmd.Flags(), streams.Getenv)
+			cfg, err := config.Load(cmd.Flags(), opts.IO.Getenv)
 			if err != nil {
 				return &command.UsageError{Command: cmd.CommandPath(), Err: err}
 			}
 			opts.Config = cfg
-			opts.AdminPassword = streams.Getenv(envAdminPassword)
+			opts.AdminPassword = opts.IO.Getenv(envAdminPassword)
+			if runF != nil {
+				return runF(opts)
+			}
 			return serverRun(cmd.Context(), opts)
 		},
 	}
@@ -77,7 +83,7 @@ and drain in-flight requests for up to shutdown_timeout.`,
 	return cmd
 }
 
-func serverRun(ctx context.Context, opts *serverOptions) error {
+func serverRun(ctx context.Context, opts *ServerOptions) error {
 	cfg := opts.Config
 	if opts.AdminPassword != "" {
 		if err := password.CheckPolicy(opts.AdminPassword); err != nil {

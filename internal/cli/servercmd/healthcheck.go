@@ -1,4 +1,4 @@
-package cli
+package servercmd
 
 import (
 	"context"
@@ -15,17 +15,19 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
-// healthcheckOptions are the options of `gatehouse healthcheck`, the
+// HealthcheckOptions are the options of `gatehouse healthcheck`, the
 // probe of a container's HEALTHCHECK: the image has no shell and no HTTP
 // client besides this binary.
-type healthcheckOptions struct {
+type HealthcheckOptions struct {
 	IO     command.IOStreams
 	Config *config.Server
 	Client *http.Client
 }
 
-func newHealthcheckCmd(streams command.IOStreams) *cobra.Command {
-	opts := &healthcheckOptions{IO: streams}
+// NewCmdHealthcheck is `gatehouse healthcheck`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
+func NewCmdHealthcheck(f *command.Factory, runF func(*HealthcheckOptions) error) *cobra.Command {
+	opts := &HealthcheckOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "healthcheck [flags]",
 		Short: "Check that the local server answers (for container health checks)",
@@ -42,11 +44,14 @@ listens on all addresses.`,
 		Args:   command.UsageArgs(cobra.NoArgs),
 		Hidden: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(cmd.Flags(), streams.Getenv)
+			cfg, err := config.Load(cmd.Flags(), opts.IO.Getenv)
 			if err != nil {
 				return &command.UsageError{Command: cmd.CommandPath(), Err: err}
 			}
 			opts.Config = cfg
+			if runF != nil {
+				return runF(opts)
+			}
 			return healthcheckRun(cmd.Context(), opts)
 		},
 	}
@@ -67,7 +72,7 @@ func healthURL(cfg *config.Server) (string, error) {
 	return "http://" + net.JoinHostPort(host, port) + cfg.IssuerPath() + server.PathHealthz, nil
 }
 
-func healthcheckRun(ctx context.Context, opts *healthcheckOptions) error {
+func healthcheckRun(ctx context.Context, opts *HealthcheckOptions) error {
 	u, err := healthURL(opts.Config)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package cli
+package servercmd
 
 import (
 	"context"
@@ -30,7 +30,9 @@ const (
 	envProxySessions     = "GATEHOUSE_PROXY_SESSIONS"
 )
 
-type proxyOptions struct {
+// ProxyOptions are the options of `gatehouse proxy`: the gateway's flags
+// and the embedded server's configuration.
+type ProxyOptions struct {
 	IO command.IOStreams
 
 	Upstream          string
@@ -69,8 +71,10 @@ type proxyOptions struct {
 	Server *config.Server
 }
 
-func newProxyCmd(streams command.IOStreams) *cobra.Command {
-	opts := &proxyOptions{IO: streams}
+// NewCmdProxy is `gatehouse proxy`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
+func NewCmdProxy(f *command.Factory, runF func(*ProxyOptions) error) *cobra.Command {
+	opts := &ProxyOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "proxy --upstream URL (--policy FILE | --preset NAME) [flags]",
 		Short: "Put login, roles, audit and rate limits in front of a web application",
@@ -141,54 +145,57 @@ See docs/gateway.md for the policy format and worked examples.`,
       -d '{"query":"{ version }"}'`,
 		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sc, err := config.Load(cmd.Flags(), streams.Getenv)
+			sc, err := config.Load(cmd.Flags(), opts.IO.Getenv)
 			if err != nil {
 				return &command.UsageError{Command: cmd.CommandPath(), Err: err}
 			}
 			opts.Server = sc
-			opts.fromEnv(cmd, streams.Getenv)
+			opts.fromEnv(cmd, opts.IO.Getenv)
+			if runF != nil {
+				return runF(opts)
+			}
 			return proxyRun(cmd.Context(), opts)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&opts.Upstream, "upstream", "", "`URL` of the application to protect (env "+envProxyUpstream+")")
-	f.StringVar(&opts.Addr, "addr", proxy.DefaultAddr, "listen on `HOST:PORT` (env "+envProxyAddr+")")
-	f.StringVar(&opts.PublicURL, "public-url", "", "the gateway's origin `URL` as browsers reach it, e.g. https://app.example.com (default http://ADDR; env "+envProxyPublicURL+")")
-	f.StringVar(&opts.Issuer, "issuer", "", "external OpenID Connect issuer `URL`; empty embeds the authorization server (env "+envProxyIssuer+")")
-	f.StringVar(&opts.ClientID, "client-id", "", "OAuth client `ID` at the issuer (env "+envProxyClientID+"; embedded default gatehouse-proxy)")
-	f.StringVar(&opts.ClientSecretFile, "client-secret-file", "", "`FILE` holding the client secret (or env "+envProxyClientSecret+")")
-	f.StringSliceVar(&opts.Scopes, "scope", nil, "`SCOPE` to ask the external issuer for (repeatable; default openid profile email)")
-	f.StringArrayVar(&opts.Audiences, "audience", nil, "further `AUD` a bearer JWT may name to be accepted, besides the gateway's public URL and client id (repeatable)")
-	f.StringVar(&opts.RolesClaim, "roles-claim", proxy.DefaultRolesClaim, "`CLAIM` of ID tokens and bearer tokens with the user's roles; dots reach into objects (realm_access.roles)")
-	f.StringVar(&opts.GroupsClaim, "groups-claim", "", "`CLAIM` whose values are added to the roles and are the caller's groups for groups: rules, e.g. groups (external issuer; by default groups: rules read the \"groups\" claim, which gives no roles)")
-	f.StringArrayVar(&opts.JWTAlgorithms, "jwt-alg", nil, "signature `ALG` accepted on bearer JWTs of the external issuer (repeatable; default RS256, PS256, ES256, ES384, EdDSA)")
-	f.BoolVar(&opts.RejectIDTokens, "reject-id-tokens", false, "refuse the external issuer's ID tokens as bearer credentials: the client id stops being an accepted aud (use --audience for your API), and JWTs with nonce, at_hash, c_hash, s_hash or typ \"ID\" are refused")
-	f.StringVar(&opts.PolicyFile, "policy", "", "policy YAML `FILE` (env "+envProxyPolicy+")")
-	f.StringVar(&opts.Preset, "preset", "", "built-in policy `NAME` instead of --policy: dagster, or demo for gatehouse demo-app")
-	f.StringVar(&opts.Sessions, "sessions", "", "session store: memory, sql (the database) or a redis:// `URL` (default sql when embedded, else --redis, else memory; env "+envProxySessions+")")
-	f.DurationVar(&opts.IdleTimeout, "idle-timeout", proxy.DefaultIdleTimeout, "end sessions unused for this `DURATION`")
-	f.DurationVar(&opts.AbsoluteTimeout, "absolute-timeout", proxy.DefaultAbsoluteTimeout, "end every session this `DURATION` after login")
-	f.StringSliceVar(&opts.TrustedProxies, "trusted-proxy", nil, "`CIDR` of a proxy in front of the gateway whose X-Forwarded-* headers are believed (repeatable; none by default)")
-	f.BoolVar(&opts.Menu, "menu", false, "inject a small user menu (who is signed in, sign out) into the application's HTML pages")
-	f.StringVar(&opts.BrandName, "brand-name", "Gatehouse", "`NAME` shown on the gateway's pages")
-	f.BoolVar(&opts.PassAuthorization, "pass-authorization", false, "forward the caller's Authorization header to the application (removed by default)")
-	f.DurationVar(&opts.ReadHeaderTimeout, "read-header-timeout", proxy.DefaultReadHeaderTimeout, "close connections whose request headers take longer than this `DURATION`")
-	f.DurationVar(&opts.BodyTimeout, "body-timeout", proxy.DefaultBodyTimeout, "cut uploads whose request body takes longer than this `DURATION` (responses, streams and WebSockets have no timeout)")
-	f.DurationVar(&opts.ConnIdleTimeout, "conn-idle-timeout", proxy.DefaultConnIdleTimeout, "close keep-alive connections idle for this `DURATION`")
-	f.Int64Var(&opts.InspectBytes, "graphql-inspect-bytes", proxy.DefaultInspectBytes, "at most this many `BYTES` of GraphQL request bodies held for inspection at once (503 beyond)")
-	f.IntVar(&opts.GraphQLParses, "graphql-parses", 0, "at most this `NUMBER` of GraphQL documents parsed at once (default twice the CPUs)")
-	f.BoolVar(&opts.ForwardAuthWS, "forward-auth-uninspected-websockets", false, "let /_gatehouse/verify allow WebSocket upgrades on GraphQL paths although the proxy that asks forwards their messages unseen (any operation then runs with the upgrade's rights; refused by default)")
-	f.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve /_gatehouse/metrics on a listener of its own at `HOST:PORT` (default: on the public origin, to admins only)")
-	config.RegisterStorageFlags(f)
-	f.String("redis", "", "Redis `URL` shared by replicas: login rate limits (and sessions with --sessions redis://...) (env GATEHOUSE_REDIS)")
-	f.String("audit-output", "stdout", "where audit events go: stdout, stderr, off or a file `PATH` (env GATEHOUSE_AUDIT_OUTPUT)")
-	f.String("log-level", "info", "log `LEVEL`: debug, info, warn or error (env GATEHOUSE_LOG_LEVEL)")
-	f.String("secret-key-file", "", "`FILE` with the secret key (default DIR/secret.key; env GATEHOUSE_SECRET_KEY holds the key itself)")
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Upstream, "upstream", "", "`URL` of the application to protect (env "+envProxyUpstream+")")
+	fl.StringVar(&opts.Addr, "addr", proxy.DefaultAddr, "listen on `HOST:PORT` (env "+envProxyAddr+")")
+	fl.StringVar(&opts.PublicURL, "public-url", "", "the gateway's origin `URL` as browsers reach it, e.g. https://app.example.com (default http://ADDR; env "+envProxyPublicURL+")")
+	fl.StringVar(&opts.Issuer, "issuer", "", "external OpenID Connect issuer `URL`; empty embeds the authorization server (env "+envProxyIssuer+")")
+	fl.StringVar(&opts.ClientID, "client-id", "", "OAuth client `ID` at the issuer (env "+envProxyClientID+"; embedded default gatehouse-proxy)")
+	fl.StringVar(&opts.ClientSecretFile, "client-secret-file", "", "`FILE` holding the client secret (or env "+envProxyClientSecret+")")
+	fl.StringSliceVar(&opts.Scopes, "scope", nil, "`SCOPE` to ask the external issuer for (repeatable; default openid profile email)")
+	fl.StringArrayVar(&opts.Audiences, "audience", nil, "further `AUD` a bearer JWT may name to be accepted, besides the gateway's public URL and client id (repeatable)")
+	fl.StringVar(&opts.RolesClaim, "roles-claim", proxy.DefaultRolesClaim, "`CLAIM` of ID tokens and bearer tokens with the user's roles; dots reach into objects (realm_access.roles)")
+	fl.StringVar(&opts.GroupsClaim, "groups-claim", "", "`CLAIM` whose values are added to the roles and are the caller's groups for groups: rules, e.g. groups (external issuer; by default groups: rules read the \"groups\" claim, which gives no roles)")
+	fl.StringArrayVar(&opts.JWTAlgorithms, "jwt-alg", nil, "signature `ALG` accepted on bearer JWTs of the external issuer (repeatable; default RS256, PS256, ES256, ES384, EdDSA)")
+	fl.BoolVar(&opts.RejectIDTokens, "reject-id-tokens", false, "refuse the external issuer's ID tokens as bearer credentials: the client id stops being an accepted aud (use --audience for your API), and JWTs with nonce, at_hash, c_hash, s_hash or typ \"ID\" are refused")
+	fl.StringVar(&opts.PolicyFile, "policy", "", "policy YAML `FILE` (env "+envProxyPolicy+")")
+	fl.StringVar(&opts.Preset, "preset", "", "built-in policy `NAME` instead of --policy: dagster, or demo for gatehouse demo-app")
+	fl.StringVar(&opts.Sessions, "sessions", "", "session store: memory, sql (the database) or a redis:// `URL` (default sql when embedded, else --redis, else memory; env "+envProxySessions+")")
+	fl.DurationVar(&opts.IdleTimeout, "idle-timeout", proxy.DefaultIdleTimeout, "end sessions unused for this `DURATION`")
+	fl.DurationVar(&opts.AbsoluteTimeout, "absolute-timeout", proxy.DefaultAbsoluteTimeout, "end every session this `DURATION` after login")
+	fl.StringSliceVar(&opts.TrustedProxies, "trusted-proxy", nil, "`CIDR` of a proxy in front of the gateway whose X-Forwarded-* headers are believed (repeatable; none by default)")
+	fl.BoolVar(&opts.Menu, "menu", false, "inject a small user menu (who is signed in, sign out) into the application's HTML pages")
+	fl.StringVar(&opts.BrandName, "brand-name", "Gatehouse", "`NAME` shown on the gateway's pages")
+	fl.BoolVar(&opts.PassAuthorization, "pass-authorization", false, "forward the caller's Authorization header to the application (removed by default)")
+	fl.DurationVar(&opts.ReadHeaderTimeout, "read-header-timeout", proxy.DefaultReadHeaderTimeout, "close connections whose request headers take longer than this `DURATION`")
+	fl.DurationVar(&opts.BodyTimeout, "body-timeout", proxy.DefaultBodyTimeout, "cut uploads whose request body takes longer than this `DURATION` (responses, streams and WebSockets have no timeout)")
+	fl.DurationVar(&opts.ConnIdleTimeout, "conn-idle-timeout", proxy.DefaultConnIdleTimeout, "close keep-alive connections idle for this `DURATION`")
+	fl.Int64Var(&opts.InspectBytes, "graphql-inspect-bytes", proxy.DefaultInspectBytes, "at most this many `BYTES` of GraphQL request bodies held for inspection at once (503 beyond)")
+	fl.IntVar(&opts.GraphQLParses, "graphql-parses", 0, "at most this `NUMBER` of GraphQL documents parsed at once (default twice the CPUs)")
+	fl.BoolVar(&opts.ForwardAuthWS, "forward-auth-uninspected-websockets", false, "let /_gatehouse/verify allow WebSocket upgrades on GraphQL paths although the proxy that asks forwards their messages unseen (any operation then runs with the upgrade's rights; refused by default)")
+	fl.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve /_gatehouse/metrics on a listener of its own at `HOST:PORT` (default: on the public origin, to admins only)")
+	config.RegisterStorageFlags(fl)
+	fl.String("redis", "", "Redis `URL` shared by replicas: login rate limits (and sessions with --sessions redis://...) (env GATEHOUSE_REDIS)")
+	fl.String("audit-output", "stdout", "where audit events go: stdout, stderr, off or a file `PATH` (env GATEHOUSE_AUDIT_OUTPUT)")
+	fl.String("log-level", "info", "log `LEVEL`: debug, info, warn or error (env GATEHOUSE_LOG_LEVEL)")
+	fl.String("secret-key-file", "", "`FILE` with the secret key (default DIR/secret.key; env GATEHOUSE_SECRET_KEY holds the key itself)")
 	return cmd
 }
 
 // fromEnv fills flags that were not given from the environment.
-func (o *proxyOptions) fromEnv(cmd *cobra.Command, getenv func(string) string) {
+func (o *ProxyOptions) fromEnv(cmd *cobra.Command, getenv func(string) string) {
 	set := func(flag string, dst *string, env string) {
 		if !cmd.Flags().Changed(flag) {
 			if v := getenv(env); v != "" {
@@ -207,7 +214,7 @@ func (o *proxyOptions) fromEnv(cmd *cobra.Command, getenv func(string) string) {
 
 // loadPolicy reads --policy or --preset; exactly one is required, and a
 // policy that does not load stops the gateway (SECURITY-CASES 54).
-func (o *proxyOptions) loadPolicy() (*policy.Policy, error) {
+func (o *ProxyOptions) loadPolicy() (*policy.Policy, error) {
 	var (
 		p   *policy.Policy
 		err error
@@ -228,7 +235,7 @@ func (o *proxyOptions) loadPolicy() (*policy.Policy, error) {
 	return p, nil
 }
 
-func proxyRun(ctx context.Context, o *proxyOptions) error {
+func proxyRun(ctx context.Context, o *ProxyOptions) error {
 	pol, err := o.loadPolicy()
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package cli
+package servercmd
 
 import (
 	"context"
@@ -23,8 +23,8 @@ func TestServerServesAndShutsDown(t *testing.T) {
 	defer cancel()
 	streams, _, errOut := command.NewTestIOStreams("")
 	streams.Getenv = func(string) string { return "" }
-	root := NewRootCmd(streams)
-	root.SetArgs([]string{"server", "--addr", "127.0.0.1:0", "--data-dir", h.dataDir, "--audit-output", "off", "--log-level", "warn"})
+	root := newRoot(streams)
+	root.SetArgs([]string{"server", "--addr", "127.0.0.1:0", "--data-dir", h.DataDir, "--audit-output", "off", "--log-level", "warn"})
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
 
@@ -87,14 +87,14 @@ func TestServerServesAndShutsDown(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no generated admin password printed:\n%s", errOut)
 	}
-	u, err := h.store().GetUserByName(t.Context(), "admin")
+	u, err := h.Store().GetUserByName(t.Context(), "admin")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := password.NewHasher(password.DefaultParams, 1).Verify(t.Context(), u.PasswordHash, m[1]); !ok || err != nil {
 		t.Errorf("printed admin password does not verify: %v", err)
 	}
-	if _, err := h.store().GetClient(t.Context(), "gatehouse-cli"); err != nil {
+	if _, err := h.Store().GetClient(t.Context(), "gatehouse-cli"); err != nil {
 		t.Errorf("gatehouse-cli client not created: %v", err)
 	}
 }
@@ -102,10 +102,10 @@ func TestServerServesAndShutsDown(t *testing.T) {
 func TestServerRejectsBadInput(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.env["GATEHOUSE_ADMIN_PASSWORD"] = "short"
-	h.fail(command.ExitUsage, "GATEHOUSE_ADMIN_PASSWORD", "", "server", "--addr", "127.0.0.1:0")
-	delete(h.env, "GATEHOUSE_ADMIN_PASSWORD")
-	h.fail(command.ExitUsage, "non-loopback", "", "server", "--addr", "127.0.0.1:0", "--issuer", "http://auth.example")
-	h.fail(command.ExitUsage, "unknown command", "", "server", "now")
-	h.fail(command.ExitUsage, "unknown flag", "", "server", "--port", "80")
+	h.Env["GATEHOUSE_ADMIN_PASSWORD"] = "short"
+	h.Fail(command.ExitUsage, "GATEHOUSE_ADMIN_PASSWORD", "", "server", "--addr", "127.0.0.1:0")
+	delete(h.Env, "GATEHOUSE_ADMIN_PASSWORD")
+	h.Fail(command.ExitUsage, "non-loopback", "", "server", "--addr", "127.0.0.1:0", "--issuer", "http://auth.example")
+	h.Fail(command.ExitUsage, "unknown command", "", "server", "now")
+	h.Fail(command.ExitUsage, "unknown flag", "", "server", "--port", "80")
 }

@@ -1,4 +1,4 @@
-package cli
+package servercmd
 
 import (
 	"context"
@@ -17,13 +17,16 @@ import (
 // in flight after SIGINT or SIGTERM.
 const demoAppShutdown = 5 * time.Second
 
-type demoAppOptions struct {
+// DemoAppOptions are the options of `gatehouse demo-app`.
+type DemoAppOptions struct {
 	IO   command.IOStreams
 	Addr string
 }
 
-func newDemoAppCmd(streams command.IOStreams) *cobra.Command {
-	opts := &demoAppOptions{IO: streams}
+// NewCmdDemoApp is `gatehouse demo-app`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
+func NewCmdDemoApp(f *command.Factory, runF func(*DemoAppOptions) error) *cobra.Command {
+	opts := &DemoAppOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "demo-app [--addr HOST:PORT]",
 		Short: "Run a small web app that shows who the gateway signed in (to try gatehouse proxy)",
@@ -50,6 +53,9 @@ stderr once it accepts connections, and stops on SIGINT or SIGTERM.`,
 			if err := demoapp.CheckAddr(opts.Addr); err != nil {
 				return &command.UsageError{Command: cmd.CommandPath(), Err: err}
 			}
+			if runF != nil {
+				return runF(opts)
+			}
 			return demoAppRun(cmd.Context(), opts)
 		},
 	}
@@ -57,7 +63,7 @@ stderr once it accepts connections, and stops on SIGINT or SIGTERM.`,
 	return cmd
 }
 
-func demoAppRun(ctx context.Context, opts *demoAppOptions) error {
+func demoAppRun(ctx context.Context, opts *DemoAppOptions) error {
 	ln, err := demoapp.Listen(opts.Addr)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package cli
+package servercmd
 
 import (
 	"context"
@@ -18,7 +18,7 @@ func TestDemoAppServesAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	streams, _, errOut := command.NewTestIOStreams("")
-	root := NewRootCmd(streams)
+	root := newRoot(streams)
 	root.SetArgs([]string{"demo-app", "--addr", "127.0.0.1:0"})
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
@@ -71,7 +71,7 @@ func TestDemoAppOnlyOnLoopback(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	for _, addr := range []string{"0.0.0.0:3000", ":3000", "192.0.2.1:3000", "nonsense"} {
-		r := h.runCtx(t.Context(), "", "demo-app", "--addr", addr)
+		r := h.RunCtx(t.Context(), "", "demo-app", "--addr", addr)
 		if r.Code != command.ExitUsage {
 			t.Errorf("demo-app --addr %s: exit %d (%v), want %d", addr, r.Code, r.Err, command.ExitUsage)
 		}
