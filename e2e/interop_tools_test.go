@@ -291,7 +291,7 @@ func TestInteropGit(t *testing.T) {
 	// has a token to reuse and to renew), and git configured to ask the
 	// helper for this host only. git sends the token as a password, with
 	// no DPoP proof: the login is a bearer one (--no-dpop); the helper
-	// refuses a DPoP-bound login (internal/cli TestCredentialHelperGitRefusesDPoPLogin).
+	// refuses a DPoP-bound login (internal/cli/clientcmd TestCredentialHelperGitRefusesDPoPLogin).
 	u := newCLIUser(t)
 	if out, errOut, code := u.run(nil, secret+"\n", "login", "--client-credentials", "--no-dpop", "--issuer", g.URL, "--client-id", id, "--client-secret-stdin"); code != 0 {
 		t.Fatalf("gatehouse login --client-credentials: exit %d\n%s%s", code, out, errOut)

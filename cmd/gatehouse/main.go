@@ -4,7 +4,7 @@
 //
 // main only builds the command tree (internal/cli), runs it with a context
 // that SIGINT and SIGTERM cancel, prints the error once and exits with the
-// code internal/cli/exitcodes.go defines: 0 success, 1 failure, 2 bad input
+// code internal/cli/command/exitcodes.go defines: 0 success, 1 failure, 2 bad input
 // or usage, 3 not logged in, 4 expired and refresh failed, 5 server
 // unreachable.
 package main
@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/gatehouse-auth/gatehouse/internal/cli"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 func main() {
@@ -27,10 +28,10 @@ func main() {
 		stop()
 	}()
 
-	streams := cli.System()
+	streams := command.System()
 	root := cli.NewRootCmd(streams)
 	err := root.ExecuteContext(ctx)
-	cli.PrintError(streams.ErrOut, err)
+	command.PrintError(streams.ErrOut, err)
 	stop()
-	os.Exit(cli.ExitCode(err))
+	os.Exit(command.ExitCode(err))
 }

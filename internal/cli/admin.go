@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/clock"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -54,10 +55,10 @@ func addStorageFlags(cmd *cobra.Command) {
 
 // openAdmin loads the configuration from cmd's flags and the environment and
 // opens the database and the audit output.
-func openAdmin(ctx context.Context, cmd *cobra.Command, streams IOStreams) (*adminEnv, error) {
+func openAdmin(ctx context.Context, cmd *cobra.Command, streams command.IOStreams) (*adminEnv, error) {
 	cfg, err := config.Load(cmd.Flags(), streams.Getenv)
 	if err != nil {
-		return nil, &UsageError{Command: cmd.CommandPath(), Err: err}
+		return nil, &command.UsageError{Command: cmd.CommandPath(), Err: err}
 	}
 	if cfg.DB == "" {
 		if _, err := os.Stat(cfg.DataDir); errors.Is(err, fs.ErrNotExist) {
@@ -124,7 +125,7 @@ func (a *adminEnv) now() time.Time { return a.Clock.Now().UTC() }
 
 // runAdmin opens the admin environment for cmd, runs fn with it and closes
 // it, returning fn's error first.
-func runAdmin(cmd *cobra.Command, streams IOStreams, fn func(ctx context.Context, env *adminEnv) error) error {
+func runAdmin(cmd *cobra.Command, streams command.IOStreams, fn func(ctx context.Context, env *adminEnv) error) error {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -56,12 +57,12 @@ func (e *adminAPIError) Error() string {
 	return fmt.Sprintf("admin API: HTTP %d", e.Status)
 }
 
-// ExitCode maps 401 to ExitNotLoggedIn; every other answer is ExitError.
+// ExitCode maps 401 to command.ExitNotLoggedIn; every other answer is command.ExitError.
 func (e *adminAPIError) ExitCode() int {
 	if e.Status == http.StatusUnauthorized {
-		return ExitNotLoggedIn
+		return command.ExitNotLoggedIn
 	}
-	return ExitError
+	return command.ExitError
 }
 
 // do sends a request with a JSON body (when body is not nil) to path

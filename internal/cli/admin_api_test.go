@@ -17,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
@@ -175,14 +176,14 @@ func TestAdminAPIErrors(t *testing.T) {
 
 	h.env["GATEHOUSE_API_KEY"] = addServerAPIKey(t, srv, "viewer")
 	r := h.runCtx(t.Context(), "", "users", "set-role", "carol", "admin", "--server", srv.URL)
-	if r.Err == nil || !strings.Contains(r.Err.Error(), "your login is not an admin") || r.Code != ExitError {
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "your login is not an admin") || r.Code != command.ExitError {
 		t.Errorf("viewer key: err %v (exit %d), want 'your login is not an admin'", r.Err, r.Code)
 	}
 
 	h.env["GATEHOUSE_API_KEY"] = "gh_" + strings.Repeat("x", 40)
 	r = h.runCtx(t.Context(), "", "users", "delete", "carol", "--server", srv.URL)
-	if r.Err == nil || !strings.Contains(r.Err.Error(), "gatehouse login") || r.Code != ExitNotLoggedIn {
-		t.Errorf("bad key: err %v (exit %d), want 'gatehouse login', exit %d", r.Err, r.Code, ExitNotLoggedIn)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "gatehouse login") || r.Code != command.ExitNotLoggedIn {
+		t.Errorf("bad key: err %v (exit %d), want 'gatehouse login', exit %d", r.Err, r.Code, command.ExitNotLoggedIn)
 	}
 	if _, err := srv.Store.GetUserByName(t.Context(), "carol"); err != nil {
 		t.Errorf("carol after refused calls: %v", err)
@@ -380,7 +381,7 @@ func TestAdminKeysOverAPI(t *testing.T) {
 	h := newHarness(t)
 	h.env["GATEHOUSE_API_KEY"] = addServerAPIKey(t, srv, "admin")
 	// Both modes run on the server's fake clock, so key states agree.
-	h.prepare = func(s *IOStreams) { s.Clock = srv.Clock }
+	h.prepare = func(s *command.IOStreams) { s.Clock = srv.Clock }
 	norm := func(s string) string { return blankVarying(kidPattern.ReplaceAllString(s, "${1}KID")) }
 	out := bothModes(t, h, srv, norm, "", "keys", "list", "--json")
 	if !strings.Contains(out, `"state": "active"`) {

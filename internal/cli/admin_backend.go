@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
@@ -77,7 +78,7 @@ type adminBackend interface {
 
 // runAdminBackend runs an admin command on the backend of the target
 // runAdminOrAPI resolves.
-func runAdminBackend(cmd *cobra.Command, streams IOStreams, serverURL string, run func(ctx context.Context, b adminBackend) error) error {
+func runAdminBackend(cmd *cobra.Command, streams command.IOStreams, serverURL string, run func(ctx context.Context, b adminBackend) error) error {
 	return runAdminOrAPI(cmd, streams, serverURL, func(ctx context.Context, api *adminAPI, env *adminEnv) error {
 		if api != nil {
 			return run(ctx, apiBackend{api})
@@ -92,7 +93,7 @@ func runAdminBackend(cmd *cobra.Command, streams IOStreams, serverURL string, ru
 func adminError(err error, list string) error {
 	switch admin.KindOf(err) {
 	case admin.Invalid:
-		return &UsageError{Err: err}
+		return &command.UsageError{Err: err}
 	case admin.NotFound:
 		return fmt.Errorf("%w; see '%s'", err, list)
 	}
@@ -104,10 +105,10 @@ func adminError(err error, list string) error {
 type dbBackend struct {
 	ops     *admin.Service
 	env     *adminEnv
-	streams IOStreams
+	streams command.IOStreams
 }
 
-func newDBBackend(streams IOStreams, env *adminEnv) dbBackend {
+func newDBBackend(streams command.IOStreams, env *adminEnv) dbBackend {
 	var connectors []string
 	if env.Config != nil {
 		for _, c := range env.Config.Connectors {

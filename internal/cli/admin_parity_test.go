@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
@@ -622,7 +623,7 @@ func cliOutcome(r result) string {
 	switch {
 	case r.Err == nil:
 		return accepted
-	case r.Code == ExitUsage:
+	case r.Code == command.ExitUsage:
 		return invalid
 	}
 	return refused

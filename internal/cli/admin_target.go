@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/client"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 )
 
@@ -73,7 +74,7 @@ func checkAdminTarget(v string) error {
 }
 
 // runAdminOrAPI runs an admin command on the target the rules above pick.
-func runAdminOrAPI(cmd *cobra.Command, streams IOStreams, serverURL string, run func(ctx context.Context, api *adminAPI, env *adminEnv) error) error {
+func runAdminOrAPI(cmd *cobra.Command, streams command.IOStreams, serverURL string, run func(ctx context.Context, api *adminAPI, env *adminEnv) error) error {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
@@ -82,7 +83,7 @@ func runAdminOrAPI(cmd *cobra.Command, streams IOStreams, serverURL string, run 
 	for _, name := range adminStorageFlags {
 		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
 			if serverURL != "" {
-				return usageErrorf("--server and --%s are exclusive: use the admin API or the database", name)
+				return command.UsageErrorf("--server and --%s are exclusive: use the admin API or the database", name)
 			}
 			explicitDB = "--" + name
 			break
@@ -108,7 +109,7 @@ func runAdminOrAPI(cmd *cobra.Command, streams IOStreams, serverURL string, run 
 		default:
 			dir := config.Default().DataDir
 			if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-				return usageErrorf(`no admin target: %s does not exist here. Say where to work:
+				return command.UsageErrorf(`no admin target: %s does not exist here. Say where to work:
   --server URL       the admin API of a running server
   --data-dir DIR     the SQLite database of a server's data directory (created if new)
   --db URL           a database, e.g. postgres://user@host/db
@@ -147,7 +148,7 @@ func describeDatabase(cfg *config.Server) string {
 // credentials in reach: an admin API key, client credentials, or the admin
 // sign-in of the login — which must be a login to that very server, so
 // that a token of one server never goes to another.
-func openAdminAPI(ctx context.Context, streams IOStreams, serverURL string) (*adminAPI, error) {
+func openAdminAPI(ctx context.Context, streams command.IOStreams, serverURL string) (*adminAPI, error) {
 	base := strings.TrimRight(serverURL, "/")
 	auth := newAuthApp(streams)
 	r, err := auth.Resolve(ctx)
@@ -155,10 +156,10 @@ func openAdminAPI(ctx context.Context, streams IOStreams, serverURL string) (*ad
 		return nil, fmt.Errorf("admin API of %s: %w", base, err)
 	}
 	if r.Issuer != "" && strings.TrimRight(r.Issuer, "/") != base && !client.SameBareOrigin(r.Issuer, serverURL) {
-		return nil, &UsageError{Err: fmt.Errorf("your credentials (%s) are for %s, not %s: log in there with 'gatehouse login --admin --issuer %s --profile NAME', or set GATEHOUSE_API_KEY to an admin API key of it",
+		return nil, &command.UsageError{Err: fmt.Errorf("your credentials (%s) are for %s, not %s: log in there with 'gatehouse login --admin --issuer %s --profile NAME', or set GATEHOUSE_API_KEY to an admin API key of it",
 			r.Source, r.Issuer, base, base)}
 	}
-	hc, _, err := auth.ElevatedClient(ctx, elevationAdmin)
+	hc, _, err := auth.ElevatedClient(ctx, command.ElevationAdmin)
 	if err != nil {
 		return nil, fmt.Errorf("admin API of %s: %w", base, err)
 	}

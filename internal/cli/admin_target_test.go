@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command/commandtest"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 )
 
@@ -27,7 +29,7 @@ func TestAdminTargetResolution(t *testing.T) {
 			h.env[k] = v
 		}
 		r := h.runCtx(t.Context(), "", "users", "list")
-		if r.Code != ExitUsage || !strings.Contains(r.Err.Error(), "no admin target") || !strings.Contains(r.Err.Error(), "--server URL") {
+		if r.Code != command.ExitUsage || !strings.Contains(r.Err.Error(), "no admin target") || !strings.Contains(r.Err.Error(), "--server URL") {
 			t.Errorf("%s: exit %d %v, want the usage error listing the targets", name, r.Code, r.Err)
 		}
 	}
@@ -63,7 +65,7 @@ func TestAdminTargetResolution(t *testing.T) {
 		t.Errorf("--data-dir over the setting: %v\n%s", r.Err, r.ErrOut)
 	}
 	for _, bad := range []string{"ftp://x.example", "postgres://db/x", "https://x.example/?q=1"} {
-		if r := h.runCtx(t.Context(), "", "config", "set", "admin_target", bad); r.Code != ExitUsage {
+		if r := h.runCtx(t.Context(), "", "config", "set", "admin_target", bad); r.Code != command.ExitUsage {
 			t.Errorf("admin_target %q: exit %d %v, want a usage error", bad, r.Code, r.Err)
 		}
 	}
@@ -75,9 +77,11 @@ func TestAdminAPIRefusesAnotherServersLogin(t *testing.T) {
 	srv := servertest.Start(t)
 	other := servertest.Start(t)
 	srv.AddUser(t, "alice", "alice-password-1", "admin")
-	c := newAccountCLI(t, srv)
-	c.storeLogin("alice")
-	r := c.run(nil, "", "users", "list", "--server", other.URL)
+	h := newHarness(t)
+	commandtest.StoreLogin(t, srv, h.env["GATEHOUSE_CONFIG_DIR"], "default", "alice", command.LoginScopes)
+	h.env["GATEHOUSE_ISSUER"] = srv.URL
+	h.prepare = func(s *command.IOStreams) { s.Clock = srv.Clock }
+	r := h.runCtx(t.Context(), "", "users", "list", "--server", other.URL)
 	if r.Err == nil || !strings.Contains(r.Err.Error(), "are for "+srv.URL+", not "+other.URL) {
 		t.Errorf("login for %s used at %s: %v", srv.URL, other.URL, r.Err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -18,7 +19,7 @@ const apiKeysCacheNote = `
 A running server caches keys for up to 5 seconds, so a change made here
 reaches it within 5 seconds.`
 
-func newAPIKeysCmd(streams IOStreams) *cobra.Command {
+func newAPIKeysCmd(streams command.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "apikeys",
 		Short: "Manage API keys",
@@ -41,7 +42,7 @@ deleted.` + adminCommandLong,
   gatehouse apikeys rotate k3y1d0example000
   gatehouse apikeys revoke k3y1d0example000`,
 	}
-	group(cmd)
+	command.Group(cmd)
 	addStorageFlags(cmd)
 	cmd.AddCommand(
 		newAPIKeysCreateCmd(streams),
@@ -86,7 +87,7 @@ func keyIDArg(arg string) (string, error) {
 		return id, nil
 	}
 	if !apikey.ValidID(arg) {
-		return "", usageErrorf("%q is not an API key id (16 characters of a-z and 0-9) or an API key; see 'gatehouse apikeys list'", arg)
+		return "", command.UsageErrorf("%q is not an API key id (16 characters of a-z and 0-9) or an API key; see 'gatehouse apikeys list'", arg)
 	}
 	return arg, nil
 }
@@ -99,7 +100,7 @@ const maxExpiryDays = 36500
 func parseExpiry(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	bad := func() error {
-		return usageErrorf("invalid --expires %q: use a duration such as 90d, 720h or 30m", s)
+		return command.UsageErrorf("invalid --expires %q: use a duration such as 90d, 720h or 30m", s)
 	}
 	var d time.Duration
 	if days, ok := strings.CutSuffix(s, "d"); ok {
@@ -116,14 +117,14 @@ func parseExpiry(s string) (time.Duration, error) {
 		d = v
 	}
 	if d <= 0 {
-		return 0, usageErrorf("--expires must be positive; leave it out for a key that does not expire")
+		return 0, command.UsageErrorf("--expires must be positive; leave it out for a key that does not expire")
 	}
 	return d, nil
 }
 
 // printNewKey prints a key that was just created or rotated: as JSON, or
 // as a block for people with how to use it.
-func printNewKey(streams IOStreams, asJSON bool, id, key, headline string) error {
+func printNewKey(streams command.IOStreams, asJSON bool, id, key, headline string) error {
 	if asJSON {
 		return writeJSON(streams.Out, apiKeySecretJSON{ID: id, Key: key})
 	}

@@ -8,11 +8,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type apiKeysCreateOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -27,7 +28,7 @@ type apiKeysCreateOptions struct {
 	JSON    bool
 }
 
-func newAPIKeysCreateCmd(streams IOStreams) *cobra.Command {
+func newAPIKeysCreateCmd(streams command.IOStreams) *cobra.Command {
 	opts := &apiKeysCreateOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "create NAME [--scope S]... [--role R]... [--user USERNAME] [--expires DUR] [--json]",
@@ -51,7 +52,7 @@ duration ("720h", "30m"); without it the key does not expire.` + adminCommandLon
 
   # In a script: the key is the "key" member
   gatehouse apikeys create ci --role viewer --json | jq -r .key`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			opts.UserSet = cmd.Flags().Changed("user")

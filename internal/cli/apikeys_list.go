@@ -7,11 +7,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type apiKeysListOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -19,7 +20,7 @@ type apiKeysListOptions struct {
 	JSON bool
 }
 
-func newAPIKeysListCmd(streams IOStreams) *cobra.Command {
+func newAPIKeysListCmd(streams command.IOStreams) *cobra.Command {
 	opts := &apiKeysListOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -33,7 +34,7 @@ The last use is recorded by the server at most once a minute per key and
 written within about 15 seconds, so it is approximate.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse apikeys list
   gatehouse apikeys list --json | jq -r '.[] | select(.state == "active") | .id'`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
 				opts.Backend = b

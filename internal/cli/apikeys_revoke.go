@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type apiKeysRevokeOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -17,7 +19,7 @@ type apiKeysRevokeOptions struct {
 	ID string
 }
 
-func newAPIKeysRevokeCmd(streams IOStreams) *cobra.Command {
+func newAPIKeysRevokeCmd(streams command.IOStreams) *cobra.Command {
 	opts := &apiKeysRevokeOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "revoke ID",
@@ -29,7 +31,7 @@ The key stays in 'gatehouse apikeys list' as revoked; it is deleted with the
 user it acts as.` + apiKeysCacheNote + adminCommandLong + adminAPILong,
 		Example: `  gatehouse apikeys revoke k3y1d0example000
   gatehouse apikeys revoke "$LEAKED_KEY"`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {

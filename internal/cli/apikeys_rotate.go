@@ -5,10 +5,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type apiKeysRotateOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -17,7 +19,7 @@ type apiKeysRotateOptions struct {
 	JSON bool
 }
 
-func newAPIKeysRotateCmd(streams IOStreams) *cobra.Command {
+func newAPIKeysRotateCmd(streams command.IOStreams) *cobra.Command {
 	opts := &apiKeysRotateOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "rotate ID [--json]",
@@ -31,7 +33,7 @@ the places that use it right away. A revoked or expired key cannot be
 rotated; create a new one.` + apiKeysCacheNote + adminCommandLong + adminAPILong,
 		Example: `  gatehouse apikeys rotate k3y1d0example000
   gatehouse apikeys rotate k3y1d0example000 --json | jq -r .key`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -127,18 +128,18 @@ func TestAPIKeysCreateValidation(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"x", "--role", "owner"}, ExitUsage, "unknown role"},
-		{[]string{"x", "--expires", "soon"}, ExitUsage, "invalid --expires"},
-		{[]string{"x", "--expires", "1.5d"}, ExitUsage, "invalid --expires"},
-		{[]string{"x", "--expires", "0d"}, ExitUsage, "invalid --expires"},
-		{[]string{"x", "--expires", "0s"}, ExitUsage, "positive"},
-		{[]string{"x", "--expires", "-1h"}, ExitUsage, "positive"},
-		{[]string{"x", "--expires", "90"}, ExitUsage, "invalid --expires"},
-		{[]string{"x", "--scope", "read,write"}, ExitUsage, "comma"},
-		{[]string{" ", "--role", "viewer"}, ExitUsage, "name must not be empty"},
-		{[]string{"x", "--user", "nobody"}, ExitError, "not found"},
-		{[]string{"x", "--user", ""}, ExitUsage, ""},
-		{[]string{}, ExitUsage, ""},
+		{[]string{"x", "--role", "owner"}, command.ExitUsage, "unknown role"},
+		{[]string{"x", "--expires", "soon"}, command.ExitUsage, "invalid --expires"},
+		{[]string{"x", "--expires", "1.5d"}, command.ExitUsage, "invalid --expires"},
+		{[]string{"x", "--expires", "0d"}, command.ExitUsage, "invalid --expires"},
+		{[]string{"x", "--expires", "0s"}, command.ExitUsage, "positive"},
+		{[]string{"x", "--expires", "-1h"}, command.ExitUsage, "positive"},
+		{[]string{"x", "--expires", "90"}, command.ExitUsage, "invalid --expires"},
+		{[]string{"x", "--scope", "read,write"}, command.ExitUsage, "comma"},
+		{[]string{" ", "--role", "viewer"}, command.ExitUsage, "name must not be empty"},
+		{[]string{"x", "--user", "nobody"}, command.ExitError, "not found"},
+		{[]string{"x", "--user", ""}, command.ExitUsage, ""},
+		{[]string{}, command.ExitUsage, ""},
 	} {
 		args := append([]string{"apikeys", "create"}, tc.args...)
 		r := h.run("", args...)
@@ -159,7 +160,7 @@ func TestAPIKeysForUser(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	clk := clocktest.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
-	h.prepare = func(s *IOStreams) { s.Clock = clk }
+	h.prepare = func(s *command.IOStreams) { s.Clock = clk }
 	h.ok("long enough\n", "users", "add", "Alice", "--role", "viewer", "--password-stdin")
 	id, _, r := h.createKey("laptop", "--user", "ALICE", "--role", "editor", "--expires", "1h")
 	if !strings.Contains(r.ErrOut, "does not have the role editor") {
@@ -198,7 +199,7 @@ func TestAPIKeysForUser(t *testing.T) {
 	if got := list().State; got != "expired" {
 		t.Errorf("state an hour later = %q, want expired", got)
 	}
-	h.fail(ExitError, "expired", "", "apikeys", "rotate", id)
+	h.fail(command.ExitError, "expired", "", "apikeys", "rotate", id)
 
 	// Deleting the user deletes the keys acting as it.
 	h.ok("", "users", "delete", "alice")
@@ -233,7 +234,7 @@ func TestAPIKeysRevoke(t *testing.T) {
 	if len(views) != 1 || views[0].State != "revoked" || views[0].RevokedAt == "" {
 		t.Errorf("list after revoke = %+v", views)
 	}
-	h.fail(ExitError, "revoked", "", "apikeys", "rotate", id)
+	h.fail(command.ExitError, "revoked", "", "apikeys", "rotate", id)
 
 	// The whole key works as the argument, e.g. for a leaked key.
 	id2, key2, _ := h.createKey("two")
@@ -242,10 +243,10 @@ func TestAPIKeysRevoke(t *testing.T) {
 		t.Error("revoke with the whole key did not revoke it")
 	}
 
-	h.fail(ExitError, "not found", "", "apikeys", "revoke", "nosuchkey0000000")
-	h.fail(ExitUsage, "not an API key id", "", "apikeys", "revoke", "not-an-id")
-	h.fail(ExitUsage, "not an API key id", "", "apikeys", "revoke", key[:len(key)-1])
-	h.fail(ExitUsage, "", "", "apikeys", "revoke")
+	h.fail(command.ExitError, "not found", "", "apikeys", "revoke", "nosuchkey0000000")
+	h.fail(command.ExitUsage, "not an API key id", "", "apikeys", "revoke", "not-an-id")
+	h.fail(command.ExitUsage, "not an API key id", "", "apikeys", "revoke", key[:len(key)-1])
+	h.fail(command.ExitUsage, "", "", "apikeys", "revoke")
 }
 
 // TestAPIKeysRotate checks the chosen rotation: same id, new secret, old
@@ -279,5 +280,5 @@ func TestAPIKeysRotate(t *testing.T) {
 	if !strings.Contains(human, apikey.Prefix+id+"_") || !strings.Contains(human, "shown only this once") {
 		t.Errorf("rotate printed:\n%s", human)
 	}
-	h.fail(ExitError, "not found", "", "apikeys", "rotate", "nosuchkey0000000")
+	h.fail(command.ExitError, "not found", "", "apikeys", "rotate", "nosuchkey0000000")
 }

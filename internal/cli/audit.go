@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
-func newAuditCmd(streams IOStreams) *cobra.Command {
+func newAuditCmd(streams command.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",
 		Short: "Read and verify the tamper-evident audit trail",
@@ -28,7 +30,7 @@ seq, prev_hash and hash, so a copy kept elsewhere anchors the chain.` + adminCom
   gatehouse audit verify
   gatehouse audit prune --before 90d --archive audit-archive.jsonl`,
 	}
-	group(cmd)
+	command.Group(cmd)
 	addStorageFlags(cmd)
 	cmd.AddCommand(
 		newAuditListCmd(streams),

@@ -12,11 +12,12 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type auditListOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -31,7 +32,7 @@ type auditListOptions struct {
 // defaultAuditLimit is how many events audit list shows without --limit.
 const defaultAuditLimit = 100
 
-func newAuditListCmd(streams IOStreams) *cobra.Command {
+func newAuditListCmd(streams command.IOStreams) *cobra.Command {
 	opts := &auditListOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "list [--since DUR|TIME] [--user NAME] [--type TYPE] [--limit N] [--json]",
@@ -50,14 +51,14 @@ and hash, as the server writes it to audit.output.` + adminCommandLong + adminAP
 		Example: `  gatehouse audit list
   gatehouse audit list --since 24h --type login.failure
   gatehouse audit list --user alice --limit 0 --json`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Limit < 0 {
-				return usageErrorf("--limit must not be negative")
+				return command.UsageErrorf("--limit must not be negative")
 			}
 			if opts.Since != "" {
 				if _, err := parseSince(opts.Since, streams.Clock.Now()); err != nil {
-					return &UsageError{Err: err}
+					return &command.UsageError{Err: err}
 				}
 			}
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
@@ -82,7 +83,7 @@ func auditListRun(ctx context.Context, opts *auditListOptions) error {
 	if opts.Since != "" {
 		since, err := parseSince(opts.Since, now)
 		if err != nil {
-			return &UsageError{Err: err}
+			return &command.UsageError{Err: err}
 		}
 		f.Since = since
 	}

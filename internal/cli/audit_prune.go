@@ -9,17 +9,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type auditPruneOptions struct {
-	IO    IOStreams
+	IO    command.IOStreams
 	Admin *adminEnv
 
 	Before  string
 	Archive string
 }
 
-func newAuditPruneCmd(streams IOStreams) *cobra.Command {
+func newAuditPruneCmd(streams command.IOStreams) *cobra.Command {
 	opts := &auditPruneOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "prune --before DUR|TIME [--archive FILE]",
@@ -39,13 +40,13 @@ database administrators cannot write.
 The server does the same every hour when audit.retention is set.` + adminCommandLong,
 		Example: `  gatehouse audit prune --before 90d --archive /var/backups/gatehouse-audit.jsonl
   gatehouse audit prune --before 2030-01-01`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Before == "" {
-				return usageErrorf("--before is required")
+				return command.UsageErrorf("--before is required")
 			}
 			if _, err := parseSince(opts.Before, streams.Clock.Now()); err != nil {
-				return &UsageError{Err: err}
+				return &command.UsageError{Err: err}
 			}
 			return runAdmin(cmd, streams, func(ctx context.Context, env *adminEnv) error {
 				opts.Admin = env
@@ -61,7 +62,7 @@ The server does the same every hour when audit.retention is set.` + adminCommand
 func auditPruneRun(ctx context.Context, opts *auditPruneOptions) error {
 	before, err := parseSince(opts.Before, opts.Admin.now())
 	if err != nil {
-		return &UsageError{Err: err}
+		return &command.UsageError{Err: err}
 	}
 	var archive *os.File
 	if opts.Archive != "" {

@@ -13,6 +13,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver, to tamper with the trail
 
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage/backend"
 )
@@ -57,7 +58,7 @@ func newAuditHarness(t *testing.T) (*harness, *clocktest.Fake) {
 	t.Helper()
 	h := newHarness(t)
 	clk := clocktest.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
-	h.prepare = func(s *IOStreams) { s.Clock = clk }
+	h.prepare = func(s *command.IOStreams) { s.Clock = clk }
 	h.ok("", "clients", "create", "ci", "--grant", "client_credentials", "--json")
 	clk.Advance(time.Minute)
 	h.ok("pass-Word-1234\n", "users", "add", "alice", "--role", "viewer", "--password-stdin")
@@ -128,10 +129,10 @@ func TestAuditListAndFilters(t *testing.T) {
 func TestAuditListUsage(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.fail(ExitUsage, "--limit", "", "audit", "list", "--limit", "-1")
-	h.fail(ExitUsage, "want a duration", "", "audit", "list", "--since", "yesterday")
-	h.fail(ExitUsage, "negative", "", "audit", "list", "--since", "-5m")
-	h.fail(ExitUsage, "unknown command", "", "audit", "check")
+	h.fail(command.ExitUsage, "--limit", "", "audit", "list", "--limit", "-1")
+	h.fail(command.ExitUsage, "want a duration", "", "audit", "list", "--since", "yesterday")
+	h.fail(command.ExitUsage, "negative", "", "audit", "list", "--since", "-5m")
+	h.fail(command.ExitUsage, "unknown command", "", "audit", "check")
 }
 
 func TestAuditVerify(t *testing.T) {
@@ -160,14 +161,14 @@ func TestAuditVerify(t *testing.T) {
 		t.Fatalf("tampered with %d rows", n)
 	}
 
-	r = h.fail(ExitError, "audit trail broken at seq 2", "", "audit", "verify")
+	r = h.fail(command.ExitError, "audit trail broken at seq 2", "", "audit", "verify")
 	if strings.Contains(r.Out, "intact") {
 		t.Errorf("a broken trail printed %q", r.Out)
 	}
 	if !strings.Contains(r.Err.Error(), "expected ") || !strings.Contains(r.Err.Error(), "stored ") {
 		t.Errorf("the error does not show the expected and stored hashes: %v", r.Err)
 	}
-	r = h.fail(ExitError, "seq 2", "", "audit", "verify", "--json")
+	r = h.fail(command.ExitError, "seq 2", "", "audit", "verify", "--json")
 	v = decode[auditVerifyJSON](t, r.Out)
 	if v.Intact || v.BrokenSeq != 2 || v.Events != 1 || v.LastSeq != 1 || v.Expected == v.Stored || v.Stored == "" {
 		t.Errorf("audit verify --json on a tampered trail = %+v", v)
@@ -177,7 +178,7 @@ func TestAuditVerify(t *testing.T) {
 	if _, err := db.Exec(`DELETE FROM audit_events WHERE seq = 2`); err != nil {
 		t.Fatal(err)
 	}
-	h.fail(ExitError, "audit trail broken at seq 2: missing", "", "audit", "verify")
+	h.fail(command.ExitError, "audit trail broken at seq 2: missing", "", "audit", "verify")
 }
 
 func TestAuditVerifyEmptyDatabase(t *testing.T) {
@@ -191,7 +192,7 @@ func TestAuditVerifyEmptyDatabase(t *testing.T) {
 func TestAuditPrune(t *testing.T) {
 	t.Parallel()
 	h, clk := newAuditHarness(t)
-	h.fail(ExitUsage, "--before is required", "", "audit", "prune")
+	h.fail(command.ExitUsage, "--before is required", "", "audit", "prune")
 	archive := filepath.Join(t.TempDir(), "archive.jsonl")
 	// Events at 03:04:05, 03:05:05, 03:06:05 and 03:07:05; now 03:07:05.
 	clk.Advance(30 * time.Second)

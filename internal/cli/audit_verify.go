@@ -8,10 +8,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type auditVerifyOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -19,7 +20,7 @@ type auditVerifyOptions struct {
 	JSON bool
 }
 
-func newAuditVerifyCmd(streams IOStreams) *cobra.Command {
+func newAuditVerifyCmd(streams command.IOStreams) *cobra.Command {
 	opts := &auditVerifyOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "verify [--json]",
@@ -36,7 +37,7 @@ altered, removed or reordered it names the first broken link — its seq and
 the expected and stored hashes — and exits with status 1.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse audit verify
   gatehouse audit verify --json --db postgres://gatehouse@db/gatehouse`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
 				opts.Backend = b

@@ -7,10 +7,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
-func newClientsCmd(streams IOStreams) *cobra.Command {
+func newClientsCmd(streams command.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "clients",
 		Short: "Manage OAuth clients",
@@ -27,7 +28,7 @@ gatehouse-cli is what 'gatehouse login' uses.` + adminCommandLong,
   gatehouse clients update gatehouse-cli --terminal-login
   gatehouse clients delete ci`,
 	}
-	group(cmd)
+	command.Group(cmd)
 	addStorageFlags(cmd)
 	cmd.AddCommand(
 		newClientsCreateCmd(streams),

@@ -9,12 +9,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 type clientsCreateOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -38,7 +39,7 @@ type clientsCreateOptions struct {
 	JSON          bool
 }
 
-func newClientsCreateCmd(streams IOStreams) *cobra.Command {
+func newClientsCreateCmd(streams command.IOStreams) *cobra.Command {
 	opts := &clientsCreateOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "create NAME --grant GRANT... [flags]",
@@ -85,7 +86,7 @@ The admin API does not take private_key_jwt clients: create those with
 
   # A service whose tokens must all be DPoP-bound (RFC 9449)
   gatehouse clients create batch --grant client_credentials --dpop-required`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
@@ -133,7 +134,7 @@ func newClient(opts *clientsCreateOptions) (admin.NewClient, error) {
 	var jwks string
 	switch {
 	case opts.JWKSFile != "" && opts.AuthMethod != protocol.AuthMethodPrivateKeyJWT:
-		return admin.NewClient{}, usageErrorf("--jwks-file is only used with --auth-method private_key_jwt")
+		return admin.NewClient{}, command.UsageErrorf("--jwks-file is only used with --auth-method private_key_jwt")
 	case opts.JWKSFile != "":
 		if jwks, err = readJWKS(opts.JWKSFile); err != nil {
 			return admin.NewClient{}, err
@@ -165,7 +166,7 @@ func createClientError(id string, err error) error {
 	case e.Kind == admin.Conflict:
 		return fmt.Errorf("%w; choose another ID with --id, or delete it first with 'gatehouse clients delete %s'", err, id)
 	case e.Kind == admin.Invalid && clientFlagHints[e.Field] != "":
-		return &UsageError{Err: fmt.Errorf("%w (%s)", err, clientFlagHints[e.Field])}
+		return &command.UsageError{Err: fmt.Errorf("%w (%s)", err, clientFlagHints[e.Field])}
 	}
 	return adminError(err, "gatehouse clients list")
 }

@@ -6,11 +6,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
 type clientsDeleteOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -19,7 +20,7 @@ type clientsDeleteOptions struct {
 	Force bool
 }
 
-func newClientsDeleteCmd(streams IOStreams) *cobra.Command {
+func newClientsDeleteCmd(streams command.IOStreams) *cobra.Command {
 	opts := &clientsDeleteOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "delete ID",
@@ -30,7 +31,7 @@ tokens.
 The built-in client ` + server.CLIClientID + ` is what 'gatehouse login' uses; deleting it
 needs --force (the server recreates it on its next start).` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse clients delete ci`,
-		Args:    usageArgs(cobra.ExactArgs(1)),
+		Args:    command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
@@ -46,7 +47,7 @@ needs --force (the server recreates it on its next start).` + adminCommandLong +
 
 func clientsDeleteRun(ctx context.Context, opts *clientsDeleteOptions) error {
 	if opts.ID == server.CLIClientID && !opts.Force {
-		return usageErrorf("%s is the built-in client 'gatehouse login' uses; add --force to delete it anyway", server.CLIClientID)
+		return command.UsageErrorf("%s is the built-in client 'gatehouse login' uses; add --force to delete it anyway", server.CLIClientID)
 	}
 	if err := opts.Backend.DeleteClient(ctx, opts.ID); err != nil {
 		return clientError(opts.ID, "delete", err)

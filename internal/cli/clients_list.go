@@ -8,11 +8,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 )
 
 type clientsListOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 
@@ -20,7 +21,7 @@ type clientsListOptions struct {
 	Server string
 }
 
-func newClientsListCmd(streams IOStreams) *cobra.Command {
+func newClientsListCmd(streams command.IOStreams) *cobra.Command {
 	opts := &clientsListOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -29,7 +30,7 @@ func newClientsListCmd(streams IOStreams) *cobra.Command {
 roles. Secrets are never shown.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse clients list
   gatehouse clients list --json | jq -r '.[].client_id'`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
 				opts.Backend = b

@@ -5,10 +5,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type clientsRotateSecretOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -17,7 +19,7 @@ type clientsRotateSecretOptions struct {
 	JSON bool
 }
 
-func newClientsRotateSecretCmd(streams IOStreams) *cobra.Command {
+func newClientsRotateSecretCmd(streams command.IOStreams) *cobra.Command {
 	opts := &clientsRotateSecretOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "rotate-secret ID",
@@ -28,7 +30,7 @@ configuration right away. Public clients and private_key_jwt clients have
 no secret.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse clients rotate-secret ci
   gatehouse clients rotate-secret ci --json | jq -r .client_secret`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {

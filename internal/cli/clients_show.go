@@ -6,10 +6,12 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type clientsShowOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -18,7 +20,7 @@ type clientsShowOptions struct {
 	JSON bool
 }
 
-func newClientsShowCmd(streams IOStreams) *cobra.Command {
+func newClientsShowCmd(streams command.IOStreams) *cobra.Command {
 	opts := &clientsShowOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "show ID",
@@ -27,7 +29,7 @@ func newClientsShowCmd(streams IOStreams) *cobra.Command {
 the server does not have (it keeps only a hash).` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse clients show gatehouse-cli
   gatehouse clients show ci --json`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {

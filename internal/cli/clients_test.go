@@ -18,6 +18,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -147,7 +148,7 @@ func TestClientsCreatePublicAndDeviceAlias(t *testing.T) {
 	if !slices.Contains(c.GrantTypes, protocol.GrantDeviceCode) {
 		t.Errorf("device_code alias not resolved: %v", c.GrantTypes)
 	}
-	h.fail(ExitError, "public", "", "clients", "rotate-secret", "tool")
+	h.fail(command.ExitError, "public", "", "clients", "rotate-secret", "tool")
 	if !strings.Contains(h.ok("", "clients", "list").Out, "device_code") {
 		t.Error("list does not show the device grant")
 	}
@@ -171,7 +172,7 @@ func TestClientsPrivateKeyJWT(t *testing.T) {
 		}
 		return p
 	}
-	h.fail(ExitUsage, "private key", "", "clients", "create", "svc", "--grant", "client_credentials",
+	h.fail(command.ExitUsage, "private key", "", "clients", "create", "svc", "--grant", "client_credentials",
 		"--auth-method", "private_key_jwt", "--jwks-file", write("private.json", key))
 
 	r := h.ok("", "clients", "create", "svc", "--grant", "client_credentials",
@@ -187,7 +188,7 @@ func TestClientsPrivateKeyJWT(t *testing.T) {
 	if shown.AuthMethod != "private_key_jwt" {
 		t.Errorf("show: auth method %q", shown.AuthMethod)
 	}
-	h.fail(ExitError, "private_key_jwt", "", "clients", "rotate-secret", "svc")
+	h.fail(command.ExitError, "private_key_jwt", "", "clients", "rotate-secret", "svc")
 }
 
 func TestClientsRotateSecret(t *testing.T) {
@@ -213,7 +214,7 @@ func TestClientsRotateSecret(t *testing.T) {
 	if !strings.Contains(human.Out, "shown only this once") {
 		t.Errorf("human rotate output:\n%s", human.Out)
 	}
-	h.fail(ExitError, "not found", "", "clients", "rotate-secret", "nope")
+	h.fail(command.ExitError, "not found", "", "clients", "rotate-secret", "nope")
 }
 
 func TestClientsUpdateRequirePAR(t *testing.T) {
@@ -238,23 +239,23 @@ func TestClientsUpdateRequirePAR(t *testing.T) {
 	if shown["require_pushed_authorization_requests"] != true || !get() {
 		t.Errorf("update --require-par --json: %v", shown)
 	}
-	h.fail(ExitUsage, "nothing to change", "", "clients", "update", "portal")
-	h.fail(ExitError, "not found", "", "clients", "update", "nope", "--require-par")
+	h.fail(command.ExitUsage, "nothing to change", "", "clients", "update", "portal")
+	h.fail(command.ExitError, "not found", "", "clients", "update", "nope", "--require-par")
 }
 
 func TestClientsDelete(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.ok("", "clients", "create", "ci", "--grant", "client_credentials")
-	h.fail(ExitError, "already exists", "", "clients", "create", "ci", "--grant", "client_credentials")
+	h.fail(command.ExitError, "already exists", "", "clients", "create", "ci", "--grant", "client_credentials")
 	r := h.ok("", "clients", "delete", "ci")
 	if !strings.Contains(r.ErrOut, `"type":"client.deleted"`) {
 		t.Errorf("no audit event:\n%s", r.ErrOut)
 	}
-	h.fail(ExitError, "not found", "", "clients", "show", "ci")
-	h.fail(ExitError, "not found", "", "clients", "delete", "ci")
-	h.fail(ExitUsage, "--force", "", "clients", "delete", "gatehouse-cli")
-	h.fail(ExitError, "not found", "", "clients", "delete", "gatehouse-cli", "--force")
+	h.fail(command.ExitError, "not found", "", "clients", "show", "ci")
+	h.fail(command.ExitError, "not found", "", "clients", "delete", "ci")
+	h.fail(command.ExitUsage, "--force", "", "clients", "delete", "gatehouse-cli")
+	h.fail(command.ExitError, "not found", "", "clients", "delete", "gatehouse-cli", "--force")
 }
 
 func TestClientsCreateValidation(t *testing.T) {
@@ -293,8 +294,8 @@ func TestClientsCreateValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h.t = t
-			r := h.fail(ExitUsage, tc.want, "", append([]string{"clients", "create"}, tc.args...)...)
-			var ue *UsageError
+			r := h.fail(command.ExitUsage, tc.want, "", append([]string{"clients", "create"}, tc.args...)...)
+			var ue *command.UsageError
 			if !errors.As(r.Err, &ue) || ue.Command != "gatehouse clients create" {
 				t.Errorf("error %v is not a usage error naming the command", r.Err)
 			}
@@ -361,9 +362,9 @@ func TestClientsCreateRun(t *testing.T) {
 	h := newHarness(t)
 	st := h.store()
 	clk := clocktest.New(time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC))
-	var auditBuf Buffer
+	var auditBuf command.Buffer
 	env := &adminEnv{Store: st, Clock: clk, Audit: audit.New(&auditBuf, clk)}
-	streams, out, _ := NewTestIOStreams("")
+	streams, out, _ := command.NewTestIOStreams("")
 	opts := &clientsCreateOptions{IO: streams, Backend: newDBBackend(streams, env), Name: "Billing API", Grants: []string{"client_credentials"}, Roles: []string{"Editor"}, JSON: true}
 	if err := clientsCreateRun(t.Context(), opts); err != nil {
 		t.Fatal(err)

@@ -7,11 +7,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type clientsUpdateOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -22,7 +23,7 @@ type clientsUpdateOptions struct {
 	JSON     bool
 }
 
-func newClientsUpdateCmd(streams IOStreams) *cobra.Command {
+func newClientsUpdateCmd(streams command.IOStreams) *cobra.Command {
 	opts := &clientsUpdateOptions{IO: streams}
 	var requirePAR, dpopRequired, terminalOn, terminalOff bool
 	cmd := &cobra.Command{
@@ -65,7 +66,7 @@ MFA and disabled-account rules apply as on the sign-in page.
 
   # Turn it off again, over the admin API of a running server
   gatehouse clients update gatehouse-cli --no-terminal-login --server https://auth.example.com`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			flags := cmd.Flags()
@@ -77,14 +78,14 @@ MFA and disabled-account rules apply as on the sign-in page.
 			}
 			switch {
 			case terminalOn && terminalOff:
-				return usageErrorf("--terminal-login and --no-terminal-login exclude each other")
+				return command.UsageErrorf("--terminal-login and --no-terminal-login exclude each other")
 			case terminalOn:
 				opts.Settings.TerminalLogin = new(true)
 			case terminalOff:
 				opts.Settings.TerminalLogin = new(false)
 			}
 			if opts.Settings.Empty() {
-				return usageErrorf("nothing to change: give --require-par[=false], --dpop-required[=false], --terminal-login or --no-terminal-login")
+				return command.UsageErrorf("nothing to change: give --require-par[=false], --dpop-required[=false], --terminal-login or --no-terminal-login")
 			}
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
 				opts.Backend = b

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 )
 
@@ -47,8 +48,8 @@ func TestClientsDPoPRequired(t *testing.T) {
 	if c, _ := h.store().GetClient(t.Context(), "batch"); !c.DPoPRequired {
 		t.Error("update --dpop-required did not set it")
 	}
-	h.fail(ExitUsage, "nothing to change", "", "clients", "update", "batch")
-	h.fail(ExitError, "not found", "", "clients", "update", "nope", "--dpop-required")
+	h.fail(command.ExitUsage, "nothing to change", "", "clients", "update", "batch")
+	h.fail(command.ExitError, "not found", "", "clients", "update", "nope", "--dpop-required")
 	if r := h.runCtx(t.Context(), "", "clients", "update", "nope", "--dpop-required", "--server", srv.URL); r.Err == nil || !strings.Contains(r.Err.Error(), "not found") {
 		t.Errorf("update of an unknown client over the API: %v", r.Err)
 	}
@@ -58,9 +59,9 @@ func TestClientsUpdateTerminalLogin(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.ok("", "clients", "create", "tool", "--public", "--grant", "device_code", "--first-party")
-	h.fail(ExitUsage, "nothing to change", "", "clients", "update", "gatehouse-cli")
-	h.fail(ExitUsage, "exclude each other", "", "clients", "update", "gatehouse-cli", "--terminal-login", "--no-terminal-login")
-	h.fail(ExitError, "not found", "", "clients", "update", "nope", "--terminal-login")
+	h.fail(command.ExitUsage, "nothing to change", "", "clients", "update", "gatehouse-cli")
+	h.fail(command.ExitUsage, "exclude each other", "", "clients", "update", "gatehouse-cli", "--terminal-login", "--no-terminal-login")
+	h.fail(command.ExitError, "not found", "", "clients", "update", "nope", "--terminal-login")
 
 	// A client starts without it.
 	c, err := h.store().GetClient(t.Context(), "tool")
@@ -86,9 +87,9 @@ func TestClientsUpdateTerminalLogin(t *testing.T) {
 	}
 
 	// Never for a third-party client, at registration or later.
-	h.fail(ExitUsage, "only for first-party clients", "", "clients", "create", "partner", "--grant", "client_credentials", "--terminal-login")
+	h.fail(command.ExitUsage, "only for first-party clients", "", "clients", "create", "partner", "--grant", "client_credentials", "--terminal-login")
 	h.ok("", "clients", "create", "partner", "--grant", "client_credentials")
-	h.fail(ExitUsage, "only for first-party clients", "", "clients", "update", "partner", "--terminal-login")
+	h.fail(command.ExitUsage, "only for first-party clients", "", "clients", "update", "partner", "--terminal-login")
 	h.ok("", "clients", "create", "own", "--grant", "client_credentials", "--first-party", "--terminal-login")
 	if c, _ := h.store().GetClient(t.Context(), "own"); !c.TerminalLogin {
 		t.Fatal("create --terminal-login not stored")

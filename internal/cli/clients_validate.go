@@ -13,6 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 )
 
@@ -29,10 +30,10 @@ func checkRoles(in []string) ([]string, error) {
 func checkScopes(in []string) ([]string, error) {
 	out, err := clientreg.CheckScopes(in)
 	if errors.Is(err, clientreg.ErrScopeComma) {
-		return nil, usageErrorf("%v; repeat --scope for each scope", err)
+		return nil, command.UsageErrorf("%v; repeat --scope for each scope", err)
 	}
 	if err != nil {
-		return nil, usageErrorf("%v", err)
+		return nil, command.UsageErrorf("%v", err)
 	}
 	return out, nil
 }
@@ -49,7 +50,7 @@ func slugClientID(name string) (string, error) {
 		id = strings.TrimRight(id[:64], "-")
 	}
 	if id == "" {
-		return "", usageErrorf("cannot derive a client ID from the name %q; pass one with --id", name)
+		return "", command.UsageErrorf("cannot derive a client ID from the name %q; pass one with --id", name)
 	}
 	return id, nil
 }
@@ -59,21 +60,21 @@ func slugClientID(name string) (string, error) {
 func readJWKS(path string) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", usageErrorf("--jwks-file: %w", err)
+		return "", command.UsageErrorf("--jwks-file: %w", err)
 	}
 	var set jose.JSONWebKeySet
 	if err := json.Unmarshal(data, &set); err != nil {
-		return "", usageErrorf("--jwks-file %s: not a JSON Web Key Set: %w", path, err)
+		return "", command.UsageErrorf("--jwks-file %s: not a JSON Web Key Set: %w", path, err)
 	}
 	if len(set.Keys) == 0 {
-		return "", usageErrorf("--jwks-file %s: the key set has no keys", path)
+		return "", command.UsageErrorf("--jwks-file %s: the key set has no keys", path)
 	}
 	for i, k := range set.Keys {
 		if !k.Valid() {
-			return "", usageErrorf("--jwks-file %s: key %d is not valid", path, i)
+			return "", command.UsageErrorf("--jwks-file %s: key %d is not valid", path, i)
 		}
 		if !k.IsPublic() {
-			return "", usageErrorf("--jwks-file %s: key %d is a private key; register only public keys", path, i)
+			return "", command.UsageErrorf("--jwks-file %s: key %d is a private key; register only public keys", path, i)
 		}
 	}
 	var buf bytes.Buffer

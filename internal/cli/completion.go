@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -62,18 +60,4 @@ func registerEnumCompletions(cmd *cobra.Command) {
 			return values, directive
 		})
 	}
-}
-
-// unknownCommand is the usage error for an unknown subcommand of c, with
-// cobra's "did you mean" suggestions (Levenshtein distance 2, prefixes and
-// SuggestFor).
-func unknownCommand(c *cobra.Command, name string) error {
-	msg := "unknown command \"" + name + "\" for \"" + c.CommandPath() + "\""
-	if c.SuggestionsMinimumDistance <= 0 {
-		c.SuggestionsMinimumDistance = 2 // cobra's default, set only on its own path
-	}
-	if s := c.SuggestionsFor(name); len(s) > 0 {
-		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
-	}
-	return &UsageError{Command: c.CommandPath(), Err: errors.New(msg)}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 // TestUnknownCommandSuggests: a mistyped command gets cobra's "did you
@@ -25,7 +27,7 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		{[]string{"profiles", "lis"}, "\n\tlist"},
 	} {
 		r := h.runCtx(t.Context(), "", tc.args...)
-		if r.Code != ExitUsage || r.Err == nil || !strings.Contains(r.Err.Error(), "Did you mean this?") || !strings.Contains(r.Err.Error(), tc.want) {
+		if r.Code != command.ExitUsage || r.Err == nil || !strings.Contains(r.Err.Error(), "Did you mean this?") || !strings.Contains(r.Err.Error(), tc.want) {
 			t.Errorf("gatehouse %s: exit %d, %v; want a usage error suggesting %q", strings.Join(tc.args, " "), r.Code, r.Err, strings.TrimSpace(tc.want))
 		}
 	}
@@ -39,7 +41,7 @@ func TestUnknownCommandSuggests(t *testing.T) {
 // and completes to its values; config set KEY completes KEY's values.
 func TestEnumFlagCompletion(t *testing.T) {
 	t.Parallel()
-	streams, _, _ := NewTestIOStreams("")
+	streams, _, _ := command.NewTestIOStreams("")
 	root := NewRootCmd(streams)
 	h := newHarness(t)
 	for _, e := range enumFlags {

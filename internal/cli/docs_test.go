@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 // docCommand finds "gatehouse WORD..." in docs/cli.md: the command words
@@ -24,7 +26,7 @@ func TestDocsListEveryCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(b)
-	streams, _, _ := NewTestIOStreams("")
+	streams, _, _ := command.NewTestIOStreams("")
 	root := NewRootCmd(streams)
 	root.InitDefaultCompletionCmd() // cobra adds it only when it runs
 

@@ -9,11 +9,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 )
 
-func newKeysCmd(streams IOStreams) *cobra.Command {
+func newKeysCmd(streams command.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",
 		Short: "Manage the token signing keys",
@@ -28,7 +29,7 @@ GATEHOUSE_SECRET_KEY), which these commands therefore need too.` + adminCommandL
   gatehouse keys rotate
   gatehouse keys rotate --activate-in 10m --json`,
 	}
-	group(cmd)
+	command.Group(cmd)
 	addStorageFlags(cmd)
 	cmd.PersistentFlags().String("secret-key-file", "", "`FILE` with the server secret key that encrypts the signing keys (default DIR/secret.key; env GATEHOUSE_SECRET_KEY_FILE; GATEHOUSE_SECRET_KEY holds the key itself and wins)")
 	cmd.AddCommand(
@@ -42,7 +43,7 @@ GATEHOUSE_SECRET_KEY), which these commands therefore need too.` + adminCommandL
 // refuses to generate a new secret key for a database that already has
 // signing keys: they are encrypted with the server's key, which must then
 // be somewhere else (another data directory, GATEHOUSE_SECRET_KEY).
-func openKeyManager(ctx context.Context, streams IOStreams, env *adminEnv) (*signing.Manager, error) {
+func openKeyManager(ctx context.Context, streams command.IOStreams, env *adminEnv) (*signing.Manager, error) {
 	cfg := env.Config
 	file := cfg.ResolvedSecretKeyFile()
 	if cfg.SecretKey == "" {

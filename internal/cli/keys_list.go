@@ -5,10 +5,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type keysListOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -16,7 +18,7 @@ type keysListOptions struct {
 	JSON bool
 }
 
-func newKeysListCmd(streams IOStreams) *cobra.Command {
+func newKeysListCmd(streams command.IOStreams) *cobra.Command {
 	opts := &keysListOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -26,7 +28,7 @@ yet), "active" (signing), "retired" (published for verification only).
 On an empty database the first key is created.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse keys list
   gatehouse keys list --json`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
 				opts.Backend = b

@@ -8,10 +8,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type keysRotateOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -22,7 +23,7 @@ type keysRotateOptions struct {
 	JSON       bool
 }
 
-func newKeysRotateCmd(streams IOStreams) *cobra.Command {
+func newKeysRotateCmd(streams command.IOStreams) *cobra.Command {
 	opts := &keysRotateOptions{IO: streams}
 	var activateIn time.Duration
 	cmd := &cobra.Command{
@@ -42,7 +43,7 @@ current key is compromised.` + adminCommandLong + adminAPILong,
 
   # Compromised key: sign with the new one almost at once
   gatehouse keys rotate --activate-in 1m`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("activate-in") {
 				opts.ActivateIn = &activateIn

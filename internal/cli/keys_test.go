@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 func TestKeysListAndRotate(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	clk := clocktest.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
-	h.prepare = func(s *IOStreams) { s.Clock = clk }
+	h.prepare = func(s *command.IOStreams) { s.Clock = clk }
 	keys := decode[[]keyJSON](t, h.ok("", "keys", "list", "--json").Out)
 	if len(keys) != 1 || keys[0].State != "active" || keys[0].ID == "" {
 		t.Fatalf("keys on a new database = %+v, want one active key", keys)
@@ -53,15 +54,15 @@ func TestKeysListAndRotate(t *testing.T) {
 	if !strings.Contains(human.ErrOut, "Warning") {
 		t.Errorf("no warning for an activation shorter than prepublish:\n%s", human.ErrOut)
 	}
-	h.fail(ExitUsage, "negative", "", "keys", "rotate", "--activate-in", "-1s")
-	h.fail(ExitUsage, "invalid argument", "", "keys", "rotate", "--activate-in", "soon")
+	h.fail(command.ExitUsage, "negative", "", "keys", "rotate", "--activate-in", "-1s")
+	h.fail(command.ExitUsage, "invalid argument", "", "keys", "rotate", "--activate-in", "soon")
 }
 
 func TestKeysRotateTakesOverAtActivation(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	clk := clocktest.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
-	h.prepare = func(s *IOStreams) { s.Clock = clk }
+	h.prepare = func(s *command.IOStreams) { s.Clock = clk }
 	first := decode[[]keyJSON](t, h.ok("", "keys", "list", "--json").Out)[0]
 	next := decode[keyJSON](t, h.ok("", "keys", "rotate", "--activate-in", "10m", "--json").Out)
 	clk.Advance(11 * time.Minute)
@@ -87,7 +88,7 @@ func TestKeysNeedTheServerSecretKey(t *testing.T) {
 	// Elsewhere, the same database without its secret key: refuse rather
 	// than generate a key that cannot decrypt the signing keys.
 	elsewhere := filepath.Join(t.TempDir(), "other.key")
-	h.fail(ExitError, "--secret-key-file", "", "keys", "rotate", "--secret-key-file", elsewhere)
+	h.fail(command.ExitError, "--secret-key-file", "", "keys", "rotate", "--secret-key-file", elsewhere)
 	if _, err := os.Stat(elsewhere); err == nil {
 		t.Error("a new secret key file was created")
 	}

@@ -8,11 +8,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
-func newRolesCmd(streams IOStreams) *cobra.Command {
+func newRolesCmd(streams command.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "roles",
 		Short: "Manage custom roles",
@@ -36,7 +37,7 @@ it; tokens issued before keep their permissions until they expire.` + adminComma
   gatehouse roles update operator --add-permission runs:cancel --remove-permission assets:materialize
   gatehouse roles delete operator`,
 	}
-	group(cmd)
+	command.Group(cmd)
 	addStorageFlags(cmd)
 	cmd.AddCommand(
 		newRolesCreateCmd(streams),
@@ -55,13 +56,13 @@ func checkRolesExist(ctx context.Context, st storage.Store, roles []string) erro
 	err := rolereg.Check(ctx, st, roles)
 	var unknown *rolereg.UnknownError
 	if errors.As(err, &unknown) {
-		return usageErrorf("%w", err)
+		return command.UsageErrorf("%w", err)
 	}
 	return err
 }
 
 // printRole prints a role as a table of fields.
-func printRole(opts IOStreams, r *storage.Role) error {
+func printRole(opts command.IOStreams, r *storage.Role) error {
 	tw := newTable(opts.Out)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	row("Name", r.Name)

@@ -7,11 +7,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
 type rolesCreateOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -22,7 +23,7 @@ type rolesCreateOptions struct {
 	JSON        bool
 }
 
-func newRolesCreateCmd(streams IOStreams) *cobra.Command {
+func newRolesCreateCmd(streams command.IOStreams) *cobra.Command {
 	opts := &rolesCreateOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "create NAME [--permission P]... [--description D]",
@@ -33,7 +34,7 @@ add them later with 'gatehouse roles update'). NAME is lower case,
 RFC 6749 §3.3 scope token: printable ASCII without space, " or \.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse roles create operator --permission runs:launch --permission assets:materialize
   gatehouse roles create auditor --permission read --description "Reads everything" --json`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {

@@ -5,10 +5,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type rolesDeleteOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -16,7 +18,7 @@ type rolesDeleteOptions struct {
 	Name string
 }
 
-func newRolesDeleteCmd(streams IOStreams) *cobra.Command {
+func newRolesDeleteCmd(streams command.IOStreams) *cobra.Command {
 	opts := &rolesDeleteOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "delete NAME",
@@ -26,7 +28,7 @@ clients or API keys that can still be used hold the role: take it away
 first (users set-role, clients delete, apikeys revoke). Built-in roles
 cannot be deleted.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse roles delete operator`,
-		Args:    usageArgs(cobra.ExactArgs(1)),
+		Args:    command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {

@@ -7,11 +7,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
 type rolesListOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -19,7 +20,7 @@ type rolesListOptions struct {
 	JSON bool
 }
 
-func newRolesListCmd(streams IOStreams) *cobra.Command {
+func newRolesListCmd(streams command.IOStreams) *cobra.Command {
 	opts := &rolesListOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -27,7 +28,7 @@ func newRolesListCmd(streams IOStreams) *cobra.Command {
 		Long:  `List the built-in roles and the custom roles with their permissions.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse roles list
   gatehouse roles list --json | jq -r '.[] | select(.permissions | index("runs:launch")) | .name'`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
 				opts.Backend = b

@@ -5,11 +5,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
 type rolesShowOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -18,7 +19,7 @@ type rolesShowOptions struct {
 	JSON bool
 }
 
-func newRolesShowCmd(streams IOStreams) *cobra.Command {
+func newRolesShowCmd(streams command.IOStreams) *cobra.Command {
 	opts := &rolesShowOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "show NAME",
@@ -26,7 +27,7 @@ func newRolesShowCmd(streams IOStreams) *cobra.Command {
 		Long:  `Show the role NAME: its description and permissions.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse roles show operator
   gatehouse roles show operator --json`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {

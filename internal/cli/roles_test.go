@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -43,18 +44,18 @@ func TestRolesOnDatabase(t *testing.T) {
 	}
 
 	// Roles given to users, clients and API keys must exist.
-	h.fail(ExitUsage, `unknown role "operatr"`, "long enough password\n", "users", "add", "dave", "--role", "operatr", "--password-stdin")
-	h.fail(ExitUsage, "known roles: admin, editor, viewer, operator", "", "clients", "create", "ci", "--grant", "client_credentials", "--role", "operatr")
-	h.fail(ExitUsage, `unknown role "operatr"`, "", "apikeys", "create", "deploy", "--role", "operatr")
+	h.fail(command.ExitUsage, `unknown role "operatr"`, "long enough password\n", "users", "add", "dave", "--role", "operatr", "--password-stdin")
+	h.fail(command.ExitUsage, "known roles: admin, editor, viewer, operator", "", "clients", "create", "ci", "--grant", "client_credentials", "--role", "operatr")
+	h.fail(command.ExitUsage, `unknown role "operatr"`, "", "apikeys", "create", "deploy", "--role", "operatr")
 	h.ok("long enough password\n", "users", "add", "dave", "--role", "viewer", "--password-stdin")
-	h.fail(ExitUsage, `unknown role "operatr"`, "", "users", "set-role", "dave", "operatr")
+	h.fail(command.ExitUsage, `unknown role "operatr"`, "", "users", "set-role", "dave", "operatr")
 	if _, err := h.store().GetClient(t.Context(), "ci"); err == nil {
 		t.Error("client created with an unknown role")
 	}
 
 	h.ok("", "users", "set-role", "dave", "viewer", "operator")
 	h.ok("", "apikeys", "create", "deploy", "--role", "operator")
-	r = h.fail(ExitError, "still held by user dave, API key", "", "roles", "delete", "operator")
+	r = h.fail(command.ExitError, "still held by user dave, API key", "", "roles", "delete", "operator")
 	if _, err := h.store().GetRole(t.Context(), "operator"); err != nil {
 		t.Errorf("refused delete removed the role: %v", err)
 	}
@@ -74,15 +75,15 @@ func TestRolesOnDatabase(t *testing.T) {
 		want string
 		args []string
 	}{
-		{ExitError, "built in", []string{"roles", "delete", "admin"}},
-		{ExitError, "built in", []string{"roles", "create", "viewer"}},
-		{ExitError, "built in", []string{"roles", "update", "editor", "--add-permission", "x"}},
-		{ExitUsage, "lower case", []string{"roles", "create", "Ops"}},
-		{ExitUsage, "scope token", []string{"roles", "create", "ops", "--permission", "a b"}},
-		{ExitUsage, "nothing to change", []string{"roles", "update", "ops"}},
-		{ExitError, `role "nope" not found`, []string{"roles", "show", "nope"}},
-		{ExitError, `role "nope" not found`, []string{"roles", "update", "nope", "--add-permission", "x"}},
-		{ExitError, `role "nope" not found`, []string{"roles", "delete", "nope"}},
+		{command.ExitError, "built in", []string{"roles", "delete", "admin"}},
+		{command.ExitError, "built in", []string{"roles", "create", "viewer"}},
+		{command.ExitError, "built in", []string{"roles", "update", "editor", "--add-permission", "x"}},
+		{command.ExitUsage, "lower case", []string{"roles", "create", "Ops"}},
+		{command.ExitUsage, "scope token", []string{"roles", "create", "ops", "--permission", "a b"}},
+		{command.ExitUsage, "nothing to change", []string{"roles", "update", "ops"}},
+		{command.ExitError, `role "nope" not found`, []string{"roles", "show", "nope"}},
+		{command.ExitError, `role "nope" not found`, []string{"roles", "update", "nope", "--add-permission", "x"}},
+		{command.ExitError, `role "nope" not found`, []string{"roles", "delete", "nope"}},
 	} {
 		h.fail(c.code, c.want, "", c.args...)
 	}

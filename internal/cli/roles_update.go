@@ -7,11 +7,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
 type rolesUpdateOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -24,7 +25,7 @@ type rolesUpdateOptions struct {
 	JSON        bool
 }
 
-func newRolesUpdateCmd(streams IOStreams) *cobra.Command {
+func newRolesUpdateCmd(streams command.IOStreams) *cobra.Command {
 	opts := &rolesUpdateOptions{IO: streams}
 	var description string
 	cmd := &cobra.Command{
@@ -36,14 +37,14 @@ new permissions are in the tokens issued after the change; tokens issued
 before keep theirs until they expire. Built-in roles cannot be changed.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse roles update operator --add-permission runs:cancel
   gatehouse roles update operator --remove-permission assets:materialize --description "Runs pipelines"`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if cmd.Flags().Changed("description") {
 				opts.Description = &description
 			}
 			if len(opts.Add) == 0 && len(opts.Remove) == 0 && opts.Description == nil {
-				return &UsageError{Command: cmd.CommandPath(), Err: fmt.Errorf("nothing to change: give --add-permission, --remove-permission or --description")}
+				return &command.UsageError{Command: cmd.CommandPath(), Err: fmt.Errorf("nothing to change: give --add-permission, --remove-permission or --description")}
 			}
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
 				opts.Backend = b

@@ -1,12 +1,12 @@
 package cli
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 // ownCommands walks the tree, skipping what cobra adds (help, completion).
@@ -22,7 +22,7 @@ func ownCommands(cmd *cobra.Command, fn func(*cobra.Command)) {
 
 func TestEveryCommandIsDocumented(t *testing.T) {
 	t.Parallel()
-	streams, _, _ := NewTestIOStreams("")
+	streams, _, _ := command.NewTestIOStreams("")
 	root := NewRootCmd(streams)
 	n := 0
 	ownCommands(root, func(c *cobra.Command) {
@@ -45,7 +45,7 @@ func TestEveryCommandIsDocumented(t *testing.T) {
 
 func TestHelpForEveryCommand(t *testing.T) {
 	t.Parallel()
-	streams, _, _ := NewTestIOStreams("")
+	streams, _, _ := command.NewTestIOStreams("")
 	var paths [][]string
 	ownCommands(NewRootCmd(streams), func(c *cobra.Command) {
 		paths = append(paths, strings.Fields(c.CommandPath())[1:])
@@ -71,8 +71,8 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, args := range cases {
 		r := h.runCtx(t.Context(), "", args...)
-		if r.Code != ExitUsage {
-			t.Errorf("gatehouse %s: exit %d (%v), want %d", strings.Join(args, " "), r.Code, r.Err, ExitUsage)
+		if r.Code != command.ExitUsage {
+			t.Errorf("gatehouse %s: exit %d (%v), want %d", strings.Join(args, " "), r.Code, r.Err, command.ExitUsage)
 		}
 		if r.Out != "" {
 			t.Errorf("gatehouse %s printed to stdout:\n%s", strings.Join(args, " "), r.Out)
@@ -81,37 +81,6 @@ func TestUsageErrors(t *testing.T) {
 	// A group without a subcommand shows its help and succeeds.
 	if r := h.runCtx(t.Context(), "", "clients"); r.Err != nil || !strings.Contains(r.Out, "rotate-secret") {
 		t.Errorf("gatehouse clients: %v\n%s", r.Err, r.Out)
-	}
-}
-
-type codedError struct{}
-
-func (codedError) Error() string { return "not logged in" }
-func (codedError) ExitCode() int { return ExitNotLoggedIn }
-
-func TestExitCodeAndPrintError(t *testing.T) {
-	t.Parallel()
-	usage := &UsageError{Command: "gatehouse clients create", Err: errors.New("bad --grant")}
-	cases := []struct {
-		err  error
-		code int
-		out  string
-	}{
-		{nil, ExitOK, ""},
-		{errors.New("database is locked"), ExitError, "gatehouse: database is locked\n"},
-		{fmt.Errorf("wrapped: %w", usage), ExitUsage, "gatehouse: wrapped: bad --grant\nRun 'gatehouse clients create --help' for usage.\n"},
-		{usageErrorf("plain"), ExitUsage, "gatehouse: plain\n"},
-		{fmt.Errorf("login: %w", codedError{}), ExitNotLoggedIn, "gatehouse: login: not logged in\n"},
-	}
-	for _, tc := range cases {
-		if got := ExitCode(tc.err); got != tc.code {
-			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.code)
-		}
-		var b strings.Builder
-		PrintError(&b, tc.err)
-		if b.String() != tc.out {
-			t.Errorf("PrintError(%v) = %q, want %q", tc.err, b.String(), tc.out)
-		}
 	}
 }
 
@@ -125,5 +94,27 @@ func TestVersion(t *testing.T) {
 	r = h.runCtx(t.Context(), "", "--version")
 	if r.Err != nil || !strings.HasPrefix(r.Out, "gatehouse ") {
 		t.Errorf("--version: %v %q", r.Err, r.Out)
+	}
+}
+
+// The client commands are part of the tree, with the global flags.
+func TestClientCommandsInTree(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	r := h.runCtx(t.Context(), "", "--help")
+	for _, name := range []string{"login", "logout", "token", "status", "profiles", "config", "api", "credential-helper", "completion"} {
+		if !strings.Contains(r.Out, "\n  "+name+" ") {
+			t.Errorf("--help lacks %s:\n%s", name, r.Out)
+		}
+	}
+	r = h.runCtx(t.Context(), "", "token", "--help")
+	if !strings.Contains(r.Out, "-p, --profile NAME") || !strings.Contains(r.Out, "$GATEHOUSE_PROFILE") {
+		t.Errorf("token --help:\n%s", r.Out)
+	}
+	if r := h.runCtx(t.Context(), "", "token", "--bogus"); r.Code != command.ExitUsage {
+		t.Errorf("unknown flag: exit %d", r.Code)
+	}
+	if r := h.runCtx(t.Context(), "", "status"); r.Code != command.ExitNotLoggedIn {
+		t.Errorf("status without a login: exit %d", r.Code)
 	}
 }

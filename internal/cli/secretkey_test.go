@@ -3,6 +3,8 @@ package cli
 import (
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 // TestBadSecretKeyIsInvalidConfiguration: a GATEHOUSE_SECRET_KEY that is
@@ -19,7 +21,7 @@ func TestBadSecretKeyIsInvalidConfiguration(t *testing.T) {
 		{"proxy", "--upstream", "http://127.0.0.1:9", "--preset", "demo", "--addr", "127.0.0.1:0"},
 		{"keys", "rotate"},
 	} {
-		r := h.fail(ExitUsage, "GATEHOUSE_SECRET_KEY", "", args...)
+		r := h.fail(command.ExitUsage, "GATEHOUSE_SECRET_KEY", "", args...)
 		if strings.Contains(r.Err.Error(), value) || strings.Contains(r.ErrOut, value) {
 			t.Errorf("gatehouse %s shows the secret key's value: %v", strings.Join(args, " "), r.Err)
 		}

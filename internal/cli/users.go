@@ -11,12 +11,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
-func newUsersCmd(streams IOStreams) *cobra.Command {
+func newUsersCmd(streams command.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "users",
 		Short: "Manage local users",
@@ -37,7 +38,7 @@ admin cannot be deleted or lose the admin role.` + adminCommandLong,
   gatehouse users delete alice
   gatehouse users mfa-reset alice`,
 	}
-	group(cmd)
+	command.Group(cmd)
 	addStorageFlags(cmd)
 	cmd.AddCommand(
 		newUsersAddCmd(streams),
@@ -118,7 +119,7 @@ func (p *profileFlags) profile() (userreg.Profile, error) {
 		pr.Name = &p.name
 	}
 	if err := pr.Check(); err != nil {
-		return pr, usageErrorf("%w", err)
+		return pr, command.UsageErrorf("%w", err)
 	}
 	return pr, nil
 }
@@ -151,7 +152,7 @@ func newHasher() *password.Hasher { return password.NewHasher(password.DefaultPa
 // readNewPassword gets a new password for username: one line from stdin
 // with fromStdin, else typed twice without echo on a terminal. It checks
 // the password policy.
-func readNewPassword(ctx context.Context, streams IOStreams, fromStdin bool, username string) (string, error) {
+func readNewPassword(ctx context.Context, streams command.IOStreams, fromStdin bool, username string) (string, error) {
 	var pw string
 	switch {
 	case fromStdin:
@@ -161,7 +162,7 @@ func readNewPassword(ctx context.Context, streams IOStreams, fromStdin bool, use
 		}
 		pw = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 		if pw == "" {
-			return "", usageErrorf("--password-stdin: stdin is empty; pipe the password in, e.g. printf '%%s\\n' \"$PASSWORD\" | gatehouse users ...")
+			return "", command.UsageErrorf("--password-stdin: stdin is empty; pipe the password in, e.g. printf '%%s\\n' \"$PASSWORD\" | gatehouse users ...")
 		}
 	case streams.IsTTY():
 		fmt.Fprintf(streams.ErrOut, "New password for %s: ", username)
@@ -171,7 +172,7 @@ func readNewPassword(ctx context.Context, streams IOStreams, fromStdin bool, use
 			return "", promptError(ctx, err)
 		}
 		if err := password.CheckPolicy(first); err != nil {
-			return "", usageErrorf("%w", err)
+			return "", command.UsageErrorf("%w", err)
 		}
 		fmt.Fprint(streams.ErrOut, "Repeat the password: ")
 		second, err := streams.ReadPassword(ctx)
@@ -180,14 +181,14 @@ func readNewPassword(ctx context.Context, streams IOStreams, fromStdin bool, use
 			return "", promptError(ctx, err)
 		}
 		if first != second {
-			return "", usageErrorf("the passwords do not match")
+			return "", command.UsageErrorf("the passwords do not match")
 		}
 		pw = first
 	default:
-		return "", usageErrorf("no terminal to prompt for a password: use --password-stdin and pipe the password in")
+		return "", command.UsageErrorf("no terminal to prompt for a password: use --password-stdin and pipe the password in")
 	}
 	if err := password.CheckPolicy(pw); err != nil {
-		return "", usageErrorf("%w", err)
+		return "", command.UsageErrorf("%w", err)
 	}
 	return pw, nil
 }

@@ -8,13 +8,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
 type usersAddOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 
@@ -28,7 +29,7 @@ type usersAddOptions struct {
 	Server    string
 }
 
-func newUsersAddCmd(streams IOStreams) *cobra.Command {
+func newUsersAddCmd(streams command.IOStreams) *cobra.Command {
 	opts := &usersAddOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "add NAME [--role ROLE]... [--email EMAIL [--email-verified]] [--name DISPLAY-NAME] [--password-stdin | --connector ID]",
@@ -64,7 +65,7 @@ their first sign-in, or to keep a username for a person.` + adminCommandLong + a
 
   # A person of the Google connector, linked by verified email
   gatehouse users add grace --connector google --email grace@example.com`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
@@ -85,7 +86,7 @@ their first sign-in, or to keep a username for a person.` + adminCommandLong + a
 
 func usersAddRun(ctx context.Context, opts *usersAddOptions) error {
 	if opts.Connector != "" && opts.PasswordStdin {
-		return usageErrorf("--connector and --password-stdin cannot be used together: a connector user has no password here")
+		return command.UsageErrorf("--connector and --password-stdin cannot be used together: a connector user has no password here")
 	}
 	profile, err := opts.Profile.profile()
 	if err != nil {

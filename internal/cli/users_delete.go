@@ -5,10 +5,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type usersDeleteOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 
@@ -16,7 +18,7 @@ type usersDeleteOptions struct {
 	Server string
 }
 
-func newUsersDeleteCmd(streams IOStreams) *cobra.Command {
+func newUsersDeleteCmd(streams command.IOStreams) *cobra.Command {
 	opts := &usersDeleteOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "delete NAME",
@@ -24,7 +26,7 @@ func newUsersDeleteCmd(streams IOStreams) *cobra.Command {
 		Long: `Delete the user NAME with their sessions, grants (so their refresh tokens
 stop working) and consents. The last admin cannot be deleted.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse users delete alice`,
-		Args:    usageArgs(cobra.ExactArgs(1)),
+		Args:    command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {

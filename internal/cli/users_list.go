@@ -5,10 +5,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type usersListOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 
@@ -16,7 +18,7 @@ type usersListOptions struct {
 	Server string
 }
 
-func newUsersListCmd(streams IOStreams) *cobra.Command {
+func newUsersListCmd(streams command.IOStreams) *cobra.Command {
 	opts := &usersListOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -25,7 +27,7 @@ func newUsersListCmd(streams IOStreams) *cobra.Command {
 whether they are disabled.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse users list
   gatehouse users list --json | jq -r '.[] | select(.roles | index("admin")) | .username'`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: command.UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
 				opts.Backend = b

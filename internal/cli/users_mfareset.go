@@ -5,10 +5,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type usersMFAResetOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 	Server  string
@@ -16,7 +18,7 @@ type usersMFAResetOptions struct {
 	Name string
 }
 
-func newUsersMFAResetCmd(streams IOStreams) *cobra.Command {
+func newUsersMFAResetCmd(streams command.IOStreams) *cobra.Command {
 	opts := &usersMFAResetOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "mfa-reset NAME",
@@ -27,7 +29,7 @@ alone afterwards, or are asked to enrol again when their role requires it
 (mfa.required_roles).` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse users mfa-reset alice
   gatehouse users mfa-reset alice --server https://auth.example.com`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {

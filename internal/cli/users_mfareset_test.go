@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -28,5 +29,5 @@ func TestUsersMFAReset(t *testing.T) {
 	if r := h.ok("", "users", "mfa-reset", "alice"); !strings.Contains(r.Out, "no two-step") {
 		t.Errorf("second reset: %q", r.Out)
 	}
-	h.fail(ExitError, "not found", "", "users", "mfa-reset", "bob")
+	h.fail(command.ExitError, "not found", "", "users", "mfa-reset", "bob")
 }

@@ -6,11 +6,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
 type usersPasswdOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 
@@ -19,7 +20,7 @@ type usersPasswdOptions struct {
 	Server        string
 }
 
-func newUsersPasswdCmd(streams IOStreams) *cobra.Command {
+func newUsersPasswdCmd(streams command.IOStreams) *cobra.Command {
 	opts := &usersPasswdOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "passwd NAME [--password-stdin]",
@@ -28,7 +29,7 @@ func newUsersPasswdCmd(streams IOStreams) *cobra.Command {
 with --password-stdin or prompted for twice without echo on a terminal.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse users passwd admin
   printf '%s\n' "$NEW_PASSWORD" | gatehouse users passwd alice --password-stdin`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command/commandtest"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 )
@@ -53,10 +55,10 @@ func TestUsersProfile(t *testing.T) {
 
 	// Refused before the password is asked for (stdin is empty), or
 	// after it when the email is another user's; nothing is stored.
-	h.fail(ExitUsage, "not an address", "", "users", "add", "bob", "--email", "bob")
-	h.fail(ExitUsage, "control character", "", "users", "add", "bob", "--email", "bob@example.org\r\nBcc: x@evil.example")
-	h.fail(ExitUsage, "control character", "", "users", "add", "bob", "--name", "Bob\nAdmin")
-	h.fail(ExitError, `email "alice@EXAMPLE.org" is already used by another user`, "long enough\n",
+	h.fail(command.ExitUsage, "not an address", "", "users", "add", "bob", "--email", "bob")
+	h.fail(command.ExitUsage, "control character", "", "users", "add", "bob", "--email", "bob@example.org\r\nBcc: x@evil.example")
+	h.fail(command.ExitUsage, "control character", "", "users", "add", "bob", "--name", "Bob\nAdmin")
+	h.fail(command.ExitError, `email "alice@EXAMPLE.org" is already used by another user`, "long enough\n",
 		"users", "add", "bob", "--email", "alice@EXAMPLE.org", "--password-stdin")
 	if _, err := h.store().GetUserByName(t.Context(), "bob"); err == nil {
 		t.Error("a refused user was stored")
@@ -79,11 +81,11 @@ func TestUsersProfile(t *testing.T) {
 	if got.Email != "alice@new.example" || !got.EmailVerified || got.Name != "Alice Liddell" {
 		t.Errorf("after updates: %+v", got)
 	}
-	h.fail(ExitError, "already used by another user", "", "users", "update", "bob", "--email", "ALICE@new.example")
-	h.fail(ExitUsage, "control character", "", "users", "update", "bob", "--name", "B\tob")
-	h.fail(ExitUsage, "longer than 254 bytes", "", "users", "update", "bob", "--email", "b@"+strings.Repeat("x", 260))
-	h.fail(ExitUsage, "nothing to change", "", "users", "update", "bob")
-	h.fail(ExitError, "not found", "", "users", "update", "nobody", "--name", "X")
+	h.fail(command.ExitError, "already used by another user", "", "users", "update", "bob", "--email", "ALICE@new.example")
+	h.fail(command.ExitUsage, "control character", "", "users", "update", "bob", "--name", "B\tob")
+	h.fail(command.ExitUsage, "longer than 254 bytes", "", "users", "update", "bob", "--email", "b@"+strings.Repeat("x", 260))
+	h.fail(command.ExitUsage, "nothing to change", "", "users", "update", "bob")
+	h.fail(command.ExitError, "not found", "", "users", "update", "nobody", "--name", "X")
 
 	h.ok("", "users", "update", "alice", "--email", "", "--name", "")
 	got = decode[userJSON](t, h.ok("", "users", "show", "alice", "--json").Out)
@@ -167,7 +169,7 @@ func TestUsersProfileInTokens(t *testing.T) {
 		t.Fatalf("users update: %v\n%s", r.Err, r.ErrOut)
 	}
 
-	tok := deviceLogin(t, srv, "frank", []string{"openid", "email", "profile"})
+	tok := commandtest.DeviceLogin(t, srv, "frank", []string{"openid", "email", "profile"})
 	idToken, _ := tok["id_token"].(string)
 	parts := strings.Split(idToken, ".")
 	if len(parts) != 3 {
@@ -209,7 +211,7 @@ func TestUsersProfileInTokens(t *testing.T) {
 	}
 
 	// Without the email scope, no email.
-	tok = deviceLogin(t, srv, "frank", []string{"openid"})
+	tok = commandtest.DeviceLogin(t, srv, "frank", []string{"openid"})
 	payload, err = base64.RawURLEncoding.DecodeString(strings.Split(tok["id_token"].(string), ".")[1])
 	if err != nil {
 		t.Fatal(err)

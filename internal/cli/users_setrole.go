@@ -8,11 +8,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 type usersSetRoleOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 
@@ -21,7 +22,7 @@ type usersSetRoleOptions struct {
 	Server string
 }
 
-func newUsersSetRoleCmd(streams IOStreams) *cobra.Command {
+func newUsersSetRoleCmd(streams command.IOStreams) *cobra.Command {
 	opts := &usersSetRoleOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "set-role NAME ROLE...",
@@ -31,7 +32,7 @@ replacing the ones it had. The last admin cannot lose the admin role. The
 new roles are in the user's next tokens.` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse users set-role alice editor
   gatehouse users set-role bob admin viewer`,
-		Args: usageArgs(cobra.MinimumNArgs(2)),
+		Args: command.UsageArgs(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name, opts.Roles = args[0], args[1:]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {
@@ -58,7 +59,7 @@ func usersSetRoleRun(ctx context.Context, opts *usersSetRoleOptions) error {
 		return err
 	}
 	if len(roles) == 0 {
-		return usageErrorf("give at least one role: admin, editor or viewer")
+		return command.UsageErrorf("give at least one role: admin, editor or viewer")
 	}
 	u, err := opts.Backend.UpdateUser(ctx, name, admin.UserUpdate{Roles: &roles})
 	if err != nil {

@@ -5,10 +5,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type usersShowOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 
@@ -17,7 +19,7 @@ type usersShowOptions struct {
 	Server string
 }
 
-func newUsersShowCmd(streams IOStreams) *cobra.Command {
+func newUsersShowCmd(streams command.IOStreams) *cobra.Command {
 	opts := &usersShowOptions{IO: streams}
 	cmd := &cobra.Command{
 		Use:   "show NAME",
@@ -26,7 +28,7 @@ func newUsersShowCmd(streams IOStreams) *cobra.Command {
 profile (email, whether it is verified, display name).` + adminCommandLong + adminAPILong,
 		Example: `  gatehouse users show alice
   gatehouse users show alice --json | jq -r .email`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runAdminBackend(cmd, streams, opts.Server, func(ctx context.Context, b adminBackend) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 )
 
@@ -68,17 +69,17 @@ func TestUsersLifecycle(t *testing.T) {
 	}
 
 	// Alice is now the only admin.
-	h.fail(ExitError, "last admin", "", "users", "delete", "alice")
-	h.fail(ExitError, "last admin", "", "users", "set-role", "alice", "viewer")
+	h.fail(command.ExitError, "last admin", "", "users", "delete", "alice")
+	h.fail(command.ExitError, "last admin", "", "users", "set-role", "alice", "viewer")
 	h.ok("bob's password\n", "users", "add", "bob", "--role", "admin", "--password-stdin")
 	h.ok("", "users", "set-role", "alice", "viewer")
-	h.fail(ExitError, "last admin", "", "users", "delete", "bob")
+	h.fail(command.ExitError, "last admin", "", "users", "delete", "bob")
 	r = h.ok("", "users", "delete", "alice")
 	if !strings.Contains(r.ErrOut, `"type":"user.deleted"`) {
 		t.Errorf("no user.deleted audit event:\n%s", r.ErrOut)
 	}
-	h.fail(ExitError, "not found", "", "users", "delete", "alice")
-	h.fail(ExitError, "not found", "", "users", "passwd", "alice", "--password-stdin")
+	h.fail(command.ExitError, "not found", "", "users", "delete", "alice")
+	h.fail(command.ExitError, "not found", "", "users", "passwd", "alice", "--password-stdin")
 }
 
 func TestUsersAddDefaultsAndErrors(t *testing.T) {
@@ -92,14 +93,14 @@ func TestUsersAddDefaultsAndErrors(t *testing.T) {
 	if !slices.Equal(u.Roles, []string{"viewer"}) {
 		t.Errorf("default roles = %v, want [viewer]", u.Roles)
 	}
-	h.fail(ExitError, "already exists", "long enough\n", "users", "add", "CAROL", "--password-stdin")
-	h.fail(ExitUsage, "use --password-stdin", "", "users", "add", "dave")
-	h.fail(ExitUsage, "at least 8 characters", "short\n", "users", "add", "dave", "--password-stdin")
-	h.fail(ExitUsage, "stdin is empty", "", "users", "add", "dave", "--password-stdin")
-	h.fail(ExitUsage, "unknown role", "long enough\n", "users", "add", "dave", "--role", "owner", "--password-stdin")
-	h.fail(ExitUsage, "spaces", "long enough\n", "users", "add", "da ve", "--password-stdin")
-	h.fail(ExitUsage, "requires at least 2 arg", "", "users", "set-role", "carol")
-	h.fail(ExitUsage, "unknown role", "", "users", "set-role", "carol", "root")
+	h.fail(command.ExitError, "already exists", "long enough\n", "users", "add", "CAROL", "--password-stdin")
+	h.fail(command.ExitUsage, "use --password-stdin", "", "users", "add", "dave")
+	h.fail(command.ExitUsage, "at least 8 characters", "short\n", "users", "add", "dave", "--password-stdin")
+	h.fail(command.ExitUsage, "stdin is empty", "", "users", "add", "dave", "--password-stdin")
+	h.fail(command.ExitUsage, "unknown role", "long enough\n", "users", "add", "dave", "--role", "owner", "--password-stdin")
+	h.fail(command.ExitUsage, "spaces", "long enough\n", "users", "add", "da ve", "--password-stdin")
+	h.fail(command.ExitUsage, "requires at least 2 arg", "", "users", "set-role", "carol")
+	h.fail(command.ExitUsage, "unknown role", "", "users", "set-role", "carol", "root")
 	if _, err := h.store().GetUserByName(t.Context(), "dave"); err == nil {
 		t.Error("a rejected user was stored")
 	}
@@ -109,7 +110,7 @@ func TestUsersPromptOnTerminal(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	var answers []string
-	h.prepare = func(s *IOStreams) {
+	h.prepare = func(s *command.IOStreams) {
 		s.IsTTY = func() bool { return true }
 		s.ReadPassword = func(context.Context) (string, error) {
 			if len(answers) == 0 {
@@ -121,7 +122,7 @@ func TestUsersPromptOnTerminal(t *testing.T) {
 		}
 	}
 	answers = []string{"typed twice!", "typed twice?"}
-	h.fail(ExitUsage, "do not match", "", "users", "add", "erin")
+	h.fail(command.ExitUsage, "do not match", "", "users", "add", "erin")
 
 	answers = []string{"typed twice!", "typed twice!"}
 	r := h.ok("", "users", "add", "erin")
@@ -133,5 +134,5 @@ func TestUsersPromptOnTerminal(t *testing.T) {
 	}
 
 	answers = nil
-	h.fail(ExitError, "read password", "", "users", "passwd", "erin")
+	h.fail(command.ExitError, "read password", "", "users", "passwd", "erin")
 }

@@ -7,10 +7,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
 type usersUpdateOptions struct {
-	IO IOStreams
+	IO command.IOStreams
 	// Backend is the database or the admin API (runAdminBackend).
 	Backend adminBackend
 
@@ -22,7 +23,7 @@ type usersUpdateOptions struct {
 	Server   string
 }
 
-func newUsersUpdateCmd(streams IOStreams) *cobra.Command {
+func newUsersUpdateCmd(streams command.IOStreams) *cobra.Command {
 	opts := &usersUpdateOptions{IO: streams}
 	var disabled bool
 	cmd := &cobra.Command{
@@ -46,7 +47,7 @@ cannot be disabled.` + adminCommandLong + adminAPILong,
   gatehouse users update alice --email "" --name ""
   gatehouse users update ada --disabled
   gatehouse users update ada --disabled=false`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: command.UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if cmd.Flags().Changed("disabled") {
@@ -75,7 +76,7 @@ func usersUpdateRun(ctx context.Context, opts *usersUpdateOptions) error {
 		return err
 	}
 	if profile.IsZero() && opts.Disabled == nil {
-		return usageErrorf("nothing to change: give --email, --email-verified, --name or --disabled")
+		return command.UsageErrorf("nothing to change: give --email, --email-verified, --name or --disabled")
 	}
 	u, err := opts.Backend.UpdateUser(ctx, name, admin.UserUpdate{Profile: profile, Disabled: opts.Disabled})
 	if err != nil {

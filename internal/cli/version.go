@@ -1,13 +1,6 @@
 package cli
 
-import (
-	"context"
-	"fmt"
-	"runtime"
-	"runtime/debug"
-
-	"github.com/spf13/cobra"
-)
+import "runtime/debug"
 
 // Version is the release version, set at build time with
 // -ldflags "-X github.com/gatehouse-auth/gatehouse/internal/cli.Version=v1.2.3".
@@ -24,27 +17,4 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "dev"
-}
-
-type versionOptions struct {
-	IO IOStreams
-}
-
-func newVersionCmd(streams IOStreams) *cobra.Command {
-	opts := &versionOptions{IO: streams}
-	return &cobra.Command{
-		Use:     "version",
-		Short:   "Print the gatehouse version",
-		Long:    "Print the version of this gatehouse binary, the Go version it was built with and its platform.",
-		Example: "  gatehouse version",
-		Args:    usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return versionRun(cmd.Context(), opts)
-		},
-	}
-}
-
-func versionRun(_ context.Context, opts *versionOptions) error {
-	_, err := fmt.Fprintf(opts.IO.Out, "gatehouse %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return err
 }
