@@ -21,7 +21,7 @@ import (
 )
 
 // The tests here drive the handlers with fake collaborators on a SQLite
-// store; the tests of the API wired into the real server (who may call
+// store (the admin layer itself is real, so its rules show through); the tests of the API wired into the real server (who may call
 // it: access tokens, API keys, first-party clients) are in
 // internal/server's admin_*_test.go.
 
@@ -115,6 +115,37 @@ func (f *fakes) call(method, path, body string) (*httptest.ResponseRecorder, map
 		}
 	}
 	return w, m
+}
+
+// mustCall is call when the answer has status want; otherwise the test
+// fails at once.
+func (f *fakes) mustCall(want int, method, path, body string) map[string]any {
+	f.t.Helper()
+	w, m := f.call(method, path, body)
+	if w.Code != want {
+		f.t.Fatalf("%s %s: %d %s, want %d", method, path, w.Code, w.Body, want)
+	}
+	return m
+}
+
+// asJSON is v encoded as JSON.
+func asJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// lastEvent is the last event of type typ recorded, or the zero event.
+func (f *fakes) lastEvent(typ string) audit.Event {
+	for i := len(f.events) - 1; i >= 0; i-- {
+		if f.events[i].Type == typ {
+			return f.events[i]
+		}
+	}
+	f.t.Errorf("no %s event among %+v", typ, f.events)
+	return audit.Event{}
 }
 
 // everyRoute is one request to each route, with a body that would change
