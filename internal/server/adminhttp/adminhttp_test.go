@@ -193,10 +193,10 @@ func TestAdminUnauthenticated(t *testing.T) {
 // nothing happens.
 func TestAdminNeedsAdminRole(t *testing.T) {
 	for name, roles := range map[string][]string{
-		"no roles":    nil,
-		"viewer":      {"viewer"},
-		"admin-like":  {"Admin", "admins"},
-		"admin's rgx": {"admin "},
+		"no roles":           nil,
+		"viewer":             {"viewer"},
+		"admin-like":         {"Admin", "admins"},
+		"admin with a space": {"admin "},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFakes(t)
