@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/probes"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -42,9 +43,9 @@ const (
 	PathDevice          = "/device"
 	PathLogin           = "/login"
 	PathLogout          = "/logout"
-	PathHealthz         = "/healthz"
-	PathReadyz          = "/readyz"
-	PathMetrics         = "/metrics"
+	PathHealthz         = probes.PathHealthz
+	PathReadyz          = probes.PathReadyz
+	PathMetrics         = probes.PathMetrics
 	PathStatic          = "/static/"
 	CLIClientID         = "gatehouse-cli"
 	AdminUsername       = "admin"
@@ -220,12 +221,8 @@ func (s *Server) routes() http.Handler {
 	handle("POST "+PathIntrospect, "introspect", s.handleIntrospect)
 	handle("GET "+PathUserinfo, "userinfo", s.handleUserinfo)
 	handle("POST "+PathUserinfo, "userinfo", s.handleUserinfo)
-	handle("GET "+PathHealthz, "healthz", s.handleHealthz)
-	handle("GET "+PathReadyz, "readyz", s.handleReadyz)
+	s.probes().Routes(handle, register)
 	s.accountAPI().Routes(handle) // bearer token only: no cookies, so no CSRF
-	if s.cfg.MetricsAddr == "" {
-		register("GET "+PathMetrics, s.metrics.handler())
-	}
 
 	// Browser-facing pages. Cross-origin form posts are refused before
 	// they reach a handler (SECURITY-CASES 32), in addition to the
