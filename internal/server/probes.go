@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/server/probes"
@@ -30,11 +28,4 @@ func (s *Server) probes() *probes.Probes {
 		d.Metrics = s.metrics.handler()
 	}
 	return probes.New(d)
-}
-
-// writeCacheableJSON writes a public document that caches may keep briefly.
-func writeCacheableJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/discovery"
 	"github.com/gatehouse-auth/gatehouse/internal/server/probes"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -31,9 +32,9 @@ import (
 
 // Endpoint paths. Discovery publishes them; tests and the CLI use them.
 const (
-	PathDiscoveryOAuth  = "/.well-known/oauth-authorization-server"
-	PathDiscoveryOIDC   = "/.well-known/openid-configuration"
-	PathJWKS            = "/oauth2/jwks"
+	PathDiscoveryOAuth  = discovery.PathOAuth
+	PathDiscoveryOIDC   = discovery.PathOIDC
+	PathJWKS            = discovery.PathJWKS
 	PathAuthorize       = "/oauth2/authorize"
 	PathToken           = "/oauth2/token"
 	PathDeviceAuthorize = "/oauth2/device_authorization"
@@ -211,9 +212,7 @@ func (s *Server) routes() http.Handler {
 	handle := func(pattern, route string, h http.HandlerFunc) {
 		register(pattern, s.metrics.instrument(route, h))
 	}
-	handle("GET "+PathDiscoveryOAuth, "discovery", s.handleDiscovery)
-	handle("GET "+PathDiscoveryOIDC, "discovery", s.handleDiscovery)
-	handle("GET "+PathJWKS, "jwks", s.handleJWKS)
+	s.discovery().Routes(handle)
 	handle("POST "+PathToken, "token", s.handleToken)
 	handle("POST "+PathDeviceAuthorize, "device_authorization", s.handleDeviceAuthorization)
 	handle("POST "+PathPAR, "par", s.handlePAR)
