@@ -24,15 +24,17 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/discovery"
+	"github.com/gatehouse-auth/gatehouse/internal/server/probes"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
 // Endpoint paths. Discovery publishes them; tests and the CLI use them.
 const (
-	PathDiscoveryOAuth  = "/.well-known/oauth-authorization-server"
-	PathDiscoveryOIDC   = "/.well-known/openid-configuration"
-	PathJWKS            = "/oauth2/jwks"
+	PathDiscoveryOAuth  = discovery.PathOAuth
+	PathDiscoveryOIDC   = discovery.PathOIDC
+	PathJWKS            = discovery.PathJWKS
 	PathAuthorize       = "/oauth2/authorize"
 	PathToken           = "/oauth2/token"
 	PathDeviceAuthorize = "/oauth2/device_authorization"
@@ -42,9 +44,9 @@ const (
 	PathDevice          = "/device"
 	PathLogin           = "/login"
 	PathLogout          = "/logout"
-	PathHealthz         = "/healthz"
-	PathReadyz          = "/readyz"
-	PathMetrics         = "/metrics"
+	PathHealthz         = probes.PathHealthz
+	PathReadyz          = probes.PathReadyz
+	PathMetrics         = probes.PathMetrics
 	PathStatic          = "/static/"
 	CLIClientID         = "gatehouse-cli"
 	AdminUsername       = "admin"
@@ -210,9 +212,7 @@ func (s *Server) routes() http.Handler {
 	handle := func(pattern, route string, h http.HandlerFunc) {
 		register(pattern, s.metrics.instrument(route, h))
 	}
-	handle("GET "+PathDiscoveryOAuth, "discovery", s.handleDiscovery)
-	handle("GET "+PathDiscoveryOIDC, "discovery", s.handleDiscovery)
-	handle("GET "+PathJWKS, "jwks", s.handleJWKS)
+	s.discovery().Routes(handle)
 	handle("POST "+PathToken, "token", s.handleToken)
 	handle("POST "+PathDeviceAuthorize, "device_authorization", s.handleDeviceAuthorization)
 	handle("POST "+PathPAR, "par", s.handlePAR)
@@ -220,12 +220,8 @@ func (s *Server) routes() http.Handler {
 	handle("POST "+PathIntrospect, "introspect", s.handleIntrospect)
 	handle("GET "+PathUserinfo, "userinfo", s.handleUserinfo)
 	handle("POST "+PathUserinfo, "userinfo", s.handleUserinfo)
-	handle("GET "+PathHealthz, "healthz", s.handleHealthz)
-	handle("GET "+PathReadyz, "readyz", s.handleReadyz)
+	s.probes().Routes(handle, register)
 	s.accountAPI().Routes(handle) // bearer token only: no cookies, so no CSRF
-	if s.cfg.MetricsAddr == "" {
-		register("GET "+PathMetrics, s.metrics.handler())
-	}
 
 	// Browser-facing pages. Cross-origin form posts are refused before
 	// they reach a handler (SECURITY-CASES 32), in addition to the
