@@ -19,6 +19,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/admincmd"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/clientcmd"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/jwtcmd"
@@ -38,12 +39,12 @@ func NewRootCmd(streams command.IOStreams) *cobra.Command {
 		servercmd.NewCmdServer(f, nil),
 		servercmd.NewCmdProxy(f, nil),
 		servercmd.NewCmdDemoApp(f, nil),
-		newClientsCmd(streams),
-		newUsersCmd(streams),
-		newRolesCmd(streams),
-		newAPIKeysCmd(streams),
-		newKeysCmd(streams),
-		newAuditCmd(streams),
+		admincmd.NewCmdClients(f),
+		admincmd.NewCmdUsers(f),
+		admincmd.NewCmdRoles(f),
+		admincmd.NewCmdAPIKeys(f),
+		admincmd.NewCmdKeys(f),
+		admincmd.NewCmdAudit(f),
 		jwtcmd.NewCmdJWT(f),
 		versioncmd.NewCmdVersion(f, nil),
 		servercmd.NewCmdHealthcheck(f, nil),
