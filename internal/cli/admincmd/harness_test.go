@@ -81,3 +81,28 @@ func (h *harness) store() storage.Store {
 	h.t.Helper()
 	return h.h.Store()
 }
+
+// parse runs `gatehouse args...` with the command newCmd builds alone
+// under the top command, its run function replaced by one that records the
+// options (commandtest.Parse), and returns them; it fails the test unless
+// the command got that far. args start with the command's name.
+func parse[O any](t *testing.T, newCmd func(*command.Factory, func(*O) error) *cobra.Command, args ...string) *O {
+	t.Helper()
+	streams, _, _ := command.NewTestIOStreams("")
+	got, err := commandtest.Parse(t.Context(), &command.Factory{IOStreams: streams}, newCmd, args...)
+	if err != nil || got == nil {
+		t.Fatalf("gatehouse %v: %v (options %v)", args, err, got)
+	}
+	return got
+}
+
+// parseFails runs args as parse does and checks that the command stops
+// with a usage error before its run function.
+func parseFails[O any](t *testing.T, newCmd func(*command.Factory, func(*O) error) *cobra.Command, args ...string) {
+	t.Helper()
+	streams, _, _ := command.NewTestIOStreams("")
+	got, err := commandtest.Parse(t.Context(), &command.Factory{IOStreams: streams}, newCmd, args...)
+	if got != nil || command.ExitCode(err) != command.ExitUsage {
+		t.Errorf("gatehouse %v: options %+v, error %v; want a usage error before the run function", args, got, err)
+	}
+}
