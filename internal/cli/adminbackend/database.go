@@ -137,4 +137,3 @@ func RunDatabase(cmd *cobra.Command, streams command.IOStreams, fn func(ctx cont
 	}
 	return err
 }
-

@@ -20,6 +20,7 @@ const apiKeysCacheNote = `
 A running server caches keys for up to 5 seconds, so a change made here
 reaches it within 5 seconds.`
 
+// NewCmdAPIKeys is the `gatehouse apikeys` group.
 func NewCmdAPIKeys(f *command.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "apikeys",

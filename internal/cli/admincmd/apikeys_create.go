@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
+// APIKeysCreateOptions are the streams, the backend and the flag values of `gatehouse apikeys create`.
 type APIKeysCreateOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -29,6 +30,8 @@ type APIKeysCreateOptions struct {
 	JSON    bool
 }
 
+// NewCmdAPIKeysCreate is `gatehouse apikeys create`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdAPIKeysCreate(f *command.Factory, runF func(*APIKeysCreateOptions) error) *cobra.Command {
 	opts := &APIKeysCreateOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
+// APIKeysListOptions are the streams, the backend and the flag values of `gatehouse apikeys list`.
 type APIKeysListOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -21,6 +22,8 @@ type APIKeysListOptions struct {
 	JSON bool
 }
 
+// NewCmdAPIKeysList is `gatehouse apikeys list`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdAPIKeysList(f *command.Factory, runF func(*APIKeysListOptions) error) *cobra.Command {
 	opts := &APIKeysListOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

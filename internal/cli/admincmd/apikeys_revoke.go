@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// APIKeysRevokeOptions are the streams, the backend and the flag values of `gatehouse apikeys revoke`.
 type APIKeysRevokeOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -20,6 +21,8 @@ type APIKeysRevokeOptions struct {
 	ID string
 }
 
+// NewCmdAPIKeysRevoke is `gatehouse apikeys revoke`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdAPIKeysRevoke(f *command.Factory, runF func(*APIKeysRevokeOptions) error) *cobra.Command {
 	opts := &APIKeysRevokeOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

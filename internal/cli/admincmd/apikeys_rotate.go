@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// APIKeysRotateOptions are the streams, the backend and the flag values of `gatehouse apikeys rotate`.
 type APIKeysRotateOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -20,6 +21,8 @@ type APIKeysRotateOptions struct {
 	JSON bool
 }
 
+// NewCmdAPIKeysRotate is `gatehouse apikeys rotate`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdAPIKeysRotate(f *command.Factory, runF func(*APIKeysRotateOptions) error) *cobra.Command {
 	opts := &APIKeysRotateOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// NewCmdAudit is the `gatehouse audit` group.
 func NewCmdAudit(f *command.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
+// AuditListOptions are the streams, the backend and the flag values of `gatehouse audit list`.
 type AuditListOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -33,6 +34,8 @@ type AuditListOptions struct {
 // defaultAuditLimit is how many events audit list shows without --limit.
 const defaultAuditLimit = 100
 
+// NewCmdAuditList is `gatehouse audit list`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdAuditList(f *command.Factory, runF func(*AuditListOptions) error) *cobra.Command {
 	opts := &AuditListOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

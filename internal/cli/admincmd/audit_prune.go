@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// AuditPruneOptions are the streams, the opened database and the flag values of `gatehouse audit prune`.
 type AuditPruneOptions struct {
 	IO    command.IOStreams
 	Admin *adminbackend.Env
@@ -21,6 +22,8 @@ type AuditPruneOptions struct {
 	Archive string
 }
 
+// NewCmdAuditPrune is `gatehouse audit prune`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdAuditPrune(f *command.Factory, runF func(*AuditPruneOptions) error) *cobra.Command {
 	opts := &AuditPruneOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

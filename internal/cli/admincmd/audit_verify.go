@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// AuditVerifyOptions are the streams, the backend and the flag values of `gatehouse audit verify`.
 type AuditVerifyOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -21,6 +22,8 @@ type AuditVerifyOptions struct {
 	JSON bool
 }
 
+// NewCmdAuditVerify is `gatehouse audit verify`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdAuditVerify(f *command.Factory, runF func(*AuditVerifyOptions) error) *cobra.Command {
 	opts := &AuditVerifyOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

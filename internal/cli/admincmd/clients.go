@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
+// NewCmdClients is the `gatehouse clients` group.
 func NewCmdClients(f *command.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "clients",

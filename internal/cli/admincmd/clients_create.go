@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
+// ClientsCreateOptions are the streams, the backend and the flag values of `gatehouse clients create`.
 type ClientsCreateOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -40,6 +41,8 @@ type ClientsCreateOptions struct {
 	JSON          bool
 }
 
+// NewCmdClientsCreate is `gatehouse clients create`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdClientsCreate(f *command.Factory, runF func(*ClientsCreateOptions) error) *cobra.Command {
 	opts := &ClientsCreateOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

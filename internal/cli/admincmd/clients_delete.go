@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
+// ClientsDeleteOptions are the streams, the backend and the flag values of `gatehouse clients delete`.
 type ClientsDeleteOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -21,6 +22,8 @@ type ClientsDeleteOptions struct {
 	Force bool
 }
 
+// NewCmdClientsDelete is `gatehouse clients delete`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdClientsDelete(f *command.Factory, runF func(*ClientsDeleteOptions) error) *cobra.Command {
 	opts := &ClientsDeleteOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/clientreg"
 )
 
+// ClientsListOptions are the streams, the backend and the flag values of `gatehouse clients list`.
 type ClientsListOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -22,6 +23,8 @@ type ClientsListOptions struct {
 	Server string
 }
 
+// NewCmdClientsList is `gatehouse clients list`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdClientsList(f *command.Factory, runF func(*ClientsListOptions) error) *cobra.Command {
 	opts := &ClientsListOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

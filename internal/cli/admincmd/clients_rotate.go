@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// ClientsRotateSecretOptions are the streams, the backend and the flag values of `gatehouse clients rotate-secret`.
 type ClientsRotateSecretOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -20,6 +21,8 @@ type ClientsRotateSecretOptions struct {
 	JSON bool
 }
 
+// NewCmdClientsRotateSecret is `gatehouse clients rotate-secret`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdClientsRotateSecret(f *command.Factory, runF func(*ClientsRotateSecretOptions) error) *cobra.Command {
 	opts := &ClientsRotateSecretOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// ClientsShowOptions are the streams, the backend and the flag values of `gatehouse clients show`.
 type ClientsShowOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -21,6 +22,8 @@ type ClientsShowOptions struct {
 	JSON bool
 }
 
+// NewCmdClientsShow is `gatehouse clients show`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdClientsShow(f *command.Factory, runF func(*ClientsShowOptions) error) *cobra.Command {
 	opts := &ClientsShowOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

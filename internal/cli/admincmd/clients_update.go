@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
+// ClientsUpdateOptions are the streams, the backend and the flag values of `gatehouse clients update`.
 type ClientsUpdateOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -24,6 +25,8 @@ type ClientsUpdateOptions struct {
 	JSON     bool
 }
 
+// NewCmdClientsUpdate is `gatehouse clients update`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdClientsUpdate(f *command.Factory, runF func(*ClientsUpdateOptions) error) *cobra.Command {
 	opts := &ClientsUpdateOptions{IO: f.IOStreams}
 	var requirePAR, dpopRequired, terminalOn, terminalOff bool

@@ -1,7 +1,6 @@
 package admincmd
 
 import (
-
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/cli/adminbackend"
@@ -9,6 +8,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 )
 
+// NewCmdKeys is the `gatehouse keys` group.
 func NewCmdKeys(f *command.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// KeysListOptions are the streams, the backend and the flag values of `gatehouse keys list`.
 type KeysListOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -19,6 +20,8 @@ type KeysListOptions struct {
 	JSON bool
 }
 
+// NewCmdKeysList is `gatehouse keys list`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdKeysList(f *command.Factory, runF func(*KeysListOptions) error) *cobra.Command {
 	opts := &KeysListOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// KeysRotateOptions are the streams, the backend and the flag values of `gatehouse keys rotate`.
 type KeysRotateOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -24,6 +25,8 @@ type KeysRotateOptions struct {
 	JSON       bool
 }
 
+// NewCmdKeysRotate is `gatehouse keys rotate`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdKeysRotate(f *command.Factory, runF func(*KeysRotateOptions) error) *cobra.Command {
 	opts := &KeysRotateOptions{IO: f.IOStreams}
 	var activateIn time.Duration

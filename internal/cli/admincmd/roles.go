@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
+// NewCmdRoles is the `gatehouse roles` group.
 func NewCmdRoles(f *command.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "roles",

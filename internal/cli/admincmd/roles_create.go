@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
+// RolesCreateOptions are the streams, the backend and the flag values of `gatehouse roles create`.
 type RolesCreateOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -24,6 +25,8 @@ type RolesCreateOptions struct {
 	JSON        bool
 }
 
+// NewCmdRolesCreate is `gatehouse roles create`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdRolesCreate(f *command.Factory, runF func(*RolesCreateOptions) error) *cobra.Command {
 	opts := &RolesCreateOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// RolesDeleteOptions are the streams, the backend and the flag values of `gatehouse roles delete`.
 type RolesDeleteOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -19,6 +20,8 @@ type RolesDeleteOptions struct {
 	Name string
 }
 
+// NewCmdRolesDelete is `gatehouse roles delete`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdRolesDelete(f *command.Factory, runF func(*RolesDeleteOptions) error) *cobra.Command {
 	opts := &RolesDeleteOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
+// RolesListOptions are the streams, the backend and the flag values of `gatehouse roles list`.
 type RolesListOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -21,6 +22,8 @@ type RolesListOptions struct {
 	JSON bool
 }
 
+// NewCmdRolesList is `gatehouse roles list`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdRolesList(f *command.Factory, runF func(*RolesListOptions) error) *cobra.Command {
 	opts := &RolesListOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
+// RolesShowOptions are the streams, the backend and the flag values of `gatehouse roles show`.
 type RolesShowOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -20,6 +21,8 @@ type RolesShowOptions struct {
 	JSON bool
 }
 
+// NewCmdRolesShow is `gatehouse roles show`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdRolesShow(f *command.Factory, runF func(*RolesShowOptions) error) *cobra.Command {
 	opts := &RolesShowOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 )
 
+// RolesUpdateOptions are the streams, the backend and the flag values of `gatehouse roles update`.
 type RolesUpdateOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -26,6 +27,8 @@ type RolesUpdateOptions struct {
 	JSON        bool
 }
 
+// NewCmdRolesUpdate is `gatehouse roles update`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdRolesUpdate(f *command.Factory, runF func(*RolesUpdateOptions) error) *cobra.Command {
 	opts := &RolesUpdateOptions{IO: f.IOStreams}
 	var description string

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
+// NewCmdUsers is the `gatehouse users` group.
 func NewCmdUsers(f *command.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "users",
@@ -146,7 +147,6 @@ func normalizeUsername(name string) (string, error) {
 	n, err := admin.NormalizeUsername(name)
 	return n, adminbackend.CommandError(err, "")
 }
-
 
 // readNewPassword gets a new password for username: one line from stdin
 // with fromStdin, else typed twice without echo on a terminal. It checks

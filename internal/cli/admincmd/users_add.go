@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
+// UsersAddOptions are the streams, the backend and the flag values of `gatehouse users add`.
 type UsersAddOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -30,6 +31,8 @@ type UsersAddOptions struct {
 	Server    string
 }
 
+// NewCmdUsersAdd is `gatehouse users add`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdUsersAdd(f *command.Factory, runF func(*UsersAddOptions) error) *cobra.Command {
 	opts := &UsersAddOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

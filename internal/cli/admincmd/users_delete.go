@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// UsersDeleteOptions are the streams, the backend and the flag values of `gatehouse users delete`.
 type UsersDeleteOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -19,6 +20,8 @@ type UsersDeleteOptions struct {
 	Server string
 }
 
+// NewCmdUsersDelete is `gatehouse users delete`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdUsersDelete(f *command.Factory, runF func(*UsersDeleteOptions) error) *cobra.Command {
 	opts := &UsersDeleteOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

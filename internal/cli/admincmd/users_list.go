@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// UsersListOptions are the streams, the backend and the flag values of `gatehouse users list`.
 type UsersListOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -19,6 +20,8 @@ type UsersListOptions struct {
 	Server string
 }
 
+// NewCmdUsersList is `gatehouse users list`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdUsersList(f *command.Factory, runF func(*UsersListOptions) error) *cobra.Command {
 	opts := &UsersListOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

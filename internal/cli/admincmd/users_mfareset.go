@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// UsersMFAResetOptions are the streams, the backend and the flag values of `gatehouse users mfa-reset`.
 type UsersMFAResetOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -19,6 +20,8 @@ type UsersMFAResetOptions struct {
 	Name string
 }
 
+// NewCmdUsersMFAReset is `gatehouse users mfa-reset`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdUsersMFAReset(f *command.Factory, runF func(*UsersMFAResetOptions) error) *cobra.Command {
 	opts := &UsersMFAResetOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
+// UsersPasswdOptions are the streams, the backend and the flag values of `gatehouse users passwd`.
 type UsersPasswdOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -21,6 +22,8 @@ type UsersPasswdOptions struct {
 	Server        string
 }
 
+// NewCmdUsersPasswd is `gatehouse users passwd`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdUsersPasswd(f *command.Factory, runF func(*UsersPasswdOptions) error) *cobra.Command {
 	opts := &UsersPasswdOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

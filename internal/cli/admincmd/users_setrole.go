@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
+// UsersSetRoleOptions are the streams, the backend and the flag values of `gatehouse users set-role`.
 type UsersSetRoleOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -23,6 +24,8 @@ type UsersSetRoleOptions struct {
 	Server string
 }
 
+// NewCmdUsersSetRole is `gatehouse users set-role`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdUsersSetRole(f *command.Factory, runF func(*UsersSetRoleOptions) error) *cobra.Command {
 	opts := &UsersSetRoleOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

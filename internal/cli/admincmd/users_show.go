@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// UsersShowOptions are the streams, the backend and the flag values of `gatehouse users show`.
 type UsersShowOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -20,6 +21,8 @@ type UsersShowOptions struct {
 	Server string
 }
 
+// NewCmdUsersShow is `gatehouse users show`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdUsersShow(f *command.Factory, runF func(*UsersShowOptions) error) *cobra.Command {
 	opts := &UsersShowOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{

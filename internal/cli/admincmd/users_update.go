@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 )
 
+// UsersUpdateOptions are the streams, the backend and the flag values of `gatehouse users update`.
 type UsersUpdateOptions struct {
 	IO command.IOStreams
 	// Backend is the database or the admin API (adminbackend.Run).
@@ -24,6 +25,8 @@ type UsersUpdateOptions struct {
 	Server   string
 }
 
+// NewCmdUsersUpdate is `gatehouse users update`; runF, when not nil, runs instead of its run
+// function (for tests of its flags).
 func NewCmdUsersUpdate(f *command.Factory, runF func(*UsersUpdateOptions) error) *cobra.Command {
 	opts := &UsersUpdateOptions{IO: f.IOStreams}
 	var disabled bool
