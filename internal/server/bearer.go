@@ -13,7 +13,8 @@ import (
 // all of them: the access token it presents (verifiedToken), and, for a
 // user login's token, the user it acts for (tokenUser). Each resource
 // then applies its own rules (audience, scope, roles). An API package
-// receives the result as a function in its Deps (accountCaller).
+// receives the result as a function in its Deps (accountCaller,
+// adminCaller).
 
 // verifiedToken verifies the access token p that r presents, with its
 // DPoP binding (RFC 9449 §7). When the token does not pass it has

@@ -247,7 +247,7 @@ func (s *Server) routes() http.Handler {
 	s.connectorRoutes(page)
 	s.homeRoutes(page)
 	register("GET "+PathStatic, s.pages.staticHandler())
-	s.registerAdmin(register)
+	s.adminAPI().Routes(handle) // bearer token only: no cookies, so no CSRF
 	mux.HandleFunc("/", s.handleNotFound)
 	return s.securityHeaders(s.guardDependencies(mux))
 }

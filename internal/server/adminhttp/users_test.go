@@ -1,4 +1,4 @@
-package server
+package adminhttp
 
 import (
 	"context"
@@ -11,18 +11,19 @@ import (
 // and name on create and update, refuses bad ones with 400 and an email
 // another user has (in any case) with 409, and audits the change.
 func TestAdminUserProfile(t *testing.T) {
-	f := newAdminFixture(t)
+	f := newFakes(t)
+	f.principal = &Principal{Actor: "user:u1", Roles: []string{"admin"}}
 	const pw = "a long enough password"
-	alice := f.mustCall(201, "POST", "/users", map[string]any{"username": "liddell", "password": pw,
-		"email": "Alice@Example.org", "email_verified": true, "name": "Alice Liddell"})
+	alice := f.mustCall(201, "POST", "/users", asJSON(map[string]any{"username": "liddell", "password": pw,
+		"email": "Alice@Example.org", "email_verified": true, "name": "Alice Liddell"}))
 	if alice["email"] != "Alice@Example.org" || alice["email_verified"] != true || alice["name"] != "Alice Liddell" {
 		t.Errorf("create: %v", alice)
 	}
-	ev := f.waitAudit("user.created")
-	if d, _ := ev["details"].(map[string]any); d["email"] != "Alice@Example.org" || d["name"] != "Alice Liddell" || d["email_verified"] != "true" {
-		t.Errorf("user.created details: %v", ev["details"])
+	ev := f.lastEvent("user.created")
+	if d := ev.Details; d["email"] != "Alice@Example.org" || d["name"] != "Alice Liddell" || d["email_verified"] != "true" {
+		t.Errorf("user.created details: %v", ev.Details)
 	}
-	bob := f.mustCall(201, "POST", "/users", map[string]any{"username": "bob", "password": pw})
+	bob := f.mustCall(201, "POST", "/users", asJSON(map[string]any{"username": "bob", "password": pw}))
 	if bob["email"] != "" || bob["email_verified"] != false || bob["name"] != "" {
 		t.Errorf("create without a profile: %v", bob)
 	}
@@ -48,41 +49,42 @@ func TestAdminUserProfile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st, body, _ := f.adminCall(tc.method, tc.path, f.adminToken, tc.body)
+			w, body := f.call(tc.method, tc.path, tc.body)
+			st := w.Code
 			desc, _ := body["error_description"].(string)
 			code := "invalid_request"
 			if tc.status == http.StatusConflict {
 				code = "conflict"
 			}
-			if st != tc.status || errCode(body) != code || !strings.Contains(desc, tc.want) {
+			if st != tc.status || body["error"] != code || !strings.Contains(desc, tc.want) {
 				t.Errorf("%d %v, want %d %s mentioning %q", st, body, tc.status, code, tc.want)
 			}
 		})
 	}
-	if st, _, _ := f.adminCall("GET", "/users/carol", f.adminToken, nil); st != http.StatusNotFound {
-		t.Errorf("a refused create stored carol: %d", st)
+	if w, _ := f.call("GET", "/users/carol", ""); w.Code != http.StatusNotFound {
+		t.Errorf("a refused create stored carol: %d", w.Code)
 	}
-	if got := f.mustCall(200, "GET", "/users/bob", nil); got["email"] != "" || got["name"] != "" {
+	if got := f.mustCall(200, "GET", "/users/bob", ""); got["email"] != "" || got["name"] != "" {
 		t.Errorf("refused updates changed bob: %v", got)
 	}
 
 	// Set, then leave alone (absent or null), then clear.
 	id, _ := bob["id"].(string)
-	upd := f.mustCall(200, "PATCH", "/users/bob", map[string]any{"email": "bob@example.org", "email_verified": true, "name": "Bob"})
+	upd := f.mustCall(200, "PATCH", "/users/bob", asJSON(map[string]any{"email": "bob@example.org", "email_verified": true, "name": "Bob"}))
 	if upd["email"] != "bob@example.org" || upd["email_verified"] != true || upd["name"] != "Bob" {
 		t.Errorf("set: %v", upd)
 	}
-	ev = f.waitAudit("user.updated")
-	if d, _ := ev["details"].(map[string]any); ev["user_id"] != id || d["email"] != "bob@example.org" || d["previous_email"] != "" || d["name"] != "Bob" {
-		t.Errorf("user.updated: %v", ev)
+	ev = f.lastEvent("user.updated")
+	if d := ev.Details; ev.UserID != id || d["email"] != "bob@example.org" || d["previous_email"] != "" || d["name"] != "Bob" {
+		t.Errorf("user.updated: %+v", ev)
 	}
 	for _, body := range []string{`{"roles": ["viewer"]}`, `{"email": null, "name": null, "email_verified": null}`, `{}`} {
-		st, got, _ := f.adminCall("PATCH", "/users/bob", f.adminToken, body)
-		if st != 200 || got["email"] != "bob@example.org" || got["email_verified"] != true || got["name"] != "Bob" {
-			t.Errorf("PATCH %s: %d %v, want the profile unchanged", body, st, got)
+		w, got := f.call("PATCH", "/users/bob", body)
+		if w.Code != 200 || got["email"] != "bob@example.org" || got["email_verified"] != true || got["name"] != "Bob" {
+			t.Errorf("PATCH %s: %d %v, want the profile unchanged", body, w.Code, got)
 		}
 	}
-	cleared := f.mustCall(200, "PATCH", "/users/"+id, map[string]any{"email": "", "name": ""})
+	cleared := f.mustCall(200, "PATCH", "/users/"+id, asJSON(map[string]any{"email": "", "name": ""}))
 	if cleared["email"] != "" || cleared["email_verified"] != false || cleared["name"] != "" {
 		t.Errorf("clear: %v", cleared)
 	}
@@ -94,5 +96,5 @@ func TestAdminUserProfile(t *testing.T) {
 		t.Errorf("stored after clearing: %+v", stored)
 	}
 	// The cleared address is free again.
-	f.mustCall(201, "POST", "/users", map[string]any{"username": "carol", "password": pw, "email": "BOB@example.org"})
+	f.mustCall(201, "POST", "/users", asJSON(map[string]any{"username": "carol", "password": pw, "email": "BOB@example.org"}))
 }

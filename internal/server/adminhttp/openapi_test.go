@@ -1,4 +1,4 @@
-package server
+package adminhttp
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 // TestAdminOpenAPIMatchesRoutes checks that docs/admin-api.yaml describes
 // exactly the routes registered under /admin/v1.
 func TestAdminOpenAPIMatchesRoutes(t *testing.T) {
-	b, err := os.ReadFile("../../docs/admin-api.yaml")
+	b, err := os.ReadFile("../../../docs/admin-api.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestAdminOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 	var registered []string
-	for _, rt := range (&Server{}).adminRoutes() {
+	for _, rt := range (&API{}).routes() {
 		registered = append(registered, rt.method+" "+rt.path)
 	}
 	slices.Sort(documented)

@@ -1,4 +1,4 @@
-package server
+package adminhttp
 
 import (
 	"net/http"
@@ -12,7 +12,8 @@ import (
 // internal/clientreg), and to a body with a duplicate member, in any case.
 // Nothing is created. SECURITY-CASES 34.
 func TestAdminRefusesBadNamesAndBodies(t *testing.T) {
-	f := newAdminFixture(t)
+	f := newFakes(t)
+	f.principal = &Principal{Actor: "user:u1", Roles: []string{"admin"}}
 	const pw = `"password": "a long enough password"`
 	client := func(extra string) string {
 		return `{"id": "ci", "name": "CI", "grant_types": ["client_credentials"]` + extra + `}`
@@ -48,48 +49,20 @@ func TestAdminRefusesBadNamesAndBodies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st, body, _ := f.adminCall("POST", tc.path, f.adminToken, tc.body)
+			w, body := f.call("POST", tc.path, tc.body)
+			st := w.Code
 			desc, _ := body["error_description"].(string)
-			if st != http.StatusBadRequest || errCode(body) != "invalid_request" || !strings.Contains(desc, tc.want) {
+			if st != http.StatusBadRequest || body["error"] != "invalid_request" || !strings.Contains(desc, tc.want) {
 				t.Errorf("%d %v, want 400 invalid_request mentioning %q", st, body, tc.want)
 			}
 		})
 	}
 	// Nothing was created, and a good request still works.
 	for _, path := range []string{"/users/eve", "/users/bob", "/clients/ci", "/roles/ops"} {
-		if st, _, _ := f.adminCall("GET", path, f.adminToken, nil); st != http.StatusNotFound {
-			t.Errorf("GET %s after refused creates: %d", path, st)
+		if w, _ := f.call("GET", path, ""); w.Code != http.StatusNotFound {
+			t.Errorf("GET %s after refused creates: %d", path, w.Code)
 		}
 	}
-	f.mustCall(http.StatusCreated, "POST", "/clients", map[string]any{"id": "ci", "name": "CI", "grant_types": []string{"client_credentials"}, "scopes": []string{"read", "write"}})
-	f.mustCall(http.StatusCreated, "POST", "/users", map[string]any{"username": "bob", "password": "a long enough password", "roles": []string{"viewer"}})
-}
-
-// TestDuplicateKey covers the scanner on nesting and arrays.
-func TestDuplicateKey(t *testing.T) {
-	for body, dup := range map[string]bool{
-		`{}`:               false,
-		`{"a": 1, "b": 2}`: false,
-		`{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]}`: false,
-		`{"a": [1, 2], "A": 3}`:                      true,
-		`{"x": {"k": 1, "K": 2}}`:                    true,
-		`[{"a": 1}, {"a": 1, "a": 2}]`:               true,
-		`{"a": {}, "b": [], "c": {"d": [[], {}]}}`:   false,
-		`not json`: false,
-		`{"a": 1,`: false,
-	} {
-		if got := duplicateKey([]byte(body)) != nil; got != dup {
-			t.Errorf("duplicateKey(%s) = %v, want %v", body, got, dup)
-		}
-	}
-}
-
-// FuzzDuplicateKey: the scanner never panics on any input.
-func FuzzDuplicateKey(f *testing.F) {
-	for _, s := range []string{`{"a":1}`, `{"a":1,"A":2}`, `[{"a":[{"b":{}}]}]`, `{"a":`, `"x"`, `{"a":{"b":1,"b":2}}`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_ = duplicateKey(data)
-	})
+	f.mustCall(http.StatusCreated, "POST", "/clients", asJSON(map[string]any{"id": "ci", "name": "CI", "grant_types": []string{"client_credentials"}, "scopes": []string{"read", "write"}}))
+	f.mustCall(http.StatusCreated, "POST", "/users", asJSON(map[string]any{"username": "bob", "password": "a long enough password", "roles": []string{"viewer"}}))
 }

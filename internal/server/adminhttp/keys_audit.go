@@ -1,7 +1,8 @@
-package server
+package adminhttp
 
 import (
 	"encoding/json"
+	"github.com/gatehouse-auth/gatehouse/internal/server/respond"
 	"math"
 	"net/http"
 	"strconv"
@@ -13,60 +14,60 @@ import (
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-func (s *Server) adminListKeys(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
-	if _, err := s.keys.ReloadIfStale(r.Context(), keyRefreshAge); err != nil {
-		s.writeError(w, r, err)
+func (a *API) listKeys(w http.ResponseWriter, r *http.Request, _ *Principal) {
+	if _, err := a.d.Keys.ReloadIfStale(r.Context(), a.d.KeysMaxAge); err != nil {
+		a.d.WriteError(w, r, err)
 		return
 	}
-	infos := s.keys.Keys()
+	infos := a.d.Keys.Keys()
 	out := make([]adminapi.SigningKey, 0, len(infos))
 	for _, k := range infos {
 		out = append(out, adminapi.SigningKey{ID: k.ID, Algorithm: k.Algorithm, State: k.State, Signing: k.Signing,
 			CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt, RetiredAt: timePtr(k.RetiredAt)})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"keys": out})
+	respond.JSON(w, http.StatusOK, map[string]any{"keys": out})
 }
 
-type adminRotateKeysRequest struct {
+type rotateKeysRequest struct {
 	// ActivateIn is how many seconds from now the new key starts signing;
 	// absent means signing.prepublish.
 	ActivateIn *int64 `json:"activate_in"`
 }
 
-func (s *Server) adminRotateKeys(w http.ResponseWriter, r *http.Request, p *adminPrincipal) {
-	var req adminRotateKeysRequest
-	if r.ContentLength != 0 && !decodeAdminBody(w, r, &req) {
+func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request, p *Principal) {
+	var req rotateKeysRequest
+	if r.ContentLength != 0 && !decodeBody(w, r, &req) {
 		return
 	}
 	var activateIn *time.Duration
 	if req.ActivateIn != nil {
 		if *req.ActivateIn > math.MaxInt64/int64(time.Second) {
-			adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "activate_in is too large")
+			respond.Error(w, http.StatusBadRequest, protocol.ErrInvalidRequest, "activate_in is too large")
 			return
 		}
 		d := time.Duration(*req.ActivateIn) * time.Second
 		activateIn = &d
 	}
-	k, ev, err := admin.RotateSigningKey(r.Context(), s.keys, activateIn)
+	k, ev, err := admin.RotateSigningKey(r.Context(), a.d.Keys, activateIn)
 	if err != nil {
-		s.adminFail(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
-	s.adminRecord(p, ev)
-	writeJSON(w, http.StatusCreated, adminapi.SigningKey{ID: k.ID, Algorithm: k.Algorithm, State: k.State, Signing: k.Signing,
+	a.record(p, ev)
+	respond.JSON(w, http.StatusCreated, adminapi.SigningKey{ID: k.ID, Algorithm: k.Algorithm, State: k.State, Signing: k.Signing,
 		CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt, RetiredAt: timePtr(k.RetiredAt)})
 }
 
 // Audit list paging limits.
 const (
-	adminAuditDefaultLimit = 100
-	adminAuditMaxLimit     = 1000
+	auditDefaultLimit = 100
+	auditMaxLimit     = 1000
 )
 
-func (s *Server) adminListAudit(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
+func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ *Principal) {
 	q := r.URL.Query()
-	f := storage.AuditFilter{Type: q.Get("type"), UserID: q.Get("user"), Limit: adminAuditDefaultLimit}
-	bad := func(desc string) { adminError(w, http.StatusBadRequest, protocol.ErrInvalidRequest, desc) }
+	f := storage.AuditFilter{Type: q.Get("type"), UserID: q.Get("user"), Limit: auditDefaultLimit}
+	bad := func(desc string) { respond.Error(w, http.StatusBadRequest, protocol.ErrInvalidRequest, desc) }
 	if v := q.Get("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -85,34 +86,34 @@ func (s *Server) adminListAudit(w http.ResponseWriter, r *http.Request, _ *admin
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > adminAuditMaxLimit {
+		if err != nil || n < 1 || n > auditMaxLimit {
 			bad("limit must be between 1 and 1000")
 			return
 		}
 		f.Limit = n
 	}
 	f.Latest = q.Get("after") == ""
-	recs, err := s.adminOps().ListAudit(r.Context(), f)
+	recs, err := a.d.Admin.ListAudit(r.Context(), f)
 	if err != nil {
-		s.adminFail(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	out := make([]adminapi.AuditRecord, 0, len(recs))
 	for _, rec := range recs {
 		out = append(out, adminapi.AuditRecord{Seq: rec.Seq, Time: rec.Time, Type: rec.Type, Event: json.RawMessage(rec.Event), PrevHash: rec.PrevHash, Hash: rec.Hash})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+	respond.JSON(w, http.StatusOK, map[string]any{"events": out})
 }
 
-func (s *Server) adminVerifyAudit(w http.ResponseWriter, r *http.Request, _ *adminPrincipal) {
-	v, err := s.adminOps().VerifyAudit(r.Context())
+func (a *API) verifyAudit(w http.ResponseWriter, r *http.Request, _ *Principal) {
+	v, err := a.d.Admin.VerifyAudit(r.Context())
 	if err != nil {
-		s.writeError(w, r, err)
+		a.d.WriteError(w, r, err)
 		return
 	}
 	if v.Broken != nil {
-		writeJSON(w, http.StatusOK, adminapi.AuditVerify{OK: false, Checked: v.Checked, Error: v.Broken.Error()})
+		respond.JSON(w, http.StatusOK, adminapi.AuditVerify{OK: false, Checked: v.Checked, Error: v.Broken.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, adminapi.AuditVerify{OK: true, Checked: v.Checked})
+	respond.JSON(w, http.StatusOK, adminapi.AuditVerify{OK: true, Checked: v.Checked})
 }
