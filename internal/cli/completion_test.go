@@ -8,13 +8,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command/commandtest"
 )
 
 // TestUnknownCommandSuggests: a mistyped command gets cobra's "did you
 // mean" (which its own Args never reach, so the groups add it).
 func TestUnknownCommandSuggests(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := commandtest.NewHarness(t, NewRootCmd)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -26,13 +27,13 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		{[]string{"config", "lst"}, "\n\tlist"},
 		{[]string{"profiles", "lis"}, "\n\tlist"},
 	} {
-		r := h.runCtx(t.Context(), "", tc.args...)
+		r := h.RunCtx(t.Context(), "", tc.args...)
 		if r.Code != command.ExitUsage || r.Err == nil || !strings.Contains(r.Err.Error(), "Did you mean this?") || !strings.Contains(r.Err.Error(), tc.want) {
 			t.Errorf("gatehouse %s: exit %d, %v; want a usage error suggesting %q", strings.Join(tc.args, " "), r.Code, r.Err, strings.TrimSpace(tc.want))
 		}
 	}
 	// Nothing close: no suggestion.
-	if r := h.runCtx(t.Context(), "", "zzzzzz"); r.Err == nil || strings.Contains(r.Err.Error(), "Did you mean") {
+	if r := h.RunCtx(t.Context(), "", "zzzzzz"); r.Err == nil || strings.Contains(r.Err.Error(), "Did you mean") {
 		t.Errorf("gatehouse zzzzzz: %v", r.Err)
 	}
 }
@@ -43,7 +44,7 @@ func TestEnumFlagCompletion(t *testing.T) {
 	t.Parallel()
 	streams, _, _ := command.NewTestIOStreams("")
 	root := NewRootCmd(streams)
-	h := newHarness(t)
+	h := commandtest.NewHarness(t, NewRootCmd)
 	for _, e := range enumFlags {
 		var paths []string
 		ownCommands(root, func(c *cobra.Command) {
@@ -57,7 +58,7 @@ func TestEnumFlagCompletion(t *testing.T) {
 		}
 		for _, p := range paths {
 			args := append(append([]string{"__complete"}, strings.Fields(p)[1:]...), "--"+e.flag, "")
-			r := h.runCtx(t.Context(), "", args...)
+			r := h.RunCtx(t.Context(), "", args...)
 			got := strings.Split(r.Out, "\n")
 			for _, v := range e.values {
 				if !slices.Contains(got, v) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/clock/clocktest"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command/commandtest"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
@@ -20,10 +21,10 @@ import (
 
 // jwtStartServer starts the real authorization server in-process on the
 // database of h, with clk, and returns its issuer URL.
-func jwtStartServer(t *testing.T, h *harness, clk *clocktest.Fake) string {
+func jwtStartServer(t *testing.T, h *commandtest.Harness, clk *clocktest.Fake) string {
 	t.Helper()
-	srv := servertest.Start(t, servertest.WithStore(h.store()), servertest.WithClock(clk),
-		servertest.WithConfig(func(cfg *config.Server) { cfg.DataDir = h.dataDir }))
+	srv := servertest.Start(t, servertest.WithStore(h.Store()), servertest.WithClock(clk),
+		servertest.WithConfig(func(cfg *config.Server) { cfg.DataDir = h.DataDir }))
 	return srv.URL
 }
 
@@ -68,14 +69,14 @@ func jwtTokenRequest(t *testing.T, issuer, assertion string) (int, map[string]an
 // access token with `jwt verify --issuer` and `--jwks`.
 func TestJWTAssertionWithRealServer(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := commandtest.NewHarness(t, NewRootCmd)
 	clk := clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	h.prepare = func(s *command.IOStreams) { s.Clock = clk }
+	h.Prepare = func(s *command.IOStreams) { s.Clock = clk }
 	dir := t.TempDir()
 	// jwt runs `gatehouse jwt args...`, which must succeed.
 	jwt := func(args ...string) string {
 		t.Helper()
-		r := h.runCtx(t.Context(), "", append([]string{"jwt"}, args...)...)
+		r := h.RunCtx(t.Context(), "", append([]string{"jwt"}, args...)...)
 		if r.Err != nil {
 			t.Fatalf("gatehouse jwt %s: %v\n%s", strings.Join(args, " "), r.Err, r.ErrOut)
 		}
@@ -85,7 +86,7 @@ func TestJWTAssertionWithRealServer(t *testing.T) {
 	// ExitError and an error that mentions want.
 	jwtFails := func(want string, args ...string) {
 		t.Helper()
-		r := h.runCtx(t.Context(), "", append([]string{"jwt", "verify"}, args...)...)
+		r := h.RunCtx(t.Context(), "", append([]string{"jwt", "verify"}, args...)...)
 		if r.Code != command.ExitError || r.Err == nil || !strings.Contains(r.Err.Error(), want) {
 			t.Errorf("gatehouse jwt verify %s: exit %d, %v; want exit 1 mentioning %q", strings.Join(args, " "), r.Code, r.Err, want)
 		}
@@ -96,7 +97,7 @@ func TestJWTAssertionWithRealServer(t *testing.T) {
 		return key, jwks
 	}
 	key, jwks := keygen("svc.pem")
-	h.ok("", "clients", "create", "svc", "--grant", "client_credentials", "--scope", "read",
+	h.OK("", "clients", "create", "svc", "--grant", "client_credentials", "--scope", "read",
 		"--auth-method", "private_key_jwt", "--jwks-file", jwks)
 	issuer := jwtStartServer(t, h, clk)
 	endpoint := issuer + server.PathToken

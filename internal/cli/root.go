@@ -1,24 +1,22 @@
 // Package cli is the gatehouse command tree: NewRootCmd puts every command
-// group under the top command (command.NewRoot).
+// group under the top command (command.NewRoot), with the help text of the
+// top command and the shell completion of enum flags (completion.go).
 //
-// The client-side and process groups live in packages of their own under
-// internal/cli (jwtcmd, apicmd, ...), each command a NewCmdX(f, runF)
-// constructor on a command.Factory (see package command). The admin
-// groups (clients, users, roles, apikeys, keys, audit) are still here:
-// each command in its own file with an options struct, a newXCmd
-// constructor that binds flags to the options, and an xRun(ctx, opts)
-// function that does the work.
-//
-// The server side: `gatehouse server` and the admin commands (`clients`,
-// `users`, `keys`, ...) that work directly on the database. The client side:
-// login, logout, token, status, profiles and config come from package
-// cliauth (auth.go), and api, account and credential-helper use its
-// credentials. Add a command group to the list in NewRootCmd.
+// The groups live in packages of their own under internal/cli, each
+// command a NewCmdX(f, runF) constructor on a command.Factory (see package
+// command): jwtcmd, clientcmd (api, account, credential-helper),
+// servercmd (server, proxy, demo-app, healthcheck), versioncmd, and
+// admincmd (clients, users, roles, apikeys, keys, audit), which works on
+// the database or a server's admin API through adminbackend. Login,
+// logout, token, status, profiles and config come from package cliauth
+// (auth.go adds the admin_target setting). Add a command group to the list
+// in NewRootCmd.
 package cli
 
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cli/admincmd"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/clientcmd"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/jwtcmd"
@@ -38,12 +36,12 @@ func NewRootCmd(streams command.IOStreams) *cobra.Command {
 		servercmd.NewCmdServer(f, nil),
 		servercmd.NewCmdProxy(f, nil),
 		servercmd.NewCmdDemoApp(f, nil),
-		newClientsCmd(streams),
-		newUsersCmd(streams),
-		newRolesCmd(streams),
-		newAPIKeysCmd(streams),
-		newKeysCmd(streams),
-		newAuditCmd(streams),
+		admincmd.NewCmdClients(f),
+		admincmd.NewCmdUsers(f),
+		admincmd.NewCmdRoles(f),
+		admincmd.NewCmdAPIKeys(f),
+		admincmd.NewCmdKeys(f),
+		admincmd.NewCmdAudit(f),
 		jwtcmd.NewCmdJWT(f),
 		versioncmd.NewCmdVersion(f, nil),
 		servercmd.NewCmdHealthcheck(f, nil),

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
+	"github.com/gatehouse-auth/gatehouse/internal/cli/command/commandtest"
 )
 
 // ownCommands walks the tree, skipping what cobra adds (help, completion).
@@ -50,9 +51,9 @@ func TestHelpForEveryCommand(t *testing.T) {
 	ownCommands(NewRootCmd(streams), func(c *cobra.Command) {
 		paths = append(paths, strings.Fields(c.CommandPath())[1:])
 	})
-	h := newHarness(t)
+	h := commandtest.NewHarness(t, NewRootCmd)
 	for _, p := range paths {
-		r := h.runCtx(t.Context(), "", append(p, "--help")...)
+		r := h.RunCtx(t.Context(), "", append(p, "--help")...)
 		if r.Err != nil || !strings.Contains(r.Out, "Usage:") || !strings.Contains(r.Out, "Examples:") {
 			t.Errorf("gatehouse %s --help: %v\n%s", strings.Join(p, " "), r.Err, r.Out)
 		}
@@ -61,7 +62,7 @@ func TestHelpForEveryCommand(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := commandtest.NewHarness(t, NewRootCmd)
 	cases := [][]string{
 		{"bogus"},
 		{"clients", "bogus"},
@@ -70,7 +71,7 @@ func TestUsageErrors(t *testing.T) {
 		{"version", "x"},
 	}
 	for _, args := range cases {
-		r := h.runCtx(t.Context(), "", args...)
+		r := h.RunCtx(t.Context(), "", args...)
 		if r.Code != command.ExitUsage {
 			t.Errorf("gatehouse %s: exit %d (%v), want %d", strings.Join(args, " "), r.Code, r.Err, command.ExitUsage)
 		}
@@ -79,19 +80,19 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 	// A group without a subcommand shows its help and succeeds.
-	if r := h.runCtx(t.Context(), "", "clients"); r.Err != nil || !strings.Contains(r.Out, "rotate-secret") {
+	if r := h.RunCtx(t.Context(), "", "clients"); r.Err != nil || !strings.Contains(r.Out, "rotate-secret") {
 		t.Errorf("gatehouse clients: %v\n%s", r.Err, r.Out)
 	}
 }
 
 func TestVersion(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	r := h.runCtx(t.Context(), "", "version")
+	h := commandtest.NewHarness(t, NewRootCmd)
+	r := h.RunCtx(t.Context(), "", "version")
 	if r.Err != nil || !strings.HasPrefix(r.Out, "gatehouse ") || !strings.Contains(r.Out, "go1.") {
 		t.Errorf("version: %v %q", r.Err, r.Out)
 	}
-	r = h.runCtx(t.Context(), "", "--version")
+	r = h.RunCtx(t.Context(), "", "--version")
 	if r.Err != nil || !strings.HasPrefix(r.Out, "gatehouse ") {
 		t.Errorf("--version: %v %q", r.Err, r.Out)
 	}
@@ -100,21 +101,21 @@ func TestVersion(t *testing.T) {
 // The client commands are part of the tree, with the global flags.
 func TestClientCommandsInTree(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	r := h.runCtx(t.Context(), "", "--help")
+	h := commandtest.NewHarness(t, NewRootCmd)
+	r := h.RunCtx(t.Context(), "", "--help")
 	for _, name := range []string{"login", "logout", "token", "status", "profiles", "config", "api", "credential-helper", "completion"} {
 		if !strings.Contains(r.Out, "\n  "+name+" ") {
 			t.Errorf("--help lacks %s:\n%s", name, r.Out)
 		}
 	}
-	r = h.runCtx(t.Context(), "", "token", "--help")
+	r = h.RunCtx(t.Context(), "", "token", "--help")
 	if !strings.Contains(r.Out, "-p, --profile NAME") || !strings.Contains(r.Out, "$GATEHOUSE_PROFILE") {
 		t.Errorf("token --help:\n%s", r.Out)
 	}
-	if r := h.runCtx(t.Context(), "", "token", "--bogus"); r.Code != command.ExitUsage {
+	if r := h.RunCtx(t.Context(), "", "token", "--bogus"); r.Code != command.ExitUsage {
 		t.Errorf("unknown flag: exit %d", r.Code)
 	}
-	if r := h.runCtx(t.Context(), "", "status"); r.Code != command.ExitNotLoggedIn {
+	if r := h.RunCtx(t.Context(), "", "status"); r.Code != command.ExitNotLoggedIn {
 		t.Errorf("status without a login: exit %d", r.Code)
 	}
 }

@@ -3,7 +3,7 @@
 // exit codes, and the wiring of the top command (NewRoot).
 //
 // A command lives in the package of its group (internal/cli/jwtcmd,
-// internal/cli/apicmd, ...) as a NewCmdX(f *Factory, runF func(*XOptions)
+// internal/cli/clientcmd, ...) as a NewCmdX(f *Factory, runF func(*XOptions)
 // error) constructor, an XOptions struct (IOStreams, dependencies, flag
 // values) and an xRun function that does the work. The constructor binds
 // the flags to the options; its RunE calls runF when one is given and xRun
