@@ -17,7 +17,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
 // adminAPI is the server's admin JSON API (docs/admin-api.yaml), reached
@@ -139,13 +138,7 @@ func userPath(name string) string { return "/users/" + url.PathEscape(name) }
 
 // createUser adds the user nu.
 func (a *adminAPI) createUser(ctx context.Context, nu admin.NewUser) (*storage.User, error) {
-	req := struct {
-		Username  string   `json:"username"`
-		Password  string   `json:"password,omitempty"`
-		Roles     []string `json:"roles"`
-		Connector string   `json:"connector,omitempty"`
-		userreg.Profile
-	}{nu.Username, nu.Password, nu.Roles, nu.Connector, nu.Profile}
+	req := adminapi.CreateUserRequest{Username: nu.Username, Password: nu.Password, Roles: nu.Roles, Connector: nu.Connector, Profile: nu.Profile}
 	var u adminapi.User
 	if err := a.do(ctx, http.MethodPost, "/users", req, &u); err != nil {
 		return nil, err
@@ -155,11 +148,7 @@ func (a *adminAPI) createUser(ctx context.Context, nu admin.NewUser) (*storage.U
 
 // updateUser applies up to the user called name.
 func (a *adminAPI) updateUser(ctx context.Context, name string, up admin.UserUpdate) (*storage.User, error) {
-	req := struct {
-		Roles    *[]string `json:"roles,omitempty"`
-		Disabled *bool     `json:"disabled,omitempty"`
-		userreg.Profile
-	}{up.Roles, up.Disabled, up.Profile}
+	req := adminapi.UpdateUserRequest{Roles: up.Roles, Disabled: up.Disabled, Profile: up.Profile}
 	var u adminapi.User
 	if err := a.do(ctx, http.MethodPatch, userPath(name), req, &u); err != nil {
 		return nil, err
@@ -178,7 +167,7 @@ func (a *adminAPI) getUser(ctx context.Context, name string) (*storage.User, err
 
 // setPassword sets the password of the user called name.
 func (a *adminAPI) setPassword(ctx context.Context, name, password string) error {
-	return a.do(ctx, http.MethodPut, userPath(name)+"/password", map[string]string{"password": password}, nil)
+	return a.do(ctx, http.MethodPut, userPath(name)+"/password", adminapi.SetPasswordRequest{Password: password}, nil)
 }
 
 // deleteUser deletes the user called name.
@@ -229,11 +218,7 @@ func (a *adminAPI) deleteClient(ctx context.Context, id string) error {
 // updateClient changes the settings set names of the client id and
 // returns it.
 func (a *adminAPI) updateClient(ctx context.Context, id string, set admin.ClientSettings) (*storage.Client, error) {
-	req := struct {
-		RequirePAR    *bool `json:"require_pushed_authorization_requests,omitempty"`
-		DPoPRequired  *bool `json:"dpop_required,omitempty"`
-		TerminalLogin *bool `json:"terminal_login,omitempty"`
-	}{set.RequirePAR, set.DPoPRequired, set.TerminalLogin}
+	req := adminapi.UpdateClientRequest{RequirePAR: set.RequirePAR, DPoPRequired: set.DPoPRequired, TerminalLogin: set.TerminalLogin}
 	var c adminapi.Client
 	if err := a.do(ctx, http.MethodPatch, clientPath(id), req, &c); err != nil {
 		return nil, err
@@ -297,7 +282,7 @@ func (a *adminAPI) findAPIKey(ctx context.Context, id string) (*storage.APIKey, 
 // createAPIKey creates the API key nk (its User an id) and returns it
 // with its secret key.
 func (a *adminAPI) createAPIKey(ctx context.Context, nk admin.NewAPIKey) (*storage.APIKey, string, error) {
-	req := map[string]any{"name": nk.Name, "user_id": nk.User, "scopes": nk.Scopes, "roles": nk.Roles, "expires_in": int64(nk.Lifetime / time.Second)}
+	req := adminapi.CreateAPIKeyRequest{Name: nk.Name, UserID: nk.User, Scopes: nk.Scopes, Roles: nk.Roles, ExpiresIn: int64(nk.Lifetime / time.Second)}
 	var k adminapi.APIKeyWithKey
 	if err := a.do(ctx, http.MethodPost, "/apikeys", req, &k); err != nil {
 		return nil, "", err
@@ -352,7 +337,7 @@ func (a *adminAPI) listKeys(ctx context.Context) ([]signing.KeyInfo, error) {
 // seconds from now (nil: the server's signing.prepublish).
 func (a *adminAPI) rotateKeys(ctx context.Context, activateIn *int64) (signing.KeyInfo, error) {
 	var k adminapi.SigningKey
-	if err := a.do(ctx, http.MethodPost, "/keys/rotate", map[string]any{"activate_in": activateIn}, &k); err != nil {
+	if err := a.do(ctx, http.MethodPost, "/keys/rotate", adminapi.RotateKeysRequest{ActivateIn: activateIn}, &k); err != nil {
 		return signing.KeyInfo{}, err
 	}
 	return keyInfoFromAPI(&k), nil
@@ -400,10 +385,10 @@ func (a *adminAPI) lastAudit(ctx context.Context) (*storage.AuditRecord, error) 
 // createClient registers nc (without a JWKS: the admin API takes none)
 // and returns the client as stored with its new secret, if it has one.
 func (a *adminAPI) createClient(ctx context.Context, nc admin.NewClient) (*storage.Client, string, error) {
-	req := map[string]any{"id": nc.ID, "name": nc.Name, "public": nc.Public, "auth_method": nc.AuthMethod, "redirect_uris": nc.RedirectURIs,
-		"grant_types": nc.GrantTypes, "scopes": nc.Scopes, "roles": nc.Roles, "audiences": nc.Audiences,
-		"post_logout_redirect_uris": nc.PostLogoutRedirectURIs, "first_party": nc.FirstParty,
-		"require_pushed_authorization_requests": nc.RequirePAR, "dpop_required": nc.DPoPRequired, "terminal_login": nc.TerminalLogin}
+	req := adminapi.CreateClientRequest{ID: nc.ID, Name: nc.Name, Public: nc.Public, AuthMethod: nc.AuthMethod,
+		RedirectURIs: nc.RedirectURIs, GrantTypes: nc.GrantTypes, Scopes: nc.Scopes, Roles: nc.Roles,
+		Audiences: nc.Audiences, PostLogoutRedirectURIs: nc.PostLogoutRedirectURIs, FirstParty: nc.FirstParty,
+		RequirePAR: nc.RequirePAR, DPoPRequired: nc.DPoPRequired, TerminalLogin: nc.TerminalLogin}
 	var resp adminapi.ClientWithSecret
 	if err := a.do(ctx, http.MethodPost, "/clients", req, &resp); err != nil {
 		return nil, "", err
@@ -498,7 +483,7 @@ func (a *adminAPI) getRole(ctx context.Context, name string) (*storage.Role, err
 // createRole creates the custom role nr.
 func (a *adminAPI) createRole(ctx context.Context, nr admin.NewRole) (*storage.Role, error) {
 	var r adminapi.Role
-	req := map[string]any{"name": nr.Name, "description": nr.Description, "permissions": nr.Permissions}
+	req := adminapi.CreateRoleRequest{Name: nr.Name, Description: nr.Description, Permissions: nr.Permissions}
 	if err := a.do(ctx, http.MethodPost, "/roles", req, &r); err != nil {
 		return nil, err
 	}
@@ -508,13 +493,7 @@ func (a *adminAPI) createRole(ctx context.Context, nr admin.NewRole) (*storage.R
 // updateRole applies up to the role name.
 func (a *adminAPI) updateRole(ctx context.Context, name string, up admin.RoleUpdate) (*storage.Role, error) {
 	var r adminapi.Role
-	req := map[string]any{"add_permissions": up.Add, "remove_permissions": up.Remove}
-	if up.Description != nil {
-		req["description"] = *up.Description
-	}
-	if up.Permissions != nil {
-		req["permissions"] = *up.Permissions
-	}
+	req := adminapi.UpdateRoleRequest{Description: up.Description, Permissions: up.Permissions, AddPermissions: up.Add, RemovePermissions: up.Remove}
 	if err := a.do(ctx, http.MethodPatch, rolePath(name), req, &r); err != nil {
 		return nil, err
 	}

@@ -44,18 +44,8 @@ func (a *API) listAPIKeys(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	respond.JSON(w, http.StatusOK, map[string]any{"apikeys": out})
 }
 
-type createAPIKeyRequest struct {
-	Name string `json:"name"`
-	// UserID is the id (or username) of the user the key acts as.
-	UserID string   `json:"user_id"`
-	Scopes []string `json:"scopes"`
-	Roles  []string `json:"roles"`
-	// ExpiresIn is the lifetime in seconds; 0 means the key never expires.
-	ExpiresIn int64 `json:"expires_in"`
-}
-
 func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var req createAPIKeyRequest
+	var req adminapi.CreateAPIKeyRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}

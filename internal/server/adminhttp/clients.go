@@ -45,31 +45,11 @@ func (a *API) getClient(w http.ResponseWriter, r *http.Request, _ *Principal) {
 	respond.JSON(w, http.StatusOK, toClient(c))
 }
 
-type createClientRequest struct {
-	ID           string   `json:"id"`
-	Name         string   `json:"name"`
-	Public       bool     `json:"public"`
-	AuthMethod   string   `json:"auth_method"`
-	RedirectURIs []string `json:"redirect_uris"`
-	GrantTypes   []string `json:"grant_types"`
-	Scopes       []string `json:"scopes"`
-	Roles        []string `json:"roles"`
-	Audiences    []string `json:"audiences"`
-	// PostLogoutRedirectURIs (OIDC RP-Initiated Logout) match exactly.
-	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
-	FirstParty             bool     `json:"first_party"`
-	RequirePAR             bool     `json:"require_pushed_authorization_requests"`
-	// DPoPRequired makes the client send a DPoP proof with every token
-	// request (RFC 9449).
-	DPoPRequired  bool `json:"dpop_required"`
-	TerminalLogin bool `json:"terminal_login"`
-}
-
 // createClient registers a client through the admin layer, which
 // applies the rules the CLI applies; the API takes no JWKS, so no
 // private_key_jwt clients.
 func (a *API) createClient(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var req createClientRequest
+	var req adminapi.CreateClientRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}
@@ -114,21 +94,13 @@ func (a *API) rotateClientSecret(w http.ResponseWriter, r *http.Request, p *Prin
 	respond.JSON(w, http.StatusOK, adminapi.ClientWithSecret{Client: toClient(c), ClientSecret: sec})
 }
 
-// updateClientRequest is the body of PATCH /clients/{id}: the members
-// present are changed, absent ones stay.
-type updateClientRequest struct {
-	RequirePAR    *bool `json:"require_pushed_authorization_requests"`
-	DPoPRequired  *bool `json:"dpop_required"`
-	TerminalLogin *bool `json:"terminal_login"`
-}
-
 // updateClient changes the settings of a client that can change
 // without re-registering it (admin.Service.UpdateClient): whether it must
 // push its authorization requests (PAR), must use DPoP, or may sign users
 // in at a terminal.
 func (a *API) updateClient(w http.ResponseWriter, r *http.Request, p *Principal) {
 	id := r.PathValue("id")
-	var req updateClientRequest
+	var req adminapi.UpdateClientRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}

@@ -28,14 +28,8 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, _ *Principal) {
 	respond.JSON(w, http.StatusOK, map[string]any{"keys": out})
 }
 
-type rotateKeysRequest struct {
-	// ActivateIn is how many seconds from now the new key starts signing;
-	// absent means signing.prepublish.
-	ActivateIn *int64 `json:"activate_in"`
-}
-
 func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var req rotateKeysRequest
+	var req adminapi.RotateKeysRequest
 	if r.ContentLength != 0 && !decodeBody(w, r, &req) {
 		return
 	}

@@ -38,14 +38,8 @@ func (a *API) getRole(w http.ResponseWriter, r *http.Request, _ *Principal) {
 	respond.JSON(w, http.StatusOK, ToRole(role))
 }
 
-type createRoleRequest struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Permissions []string `json:"permissions"`
-}
-
 func (a *API) createRole(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var req createRoleRequest
+	var req adminapi.CreateRoleRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}
@@ -58,17 +52,8 @@ func (a *API) createRole(w http.ResponseWriter, r *http.Request, p *Principal) {
 	respond.JSON(w, http.StatusCreated, ToRole(role))
 }
 
-type updateRoleRequest struct {
-	Description *string `json:"description"`
-	// Permissions, when present, replaces the permissions before
-	// AddPermissions and RemovePermissions apply.
-	Permissions       *[]string `json:"permissions"`
-	AddPermissions    []string  `json:"add_permissions"`
-	RemovePermissions []string  `json:"remove_permissions"`
-}
-
 func (a *API) updateRole(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var req updateRoleRequest
+	var req adminapi.UpdateRoleRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}

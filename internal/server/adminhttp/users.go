@@ -7,7 +7,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"github.com/gatehouse-auth/gatehouse/internal/server/respond"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
 func toUser(u *storage.User) adminapi.User {
@@ -44,19 +43,8 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request, _ *Principal) {
 	respond.JSON(w, http.StatusOK, toUser(u))
 }
 
-type createUserRequest struct {
-	Username string   `json:"username"`
-	Password string   `json:"password"`
-	Roles    []string `json:"roles"`
-	// Connector pre-creates a user of that connector, without a
-	// password: the first sign-in through it links the user
-	// (internal/server/connectors.go).
-	Connector string `json:"connector"`
-	userreg.Profile
-}
-
 func (a *API) createUser(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var req createUserRequest
+	var req adminapi.CreateUserRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}
@@ -70,14 +58,8 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request, p *Principal) {
 	respond.JSON(w, http.StatusCreated, toUser(u))
 }
 
-type updateUserRequest struct {
-	Roles    *[]string `json:"roles"`
-	Disabled *bool     `json:"disabled"`
-	userreg.Profile
-}
-
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var req updateUserRequest
+	var req adminapi.UpdateUserRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}
@@ -91,12 +73,8 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request, p *Principal) {
 	respond.JSON(w, http.StatusOK, toUser(u))
 }
 
-type setPasswordRequest struct {
-	Password string `json:"password"`
-}
-
 func (a *API) setPassword(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var req setPasswordRequest
+	var req adminapi.SetPasswordRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}
