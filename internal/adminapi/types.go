@@ -1,7 +1,7 @@
 // Package adminapi holds the JSON shapes of the admin API (/admin/v1), its
-// request bodies and its answers, shared
-// by the server that answers it and the CLI that calls it, so the two cannot
-// drift apart. docs/admin-api.yaml describes the same shapes.
+// request bodies and its answers, shared by the server that answers it and
+// the CLI that calls it, so the two cannot drift apart. docs/admin-api.yaml
+// describes the same shapes.
 package adminapi
 
 import (
