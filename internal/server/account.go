@@ -17,6 +17,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -156,7 +157,7 @@ func (s *Server) accountRequest(w http.ResponseWriter, r *http.Request, needSess
 		return nil
 	}
 	if a == nil || needSession && a.sess == nil {
-		redirect(w, s.loginURL(s.at(PathAccount), false), http.StatusSeeOther)
+		webpage.Redirect(w, s.loginURL(s.at(PathAccount), false), http.StatusSeeOther)
 		return nil
 	}
 	return a
@@ -215,7 +216,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 			return
 		}
 	}
-	s.pages.render(w, status, pageAccount, d)
+	s.pages.Render(w, status, pageAccount, d)
 }
 
 func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) {
@@ -495,7 +496,7 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r), Details: map[string]string{"via": "account"}})
 	if id == a.sess.Hash {
 		http.SetCookie(w, s.newCookie(sessionCookieName, "", -1))
-		redirect(w, s.at(PathLogin), http.StatusSeeOther)
+		webpage.Redirect(w, s.at(PathLogin), http.StatusSeeOther)
 		return
 	}
 	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionSessions, Message: "Signed out of that session."})
@@ -525,6 +526,6 @@ func (s *Server) recentSignIn(w http.ResponseWriter, r *http.Request, a *account
 	if a.sess == nil || s.clock.Now().Sub(a.sess.AuthTime) <= time.Duration(s.cfg.Tokens.AccountRecentAuth) {
 		return true
 	}
-	redirect(w, s.loginURL(s.at(PathAccount), true), http.StatusSeeOther)
+	webpage.Redirect(w, s.loginURL(s.at(PathAccount), true), http.StatusSeeOther)
 	return false
 }

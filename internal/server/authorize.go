@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -127,7 +128,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.authorizeError(w, r, ar, protocol.NewError(protocol.ErrLoginRequired, "the sign-in is older than max_age"), post)
 		return
 	case stale:
-		redirect(w, s.loginURL(s.at(PathAuthorize)+"?"+ar.continuation().Encode(), true), http.StatusFound)
+		webpage.Redirect(w, s.loginURL(s.at(PathAuthorize)+"?"+ar.continuation().Encode(), true), http.StatusFound)
 		return
 	case u == nil && ar.hasPrompt("none"):
 		// OIDC Core §3.1.2.1: with prompt=none the server "MUST NOT
@@ -135,7 +136,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.authorizeError(w, r, ar, protocol.NewError(protocol.ErrLoginRequired, "the user is not signed in"), post)
 		return
 	case post && u == nil:
-		redirect(w, s.loginURL(s.at(PathAuthorize)+"?"+ar.continuation().Encode(), false), http.StatusSeeOther)
+		webpage.Redirect(w, s.loginURL(s.at(PathAuthorize)+"?"+ar.continuation().Encode(), false), http.StatusSeeOther)
 		return
 	case !post && (u == nil || ar.hasPrompt("login")):
 		to, err := s.authorizeLoginURL(r, ar)
@@ -143,7 +144,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			s.authorizeServerError(w, r, ar, err, post)
 			return
 		}
-		redirect(w, to, http.StatusFound)
+		webpage.Redirect(w, to, http.StatusFound)
 		return
 	}
 
@@ -435,5 +436,5 @@ func (s *Server) authorizeRespond(w http.ResponseWriter, ar *authorizeRequest, r
 	if post {
 		status = http.StatusSeeOther
 	}
-	redirect(w, withQuery(ar.redirectURI, resp), status)
+	webpage.Redirect(w, withQuery(ar.redirectURI, resp), status)
 }

@@ -144,7 +144,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, ar *autho
 			d.Params = append(d.Params, hiddenField{Name: "resource", Value: res})
 		}
 	}
-	s.pages.render(w, http.StatusOK, pageConsent, d, redirectOrigin(ar.redirectURI))
+	s.pages.Render(w, http.StatusOK, pageConsent, d, redirectOrigin(ar.redirectURI))
 }
 
 // grantConsent records that u allowed ar's scopes, adding to what they

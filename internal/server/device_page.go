@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -83,7 +84,7 @@ func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u == nil {
-		redirect(w, s.loginURL(s.deviceURL(code), false), http.StatusFound)
+		webpage.Redirect(w, s.loginURL(s.deviceURL(code), false), http.StatusFound)
 		return
 	}
 	s.renderDeviceForm(w, r, http.StatusOK, devicePage{Username: u.Username, UserCode: code})
@@ -91,7 +92,7 @@ func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderDeviceForm(w http.ResponseWriter, r *http.Request, status int, d devicePage) {
 	d.page = page{Title: "Connect a device", CSRF: s.csrfToken(w, r)}
-	s.pages.render(w, status, pageDevice, d)
+	s.pages.Render(w, status, pageDevice, d)
 }
 
 func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +110,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u == nil {
-		redirect(w, s.loginURL(s.deviceURL(typed), false), http.StatusSeeOther)
+		webpage.Redirect(w, s.loginURL(s.deviceURL(typed), false), http.StatusSeeOther)
 		return
 	}
 	ip := s.clientIP(r)
@@ -168,7 +169,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 	case "deny":
 		status, msg, evType = storage.DeviceStatusDenied, "Request denied", audit.DeviceDenied
 	default:
-		s.pages.render(w, http.StatusOK, pageDeviceConfirm, deviceConfirmPage{
+		s.pages.Render(w, http.StatusOK, pageDeviceConfirm, deviceConfirmPage{
 			page:       page{Title: "Approve this device?", CSRF: s.csrfToken(w, r)},
 			Username:   u.Username,
 			UserCode:   formatUserCode(code),
@@ -201,7 +202,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit.Log(audit.Event{Type: evType, Outcome: audit.Success, Actor: "user:" + u.ID,
 		UserID: u.ID, Username: u.Username, ClientID: client.ID, IP: ip})
-	s.pages.render(w, http.StatusOK, pageDeviceDone, deviceDonePage{page: page{Title: msg}, Message: deviceDoneMessage(status)})
+	s.pages.Render(w, http.StatusOK, pageDeviceDone, deviceDonePage{page: page{Title: msg}, Message: deviceDoneMessage(status)})
 }
 
 func deviceDoneMessage(status string) string {

@@ -40,5 +40,5 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	if u != nil {
 		d.Username = u.Username
 	}
-	s.pages.render(w, http.StatusOK, pageHome, d)
+	s.pages.Render(w, http.StatusOK, pageHome, d)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -117,7 +118,7 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u != nil && q.Get("prompt") != "login" {
-		s.pages.render(w, http.StatusOK, pageSignedIn, signedInPage{
+		s.pages.Render(w, http.StatusOK, pageSignedIn, signedInPage{
 			page:     page{Title: "Signed in"},
 			Username: u.Username,
 			ReturnTo: returnTo,
@@ -134,7 +135,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 	d.Passkeys = s.passkeysOn()
 	d.page = page{Title: "Sign in", CSRF: s.csrfToken(w, r), Script: d.Passkeys}
 	d.Connectors, d.Directories = s.loginConnectors(d.ReturnTo)
-	s.pages.render(w, status, pageLogin, d, s.authorizeTargetOrigin(r.Context(), d.ReturnTo))
+	s.pages.Render(w, status, pageLogin, d, s.authorizeTargetOrigin(r.Context(), d.ReturnTo))
 }
 
 // authorizeTargetOrigin is the redirect origin of the authorization
@@ -229,7 +230,7 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit.Log(ev)
 	s.upgradeHash(ctx, u, pw)
-	redirect(w, s.afterLogin(rawReturn), http.StatusSeeOther)
+	webpage.Redirect(w, s.afterLogin(rawReturn), http.StatusSeeOther)
 }
 
 // checkPassword verifies name and password, for the login page and the
@@ -411,7 +412,7 @@ func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 	if lr.redirectTo != "" {
 		actions = append(actions, redirectOrigin(lr.redirectTo))
 	}
-	s.pages.render(w, http.StatusOK, pageLogout, d, actions...)
+	s.pages.Render(w, http.StatusOK, pageLogout, d, actions...)
 }
 
 func (s *Server) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 )
 
 // Sign-in at an upstream OpenID Connect provider ("Sign in with ...").
@@ -123,7 +124,7 @@ func (s *Server) handleConnectorStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, s.newCookie(connectorPendingCookie, base64.RawURLEncoding.EncodeToString(sealed), int(connectorPendingTTL/time.Second)))
-	redirect(w, target, http.StatusSeeOther)
+	webpage.Redirect(w, target, http.StatusSeeOther)
 }
 
 // pendingOf is the connector.Pending of p.
@@ -223,7 +224,7 @@ func (s *Server) handleConnectorCallback(w http.ResponseWriter, r *http.Request)
 	}
 	s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
 		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: ip, Details: details})
-	redirect(w, s.afterLogin(p.ReturnTo), http.StatusSeeOther)
+	webpage.Redirect(w, s.afterLogin(p.ReturnTo), http.StatusSeeOther)
 }
 
 // connectorReason is the audit reason of a connector error.
@@ -269,7 +270,7 @@ func (s *Server) renderConnectorError(w http.ResponseWriter, r *http.Request, st
 	if c != nil {
 		logArgs = append(logArgs, "connector", c.ID)
 	}
-	s.showError(w, r, status, errorPage{page: page{Title: title}, Message: message, Back: back}, logArgs...)
+	s.showError(w, r, status, errorPage{Page: page{Title: title}, Message: message, Back: back}, logArgs...)
 }
 
 // connectorRoutes registers the connector sign-in pages.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -111,12 +112,12 @@ func (s *Server) idTokenHint(r *http.Request, tok string) (sub, aud string, ok b
 // post_logout_redirect_uri with state, or to the signed-out page.
 func (s *Server) finishRPLogout(w http.ResponseWriter, lr *rpLogout, status int) {
 	if lr == nil || lr.redirectTo == "" {
-		s.pages.render(w, http.StatusOK, pageLoggedOut, page{Title: "Signed out"})
+		s.pages.Render(w, http.StatusOK, pageLoggedOut, page{Title: "Signed out"})
 		return
 	}
 	q := url.Values{}
 	if lr.state != "" {
 		q.Set("state", lr.state)
 	}
-	redirect(w, withQuery(lr.redirectTo, q), status)
+	webpage.Redirect(w, withQuery(lr.redirectTo, q), status)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -198,7 +199,7 @@ func (s *Server) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storag
 		s.renderServerError(w, r, err)
 		return true
 	}
-	redirect(w, target, http.StatusSeeOther)
+	webpage.Redirect(w, target, http.StatusSeeOther)
 	return true
 }
 
@@ -241,7 +242,7 @@ type mfaPage struct {
 
 func (s *Server) handleMFAPage(w http.ResponseWriter, r *http.Request) {
 	if s.pending(r, pendingKindTOTP) == nil {
-		redirect(w, s.at(PathLogin), http.StatusSeeOther)
+		webpage.Redirect(w, s.at(PathLogin), http.StatusSeeOther)
 		return
 	}
 	s.renderMFA(w, r, http.StatusOK, "")
@@ -268,7 +269,7 @@ func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, status int, m
 		title = "Verify it is you"
 	}
 	d.page = page{Title: title, CSRF: s.csrfToken(w, r), Script: d.Passkey}
-	s.pages.render(w, status, pageMFA, d, target)
+	s.pages.Render(w, status, pageMFA, d, target)
 }
 
 func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
@@ -277,14 +278,14 @@ func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.pending(r, pendingKindTOTP)
 	if p == nil {
-		redirect(w, s.at(PathLogin), http.StatusSeeOther)
+		webpage.Redirect(w, s.at(PathLogin), http.StatusSeeOther)
 		return
 	}
 	ctx := r.Context()
 	u, err := s.store.GetUser(ctx, p.UserID)
 	if errors.Is(err, storage.ErrNotFound) || err == nil && u.Disabled {
 		s.clearPending(w)
-		redirect(w, s.at(PathLogin), http.StatusSeeOther)
+		webpage.Redirect(w, s.at(PathLogin), http.StatusSeeOther)
 		return
 	}
 	if err != nil {
@@ -314,7 +315,7 @@ func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
 	s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
 		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: ip,
 		Details: map[string]string{"mfa": "totp"}})
-	redirect(w, s.afterLogin(p.ReturnTo), http.StatusSeeOther)
+	webpage.Redirect(w, s.afterLogin(p.ReturnTo), http.StatusSeeOther)
 }
 
 // allowCodeAttempt counts a code attempt per IP and per user under the

@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server/discovery"
 	"github.com/gatehouse-auth/gatehouse/internal/server/probes"
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -47,7 +48,7 @@ const (
 	PathHealthz         = probes.PathHealthz
 	PathReadyz          = probes.PathReadyz
 	PathMetrics         = probes.PathMetrics
-	PathStatic          = "/static/"
+	PathStatic          = webpage.PathStatic
 	CLIClientID         = "gatehouse-cli"
 	AdminUsername       = "admin"
 	sessionCookieName   = "gatehouse_session"
@@ -96,7 +97,7 @@ type Server struct {
 	metrics *metrics
 	clients *clientCache
 	apiKeys *apiKeyCache
-	pages   *pages
+	pages   *webpage.Pages
 	proxies *trustedProxies
 	handler http.Handler
 	// secretKey seals TOTP secrets and pending logins (mfa.go).
@@ -140,7 +141,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	base := d.Config.IssuerPath()
-	pg, err := newPages(base, d.Config.Issuer, d.Config.UI.BrandName)
+	pg, err := webpage.New(base, d.Config.Issuer, d.Config.UI.BrandName)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +243,7 @@ func (s *Server) routes() http.Handler {
 	s.passkeyRoutes(page)
 	s.connectorRoutes(page)
 	s.homeRoutes(page)
-	register("GET "+PathStatic, s.pages.staticHandler())
+	register("GET "+PathStatic, s.pages.Static())
 	s.adminAPI().Routes(handle) // bearer token only: no cookies, so no CSRF
 	mux.HandleFunc("/", s.handleNotFound)
 	return s.securityHeaders(s.guardDependencies(mux))
