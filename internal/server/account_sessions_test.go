@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
+
 	"html"
 	"net/http"
 	"net/url"
@@ -193,12 +195,12 @@ func TestAccountCopyScript(t *testing.T) {
 	c := h.newBrowser()
 	h.loginAs(c, "bob", "correct horse battery")
 	p := h.browse(c, PathAccount)
-	if csp := p.header.Get("Content-Security-Policy"); strings.Contains(csp, "script-src") || strings.Contains(p.body, copyScript) {
+	if csp := p.header.Get("Content-Security-Policy"); strings.Contains(csp, "script-src") || strings.Contains(p.body, webpage.CopyScript) {
 		t.Errorf("account page without a new key loads a script: CSP %q", csp)
 	}
 	p = h.submit(c, PathAccount+"/apikeys", fillForm(p.body, url.Values{"name": {"ci"}}))
 	csp := p.header.Get("Content-Security-Policy")
-	if !strings.Contains(csp, "script-src "+h.issuer+PathStatic+copyScript+";") || strings.Contains(csp, "connect-src") {
+	if !strings.Contains(csp, "script-src "+h.issuer+PathStatic+webpage.CopyScript+";") || strings.Contains(csp, "connect-src") {
 		t.Errorf("CSP of the new key page: %q", csp)
 	}
 	for _, want := range []string{`<script src="/static/copy.js" defer></script>`, `<code id="new-api-key">gatehouse_`,
@@ -207,7 +209,7 @@ func TestAccountCopyScript(t *testing.T) {
 			t.Errorf("new key page lacks %q", want)
 		}
 	}
-	js := h.browse(c, PathStatic+copyScript)
+	js := h.browse(c, PathStatic+webpage.CopyScript)
 	if js.status != http.StatusOK || !strings.Contains(js.header.Get("Content-Type"), "javascript") {
 		t.Errorf("copy.js: %d %s", js.status, js.header.Get("Content-Type"))
 	}

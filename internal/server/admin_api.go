@@ -18,9 +18,6 @@ import (
 // PathAdmin is the prefix of the admin JSON API (docs/admin-api.yaml).
 const PathAdmin = adminhttp.PathAdmin
 
-// ToAdminRole is the admin API (and CLI --json) form of a role.
-var ToAdminRole = adminhttp.ToRole
-
 // adminOps is the admin layer (internal/admin) on this server's store,
 // hasher, clock, connectors and issuer.
 func (s *Server) adminOps() *admin.Service {

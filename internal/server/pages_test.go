@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
+
 	"bytes"
 	"html"
 	"io/fs"
@@ -165,7 +167,7 @@ func TestAccountPageHierarchyAndRecoveryDownload(t *testing.T) {
 }
 
 func TestStyleSheetUsesRelativeFontSizesAndVisibleControls(t *testing.T) {
-	css, err := fs.ReadFile(staticFS, "static/style.css")
+	css, err := fs.ReadFile(webpage.Static, "static/style.css")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
+
 	"context"
 	"encoding/json"
 	"net/http"
@@ -519,7 +521,7 @@ func TestPasskeyPages(t *testing.T) {
 	if !strings.Contains(csp, "script-src "+h.issuer+"/static/passkey.js; connect-src 'self';") || strings.Contains(csp, "unsafe-inline") {
 		t.Errorf("login page CSP: %s", csp)
 	}
-	js := h.browse(c, PathStatic+passkeyScript)
+	js := h.browse(c, PathStatic+webpage.PasskeyScript)
 	if js.status != http.StatusOK || !strings.Contains(js.header.Get("Content-Type"), "javascript") || !strings.Contains(js.body, "navigator.credentials") {
 		t.Errorf("passkey.js: %d %s", js.status, js.header.Get("Content-Type"))
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/adminbackend"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/server/adminhttp"
 )
 
 // RolesCreateOptions are the streams, the backend and the flag values of `gatehouse roles create`.
@@ -64,7 +64,7 @@ func rolesCreateRun(ctx context.Context, opts *RolesCreateOptions) error {
 		return adminbackend.CommandError(err, "gatehouse roles list")
 	}
 	if opts.JSON {
-		return writeJSON(opts.IO.Out, server.ToAdminRole(r))
+		return writeJSON(opts.IO.Out, adminhttp.ToRole(r))
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "Created role %q with %s.\n", r.Name, permissionsText(r.Permissions))
 	return err

@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/adminapi"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/adminbackend"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/server/adminhttp"
 )
 
 // RolesListOptions are the streams, the backend and the flag values of `gatehouse roles list`.
@@ -56,7 +56,7 @@ func rolesListRun(ctx context.Context, opts *RolesListOptions) error {
 	if opts.JSON {
 		views := make([]adminapi.Role, 0, len(roles))
 		for _, r := range roles {
-			views = append(views, server.ToAdminRole(r))
+			views = append(views, adminhttp.ToRole(r))
 		}
 		return writeJSON(opts.IO.Out, views)
 	}

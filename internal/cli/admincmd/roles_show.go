@@ -7,7 +7,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/cli/adminbackend"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/server/adminhttp"
 )
 
 // RolesShowOptions are the streams, the backend and the flag values of `gatehouse roles show`.
@@ -54,7 +54,7 @@ func rolesShowRun(ctx context.Context, opts *RolesShowOptions) error {
 		return adminbackend.CommandError(err, "gatehouse roles list")
 	}
 	if opts.JSON {
-		return writeJSON(opts.IO.Out, server.ToAdminRole(r))
+		return writeJSON(opts.IO.Out, adminhttp.ToRole(r))
 	}
 	return printRole(opts.IO, r)
 }

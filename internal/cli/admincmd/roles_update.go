@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/adminbackend"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/server/adminhttp"
 )
 
 // RolesUpdateOptions are the streams, the backend and the flag values of `gatehouse roles update`.
@@ -74,7 +74,7 @@ func rolesUpdateRun(ctx context.Context, opts *RolesUpdateOptions) error {
 		return adminbackend.CommandError(err, "gatehouse roles list")
 	}
 	if opts.JSON {
-		return writeJSON(opts.IO.Out, server.ToAdminRole(after))
+		return writeJSON(opts.IO.Out, adminhttp.ToRole(after))
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "Role %q now has %s.\n", after.Name, permissionsText(after.Permissions))
 	return err
