@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
-
 	"bytes"
 	"html"
 	"io/fs"
@@ -16,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
-
 	"context"
 	"encoding/json"
 	"net/http"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
