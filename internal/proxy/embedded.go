@@ -112,7 +112,7 @@ var embeddedScopes = []string{"openid", "profile", "email", "groups"}
 // the embedded server: authorization code with PKCE to the callback, and
 // introspection for API keys. Its secret is derived from the secret key,
 // so replicas sharing the key agree on it without storing it anywhere.
-func ensureClient(ctx context.Context, st storage.Store, clk clock.Clock, id, clientSecret, redirectURI string) error {
+func ensureClient(ctx context.Context, st storage.ClientStore, clk clock.Clock, id, clientSecret, redirectURI string) error {
 	now := clk.Now().UTC()
 	want := &storage.Client{
 		ID: id, Name: "Gatehouse gateway", SecretHash: secret.Hash(clientSecret),
@@ -152,7 +152,7 @@ func ensureClient(ctx context.Context, st storage.Store, clk clock.Clock, id, cl
 // (gatehouse-cli) in the embedded server, so that `gatehouse login` at the
 // embedded issuer gives tokens the gateway accepts (the CLI's default
 // audience) and `gatehouse api` reaches the application.
-func ensureCLIAudience(ctx context.Context, st storage.Store, audience string) error {
+func ensureCLIAudience(ctx context.Context, st storage.ClientStore, audience string) error {
 	err := st.UpdateClient(ctx, server.CLIClientID, func(c *storage.Client) error {
 		if !slices.Contains(c.Audiences, audience) {
 			c.Audiences = append(c.Audiences, audience)
@@ -165,10 +165,17 @@ func ensureCLIAudience(ctx context.Context, st storage.Store, audience string) e
 	return nil
 }
 
+// revocationStore is what storeRevocationCheck reads: revoked access
+// tokens and token families.
+type revocationStore interface {
+	storage.RevocationStore
+	GetGrant(ctx context.Context, id string) (*storage.Grant, error)
+}
+
 // storeRevocationCheck answers from the embedded server's database, the
 // way its own introspection does: a revoked jti, or a revoked or vanished
 // token family.
-func storeRevocationCheck(st storage.Store) RevocationCheck {
+func storeRevocationCheck(st revocationStore) RevocationCheck {
 	return func(ctx context.Context, jti, grantID string) (bool, error) {
 		if jti == "" {
 			return true, nil

@@ -54,7 +54,7 @@ it; tokens issued before keep their permissions until they expire.` + adminbacke
 // checkRolesExist fails with a usage error naming the known roles when
 // one of roles is neither built in nor stored (database mode; the admin
 // API checks the same on the server).
-func checkRolesExist(ctx context.Context, st storage.Store, roles []string) error {
+func checkRolesExist(ctx context.Context, st rolereg.Lister, roles []string) error {
 	err := rolereg.Check(ctx, st, roles)
 	var unknown *rolereg.UnknownError
 	if errors.As(err, &unknown) {
