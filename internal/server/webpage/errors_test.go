@@ -13,12 +13,20 @@ import (
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-func TestErrorPageIsPlainWithAWayBackAndALoggedReference(t *testing.T) {
-	var logs bytes.Buffer
-	p, err := New("", "https://h.example", "Acme Sign-in", slog.New(slog.NewTextHandler(&logs, nil)))
+// loggingPages are the pages of an origin issuer, with the log they
+// write.
+func loggingPages(t *testing.T) (*Pages, *bytes.Buffer) {
+	t.Helper()
+	logs := &bytes.Buffer{}
+	p, err := New("", "https://h.example", "Acme Sign-in", slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p, logs
+}
+
+func TestErrorPageIsPlainWithAWayBackAndALoggedReference(t *testing.T) {
+	p, logs := loggingPages(t)
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("GET", "/oauth2/authorize?client_id=nope", nil)
 	p.RequestError(rec, req, "Sign-in cannot go on", protocol.NewError(protocol.ErrInvalidClient, "unknown client"))
@@ -45,11 +53,7 @@ func TestErrorPageIsPlainWithAWayBackAndALoggedReference(t *testing.T) {
 }
 
 func TestServerErrorLogsAtErrorLevel(t *testing.T) {
-	var logs bytes.Buffer
-	p, err := New("", "https://h.example", "Acme Sign-in", slog.New(slog.NewTextHandler(&logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, logs := loggingPages(t)
 	rec := httptest.NewRecorder()
 	p.ServerError(rec, httptest.NewRequest("POST", "/login", nil), errors.New("boom"))
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "Please try again in a moment.") {
