@@ -17,6 +17,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -119,7 +120,7 @@ type accountActor struct {
 
 // actor finds who is using the account page; nil when nobody is.
 func (s *Server) actor(r *http.Request) (*accountActor, error) {
-	u, sess, err := s.currentUser(r)
+	u, sess, err := s.sessions.CurrentUser(r)
 	if err != nil || u != nil {
 		if u == nil {
 			return nil, err
@@ -148,12 +149,12 @@ func (s *Server) actor(r *http.Request) (*accountActor, error) {
 // enrolment actor. It answers the request itself and returns nil when the
 // request cannot go on.
 func (s *Server) accountRequest(w http.ResponseWriter, r *http.Request, needSession bool) *accountActor {
-	if r.Method == http.MethodPost && !s.parsePostForm(w, r) {
+	if r.Method == http.MethodPost && !s.sessions.ParsePostForm(w, r) {
 		return nil
 	}
 	a, err := s.actor(r)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return nil
 	}
 	if a == nil || needSession && a.sess == nil {
@@ -166,7 +167,7 @@ func (s *Server) accountRequest(w http.ResponseWriter, r *http.Request, needSess
 // renderAccount fills in the common data and shows the account page.
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, a *accountActor, d accountPage) {
 	ctx := r.Context()
-	d.page = page{Title: "Your account", CSRF: s.csrfToken(w, r)}
+	d.page = page{Title: "Your account", CSRF: s.sessions.CSRFToken(w, r)}
 	if len(d.RecoveryCodes) > 0 {
 		d.RecoveryDownload = recoveryDownload(s.cfg.UI.BrandName, a.user.Username, d.RecoveryCodes)
 	}
@@ -175,13 +176,13 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	d.MFARequired = s.mfaRequired(a.user)
 	t, err := s.store.GetTOTP(ctx, a.user.ID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	d.Enrolled = t != nil && t.Enrolled
 	keys, err := s.userPasskeys(ctx, a.user.ID)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	d.PasskeysOn = s.passkeysOn()
@@ -191,7 +192,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	if a.sess != nil {
 		list, err := s.store.ListUserSessions(ctx, a.user.ID)
 		if err != nil {
-			s.renderServerError(w, r, err)
+			s.pages.ServerError(w, r, err)
 			return
 		}
 		now := s.clock.Now()
@@ -212,7 +213,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 			return 1
 		})
 		if d.APIKeys, err = s.ownAPIKeys(r, a.user.ID); err != nil {
-			s.renderServerError(w, r, err)
+			s.pages.ServerError(w, r, err)
 			return
 		}
 	}
@@ -239,7 +240,7 @@ func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	ok, err := s.hasher.Verify(ctx, a.user.PasswordHash, cur)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	fail := func(msg string) {
@@ -261,7 +262,7 @@ func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	now := s.clock.Now().UTC()
@@ -271,12 +272,12 @@ func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	n, err := s.store.DeleteUserSessions(ctx, a.user.ID, a.sess.Hash)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
@@ -296,7 +297,7 @@ func (s *Server) handleMFAEnroll(w http.ResponseWriter, r *http.Request) {
 		s.renderAccount(w, r, http.StatusConflict, a, accountPage{Section: sectionMFA, Error: "Two-step verification is already on."})
 		return
 	case err != nil:
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionMFA, Enrolling: e})
@@ -413,13 +414,13 @@ func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	codes, ok, err := s.confirmEnrolment(r, a.user, r.PostFormValue("code"))
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	if !ok {
 		e, err := s.pendingEnrolment(ctx, a.user)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			s.renderServerError(w, r, err)
+			s.pages.ServerError(w, r, err)
 			return
 		}
 		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionMFA, Enrolling: e, Error: msgBadCode})
@@ -428,8 +429,8 @@ func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
 	d := accountPage{RecoveryCodes: codes}
 	if a.pend != nil {
 		// A required enrolment completes the login.
-		if err := s.startSession(w, r, a.user); err != nil {
-			s.renderServerError(w, r, err)
+		if err := s.sessions.Start(w, r, a.user); err != nil {
+			s.pages.ServerError(w, r, err)
 			return
 		}
 		s.clearPending(w)
@@ -449,7 +450,7 @@ func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ok, err := s.consumeCode(ctx, a.user.ID, r.PostFormValue("code"), true, nil)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	if !ok {
@@ -459,7 +460,7 @@ func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.store.DeleteTOTP(ctx, a.user.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
@@ -477,7 +478,7 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 	id := r.PostFormValue("id")
 	list, err := s.store.ListUserSessions(ctx, a.user.ID)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	found := false
@@ -489,13 +490,13 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.store.DeleteSession(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	s.audit.Log(audit.Event{Type: audit.Logout, Outcome: audit.Success, Actor: "user:" + a.user.ID,
 		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r), Details: map[string]string{"via": "account"}})
 	if id == a.sess.Hash {
-		http.SetCookie(w, s.newCookie(sessionCookieName, "", -1))
+		s.sessions.ClearCookie(w, browser.SessionCookie)
 		webpage.Redirect(w, s.at(PathLogin), http.StatusSeeOther)
 		return
 	}

@@ -62,7 +62,7 @@ func (s *Server) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 	k := &storage.APIKey{ID: id, Name: name, SecretHash: secret.Hash(sec), UserID: a.user.ID,
 		CreatedAt: now, ExpiresAt: now.Add(ownAPIKeyTTL)}
 	if err := s.store.CreateAPIKey(r.Context(), k); err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	s.audit.Log(audit.Event{Type: audit.APIKeyCreated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
@@ -93,7 +93,7 @@ func (s *Server) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request) {
 		s.renderAccount(w, r, http.StatusNotFound, a, accountPage{Section: sectionAPIKeys, Error: "No such API key."})
 		return
 	case err != nil:
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	s.audit.Log(audit.Event{Type: audit.APIKeyRevoked, Outcome: audit.Success, Actor: "user:" + a.user.ID,

@@ -205,7 +205,7 @@ func (s *Server) ownPasskey(w http.ResponseWriter, r *http.Request, a *accountAc
 		return nil
 	}
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return nil
 	}
 	return pk
@@ -230,7 +230,7 @@ func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	s.audit.Log(audit.Event{Type: audit.PasskeyRenamed, Outcome: audit.Success, Actor: "user:" + a.user.ID,
@@ -249,7 +249,7 @@ func (s *Server) handlePasskeyRemove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.store.DeletePasskey(r.Context(), pk.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	s.audit.Log(audit.Event{Type: audit.PasskeyRemoved, Outcome: audit.Success, Actor: "user:" + a.user.ID,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -76,7 +77,7 @@ func TestAccountSessionsShowDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sess.UserAgent) != maxUserAgent || sess.IP != "127.0.0.1" {
+	if len(sess.UserAgent) != browser.MaxUserAgent || sess.IP != "127.0.0.1" {
 		t.Errorf("phone session keeps a User-Agent of %d bytes and IP %q", len(sess.UserAgent), sess.IP)
 	}
 }

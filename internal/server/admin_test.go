@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -120,7 +121,7 @@ func TestAdminAuthentication(t *testing.T) {
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequest("GET", f.url(PathAdmin+"/users"), nil)
-	req.AddCookie(&http.Cookie{Name: f.srv.cookieName(sessionCookieName), Value: sess})
+	req.AddCookie(&http.Cookie{Name: f.srv.sessions.CookieName(browser.SessionCookie), Value: sess})
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

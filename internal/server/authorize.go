@@ -79,7 +79,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	var q url.Values
 	if post {
 		// The consent form posts the request back with its decision.
-		if !s.parsePostForm(w, r) {
+		if !s.sessions.ParsePostForm(w, r) {
 			return
 		}
 		q = r.PostForm
@@ -90,11 +90,11 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 
 	ar, perr, err := s.authorizeClient(r, q)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	if perr != nil {
-		s.renderRequestError(w, r, "Sign-in cannot go on", perr)
+		s.pages.RequestError(w, r, "Sign-in cannot go on", perr)
 		return
 	}
 	// For a pushed request the parameters are the ones pushed (RFC 9126
@@ -114,7 +114,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	ar.resources = resources
 
-	u, sess, err := s.currentUser(r)
+	u, sess, err := s.sessions.CurrentUser(r)
 	if err != nil {
 		s.authorizeServerError(w, r, ar, err, post)
 		return
@@ -159,7 +159,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			s.authorizeError(w, r, ar, protocol.NewError(protocol.ErrAccessDenied, "the user denied the request"), post)
 			return
 		default:
-			s.renderError(w, r, http.StatusBadRequest, "Choose Allow or Deny", "The form did not say whether to allow or deny. Go back and choose Allow or Deny.")
+			s.pages.Error(w, r, http.StatusBadRequest, "Choose Allow or Deny", "The form did not say whether to allow or deny. Go back and choose Allow or Deny.")
 			return
 		}
 	} else {
@@ -332,6 +332,11 @@ func validChallenge(c string) bool {
 	return true
 }
 
+// isBase64URL reports whether c is a base64url character (RFC 4648 §5).
+func isBase64URL(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
 // authorizeLoginURL sends the browser to the login page and back to this
 // request. With prompt=login the login form is shown even to a signed-in
 // browser, and "login" is dropped from the request it returns to, so the
@@ -388,7 +393,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, ar *authorize
 		s.authorizeServerError(w, r, ar, err, post)
 		return
 	} else if perr != nil {
-		s.renderRequestError(w, r, "Sign-in cannot go on", perr)
+		s.pages.RequestError(w, r, "Sign-in cannot go on", perr)
 		return
 	}
 	if err := s.store.CreateAuthCode(r.Context(), code); err != nil {
@@ -406,7 +411,7 @@ func (s *Server) authorizeError(w http.ResponseWriter, r *http.Request, ar *auth
 	if perr, err := s.spendPushedRequest(r.Context(), ar); err != nil {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	} else if perr != nil {
-		s.renderRequestError(w, r, "Sign-in cannot go on", perr)
+		s.pages.RequestError(w, r, "Sign-in cannot go on", perr)
 		return
 	}
 	resp := url.Values{"error": {pe.Code}}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -206,7 +207,7 @@ func TestBasePathCodeFlow(t *testing.T) {
 
 	// Without the CSRF token the login is refused, as at an origin.
 	noCSRF := fillForm(login.body, url.Values{"username": {"alice"}, "password": {"correct horse battery"}})
-	noCSRF.Del(csrfField)
+	noCSRF.Del(browser.CSRFField)
 	if p := h.submit(c, PathLogin, noCSRF); p.status != http.StatusForbidden || h.sessionCookie(c) != "" {
 		t.Fatalf("login without CSRF token: %d", p.status)
 	}
@@ -455,7 +456,7 @@ func TestBasePathAccountAndMFA(t *testing.T) {
 	if !strings.Contains(p.body, `value="`+current+`"`) {
 		t.Fatalf("no current session on the account page: %s", p.body)
 	}
-	p = h.submit(c2, PathAccount+"/sessions/end", url.Values{csrfField: {formFields(p.body).Get(csrfField)}, "id": {current}})
+	p = h.submit(c2, PathAccount+"/sessions/end", url.Values{browser.CSRFField: {formFields(p.body).Get(browser.CSRFField)}, "id": {current}})
 	if loc := p.location(); p.status != http.StatusSeeOther || loc == nil || loc.String() != testBase+PathLogin {
 		t.Errorf("ending the current session: %d %v", p.status, loc)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
 )
 
 // A small browser for the page tests and for the token tests that run the
@@ -134,7 +135,7 @@ func fillForm(body string, extra url.Values) url.Values {
 func (h *testHarness) loginAs(c *http.Client, user, pass string) {
 	h.t.Helper()
 	p := h.browse(c, PathLogin+"?prompt=login")
-	if p.status != http.StatusOK || formFields(p.body).Get(csrfField) == "" {
+	if p.status != http.StatusOK || formFields(p.body).Get(browser.CSRFField) == "" {
 		h.t.Fatalf("login page: %d %s", p.status, p.body)
 	}
 	p = h.submit(c, PathLogin, fillForm(p.body, url.Values{"username": {user}, "password": {pass}}))

@@ -120,7 +120,7 @@ func (s *Server) needsConsent(ctx context.Context, ar *authorizeRequest, u *stor
 // client, so the client's origin joins form-action.
 func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, ar *authorizeRequest, u *storage.User) {
 	d := consentPage{
-		page:       page{Title: "Allow access?", CSRF: s.csrfToken(w, r)},
+		page:       page{Title: "Allow access?", CSRF: s.sessions.CSRFToken(w, r)},
 		ClientName: clientDisplayName(ar.client),
 		ClientID:   ar.client.ID,
 		Username:   u.Username,

@@ -78,9 +78,9 @@ func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
 	if len(code) > maxUserCodeLen {
 		code = ""
 	}
-	u, _, err := s.currentUser(r)
+	u, _, err := s.sessions.CurrentUser(r)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	if u == nil {
@@ -91,12 +91,12 @@ func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderDeviceForm(w http.ResponseWriter, r *http.Request, status int, d devicePage) {
-	d.page = page{Title: "Connect a device", CSRF: s.csrfToken(w, r)}
+	d.page = page{Title: "Connect a device", CSRF: s.sessions.CSRFToken(w, r)}
 	s.pages.Render(w, status, pageDevice, d)
 }
 
 func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
-	if !s.parsePostForm(w, r) {
+	if !s.sessions.ParsePostForm(w, r) {
 		return
 	}
 	ctx := r.Context()
@@ -104,9 +104,9 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 	if len(typed) > maxUserCodeLen {
 		typed = typed[:maxUserCodeLen]
 	}
-	u, sess, err := s.currentUser(r)
+	u, sess, err := s.sessions.CurrentUser(r)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	if u == nil {
@@ -118,14 +118,14 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 		res, err := s.allow(ctx, l.prefix, l.subject, s.cfg.Limits.DeviceEntryPerIP)
 		if err != nil {
 			s.log.Error("device rate limiter failed", "err", err)
-			s.renderError(w, r, http.StatusServiceUnavailable, "Try again later",
+			s.pages.Error(w, r, http.StatusServiceUnavailable, "Try again later",
 				"The device page is temporarily unavailable. Please try again in a moment.")
 			return
 		}
 		if !res.Allowed {
 			s.audit.Log(audit.Event{Type: audit.RateLimited, Outcome: audit.Failure, Actor: "user:" + u.ID,
 				UserID: u.ID, Username: u.Username, IP: ip, Reason: l.prefix})
-			s.renderTooMany(w, r, res)
+			s.pages.TooMany(w, r, tooManyRequests(res).RetryAfter)
 			return
 		}
 	}
@@ -144,7 +144,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	now := s.clock.Now()
@@ -158,7 +158,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 
@@ -170,7 +170,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 		status, msg, evType = storage.DeviceStatusDenied, "Request denied", audit.DeviceDenied
 	default:
 		s.pages.Render(w, http.StatusOK, pageDeviceConfirm, deviceConfirmPage{
-			page:       page{Title: "Approve this device?", CSRF: s.csrfToken(w, r)},
+			page:       page{Title: "Approve this device?", CSRF: s.sessions.CSRFToken(w, r)},
 			Username:   u.Username,
 			UserCode:   formatUserCode(code),
 			ClientName: clientDisplayName(client),
@@ -197,7 +197,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	s.audit.Log(audit.Event{Type: evType, Outcome: audit.Success, Actor: "user:" + u.ID,

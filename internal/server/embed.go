@@ -14,7 +14,7 @@ import (
 // clears its cookie: a gateway logout also signs the user out here, so
 // the next login asks for the password again.
 func (s *Server) EndBrowserSession(w http.ResponseWriter, r *http.Request) {
-	if err := s.endSession(w, r); err != nil {
+	if err := s.sessions.End(w, r); err != nil {
 		s.log.Warn("end server session", "err", err)
 	}
 }

@@ -31,9 +31,9 @@ func (s *Server) homeRoutes(page func(pattern, route string, h http.HandlerFunc)
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	u, _, err := s.currentUser(r)
+	u, _, err := s.sessions.CurrentUser(r)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	d := homePage{page: page{Title: "Sign-in service"}, DocsURL: docsURL}

@@ -112,9 +112,9 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	if !s.safeReturnTo(returnTo) {
 		returnTo = ""
 	}
-	u, _, err := s.currentUser(r)
+	u, _, err := s.sessions.CurrentUser(r)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	if u != nil && q.Get("prompt") != "login" {
@@ -133,7 +133,7 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 // its origin joins form-action.
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, d loginPage) {
 	d.Passkeys = s.passkeysOn()
-	d.page = page{Title: "Sign in", CSRF: s.csrfToken(w, r), Script: d.Passkeys}
+	d.page = page{Title: "Sign in", CSRF: s.sessions.CSRFToken(w, r), Script: d.Passkeys}
 	d.Connectors, d.Directories = s.loginConnectors(d.ReturnTo)
 	s.pages.Render(w, status, pageLogin, d, s.authorizeTargetOrigin(r.Context(), d.ReturnTo))
 }
@@ -164,7 +164,7 @@ func (s *Server) authorizeTargetOrigin(ctx context.Context, returnTo string) str
 }
 
 func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
-	if !s.parsePostForm(w, r) {
+	if !s.sessions.ParsePostForm(w, r) {
 		return
 	}
 	ctx := r.Context()
@@ -183,14 +183,14 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	refused, limit, err := s.takeLoginLimits(ctx, ip, name)
 	if err != nil {
 		s.log.Error("login rate limiter failed", "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Try again later",
+		s.pages.Error(w, r, http.StatusServiceUnavailable, "Try again later",
 			"Sign-in is temporarily unavailable. Please try again in a moment.")
 		return
 	}
 	if refused != nil {
 		s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
 			Username: name, IP: ip, Reason: limit})
-		s.renderTooMany(w, r, *refused)
+		s.pages.TooMany(w, r, tooManyRequests(*refused).RetryAfter)
 		return
 	}
 
@@ -198,13 +198,13 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, connector.ErrUnavailable) {
 		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, Username: name, IP: ip, Reason: "directory_unavailable"})
 		w.Header().Set("Retry-After", "30")
-		s.renderError(w, r, http.StatusServiceUnavailable, "Directory unavailable",
+		s.pages.Error(w, r, http.StatusServiceUnavailable, "Directory unavailable",
 			"The directory that checks your password cannot be reached right now. Try again in a moment; "+
 				"if this keeps happening, tell whoever runs this sign-in page.")
 		return
 	}
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	if reason != "" {
@@ -219,8 +219,8 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	if s.loginNeedsMFA(w, r, u, rawReturn) {
 		return // second step (mfa.go)
 	}
-	if err := s.startSession(w, r, u); err != nil {
-		s.renderServerError(w, r, err)
+	if err := s.sessions.Start(w, r, u); err != nil {
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	ev := audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
@@ -376,27 +376,27 @@ type logoutPage struct {
 func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 	lr, perr, err := s.parseRPLogout(r, r.URL.Query())
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	if perr != nil {
-		s.renderRequestError(w, r, "Sign-out cannot go on", perr)
+		s.pages.RequestError(w, r, "Sign-out cannot go on", perr)
 		return
 	}
-	u, _, err := s.currentUser(r)
+	u, _, err := s.sessions.CurrentUser(r)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	if lr.redirectTo != "" && (u == nil || (lr.hintSubject != "" && lr.hintSubject == u.ID)) {
 		if err := s.logout(w, r, u, lr); err != nil {
-			s.renderServerError(w, r, err)
+			s.pages.ServerError(w, r, err)
 			return
 		}
 		s.finishRPLogout(w, lr, http.StatusFound)
 		return
 	}
-	d := logoutPage{page: page{Title: "Sign out", CSRF: s.csrfToken(w, r)}}
+	d := logoutPage{page: page{Title: "Sign out", CSRF: s.sessions.CSRFToken(w, r)}}
 	if u != nil {
 		d.Username = u.Username
 	}
@@ -416,25 +416,25 @@ func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
-	if !s.parsePostForm(w, r) {
+	if !s.sessions.ParsePostForm(w, r) {
 		return
 	}
 	lr, perr, err := s.parseRPLogout(r, r.PostForm)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	if perr != nil {
-		s.renderRequestError(w, r, "Sign-out cannot go on", perr)
+		s.pages.RequestError(w, r, "Sign-out cannot go on", perr)
 		return
 	}
-	u, _, err := s.currentUser(r)
+	u, _, err := s.sessions.CurrentUser(r)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	if err := s.logout(w, r, u, lr); err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	s.finishRPLogout(w, lr, http.StatusSeeOther)
@@ -443,7 +443,7 @@ func (s *Server) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
 // logout ends the browser session of u (nil: nobody signed in) and audits
 // it, naming the application that asked when lr does.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, u *storage.User, lr *rpLogout) error {
-	if err := s.endSession(w, r); err != nil {
+	if err := s.sessions.End(w, r); err != nil {
 		return err
 	}
 	if u != nil {

@@ -2,8 +2,6 @@ package server
 
 import (
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -103,7 +101,7 @@ func (s *Server) handleConnectorStart(w http.ResponseWriter, r *http.Request) {
 		returnTo = ""
 	}
 	if s.secretKey == nil {
-		s.renderServerError(w, r, errors.New("server: connector sign-in needs the secret key"))
+		s.pages.ServerError(w, r, errors.New("server: connector sign-in needs the secret key"))
 		return
 	}
 	p := connectorPending{ConnectorID: c.ID, State: secret.NewToken(), Nonce: secret.NewToken(), Verifier: secret.NewToken(),
@@ -113,17 +111,10 @@ func (s *Server) handleConnectorStart(w http.ResponseWriter, r *http.Request) {
 		s.connectorFailed(w, r, c, returnTo, err)
 		return
 	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		s.renderServerError(w, r, err)
+	if err := s.sessions.SetSealed(w, connectorPendingCookie, connectorPendingAD, p, connectorPendingTTL); err != nil {
+		s.pages.ServerError(w, r, err)
 		return
 	}
-	sealed, err := s.secretKey.Seal(b, []byte(connectorPendingAD))
-	if err != nil {
-		s.renderServerError(w, r, fmt.Errorf("server: seal connector sign-in: %w", err))
-		return
-	}
-	http.SetCookie(w, s.newCookie(connectorPendingCookie, base64.RawURLEncoding.EncodeToString(sealed), int(connectorPendingTTL/time.Second)))
 	webpage.Redirect(w, target, http.StatusSeeOther)
 }
 
@@ -135,20 +126,8 @@ func (s *Server) pendingOf(c *Connector, p *connectorPending) connector.Pending 
 // connectorPendingOf returns the browser's unexpired connector sign-in, or
 // nil.
 func (s *Server) connectorPendingOf(r *http.Request) *connectorPending {
-	ck, err := r.Cookie(s.cookieName(connectorPendingCookie))
-	if err != nil || s.secretKey == nil || len(ck.Value) > 4096 {
-		return nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(ck.Value)
-	if err != nil {
-		return nil
-	}
-	b, err := s.secretKey.Open(raw, []byte(connectorPendingAD))
-	if err != nil {
-		return nil
-	}
 	var p connectorPending
-	if json.Unmarshal(b, &p) != nil || s.clock.Now().Unix() >= p.Expires {
+	if !s.sessions.Sealed(r, connectorPendingCookie, connectorPendingAD, &p) || s.clock.Now().Unix() >= p.Expires {
 		return nil
 	}
 	return &p
@@ -166,14 +145,14 @@ func (s *Server) handleConnectorCallback(w http.ResponseWriter, r *http.Request)
 	res, err := s.allow(ctx, limitLoginIP, ip, s.cfg.Limits.LoginPerIP)
 	if err != nil {
 		s.log.Error("login rate limiter failed", "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Try again later",
+		s.pages.Error(w, r, http.StatusServiceUnavailable, "Try again later",
 			"Sign-in is temporarily unavailable. Please try again in a moment.")
 		return
 	}
 	if !res.Allowed {
 		s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure, IP: ip, Reason: limitLoginIP,
 			Details: map[string]string{"connector": c.ID}})
-		s.renderTooMany(w, r, res)
+		s.pages.TooMany(w, r, tooManyRequests(res).RetryAfter)
 		return
 	}
 	q := r.URL.Query()
@@ -190,7 +169,7 @@ func (s *Server) handleConnectorCallback(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	// One use: whatever happens next, this state is spent.
-	http.SetCookie(w, s.newCookie(connectorPendingCookie, "", -1))
+	s.sessions.ClearCookie(w, connectorPendingCookie)
 
 	id, err := c.Redirect.Exchange(ctx, q, s.pendingOf(c, p))
 	if err != nil {
@@ -202,7 +181,7 @@ func (s *Server) handleConnectorCallback(w http.ResponseWriter, r *http.Request)
 	id.ConnectorID = c.ID
 	u, err := s.connectorUser(ctx, c, id, ip)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	if u.Disabled {
@@ -218,8 +197,8 @@ func (s *Server) handleConnectorCallback(w http.ResponseWriter, r *http.Request)
 	} else if s.loginNeedsMFA(w, r, u, p.ReturnTo) {
 		return // second step (mfa.go)
 	}
-	if err := s.startSession(w, r, u); err != nil {
-		s.renderServerError(w, r, err)
+	if err := s.sessions.Start(w, r, u); err != nil {
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
@@ -256,7 +235,7 @@ func (s *Server) connectorFailed(w http.ResponseWriter, r *http.Request, c *Conn
 		s.renderConnectorError(w, r, http.StatusUnauthorized, "Sign-in not completed", c, returnTo,
 			fmt.Sprintf("%s did not sign you in (it was cancelled or refused). Go back to the sign-in page to try again.", c.Name), "err", err)
 	default:
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 	}
 }
 
@@ -270,7 +249,7 @@ func (s *Server) renderConnectorError(w http.ResponseWriter, r *http.Request, st
 	if c != nil {
 		logArgs = append(logArgs, "connector", c.ID)
 	}
-	s.showError(w, r, status, errorPage{Page: page{Title: title}, Message: message, Back: back}, logArgs...)
+	s.pages.ShowError(w, r, status, errorPage{Page: page{Title: title}, Message: message, Back: back}, logArgs...)
 }
 
 // connectorRoutes registers the connector sign-in pages.

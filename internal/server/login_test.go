@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -31,7 +32,7 @@ func (h *testHarness) loginForm(c *http.Client, user, pass string) url.Values {
 func (h *testHarness) sessionCookie(c *http.Client) string {
 	u, _ := url.Parse(h.ts.URL)
 	for _, ck := range c.Jar.Cookies(u) {
-		if ck.Name == sessionCookieName {
+		if ck.Name == browser.SessionCookie {
 			return ck.Value
 		}
 	}
@@ -111,7 +112,7 @@ func TestLoginRotatesSession(t *testing.T) {
 	// An id planted by an attacker.
 	c := h.newBrowser()
 	planted := secret.NewToken()
-	c.Jar.SetCookies(base, []*http.Cookie{{Name: sessionCookieName, Value: planted, Path: "/"}})
+	c.Jar.SetCookies(base, []*http.Cookie{{Name: browser.SessionCookie, Value: planted, Path: "/"}})
 	h.loginAs(c, "alice", "correct horse battery")
 	if got := h.sessionCookie(c); got == planted || got == "" {
 		t.Fatalf("session after login = %q, planted %q", got, planted)
@@ -128,7 +129,7 @@ func TestLoginRotatesSession(t *testing.T) {
 		t.Errorf("old session still stored: %v", err)
 	}
 	other := h.newBrowser()
-	other.Jar.SetCookies(base, []*http.Cookie{{Name: sessionCookieName, Value: first, Path: "/"}})
+	other.Jar.SetCookies(base, []*http.Cookie{{Name: browser.SessionCookie, Value: first, Path: "/"}})
 	if p := h.browse(other, PathLogin); strings.Contains(p.body, "signed in as") {
 		t.Error("old session id still signs in")
 	}
@@ -142,7 +143,7 @@ func TestCSRFRequired(t *testing.T) {
 	h.addUser("alice", "correct horse battery")
 	c := h.newBrowser()
 	h.loginAs(c, "alice", "correct horse battery")
-	good := formFields(h.browse(c, PathLogout).body).Get(csrfField)
+	good := formFields(h.browse(c, PathLogout).body).Get(browser.CSRFField)
 	if good == "" {
 		t.Fatal("no CSRF token on the logout page")
 	}
@@ -161,7 +162,7 @@ func TestCSRFRequired(t *testing.T) {
 				f[k] = v
 			}
 			if tok != nil {
-				f[csrfField] = tok
+				f[browser.CSRFField] = tok
 			}
 			p := h.submit(c, path, f)
 			if p.status != http.StatusForbidden || p.location() != nil {
@@ -169,7 +170,7 @@ func TestCSRFRequired(t *testing.T) {
 			}
 		}
 		// The right token in the field but no cookie (another browser).
-		f := url.Values{csrfField: {good}}
+		f := url.Values{browser.CSRFField: {good}}
 		for k, v := range form {
 			f[k] = v
 		}
@@ -229,8 +230,8 @@ func TestCookieAttributes(t *testing.T) {
 			if post.StatusCode != http.StatusSeeOther {
 				t.Fatalf("login: %d", post.StatusCode)
 			}
-			csrf := cookieNamed(get, tc.prefix+csrfCookieName)
-			sess := cookieNamed(post, tc.prefix+sessionCookieName)
+			csrf := cookieNamed(get, tc.prefix+browser.CSRFCookie)
+			sess := cookieNamed(post, tc.prefix+browser.SessionCookie)
 			if csrf == nil || sess == nil {
 				t.Fatalf("cookies %v / %v", get.Cookies(), post.Cookies())
 			}

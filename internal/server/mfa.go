@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -109,61 +107,21 @@ const pendingAD = "gatehouse-mfa-pending"
 
 // setPending starts the second login step for u.
 func (s *Server) setPending(w http.ResponseWriter, u *storage.User, kind, rawReturn string) error {
-	return s.setSealedCookie(w, pendingCookieName, pendingAD, pendingLogin{UserID: u.ID, Kind: kind,
+	return s.sessions.SetSealed(w, pendingCookieName, pendingAD, pendingLogin{UserID: u.ID, Kind: kind,
 		Expires: s.clock.Now().Add(pendingTTL).Unix(), ReturnTo: rawReturn}, pendingTTL)
 }
 
 // pending returns the browser's unexpired pending login of kind, or nil.
 func (s *Server) pending(r *http.Request, kind string) *pendingLogin {
 	var p pendingLogin
-	if !s.sealedCookie(r, pendingCookieName, pendingAD, &p) || p.Kind != kind || s.clock.Now().Unix() >= p.Expires {
+	if !s.sessions.Sealed(r, pendingCookieName, pendingAD, &p) || p.Kind != kind || s.clock.Now().Unix() >= p.Expires {
 		return nil
 	}
 	return &p
 }
 
-// setSealedCookie sets cookie name to v as JSON, sealed with the server
-// secret key and additional data ad (which names the cookie's purpose, so
-// one sealed cookie can never be read as another), valid for ttl. The
-// pending-login cookie and the passkey ceremony cookie (passkey.go) are
-// such cookies; the content carries its own expiry too, which the reader
-// checks, since a browser may keep a cookie longer than asked.
-func (s *Server) setSealedCookie(w http.ResponseWriter, name, ad string, v any, ttl time.Duration) error {
-	if s.secretKey == nil {
-		return errors.New("server: multi-factor login and passkeys need the secret key")
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("server: %s cookie: %w", name, err)
-	}
-	sealed, err := s.secretKey.Seal(b, []byte(ad))
-	if err != nil {
-		return fmt.Errorf("server: seal %s cookie: %w", name, err)
-	}
-	http.SetCookie(w, s.newCookie(name, base64.RawURLEncoding.EncodeToString(sealed), int(ttl/time.Second)))
-	return nil
-}
-
-// sealedCookie opens the sealed cookie name into v and reports whether
-// there was one that opened with ad.
-func (s *Server) sealedCookie(r *http.Request, name, ad string, v any) bool {
-	c, err := r.Cookie(s.cookieName(name))
-	if err != nil || s.secretKey == nil || len(c.Value) > 4096 {
-		return false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return false
-	}
-	b, err := s.secretKey.Open(raw, []byte(ad))
-	if err != nil {
-		return false
-	}
-	return json.Unmarshal(b, v) == nil
-}
-
 func (s *Server) clearPending(w http.ResponseWriter) {
-	http.SetCookie(w, s.newCookie(pendingCookieName, "", -1))
+	s.sessions.ClearCookie(w, pendingCookieName)
 }
 
 // mfaRequired reports whether u's roles oblige them to use TOTP.
@@ -183,7 +141,7 @@ func (s *Server) mfaRequired(u *storage.User) bool {
 func (s *Server) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storage.User, rawReturn string) bool {
 	totpOn, keys, err := s.secondFactors(r.Context(), u.ID)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return true
 	}
 	kind, target := "", ""
@@ -196,7 +154,7 @@ func (s *Server) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storag
 		return false
 	}
 	if err := s.setPending(w, u, kind, rawReturn); err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return true
 	}
 	webpage.Redirect(w, target, http.StatusSeeOther)
@@ -259,7 +217,7 @@ func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, status int, m
 		target = s.authorizeTargetOrigin(r.Context(), p.ReturnTo)
 		totpOn, keys, err := s.secondFactors(r.Context(), p.UserID)
 		if err != nil {
-			s.renderServerError(w, r, err)
+			s.pages.ServerError(w, r, err)
 			return
 		}
 		d.TOTP, d.Passkey = totpOn || len(keys) == 0, len(keys) > 0
@@ -268,12 +226,12 @@ func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, status int, m
 	if d.Passkey {
 		title = "Verify it is you"
 	}
-	d.page = page{Title: title, CSRF: s.csrfToken(w, r), Script: d.Passkey}
+	d.page = page{Title: title, CSRF: s.sessions.CSRFToken(w, r), Script: d.Passkey}
 	s.pages.Render(w, status, pageMFA, d, target)
 }
 
 func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
-	if !s.parsePostForm(w, r) {
+	if !s.sessions.ParsePostForm(w, r) {
 		return
 	}
 	p := s.pending(r, pendingKindTOTP)
@@ -289,7 +247,7 @@ func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	if !s.allowCodeAttempt(w, r, u) {
@@ -297,7 +255,7 @@ func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	ok, err := s.consumeCode(ctx, u.ID, r.PostFormValue("code"), true, nil)
 	if err != nil {
-		s.renderServerError(w, r, err)
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	ip := s.clientIP(r)
@@ -307,8 +265,8 @@ func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderMFA(w, r, http.StatusUnauthorized, msgBadCode)
 		return
 	}
-	if err := s.startSession(w, r, u); err != nil {
-		s.renderServerError(w, r, err)
+	if err := s.sessions.Start(w, r, u); err != nil {
+		s.pages.ServerError(w, r, err)
 		return
 	}
 	s.clearPending(w)
@@ -340,12 +298,12 @@ func (s *Server) allowAttempt(w http.ResponseWriter, r *http.Request, u *storage
 	refused, err := limit(r, u)
 	if err != nil {
 		s.log.Error("mfa rate limiter failed", "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Try again later",
+		s.pages.Error(w, r, http.StatusServiceUnavailable, "Try again later",
 			"Sign-in is temporarily unavailable. Please try again in a moment.")
 		return false
 	}
 	if refused != nil {
-		s.renderTooMany(w, r, *refused)
+		s.pages.TooMany(w, r, tooManyRequests(*refused).RetryAfter)
 		return false
 	}
 	return true

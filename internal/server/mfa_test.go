@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -357,7 +358,7 @@ func TestMFAPagesHeadersAndCSRF(t *testing.T) {
 		if got := p.header.Get("Content-Security-Policy"); got != want || p.header.Get("X-Frame-Options") != "DENY" {
 			t.Errorf("%s: CSP %q", p.url.Path, got)
 		}
-		if formFields(p.body).Get(csrfField) == "" {
+		if formFields(p.body).Get(browser.CSRFField) == "" {
 			t.Errorf("%s: form without CSRF token", p.url.Path)
 		}
 	}
@@ -374,7 +375,7 @@ func TestMFAPagesHeadersAndCSRF(t *testing.T) {
 		{c, PathAccount + "/apikeys"},
 		{c, PathAccount + "/apikeys/revoke"},
 	} {
-		p := h.submit(tc.c, tc.path, url.Values{"code": {"123456"}, csrfField: {secret.NewToken()}})
+		p := h.submit(tc.c, tc.path, url.Values{"code": {"123456"}, browser.CSRFField: {secret.NewToken()}})
 		if p.status != http.StatusForbidden {
 			t.Errorf("POST %s without the CSRF cookie's token: %d", tc.path, p.status)
 		}

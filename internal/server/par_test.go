@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -72,7 +73,7 @@ func TestPARFlow(t *testing.T) {
 			t.Fatalf("consent: %d %s", p.status, p.body)
 		}
 		fields := formFields(p.body)
-		fields.Del(csrfField)
+		fields.Del(browser.CSRFField)
 		if want := (url.Values{"client_id": {"web"}, "request_uri": {uri}}); fields.Encode() != want.Encode() {
 			t.Errorf("consent form carries %v, want only client_id and request_uri", fields)
 		}

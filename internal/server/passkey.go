@@ -14,6 +14,8 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
+	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -158,15 +160,15 @@ func (s *Server) ceremonyTTL() time.Duration {
 
 func (s *Server) setCeremony(w http.ResponseWriter, c passkeyCeremony) error {
 	c.Expires = s.clock.Now().Add(s.ceremonyTTL()).Unix()
-	return s.setSealedCookie(w, passkeyCookieName, passkeyAD, c, s.ceremonyTTL())
+	return s.sessions.SetSealed(w, passkeyCookieName, passkeyAD, c, s.ceremonyTTL())
 }
 
 // ceremony returns the browser's unexpired ceremony of kind, or nil, and
 // clears the cookie: a ceremony is finished once.
 func (s *Server) ceremony(w http.ResponseWriter, r *http.Request, kind string) *passkeyCeremony {
 	var c passkeyCeremony
-	ok := s.sealedCookie(r, passkeyCookieName, passkeyAD, &c)
-	http.SetCookie(w, s.newCookie(passkeyCookieName, "", -1))
+	ok := s.sessions.Sealed(r, passkeyCookieName, passkeyAD, &c)
+	s.sessions.ClearCookie(w, passkeyCookieName)
 	if !ok || c.Kind != kind || s.clock.Now().Unix() >= c.Expires || c.Session.Challenge == "" {
 		return nil
 	}
@@ -220,19 +222,19 @@ func passkeyFail(w http.ResponseWriter, status int, msg string) {
 }
 
 // passkeyForm reads the POST form of a passkey endpoint and checks its
-// CSRF token as parsePostForm does, answering in JSON when it cannot go on.
+// CSRF token as the pages' forms do, answering in JSON when it cannot go
+// on.
 func (s *Server) passkeyForm(w http.ResponseWriter, r *http.Request) bool {
 	if !s.passkeysOn() {
 		passkeyFail(w, http.StatusNotFound, "Passkeys are not available on this server.")
 		return false
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		passkeyFail(w, http.StatusBadRequest, "The request could not be read. Reload the page and try again.")
-		return false
-	}
-	if !s.checkCSRF(r) {
+	switch err := s.sessions.ReadForm(w, r); {
+	case errors.Is(err, browser.ErrCSRF):
 		passkeyFail(w, http.StatusForbidden, "The page was stale or was not sent from this site. Reload the page and try again.")
+		return false
+	case err != nil:
+		passkeyFail(w, http.StatusBadRequest, "The request could not be read. Reload the page and try again.")
 		return false
 	}
 	return true
@@ -240,7 +242,7 @@ func (s *Server) passkeyForm(w http.ResponseWriter, r *http.Request) bool {
 
 // passkeyServerError logs err and answers with a generic message.
 func (s *Server) passkeyServerError(w http.ResponseWriter, r *http.Request, err error) {
-	ref := newErrorRef()
+	ref := webpage.NewErrorRef()
 	s.log.Error("passkey request failed", "ref", ref, "path", r.URL.Path, "err", err)
 	passkeyFail(w, http.StatusInternalServerError, "The server could not complete the request. Please try again in a moment (reference "+ref+").")
 }
@@ -305,7 +307,7 @@ func (s *Server) refusePasskey(w http.ResponseWriter, r *http.Request, u *storag
 // finishPasskeySignIn starts the session of a user who signed in with
 // passkey pk and answers with where to go next.
 func (s *Server) finishPasskeySignIn(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, step, rawReturn string) {
-	if err := s.startSession(w, r, u); err != nil {
+	if err := s.sessions.Start(w, r, u); err != nil {
 		s.passkeyServerError(w, r, err)
 		return
 	}

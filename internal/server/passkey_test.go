@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -37,8 +38,8 @@ func (h *testHarness) passkeyCall(c *http.Client, path string, form url.Values) 
 	if form == nil {
 		form = url.Values{}
 	}
-	if form.Get(csrfField) == "" {
-		form.Set(csrfField, h.csrfOf(c))
+	if form.Get(browser.CSRFField) == "" {
+		form.Set(browser.CSRFField, h.csrfOf(c))
 	}
 	p := h.submit(c, path, form)
 	var ans passkeyAnswer
@@ -57,12 +58,12 @@ func (h *testHarness) passkeyCall(c *http.Client, path string, form url.Values) 
 func (h *testHarness) csrfOf(c *http.Client) string {
 	u, _ := url.Parse(h.ts.URL)
 	for _, ck := range c.Jar.Cookies(u) {
-		if ck.Name == csrfCookieName {
+		if ck.Name == browser.CSRFCookie {
 			return ck.Value
 		}
 	}
 	p := h.browse(c, PathLogin+"?prompt=login")
-	return formFields(p.body).Get(csrfField)
+	return formFields(p.body).Get(browser.CSRFField)
 }
 
 // registerPasskey registers a passkey named name with a for c's

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
 	"github.com/gatehouse-auth/gatehouse/internal/server/discovery"
 	"github.com/gatehouse-auth/gatehouse/internal/server/probes"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
@@ -51,8 +53,6 @@ const (
 	PathStatic          = webpage.PathStatic
 	CLIClientID         = "gatehouse-cli"
 	AdminUsername       = "admin"
-	sessionCookieName   = "gatehouse_session"
-	csrfCookieName      = "gatehouse_csrf"
 	maxFormBytes        = 64 << 10
 )
 
@@ -98,8 +98,11 @@ type Server struct {
 	clients *clientCache
 	apiKeys *apiKeyCache
 	pages   *webpage.Pages
-	proxies *trustedProxies
-	handler http.Handler
+	// sessions are the browser's cookies, CSRF token and session
+	// (internal/server/browser), which every page uses.
+	sessions *browser.Sessions
+	proxies  *trustedProxies
+	handler  http.Handler
 	// secretKey seals TOTP secrets and pending logins (mfa.go).
 	secretKey *secret.Key
 	// webauthn is the passkey relying party (passkey.go); nil when
@@ -141,7 +144,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	base := d.Config.IssuerPath()
-	pg, err := webpage.New(base, d.Config.Issuer, d.Config.UI.BrandName)
+	pg, err := webpage.New(base, d.Config.Issuer, d.Config.UI.BrandName, d.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +166,17 @@ func New(d Deps) (*Server, error) {
 		proxies: proxies,
 	}
 	s.secretKey = d.SecretKey
+	s.sessions = browser.New(browser.Deps{
+		SecureCookies: d.Config.SecureCookies(),
+		SecretKey:     d.SecretKey,
+		Sessions:      d.Store,
+		Users:         d.Store,
+		Clock:         d.Clock,
+		SessionTTL:    time.Duration(d.Config.Tokens.SessionTTL),
+		ClientIP:      s.clientIP,
+		Pages:         pg,
+		Log:           d.Logger,
+	})
 	if s.webauthn, err = newWebAuthn(d.Config); err != nil {
 		return nil, err
 	}

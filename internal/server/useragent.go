@@ -1,39 +1,12 @@
 package server
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "strings"
 
 // The session list on /account says which browser on which system each
 // session signed in from ("Firefox on Windows", "Safari on iPhone"), so a
 // user recognises their own devices. The session keeps the raw
-// User-Agent, bounded by maxUserAgent; the description is made when the
-// list is shown, so a better description applies to old sessions too.
-
-// maxUserAgent bounds the User-Agent a session keeps, in bytes. Real
-// browsers send 100-200; the bound keeps a client from storing a large
-// header with every sign-in.
-const maxUserAgent = 256
-
-// boundUserAgent is ua cut to at most maxUserAgent bytes at a character
-// boundary, without control characters.
-func boundUserAgent(ua string) string {
-	ua = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(ua, ""))
-	if len(ua) <= maxUserAgent {
-		return ua
-	}
-	cut := maxUserAgent
-	for cut > 0 && !utf8.RuneStart(ua[cut]) {
-		cut--
-	}
-	return ua[:cut]
-}
+// User-Agent, bounded (browser.MaxUserAgent); the description is made when
+// the list is shown, so a better description applies to old sessions too.
 
 // unknownBrowser describes a User-Agent that names no browser this file
 // knows (or none at all).

@@ -4,9 +4,12 @@
 // Content-Security-Policy, no framing, no caching) and serves the
 // embedded style sheet and scripts (static/) under PathStatic.
 //
-// It needs only the server's base path, issuer and brand name; the page
-// handlers stay in internal/server and call Render. The package does not
-// import the server.
+// It also shows the error page (errors.go): every error page gets a
+// reference id, written to the log with the request, that a user can quote.
+//
+// It needs only the server's base path, issuer, brand name and logger;
+// the page handlers stay in internal/server and call Render. The package
+// does not import the server.
 package webpage
 
 import (
@@ -15,6 +18,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"path"
 	"slices"
@@ -61,17 +65,20 @@ type Pages struct {
 	// static/copy.js: the only scripts a page may run (script-src), each
 	// only on the pages that load it.
 	script, copyScript string
+	// log receives a line for every error page (errors.go).
+	log *slog.Logger
 }
 
 // New parses every page template for a server whose issuer is issuer
-// and whose base path is base; brand is the name the pages show.
-func New(base, issuer, brand string) (*Pages, error) {
+// and whose base path is base; brand is the name the pages show and log
+// receives a line for every error page shown.
+func New(base, issuer, brand string, log *slog.Logger) (*Pages, error) {
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("webpage: list pages: %w", err)
 	}
 	p := &Pages{tmpl: make(map[string]*template.Template, len(files)), formSelf: "'self'",
-		script: issuer + PathStatic + PasskeyScript, copyScript: issuer + PathStatic + CopyScript}
+		script: issuer + PathStatic + PasskeyScript, copyScript: issuer + PathStatic + CopyScript, log: log}
 	if base != "" {
 		p.formSelf = issuer + "/"
 	}

@@ -3,6 +3,7 @@ package webpage
 import (
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -37,7 +38,7 @@ func TestContentSecurityPolicy(t *testing.T) {
 
 func newPages(t *testing.T, base, issuer string) *Pages {
 	t.Helper()
-	p, err := New(base, issuer, "Acme Sign-in")
+	p, err := New(base, issuer, "Acme Sign-in", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
