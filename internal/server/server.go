@@ -25,6 +25,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server/discovery"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/server/probes"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
@@ -37,11 +38,12 @@ const (
 	PathDiscoveryOIDC   = discovery.PathOIDC
 	PathJWKS            = discovery.PathJWKS
 	PathAuthorize       = "/oauth2/authorize"
-	PathToken           = "/oauth2/token"
-	PathDeviceAuthorize = "/oauth2/device_authorization"
-	PathRevoke          = "/oauth2/revoke"
-	PathIntrospect      = "/oauth2/introspect"
-	PathUserinfo        = "/oauth2/userinfo"
+	PathToken           = oauth.PathToken
+	PathDeviceAuthorize = oauth.PathDeviceAuthorize
+	PathRevoke          = oauth.PathRevoke
+	PathIntrospect      = oauth.PathIntrospect
+	PathUserinfo        = oauth.PathUserinfo
+	PathPAR             = oauth.PathPAR
 	PathDevice          = "/device"
 	PathLogin           = "/login"
 	PathLogout          = "/logout"
@@ -95,8 +97,7 @@ type Server struct {
 	// makes for a browser starts with it.
 	base    string
 	metrics *metrics
-	clients *clientCache
-	apiKeys *apiKeyCache
+	clients *oauth.ClientCache
 	pages   *webpage.Pages
 	proxies *trustedProxies
 	handler http.Handler
@@ -108,8 +109,10 @@ type Server struct {
 	// dbBreaker stops requests from waiting on a database that is down
 	// (deps.go).
 	dbBreaker *breaker.Breaker
-	// dpop checks DPoP proofs (dpop.go).
+	// dpop checks DPoP proofs (internal/server/oauth's dpop.go).
 	dpop *dpop.Verifier
+	// oauth are the back-channel endpoints (oauth.go).
+	oauth *oauth.Endpoints
 	// connectors are the configured connectors (connectors.go).
 	connectors []Connector
 }
@@ -157,8 +160,7 @@ func New(d Deps) (*Server, error) {
 		issuer:  d.Config.Issuer,
 		base:    base,
 		metrics: newMetrics(),
-		clients: newClientCache(d.Store, d.Clock),
-		apiKeys: newAPIKeyCache(d.Store, d.Clock),
+		clients: oauth.NewClientCache(d.Store, d.Clock),
 		pages:   pg,
 		proxies: proxies,
 	}
@@ -169,11 +171,12 @@ func New(d Deps) (*Server, error) {
 	if s.webauthn == nil {
 		s.log.Info("passkeys are off: the issuer's host is an IP address, which browsers refuse as a WebAuthn RP ID; set webauthn.rp_id (and webauthn.origins) or use a host name in the issuer")
 	}
-	if s.dpop, err = newDPoPVerifier(d.Config, d.SecretKey, d.DPoPReplay, d.Clock); err != nil {
+	if s.dpop, err = oauth.NewDPoPVerifier(d.Config, d.SecretKey, d.DPoPReplay, d.Clock); err != nil {
 		return nil, fmt.Errorf("server: dpop: %w", err)
 	}
 	s.connectors = d.Connectors
 	s.dbBreaker = breaker.New(d.Clock, 0, 0)
+	s.oauth = s.backChannel()
 	s.handler = s.routes()
 	return s, nil
 }
@@ -214,13 +217,7 @@ func (s *Server) routes() http.Handler {
 		register(pattern, s.metrics.instrument(route, h))
 	}
 	s.discovery().Routes(handle)
-	handle("POST "+PathToken, "token", s.handleToken)
-	handle("POST "+PathDeviceAuthorize, "device_authorization", s.handleDeviceAuthorization)
-	handle("POST "+PathPAR, "par", s.handlePAR)
-	handle("POST "+PathRevoke, "revoke", s.handleRevoke)
-	handle("POST "+PathIntrospect, "introspect", s.handleIntrospect)
-	handle("GET "+PathUserinfo, "userinfo", s.handleUserinfo)
-	handle("POST "+PathUserinfo, "userinfo", s.handleUserinfo)
+	s.oauth.Routes(handle)
 	s.probes().Routes(handle, register)
 	s.accountAPI().Routes(handle) // bearer token only: no cookies, so no CSRF
 
