@@ -1,7 +1,9 @@
-// Package server is the Gatehouse authorization server: the HTTP handlers of
-// the OAuth 2.0 endpoints (one file per endpoint, one file per grant), the
-// login, consent and device pages, and the wiring that assembles them from a
-// configuration.
+// Package server is the Gatehouse authorization server: the pages a browser
+// sees (the authorization endpoint, login, consent, account, device), and
+// the wiring that assembles the whole server from a configuration: these
+// pages, the back channel (internal/server/oauth: the token endpoint and
+// its grants, PAR, device authorization, revocation, introspection,
+// userinfo) and the APIs (accountapi, adminhttp, discovery, probes).
 //
 // Handlers never format protocol errors themselves: grants and endpoints
 // return *protocol.Error values and writeError renders them (RFC 6749 §5.2);

@@ -28,17 +28,18 @@ import (
 // flag says. It is not listed in the discovery document's
 // grant_types_supported, which describes what any client may use.
 //
-// Everything else is the login page's: the same rate limits per address
-// and per username (one budget for both doors), the same checkPassword
-// (unknown users cost the same argon2 work, disabled users are refused),
+// Everything else is the login page's, which the server hands over as
+// Deps.SignIn: the same rate limits per address and per username (one
+// budget for both doors), the same password check (unknown users cost the
+// same argon2 work, disabled users are refused),
 // the same audit events with details via=terminal, and the same second
 // factor. A user with an enrolled TOTP gets the error mfa_required with
 // an mfa_token (as Auth0's MFA API answers); the client sends it back with
 // a code in a GrantMFAOTP request. The mfa_token is sealed with the secret
 // key, bound to the user and the client, lives TerminalMFATTL, and works
 // once: its nonce's hash is the user's TOTP terminal challenge, cleared in
-// the transaction that accepts the code (consumeCode: TOTP step replay
-// check, recovery codes, back-off). A newer mfa_token replaces an older
+// the transaction that accepts the code (SignIn.ConsumeCodeIf: TOTP step
+// replay check, recovery codes, back-off). A newer mfa_token replaces an older
 // one. A user whose role requires MFA but who has not enrolled is refused
 // with a pointer to /account, where enrolment happens in a browser.
 

@@ -160,7 +160,8 @@ func (e *Endpoints) grantRefreshToken(r *http.Request, c *storage.Client, jkt st
 		return nil, err
 	}
 	// An LDAP user's groups and roles are read again from the directory
-	// (connectors.go): a removed group loses its role here.
+	// (Deps.RefreshUser: internal/server/connectors.go): a removed group
+	// loses its role here.
 	u, err = e.refreshUser(r.Context(), u, c.ID, e.clientIP(r))
 	if errors.Is(err, ErrAccountGone) {
 		if rerr := e.store.RevokeGrant(r.Context(), grant.ID, now); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
