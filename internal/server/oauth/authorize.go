@@ -110,7 +110,7 @@ func (ar *AuthorizeRequest) Validate(q url.Values) *protocol.Error {
 	if perr := ar.validatePKCE(q); perr != nil {
 		return perr
 	}
-	scopes, err := ResolveScopes(ar.Client, ParseScope(q.Get("scope")))
+	scopes, err := resolveScopes(ar.Client, ParseScope(q.Get("scope")))
 	if err != nil {
 		return protocol.AsError(err)
 	}

@@ -36,6 +36,7 @@ type cachedClient struct {
 	fetched time.Time
 }
 
+// NewClientCache makes an empty cache of the clients in st.
 func NewClientCache(st storage.ClientStore, clk clock.Clock) *ClientCache {
 	return &ClientCache{store: st, clock: clk, entries: make(map[string]cachedClient)}
 }

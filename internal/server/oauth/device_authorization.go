@@ -43,7 +43,7 @@ func (e *Endpoints) deviceAuthorization(w http.ResponseWriter, r *http.Request) 
 	if err := e.limitDeviceAuthorization(r, c); err != nil {
 		return nil, err
 	}
-	scopes, err := ResolveScopes(c, ParseScope(r.PostForm.Get("scope")))
+	scopes, err := resolveScopes(c, ParseScope(r.PostForm.Get("scope")))
 	if err != nil {
 		return nil, err
 	}

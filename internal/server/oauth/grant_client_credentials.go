@@ -20,7 +20,7 @@ func (e *Endpoints) grantClientCredentials(r *http.Request, c *storage.Client, j
 	if err := requireGrantType(c, protocol.GrantClientCredentials); err != nil {
 		return nil, err
 	}
-	scopes, err := ResolveScopes(c, ParseScope(r.PostForm.Get("scope")))
+	scopes, err := resolveScopes(c, ParseScope(r.PostForm.Get("scope")))
 	if err != nil {
 		return nil, err
 	}

@@ -92,7 +92,7 @@ func (e *Endpoints) grantPassword(r *http.Request, c *storage.Client, jkt string
 	if typed == "" || pw == "" {
 		return nil, protocol.NewError(protocol.ErrInvalidRequest, "username and password are required")
 	}
-	scopes, err := ResolveScopes(c, ParseScope(r.PostForm.Get("scope")))
+	scopes, err := resolveScopes(c, ParseScope(r.PostForm.Get("scope")))
 	if err != nil {
 		return nil, err
 	}

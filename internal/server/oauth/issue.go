@@ -128,6 +128,7 @@ func grantLabel(is issuance) string {
 	return "user"
 }
 
+// ContainsScope reports whether scopes has s.
 func ContainsScope(scopes []string, s string) bool {
 	for _, x := range scopes {
 		if x == s {

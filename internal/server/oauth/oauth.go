@@ -129,11 +129,11 @@ type SignIn interface {
 
 // ErrChallengeUsed aborts a code check whose mfa_token is no longer the
 // user's outstanding one (SignIn.ConsumeCodeIf).
-var ErrChallengeUsed = errors.New("server: terminal mfa challenge already used")
+var ErrChallengeUsed = errors.New("oauth: terminal mfa challenge already used")
 
 // ErrAccountGone refuses a refresh whose user the directory no longer
 // knows (Deps.RefreshUser).
-var ErrAccountGone = errors.New("server: the directory no longer has this account")
+var ErrAccountGone = errors.New("oauth: the directory no longer has this account")
 
 // Endpoints are the back-channel endpoints on their dependencies.
 type Endpoints struct {

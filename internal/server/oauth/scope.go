@@ -20,14 +20,15 @@ func ParseScope(s string) []string {
 	return out
 }
 
+// JoinScope is the scope parameter of scopes (RFC 6749 §3.3).
 func JoinScope(scopes []string) string { return strings.Join(scopes, " ") }
 
-// ResolveScopes checks a requested scope against what the client is
+// resolveScopes checks a requested scope against what the client is
 // registered for. An empty request means every registered scope
 // (RFC 6749 §3.3 lets the server pick a default) except the admin and
 // account scopes, which are only ever granted when asked for by name, and
 // only to a first-party client (registered for them or not).
-func ResolveScopes(c *storage.Client, requested []string) ([]string, error) {
+func resolveScopes(c *storage.Client, requested []string) ([]string, error) {
 	if len(requested) == 0 {
 		return slices.DeleteFunc(slices.Clone(c.Scopes), reservedScope), nil
 	}
