@@ -227,7 +227,7 @@ func equalValues(a, b []string) bool {
 	return true
 }
 
-// errPeek aborts the read-only look of peekPushedParams.
+// errPeek aborts the read-only look of PeekPushedParams.
 var errPeek = errors.New("peek")
 
 // PeekPushedParams returns the stored parameters of client c's pushed
