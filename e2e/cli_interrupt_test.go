@@ -20,7 +20,7 @@ import (
 // the answer, and the next run presents the spent refresh token. That run
 // repeats the Idempotency-Key stored before the request, and the server
 // answers it with the same successor (client/refresh_retry.go,
-// internal/server/refresh_retry.go); the check below runs within the
+// internal/server/oauth/refresh_retry.go); the check below runs within the
 // server's reuse interval, as the retry needs.
 func TestCLIInterruptedRefreshKeepsLogin(t *testing.T) {
 	t.Parallel()

@@ -80,7 +80,8 @@ type Options struct {
 	// CheckClient, when not nil, applies the server's own rules to a
 	// client being registered, after the rules of package clientreg: which
 	// audiences and scopes are open to third-party clients
-	// (server.CheckClientRegistration with the server's issuer).
+	// (CheckClientRegistration of internal/server/oauth with the server's
+	// issuer).
 	CheckClient func(*storage.Client) error
 }
 

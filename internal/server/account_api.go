@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/server/accountapi"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -41,13 +42,13 @@ func (s *Server) accountAPI() *accountapi.API {
 // user still exists and is enabled. It answers the request itself and
 // returns nil when the request cannot go on.
 func (s *Server) accountCaller(w http.ResponseWriter, r *http.Request) *accountapi.Caller {
-	p, ok := presentedToken(r)
+	p, ok := oauth.PresentedToken(r)
 	if !ok {
 		writeBearerError(w, &protocol.Error{Code: protocol.ErrInvalidRequest,
 			Description: "a bearer access token of a user login is required", Status: http.StatusUnauthorized})
 		return nil
 	}
-	claims := s.verifiedToken(w, r, p)
+	claims := s.oauth.VerifiedToken(w, r, p)
 	if claims == nil {
 		return nil
 	}
@@ -57,12 +58,12 @@ func (s *Server) accountCaller(w http.ResponseWriter, r *http.Request) *accounta
 			Description: "the account API needs the access token of a user login", Status: http.StatusUnauthorized})
 		return nil
 	}
-	if !hasAudience(claims.Audience, AccountResource(s.issuer)) || !containsScope(parseScope(claims.Scope), ScopeAccount) {
+	if !oauth.HasAudience(claims.Audience, oauth.AccountResource(s.issuer)) || !oauth.ContainsScope(oauth.ParseScope(claims.Scope), oauth.ScopeAccount) {
 		writeBearerError(w, protocol.Errorf(protocol.ErrInsufficientScope,
-			"the access token is not for the account API (it needs the audience %s and the %s scope)", AccountResource(s.issuer), ScopeAccount))
+			"the access token is not for the account API (it needs the audience %s and the %s scope)", oauth.AccountResource(s.issuer), oauth.ScopeAccount))
 		return nil
 	}
-	u := s.tokenUser(w, r, claims.Subject, "the user no longer exists")
+	u := s.oauth.TokenUser(w, r, claims.Subject, "the user no longer exists")
 	if u == nil {
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server/accountapi"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -21,7 +22,7 @@ import (
 // scope, signed in just now.
 func accessTokenOf(f *userFixture, userID string) string {
 	f.t.Helper()
-	return f.resourceToken(userID, []string{"openid", ScopeAccount}, []string{AccountResource(f.issuer)})
+	return f.resourceToken(userID, []string{"openid", oauth.ScopeAccount}, []string{oauth.AccountResource(f.issuer)})
 }
 
 // accountAPI posts body to an account API path with c (nil: a plain

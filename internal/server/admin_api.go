@@ -7,6 +7,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
 	"github.com/gatehouse-auth/gatehouse/internal/server/adminhttp"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -22,7 +23,7 @@ const PathAdmin = adminhttp.PathAdmin
 // hasher, clock, connectors and issuer.
 func (s *Server) adminOps() *admin.Service {
 	return admin.New(s.store, admin.Options{Hasher: s.hasher, Clock: s.clock, Connectors: s.connectorIDs(),
-		CheckClient: s.checkClientRegistration})
+		CheckClient: func(c *storage.Client) error { return oauth.CheckClientRegistration(s.issuer, c) }})
 }
 
 // adminAPI builds the admin API on the server.
@@ -31,10 +32,10 @@ func (s *Server) adminAPI() *adminhttp.API {
 		Authenticate: s.adminCaller,
 		Admin:        s.adminOps(),
 		Keys:         s.keys,
-		KeysMaxAge:   keyRefreshAge,
+		KeysMaxAge:   oauth.KeyRefreshAge,
 		RevokeAPIKey: s.RevokeAPIKey,
-		ForgetAPIKey: s.apiKeys.forget,
-		ForgetClient: s.clients.forget,
+		ForgetAPIKey: s.oauth.ForgetAPIKey,
+		ForgetClient: s.clients.Forget,
 		CLIClientID:  CLIClientID,
 		Audit:        s.audit,
 		WriteError:   s.writeError,
@@ -50,21 +51,21 @@ func (s *Server) adminAPI() *adminhttp.API {
 // go on.
 //
 // An access token must moreover be meant for the admin API: its aud names
-// AdminResource, it carries the admin scope, and it was issued to a
+// oauth.AdminResource, it carries the admin scope, and it was issued to a
 // first-party client (checkAdminToken). A token a user's login gave any
 // other client, or a token for another resource, is refused (403)
 // whatever the user's roles. An admin API key is an admin-resource
 // credential by construction: it acts with the roles it was given.
 func (s *Server) adminCaller(w http.ResponseWriter, r *http.Request) *adminhttp.Principal {
-	pt, ok := presentedToken(r)
-	tok := pt.token
+	pt, ok := oauth.PresentedToken(r)
+	tok := pt.Token
 	if !ok {
 		writeBearerError(w, &protocol.Error{Code: protocol.ErrInvalidRequest, Description: "a bearer token is required", Status: http.StatusUnauthorized})
 		return nil
 	}
-	if apikey.HasPrefix(tok) && !pt.dpop {
-		e, err := s.verifyAPIKey(r.Context(), tok)
-		if errors.Is(err, errInactive) {
+	if apikey.HasPrefix(tok) && !pt.DPoP {
+		e, err := s.oauth.VerifyAPIKey(r.Context(), tok)
+		if errors.Is(err, oauth.ErrInactive) {
 			writeBearerError(w, protocol.NewError(protocol.ErrInvalidToken, "the API key is invalid, expired or revoked"))
 			return nil
 		}
@@ -72,9 +73,9 @@ func (s *Server) adminCaller(w http.ResponseWriter, r *http.Request) *adminhttp.
 			s.writeError(w, r, err)
 			return nil
 		}
-		return &adminhttp.Principal{Actor: "apikey:" + e.key.ID, Roles: e.roles}
+		return &adminhttp.Principal{Actor: "apikey:" + e.ID(), Roles: e.Roles()}
 	}
-	c := s.verifiedToken(w, r, pt)
+	c := s.oauth.VerifiedToken(w, r, pt)
 	if c == nil {
 		return nil
 	}
@@ -87,7 +88,7 @@ func (s *Server) adminCaller(w http.ResponseWriter, r *http.Request) *adminhttp.
 		return &adminhttp.Principal{Actor: "client:" + c.ClientID, Roles: c.Roles}
 	}
 	// A user's token: the user's current roles.
-	u := s.tokenUser(w, r, c.Subject, "the user no longer exists or is disabled")
+	u := s.oauth.TokenUser(w, r, c.Subject, "the user no longer exists or is disabled")
 	if u == nil {
 		return nil
 	}
@@ -99,14 +100,14 @@ func (s *Server) adminCaller(w http.ResponseWriter, r *http.Request) *adminhttp.
 // includes admin, and the client it was issued to is (still) first-party.
 // RFC 6750 §3.1: a token for another resource or without the scope is
 // insufficient_scope (403).
-func (s *Server) checkAdminToken(r *http.Request, c *AccessClaims) *protocol.Error {
-	if !hasAudience(c.Audience, AdminResource(s.issuer)) {
-		return protocol.Errorf(protocol.ErrInsufficientScope, "the access token is not for the admin API (its audience must include %s; sign in with resource=%s and scope=%s)", AdminResource(s.issuer), AdminResource(s.issuer), ScopeAdmin)
+func (s *Server) checkAdminToken(r *http.Request, c *oauth.AccessClaims) *protocol.Error {
+	if !oauth.HasAudience(c.Audience, oauth.AdminResource(s.issuer)) {
+		return protocol.Errorf(protocol.ErrInsufficientScope, "the access token is not for the admin API (its audience must include %s; sign in with resource=%s and scope=%s)", oauth.AdminResource(s.issuer), oauth.AdminResource(s.issuer), oauth.ScopeAdmin)
 	}
-	if !containsScope(parseScope(c.Scope), ScopeAdmin) {
-		return protocol.Errorf(protocol.ErrInsufficientScope, "the access token lacks the %s scope", ScopeAdmin)
+	if !oauth.ContainsScope(oauth.ParseScope(c.Scope), oauth.ScopeAdmin) {
+		return protocol.Errorf(protocol.ErrInsufficientScope, "the access token lacks the %s scope", oauth.ScopeAdmin)
 	}
-	client, err := s.clients.get(r.Context(), c.ClientID)
+	client, err := s.clients.Get(r.Context(), c.ClientID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		return protocol.NewError(protocol.ErrServerError, "")

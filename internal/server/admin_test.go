@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -50,7 +51,7 @@ func newAdminFixtureOn(h *testHarness) *adminFixture {
 // client for a user: audience the admin resource, scope admin.
 func (f *adminFixture) tokenFor(userID string) string {
 	f.t.Helper()
-	return f.resourceToken(userID, []string{"openid", ScopeAdmin}, []string{AdminResource(f.issuer)})
+	return f.resourceToken(userID, []string{"openid", oauth.ScopeAdmin}, []string{oauth.AdminResource(f.issuer)})
 }
 
 // adminCall sends a request to the admin API with a bearer token (none if

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -112,7 +113,7 @@ func TestAPIKeyIntrospectionAndUserinfo(t *testing.T) {
 
 // TestAPIKeyRevocation is SECURITY-CASES 33: a key revoked on the database
 // (by `gatehouse apikeys revoke`, another process) is refused by a running
-// server within apiKeyCacheTTL; one revoked through the server at once.
+// server within oauth.APIKeyCacheTTL; one revoked through the server at once.
 func TestAPIKeyRevocation(t *testing.T) {
 	f := newUserFixture(t)
 	id, key := f.addAPIKey(storage.APIKey{Roles: []string{"viewer"}})
@@ -121,7 +122,7 @@ func TestAPIKeyRevocation(t *testing.T) {
 	f.updateAPIKey(id, func(k *storage.APIKey) { k.RevokedAt = f.clock.Now() })
 	// Within the documented delay the cached key may still work; after it,
 	// it must not.
-	f.clock.Advance(apiKeyCacheTTL - time.Second)
+	f.clock.Advance(oauth.APIKeyCacheTTL - time.Second)
 	f.wantAPIKeyActive("revoked on the database, within the cache TTL", key)
 	f.clock.Advance(time.Second)
 	f.wantAPIKeyRejected("revoked on the database, after the cache TTL", key)
@@ -157,7 +158,7 @@ func TestAPIKeyExpiry(t *testing.T) {
 	// The expiry is checked on every request, also while the key is cached.
 	f.clock.Advance(2 * time.Second)
 	f.wantAPIKeyRejected("at expiry, still cached", key)
-	f.clock.Advance(apiKeyCacheTTL)
+	f.clock.Advance(oauth.APIKeyCacheTTL)
 	f.wantAPIKeyRejected("after expiry", key)
 }
 
@@ -190,7 +191,7 @@ func TestAPIKeyFollowsUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(apiKeyCacheTTL)
+	f.clock.Advance(oauth.APIKeyCacheTTL)
 	if r := roles(all); !slices.Equal(r, []any{"viewer"}) {
 		t.Errorf("after demotion: roles %v, want [viewer]", r)
 	}
@@ -206,19 +207,19 @@ func TestAPIKeyFollowsUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(apiKeyCacheTTL)
+	f.clock.Advance(oauth.APIKeyCacheTTL)
 	f.wantAPIKeyRejected("key of a disabled user", all)
 	err = f.store.UpdateUser(t.Context(), bob.ID, func(u *storage.User) error { u.Disabled = false; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(apiKeyCacheTTL)
+	f.clock.Advance(oauth.APIKeyCacheTTL)
 	f.wantAPIKeyActive("key of a re-enabled user", all)
 
 	if err := f.store.DeleteUser(t.Context(), bob.ID); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(apiKeyCacheTTL)
+	f.clock.Advance(oauth.APIKeyCacheTTL)
 	f.wantAPIKeyRejected("key of a deleted user", all)
 	f.wantAPIKeyRejected("limited key of a deleted user", limited)
 }
@@ -264,7 +265,7 @@ func TestAPIKeyRotatedSecret(t *testing.T) {
 	fresh := apikey.ForID(id)
 	_, sec, _ := apikey.Parse(fresh)
 	f.updateAPIKey(id, func(k *storage.APIKey) { k.SecretHash = secret.Hash(sec) })
-	f.clock.Advance(apiKeyCacheTTL)
+	f.clock.Advance(oauth.APIKeyCacheTTL)
 	f.wantAPIKeyRejected("old secret after rotation", old)
 	f.wantAPIKeyActive("new secret after rotation", fresh)
 }
@@ -287,21 +288,21 @@ func TestAPIKeyLastUsed(t *testing.T) {
 		t.Fatal("last use written on the request path")
 	}
 	first := f.clock.Now()
-	f.srv.flushAPIKeyUse(t.Context())
+	f.srv.oauth.FlushAPIKeyUse(t.Context())
 	if got := lastUsed(); !got.Equal(first) {
 		t.Errorf("LastUsedAt = %v, want %v", got, first)
 	}
 
 	f.clock.Advance(30 * time.Second)
 	f.introspect(key)
-	f.srv.flushAPIKeyUse(t.Context())
+	f.srv.oauth.FlushAPIKeyUse(t.Context())
 	if got := lastUsed(); !got.Equal(first) {
 		t.Errorf("LastUsedAt = %v 30 s later, want it unchanged at %v (at most once a minute)", got, first)
 	}
 
 	f.clock.Advance(31 * time.Second)
 	f.introspect(key)
-	f.srv.flushAPIKeyUse(t.Context())
+	f.srv.oauth.FlushAPIKeyUse(t.Context())
 	if got := lastUsed(); !got.Equal(f.clock.Now()) {
 		t.Errorf("LastUsedAt = %v a minute later, want %v", got, f.clock.Now())
 	}
@@ -309,7 +310,7 @@ func TestAPIKeyLastUsed(t *testing.T) {
 	// A rejected key is not a use.
 	f.clock.Advance(2 * time.Minute)
 	f.introspect(apikey.ForID(id))
-	f.srv.flushAPIKeyUse(t.Context())
+	f.srv.oauth.FlushAPIKeyUse(t.Context())
 	if got := lastUsed(); got.Equal(f.clock.Now()) {
 		t.Error("a wrong secret counted as a use")
 	}
@@ -322,14 +323,14 @@ func TestAPIKeyUseRecordedInBackground(t *testing.T) {
 	id, key := f.addAPIKey(storage.APIKey{})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { f.srv.recordAPIKeyUse(ctx); close(done) }()
+	go func() { f.srv.oauth.RecordAPIKeyUse(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	f.introspect(key)
 	used := f.clock.Now()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		// Advance until the ticker has been created and has fired.
-		f.clock.Advance(apiKeyUseFlushInterval)
+		f.clock.Advance(oauth.APIKeyUseFlushInterval)
 		k, err := f.store.GetAPIKey(t.Context(), id)
 		if err != nil {
 			t.Fatal(err)

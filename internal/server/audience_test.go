@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/server/accountapi"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -63,7 +64,7 @@ func testAudienceOfClientCredentials(t *testing.T, open storeOpener) {
 		t.Run(tt.name, func(t *testing.T) {
 			var res []string
 			for _, r := range tt.resource {
-				r = strings.NewReplacer("ISSUER", f.issuer, "ADMIN", AdminResource(f.issuer), "ACCOUNT", AccountResource(f.issuer)).Replace(r)
+				r = strings.NewReplacer("ISSUER", f.issuer, "ADMIN", oauth.AdminResource(f.issuer), "ACCOUNT", oauth.AccountResource(f.issuer)).Replace(r)
 				res = append(res, r)
 			}
 			st, body := cc(tt.id, tt.sec, url.Values{"resource": res})
@@ -108,7 +109,7 @@ func testOwnAPIsNeedTheirAudienceAndScope(t *testing.T, open storeOpener) {
 		}
 		return body["access_token"].(string)
 	}()
-	adminRes, accountRes := AdminResource(f.issuer), AccountResource(f.issuer)
+	adminRes, accountRes := oauth.AdminResource(f.issuer), oauth.AccountResource(f.issuer)
 	tests := []struct {
 		name                 string
 		tok                  string
@@ -117,10 +118,10 @@ func testOwnAPIsNeedTheirAudienceAndScope(t *testing.T, open storeOpener) {
 	}{
 		{"third-party client, openid", webTok, 403, 403, "insufficient_scope", "insufficient_scope"},
 		{"first-party, no resource", f.resourceToken(admin, []string{"openid"}, nil), 403, 403, "insufficient_scope", "insufficient_scope"},
-		{"first-party, admin scope without the admin resource", f.resourceToken(admin, []string{"openid", ScopeAdmin}, []string{accountRes}), 403, 403, "insufficient_scope", "insufficient_scope"},
+		{"first-party, admin scope without the admin resource", f.resourceToken(admin, []string{"openid", oauth.ScopeAdmin}, []string{accountRes}), 403, 403, "insufficient_scope", "insufficient_scope"},
 		{"first-party, admin resource without the admin scope", f.resourceToken(admin, []string{"openid"}, []string{adminRes}), 403, 403, "insufficient_scope", "insufficient_scope"},
-		{"first-party, admin resource and scope", f.resourceToken(admin, []string{"openid", ScopeAdmin}, []string{adminRes}), 200, 403, "", "insufficient_scope"},
-		{"first-party, account resource and scope", f.resourceToken(admin, []string{"openid", ScopeAccount}, []string{accountRes}), 403, 200, "insufficient_scope", ""},
+		{"first-party, admin resource and scope", f.resourceToken(admin, []string{"openid", oauth.ScopeAdmin}, []string{adminRes}), 200, 403, "", "insufficient_scope"},
+		{"first-party, account resource and scope", f.resourceToken(admin, []string{"openid", oauth.ScopeAccount}, []string{accountRes}), 403, 200, "insufficient_scope", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,11 +142,11 @@ func testOwnAPIsNeedTheirAudienceAndScope(t *testing.T, open storeOpener) {
 	}
 
 	// A client marked first-party no more: its admin tokens stop working.
-	tok := f.resourceToken(admin, []string{ScopeAdmin}, []string{adminRes})
+	tok := f.resourceToken(admin, []string{oauth.ScopeAdmin}, []string{adminRes})
 	if err := f.store.UpdateClient(t.Context(), "console", func(c *storage.Client) error { c.FirstParty = false; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	f.srv.clients.forget("console")
+	f.srv.clients.Forget("console")
 	if st, body, _ := f.adminCall("GET", "/users", tok, nil); st != 403 {
 		t.Errorf("token of a client no longer first-party: %d %v, want 403", st, body)
 	}
@@ -168,23 +169,23 @@ func testAdminByClientCredentials(t *testing.T, open storeOpener) {
 	if st != 200 {
 		t.Fatalf("default token: %d %v", st, body)
 	}
-	if sc, _ := body["scope"].(string); strings.Contains(sc, ScopeAdmin) {
+	if sc, _ := body["scope"].(string); strings.Contains(sc, oauth.ScopeAdmin) {
 		t.Errorf("the admin scope was granted by default: %q", sc)
 	}
 	if st, _, _ := f.adminCall("GET", "/users", body["access_token"].(string), nil); st != 403 {
 		t.Errorf("default token at the admin API: %d, want 403", st)
 	}
-	st, body = get("ops-bot", sec, url.Values{"scope": {ScopeAdmin}, "resource": {AdminResource(f.issuer)}})
+	st, body = get("ops-bot", sec, url.Values{"scope": {oauth.ScopeAdmin}, "resource": {oauth.AdminResource(f.issuer)}})
 	if st != 200 {
 		t.Fatalf("admin token: %d %v", st, body)
 	}
 	if st, body, _ := f.adminCall("GET", "/users", body["access_token"].(string), nil); st != 200 {
 		t.Errorf("admin token at the admin API: %d %v, want 200", st, body)
 	}
-	if st, body := get("bot", third, url.Values{"scope": {ScopeAdmin}}); st != 400 || errCode(body) != "invalid_scope" {
+	if st, body := get("bot", third, url.Values{"scope": {oauth.ScopeAdmin}}); st != 400 || errCode(body) != "invalid_scope" {
 		t.Errorf("third-party client asks for the admin scope: %d %v, want invalid_scope", st, body)
 	}
-	if st, body := get("bot", third, url.Values{"resource": {AdminResource(f.issuer)}}); st != 400 || errCode(body) != "invalid_target" {
+	if st, body := get("bot", third, url.Values{"resource": {oauth.AdminResource(f.issuer)}}); st != 400 || errCode(body) != "invalid_target" {
 		t.Errorf("third-party client asks for the admin resource: %d %v, want invalid_target", st, body)
 	}
 }
@@ -215,10 +216,10 @@ func testRegistrationRefusesOwnAPIsForThirdParty(t *testing.T, open storeOpener)
 	}{
 		{"admin scope", map[string]any{"scopes": []string{"openid", "admin"}}, 400},
 		{"account scope", map[string]any{"scopes": []string{"account"}}, 400},
-		{"admin resource", map[string]any{"audiences": []string{AdminResource(f.issuer)}}, 400},
-		{"account resource", map[string]any{"audiences": []string{AccountResource(f.issuer)}}, 400},
+		{"admin resource", map[string]any{"audiences": []string{oauth.AdminResource(f.issuer)}}, 400},
+		{"account resource", map[string]any{"audiences": []string{oauth.AccountResource(f.issuer)}}, 400},
 		{"relative audience", map[string]any{"audiences": []string{"/api"}}, 400},
-		{"first-party may", map[string]any{"scopes": []string{"admin"}, "audiences": []string{AdminResource(f.issuer)}, "first_party": true}, 201},
+		{"first-party may", map[string]any{"scopes": []string{"admin"}, "audiences": []string{oauth.AdminResource(f.issuer)}, "first_party": true}, 201},
 		{"another audience", map[string]any{"audiences": []string{"https://wiki.example/api"}}, 201},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,7 +346,7 @@ func testAccountAPINeedsRecentAuthentication(t *testing.T, open storeOpener) {
 	f := newUserFixtureOn(newHarnessOn(t, open))
 	// A token of a sign-in older than the window (as a refresh gives).
 	old := f.clock.Now().Add(-time.Duration(f.cfg.Tokens.AccountRecentAuth) - time.Second)
-	tok := f.resourceTokenAuthTime(f.user.ID, []string{ScopeAccount}, []string{AccountResource(f.issuer)}, old)
+	tok := f.resourceTokenAuthTime(f.user.ID, []string{oauth.ScopeAccount}, []string{oauth.AccountResource(f.issuer)}, old)
 	for _, tt := range []struct {
 		name, body string
 		want       int

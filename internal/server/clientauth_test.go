@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -94,7 +95,7 @@ func TestPrivateKeyJWTClientAuthentication(t *testing.T) {
 // TestPrivateKeyJWTAudienceAndHorizon: aud must be this server's issuer or
 // token endpoint as the sole audience (draft-ietf-oauth-rfc7523bis §5), a
 // one-element array included; an array with another value besides ours is
-// refused. exp may be at most maxAssertionLifetime ahead, to the second,
+// refused. exp may be at most oauth.MaxAssertionLifetime ahead, to the second,
 // and must be after now. SECURITY-CASES 19.
 func TestPrivateKeyJWTAudienceAndHorizon(t *testing.T) {
 	h := newHarness(t)
@@ -129,8 +130,8 @@ func TestPrivateKeyJWTAudienceAndHorizon(t *testing.T) {
 		{"aud empty array", []string{}, now.Add(time.Minute), false},
 		{"aud issuer with trailing slash", h.issuer + "/", now.Add(time.Minute), false},
 		{"aud other server's token endpoint", "https://elsewhere.example/oauth2/token", now.Add(time.Minute), false},
-		{"exp exactly at the horizon", h.issuer, now.Add(maxAssertionLifetime), true},
-		{"exp a second past the horizon", h.issuer, now.Add(maxAssertionLifetime + time.Second), false},
+		{"exp exactly at the horizon", h.issuer, now.Add(oauth.MaxAssertionLifetime), true},
+		{"exp a second past the horizon", h.issuer, now.Add(oauth.MaxAssertionLifetime + time.Second), false},
 		{"exp a second from now", h.issuer, now.Add(time.Second), true},
 		{"exp now", h.issuer, now, false},
 	}

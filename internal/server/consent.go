@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -19,12 +20,12 @@ import (
 // scopeDescriptions explain well-known scopes on the consent and device
 // pages.
 var scopeDescriptions = map[string]string{
-	"openid":         "confirm who you are",
-	"profile":        "see your username and roles",
-	"email":          "see your email address",
-	"offline_access": "stay signed in when you are away (refresh tokens)",
-	ScopeAdmin:       "administer this server: users, clients, roles, keys and the audit trail",
-	ScopeAccount:     "change your account's security settings (two-step verification)",
+	"openid":           "confirm who you are",
+	"profile":          "see your username and roles",
+	"email":            "see your email address",
+	"offline_access":   "stay signed in when you are away (refresh tokens)",
+	oauth.ScopeAdmin:   "administer this server: users, clients, roles, keys and the audit trail",
+	oauth.ScopeAccount: "change your account's security settings (two-step verification)",
 }
 
 // consentResourcePrefix marks a resource among the scopes of a stored
@@ -33,9 +34,9 @@ var scopeDescriptions = map[string]string{
 const consentResourcePrefix = "resource:"
 
 // consentItems are what a consent for ar must cover.
-func consentItems(ar *authorizeRequest) []string {
-	items := slices.Clone(ar.scopes)
-	for _, res := range ar.resources {
+func consentItems(ar *oauth.AuthorizeRequest) []string {
+	items := slices.Clone(ar.Scopes)
+	for _, res := range ar.Resources {
 		items = append(items, consentResourcePrefix+res)
 	}
 	return items
@@ -47,9 +48,9 @@ func (s *Server) resourceViews(resources []string) []scopeView {
 	for _, res := range resources {
 		v := scopeView{Name: res}
 		switch res {
-		case AdminResource(s.issuer):
+		case oauth.AdminResource(s.issuer):
 			v.Description = "this server's admin API"
-		case AccountResource(s.issuer):
+		case oauth.AccountResource(s.issuer):
 			v.Description = "this server's account API"
 		}
 		out = append(out, v)
@@ -98,61 +99,61 @@ func clientDisplayName(c *storage.Client) string {
 
 // needsConsent reports whether the user must be asked before ar's client
 // gets a code.
-func (s *Server) needsConsent(ctx context.Context, ar *authorizeRequest, u *storage.User) (bool, error) {
-	if ar.hasPrompt("consent") {
+func (s *Server) needsConsent(ctx context.Context, ar *oauth.AuthorizeRequest, u *storage.User) (bool, error) {
+	if ar.HasPrompt("consent") {
 		return true, nil
 	}
-	if ar.client.FirstParty {
+	if ar.Client.FirstParty {
 		return false, nil
 	}
-	c, err := s.store.GetConsent(ctx, u.ID, ar.client.ID)
+	c, err := s.store.GetConsent(ctx, u.ID, ar.Client.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return true, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("server: get consent: %w", err)
 	}
-	return !subsetOf(consentItems(ar), c.Scopes), nil
+	return !oauth.SubsetOf(consentItems(ar), c.Scopes), nil
 }
 
 // renderConsent shows the consent screen. Its form posts the request back
 // to the authorization endpoint, which answers with a redirect to the
 // client, so the client's origin joins form-action.
-func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, ar *authorizeRequest, u *storage.User) {
+func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, ar *oauth.AuthorizeRequest, u *storage.User) {
 	d := consentPage{
 		page:       page{Title: "Allow access?", CSRF: s.sessions.CSRFToken(w, r)},
-		ClientName: clientDisplayName(ar.client),
-		ClientID:   ar.client.ID,
+		ClientName: clientDisplayName(ar.Client),
+		ClientID:   ar.Client.ID,
 		Username:   u.Username,
-		RedirectTo: ar.redirectURI,
-		Scopes:     scopeViews(ar.scopes),
-		Resources:  s.resourceViews(ar.resources),
+		RedirectTo: ar.RedirectURI,
+		Scopes:     scopeViews(ar.Scopes),
+		Resources:  s.resourceViews(ar.Resources),
 	}
-	if ar.requestURI != "" {
+	if ar.RequestURI != "" {
 		// A pushed request comes back by its request_uri alone.
-		d.Params = append(d.Params, hiddenField{Name: "client_id", Value: ar.client.ID},
-			hiddenField{Name: "request_uri", Value: ar.requestURI})
+		d.Params = append(d.Params, hiddenField{Name: "client_id", Value: ar.Client.ID},
+			hiddenField{Name: "request_uri", Value: ar.RequestURI})
 	} else {
-		for _, p := range authorizeParams {
+		for _, p := range oauth.AuthorizeParams {
 			// prompt stays behind: the POST is the answer to it.
-			if p == "prompt" || !ar.params.Has(p) {
+			if p == "prompt" || !ar.Params.Has(p) {
 				continue
 			}
-			d.Params = append(d.Params, hiddenField{Name: p, Value: ar.params.Get(p)})
+			d.Params = append(d.Params, hiddenField{Name: p, Value: ar.Params.Get(p)})
 		}
-		for _, res := range ar.params["resource"] {
+		for _, res := range ar.Params["resource"] {
 			d.Params = append(d.Params, hiddenField{Name: "resource", Value: res})
 		}
 	}
-	s.pages.Render(w, http.StatusOK, pageConsent, d, redirectOrigin(ar.redirectURI))
+	s.pages.Render(w, http.StatusOK, pageConsent, d, redirectOrigin(ar.RedirectURI))
 }
 
 // grantConsent records that u allowed ar's scopes, adding to what they
 // allowed the client before.
-func (s *Server) grantConsent(r *http.Request, ar *authorizeRequest, u *storage.User) error {
+func (s *Server) grantConsent(r *http.Request, ar *oauth.AuthorizeRequest, u *storage.User) error {
 	ctx := r.Context()
 	scopes := consentItems(ar)
-	prev, err := s.store.GetConsent(ctx, u.ID, ar.client.ID)
+	prev, err := s.store.GetConsent(ctx, u.ID, ar.Client.ID)
 	switch {
 	case err == nil:
 		for _, sc := range prev.Scopes {
@@ -163,12 +164,12 @@ func (s *Server) grantConsent(r *http.Request, ar *authorizeRequest, u *storage.
 	case !errors.Is(err, storage.ErrNotFound):
 		return fmt.Errorf("server: get consent: %w", err)
 	}
-	c := &storage.Consent{UserID: u.ID, ClientID: ar.client.ID, Scopes: scopes, CreatedAt: s.clock.Now().UTC()}
+	c := &storage.Consent{UserID: u.ID, ClientID: ar.Client.ID, Scopes: scopes, CreatedAt: s.clock.Now().UTC()}
 	if err := s.store.SaveConsent(ctx, c); err != nil {
 		return fmt.Errorf("server: save consent: %w", err)
 	}
 	s.audit.Log(audit.Event{Type: audit.ConsentGranted, Outcome: audit.Success,
-		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, ClientID: ar.client.ID, IP: s.clientIP(r),
-		Details: map[string]string{"scope": joinScope(ar.scopes)}})
+		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, ClientID: ar.Client.ID, IP: s.clientIP(r),
+		Details: map[string]string{"scope": oauth.JoinScope(ar.Scopes)}})
 	return nil
 }

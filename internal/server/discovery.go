@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/gatehouse-auth/gatehouse/internal/server/discovery"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 )
 
 // The discovery document and the JWKS (internal/server/discovery) are
@@ -21,13 +22,13 @@ func (s *Server) discovery() *discovery.Discovery {
 			EndSession:          PathLogout,
 			PushedAuthorization: PathPAR,
 		},
-		Scopes:              []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeGroups, "offline_access", ScopeAdmin, ScopeAccount},
+		Scopes:              []string{oauth.ScopeOpenID, oauth.ScopeProfile, oauth.ScopeEmail, oauth.ScopeGroups, "offline_access", oauth.ScopeAdmin, oauth.ScopeAccount},
 		GroupsClaim:         s.cfg.OIDC.GroupsClaim,
 		RequirePAR:          s.cfg.Authorize.RequirePAR,
-		AssertionAlgorithms: assertionAlgorithms,
+		AssertionAlgorithms: oauth.AssertionAlgorithms,
 		DPoPAlgorithms:      s.dpop.Algorithms(),
 		Keys:                s.keys,
-		KeyRefreshAge:       keyRefreshAge,
+		KeyRefreshAge:       oauth.KeyRefreshAge,
 		Logger:              s.log,
 	})
 }

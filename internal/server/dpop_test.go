@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server/accountapi"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -387,8 +388,8 @@ func TestDPoPBoundTokenAtServerResources(t *testing.T) {
 	f := newUserFixture(t)
 	h := f.testHarness
 	key := h.dpopKey()
-	code := f.insertCode(codeOpts{clientID: "console", userID: f.user.ID, redirectURI: f.webRedirect, scopes: []string{"openid", ScopeAccount},
-		resources: []string{AccountResource(f.issuer)}, challenge: s256(testVerifier), method: "S256"})
+	code := f.insertCode(codeOpts{clientID: "console", userID: f.user.ID, redirectURI: f.webRedirect, scopes: []string{"openid", oauth.ScopeAccount},
+		resources: []string{oauth.AccountResource(f.issuer)}, challenge: s256(testVerifier), method: "S256"})
 	st, body, _ := f.postDPoP(PathToken, url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"redirect_uri": {f.webRedirect}, "code_verifier": {testVerifier}}, "console", f.consoleSecret, h.tokenProof(key, ""))
 	if st != 200 || body["token_type"] != "DPoP" {
@@ -459,8 +460,8 @@ func TestDPoPAdminAPIBoundToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := h.dpopKey()
-	code := f.insertCode(codeOpts{clientID: "console", userID: admin.ID, redirectURI: f.webRedirect, scopes: []string{"openid", ScopeAdmin},
-		resources: []string{AdminResource(f.issuer)}, challenge: s256(testVerifier), method: "S256"})
+	code := f.insertCode(codeOpts{clientID: "console", userID: admin.ID, redirectURI: f.webRedirect, scopes: []string{"openid", oauth.ScopeAdmin},
+		resources: []string{oauth.AdminResource(f.issuer)}, challenge: s256(testVerifier), method: "S256"})
 	st, body, _ := f.postDPoP(PathToken, url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"redirect_uri": {f.webRedirect}, "code_verifier": {testVerifier}}, "console", f.consoleSecret, h.tokenProof(key, ""))
 	if st != 200 || body["token_type"] != "DPoP" {

@@ -26,6 +26,6 @@ func (inst *Instance) AuditLogger() *audit.Logger { return inst.audit }
 // signing keys, collecting expired rows, recording API key use — until ctx
 // ends, for a process that serves Handler on its own listener.
 func (inst *Instance) RunBackground(ctx context.Context) {
-	go inst.Server.recordAPIKeyUse(ctx)
+	go inst.Server.oauth.RecordAPIKeyUse(ctx)
 	inst.background(ctx)
 }

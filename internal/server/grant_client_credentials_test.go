@@ -69,7 +69,7 @@ func TestClientCredentialsRejections(t *testing.T) {
 		{"public client", url.Values{"grant_type": {"client_credentials"}, "client_id": {"pub"}}, "", "", "", 400, "unauthorized_client"},
 		{"scope not allowed", url.Values{"grant_type": {"client_credentials"}, "scope": {"read admin"}}, "ci", sec, "", 400, "invalid_scope"},
 		// SECURITY-CASES 27: the password grant is refused to every client
-		// an admin has not opened to terminal sign-in (grant_password.go).
+		// an admin has not opened to terminal sign-in (oauth/grant_password.go).
 		{"password grant", url.Values{"grant_type": {"password"}, "username": {"admin"}, "password": {"x"}}, "ci", sec, "", 400, "unsupported_grant_type"},
 		{"unknown grant", url.Values{"grant_type": {"urn:example:nope"}}, "ci", sec, "", 400, "unsupported_grant_type"},
 		{"no grant type", url.Values{}, "ci", sec, "", 400, "invalid_request"},

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
-	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -266,7 +265,7 @@ func TestTerminalLoginMFA(t *testing.T) {
 		if st, _ := h.terminalOTP(mt[:len(mt)-2]+"AA", totpCode(t, sec, h.clock.Now())); st != http.StatusBadRequest {
 			t.Fatalf("tampered mfa_token: %d", st)
 		}
-		h.clock.Advance(terminalMFATTL + time.Second)
+		h.clock.Advance(oauth.TerminalMFATTL + time.Second)
 		if st, body := h.terminalOTP(mt, totpCode(t, sec, h.clock.Now())); st != http.StatusBadRequest || errCode(body) != protocol.ErrInvalidGrant {
 			t.Fatalf("expired mfa_token: %d %v", st, body)
 		}
@@ -318,23 +317,6 @@ func TestTerminalLoginMFARequiredRole(t *testing.T) {
 	}
 	if d, _ := body["error_description"].(string); !strings.Contains(d, PathAccount) {
 		t.Errorf("description does not point to the account page: %q", d)
-	}
-}
-
-// TestTerminalMFATokenIsSealed: the mfa_token is opaque and bound to its
-// purpose; the nonce alone does nothing.
-func TestTerminalMFATokenIsSealed(t *testing.T) {
-	h := newHarness(t)
-	if _, ok := h.srv.openTerminalMFA(secret.NewToken()); ok {
-		t.Fatal("a random token opened")
-	}
-	good, _ := h.srv.secretKey.Seal([]byte(`{"u":"u-alice","c":"gatehouse-cli","e":9999999999,"n":"x"}`), []byte(terminalMFAAD))
-	if _, ok := h.srv.openTerminalMFA(base64.RawURLEncoding.EncodeToString(good)); !ok {
-		t.Fatal("a token sealed for terminal MFA did not open")
-	}
-	sealed, _ := h.srv.secretKey.Seal([]byte(`{"u":"u-alice","c":"gatehouse-cli","e":9999999999,"n":"x"}`), []byte(pendingAD))
-	if _, ok := h.srv.openTerminalMFA(base64.RawURLEncoding.EncodeToString(sealed)); ok {
-		t.Fatal("a token sealed for another purpose opened")
 	}
 }
 

@@ -205,3 +205,8 @@ func (h *testHarness) doJSON(req *http.Request) (int, map[string]any, http.Heade
 	}
 	return resp.StatusCode, m, resp.Header
 }
+
+// rewireBackChannel rebuilds the back channel (internal/server/oauth) on
+// the server's current fields, in place, for a test that replaced one of
+// them (the store, the audit log) after New.
+func (s *Server) rewireBackChannel() { *s.oauth = *s.backChannel() }

@@ -2,34 +2,28 @@ package server
 
 import (
 	"context"
-	"math"
 	"net/netip"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-// Rate-limit key prefixes; the limiter sees "<prefix>:<subject>".
+// Rate-limit key prefixes; the limiter sees "<prefix>:<subject>". The
+// back channel's are oauth.Limit*.
 const (
-	limitLoginIP          = "login-ip"
-	limitLoginUser        = "login-user"
-	limitDeviceIP         = "device-ip"
-	limitTokenClient      = "token-client"
-	limitClientAuth       = "client-auth-ip"
-	limitDeviceAuthIP     = "device-auth-ip"
-	limitDeviceAuthClient = "device-auth-client"
-	// limitPARIP counts pushes of public clients per address: each stores
-	// a row, and anyone who knows a public client's id may push.
-	limitPARIP = "par-ip"
+	limitLoginIP   = "login-ip"
+	limitLoginUser = "login-user"
+	limitDeviceIP  = "device-ip"
 )
 
 // perIP are the limits whose subject is a client IP address; allow keys
 // them with ipLimitKey, so no caller can forget to.
 var perIP = map[string]bool{
-	limitLoginIP: true, limitDeviceIP: true, limitClientAuth: true,
-	limitMFAIP: true, limitDeviceAuthIP: true, limitPARIP: true,
+	limitLoginIP: true, limitDeviceIP: true, oauth.LimitClientAuthIP: true,
+	limitMFAIP: true, oauth.LimitDeviceAuthIP: true, oauth.LimitPARIP: true,
 }
 
 // allow consumes one event of key under rate. A limiter failure is reported
@@ -46,13 +40,7 @@ func (s *Server) allow(ctx context.Context, prefix, subject string, rate config.
 }
 
 // tooManyRequests is the error for a refused request, with Retry-After.
-func tooManyRequests(res ratelimit.Result) *protocol.Error {
-	return &protocol.Error{
-		Code:        protocol.ErrTooManyRequests,
-		Description: "too many requests; try again later",
-		RetryAfter:  int(math.Ceil(res.RetryAfter.Seconds())),
-	}
-}
+func tooManyRequests(res ratelimit.Result) *protocol.Error { return oauth.TooManyRequests(res) }
 
 // ipLimitKey is the per-IP rate-limit subject for the client address ip:
 // an IPv4 address (also written IPv4-mapped, ::ffff:a.b.c.d) counts alone;

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -152,11 +153,11 @@ func (s *Server) authorizeTargetOrigin(ctx context.Context, returnTo string) str
 	}
 	if q.Has("request_uri") {
 		// A pushed request (RFC 9126): its redirect URI is in the store.
-		if q = s.peekPushedParams(ctx, c, q.Get("request_uri")); q == nil {
+		if q = s.oauth.PeekPushedParams(ctx, c, q.Get("request_uri")); q == nil {
 			return ""
 		}
 	}
-	ru, perr := resolveRedirectURI(c, q.Get("redirect_uri"), q.Has("redirect_uri"))
+	ru, perr := oauth.ResolveRedirectURI(c, q.Get("redirect_uri"), q.Has("redirect_uri"))
 	if perr != nil {
 		return ""
 	}

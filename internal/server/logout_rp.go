@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -62,7 +63,7 @@ func (s *Server) parseRPLogout(r *http.Request, q url.Values) (*rpLogout, *proto
 		clientID, lr.hintSubject = aud, sub
 	}
 	if clientID != "" {
-		c, err := s.clients.get(r.Context(), clientID)
+		c, err := s.clients.Get(r.Context(), clientID)
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, protocol.NewError(protocol.ErrInvalidClient, "unknown client"), nil
 		}
@@ -75,7 +76,7 @@ func (s *Server) parseRPLogout(r *http.Request, q url.Values) (*rpLogout, *proto
 		if lr.client == nil {
 			return nil, protocol.NewError(protocol.ErrInvalidRequest, "post_logout_redirect_uri needs client_id or id_token_hint"), nil
 		}
-		if !plausibleRedirectURI(lr.redirectTo) || !slices.Contains(lr.client.PostLogoutRedirectURIs, lr.redirectTo) {
+		if !oauth.PlausibleRedirectURI(lr.redirectTo) || !slices.Contains(lr.client.PostLogoutRedirectURIs, lr.redirectTo) {
 			return nil, protocol.NewError(protocol.ErrInvalidRequest, "post_logout_redirect_uri is not registered for this client"), nil
 		}
 	}
@@ -86,7 +87,7 @@ func (s *Server) parseRPLogout(r *http.Request, q url.Values) (*rpLogout, *proto
 // and returns its sub and aud. It may have expired: RFC 9068 does not
 // govern hints, and RP-Initiated Logout §2 accepts expired ones.
 func (s *Server) idTokenHint(r *http.Request, tok string) (sub, aud string, ok bool) {
-	payload, err := s.keys.VerifyFresh(r.Context(), tok, "JWT", keyRefreshAge)
+	payload, err := s.keys.VerifyFresh(r.Context(), tok, "JWT", oauth.KeyRefreshAge)
 	if err != nil {
 		return "", "", false
 	}

@@ -23,7 +23,7 @@ func newLogoutFixture(t *testing.T) *authzFixture {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	f.srv.clients.forget("web")
+	f.srv.clients.Forget("web")
 	return f
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -34,7 +35,7 @@ func (f *authzFixture) push(form url.Values) string {
 		f.t.Fatalf("par: %d %v", st, body)
 	}
 	uri, _ := body["request_uri"].(string)
-	if !strings.HasPrefix(uri, "urn:ietf:params:oauth:request_uri:") || len(uri) < len(requestURIPrefix)+40 {
+	if !strings.HasPrefix(uri, "urn:ietf:params:oauth:request_uri:") || len(uri) < len(oauth.RequestURIPrefix)+40 {
 		f.t.Fatalf("par: request_uri %q", uri)
 	}
 	if body["expires_in"] != float64(90) {
@@ -123,11 +124,11 @@ func TestPARExpiry(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, open storeOpener) {
 		f := newAuthzFixtureOn(t, open)
 		late := f.push(webPARRequest())
-		f.clock.Advance(parTTL)
+		f.clock.Advance(oauth.PARTTL)
 		wantErrorPage(t, f.browse(f.browser, byReference("web", late)), "unknown or has expired")
 
 		uri := f.push(webPARRequest())
-		f.clock.Advance(parTTL - time.Second)
+		f.clock.Advance(oauth.PARTTL - time.Second)
 		c := f.newBrowser()
 		p := f.browse(c, byReference("web", uri))
 		if p.status != http.StatusOK || p.url.Path != f.base+PathLogin {
@@ -154,7 +155,7 @@ func TestPARExpiry(t *testing.T) {
 		}
 
 		// The expiry job deletes pushed requests.
-		f.clock.Advance(parSignInWindow)
+		f.clock.Advance(oauth.PARSignInWindow)
 		if n, err := f.store.DeleteExpired(t.Context(), f.clock.Now()); err != nil || n < 2 {
 			t.Errorf("DeleteExpired = %d, %v; want both pushed requests gone", n, err)
 		}
@@ -195,9 +196,9 @@ func TestPARRequestURIErrors(t *testing.T) {
 	tests := []struct {
 		name, path, want string
 	}{
-		{"unknown", byReference("web", requestURIPrefix+"nope"), "unknown or has expired"},
+		{"unknown", byReference("web", oauth.RequestURIPrefix+"nope"), "unknown or has expired"},
 		{"not a pushed one", byReference("web", "https://app.example/request.jwt"), "request_uri_not_supported"},
-		{"empty", byReference("web", requestURIPrefix), "request_uri_not_supported"},
+		{"empty", byReference("web", oauth.RequestURIPrefix), "request_uri_not_supported"},
 		{"conflicting state", byReference("web", uri) + "&state=other", "state differs from the pushed"},
 		{"conflicting redirect_uri", byReference("web", uri) + "&" + url.Values{"redirect_uri": {"https://app.example/cb2"}}.Encode(), "redirect_uri differs"},
 		{"added prompt", byReference("web", uri) + "&prompt=none", "prompt differs"},
@@ -233,7 +234,7 @@ func TestPARPushValidation(t *testing.T) {
 		{"unsupported response_type", with(webPARRequest(), url.Values{"response_type": {"token"}}), "web", f.webSecret, 400, "unsupported_response_type"},
 		{"scope not allowed", with(webPARRequest(), url.Values{"scope": {"admin"}}), "web", f.webSecret, 400, "invalid_scope"},
 		{"plain PKCE", with(webPARRequest(), url.Values{"code_challenge_method": {"plain"}}), "web", f.webSecret, 400, "invalid_request"},
-		{"request_uri pushed", with(webPARRequest(), url.Values{"request_uri": {requestURIPrefix + "x"}}), "web", f.webSecret, 400, "invalid_request"},
+		{"request_uri pushed", with(webPARRequest(), url.Values{"request_uri": {oauth.RequestURIPrefix + "x"}}), "web", f.webSecret, 400, "invalid_request"},
 		{"request object", with(webPARRequest(), url.Values{"request": {"eyJhbGciOiJub25lIn0.e30."}}), "web", f.webSecret, 400, "request_not_supported"},
 		{"other client_id", with(webPARRequest(), url.Values{"client_id": {"spa"}}), "web", f.webSecret, 400, "invalid_request"},
 		{"bad resource", with(webPARRequest(), url.Values{"resource": {"https://nowhere.example"}}), "web", f.webSecret, 400, "invalid_target"},
@@ -264,7 +265,7 @@ func TestPARRequired(t *testing.T) {
 			}
 		}
 		must(f.store.UpdateClient(t.Context(), "web", func(c *storage.Client) error { c.RequirePAR = true; return nil }))
-		f.srv.clients.forget("web")
+		f.srv.clients.Forget("web")
 		full := with(webPARRequest(), url.Values{"client_id": {"web"}})
 		wantErrorPage(t, f.browse(f.browser, PathAuthorize+"?"+full.Encode()), "must push its authorization requests")
 		if loc := f.authorizeCode(f.browser, url.Values{"client_id": {"web"}, "request_uri": {f.push(webPARRequest())}}); loc.Query().Get("code") == "" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 )
 
 // refreshWithKey refreshes rt as clientID (a public client when sec is
@@ -31,7 +32,7 @@ func (f *userFixture) refreshWithKey(clientID, sec, rt, key string, signer *dpop
 		req.SetBasicAuth(clientID, sec)
 	}
 	if key != "" {
-		req.Header.Set(IdempotencyKeyHeader, key)
+		req.Header.Set(oauth.IdempotencyKeyHeader, key)
 	}
 	if signer != nil {
 		req.Header.Set("DPoP", f.tokenProof(signer, ""))
@@ -268,7 +269,7 @@ func TestRefreshIdempotencyKeyMalformed(t *testing.T) {
 		"\"Ut9mhnP0sLRlV3e8x0p6B\u00e9\"",
 	} {
 		st, body := f.refreshWithKey("web", f.webSecret, rt, key, nil)
-		if desc, _ := body["error_description"].(string); st != 400 || errCode(body) != "invalid_request" || !strings.Contains(desc, IdempotencyKeyHeader) {
+		if desc, _ := body["error_description"].(string); st != 400 || errCode(body) != "invalid_request" || !strings.Contains(desc, oauth.IdempotencyKeyHeader) {
 			t.Errorf("key %q: %d %v, want invalid_request naming the header", key, st, body)
 		}
 	}
@@ -276,44 +277,4 @@ func TestRefreshIdempotencyKeyMalformed(t *testing.T) {
 	if err != nil || stored.Rotated {
 		t.Fatalf("the token after refused keys: %+v, %v; want it unspent", stored, err)
 	}
-}
-
-func TestParseSFString(t *testing.T) {
-	for in, want := range map[string]string{
-		`"abc"`:        "abc",
-		`"a\"b\\c"`:    `a"b\c`,
-		`""`:           "",
-		`"with space"`: "with space",
-	} {
-		if got, err := parseSFString(in); err != nil || got != want {
-			t.Errorf("parseSFString(%s) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, in := range []string{``, `"`, `abc`, `"a"b"`, `"a\b"`, `"a\"`, "\"a\tb\"", "\"a\x7fb\""} {
-		if got, err := parseSFString(in); err == nil {
-			t.Errorf("parseSFString(%q) = %q, want an error", in, got)
-		}
-	}
-}
-
-func FuzzIdempotencyKey(f *testing.F) {
-	for _, s := range []string{retryKey, `"a\"b\\c"`, `"`, `""`, `"\`, "\"\xff\""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, v string) {
-		h := http.Header{}
-		h.Set(IdempotencyKeyHeader, v)
-		key, err := idempotencyKey(h)
-		if err != nil {
-			return
-		}
-		if len(key) < minIdempotencyKey || len(key) > maxIdempotencyKey {
-			t.Fatalf("accepted a key of %d characters", len(key))
-		}
-		for i := 0; i < len(key); i++ {
-			if key[i] < 0x20 || key[i] > 0x7e {
-				t.Fatalf("accepted a key with byte %#x", key[i])
-			}
-		}
-	})
 }

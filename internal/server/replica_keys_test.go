@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 )
 
@@ -28,12 +29,12 @@ func TestTokenFromAnotherReplicasNewKeyIsAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := f.clock.Now()
-	tok, err := other.Sign("at+jwt", AccessClaims{Issuer: f.issuer, Subject: "ci", Audience: []string{f.issuer},
+	tok, err := other.Sign("at+jwt", oauth.AccessClaims{Issuer: f.issuer, Subject: "ci", Audience: []string{f.issuer},
 		IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Minute).Unix(), ID: NewID(), ClientID: "ci"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(2 * time.Second) // past keyRefreshAge since this replica loaded its keys
+	f.clock.Advance(2 * time.Second) // past oauth.KeyRefreshAge since this replica loaded its keys
 	if got := f.introspect(tok); got["active"] != true {
 		t.Fatalf("token signed with the other replica's new key: %v", got)
 	}

@@ -258,7 +258,7 @@ func (inst *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go inst.background(bg)
-	go inst.Server.recordAPIKeyUse(bg)
+	go inst.Server.oauth.RecordAPIKeyUse(bg)
 
 	select {
 	case err := <-errc:

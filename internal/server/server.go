@@ -1,7 +1,9 @@
-// Package server is the Gatehouse authorization server: the HTTP handlers of
-// the OAuth 2.0 endpoints (one file per endpoint, one file per grant), the
-// login, consent and device pages, and the wiring that assembles them from a
-// configuration.
+// Package server is the Gatehouse authorization server: the pages a browser
+// sees (the authorization endpoint, login, consent, account, device), and
+// the wiring that assembles the whole server from a configuration: these
+// pages, the back channel (internal/server/oauth: the token endpoint and
+// its grants, PAR, device authorization, revocation, introspection,
+// userinfo) and the APIs (accountapi, adminhttp, discovery, probes).
 //
 // Handlers never format protocol errors themselves: grants and endpoints
 // return *protocol.Error values and writeError renders them (RFC 6749 §5.2);
@@ -27,6 +29,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
 	"github.com/gatehouse-auth/gatehouse/internal/server/discovery"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/server/probes"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
@@ -39,11 +42,12 @@ const (
 	PathDiscoveryOIDC   = discovery.PathOIDC
 	PathJWKS            = discovery.PathJWKS
 	PathAuthorize       = "/oauth2/authorize"
-	PathToken           = "/oauth2/token"
-	PathDeviceAuthorize = "/oauth2/device_authorization"
-	PathRevoke          = "/oauth2/revoke"
-	PathIntrospect      = "/oauth2/introspect"
-	PathUserinfo        = "/oauth2/userinfo"
+	PathToken           = oauth.PathToken
+	PathDeviceAuthorize = oauth.PathDeviceAuthorize
+	PathRevoke          = oauth.PathRevoke
+	PathIntrospect      = oauth.PathIntrospect
+	PathUserinfo        = oauth.PathUserinfo
+	PathPAR             = oauth.PathPAR
 	PathDevice          = "/device"
 	PathLogin           = "/login"
 	PathLogout          = "/logout"
@@ -53,7 +57,6 @@ const (
 	PathStatic          = webpage.PathStatic
 	CLIClientID         = "gatehouse-cli"
 	AdminUsername       = "admin"
-	maxFormBytes        = 64 << 10
 )
 
 // Deps are the collaborators a Server needs. All fields are required except
@@ -95,8 +98,7 @@ type Server struct {
 	// makes for a browser starts with it.
 	base    string
 	metrics *metrics
-	clients *clientCache
-	apiKeys *apiKeyCache
+	clients *oauth.ClientCache
 	pages   *webpage.Pages
 	// sessions are the browser's cookies, CSRF token and session
 	// (internal/server/browser), which every page uses.
@@ -111,8 +113,10 @@ type Server struct {
 	// dbBreaker stops requests from waiting on a database that is down
 	// (deps.go).
 	dbBreaker *breaker.Breaker
-	// dpop checks DPoP proofs (dpop.go).
+	// dpop checks DPoP proofs (internal/server/oauth's dpop.go).
 	dpop *dpop.Verifier
+	// oauth are the back-channel endpoints (oauth.go).
+	oauth *oauth.Endpoints
 	// connectors are the configured connectors (connectors.go).
 	connectors []Connector
 }
@@ -160,8 +164,7 @@ func New(d Deps) (*Server, error) {
 		issuer:  d.Config.Issuer,
 		base:    base,
 		metrics: newMetrics(),
-		clients: newClientCache(d.Store, d.Clock),
-		apiKeys: newAPIKeyCache(d.Store, d.Clock),
+		clients: oauth.NewClientCache(d.Store, d.Clock),
 		pages:   pg,
 		proxies: proxies,
 	}
@@ -183,11 +186,12 @@ func New(d Deps) (*Server, error) {
 	if s.webauthn == nil {
 		s.log.Info("passkeys are off: the issuer's host is an IP address, which browsers refuse as a WebAuthn RP ID; set webauthn.rp_id (and webauthn.origins) or use a host name in the issuer")
 	}
-	if s.dpop, err = newDPoPVerifier(d.Config, d.SecretKey, d.DPoPReplay, d.Clock); err != nil {
+	if s.dpop, err = oauth.NewDPoPVerifier(d.Config, d.SecretKey, d.DPoPReplay, d.Clock); err != nil {
 		return nil, fmt.Errorf("server: dpop: %w", err)
 	}
 	s.connectors = d.Connectors
 	s.dbBreaker = breaker.New(d.Clock, 0, 0)
+	s.oauth = s.backChannel()
 	s.handler = s.routes()
 	return s, nil
 }
@@ -228,13 +232,7 @@ func (s *Server) routes() http.Handler {
 		register(pattern, s.metrics.instrument(route, h))
 	}
 	s.discovery().Routes(handle)
-	handle("POST "+PathToken, "token", s.handleToken)
-	handle("POST "+PathDeviceAuthorize, "device_authorization", s.handleDeviceAuthorization)
-	handle("POST "+PathPAR, "par", s.handlePAR)
-	handle("POST "+PathRevoke, "revoke", s.handleRevoke)
-	handle("POST "+PathIntrospect, "introspect", s.handleIntrospect)
-	handle("GET "+PathUserinfo, "userinfo", s.handleUserinfo)
-	handle("POST "+PathUserinfo, "userinfo", s.handleUserinfo)
+	s.oauth.Routes(handle)
 	s.probes().Routes(handle, register)
 	s.accountAPI().Routes(handle) // bearer token only: no cookies, so no CSRF
 

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -122,7 +123,7 @@ func NewDatabase(streams command.IOStreams, env *Env) Backend {
 	if env.Config != nil {
 		issuer = env.Config.Issuer
 	}
-	checkClient := func(c *storage.Client) error { return server.CheckClientRegistration(issuer, c) }
+	checkClient := func(c *storage.Client) error { return oauth.CheckClientRegistration(issuer, c) }
 	return dbBackend{env: env, streams: streams, ops: admin.New(env.Store, admin.Options{Hasher: newHasher(), Clock: env.Clock,
 		Connectors: connectors, CheckClient: checkClient})}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage/sqlite"
@@ -534,7 +535,7 @@ func TestAdminParity(t *testing.T) {
 	t.Cleanup(func() { layerStore.Close() })
 	paritySeed(t, layerStore, true)
 	layer := admin.New(layerStore, admin.Options{Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1),
-		CheckClient: func(c *storage.Client) error { return server.CheckClientRegistration("https://auth.example", c) }})
+		CheckClient: func(c *storage.Client) error { return oauth.CheckClientRegistration("https://auth.example", c) }})
 
 	// The admin API, called directly.
 	apiSrv := servertest.Start(t)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command"
 	"github.com/gatehouse-auth/gatehouse/internal/cli/command/commandtest"
-	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 )
 
@@ -40,7 +40,7 @@ func (c *accountCLI) storeLogin(username string) {
 // `gatehouse login --account` would.
 func (c *accountCLI) storeAccountLogin(username string) {
 	c.t.Helper()
-	c.storeLoginAs("default#account", username, append(slices.Clone(command.LoginScopes), server.ScopeAccount), server.AccountResource(c.srv.URL))
+	c.storeLoginAs("default#account", username, append(slices.Clone(command.LoginScopes), oauth.ScopeAccount), oauth.AccountResource(c.srv.URL))
 }
 
 func (c *accountCLI) storeLoginAs(slot, username string, scopes []string, resources ...string) {

@@ -3,6 +3,7 @@ package command
 import (
 	"github.com/gatehouse-auth/gatehouse/cliauth"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 )
 
 // LoginScopes are what `gatehouse login` asks for: the user's identity and a
@@ -31,8 +32,8 @@ func NewAuth(streams IOStreams, settings ...cliauth.Setting) *cliauth.App {
 		DefaultScopes:   LoginScopes,
 		Settings:        settings,
 		Elevations: []cliauth.Elevation{
-			{Name: ElevationAdmin, Purpose: "the admin API", Resource: server.AdminResource, Scopes: []string{server.ScopeAdmin}},
-			{Name: ElevationAccount, Purpose: "the account API (two-step verification)", Resource: server.AccountResource, Scopes: []string{server.ScopeAccount}},
+			{Name: ElevationAdmin, Purpose: "the admin API", Resource: oauth.AdminResource, Scopes: []string{oauth.ScopeAdmin}},
+			{Name: ElevationAccount, Purpose: "the account API (two-step verification)", Resource: oauth.AccountResource, Scopes: []string{oauth.ScopeAccount}},
 		},
 		IO:    streams.IO,
 		Clock: streams.Clock,

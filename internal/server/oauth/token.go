@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/dpop"
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/server/respond"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -39,65 +40,65 @@ func parsePostForm(w http.ResponseWriter, r *http.Request) error {
 // authenticateClientLimited is authenticateClient with the token
 // endpoint's limits: failed authentications per IP (SECURITY-CASES 30) and
 // requests per client. A client over its limit comes back with the error.
-func (s *Server) authenticateClientLimited(r *http.Request) (*storage.Client, error) {
-	c, err := s.authenticateClient(r)
+func (e *Endpoints) authenticateClientLimited(r *http.Request) (*storage.Client, error) {
+	c, err := e.authenticateClient(r)
 	if err != nil {
 		var pe *protocol.Error
 		if errors.As(err, &pe) && pe.Code == protocol.ErrInvalidClient {
-			if res, lerr := s.allow(r.Context(), limitClientAuth, s.clientIP(r), s.cfg.Limits.LoginPerIP); lerr == nil && !res.Allowed {
-				return nil, tooManyRequests(res)
+			if res, lerr := e.allow(r.Context(), LimitClientAuthIP, e.clientIP(r), e.cfg.Limits.LoginPerIP); lerr == nil && !res.Allowed {
+				return nil, TooManyRequests(res)
 			}
 		}
 		return nil, err
 	}
-	if res, err := s.allow(r.Context(), limitTokenClient, c.ID, s.cfg.Limits.TokenPerClient); err == nil && !res.Allowed {
-		return c, tooManyRequests(res)
+	if res, err := e.allow(r.Context(), LimitTokenClient, c.ID, e.cfg.Limits.TokenPerClient); err == nil && !res.Allowed {
+		return c, TooManyRequests(res)
 	}
 	return c, nil
 }
 
 // handleToken is the token endpoint (RFC 6749 §3.2).
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	resp, c, err := s.token(w, r)
+func (e *Endpoints) handleToken(w http.ResponseWriter, r *http.Request) {
+	resp, c, err := e.token(w, r)
 	if err != nil {
 		pe := protocol.AsError(err)
-		s.metrics.tokenError(pe.Code)
+		e.tokenRefused(pe.Code)
 		if pe.Code != protocol.ErrAuthorizationPending && pe.Code != protocol.ErrSlowDown && pe.Code != protocol.ErrServerError {
-			ev := audit.Event{Type: audit.TokenRefused, Outcome: "failure", IP: s.clientIP(r),
+			ev := audit.Event{Type: audit.TokenRefused, Outcome: "failure", IP: e.clientIP(r),
 				Reason: pe.Error(), Details: map[string]string{"grant_type": r.PostForm.Get("grant_type")}}
 			if c != nil {
 				ev.ClientID = c.ID
 			}
-			s.audit.Log(ev)
+			e.audit.Log(ev)
 		}
-		s.writeError(w, r, err)
+		e.writeError(w, r, err)
 		return
 	}
-	if s.cfg.DPoP.RequireNonce {
+	if e.cfg.DPoP.RequireNonce {
 		// RFC 9449 §8.2: a fresh nonce with every response, so a client
 		// keeps one without another round trip.
-		w.Header().Set(dpop.NonceHeader, s.dpop.Nonces().Nonce())
+		w.Header().Set(dpop.NonceHeader, e.dpop.Nonces().Nonce())
 	}
-	writeJSON(w, http.StatusOK, resp)
+	respond.JSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) token(w http.ResponseWriter, r *http.Request) (*protocol.TokenResponse, *storage.Client, error) {
+func (e *Endpoints) token(w http.ResponseWriter, r *http.Request) (*protocol.TokenResponse, *storage.Client, error) {
 	if err := parsePostForm(w, r); err != nil {
 		return nil, nil, err
 	}
-	ip := s.clientIP(r)
-	c, err := s.authenticateClientLimited(r)
+	ip := e.clientIP(r)
+	c, err := e.authenticateClientLimited(r)
 	if err != nil {
 		return nil, c, err // c is nil unless only its limit was hit
 	}
 	// Fail closed before anything is spent (a code, a refresh token)
 	// while the audit trail cannot take the token.issued event.
-	if !s.cfg.Audit.FailOpen && !s.audit.Healthy() {
+	if !e.cfg.Audit.FailOpen && !e.audit.Healthy() {
 		return nil, c, audit.ErrUnavailable
 	}
 	// RFC 9449 §5: a DPoP proof binds what the grant issues to its key;
 	// checked before any grant spends a code or a refresh token.
-	jkt, err := s.tokenProof(r, c)
+	jkt, err := e.tokenProof(r, c)
 	if err != nil {
 		return nil, c, err
 	}
@@ -105,19 +106,19 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*protocol.TokenR
 	var resp *protocol.TokenResponse
 	switch gt {
 	case protocol.GrantClientCredentials:
-		resp, err = s.grantClientCredentials(r, c, jkt)
+		resp, err = e.grantClientCredentials(r, c, jkt)
 	case protocol.GrantAuthorizationCode:
-		resp, err = s.grantAuthorizationCode(r, c, jkt)
+		resp, err = e.grantAuthorizationCode(r, c, jkt)
 	case protocol.GrantRefreshToken:
-		resp, err = s.grantRefreshToken(r, c, jkt)
+		resp, err = e.grantRefreshToken(r, c, jkt)
 	case protocol.GrantDeviceCode:
-		resp, err = s.grantDeviceCode(r, c, jkt)
+		resp, err = e.grantDeviceCode(r, c, jkt)
 	case protocol.GrantPassword:
 		// Only for clients an admin opened to terminal sign-in
 		// (grant_password.go; RFC 9700 §2.4).
-		resp, err = s.grantPassword(r, c, jkt)
+		resp, err = e.grantPassword(r, c, jkt)
 	case protocol.GrantMFAOTP:
-		resp, err = s.grantMFAOTP(r, c, jkt)
+		resp, err = e.grantMFAOTP(r, c, jkt)
 	case "":
 		err = protocol.NewError(protocol.ErrInvalidRequest, "grant_type is required")
 	default:
@@ -128,9 +129,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*protocol.TokenR
 	}
 	// No token is acknowledged whose event a crash could lose
 	// (SECURITY-CASES 71): wait for the event's group commit.
-	actx, cancel := context.WithTimeout(r.Context(), time.Duration(s.cfg.Audit.Timeout))
+	actx, cancel := context.WithTimeout(r.Context(), time.Duration(e.cfg.Audit.Timeout))
 	defer cancel()
-	if err := s.audit.Record(actx, audit.Event{Type: audit.TokenIssued, Outcome: "success", ClientID: c.ID, IP: ip,
+	if err := e.audit.Record(actx, audit.Event{Type: audit.TokenIssued, Outcome: "success", ClientID: c.ID, IP: ip,
 		Details: map[string]string{"grant_type": gt, "scope": resp.Scope}}); err != nil {
 		return nil, c, err
 	}

@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"context"
@@ -16,14 +16,14 @@ import (
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-// assertionAlgorithms are the only algorithms accepted for private_key_jwt
+// AssertionAlgorithms are the only algorithms accepted for private_key_jwt
 // client assertions: asymmetric ones, so "none" and HMAC keyed with a
 // public key can never verify (RFC 8725 §3.1, §3.2).
-var assertionAlgorithms = []string{"ES256", "ES384", "EdDSA", "Ed25519", "RS256", "PS256"}
+var AssertionAlgorithms = []string{"ES256", "ES384", "EdDSA", "Ed25519", "RS256", "PS256"}
 
-// maxAssertionLifetime bounds how far in the future a client assertion's
+// MaxAssertionLifetime bounds how far in the future a client assertion's
 // exp may be, which also bounds how long its jti is remembered.
-const maxAssertionLifetime = time.Hour
+const MaxAssertionLifetime = time.Hour
 
 var errInvalidClient = protocol.NewError(protocol.ErrInvalidClient, "client authentication failed")
 
@@ -33,7 +33,7 @@ var errInvalidClient = protocol.NewError(protocol.ErrInvalidClient, "client auth
 // string and requests that use more than one authentication method
 // (RFC 6749 §2.3.1), and a method other than the one the client is
 // registered for (OIDC Core §9).
-func (s *Server) authenticateClient(r *http.Request) (*storage.Client, error) {
+func (e *Endpoints) authenticateClient(r *http.Request) (*storage.Client, error) {
 	q := r.URL.Query()
 	for _, p := range []string{"client_secret", "client_assertion", "client_assertion_type"} {
 		if q.Has(p) {
@@ -81,9 +81,9 @@ func (s *Server) authenticateClient(r *http.Request) (*storage.Client, error) {
 	}
 
 	if method == protocol.AuthMethodPrivateKeyJWT {
-		c, err := s.authenticateAssertion(r.Context(), r.PostForm)
+		c, err := e.authenticateAssertion(r.Context(), r.PostForm)
 		if err != nil {
-			s.clientAuthFailed(r, clientID, err)
+			e.clientAuthFailed(r, clientID, err)
 			return nil, err
 		}
 		return c, nil
@@ -91,9 +91,9 @@ func (s *Server) authenticateClient(r *http.Request) (*storage.Client, error) {
 	if clientID == "" {
 		return nil, errInvalidClient
 	}
-	c, err := s.clients.get(r.Context(), clientID)
+	c, err := e.clients.Get(r.Context(), clientID)
 	if errors.Is(err, storage.ErrNotFound) {
-		s.clientAuthFailed(r, clientID, errInvalidClient)
+		e.clientAuthFailed(r, clientID, errInvalidClient)
 		return nil, errInvalidClient
 	}
 	if err != nil {
@@ -101,24 +101,24 @@ func (s *Server) authenticateClient(r *http.Request) (*storage.Client, error) {
 	}
 	if c.AuthMethod != method {
 		err := protocol.Errorf(protocol.ErrInvalidClient, "client must authenticate with %s", c.AuthMethod)
-		s.clientAuthFailed(r, clientID, err)
+		e.clientAuthFailed(r, clientID, err)
 		return nil, err
 	}
 	if method == protocol.AuthMethodNone {
 		return c, nil
 	}
 	if c.SecretHash == "" || !secret.Equal(secret.Hash(pass), c.SecretHash) {
-		s.clientAuthFailed(r, clientID, errInvalidClient)
+		e.clientAuthFailed(r, clientID, errInvalidClient)
 		return nil, errInvalidClient
 	}
 	return c, nil
 }
 
 // clientAuthFailed records a failed client authentication.
-func (s *Server) clientAuthFailed(r *http.Request, clientID string, err error) {
-	s.audit.Log(audit.Event{
+func (e *Endpoints) clientAuthFailed(r *http.Request, clientID string, err error) {
+	e.audit.Log(audit.Event{
 		Type: audit.TokenRefused, Outcome: "failure", ClientID: clientID,
-		IP: s.clientIP(r), Reason: "client authentication failed: " + protocol.AsError(err).Description,
+		IP: e.clientIP(r), Reason: "client authentication failed: " + protocol.AsError(err).Description,
 	})
 }
 
@@ -153,7 +153,7 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 // (RFC 7523 §3, OIDC Core §9): signed with one of the client's registered
 // keys and an asymmetric algorithm, iss = sub = client_id, aud naming this
 // server, an exp in the near future and a jti never seen before.
-func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (*storage.Client, error) {
+func (e *Endpoints) authenticateAssertion(ctx context.Context, form url.Values) (*storage.Client, error) {
 	if form.Get("client_assertion_type") != protocol.ClientAssertionTypeJWT {
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "unsupported client_assertion_type")
 	}
@@ -170,7 +170,7 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (*s
 	if id := form.Get("client_id"); id != "" && id != clientID {
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "client_id does not match the assertion")
 	}
-	c, err := s.clients.get(ctx, clientID)
+	c, err := e.clients.Get(ctx, clientID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errInvalidClient
 	}
@@ -186,7 +186,7 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (*s
 	if err != nil {
 		return nil, fmt.Errorf("client %s: registered JWKS: %w", c.ID, err)
 	}
-	verified, err := jwt.VerifySignature(ctx, assertion, keys, assertionAlgorithms, "")
+	verified, err := jwt.VerifySignature(ctx, assertion, keys, AssertionAlgorithms, "")
 	if errors.Is(err, jwt.ErrMalformed) {
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "malformed client assertion")
 	}
@@ -198,24 +198,24 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (*s
 	if err := json.Unmarshal(payload, &cl); err != nil {
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "malformed client assertion claims")
 	}
-	now := s.clock.Now()
+	now := e.clock.Now()
 	switch {
 	case cl.Issuer != c.ID || cl.Subject != c.ID:
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "client assertion iss and sub must be the client_id")
-	case !s.assertionAudienceOK(cl.Audience):
+	case !e.assertionAudienceOK(cl.Audience):
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "client assertion aud must be this server's issuer (or its token endpoint) as the only audience")
 	case cl.ExpiresAt == nil:
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "client assertion has no exp")
 	case !now.Before(time.Unix(*cl.ExpiresAt, 0)):
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "client assertion expired")
-	case time.Unix(*cl.ExpiresAt, 0).Sub(now) > maxAssertionLifetime:
+	case time.Unix(*cl.ExpiresAt, 0).Sub(now) > MaxAssertionLifetime:
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "client assertion exp is too far in the future")
 	case cl.NotBefore != nil && now.Add(clockSkew).Before(time.Unix(*cl.NotBefore, 0)):
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "client assertion not yet valid")
 	case cl.ID == "":
 		return nil, protocol.NewError(protocol.ErrInvalidClient, "client assertion has no jti")
 	}
-	if err := s.store.UseJTI(ctx, c.ID+":"+cl.ID, time.Unix(*cl.ExpiresAt, 0)); err != nil {
+	if err := e.store.UseJTI(ctx, c.ID+":"+cl.ID, time.Unix(*cl.ExpiresAt, 0)); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return nil, protocol.NewError(protocol.ErrInvalidClient, "client assertion replayed")
 		}
@@ -236,11 +236,11 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (*s
 // accepted as that one value: it names this server alone too, and existing
 // clients (`gatehouse jwt sign --token-endpoint` among them) send it.
 // Values are compared as exact strings (RFC 3986 §6.2.1).
-func (s *Server) assertionAudienceOK(aud audience) bool {
+func (e *Endpoints) assertionAudienceOK(aud audience) bool {
 	// RFC 9126 §2: the server "MUST accept its issuer identifier, token
 	// endpoint URL, or pushed authorization request endpoint URL" as the
 	// audience of an assertion sent to the PAR endpoint.
-	return len(aud) == 1 && (aud[0] == s.issuer || aud[0] == s.issuer+PathToken || aud[0] == s.issuer+PathPAR)
+	return len(aud) == 1 && (aud[0] == e.issuer || aud[0] == e.issuer+PathToken || aud[0] == e.issuer+PathPAR)
 }
 
 // clockSkew is the tolerance for nbf/iat checks on tokens from others.

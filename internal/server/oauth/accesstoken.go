@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"context"
@@ -11,49 +11,49 @@ import (
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-// keyRefreshAge is how stale this replica's copy of the signing keys may be
+// KeyRefreshAge is how stale this replica's copy of the signing keys may be
 // before a token with an unknown key id, or a JWKS request, makes it re-read
 // them: replicas share one key table, and a key another replica created must
 // be accepted and published without waiting for the periodic reload.
-const keyRefreshAge = time.Second
+const KeyRefreshAge = time.Second
 
-// errInactive means a token is not (or no longer) valid. Callers answer
+// ErrInactive means a token is not (or no longer) valid. Callers answer
 // with {"active":false} or invalid_token, never with the reason.
-var errInactive = errors.New("token inactive")
+var ErrInactive = errors.New("token inactive")
 
 // verifyAccessToken checks an access token presented to this server: a JWT
 // with typ at+jwt signed by a published key (RFC 9068 §4), issued by this
 // server, not expired, and neither revoked itself nor part of a revoked
 // grant.
-func (s *Server) verifyAccessToken(ctx context.Context, token string) (*AccessClaims, error) {
-	payload, err := s.keys.VerifyFresh(ctx, token, protocol.AccessTokenJWTType, keyRefreshAge)
+func (e *Endpoints) verifyAccessToken(ctx context.Context, token string) (*AccessClaims, error) {
+	payload, err := e.keys.VerifyFresh(ctx, token, protocol.AccessTokenJWTType, KeyRefreshAge)
 	if err != nil {
-		return nil, errInactive
+		return nil, ErrInactive
 	}
 	var c AccessClaims
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, errInactive
+		return nil, ErrInactive
 	}
-	if c.Issuer != s.issuer || c.ID == "" || !s.clock.Now().Before(time.Unix(c.ExpiresAt, 0)) {
-		return nil, errInactive
+	if c.Issuer != e.issuer || c.ID == "" || !e.clock.Now().Before(time.Unix(c.ExpiresAt, 0)) {
+		return nil, ErrInactive
 	}
-	revoked, err := s.store.IsAccessTokenRevoked(ctx, c.ID)
+	revoked, err := e.store.IsAccessTokenRevoked(ctx, c.ID)
 	if err != nil {
 		return nil, fmt.Errorf("check revocation: %w", err)
 	}
 	if revoked {
-		return nil, errInactive
+		return nil, ErrInactive
 	}
 	if c.GrantID != "" {
-		g, err := s.store.GetGrant(ctx, c.GrantID)
+		g, err := e.store.GetGrant(ctx, c.GrantID)
 		if errors.Is(err, storage.ErrNotFound) {
-			return nil, errInactive
+			return nil, ErrInactive
 		}
 		if err != nil {
 			return nil, fmt.Errorf("check grant: %w", err)
 		}
 		if g.Revoked {
-			return nil, errInactive
+			return nil, ErrInactive
 		}
 	}
 	return &c, nil

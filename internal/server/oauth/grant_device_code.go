@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ const slowDownStep = 5 * time.Second
 
 // grantDeviceCode implements the device access token request
 // (RFC 8628 §3.4, §3.5).
-func (s *Server) grantDeviceCode(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
+func (e *Endpoints) grantDeviceCode(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
 	if err := requireGrantType(c, protocol.GrantDeviceCode); err != nil {
 		return nil, err
 	}
@@ -24,8 +24,8 @@ func (s *Server) grantDeviceCode(r *http.Request, c *storage.Client, jkt string)
 	if dc == "" {
 		return nil, protocol.NewError(protocol.ErrInvalidRequest, "device_code is required")
 	}
-	now := s.clock.Now().UTC()
-	grantID := NewID()
+	now := e.clock.Now().UTC()
+	grantID := secret.NewID()
 
 	// The outcome is decided inside the transaction; the polling state
 	// (last poll, interval) must be saved even when the answer is an
@@ -34,7 +34,7 @@ func (s *Server) grantDeviceCode(r *http.Request, c *storage.Client, jkt string)
 		outcome  *protocol.Error
 		approved storage.DeviceCode
 	)
-	err := s.store.UpdateDeviceCode(r.Context(), secret.Hash(dc), func(d *storage.DeviceCode) error {
+	err := e.store.UpdateDeviceCode(r.Context(), secret.Hash(dc), func(d *storage.DeviceCode) error {
 		outcome = nil
 		if d.ClientID != c.ID {
 			return protocol.NewError(protocol.ErrInvalidGrant, "invalid device code")
@@ -60,10 +60,10 @@ func (s *Server) grantDeviceCode(r *http.Request, c *storage.Client, jkt string)
 			return nil
 		}
 		if len(d.Resources) == 0 {
-			d.Resources = s.defaultAudience(c) // a device code issued before resources were stored
+			d.Resources = e.defaultAudience(c) // a device code issued before resources were stored
 		}
 		// Checked before the device code is spent (RFC 8707 §2.2).
-		if _, err := narrowResources(d.Resources, resourceParams(r.PostForm)); err != nil {
+		if _, err := narrowResources(d.Resources, ResourceParams(r.PostForm)); err != nil {
 			return err
 		}
 		d.Status = storage.DeviceStatusConsumed
@@ -80,13 +80,13 @@ func (s *Server) grantDeviceCode(r *http.Request, c *storage.Client, jkt string)
 	if outcome != nil {
 		return nil, outcome
 	}
-	u, err := s.activeUser(r, approved.UserID)
+	u, err := e.activeUser(r, approved.UserID)
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.newGrant(r.Context(), grantID, c, u.ID, approved.Scopes, approved.Resources, approved.AuthTime)
+	g, err := e.newGrant(r.Context(), grantID, c, u.ID, approved.Scopes, approved.Resources, approved.AuthTime)
 	if err != nil {
 		return nil, err
 	}
-	return s.issueForGrant(r.Context(), r, c, u, g, "", jkt)
+	return e.issueForGrant(r.Context(), r, c, u, g, "", jkt)
 }

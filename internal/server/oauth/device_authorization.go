@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"errors"
@@ -10,49 +10,50 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/respond"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 // handleDeviceAuthorization is the device authorization endpoint
 // (RFC 8628 §3.1, §3.2).
-func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
-	resp, err := s.deviceAuthorization(w, r)
+func (e *Endpoints) handleDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
+	resp, err := e.deviceAuthorization(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
+		e.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	respond.JSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (*protocol.DeviceAuthorizationResponse, error) {
+func (e *Endpoints) deviceAuthorization(w http.ResponseWriter, r *http.Request) (*protocol.DeviceAuthorizationResponse, error) {
 	if err := parsePostForm(w, r); err != nil {
 		return nil, err
 	}
-	c, err := s.authenticateClient(r)
+	c, err := e.authenticateClient(r)
 	if err != nil {
 		return nil, err
 	}
 	if err := requireGrantType(c, protocol.GrantDeviceCode); err != nil {
 		return nil, err
 	}
-	if res, err := s.allow(r.Context(), limitTokenClient, c.ID, s.cfg.Limits.TokenPerClient); err == nil && !res.Allowed {
-		return nil, tooManyRequests(res)
+	if res, err := e.allow(r.Context(), LimitTokenClient, c.ID, e.cfg.Limits.TokenPerClient); err == nil && !res.Allowed {
+		return nil, TooManyRequests(res)
 	}
-	if err := s.limitDeviceAuthorization(r, c); err != nil {
+	if err := e.limitDeviceAuthorization(r, c); err != nil {
 		return nil, err
 	}
-	scopes, err := resolveScopes(c, parseScope(r.PostForm.Get("scope")))
+	scopes, err := resolveScopes(c, ParseScope(r.PostForm.Get("scope")))
 	if err != nil {
 		return nil, err
 	}
-	resources, err := s.resolveResources(c, resourceParams(r.PostForm))
+	resources, err := e.ResolveResources(c, ResourceParams(r.PostForm))
 	if err != nil {
 		return nil, err
 	}
-	now := s.clock.Now().UTC()
-	ttl := time.Duration(s.cfg.Tokens.DeviceCodeTTL)
-	interval := time.Duration(s.cfg.Tokens.DeviceInterval)
+	now := e.clock.Now().UTC()
+	ttl := time.Duration(e.cfg.Tokens.DeviceCodeTTL)
+	interval := time.Duration(e.cfg.Tokens.DeviceInterval)
 	deviceCode := secret.NewToken()
 	// A user code collision is possible but rare; try a few times.
 	for range 5 {
@@ -68,14 +69,14 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (*p
 			CreatedAt: now,
 			ExpiresAt: now.Add(ttl),
 		}
-		err := s.store.CreateDeviceCode(r.Context(), d)
+		err := e.store.CreateDeviceCode(r.Context(), d)
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("create device code: %w", err)
 		}
-		verify := s.issuer + PathDevice
+		verify := e.devicePage
 		return &protocol.DeviceAuthorizationResponse{
 			DeviceCode:              deviceCode,
 			UserCode:                userCode,
@@ -94,23 +95,23 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (*p
 // the table. A refused request is a 429 with Retry-After and an audit
 // event. Like the token endpoint (and unlike login), a limiter failure lets
 // the request through.
-func (s *Server) limitDeviceAuthorization(r *http.Request, c *storage.Client) error {
-	ip := s.clientIP(r)
+func (e *Endpoints) limitDeviceAuthorization(r *http.Request, c *storage.Client) error {
+	ip := e.clientIP(r)
 	for _, l := range []struct {
 		prefix, subject string
 		rate            config.Rate
 	}{
-		{limitDeviceAuthIP, ip, s.cfg.Limits.DeviceAuthPerIP},
-		{limitDeviceAuthClient, c.ID, s.cfg.Limits.DeviceAuthPerClient},
+		{LimitDeviceAuthIP, ip, e.cfg.Limits.DeviceAuthPerIP},
+		{LimitDeviceAuthClient, c.ID, e.cfg.Limits.DeviceAuthPerClient},
 	} {
-		res, err := s.allow(r.Context(), l.prefix, l.subject, l.rate)
+		res, err := e.allow(r.Context(), l.prefix, l.subject, l.rate)
 		if err != nil {
-			s.log.Warn("device authorization rate limiter failed", "err", err)
+			e.log.Warn("device authorization rate limiter failed", "err", err)
 			continue
 		}
 		if !res.Allowed {
-			s.audit.Log(audit.Event{Type: audit.RateLimited, Outcome: audit.Failure, ClientID: c.ID, IP: ip, Reason: l.prefix})
-			return tooManyRequests(res)
+			e.audit.Log(audit.Event{Type: audit.RateLimited, Outcome: audit.Failure, ClientID: c.ID, IP: ip, Reason: l.prefix})
+			return TooManyRequests(res)
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"net/http"
@@ -13,20 +13,20 @@ import (
 // a self-contained JWT.
 //
 // With a DPoP proof (jkt) the access token is bound to its key.
-func (s *Server) grantClientCredentials(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
+func (e *Endpoints) grantClientCredentials(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
 	if c.Public {
 		return nil, protocol.NewError(protocol.ErrUnauthorizedClient, "public clients cannot use client_credentials")
 	}
 	if err := requireGrantType(c, protocol.GrantClientCredentials); err != nil {
 		return nil, err
 	}
-	scopes, err := resolveScopes(c, parseScope(r.PostForm.Get("scope")))
+	scopes, err := resolveScopes(c, ParseScope(r.PostForm.Get("scope")))
 	if err != nil {
 		return nil, err
 	}
-	aud, err := s.resolveResources(c, resourceParams(r.PostForm))
+	aud, err := e.ResolveResources(c, ResourceParams(r.PostForm))
 	if err != nil {
 		return nil, err
 	}
-	return s.respond(r.Context(), issuance{client: c, scopes: scopes, resources: aud, jkt: jkt})
+	return e.respond(r.Context(), issuance{client: c, scopes: scopes, resources: aud, jkt: jkt})
 }

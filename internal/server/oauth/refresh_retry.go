@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"crypto/sha256"
@@ -45,13 +45,13 @@ import (
 
 // retryWindow is how long after a rotation a keyed retry is answered:
 // tokens.refresh_retry_window, never less than the reuse interval.
-func (s *Server) retryWindow() time.Duration {
-	return max(time.Duration(s.cfg.Tokens.RefreshRetryWindow), time.Duration(s.cfg.Tokens.RefreshReuseInterval))
+func (e *Endpoints) retryWindow() time.Duration {
+	return max(time.Duration(e.cfg.Tokens.RefreshRetryWindow), time.Duration(e.cfg.Tokens.RefreshReuseInterval))
 }
 
 // withinRotation reports whether now is no later than window after the
 // rotation of rt (false for a zero window or an unknown rotation time).
-func (s *Server) withinRotation(rt *storage.RefreshToken, now time.Time, window time.Duration) bool {
+func (e *Endpoints) withinRotation(rt *storage.RefreshToken, now time.Time, window time.Duration) bool {
 	return window > 0 && !rt.RotatedAt.IsZero() && !now.After(rt.RotatedAt.Add(window))
 }
 
@@ -150,8 +150,8 @@ func retrySuccessorAD(rotatedHash string) []byte {
 // sealRetry records on old, which is being rotated into the refresh
 // token successor by a request with the key hash keyHash, what a retry
 // of that request needs.
-func (s *Server) sealRetry(old *storage.RefreshToken, keyHash, successor string) error {
-	sealed, err := s.secretKey.Seal([]byte(successor), retrySuccessorAD(old.Hash))
+func (e *Endpoints) sealRetry(old *storage.RefreshToken, keyHash, successor string) error {
+	sealed, err := e.secretKey.Seal([]byte(successor), retrySuccessorAD(old.Hash))
 	if err != nil {
 		return fmt.Errorf("seal refresh successor: %w", err)
 	}
@@ -163,22 +163,22 @@ func (s *Server) sealRetry(old *storage.RefreshToken, keyHash, successor string)
 // token a retry presented, with its stored row, when it may be sent again:
 // it has not been rotated, revoked or expired since. Otherwise the error
 // is errRetryNotAnswered.
-func (s *Server) retriedSuccessor(r *http.Request, rotated *storage.RefreshToken) (string, *storage.RefreshToken, error) {
-	plain, err := s.secretKey.Open(rotated.RetrySuccessor, retrySuccessorAD(rotated.Hash))
+func (e *Endpoints) retriedSuccessor(r *http.Request, rotated *storage.RefreshToken) (string, *storage.RefreshToken, error) {
+	plain, err := e.secretKey.Open(rotated.RetrySuccessor, retrySuccessorAD(rotated.Hash))
 	if err != nil {
 		// Sealed under another secret key (it was replaced since).
-		s.log.Warn("server: cannot open the successor of a retried refresh", "err", err)
+		e.log.Warn("server: cannot open the successor of a retried refresh", "err", err)
 		return "", nil, errRetryNotAnswered
 	}
 	successor := string(plain)
-	next, err := s.store.GetRefreshToken(r.Context(), secret.Hash(successor))
+	next, err := e.store.GetRefreshToken(r.Context(), secret.Hash(successor))
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return "", nil, errRetryNotAnswered
 	case err != nil:
 		return "", nil, err
 	}
-	if next.Rotated || next.Revoked || !s.clock.Now().Before(next.ExpiresAt) {
+	if next.Rotated || next.Revoked || !e.clock.Now().Before(next.ExpiresAt) {
 		return "", nil, errRetryNotAnswered
 	}
 	return successor, next, nil

@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
 	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/respond"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -15,17 +16,17 @@ import (
 // authenticated confidential client may call it (§2.1); a token that is
 // expired, revoked, unknown or malformed is answered with exactly
 // {"active":false} (§2.2).
-func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
-	resp, err := s.introspect(w, r)
+func (e *Endpoints) handleIntrospect(w http.ResponseWriter, r *http.Request) {
+	resp, err := e.introspect(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
+		e.writeError(w, r, err)
 		return
 	}
 	if !resp.Active {
-		writeJSON(w, http.StatusOK, inactive{})
+		respond.JSON(w, http.StatusOK, inactive{})
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	respond.JSON(w, http.StatusOK, resp)
 }
 
 // introspection is an active introspection response with the
@@ -41,11 +42,11 @@ type inactive struct {
 	Active bool `json:"active"`
 }
 
-func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*introspection, error) {
+func (e *Endpoints) introspect(w http.ResponseWriter, r *http.Request) (*introspection, error) {
 	if err := parsePostForm(w, r); err != nil {
 		return nil, err
 	}
-	c, err := s.authenticateClient(r)
+	c, err := e.authenticateClient(r)
 	if err != nil {
 		return nil, err
 	}
@@ -57,8 +58,8 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*introspect
 		return nil, protocol.NewError(protocol.ErrInvalidRequest, "token is required")
 	}
 	if looksLikeJWT(tok) {
-		claims, err := s.verifyAccessToken(r.Context(), tok)
-		if errors.Is(err, errInactive) {
+		claims, err := e.verifyAccessToken(r.Context(), tok)
+		if errors.Is(err, ErrInactive) {
 			return &introspection{IntrospectionResponse: &protocol.IntrospectionResponse{}}, nil
 		}
 		if err != nil {
@@ -82,9 +83,9 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*introspect
 	}
 	var resp *protocol.IntrospectionResponse
 	if apikey.HasPrefix(tok) {
-		resp, err = s.introspectAPIKey(r.Context(), tok)
+		resp, err = e.introspectAPIKey(r.Context(), tok)
 	} else {
-		resp, err = s.introspectRefreshToken(r, tok, c)
+		resp, err = e.introspectRefreshToken(r, tok, c)
 	}
 	if err != nil {
 		return nil, err
@@ -93,7 +94,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*introspect
 		return &introspection{IntrospectionResponse: resp}, nil
 	}
 	// Refresh tokens and API keys report the roles the subject has now.
-	perms, err := rolereg.Permissions(r.Context(), s.store, resp.Roles)
+	perms, err := rolereg.Permissions(r.Context(), e.store, resp.Roles)
 	if err != nil {
 		return nil, err
 	}
@@ -107,20 +108,20 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (*introspect
 // authorization server MAY respond ... with an 'active' value of 'false'"
 // when "the protected resource is not allowed to know about this token".
 // A rotated (spent) token is inactive too.
-func (s *Server) introspectRefreshToken(r *http.Request, tok string, caller *storage.Client) (*protocol.IntrospectionResponse, error) {
+func (e *Endpoints) introspectRefreshToken(r *http.Request, tok string, caller *storage.Client) (*protocol.IntrospectionResponse, error) {
 	ctx := r.Context()
-	rt, err := s.store.GetRefreshToken(ctx, secret.Hash(tok))
+	rt, err := e.store.GetRefreshToken(ctx, secret.Hash(tok))
 	if errors.Is(err, storage.ErrNotFound) {
 		return &protocol.IntrospectionResponse{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	now := s.clock.Now()
+	now := e.clock.Now()
 	if rt.ClientID != caller.ID || rt.Rotated || rt.Revoked || !now.Before(rt.ExpiresAt) {
 		return &protocol.IntrospectionResponse{}, nil
 	}
-	g, err := s.store.GetGrant(ctx, rt.GrantID)
+	g, err := e.store.GetGrant(ctx, rt.GrantID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return &protocol.IntrospectionResponse{}, nil
 	}
@@ -132,15 +133,15 @@ func (s *Server) introspectRefreshToken(r *http.Request, tok string, caller *sto
 	}
 	resp := &protocol.IntrospectionResponse{
 		Active:    true,
-		Scope:     joinScope(rt.Scopes),
+		Scope:     JoinScope(rt.Scopes),
 		ClientID:  rt.ClientID,
 		TokenType: protocol.TokenTypeHintRefreshToken,
 		Exp:       rt.ExpiresAt.Unix(),
 		Iat:       rt.CreatedAt.Unix(),
 		Sub:       rt.UserID,
-		Iss:       s.issuer,
+		Iss:       e.issuer,
 	}
-	if u, err := s.store.GetUser(ctx, rt.UserID); err == nil {
+	if u, err := e.store.GetUser(ctx, rt.UserID); err == nil {
 		resp.Username, resp.Roles = u.Username, u.Roles
 	}
 	return resp, nil

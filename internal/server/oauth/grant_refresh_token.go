@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"errors"
@@ -37,7 +37,7 @@ var (
 // presenting an already rotated copy, revoke its family. The successor
 // keeps the binding; a public client's unbound token (issued before it
 // used DPoP) is bound from its first refresh with a proof.
-func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
+func (e *Endpoints) grantRefreshToken(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
 	if err := requireGrantType(c, protocol.GrantRefreshToken); err != nil {
 		return nil, err
 	}
@@ -50,12 +50,12 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 		return nil, err
 	}
 	keyHash := ""
-	if key != "" && s.secretKey != nil {
+	if key != "" && e.secretKey != nil {
 		keyHash = retryKeyHash(key, jkt)
 	}
-	requested := parseScope(r.PostForm.Get("scope"))
-	requestedResources := resourceParams(r.PostForm)
-	now := s.clock.Now()
+	requested := ParseScope(r.PostForm.Get("scope"))
+	requestedResources := ResourceParams(r.PostForm)
+	now := e.clock.Now()
 
 	var (
 		newToken    string
@@ -65,7 +65,7 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 		reusedGrant string
 		retried     storage.RefreshToken // the rotated token a retry presented
 	)
-	err = s.store.RotateRefreshToken(r.Context(), secret.Hash(presented), func(old *storage.RefreshToken, g *storage.Grant) (*storage.RefreshToken, error) {
+	err = e.store.RotateRefreshToken(r.Context(), secret.Hash(presented), func(old *storage.RefreshToken, g *storage.Grant) (*storage.RefreshToken, error) {
 		reusedGrant = ""
 		// RFC 6749 §6: the refresh token must have been issued to the
 		// authenticated client.
@@ -85,11 +85,11 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 		}
 		if old.Rotated {
 			reusedGrant = g.ID
-			if retryKeyMatches(old.RetryKeyHash, keyHash) && s.withinRotation(old, now, s.retryWindow()) {
+			if retryKeyMatches(old.RetryKeyHash, keyHash) && e.withinRotation(old, now, e.retryWindow()) {
 				retried, grant = *old, *g
 				return nil, errRefreshRetried
 			}
-			if s.withinRotation(old, now, time.Duration(s.cfg.Tokens.RefreshReuseInterval)) {
+			if e.withinRotation(old, now, time.Duration(e.cfg.Tokens.RefreshReuseInterval)) {
 				return nil, errRefreshRepeated
 			}
 			return nil, errRefreshReused
@@ -98,16 +98,16 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 			return nil, protocol.NewError(protocol.ErrInvalidGrant, "refresh token expired")
 		}
 		var err error
-		if scopes, aud, err = s.refreshedScopes(c, g, old.Scopes, requested, requestedResources); err != nil {
+		if scopes, aud, err = e.refreshedScopes(c, g, old.Scopes, requested, requestedResources); err != nil {
 			return nil, err
 		}
-		tok, next := s.newRefreshToken(g, old.Scopes)
+		tok, next := e.newRefreshToken(g, old.Scopes)
 		next.DPoPJKT = old.DPoPJKT
 		if next.DPoPJKT == "" && c.Public {
 			next.DPoPJKT = jkt
 		}
 		if keyHash != "" {
-			if err := s.sealRetry(old, keyHash, tok); err != nil {
+			if err := e.sealRetry(old, keyHash, tok); err != nil {
 				return nil, err
 			}
 		}
@@ -117,13 +117,13 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 	})
 	if errors.Is(err, errRefreshRetried) {
 		var next *storage.RefreshToken
-		newToken, next, err = s.retriedSuccessor(r, &retried)
+		newToken, next, err = e.retriedSuccessor(r, &retried)
 		if err == nil {
-			scopes, aud, err = s.refreshedScopes(c, &grant, next.Scopes, requested, requestedResources)
+			scopes, aud, err = e.refreshedScopes(c, &grant, next.Scopes, requested, requestedResources)
 			if err != nil {
 				return nil, err
 			}
-			s.audit.Log(audit.Event{Type: audit.RefreshReuse, Outcome: "success", ClientID: c.ID, IP: s.clientIP(r),
+			e.audit.Log(audit.Event{Type: audit.RefreshReuse, Outcome: "success", ClientID: c.ID, IP: e.clientIP(r),
 				Reason:  "rotated refresh token retried with the Idempotency-Key of its rotation; the same successor sent again",
 				Details: map[string]string{"grant_id": grant.ID}})
 		} else if errors.Is(err, errRetryNotAnswered) {
@@ -131,7 +131,7 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 			// old token presented again is a repeat within the reuse
 			// interval and reuse after it, as without a key.
 			err = errRefreshReused
-			if s.withinRotation(&retried, now, time.Duration(s.cfg.Tokens.RefreshReuseInterval)) {
+			if e.withinRotation(&retried, now, time.Duration(e.cfg.Tokens.RefreshReuseInterval)) {
 				err = errRefreshRepeated
 			}
 		}
@@ -140,30 +140,31 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, protocol.NewError(protocol.ErrInvalidGrant, "invalid refresh token")
 	case errors.Is(err, errRefreshRepeated):
-		s.audit.Log(audit.Event{Type: audit.RefreshReuse, Outcome: "failure", ClientID: c.ID, IP: s.clientIP(r),
+		e.audit.Log(audit.Event{Type: audit.RefreshReuse, Outcome: "failure", ClientID: c.ID, IP: e.clientIP(r),
 			Reason:  "rotated refresh token presented again within the reuse interval; token family kept",
 			Details: map[string]string{"grant_id": reusedGrant}})
 		return nil, protocol.NewError(protocol.ErrInvalidGrant, "refresh token already used; use the newer refresh token from the previous response")
 	case errors.Is(err, errRefreshReused):
-		if rerr := s.store.RevokeGrant(r.Context(), reusedGrant, now); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
+		if rerr := e.store.RevokeGrant(r.Context(), reusedGrant, now); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
 			return nil, fmt.Errorf("revoke reused family: %w", rerr)
 		}
-		s.audit.Log(audit.Event{Type: audit.RefreshReuse, Outcome: "failure", ClientID: c.ID, IP: s.clientIP(r),
+		e.audit.Log(audit.Event{Type: audit.RefreshReuse, Outcome: "failure", ClientID: c.ID, IP: e.clientIP(r),
 			Reason:  "rotated refresh token presented again; token family revoked",
 			Details: map[string]string{"grant_id": reusedGrant}})
 		return nil, protocol.NewError(protocol.ErrInvalidGrant, "refresh token already used")
 	case err != nil:
 		return nil, err
 	}
-	u, err := s.activeUser(r, grant.UserID)
+	u, err := e.activeUser(r, grant.UserID)
 	if err != nil {
 		return nil, err
 	}
 	// An LDAP user's groups and roles are read again from the directory
-	// (connectors.go): a removed group loses its role here.
-	u, err = s.refreshConnectorUser(r.Context(), u, c.ID, s.clientIP(r))
-	if errors.Is(err, errConnectorAccountGone) {
-		if rerr := s.store.RevokeGrant(r.Context(), grant.ID, now); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
+	// (Deps.RefreshUser: internal/server/connectors.go): a removed group
+	// loses its role here.
+	u, err = e.refreshUser(r.Context(), u, c.ID, e.clientIP(r))
+	if errors.Is(err, ErrAccountGone) {
+		if rerr := e.store.RevokeGrant(r.Context(), grant.ID, now); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
 			return nil, fmt.Errorf("revoke grant of a gone account: %w", rerr)
 		}
 		return nil, protocol.NewError(protocol.ErrInvalidGrant, "the account no longer exists in the directory")
@@ -171,18 +172,18 @@ func (s *Server) grantRefreshToken(r *http.Request, c *storage.Client, jkt strin
 	if err != nil {
 		return nil, err
 	}
-	return s.respond(r.Context(), issuance{client: c, user: u, scopes: scopes, resources: aud, grant: &grant, refresh: newToken, authTime: grant.AuthTime, jkt: jkt})
+	return e.respond(r.Context(), issuance{client: c, user: u, scopes: scopes, resources: aud, grant: &grant, refresh: newToken, authTime: grant.AuthTime, jkt: jkt})
 }
 
 // refreshedScopes returns the scopes and audience of the access token a
 // refresh of a token with tokenScopes in grant g issues, for the scope and
 // resource parameters of the request.
-func (s *Server) refreshedScopes(c *storage.Client, g *storage.Grant, tokenScopes, requested, requestedResources []string) (scopes, aud []string, err error) {
+func (e *Endpoints) refreshedScopes(c *storage.Client, g *storage.Grant, tokenScopes, requested, requestedResources []string) (scopes, aud []string, err error) {
 	// RFC 6749 §6: the requested scope must not include any scope not
 	// originally granted.
 	scopes = tokenScopes
 	if len(requested) > 0 {
-		if !subsetOf(requested, tokenScopes) {
+		if !SubsetOf(requested, tokenScopes) {
 			return nil, nil, protocol.NewError(protocol.ErrInvalidScope, "requested scope exceeds the original grant")
 		}
 		scopes = requested
@@ -192,7 +193,7 @@ func (s *Server) refreshedScopes(c *storage.Client, g *storage.Grant, tokenScope
 	// request leaves the presented token usable.
 	granted := g.Resources
 	if len(granted) == 0 {
-		granted = s.defaultAudience(c) // a family from before resources were stored
+		granted = e.defaultAudience(c) // a family from before resources were stored
 	}
 	if aud, err = narrowResources(granted, requestedResources); err != nil {
 		return nil, nil, err

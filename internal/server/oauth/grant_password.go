@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"encoding/base64"
@@ -28,22 +28,23 @@ import (
 // flag says. It is not listed in the discovery document's
 // grant_types_supported, which describes what any client may use.
 //
-// Everything else is the login page's: the same rate limits per address
-// and per username (one budget for both doors), the same checkPassword
-// (unknown users cost the same argon2 work, disabled users are refused),
+// Everything else is the login page's, which the server hands over as
+// Deps.SignIn: the same rate limits per address and per username (one
+// budget for both doors), the same password check (unknown users cost the
+// same argon2 work, disabled users are refused),
 // the same audit events with details via=terminal, and the same second
 // factor. A user with an enrolled TOTP gets the error mfa_required with
 // an mfa_token (as Auth0's MFA API answers); the client sends it back with
 // a code in a GrantMFAOTP request. The mfa_token is sealed with the secret
-// key, bound to the user and the client, lives terminalMFATTL, and works
+// key, bound to the user and the client, lives TerminalMFATTL, and works
 // once: its nonce's hash is the user's TOTP terminal challenge, cleared in
-// the transaction that accepts the code (consumeCode: TOTP step replay
-// check, recovery codes, back-off). A newer mfa_token replaces an older
+// the transaction that accepts the code (SignIn.ConsumeCodeIf: TOTP step
+// replay check, recovery codes, back-off). A newer mfa_token replaces an older
 // one. A user whose role requires MFA but who has not enrolled is refused
 // with a pointer to /account, where enrolment happens in a browser.
 
-// terminalMFATTL is how long an mfa_token may be answered.
-const terminalMFATTL = 5 * time.Minute
+// TerminalMFATTL is how long an mfa_token may be answered.
+const TerminalMFATTL = 5 * time.Minute
 
 // viaTerminal marks the audit events of terminal sign-ins.
 var viaTerminal = map[string]string{"via": "terminal"}
@@ -82,7 +83,7 @@ func terminalLoginAllowed(c *storage.Client) bool {
 
 // grantPassword implements the password grant (RFC 6749 §4.3.2) for
 // clients with terminal sign-in.
-func (s *Server) grantPassword(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
+func (e *Endpoints) grantPassword(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
 	if !terminalLoginAllowed(c) {
 		return nil, errTerminalLoginOff(c)
 	}
@@ -91,33 +92,33 @@ func (s *Server) grantPassword(r *http.Request, c *storage.Client, jkt string) (
 	if typed == "" || pw == "" {
 		return nil, protocol.NewError(protocol.ErrInvalidRequest, "username and password are required")
 	}
-	scopes, err := resolveScopes(c, parseScope(r.PostForm.Get("scope")))
+	scopes, err := resolveScopes(c, ParseScope(r.PostForm.Get("scope")))
 	if err != nil {
 		return nil, err
 	}
-	resources, err := s.resolveResources(c, resourceParams(r.PostForm))
+	resources, err := e.ResolveResources(c, ResourceParams(r.PostForm))
 	if err != nil {
 		return nil, err
 	}
-	name := signInName(typed)
-	ip := s.clientIP(r)
+	name := e.signIn.Name(typed)
+	ip := e.clientIP(r)
 	// The login page's limits, taken before any hashing; a limiter
 	// failure refuses (fail closed), as there.
-	refused, limit, err := s.takeLoginLimits(ctx, ip, name)
+	refused, limit, err := e.signIn.TakeLimits(ctx, ip, name)
 	if err != nil {
-		s.log.Error("login rate limiter failed", "err", err)
+		e.log.Error("login rate limiter failed", "err", err)
 		return nil, protocol.NewError(protocol.ErrTemporarilyUnavailable, "sign-in is temporarily unavailable; try again in a moment")
 	}
 	if refused != nil {
-		s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
+		e.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
 			Username: name, IP: ip, ClientID: c.ID, Reason: limit, Details: viaTerminal})
-		return nil, tooManyRequests(*refused)
+		return nil, TooManyRequests(*refused)
 	}
-	u, reason, err := s.checkPassword(withIP(ctx, ip), name, pw)
+	u, reason, err := e.signIn.CheckPassword(ctx, ip, name, pw)
 	if errors.Is(err, connector.ErrUnavailable) {
 		// A directory that is down: as the login page's 503, never a
 		// wrong password.
-		s.log.Warn("terminal sign-in: directory unavailable", "err", err)
+		e.log.Warn("terminal sign-in: directory unavailable", "err", err)
 		return nil, protocol.NewError(protocol.ErrTemporarilyUnavailable, "the directory that checks this account's password is unavailable; try again in a moment")
 	}
 	if err != nil {
@@ -129,46 +130,46 @@ func (s *Server) grantPassword(r *http.Request, c *storage.Client, jkt string) (
 		if u != nil {
 			ev.UserID = u.ID
 		}
-		s.audit.Log(ev)
+		e.audit.Log(ev)
 		// One answer for every reason, as on the login page.
 		return nil, protocol.NewError(protocol.ErrInvalidGrant, "invalid username or password")
 	}
-	s.upgradeHash(ctx, u, pw)
-	now := s.clock.Now().UTC()
-	t, err := s.store.GetTOTP(ctx, u.ID)
+	e.signIn.UpgradeHash(ctx, u, pw)
+	now := e.clock.Now().UTC()
+	t, err := e.store.GetTOTP(ctx, u.ID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, err
 	}
 	switch {
 	case t != nil && t.Enrolled:
-		return nil, s.terminalMFARequired(r, c, u, scopes, resources, now)
-	case s.mfaRequired(u):
-		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: u.ID, Username: u.Username,
+		return nil, e.terminalMFARequired(r, c, u, scopes, resources, now)
+	case e.signIn.MFARequired(u):
+		e.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: u.ID, Username: u.Username,
 			IP: ip, ClientID: c.ID, Reason: "mfa_enrolment_required", Details: viaTerminal})
 		return nil, protocol.Errorf(protocol.ErrAccessDenied,
 			"your role requires a second factor and you have none yet: sign in at %s in a browser to set up an authenticator app, then try again",
-			s.issuer+PathAccount)
+			e.accountPage)
 	}
-	return s.finishTerminalLogin(r, c, u, scopes, resources, now, "", jkt)
+	return e.finishTerminalLogin(r, c, u, scopes, resources, now, "", jkt)
 }
 
 // terminalMFARequired starts the second step for u: it stores a new
 // challenge and answers mfa_required with its mfa_token.
-func (s *Server) terminalMFARequired(r *http.Request, c *storage.Client, u *storage.User, scopes, resources []string, now time.Time) error {
-	if s.secretKey == nil {
+func (e *Endpoints) terminalMFARequired(r *http.Request, c *storage.Client, u *storage.User, scopes, resources []string, now time.Time) error {
+	if e.secretKey == nil {
 		return errors.New("server: multi-factor login needs the secret key")
 	}
 	nonce := secret.NewToken()
 	b, err := json.Marshal(terminalMFA{UserID: u.ID, ClientID: c.ID, Scopes: scopes, Resources: resources,
-		AuthTime: now.Unix(), Expires: now.Add(terminalMFATTL).Unix(), Nonce: nonce})
+		AuthTime: now.Unix(), Expires: now.Add(TerminalMFATTL).Unix(), Nonce: nonce})
 	if err != nil {
 		return fmt.Errorf("server: mfa token: %w", err)
 	}
-	sealed, err := s.secretKey.Seal(b, []byte(terminalMFAAD))
+	sealed, err := e.secretKey.Seal(b, []byte(terminalMFAAD))
 	if err != nil {
 		return fmt.Errorf("server: seal mfa token: %w", err)
 	}
-	err = s.store.UpdateTOTP(r.Context(), u.ID, func(t *storage.TOTP) error {
+	err = e.store.UpdateTOTP(r.Context(), u.ID, func(t *storage.TOTP) error {
 		t.TerminalChallenge = secret.Hash(nonce)
 		return nil
 	})
@@ -187,13 +188,9 @@ func (s *Server) terminalMFARequired(r *http.Request, c *storage.Client, u *stor
 // another client, or already used.
 var errBadMFAToken = protocol.NewError(protocol.ErrInvalidGrant, "mfa_token is invalid, expired or already used; sign in again")
 
-// errChallengeUsed aborts a code check whose mfa_token is no longer the
-// user's outstanding one.
-var errChallengeUsed = errors.New("server: terminal mfa challenge already used")
-
 // grantMFAOTP answers an mfa_required error: mfa_token and otp (a TOTP
 // code or a recovery code).
-func (s *Server) grantMFAOTP(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
+func (e *Endpoints) grantMFAOTP(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
 	if !terminalLoginAllowed(c) {
 		return nil, errTerminalLoginOff(c)
 	}
@@ -201,52 +198,52 @@ func (s *Server) grantMFAOTP(r *http.Request, c *storage.Client, jkt string) (*p
 	if raw == "" || code == "" {
 		return nil, protocol.NewError(protocol.ErrInvalidRequest, "mfa_token and otp are required")
 	}
-	m, ok := s.openTerminalMFA(raw)
-	now := s.clock.Now().UTC()
+	m, ok := e.openTerminalMFA(raw)
+	now := e.clock.Now().UTC()
 	if !ok || m.ClientID != c.ID || now.Unix() >= m.Expires {
 		return nil, errBadMFAToken
 	}
-	u, err := s.activeUser(r, m.UserID)
+	u, err := e.activeUser(r, m.UserID)
 	if err != nil {
 		return nil, err
 	}
-	refused, err := s.limitCodeAttempt(r, u)
+	refused, err := e.signIn.LimitCodeAttempt(r, u)
 	if err != nil {
-		s.log.Error("mfa rate limiter failed", "err", err)
+		e.log.Error("mfa rate limiter failed", "err", err)
 		return nil, protocol.NewError(protocol.ErrTemporarilyUnavailable, "sign-in is temporarily unavailable; try again in a moment")
 	}
 	if refused != nil {
-		return nil, tooManyRequests(*refused)
+		return nil, TooManyRequests(*refused)
 	}
 	challenge := secret.Hash(m.Nonce)
-	ok, err = s.consumeCodeIf(r.Context(), u.ID, code, true,
+	ok, err = e.signIn.ConsumeCodeIf(r.Context(), u.ID, code, true,
 		func(t *storage.TOTP) bool { return t.TerminalChallenge == challenge },
 		func(t *storage.TOTP) { t.TerminalChallenge = "" })
-	if errors.Is(err, errChallengeUsed) {
+	if errors.Is(err, ErrChallengeUsed) {
 		return nil, errBadMFAToken
 	}
 	if err != nil {
 		return nil, err
 	}
-	ip := s.clientIP(r)
+	ip := e.clientIP(r)
 	if !ok {
-		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: u.ID, Username: u.Username,
+		e.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: u.ID, Username: u.Username,
 			IP: ip, ClientID: c.ID, Reason: "bad_totp", Details: viaTerminal})
 		return nil, protocol.NewError(protocol.ErrInvalidGrant, "the code is not valid; use the current code from your authenticator app, or a recovery code")
 	}
-	return s.finishTerminalLogin(r, c, u, m.Scopes, m.Resources, time.Unix(m.AuthTime, 0).UTC(), "totp", jkt)
+	return e.finishTerminalLogin(r, c, u, m.Scopes, m.Resources, time.Unix(m.AuthTime, 0).UTC(), "totp", jkt)
 }
 
 // openTerminalMFA unseals an mfa_token.
-func (s *Server) openTerminalMFA(raw string) (*terminalMFA, bool) {
-	if s.secretKey == nil || len(raw) > 4096 {
+func (e *Endpoints) openTerminalMFA(raw string) (*terminalMFA, bool) {
+	if e.secretKey == nil || len(raw) > 4096 {
 		return nil, false
 	}
 	sealed, err := base64.RawURLEncoding.DecodeString(raw)
 	if err != nil {
 		return nil, false
 	}
-	b, err := s.secretKey.Open(sealed, []byte(terminalMFAAD))
+	b, err := e.secretKey.Open(sealed, []byte(terminalMFAAD))
 	if err != nil {
 		return nil, false
 	}
@@ -260,16 +257,16 @@ func (s *Server) openTerminalMFA(raw string) (*terminalMFA, bool) {
 // finishTerminalLogin records the sign-in and issues what a browser login
 // of the client gets: a grant, a refresh token when the client may
 // refresh, the access token and, with openid, the ID token.
-func (s *Server) finishTerminalLogin(r *http.Request, c *storage.Client, u *storage.User, scopes, resources []string, authTime time.Time, mfa, jkt string) (*protocol.TokenResponse, error) {
+func (e *Endpoints) finishTerminalLogin(r *http.Request, c *storage.Client, u *storage.User, scopes, resources []string, authTime time.Time, mfa, jkt string) (*protocol.TokenResponse, error) {
 	details := map[string]string{"via": "terminal"}
 	if mfa != "" {
 		details["mfa"] = mfa
 	}
-	s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success, Actor: "user:" + u.ID,
-		UserID: u.ID, Username: u.Username, IP: s.clientIP(r), ClientID: c.ID, Details: details})
-	g, err := s.newGrant(r.Context(), NewID(), c, u.ID, scopes, resources, authTime)
+	e.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success, Actor: "user:" + u.ID,
+		UserID: u.ID, Username: u.Username, IP: e.clientIP(r), ClientID: c.ID, Details: details})
+	g, err := e.newGrant(r.Context(), secret.NewID(), c, u.ID, scopes, resources, authTime)
 	if err != nil {
 		return nil, err
 	}
-	return s.issueForGrant(r.Context(), r, c, u, g, "", jkt)
+	return e.issueForGrant(r.Context(), r, c, u, g, "", jkt)
 }

@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"slices"
@@ -8,9 +8,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
-// parseScope splits a space-delimited scope parameter (RFC 6749 §3.3),
+// ParseScope splits a space-delimited scope parameter (RFC 6749 §3.3),
 // dropping duplicates and keeping order.
-func parseScope(s string) []string {
+func ParseScope(s string) []string {
 	var out []string
 	for _, f := range strings.Fields(s) {
 		if !slices.Contains(out, f) {
@@ -20,7 +20,8 @@ func parseScope(s string) []string {
 	return out
 }
 
-func joinScope(scopes []string) string { return strings.Join(scopes, " ") }
+// JoinScope is the scope parameter of scopes (RFC 6749 §3.3).
+func JoinScope(scopes []string) string { return strings.Join(scopes, " ") }
 
 // resolveScopes checks a requested scope against what the client is
 // registered for. An empty request means every registered scope
@@ -48,8 +49,8 @@ func resolveScopes(c *storage.Client, requested []string) ([]string, error) {
 	return requested, nil
 }
 
-// subsetOf reports whether every element of a is in b.
-func subsetOf(a, b []string) bool {
+// SubsetOf reports whether every element of a is in b.
+func SubsetOf(a, b []string) bool {
 	for _, x := range a {
 		if !slices.Contains(b, x) {
 			return false

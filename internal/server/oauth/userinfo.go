@@ -1,10 +1,11 @@
-package server
+package oauth
 
 import (
 	"net/http"
 
 	"github.com/gatehouse-auth/gatehouse/internal/apikey"
 	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
+	"github.com/gatehouse-auth/gatehouse/internal/server/respond"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
@@ -24,41 +25,41 @@ type userinfoResponse struct {
 // at once; name, email and groups follow the scopes of the token (OIDC
 // Core §5.4); a client-credentials token is answered with its own claims. An
 // API key is answered for too (userinfoAPIKey).
-func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
-	p, ok := presentedToken(r)
+func (e *Endpoints) handleUserinfo(w http.ResponseWriter, r *http.Request) {
+	p, ok := PresentedToken(r)
 	if !ok {
-		writeBearerError(w, &protocol.Error{Code: protocol.ErrInvalidRequest, Description: "a bearer token is required", Status: http.StatusUnauthorized})
+		respond.BearerError(w, &protocol.Error{Code: protocol.ErrInvalidRequest, Description: "a bearer token is required", Status: http.StatusUnauthorized})
 		return
 	}
-	tok := p.token
-	if apikey.HasPrefix(tok) && !p.dpop {
-		s.userinfoAPIKey(w, r, tok)
+	tok := p.Token
+	if apikey.HasPrefix(tok) && !p.DPoP {
+		e.userinfoAPIKey(w, r, tok)
 		return
 	}
-	claims := s.verifiedToken(w, r, p)
+	claims := e.VerifiedToken(w, r, p)
 	if claims == nil {
 		return
 	}
 	if claims.GrantID == "" {
 		// A client-credentials token: the subject is the client.
-		writeJSON(w, http.StatusOK, userinfoResponse{Subject: claims.Subject, ClientID: claims.ClientID, Roles: claims.Roles,
+		respond.JSON(w, http.StatusOK, userinfoResponse{Subject: claims.Subject, ClientID: claims.ClientID, Roles: claims.Roles,
 			Permissions: claims.Permissions})
 		return
 	}
-	u := s.tokenUser(w, r, claims.Subject, "the user no longer exists")
+	u := e.TokenUser(w, r, claims.Subject, "the user no longer exists")
 	if u == nil {
 		return
 	}
-	perms, err := rolereg.Permissions(r.Context(), s.store, u.Roles)
+	perms, err := rolereg.Permissions(r.Context(), e.store, u.Roles)
 	if err != nil {
-		s.writeError(w, r, err)
+		e.writeError(w, r, err)
 		return
 	}
 	// OIDC Core §5.3.2: the claims of the scopes the token was granted.
-	out := s.userClaims(u, parseScope(claims.Scope))
+	out := e.userClaims(u, ParseScope(claims.Scope))
 	out["sub"] = u.ID
 	if len(perms) > 0 {
 		out["permissions"] = perms
 	}
-	writeJSON(w, http.StatusOK, out)
+	respond.JSON(w, http.StatusOK, out)
 }

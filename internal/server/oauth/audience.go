@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"fmt"
@@ -52,8 +52,8 @@ func AccountResource(issuer string) string {
 func reservedScope(sc string) bool { return sc == ScopeAdmin || sc == ScopeAccount }
 
 // reservedResource reports whether res is one of this server's own APIs.
-func (s *Server) reservedResource(res string) bool {
-	return res == AdminResource(s.issuer) || res == AccountResource(s.issuer)
+func (e *Endpoints) reservedResource(res string) bool {
+	return res == AdminResource(e.issuer) || res == AccountResource(e.issuer)
 }
 
 // ValidResourceIndicator checks RFC 8707 §2: "The value of the resource
@@ -65,9 +65,9 @@ func ValidResourceIndicator(res string) bool {
 		!strings.ContainsFunc(res, func(r rune) bool { return r <= ' ' || r == 0x7f })
 }
 
-// resourceParams returns the resource parameters of a request, in order,
+// ResourceParams returns the resource parameters of a request, in order,
 // without duplicates.
-func resourceParams(v url.Values) []string {
+func ResourceParams(v url.Values) []string {
 	var out []string
 	for _, r := range v["resource"] {
 		if !slices.Contains(out, r) {
@@ -77,22 +77,22 @@ func resourceParams(v url.Values) []string {
 	return out
 }
 
-// resolveResources decides the audience of what client c asks for with
+// ResolveResources decides the audience of what client c asks for with
 // requested (the resource parameters). Each must be a valid resource
 // indicator the client may ask for: one of its registered audiences, or,
 // for a first-party client, one of this server's own APIs. Otherwise the
 // request fails with invalid_target (RFC 8707 §2). Without a request the
 // audience is the client's default (defaultAudience).
-func (s *Server) resolveResources(c *storage.Client, requested []string) ([]string, error) {
+func (e *Endpoints) ResolveResources(c *storage.Client, requested []string) ([]string, error) {
 	if len(requested) == 0 {
-		return s.defaultAudience(c), nil
+		return e.defaultAudience(c), nil
 	}
 	for _, res := range requested {
 		if !ValidResourceIndicator(res) {
 			return nil, protocol.Errorf(protocol.ErrInvalidTarget, "resource %q is not an absolute URI without a fragment (RFC 8707)", res)
 		}
 		switch {
-		case s.reservedResource(res):
+		case e.reservedResource(res):
 			if !c.FirstParty {
 				return nil, protocol.Errorf(protocol.ErrInvalidTarget, "resource %q is open to first-party clients only", res)
 			}
@@ -107,10 +107,10 @@ func (s *Server) resolveResources(c *storage.Client, requested []string) ([]stri
 // the client's registered audiences other than the server's own APIs, or,
 // when that leaves none, the client's id, so that the token is good for
 // no resource server but one configured for this very client.
-func (s *Server) defaultAudience(c *storage.Client) []string {
+func (e *Endpoints) defaultAudience(c *storage.Client) []string {
 	var out []string
 	for _, a := range c.Audiences {
-		if !s.reservedResource(a) {
+		if !e.reservedResource(a) {
 			out = append(out, a)
 		}
 	}
@@ -163,9 +163,5 @@ func CheckClientRegistration(issuer string, c *storage.Client) error {
 	return nil
 }
 
-func (s *Server) checkClientRegistration(c *storage.Client) error {
-	return CheckClientRegistration(s.issuer, c)
-}
-
-// hasAudience reports whether a token's aud names res.
-func hasAudience(aud []string, res string) bool { return slices.Contains(aud, res) }
+// HasAudience reports whether a token's aud names res.
+func HasAudience(aud []string, res string) bool { return slices.Contains(aud, res) }

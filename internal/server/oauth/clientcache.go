@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"context"
@@ -9,21 +9,21 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
-// clientCacheTTL bounds how long a change to a client made elsewhere (a
+// ClientCacheTTL bounds how long a change to a client made elsewhere (a
 // `gatehouse clients rotate-secret` or `delete` on the database, another
 // replica) can go unnoticed by the token, revocation, introspection and
 // device endpoints. Within it, an old secret or a deleted client still
 // authenticates.
-const clientCacheTTL = 5 * time.Second
+const ClientCacheTTL = 5 * time.Second
 
 // clientCacheSize bounds the cache; when full it starts over.
 const clientCacheSize = 10_000
 
-// clientCache keeps recently used clients in memory so that client
+// ClientCache keeps recently used clients in memory so that client
 // authentication, done on every token and introspection request, does not
 // cost a database round trip. Only clients that exist are cached, and the
 // secret is still checked against the cached hash on every request.
-type clientCache struct {
+type ClientCache struct {
 	store storage.ClientStore
 	clock clock.Clock
 
@@ -36,24 +36,25 @@ type cachedClient struct {
 	fetched time.Time
 }
 
-func newClientCache(st storage.ClientStore, clk clock.Clock) *clientCache {
-	return &clientCache{store: st, clock: clk, entries: make(map[string]cachedClient)}
+// NewClientCache makes an empty cache of the clients in st.
+func NewClientCache(st storage.ClientStore, clk clock.Clock) *ClientCache {
+	return &ClientCache{store: st, clock: clk, entries: make(map[string]cachedClient)}
 }
 
-// get returns the client with id, from memory when it was read less than
-// clientCacheTTL ago. The returned client must not be modified.
-func (c *clientCache) get(ctx context.Context, id string) (*storage.Client, error) {
+// Get returns the client with id, from memory when it was read less than
+// ClientCacheTTL ago. The returned client must not be modified.
+func (c *ClientCache) Get(ctx context.Context, id string) (*storage.Client, error) {
 	now := c.clock.Now()
 	c.mu.RLock()
 	e, ok := c.entries[id]
 	c.mu.RUnlock()
-	if ok && now.Sub(e.fetched) < clientCacheTTL && !now.Before(e.fetched) {
+	if ok && now.Sub(e.fetched) < ClientCacheTTL && !now.Before(e.fetched) {
 		return e.client, nil
 	}
 	cl, err := c.store.GetClient(ctx, id)
 	if err != nil {
 		if ok {
-			c.forget(id)
+			c.Forget(id)
 		}
 		return nil, err
 	}
@@ -66,8 +67,8 @@ func (c *clientCache) get(ctx context.Context, id string) (*storage.Client, erro
 	return cl, nil
 }
 
-// forget drops a client, for changes this process makes itself.
-func (c *clientCache) forget(id string) {
+// Forget drops a client, for changes this process makes itself.
+func (c *ClientCache) Forget(id string) {
 	c.mu.Lock()
 	delete(c.entries, id)
 	c.mu.Unlock()

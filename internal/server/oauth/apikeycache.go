@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"context"
@@ -14,12 +14,12 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
-// apiKeyCacheTTL bounds how long a change made elsewhere — `gatehouse
+// APIKeyCacheTTL bounds how long a change made elsewhere — `gatehouse
 // apikeys revoke` or `rotate` on the database, another replica, a change to
 // the roles of the user a key acts as, or that user's deletion — can go
 // unnoticed by this server. Within it a revoked key or an old secret still
-// works. Revocation through this server (Server.RevokeAPIKey) is immediate.
-const apiKeyCacheTTL = 5 * time.Second
+// works. Revocation through this server (Endpoints.ForgetAPIKey) is immediate.
+const APIKeyCacheTTL = 5 * time.Second
 
 // apiKeyCacheSize bounds the cache; when full it starts over.
 const apiKeyCacheSize = 10_000
@@ -34,14 +34,14 @@ const apiKeyUseInterval = time.Minute
 // the expiry are checked on every request.
 //
 // It also collects when keys were used, at most once per apiKeyUseInterval
-// per key, for Server.flushAPIKeyUse to write in the background.
+// per key, for Endpoints.FlushAPIKeyUse to write in the background.
 type apiKeyCache struct {
 	store apiKeyLookup
 	clock clock.Clock
 	group singleflight.Group
 
 	mu      sync.RWMutex
-	entries map[string]*apiKeyEntry
+	entries map[string]*APIKey
 	// gen counts forget calls; a load that started before one does not
 	// store its (possibly stale) result.
 	gen uint64
@@ -51,9 +51,9 @@ type apiKeyCache struct {
 	pending map[string]time.Time // noted uses not yet written
 }
 
-// apiKeyEntry is a key as loaded, with what verification and the responses
-// need computed once.
-type apiKeyEntry struct {
+// APIKey is an API key as loaded, with what verification and the
+// responses need computed once.
+type APIKey struct {
 	key     *storage.APIKey
 	fetched time.Time
 	// usable is false for a revoked key and for a key whose user is gone
@@ -65,6 +65,13 @@ type apiKeyEntry struct {
 	scope    string
 }
 
+// ID is the key's id.
+func (k *APIKey) ID() string { return k.key.ID }
+
+// Roles are the key's effective roles: its own, or, for a key acting as a
+// user, the user's current roles limited to the key's.
+func (k *APIKey) Roles() []string { return k.roles }
+
 // apiKeyLookup is what the cache reads: the key and the user it acts as.
 type apiKeyLookup interface {
 	GetAPIKey(ctx context.Context, id string) (*storage.APIKey, error)
@@ -75,21 +82,21 @@ func newAPIKeyCache(st apiKeyLookup, clk clock.Clock) *apiKeyCache {
 	return &apiKeyCache{
 		store:   st,
 		clock:   clk,
-		entries: make(map[string]*apiKeyEntry),
+		entries: make(map[string]*APIKey),
 		noted:   make(map[string]time.Time),
 		pending: make(map[string]time.Time),
 	}
 }
 
 // get returns the key with id, from memory when it was read less than
-// apiKeyCacheTTL ago. It returns storage.ErrNotFound for an unknown key.
-func (c *apiKeyCache) get(ctx context.Context, id string) (*apiKeyEntry, error) {
+// APIKeyCacheTTL ago. It returns storage.ErrNotFound for an unknown key.
+func (c *apiKeyCache) get(ctx context.Context, id string) (*APIKey, error) {
 	now := c.clock.Now()
 	c.mu.RLock()
 	e, ok := c.entries[id]
 	gen := c.gen
 	c.mu.RUnlock()
-	if ok && now.Sub(e.fetched) < apiKeyCacheTTL && !now.Before(e.fetched) {
+	if ok && now.Sub(e.fetched) < APIKeyCacheTTL && !now.Before(e.fetched) {
 		return e, nil
 	}
 	// Concurrent misses for one key share one load. The generation is part
@@ -116,16 +123,16 @@ func (c *apiKeyCache) get(ctx context.Context, id string) (*apiKeyEntry, error) 
 		}
 		return nil, err
 	}
-	return v.(*apiKeyEntry), nil
+	return v.(*APIKey), nil
 }
 
 // load reads the key and the user it acts as.
-func (c *apiKeyCache) load(ctx context.Context, id string, now time.Time) (*apiKeyEntry, error) {
+func (c *apiKeyCache) load(ctx context.Context, id string, now time.Time) (*APIKey, error) {
 	k, err := c.store.GetAPIKey(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	e := &apiKeyEntry{key: k, fetched: now, usable: k.RevokedAt.IsZero(), scope: joinScope(k.Scopes)}
+	e := &APIKey{key: k, fetched: now, usable: k.RevokedAt.IsZero(), scope: JoinScope(k.Scopes)}
 	if k.UserID == "" {
 		e.subject, e.roles = "apikey:"+k.ID, k.Roles
 		return e, nil

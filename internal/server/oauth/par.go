@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/respond"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -23,8 +24,8 @@ import (
 // history.
 //
 // The lifecycle of a request_uri: it must reach /authorize within
-// parTTL (the expires_in of the answer). Its first arrival opens it for
-// parSignInWindow, so that the sign-in, MFA and consent that follow can
+// PARTTL (the expires_in of the answer). Its first arrival opens it for
+// PARSignInWindow, so that the sign-in, MFA and consent that follow can
 // come back to /authorize with it. The authorization response — a code
 // or an error sent to the client — spends it: any later use is refused.
 // The rows live in the database, so every replica sees them; the expiry
@@ -34,58 +35,58 @@ import (
 const PathPAR = "/oauth2/par"
 
 const (
-	// requestURIPrefix starts every request_uri (RFC 9126 §2.2: "The
+	// RequestURIPrefix starts every request_uri (RFC 9126 §2.2: "The
 	// format of the request_uri value is at the discretion of the
 	// authorization server"; this is the URN the RFC's examples use).
-	requestURIPrefix = "urn:ietf:params:oauth:request_uri:"
-	// parTTL is the expires_in of a request_uri. RFC 9126 §2.2: "Since
+	RequestURIPrefix = "urn:ietf:params:oauth:request_uri:"
+	// PARTTL is the expires_in of a request_uri. RFC 9126 §2.2: "Since
 	// the request_uri can be replayed, its lifetime SHOULD be short and
 	// limited to the minimum necessary", with 5 to 600 seconds as the
 	// examples; 90 seconds is enough for a program to open a browser.
-	parTTL = 90 * time.Second
-	// parSignInWindow is how long an opened request_uri stays usable for
+	PARTTL = 90 * time.Second
+	// PARSignInWindow is how long an opened request_uri stays usable for
 	// the sign-in it started.
-	parSignInWindow = 10 * time.Minute
+	PARSignInWindow = 10 * time.Minute
 )
 
 // clientAuthParams are the client authentication parameters of a pushed
 // request; they are not part of the authorization request.
 var clientAuthParams = []string{"client_secret", "client_assertion", "client_assertion_type"}
 
-// requirePAR reports whether c's authorization requests must be pushed:
+// RequirePAR reports whether c's authorization requests must be pushed:
 // the client's setting or the server-wide one.
-func (s *Server) requirePAR(c *storage.Client) bool {
-	return c.RequirePAR || s.cfg.Authorize.RequirePAR
+func (e *Endpoints) RequirePAR(c *storage.Client) bool {
+	return c.RequirePAR || e.cfg.Authorize.RequirePAR
 }
 
 // handlePAR is the pushed authorization request endpoint (RFC 9126 §2).
-func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
-	resp, err := s.pushAuthorizationRequest(w, r)
+func (e *Endpoints) handlePAR(w http.ResponseWriter, r *http.Request) {
+	resp, err := e.pushAuthorizationRequest(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
+		e.writeError(w, r, err)
 		return
 	}
 	// RFC 9126 §2.2: "the authorization server MUST return an HTTP 201".
-	writeJSON(w, http.StatusCreated, resp)
+	respond.JSON(w, http.StatusCreated, resp)
 }
 
-func (s *Server) pushAuthorizationRequest(w http.ResponseWriter, r *http.Request) (*protocol.PushedAuthorizationResponse, error) {
+func (e *Endpoints) pushAuthorizationRequest(w http.ResponseWriter, r *http.Request) (*protocol.PushedAuthorizationResponse, error) {
 	if err := parsePostForm(w, r); err != nil {
 		return nil, err
 	}
 	// RFC 9126 §2: "The client MUST authenticate ... in the same way
 	// as at the token endpoint".
-	c, err := s.authenticateClientLimited(r)
+	c, err := e.authenticateClientLimited(r)
 	if err != nil {
 		return nil, err
 	}
 	if c.Public {
 		// Anyone who knows a public client's id can push, and each push
 		// stores a row: pushes count per address like sign-ins do.
-		ip := s.clientIP(r)
-		if res, err := s.allow(r.Context(), limitPARIP, ip, s.cfg.Limits.LoginPerIP); err == nil && !res.Allowed {
-			s.audit.Log(audit.Event{Type: audit.RateLimited, Outcome: audit.Failure, ClientID: c.ID, IP: ip, Reason: limitPARIP})
-			return nil, tooManyRequests(res)
+		ip := e.clientIP(r)
+		if res, err := e.allow(r.Context(), LimitPARIP, ip, e.cfg.Limits.LoginPerIP); err == nil && !res.Allowed {
+			e.audit.Log(audit.Event{Type: audit.RateLimited, Outcome: audit.Failure, ClientID: c.ID, IP: ip, Reason: LimitPARIP})
+			return nil, TooManyRequests(res)
 		}
 	}
 	form := r.PostForm
@@ -109,34 +110,34 @@ func (s *Server) pushAuthorizationRequest(w http.ResponseWriter, r *http.Request
 	// authorization request sent to the authorization endpoint" — by the
 	// same code; its errors come back here as JSON (§2.3), never as a
 	// redirect.
-	ar, perr, err := newAuthorizeRequest(c, q)
+	ar, perr, err := NewAuthorizeRequest(c, q)
 	if err != nil {
 		return nil, err
 	}
 	if perr != nil {
 		return nil, perr
 	}
-	if perr := ar.validate(q); perr != nil {
+	if perr := ar.Validate(q); perr != nil {
 		return nil, perr
 	}
-	if _, err := s.resolveResources(c, resourceParams(q)); err != nil {
+	if _, err := e.ResolveResources(c, ResourceParams(q)); err != nil {
 		return nil, err
 	}
 	tok := secret.NewToken()
-	now := s.clock.Now().UTC()
+	now := e.clock.Now().UTC()
 	p := &storage.PushedRequest{
 		Hash:      secret.Hash(tok),
 		ClientID:  c.ID,
-		Params:    ar.params,
+		Params:    ar.Params,
 		CreatedAt: now,
-		ExpiresAt: now.Add(parTTL),
+		ExpiresAt: now.Add(PARTTL),
 	}
-	if err := s.store.CreatePushedRequest(r.Context(), p); err != nil {
+	if err := e.store.CreatePushedRequest(r.Context(), p); err != nil {
 		return nil, fmt.Errorf("server: par: store request: %w", err)
 	}
 	return &protocol.PushedAuthorizationResponse{
-		RequestURI: requestURIPrefix + tok,
-		ExpiresIn:  int64(parTTL / time.Second),
+		RequestURI: RequestURIPrefix + tok,
+		ExpiresIn:  int64(PARTTL / time.Second),
 	}, nil
 }
 
@@ -149,12 +150,12 @@ var (
 		"the request_uri was pushed by another client")
 )
 
-// openPushedRequest resolves the request_uri of an authorization request
+// OpenPushedRequest resolves the request_uri of an authorization request
 // of client c (RFC 9126 §4) and returns the request it was pushed for.
 // Its errors are for the error page: the redirect URI is not known yet.
-func (s *Server) openPushedRequest(ctx context.Context, c *storage.Client, q url.Values) (*authorizeRequest, *protocol.Error, error) {
+func (e *Endpoints) OpenPushedRequest(ctx context.Context, c *storage.Client, q url.Values) (*AuthorizeRequest, *protocol.Error, error) {
 	requestURI := q.Get("request_uri")
-	tok, ok := strings.CutPrefix(requestURI, requestURIPrefix)
+	tok, ok := strings.CutPrefix(requestURI, RequestURIPrefix)
 	if !ok || tok == "" {
 		// Only pushed request_uri values are known; a request object
 		// by reference (OIDC Core §6.2) is not supported.
@@ -162,9 +163,9 @@ func (s *Server) openPushedRequest(ctx context.Context, c *storage.Client, q url
 			"only request_uri values from this server's pushed_authorization_request_endpoint (RFC 9126) are accepted"), nil
 	}
 	hash := secret.Hash(tok)
-	now := s.clock.Now().UTC()
+	now := e.clock.Now().UTC()
 	var params url.Values
-	err := s.store.UpdatePushedRequest(ctx, hash, func(p *storage.PushedRequest) error {
+	err := e.store.UpdatePushedRequest(ctx, hash, func(p *storage.PushedRequest) error {
 		switch {
 		// RFC 9126 §4: the server "MUST verify" that the request_uri
 		// was pushed by the client named by client_id.
@@ -177,7 +178,7 @@ func (s *Server) openPushedRequest(ctx context.Context, c *storage.Client, q url
 		}
 		if p.OpenedAt.IsZero() {
 			p.OpenedAt = now
-			p.ExpiresAt = now.Add(parSignInWindow)
+			p.ExpiresAt = now.Add(PARSignInWindow)
 		}
 		params = p.Params
 		return nil
@@ -195,7 +196,7 @@ func (s *Server) openPushedRequest(ctx context.Context, c *storage.Client, q url
 	// ones (RFC 9126 §4 lets the server use only the pushed request;
 	// silently dropping a different value would hide a client's bug or
 	// an attacker's edit).
-	for _, name := range append([]string{"resource"}, authorizeParams...) {
+	for _, name := range append([]string{"resource"}, AuthorizeParams...) {
 		if name == "client_id" || !q.Has(name) {
 			continue
 		}
@@ -204,13 +205,13 @@ func (s *Server) openPushedRequest(ctx context.Context, c *storage.Client, q url
 				"%s differs from the pushed authorization request; send only client_id and request_uri", name), nil
 		}
 	}
-	ar, perr, err := newAuthorizeRequest(c, params)
+	ar, perr, err := NewAuthorizeRequest(c, params)
 	if perr != nil || err != nil {
 		// The redirect URI was valid when pushed; the client's
 		// registration changed since.
 		return nil, perr, err
 	}
-	ar.requestURI, ar.pushedHash = requestURI, hash
+	ar.RequestURI, ar.pushedHash = requestURI, hash
 	return ar, nil, nil
 }
 
@@ -226,21 +227,21 @@ func equalValues(a, b []string) bool {
 	return true
 }
 
-// errPeek aborts the read-only look of peekPushedParams.
+// errPeek aborts the read-only look of PeekPushedParams.
 var errPeek = errors.New("peek")
 
-// peekPushedParams returns the stored parameters of client c's pushed
+// PeekPushedParams returns the stored parameters of client c's pushed
 // request requestURI without opening or spending it, or nil when there is
 // no usable one. The sign-in pages use it to know where the request will
 // redirect (their CSP form-action).
-func (s *Server) peekPushedParams(ctx context.Context, c *storage.Client, requestURI string) url.Values {
-	tok, ok := strings.CutPrefix(requestURI, requestURIPrefix)
+func (e *Endpoints) PeekPushedParams(ctx context.Context, c *storage.Client, requestURI string) url.Values {
+	tok, ok := strings.CutPrefix(requestURI, RequestURIPrefix)
 	if !ok || tok == "" {
 		return nil
 	}
-	now := s.clock.Now()
+	now := e.clock.Now()
 	var params url.Values
-	err := s.store.UpdatePushedRequest(ctx, secret.Hash(tok), func(p *storage.PushedRequest) error {
+	err := e.store.UpdatePushedRequest(ctx, secret.Hash(tok), func(p *storage.PushedRequest) error {
 		if p.ClientID == c.ID && !p.Used && now.Before(p.ExpiresAt) {
 			params = p.Params
 		}
@@ -252,28 +253,28 @@ func (s *Server) peekPushedParams(ctx context.Context, c *storage.Client, reques
 	return params
 }
 
-// setPushedParams replaces the stored parameters of ar's pushed request
+// SetPushedParams replaces the stored parameters of ar's pushed request
 // (prompt=login, once answered, is taken out of it).
-func (s *Server) setPushedParams(ctx context.Context, ar *authorizeRequest, params url.Values) error {
-	err := s.store.UpdatePushedRequest(ctx, ar.pushedHash, func(p *storage.PushedRequest) error {
+func (e *Endpoints) SetPushedParams(ctx context.Context, ar *AuthorizeRequest, params url.Values) error {
+	err := e.store.UpdatePushedRequest(ctx, ar.pushedHash, func(p *storage.PushedRequest) error {
 		p.Params = params
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("server: authorize: update pushed request: %w", err)
 	}
-	ar.params = params
+	ar.Params = params
 	return nil
 }
 
-// spendPushedRequest marks ar's pushed request used as its authorization
+// SpendPushedRequest marks ar's pushed request used as its authorization
 // response goes out; a request sent in full has nothing to spend. If
 // another response spent it first, the *protocol.Error says so.
-func (s *Server) spendPushedRequest(ctx context.Context, ar *authorizeRequest) (*protocol.Error, error) {
+func (e *Endpoints) SpendPushedRequest(ctx context.Context, ar *AuthorizeRequest) (*protocol.Error, error) {
 	if ar.pushedHash == "" {
 		return nil, nil
 	}
-	err := s.store.UpdatePushedRequest(ctx, ar.pushedHash, func(p *storage.PushedRequest) error {
+	err := e.store.UpdatePushedRequest(ctx, ar.pushedHash, func(p *storage.PushedRequest) error {
 		if p.Used {
 			return errPushedUsed
 		}

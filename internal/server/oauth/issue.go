@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"context"
@@ -57,17 +57,17 @@ type issuance struct {
 // the token response (RFC 6749 §5.1). The access token carries the
 // subject's roles and their permissions as they are now, so a change to a
 // role shows in the tokens issued after it.
-func (s *Server) respond(ctx context.Context, is issuance) (*protocol.TokenResponse, error) {
-	now := s.clock.Now()
-	ttl := time.Duration(s.cfg.Tokens.AccessTokenTTL)
+func (e *Endpoints) respond(ctx context.Context, is issuance) (*protocol.TokenResponse, error) {
+	now := e.clock.Now()
+	ttl := time.Duration(e.cfg.Tokens.AccessTokenTTL)
 	claims := AccessClaims{
-		Issuer:    s.issuer,
+		Issuer:    e.issuer,
 		Audience:  is.resources,
 		IssuedAt:  now.Unix(),
 		ExpiresAt: now.Add(ttl).Unix(),
-		ID:        NewID(),
+		ID:        secret.NewID(),
 		ClientID:  is.client.ID,
-		Scope:     joinScope(is.scopes),
+		Scope:     JoinScope(is.scopes),
 	}
 	if is.user != nil {
 		claims.Subject = is.user.ID
@@ -88,12 +88,12 @@ func (s *Server) respond(ctx context.Context, is issuance) (*protocol.TokenRespo
 		claims.Cnf = &protocol.Confirmation{JKT: is.jkt}
 		tokenType = protocol.TokenTypeDPoP
 	}
-	perms, err := rolereg.Permissions(ctx, s.store, claims.Roles)
+	perms, err := rolereg.Permissions(ctx, e.store, claims.Roles)
 	if err != nil {
 		return nil, fmt.Errorf("role permissions: %w", err)
 	}
 	claims.Permissions = perms
-	at, err := s.keys.Sign(protocol.AccessTokenJWTType, claims)
+	at, err := e.keys.Sign(protocol.AccessTokenJWTType, claims)
 	if err != nil {
 		return nil, fmt.Errorf("sign access token: %w", err)
 	}
@@ -104,20 +104,20 @@ func (s *Server) respond(ctx context.Context, is issuance) (*protocol.TokenRespo
 		RefreshToken: is.refresh,
 		Scope:        claims.Scope,
 	}
-	if is.user != nil && containsScope(is.scopes, "openid") {
+	if is.user != nil && ContainsScope(is.scopes, "openid") {
 		// OIDC Core §2 and, for the scopes asked for, §5.4.
-		id := s.userClaims(is.user, is.scopes)
-		id["iss"], id["sub"], id["aud"] = s.issuer, is.user.ID, is.client.ID
-		id["iat"], id["exp"] = now.Unix(), now.Add(time.Duration(s.cfg.Tokens.IDTokenTTL)).Unix()
+		id := e.userClaims(is.user, is.scopes)
+		id["iss"], id["sub"], id["aud"] = e.issuer, is.user.ID, is.client.ID
+		id["iat"], id["exp"] = now.Unix(), now.Add(time.Duration(e.cfg.Tokens.IDTokenTTL)).Unix()
 		id["auth_time"] = is.authTime.Unix()
 		if is.nonce != "" {
 			id["nonce"] = is.nonce
 		}
-		if resp.IDToken, err = s.keys.Sign("JWT", id); err != nil {
+		if resp.IDToken, err = e.keys.Sign("JWT", id); err != nil {
 			return nil, fmt.Errorf("sign id token: %w", err)
 		}
 	}
-	s.metrics.tokens.WithLabelValues(grantLabel(is)).Inc()
+	e.tokenIssued(grantLabel(is))
 	return resp, nil
 }
 
@@ -128,7 +128,8 @@ func grantLabel(is issuance) string {
 	return "user"
 }
 
-func containsScope(scopes []string, s string) bool {
+// ContainsScope reports whether scopes has s.
+func ContainsScope(scopes []string, s string) bool {
 	for _, x := range scopes {
 		if x == s {
 			return true
@@ -139,8 +140,8 @@ func containsScope(scopes []string, s string) bool {
 
 // newGrant creates the token family with the given id for a user's
 // authorization of scopes for resources.
-func (s *Server) newGrant(ctx context.Context, id string, c *storage.Client, userID string, scopes, resources []string, authTime time.Time) (*storage.Grant, error) {
-	now := s.clock.Now().UTC()
+func (e *Endpoints) newGrant(ctx context.Context, id string, c *storage.Client, userID string, scopes, resources []string, authTime time.Time) (*storage.Grant, error) {
+	now := e.clock.Now().UTC()
 	g := &storage.Grant{
 		ID:        id,
 		ClientID:  c.ID,
@@ -149,16 +150,16 @@ func (s *Server) newGrant(ctx context.Context, id string, c *storage.Client, use
 		Resources: resources,
 		AuthTime:  authTime,
 		CreatedAt: now,
-		ExpiresAt: now.Add(time.Duration(s.cfg.Tokens.RefreshTokenTTL)),
+		ExpiresAt: now.Add(time.Duration(e.cfg.Tokens.RefreshTokenTTL)),
 	}
-	if err := s.store.CreateGrant(ctx, g); err != nil {
+	if err := e.store.CreateGrant(ctx, g); err != nil {
 		return nil, fmt.Errorf("create grant: %w", err)
 	}
 	return g, nil
 }
 
 // newRefreshToken makes a refresh token of grant g (not yet stored).
-func (s *Server) newRefreshToken(g *storage.Grant, scopes []string) (string, *storage.RefreshToken) {
+func (e *Endpoints) newRefreshToken(g *storage.Grant, scopes []string) (string, *storage.RefreshToken) {
 	tok := secret.NewToken()
 	return tok, &storage.RefreshToken{
 		Hash:      secret.Hash(tok),
@@ -166,7 +167,7 @@ func (s *Server) newRefreshToken(g *storage.Grant, scopes []string) (string, *st
 		ClientID:  g.ClientID,
 		UserID:    g.UserID,
 		Scopes:    scopes,
-		CreatedAt: s.clock.Now().UTC(),
+		CreatedAt: e.clock.Now().UTC(),
 		ExpiresAt: g.ExpiresAt,
 	}
 }
@@ -181,23 +182,23 @@ func (s *Server) newRefreshToken(g *storage.Grant, scopes []string) (string, *st
 // issued to public clients ... MUST be bound to the DPoP public key". A
 // confidential client's refresh token is bound by its client
 // authentication and stays unbound.
-func (s *Server) issueForGrant(ctx context.Context, r *http.Request, c *storage.Client, u *storage.User, g *storage.Grant, nonce, jkt string) (*protocol.TokenResponse, error) {
-	aud, err := narrowResources(g.Resources, resourceParams(r.PostForm))
+func (e *Endpoints) issueForGrant(ctx context.Context, r *http.Request, c *storage.Client, u *storage.User, g *storage.Grant, nonce, jkt string) (*protocol.TokenResponse, error) {
+	aud, err := narrowResources(g.Resources, ResourceParams(r.PostForm))
 	if err != nil {
 		return nil, err
 	}
 	is := issuance{client: c, user: u, scopes: g.Scopes, resources: aud, grant: g, nonce: nonce, authTime: g.AuthTime, jkt: jkt}
 	if hasGrantType(c, protocol.GrantRefreshToken) {
-		tok, rt := s.newRefreshToken(g, g.Scopes)
+		tok, rt := e.newRefreshToken(g, g.Scopes)
 		if c.Public {
 			rt.DPoPJKT = jkt
 		}
-		if err := s.store.CreateRefreshToken(ctx, rt); err != nil {
+		if err := e.store.CreateRefreshToken(ctx, rt); err != nil {
 			return nil, fmt.Errorf("create refresh token: %w", err)
 		}
 		is.refresh = tok
 	}
-	return s.respond(ctx, is)
+	return e.respond(ctx, is)
 }
 
 func hasGrantType(c *storage.Client, gt string) bool {

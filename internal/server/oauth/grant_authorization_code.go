@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"crypto/sha256"
@@ -34,7 +34,7 @@ var errCodeReplayed = errors.New("authorization code replayed")
 
 // grantAuthorizationCode implements RFC 6749 §4.1.3 with PKCE (RFC 7636).
 // jkt is the thumbprint of the request's DPoP proof key ("" without one).
-func (s *Server) grantAuthorizationCode(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
+func (e *Endpoints) grantAuthorizationCode(r *http.Request, c *storage.Client, jkt string) (*protocol.TokenResponse, error) {
 	if err := requireGrantType(c, protocol.GrantAuthorizationCode); err != nil {
 		return nil, err
 	}
@@ -44,12 +44,12 @@ func (s *Server) grantAuthorizationCode(r *http.Request, c *storage.Client, jkt 
 	}
 	redirectURI := r.PostForm.Get("redirect_uri")
 	verifier := r.PostForm.Get("code_verifier")
-	now := s.clock.Now()
-	grantID := NewID()
+	now := e.clock.Now()
+	grantID := secret.NewID()
 
 	var redeemed storage.AuthCode
 	var replayedGrant string
-	err := s.store.UpdateAuthCode(r.Context(), secret.Hash(code), func(ac *storage.AuthCode) error {
+	err := e.store.UpdateAuthCode(r.Context(), secret.Hash(code), func(ac *storage.AuthCode) error {
 		replayedGrant = ""
 		if ac.ClientID != c.ID {
 			// RFC 6749 §4.1.3: the code must have been issued to the
@@ -82,10 +82,10 @@ func (s *Server) grantAuthorizationCode(r *http.Request, c *storage.Client, jkt 
 			return protocol.NewError(protocol.ErrInvalidDPoPProof, "the DPoP proof's key is not the dpop_jkt of the authorization request")
 		}
 		if len(ac.Resources) == 0 {
-			ac.Resources = s.defaultAudience(c) // a code issued before resources were stored
+			ac.Resources = e.defaultAudience(c) // a code issued before resources were stored
 		}
 		// Checked before the code is spent (RFC 8707 §2.2).
-		if _, err := narrowResources(ac.Resources, resourceParams(r.PostForm)); err != nil {
+		if _, err := narrowResources(ac.Resources, ResourceParams(r.PostForm)); err != nil {
 			return err
 		}
 		ac.Redeemed = true
@@ -97,10 +97,10 @@ func (s *Server) grantAuthorizationCode(r *http.Request, c *storage.Client, jkt 
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, protocol.NewError(protocol.ErrInvalidGrant, "invalid authorization code")
 	case errors.Is(err, errCodeReplayed):
-		s.audit.Log(audit.Event{Type: audit.CodeReplay, Outcome: "failure", ClientID: c.ID, IP: s.clientIP(r),
+		e.audit.Log(audit.Event{Type: audit.CodeReplay, Outcome: "failure", ClientID: c.ID, IP: e.clientIP(r),
 			Reason: "authorization code used twice; tokens issued from it revoked"})
 		if replayedGrant != "" {
-			if rerr := s.store.RevokeGrant(r.Context(), replayedGrant, now); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
+			if rerr := e.store.RevokeGrant(r.Context(), replayedGrant, now); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
 				return nil, fmt.Errorf("revoke replayed grant: %w", rerr)
 			}
 		}
@@ -109,15 +109,15 @@ func (s *Server) grantAuthorizationCode(r *http.Request, c *storage.Client, jkt 
 		return nil, err
 	}
 
-	u, err := s.activeUser(r, redeemed.UserID)
+	u, err := e.activeUser(r, redeemed.UserID)
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.newGrant(r.Context(), grantID, c, u.ID, redeemed.Scopes, redeemed.Resources, redeemed.AuthTime)
+	g, err := e.newGrant(r.Context(), grantID, c, u.ID, redeemed.Scopes, redeemed.Resources, redeemed.AuthTime)
 	if err != nil {
 		return nil, err
 	}
-	return s.issueForGrant(r.Context(), r, c, u, g, redeemed.Nonce, jkt)
+	return e.issueForGrant(r.Context(), r, c, u, g, redeemed.Nonce, jkt)
 }
 
 // checkPKCE verifies code_verifier against the stored challenge
@@ -148,8 +148,8 @@ func checkPKCE(ac *storage.AuthCode, verifier string) error {
 
 // activeUser loads the user a grant is for; a deleted or disabled user gets
 // no more tokens.
-func (s *Server) activeUser(r *http.Request, id string) (*storage.User, error) {
-	u, err := s.store.GetUser(r.Context(), id)
+func (e *Endpoints) activeUser(r *http.Request, id string) (*storage.User, error) {
+	u, err := e.store.GetUser(r.Context(), id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, protocol.NewError(protocol.ErrInvalidGrant, "the user no longer exists")
 	}

@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"errors"
@@ -15,20 +15,20 @@ import (
 // authenticated; it may only revoke its own tokens, and the answer is 200
 // whether or not anything was revoked (RFC 7009 §2.2), so the endpoint does
 // not reveal which tokens exist.
-func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	if err := s.revoke(w, r); err != nil {
-		s.writeError(w, r, err)
+func (e *Endpoints) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	if err := e.revoke(w, r); err != nil {
+		e.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 }
 
-func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
+func (e *Endpoints) revoke(w http.ResponseWriter, r *http.Request) error {
 	if err := parsePostForm(w, r); err != nil {
 		return err
 	}
-	c, err := s.authenticateClient(r)
+	c, err := e.authenticateClient(r)
 	if err != nil {
 		return err
 	}
@@ -37,12 +37,12 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 		return protocol.NewError(protocol.ErrInvalidRequest, "token is required")
 	}
 	ctx := r.Context()
-	now := s.clock.Now()
+	now := e.clock.Now()
 	// The hint only orders the lookups (RFC 7009 §2.1).
 	if looksLikeJWT(tok) {
-		return s.revokeAccessToken(r, c, tok)
+		return e.revokeAccessToken(r, c, tok)
 	}
-	rt, err := s.store.GetRefreshToken(ctx, secret.Hash(tok))
+	rt, err := e.store.GetRefreshToken(ctx, secret.Hash(tok))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}
@@ -56,17 +56,17 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 	}
 	// RFC 7009 §2.1: revoking a refresh token SHOULD also invalidate the
 	// access tokens of the same grant.
-	if err := s.store.RevokeGrant(ctx, rt.GrantID, now); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err := e.store.RevokeGrant(ctx, rt.GrantID, now); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	s.audit.Log(audit.Event{Type: audit.TokenRevoked, Outcome: "success", ClientID: c.ID, UserID: rt.UserID,
-		IP: s.clientIP(r), Details: map[string]string{"token_type": "refresh_token", "grant_id": rt.GrantID}})
+	e.audit.Log(audit.Event{Type: audit.TokenRevoked, Outcome: "success", ClientID: c.ID, UserID: rt.UserID,
+		IP: e.clientIP(r), Details: map[string]string{"token_type": "refresh_token", "grant_id": rt.GrantID}})
 	return nil
 }
 
-func (s *Server) revokeAccessToken(r *http.Request, c *storage.Client, tok string) error {
-	claims, err := s.verifyAccessToken(r.Context(), tok)
-	if errors.Is(err, errInactive) {
+func (e *Endpoints) revokeAccessToken(r *http.Request, c *storage.Client, tok string) error {
+	claims, err := e.verifyAccessToken(r.Context(), tok)
+	if errors.Is(err, ErrInactive) {
 		return nil
 	}
 	if err != nil {
@@ -75,10 +75,10 @@ func (s *Server) revokeAccessToken(r *http.Request, c *storage.Client, tok strin
 	if claims.ClientID != c.ID {
 		return nil
 	}
-	if err := s.store.RevokeAccessToken(r.Context(), claims.ID, time.Unix(claims.ExpiresAt, 0)); err != nil {
+	if err := e.store.RevokeAccessToken(r.Context(), claims.ID, time.Unix(claims.ExpiresAt, 0)); err != nil {
 		return err
 	}
-	s.audit.Log(audit.Event{Type: audit.TokenRevoked, Outcome: "success", ClientID: c.ID, IP: s.clientIP(r),
+	e.audit.Log(audit.Event{Type: audit.TokenRevoked, Outcome: "success", ClientID: c.ID, IP: e.clientIP(r),
 		Details: map[string]string{"token_type": "access_token", "jti": claims.ID}})
 	return nil
 }

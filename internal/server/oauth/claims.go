@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"slices"
@@ -26,7 +26,7 @@ func identityScope(sc string) bool {
 // scopes (OIDC Core §5.4): always preferred_username and roles; name with
 // profile; email and email_verified with email (when the user has an
 // address); the roles under oidc.groups_claim with groups.
-func (s *Server) userClaims(u *storage.User, scopes []string) map[string]any {
+func (e *Endpoints) userClaims(u *storage.User, scopes []string) map[string]any {
 	m := map[string]any{"preferred_username": u.Username}
 	if len(u.Roles) > 0 {
 		m["roles"] = u.Roles
@@ -43,7 +43,7 @@ func (s *Server) userClaims(u *storage.User, scopes []string) map[string]any {
 		if groups == nil {
 			groups = []string{}
 		}
-		m[s.cfg.OIDC.GroupsClaim] = groups
+		m[e.cfg.OIDC.GroupsClaim] = groups
 	}
 	return m
 }
