@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -58,7 +59,7 @@ type deviceDonePage struct {
 }
 
 // deviceURL is the device page with an optional prefilled code.
-func (s *Server) deviceURL(userCode string) string {
+func (s *Pages) deviceURL(userCode string) string {
 	if userCode == "" {
 		return s.at(PathDevice)
 	}
@@ -73,7 +74,7 @@ func formatUserCode(c string) string {
 	return c
 }
 
-func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleDevicePage(w http.ResponseWriter, r *http.Request) {
 	code := r.URL.Query().Get("user_code")
 	if len(code) > maxUserCodeLen {
 		code = ""
@@ -90,12 +91,12 @@ func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
 	s.renderDeviceForm(w, r, http.StatusOK, devicePage{Username: u.Username, UserCode: code})
 }
 
-func (s *Server) renderDeviceForm(w http.ResponseWriter, r *http.Request, status int, d devicePage) {
+func (s *Pages) renderDeviceForm(w http.ResponseWriter, r *http.Request, status int, d devicePage) {
 	d.page = page{Title: "Connect a device", CSRF: s.sessions.CSRFToken(w, r)}
 	s.pages.Render(w, status, pageDevice, d)
 }
 
-func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 	if !s.sessions.ParsePostForm(w, r) {
 		return
 	}
@@ -114,7 +115,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := s.clientIP(r)
-	for _, l := range []struct{ prefix, subject string }{{limitDeviceIP, ip}, {limitDeviceUser, u.ID}} {
+	for _, l := range []struct{ prefix, subject string }{{LimitDeviceIP, ip}, {limitDeviceUser, u.ID}} {
 		res, err := s.allow(ctx, l.prefix, l.subject, s.cfg.Limits.DeviceEntryPerIP)
 		if err != nil {
 			s.log.Error("device rate limiter failed", "err", err)
@@ -125,7 +126,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 		if !res.Allowed {
 			s.audit.Log(audit.Event{Type: audit.RateLimited, Outcome: audit.Failure, Actor: "user:" + u.ID,
 				UserID: u.ID, Username: u.Username, IP: ip, Reason: l.prefix})
-			s.pages.TooMany(w, r, tooManyRequests(res).RetryAfter)
+			s.pages.TooMany(w, r, oauth.TooManyRequests(res).RetryAfter)
 			return
 		}
 	}

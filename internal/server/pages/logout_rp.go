@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"encoding/json"
@@ -39,7 +39,7 @@ type rpLogout struct {
 
 // parseRPLogout reads and checks the RP-Initiated Logout parameters of q.
 // A *protocol.Error is for an error page: nothing is redirected.
-func (s *Server) parseRPLogout(r *http.Request, q url.Values) (*rpLogout, *protocol.Error, error) {
+func (s *Pages) parseRPLogout(r *http.Request, q url.Values) (*rpLogout, *protocol.Error, error) {
 	for _, p := range rpLogoutParams {
 		if len(q[p]) > 1 {
 			return nil, protocol.Errorf(protocol.ErrInvalidRequest, "%s is repeated", p), nil
@@ -86,7 +86,7 @@ func (s *Server) parseRPLogout(r *http.Request, q url.Values) (*rpLogout, *proto
 // idTokenHint checks an ID token this server issued (signature, typ, iss)
 // and returns its sub and aud. It may have expired: RFC 9068 does not
 // govern hints, and RP-Initiated Logout §2 accepts expired ones.
-func (s *Server) idTokenHint(r *http.Request, tok string) (sub, aud string, ok bool) {
+func (s *Pages) idTokenHint(r *http.Request, tok string) (sub, aud string, ok bool) {
 	payload, err := s.keys.VerifyFresh(r.Context(), tok, "JWT", oauth.KeyRefreshAge)
 	if err != nil {
 		return "", "", false
@@ -111,7 +111,7 @@ func (s *Server) idTokenHint(r *http.Request, tok string) (sub, aud string, ok b
 
 // finishRPLogout sends the browser on after the session ended: to the
 // post_logout_redirect_uri with state, or to the signed-out page.
-func (s *Server) finishRPLogout(w http.ResponseWriter, lr *rpLogout, status int) {
+func (s *Pages) finishRPLogout(w http.ResponseWriter, lr *rpLogout, status int) {
 	if lr == nil || lr.redirectTo == "" {
 		s.pages.Render(w, http.StatusOK, pageLoggedOut, page{Title: "Signed out"})
 		return

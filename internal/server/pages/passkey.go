@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
+	"github.com/gatehouse-auth/gatehouse/internal/server/respond"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -77,9 +78,9 @@ var (
 	errPasskeyUser    = errors.New("server: passkey user unknown or disabled")
 )
 
-// newWebAuthn is the relying party of cfg, or nil when passkeys are off
+// NewWebAuthn is the relying party of cfg, or nil when passkeys are off
 // (no RP ID: see config.Server.PasskeyRPID).
-func newWebAuthn(cfg *config.Server) (*webauthn.WebAuthn, error) {
+func NewWebAuthn(cfg *config.Server) (*webauthn.WebAuthn, error) {
 	rpID := cfg.PasskeyRPID()
 	if rpID == "" {
 		return nil, nil
@@ -103,7 +104,7 @@ func newWebAuthn(cfg *config.Server) (*webauthn.WebAuthn, error) {
 }
 
 // passkeysOn reports whether the server offers passkeys.
-func (s *Server) passkeysOn() bool { return s.webauthn != nil && s.secretKey != nil }
+func (s *Pages) passkeysOn() bool { return s.webauthn != nil && s.secretKey != nil }
 
 // passkeyUser is a user with their passkeys, as go-webauthn sees them.
 // The user handle is the user's id: random, with no personal data.
@@ -151,21 +152,21 @@ type passkeyCeremony struct {
 	Session  webauthn.SessionData `json:"s"`
 }
 
-func (s *Server) ceremonyTTL() time.Duration {
+func (s *Pages) ceremonyTTL() time.Duration {
 	if d := time.Duration(s.cfg.WebAuthn.Timeout); d > 0 {
 		return d
 	}
 	return 5 * time.Minute
 }
 
-func (s *Server) setCeremony(w http.ResponseWriter, c passkeyCeremony) error {
+func (s *Pages) setCeremony(w http.ResponseWriter, c passkeyCeremony) error {
 	c.Expires = s.clock.Now().Add(s.ceremonyTTL()).Unix()
 	return s.sessions.SetSealed(w, passkeyCookieName, passkeyAD, c, s.ceremonyTTL())
 }
 
 // ceremony returns the browser's unexpired ceremony of kind, or nil, and
 // clears the cookie: a ceremony is finished once.
-func (s *Server) ceremony(w http.ResponseWriter, r *http.Request, kind string) *passkeyCeremony {
+func (s *Pages) ceremony(w http.ResponseWriter, r *http.Request, kind string) *passkeyCeremony {
 	var c passkeyCeremony
 	ok := s.sessions.Sealed(r, passkeyCookieName, passkeyAD, &c)
 	s.sessions.ClearCookie(w, passkeyCookieName)
@@ -181,7 +182,7 @@ func (s *Server) ceremony(w http.ResponseWriter, r *http.Request, kind string) *
 // spends the ceremony's challenge, refusing (and answering) a malformed
 // answer or a challenge used before; u is the user of a second step, nil
 // for a first-factor sign-in. It reports whether the caller goes on.
-func (s *Server) passkeyAssertion(w http.ResponseWriter, r *http.Request, c *passkeyCeremony, u *storage.User) (*protocol.ParsedCredentialAssertionData, bool) {
+func (s *Pages) passkeyAssertion(w http.ResponseWriter, r *http.Request, c *passkeyCeremony, u *storage.User) (*protocol.ParsedCredentialAssertionData, bool) {
 	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(r.PostFormValue("credential")))
 	if err != nil {
 		s.refusePasskey(w, r, u, nil, "passkey_malformed", http.StatusBadRequest)
@@ -197,7 +198,7 @@ func (s *Server) passkeyAssertion(w http.ResponseWriter, r *http.Request, c *pas
 	return parsed, true
 }
 
-func (s *Server) useChallenge(ctx context.Context, c *passkeyCeremony) (bool, error) {
+func (s *Pages) useChallenge(ctx context.Context, c *passkeyCeremony) (bool, error) {
 	err := s.store.UseJTI(ctx, "webauthn:"+c.Session.Challenge, time.Unix(c.Expires, 0).Add(time.Minute))
 	switch {
 	case errors.Is(err, storage.ErrAlreadyExists):
@@ -218,13 +219,13 @@ type passkeyAnswer struct {
 }
 
 func passkeyFail(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, passkeyAnswer{Error: msg})
+	respond.JSON(w, status, passkeyAnswer{Error: msg})
 }
 
 // passkeyForm reads the POST form of a passkey endpoint and checks its
 // CSRF token as the pages' forms do, answering in JSON when it cannot go
 // on.
-func (s *Server) passkeyForm(w http.ResponseWriter, r *http.Request) bool {
+func (s *Pages) passkeyForm(w http.ResponseWriter, r *http.Request) bool {
 	if !s.passkeysOn() {
 		passkeyFail(w, http.StatusNotFound, "Passkeys are not available on this server.")
 		return false
@@ -241,7 +242,7 @@ func (s *Server) passkeyForm(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // passkeyServerError logs err and answers with a generic message.
-func (s *Server) passkeyServerError(w http.ResponseWriter, r *http.Request, err error) {
+func (s *Pages) passkeyServerError(w http.ResponseWriter, r *http.Request, err error) {
 	ref := webpage.NewErrorRef()
 	s.log.Error("passkey request failed", "ref", ref, "path", r.URL.Path, "err", err)
 	passkeyFail(w, http.StatusInternalServerError, "The server could not complete the request. Please try again in a moment (reference "+ref+").")
@@ -249,7 +250,7 @@ func (s *Server) passkeyServerError(w http.ResponseWriter, r *http.Request, err 
 
 // passkeyLimited counts a passkey sign-in attempt under the per-IP login
 // limit; when refused (or the limiter fails) it has answered.
-func (s *Server) passkeyLimited(w http.ResponseWriter, r *http.Request) bool {
+func (s *Pages) passkeyLimited(w http.ResponseWriter, r *http.Request) bool {
 	ip := s.clientIP(r)
 	res, err := s.allow(r.Context(), limitPasskeyIP, ip, s.cfg.Limits.LoginPerIP)
 	if err != nil {
@@ -259,7 +260,7 @@ func (s *Server) passkeyLimited(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if !res.Allowed {
 		s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure, IP: ip, Reason: limitPasskeyIP})
-		writeJSON(w, http.StatusTooManyRequests, passkeyAnswer{Error: "Too many attempts. Wait a moment and try again."})
+		respond.JSON(w, http.StatusTooManyRequests, passkeyAnswer{Error: "Too many attempts. Wait a moment and try again."})
 		return true
 	}
 	return false
@@ -269,7 +270,7 @@ func (s *Server) passkeyLimited(w http.ResponseWriter, r *http.Request) bool {
 // counter, the backup state and the time. A counter that did not increase
 // is errPasskeyCloned (go-webauthn's CloneWarning, checked again under the
 // row lock) and changes nothing.
-func (s *Server) recordPasskeyUse(ctx context.Context, id string, cred *webauthn.Credential, parsed *protocol.ParsedCredentialAssertionData) error {
+func (s *Pages) recordPasskeyUse(ctx context.Context, id string, cred *webauthn.Credential, parsed *protocol.ParsedCredentialAssertionData) error {
 	if cred.Authenticator.CloneWarning {
 		return errPasskeyCloned
 	}
@@ -292,7 +293,7 @@ func (s *Server) recordPasskeyUse(ctx context.Context, id string, cred *webauthn
 }
 
 // refusePasskey audits a refused passkey sign-in and answers it.
-func (s *Server) refusePasskey(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, reason string, status int) {
+func (s *Pages) refusePasskey(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, reason string, status int) {
 	ev := audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, IP: s.clientIP(r), Reason: reason}
 	if u != nil {
 		ev.UserID, ev.Username = u.ID, u.Username
@@ -306,7 +307,7 @@ func (s *Server) refusePasskey(w http.ResponseWriter, r *http.Request, u *storag
 
 // finishPasskeySignIn starts the session of a user who signed in with
 // passkey pk and answers with where to go next.
-func (s *Server) finishPasskeySignIn(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, step, rawReturn string) {
+func (s *Pages) finishPasskeySignIn(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, step, rawReturn string) {
 	if err := s.sessions.Start(w, r, u); err != nil {
 		s.passkeyServerError(w, r, err)
 		return
@@ -315,11 +316,11 @@ func (s *Server) finishPasskeySignIn(w http.ResponseWriter, r *http.Request, u *
 	s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
 		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: s.clientIP(r),
 		Details: map[string]string{"method": step, "mfa": "passkey", "passkey_id": pk.ID}})
-	writeJSON(w, http.StatusOK, passkeyAnswer{Redirect: s.afterLogin(rawReturn)})
+	respond.JSON(w, http.StatusOK, passkeyAnswer{Redirect: s.afterLogin(rawReturn)})
 }
 
 // handleLoginPasskeyBegin starts a sign-in with a discoverable passkey.
-func (s *Server) handleLoginPasskeyBegin(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleLoginPasskeyBegin(w http.ResponseWriter, r *http.Request) {
 	if !s.passkeyForm(w, r) {
 		return
 	}
@@ -332,12 +333,12 @@ func (s *Server) handleLoginPasskeyBegin(w http.ResponseWriter, r *http.Request)
 		s.passkeyServerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, passkeyAnswer{Options: opts})
+	respond.JSON(w, http.StatusOK, passkeyAnswer{Options: opts})
 }
 
 // handleLoginPasskeyFinish checks the answer of a passkey sign-in and
 // starts the session.
-func (s *Server) handleLoginPasskeyFinish(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleLoginPasskeyFinish(w http.ResponseWriter, r *http.Request) {
 	if !s.passkeyForm(w, r) {
 		return
 	}
@@ -387,7 +388,7 @@ func (s *Server) handleLoginPasskeyFinish(w http.ResponseWriter, r *http.Request
 
 // passkeyOwner finds the passkey with credential id rawID and its user,
 // who must be the one the authenticator names (userHandle) and enabled.
-func (s *Server) passkeyOwner(ctx context.Context, rawID, userHandle []byte) (*storage.Passkey, *storage.User, error) {
+func (s *Pages) passkeyOwner(ctx context.Context, rawID, userHandle []byte) (*storage.Passkey, *storage.User, error) {
 	pk, err := s.store.GetPasskeyByCredentialID(ctx, rawID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil, errPasskeyUnknown
@@ -423,7 +424,7 @@ func passkeyErrInfo(err error) string {
 
 // handleMFAPasskeyBegin starts the second login step with a passkey of
 // the user of the pending login.
-func (s *Server) handleMFAPasskeyBegin(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleMFAPasskeyBegin(w http.ResponseWriter, r *http.Request) {
 	if !s.passkeyForm(w, r) {
 		return
 	}
@@ -440,22 +441,22 @@ func (s *Server) handleMFAPasskeyBegin(w http.ResponseWriter, r *http.Request) {
 		s.passkeyServerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, passkeyAnswer{Options: opts})
+	respond.JSON(w, http.StatusOK, passkeyAnswer{Options: opts})
 }
 
 // pendingPasskeyUser is the user of the browser's pending login with
 // their passkeys; otherwise it has answered.
-func (s *Server) pendingPasskeyUser(w http.ResponseWriter, r *http.Request) (*storage.User, []*storage.Passkey, bool) {
+func (s *Pages) pendingPasskeyUser(w http.ResponseWriter, r *http.Request) (*storage.User, []*storage.Passkey, bool) {
 	p := s.pending(r, pendingKindTOTP)
 	if p == nil {
-		writeJSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Your sign-in expired.", Redirect: s.at(PathLogin)})
+		respond.JSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Your sign-in expired.", Redirect: s.at(PathLogin)})
 		return nil, nil, false
 	}
 	ctx := r.Context()
 	u, err := s.store.GetUser(ctx, p.UserID)
 	if errors.Is(err, storage.ErrNotFound) || err == nil && u.Disabled {
 		s.clearPending(w)
-		writeJSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Your sign-in expired.", Redirect: s.at(PathLogin)})
+		respond.JSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Your sign-in expired.", Redirect: s.at(PathLogin)})
 		return nil, nil, false
 	}
 	if err != nil {
@@ -476,7 +477,7 @@ func (s *Server) pendingPasskeyUser(w http.ResponseWriter, r *http.Request) (*st
 
 // handleMFAPasskeyFinish checks the passkey of the second login step and
 // starts the session.
-func (s *Server) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) {
 	if !s.passkeyForm(w, r) {
 		return
 	}
@@ -494,7 +495,7 @@ func (s *Server) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) 
 		s.passkeyServerError(w, r, err)
 		return
 	} else if res != nil {
-		writeJSON(w, http.StatusTooManyRequests, passkeyAnswer{Error: "Too many attempts. Wait a moment and try again."})
+		respond.JSON(w, http.StatusTooManyRequests, passkeyAnswer{Error: "Too many attempts. Wait a moment and try again."})
 		return
 	}
 	parsed, ok := s.passkeyAssertion(w, r, c, u)
@@ -523,7 +524,7 @@ func (s *Server) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) 
 // signInWithPasskey records the use of pk (its sign counter and backup
 // state), refusing a cloned authenticator, and completes the sign-in of u
 // by method.
-func (s *Server) signInWithPasskey(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, cred *webauthn.Credential, parsed *protocol.ParsedCredentialAssertionData, method, returnTo string) {
+func (s *Pages) signInWithPasskey(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, cred *webauthn.Credential, parsed *protocol.ParsedCredentialAssertionData, method, returnTo string) {
 	if err := s.recordPasskeyUse(r.Context(), pk.ID, cred, parsed); errors.Is(err, errPasskeyCloned) {
 		s.refusePasskey(w, r, u, pk, "passkey_cloned", http.StatusUnauthorized)
 		return
@@ -535,7 +536,7 @@ func (s *Server) signInWithPasskey(w http.ResponseWriter, r *http.Request, u *st
 }
 
 // userPasskeys lists userID's passkeys; none when passkeys are off.
-func (s *Server) userPasskeys(ctx context.Context, userID string) ([]*storage.Passkey, error) {
+func (s *Pages) userPasskeys(ctx context.Context, userID string) ([]*storage.Passkey, error) {
 	if !s.passkeysOn() {
 		return nil, nil
 	}
@@ -555,7 +556,7 @@ func aaguidString(b []byte) string {
 	return strings.Join([]string{h[:8], h[8:12], h[12:16], h[16:20], h[20:]}, "-")
 }
 
-func (s *Server) passkeyRoutes(page func(pattern, route string, h http.HandlerFunc)) {
+func (s *Pages) passkeyRoutes(page func(pattern, route string, h http.HandlerFunc)) {
 	page("POST "+PathLoginPasskey+"/begin", "login_passkey", s.handleLoginPasskeyBegin)
 	page("POST "+PathLoginPasskey+"/finish", "login_passkey", s.handleLoginPasskeyFinish)
 	page("POST "+PathLoginMFAPasskey+"/begin", "login_mfa", s.handleMFAPasskeyBegin)

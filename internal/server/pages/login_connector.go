@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"crypto/subtle"
@@ -12,6 +12,8 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/linking"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 )
 
@@ -23,9 +25,9 @@ import (
 // that lives connectorPendingTTL, and sends the browser to the provider.
 // GET /login/connector/{id}/callback accepts only a response whose state
 // matches that cookie (which it clears: one use), lets the connector
-// redeem the code and check the ID token, links or creates the user
-// (connectors.go), applies the role rules, and then asks for the local
-// TOTP code when mfa.required_roles or an enrolled TOTP say so, unless
+// redeem the code and check the ID token, links or creates the user and
+// applies the role rules (internal/server/linking), and then asks for the
+// local TOTP code when mfa.required_roles or an enrolled TOTP say so, unless
 // the connector has trust_upstream_mfa and the ID token's amr shows a
 // second factor (upstreamMFA).
 
@@ -61,7 +63,7 @@ func upstreamMFA(amr []string) bool {
 
 // connectorCallbackURL is the redirect URI registered at the provider for
 // connector id.
-func (s *Server) connectorCallbackURL(id string) string {
+func (s *Pages) connectorCallbackURL(id string) string {
 	return s.issuer + PathLoginConnector + id + "/callback"
 }
 
@@ -73,8 +75,8 @@ type connectorButton struct {
 
 // loginConnectors are the login page's connector links for returnTo, and
 // the names of the directories the password form checks.
-func (s *Server) loginConnectors(returnTo string) (buttons []connectorButton, directories []string) {
-	for _, c := range s.connectors {
+func (s *Pages) loginConnectors(returnTo string) (buttons []connectorButton, directories []string) {
+	for _, c := range s.links.Connectors() {
 		switch {
 		case c.Redirect != nil:
 			u := s.at(PathLoginConnector + c.ID)
@@ -89,8 +91,8 @@ func (s *Server) loginConnectors(returnTo string) (buttons []connectorButton, di
 	return buttons, directories
 }
 
-func (s *Server) handleConnectorStart(w http.ResponseWriter, r *http.Request) {
-	c := s.connectorByID(r.PathValue("id"))
+func (s *Pages) handleConnectorStart(w http.ResponseWriter, r *http.Request) {
+	c := s.links.ByID(r.PathValue("id"))
 	if c == nil || c.Redirect == nil {
 		s.renderConnectorError(w, r, http.StatusNotFound, "Unknown sign-in method", nil, "",
 			"There is no such sign-in method here. Go back to the sign-in page and choose another.")
@@ -119,13 +121,13 @@ func (s *Server) handleConnectorStart(w http.ResponseWriter, r *http.Request) {
 }
 
 // pendingOf is the connector.Pending of p.
-func (s *Server) pendingOf(c *Connector, p *connectorPending) connector.Pending {
+func (s *Pages) pendingOf(c *linking.Connector, p *connectorPending) connector.Pending {
 	return connector.Pending{State: p.State, Nonce: p.Nonce, CodeVerifier: p.Verifier, RedirectURI: s.connectorCallbackURL(c.ID)}
 }
 
 // connectorPendingOf returns the browser's unexpired connector sign-in, or
 // nil.
-func (s *Server) connectorPendingOf(r *http.Request) *connectorPending {
+func (s *Pages) connectorPendingOf(r *http.Request) *connectorPending {
 	var p connectorPending
 	if !s.sessions.Sealed(r, connectorPendingCookie, connectorPendingAD, &p) || s.clock.Now().Unix() >= p.Expires {
 		return nil
@@ -133,16 +135,16 @@ func (s *Server) connectorPendingOf(r *http.Request) *connectorPending {
 	return &p
 }
 
-func (s *Server) handleConnectorCallback(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleConnectorCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ip := s.clientIP(r)
-	c := s.connectorByID(r.PathValue("id"))
+	c := s.links.ByID(r.PathValue("id"))
 	if c == nil || c.Redirect == nil {
 		s.renderConnectorError(w, r, http.StatusNotFound, "Unknown sign-in method", nil, "",
 			"There is no such sign-in method here. Go back to the sign-in page and choose another.")
 		return
 	}
-	res, err := s.allow(ctx, limitLoginIP, ip, s.cfg.Limits.LoginPerIP)
+	res, err := s.allow(ctx, LimitLoginIP, ip, s.cfg.Limits.LoginPerIP)
 	if err != nil {
 		s.log.Error("login rate limiter failed", "err", err)
 		s.pages.Error(w, r, http.StatusServiceUnavailable, "Try again later",
@@ -150,9 +152,9 @@ func (s *Server) handleConnectorCallback(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if !res.Allowed {
-		s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure, IP: ip, Reason: limitLoginIP,
+		s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure, IP: ip, Reason: LimitLoginIP,
 			Details: map[string]string{"connector": c.ID}})
-		s.pages.TooMany(w, r, tooManyRequests(res).RetryAfter)
+		s.pages.TooMany(w, r, oauth.TooManyRequests(res).RetryAfter)
 		return
 	}
 	q := r.URL.Query()
@@ -179,7 +181,7 @@ func (s *Server) handleConnectorCallback(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	id.ConnectorID = c.ID
-	u, err := s.connectorUser(ctx, c, id, ip)
+	u, err := s.links.User(ctx, c, id, ip)
 	if err != nil {
 		s.pages.ServerError(w, r, err)
 		return
@@ -222,7 +224,7 @@ func connectorReason(err error) string {
 // connectorFailed shows the page for a connector error: refused (401),
 // not allowed (403), unavailable (503), each with a way back to the
 // sign-in page.
-func (s *Server) connectorFailed(w http.ResponseWriter, r *http.Request, c *Connector, returnTo string, err error) {
+func (s *Pages) connectorFailed(w http.ResponseWriter, r *http.Request, c *linking.Connector, returnTo string, err error) {
 	switch {
 	case errors.Is(err, connector.ErrNotAllowed):
 		s.renderConnectorError(w, r, http.StatusForbidden, "Account not allowed", c, returnTo,
@@ -241,7 +243,7 @@ func (s *Server) connectorFailed(w http.ResponseWriter, r *http.Request, c *Conn
 
 // renderConnectorError shows the error page with a link back to the
 // sign-in page (keeping returnTo).
-func (s *Server) renderConnectorError(w http.ResponseWriter, r *http.Request, status int, title string, c *Connector, returnTo, message string, logArgs ...any) {
+func (s *Pages) renderConnectorError(w http.ResponseWriter, r *http.Request, status int, title string, c *linking.Connector, returnTo, message string, logArgs ...any) {
 	back := s.at(PathLogin)
 	if returnTo != "" {
 		back = s.loginURL(returnTo, false)
@@ -253,7 +255,7 @@ func (s *Server) renderConnectorError(w http.ResponseWriter, r *http.Request, st
 }
 
 // connectorRoutes registers the connector sign-in pages.
-func (s *Server) connectorRoutes(page func(pattern, route string, h http.HandlerFunc)) {
+func (s *Pages) connectorRoutes(page func(pattern, route string, h http.HandlerFunc)) {
 	page("GET "+PathLoginConnector+"{id}", "login_connector", s.handleConnectorStart)
 	page("GET "+PathLoginConnector+"{id}/callback", "login_connector_callback", s.handleConnectorCallback)
 }

@@ -1,23 +1,18 @@
-package server
+package pages
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
-
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
-	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
+	"github.com/gatehouse-auth/gatehouse/internal/server/secondfactor"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -35,10 +30,10 @@ import (
 //
 // On top of the rate limits, wrong codes back off exponentially per user,
 // wherever they are tried (login page, account pages, account API): the
-// first totpFreeFailures wrong codes in a row cost nothing, each further
-// one locks code entry for totpBackoffBase doubled per failure beyond the
-// free ones, up to totpBackoffMax; an accepted code (or recovery code)
-// clears the count, and so does `gatehouse users mfa-reset`. The count and
+// first secondfactor.FreeFailures wrong codes in a row cost nothing, each
+// further one locks code entry for a minute doubled per failure beyond the
+// free ones, up to a day (secondfactor.Backoff); an accepted code (or
+// recovery code) clears the count, and so does `gatehouse users mfa-reset`. The count and
 // the lock live in the user's TOTP row and change in the same transaction
 // as the check, so parallel guesses cannot slip past the lock. With ±1
 // step, a guess succeeds with probability about 3 in 10^6, so the limit
@@ -58,42 +53,15 @@ const (
 const (
 	pendingCookieName = "gatehouse_mfa"
 	pendingTTL        = 5 * time.Minute
-	totpPeriod        = 30
-	limitMFAIP        = "mfa-ip"
+	LimitMFAIP        = "mfa-ip"
 	limitMFAUser      = "mfa-user"
-	recoveryCodeCount = 10
 	msgBadCode        = "That code is not valid. Try the current code from your app, or a recovery code."
 	pendingKindTOTP   = "totp"
 	pendingKindEnrol  = "enrol"
-
-	// TOTP back-off (see above): 5 wrong codes free, then 1 minute,
-	// 2, 4, ... up to 24 hours after each further wrong code.
-	totpFreeFailures = 5
-	totpBackoffBase  = time.Minute
-	totpBackoffMax   = 24 * time.Hour
-	limitMFABackoff  = "mfa-backoff"
+	// limitMFABackoff is the audit reason of a code refused during the
+	// TOTP back-off (internal/server/secondfactor).
+	limitMFABackoff = "mfa-backoff"
 )
-
-// totpBackoff is how long code entry is locked after the failures-th wrong
-// code in a row: nothing for the free ones, then totpBackoffBase doubled
-// for each further failure, at most totpBackoffMax.
-func totpBackoff(failures int) time.Duration {
-	n := failures - totpFreeFailures
-	if n <= 0 {
-		return 0
-	}
-	d := totpBackoffBase
-	for range n - 1 {
-		d *= 2
-		if d >= totpBackoffMax {
-			return totpBackoffMax
-		}
-	}
-	return d
-}
-
-// errBadCode aborts a TOTP update when the code does not match.
-var errBadCode = errors.New("server: bad totp code")
 
 // pendingLogin is the sealed content of the pending-login cookie.
 type pendingLogin struct {
@@ -106,13 +74,13 @@ type pendingLogin struct {
 const pendingAD = "gatehouse-mfa-pending"
 
 // setPending starts the second login step for u.
-func (s *Server) setPending(w http.ResponseWriter, u *storage.User, kind, rawReturn string) error {
+func (s *Pages) setPending(w http.ResponseWriter, u *storage.User, kind, rawReturn string) error {
 	return s.sessions.SetSealed(w, pendingCookieName, pendingAD, pendingLogin{UserID: u.ID, Kind: kind,
 		Expires: s.clock.Now().Add(pendingTTL).Unix(), ReturnTo: rawReturn}, pendingTTL)
 }
 
 // pending returns the browser's unexpired pending login of kind, or nil.
-func (s *Server) pending(r *http.Request, kind string) *pendingLogin {
+func (s *Pages) pending(r *http.Request, kind string) *pendingLogin {
 	var p pendingLogin
 	if !s.sessions.Sealed(r, pendingCookieName, pendingAD, &p) || p.Kind != kind || s.clock.Now().Unix() >= p.Expires {
 		return nil
@@ -120,12 +88,12 @@ func (s *Server) pending(r *http.Request, kind string) *pendingLogin {
 	return &p
 }
 
-func (s *Server) clearPending(w http.ResponseWriter) {
+func (s *Pages) clearPending(w http.ResponseWriter) {
 	s.sessions.ClearCookie(w, pendingCookieName)
 }
 
 // mfaRequired reports whether u's roles oblige them to use TOTP.
-func (s *Server) mfaRequired(u *storage.User) bool {
+func (s *Pages) mfaRequired(u *storage.User) bool {
 	for _, r := range u.Roles {
 		if slices.Contains(s.cfg.MFA.RequiredRoles, r) {
 			return true
@@ -138,7 +106,7 @@ func (s *Server) mfaRequired(u *storage.User) bool {
 // second step it sets the pending cookie, answers the request and returns
 // true; otherwise the caller starts the session. A user with TOTP or a
 // passkey is enrolled and asked for either on the code page.
-func (s *Server) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storage.User, rawReturn string) bool {
+func (s *Pages) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storage.User, rawReturn string) bool {
 	totpOn, keys, err := s.secondFactors(r.Context(), u.ID)
 	if err != nil {
 		s.pages.ServerError(w, r, err)
@@ -163,7 +131,7 @@ func (s *Server) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storag
 
 // secondFactors says whether userID's TOTP is on and lists their passkeys
 // (none when passkeys are off).
-func (s *Server) secondFactors(ctx context.Context, userID string) (totpOn bool, keys []*storage.Passkey, err error) {
+func (s *Pages) secondFactors(ctx context.Context, userID string) (totpOn bool, keys []*storage.Passkey, err error) {
 	t, err := s.store.GetTOTP(ctx, userID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return false, nil, err
@@ -179,7 +147,7 @@ func (s *Server) secondFactors(ctx context.Context, userID string) (totpOn bool,
 // local path under the base path, the "signed in" page when there is
 // none, and the base path's root (never another site) when rawReturn is
 // not safe.
-func (s *Server) afterLogin(rawReturn string) string {
+func (s *Pages) afterLogin(rawReturn string) string {
 	switch {
 	case rawReturn == "":
 		return s.at(PathLogin)
@@ -198,7 +166,7 @@ type mfaPage struct {
 	TOTP, Passkey bool
 }
 
-func (s *Server) handleMFAPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleMFAPage(w http.ResponseWriter, r *http.Request) {
 	if s.pending(r, pendingKindTOTP) == nil {
 		webpage.Redirect(w, s.at(PathLogin), http.StatusSeeOther)
 		return
@@ -210,7 +178,7 @@ func (s *Server) handleMFAPage(w http.ResponseWriter, r *http.Request) {
 // passkey button. Like the login form, it may end in a redirect to the
 // client of the authorization request the sign-in continues, so that
 // client's origin joins form-action.
-func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, status int, msg string) {
+func (s *Pages) renderMFA(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	target := ""
 	d := mfaPage{Error: msg, TOTP: true}
 	if p := s.pending(r, pendingKindTOTP); p != nil {
@@ -230,7 +198,7 @@ func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, status int, m
 	s.pages.Render(w, status, pageMFA, d, target)
 }
 
-func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
 	if !s.sessions.ParsePostForm(w, r) {
 		return
 	}
@@ -279,18 +247,18 @@ func (s *Server) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
 // allowCodeAttempt counts a code attempt per IP and per user under the
 // login limits and applies the TOTP back-off; when refused (or the limiter
 // fails) it has answered.
-func (s *Server) allowCodeAttempt(w http.ResponseWriter, r *http.Request, u *storage.User) bool {
+func (s *Pages) allowCodeAttempt(w http.ResponseWriter, r *http.Request, u *storage.User) bool {
 	return s.allowAttempt(w, r, u, true)
 }
 
 // allowPasswordAttempt is allowCodeAttempt for a password check on the
 // account page: the same rate limits, but not the TOTP back-off, so that
 // someone guessing a user's codes cannot stop them changing the password.
-func (s *Server) allowPasswordAttempt(w http.ResponseWriter, r *http.Request, u *storage.User) bool {
+func (s *Pages) allowPasswordAttempt(w http.ResponseWriter, r *http.Request, u *storage.User) bool {
 	return s.allowAttempt(w, r, u, false)
 }
 
-func (s *Server) allowAttempt(w http.ResponseWriter, r *http.Request, u *storage.User, code bool) bool {
+func (s *Pages) allowAttempt(w http.ResponseWriter, r *http.Request, u *storage.User, code bool) bool {
 	limit := s.limitAttempt
 	if code {
 		limit = s.limitCodeAttempt
@@ -303,7 +271,7 @@ func (s *Server) allowAttempt(w http.ResponseWriter, r *http.Request, u *storage
 		return false
 	}
 	if refused != nil {
-		s.pages.TooMany(w, r, tooManyRequests(*refused).RetryAfter)
+		s.pages.TooMany(w, r, oauth.TooManyRequests(*refused).RetryAfter)
 		return false
 	}
 	return true
@@ -312,7 +280,7 @@ func (s *Server) allowAttempt(w http.ResponseWriter, r *http.Request, u *storage
 // limitCodeAttempt counts a code attempt per IP and per user under the
 // login limits and returns the limiter's answer when the attempt is
 // refused (audited), nil when it may go on.
-func (s *Server) limitCodeAttempt(r *http.Request, u *storage.User) (*ratelimit.Result, error) {
+func (s *Pages) limitCodeAttempt(r *http.Request, u *storage.User) (*ratelimit.Result, error) {
 	if res, err := s.limitAttempt(r, u); res != nil || err != nil {
 		return res, err
 	}
@@ -331,13 +299,13 @@ func (s *Server) limitCodeAttempt(r *http.Request, u *storage.User) (*ratelimit.
 }
 
 // limitAttempt is limitCodeAttempt without the TOTP back-off.
-func (s *Server) limitAttempt(r *http.Request, u *storage.User) (*ratelimit.Result, error) {
+func (s *Pages) limitAttempt(r *http.Request, u *storage.User) (*ratelimit.Result, error) {
 	ip := s.clientIP(r)
 	for _, l := range []struct {
 		prefix, subject string
 		rate            config.Rate
 	}{
-		{limitMFAIP, ip, s.cfg.Limits.LoginPerIP},
+		{LimitMFAIP, ip, s.cfg.Limits.LoginPerIP},
 		{limitMFAUser, u.ID, s.cfg.Limits.LoginPerUser},
 	} {
 		res, err := s.allow(r.Context(), l.prefix, l.subject, l.rate)
@@ -353,155 +321,29 @@ func (s *Server) limitAttempt(r *http.Request, u *storage.User) (*ratelimit.Resu
 	return nil, nil
 }
 
-// totpAD binds a sealed TOTP secret to its user.
-func totpAD(userID string) []byte { return []byte("totp:" + userID) }
-
-// SealTOTPSecret seals the raw TOTP secret of userID with key, as
-// storage.TOTP.EncryptedSecret holds it (for tools and tests that enrol a
-// user without the account page).
-func SealTOTPSecret(key *secret.Key, userID string, raw []byte) ([]byte, error) {
-	return key.Seal(raw, totpAD(userID))
-}
-
-// consumeCode checks code against userID's TOTP state and, when it
-// matches, records its use in the same transaction: a six-digit code of a
-// time step after the last accepted one (±1 step around now), or — for an
-// enrolled user — an unused recovery code, which is removed. enrolled says
-// which state the TOTP must be in;
-// then, if not nil, changes the state further in the same transaction.
-func (s *Server) consumeCode(ctx context.Context, userID, code string, enrolled bool, then func(*storage.TOTP)) (bool, error) {
+// consumeCode is secondfactor.TOTP.Consume: it checks code against userID's TOTP
+// state and records its use (internal/server/secondfactor).
+func (s *Pages) consumeCode(ctx context.Context, userID, code string, enrolled bool, then func(*storage.TOTP)) (bool, error) {
 	return s.consumeCodeIf(ctx, userID, code, enrolled, nil, then)
 }
 
 // consumeCodeIf is consumeCode that first asks guard, when not nil, in
-// the same transaction: when it says no, nothing changes (no code is
-// used, no failure counted) and the error is errChallengeUsed.
-func (s *Server) consumeCodeIf(ctx context.Context, userID, code string, enrolled bool, guard func(*storage.TOTP) bool, then func(*storage.TOTP)) (bool, error) {
-	if s.secretKey == nil {
-		return false, errors.New("server: multi-factor login needs the secret key")
+// the same transaction: when it says no, nothing changes and the error is
+// oauth.ErrChallengeUsed.
+func (s *Pages) consumeCodeIf(ctx context.Context, userID, code string, enrolled bool, guard func(*storage.TOTP) bool, then func(*storage.TOTP)) (bool, error) {
+	ok, err := s.codes().ConsumeIf(ctx, userID, code, enrolled, guard, then)
+	if errors.Is(err, secondfactor.ErrGuard) {
+		return false, oauth.ErrChallengeUsed
 	}
-	code = strings.TrimSpace(code)
-	if code == "" || len(code) > 64 {
-		return false, nil
-	}
-	now := s.clock.Now()
-	// A wrong code is recorded (the back-off count) in the same
-	// transaction, which therefore commits: bad says the code was wrong.
-	var bad bool
-	err := s.store.UpdateTOTP(ctx, userID, func(t *storage.TOTP) error {
-		bad = false
-		if guard != nil && !guard(t) {
-			return errChallengeUsed
-		}
-		if t.Enrolled != enrolled || now.Before(t.LockedUntil) {
-			return errBadCode
-		}
-		if ok, err := s.matchCode(t, userID, code, enrolled, now); err != nil {
-			return err
-		} else if !ok {
-			bad = true
-			t.Failures++
-			if d := totpBackoff(t.Failures); d > 0 {
-				t.LockedUntil = now.Add(d).UTC()
-			}
-			t.UpdatedAt = now.UTC()
-			return nil
-		}
-		t.Failures, t.LockedUntil = 0, time.Time{}
-		t.UpdatedAt = now.UTC()
-		if then != nil {
-			then(t)
-		}
-		return nil
-	})
-	switch {
-	case err == nil:
-		return !bad, nil
-	case errors.Is(err, errChallengeUsed):
-		return false, err
-	case errors.Is(err, errBadCode), errors.Is(err, storage.ErrNotFound):
-		return false, nil
-	}
-	return false, fmt.Errorf("server: check totp code: %w", err)
+	return ok, err
 }
 
-// matchCode reports whether code is good for t, and uses it up in t: a
-// six-digit code of a time step after the last accepted one (±1 step
-// around now), or, for an enrolled user, an unused recovery code, which
-// is removed.
-func (s *Server) matchCode(t *storage.TOTP, userID, code string, enrolled bool, now time.Time) (bool, error) {
-	if isTOTPCode(code) {
-		sec, err := s.secretKey.Open(t.EncryptedSecret, totpAD(userID))
-		if err != nil {
-			return false, fmt.Errorf("server: open totp secret: %w", err)
-		}
-		cur := now.Unix() / totpPeriod
-		for step := cur - 1; step <= cur+1; step++ {
-			if step <= t.LastStep {
-				continue
-			}
-			ok, _ := totp.ValidateCustom(code, string(sec), time.Unix(step*totpPeriod, 0), totp.ValidateOpts{
-				Period: totpPeriod, Skew: 0, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
-			})
-			if ok {
-				t.LastStep = step
-				return true, nil
-			}
-		}
-		return false, nil
-	}
-	if !enrolled {
-		return false, nil
-	}
-	h := secret.Hash(normalizeRecoveryCode(code))
-	i := slices.Index(t.RecoveryCodes, h)
-	if i < 0 {
-		return false, nil
-	}
-	t.RecoveryCodes = slices.Delete(slices.Clone(t.RecoveryCodes), i, i+1)
-	return true, nil
+// codes are the TOTP codes of the pages' users.
+func (s *Pages) codes() *secondfactor.TOTP {
+	return secondfactor.New(s.store, s.secretKey, s.clock)
 }
 
-func isTOTPCode(c string) bool {
-	if len(c) != 6 {
-		return false
-	}
-	for i := 0; i < len(c); i++ {
-		if c[i] < '0' || c[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// normalizeRecoveryCode drops separators and case, so "ABCDE-FGHIJ" and
-// "abcdefghij" are the same code.
-func normalizeRecoveryCode(c string) string {
-	c = strings.ToLower(c)
-	return strings.Map(func(r rune) rune {
-		if r == '-' || r == ' ' {
-			return -1
-		}
-		return r
-	}, c)
-}
-
-// newRecoveryCodes makes recoveryCodeCount codes ("xxxxx-xxxxx", base32
-// lower case, 50 bits each) and their stored hashes.
-func newRecoveryCodes() (codes, hashes []string) {
-	enc := base32.StdEncoding.WithPadding(base32.NoPadding)
-	for range recoveryCodeCount {
-		b := make([]byte, 7)
-		_, _ = rand.Read(b)
-		c := strings.ToLower(enc.EncodeToString(b))[:10]
-		c = c[:5] + "-" + c[5:]
-		codes = append(codes, c)
-		hashes = append(hashes, secret.Hash(normalizeRecoveryCode(c)))
-	}
-	return codes, hashes
-}
-
-func (s *Server) mfaRoutes(page func(pattern, route string, h http.HandlerFunc)) {
+func (s *Pages) mfaRoutes(page func(pattern, route string, h http.HandlerFunc)) {
 	page("GET "+PathLoginMFA, "login_mfa", s.handleMFAPage)
 	page("POST "+PathLoginMFA, "login_mfa", s.handleMFASubmit)
 	page("GET "+PathAccount, "account", s.handleAccount)

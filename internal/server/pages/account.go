@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
+	"github.com/gatehouse-auth/gatehouse/internal/server/secondfactor"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -119,7 +120,7 @@ type accountActor struct {
 }
 
 // actor finds who is using the account page; nil when nobody is.
-func (s *Server) actor(r *http.Request) (*accountActor, error) {
+func (s *Pages) actor(r *http.Request) (*accountActor, error) {
 	u, sess, err := s.sessions.CurrentUser(r)
 	if err != nil || u != nil {
 		if u == nil {
@@ -148,7 +149,7 @@ func (s *Server) actor(r *http.Request) (*accountActor, error) {
 // for a POST, parses and checks the form. needSession refuses the pending
 // enrolment actor. It answers the request itself and returns nil when the
 // request cannot go on.
-func (s *Server) accountRequest(w http.ResponseWriter, r *http.Request, needSession bool) *accountActor {
+func (s *Pages) accountRequest(w http.ResponseWriter, r *http.Request, needSession bool) *accountActor {
 	if r.Method == http.MethodPost && !s.sessions.ParsePostForm(w, r) {
 		return nil
 	}
@@ -165,7 +166,7 @@ func (s *Server) accountRequest(w http.ResponseWriter, r *http.Request, needSess
 }
 
 // renderAccount fills in the common data and shows the account page.
-func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, a *accountActor, d accountPage) {
+func (s *Pages) renderAccount(w http.ResponseWriter, r *http.Request, status int, a *accountActor, d accountPage) {
 	ctx := r.Context()
 	d.page = page{Title: "Your account", CSRF: s.sessions.CSRFToken(w, r)}
 	if len(d.RecoveryCodes) > 0 {
@@ -220,13 +221,13 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	s.pages.Render(w, status, pageAccount, d)
 }
 
-func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAccount(w http.ResponseWriter, r *http.Request) {
 	if a := s.accountRequest(w, r, false); a != nil {
 		s.renderAccount(w, r, http.StatusOK, a, accountPage{})
 	}
 }
 
-func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
 	a := s.accountRequest(w, r, true)
 	if a == nil || !s.allowPasswordAttempt(w, r, a.user) {
 		return
@@ -235,7 +236,7 @@ func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
 	cur, pw, pw2 := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("new_password2")
 	if a.user.ConnectorID != "" {
 		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionPassword, Error: "Your password is managed where you sign in (" +
-			s.connectorName(a.user.ConnectorID) + "); change it there."})
+			s.links.Name(a.user.ConnectorID) + "); change it there."})
 		return
 	}
 	ok, err := s.hasher.Verify(ctx, a.user.PasswordHash, cur)
@@ -286,14 +287,14 @@ func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
 	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionPassword, Message: "Password changed. Your other sessions were signed out."})
 }
 
-func (s *Server) handleMFAEnroll(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleMFAEnroll(w http.ResponseWriter, r *http.Request) {
 	a := s.accountRequest(w, r, false)
 	if a == nil || !s.recentSignIn(w, r, a) {
 		return
 	}
 	e, err := s.beginEnrolment(r.Context(), a.user)
 	switch {
-	case errors.Is(err, errAlreadyEnrolled):
+	case errors.Is(err, secondfactor.ErrAlreadyEnrolled):
 		s.renderAccount(w, r, http.StatusConflict, a, accountPage{Section: sectionMFA, Error: "Two-step verification is already on."})
 		return
 	case err != nil:
@@ -303,42 +304,15 @@ func (s *Server) handleMFAEnroll(w http.ResponseWriter, r *http.Request) {
 	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionMFA, Enrolling: e})
 }
 
-// errAlreadyEnrolled refuses a new enrolment of a user whose TOTP is on.
-var errAlreadyEnrolled = errors.New("server: totp already enrolled")
-
 // beginEnrolment starts (or restarts) u's TOTP enrolment with a new
 // secret, stored sealed and not yet enrolled. It returns
-// errAlreadyEnrolled when u's TOTP is already on.
-func (s *Server) beginEnrolment(ctx context.Context, u *storage.User) (*enrolment, error) {
-	if s.secretKey == nil {
-		return nil, errors.New("server: multi-factor login needs the secret key")
-	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.cfg.UI.BrandName, AccountName: u.Username})
+// secondfactor.ErrAlreadyEnrolled when u's TOTP is already on.
+func (s *Pages) beginEnrolment(ctx context.Context, u *storage.User) (*enrolment, error) {
+	sec, err := s.codes().Begin(ctx, u.ID, s.cfg.UI.BrandName, u.Username)
 	if err != nil {
-		return nil, fmt.Errorf("server: generate totp key: %w", err)
+		return nil, err
 	}
-	sealed, err := s.secretKey.Seal([]byte(key.Secret()), totpAD(u.ID))
-	if err != nil {
-		return nil, fmt.Errorf("server: seal totp secret: %w", err)
-	}
-	now := s.clock.Now().UTC()
-	err = s.store.UpdateTOTP(ctx, u.ID, func(t *storage.TOTP) error {
-		if t.Enrolled {
-			return errAlreadyEnrolled
-		}
-		t.EncryptedSecret, t.LastStep, t.RecoveryCodes, t.UpdatedAt = sealed, 0, nil, now
-		return nil
-	})
-	if errors.Is(err, storage.ErrNotFound) {
-		err = s.store.CreateTOTP(ctx, &storage.TOTP{UserID: u.ID, EncryptedSecret: sealed, CreatedAt: now, UpdatedAt: now})
-	}
-	switch {
-	case errors.Is(err, errAlreadyEnrolled):
-		return nil, errAlreadyEnrolled
-	case err != nil:
-		return nil, fmt.Errorf("server: store totp: %w", err)
-	}
-	return newEnrolment(s.cfg.UI.BrandName, u.Username, key.Secret())
+	return newEnrolment(s.cfg.UI.BrandName, u.Username, sec)
 }
 
 // confirmEnrolment completes u's pending enrolment when code is a valid
@@ -346,8 +320,8 @@ func (s *Server) beginEnrolment(ctx context.Context, u *storage.User) (*enrolmen
 // the new recovery codes, returned here once, replace any others. ok is
 // false for a wrong code or when no enrolment is pending. Both outcomes
 // are audited.
-func (s *Server) confirmEnrolment(r *http.Request, u *storage.User, code string) (codes []string, ok bool, err error) {
-	codes, hashes := newRecoveryCodes()
+func (s *Pages) confirmEnrolment(r *http.Request, u *storage.User, code string) (codes []string, ok bool, err error) {
+	codes, hashes := secondfactor.NewRecoveryCodes()
 	ok, err = s.consumeCode(r.Context(), u.ID, code, false, func(t *storage.TOTP) {
 		t.Enrolled = true
 		t.RecoveryCodes = hashes
@@ -391,7 +365,7 @@ func newEnrolment(issuer, username, b32 string) (*enrolment, error) {
 }
 
 // pendingEnrolment rebuilds the enrolment of a not yet confirmed TOTP.
-func (s *Server) pendingEnrolment(ctx context.Context, u *storage.User) (*enrolment, error) {
+func (s *Pages) pendingEnrolment(ctx context.Context, u *storage.User) (*enrolment, error) {
 	t, err := s.store.GetTOTP(ctx, u.ID)
 	if err != nil {
 		return nil, err
@@ -399,14 +373,14 @@ func (s *Server) pendingEnrolment(ctx context.Context, u *storage.User) (*enrolm
 	if t.Enrolled {
 		return nil, nil
 	}
-	sec, err := s.secretKey.Open(t.EncryptedSecret, totpAD(u.ID))
+	sec, err := s.codes().Secret(t, u.ID)
 	if err != nil {
-		return nil, fmt.Errorf("server: open totp secret: %w", err)
+		return nil, err
 	}
 	return newEnrolment(s.cfg.UI.BrandName, u.Username, string(sec))
 }
 
-func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
 	a := s.accountRequest(w, r, false)
 	if a == nil || !s.allowCodeAttempt(w, r, a.user) {
 		return
@@ -442,7 +416,7 @@ func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
 	s.renderAccount(w, r, http.StatusOK, a, d)
 }
 
-func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleMFADisable(w http.ResponseWriter, r *http.Request) {
 	a := s.accountRequest(w, r, true)
 	if a == nil || !s.allowCodeAttempt(w, r, a.user) {
 		return
@@ -469,7 +443,7 @@ func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request) {
 	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionMFA, Message: "Two-step verification is off."})
 }
 
-func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 	a := s.accountRequest(w, r, true)
 	if a == nil {
 		return
@@ -523,7 +497,7 @@ func recoveryDownload(brand, username string, codes []string) template.URL {
 // Password changes and turning MFA off ask for the password or a code
 // instead; a user in the middle of a required enrolment has just typed the
 // password.
-func (s *Server) recentSignIn(w http.ResponseWriter, r *http.Request, a *accountActor) bool {
+func (s *Pages) recentSignIn(w http.ResponseWriter, r *http.Request, a *accountActor) bool {
 	if a.sess == nil || s.clock.Now().Sub(a.sess.AuthTime) <= time.Duration(s.cfg.Tokens.AccountRecentAuth) {
 		return true
 	}

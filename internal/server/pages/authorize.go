@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"errors"
@@ -25,7 +25,7 @@ import (
 // MUST NOT automatically redirect the user-agent to the invalid redirection
 // URI"); afterwards they go back to the client as error parameters.
 
-func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	post := r.Method == http.MethodPost
 	var q url.Values
 	if post {
@@ -58,7 +58,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.authorizeError(w, r, ar, perr, post)
 		return
 	}
-	resources, err := s.oauth.ResolveResources(ar.Client, oauth.ResourceParams(params))
+	resources, err := s.oauth().ResolveResources(ar.Client, oauth.ResourceParams(params))
 	if err != nil {
 		s.authorizeError(w, r, ar, protocol.AsError(err), post)
 		return
@@ -134,7 +134,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 // authorizeClient reads client_id and redirect_uri, or client_id and a
 // pushed request_uri (RFC 9126 §4). A *protocol.Error result is for the
 // error page: nothing here may redirect.
-func (s *Server) authorizeClient(r *http.Request, q url.Values) (*oauth.AuthorizeRequest, *protocol.Error, error) {
+func (s *Pages) authorizeClient(r *http.Request, q url.Values) (*oauth.AuthorizeRequest, *protocol.Error, error) {
 	for _, p := range []string{"client_id", "redirect_uri", "request_uri"} {
 		if len(q[p]) > 1 {
 			return nil, protocol.Errorf(protocol.ErrInvalidRequest, "%s is repeated", p), nil
@@ -152,9 +152,9 @@ func (s *Server) authorizeClient(r *http.Request, q url.Values) (*oauth.Authoriz
 		return nil, nil, fmt.Errorf("server: authorize: get client: %w", err)
 	}
 	if q.Has("request_uri") {
-		return s.oauth.OpenPushedRequest(r.Context(), c, q)
+		return s.oauth().OpenPushedRequest(r.Context(), c, q)
 	}
-	if s.oauth.RequirePAR(c) {
+	if s.oauth().RequirePAR(c) {
 		// RFC 9126 §5: a server or client that requires PAR "MUST reject
 		// authorization requests without request_uri". The request may be
 		// forged, so it is refused here and never redirected.
@@ -169,7 +169,7 @@ func (s *Server) authorizeClient(r *http.Request, q url.Values) (*oauth.Authoriz
 // browser, and "login" is dropped from the request it returns to, so the
 // fresh sign-in is not asked for again; for a pushed request it is dropped
 // from the stored parameters.
-func (s *Server) authorizeLoginURL(r *http.Request, ar *oauth.AuthorizeRequest) (string, error) {
+func (s *Pages) authorizeLoginURL(r *http.Request, ar *oauth.AuthorizeRequest) (string, error) {
 	if !ar.HasPrompt("login") {
 		if ar.RequestURI != "" {
 			return s.loginURL(s.at(PathAuthorize)+"?"+ar.Continuation().Encode(), false), nil
@@ -187,7 +187,7 @@ func (s *Server) authorizeLoginURL(r *http.Request, ar *oauth.AuthorizeRequest) 
 		q.Set("prompt", strings.Join(rest, " "))
 	}
 	if ar.RequestURI != "" {
-		if err := s.oauth.SetPushedParams(r.Context(), ar, q); err != nil {
+		if err := s.oauth().SetPushedParams(r.Context(), ar, q); err != nil {
 			return "", err
 		}
 		q = ar.Continuation()
@@ -196,7 +196,7 @@ func (s *Server) authorizeLoginURL(r *http.Request, ar *oauth.AuthorizeRequest) 
 }
 
 // issueCode stores a new authorization code and sends it to the client.
-func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, ar *oauth.AuthorizeRequest, u *storage.User, sess *storage.Session, post bool) {
+func (s *Pages) issueCode(w http.ResponseWriter, r *http.Request, ar *oauth.AuthorizeRequest, u *storage.User, sess *storage.Session, post bool) {
 	tok := secret.NewToken()
 	now := s.clock.Now().UTC()
 	code := &storage.AuthCode{
@@ -216,7 +216,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, ar *oauth.Aut
 	}
 	// The pushed request_uri is spent with the code (RFC 9126 §4); of two
 	// tabs racing with it, one gets the code.
-	if perr, err := s.oauth.SpendPushedRequest(r.Context(), ar); err != nil {
+	if perr, err := s.oauth().SpendPushedRequest(r.Context(), ar); err != nil {
 		s.authorizeServerError(w, r, ar, err, post)
 		return
 	} else if perr != nil {
@@ -234,8 +234,8 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, ar *oauth.Aut
 // authorizeError sends an error response to the client's redirect URI
 // (RFC 6749 §4.1.2.1). A pushed request_uri is spent by it too; if it
 // was spent already (another tab answered), the error page says so.
-func (s *Server) authorizeError(w http.ResponseWriter, r *http.Request, ar *oauth.AuthorizeRequest, pe *protocol.Error, post bool) {
-	if perr, err := s.oauth.SpendPushedRequest(r.Context(), ar); err != nil {
+func (s *Pages) authorizeError(w http.ResponseWriter, r *http.Request, ar *oauth.AuthorizeRequest, pe *protocol.Error, post bool) {
+	if perr, err := s.oauth().SpendPushedRequest(r.Context(), ar); err != nil {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	} else if perr != nil {
 		s.pages.RequestError(w, r, "Sign-in cannot go on", perr)
@@ -249,7 +249,7 @@ func (s *Server) authorizeError(w http.ResponseWriter, r *http.Request, ar *oaut
 }
 
 // authorizeServerError logs err and redirects server_error to the client.
-func (s *Server) authorizeServerError(w http.ResponseWriter, r *http.Request, ar *oauth.AuthorizeRequest, err error, post bool) {
+func (s *Pages) authorizeServerError(w http.ResponseWriter, r *http.Request, ar *oauth.AuthorizeRequest, err error, post bool) {
 	s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	s.authorizeError(w, r, ar, protocol.NewError(protocol.ErrServerError, ""), post)
 }
@@ -259,7 +259,7 @@ func (s *Server) authorizeServerError(w http.ResponseWriter, r *http.Request, ar
 // authorization request") and iss (RFC 9207 §2). After a form POST the
 // redirect is a 303 so that the browser does not re-post the form to the
 // client (RFC 9700 §4.12).
-func (s *Server) authorizeRespond(w http.ResponseWriter, ar *oauth.AuthorizeRequest, resp url.Values, post bool) {
+func (s *Pages) authorizeRespond(w http.ResponseWriter, ar *oauth.AuthorizeRequest, resp url.Values, post bool) {
 	if ar.Params.Has("state") {
 		resp.Set("state", ar.Params.Get("state"))
 	}

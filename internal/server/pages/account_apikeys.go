@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"errors"
@@ -26,7 +26,7 @@ type apiKeyRow struct {
 }
 
 // ownAPIKeys lists the usable keys acting as userID.
-func (s *Server) ownAPIKeys(r *http.Request, userID string) ([]apiKeyRow, error) {
+func (s *Pages) ownAPIKeys(r *http.Request, userID string) ([]apiKeyRow, error) {
 	all, err := s.store.ListAPIKeys(r.Context())
 	if err != nil {
 		return nil, err
@@ -46,7 +46,7 @@ func (s *Server) ownAPIKeys(r *http.Request, userID string) ([]apiKeyRow, error)
 	return out, nil
 }
 
-func (s *Server) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 	a := s.accountRequest(w, r, true)
 	if a == nil || !s.recentSignIn(w, r, a) {
 		return
@@ -71,7 +71,7 @@ func (s *Server) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionAPIKeys, NewAPIKey: key})
 }
 
-func (s *Server) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request) {
 	a := s.accountRequest(w, r, true)
 	if a == nil {
 		return

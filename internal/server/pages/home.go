@@ -1,4 +1,4 @@
-package server
+package pages
 
 import "net/http"
 
@@ -23,14 +23,14 @@ type homePage struct {
 
 // homeRoutes registers the start page at the base path and at its root
 // ("/" for an origin issuer).
-func (s *Server) homeRoutes(page func(pattern, route string, h http.HandlerFunc)) {
+func (s *Pages) homeRoutes(page func(pattern, route string, h http.HandlerFunc)) {
 	page("GET /{$}", "home", s.handleHome)
 	if s.base != "" {
 		page("GET ", "home", s.handleHome) // the base path itself
 	}
 }
 
-func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleHome(w http.ResponseWriter, r *http.Request) {
 	u, _, err := s.sessions.CurrentUser(r)
 	if err != nil {
 		s.pages.ServerError(w, r, err)

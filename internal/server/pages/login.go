@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/server/linking"
 	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -95,11 +96,11 @@ func safeReturnTo(base, p string) bool {
 
 // safeReturnTo reports whether p may be the target of the redirect after
 // login (the package function with the server's base path).
-func (s *Server) safeReturnTo(p string) bool { return safeReturnTo(s.base, p) }
+func (s *Pages) safeReturnTo(p string) bool { return safeReturnTo(s.base, p) }
 
 // loginURL is the login page that returns to returnTo (a path that
 // already carries the base path) afterwards.
-func (s *Server) loginURL(returnTo string, force bool) string {
+func (s *Pages) loginURL(returnTo string, force bool) string {
 	q := url.Values{"return_to": {returnTo}}
 	if force {
 		q.Set("prompt", "login")
@@ -107,7 +108,7 @@ func (s *Server) loginURL(returnTo string, force bool) string {
 	return s.at(PathLogin) + "?" + q.Encode()
 }
 
-func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	returnTo := q.Get("return_to")
 	if !s.safeReturnTo(returnTo) {
@@ -132,7 +133,7 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 // renderLogin shows the login form. When the login continues an
 // authorization request, the form may end in a redirect to that client, so
 // its origin joins form-action.
-func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, d loginPage) {
+func (s *Pages) renderLogin(w http.ResponseWriter, r *http.Request, status int, d loginPage) {
 	d.Passkeys = s.passkeysOn()
 	d.page = page{Title: "Sign in", CSRF: s.sessions.CSRFToken(w, r), Script: d.Passkeys}
 	d.Connectors, d.Directories = s.loginConnectors(d.ReturnTo)
@@ -141,7 +142,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 
 // authorizeTargetOrigin is the redirect origin of the authorization
 // request in returnTo, or "" if returnTo is not a valid one.
-func (s *Server) authorizeTargetOrigin(ctx context.Context, returnTo string) string {
+func (s *Pages) authorizeTargetOrigin(ctx context.Context, returnTo string) string {
 	u, err := url.Parse(returnTo)
 	if returnTo == "" || err != nil || u.Path != s.at(PathAuthorize) {
 		return ""
@@ -153,7 +154,7 @@ func (s *Server) authorizeTargetOrigin(ctx context.Context, returnTo string) str
 	}
 	if q.Has("request_uri") {
 		// A pushed request (RFC 9126): its redirect URI is in the store.
-		if q = s.oauth.PeekPushedParams(ctx, c, q.Get("request_uri")); q == nil {
+		if q = s.oauth().PeekPushedParams(ctx, c, q.Get("request_uri")); q == nil {
 			return ""
 		}
 	}
@@ -164,7 +165,7 @@ func (s *Server) authorizeTargetOrigin(ctx context.Context, returnTo string) str
 	return redirectOrigin(ru)
 }
 
-func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	if !s.sessions.ParsePostForm(w, r) {
 		return
 	}
@@ -191,11 +192,11 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	if refused != nil {
 		s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
 			Username: name, IP: ip, Reason: limit})
-		s.pages.TooMany(w, r, tooManyRequests(*refused).RetryAfter)
+		s.pages.TooMany(w, r, oauth.TooManyRequests(*refused).RetryAfter)
 		return
 	}
 
-	u, reason, err := s.checkPassword(withIP(ctx, ip), name, pw)
+	u, reason, err := s.checkPassword(linking.WithIP(ctx, ip), name, pw)
 	if errors.Is(err, connector.ErrUnavailable) {
 		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, Username: name, IP: ip, Reason: "directory_unavailable"})
 		w.Header().Set("Retry-After", "30")
@@ -248,7 +249,7 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 // timing does not tell which local usernames exist. When no directory
 // could say yes and one of them could not be asked, err wraps
 // connector.ErrUnavailable (the login page answers 503).
-func (s *Server) checkPassword(ctx context.Context, name, pw string) (u *storage.User, reason string, err error) {
+func (s *Pages) checkPassword(ctx context.Context, name, pw string) (u *storage.User, reason string, err error) {
 	u, err = s.store.GetUserByName(ctx, name)
 	if errors.Is(err, storage.ErrNotFound) {
 		u, err = nil, nil
@@ -289,31 +290,31 @@ func (s *Server) checkPassword(ctx context.Context, name, pw string) (u *storage
 
 // connectorLogin checks name and password at the LDAP connectors: only
 // at the connector of u when u is a connector user, else at each in turn.
-// On success it returns the linked user (connectorUser) and reason "" or
+// On success it returns the linked user (linking.Linker.User) and reason "" or
 // "disabled"; when no directory vouched it returns a nil user, and an
 // error wrapping connector.ErrUnavailable if a directory could not be
 // asked.
-func (s *Server) connectorLogin(ctx context.Context, u *storage.User, name, pw string) (*storage.User, string, error) {
-	conns := s.passwordConnectors()
+func (s *Pages) connectorLogin(ctx context.Context, u *storage.User, name, pw string) (*storage.User, string, error) {
+	conns := s.links.PasswordConnectors()
 	if u != nil && u.ConnectorID != "" {
-		c := s.connectorByID(u.ConnectorID)
+		c := s.links.ByID(u.ConnectorID)
 		if c == nil || c.Password == nil {
 			return nil, "", nil
 		}
-		conns = []*Connector{c}
+		conns = []*linking.Connector{c}
 	}
 	if len(conns) == 0 || pw == "" || name == "" {
 		return nil, "", nil
 	}
 	var unavailable error
 	for _, c := range conns {
-		cctx, cancel := context.WithTimeout(ctx, connectorTimeout)
+		cctx, cancel := context.WithTimeout(ctx, linking.CallTimeout)
 		id, err := c.Password.Login(cctx, name, pw)
 		cancel()
 		switch {
 		case err == nil:
 			id.ConnectorID = c.ID
-			cu, err := s.connectorUser(ctx, c, id, ipFromContext(ctx))
+			cu, err := s.links.User(ctx, c, id, linking.IPFromContext(ctx))
 			if err != nil {
 				return nil, "", err
 			}
@@ -339,7 +340,7 @@ func (s *Server) connectorLogin(ctx context.Context, u *storage.User, name, pw s
 // parameters. Failures only cost the upgrade. A user without a local
 // password (one a directory signs in) never gets one from a sign-in: the
 // directory's password is never kept here.
-func (s *Server) upgradeHash(ctx context.Context, u *storage.User, pw string) {
+func (s *Pages) upgradeHash(ctx context.Context, u *storage.User, pw string) {
 	if u.PasswordHash == "" || !s.hasher.NeedsRehash(u.PasswordHash) {
 		return
 	}
@@ -374,7 +375,7 @@ type logoutPage struct {
 // parameters of RP-Initiated Logout (logout_rp.go) and a valid
 // id_token_hint of the signed-in user (or nobody signed in) it signs out
 // at once and sends the browser back to the application.
-func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 	lr, perr, err := s.parseRPLogout(r, r.URL.Query())
 	if err != nil {
 		s.pages.ServerError(w, r, err)
@@ -416,7 +417,7 @@ func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 	s.pages.Render(w, http.StatusOK, pageLogout, d, actions...)
 }
 
-func (s *Server) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
 	if !s.sessions.ParsePostForm(w, r) {
 		return
 	}
@@ -443,7 +444,7 @@ func (s *Server) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
 
 // logout ends the browser session of u (nil: nobody signed in) and audits
 // it, naming the application that asked when lr does.
-func (s *Server) logout(w http.ResponseWriter, r *http.Request, u *storage.User, lr *rpLogout) error {
+func (s *Pages) logout(w http.ResponseWriter, r *http.Request, u *storage.User, lr *rpLogout) error {
 	if err := s.sessions.End(w, r); err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"context"
@@ -43,7 +43,7 @@ func consentItems(ar *oauth.AuthorizeRequest) []string {
 }
 
 // resourceViews describe the audiences of a request in words.
-func (s *Server) resourceViews(resources []string) []scopeView {
+func (s *Pages) resourceViews(resources []string) []scopeView {
 	out := make([]scopeView, 0, len(resources))
 	for _, res := range resources {
 		v := scopeView{Name: res}
@@ -99,7 +99,7 @@ func clientDisplayName(c *storage.Client) string {
 
 // needsConsent reports whether the user must be asked before ar's client
 // gets a code.
-func (s *Server) needsConsent(ctx context.Context, ar *oauth.AuthorizeRequest, u *storage.User) (bool, error) {
+func (s *Pages) needsConsent(ctx context.Context, ar *oauth.AuthorizeRequest, u *storage.User) (bool, error) {
 	if ar.HasPrompt("consent") {
 		return true, nil
 	}
@@ -119,7 +119,7 @@ func (s *Server) needsConsent(ctx context.Context, ar *oauth.AuthorizeRequest, u
 // renderConsent shows the consent screen. Its form posts the request back
 // to the authorization endpoint, which answers with a redirect to the
 // client, so the client's origin joins form-action.
-func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, ar *oauth.AuthorizeRequest, u *storage.User) {
+func (s *Pages) renderConsent(w http.ResponseWriter, r *http.Request, ar *oauth.AuthorizeRequest, u *storage.User) {
 	d := consentPage{
 		page:       page{Title: "Allow access?", CSRF: s.sessions.CSRFToken(w, r)},
 		ClientName: clientDisplayName(ar.Client),
@@ -150,7 +150,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, ar *oauth
 
 // grantConsent records that u allowed ar's scopes, adding to what they
 // allowed the client before.
-func (s *Server) grantConsent(r *http.Request, ar *oauth.AuthorizeRequest, u *storage.User) error {
+func (s *Pages) grantConsent(r *http.Request, ar *oauth.AuthorizeRequest, u *storage.User) error {
 	ctx := r.Context()
 	scopes := consentItems(ar)
 	prev, err := s.store.GetConsent(ctx, u.ID, ar.Client.ID)

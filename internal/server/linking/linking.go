@@ -1,24 +1,8 @@
-package server
-
-import (
-	"context"
-	"errors"
-	"fmt"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
-
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/connector"
-	"github.com/gatehouse-auth/gatehouse/internal/connector/rolemap"
-	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/internal/userreg"
-)
-
-// Connectors: people who sign in with a directory (LDAP) or an upstream
-// OpenID Connect provider (docs/connectors.md).
+// Package linking links the identities that connectors vouch for to the
+// server's users: people who sign in with a directory (LDAP) or an upstream
+// OpenID Connect provider (docs/connectors.md). The login pages and the
+// token endpoint's refresh use it through a *Linker; it does not import the
+// server.
 //
 // Linking. A connector user is a local user with ConnectorID and
 // ConnectorSubject set and no password. The first sign-in of an
@@ -35,10 +19,60 @@ import (
 // users, at every refresh; roles set by hand on such a user last until
 // then. One exception keeps the server administrable: the mapping never
 // takes admin from the last enabled admin.
+package linking
 
-// connectorTimeout bounds a call to a connector on top of its own
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/connector/rolemap"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/userreg"
+)
+
+// Linker links connector identities to users on a store, and refreshes
+// the users of a directory.
+type Linker struct {
+	store      storage.Store
+	audit      *audit.Logger
+	clock      clock.Clock
+	log        *slog.Logger
+	connectors []Connector
+}
+
+// Deps are what a Linker works with.
+type Deps struct {
+	Store  storage.Store
+	Audit  *audit.Logger
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// Connectors are the configured connectors.
+	Connectors []Connector
+}
+
+// New returns the Linker of d.
+func New(d Deps) *Linker {
+	return &Linker{store: d.Store, audit: d.Audit, clock: d.Clock, log: d.Logger, connectors: d.Connectors}
+}
+
+// normalizeUsername is the form usernames are stored and looked up in, as
+// the login page has it.
+func normalizeUsername(u string) string { return strings.ToLower(strings.TrimSpace(u)) }
+
+// CallTimeout bounds a call to a connector on top of its own
 // timeouts, so that a request never hangs on an upstream.
-const connectorTimeout = 30 * time.Second
+const CallTimeout = 30 * time.Second
 
 // Connector is a configured connector as the server uses it: exactly one
 // of Password (LDAP) and Redirect (OpenID Connect) is set.
@@ -54,8 +88,8 @@ type Connector struct {
 	TrustUpstreamMFA bool
 }
 
-// connectorByID returns the configured connector id, or nil.
-func (s *Server) connectorByID(id string) *Connector {
+// ByID returns the configured connector id, or nil.
+func (s *Linker) ByID(id string) *Connector {
 	for i := range s.connectors {
 		if s.connectors[i].ID == id {
 			return &s.connectors[i]
@@ -64,9 +98,9 @@ func (s *Server) connectorByID(id string) *Connector {
 	return nil
 }
 
-// passwordConnectors returns the connectors that check passwords, in
+// PasswordConnectors returns the connectors that check passwords, in
 // configuration order.
-func (s *Server) passwordConnectors() []*Connector {
+func (s *Linker) PasswordConnectors() []*Connector {
 	var out []*Connector
 	for i := range s.connectors {
 		if s.connectors[i].Password != nil {
@@ -76,9 +110,9 @@ func (s *Server) passwordConnectors() []*Connector {
 	return out
 }
 
-// CheckConnectorRoles returns an error naming the first role of a role
+// CheckRoles returns an error naming the first role of a role
 // rule that is neither built in nor stored. The server checks it at start.
-func CheckConnectorRoles(ctx context.Context, st storage.Store, cs []Connector) error {
+func CheckRoles(ctx context.Context, st storage.Store, cs []Connector) error {
 	for _, c := range cs {
 		for j, r := range c.Rules {
 			if err := rolereg.Check(ctx, st, r.Roles); err != nil {
@@ -91,7 +125,7 @@ func CheckConnectorRoles(ctx context.Context, st storage.Store, cs []Connector) 
 
 // mappedRoles is the roles c's rules give id, without roles that no
 // longer exist (a custom role deleted after the server started).
-func (s *Server) mappedRoles(ctx context.Context, c *Connector, id *connector.Identity) ([]string, error) {
+func (s *Linker) mappedRoles(ctx context.Context, c *Connector, id *connector.Identity) ([]string, error) {
 	roles := rolemap.Roles(c.Rules, id)
 	if !slices.ContainsFunc(roles, func(r string) bool { return !rolereg.IsBuiltin(r) }) {
 		return roles, nil
@@ -109,11 +143,11 @@ func (s *Server) mappedRoles(ctx context.Context, c *Connector, id *connector.Id
 	}), nil
 }
 
-// connectorUser returns the local user of the identity id that c vouched
+// User returns the local user of the identity id that c vouched
 // for: the linked user with its profile, groups and roles brought up to
 // date, a pre-created user now linked, or a new user. A disabled user is
 // returned as it is; the caller refuses it.
-func (s *Server) connectorUser(ctx context.Context, c *Connector, id *connector.Identity, ip string) (*storage.User, error) {
+func (s *Linker) User(ctx context.Context, c *Connector, id *connector.Identity, ip string) (*storage.User, error) {
 	if id == nil || id.Subject == "" {
 		return nil, fmt.Errorf("server: connector %s vouched for an identity without a subject", c.ID)
 	}
@@ -139,7 +173,7 @@ func (s *Server) connectorUser(ctx context.Context, c *Connector, id *connector.
 // precreatedUser finds a user an administrator created for c that the
 // identity has not linked yet: by username, else by verified email. nil
 // when there is none.
-func (s *Server) precreatedUser(ctx context.Context, c *Connector, id *connector.Identity) (*storage.User, error) {
+func (s *Linker) precreatedUser(ctx context.Context, c *Connector, id *connector.Identity) (*storage.User, error) {
 	pending := func(u *storage.User) bool { return u.ConnectorID == c.ID && u.ConnectorSubject == "" }
 	if name := normalizeUsername(id.Username); name != "" {
 		u, err := s.store.GetUserByName(ctx, name)
@@ -195,7 +229,7 @@ func cleanGroups(gs []string) []string {
 
 // connectorUsername is a free username for the identity's username: as
 // it is when free, else with "-<connector>" and then a number appended.
-func (s *Server) connectorUsername(ctx context.Context, c *Connector, id *connector.Identity) (string, error) {
+func (s *Linker) connectorUsername(ctx context.Context, c *Connector, id *connector.Identity) (string, error) {
 	base := normalizeUsername(id.Username)
 	if base == "" || len(base) > 100 || strings.ContainsFunc(base, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		base = normalizeUsername(c.ID + "-" + shortSubject(id.Subject))
@@ -238,7 +272,7 @@ func shortSubject(sub string) string {
 
 // createConnectorUser creates the user of an identity seen for the first
 // time (userreg.Create), audited as user.created by connector:ID.
-func (s *Server) createConnectorUser(ctx context.Context, c *Connector, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
+func (s *Linker) createConnectorUser(ctx context.Context, c *Connector, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
 	profile := identityProfile(id)
 	for attempt := 0; ; attempt++ {
 		name, err := s.connectorUsername(ctx, c, id)
@@ -246,7 +280,7 @@ func (s *Server) createConnectorUser(ctx context.Context, c *Connector, id *conn
 			return nil, err
 		}
 		now := s.clock.Now().UTC()
-		u := &storage.User{ID: NewID(), Username: name, Roles: roles, ConnectorID: c.ID, ConnectorSubject: id.Subject,
+		u := &storage.User{ID: secret.NewID(), Username: name, Roles: roles, ConnectorID: c.ID, ConnectorSubject: id.Subject,
 			Groups: cleanGroups(id.Groups), CreatedAt: now, UpdatedAt: now}
 		profile.Apply(u)
 		ev, err := userreg.Create(ctx, s.store, u)
@@ -279,7 +313,7 @@ func (s *Server) createConnectorUser(ctx context.Context, c *Connector, id *conn
 // profile, groups and roles to what the identity says
 // (userreg.Update), audited as user.updated by connector:ID when
 // anything changed.
-func (s *Server) syncConnectorUser(ctx context.Context, c *Connector, u *storage.User, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
+func (s *Linker) syncConnectorUser(ctx context.Context, c *Connector, u *storage.User, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
 	groups := cleanGroups(id.Groups)
 	profile := identityProfile(id)
 	subject := id.Subject
@@ -298,7 +332,7 @@ func (s *Server) syncConnectorUser(ctx context.Context, c *Connector, u *storage
 	if errors.Is(err, storage.ErrLastRoleHolder) {
 		// The directory cannot take admin from the last admin.
 		s.log.Warn("role mapping would take admin from the last enabled admin; kept", "connector", c.ID, "user", u.ID)
-		kept := append(slices.Clone(roles), RoleAdmin)
+		kept := append(slices.Clone(roles), rolereg.Admin)
 		slices.Sort(kept)
 		ch.Roles = &kept
 		after, ev, err = userreg.Update(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
@@ -330,11 +364,11 @@ func connectorIdentityOf(u *storage.User) *connector.Identity {
 		Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, Groups: slices.Clone(u.Groups)}
 }
 
-// errConnectorAccountGone refuses a refresh whose user the directory no
+// ErrAccountGone refuses a refresh whose user the directory no
 // longer knows.
-var errConnectorAccountGone = errors.New("server: the directory no longer has this account")
+var ErrAccountGone = errors.New("server: the directory no longer has this account")
 
-// refreshConnectorUser re-reads an LDAP user at their directory before a
+// Refresh re-reads an LDAP user at their directory before a
 // refresh token is used, and brings groups and roles up to date. The
 // returned user is the one to issue for.
 //
@@ -343,24 +377,24 @@ var errConnectorAccountGone = errors.New("server: the directory no longer has th
 // so a directory outage does not sign everybody out; the refresh token's
 // lifetime (tokens.refresh_token_ttl) bounds how long that can last. An
 // account the directory no longer has (or has disabled) is
-// errConnectorAccountGone. OpenID Connect users are not re-read: they keep
+// ErrAccountGone. OpenID Connect users are not re-read: they keep
 // the groups and roles of their last sign-in.
-func (s *Server) refreshConnectorUser(ctx context.Context, u *storage.User, clientID, ip string) (*storage.User, error) {
+func (s *Linker) Refresh(ctx context.Context, u *storage.User, clientID, ip string) (*storage.User, error) {
 	if u.ConnectorID == "" || u.ConnectorSubject == "" {
 		return u, nil
 	}
-	c := s.connectorByID(u.ConnectorID)
+	c := s.ByID(u.ConnectorID)
 	if c == nil || c.Password == nil {
 		return u, nil
 	}
-	cctx, cancel := context.WithTimeout(ctx, connectorTimeout)
+	cctx, cancel := context.WithTimeout(ctx, CallTimeout)
 	defer cancel()
 	id, err := c.Password.Refresh(cctx, connectorIdentityOf(u))
 	switch {
 	case errors.Is(err, connector.ErrNotFound):
 		s.audit.Log(audit.Event{Type: audit.TokenRefused, Outcome: audit.Failure, Actor: "connector:" + c.ID,
 			UserID: u.ID, Username: u.Username, ClientID: clientID, IP: ip, Reason: "account_gone_upstream"})
-		return nil, errConnectorAccountGone
+		return nil, ErrAccountGone
 	case err != nil:
 		s.log.Warn("directory unavailable at refresh; keeping the stored roles", "connector", c.ID, "user", u.ID, "err", err)
 		s.audit.Log(audit.Event{Type: audit.ConnectorUnavailable, Outcome: audit.Failure, Actor: "connector:" + c.ID,
@@ -372,7 +406,7 @@ func (s *Server) refreshConnectorUser(ctx context.Context, u *storage.User, clie
 		id.Subject = u.ConnectorSubject
 	}
 	if id.Subject != u.ConnectorSubject {
-		return nil, errConnectorAccountGone
+		return nil, ErrAccountGone
 	}
 	roles, err := s.mappedRoles(ctx, c, id)
 	if err != nil {
@@ -385,17 +419,20 @@ func (s *Server) refreshConnectorUser(ctx context.Context, u *storage.User, clie
 // request (a user created at sign-in).
 type ipKey struct{}
 
-func withIP(ctx context.Context, ip string) context.Context {
+// WithIP returns ctx carrying the client's address ip, for the audit
+// events of a user created at sign-in.
+func WithIP(ctx context.Context, ip string) context.Context {
 	return context.WithValue(ctx, ipKey{}, ip)
 }
 
-func ipFromContext(ctx context.Context) string {
+// IPFromContext is the client's address WithIP put in ctx, or "".
+func IPFromContext(ctx context.Context) string {
 	ip, _ := ctx.Value(ipKey{}).(string)
 	return ip
 }
 
-// connectorIDs are the ids of the configured connectors.
-func (s *Server) connectorIDs() []string {
+// IDs are the ids of the configured connectors.
+func (s *Linker) IDs() []string {
 	ids := make([]string, len(s.connectors))
 	for i, c := range s.connectors {
 		ids[i] = c.ID
@@ -403,11 +440,14 @@ func (s *Server) connectorIDs() []string {
 	return ids
 }
 
-// connectorName is the display name of connector id, or id itself when it
+// Name is the display name of connector id, or id itself when it
 // is no longer configured.
-func (s *Server) connectorName(id string) string {
-	if c := s.connectorByID(id); c != nil {
+func (s *Linker) Name(id string) string {
+	if c := s.ByID(id); c != nil {
 		return c.Name
 	}
 	return id
 }
+
+// Connectors are the configured connectors, in configuration order.
+func (s *Linker) Connectors() []Connector { return s.connectors }

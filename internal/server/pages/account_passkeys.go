@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/respond"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -44,18 +46,18 @@ func passkeyRows(keys []*storage.Passkey) []passkeyRow {
 // passkeyActor is accountRequest for the JSON passkey endpoints: the
 // account page's actor, or nil when it has answered (with where to sign
 // in). recent asks for a recent sign-in as recentSignIn does.
-func (s *Server) passkeyActor(w http.ResponseWriter, r *http.Request, recent bool) *accountActor {
+func (s *Pages) passkeyActor(w http.ResponseWriter, r *http.Request, recent bool) *accountActor {
 	a, err := s.actor(r)
 	if err != nil {
 		s.passkeyServerError(w, r, err)
 		return nil
 	}
 	if a == nil {
-		writeJSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Sign in first.", Redirect: s.loginURL(s.at(PathAccount), false)})
+		respond.JSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Sign in first.", Redirect: s.loginURL(s.at(PathAccount), false)})
 		return nil
 	}
 	if recent && a.sess != nil && s.clock.Now().Sub(a.sess.AuthTime) > time.Duration(s.cfg.Tokens.AccountRecentAuth) {
-		writeJSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Sign in again to add a passkey.", Redirect: s.loginURL(s.at(PathAccount), true)})
+		respond.JSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Sign in again to add a passkey.", Redirect: s.loginURL(s.at(PathAccount), true)})
 		return nil
 	}
 	return a
@@ -65,7 +67,7 @@ func (s *Server) passkeyActor(w http.ResponseWriter, r *http.Request, recent boo
 // page's user: a discoverable credential (resident key required), user
 // verification required, no attestation asked for, and none of the
 // user's passkeys again (excludeCredentials).
-func (s *Server) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Request) {
 	if !s.passkeyForm(w, r) {
 		return
 	}
@@ -101,11 +103,11 @@ func (s *Server) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Reque
 		s.passkeyServerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, passkeyAnswer{Options: opts})
+	respond.JSON(w, http.StatusOK, passkeyAnswer{Options: opts})
 }
 
 // handlePasskeyRegisterFinish checks the new credential and stores it.
-func (s *Server) handlePasskeyRegisterFinish(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handlePasskeyRegisterFinish(w http.ResponseWriter, r *http.Request) {
 	if !s.passkeyForm(w, r) {
 		return
 	}
@@ -153,7 +155,7 @@ func (s *Server) handlePasskeyRegisterFinish(w http.ResponseWriter, r *http.Requ
 	}
 	now := s.clock.Now().UTC()
 	pk := &storage.Passkey{
-		ID:                "pk_" + NewID(),
+		ID:                "pk_" + secret.NewID(),
 		UserID:            a.user.ID,
 		CredentialID:      cred.ID,
 		PublicKey:         cred.PublicKey,
@@ -186,7 +188,7 @@ func (s *Server) handlePasskeyRegisterFinish(w http.ResponseWriter, r *http.Requ
 		s.finishPasskeySignIn(w, r, a.user, pk, "password+passkey", a.pend.ReturnTo)
 		return
 	}
-	writeJSON(w, http.StatusOK, passkeyAnswer{Redirect: s.at(PathAccount)})
+	respond.JSON(w, http.StatusOK, passkeyAnswer{Redirect: s.at(PathAccount)})
 }
 
 func boolText(b bool) string {
@@ -198,7 +200,7 @@ func boolText(b bool) string {
 
 // ownPasskey returns a.user's passkey with the id of the form, or
 // answers that there is none.
-func (s *Server) ownPasskey(w http.ResponseWriter, r *http.Request, a *accountActor) *storage.Passkey {
+func (s *Pages) ownPasskey(w http.ResponseWriter, r *http.Request, a *accountActor) *storage.Passkey {
 	pk, err := s.store.GetPasskey(r.Context(), r.PostFormValue("id"))
 	if errors.Is(err, storage.ErrNotFound) || err == nil && pk.UserID != a.user.ID {
 		s.renderAccount(w, r, http.StatusNotFound, a, accountPage{Section: sectionPasskeys, Error: "No such passkey."})
@@ -211,7 +213,7 @@ func (s *Server) ownPasskey(w http.ResponseWriter, r *http.Request, a *accountAc
 	return pk
 }
 
-func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handlePasskeyRename(w http.ResponseWriter, r *http.Request) {
 	a := s.accountRequest(w, r, true)
 	if a == nil {
 		return
@@ -239,7 +241,7 @@ func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request) {
 	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionPasskeys, Message: "Passkey renamed."})
 }
 
-func (s *Server) handlePasskeyRemove(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handlePasskeyRemove(w http.ResponseWriter, r *http.Request) {
 	a := s.accountRequest(w, r, true)
 	if a == nil || !s.recentSignIn(w, r, a) {
 		return
