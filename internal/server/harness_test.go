@@ -94,7 +94,7 @@ func newHarnessWith(t *testing.T, open storeOpener, deps func(*Deps), opts ...ha
 		Limiter: b.Limiter,
 		Audit:   b.Audit,
 		Clock:   b.Clock,
-		// SecretKey enables TOTP (mfa.go).
+		// SecretKey enables TOTP (internal/server/secondfactor).
 		SecretKey: b.SecretKey,
 	}
 	if deps != nil {
