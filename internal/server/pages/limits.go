@@ -22,15 +22,15 @@ const (
 // (LimitLoginIP or limitLoginUser), or (nil, "", nil) when both allow. A
 // limiter failure is an error, which callers answer by refusing the
 // sign-in (fail closed).
-func (s *Pages) takeLoginLimits(ctx context.Context, ip, name string) (*ratelimit.Result, string, error) {
+func (pg *Pages) takeLoginLimits(ctx context.Context, ip, name string) (*ratelimit.Result, string, error) {
 	for _, l := range []struct {
 		prefix, subject string
 		rate            config.Rate
 	}{
-		{LimitLoginIP, ip, s.cfg.Limits.LoginPerIP},
-		{limitLoginUser, name, s.cfg.Limits.LoginPerUser},
+		{LimitLoginIP, ip, pg.cfg.Limits.LoginPerIP},
+		{limitLoginUser, name, pg.cfg.Limits.LoginPerUser},
 	} {
-		res, err := s.allow(ctx, l.prefix, l.subject, l.rate)
+		res, err := pg.allow(ctx, l.prefix, l.subject, l.rate)
 		if err != nil {
 			return nil, "", err
 		}

@@ -74,28 +74,28 @@ type pendingLogin struct {
 const pendingAD = "gatehouse-mfa-pending"
 
 // setPending starts the second login step for u.
-func (s *Pages) setPending(w http.ResponseWriter, u *storage.User, kind, rawReturn string) error {
-	return s.sessions.SetSealed(w, pendingCookieName, pendingAD, pendingLogin{UserID: u.ID, Kind: kind,
-		Expires: s.clock.Now().Add(pendingTTL).Unix(), ReturnTo: rawReturn}, pendingTTL)
+func (pg *Pages) setPending(w http.ResponseWriter, u *storage.User, kind, rawReturn string) error {
+	return pg.sessions.SetSealed(w, pendingCookieName, pendingAD, pendingLogin{UserID: u.ID, Kind: kind,
+		Expires: pg.clock.Now().Add(pendingTTL).Unix(), ReturnTo: rawReturn}, pendingTTL)
 }
 
 // pending returns the browser's unexpired pending login of kind, or nil.
-func (s *Pages) pending(r *http.Request, kind string) *pendingLogin {
+func (pg *Pages) pending(r *http.Request, kind string) *pendingLogin {
 	var p pendingLogin
-	if !s.sessions.Sealed(r, pendingCookieName, pendingAD, &p) || p.Kind != kind || s.clock.Now().Unix() >= p.Expires {
+	if !pg.sessions.Sealed(r, pendingCookieName, pendingAD, &p) || p.Kind != kind || pg.clock.Now().Unix() >= p.Expires {
 		return nil
 	}
 	return &p
 }
 
-func (s *Pages) clearPending(w http.ResponseWriter) {
-	s.sessions.ClearCookie(w, pendingCookieName)
+func (pg *Pages) clearPending(w http.ResponseWriter) {
+	pg.sessions.ClearCookie(w, pendingCookieName)
 }
 
 // mfaRequired reports whether u's roles oblige them to use TOTP.
-func (s *Pages) mfaRequired(u *storage.User) bool {
+func (pg *Pages) mfaRequired(u *storage.User) bool {
 	for _, r := range u.Roles {
-		if slices.Contains(s.cfg.MFA.RequiredRoles, r) {
+		if slices.Contains(pg.cfg.MFA.RequiredRoles, r) {
 			return true
 		}
 	}
@@ -106,23 +106,23 @@ func (s *Pages) mfaRequired(u *storage.User) bool {
 // second step it sets the pending cookie, answers the request and returns
 // true; otherwise the caller starts the session. A user with TOTP or a
 // passkey is enrolled and asked for either on the code page.
-func (s *Pages) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storage.User, rawReturn string) bool {
-	totpOn, keys, err := s.secondFactors(r.Context(), u.ID)
+func (pg *Pages) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storage.User, rawReturn string) bool {
+	totpOn, keys, err := pg.secondFactors(r.Context(), u.ID)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return true
 	}
 	kind, target := "", ""
 	switch {
 	case totpOn || len(keys) > 0:
-		kind, target = pendingKindTOTP, s.at(PathLoginMFA)
-	case s.mfaRequired(u):
-		kind, target = pendingKindEnrol, s.at(PathAccount)
+		kind, target = pendingKindTOTP, pg.at(PathLoginMFA)
+	case pg.mfaRequired(u):
+		kind, target = pendingKindEnrol, pg.at(PathAccount)
 	default:
 		return false
 	}
-	if err := s.setPending(w, u, kind, rawReturn); err != nil {
-		s.pages.ServerError(w, r, err)
+	if err := pg.setPending(w, u, kind, rawReturn); err != nil {
+		pg.pages.ServerError(w, r, err)
 		return true
 	}
 	webpage.Redirect(w, target, http.StatusSeeOther)
@@ -131,12 +131,12 @@ func (s *Pages) loginNeedsMFA(w http.ResponseWriter, r *http.Request, u *storage
 
 // secondFactors says whether userID's TOTP is on and lists their passkeys
 // (none when passkeys are off).
-func (s *Pages) secondFactors(ctx context.Context, userID string) (totpOn bool, keys []*storage.Passkey, err error) {
-	t, err := s.store.GetTOTP(ctx, userID)
+func (pg *Pages) secondFactors(ctx context.Context, userID string) (totpOn bool, keys []*storage.Passkey, err error) {
+	t, err := pg.store.GetTOTP(ctx, userID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return false, nil, err
 	}
-	keys, err = s.userPasskeys(ctx, userID)
+	keys, err = pg.userPasskeys(ctx, userID)
 	if err != nil {
 		return false, nil, err
 	}
@@ -147,12 +147,12 @@ func (s *Pages) secondFactors(ctx context.Context, userID string) (totpOn bool, 
 // local path under the base path, the "signed in" page when there is
 // none, and the base path's root (never another site) when rawReturn is
 // not safe.
-func (s *Pages) afterLogin(rawReturn string) string {
+func (pg *Pages) afterLogin(rawReturn string) string {
 	switch {
 	case rawReturn == "":
-		return s.at(PathLogin)
-	case !s.safeReturnTo(rawReturn):
-		return s.at("/")
+		return pg.at(PathLogin)
+	case !pg.safeReturnTo(rawReturn):
+		return pg.at("/")
 	}
 	return rawReturn
 }
@@ -166,26 +166,26 @@ type mfaPage struct {
 	TOTP, Passkey bool
 }
 
-func (s *Pages) handleMFAPage(w http.ResponseWriter, r *http.Request) {
-	if s.pending(r, pendingKindTOTP) == nil {
-		webpage.Redirect(w, s.at(PathLogin), http.StatusSeeOther)
+func (pg *Pages) handleMFAPage(w http.ResponseWriter, r *http.Request) {
+	if pg.pending(r, pendingKindTOTP) == nil {
+		webpage.Redirect(w, pg.at(PathLogin), http.StatusSeeOther)
 		return
 	}
-	s.renderMFA(w, r, http.StatusOK, "")
+	pg.renderMFA(w, r, http.StatusOK, "")
 }
 
 // renderMFA shows the code form and, for a user with a passkey, the
 // passkey button. Like the login form, it may end in a redirect to the
 // client of the authorization request the sign-in continues, so that
 // client's origin joins form-action.
-func (s *Pages) renderMFA(w http.ResponseWriter, r *http.Request, status int, msg string) {
+func (pg *Pages) renderMFA(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	target := ""
 	d := mfaPage{Error: msg, TOTP: true}
-	if p := s.pending(r, pendingKindTOTP); p != nil {
-		target = s.authorizeTargetOrigin(r.Context(), p.ReturnTo)
-		totpOn, keys, err := s.secondFactors(r.Context(), p.UserID)
+	if p := pg.pending(r, pendingKindTOTP); p != nil {
+		target = pg.authorizeTargetOrigin(r.Context(), p.ReturnTo)
+		totpOn, keys, err := pg.secondFactors(r.Context(), p.UserID)
 		if err != nil {
-			s.pages.ServerError(w, r, err)
+			pg.pages.ServerError(w, r, err)
 			return
 		}
 		d.TOTP, d.Passkey = totpOn || len(keys) == 0, len(keys) > 0
@@ -194,84 +194,84 @@ func (s *Pages) renderMFA(w http.ResponseWriter, r *http.Request, status int, ms
 	if d.Passkey {
 		title = "Verify it is you"
 	}
-	d.page = page{Title: title, CSRF: s.sessions.CSRFToken(w, r), Script: d.Passkey}
-	s.pages.Render(w, status, pageMFA, d, target)
+	d.page = page{Title: title, CSRF: pg.sessions.CSRFToken(w, r), Script: d.Passkey}
+	pg.pages.Render(w, status, pageMFA, d, target)
 }
 
-func (s *Pages) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
-	if !s.sessions.ParsePostForm(w, r) {
+func (pg *Pages) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
+	if !pg.sessions.ParsePostForm(w, r) {
 		return
 	}
-	p := s.pending(r, pendingKindTOTP)
+	p := pg.pending(r, pendingKindTOTP)
 	if p == nil {
-		webpage.Redirect(w, s.at(PathLogin), http.StatusSeeOther)
+		webpage.Redirect(w, pg.at(PathLogin), http.StatusSeeOther)
 		return
 	}
 	ctx := r.Context()
-	u, err := s.store.GetUser(ctx, p.UserID)
+	u, err := pg.store.GetUser(ctx, p.UserID)
 	if errors.Is(err, storage.ErrNotFound) || err == nil && u.Disabled {
-		s.clearPending(w)
-		webpage.Redirect(w, s.at(PathLogin), http.StatusSeeOther)
+		pg.clearPending(w)
+		webpage.Redirect(w, pg.at(PathLogin), http.StatusSeeOther)
 		return
 	}
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	if !s.allowCodeAttempt(w, r, u) {
+	if !pg.allowCodeAttempt(w, r, u) {
 		return
 	}
-	ok, err := s.consumeCode(ctx, u.ID, r.PostFormValue("code"), true, nil)
+	ok, err := pg.consumeCode(ctx, u.ID, r.PostFormValue("code"), true, nil)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	ip := s.clientIP(r)
+	ip := pg.clientIP(r)
 	if !ok {
-		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure,
+		pg.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure,
 			UserID: u.ID, Username: u.Username, IP: ip, Reason: "bad_totp"})
-		s.renderMFA(w, r, http.StatusUnauthorized, msgBadCode)
+		pg.renderMFA(w, r, http.StatusUnauthorized, msgBadCode)
 		return
 	}
-	if err := s.sessions.Start(w, r, u); err != nil {
-		s.pages.ServerError(w, r, err)
+	if err := pg.sessions.Start(w, r, u); err != nil {
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	s.clearPending(w)
-	s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
+	pg.clearPending(w)
+	pg.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
 		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: ip,
 		Details: map[string]string{"mfa": "totp"}})
-	webpage.Redirect(w, s.afterLogin(p.ReturnTo), http.StatusSeeOther)
+	webpage.Redirect(w, pg.afterLogin(p.ReturnTo), http.StatusSeeOther)
 }
 
 // allowCodeAttempt counts a code attempt per IP and per user under the
 // login limits and applies the TOTP back-off; when refused (or the limiter
 // fails) it has answered.
-func (s *Pages) allowCodeAttempt(w http.ResponseWriter, r *http.Request, u *storage.User) bool {
-	return s.allowAttempt(w, r, u, true)
+func (pg *Pages) allowCodeAttempt(w http.ResponseWriter, r *http.Request, u *storage.User) bool {
+	return pg.allowAttempt(w, r, u, true)
 }
 
 // allowPasswordAttempt is allowCodeAttempt for a password check on the
 // account page: the same rate limits, but not the TOTP back-off, so that
 // someone guessing a user's codes cannot stop them changing the password.
-func (s *Pages) allowPasswordAttempt(w http.ResponseWriter, r *http.Request, u *storage.User) bool {
-	return s.allowAttempt(w, r, u, false)
+func (pg *Pages) allowPasswordAttempt(w http.ResponseWriter, r *http.Request, u *storage.User) bool {
+	return pg.allowAttempt(w, r, u, false)
 }
 
-func (s *Pages) allowAttempt(w http.ResponseWriter, r *http.Request, u *storage.User, code bool) bool {
-	limit := s.limitAttempt
+func (pg *Pages) allowAttempt(w http.ResponseWriter, r *http.Request, u *storage.User, code bool) bool {
+	limit := pg.limitAttempt
 	if code {
-		limit = s.limitCodeAttempt
+		limit = pg.limitCodeAttempt
 	}
 	refused, err := limit(r, u)
 	if err != nil {
-		s.log.Error("mfa rate limiter failed", "err", err)
-		s.pages.Error(w, r, http.StatusServiceUnavailable, "Try again later",
+		pg.log.Error("mfa rate limiter failed", "err", err)
+		pg.pages.Error(w, r, http.StatusServiceUnavailable, "Try again later",
 			"Sign-in is temporarily unavailable. Please try again in a moment.")
 		return false
 	}
 	if refused != nil {
-		s.pages.TooMany(w, r, oauth.TooManyRequests(*refused).RetryAfter)
+		pg.pages.TooMany(w, r, oauth.TooManyRequests(*refused).RetryAfter)
 		return false
 	}
 	return true
@@ -280,40 +280,40 @@ func (s *Pages) allowAttempt(w http.ResponseWriter, r *http.Request, u *storage.
 // limitCodeAttempt counts a code attempt per IP and per user under the
 // login limits and returns the limiter's answer when the attempt is
 // refused (audited), nil when it may go on.
-func (s *Pages) limitCodeAttempt(r *http.Request, u *storage.User) (*ratelimit.Result, error) {
-	if res, err := s.limitAttempt(r, u); res != nil || err != nil {
+func (pg *Pages) limitCodeAttempt(r *http.Request, u *storage.User) (*ratelimit.Result, error) {
+	if res, err := pg.limitAttempt(r, u); res != nil || err != nil {
 		return res, err
 	}
 	// The per-user back-off after wrong codes. consumeCode enforces it
 	// again inside its transaction; this answers early with Retry-After.
-	t, err := s.store.GetTOTP(r.Context(), u.ID)
+	t, err := pg.store.GetTOTP(r.Context(), u.ID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("server: mfa back-off: %w", err)
 	}
-	if now := s.clock.Now(); t != nil && now.Before(t.LockedUntil) {
-		s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
-			UserID: u.ID, Username: u.Username, IP: s.clientIP(r), Reason: limitMFABackoff})
+	if now := pg.clock.Now(); t != nil && now.Before(t.LockedUntil) {
+		pg.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
+			UserID: u.ID, Username: u.Username, IP: pg.clientIP(r), Reason: limitMFABackoff})
 		return &ratelimit.Result{RetryAfter: t.LockedUntil.Sub(now)}, nil
 	}
 	return nil, nil
 }
 
 // limitAttempt is limitCodeAttempt without the TOTP back-off.
-func (s *Pages) limitAttempt(r *http.Request, u *storage.User) (*ratelimit.Result, error) {
-	ip := s.clientIP(r)
+func (pg *Pages) limitAttempt(r *http.Request, u *storage.User) (*ratelimit.Result, error) {
+	ip := pg.clientIP(r)
 	for _, l := range []struct {
 		prefix, subject string
 		rate            config.Rate
 	}{
-		{LimitMFAIP, ip, s.cfg.Limits.LoginPerIP},
-		{limitMFAUser, u.ID, s.cfg.Limits.LoginPerUser},
+		{LimitMFAIP, ip, pg.cfg.Limits.LoginPerIP},
+		{limitMFAUser, u.ID, pg.cfg.Limits.LoginPerUser},
 	} {
-		res, err := s.allow(r.Context(), l.prefix, l.subject, l.rate)
+		res, err := pg.allow(r.Context(), l.prefix, l.subject, l.rate)
 		if err != nil {
 			return nil, fmt.Errorf("server: mfa rate limit: %w", err)
 		}
 		if !res.Allowed {
-			s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
+			pg.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
 				UserID: u.ID, Username: u.Username, IP: ip, Reason: l.prefix})
 			return &res, nil
 		}
@@ -323,15 +323,15 @@ func (s *Pages) limitAttempt(r *http.Request, u *storage.User) (*ratelimit.Resul
 
 // consumeCode is secondfactor.TOTP.Consume: it checks code against userID's TOTP
 // state and records its use (internal/server/secondfactor).
-func (s *Pages) consumeCode(ctx context.Context, userID, code string, enrolled bool, then func(*storage.TOTP)) (bool, error) {
-	return s.consumeCodeIf(ctx, userID, code, enrolled, nil, then)
+func (pg *Pages) consumeCode(ctx context.Context, userID, code string, enrolled bool, then func(*storage.TOTP)) (bool, error) {
+	return pg.consumeCodeIf(ctx, userID, code, enrolled, nil, then)
 }
 
 // consumeCodeIf is consumeCode that first asks guard, when not nil, in
 // the same transaction: when it says no, nothing changes and the error is
 // oauth.ErrChallengeUsed.
-func (s *Pages) consumeCodeIf(ctx context.Context, userID, code string, enrolled bool, guard func(*storage.TOTP) bool, then func(*storage.TOTP)) (bool, error) {
-	ok, err := s.codes().ConsumeIf(ctx, userID, code, enrolled, guard, then)
+func (pg *Pages) consumeCodeIf(ctx context.Context, userID, code string, enrolled bool, guard func(*storage.TOTP) bool, then func(*storage.TOTP)) (bool, error) {
+	ok, err := pg.codes().ConsumeIf(ctx, userID, code, enrolled, guard, then)
 	if errors.Is(err, secondfactor.ErrGuard) {
 		return false, oauth.ErrChallengeUsed
 	}
@@ -339,19 +339,19 @@ func (s *Pages) consumeCodeIf(ctx context.Context, userID, code string, enrolled
 }
 
 // codes are the TOTP codes of the pages' users.
-func (s *Pages) codes() *secondfactor.TOTP {
-	return secondfactor.New(s.store, s.secretKey, s.clock)
+func (pg *Pages) codes() *secondfactor.TOTP {
+	return secondfactor.New(pg.store, pg.secretKey, pg.clock)
 }
 
-func (s *Pages) mfaRoutes(page func(pattern, route string, h http.HandlerFunc)) {
-	page("GET "+PathLoginMFA, "login_mfa", s.handleMFAPage)
-	page("POST "+PathLoginMFA, "login_mfa", s.handleMFASubmit)
-	page("GET "+PathAccount, "account", s.handleAccount)
-	page("POST "+PathAccount+"/password", "account", s.handleAccountPassword)
-	page("POST "+PathAccount+"/mfa/enroll", "account", s.handleMFAEnroll)
-	page("POST "+PathAccount+"/mfa/confirm", "account", s.handleMFAConfirm)
-	page("POST "+PathAccount+"/mfa/disable", "account", s.handleMFADisable)
-	page("POST "+PathAccount+"/sessions/end", "account", s.handleSessionEnd)
-	page("POST "+PathAccount+"/apikeys", "account", s.handleAPIKeyCreate)
-	page("POST "+PathAccount+"/apikeys/revoke", "account", s.handleAPIKeyRevoke)
+func (pg *Pages) mfaRoutes(page func(pattern, route string, h http.HandlerFunc)) {
+	page("GET "+PathLoginMFA, "login_mfa", pg.handleMFAPage)
+	page("POST "+PathLoginMFA, "login_mfa", pg.handleMFASubmit)
+	page("GET "+PathAccount, "account", pg.handleAccount)
+	page("POST "+PathAccount+"/password", "account", pg.handleAccountPassword)
+	page("POST "+PathAccount+"/mfa/enroll", "account", pg.handleMFAEnroll)
+	page("POST "+PathAccount+"/mfa/confirm", "account", pg.handleMFAConfirm)
+	page("POST "+PathAccount+"/mfa/disable", "account", pg.handleMFADisable)
+	page("POST "+PathAccount+"/sessions/end", "account", pg.handleSessionEnd)
+	page("POST "+PathAccount+"/apikeys", "account", pg.handleAPIKeyCreate)
+	page("POST "+PathAccount+"/apikeys/revoke", "account", pg.handleAPIKeyRevoke)
 }

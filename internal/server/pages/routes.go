@@ -125,21 +125,21 @@ func New(d Deps) *Pages {
 // at is the absolute path of the server path p (one of the Path
 // constants, possibly with a query): p under the base path. Every URL the
 // pages hand a browser is built with it.
-func (s *Pages) at(p string) string { return s.base + p }
+func (pg *Pages) at(p string) string { return pg.base + p }
 
 // Routes registers every page with page, which the server wraps with its
 // metrics and its refusal of cross-origin form posts.
-func (s *Pages) Routes(page func(pattern, route string, h http.HandlerFunc)) {
-	page("GET "+PathAuthorize, "authorize", s.handleAuthorize)
-	page("POST "+PathAuthorize, "authorize", s.handleAuthorize)
-	page("GET "+PathLogin, "login", s.handleLoginPage)
-	page("POST "+PathLogin, "login", s.handleLoginSubmit)
-	page("GET "+PathLogout, "logout", s.handleLogoutPage)
-	page("POST "+PathLogout, "logout", s.handleLogoutSubmit)
-	page("GET "+PathDevice, "device", s.handleDevicePage)
-	page("POST "+PathDevice, "device", s.handleDeviceSubmit)
-	s.mfaRoutes(page)
-	s.passkeyRoutes(page)
-	s.connectorRoutes(page)
-	s.homeRoutes(page)
+func (pg *Pages) Routes(page func(pattern, route string, h http.HandlerFunc)) {
+	page("GET "+PathAuthorize, "authorize", pg.handleAuthorize)
+	page("POST "+PathAuthorize, "authorize", pg.handleAuthorize)
+	page("GET "+PathLogin, "login", pg.handleLoginPage)
+	page("POST "+PathLogin, "login", pg.handleLoginSubmit)
+	page("GET "+PathLogout, "logout", pg.handleLogoutPage)
+	page("POST "+PathLogout, "logout", pg.handleLogoutSubmit)
+	page("GET "+PathDevice, "device", pg.handleDevicePage)
+	page("POST "+PathDevice, "device", pg.handleDeviceSubmit)
+	pg.mfaRoutes(page)
+	pg.passkeyRoutes(page)
+	pg.connectorRoutes(page)
+	pg.homeRoutes(page)
 }

@@ -15,7 +15,7 @@ import (
 
 // SignIn is the login page's password sign-in (login.go, limits.go) and
 // second factor (mfa.go) for the password grant's terminal sign-in.
-func (s *Pages) SignIn() oauth.SignIn { return terminalSignIn{s} }
+func (pg *Pages) SignIn() oauth.SignIn { return terminalSignIn{pg} }
 
 type terminalSignIn struct{ s *Pages }
 
@@ -47,13 +47,13 @@ func (t terminalSignIn) ConsumeCodeIf(ctx context.Context, userID, code string, 
 // under the login limits and applies the TOTP back-off, as the code page
 // does: it returns the limiter's answer when the attempt is refused
 // (audited), nil when it may go on.
-func (s *Pages) LimitCodeAttempt(r *http.Request, u *storage.User) (*ratelimit.Result, error) {
-	return s.limitCodeAttempt(r, u)
+func (pg *Pages) LimitCodeAttempt(r *http.Request, u *storage.User) (*ratelimit.Result, error) {
+	return pg.limitCodeAttempt(r, u)
 }
 
 // AccountTOTP is the account page's TOTP enrolment (account.go) for the
 // account API.
-func (s *Pages) AccountTOTP() accountapi.TOTP { return accountTOTP{s} }
+func (pg *Pages) AccountTOTP() accountapi.TOTP { return accountTOTP{pg} }
 
 type accountTOTP struct{ s *Pages }
 
