@@ -89,10 +89,10 @@ type Connector struct {
 }
 
 // ByID returns the configured connector id, or nil.
-func (s *Linker) ByID(id string) *Connector {
-	for i := range s.connectors {
-		if s.connectors[i].ID == id {
-			return &s.connectors[i]
+func (l *Linker) ByID(id string) *Connector {
+	for i := range l.connectors {
+		if l.connectors[i].ID == id {
+			return &l.connectors[i]
 		}
 	}
 	return nil
@@ -100,11 +100,11 @@ func (s *Linker) ByID(id string) *Connector {
 
 // PasswordConnectors returns the connectors that check passwords, in
 // configuration order.
-func (s *Linker) PasswordConnectors() []*Connector {
+func (l *Linker) PasswordConnectors() []*Connector {
 	var out []*Connector
-	for i := range s.connectors {
-		if s.connectors[i].Password != nil {
-			out = append(out, &s.connectors[i])
+	for i := range l.connectors {
+		if l.connectors[i].Password != nil {
+			out = append(out, &l.connectors[i])
 		}
 	}
 	return out
@@ -125,19 +125,19 @@ func CheckRoles(ctx context.Context, st storage.Store, cs []Connector) error {
 
 // mappedRoles is the roles c's rules give id, without roles that no
 // longer exist (a custom role deleted after the server started).
-func (s *Linker) mappedRoles(ctx context.Context, c *Connector, id *connector.Identity) ([]string, error) {
+func (l *Linker) mappedRoles(ctx context.Context, c *Connector, id *connector.Identity) ([]string, error) {
 	roles := rolemap.Roles(c.Rules, id)
 	if !slices.ContainsFunc(roles, func(r string) bool { return !rolereg.IsBuiltin(r) }) {
 		return roles, nil
 	}
-	known, err := rolereg.Known(ctx, s.store)
+	known, err := rolereg.Known(ctx, l.store)
 	if err != nil {
 		return nil, err
 	}
 	return slices.DeleteFunc(roles, func(r string) bool {
 		ok := slices.ContainsFunc(known, func(k *storage.Role) bool { return k.Name == r })
 		if !ok {
-			s.log.Warn("connector role rule names a role that does not exist; skipped", "connector", c.ID, "role", r)
+			l.log.Warn("connector role rule names a role that does not exist; skipped", "connector", c.ID, "role", r)
 		}
 		return !ok
 	}), nil
@@ -147,36 +147,36 @@ func (s *Linker) mappedRoles(ctx context.Context, c *Connector, id *connector.Id
 // for: the linked user with its profile, groups and roles brought up to
 // date, a pre-created user now linked, or a new user. A disabled user is
 // returned as it is; the caller refuses it.
-func (s *Linker) User(ctx context.Context, c *Connector, id *connector.Identity, ip string) (*storage.User, error) {
+func (l *Linker) User(ctx context.Context, c *Connector, id *connector.Identity, ip string) (*storage.User, error) {
 	if id == nil || id.Subject == "" {
 		return nil, fmt.Errorf("server: connector %s vouched for an identity without a subject", c.ID)
 	}
-	roles, err := s.mappedRoles(ctx, c, id)
+	roles, err := l.mappedRoles(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.store.GetUserByIdentity(ctx, c.ID, id.Subject)
+	u, err := l.store.GetUserByIdentity(ctx, c.ID, id.Subject)
 	if errors.Is(err, storage.ErrNotFound) {
-		u, err = s.precreatedUser(ctx, c, id)
+		u, err = l.precreatedUser(ctx, c, id)
 		if err != nil {
 			return nil, err
 		}
 		if u == nil {
-			return s.createConnectorUser(ctx, c, id, roles, ip)
+			return l.createConnectorUser(ctx, c, id, roles, ip)
 		}
 	} else if err != nil {
 		return nil, fmt.Errorf("server: get user by identity: %w", err)
 	}
-	return s.syncConnectorUser(ctx, c, u, id, roles, ip)
+	return l.syncConnectorUser(ctx, c, u, id, roles, ip)
 }
 
 // precreatedUser finds a user an administrator created for c that the
 // identity has not linked yet: by username, else by verified email. nil
 // when there is none.
-func (s *Linker) precreatedUser(ctx context.Context, c *Connector, id *connector.Identity) (*storage.User, error) {
+func (l *Linker) precreatedUser(ctx context.Context, c *Connector, id *connector.Identity) (*storage.User, error) {
 	pending := func(u *storage.User) bool { return u.ConnectorID == c.ID && u.ConnectorSubject == "" }
 	if name := normalizeUsername(id.Username); name != "" {
-		u, err := s.store.GetUserByName(ctx, name)
+		u, err := l.store.GetUserByName(ctx, name)
 		if err == nil && pending(u) {
 			return u, nil
 		}
@@ -187,7 +187,7 @@ func (s *Linker) precreatedUser(ctx context.Context, c *Connector, id *connector
 	if id.Email == "" || !id.EmailVerified {
 		return nil, nil
 	}
-	users, err := s.store.ListUsers(ctx)
+	users, err := l.store.ListUsers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("server: list users: %w", err)
 	}
@@ -229,7 +229,7 @@ func cleanGroups(gs []string) []string {
 
 // connectorUsername is a free username for the identity's username: as
 // it is when free, else with "-<connector>" and then a number appended.
-func (s *Linker) connectorUsername(ctx context.Context, c *Connector, id *connector.Identity) (string, error) {
+func (l *Linker) connectorUsername(ctx context.Context, c *Connector, id *connector.Identity) (string, error) {
 	base := normalizeUsername(id.Username)
 	if base == "" || len(base) > 100 || strings.ContainsFunc(base, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		base = normalizeUsername(c.ID + "-" + shortSubject(id.Subject))
@@ -242,7 +242,7 @@ func (s *Linker) connectorUsername(ctx context.Context, c *Connector, id *connec
 		case i > 1:
 			name = base + "-" + c.ID + "-" + strconv.Itoa(i)
 		}
-		_, err := s.store.GetUserByName(ctx, name)
+		_, err := l.store.GetUserByName(ctx, name)
 		if errors.Is(err, storage.ErrNotFound) {
 			return name, nil
 		}
@@ -272,30 +272,30 @@ func shortSubject(sub string) string {
 
 // createConnectorUser creates the user of an identity seen for the first
 // time (userreg.Create), audited as user.created by connector:ID.
-func (s *Linker) createConnectorUser(ctx context.Context, c *Connector, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
+func (l *Linker) createConnectorUser(ctx context.Context, c *Connector, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
 	profile := identityProfile(id)
 	for attempt := 0; ; attempt++ {
-		name, err := s.connectorUsername(ctx, c, id)
+		name, err := l.connectorUsername(ctx, c, id)
 		if err != nil {
 			return nil, err
 		}
-		now := s.clock.Now().UTC()
+		now := l.clock.Now().UTC()
 		u := &storage.User{ID: secret.NewID(), Username: name, Roles: roles, ConnectorID: c.ID, ConnectorSubject: id.Subject,
 			Groups: cleanGroups(id.Groups), CreatedAt: now, UpdatedAt: now}
 		profile.Apply(u)
-		ev, err := userreg.Create(ctx, s.store, u)
+		ev, err := userreg.Create(ctx, l.store, u)
 		switch {
 		case errors.Is(err, userreg.ErrEmailTaken):
 			// Another user has the address: never merge, keep the
 			// new user without it.
-			s.log.Warn("connector user's email belongs to another user; created without it", "connector", c.ID, "username", name)
+			l.log.Warn("connector user's email belongs to another user; created without it", "connector", c.ID, "username", name)
 			profile.Email, profile.EmailVerified = nil, nil
 			continue
 		case errors.Is(err, storage.ErrAlreadyExists) && attempt < 3:
 			// A concurrent sign-in of the same identity, or the name
 			// was taken in between.
-			if linked, gerr := s.store.GetUserByIdentity(ctx, c.ID, id.Subject); gerr == nil {
-				return s.syncConnectorUser(ctx, c, linked, id, roles, ip)
+			if linked, gerr := l.store.GetUserByIdentity(ctx, c.ID, id.Subject); gerr == nil {
+				return l.syncConnectorUser(ctx, c, linked, id, roles, ip)
 			}
 			continue
 		case err != nil:
@@ -304,7 +304,7 @@ func (s *Linker) createConnectorUser(ctx context.Context, c *Connector, id *conn
 		ev.Actor, ev.IP = "connector:"+c.ID, ip
 		ev.Details["connector"] = c.ID
 		ev.Details["groups"] = strings.Join(u.Groups, " ")
-		s.audit.Log(ev)
+		l.audit.Log(ev)
 		return u, nil
 	}
 }
@@ -313,7 +313,7 @@ func (s *Linker) createConnectorUser(ctx context.Context, c *Connector, id *conn
 // profile, groups and roles to what the identity says
 // (userreg.Update), audited as user.updated by connector:ID when
 // anything changed.
-func (s *Linker) syncConnectorUser(ctx context.Context, c *Connector, u *storage.User, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
+func (l *Linker) syncConnectorUser(ctx context.Context, c *Connector, u *storage.User, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
 	groups := cleanGroups(id.Groups)
 	profile := identityProfile(id)
 	subject := id.Subject
@@ -323,19 +323,19 @@ func (s *Linker) syncConnectorUser(ctx context.Context, c *Connector, u *storage
 	if sameConnectorState(u, &want) {
 		return u, nil
 	}
-	after, ev, err := userreg.Update(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
+	after, ev, err := userreg.Update(ctx, l.store, u.ID, l.clock.Now().UTC(), ch)
 	if errors.Is(err, userreg.ErrEmailTaken) {
-		s.log.Warn("connector user's new email belongs to another user; kept the old one", "connector", c.ID, "user", u.ID)
+		l.log.Warn("connector user's new email belongs to another user; kept the old one", "connector", c.ID, "user", u.ID)
 		ch.Profile.Email, ch.Profile.EmailVerified = nil, nil
-		after, ev, err = userreg.Update(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
+		after, ev, err = userreg.Update(ctx, l.store, u.ID, l.clock.Now().UTC(), ch)
 	}
 	if errors.Is(err, storage.ErrLastRoleHolder) {
 		// The directory cannot take admin from the last admin.
-		s.log.Warn("role mapping would take admin from the last enabled admin; kept", "connector", c.ID, "user", u.ID)
+		l.log.Warn("role mapping would take admin from the last enabled admin; kept", "connector", c.ID, "user", u.ID)
 		kept := append(slices.Clone(roles), rolereg.Admin)
 		slices.Sort(kept)
 		ch.Roles = &kept
-		after, ev, err = userreg.Update(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
+		after, ev, err = userreg.Update(ctx, l.store, u.ID, l.clock.Now().UTC(), ch)
 	}
 	if err != nil {
 		return nil, err
@@ -346,7 +346,7 @@ func (s *Linker) syncConnectorUser(ctx context.Context, c *Connector, u *storage
 	if u.ConnectorSubject == "" {
 		ev.Details["linked"] = "true"
 	}
-	s.audit.Log(ev)
+	l.audit.Log(ev)
 	return after, nil
 }
 
@@ -379,11 +379,11 @@ var ErrAccountGone = errors.New("server: the directory no longer has this accoun
 // account the directory no longer has (or has disabled) is
 // ErrAccountGone. OpenID Connect users are not re-read: they keep
 // the groups and roles of their last sign-in.
-func (s *Linker) Refresh(ctx context.Context, u *storage.User, clientID, ip string) (*storage.User, error) {
+func (l *Linker) Refresh(ctx context.Context, u *storage.User, clientID, ip string) (*storage.User, error) {
 	if u.ConnectorID == "" || u.ConnectorSubject == "" {
 		return u, nil
 	}
-	c := s.ByID(u.ConnectorID)
+	c := l.ByID(u.ConnectorID)
 	if c == nil || c.Password == nil {
 		return u, nil
 	}
@@ -392,12 +392,12 @@ func (s *Linker) Refresh(ctx context.Context, u *storage.User, clientID, ip stri
 	id, err := c.Password.Refresh(cctx, connectorIdentityOf(u))
 	switch {
 	case errors.Is(err, connector.ErrNotFound):
-		s.audit.Log(audit.Event{Type: audit.TokenRefused, Outcome: audit.Failure, Actor: "connector:" + c.ID,
+		l.audit.Log(audit.Event{Type: audit.TokenRefused, Outcome: audit.Failure, Actor: "connector:" + c.ID,
 			UserID: u.ID, Username: u.Username, ClientID: clientID, IP: ip, Reason: "account_gone_upstream"})
 		return nil, ErrAccountGone
 	case err != nil:
-		s.log.Warn("directory unavailable at refresh; keeping the stored roles", "connector", c.ID, "user", u.ID, "err", err)
-		s.audit.Log(audit.Event{Type: audit.ConnectorUnavailable, Outcome: audit.Failure, Actor: "connector:" + c.ID,
+		l.log.Warn("directory unavailable at refresh; keeping the stored roles", "connector", c.ID, "user", u.ID, "err", err)
+		l.audit.Log(audit.Event{Type: audit.ConnectorUnavailable, Outcome: audit.Failure, Actor: "connector:" + c.ID,
 			UserID: u.ID, Username: u.Username, ClientID: clientID, IP: ip, Reason: "refresh_with_stored_roles"})
 		return u, nil
 	}
@@ -408,11 +408,11 @@ func (s *Linker) Refresh(ctx context.Context, u *storage.User, clientID, ip stri
 	if id.Subject != u.ConnectorSubject {
 		return nil, ErrAccountGone
 	}
-	roles, err := s.mappedRoles(ctx, c, id)
+	roles, err := l.mappedRoles(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.syncConnectorUser(ctx, c, u, id, roles, ip)
+	return l.syncConnectorUser(ctx, c, u, id, roles, ip)
 }
 
 // ipKey carries the client's address to code that audits on behalf of a
@@ -432,9 +432,9 @@ func IPFromContext(ctx context.Context) string {
 }
 
 // IDs are the ids of the configured connectors.
-func (s *Linker) IDs() []string {
-	ids := make([]string, len(s.connectors))
-	for i, c := range s.connectors {
+func (l *Linker) IDs() []string {
+	ids := make([]string, len(l.connectors))
+	for i, c := range l.connectors {
 		ids[i] = c.ID
 	}
 	return ids
@@ -442,12 +442,12 @@ func (s *Linker) IDs() []string {
 
 // Name is the display name of connector id, or id itself when it
 // is no longer configured.
-func (s *Linker) Name(id string) string {
-	if c := s.ByID(id); c != nil {
+func (l *Linker) Name(id string) string {
+	if c := l.ByID(id); c != nil {
 		return c.Name
 	}
 	return id
 }
 
 // Connectors are the configured connectors, in configuration order.
-func (s *Linker) Connectors() []Connector { return s.connectors }
+func (l *Linker) Connectors() []Connector { return l.connectors }
