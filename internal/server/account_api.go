@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -14,15 +12,15 @@ import (
 
 // The account API (internal/server/accountapi) is wired in here: the
 // server authenticates its callers (accountCaller), and gives it the TOTP
-// enrolment of the account page (accountTOTP) and the login limits.
+// enrolment of the account page and the login limits (internal/server/pages).
 
 // accountAPI builds the account API on the server.
 func (s *Server) accountAPI() *accountapi.API {
 	return accountapi.New(accountapi.Deps{
 		Authenticate: s.accountCaller,
-		TOTP:         accountTOTP{s},
+		TOTP:         s.site.AccountTOTP(),
 		LimitAttempt: func(r *http.Request, u *storage.User) (*protocol.Error, error) {
-			refused, err := s.limitCodeAttempt(r, u)
+			refused, err := s.site.LimitCodeAttempt(r, u)
 			if err != nil || refused == nil {
 				return nil, err
 			}
@@ -72,23 +70,4 @@ func (s *Server) accountCaller(w http.ResponseWriter, r *http.Request) *accounta
 		c.AuthTime = time.Unix(claims.AuthTime, 0)
 	}
 	return c
-}
-
-// accountTOTP is the account page's TOTP enrolment (account.go) for the
-// account API.
-type accountTOTP struct{ s *Server }
-
-func (t accountTOTP) Begin(ctx context.Context, u *storage.User) (uri, secret string, err error) {
-	e, err := t.s.beginEnrolment(ctx, u)
-	if errors.Is(err, errAlreadyEnrolled) {
-		return "", "", accountapi.ErrAlreadyEnrolled
-	}
-	if err != nil {
-		return "", "", err
-	}
-	return e.URI, e.Secret, nil
-}
-
-func (t accountTOTP) Confirm(r *http.Request, u *storage.User, code string) ([]string, bool, error) {
-	return t.s.confirmEnrolment(r, u, code)
 }

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
-	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server/accountapi"
 	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
+	"github.com/gatehouse-auth/gatehouse/internal/server/secondfactor"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -99,15 +99,15 @@ func TestAccountAPIEnrolAndConfirm(t *testing.T) {
 	code := totpCode(t, sec, h.clock.Now())
 	st, body = accountAPI(t, h, nil, accountapi.PathMFAConfirm, tok, confirmBody(code))
 	list, _ := body["recovery_codes"].([]any)
-	if st != http.StatusOK || len(list) != recoveryCodeCount {
+	if st != http.StatusOK || len(list) != secondfactor.RecoveryCodeCount {
 		t.Fatalf("confirm: %d %v", st, body)
 	}
 	tt, err = h.store.GetTOTP(ctx, f.user.ID)
-	if err != nil || !tt.Enrolled || len(tt.RecoveryCodes) != recoveryCodeCount {
+	if err != nil || !tt.Enrolled || len(tt.RecoveryCodes) != secondfactor.RecoveryCodeCount {
 		t.Fatalf("after confirm: %+v %v", tt, err)
 	}
 	for i, c := range list {
-		if s, _ := c.(string); tt.RecoveryCodes[i] != secret.Hash(normalizeRecoveryCode(s)) {
+		if s, _ := c.(string); tt.RecoveryCodes[i] != secondfactor.HashRecoveryCode(s) {
 			t.Errorf("recovery code %d %v is not the stored one", i, c)
 		}
 	}

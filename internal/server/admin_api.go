@@ -22,7 +22,7 @@ const PathAdmin = adminhttp.PathAdmin
 // adminOps is the admin layer (internal/admin) on this server's store,
 // hasher, clock, connectors and issuer.
 func (s *Server) adminOps() *admin.Service {
-	return admin.New(s.store, admin.Options{Hasher: s.hasher, Clock: s.clock, Connectors: s.connectorIDs(),
+	return admin.New(s.store, admin.Options{Hasher: s.hasher, Clock: s.clock, Connectors: s.links.IDs(),
 		CheckClient: func(c *storage.Client) error { return oauth.CheckClientRegistration(s.issuer, c) }})
 }
 

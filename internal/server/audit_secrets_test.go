@@ -42,7 +42,7 @@ func TestAuditTrailHoldsNoSecrets(t *testing.T) {
 	var out chainOutput
 	al := audit.NewWithStore(&out, f.store, f.clock)
 	f.srv.audit = al // before the first request: handlers read it per request
-	f.srv.rewireBackChannel()
+	f.srv.rewire()
 
 	const password = "correct horse battery"
 	secrets := map[string]string{

@@ -9,8 +9,13 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/connector/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/server/linking"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
+
+// Connector is a configured connector as the server uses it
+// (internal/server/linking links the identities it vouches for to users).
+type Connector = linking.Connector
 
 // OpenConnectors builds the connectors of cfg.Connectors (reading their
 // secrets, not contacting the upstreams) and checks that the roles their
@@ -53,11 +58,17 @@ func OpenConnectors(ctx context.Context, cfg *config.Server, st storage.Store, l
 		}
 		conns = append(conns, c)
 	}
-	if err := CheckConnectorRoles(ctx, st, conns); err != nil {
+	if err := linking.CheckRoles(ctx, st, conns); err != nil {
 		return nil, nil, fmt.Errorf("%w (create the role with 'gatehouse roles create' or change the rule)", err)
 	}
 	if len(conns) > 0 {
 		log.Info("connectors", "count", len(conns))
 	}
 	return conns, close, nil
+}
+
+// linker links the identities of the server's connectors to its users
+// (internal/server/linking).
+func (s *Server) linker() *linking.Linker {
+	return linking.New(linking.Deps{Store: s.store, Audit: s.audit, Clock: s.clock, Logger: s.log, Connectors: s.connectors})
 }

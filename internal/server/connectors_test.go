@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
 	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
+	"github.com/gatehouse-auth/gatehouse/internal/server/linking"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 	"github.com/gatehouse-auth/gatehouse/protocol"
@@ -391,7 +392,7 @@ func TestConnectorOIDCErrorsHaveAWayBack(t *testing.T) {
 				q = c.query + "&state=" + url.QueryEscape(state)
 			}
 			p := h.browse(b, PathLoginConnector+"google/callback?"+q)
-			back := `href="` + strings.ReplaceAll(h.srv.loginURL(ret, false), "&", "&amp;") + `"`
+			back := `href="` + strings.ReplaceAll(h.base+PathLogin+"?"+url.Values{"return_to": {ret}}.Encode(), "&", "&amp;") + `"`
 			if p.status != c.status || !strings.Contains(p.body, c.text) || !strings.Contains(p.body, back) || h.sessionCookie(b) != "" {
 				t.Errorf("%d %s", p.status, p.body)
 			}
@@ -568,12 +569,12 @@ func TestCheckConnectorRoles(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	ok := []Connector{{ID: "corp", Rules: testRules}}
-	if err := CheckConnectorRoles(ctx, h.store, ok); err != nil {
+	if err := linking.CheckRoles(ctx, h.store, ok); err != nil {
 		t.Errorf("built-in roles: %v", err)
 	}
 	bad := []Connector{{ID: "corp", Rules: append(slices.Clone(testRules), testRules[0])}}
 	bad[0].Rules[3].Roles = []string{"finance-reader"}
-	err := CheckConnectorRoles(ctx, h.store, bad)
+	err := linking.CheckRoles(ctx, h.store, bad)
 	var ue *rolereg.UnknownError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "corp: role_rules[3]") {
 		t.Errorf("unknown role: %v", err)
@@ -581,7 +582,7 @@ func TestCheckConnectorRoles(t *testing.T) {
 	if err := h.store.CreateRole(ctx, &storage.Role{Name: "finance-reader", CreatedAt: h.clock.Now(), UpdatedAt: h.clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckConnectorRoles(ctx, h.store, bad); err != nil {
+	if err := linking.CheckRoles(ctx, h.store, bad); err != nil {
 		t.Errorf("stored custom role: %v", err)
 	}
 }

@@ -44,7 +44,7 @@ func TestDatabaseStallDeadlineAndBreaker(t *testing.T) {
 	sec := h.addClient(storage.Client{ID: "ci", GrantTypes: []string{"client_credentials"}, Roles: []string{"custom"}})
 	st := &stallStore{Store: h.store}
 	h.srv.store = st
-	h.srv.rewireBackChannel()
+	h.srv.rewire()
 	token := func() (int, time.Duration, string) {
 		start := time.Now()
 		status, _, hdr := h.postForm(PathToken, url.Values{"grant_type": {"client_credentials"}}, "ci", sec)
@@ -101,7 +101,7 @@ func TestDatabaseCutIsUnavailable(t *testing.T) {
 		driver.ErrBadConn,
 	} {
 		h.srv.store = &cutStore{Store: h.store, err: cut}
-		h.srv.rewireBackChannel()
+		h.srv.rewire()
 		status, body, hdr := h.postForm(PathToken, url.Values{"grant_type": {"client_credentials"}}, "ci", sec)
 		if status != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" {
 			t.Errorf("database cut (%v): %d Retry-After %q %s, want 503 with Retry-After", cut, status, hdr.Get("Retry-After"), body)

@@ -261,6 +261,7 @@ func TestDeviceDecisionRace(t *testing.T) {
 			t.Error(err)
 		}
 	}}
+	h.srv.rewire()
 	p := h.submit(c, PathDevice, fillForm(h.browse(c, PathDevice).body, url.Values{"user_code": {code}, "decision": {"approve"}}))
 	if p.status != http.StatusBadRequest || !strings.Contains(p.body, msgInvalidUserCode) {
 		t.Fatalf("approve after a concurrent deny: %d %s", p.status, p.body)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
+	"github.com/gatehouse-auth/gatehouse/internal/server/secondfactor"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
@@ -50,11 +51,11 @@ func (h *testHarness) terminalOTP(mfaToken, code string) (int, map[string]any) {
 func (h *testHarness) enrolTOTP(u *storage.User) (string, []string) {
 	h.t.Helper()
 	const sec = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-	sealed, err := h.srv.secretKey.Seal([]byte(sec), totpAD(u.ID))
+	sealed, err := secondfactor.SealSecret(h.srv.secretKey, u.ID, []byte(sec))
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	codes, hashes := newRecoveryCodes()
+	codes, hashes := secondfactor.NewRecoveryCodes()
 	err = h.store.CreateTOTP(context.Background(), &storage.TOTP{UserID: u.ID, EncryptedSecret: sealed, Enrolled: true,
 		RecoveryCodes: hashes, CreatedAt: h.clock.Now(), UpdatedAt: h.clock.Now()})
 	if err != nil {
@@ -294,7 +295,7 @@ func TestTerminalLoginMFABackoff(t *testing.T) {
 	sec, _ := h.enrolTOTP(alice)
 	_, body, _ := h.terminal("alice", "correct horse battery")
 	mt := body["mfa_token"].(string)
-	for range totpFreeFailures + 1 {
+	for range secondfactor.FreeFailures + 1 {
 		if st, _ := h.terminalOTP(mt, h.wrongCode(sec)); st != http.StatusBadRequest {
 			t.Fatalf("wrong code: %d", st)
 		}

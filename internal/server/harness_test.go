@@ -94,7 +94,7 @@ func newHarnessWith(t *testing.T, open storeOpener, deps func(*Deps), opts ...ha
 		Limiter: b.Limiter,
 		Audit:   b.Audit,
 		Clock:   b.Clock,
-		// SecretKey enables TOTP (mfa.go).
+		// SecretKey enables TOTP (internal/server/secondfactor).
 		SecretKey: b.SecretKey,
 	}
 	if deps != nil {
@@ -206,7 +206,13 @@ func (h *testHarness) doJSON(req *http.Request) (int, map[string]any, http.Heade
 	return resp.StatusCode, m, resp.Header
 }
 
-// rewireBackChannel rebuilds the back channel (internal/server/oauth) on
-// the server's current fields, in place, for a test that replaced one of
-// them (the store, the audit log) after New.
-func (s *Server) rewireBackChannel() { *s.oauth = *s.backChannel() }
+// rewire rebuilds the parts New wires from the server's fields — the
+// connector linking, the pages (internal/server/pages) and the back
+// channel (internal/server/oauth) — on the server's current fields, in
+// place, for a test that replaced one of them (the store, the audit log,
+// the hasher) after New.
+func (s *Server) rewire() {
+	*s.links = *s.linker()
+	*s.site = *s.browserPages()
+	*s.oauth = *s.backChannel()
+}

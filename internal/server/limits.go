@@ -8,22 +8,19 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
+	"github.com/gatehouse-auth/gatehouse/internal/server/pages"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 // Rate-limit key prefixes; the limiter sees "<prefix>:<subject>". The
-// back channel's are oauth.Limit*.
-const (
-	limitLoginIP   = "login-ip"
-	limitLoginUser = "login-user"
-	limitDeviceIP  = "device-ip"
-)
+// back channel's are oauth.Limit*, the pages' pages.Limit* and the
+// unexported ones of internal/server/pages.
 
 // perIP are the limits whose subject is a client IP address; allow keys
 // them with ipLimitKey, so no caller can forget to.
 var perIP = map[string]bool{
-	limitLoginIP: true, limitDeviceIP: true, oauth.LimitClientAuthIP: true,
-	limitMFAIP: true, oauth.LimitDeviceAuthIP: true, oauth.LimitPARIP: true,
+	pages.LimitLoginIP: true, pages.LimitDeviceIP: true, oauth.LimitClientAuthIP: true,
+	pages.LimitMFAIP: true, oauth.LimitDeviceAuthIP: true, oauth.LimitPARIP: true,
 }
 
 // allow consumes one event of key under rate. A limiter failure is reported
@@ -62,29 +59,4 @@ func ipLimitKey(ip string, bits int) string {
 		return a.String()
 	}
 	return p.String()
-}
-
-// takeLoginLimits takes the sign-in limits, per address and per username,
-// before any password is hashed; the login page and terminal sign-in share
-// one budget. It returns the result that refuses and its limit's name
-// (limitLoginIP or limitLoginUser), or (nil, "", nil) when both allow. A
-// limiter failure is an error, which callers answer by refusing the
-// sign-in (fail closed).
-func (s *Server) takeLoginLimits(ctx context.Context, ip, name string) (*ratelimit.Result, string, error) {
-	for _, l := range []struct {
-		prefix, subject string
-		rate            config.Rate
-	}{
-		{limitLoginIP, ip, s.cfg.Limits.LoginPerIP},
-		{limitLoginUser, name, s.cfg.Limits.LoginPerUser},
-	} {
-		res, err := s.allow(ctx, l.prefix, l.subject, l.rate)
-		if err != nil {
-			return nil, "", err
-		}
-		if !res.Allowed {
-			return &res, l.prefix, nil
-		}
-	}
-	return nil, "", nil
 }

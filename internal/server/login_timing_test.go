@@ -17,6 +17,7 @@ import (
 func TestUnknownUserTakesAsLongAsWrongPassword(t *testing.T) {
 	h := newHarness(t)
 	h.srv.hasher = password.NewHasher(password.Params{Memory: 8 * 1024, Time: 3, Threads: 1, SaltLen: 16, KeyLen: 32}, 2)
+	h.srv.rewire()
 	h.addUser("alice", "correct horse battery")
 	c := h.newBrowser()
 	median := func(user string) time.Duration {

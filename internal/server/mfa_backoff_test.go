@@ -10,19 +10,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 )
 
-func TestTOTPBackoffSchedule(t *testing.T) {
-	for n, want := range map[int]time.Duration{
-		0: 0, 1: 0, 5: 0,
-		6: time.Minute, 7: 2 * time.Minute, 8: 4 * time.Minute,
-		15: 512 * time.Minute, 16: 1024 * time.Minute,
-		17: 24 * time.Hour, 100: 24 * time.Hour,
-	} {
-		if got := totpBackoff(n); got != want {
-			t.Errorf("totpBackoff(%d) = %v, want %v", n, got, want)
-		}
-	}
-}
-
 // TestMFABackoffAcrossPages: wrong codes back off per user, counted
 // together on the login page and the account pages: 5 are free, the 6th
 // locks code entry for a minute (429 with Retry-After, even for the right

@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
+	"github.com/gatehouse-auth/gatehouse/internal/server/secondfactor"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -76,7 +77,7 @@ func (h *testHarness) enrol(c *http.Client) (string, []string) {
 	sec, p := h.startEnrol(c)
 	p = h.submit(c, PathAccount+"/mfa/confirm", fillForm(p.body, url.Values{"code": {totpCode(h.t, sec, h.clock.Now())}}))
 	ms := recoveryCodeRE.FindAllStringSubmatch(p.body, -1)
-	if p.status != http.StatusOK || len(ms) != recoveryCodeCount {
+	if p.status != http.StatusOK || len(ms) != secondfactor.RecoveryCodeCount {
 		h.t.Fatalf("confirm: %d %s", p.status, p.body)
 	}
 	var codes []string

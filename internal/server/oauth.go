@@ -3,9 +3,8 @@ package server
 import (
 	"context"
 	"errors"
-	"net/http"
 
-	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
+	"github.com/gatehouse-auth/gatehouse/internal/server/linking"
 	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -14,12 +13,8 @@ import (
 // authorization, revocation, introspection and userinfo endpoints) is
 // wired in here: the server gives it its store, keys and caches, the
 // client address, its limits and error writer, and for terminal sign-in
-// the login page's password check and second factor (terminalSignIn) and
-// the directory refresh of connector users.
-
-// errChallengeUsed is the refusal of consumeCodeIf's guard, which terminal
-// sign-in tells apart from a wrong code.
-var errChallengeUsed = oauth.ErrChallengeUsed
+// the login page's password check and second factor (pages.SignIn) and
+// the directory refresh of connector users (linking).
 
 // backChannel builds the back-channel endpoints on the server.
 func (s *Server) backChannel() *oauth.Endpoints {
@@ -38,10 +33,10 @@ func (s *Server) backChannel() *oauth.Endpoints {
 		WriteError:   s.writeError,
 		TokenIssued:  func(kind string) { s.metrics.tokens.WithLabelValues(kind).Inc() },
 		TokenRefused: s.metrics.tokenError,
-		SignIn:       terminalSignIn{s},
+		SignIn:       s.site.SignIn(),
 		RefreshUser: func(ctx context.Context, u *storage.User, clientID, ip string) (*storage.User, error) {
-			u, err := s.refreshConnectorUser(ctx, u, clientID, ip)
-			if errors.Is(err, errConnectorAccountGone) {
+			u, err := s.links.Refresh(ctx, u, clientID, ip)
+			if errors.Is(err, linking.ErrAccountGone) {
 				return nil, oauth.ErrAccountGone
 			}
 			return u, err
@@ -49,32 +44,4 @@ func (s *Server) backChannel() *oauth.Endpoints {
 		DevicePage:  s.issuer + PathDevice,
 		AccountPage: s.issuer + PathAccount,
 	})
-}
-
-// terminalSignIn is the login page's password sign-in (login.go, limits.go)
-// and second factor (mfa.go) for the password grant.
-type terminalSignIn struct{ s *Server }
-
-func (t terminalSignIn) Name(typed string) string { return signInName(typed) }
-
-func (t terminalSignIn) TakeLimits(ctx context.Context, ip, name string) (*ratelimit.Result, string, error) {
-	return t.s.takeLoginLimits(ctx, ip, name)
-}
-
-func (t terminalSignIn) CheckPassword(ctx context.Context, ip, name, pw string) (*storage.User, string, error) {
-	return t.s.checkPassword(withIP(ctx, ip), name, pw)
-}
-
-func (t terminalSignIn) UpgradeHash(ctx context.Context, u *storage.User, pw string) {
-	t.s.upgradeHash(ctx, u, pw)
-}
-
-func (t terminalSignIn) MFARequired(u *storage.User) bool { return t.s.mfaRequired(u) }
-
-func (t terminalSignIn) LimitCodeAttempt(r *http.Request, u *storage.User) (*ratelimit.Result, error) {
-	return t.s.limitCodeAttempt(r, u)
-}
-
-func (t terminalSignIn) ConsumeCodeIf(ctx context.Context, userID, code string, enrolled bool, guard func(*storage.TOTP) bool, then func(*storage.TOTP)) (bool, error) {
-	return t.s.consumeCodeIf(ctx, userID, code, enrolled, guard, then)
 }

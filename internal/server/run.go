@@ -192,7 +192,7 @@ func Open(ctx context.Context, cfg *config.Server, adminPassword string, out io.
 		Audit:   inst.audit,
 		Clock:   clock.System,
 		Logger:  log,
-		// SecretKey seals TOTP secrets (mfa.go).
+		// SecretKey seals TOTP secrets (internal/server/secondfactor).
 		SecretKey: key,
 		// DPoPReplay is shared by the replicas through Redis.
 		DPoPReplay: replay,

@@ -1,9 +1,12 @@
-// Package server is the Gatehouse authorization server: the pages a browser
-// sees (the authorization endpoint, login, consent, account, device), and
-// the wiring that assembles the whole server from a configuration: these
-// pages, the back channel (internal/server/oauth: the token endpoint and
-// its grants, PAR, device authorization, revocation, introspection,
-// userinfo) and the APIs (accountapi, adminhttp, discovery, probes).
+// Package server is the Gatehouse authorization server's wiring: it
+// assembles the whole server from a configuration — the pages a browser
+// sees (internal/server/pages: the authorization endpoint, login, consent,
+// account, device), the back channel (internal/server/oauth: the token
+// endpoint and its grants, PAR, device authorization, revocation,
+// introspection, userinfo), the APIs (accountapi, adminhttp, discovery,
+// probes) and the connectors (internal/server/linking) — and puts the
+// metrics, the database deadline and breaker, the rate limiter's keys and
+// the one error writer around them.
 //
 // Handlers never format protocol errors themselves: grants and endpoints
 // return *protocol.Error values and writeError renders them (RFC 6749 §5.2);
@@ -29,7 +32,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
 	"github.com/gatehouse-auth/gatehouse/internal/server/discovery"
+	"github.com/gatehouse-auth/gatehouse/internal/server/linking"
 	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
+	"github.com/gatehouse-auth/gatehouse/internal/server/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/server/probes"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
@@ -41,16 +46,22 @@ const (
 	PathDiscoveryOAuth  = discovery.PathOAuth
 	PathDiscoveryOIDC   = discovery.PathOIDC
 	PathJWKS            = discovery.PathJWKS
-	PathAuthorize       = "/oauth2/authorize"
+	PathAuthorize       = pages.PathAuthorize
 	PathToken           = oauth.PathToken
 	PathDeviceAuthorize = oauth.PathDeviceAuthorize
 	PathRevoke          = oauth.PathRevoke
 	PathIntrospect      = oauth.PathIntrospect
 	PathUserinfo        = oauth.PathUserinfo
 	PathPAR             = oauth.PathPAR
-	PathDevice          = "/device"
-	PathLogin           = "/login"
-	PathLogout          = "/logout"
+	PathDevice          = pages.PathDevice
+	PathLogin           = pages.PathLogin
+	PathLogout          = pages.PathLogout
+	PathLoginMFA        = pages.PathLoginMFA
+	PathAccount         = pages.PathAccount
+	PathLoginPasskey    = pages.PathLoginPasskey
+	PathLoginMFAPasskey = pages.PathLoginMFAPasskey
+	PathAccountPasskeys = pages.PathAccountPasskeys
+	PathLoginConnector  = pages.PathLoginConnector
 	PathHealthz         = probes.PathHealthz
 	PathReadyz          = probes.PathReadyz
 	PathMetrics         = probes.PathMetrics
@@ -78,7 +89,7 @@ type Deps struct {
 	// memory, for this process.
 	DPoPReplay dpop.ReplayCache
 	// Connectors are the directories and upstream providers people may
-	// sign in with (connectors.go); none by default.
+	// sign in with (connectors_open.go); none by default.
 	Connectors []Connector
 }
 
@@ -105,10 +116,11 @@ type Server struct {
 	sessions *browser.Sessions
 	proxies  *trustedProxies
 	handler  http.Handler
-	// secretKey seals TOTP secrets and pending logins (mfa.go).
+	// secretKey seals TOTP secrets and pending logins
+	// (internal/server/pages).
 	secretKey *secret.Key
-	// webauthn is the passkey relying party (passkey.go); nil when
-	// passkeys are off.
+	// webauthn is the passkey relying party (internal/server/pages); nil
+	// when passkeys are off.
 	webauthn *webauthn.WebAuthn
 	// dbBreaker stops requests from waiting on a database that is down
 	// (deps.go).
@@ -117,8 +129,13 @@ type Server struct {
 	dpop *dpop.Verifier
 	// oauth are the back-channel endpoints (oauth.go).
 	oauth *oauth.Endpoints
-	// connectors are the configured connectors (connectors.go).
+	// connectors are the configured connectors (connectors_open.go).
 	connectors []Connector
+	// links link the identities of the configured connectors to users
+	// (internal/server/linking).
+	links *linking.Linker
+	// site are the browser-facing pages (internal/server/pages).
+	site *pages.Pages
 }
 
 // New builds a Server from its dependencies.
@@ -180,7 +197,7 @@ func New(d Deps) (*Server, error) {
 		Pages:         pg,
 		Log:           d.Logger,
 	})
-	if s.webauthn, err = newWebAuthn(d.Config); err != nil {
+	if s.webauthn, err = pages.NewWebAuthn(d.Config); err != nil {
 		return nil, err
 	}
 	if s.webauthn == nil {
@@ -190,7 +207,9 @@ func New(d Deps) (*Server, error) {
 		return nil, fmt.Errorf("server: dpop: %w", err)
 	}
 	s.connectors = d.Connectors
+	s.links = s.linker()
 	s.dbBreaker = breaker.New(d.Clock, 0, 0)
+	s.site = s.browserPages()
 	s.oauth = s.backChannel()
 	s.handler = s.routes()
 	return s, nil
@@ -243,18 +262,7 @@ func (s *Server) routes() http.Handler {
 	page := func(pattern, route string, h http.HandlerFunc) {
 		register(pattern, s.metrics.instrument(route, cop.Handler(h)))
 	}
-	page("GET "+PathAuthorize, "authorize", s.handleAuthorize)
-	page("POST "+PathAuthorize, "authorize", s.handleAuthorize)
-	page("GET "+PathLogin, "login", s.handleLoginPage)
-	page("POST "+PathLogin, "login", s.handleLoginSubmit)
-	page("GET "+PathLogout, "logout", s.handleLogoutPage)
-	page("POST "+PathLogout, "logout", s.handleLogoutSubmit)
-	page("GET "+PathDevice, "device", s.handleDevicePage)
-	page("POST "+PathDevice, "device", s.handleDeviceSubmit)
-	s.mfaRoutes(page)
-	s.passkeyRoutes(page)
-	s.connectorRoutes(page)
-	s.homeRoutes(page)
+	s.site.Routes(page)
 	register("GET "+PathStatic, s.pages.Static())
 	s.adminAPI().Routes(handle) // bearer token only: no cookies, so no CSRF
 	mux.HandleFunc("/", s.handleNotFound)

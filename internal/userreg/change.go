@@ -59,7 +59,7 @@ type Change struct {
 	Disabled *bool
 	Profile  Profile
 	// Groups and ConnectorSubject are set by sign-ins through a
-	// connector (connectors.go).
+	// connector (internal/server/linking).
 	Groups           *[]string
 	ConnectorSubject *string
 }

@@ -13,9 +13,9 @@ import (
 // The authorization request (RFC 6749 §4.1.1) as the authorization and
 // PAR endpoints (RFC 9126) both check it: the client's redirect URI,
 // PKCE (RFC 7636), scopes, dpop_jkt, max_age and prompt. The
-// authorization endpoint's page (internal/server/authorize.go) signs the
-// user in and answers; a pushed request is validated here before it is
-// stored.
+// authorization endpoint's page (internal/server/pages/authorize.go)
+// signs the user in and answers; a pushed request is validated here
+// before it is stored.
 
 // AuthorizeParams are the request parameters the endpoint reads. RFC 6749
 // §3.1: "Request and response parameters MUST NOT be included more than

@@ -160,7 +160,7 @@ func (e *Endpoints) grantRefreshToken(r *http.Request, c *storage.Client, jkt st
 		return nil, err
 	}
 	// An LDAP user's groups and roles are read again from the directory
-	// (Deps.RefreshUser: internal/server/connectors.go): a removed group
+	// (Deps.RefreshUser: internal/server/linking): a removed group
 	// loses its role here.
 	u, err = e.refreshUser(r.Context(), u, c.ID, e.clientIP(r))
 	if errors.Is(err, ErrAccountGone) {

@@ -8,15 +8,15 @@
 // resources (scope.go, audience.go), API keys and the authentication of
 // the callers of the server's own resources (bearer.go). It also checks an
 // authorization request (authorize.go, redirecturi.go), which the PAR
-// endpoint validates before it stores one and the authorization page of
-// internal/server before it signs the user in.
+// endpoint validates before it stores one and the authorization page
+// (internal/server/pages) before it signs the user in.
 //
 // The server hands it what it needs in Deps (its store, keys, audit log
 // and clock, the client address, the rate limiter, the error writer, the
 // login page's password check and second factor for the password grant,
 // the directory refresh of connector users) and calls Routes; the pages
-// of internal/server use its exported functions. It does not import the
-// server.
+// (internal/server/pages) use its exported functions. It does not import
+// the server.
 //
 // Endpoints never format protocol errors themselves: grants return
 // *protocol.Error values and Deps.WriteError renders them (RFC 6749 §5.2).

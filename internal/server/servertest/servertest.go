@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/server/secondfactor"
 	"github.com/gatehouse-auth/gatehouse/internal/server/testbed"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -118,7 +119,7 @@ const TOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 // TOTPSecret and no recovery codes, as the account page would.
 func (s *Server) EnrolTOTP(t testing.TB, userID string) {
 	t.Helper()
-	sealed, err := server.SealTOTPSecret(s.key, userID, []byte(TOTPSecret))
+	sealed, err := secondfactor.SealSecret(s.key, userID, []byte(TOTPSecret))
 	if err != nil {
 		t.Fatal(err)
 	}

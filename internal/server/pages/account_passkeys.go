@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/respond"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
 
@@ -44,18 +46,18 @@ func passkeyRows(keys []*storage.Passkey) []passkeyRow {
 // passkeyActor is accountRequest for the JSON passkey endpoints: the
 // account page's actor, or nil when it has answered (with where to sign
 // in). recent asks for a recent sign-in as recentSignIn does.
-func (s *Server) passkeyActor(w http.ResponseWriter, r *http.Request, recent bool) *accountActor {
-	a, err := s.actor(r)
+func (pg *Pages) passkeyActor(w http.ResponseWriter, r *http.Request, recent bool) *accountActor {
+	a, err := pg.actor(r)
 	if err != nil {
-		s.passkeyServerError(w, r, err)
+		pg.passkeyServerError(w, r, err)
 		return nil
 	}
 	if a == nil {
-		writeJSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Sign in first.", Redirect: s.loginURL(s.at(PathAccount), false)})
+		respond.JSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Sign in first.", Redirect: pg.loginURL(pg.at(PathAccount), false)})
 		return nil
 	}
-	if recent && a.sess != nil && s.clock.Now().Sub(a.sess.AuthTime) > time.Duration(s.cfg.Tokens.AccountRecentAuth) {
-		writeJSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Sign in again to add a passkey.", Redirect: s.loginURL(s.at(PathAccount), true)})
+	if recent && a.sess != nil && pg.clock.Now().Sub(a.sess.AuthTime) > time.Duration(pg.cfg.Tokens.AccountRecentAuth) {
+		respond.JSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Sign in again to add a passkey.", Redirect: pg.loginURL(pg.at(PathAccount), true)})
 		return nil
 	}
 	return a
@@ -65,17 +67,17 @@ func (s *Server) passkeyActor(w http.ResponseWriter, r *http.Request, recent boo
 // page's user: a discoverable credential (resident key required), user
 // verification required, no attestation asked for, and none of the
 // user's passkeys again (excludeCredentials).
-func (s *Server) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Request) {
-	if !s.passkeyForm(w, r) {
+func (pg *Pages) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Request) {
+	if !pg.passkeyForm(w, r) {
 		return
 	}
-	a := s.passkeyActor(w, r, true)
+	a := pg.passkeyActor(w, r, true)
 	if a == nil {
 		return
 	}
-	keys, err := s.userPasskeys(r.Context(), a.user.ID)
+	keys, err := pg.userPasskeys(r.Context(), a.user.ID)
 	if err != nil {
-		s.passkeyServerError(w, r, err)
+		pg.passkeyServerError(w, r, err)
 		return
 	}
 	if len(keys) >= maxPasskeys {
@@ -84,7 +86,7 @@ func (s *Server) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Reque
 	}
 	pu := passkeyUser{u: a.user, keys: keys}
 	required := true
-	opts, sd, err := s.webauthn.BeginRegistration(pu,
+	opts, sd, err := pg.webauthn.BeginRegistration(pu,
 		webauthn.WithExclusions(webauthn.Credentials(pu.WebAuthnCredentials()).CredentialDescriptors()),
 		webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
 			RequireResidentKey: &required,
@@ -94,23 +96,23 @@ func (s *Server) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Reque
 		webauthn.WithConveyancePreference(protocol.PreferNoAttestation),
 	)
 	if err != nil {
-		s.passkeyServerError(w, r, err)
+		pg.passkeyServerError(w, r, err)
 		return
 	}
-	if err := s.setCeremony(w, passkeyCeremony{Kind: ceremonyRegister, UserID: a.user.ID, Session: *sd}); err != nil {
-		s.passkeyServerError(w, r, err)
+	if err := pg.setCeremony(w, passkeyCeremony{Kind: ceremonyRegister, UserID: a.user.ID, Session: *sd}); err != nil {
+		pg.passkeyServerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, passkeyAnswer{Options: opts})
+	respond.JSON(w, http.StatusOK, passkeyAnswer{Options: opts})
 }
 
 // handlePasskeyRegisterFinish checks the new credential and stores it.
-func (s *Server) handlePasskeyRegisterFinish(w http.ResponseWriter, r *http.Request) {
-	if !s.passkeyForm(w, r) {
+func (pg *Pages) handlePasskeyRegisterFinish(w http.ResponseWriter, r *http.Request) {
+	if !pg.passkeyForm(w, r) {
 		return
 	}
-	c := s.ceremony(w, r, ceremonyRegister)
-	a := s.passkeyActor(w, r, true)
+	c := pg.ceremony(w, r, ceremonyRegister)
+	a := pg.passkeyActor(w, r, true)
 	if a == nil {
 		return
 	}
@@ -129,31 +131,31 @@ func (s *Server) handlePasskeyRegisterFinish(w http.ResponseWriter, r *http.Requ
 	ctx := r.Context()
 	parsed, err := protocol.ParseCredentialCreationResponseBytes([]byte(r.PostFormValue("credential")))
 	if err != nil {
-		s.log.Info("passkey registration refused", "err", err, "info", passkeyErrInfo(err))
+		pg.log.Info("passkey registration refused", "err", err, "info", passkeyErrInfo(err))
 		passkeyFail(w, http.StatusBadRequest, "The authenticator's answer could not be read. Try again.")
 		return
 	}
-	if ok, err := s.useChallenge(ctx, c); err != nil {
-		s.passkeyServerError(w, r, err)
+	if ok, err := pg.useChallenge(ctx, c); err != nil {
+		pg.passkeyServerError(w, r, err)
 		return
 	} else if !ok {
 		passkeyFail(w, http.StatusBadRequest, msgPasskeyExpired)
 		return
 	}
-	keys, err := s.userPasskeys(ctx, a.user.ID)
+	keys, err := pg.userPasskeys(ctx, a.user.ID)
 	if err != nil {
-		s.passkeyServerError(w, r, err)
+		pg.passkeyServerError(w, r, err)
 		return
 	}
-	cred, err := s.webauthn.CreateCredential(passkeyUser{u: a.user, keys: keys}, c.Session, parsed)
+	cred, err := pg.webauthn.CreateCredential(passkeyUser{u: a.user, keys: keys}, c.Session, parsed)
 	if err != nil {
-		s.log.Info("passkey registration refused", "err", err, "info", passkeyErrInfo(err))
+		pg.log.Info("passkey registration refused", "err", err, "info", passkeyErrInfo(err))
 		passkeyFail(w, http.StatusBadRequest, "The passkey could not be registered: the authenticator's answer did not check out for this site. Try again, or use another authenticator.")
 		return
 	}
-	now := s.clock.Now().UTC()
+	now := pg.clock.Now().UTC()
 	pk := &storage.Passkey{
-		ID:                "pk_" + NewID(),
+		ID:                "pk_" + secret.NewID(),
 		UserID:            a.user.ID,
 		CredentialID:      cred.ID,
 		PublicKey:         cred.PublicKey,
@@ -170,23 +172,23 @@ func (s *Server) handlePasskeyRegisterFinish(w http.ResponseWriter, r *http.Requ
 	for _, t := range cred.Transport {
 		pk.Transports = append(pk.Transports, string(t))
 	}
-	if err := s.store.CreatePasskey(ctx, pk); errors.Is(err, storage.ErrAlreadyExists) {
+	if err := pg.store.CreatePasskey(ctx, pk); errors.Is(err, storage.ErrAlreadyExists) {
 		passkeyFail(w, http.StatusConflict, "This passkey is already registered.")
 		return
 	} else if err != nil {
-		s.passkeyServerError(w, r, err)
+		pg.passkeyServerError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.PasskeyRegistered, Outcome: audit.Success, Actor: "user:" + a.user.ID,
-		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
+	pg.audit.Log(audit.Event{Type: audit.PasskeyRegistered, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+		UserID: a.user.ID, Username: a.user.Username, IP: pg.clientIP(r),
 		Details: map[string]string{"passkey_id": pk.ID, "name": name, "aaguid": aaguidString(pk.AAGUID),
 			"backup_eligible": boolText(pk.BackupEligible), "via": "account"}})
 	if a.pend != nil {
 		// A required enrolment completes the sign-in.
-		s.finishPasskeySignIn(w, r, a.user, pk, "password+passkey", a.pend.ReturnTo)
+		pg.finishPasskeySignIn(w, r, a.user, pk, "password+passkey", a.pend.ReturnTo)
 		return
 	}
-	writeJSON(w, http.StatusOK, passkeyAnswer{Redirect: s.at(PathAccount)})
+	respond.JSON(w, http.StatusOK, passkeyAnswer{Redirect: pg.at(PathAccount)})
 }
 
 func boolText(b bool) string {
@@ -198,62 +200,62 @@ func boolText(b bool) string {
 
 // ownPasskey returns a.user's passkey with the id of the form, or
 // answers that there is none.
-func (s *Server) ownPasskey(w http.ResponseWriter, r *http.Request, a *accountActor) *storage.Passkey {
-	pk, err := s.store.GetPasskey(r.Context(), r.PostFormValue("id"))
+func (pg *Pages) ownPasskey(w http.ResponseWriter, r *http.Request, a *accountActor) *storage.Passkey {
+	pk, err := pg.store.GetPasskey(r.Context(), r.PostFormValue("id"))
 	if errors.Is(err, storage.ErrNotFound) || err == nil && pk.UserID != a.user.ID {
-		s.renderAccount(w, r, http.StatusNotFound, a, accountPage{Section: sectionPasskeys, Error: "No such passkey."})
+		pg.renderAccount(w, r, http.StatusNotFound, a, accountPage{Section: sectionPasskeys, Error: "No such passkey."})
 		return nil
 	}
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return nil
 	}
 	return pk
 }
 
-func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request) {
-	a := s.accountRequest(w, r, true)
+func (pg *Pages) handlePasskeyRename(w http.ResponseWriter, r *http.Request) {
+	a := pg.accountRequest(w, r, true)
 	if a == nil {
 		return
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	if name == "" || len(name) > maxPasskeyNameLen {
-		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionPasskeys, Error: "Give the passkey a name of at most 100 characters."})
+		pg.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionPasskeys, Error: "Give the passkey a name of at most 100 characters."})
 		return
 	}
-	pk := s.ownPasskey(w, r, a)
+	pk := pg.ownPasskey(w, r, a)
 	if pk == nil {
 		return
 	}
-	err := s.store.UpdatePasskey(r.Context(), pk.ID, func(p *storage.Passkey) error {
+	err := pg.store.UpdatePasskey(r.Context(), pk.ID, func(p *storage.Passkey) error {
 		p.Name = name
 		return nil
 	})
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.PasskeyRenamed, Outcome: audit.Success, Actor: "user:" + a.user.ID,
-		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
+	pg.audit.Log(audit.Event{Type: audit.PasskeyRenamed, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+		UserID: a.user.ID, Username: a.user.Username, IP: pg.clientIP(r),
 		Details: map[string]string{"passkey_id": pk.ID, "name": name, "old_name": pk.Name, "via": "account"}})
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionPasskeys, Message: "Passkey renamed."})
+	pg.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionPasskeys, Message: "Passkey renamed."})
 }
 
-func (s *Server) handlePasskeyRemove(w http.ResponseWriter, r *http.Request) {
-	a := s.accountRequest(w, r, true)
-	if a == nil || !s.recentSignIn(w, r, a) {
+func (pg *Pages) handlePasskeyRemove(w http.ResponseWriter, r *http.Request) {
+	a := pg.accountRequest(w, r, true)
+	if a == nil || !pg.recentSignIn(w, r, a) {
 		return
 	}
-	pk := s.ownPasskey(w, r, a)
+	pk := pg.ownPasskey(w, r, a)
 	if pk == nil {
 		return
 	}
-	if err := s.store.DeletePasskey(r.Context(), pk.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		s.pages.ServerError(w, r, err)
+	if err := pg.store.DeletePasskey(r.Context(), pk.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.PasskeyRemoved, Outcome: audit.Success, Actor: "user:" + a.user.ID,
-		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
+	pg.audit.Log(audit.Event{Type: audit.PasskeyRemoved, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+		UserID: a.user.ID, Username: a.user.Username, IP: pg.clientIP(r),
 		Details: map[string]string{"passkey_id": pk.ID, "name": pk.Name, "via": "account"}})
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionPasskeys, Message: "Passkey removed. It no longer signs you in here; you may also delete it from your authenticator."})
+	pg.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionPasskeys, Message: "Passkey removed. It no longer signs you in here; you may also delete it from your authenticator."})
 }

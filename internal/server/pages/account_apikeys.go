@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"errors"
@@ -26,12 +26,12 @@ type apiKeyRow struct {
 }
 
 // ownAPIKeys lists the usable keys acting as userID.
-func (s *Server) ownAPIKeys(r *http.Request, userID string) ([]apiKeyRow, error) {
-	all, err := s.store.ListAPIKeys(r.Context())
+func (pg *Pages) ownAPIKeys(r *http.Request, userID string) ([]apiKeyRow, error) {
+	all, err := pg.store.ListAPIKeys(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	now := s.clock.Now()
+	now := pg.clock.Now()
 	var out []apiKeyRow
 	for _, k := range all {
 		if k.UserID != userID || !k.RevokedAt.IsZero() || !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) {
@@ -46,40 +46,40 @@ func (s *Server) ownAPIKeys(r *http.Request, userID string) ([]apiKeyRow, error)
 	return out, nil
 }
 
-func (s *Server) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
-	a := s.accountRequest(w, r, true)
-	if a == nil || !s.recentSignIn(w, r, a) {
+func (pg *Pages) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
+	a := pg.accountRequest(w, r, true)
+	if a == nil || !pg.recentSignIn(w, r, a) {
 		return
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	if name == "" || len(name) > maxAPIKeyNameLen {
-		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionAPIKeys, Error: "Give the key a name of at most 100 characters."})
+		pg.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionAPIKeys, Error: "Give the key a name of at most 100 characters."})
 		return
 	}
 	id, key := apikey.Generate()
 	_, sec, _ := apikey.Parse(key)
-	now := s.clock.Now().UTC()
+	now := pg.clock.Now().UTC()
 	k := &storage.APIKey{ID: id, Name: name, SecretHash: secret.Hash(sec), UserID: a.user.ID,
 		CreatedAt: now, ExpiresAt: now.Add(ownAPIKeyTTL)}
-	if err := s.store.CreateAPIKey(r.Context(), k); err != nil {
-		s.pages.ServerError(w, r, err)
+	if err := pg.store.CreateAPIKey(r.Context(), k); err != nil {
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.APIKeyCreated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
-		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
+	pg.audit.Log(audit.Event{Type: audit.APIKeyCreated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+		UserID: a.user.ID, Username: a.user.Username, IP: pg.clientIP(r),
 		Details: map[string]string{"apikey_id": id, "name": name, "via": "account"}})
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionAPIKeys, NewAPIKey: key})
+	pg.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionAPIKeys, NewAPIKey: key})
 }
 
-func (s *Server) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request) {
-	a := s.accountRequest(w, r, true)
+func (pg *Pages) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request) {
+	a := pg.accountRequest(w, r, true)
 	if a == nil {
 		return
 	}
 	id := r.PostFormValue("id")
-	now := s.clock.Now().UTC()
+	now := pg.clock.Now().UTC()
 	errNotOwn := errors.New("not the user's key")
-	err := s.store.UpdateAPIKey(r.Context(), id, func(k *storage.APIKey) error {
+	err := pg.store.UpdateAPIKey(r.Context(), id, func(k *storage.APIKey) error {
 		if k.UserID != a.user.ID {
 			return errNotOwn
 		}
@@ -90,14 +90,14 @@ func (s *Server) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request) {
 	})
 	switch {
 	case errors.Is(err, errNotOwn), errors.Is(err, storage.ErrNotFound):
-		s.renderAccount(w, r, http.StatusNotFound, a, accountPage{Section: sectionAPIKeys, Error: "No such API key."})
+		pg.renderAccount(w, r, http.StatusNotFound, a, accountPage{Section: sectionAPIKeys, Error: "No such API key."})
 		return
 	case err != nil:
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.APIKeyRevoked, Outcome: audit.Success, Actor: "user:" + a.user.ID,
-		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
+	pg.audit.Log(audit.Event{Type: audit.APIKeyRevoked, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+		UserID: a.user.ID, Username: a.user.Username, IP: pg.clientIP(r),
 		Details: map[string]string{"apikey_id": id, "via": "account"}})
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionAPIKeys, Message: "API key revoked."})
+	pg.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionAPIKeys, Message: "API key revoked."})
 }

@@ -1,4 +1,4 @@
-package server
+package pages
 
 import "net/http"
 
@@ -23,22 +23,22 @@ type homePage struct {
 
 // homeRoutes registers the start page at the base path and at its root
 // ("/" for an origin issuer).
-func (s *Server) homeRoutes(page func(pattern, route string, h http.HandlerFunc)) {
-	page("GET /{$}", "home", s.handleHome)
-	if s.base != "" {
-		page("GET ", "home", s.handleHome) // the base path itself
+func (pg *Pages) homeRoutes(page func(pattern, route string, h http.HandlerFunc)) {
+	page("GET /{$}", "home", pg.handleHome)
+	if pg.base != "" {
+		page("GET ", "home", pg.handleHome) // the base path itself
 	}
 }
 
-func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	u, _, err := s.sessions.CurrentUser(r)
+func (pg *Pages) handleHome(w http.ResponseWriter, r *http.Request) {
+	u, _, err := pg.sessions.CurrentUser(r)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	d := homePage{page: page{Title: "Sign-in service"}, DocsURL: docsURL}
 	if u != nil {
 		d.Username = u.Username
 	}
-	s.pages.Render(w, http.StatusOK, pageHome, d)
+	pg.pages.Render(w, http.StatusOK, pageHome, d)
 }

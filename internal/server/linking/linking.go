@@ -1,24 +1,8 @@
-package server
-
-import (
-	"context"
-	"errors"
-	"fmt"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
-
-	"github.com/gatehouse-auth/gatehouse/internal/audit"
-	"github.com/gatehouse-auth/gatehouse/internal/connector"
-	"github.com/gatehouse-auth/gatehouse/internal/connector/rolemap"
-	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
-	"github.com/gatehouse-auth/gatehouse/internal/storage"
-	"github.com/gatehouse-auth/gatehouse/internal/userreg"
-)
-
-// Connectors: people who sign in with a directory (LDAP) or an upstream
-// OpenID Connect provider (docs/connectors.md).
+// Package linking links the identities that connectors vouch for to the
+// server's users: people who sign in with a directory (LDAP) or an upstream
+// OpenID Connect provider (docs/connectors.md). The login pages and the
+// token endpoint's refresh use it through a *Linker; it does not import the
+// server.
 //
 // Linking. A connector user is a local user with ConnectorID and
 // ConnectorSubject set and no password. The first sign-in of an
@@ -35,10 +19,60 @@ import (
 // users, at every refresh; roles set by hand on such a user last until
 // then. One exception keeps the server administrable: the mapping never
 // takes admin from the last enabled admin.
+package linking
 
-// connectorTimeout bounds a call to a connector on top of its own
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/clock"
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/connector/rolemap"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
+	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/storage"
+	"github.com/gatehouse-auth/gatehouse/internal/userreg"
+)
+
+// Linker links connector identities to users on a store, and refreshes
+// the users of a directory.
+type Linker struct {
+	store      storage.Store
+	audit      *audit.Logger
+	clock      clock.Clock
+	log        *slog.Logger
+	connectors []Connector
+}
+
+// Deps are what a Linker works with.
+type Deps struct {
+	Store  storage.Store
+	Audit  *audit.Logger
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// Connectors are the configured connectors.
+	Connectors []Connector
+}
+
+// New returns the Linker of d.
+func New(d Deps) *Linker {
+	return &Linker{store: d.Store, audit: d.Audit, clock: d.Clock, log: d.Logger, connectors: d.Connectors}
+}
+
+// normalizeUsername is the form usernames are stored and looked up in, as
+// the login page has it.
+func normalizeUsername(u string) string { return strings.ToLower(strings.TrimSpace(u)) }
+
+// CallTimeout bounds a call to a connector on top of its own
 // timeouts, so that a request never hangs on an upstream.
-const connectorTimeout = 30 * time.Second
+const CallTimeout = 30 * time.Second
 
 // Connector is a configured connector as the server uses it: exactly one
 // of Password (LDAP) and Redirect (OpenID Connect) is set.
@@ -54,31 +88,31 @@ type Connector struct {
 	TrustUpstreamMFA bool
 }
 
-// connectorByID returns the configured connector id, or nil.
-func (s *Server) connectorByID(id string) *Connector {
-	for i := range s.connectors {
-		if s.connectors[i].ID == id {
-			return &s.connectors[i]
+// ByID returns the configured connector id, or nil.
+func (l *Linker) ByID(id string) *Connector {
+	for i := range l.connectors {
+		if l.connectors[i].ID == id {
+			return &l.connectors[i]
 		}
 	}
 	return nil
 }
 
-// passwordConnectors returns the connectors that check passwords, in
+// PasswordConnectors returns the connectors that check passwords, in
 // configuration order.
-func (s *Server) passwordConnectors() []*Connector {
+func (l *Linker) PasswordConnectors() []*Connector {
 	var out []*Connector
-	for i := range s.connectors {
-		if s.connectors[i].Password != nil {
-			out = append(out, &s.connectors[i])
+	for i := range l.connectors {
+		if l.connectors[i].Password != nil {
+			out = append(out, &l.connectors[i])
 		}
 	}
 	return out
 }
 
-// CheckConnectorRoles returns an error naming the first role of a role
+// CheckRoles returns an error naming the first role of a role
 // rule that is neither built in nor stored. The server checks it at start.
-func CheckConnectorRoles(ctx context.Context, st storage.Store, cs []Connector) error {
+func CheckRoles(ctx context.Context, st storage.Store, cs []Connector) error {
 	for _, c := range cs {
 		for j, r := range c.Rules {
 			if err := rolereg.Check(ctx, st, r.Roles); err != nil {
@@ -91,58 +125,58 @@ func CheckConnectorRoles(ctx context.Context, st storage.Store, cs []Connector) 
 
 // mappedRoles is the roles c's rules give id, without roles that no
 // longer exist (a custom role deleted after the server started).
-func (s *Server) mappedRoles(ctx context.Context, c *Connector, id *connector.Identity) ([]string, error) {
+func (l *Linker) mappedRoles(ctx context.Context, c *Connector, id *connector.Identity) ([]string, error) {
 	roles := rolemap.Roles(c.Rules, id)
 	if !slices.ContainsFunc(roles, func(r string) bool { return !rolereg.IsBuiltin(r) }) {
 		return roles, nil
 	}
-	known, err := rolereg.Known(ctx, s.store)
+	known, err := rolereg.Known(ctx, l.store)
 	if err != nil {
 		return nil, err
 	}
 	return slices.DeleteFunc(roles, func(r string) bool {
 		ok := slices.ContainsFunc(known, func(k *storage.Role) bool { return k.Name == r })
 		if !ok {
-			s.log.Warn("connector role rule names a role that does not exist; skipped", "connector", c.ID, "role", r)
+			l.log.Warn("connector role rule names a role that does not exist; skipped", "connector", c.ID, "role", r)
 		}
 		return !ok
 	}), nil
 }
 
-// connectorUser returns the local user of the identity id that c vouched
+// User returns the local user of the identity id that c vouched
 // for: the linked user with its profile, groups and roles brought up to
 // date, a pre-created user now linked, or a new user. A disabled user is
 // returned as it is; the caller refuses it.
-func (s *Server) connectorUser(ctx context.Context, c *Connector, id *connector.Identity, ip string) (*storage.User, error) {
+func (l *Linker) User(ctx context.Context, c *Connector, id *connector.Identity, ip string) (*storage.User, error) {
 	if id == nil || id.Subject == "" {
 		return nil, fmt.Errorf("server: connector %s vouched for an identity without a subject", c.ID)
 	}
-	roles, err := s.mappedRoles(ctx, c, id)
+	roles, err := l.mappedRoles(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.store.GetUserByIdentity(ctx, c.ID, id.Subject)
+	u, err := l.store.GetUserByIdentity(ctx, c.ID, id.Subject)
 	if errors.Is(err, storage.ErrNotFound) {
-		u, err = s.precreatedUser(ctx, c, id)
+		u, err = l.precreatedUser(ctx, c, id)
 		if err != nil {
 			return nil, err
 		}
 		if u == nil {
-			return s.createConnectorUser(ctx, c, id, roles, ip)
+			return l.createConnectorUser(ctx, c, id, roles, ip)
 		}
 	} else if err != nil {
 		return nil, fmt.Errorf("server: get user by identity: %w", err)
 	}
-	return s.syncConnectorUser(ctx, c, u, id, roles, ip)
+	return l.syncConnectorUser(ctx, c, u, id, roles, ip)
 }
 
 // precreatedUser finds a user an administrator created for c that the
 // identity has not linked yet: by username, else by verified email. nil
 // when there is none.
-func (s *Server) precreatedUser(ctx context.Context, c *Connector, id *connector.Identity) (*storage.User, error) {
+func (l *Linker) precreatedUser(ctx context.Context, c *Connector, id *connector.Identity) (*storage.User, error) {
 	pending := func(u *storage.User) bool { return u.ConnectorID == c.ID && u.ConnectorSubject == "" }
 	if name := normalizeUsername(id.Username); name != "" {
-		u, err := s.store.GetUserByName(ctx, name)
+		u, err := l.store.GetUserByName(ctx, name)
 		if err == nil && pending(u) {
 			return u, nil
 		}
@@ -153,7 +187,7 @@ func (s *Server) precreatedUser(ctx context.Context, c *Connector, id *connector
 	if id.Email == "" || !id.EmailVerified {
 		return nil, nil
 	}
-	users, err := s.store.ListUsers(ctx)
+	users, err := l.store.ListUsers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("server: list users: %w", err)
 	}
@@ -195,7 +229,7 @@ func cleanGroups(gs []string) []string {
 
 // connectorUsername is a free username for the identity's username: as
 // it is when free, else with "-<connector>" and then a number appended.
-func (s *Server) connectorUsername(ctx context.Context, c *Connector, id *connector.Identity) (string, error) {
+func (l *Linker) connectorUsername(ctx context.Context, c *Connector, id *connector.Identity) (string, error) {
 	base := normalizeUsername(id.Username)
 	if base == "" || len(base) > 100 || strings.ContainsFunc(base, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		base = normalizeUsername(c.ID + "-" + shortSubject(id.Subject))
@@ -208,7 +242,7 @@ func (s *Server) connectorUsername(ctx context.Context, c *Connector, id *connec
 		case i > 1:
 			name = base + "-" + c.ID + "-" + strconv.Itoa(i)
 		}
-		_, err := s.store.GetUserByName(ctx, name)
+		_, err := l.store.GetUserByName(ctx, name)
 		if errors.Is(err, storage.ErrNotFound) {
 			return name, nil
 		}
@@ -238,30 +272,30 @@ func shortSubject(sub string) string {
 
 // createConnectorUser creates the user of an identity seen for the first
 // time (userreg.Create), audited as user.created by connector:ID.
-func (s *Server) createConnectorUser(ctx context.Context, c *Connector, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
+func (l *Linker) createConnectorUser(ctx context.Context, c *Connector, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
 	profile := identityProfile(id)
 	for attempt := 0; ; attempt++ {
-		name, err := s.connectorUsername(ctx, c, id)
+		name, err := l.connectorUsername(ctx, c, id)
 		if err != nil {
 			return nil, err
 		}
-		now := s.clock.Now().UTC()
-		u := &storage.User{ID: NewID(), Username: name, Roles: roles, ConnectorID: c.ID, ConnectorSubject: id.Subject,
+		now := l.clock.Now().UTC()
+		u := &storage.User{ID: secret.NewID(), Username: name, Roles: roles, ConnectorID: c.ID, ConnectorSubject: id.Subject,
 			Groups: cleanGroups(id.Groups), CreatedAt: now, UpdatedAt: now}
 		profile.Apply(u)
-		ev, err := userreg.Create(ctx, s.store, u)
+		ev, err := userreg.Create(ctx, l.store, u)
 		switch {
 		case errors.Is(err, userreg.ErrEmailTaken):
 			// Another user has the address: never merge, keep the
 			// new user without it.
-			s.log.Warn("connector user's email belongs to another user; created without it", "connector", c.ID, "username", name)
+			l.log.Warn("connector user's email belongs to another user; created without it", "connector", c.ID, "username", name)
 			profile.Email, profile.EmailVerified = nil, nil
 			continue
 		case errors.Is(err, storage.ErrAlreadyExists) && attempt < 3:
 			// A concurrent sign-in of the same identity, or the name
 			// was taken in between.
-			if linked, gerr := s.store.GetUserByIdentity(ctx, c.ID, id.Subject); gerr == nil {
-				return s.syncConnectorUser(ctx, c, linked, id, roles, ip)
+			if linked, gerr := l.store.GetUserByIdentity(ctx, c.ID, id.Subject); gerr == nil {
+				return l.syncConnectorUser(ctx, c, linked, id, roles, ip)
 			}
 			continue
 		case err != nil:
@@ -270,7 +304,7 @@ func (s *Server) createConnectorUser(ctx context.Context, c *Connector, id *conn
 		ev.Actor, ev.IP = "connector:"+c.ID, ip
 		ev.Details["connector"] = c.ID
 		ev.Details["groups"] = strings.Join(u.Groups, " ")
-		s.audit.Log(ev)
+		l.audit.Log(ev)
 		return u, nil
 	}
 }
@@ -279,7 +313,7 @@ func (s *Server) createConnectorUser(ctx context.Context, c *Connector, id *conn
 // profile, groups and roles to what the identity says
 // (userreg.Update), audited as user.updated by connector:ID when
 // anything changed.
-func (s *Server) syncConnectorUser(ctx context.Context, c *Connector, u *storage.User, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
+func (l *Linker) syncConnectorUser(ctx context.Context, c *Connector, u *storage.User, id *connector.Identity, roles []string, ip string) (*storage.User, error) {
 	groups := cleanGroups(id.Groups)
 	profile := identityProfile(id)
 	subject := id.Subject
@@ -289,19 +323,19 @@ func (s *Server) syncConnectorUser(ctx context.Context, c *Connector, u *storage
 	if sameConnectorState(u, &want) {
 		return u, nil
 	}
-	after, ev, err := userreg.Update(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
+	after, ev, err := userreg.Update(ctx, l.store, u.ID, l.clock.Now().UTC(), ch)
 	if errors.Is(err, userreg.ErrEmailTaken) {
-		s.log.Warn("connector user's new email belongs to another user; kept the old one", "connector", c.ID, "user", u.ID)
+		l.log.Warn("connector user's new email belongs to another user; kept the old one", "connector", c.ID, "user", u.ID)
 		ch.Profile.Email, ch.Profile.EmailVerified = nil, nil
-		after, ev, err = userreg.Update(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
+		after, ev, err = userreg.Update(ctx, l.store, u.ID, l.clock.Now().UTC(), ch)
 	}
 	if errors.Is(err, storage.ErrLastRoleHolder) {
 		// The directory cannot take admin from the last admin.
-		s.log.Warn("role mapping would take admin from the last enabled admin; kept", "connector", c.ID, "user", u.ID)
-		kept := append(slices.Clone(roles), RoleAdmin)
+		l.log.Warn("role mapping would take admin from the last enabled admin; kept", "connector", c.ID, "user", u.ID)
+		kept := append(slices.Clone(roles), rolereg.Admin)
 		slices.Sort(kept)
 		ch.Roles = &kept
-		after, ev, err = userreg.Update(ctx, s.store, u.ID, s.clock.Now().UTC(), ch)
+		after, ev, err = userreg.Update(ctx, l.store, u.ID, l.clock.Now().UTC(), ch)
 	}
 	if err != nil {
 		return nil, err
@@ -312,7 +346,7 @@ func (s *Server) syncConnectorUser(ctx context.Context, c *Connector, u *storage
 	if u.ConnectorSubject == "" {
 		ev.Details["linked"] = "true"
 	}
-	s.audit.Log(ev)
+	l.audit.Log(ev)
 	return after, nil
 }
 
@@ -330,11 +364,11 @@ func connectorIdentityOf(u *storage.User) *connector.Identity {
 		Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, Groups: slices.Clone(u.Groups)}
 }
 
-// errConnectorAccountGone refuses a refresh whose user the directory no
+// ErrAccountGone refuses a refresh whose user the directory no
 // longer knows.
-var errConnectorAccountGone = errors.New("server: the directory no longer has this account")
+var ErrAccountGone = errors.New("server: the directory no longer has this account")
 
-// refreshConnectorUser re-reads an LDAP user at their directory before a
+// Refresh re-reads an LDAP user at their directory before a
 // refresh token is used, and brings groups and roles up to date. The
 // returned user is the one to issue for.
 //
@@ -343,27 +377,27 @@ var errConnectorAccountGone = errors.New("server: the directory no longer has th
 // so a directory outage does not sign everybody out; the refresh token's
 // lifetime (tokens.refresh_token_ttl) bounds how long that can last. An
 // account the directory no longer has (or has disabled) is
-// errConnectorAccountGone. OpenID Connect users are not re-read: they keep
+// ErrAccountGone. OpenID Connect users are not re-read: they keep
 // the groups and roles of their last sign-in.
-func (s *Server) refreshConnectorUser(ctx context.Context, u *storage.User, clientID, ip string) (*storage.User, error) {
+func (l *Linker) Refresh(ctx context.Context, u *storage.User, clientID, ip string) (*storage.User, error) {
 	if u.ConnectorID == "" || u.ConnectorSubject == "" {
 		return u, nil
 	}
-	c := s.connectorByID(u.ConnectorID)
+	c := l.ByID(u.ConnectorID)
 	if c == nil || c.Password == nil {
 		return u, nil
 	}
-	cctx, cancel := context.WithTimeout(ctx, connectorTimeout)
+	cctx, cancel := context.WithTimeout(ctx, CallTimeout)
 	defer cancel()
 	id, err := c.Password.Refresh(cctx, connectorIdentityOf(u))
 	switch {
 	case errors.Is(err, connector.ErrNotFound):
-		s.audit.Log(audit.Event{Type: audit.TokenRefused, Outcome: audit.Failure, Actor: "connector:" + c.ID,
+		l.audit.Log(audit.Event{Type: audit.TokenRefused, Outcome: audit.Failure, Actor: "connector:" + c.ID,
 			UserID: u.ID, Username: u.Username, ClientID: clientID, IP: ip, Reason: "account_gone_upstream"})
-		return nil, errConnectorAccountGone
+		return nil, ErrAccountGone
 	case err != nil:
-		s.log.Warn("directory unavailable at refresh; keeping the stored roles", "connector", c.ID, "user", u.ID, "err", err)
-		s.audit.Log(audit.Event{Type: audit.ConnectorUnavailable, Outcome: audit.Failure, Actor: "connector:" + c.ID,
+		l.log.Warn("directory unavailable at refresh; keeping the stored roles", "connector", c.ID, "user", u.ID, "err", err)
+		l.audit.Log(audit.Event{Type: audit.ConnectorUnavailable, Outcome: audit.Failure, Actor: "connector:" + c.ID,
 			UserID: u.ID, Username: u.Username, ClientID: clientID, IP: ip, Reason: "refresh_with_stored_roles"})
 		return u, nil
 	}
@@ -372,42 +406,48 @@ func (s *Server) refreshConnectorUser(ctx context.Context, u *storage.User, clie
 		id.Subject = u.ConnectorSubject
 	}
 	if id.Subject != u.ConnectorSubject {
-		return nil, errConnectorAccountGone
+		return nil, ErrAccountGone
 	}
-	roles, err := s.mappedRoles(ctx, c, id)
+	roles, err := l.mappedRoles(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.syncConnectorUser(ctx, c, u, id, roles, ip)
+	return l.syncConnectorUser(ctx, c, u, id, roles, ip)
 }
 
 // ipKey carries the client's address to code that audits on behalf of a
 // request (a user created at sign-in).
 type ipKey struct{}
 
-func withIP(ctx context.Context, ip string) context.Context {
+// WithIP returns ctx carrying the client's address ip, for the audit
+// events of a user created at sign-in.
+func WithIP(ctx context.Context, ip string) context.Context {
 	return context.WithValue(ctx, ipKey{}, ip)
 }
 
-func ipFromContext(ctx context.Context) string {
+// IPFromContext is the client's address WithIP put in ctx, or "".
+func IPFromContext(ctx context.Context) string {
 	ip, _ := ctx.Value(ipKey{}).(string)
 	return ip
 }
 
-// connectorIDs are the ids of the configured connectors.
-func (s *Server) connectorIDs() []string {
-	ids := make([]string, len(s.connectors))
-	for i, c := range s.connectors {
+// IDs are the ids of the configured connectors.
+func (l *Linker) IDs() []string {
+	ids := make([]string, len(l.connectors))
+	for i, c := range l.connectors {
 		ids[i] = c.ID
 	}
 	return ids
 }
 
-// connectorName is the display name of connector id, or id itself when it
+// Name is the display name of connector id, or id itself when it
 // is no longer configured.
-func (s *Server) connectorName(id string) string {
-	if c := s.connectorByID(id); c != nil {
+func (l *Linker) Name(id string) string {
+	if c := l.ByID(id); c != nil {
 		return c.Name
 	}
 	return id
 }
+
+// Connectors are the configured connectors, in configuration order.
+func (l *Linker) Connectors() []Connector { return l.connectors }

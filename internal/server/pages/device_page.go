@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -58,11 +59,11 @@ type deviceDonePage struct {
 }
 
 // deviceURL is the device page with an optional prefilled code.
-func (s *Server) deviceURL(userCode string) string {
+func (pg *Pages) deviceURL(userCode string) string {
 	if userCode == "" {
-		return s.at(PathDevice)
+		return pg.at(PathDevice)
 	}
-	return s.at(PathDevice) + "?" + url.Values{"user_code": {userCode}}.Encode()
+	return pg.at(PathDevice) + "?" + url.Values{"user_code": {userCode}}.Encode()
 }
 
 // formatUserCode shows a normalised code the way NewUserCode makes it.
@@ -73,30 +74,30 @@ func formatUserCode(c string) string {
 	return c
 }
 
-func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
+func (pg *Pages) handleDevicePage(w http.ResponseWriter, r *http.Request) {
 	code := r.URL.Query().Get("user_code")
 	if len(code) > maxUserCodeLen {
 		code = ""
 	}
-	u, _, err := s.sessions.CurrentUser(r)
+	u, _, err := pg.sessions.CurrentUser(r)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	if u == nil {
-		webpage.Redirect(w, s.loginURL(s.deviceURL(code), false), http.StatusFound)
+		webpage.Redirect(w, pg.loginURL(pg.deviceURL(code), false), http.StatusFound)
 		return
 	}
-	s.renderDeviceForm(w, r, http.StatusOK, devicePage{Username: u.Username, UserCode: code})
+	pg.renderDeviceForm(w, r, http.StatusOK, devicePage{Username: u.Username, UserCode: code})
 }
 
-func (s *Server) renderDeviceForm(w http.ResponseWriter, r *http.Request, status int, d devicePage) {
-	d.page = page{Title: "Connect a device", CSRF: s.sessions.CSRFToken(w, r)}
-	s.pages.Render(w, status, pageDevice, d)
+func (pg *Pages) renderDeviceForm(w http.ResponseWriter, r *http.Request, status int, d devicePage) {
+	d.page = page{Title: "Connect a device", CSRF: pg.sessions.CSRFToken(w, r)}
+	pg.pages.Render(w, status, pageDevice, d)
 }
 
-func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
-	if !s.sessions.ParsePostForm(w, r) {
+func (pg *Pages) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
+	if !pg.sessions.ParsePostForm(w, r) {
 		return
 	}
 	ctx := r.Context()
@@ -104,61 +105,61 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 	if len(typed) > maxUserCodeLen {
 		typed = typed[:maxUserCodeLen]
 	}
-	u, sess, err := s.sessions.CurrentUser(r)
+	u, sess, err := pg.sessions.CurrentUser(r)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	if u == nil {
-		webpage.Redirect(w, s.loginURL(s.deviceURL(typed), false), http.StatusSeeOther)
+		webpage.Redirect(w, pg.loginURL(pg.deviceURL(typed), false), http.StatusSeeOther)
 		return
 	}
-	ip := s.clientIP(r)
-	for _, l := range []struct{ prefix, subject string }{{limitDeviceIP, ip}, {limitDeviceUser, u.ID}} {
-		res, err := s.allow(ctx, l.prefix, l.subject, s.cfg.Limits.DeviceEntryPerIP)
+	ip := pg.clientIP(r)
+	for _, l := range []struct{ prefix, subject string }{{LimitDeviceIP, ip}, {limitDeviceUser, u.ID}} {
+		res, err := pg.allow(ctx, l.prefix, l.subject, pg.cfg.Limits.DeviceEntryPerIP)
 		if err != nil {
-			s.log.Error("device rate limiter failed", "err", err)
-			s.pages.Error(w, r, http.StatusServiceUnavailable, "Try again later",
+			pg.log.Error("device rate limiter failed", "err", err)
+			pg.pages.Error(w, r, http.StatusServiceUnavailable, "Try again later",
 				"The device page is temporarily unavailable. Please try again in a moment.")
 			return
 		}
 		if !res.Allowed {
-			s.audit.Log(audit.Event{Type: audit.RateLimited, Outcome: audit.Failure, Actor: "user:" + u.ID,
+			pg.audit.Log(audit.Event{Type: audit.RateLimited, Outcome: audit.Failure, Actor: "user:" + u.ID,
 				UserID: u.ID, Username: u.Username, IP: ip, Reason: l.prefix})
-			s.pages.TooMany(w, r, tooManyRequests(res).RetryAfter)
+			pg.pages.TooMany(w, r, oauth.TooManyRequests(res).RetryAfter)
 			return
 		}
 	}
 
 	invalid := func() {
-		s.renderDeviceForm(w, r, http.StatusBadRequest, devicePage{Username: u.Username, UserCode: typed, Error: msgInvalidUserCode})
+		pg.renderDeviceForm(w, r, http.StatusBadRequest, devicePage{Username: u.Username, UserCode: typed, Error: msgInvalidUserCode})
 	}
 	code := secret.NormalizeUserCode(typed)
 	if code == "" {
 		invalid()
 		return
 	}
-	dc, err := s.store.GetDeviceCodeByUserCode(ctx, code)
+	dc, err := pg.store.GetDeviceCodeByUserCode(ctx, code)
 	if errors.Is(err, storage.ErrNotFound) {
 		invalid()
 		return
 	}
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	now := s.clock.Now()
+	now := pg.clock.Now()
 	if dc.Status != storage.DeviceStatusPending || !now.Before(dc.ExpiresAt) {
 		invalid()
 		return
 	}
-	client, err := s.store.GetClient(ctx, dc.ClientID)
+	client, err := pg.store.GetClient(ctx, dc.ClientID)
 	if errors.Is(err, storage.ErrNotFound) {
 		invalid()
 		return
 	}
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 
@@ -169,8 +170,8 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 	case "deny":
 		status, msg, evType = storage.DeviceStatusDenied, "Request denied", audit.DeviceDenied
 	default:
-		s.pages.Render(w, http.StatusOK, pageDeviceConfirm, deviceConfirmPage{
-			page:       page{Title: "Approve this device?", CSRF: s.sessions.CSRFToken(w, r)},
+		pg.pages.Render(w, http.StatusOK, pageDeviceConfirm, deviceConfirmPage{
+			page:       page{Title: "Approve this device?", CSRF: pg.sessions.CSRFToken(w, r)},
 			Username:   u.Username,
 			UserCode:   formatUserCode(code),
 			ClientName: clientDisplayName(client),
@@ -180,7 +181,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	err = s.store.UpdateDeviceCode(ctx, dc.Hash, func(d *storage.DeviceCode) error {
+	err = pg.store.UpdateDeviceCode(ctx, dc.Hash, func(d *storage.DeviceCode) error {
 		// Only a pending, unexpired code moves, exactly once.
 		if d.Status != storage.DeviceStatusPending || !now.Before(d.ExpiresAt) {
 			return errDeviceCodeGone
@@ -197,12 +198,12 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: evType, Outcome: audit.Success, Actor: "user:" + u.ID,
+	pg.audit.Log(audit.Event{Type: evType, Outcome: audit.Success, Actor: "user:" + u.ID,
 		UserID: u.ID, Username: u.Username, ClientID: client.ID, IP: ip})
-	s.pages.Render(w, http.StatusOK, pageDeviceDone, deviceDonePage{page: page{Title: msg}, Message: deviceDoneMessage(status)})
+	pg.pages.Render(w, http.StatusOK, pageDeviceDone, deviceDonePage{page: page{Title: msg}, Message: deviceDoneMessage(status)})
 }
 
 func deviceDoneMessage(status string) string {

@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"encoding/json"
@@ -39,7 +39,7 @@ type rpLogout struct {
 
 // parseRPLogout reads and checks the RP-Initiated Logout parameters of q.
 // A *protocol.Error is for an error page: nothing is redirected.
-func (s *Server) parseRPLogout(r *http.Request, q url.Values) (*rpLogout, *protocol.Error, error) {
+func (pg *Pages) parseRPLogout(r *http.Request, q url.Values) (*rpLogout, *protocol.Error, error) {
 	for _, p := range rpLogoutParams {
 		if len(q[p]) > 1 {
 			return nil, protocol.Errorf(protocol.ErrInvalidRequest, "%s is repeated", p), nil
@@ -53,7 +53,7 @@ func (s *Server) parseRPLogout(r *http.Request, q url.Values) (*rpLogout, *proto
 	}
 	clientID := q.Get("client_id")
 	if hint := q.Get("id_token_hint"); hint != "" {
-		sub, aud, ok := s.idTokenHint(r, hint)
+		sub, aud, ok := pg.idTokenHint(r, hint)
 		if !ok {
 			return nil, protocol.NewError(protocol.ErrInvalidRequest, "id_token_hint is not an ID token this server issued"), nil
 		}
@@ -63,7 +63,7 @@ func (s *Server) parseRPLogout(r *http.Request, q url.Values) (*rpLogout, *proto
 		clientID, lr.hintSubject = aud, sub
 	}
 	if clientID != "" {
-		c, err := s.clients.Get(r.Context(), clientID)
+		c, err := pg.clients.Get(r.Context(), clientID)
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, protocol.NewError(protocol.ErrInvalidClient, "unknown client"), nil
 		}
@@ -86,8 +86,8 @@ func (s *Server) parseRPLogout(r *http.Request, q url.Values) (*rpLogout, *proto
 // idTokenHint checks an ID token this server issued (signature, typ, iss)
 // and returns its sub and aud. It may have expired: RFC 9068 does not
 // govern hints, and RP-Initiated Logout §2 accepts expired ones.
-func (s *Server) idTokenHint(r *http.Request, tok string) (sub, aud string, ok bool) {
-	payload, err := s.keys.VerifyFresh(r.Context(), tok, "JWT", oauth.KeyRefreshAge)
+func (pg *Pages) idTokenHint(r *http.Request, tok string) (sub, aud string, ok bool) {
+	payload, err := pg.keys.VerifyFresh(r.Context(), tok, "JWT", oauth.KeyRefreshAge)
 	if err != nil {
 		return "", "", false
 	}
@@ -96,7 +96,7 @@ func (s *Server) idTokenHint(r *http.Request, tok string) (sub, aud string, ok b
 		Subject  string          `json:"sub"`
 		Audience json.RawMessage `json:"aud"`
 	}
-	if json.Unmarshal(payload, &c) != nil || c.Issuer != s.issuer || c.Subject == "" {
+	if json.Unmarshal(payload, &c) != nil || c.Issuer != pg.issuer || c.Subject == "" {
 		return "", "", false
 	}
 	if json.Unmarshal(c.Audience, &aud) != nil {
@@ -111,9 +111,9 @@ func (s *Server) idTokenHint(r *http.Request, tok string) (sub, aud string, ok b
 
 // finishRPLogout sends the browser on after the session ended: to the
 // post_logout_redirect_uri with state, or to the signed-out page.
-func (s *Server) finishRPLogout(w http.ResponseWriter, lr *rpLogout, status int) {
+func (pg *Pages) finishRPLogout(w http.ResponseWriter, lr *rpLogout, status int) {
 	if lr == nil || lr.redirectTo == "" {
-		s.pages.Render(w, http.StatusOK, pageLoggedOut, page{Title: "Signed out"})
+		pg.pages.Render(w, http.StatusOK, pageLoggedOut, page{Title: "Signed out"})
 		return
 	}
 	q := url.Values{}

@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/server/linking"
 	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -95,65 +96,65 @@ func safeReturnTo(base, p string) bool {
 
 // safeReturnTo reports whether p may be the target of the redirect after
 // login (the package function with the server's base path).
-func (s *Server) safeReturnTo(p string) bool { return safeReturnTo(s.base, p) }
+func (pg *Pages) safeReturnTo(p string) bool { return safeReturnTo(pg.base, p) }
 
 // loginURL is the login page that returns to returnTo (a path that
 // already carries the base path) afterwards.
-func (s *Server) loginURL(returnTo string, force bool) string {
+func (pg *Pages) loginURL(returnTo string, force bool) string {
 	q := url.Values{"return_to": {returnTo}}
 	if force {
 		q.Set("prompt", "login")
 	}
-	return s.at(PathLogin) + "?" + q.Encode()
+	return pg.at(PathLogin) + "?" + q.Encode()
 }
 
-func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+func (pg *Pages) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	returnTo := q.Get("return_to")
-	if !s.safeReturnTo(returnTo) {
+	if !pg.safeReturnTo(returnTo) {
 		returnTo = ""
 	}
-	u, _, err := s.sessions.CurrentUser(r)
+	u, _, err := pg.sessions.CurrentUser(r)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	if u != nil && q.Get("prompt") != "login" {
-		s.pages.Render(w, http.StatusOK, pageSignedIn, signedInPage{
+		pg.pages.Render(w, http.StatusOK, pageSignedIn, signedInPage{
 			page:     page{Title: "Signed in"},
 			Username: u.Username,
 			ReturnTo: returnTo,
 		})
 		return
 	}
-	s.renderLogin(w, r, http.StatusOK, loginPage{ReturnTo: returnTo})
+	pg.renderLogin(w, r, http.StatusOK, loginPage{ReturnTo: returnTo})
 }
 
 // renderLogin shows the login form. When the login continues an
 // authorization request, the form may end in a redirect to that client, so
 // its origin joins form-action.
-func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, d loginPage) {
-	d.Passkeys = s.passkeysOn()
-	d.page = page{Title: "Sign in", CSRF: s.sessions.CSRFToken(w, r), Script: d.Passkeys}
-	d.Connectors, d.Directories = s.loginConnectors(d.ReturnTo)
-	s.pages.Render(w, status, pageLogin, d, s.authorizeTargetOrigin(r.Context(), d.ReturnTo))
+func (pg *Pages) renderLogin(w http.ResponseWriter, r *http.Request, status int, d loginPage) {
+	d.Passkeys = pg.passkeysOn()
+	d.page = page{Title: "Sign in", CSRF: pg.sessions.CSRFToken(w, r), Script: d.Passkeys}
+	d.Connectors, d.Directories = pg.loginConnectors(d.ReturnTo)
+	pg.pages.Render(w, status, pageLogin, d, pg.authorizeTargetOrigin(r.Context(), d.ReturnTo))
 }
 
 // authorizeTargetOrigin is the redirect origin of the authorization
 // request in returnTo, or "" if returnTo is not a valid one.
-func (s *Server) authorizeTargetOrigin(ctx context.Context, returnTo string) string {
+func (pg *Pages) authorizeTargetOrigin(ctx context.Context, returnTo string) string {
 	u, err := url.Parse(returnTo)
-	if returnTo == "" || err != nil || u.Path != s.at(PathAuthorize) {
+	if returnTo == "" || err != nil || u.Path != pg.at(PathAuthorize) {
 		return ""
 	}
 	q := u.Query()
-	c, err := s.store.GetClient(ctx, q.Get("client_id"))
+	c, err := pg.store.GetClient(ctx, q.Get("client_id"))
 	if err != nil {
 		return ""
 	}
 	if q.Has("request_uri") {
 		// A pushed request (RFC 9126): its redirect URI is in the store.
-		if q = s.oauth.PeekPushedParams(ctx, c, q.Get("request_uri")); q == nil {
+		if q = pg.oauth().PeekPushedParams(ctx, c, q.Get("request_uri")); q == nil {
 			return ""
 		}
 	}
@@ -164,8 +165,8 @@ func (s *Server) authorizeTargetOrigin(ctx context.Context, returnTo string) str
 	return redirectOrigin(ru)
 }
 
-func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
-	if !s.sessions.ParsePostForm(w, r) {
+func (pg *Pages) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
+	if !pg.sessions.ParsePostForm(w, r) {
 		return
 	}
 	ctx := r.Context()
@@ -173,39 +174,39 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	pw := r.PostFormValue("password")
 	rawReturn := r.PostFormValue("return_to")
 	returnTo := rawReturn
-	if !s.safeReturnTo(returnTo) {
+	if !pg.safeReturnTo(returnTo) {
 		returnTo = ""
 	}
 	name := signInName(typed)
-	ip := s.clientIP(r)
+	ip := pg.clientIP(r)
 
 	// Both limits are taken before the password is hashed; a limiter
 	// failure refuses the login (fail closed).
-	refused, limit, err := s.takeLoginLimits(ctx, ip, name)
+	refused, limit, err := pg.takeLoginLimits(ctx, ip, name)
 	if err != nil {
-		s.log.Error("login rate limiter failed", "err", err)
-		s.pages.Error(w, r, http.StatusServiceUnavailable, "Try again later",
+		pg.log.Error("login rate limiter failed", "err", err)
+		pg.pages.Error(w, r, http.StatusServiceUnavailable, "Try again later",
 			"Sign-in is temporarily unavailable. Please try again in a moment.")
 		return
 	}
 	if refused != nil {
-		s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
+		pg.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure,
 			Username: name, IP: ip, Reason: limit})
-		s.pages.TooMany(w, r, tooManyRequests(*refused).RetryAfter)
+		pg.pages.TooMany(w, r, oauth.TooManyRequests(*refused).RetryAfter)
 		return
 	}
 
-	u, reason, err := s.checkPassword(withIP(ctx, ip), name, pw)
+	u, reason, err := pg.checkPassword(linking.WithIP(ctx, ip), name, pw)
 	if errors.Is(err, connector.ErrUnavailable) {
-		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, Username: name, IP: ip, Reason: "directory_unavailable"})
+		pg.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, Username: name, IP: ip, Reason: "directory_unavailable"})
 		w.Header().Set("Retry-After", "30")
-		s.pages.Error(w, r, http.StatusServiceUnavailable, "Directory unavailable",
+		pg.pages.Error(w, r, http.StatusServiceUnavailable, "Directory unavailable",
 			"The directory that checks your password cannot be reached right now. Try again in a moment; "+
 				"if this keeps happening, tell whoever runs this sign-in page.")
 		return
 	}
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	if reason != "" {
@@ -213,15 +214,15 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		if u != nil {
 			ev.UserID = u.ID
 		}
-		s.audit.Log(ev)
-		s.renderLogin(w, r, http.StatusUnauthorized, loginPage{Username: typed, ReturnTo: returnTo, Error: msgInvalidLogin})
+		pg.audit.Log(ev)
+		pg.renderLogin(w, r, http.StatusUnauthorized, loginPage{Username: typed, ReturnTo: returnTo, Error: msgInvalidLogin})
 		return
 	}
-	if s.loginNeedsMFA(w, r, u, rawReturn) {
+	if pg.loginNeedsMFA(w, r, u, rawReturn) {
 		return // second step (mfa.go)
 	}
-	if err := s.sessions.Start(w, r, u); err != nil {
-		s.pages.ServerError(w, r, err)
+	if err := pg.sessions.Start(w, r, u); err != nil {
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	ev := audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
@@ -229,9 +230,9 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	if u.ConnectorID != "" {
 		ev.Details = map[string]string{"connector": u.ConnectorID}
 	}
-	s.audit.Log(ev)
-	s.upgradeHash(ctx, u, pw)
-	webpage.Redirect(w, s.afterLogin(rawReturn), http.StatusSeeOther)
+	pg.audit.Log(ev)
+	pg.upgradeHash(ctx, u, pw)
+	webpage.Redirect(w, pg.afterLogin(rawReturn), http.StatusSeeOther)
 }
 
 // checkPassword verifies name and password, for the login page and the
@@ -248,8 +249,8 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 // timing does not tell which local usernames exist. When no directory
 // could say yes and one of them could not be asked, err wraps
 // connector.ErrUnavailable (the login page answers 503).
-func (s *Server) checkPassword(ctx context.Context, name, pw string) (u *storage.User, reason string, err error) {
-	u, err = s.store.GetUserByName(ctx, name)
+func (pg *Pages) checkPassword(ctx context.Context, name, pw string) (u *storage.User, reason string, err error) {
+	u, err = pg.store.GetUserByName(ctx, name)
 	if errors.Is(err, storage.ErrNotFound) {
 		u, err = nil, nil
 	}
@@ -260,9 +261,9 @@ func (s *Server) checkPassword(ctx context.Context, name, pw string) (u *storage
 	if u == nil || u.PasswordHash == "" {
 		// Same argon2 work as a real check, so timing does not tell
 		// which usernames exist.
-		s.hasher.VerifyDummy(ctx, pw)
+		pg.hasher.VerifyDummy(ctx, pw)
 	} else {
-		ok, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
+		ok, err := pg.hasher.Verify(ctx, u.PasswordHash, pw)
 		if err != nil {
 			return nil, "", err
 		}
@@ -277,7 +278,7 @@ func (s *Server) checkPassword(ctx context.Context, name, pw string) (u *storage
 	if u != nil && u.ConnectorID != "" {
 		reason = "bad_password"
 	}
-	cu, creason, err := s.connectorLogin(ctx, u, name, pw)
+	cu, creason, err := pg.connectorLogin(ctx, u, name, pw)
 	if err != nil {
 		return u, "", err
 	}
@@ -289,31 +290,31 @@ func (s *Server) checkPassword(ctx context.Context, name, pw string) (u *storage
 
 // connectorLogin checks name and password at the LDAP connectors: only
 // at the connector of u when u is a connector user, else at each in turn.
-// On success it returns the linked user (connectorUser) and reason "" or
+// On success it returns the linked user (linking.Linker.User) and reason "" or
 // "disabled"; when no directory vouched it returns a nil user, and an
 // error wrapping connector.ErrUnavailable if a directory could not be
 // asked.
-func (s *Server) connectorLogin(ctx context.Context, u *storage.User, name, pw string) (*storage.User, string, error) {
-	conns := s.passwordConnectors()
+func (pg *Pages) connectorLogin(ctx context.Context, u *storage.User, name, pw string) (*storage.User, string, error) {
+	conns := pg.links.PasswordConnectors()
 	if u != nil && u.ConnectorID != "" {
-		c := s.connectorByID(u.ConnectorID)
+		c := pg.links.ByID(u.ConnectorID)
 		if c == nil || c.Password == nil {
 			return nil, "", nil
 		}
-		conns = []*Connector{c}
+		conns = []*linking.Connector{c}
 	}
 	if len(conns) == 0 || pw == "" || name == "" {
 		return nil, "", nil
 	}
 	var unavailable error
 	for _, c := range conns {
-		cctx, cancel := context.WithTimeout(ctx, connectorTimeout)
+		cctx, cancel := context.WithTimeout(ctx, linking.CallTimeout)
 		id, err := c.Password.Login(cctx, name, pw)
 		cancel()
 		switch {
 		case err == nil:
 			id.ConnectorID = c.ID
-			cu, err := s.connectorUser(ctx, c, id, ipFromContext(ctx))
+			cu, err := pg.links.User(ctx, c, id, linking.IPFromContext(ctx))
 			if err != nil {
 				return nil, "", err
 			}
@@ -326,7 +327,7 @@ func (s *Server) connectorLogin(ctx context.Context, u *storage.User, name, pw s
 		case ctx.Err() != nil:
 			return nil, "", ctx.Err()
 		default:
-			s.log.Warn("directory unavailable at sign-in", "connector", c.ID, "err", err)
+			pg.log.Warn("directory unavailable at sign-in", "connector", c.ID, "err", err)
 			if unavailable == nil {
 				unavailable = fmt.Errorf("server: connector %s: %w", c.ID, errors.Join(connector.ErrUnavailable, err))
 			}
@@ -339,17 +340,17 @@ func (s *Server) connectorLogin(ctx context.Context, u *storage.User, name, pw s
 // parameters. Failures only cost the upgrade. A user without a local
 // password (one a directory signs in) never gets one from a sign-in: the
 // directory's password is never kept here.
-func (s *Server) upgradeHash(ctx context.Context, u *storage.User, pw string) {
-	if u.PasswordHash == "" || !s.hasher.NeedsRehash(u.PasswordHash) {
+func (pg *Pages) upgradeHash(ctx context.Context, u *storage.User, pw string) {
+	if u.PasswordHash == "" || !pg.hasher.NeedsRehash(u.PasswordHash) {
 		return
 	}
-	h, err := s.hasher.Hash(ctx, pw)
+	h, err := pg.hasher.Hash(ctx, pw)
 	if err != nil {
 		return
 	}
 	old := u.PasswordHash
-	now := s.clock.Now().UTC()
-	err = s.store.UpdateUser(ctx, u.ID, func(cur *storage.User) error {
+	now := pg.clock.Now().UTC()
+	err = pg.store.UpdateUser(ctx, u.ID, func(cur *storage.User) error {
 		if cur.PasswordHash == old {
 			cur.PasswordHash = h
 			cur.UpdatedAt = now
@@ -357,7 +358,7 @@ func (s *Server) upgradeHash(ctx context.Context, u *storage.User, pw string) {
 		return nil
 	})
 	if err != nil {
-		s.log.Warn("password rehash failed", "user", u.ID, "err", err)
+		pg.log.Warn("password rehash failed", "user", u.ID, "err", err)
 	}
 }
 
@@ -374,30 +375,30 @@ type logoutPage struct {
 // parameters of RP-Initiated Logout (logout_rp.go) and a valid
 // id_token_hint of the signed-in user (or nobody signed in) it signs out
 // at once and sends the browser back to the application.
-func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
-	lr, perr, err := s.parseRPLogout(r, r.URL.Query())
+func (pg *Pages) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
+	lr, perr, err := pg.parseRPLogout(r, r.URL.Query())
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	if perr != nil {
-		s.pages.RequestError(w, r, "Sign-out cannot go on", perr)
+		pg.pages.RequestError(w, r, "Sign-out cannot go on", perr)
 		return
 	}
-	u, _, err := s.sessions.CurrentUser(r)
+	u, _, err := pg.sessions.CurrentUser(r)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	if lr.redirectTo != "" && (u == nil || (lr.hintSubject != "" && lr.hintSubject == u.ID)) {
-		if err := s.logout(w, r, u, lr); err != nil {
-			s.pages.ServerError(w, r, err)
+		if err := pg.logout(w, r, u, lr); err != nil {
+			pg.pages.ServerError(w, r, err)
 			return
 		}
-		s.finishRPLogout(w, lr, http.StatusFound)
+		pg.finishRPLogout(w, lr, http.StatusFound)
 		return
 	}
-	d := logoutPage{page: page{Title: "Sign out", CSRF: s.sessions.CSRFToken(w, r)}}
+	d := logoutPage{page: page{Title: "Sign out", CSRF: pg.sessions.CSRFToken(w, r)}}
 	if u != nil {
 		d.Username = u.Username
 	}
@@ -413,47 +414,47 @@ func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 	if lr.redirectTo != "" {
 		actions = append(actions, redirectOrigin(lr.redirectTo))
 	}
-	s.pages.Render(w, http.StatusOK, pageLogout, d, actions...)
+	pg.pages.Render(w, http.StatusOK, pageLogout, d, actions...)
 }
 
-func (s *Server) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
-	if !s.sessions.ParsePostForm(w, r) {
+func (pg *Pages) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
+	if !pg.sessions.ParsePostForm(w, r) {
 		return
 	}
-	lr, perr, err := s.parseRPLogout(r, r.PostForm)
+	lr, perr, err := pg.parseRPLogout(r, r.PostForm)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	if perr != nil {
-		s.pages.RequestError(w, r, "Sign-out cannot go on", perr)
+		pg.pages.RequestError(w, r, "Sign-out cannot go on", perr)
 		return
 	}
-	u, _, err := s.sessions.CurrentUser(r)
+	u, _, err := pg.sessions.CurrentUser(r)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	if err := s.logout(w, r, u, lr); err != nil {
-		s.pages.ServerError(w, r, err)
+	if err := pg.logout(w, r, u, lr); err != nil {
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	s.finishRPLogout(w, lr, http.StatusSeeOther)
+	pg.finishRPLogout(w, lr, http.StatusSeeOther)
 }
 
 // logout ends the browser session of u (nil: nobody signed in) and audits
 // it, naming the application that asked when lr does.
-func (s *Server) logout(w http.ResponseWriter, r *http.Request, u *storage.User, lr *rpLogout) error {
-	if err := s.sessions.End(w, r); err != nil {
+func (pg *Pages) logout(w http.ResponseWriter, r *http.Request, u *storage.User, lr *rpLogout) error {
+	if err := pg.sessions.End(w, r); err != nil {
 		return err
 	}
 	if u != nil {
 		e := audit.Event{Type: audit.Logout, Outcome: audit.Success,
-			Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: s.clientIP(r)}
+			Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: pg.clientIP(r)}
 		if lr != nil && lr.client != nil {
 			e.ClientID = lr.client.ID
 		}
-		s.audit.Log(e)
+		pg.audit.Log(e)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
+	"github.com/gatehouse-auth/gatehouse/internal/server/secondfactor"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -119,19 +120,19 @@ type accountActor struct {
 }
 
 // actor finds who is using the account page; nil when nobody is.
-func (s *Server) actor(r *http.Request) (*accountActor, error) {
-	u, sess, err := s.sessions.CurrentUser(r)
+func (pg *Pages) actor(r *http.Request) (*accountActor, error) {
+	u, sess, err := pg.sessions.CurrentUser(r)
 	if err != nil || u != nil {
 		if u == nil {
 			return nil, err
 		}
 		return &accountActor{user: u, sess: sess}, nil
 	}
-	p := s.pending(r, pendingKindEnrol)
+	p := pg.pending(r, pendingKindEnrol)
 	if p == nil {
 		return nil, nil
 	}
-	u, err = s.store.GetUser(r.Context(), p.UserID)
+	u, err = pg.store.GetUser(r.Context(), p.UserID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
@@ -148,54 +149,54 @@ func (s *Server) actor(r *http.Request) (*accountActor, error) {
 // for a POST, parses and checks the form. needSession refuses the pending
 // enrolment actor. It answers the request itself and returns nil when the
 // request cannot go on.
-func (s *Server) accountRequest(w http.ResponseWriter, r *http.Request, needSession bool) *accountActor {
-	if r.Method == http.MethodPost && !s.sessions.ParsePostForm(w, r) {
+func (pg *Pages) accountRequest(w http.ResponseWriter, r *http.Request, needSession bool) *accountActor {
+	if r.Method == http.MethodPost && !pg.sessions.ParsePostForm(w, r) {
 		return nil
 	}
-	a, err := s.actor(r)
+	a, err := pg.actor(r)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return nil
 	}
 	if a == nil || needSession && a.sess == nil {
-		webpage.Redirect(w, s.loginURL(s.at(PathAccount), false), http.StatusSeeOther)
+		webpage.Redirect(w, pg.loginURL(pg.at(PathAccount), false), http.StatusSeeOther)
 		return nil
 	}
 	return a
 }
 
 // renderAccount fills in the common data and shows the account page.
-func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, a *accountActor, d accountPage) {
+func (pg *Pages) renderAccount(w http.ResponseWriter, r *http.Request, status int, a *accountActor, d accountPage) {
 	ctx := r.Context()
-	d.page = page{Title: "Your account", CSRF: s.sessions.CSRFToken(w, r)}
+	d.page = page{Title: "Your account", CSRF: pg.sessions.CSRFToken(w, r)}
 	if len(d.RecoveryCodes) > 0 {
-		d.RecoveryDownload = recoveryDownload(s.cfg.UI.BrandName, a.user.Username, d.RecoveryCodes)
+		d.RecoveryDownload = recoveryDownload(pg.cfg.UI.BrandName, a.user.Username, d.RecoveryCodes)
 	}
 	d.Username = a.user.Username
 	d.HasSession = a.sess != nil
-	d.MFARequired = s.mfaRequired(a.user)
-	t, err := s.store.GetTOTP(ctx, a.user.ID)
+	d.MFARequired = pg.mfaRequired(a.user)
+	t, err := pg.store.GetTOTP(ctx, a.user.ID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	d.Enrolled = t != nil && t.Enrolled
-	keys, err := s.userPasskeys(ctx, a.user.ID)
+	keys, err := pg.userPasskeys(ctx, a.user.ID)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	d.PasskeysOn = s.passkeysOn()
+	d.PasskeysOn = pg.passkeysOn()
 	d.Passkeys = passkeyRows(keys)
 	d.Script = d.PasskeysOn
 	d.Copy = d.NewAPIKey != "" || len(d.RecoveryCodes) > 0
 	if a.sess != nil {
-		list, err := s.store.ListUserSessions(ctx, a.user.ID)
+		list, err := pg.store.ListUserSessions(ctx, a.user.ID)
 		if err != nil {
-			s.pages.ServerError(w, r, err)
+			pg.pages.ServerError(w, r, err)
 			return
 		}
-		now := s.clock.Now()
+		now := pg.clock.Now()
 		for _, x := range list {
 			if !now.Before(x.ExpiresAt) {
 				continue
@@ -212,44 +213,44 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 			}
 			return 1
 		})
-		if d.APIKeys, err = s.ownAPIKeys(r, a.user.ID); err != nil {
-			s.pages.ServerError(w, r, err)
+		if d.APIKeys, err = pg.ownAPIKeys(r, a.user.ID); err != nil {
+			pg.pages.ServerError(w, r, err)
 			return
 		}
 	}
-	s.pages.Render(w, status, pageAccount, d)
+	pg.pages.Render(w, status, pageAccount, d)
 }
 
-func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) {
-	if a := s.accountRequest(w, r, false); a != nil {
-		s.renderAccount(w, r, http.StatusOK, a, accountPage{})
+func (pg *Pages) handleAccount(w http.ResponseWriter, r *http.Request) {
+	if a := pg.accountRequest(w, r, false); a != nil {
+		pg.renderAccount(w, r, http.StatusOK, a, accountPage{})
 	}
 }
 
-func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
-	a := s.accountRequest(w, r, true)
-	if a == nil || !s.allowPasswordAttempt(w, r, a.user) {
+func (pg *Pages) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
+	a := pg.accountRequest(w, r, true)
+	if a == nil || !pg.allowPasswordAttempt(w, r, a.user) {
 		return
 	}
 	ctx := r.Context()
 	cur, pw, pw2 := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("new_password2")
 	if a.user.ConnectorID != "" {
-		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionPassword, Error: "Your password is managed where you sign in (" +
-			s.connectorName(a.user.ConnectorID) + "); change it there."})
+		pg.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionPassword, Error: "Your password is managed where you sign in (" +
+			pg.links.Name(a.user.ConnectorID) + "); change it there."})
 		return
 	}
-	ok, err := s.hasher.Verify(ctx, a.user.PasswordHash, cur)
+	ok, err := pg.hasher.Verify(ctx, a.user.PasswordHash, cur)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	fail := func(msg string) {
-		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionPassword, Error: msg})
+		pg.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionPassword, Error: msg})
 	}
 	switch {
 	case !ok:
-		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: a.user.ID,
-			Username: a.user.Username, IP: s.clientIP(r), Reason: "bad_password"})
+		pg.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: a.user.ID,
+			Username: a.user.Username, IP: pg.clientIP(r), Reason: "bad_password"})
 		fail("The current password is not correct.")
 		return
 	case pw != pw2:
@@ -260,85 +261,58 @@ func (s *Server) handleAccountPassword(w http.ResponseWriter, r *http.Request) {
 		fail(err.Error())
 		return
 	}
-	hash, err := s.hasher.Hash(ctx, pw)
+	hash, err := pg.hasher.Hash(ctx, pw)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	now := s.clock.Now().UTC()
-	err = s.store.UpdateUser(ctx, a.user.ID, func(u *storage.User) error {
+	now := pg.clock.Now().UTC()
+	err = pg.store.UpdateUser(ctx, a.user.ID, func(u *storage.User) error {
 		u.PasswordHash = hash
 		u.UpdatedAt = now
 		return nil
 	})
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	n, err := s.store.DeleteUserSessions(ctx, a.user.ID, a.sess.Hash)
+	n, err := pg.store.DeleteUserSessions(ctx, a.user.ID, a.sess.Hash)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
-		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
+	pg.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+		UserID: a.user.ID, Username: a.user.Username, IP: pg.clientIP(r),
 		Details: map[string]string{"change": "password changed", "sessions_ended": fmt.Sprint(n)}})
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionPassword, Message: "Password changed. Your other sessions were signed out."})
+	pg.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionPassword, Message: "Password changed. Your other sessions were signed out."})
 }
 
-func (s *Server) handleMFAEnroll(w http.ResponseWriter, r *http.Request) {
-	a := s.accountRequest(w, r, false)
-	if a == nil || !s.recentSignIn(w, r, a) {
+func (pg *Pages) handleMFAEnroll(w http.ResponseWriter, r *http.Request) {
+	a := pg.accountRequest(w, r, false)
+	if a == nil || !pg.recentSignIn(w, r, a) {
 		return
 	}
-	e, err := s.beginEnrolment(r.Context(), a.user)
+	e, err := pg.beginEnrolment(r.Context(), a.user)
 	switch {
-	case errors.Is(err, errAlreadyEnrolled):
-		s.renderAccount(w, r, http.StatusConflict, a, accountPage{Section: sectionMFA, Error: "Two-step verification is already on."})
+	case errors.Is(err, secondfactor.ErrAlreadyEnrolled):
+		pg.renderAccount(w, r, http.StatusConflict, a, accountPage{Section: sectionMFA, Error: "Two-step verification is already on."})
 		return
 	case err != nil:
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionMFA, Enrolling: e})
+	pg.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionMFA, Enrolling: e})
 }
-
-// errAlreadyEnrolled refuses a new enrolment of a user whose TOTP is on.
-var errAlreadyEnrolled = errors.New("server: totp already enrolled")
 
 // beginEnrolment starts (or restarts) u's TOTP enrolment with a new
 // secret, stored sealed and not yet enrolled. It returns
-// errAlreadyEnrolled when u's TOTP is already on.
-func (s *Server) beginEnrolment(ctx context.Context, u *storage.User) (*enrolment, error) {
-	if s.secretKey == nil {
-		return nil, errors.New("server: multi-factor login needs the secret key")
-	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.cfg.UI.BrandName, AccountName: u.Username})
+// secondfactor.ErrAlreadyEnrolled when u's TOTP is already on.
+func (pg *Pages) beginEnrolment(ctx context.Context, u *storage.User) (*enrolment, error) {
+	sec, err := pg.codes().Begin(ctx, u.ID, pg.cfg.UI.BrandName, u.Username)
 	if err != nil {
-		return nil, fmt.Errorf("server: generate totp key: %w", err)
+		return nil, err
 	}
-	sealed, err := s.secretKey.Seal([]byte(key.Secret()), totpAD(u.ID))
-	if err != nil {
-		return nil, fmt.Errorf("server: seal totp secret: %w", err)
-	}
-	now := s.clock.Now().UTC()
-	err = s.store.UpdateTOTP(ctx, u.ID, func(t *storage.TOTP) error {
-		if t.Enrolled {
-			return errAlreadyEnrolled
-		}
-		t.EncryptedSecret, t.LastStep, t.RecoveryCodes, t.UpdatedAt = sealed, 0, nil, now
-		return nil
-	})
-	if errors.Is(err, storage.ErrNotFound) {
-		err = s.store.CreateTOTP(ctx, &storage.TOTP{UserID: u.ID, EncryptedSecret: sealed, CreatedAt: now, UpdatedAt: now})
-	}
-	switch {
-	case errors.Is(err, errAlreadyEnrolled):
-		return nil, errAlreadyEnrolled
-	case err != nil:
-		return nil, fmt.Errorf("server: store totp: %w", err)
-	}
-	return newEnrolment(s.cfg.UI.BrandName, u.Username, key.Secret())
+	return newEnrolment(pg.cfg.UI.BrandName, u.Username, sec)
 }
 
 // confirmEnrolment completes u's pending enrolment when code is a valid
@@ -346,9 +320,9 @@ func (s *Server) beginEnrolment(ctx context.Context, u *storage.User) (*enrolmen
 // the new recovery codes, returned here once, replace any others. ok is
 // false for a wrong code or when no enrolment is pending. Both outcomes
 // are audited.
-func (s *Server) confirmEnrolment(r *http.Request, u *storage.User, code string) (codes []string, ok bool, err error) {
-	codes, hashes := newRecoveryCodes()
-	ok, err = s.consumeCode(r.Context(), u.ID, code, false, func(t *storage.TOTP) {
+func (pg *Pages) confirmEnrolment(r *http.Request, u *storage.User, code string) (codes []string, ok bool, err error) {
+	codes, hashes := secondfactor.NewRecoveryCodes()
+	ok, err = pg.consumeCode(r.Context(), u.ID, code, false, func(t *storage.TOTP) {
 		t.Enrolled = true
 		t.RecoveryCodes = hashes
 	})
@@ -356,12 +330,12 @@ func (s *Server) confirmEnrolment(r *http.Request, u *storage.User, code string)
 		return nil, false, err
 	}
 	if !ok {
-		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: u.ID,
-			Username: u.Username, IP: s.clientIP(r), Reason: "bad_totp"})
+		pg.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: u.ID,
+			Username: u.Username, IP: pg.clientIP(r), Reason: "bad_totp"})
 		return nil, false, nil
 	}
-	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + u.ID,
-		UserID: u.ID, Username: u.Username, IP: s.clientIP(r),
+	pg.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + u.ID,
+		UserID: u.ID, Username: u.Username, IP: pg.clientIP(r),
 		Details: map[string]string{"change": "mfa enrolled"}})
 	return codes, true, nil
 }
@@ -391,94 +365,94 @@ func newEnrolment(issuer, username, b32 string) (*enrolment, error) {
 }
 
 // pendingEnrolment rebuilds the enrolment of a not yet confirmed TOTP.
-func (s *Server) pendingEnrolment(ctx context.Context, u *storage.User) (*enrolment, error) {
-	t, err := s.store.GetTOTP(ctx, u.ID)
+func (pg *Pages) pendingEnrolment(ctx context.Context, u *storage.User) (*enrolment, error) {
+	t, err := pg.store.GetTOTP(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
 	if t.Enrolled {
 		return nil, nil
 	}
-	sec, err := s.secretKey.Open(t.EncryptedSecret, totpAD(u.ID))
+	sec, err := pg.codes().Secret(t, u.ID)
 	if err != nil {
-		return nil, fmt.Errorf("server: open totp secret: %w", err)
+		return nil, err
 	}
-	return newEnrolment(s.cfg.UI.BrandName, u.Username, string(sec))
+	return newEnrolment(pg.cfg.UI.BrandName, u.Username, string(sec))
 }
 
-func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
-	a := s.accountRequest(w, r, false)
-	if a == nil || !s.allowCodeAttempt(w, r, a.user) {
+func (pg *Pages) handleMFAConfirm(w http.ResponseWriter, r *http.Request) {
+	a := pg.accountRequest(w, r, false)
+	if a == nil || !pg.allowCodeAttempt(w, r, a.user) {
 		return
 	}
 	ctx := r.Context()
-	codes, ok, err := s.confirmEnrolment(r, a.user, r.PostFormValue("code"))
+	codes, ok, err := pg.confirmEnrolment(r, a.user, r.PostFormValue("code"))
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	if !ok {
-		e, err := s.pendingEnrolment(ctx, a.user)
+		e, err := pg.pendingEnrolment(ctx, a.user)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			s.pages.ServerError(w, r, err)
+			pg.pages.ServerError(w, r, err)
 			return
 		}
-		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionMFA, Enrolling: e, Error: msgBadCode})
+		pg.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionMFA, Enrolling: e, Error: msgBadCode})
 		return
 	}
 	d := accountPage{RecoveryCodes: codes}
 	if a.pend != nil {
 		// A required enrolment completes the login.
-		if err := s.sessions.Start(w, r, a.user); err != nil {
-			s.pages.ServerError(w, r, err)
+		if err := pg.sessions.Start(w, r, a.user); err != nil {
+			pg.pages.ServerError(w, r, err)
 			return
 		}
-		s.clearPending(w)
-		s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success, Actor: "user:" + a.user.ID,
-			UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r), Details: map[string]string{"mfa": "totp"}})
-		d.ContinueTo = s.afterLogin(a.pend.ReturnTo)
+		pg.clearPending(w)
+		pg.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+			UserID: a.user.ID, Username: a.user.Username, IP: pg.clientIP(r), Details: map[string]string{"mfa": "totp"}})
+		d.ContinueTo = pg.afterLogin(a.pend.ReturnTo)
 		a = &accountActor{user: a.user} // the page shows no session forms yet
 	}
-	s.renderAccount(w, r, http.StatusOK, a, d)
+	pg.renderAccount(w, r, http.StatusOK, a, d)
 }
 
-func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request) {
-	a := s.accountRequest(w, r, true)
-	if a == nil || !s.allowCodeAttempt(w, r, a.user) {
+func (pg *Pages) handleMFADisable(w http.ResponseWriter, r *http.Request) {
+	a := pg.accountRequest(w, r, true)
+	if a == nil || !pg.allowCodeAttempt(w, r, a.user) {
 		return
 	}
 	ctx := r.Context()
-	ok, err := s.consumeCode(ctx, a.user.ID, r.PostFormValue("code"), true, nil)
+	ok, err := pg.consumeCode(ctx, a.user.ID, r.PostFormValue("code"), true, nil)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	if !ok {
-		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: a.user.ID,
-			Username: a.user.Username, IP: s.clientIP(r), Reason: "bad_totp"})
-		s.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionMFA, Error: msgBadCode})
+		pg.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: a.user.ID,
+			Username: a.user.Username, IP: pg.clientIP(r), Reason: "bad_totp"})
+		pg.renderAccount(w, r, http.StatusBadRequest, a, accountPage{Section: sectionMFA, Error: msgBadCode})
 		return
 	}
-	if err := s.store.DeleteTOTP(ctx, a.user.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		s.pages.ServerError(w, r, err)
+	if err := pg.store.DeleteTOTP(ctx, a.user.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
-		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r),
+	pg.audit.Log(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+		UserID: a.user.ID, Username: a.user.Username, IP: pg.clientIP(r),
 		Details: map[string]string{"change": "mfa disabled"}})
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionMFA, Message: "Two-step verification is off."})
+	pg.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionMFA, Message: "Two-step verification is off."})
 }
 
-func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
-	a := s.accountRequest(w, r, true)
+func (pg *Pages) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
+	a := pg.accountRequest(w, r, true)
 	if a == nil {
 		return
 	}
 	ctx := r.Context()
 	id := r.PostFormValue("id")
-	list, err := s.store.ListUserSessions(ctx, a.user.ID)
+	list, err := pg.store.ListUserSessions(ctx, a.user.ID)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	found := false
@@ -486,21 +460,21 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 		found = found || x.Hash == id
 	}
 	if !found {
-		s.renderAccount(w, r, http.StatusNotFound, a, accountPage{Section: sectionSessions, Error: "That session has already ended."})
+		pg.renderAccount(w, r, http.StatusNotFound, a, accountPage{Section: sectionSessions, Error: "That session has already ended."})
 		return
 	}
-	if err := s.store.DeleteSession(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		s.pages.ServerError(w, r, err)
+	if err := pg.store.DeleteSession(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.Logout, Outcome: audit.Success, Actor: "user:" + a.user.ID,
-		UserID: a.user.ID, Username: a.user.Username, IP: s.clientIP(r), Details: map[string]string{"via": "account"}})
+	pg.audit.Log(audit.Event{Type: audit.Logout, Outcome: audit.Success, Actor: "user:" + a.user.ID,
+		UserID: a.user.ID, Username: a.user.Username, IP: pg.clientIP(r), Details: map[string]string{"via": "account"}})
 	if id == a.sess.Hash {
-		s.sessions.ClearCookie(w, browser.SessionCookie)
-		webpage.Redirect(w, s.at(PathLogin), http.StatusSeeOther)
+		pg.sessions.ClearCookie(w, browser.SessionCookie)
+		webpage.Redirect(w, pg.at(PathLogin), http.StatusSeeOther)
 		return
 	}
-	s.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionSessions, Message: "Signed out of that session."})
+	pg.renderAccount(w, r, http.StatusOK, a, accountPage{Section: sectionSessions, Message: "Signed out of that session."})
 }
 
 // recoveryDownload is a data: URL of a text file with the recovery codes
@@ -523,10 +497,10 @@ func recoveryDownload(brand, username string, codes []string) template.URL {
 // Password changes and turning MFA off ask for the password or a code
 // instead; a user in the middle of a required enrolment has just typed the
 // password.
-func (s *Server) recentSignIn(w http.ResponseWriter, r *http.Request, a *accountActor) bool {
-	if a.sess == nil || s.clock.Now().Sub(a.sess.AuthTime) <= time.Duration(s.cfg.Tokens.AccountRecentAuth) {
+func (pg *Pages) recentSignIn(w http.ResponseWriter, r *http.Request, a *accountActor) bool {
+	if a.sess == nil || pg.clock.Now().Sub(a.sess.AuthTime) <= time.Duration(pg.cfg.Tokens.AccountRecentAuth) {
 		return true
 	}
-	webpage.Redirect(w, s.loginURL(s.at(PathAccount), true), http.StatusSeeOther)
+	webpage.Redirect(w, pg.loginURL(pg.at(PathAccount), true), http.StatusSeeOther)
 	return false
 }

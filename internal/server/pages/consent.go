@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"context"
@@ -43,14 +43,14 @@ func consentItems(ar *oauth.AuthorizeRequest) []string {
 }
 
 // resourceViews describe the audiences of a request in words.
-func (s *Server) resourceViews(resources []string) []scopeView {
+func (pg *Pages) resourceViews(resources []string) []scopeView {
 	out := make([]scopeView, 0, len(resources))
 	for _, res := range resources {
 		v := scopeView{Name: res}
 		switch res {
-		case oauth.AdminResource(s.issuer):
+		case oauth.AdminResource(pg.issuer):
 			v.Description = "this server's admin API"
-		case oauth.AccountResource(s.issuer):
+		case oauth.AccountResource(pg.issuer):
 			v.Description = "this server's account API"
 		}
 		out = append(out, v)
@@ -99,14 +99,14 @@ func clientDisplayName(c *storage.Client) string {
 
 // needsConsent reports whether the user must be asked before ar's client
 // gets a code.
-func (s *Server) needsConsent(ctx context.Context, ar *oauth.AuthorizeRequest, u *storage.User) (bool, error) {
+func (pg *Pages) needsConsent(ctx context.Context, ar *oauth.AuthorizeRequest, u *storage.User) (bool, error) {
 	if ar.HasPrompt("consent") {
 		return true, nil
 	}
 	if ar.Client.FirstParty {
 		return false, nil
 	}
-	c, err := s.store.GetConsent(ctx, u.ID, ar.Client.ID)
+	c, err := pg.store.GetConsent(ctx, u.ID, ar.Client.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return true, nil
 	}
@@ -119,15 +119,15 @@ func (s *Server) needsConsent(ctx context.Context, ar *oauth.AuthorizeRequest, u
 // renderConsent shows the consent screen. Its form posts the request back
 // to the authorization endpoint, which answers with a redirect to the
 // client, so the client's origin joins form-action.
-func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, ar *oauth.AuthorizeRequest, u *storage.User) {
+func (pg *Pages) renderConsent(w http.ResponseWriter, r *http.Request, ar *oauth.AuthorizeRequest, u *storage.User) {
 	d := consentPage{
-		page:       page{Title: "Allow access?", CSRF: s.sessions.CSRFToken(w, r)},
+		page:       page{Title: "Allow access?", CSRF: pg.sessions.CSRFToken(w, r)},
 		ClientName: clientDisplayName(ar.Client),
 		ClientID:   ar.Client.ID,
 		Username:   u.Username,
 		RedirectTo: ar.RedirectURI,
 		Scopes:     scopeViews(ar.Scopes),
-		Resources:  s.resourceViews(ar.Resources),
+		Resources:  pg.resourceViews(ar.Resources),
 	}
 	if ar.RequestURI != "" {
 		// A pushed request comes back by its request_uri alone.
@@ -145,15 +145,15 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, ar *oauth
 			d.Params = append(d.Params, hiddenField{Name: "resource", Value: res})
 		}
 	}
-	s.pages.Render(w, http.StatusOK, pageConsent, d, redirectOrigin(ar.RedirectURI))
+	pg.pages.Render(w, http.StatusOK, pageConsent, d, redirectOrigin(ar.RedirectURI))
 }
 
 // grantConsent records that u allowed ar's scopes, adding to what they
 // allowed the client before.
-func (s *Server) grantConsent(r *http.Request, ar *oauth.AuthorizeRequest, u *storage.User) error {
+func (pg *Pages) grantConsent(r *http.Request, ar *oauth.AuthorizeRequest, u *storage.User) error {
 	ctx := r.Context()
 	scopes := consentItems(ar)
-	prev, err := s.store.GetConsent(ctx, u.ID, ar.Client.ID)
+	prev, err := pg.store.GetConsent(ctx, u.ID, ar.Client.ID)
 	switch {
 	case err == nil:
 		for _, sc := range prev.Scopes {
@@ -164,12 +164,12 @@ func (s *Server) grantConsent(r *http.Request, ar *oauth.AuthorizeRequest, u *st
 	case !errors.Is(err, storage.ErrNotFound):
 		return fmt.Errorf("server: get consent: %w", err)
 	}
-	c := &storage.Consent{UserID: u.ID, ClientID: ar.Client.ID, Scopes: scopes, CreatedAt: s.clock.Now().UTC()}
-	if err := s.store.SaveConsent(ctx, c); err != nil {
+	c := &storage.Consent{UserID: u.ID, ClientID: ar.Client.ID, Scopes: scopes, CreatedAt: pg.clock.Now().UTC()}
+	if err := pg.store.SaveConsent(ctx, c); err != nil {
 		return fmt.Errorf("server: save consent: %w", err)
 	}
-	s.audit.Log(audit.Event{Type: audit.ConsentGranted, Outcome: audit.Success,
-		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, ClientID: ar.Client.ID, IP: s.clientIP(r),
+	pg.audit.Log(audit.Event{Type: audit.ConsentGranted, Outcome: audit.Success,
+		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, ClientID: ar.Client.ID, IP: pg.clientIP(r),
 		Details: map[string]string{"scope": oauth.JoinScope(ar.Scopes)}})
 	return nil
 }

@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"crypto/subtle"
@@ -12,6 +12,8 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
+	"github.com/gatehouse-auth/gatehouse/internal/server/linking"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 )
 
@@ -23,9 +25,9 @@ import (
 // that lives connectorPendingTTL, and sends the browser to the provider.
 // GET /login/connector/{id}/callback accepts only a response whose state
 // matches that cookie (which it clears: one use), lets the connector
-// redeem the code and check the ID token, links or creates the user
-// (connectors.go), applies the role rules, and then asks for the local
-// TOTP code when mfa.required_roles or an enrolled TOTP say so, unless
+// redeem the code and check the ID token, links or creates the user and
+// applies the role rules (internal/server/linking), and then asks for the
+// local TOTP code when mfa.required_roles or an enrolled TOTP say so, unless
 // the connector has trust_upstream_mfa and the ID token's amr shows a
 // second factor (upstreamMFA).
 
@@ -61,8 +63,8 @@ func upstreamMFA(amr []string) bool {
 
 // connectorCallbackURL is the redirect URI registered at the provider for
 // connector id.
-func (s *Server) connectorCallbackURL(id string) string {
-	return s.issuer + PathLoginConnector + id + "/callback"
+func (pg *Pages) connectorCallbackURL(id string) string {
+	return pg.issuer + PathLoginConnector + id + "/callback"
 }
 
 // connectorButton is a "Sign in with ..." link on the login page.
@@ -73,11 +75,11 @@ type connectorButton struct {
 
 // loginConnectors are the login page's connector links for returnTo, and
 // the names of the directories the password form checks.
-func (s *Server) loginConnectors(returnTo string) (buttons []connectorButton, directories []string) {
-	for _, c := range s.connectors {
+func (pg *Pages) loginConnectors(returnTo string) (buttons []connectorButton, directories []string) {
+	for _, c := range pg.links.Connectors() {
 		switch {
 		case c.Redirect != nil:
-			u := s.at(PathLoginConnector + c.ID)
+			u := pg.at(PathLoginConnector + c.ID)
 			if returnTo != "" {
 				u += "?" + url.Values{"return_to": {returnTo}}.Encode()
 			}
@@ -89,121 +91,121 @@ func (s *Server) loginConnectors(returnTo string) (buttons []connectorButton, di
 	return buttons, directories
 }
 
-func (s *Server) handleConnectorStart(w http.ResponseWriter, r *http.Request) {
-	c := s.connectorByID(r.PathValue("id"))
+func (pg *Pages) handleConnectorStart(w http.ResponseWriter, r *http.Request) {
+	c := pg.links.ByID(r.PathValue("id"))
 	if c == nil || c.Redirect == nil {
-		s.renderConnectorError(w, r, http.StatusNotFound, "Unknown sign-in method", nil, "",
+		pg.renderConnectorError(w, r, http.StatusNotFound, "Unknown sign-in method", nil, "",
 			"There is no such sign-in method here. Go back to the sign-in page and choose another.")
 		return
 	}
 	returnTo := r.URL.Query().Get("return_to")
-	if !s.safeReturnTo(returnTo) {
+	if !pg.safeReturnTo(returnTo) {
 		returnTo = ""
 	}
-	if s.secretKey == nil {
-		s.pages.ServerError(w, r, errors.New("server: connector sign-in needs the secret key"))
+	if pg.secretKey == nil {
+		pg.pages.ServerError(w, r, errors.New("server: connector sign-in needs the secret key"))
 		return
 	}
 	p := connectorPending{ConnectorID: c.ID, State: secret.NewToken(), Nonce: secret.NewToken(), Verifier: secret.NewToken(),
-		ReturnTo: returnTo, Expires: s.clock.Now().Add(connectorPendingTTL).Unix()}
-	target, err := c.Redirect.AuthCodeURL(r.Context(), s.pendingOf(c, &p))
+		ReturnTo: returnTo, Expires: pg.clock.Now().Add(connectorPendingTTL).Unix()}
+	target, err := c.Redirect.AuthCodeURL(r.Context(), pg.pendingOf(c, &p))
 	if err != nil {
-		s.connectorFailed(w, r, c, returnTo, err)
+		pg.connectorFailed(w, r, c, returnTo, err)
 		return
 	}
-	if err := s.sessions.SetSealed(w, connectorPendingCookie, connectorPendingAD, p, connectorPendingTTL); err != nil {
-		s.pages.ServerError(w, r, err)
+	if err := pg.sessions.SetSealed(w, connectorPendingCookie, connectorPendingAD, p, connectorPendingTTL); err != nil {
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	webpage.Redirect(w, target, http.StatusSeeOther)
 }
 
 // pendingOf is the connector.Pending of p.
-func (s *Server) pendingOf(c *Connector, p *connectorPending) connector.Pending {
-	return connector.Pending{State: p.State, Nonce: p.Nonce, CodeVerifier: p.Verifier, RedirectURI: s.connectorCallbackURL(c.ID)}
+func (pg *Pages) pendingOf(c *linking.Connector, p *connectorPending) connector.Pending {
+	return connector.Pending{State: p.State, Nonce: p.Nonce, CodeVerifier: p.Verifier, RedirectURI: pg.connectorCallbackURL(c.ID)}
 }
 
 // connectorPendingOf returns the browser's unexpired connector sign-in, or
 // nil.
-func (s *Server) connectorPendingOf(r *http.Request) *connectorPending {
+func (pg *Pages) connectorPendingOf(r *http.Request) *connectorPending {
 	var p connectorPending
-	if !s.sessions.Sealed(r, connectorPendingCookie, connectorPendingAD, &p) || s.clock.Now().Unix() >= p.Expires {
+	if !pg.sessions.Sealed(r, connectorPendingCookie, connectorPendingAD, &p) || pg.clock.Now().Unix() >= p.Expires {
 		return nil
 	}
 	return &p
 }
 
-func (s *Server) handleConnectorCallback(w http.ResponseWriter, r *http.Request) {
+func (pg *Pages) handleConnectorCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ip := s.clientIP(r)
-	c := s.connectorByID(r.PathValue("id"))
+	ip := pg.clientIP(r)
+	c := pg.links.ByID(r.PathValue("id"))
 	if c == nil || c.Redirect == nil {
-		s.renderConnectorError(w, r, http.StatusNotFound, "Unknown sign-in method", nil, "",
+		pg.renderConnectorError(w, r, http.StatusNotFound, "Unknown sign-in method", nil, "",
 			"There is no such sign-in method here. Go back to the sign-in page and choose another.")
 		return
 	}
-	res, err := s.allow(ctx, limitLoginIP, ip, s.cfg.Limits.LoginPerIP)
+	res, err := pg.allow(ctx, LimitLoginIP, ip, pg.cfg.Limits.LoginPerIP)
 	if err != nil {
-		s.log.Error("login rate limiter failed", "err", err)
-		s.pages.Error(w, r, http.StatusServiceUnavailable, "Try again later",
+		pg.log.Error("login rate limiter failed", "err", err)
+		pg.pages.Error(w, r, http.StatusServiceUnavailable, "Try again later",
 			"Sign-in is temporarily unavailable. Please try again in a moment.")
 		return
 	}
 	if !res.Allowed {
-		s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure, IP: ip, Reason: limitLoginIP,
+		pg.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure, IP: ip, Reason: LimitLoginIP,
 			Details: map[string]string{"connector": c.ID}})
-		s.pages.TooMany(w, r, tooManyRequests(res).RetryAfter)
+		pg.pages.TooMany(w, r, oauth.TooManyRequests(res).RetryAfter)
 		return
 	}
 	q := r.URL.Query()
-	p := s.connectorPendingOf(r)
+	p := pg.connectorPendingOf(r)
 	if p == nil || p.ConnectorID != c.ID || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(p.State)) != 1 {
 		reason := "state_mismatch"
 		if p == nil {
 			reason = "no_pending_sign_in"
 		}
-		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, IP: ip, Reason: reason,
+		pg.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, IP: ip, Reason: reason,
 			Details: map[string]string{"connector": c.ID}})
-		s.renderConnectorError(w, r, http.StatusBadRequest, "Sign-in expired", c, "",
+		pg.renderConnectorError(w, r, http.StatusBadRequest, "Sign-in expired", c, "",
 			"This sign-in was started in another browser or tab, or too long ago. Start again from the sign-in page.")
 		return
 	}
 	// One use: whatever happens next, this state is spent.
-	s.sessions.ClearCookie(w, connectorPendingCookie)
+	pg.sessions.ClearCookie(w, connectorPendingCookie)
 
-	id, err := c.Redirect.Exchange(ctx, q, s.pendingOf(c, p))
+	id, err := c.Redirect.Exchange(ctx, q, pg.pendingOf(c, p))
 	if err != nil {
-		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, IP: ip, Reason: connectorReason(err),
+		pg.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, IP: ip, Reason: connectorReason(err),
 			Details: map[string]string{"connector": c.ID, "error": q.Get("error")}})
-		s.connectorFailed(w, r, c, p.ReturnTo, err)
+		pg.connectorFailed(w, r, c, p.ReturnTo, err)
 		return
 	}
 	id.ConnectorID = c.ID
-	u, err := s.connectorUser(ctx, c, id, ip)
+	u, err := pg.links.User(ctx, c, id, ip)
 	if err != nil {
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 		return
 	}
 	if u.Disabled {
-		s.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: u.ID, Username: u.Username,
+		pg.audit.Log(audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, UserID: u.ID, Username: u.Username,
 			IP: ip, Reason: "disabled", Details: map[string]string{"connector": c.ID}})
-		s.renderConnectorError(w, r, http.StatusForbidden, "Account disabled", c, p.ReturnTo,
+		pg.renderConnectorError(w, r, http.StatusForbidden, "Account disabled", c, p.ReturnTo,
 			"Your account here is disabled. Ask whoever runs this server to enable it.")
 		return
 	}
 	details := map[string]string{"connector": c.ID}
 	if c.TrustUpstreamMFA && upstreamMFA(id.AMR) {
 		details["mfa"] = "upstream"
-	} else if s.loginNeedsMFA(w, r, u, p.ReturnTo) {
+	} else if pg.loginNeedsMFA(w, r, u, p.ReturnTo) {
 		return // second step (mfa.go)
 	}
-	if err := s.sessions.Start(w, r, u); err != nil {
-		s.pages.ServerError(w, r, err)
+	if err := pg.sessions.Start(w, r, u); err != nil {
+		pg.pages.ServerError(w, r, err)
 		return
 	}
-	s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
+	pg.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
 		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: ip, Details: details})
-	webpage.Redirect(w, s.afterLogin(p.ReturnTo), http.StatusSeeOther)
+	webpage.Redirect(w, pg.afterLogin(p.ReturnTo), http.StatusSeeOther)
 }
 
 // connectorReason is the audit reason of a connector error.
@@ -222,38 +224,38 @@ func connectorReason(err error) string {
 // connectorFailed shows the page for a connector error: refused (401),
 // not allowed (403), unavailable (503), each with a way back to the
 // sign-in page.
-func (s *Server) connectorFailed(w http.ResponseWriter, r *http.Request, c *Connector, returnTo string, err error) {
+func (pg *Pages) connectorFailed(w http.ResponseWriter, r *http.Request, c *linking.Connector, returnTo string, err error) {
 	switch {
 	case errors.Is(err, connector.ErrNotAllowed):
-		s.renderConnectorError(w, r, http.StatusForbidden, "Account not allowed", c, returnTo,
+		pg.renderConnectorError(w, r, http.StatusForbidden, "Account not allowed", c, returnTo,
 			fmt.Sprintf("%s vouched for you, but this server does not accept that account (for example, its email domain). Sign in with another account.", c.Name), "err", err)
 	case errors.Is(err, connector.ErrUnavailable):
 		w.Header().Set("Retry-After", "30")
-		s.renderConnectorError(w, r, http.StatusServiceUnavailable, "Sign-in provider unavailable", c, returnTo,
+		pg.renderConnectorError(w, r, http.StatusServiceUnavailable, "Sign-in provider unavailable", c, returnTo,
 			fmt.Sprintf("%s cannot be reached right now. Try again in a moment, or sign in another way.", c.Name), "err", err)
 	case errors.Is(err, connector.ErrInvalidCredentials):
-		s.renderConnectorError(w, r, http.StatusUnauthorized, "Sign-in not completed", c, returnTo,
+		pg.renderConnectorError(w, r, http.StatusUnauthorized, "Sign-in not completed", c, returnTo,
 			fmt.Sprintf("%s did not sign you in (it was cancelled or refused). Go back to the sign-in page to try again.", c.Name), "err", err)
 	default:
-		s.pages.ServerError(w, r, err)
+		pg.pages.ServerError(w, r, err)
 	}
 }
 
 // renderConnectorError shows the error page with a link back to the
 // sign-in page (keeping returnTo).
-func (s *Server) renderConnectorError(w http.ResponseWriter, r *http.Request, status int, title string, c *Connector, returnTo, message string, logArgs ...any) {
-	back := s.at(PathLogin)
+func (pg *Pages) renderConnectorError(w http.ResponseWriter, r *http.Request, status int, title string, c *linking.Connector, returnTo, message string, logArgs ...any) {
+	back := pg.at(PathLogin)
 	if returnTo != "" {
-		back = s.loginURL(returnTo, false)
+		back = pg.loginURL(returnTo, false)
 	}
 	if c != nil {
 		logArgs = append(logArgs, "connector", c.ID)
 	}
-	s.pages.ShowError(w, r, status, errorPage{Page: page{Title: title}, Message: message, Back: back}, logArgs...)
+	pg.pages.ShowError(w, r, status, errorPage{Page: page{Title: title}, Message: message, Back: back}, logArgs...)
 }
 
 // connectorRoutes registers the connector sign-in pages.
-func (s *Server) connectorRoutes(page func(pattern, route string, h http.HandlerFunc)) {
-	page("GET "+PathLoginConnector+"{id}", "login_connector", s.handleConnectorStart)
-	page("GET "+PathLoginConnector+"{id}/callback", "login_connector_callback", s.handleConnectorCallback)
+func (pg *Pages) connectorRoutes(page func(pattern, route string, h http.HandlerFunc)) {
+	page("GET "+PathLoginConnector+"{id}", "login_connector", pg.handleConnectorStart)
+	page("GET "+PathLoginConnector+"{id}/callback", "login_connector_callback", pg.handleConnectorCallback)
 }

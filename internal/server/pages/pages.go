@@ -1,6 +1,16 @@
-package server
+package pages
 
 import "github.com/gatehouse-auth/gatehouse/internal/server/webpage"
+
+// Paths of the pages, under the server's base path; the second login
+// step, the account page, passkeys and connector sign-in have theirs
+// beside their handlers.
+const (
+	PathAuthorize = "/oauth2/authorize"
+	PathDevice    = "/device"
+	PathLogin     = "/login"
+	PathLogout    = "/logout"
+)
 
 // page is what every template sees (webpage.Page); the data of each page
 // embeds it.

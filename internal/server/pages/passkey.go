@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/server/browser"
+	"github.com/gatehouse-auth/gatehouse/internal/server/respond"
 	"github.com/gatehouse-auth/gatehouse/internal/server/webpage"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
 )
@@ -77,9 +78,9 @@ var (
 	errPasskeyUser    = errors.New("server: passkey user unknown or disabled")
 )
 
-// newWebAuthn is the relying party of cfg, or nil when passkeys are off
+// NewWebAuthn is the relying party of cfg, or nil when passkeys are off
 // (no RP ID: see config.Server.PasskeyRPID).
-func newWebAuthn(cfg *config.Server) (*webauthn.WebAuthn, error) {
+func NewWebAuthn(cfg *config.Server) (*webauthn.WebAuthn, error) {
 	rpID := cfg.PasskeyRPID()
 	if rpID == "" {
 		return nil, nil
@@ -103,7 +104,7 @@ func newWebAuthn(cfg *config.Server) (*webauthn.WebAuthn, error) {
 }
 
 // passkeysOn reports whether the server offers passkeys.
-func (s *Server) passkeysOn() bool { return s.webauthn != nil && s.secretKey != nil }
+func (pg *Pages) passkeysOn() bool { return pg.webauthn != nil && pg.secretKey != nil }
 
 // passkeyUser is a user with their passkeys, as go-webauthn sees them.
 // The user handle is the user's id: random, with no personal data.
@@ -151,25 +152,25 @@ type passkeyCeremony struct {
 	Session  webauthn.SessionData `json:"s"`
 }
 
-func (s *Server) ceremonyTTL() time.Duration {
-	if d := time.Duration(s.cfg.WebAuthn.Timeout); d > 0 {
+func (pg *Pages) ceremonyTTL() time.Duration {
+	if d := time.Duration(pg.cfg.WebAuthn.Timeout); d > 0 {
 		return d
 	}
 	return 5 * time.Minute
 }
 
-func (s *Server) setCeremony(w http.ResponseWriter, c passkeyCeremony) error {
-	c.Expires = s.clock.Now().Add(s.ceremonyTTL()).Unix()
-	return s.sessions.SetSealed(w, passkeyCookieName, passkeyAD, c, s.ceremonyTTL())
+func (pg *Pages) setCeremony(w http.ResponseWriter, c passkeyCeremony) error {
+	c.Expires = pg.clock.Now().Add(pg.ceremonyTTL()).Unix()
+	return pg.sessions.SetSealed(w, passkeyCookieName, passkeyAD, c, pg.ceremonyTTL())
 }
 
 // ceremony returns the browser's unexpired ceremony of kind, or nil, and
 // clears the cookie: a ceremony is finished once.
-func (s *Server) ceremony(w http.ResponseWriter, r *http.Request, kind string) *passkeyCeremony {
+func (pg *Pages) ceremony(w http.ResponseWriter, r *http.Request, kind string) *passkeyCeremony {
 	var c passkeyCeremony
-	ok := s.sessions.Sealed(r, passkeyCookieName, passkeyAD, &c)
-	s.sessions.ClearCookie(w, passkeyCookieName)
-	if !ok || c.Kind != kind || s.clock.Now().Unix() >= c.Expires || c.Session.Challenge == "" {
+	ok := pg.sessions.Sealed(r, passkeyCookieName, passkeyAD, &c)
+	pg.sessions.ClearCookie(w, passkeyCookieName)
+	if !ok || c.Kind != kind || pg.clock.Now().Unix() >= c.Expires || c.Session.Challenge == "" {
 		return nil
 	}
 	return &c
@@ -181,24 +182,24 @@ func (s *Server) ceremony(w http.ResponseWriter, r *http.Request, kind string) *
 // spends the ceremony's challenge, refusing (and answering) a malformed
 // answer or a challenge used before; u is the user of a second step, nil
 // for a first-factor sign-in. It reports whether the caller goes on.
-func (s *Server) passkeyAssertion(w http.ResponseWriter, r *http.Request, c *passkeyCeremony, u *storage.User) (*protocol.ParsedCredentialAssertionData, bool) {
+func (pg *Pages) passkeyAssertion(w http.ResponseWriter, r *http.Request, c *passkeyCeremony, u *storage.User) (*protocol.ParsedCredentialAssertionData, bool) {
 	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(r.PostFormValue("credential")))
 	if err != nil {
-		s.refusePasskey(w, r, u, nil, "passkey_malformed", http.StatusBadRequest)
+		pg.refusePasskey(w, r, u, nil, "passkey_malformed", http.StatusBadRequest)
 		return nil, false
 	}
-	if ok, err := s.useChallenge(r.Context(), c); err != nil {
-		s.passkeyServerError(w, r, err)
+	if ok, err := pg.useChallenge(r.Context(), c); err != nil {
+		pg.passkeyServerError(w, r, err)
 		return nil, false
 	} else if !ok {
-		s.refusePasskey(w, r, u, nil, "passkey_replay", http.StatusUnauthorized)
+		pg.refusePasskey(w, r, u, nil, "passkey_replay", http.StatusUnauthorized)
 		return nil, false
 	}
 	return parsed, true
 }
 
-func (s *Server) useChallenge(ctx context.Context, c *passkeyCeremony) (bool, error) {
-	err := s.store.UseJTI(ctx, "webauthn:"+c.Session.Challenge, time.Unix(c.Expires, 0).Add(time.Minute))
+func (pg *Pages) useChallenge(ctx context.Context, c *passkeyCeremony) (bool, error) {
+	err := pg.store.UseJTI(ctx, "webauthn:"+c.Session.Challenge, time.Unix(c.Expires, 0).Add(time.Minute))
 	switch {
 	case errors.Is(err, storage.ErrAlreadyExists):
 		return false, nil
@@ -218,18 +219,18 @@ type passkeyAnswer struct {
 }
 
 func passkeyFail(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, passkeyAnswer{Error: msg})
+	respond.JSON(w, status, passkeyAnswer{Error: msg})
 }
 
 // passkeyForm reads the POST form of a passkey endpoint and checks its
 // CSRF token as the pages' forms do, answering in JSON when it cannot go
 // on.
-func (s *Server) passkeyForm(w http.ResponseWriter, r *http.Request) bool {
-	if !s.passkeysOn() {
+func (pg *Pages) passkeyForm(w http.ResponseWriter, r *http.Request) bool {
+	if !pg.passkeysOn() {
 		passkeyFail(w, http.StatusNotFound, "Passkeys are not available on this server.")
 		return false
 	}
-	switch err := s.sessions.ReadForm(w, r); {
+	switch err := pg.sessions.ReadForm(w, r); {
 	case errors.Is(err, browser.ErrCSRF):
 		passkeyFail(w, http.StatusForbidden, "The page was stale or was not sent from this site. Reload the page and try again.")
 		return false
@@ -241,25 +242,25 @@ func (s *Server) passkeyForm(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // passkeyServerError logs err and answers with a generic message.
-func (s *Server) passkeyServerError(w http.ResponseWriter, r *http.Request, err error) {
+func (pg *Pages) passkeyServerError(w http.ResponseWriter, r *http.Request, err error) {
 	ref := webpage.NewErrorRef()
-	s.log.Error("passkey request failed", "ref", ref, "path", r.URL.Path, "err", err)
+	pg.log.Error("passkey request failed", "ref", ref, "path", r.URL.Path, "err", err)
 	passkeyFail(w, http.StatusInternalServerError, "The server could not complete the request. Please try again in a moment (reference "+ref+").")
 }
 
 // passkeyLimited counts a passkey sign-in attempt under the per-IP login
 // limit; when refused (or the limiter fails) it has answered.
-func (s *Server) passkeyLimited(w http.ResponseWriter, r *http.Request) bool {
-	ip := s.clientIP(r)
-	res, err := s.allow(r.Context(), limitPasskeyIP, ip, s.cfg.Limits.LoginPerIP)
+func (pg *Pages) passkeyLimited(w http.ResponseWriter, r *http.Request) bool {
+	ip := pg.clientIP(r)
+	res, err := pg.allow(r.Context(), limitPasskeyIP, ip, pg.cfg.Limits.LoginPerIP)
 	if err != nil {
-		s.log.Error("passkey rate limiter failed", "err", err)
+		pg.log.Error("passkey rate limiter failed", "err", err)
 		passkeyFail(w, http.StatusServiceUnavailable, "Sign-in is temporarily unavailable. Please try again in a moment.")
 		return true
 	}
 	if !res.Allowed {
-		s.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure, IP: ip, Reason: limitPasskeyIP})
-		writeJSON(w, http.StatusTooManyRequests, passkeyAnswer{Error: "Too many attempts. Wait a moment and try again."})
+		pg.audit.Log(audit.Event{Type: audit.LoginRateLimited, Outcome: audit.Failure, IP: ip, Reason: limitPasskeyIP})
+		respond.JSON(w, http.StatusTooManyRequests, passkeyAnswer{Error: "Too many attempts. Wait a moment and try again."})
 		return true
 	}
 	return false
@@ -269,13 +270,13 @@ func (s *Server) passkeyLimited(w http.ResponseWriter, r *http.Request) bool {
 // counter, the backup state and the time. A counter that did not increase
 // is errPasskeyCloned (go-webauthn's CloneWarning, checked again under the
 // row lock) and changes nothing.
-func (s *Server) recordPasskeyUse(ctx context.Context, id string, cred *webauthn.Credential, parsed *protocol.ParsedCredentialAssertionData) error {
+func (pg *Pages) recordPasskeyUse(ctx context.Context, id string, cred *webauthn.Credential, parsed *protocol.ParsedCredentialAssertionData) error {
 	if cred.Authenticator.CloneWarning {
 		return errPasskeyCloned
 	}
 	data := parsed.Response.AuthenticatorData
-	now := s.clock.Now().UTC()
-	return s.store.UpdatePasskey(ctx, id, func(p *storage.Passkey) error {
+	now := pg.clock.Now().UTC()
+	return pg.store.UpdatePasskey(ctx, id, func(p *storage.Passkey) error {
 		// WebAuthn Level 3 §7.2 step 22: "If authData.signCount is
 		// nonzero or storedSignCount is nonzero ... less than or equal
 		// to storedSignCount: This is a signal that the authenticator
@@ -292,65 +293,65 @@ func (s *Server) recordPasskeyUse(ctx context.Context, id string, cred *webauthn
 }
 
 // refusePasskey audits a refused passkey sign-in and answers it.
-func (s *Server) refusePasskey(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, reason string, status int) {
-	ev := audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, IP: s.clientIP(r), Reason: reason}
+func (pg *Pages) refusePasskey(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, reason string, status int) {
+	ev := audit.Event{Type: audit.LoginFailure, Outcome: audit.Failure, IP: pg.clientIP(r), Reason: reason}
 	if u != nil {
 		ev.UserID, ev.Username = u.ID, u.Username
 	}
 	if pk != nil {
 		ev.Details = map[string]string{"passkey_id": pk.ID}
 	}
-	s.audit.Log(ev)
+	pg.audit.Log(ev)
 	passkeyFail(w, status, msgPasskeyRefused)
 }
 
 // finishPasskeySignIn starts the session of a user who signed in with
 // passkey pk and answers with where to go next.
-func (s *Server) finishPasskeySignIn(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, step, rawReturn string) {
-	if err := s.sessions.Start(w, r, u); err != nil {
-		s.passkeyServerError(w, r, err)
+func (pg *Pages) finishPasskeySignIn(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, step, rawReturn string) {
+	if err := pg.sessions.Start(w, r, u); err != nil {
+		pg.passkeyServerError(w, r, err)
 		return
 	}
-	s.clearPending(w)
-	s.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
-		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: s.clientIP(r),
+	pg.clearPending(w)
+	pg.audit.Log(audit.Event{Type: audit.LoginSuccess, Outcome: audit.Success,
+		Actor: "user:" + u.ID, UserID: u.ID, Username: u.Username, IP: pg.clientIP(r),
 		Details: map[string]string{"method": step, "mfa": "passkey", "passkey_id": pk.ID}})
-	writeJSON(w, http.StatusOK, passkeyAnswer{Redirect: s.afterLogin(rawReturn)})
+	respond.JSON(w, http.StatusOK, passkeyAnswer{Redirect: pg.afterLogin(rawReturn)})
 }
 
 // handleLoginPasskeyBegin starts a sign-in with a discoverable passkey.
-func (s *Server) handleLoginPasskeyBegin(w http.ResponseWriter, r *http.Request) {
-	if !s.passkeyForm(w, r) {
+func (pg *Pages) handleLoginPasskeyBegin(w http.ResponseWriter, r *http.Request) {
+	if !pg.passkeyForm(w, r) {
 		return
 	}
-	opts, sd, err := s.webauthn.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
+	opts, sd, err := pg.webauthn.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
-		s.passkeyServerError(w, r, err)
+		pg.passkeyServerError(w, r, err)
 		return
 	}
-	if err := s.setCeremony(w, passkeyCeremony{Kind: ceremonyLogin, ReturnTo: r.PostFormValue("return_to"), Session: *sd}); err != nil {
-		s.passkeyServerError(w, r, err)
+	if err := pg.setCeremony(w, passkeyCeremony{Kind: ceremonyLogin, ReturnTo: r.PostFormValue("return_to"), Session: *sd}); err != nil {
+		pg.passkeyServerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, passkeyAnswer{Options: opts})
+	respond.JSON(w, http.StatusOK, passkeyAnswer{Options: opts})
 }
 
 // handleLoginPasskeyFinish checks the answer of a passkey sign-in and
 // starts the session.
-func (s *Server) handleLoginPasskeyFinish(w http.ResponseWriter, r *http.Request) {
-	if !s.passkeyForm(w, r) {
+func (pg *Pages) handleLoginPasskeyFinish(w http.ResponseWriter, r *http.Request) {
+	if !pg.passkeyForm(w, r) {
 		return
 	}
-	c := s.ceremony(w, r, ceremonyLogin)
+	c := pg.ceremony(w, r, ceremonyLogin)
 	if c == nil {
 		passkeyFail(w, http.StatusBadRequest, msgPasskeyExpired)
 		return
 	}
-	if s.passkeyLimited(w, r) {
+	if pg.passkeyLimited(w, r) {
 		return
 	}
 	ctx := r.Context()
-	parsed, ok := s.passkeyAssertion(w, r, c, nil)
+	parsed, ok := pg.passkeyAssertion(w, r, c, nil)
 	if !ok {
 		return
 	}
@@ -360,35 +361,35 @@ func (s *Server) handleLoginPasskeyFinish(w http.ResponseWriter, r *http.Request
 		lookupErr error
 	)
 	handler := func(rawID, userHandle []byte) (webauthn.User, error) {
-		pk, u, lookupErr = s.passkeyOwner(ctx, rawID, userHandle)
+		pk, u, lookupErr = pg.passkeyOwner(ctx, rawID, userHandle)
 		if lookupErr != nil {
 			return nil, lookupErr
 		}
 		return passkeyUser{u: u, keys: []*storage.Passkey{pk}}, nil
 	}
-	_, cred, err := s.webauthn.ValidatePasskeyLogin(handler, c.Session, parsed)
+	_, cred, err := pg.webauthn.ValidatePasskeyLogin(handler, c.Session, parsed)
 	switch {
 	case lookupErr != nil && !errors.Is(lookupErr, errPasskeyUnknown) && !errors.Is(lookupErr, errPasskeyUser):
-		s.passkeyServerError(w, r, lookupErr)
+		pg.passkeyServerError(w, r, lookupErr)
 		return
 	case errors.Is(lookupErr, errPasskeyUnknown):
-		s.refusePasskey(w, r, nil, nil, "passkey_unknown", http.StatusUnauthorized)
+		pg.refusePasskey(w, r, nil, nil, "passkey_unknown", http.StatusUnauthorized)
 		return
 	case errors.Is(lookupErr, errPasskeyUser):
-		s.refusePasskey(w, r, u, pk, "disabled", http.StatusUnauthorized)
+		pg.refusePasskey(w, r, u, pk, "disabled", http.StatusUnauthorized)
 		return
 	case err != nil:
-		s.log.Info("passkey sign-in refused", "err", err, "info", passkeyErrInfo(err))
-		s.refusePasskey(w, r, u, pk, "passkey_invalid", http.StatusUnauthorized)
+		pg.log.Info("passkey sign-in refused", "err", err, "info", passkeyErrInfo(err))
+		pg.refusePasskey(w, r, u, pk, "passkey_invalid", http.StatusUnauthorized)
 		return
 	}
-	s.signInWithPasskey(w, r, u, pk, cred, parsed, "passkey", c.ReturnTo)
+	pg.signInWithPasskey(w, r, u, pk, cred, parsed, "passkey", c.ReturnTo)
 }
 
 // passkeyOwner finds the passkey with credential id rawID and its user,
 // who must be the one the authenticator names (userHandle) and enabled.
-func (s *Server) passkeyOwner(ctx context.Context, rawID, userHandle []byte) (*storage.Passkey, *storage.User, error) {
-	pk, err := s.store.GetPasskeyByCredentialID(ctx, rawID)
+func (pg *Pages) passkeyOwner(ctx context.Context, rawID, userHandle []byte) (*storage.Passkey, *storage.User, error) {
+	pk, err := pg.store.GetPasskeyByCredentialID(ctx, rawID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil, errPasskeyUnknown
 	}
@@ -398,7 +399,7 @@ func (s *Server) passkeyOwner(ctx context.Context, rawID, userHandle []byte) (*s
 	if string(userHandle) != pk.UserID {
 		return pk, nil, errPasskeyUnknown
 	}
-	u, err := s.store.GetUser(ctx, pk.UserID)
+	u, err := pg.store.GetUser(ctx, pk.UserID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return pk, nil, errPasskeyUser
 	}
@@ -423,48 +424,48 @@ func passkeyErrInfo(err error) string {
 
 // handleMFAPasskeyBegin starts the second login step with a passkey of
 // the user of the pending login.
-func (s *Server) handleMFAPasskeyBegin(w http.ResponseWriter, r *http.Request) {
-	if !s.passkeyForm(w, r) {
+func (pg *Pages) handleMFAPasskeyBegin(w http.ResponseWriter, r *http.Request) {
+	if !pg.passkeyForm(w, r) {
 		return
 	}
-	u, keys, ok := s.pendingPasskeyUser(w, r)
+	u, keys, ok := pg.pendingPasskeyUser(w, r)
 	if !ok {
 		return
 	}
-	opts, sd, err := s.webauthn.BeginLogin(passkeyUser{u: u, keys: keys}, webauthn.WithUserVerification(protocol.VerificationRequired))
+	opts, sd, err := pg.webauthn.BeginLogin(passkeyUser{u: u, keys: keys}, webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
-		s.passkeyServerError(w, r, err)
+		pg.passkeyServerError(w, r, err)
 		return
 	}
-	if err := s.setCeremony(w, passkeyCeremony{Kind: ceremonySecond, UserID: u.ID, Session: *sd}); err != nil {
-		s.passkeyServerError(w, r, err)
+	if err := pg.setCeremony(w, passkeyCeremony{Kind: ceremonySecond, UserID: u.ID, Session: *sd}); err != nil {
+		pg.passkeyServerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, passkeyAnswer{Options: opts})
+	respond.JSON(w, http.StatusOK, passkeyAnswer{Options: opts})
 }
 
 // pendingPasskeyUser is the user of the browser's pending login with
 // their passkeys; otherwise it has answered.
-func (s *Server) pendingPasskeyUser(w http.ResponseWriter, r *http.Request) (*storage.User, []*storage.Passkey, bool) {
-	p := s.pending(r, pendingKindTOTP)
+func (pg *Pages) pendingPasskeyUser(w http.ResponseWriter, r *http.Request) (*storage.User, []*storage.Passkey, bool) {
+	p := pg.pending(r, pendingKindTOTP)
 	if p == nil {
-		writeJSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Your sign-in expired.", Redirect: s.at(PathLogin)})
+		respond.JSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Your sign-in expired.", Redirect: pg.at(PathLogin)})
 		return nil, nil, false
 	}
 	ctx := r.Context()
-	u, err := s.store.GetUser(ctx, p.UserID)
+	u, err := pg.store.GetUser(ctx, p.UserID)
 	if errors.Is(err, storage.ErrNotFound) || err == nil && u.Disabled {
-		s.clearPending(w)
-		writeJSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Your sign-in expired.", Redirect: s.at(PathLogin)})
+		pg.clearPending(w)
+		respond.JSON(w, http.StatusUnauthorized, passkeyAnswer{Error: "Your sign-in expired.", Redirect: pg.at(PathLogin)})
 		return nil, nil, false
 	}
 	if err != nil {
-		s.passkeyServerError(w, r, err)
+		pg.passkeyServerError(w, r, err)
 		return nil, nil, false
 	}
-	keys, err := s.store.ListUserPasskeys(ctx, u.ID)
+	keys, err := pg.store.ListUserPasskeys(ctx, u.ID)
 	if err != nil {
-		s.passkeyServerError(w, r, err)
+		pg.passkeyServerError(w, r, err)
 		return nil, nil, false
 	}
 	if len(keys) == 0 {
@@ -476,35 +477,35 @@ func (s *Server) pendingPasskeyUser(w http.ResponseWriter, r *http.Request) (*st
 
 // handleMFAPasskeyFinish checks the passkey of the second login step and
 // starts the session.
-func (s *Server) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) {
-	if !s.passkeyForm(w, r) {
+func (pg *Pages) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) {
+	if !pg.passkeyForm(w, r) {
 		return
 	}
-	c := s.ceremony(w, r, ceremonySecond)
-	p := s.pending(r, pendingKindTOTP)
+	c := pg.ceremony(w, r, ceremonySecond)
+	p := pg.pending(r, pendingKindTOTP)
 	if c == nil || p == nil || c.UserID != p.UserID {
 		passkeyFail(w, http.StatusBadRequest, msgPasskeyExpired)
 		return
 	}
-	u, keys, ok := s.pendingPasskeyUser(w, r)
+	u, keys, ok := pg.pendingPasskeyUser(w, r)
 	if !ok {
 		return
 	}
-	if res, err := s.limitAttempt(r, u); err != nil {
-		s.passkeyServerError(w, r, err)
+	if res, err := pg.limitAttempt(r, u); err != nil {
+		pg.passkeyServerError(w, r, err)
 		return
 	} else if res != nil {
-		writeJSON(w, http.StatusTooManyRequests, passkeyAnswer{Error: "Too many attempts. Wait a moment and try again."})
+		respond.JSON(w, http.StatusTooManyRequests, passkeyAnswer{Error: "Too many attempts. Wait a moment and try again."})
 		return
 	}
-	parsed, ok := s.passkeyAssertion(w, r, c, u)
+	parsed, ok := pg.passkeyAssertion(w, r, c, u)
 	if !ok {
 		return
 	}
-	cred, err := s.webauthn.ValidateLogin(passkeyUser{u: u, keys: keys}, c.Session, parsed)
+	cred, err := pg.webauthn.ValidateLogin(passkeyUser{u: u, keys: keys}, c.Session, parsed)
 	if err != nil {
-		s.log.Info("passkey second step refused", "err", err, "info", passkeyErrInfo(err))
-		s.refusePasskey(w, r, u, nil, "passkey_invalid", http.StatusUnauthorized)
+		pg.log.Info("passkey second step refused", "err", err, "info", passkeyErrInfo(err))
+		pg.refusePasskey(w, r, u, nil, "passkey_invalid", http.StatusUnauthorized)
 		return
 	}
 	var pk *storage.Passkey
@@ -514,32 +515,32 @@ func (s *Server) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) 
 		}
 	}
 	if pk == nil { // ValidateLogin only accepts the user's own credentials
-		s.refusePasskey(w, r, u, nil, "passkey_unknown", http.StatusUnauthorized)
+		pg.refusePasskey(w, r, u, nil, "passkey_unknown", http.StatusUnauthorized)
 		return
 	}
-	s.signInWithPasskey(w, r, u, pk, cred, parsed, "password+passkey", p.ReturnTo)
+	pg.signInWithPasskey(w, r, u, pk, cred, parsed, "password+passkey", p.ReturnTo)
 }
 
 // signInWithPasskey records the use of pk (its sign counter and backup
 // state), refusing a cloned authenticator, and completes the sign-in of u
 // by method.
-func (s *Server) signInWithPasskey(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, cred *webauthn.Credential, parsed *protocol.ParsedCredentialAssertionData, method, returnTo string) {
-	if err := s.recordPasskeyUse(r.Context(), pk.ID, cred, parsed); errors.Is(err, errPasskeyCloned) {
-		s.refusePasskey(w, r, u, pk, "passkey_cloned", http.StatusUnauthorized)
+func (pg *Pages) signInWithPasskey(w http.ResponseWriter, r *http.Request, u *storage.User, pk *storage.Passkey, cred *webauthn.Credential, parsed *protocol.ParsedCredentialAssertionData, method, returnTo string) {
+	if err := pg.recordPasskeyUse(r.Context(), pk.ID, cred, parsed); errors.Is(err, errPasskeyCloned) {
+		pg.refusePasskey(w, r, u, pk, "passkey_cloned", http.StatusUnauthorized)
 		return
 	} else if err != nil {
-		s.passkeyServerError(w, r, err)
+		pg.passkeyServerError(w, r, err)
 		return
 	}
-	s.finishPasskeySignIn(w, r, u, pk, method, returnTo)
+	pg.finishPasskeySignIn(w, r, u, pk, method, returnTo)
 }
 
 // userPasskeys lists userID's passkeys; none when passkeys are off.
-func (s *Server) userPasskeys(ctx context.Context, userID string) ([]*storage.Passkey, error) {
-	if !s.passkeysOn() {
+func (pg *Pages) userPasskeys(ctx context.Context, userID string) ([]*storage.Passkey, error) {
+	if !pg.passkeysOn() {
 		return nil, nil
 	}
-	keys, err := s.store.ListUserPasskeys(ctx, userID)
+	keys, err := pg.store.ListUserPasskeys(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("server: list passkeys: %w", err)
 	}
@@ -555,13 +556,13 @@ func aaguidString(b []byte) string {
 	return strings.Join([]string{h[:8], h[8:12], h[12:16], h[16:20], h[20:]}, "-")
 }
 
-func (s *Server) passkeyRoutes(page func(pattern, route string, h http.HandlerFunc)) {
-	page("POST "+PathLoginPasskey+"/begin", "login_passkey", s.handleLoginPasskeyBegin)
-	page("POST "+PathLoginPasskey+"/finish", "login_passkey", s.handleLoginPasskeyFinish)
-	page("POST "+PathLoginMFAPasskey+"/begin", "login_mfa", s.handleMFAPasskeyBegin)
-	page("POST "+PathLoginMFAPasskey+"/finish", "login_mfa", s.handleMFAPasskeyFinish)
-	page("POST "+PathAccountPasskeys+"/begin", "account", s.handlePasskeyRegisterBegin)
-	page("POST "+PathAccountPasskeys+"/finish", "account", s.handlePasskeyRegisterFinish)
-	page("POST "+PathAccountPasskeys+"/rename", "account", s.handlePasskeyRename)
-	page("POST "+PathAccountPasskeys+"/remove", "account", s.handlePasskeyRemove)
+func (pg *Pages) passkeyRoutes(page func(pattern, route string, h http.HandlerFunc)) {
+	page("POST "+PathLoginPasskey+"/begin", "login_passkey", pg.handleLoginPasskeyBegin)
+	page("POST "+PathLoginPasskey+"/finish", "login_passkey", pg.handleLoginPasskeyFinish)
+	page("POST "+PathLoginMFAPasskey+"/begin", "login_mfa", pg.handleMFAPasskeyBegin)
+	page("POST "+PathLoginMFAPasskey+"/finish", "login_mfa", pg.handleMFAPasskeyFinish)
+	page("POST "+PathAccountPasskeys+"/begin", "account", pg.handlePasskeyRegisterBegin)
+	page("POST "+PathAccountPasskeys+"/finish", "account", pg.handlePasskeyRegisterFinish)
+	page("POST "+PathAccountPasskeys+"/rename", "account", pg.handlePasskeyRename)
+	page("POST "+PathAccountPasskeys+"/remove", "account", pg.handlePasskeyRemove)
 }
