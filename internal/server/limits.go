@@ -3,30 +3,29 @@ package server
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
-	"github.com/gatehouse-auth/gatehouse/internal/server/pages"
 	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 // Rate-limit key prefixes; the limiter sees "<prefix>:<subject>". The
 // back channel's are oauth.Limit*, the pages' pages.Limit* and the
 // unexported ones of internal/server/pages.
-
-// perIP are the limits whose subject is a client IP address; allow keys
-// them with ipLimitKey, so no caller can forget to.
-var perIP = map[string]bool{
-	pages.LimitLoginIP: true, pages.LimitDeviceIP: true, oauth.LimitClientAuthIP: true,
-	pages.LimitMFAIP: true, oauth.LimitDeviceAuthIP: true, oauth.LimitPARIP: true,
-}
+//
+// A prefix that ends in "-ip" (login-ip, passkey-ip, par-ip, ...) counts
+// per client address: allow keys its subject with ipLimitKey, so neither a
+// caller nor a list of prefixes can forget to, and an IPv6 client cannot
+// get a fresh budget from each address of its /64 (SECURITY-CASES 30).
+const perIPSuffix = "-ip"
 
 // allow consumes one event of key under rate. A limiter failure is reported
 // as an error; callers on login paths fail closed.
 func (s *Server) allow(ctx context.Context, prefix, subject string, rate config.Rate) (ratelimit.Result, error) {
-	if perIP[prefix] {
+	if strings.HasSuffix(prefix, perIPSuffix) {
 		subject = ipLimitKey(subject, s.cfg.Limits.IPv6PrefixLength)
 	}
 	return s.limiter.Allow(ctx, prefix+":"+subject, ratelimit.Limit{

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -9,6 +10,9 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
+	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
+	"github.com/gatehouse-auth/gatehouse/internal/server/pages"
 )
 
 func TestIPLimitKey(t *testing.T) {
@@ -136,4 +140,50 @@ func TestDeviceAuthorizationLimits(t *testing.T) {
 			t.Errorf("over the per-client limit from a new address: %d", resp.StatusCode)
 		}
 	})
+}
+
+// keyRecorder is a limiter that remembers the keys it was asked about.
+type keyRecorder struct {
+	ratelimit.Limiter
+	keys []string
+}
+
+func (k *keyRecorder) Allow(ctx context.Context, key string, l ratelimit.Limit) (ratelimit.Result, error) {
+	k.keys = append(k.keys, key)
+	return k.Limiter.Allow(ctx, key, l)
+}
+
+// TestEveryPerAddressLimitKeysIPv6ByPrefix: each limit counted per client
+// address, the passkey sign-in's included, keys an IPv6 client by its /64,
+// and the limits counted per client or per user keep their subject as it
+// is. SECURITY-CASES 30.
+func TestEveryPerAddressLimitKeysIPv6ByPrefix(t *testing.T) {
+	h := newHarness(t)
+	rec := &keyRecorder{Limiter: h.srv.limiter}
+	h.srv.limiter = rec
+	perAddress := []string{
+		pages.LimitLoginIP, pages.LimitDeviceIP, pages.LimitMFAIP, "passkey-ip",
+		oauth.LimitClientAuthIP, oauth.LimitDeviceAuthIP, oauth.LimitPARIP,
+	}
+	rate := config.Rate{Requests: 100, Per: config.Duration(time.Minute), Burst: 100}
+	for _, prefix := range perAddress {
+		if _, err := h.srv.allow(context.Background(), prefix, "2001:db8:1:2::7", rate); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, prefix := range []string{oauth.LimitTokenClient, oauth.LimitDeviceAuthClient, "login-user", "mfa-user", "device-user"} {
+		if _, err := h.srv.allow(context.Background(), prefix, "2001:db8:1:2::7", rate); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := make([]string, 0, len(rec.keys))
+	for _, prefix := range perAddress {
+		want = append(want, prefix+":2001:db8:1:2::/64")
+	}
+	for _, prefix := range []string{oauth.LimitTokenClient, oauth.LimitDeviceAuthClient, "login-user", "mfa-user", "device-user"} {
+		want = append(want, prefix+":2001:db8:1:2::7")
+	}
+	if strings.Join(rec.keys, "\n") != strings.Join(want, "\n") {
+		t.Errorf("limiter keys:\n%s\nwant:\n%s", strings.Join(rec.keys, "\n"), strings.Join(want, "\n"))
+	}
 }
