@@ -64,6 +64,8 @@ func TestClientCredentialsRejections(t *testing.T) {
 		// SECURITY-CASES 18: registered for basic, uses post; and the reverse.
 		{"post for basic client", url.Values{"grant_type": {"client_credentials"}, "client_id": {"ci"}, "client_secret": {sec}}, "", "", "", 401, "invalid_client"},
 		{"basic for post client", cc, "poster", postSec, "", 401, "invalid_client"},
+		{"no credentials for basic client", url.Values{"grant_type": {"client_credentials"}, "client_id": {"ci"}}, "", "", "", 401, "invalid_client"},
+		{"no credentials for post client", url.Values{"grant_type": {"client_credentials"}, "client_id": {"poster"}}, "", "", "", 401, "invalid_client"},
 		// SECURITY-CASES 21.
 		{"client without grant", cc, "web", noGrantSec, "", 400, "unauthorized_client"},
 		{"public client", url.Values{"grant_type": {"client_credentials"}, "client_id": {"pub"}}, "", "", "", 400, "unauthorized_client"},
