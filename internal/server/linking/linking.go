@@ -41,10 +41,17 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/userreg"
 )
 
+// Store is what a Linker needs of the store: the users, and the roles
+// that role rules may name.
+type Store interface {
+	storage.UserStore
+	rolereg.Lister
+}
+
 // Linker links connector identities to users on a store, and refreshes
 // the users of a directory.
 type Linker struct {
-	store      storage.Store
+	store      Store
 	audit      *audit.Logger
 	clock      clock.Clock
 	log        *slog.Logger
@@ -53,7 +60,7 @@ type Linker struct {
 
 // Deps are what a Linker works with.
 type Deps struct {
-	Store  storage.Store
+	Store  Store
 	Audit  *audit.Logger
 	Clock  clock.Clock
 	Logger *slog.Logger
@@ -112,7 +119,7 @@ func (l *Linker) PasswordConnectors() []*Connector {
 
 // CheckRoles returns an error naming the first role of a role
 // rule that is neither built in nor stored. The server checks it at start.
-func CheckRoles(ctx context.Context, st storage.Store, cs []Connector) error {
+func CheckRoles(ctx context.Context, st rolereg.Lister, cs []Connector) error {
 	for _, c := range cs {
 		for j, r := range c.Rules {
 			if err := rolereg.Check(ctx, st, r.Roles); err != nil {
