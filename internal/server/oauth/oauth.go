@@ -33,6 +33,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
+	"github.com/gatehouse-auth/gatehouse/internal/rolereg"
 	"github.com/gatehouse-auth/gatehouse/internal/secret"
 	"github.com/gatehouse-auth/gatehouse/internal/signing"
 	"github.com/gatehouse-auth/gatehouse/internal/storage"
@@ -56,7 +57,7 @@ const maxFormBytes = 64 << 10
 // RefreshUser (users are then not re-read at a refresh).
 type Deps struct {
 	Config *config.Server
-	Store  storage.Store
+	Store  Store
 	Keys   *signing.Manager
 	Audit  *audit.Logger
 	Clock  clock.Clock
@@ -94,6 +95,25 @@ type Deps struct {
 	// AccountPage is the URL of the account page, where a user enrols a
 	// second factor.
 	AccountPage string
+}
+
+// Store is what the back channel reads and writes: clients, users and
+// their TOTP state, the roles' permissions, authorization codes, pushed requests, grants and
+// refresh tokens, revoked access tokens, assertion ids, device codes and
+// API keys — not browser or gateway sessions, passkeys, consents, signing
+// keys or the audit trail.
+type Store interface {
+	storage.ClientStore
+	storage.UserStore
+	storage.TOTPStore
+	rolereg.Lister
+	storage.AuthCodeStore
+	storage.PushedRequestStore
+	storage.GrantStore
+	storage.RevocationStore
+	storage.JTIStore
+	storage.DeviceCodeStore
+	storage.APIKeyStore
 }
 
 // SignIn is the password sign-in of the login page, for terminal sign-in:
@@ -138,7 +158,7 @@ var ErrAccountGone = errors.New("oauth: the directory no longer has this account
 // Endpoints are the back-channel endpoints on their dependencies.
 type Endpoints struct {
 	cfg       *config.Server
-	store     storage.Store
+	store     Store
 	keys      *signing.Manager
 	audit     *audit.Logger
 	clock     clock.Clock

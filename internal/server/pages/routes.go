@@ -41,7 +41,7 @@ import (
 // unavailable) and WebAuthn (nil: passkeys are off).
 type Deps struct {
 	Config *config.Server
-	Store  storage.Store
+	Store  Store
 	Keys   *signing.Manager
 	Hasher *password.Hasher
 	Audit  *audit.Logger
@@ -74,10 +74,27 @@ type Deps struct {
 	Allow func(ctx context.Context, prefix, subject string, rate config.Rate) (ratelimit.Result, error)
 }
 
+// Store is what the pages read and write: clients and consents, users
+// with their sessions, TOTP state, passkeys and API keys, authorization
+// codes, device codes, and assertion ids (passkey challenges) — not
+// grants, gateway sessions, signing keys or the audit trail.
+type Store interface {
+	storage.ClientStore
+	storage.ConsentStore
+	storage.UserStore
+	storage.SessionStore
+	storage.TOTPStore
+	storage.PasskeyStore
+	storage.APIKeyStore
+	storage.AuthCodeStore
+	storage.DeviceCodeStore
+	storage.JTIStore
+}
+
 // Pages are the browser-facing pages on their dependencies.
 type Pages struct {
 	cfg    *config.Server
-	store  storage.Store
+	store  Store
 	keys   *signing.Manager
 	hasher *password.Hasher
 	audit  *audit.Logger
