@@ -69,11 +69,32 @@ func (f *fakeDirectory) Refresh(ctx context.Context, old *connector.Identity) (*
 	return &id, nil
 }
 
-// set makes the directory answer id for its subject.
-func (f *fakeDirectory) set(id connector.Identity) {
+// set makes the directory answer id for the subject.
+func (f *fakeDirectory) set(subject string, id connector.Identity) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.people[id.Subject] = id
+	f.people[subject] = id
+}
+
+// remove makes the directory forget the subject.
+func (f *fakeDirectory) remove(subject string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.people, subject)
+}
+
+// setDown makes the directory unreachable, or reachable again.
+func (f *fakeDirectory) setDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+// refreshCount is how many times Refresh was called.
+func (f *fakeDirectory) refreshCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refreshes
 }
 
 // fakeProvider is an OpenID Connect-shaped RedirectConnector; a Linker

@@ -293,7 +293,7 @@ func TestUserKeepsLastAdmin(t *testing.T) {
 			id.Groups = []string{"analysts"}
 			var got *storage.User
 			if c.refresh {
-				f.dir.set(id)
+				f.dir.set(id.Subject, id)
 				var err error
 				if got, err = f.links.Refresh(f.ctx, u, "web", "192.0.2.1"); err != nil {
 					t.Fatal(err)
@@ -323,10 +323,10 @@ func TestRefresh(t *testing.T) {
 		u := f.signIn(f.corp, ada())
 		f.events()
 
+		// A directory that does not say the subject: the stored one.
 		id := ada()
-		id.Groups = []string{"analysts"}
-		id.Subject = "" // a directory that does not say: the stored one
-		f.dir.set(connector.Identity{Subject: ada().Subject, Username: "ada", Email: id.Email, EmailVerified: true, Name: id.Name, Groups: id.Groups})
+		id.Subject, id.Groups = "", []string{"analysts"}
+		f.dir.set(ada().Subject, id)
 		got, err := f.links.Refresh(f.ctx, u, "web", "192.0.2.7")
 		if err != nil || got.ID != u.ID || !slices.Equal(got.Roles, []string{rolereg.Viewer}) || !slices.Equal(got.Groups, []string{"analysts"}) {
 			t.Fatalf("refresh: %+v %v", got, err)
@@ -339,25 +339,25 @@ func TestRefresh(t *testing.T) {
 		u = got
 
 		// Down: the stored user, audited.
-		f.dir.down = true
+		f.dir.setDown(true)
 		got, err = f.links.Refresh(f.ctx, u, "web", "192.0.2.7")
 		if err != nil || got != u {
 			t.Errorf("refresh while down: %+v %v, want the stored user", got, err)
 		}
 		f.wantEvents(audit.Event{Type: audit.ConnectorUnavailable, Outcome: audit.Failure, Actor: "connector:corp", UserID: u.ID,
 			Username: "ada", ClientID: "web", IP: "192.0.2.7", Reason: "refresh_with_stored_roles"})
-		f.dir.down = false
+		f.dir.setDown(false)
 
 		// Another person under the same subject.
 		other := *u
 		other.ConnectorSubject = "uid=ada-renamed"
-		f.dir.people[other.ConnectorSubject] = connector.Identity{Subject: "uid=someone-else", Groups: []string{"ops-admins"}}
+		f.dir.set(other.ConnectorSubject, connector.Identity{Subject: "uid=someone-else", Groups: []string{"ops-admins"}})
 		if got, err := f.links.Refresh(f.ctx, &other, "web", "192.0.2.7"); !errors.Is(err, ErrAccountGone) || got != nil {
 			t.Errorf("refresh answered by another subject: %+v %v", got, err)
 		}
 
 		// Gone.
-		delete(f.dir.people, ada().Subject)
+		f.dir.remove(ada().Subject)
 		if got, err := f.links.Refresh(f.ctx, u, "web", "192.0.2.7"); !errors.Is(err, ErrAccountGone) || got != nil {
 			t.Errorf("refresh of a gone account: %+v %v", got, err)
 		}
@@ -373,14 +373,14 @@ func TestRefresh(t *testing.T) {
 		gone := &storage.User{ID: "x", Username: "x", ConnectorID: "retired", ConnectorSubject: "s"}
 		pending := &storage.User{ID: "p", Username: "p", ConnectorID: "corp"}
 		f.events()
-		before := f.dir.refreshes
+		before := f.dir.refreshCount()
 		for _, u := range []*storage.User{olga, local, gone, pending} {
 			if got, err := f.links.Refresh(f.ctx, u, "web", "192.0.2.7"); err != nil || got != u {
 				t.Errorf("refresh of %s: %+v %v, want it as it is", u.Username, got, err)
 			}
 		}
-		if f.dir.refreshes != before {
-			t.Errorf("the directory was asked %d times for users it does not hold", f.dir.refreshes-before)
+		if n := f.dir.refreshCount() - before; n != 0 {
+			t.Errorf("the directory was asked %d times for users it does not hold", n)
 		}
 		f.wantEvents()
 	})
