@@ -76,18 +76,11 @@ func (f *fakeDirectory) set(subject string, id connector.Identity) {
 	f.people[subject] = id
 }
 
-// remove makes the directory forget the subject.
-func (f *fakeDirectory) remove(subject string) {
+// change runs fn with the directory locked, to change what it answers.
+func (f *fakeDirectory) change(fn func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.people, subject)
-}
-
-// setDown makes the directory unreachable, or reachable again.
-func (f *fakeDirectory) setDown(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down = down
+	fn()
 }
 
 // refreshCount is how many times Refresh was called.

@@ -339,14 +339,14 @@ func TestRefresh(t *testing.T) {
 		u = got
 
 		// Down: the stored user, audited.
-		f.dir.setDown(true)
+		f.dir.change(func() { f.dir.down = true })
 		got, err = f.links.Refresh(f.ctx, u, "web", "192.0.2.7")
 		if err != nil || got != u {
 			t.Errorf("refresh while down: %+v %v, want the stored user", got, err)
 		}
 		f.wantEvents(audit.Event{Type: audit.ConnectorUnavailable, Outcome: audit.Failure, Actor: "connector:corp", UserID: u.ID,
 			Username: "ada", ClientID: "web", IP: "192.0.2.7", Reason: "refresh_with_stored_roles"})
-		f.dir.setDown(false)
+		f.dir.change(func() { f.dir.down = false })
 
 		// Another person under the same subject.
 		other := *u
@@ -357,7 +357,7 @@ func TestRefresh(t *testing.T) {
 		}
 
 		// Gone.
-		f.dir.remove(ada().Subject)
+		f.dir.change(func() { delete(f.dir.people, ada().Subject) })
 		if got, err := f.links.Refresh(f.ctx, u, "web", "192.0.2.7"); !errors.Is(err, ErrAccountGone) || got != nil {
 			t.Errorf("refresh of a gone account: %+v %v", got, err)
 		}
