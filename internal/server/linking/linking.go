@@ -330,22 +330,30 @@ func (l *Linker) syncConnectorUser(ctx context.Context, c *Connector, u *storage
 	if sameConnectorState(u, &want) {
 		return u, nil
 	}
+	// Two parts of the change may be refused: an email another user has
+	// (the old one is kept) and taking admin from the last enabled admin
+	// (admin is kept). The store reports one refusal at a time, in an
+	// order of its own, so each is given up at most once, whichever
+	// comes first.
 	after, ev, err := userreg.Update(ctx, l.store, u.ID, l.clock.Now().UTC(), ch)
-	if errors.Is(err, userreg.ErrEmailTaken) {
-		l.log.Warn("connector user's new email belongs to another user; kept the old one", "connector", c.ID, "user", u.ID)
-		ch.Profile.Email, ch.Profile.EmailVerified = nil, nil
+	emailKept, adminKept := false, false
+	for err != nil {
+		switch {
+		case errors.Is(err, userreg.ErrEmailTaken) && !emailKept:
+			l.log.Warn("connector user's new email belongs to another user; kept the old one", "connector", c.ID, "user", u.ID)
+			ch.Profile.Email, ch.Profile.EmailVerified = nil, nil
+			emailKept = true
+		case errors.Is(err, storage.ErrLastRoleHolder) && !adminKept:
+			// The directory cannot take admin from the last admin.
+			l.log.Warn("role mapping would take admin from the last enabled admin; kept", "connector", c.ID, "user", u.ID)
+			kept := append(slices.Clone(roles), rolereg.Admin)
+			slices.Sort(kept)
+			ch.Roles = &kept
+			adminKept = true
+		default:
+			return nil, err
+		}
 		after, ev, err = userreg.Update(ctx, l.store, u.ID, l.clock.Now().UTC(), ch)
-	}
-	if errors.Is(err, storage.ErrLastRoleHolder) {
-		// The directory cannot take admin from the last admin.
-		l.log.Warn("role mapping would take admin from the last enabled admin; kept", "connector", c.ID, "user", u.ID)
-		kept := append(slices.Clone(roles), rolereg.Admin)
-		slices.Sort(kept)
-		ch.Roles = &kept
-		after, ev, err = userreg.Update(ctx, l.store, u.ID, l.clock.Now().UTC(), ch)
-	}
-	if err != nil {
-		return nil, err
 	}
 	ev.Actor, ev.IP = "connector:"+c.ID, ip
 	ev.Details["connector"] = c.ID

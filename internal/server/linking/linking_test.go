@@ -214,6 +214,35 @@ func TestUserKeepsEmailAnotherUserTook(t *testing.T) {
 		IP: "192.0.2.1", Details: map[string]string{"roles": "viewer", "email": ""}})
 }
 
+// TestUserKeepsEmailAndLastAdminTogether: a sign-in that would both take
+// admin from the last enabled admin and give her an email another user
+// has keeps her admin role and her old email, and takes the rest of the
+// change; it is not refused (which would lock the last admin out),
+// whichever of the two refusals the store reports first.
+func TestUserKeepsEmailAndLastAdminTogether(t *testing.T) {
+	storagetest.OnEachBackend(t, func(t *testing.T, open storagetest.Opener) {
+		f := newFixture(t, open)
+		u := f.signIn(f.corp, ada()) // the only admin
+		f.addUser(&storage.User{ID: "carol", Username: "carol", PasswordHash: "$argon2id$local", Email: "carol@example.org"})
+		f.events()
+		id := ada()
+		id.Email, id.Groups, id.Name = "carol@example.org", []string{"analysts"}, "Ada King"
+		got := f.signIn(f.corp, id)
+		stored := f.user("ada")
+		for _, x := range []*storage.User{got, stored} {
+			if x.ID != u.ID || x.Email != "ada@example.org" || x.Name != "Ada King" ||
+				!slices.Equal(x.Roles, []string{rolereg.Admin, rolereg.Viewer}) || !slices.Equal(x.Groups, []string{"analysts"}) {
+				t.Errorf("ada %+v, want her old email, admin kept next to viewer, the new name and groups", x)
+			}
+		}
+		if carol := f.user("carol"); carol.Email != "carol@example.org" {
+			t.Errorf("carol changed: %+v", carol)
+		}
+		f.wantEvents(audit.Event{Type: audit.UserUpdated, Outcome: audit.Success, Actor: "connector:corp", UserID: u.ID, Username: "ada",
+			IP: "192.0.2.1", Details: map[string]string{"email": ""}})
+	})
+}
+
 // TestUserRoles: a connector user's roles are exactly what the rules
 // give, recomputed at every sign-in: roles set by hand do not last, an
 // email domain counts only when verified, and a rule's role that does not
