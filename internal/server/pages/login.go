@@ -376,18 +376,8 @@ type logoutPage struct {
 // id_token_hint of the signed-in user (or nobody signed in) it signs out
 // at once and sends the browser back to the application.
 func (pg *Pages) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
-	lr, perr, err := pg.parseRPLogout(r, r.URL.Query())
-	if err != nil {
-		pg.pages.ServerError(w, r, err)
-		return
-	}
-	if perr != nil {
-		pg.pages.RequestError(w, r, "Sign-out cannot go on", perr)
-		return
-	}
-	u, _, err := pg.sessions.CurrentUser(r)
-	if err != nil {
-		pg.pages.ServerError(w, r, err)
+	lr, u, ok := pg.logoutRequest(w, r, r.URL.Query())
+	if !ok {
 		return
 	}
 	if lr.redirectTo != "" && (u == nil || (lr.hintSubject != "" && lr.hintSubject == u.ID)) {
@@ -421,18 +411,8 @@ func (pg *Pages) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
 	if !pg.sessions.ParsePostForm(w, r) {
 		return
 	}
-	lr, perr, err := pg.parseRPLogout(r, r.PostForm)
-	if err != nil {
-		pg.pages.ServerError(w, r, err)
-		return
-	}
-	if perr != nil {
-		pg.pages.RequestError(w, r, "Sign-out cannot go on", perr)
-		return
-	}
-	u, _, err := pg.sessions.CurrentUser(r)
-	if err != nil {
-		pg.pages.ServerError(w, r, err)
+	lr, u, ok := pg.logoutRequest(w, r, r.PostForm)
+	if !ok {
 		return
 	}
 	if err := pg.logout(w, r, u, lr); err != nil {
@@ -440,6 +420,27 @@ func (pg *Pages) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg.finishRPLogout(w, lr, http.StatusSeeOther)
+}
+
+// logoutRequest reads a sign-out request (q: the query of the page, the
+// form of the submit) and who is signed in. On failure it has answered:
+// the error page for a request an application could not make.
+func (pg *Pages) logoutRequest(w http.ResponseWriter, r *http.Request, q url.Values) (*rpLogout, *storage.User, bool) {
+	lr, perr, err := pg.parseRPLogout(r, q)
+	if err != nil {
+		pg.pages.ServerError(w, r, err)
+		return nil, nil, false
+	}
+	if perr != nil {
+		pg.pages.RequestError(w, r, "Sign-out cannot go on", perr)
+		return nil, nil, false
+	}
+	u, _, err := pg.sessions.CurrentUser(r)
+	if err != nil {
+		pg.pages.ServerError(w, r, err)
+		return nil, nil, false
+	}
+	return lr, u, true
 }
 
 // logout ends the browser session of u (nil: nobody signed in) and audits
