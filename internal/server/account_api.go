@@ -24,7 +24,7 @@ func (s *Server) accountAPI() *accountapi.API {
 			if err != nil || refused == nil {
 				return nil, err
 			}
-			return tooManyRequests(*refused), nil
+			return oauth.TooManyRequests(*refused), nil
 		},
 		Passwords:  s.hasher,
 		WriteError: s.writeError,

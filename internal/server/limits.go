@@ -8,8 +8,6 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/ratelimit"
-	"github.com/gatehouse-auth/gatehouse/internal/server/oauth"
-	"github.com/gatehouse-auth/gatehouse/protocol"
 )
 
 // Rate-limit key prefixes; the limiter sees "<prefix>:<subject>". The
@@ -34,9 +32,6 @@ func (s *Server) allow(ctx context.Context, prefix, subject string, rate config.
 		Burst: rate.Burst,
 	})
 }
-
-// tooManyRequests is the error for a refused request, with Retry-After.
-func tooManyRequests(res ratelimit.Result) *protocol.Error { return oauth.TooManyRequests(res) }
 
 // ipLimitKey is the per-IP rate-limit subject for the client address ip:
 // an IPv4 address (also written IPv4-mapped, ::ffff:a.b.c.d) counts alone;
